@@ -1,0 +1,51 @@
+import type { Directory } from '../services/directory/graph-directory';
+import { AppError } from '../services/errors';
+import type { OrganisationLookup } from '../services/reference/ord-client';
+import type { Actor } from '../services/store/request-store';
+import type { RequesterContext } from '../services/transfer-workflow';
+
+export interface AccessGroups {
+  requesterGroupId: string;
+  opsGroupId: string;
+}
+
+/** Who may do what, decided from directory group membership on every request, never from the client. */
+export class AccessControl {
+  constructor(
+    private readonly directory: Directory,
+    private readonly organisations: OrganisationLookup,
+    private readonly groups: AccessGroups,
+  ) {}
+
+  async requester(userId: string | undefined): Promise<RequesterContext> {
+    if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
+    const [groups, administrator] = await Promise.all([this.directory.memberGroups(userId, [this.groups.requesterGroupId]), this.directory.getAdministrator(userId)]);
+    if (!groups.has(this.groups.requesterGroupId) || !administrator) throw new AppError('NOT_AN_ADMINISTRATOR');
+    if (!administrator.organisationOds) throw new AppError('NO_ADMINISTERED_ORGANISATION');
+    const organisation = await this.organisations.getOrganisation(administrator.organisationOds);
+    return {
+      id: administrator.id,
+      name: administrator.displayName,
+      organisationOds: administrator.organisationOds,
+      organisationName: organisation ? titleCase(organisation.name) : administrator.organisationOds,
+    };
+  }
+
+  /** The actor's name comes from the directory, not from the activity, so the audit trail names the real person. */
+  async opsMember(userId: string | undefined): Promise<Actor> {
+    if (!userId) throw new AppError('NOT_OPS');
+    const [groups, user] = await Promise.all([this.directory.memberGroups(userId, [this.groups.opsGroupId]), this.directory.getAdministrator(userId)]);
+    if (!groups.has(this.groups.opsGroupId) || !user) throw new AppError('NOT_OPS');
+    return { id: user.id, name: user.displayName };
+  }
+
+  async isOpsMember(userId: string | undefined): Promise<boolean> {
+    if (!userId) return false;
+    return (await this.directory.memberGroups(userId, [this.groups.opsGroupId])).has(this.groups.opsGroupId);
+  }
+}
+
+/** ODS publishes names in capitals; people read them better in title case. */
+export function titleCase(name: string): string {
+  return name.toLowerCase().replace(/\b([a-z])/g, (letter) => letter.toUpperCase());
+}

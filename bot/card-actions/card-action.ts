@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type { Actor, DecisionOutcome, RequestStore } from '../../services/store/request-store';
+
+/** Ids only: everything else about a request is read from the store, never from the card. */
+export interface CardActionResult {
+  /** The page of the ops card to show afterwards. */
+  page: number;
+  /** Present when the action decided accounts: the card is refreshed for everyone and the requester may be told. */
+  decision?: DecisionOutcome;
+}
+
+export interface CardActionHandler<Schema extends z.ZodType<{ requestId: number }>> {
+  verb: string;
+  schema: Schema;
+  handle(store: RequestStore, actor: Actor, data: z.infer<Schema>): Promise<CardActionResult>;
+}
+
+/** Lets handlers with different data shapes sit in one registry. */
+export function cardAction<Schema extends z.ZodType<{ requestId: number }>>(handler: CardActionHandler<Schema>): CardActionHandler<z.ZodType<{ requestId: number }>> {
+  return handler as unknown as CardActionHandler<z.ZodType<{ requestId: number }>>;
+}

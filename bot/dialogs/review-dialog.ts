@@ -1,0 +1,61 @@
+import { MessageFactory } from 'botbuilder';
+import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { countVerdicts } from '../../cards/account-rows';
+import { renderScreeningResultsCard } from '../../cards/screening-results';
+import type { ScreeningResult } from '../../services/eligibility/types';
+import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
+
+export const REVIEW_DIALOG = 'reviewDialog';
+const REVIEW_STEPS = 'reviewSteps';
+const REVIEW_PROMPT = 'reviewPrompt';
+const PAGE_COMMAND = /^page\s+(\d{1,4})$/;
+
+export interface ReviewOptions {
+  organisationName: string;
+  result: ScreeningResult;
+  page: number;
+}
+
+export type ReviewChoice = 'submit' | 'edit' | 'cancel';
+
+/** Shows the screening results a page at a time until the requester submits, edits or cancels. */
+export class ReviewDialog extends ComponentDialog {
+  constructor() {
+    super(REVIEW_DIALOG);
+    this.addDialog(new CardStepPrompt(REVIEW_PROMPT, (prompt) => validateReview(prompt)));
+    this.addDialog(new WaterfallDialog(REVIEW_STEPS, [(step) => this.showPage(step), (step) => this.choose(step)]));
+    this.initialDialogId = REVIEW_STEPS;
+  }
+
+  private async showPage(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const options = step.options as ReviewOptions;
+    return step.prompt(REVIEW_PROMPT, {
+      prompt: MessageFactory.attachment(renderScreeningResultsCard(options.organisationName, options.result, options.page)),
+      validations: { submittable: submittableCount(options.result) },
+    });
+  }
+
+  private async choose(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const answer = step.result as CardStepAnswer;
+    const page = PAGE_COMMAND.exec(answer.step);
+    if (page) return step.replaceDialog(REVIEW_STEPS, { ...(step.options as ReviewOptions), page: Number(page[1]) } satisfies ReviewOptions);
+    return step.endDialog(answer.step as ReviewChoice);
+  }
+}
+
+function submittableCount(result: ScreeningResult): number {
+  const counts = countVerdicts(result.accounts);
+  return counts.eligible + counts.review;
+}
+
+async function validateReview(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
+  const step = prompt.recognized.value?.step ?? '';
+  if (step === 'edit' || step === 'cancel' || PAGE_COMMAND.test(step)) return true;
+  if (step === 'submit') {
+    if ((prompt.options.validations as { submittable: number }).submittable > 0) return true;
+    await prompt.context.sendActivity('No account in this list can be submitted. Type **edit** to change the list, or **cancel**.');
+    return false;
+  }
+  await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **page 2** or **cancel**.');
+  return false;
+}

@@ -1,0 +1,229 @@
+import { ActivityTypes, MessageFactory } from 'botbuilder';
+import {
+  ComponentDialog,
+  ConfirmPrompt,
+  ListStyle,
+  TextPrompt,
+  WaterfallDialog,
+  type DialogTurnResult,
+  type PromptValidatorContext,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
+import { renderAccountsEntryCard } from '../../cards/accounts-entry';
+import { renderAttestationsCard } from '../../cards/attestations';
+import { parseAccountList, type AccountEntry } from '../../services/account-list';
+import type { ScreeningResult } from '../../services/eligibility/types';
+import type { ScreeningService } from '../../services/screening';
+import type { Attestations } from '../../services/store/request-store';
+import type { RequesterContext, TransferWorkflow } from '../../services/transfer-workflow';
+import { ATTESTATION_TEXT } from '../../cards/labels';
+import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
+import { REVIEW_DIALOG, ReviewDialog, type ReviewChoice, type ReviewOptions } from './review-dialog';
+
+export const TRANSFER_DIALOG = 'transferDialog';
+const STEPS = 'transferSteps';
+const CONFIRM_ORGANISATION = 'confirmOrganisation';
+const REASON_PROMPT = 'reasonPrompt';
+const ACCOUNTS_PROMPT = 'accountsPrompt';
+const ATTESTATIONS_PROMPT = 'attestationsPrompt';
+
+const REASON_MIN = 10;
+const REASON_MAX = 1000;
+const PROBLEMS_SHOWN = 10;
+const ATTESTATION_KEYS = Object.keys(ATTESTATION_TEXT) as Array<keyof Attestations>;
+
+export interface TransferDialogOptions {
+  requester: RequesterContext;
+  /** Present when the requester chose to edit the list: the earlier answers are kept. */
+  reason?: string;
+}
+
+interface TransferValues {
+  options: TransferDialogOptions;
+  reason: string;
+  entries: AccountEntry[];
+  attestations: Attestations;
+  result: ScreeningResult;
+}
+
+/** The Legacy Transfer form as a conversation: organisation, reason, accounts, attestations, screening, review, submit. */
+export class TransferDialog extends ComponentDialog {
+  constructor(
+    private readonly screening: ScreeningService,
+    private readonly workflow: TransferWorkflow,
+    private readonly maxAccounts: number,
+  ) {
+    super(TRANSFER_DIALOG);
+    this.addDialog(new ConfirmPrompt(CONFIRM_ORGANISATION, undefined, 'en-us'));
+    this.addDialog(new TextPrompt(REASON_PROMPT, (prompt) => this.validateReason(prompt)));
+    this.addDialog(new CardStepPrompt(ACCOUNTS_PROMPT, (prompt) => this.validateAccounts(prompt)));
+    this.addDialog(new CardStepPrompt(ATTESTATIONS_PROMPT, (prompt) => this.validateAttestations(prompt)));
+    this.addDialog(new ReviewDialog());
+    this.addDialog(
+      new WaterfallDialog(STEPS, [
+        (step) => this.confirmOrganisationStep(step),
+        (step) => this.reasonStep(step),
+        (step) => this.accountsStep(step),
+        (step) => this.attestationsStep(step),
+        (step) => this.screenStep(step),
+        (step) => this.reviewStep(step),
+      ]),
+    );
+    this.initialDialogId = STEPS;
+  }
+
+  private values(step: WaterfallStepContext): TransferValues {
+    return step.values as TransferValues;
+  }
+
+  private async confirmOrganisationStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const options = step.options as TransferDialogOptions;
+    this.values(step).options = options;
+    if (options.reason) return step.next(true);
+    const { organisationName, organisationOds } = options.requester;
+    return step.prompt(CONFIRM_ORGANISATION, {
+      prompt: `You administer **${organisationName}** (${organisationOds}). Are the accounts transferring from this organisation? (yes or no)`,
+      retryPrompt: 'Please answer yes or no.',
+      style: ListStyle.none,
+    });
+  }
+
+  private async reasonStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const { options } = this.values(step);
+    if (step.result !== true) {
+      await step.context.sendActivity(
+        'Then I cannot start this transfer: only the organisation that administers the accounts can transfer them. Ask that organisation’s Primary Administrator. Nothing was submitted.',
+      );
+      return step.endDialog();
+    }
+    if (options.reason) return step.next(options.reason);
+    return step.prompt(REASON_PROMPT, {
+      prompt: 'Why are these accounts being transferred to NAS? For example: "Our sponsorship of these community pharmacies ends on 31 March."',
+    });
+  }
+
+  private async accountsStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    this.values(step).reason = String(step.result).trim();
+    return step.prompt(ACCOUNTS_PROMPT, {
+      prompt: MessageFactory.attachment(renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary: '', problems: [], previousText: '' })),
+    });
+  }
+
+  private async attestationsStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const answer = step.result as CardStepAnswer;
+    if (answer.step === 'cancel') return this.cancelled(step);
+    const values = this.values(step);
+    values.entries = parseAccountList(accountListText(answer)).entries;
+    const cardContext = { organisationName: values.options.requester.organisationName, accountCount: values.entries.length };
+    return step.prompt(ATTESTATIONS_PROMPT, {
+      prompt: MessageFactory.attachment(renderAttestationsCard({ ...cardContext, missingNotice: '' })),
+      validations: cardContext,
+    });
+  }
+
+  private async screenStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const answer = step.result as CardStepAnswer;
+    if (answer.step === 'cancel') return this.cancelled(step);
+    const values = this.values(step);
+    values.attestations = attestationsFrom(answer);
+    await step.context.sendActivities([
+      { type: ActivityTypes.Typing },
+      MessageFactory.text(`Checking ${values.entries.length} accounts against the transfer policy…`),
+    ]);
+    values.result = await this.screening.screen(values.options.requester.organisationOds, values.entries);
+    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result: values.result, page: 1 } satisfies ReviewOptions);
+  }
+
+  private async reviewStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const choice = step.result as ReviewChoice;
+    const values = this.values(step);
+    if (choice === 'cancel') return this.cancelled(step);
+    if (choice === 'edit') return step.replaceDialog(STEPS, { requester: values.options.requester, reason: values.reason } satisfies TransferDialogOptions);
+    const { request, postedToOps } = await this.workflow.submit({
+      requester: values.options.requester,
+      reason: values.reason,
+      attestations: values.attestations,
+      policyVersion: values.result.policyVersion,
+      accounts: values.result.accounts,
+    });
+    const notSent = values.result.accounts.length - request.accounts.length;
+    await step.context.sendActivity(
+      `Submitted. Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
+        (notSent > 0 ? ` ${notSent} not eligible accounts were not sent; their next steps are on the results card.` : '') +
+        (postedToOps ? ' NAS Operations have been sent your request.' : ' It is queued for NAS Operations.') +
+        ` I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
+    );
+    return step.endDialog(request.reference);
+  }
+
+  private async cancelled(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    await step.context.sendActivity('Cancelled. Nothing was submitted.');
+    return step.endDialog();
+  }
+
+  private async validateReason(prompt: PromptValidatorContext<string>): Promise<boolean> {
+    const length = prompt.recognized.value?.trim().length ?? 0;
+    if (length >= REASON_MIN && length <= REASON_MAX) return true;
+    await prompt.context.sendActivity(`Please give the reason in ${REASON_MIN} to ${REASON_MAX} characters.`);
+    return false;
+  }
+
+  private async validateAccounts(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
+    const answer = prompt.recognized.value;
+    if (!answer) return false;
+    if (answer.step === 'cancel') return true;
+    const text = accountListText(answer);
+    const { entries, problems } = parseAccountList(text);
+    const retry = async (problemSummary: string, lines: string[]) =>
+      prompt.context.sendActivity(
+        MessageFactory.attachment(
+          renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary, problems: lines.map((line) => ({ text: line })), previousText: text }),
+        ),
+      );
+    if (problems.length > 0) {
+      const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `Line ${problem.line}: ${problem.message}`);
+      if (problems.length > PROBLEMS_SHOWN) shown.push(`…and ${problems.length - PROBLEMS_SHOWN} more.`);
+      await retry(`${problems.length} of the lines need correcting (${entries.length} were fine). Nothing has been checked or submitted yet.`, shown);
+      return false;
+    }
+    if (entries.length === 0) {
+      await retry('I did not find any accounts. Put one email address per line.', []);
+      return false;
+    }
+    if (entries.length > this.maxAccounts) {
+      await retry(`That list has ${entries.length} accounts; one request may hold at most ${this.maxAccounts}. Split it into several requests.`, []);
+      return false;
+    }
+    return true;
+  }
+
+  private async validateAttestations(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
+    const answer = prompt.recognized.value;
+    if (answer?.step === 'cancel') return true;
+    if (answer?.step !== 'attestations') {
+      await prompt.context.sendActivity('Please tick the confirmations on the card and press **Confirm and screen the accounts**, or type **cancel**.');
+      return false;
+    }
+    const missing = ATTESTATION_KEYS.filter((key) => answer.inputs[key] !== 'true');
+    if (missing.length === 0) return true;
+    const cardContext = prompt.options.validations as { organisationName: string; accountCount: number };
+    await prompt.context.sendActivity(
+      MessageFactory.attachment(
+        renderAttestationsCard({
+          ...cardContext,
+          missingNotice: `All four confirmations are needed before the accounts can be screened; ${missing.length} ${missing.length === 1 ? 'is' : 'are'} not ticked.`,
+        }),
+      ),
+    );
+    return false;
+  }
+}
+
+/** The list comes from the card's box, or from a message typed or pasted into the chat. */
+function accountListText(answer: CardStepAnswer): string {
+  return answer.step === 'accounts' ? answer.inputs.accounts ?? '' : answer.inputs.text ?? '';
+}
+
+function attestationsFrom(answer: CardStepAnswer): Attestations {
+  return Object.fromEntries(ATTESTATION_KEYS.map((key) => [key, answer.inputs[key] === 'true'])) as unknown as Attestations;
+}

@@ -1,0 +1,40 @@
+import { formatTime, type RequestSummary, type StoredRequest } from '../services/store/request-store';
+
+export const REQUESTER_HELP = [
+  'I run the NHSmail transfer of accounts from your organisation to the National Administration Service (NAS).',
+  '',
+  '- **new transfer**: start a request. I ask for a reason, the accounts (one per line: email, site ODS code, specialism), and four confirmations, then check every account against the transfer policy before you submit.',
+  '- **status**: your recent requests. **status NTR-100001**: one request and its decisions.',
+  '- **cancel**: stop the request you are filling in. Nothing is submitted until you press Submit.',
+  '- **help**: this message.',
+].join('\n');
+
+export const OPS_HELP = 'In this channel I understand: **pending** (requests awaiting a decision), **status NTR-…** (one request), **help**. Decide on each request with the buttons on its card.';
+
+const STATUS_LABEL: Record<StoredRequest['status'], string> = { awaiting_decision: 'Awaiting decision', decided: 'Decided' };
+const MAX_ACCOUNT_LINES = 50;
+
+export function describeRequestList(title: string, requests: readonly RequestSummary[]): string {
+  const lines = requests.map(
+    (request) =>
+      `- **${request.reference}** · ${request.organisationName} · ${formatTime(request.createdAt)} · ${STATUS_LABEL[request.status]} · ` +
+      `${request.accountCount} accounts (${request.approvedCount} approved, ${request.rejectedCount} rejected)`,
+  );
+  return [title, '', ...lines].join('\n');
+}
+
+export function describeRequest(request: StoredRequest): string {
+  const accountLines = request.accounts.slice(0, MAX_ACCOUNT_LINES).map((account) => {
+    if (account.decision === null) return `- ${account.email}: awaiting decision`;
+    const by = `by ${account.decidedBy?.name ?? 'NAS Operations'} at ${formatTime(account.decidedAt)}`;
+    return `- ${account.email}: ${account.decision} ${by}${account.decisionReason ? ` (${account.decisionReason})` : ''}`;
+  });
+  const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${request.accounts.length - MAX_ACCOUNT_LINES} more accounts.`] : [];
+  return [
+    `**${request.reference}** · ${request.organisationName} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
+    `Submitted by ${request.requester.name} at ${formatTime(request.createdAt)} under policy ${request.policyVersion}.`,
+    '',
+    ...accountLines,
+    ...more,
+  ].join('\n');
+}

@@ -1,0 +1,101 @@
+import type { Attachment } from 'botbuilder';
+import type { StoredAccount, StoredRequest } from '../services/store/request-store';
+import { formatTime } from '../services/store/request-store';
+import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
+import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
+import { expandCard, fitToMessageLimit } from './render';
+import template from './ops-request.json';
+
+export const OPS_PAGE_SIZE = 20;
+
+export interface OpsAccountRowData extends AccountRowData {
+  requestId: number;
+  page: number;
+  accountId: number;
+  decisionLine: string;
+  decisionColor: CardColor;
+  canDecide: boolean;
+}
+
+export interface OpsRequestCardData {
+  requestId: number;
+  reference: string;
+  statusLabel: string;
+  statusColor: CardColor;
+  organisationName: string;
+  organisationOds: string;
+  requesterName: string;
+  submittedAt: string;
+  policyVersion: string;
+  reason: string;
+  attestations: Array<{ text: string }>;
+  total: number;
+  eligibleCount: number;
+  reviewCount: number;
+  approvedCount: number;
+  rejectedCount: number;
+  undecidedCount: number;
+  eligibleUndecidedCount: number;
+  page: number;
+  pages: number;
+  firstShown: number;
+  lastShown: number;
+  accounts: OpsAccountRowData[];
+  notice: string;
+}
+
+/** The card NAS Operations act on. Always rendered from the stored request, never from card data. */
+export function renderOpsRequestCard(request: StoredRequest, page = 1, notice = ''): Attachment {
+  const accounts = request.accounts;
+  const pages = Math.max(1, Math.ceil(accounts.length / OPS_PAGE_SIZE));
+  const currentPage = Math.min(Math.max(1, page), pages);
+  const pageStart = (currentPage - 1) * OPS_PAGE_SIZE;
+  const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
+  const counts = countVerdicts(accounts);
+  const undecided = accounts.filter((account) => account.decision === null);
+  const decided = request.status === 'decided';
+  return fitToMessageLimit(pageAccounts.length, (shown) =>
+    expandCard<OpsRequestCardData>(template, {
+      requestId: request.id,
+      reference: request.reference,
+      statusLabel: decided ? 'Decided' : 'Awaiting decision',
+      statusColor: decided ? 'Good' : 'Warning',
+      organisationName: request.organisationName,
+      organisationOds: request.organisationOds,
+      requesterName: request.requester.name,
+      submittedAt: formatTime(request.createdAt),
+      policyVersion: request.policyVersion,
+      reason: request.reason,
+      attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
+        .filter((key) => request.attestations[key])
+        .map((key) => ({ text: ATTESTATION_TEXT[key] })),
+      total: accounts.length,
+      eligibleCount: counts.eligible,
+      reviewCount: counts.review,
+      approvedCount: accounts.filter((account) => account.decision === 'approved').length,
+      rejectedCount: accounts.filter((account) => account.decision === 'rejected').length,
+      undecidedCount: undecided.length,
+      eligibleUndecidedCount: undecided.filter((account) => account.verdict === 'eligible').length,
+      page: currentPage,
+      pages,
+      firstShown: pageStart + 1,
+      lastShown: pageStart + shown,
+      accounts: pageAccounts.slice(0, shown).map((account) => opsAccountRow(request.id, currentPage, account)),
+      notice,
+    }),
+  );
+}
+
+function opsAccountRow(requestId: number, page: number, account: StoredAccount): OpsAccountRowData {
+  const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
+  const because = account.decisionReason ? `: ${account.decisionReason}` : '';
+  return {
+    ...accountRow(account, false),
+    requestId,
+    page,
+    accountId: account.id,
+    decisionLine: decision ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}` : '',
+    decisionColor: decision?.color ?? 'Default',
+    canDecide: account.decision === null,
+  };
+}

@@ -1,0 +1,33 @@
+import { Template } from 'adaptivecards-templating';
+import { CardFactory, type Attachment } from 'botbuilder';
+
+/**
+ * Teams' strictest documented limit for a bot message is 40 KB measured as UTF-16; we keep
+ * a margin for the activity envelope around the card.
+ */
+export const MESSAGE_LIMIT_BYTES = 40 * 1024;
+const CARD_BUDGET_BYTES = MESSAGE_LIMIT_BYTES - 4 * 1024;
+
+export function utf16Bytes(value: unknown): number {
+  return JSON.stringify(value).length * 2;
+}
+
+/** Expands a JSON card template with its typed data into an adaptive card attachment. */
+export function expandCard<Data extends object>(template: object, data: Data): Attachment {
+  const card = new Template(template).expand({ $root: data }) as Record<string, unknown>;
+  return CardFactory.adaptiveCard(card);
+}
+
+/**
+ * Renders a card showing as many list items as fit the message limit. `render(count)` must
+ * say in the card how many of how many it shows, so nothing is cut silently.
+ */
+export function fitToMessageLimit(total: number, render: (shown: number) => Attachment): Attachment {
+  let shown = total;
+  let card = render(shown);
+  while (utf16Bytes(card) > CARD_BUDGET_BYTES && shown > 1) {
+    shown = Math.max(1, Math.floor(shown * 0.75));
+    card = render(shown);
+  }
+  return card;
+}

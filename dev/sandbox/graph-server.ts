@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { startSandbox, type RecordedRequest, type RunningSandbox, type SandboxResponse } from './http-sandbox';
+
+const directorySchema = z.object({
+  users: z.array(z.looseObject({ id: z.string(), userPrincipalName: z.string() })),
+  groups: z.array(z.object({ id: z.string(), displayName: z.string(), members: z.array(z.string()) })),
+});
+export type SandboxDirectory = z.infer<typeof directorySchema>;
+
+const DEFAULT_USER_FIELDS = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const MAX_BATCH = 20;
+
+export interface SandboxGraph extends RunningSandbox {
+  /** The next `count` user look-ups inside a batch answer 429 with this Retry-After. */
+  throttleNext(count: number, retryAfterSeconds?: number): void;
+}
+
+export async function loadSandboxDirectory(file: string): Promise<SandboxDirectory> {
+  return directorySchema.parse(JSON.parse(await readFile(file, 'utf8')));
+}
+
+/** A loopback stand-in for Microsoft Graph v1.0: user look-ups with $select, $batch and checkMemberGroups. */
+export async function startSandboxGraph(directory: SandboxDirectory, port = 0): Promise<SandboxGraph> {
+  let throttleRemaining = 0;
+  let throttleSeconds = 0;
+  const findUser = (key: string) => {
+    const wanted = key.toLowerCase();
+    return directory.users.find((user) => user.id.toLowerCase() === wanted || user.userPrincipalName.toLowerCase() === wanted);
+  };
+  const notFound = (what: string): SandboxResponse => ({
+    status: 404,
+    body: { error: { code: 'Request_ResourceNotFound', message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.` } },
+  });
+
+  const getUser = (key: string, select: string | null): SandboxResponse => {
+    const user = findUser(key);
+    if (!user) return notFound(key);
+    const fields = select ? select.split(',').map((field) => field.trim()) : DEFAULT_USER_FIELDS;
+    const projected: Record<string, unknown> = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity' };
+    for (const field of fields) projected[field] = (user as Record<string, unknown>)[field] ?? null;
+    return { status: 200, body: projected };
+  };
+
+  const route = (request: RecordedRequest): SandboxResponse | undefined => {
+    const userMatch = /^\/v1\.0\/users\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && userMatch) return getUser(userMatch[1] as string, request.query.get('$select'));
+    const memberMatch = /^\/v1\.0\/users\/([^/]+)\/checkMemberGroups$/.exec(request.path);
+    if (request.method === 'POST' && memberMatch) {
+      const user = findUser(memberMatch[1] as string);
+      if (!user) return notFound(memberMatch[1] as string);
+      const groupIds = z.object({ groupIds: z.array(z.string()) }).safeParse(request.body);
+      if (!groupIds.success) return { status: 400, body: { error: { code: 'Request_BadRequest', message: 'groupIds is required.' } } };
+      const value = groupIds.data.groupIds.filter((id) => directory.groups.some((group) => group.id === id && group.members.includes(user.id)));
+      return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)', value } };
+    }
+    if (request.method === 'POST' && request.path === '/v1.0/$batch') return batch(request.body);
+    return undefined;
+  };
+
+  const batch = (body: unknown): SandboxResponse => {
+    const parsed = z.object({ requests: z.array(z.object({ id: z.string(), method: z.string(), url: z.string() })) }).safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: { code: 'BadRequest', message: 'Invalid batch payload.' } } };
+    if (parsed.data.requests.length > MAX_BATCH) {
+      return { status: 400, body: { error: { code: 'BadRequest', message: `The number of batch requests exceeds the maximum of ${MAX_BATCH}.` } } };
+    }
+    const responses = parsed.data.requests.map((inner) => {
+      const url = new URL(inner.url, 'http://graph');
+      const match = /^\/users\/([^/]+)$/.exec(decodeURIComponent(url.pathname));
+      if (throttleRemaining > 0) {
+        throttleRemaining--;
+        return { id: inner.id, status: 429, headers: { 'Retry-After': String(throttleSeconds) }, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } };
+      }
+      const result = inner.method === 'GET' && match ? getUser(match[1] as string, url.searchParams.get('$select')) : notFound(url.pathname);
+      return { id: inner.id, status: result.status, headers: { 'Content-Type': 'application/json' }, body: result.body };
+    });
+    return { status: 200, body: { responses } };
+  };
+
+  const sandbox = await startSandbox(route, port);
+  return {
+    ...sandbox,
+    requests: sandbox.requests,
+    throttleNext(count, retryAfterSeconds = 0) {
+      throttleRemaining = count;
+      throttleSeconds = retryAfterSeconds;
+    },
+  };
+}

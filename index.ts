@@ -1,0 +1,25 @@
+import { loadConfig } from './config';
+import { startApp } from './app';
+import { describeErrorForLog, isAppError } from './services/errors';
+import { createLogger } from './services/log';
+
+/** Entry point: configuration, then the app, then clean shutdown on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const app = await startApp(config, logger);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(isAppError(error) ? `${error.userMessage}\n` : `Start-up failed: ${JSON.stringify(describeErrorForLog(error))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import type { DirectoryAccount } from '../eligibility/types';
+import { mapWithConcurrency } from '../concurrency';
+
+export interface DirectoryAttributePaths {
+  organisation: string;
+  site: string;
+  leaver: string;
+  leaverValue: string;
+}
+
+export interface Administrator {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  organisationOds?: string;
+}
+
+/** What the bot needs from the directory; the Graph implementation is below. */
+export interface Directory {
+  lookupAccounts(emails: readonly string[]): Promise<Map<string, DirectoryAccount | null>>;
+  getAdministrator(userId: string): Promise<Administrator | null>;
+  memberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>>;
+}
+
+/** Graph allows at most 20 requests in one JSON batch. */
+export const GRAPH_BATCH_LIMIT = 20;
+const BATCHES_IN_FLIGHT = 4;
+const MAX_THROTTLE_ROUNDS = 5;
+const MAX_RETRY_AFTER_SECONDS = 30;
+
+const batchResponseSchema = z.object({
+  responses: z.array(
+    z.object({
+      id: z.string(),
+      status: z.number(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.unknown().optional(),
+    }),
+  ),
+});
+
+const graphUserSchema = z.object({
+  id: z.string(),
+  userPrincipalName: z.string(),
+  displayName: z.string().nullish(),
+  givenName: z.string().nullish(),
+  surname: z.string().nullish(),
+  accountEnabled: z.boolean().nullish(),
+  mobilePhone: z.string().nullish(),
+}).passthrough();
+
+const memberGroupsSchema = z.object({ value: z.array(z.string()) });
+
+export class GraphDirectory implements Directory {
+  private readonly accountFields: string[];
+
+  constructor(
+    private readonly client: Client,
+    private readonly attributes: DirectoryAttributePaths,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {
+    // Only the fields an eligibility rule reads.
+    const attributeRoots = [attributes.organisation, attributes.site, attributes.leaver].map((attributePath) => attributePath.split('.')[0] as string);
+    this.accountFields = [...new Set(['id', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'accountEnabled', 'mobilePhone', ...attributeRoots])];
+  }
+
+  async lookupAccounts(emails: readonly string[]): Promise<Map<string, DirectoryAccount | null>> {
+    const unique = [...new Set(emails.map((email) => email.toLowerCase()))];
+    const chunks: string[][] = [];
+    for (let start = 0; start < unique.length; start += GRAPH_BATCH_LIMIT) chunks.push(unique.slice(start, start + GRAPH_BATCH_LIMIT));
+    const results = new Map<string, DirectoryAccount | null>();
+    await mapWithConcurrency(chunks, BATCHES_IN_FLIGHT, async (chunk) => {
+      for (const [email, account] of await this.lookupBatch(chunk)) results.set(email, account);
+    });
+    return results;
+  }
+
+  async getAdministrator(userId: string): Promise<Administrator | null> {
+    const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
+    let body: unknown;
+    try {
+      body = await this.client.api(`/users/${encodeURIComponent(userId)}`).select(select).get();
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
+    }
+    const user = graphUserSchema.safeParse(body);
+    if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    return {
+      id: user.data.id,
+      displayName: user.data.displayName ?? user.data.userPrincipalName,
+      userPrincipalName: user.data.userPrincipalName,
+      organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
+    };
+  }
+
+  async memberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
+    try {
+      const body = await this.client.api(`/users/${encodeURIComponent(userId)}/checkMemberGroups`).post({ groupIds });
+      return new Set(memberGroupsSchema.parse(body).value);
+    } catch (error) {
+      if (statusOf(error) === 404) return new Set();
+      throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
+    }
+  }
+
+  private async lookupBatch(emails: string[]): Promise<Map<string, DirectoryAccount | null>> {
+    const found = new Map<string, DirectoryAccount | null>();
+    let pending = emails.map((email, index) => ({ id: String(index + 1), email }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === MAX_THROTTLE_ROUNDS) throw new AppError('DIRECTORY_UNAVAILABLE', 'The directory kept throttling the look-ups.');
+      const byId = new Map(pending.map((item) => [item.id, item.email]));
+      const requests = pending.map(({ id, email }) => ({
+        id,
+        method: 'GET',
+        url: `/users/${encodeURIComponent(email)}?$select=${this.accountFields.join(',')}`,
+      }));
+      let body: unknown;
+      try {
+        body = await this.client.api('/$batch').post({ requests });
+      } catch (error) {
+        throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
+      }
+      const parsed = batchResponseSchema.safeParse(body);
+      if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+      const throttled: typeof pending = [];
+      let waitSeconds = 1;
+      for (const response of parsed.data.responses) {
+        const email = byId.get(response.id);
+        if (email === undefined) continue;
+        if (response.status === 429 || response.status === 503) {
+          throttled.push({ id: response.id, email });
+          waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers));
+        } else if (response.status === 404) {
+          found.set(email, null);
+        } else if (response.status >= 200 && response.status < 300) {
+          found.set(email, this.toAccount(response.body));
+        } else {
+          throw new AppError('DIRECTORY_UNAVAILABLE');
+        }
+      }
+      const answered = new Set(parsed.data.responses.map((response) => response.id));
+      const missing = pending.filter((item) => !answered.has(item.id));
+      if (missing.length > 0) throw new AppError('DIRECTORY_UNAVAILABLE');
+      pending = throttled;
+      if (pending.length > 0) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);
+    }
+    return found;
+  }
+
+  private toAccount(body: unknown): DirectoryAccount {
+    const user = graphUserSchema.safeParse(body);
+    if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    const leaverFlag = readString(body, this.attributes.leaver);
+    return {
+      id: user.data.id,
+      userPrincipalName: user.data.userPrincipalName,
+      displayName: user.data.displayName ?? undefined,
+      givenName: user.data.givenName ?? undefined,
+      surname: user.data.surname ?? undefined,
+      accountEnabled: user.data.accountEnabled !== false,
+      mobilePhone: user.data.mobilePhone ?? undefined,
+      organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
+      siteOds: readString(body, this.attributes.site)?.toUpperCase(),
+      markedAsLeaver: leaverFlag !== undefined && leaverFlag.toLowerCase() === this.attributes.leaverValue.toLowerCase(),
+    };
+  }
+}
+
+function readString(source: unknown, attributePath: string): string | undefined {
+  let value: unknown = source;
+  for (const segment of attributePath.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function retryAfterSeconds(headers: Record<string, string> | undefined): number {
+  const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

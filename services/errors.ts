@@ -1,0 +1,58 @@
+/**
+ * The one catalogue of error codes. Every failure the product expects is an AppError
+ * with a code from here; the user-facing text is written for the person in the chat
+ * and never carries personal data, stack traces or upstream error bodies.
+ */
+export const ERROR_CATALOGUE = {
+  CONFIG_INVALID: 'The bot is not configured correctly.',
+  INVALID_INPUT: 'That input could not be used.',
+  TOO_MANY_ACCOUNTS: 'That list has more accounts than one request may hold.',
+  NOT_AN_ADMINISTRATOR: 'Only Primary or Local Administrators can request a NAS transfer.',
+  NO_ADMINISTERED_ORGANISATION: 'Your directory record does not say which organisation you administer, so a transfer cannot be started. Ask your organisation’s Primary Administrator to check it.',
+  NOT_OPS: 'Only members of NAS Operations can act on transfer requests.',
+  NOT_YOUR_REQUEST: 'That request was not raised by you.',
+  REQUEST_NOT_FOUND: 'No transfer request has that reference.',
+  ACCOUNT_NOT_IN_REQUEST: 'That account is not part of this request.',
+  ALREADY_DECIDED: 'That has already been decided.',
+  CARD_DATA_INVALID: 'That card action was not recognised. Please use the latest card.',
+  DIRECTORY_UNAVAILABLE: 'The NHSmail directory could not be reached. Nothing was lost; please try again in a few minutes.',
+  ODS_UNAVAILABLE: 'The NHS organisation data service could not be reached. Nothing was lost; please try again in a few minutes.',
+  REGISTER_UNAVAILABLE: 'A reference register (DSPT or NAS sites) could not be read.',
+  STORAGE_CONFLICT: 'Someone else changed this at the same time. Please try again.',
+  WRONG_TENANT: 'This bot only serves its own organisation’s tenant.',
+  OPS_CHANNEL_UNKNOWN: 'The NAS Operations channel is not known yet.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Safe to show to a user: specific detail written by us, never raw upstream text. */
+  readonly userMessage: string;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const userMessage = detail ? `${ERROR_CATALOGUE[code]} ${detail}` : ERROR_CATALOGUE[code];
+    super(userMessage, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.userMessage = userMessage;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/**
+ * What may be written to a log about an error: its class, our code and, for our own
+ * errors, our own message. Foreign messages can quote input (addresses, SQL values),
+ * so they are reduced to their class name and any machine code they carry.
+ */
+export function describeErrorForLog(error: unknown): Record<string, string> {
+  if (isAppError(error)) return { errorCode: error.code, errorMessage: error.userMessage };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { errorClass: error.name, ...(typeof code === 'string' ? { errorCode: code } : {}) };
+  }
+  return { errorClass: typeof error };
+}

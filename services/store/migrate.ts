@@ -1,0 +1,34 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SqlDatabase } from './database';
+
+const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+/** Any fixed number: it serialises migrations when several bot instances start at once. */
+const MIGRATION_LOCK_KEY = 7_272_001;
+
+/** Applies every migrations/NNN-*.sql not yet applied, in order, once, under an advisory lock. */
+export async function migrate(db: SqlDatabase): Promise<string[]> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{3}-.+\.sql$/.test(file)).sort();
+  const scripts = await Promise.all(files.map(async (file) => ({ file, sql: await readFile(path.join(MIGRATIONS_DIR, file), 'utf8') })));
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = new Set((await tx.query<{ name: string }>('SELECT name FROM schema_migrations')).map((row) => row.name));
+    const newlyApplied: string[] = [];
+    for (const { file, sql } of scripts) {
+      if (applied.has(file)) continue;
+      for (const statement of splitStatements(sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+      newlyApplied.push(file);
+    }
+    return newlyApplied;
+  });
+}
+
+/** Our migrations keep to plain statements separated by semicolons at line ends. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*$/m)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+}
