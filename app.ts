@@ -14,8 +14,9 @@ import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { renderOpsRequestCard } from './cards/ops-request';
 import { renderOutcomeCard } from './cards/outcome';
 import type { Logger } from './services/log';
-import { BotMessenger } from './services/notifier';
+import { BotMessenger, type Messenger } from './services/notifier';
 import { openDataSources, type DataSources } from './services/data-sources';
+import type { SqlDatabase } from './services/store/database';
 import { openDatabase } from './services/store/open-database';
 import { ConversationReferences } from './services/store/conversation-references';
 import { RequestStore } from './services/store/request-store';
@@ -30,25 +31,22 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** The composition root: it only builds and wires; every part receives its collaborators. */
-export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
-  const db = await openDatabase(config.database);
-  const dataSources = await openDataSources(config, logger);
+export interface BotParts {
+  config: Pick<AppConfig, 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  db: SqlDatabase;
+  dataSources: DataSources;
+  references: ConversationReferences;
+  /** The Teams edge for proactive messages: BotMessenger in the app, a recorder in tests. */
+  messenger: Messenger;
+  logger: Logger;
+}
+
+/** Wires the bot from its parts. Shared by the server below and the conversation tests. */
+export function composeBot(parts: BotParts): { bot: NasTransferBot; store: RequestStore; workflow: TransferWorkflow } {
+  const { config, db, dataSources, references, messenger, logger } = parts;
   const store = new RequestStore(db);
-  const references = new ConversationReferences(db);
-
-  const adapter = new CloudAdapter(
-    new ConfigurationBotFrameworkAuthentication({
-      MicrosoftAppId: config.bot.appId,
-      MicrosoftAppPassword: config.bot.appPassword,
-      MicrosoftAppType: config.bot.appType,
-      MicrosoftAppTenantId: config.bot.appTenantId,
-    }),
-  );
-  adapter.onTurnError = createTurnErrorHandler(logger);
-
   const cards = { opsRequest: renderOpsRequestCard, outcome: renderOutcomeCard };
-  const workflow = new TransferWorkflow(store, new BotMessenger(adapter, config.bot.appId, references, logger), cards, logger);
+  const workflow = new TransferWorkflow(store, messenger, cards, logger);
   const screening = new ScreeningService({ ...dataSources, openRequests: store });
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
   const bot = new NasTransferBot({
@@ -61,6 +59,31 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], store, access, workflow, renderOpsRequestCard, logger),
     opsChannelId: config.opsChannelId,
     allowedTenantId: config.allowedTenantId,
+    logger,
+  });
+  return { bot, store, workflow };
+}
+
+/** The composition root: it only builds and wires; every part receives its collaborators. */
+export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
+  const db = await openDatabase(config.database);
+  const dataSources = await openDataSources(config, logger);
+  const adapter = new CloudAdapter(
+    new ConfigurationBotFrameworkAuthentication({
+      MicrosoftAppId: config.bot.appId,
+      MicrosoftAppPassword: config.bot.appPassword,
+      MicrosoftAppType: config.bot.appType,
+      MicrosoftAppTenantId: config.bot.appTenantId,
+    }),
+  );
+  adapter.onTurnError = createTurnErrorHandler(logger);
+  const references = new ConversationReferences(db);
+  const { bot } = composeBot({
+    config,
+    db,
+    dataSources,
+    references,
+    messenger: new BotMessenger(adapter, config.bot.appId, references, logger),
     logger,
   });
 
