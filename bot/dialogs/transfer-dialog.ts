@@ -54,7 +54,10 @@ export class TransferDialog extends ComponentDialog {
     private readonly maxAccounts: number,
   ) {
     super(TRANSFER_DIALOG);
-    this.addDialog(new ConfirmPrompt(CONFIRM_ORGANISATION, undefined, 'en-us'));
+    const confirmOrganisation = new ConfirmPrompt(CONFIRM_ORGANISATION, undefined, 'en-us');
+    // Plain text: the question already says "yes or no", and a hero card adds nothing in Teams.
+    confirmOrganisation.style = ListStyle.none;
+    this.addDialog(confirmOrganisation);
     this.addDialog(new TextPrompt(REASON_PROMPT, (prompt) => this.validateReason(prompt)));
     this.addDialog(new CardStepPrompt(ACCOUNTS_PROMPT, (prompt) => this.validateAccounts(prompt)));
     this.addDialog(new CardStepPrompt(ATTESTATIONS_PROMPT, (prompt) => this.validateAttestations(prompt)));
@@ -84,7 +87,6 @@ export class TransferDialog extends ComponentDialog {
     return step.prompt(CONFIRM_ORGANISATION, {
       prompt: `You administer **${organisationName}** (${organisationOds}). Are the accounts transferring from this organisation? (yes or no)`,
       retryPrompt: 'Please answer yes or no.',
-      style: ListStyle.none,
     });
   }
 

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import type { Activity, TestAdapter } from 'botbuilder';
+import { cardBody, cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+
+const REASON = 'Our sponsorship of these community pharmacies ends on 31 March.';
+const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' };
+const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.example', 'kezia.morrow@nhsmail.example', 'nobody.here@nhsmail.example'].join('\n');
+
+const submit = (value: Record<string, string>): Partial<Activity> => ({ type: 'message', value });
+const says = (fragment: string | RegExp) => (activity: Partial<Activity>) => {
+  const text = activity.text ?? '';
+  if (typeof fragment === 'string') assert.ok(text.includes(fragment), `expected a reply containing "${fragment}", got "${text || cardText(activity).slice(0, 200)}"`);
+  else assert.match(text, fragment);
+};
+const showsCard = (...fragments: string[]) => (activity: Partial<Activity>) => {
+  const text = cardText(activity);
+  for (const fragment of fragments) assert.ok(text.includes(fragment), `expected a card containing "${fragment}", got ${text.slice(0, 300)}`);
+};
+const isTyping = (activity: Partial<Activity>) => assert.equal(activity.type, 'typing');
+
+/** Walks the requester to the attestations card. */
+function toAttestations(adapter: TestAdapter) {
+  return adapter
+    .send('new transfer')
+    .assertReply(says('**Northmoor Community Care Partnership** (ZZ9001)'))
+    .send('yes')
+    .assertReply(says('Why are these accounts being transferred'))
+    .send(REASON)
+    .assertReply(showsCard('Accounts to transfer'))
+    .send(submit({ step: 'accounts', accounts: LIST }))
+    .assertReply(showsCard('Before you submit', 'the 4 accounts'));
+}
+
+describe('requester conversation (TestAdapter, turn by turn)', () => {
+  let harness: Harness;
+  before(async () => {
+    harness = await startHarness();
+  });
+  after(() => harness.close());
+
+  interface CommandCase {
+    user: keyof typeof PEOPLE;
+    says: string;
+    reply: string;
+  }
+  const COMMANDS: CommandCase[] = [
+    { user: 'priya', says: 'help', reply: '**new transfer**' },
+    { user: 'priya', says: 'cancel', reply: 'There is nothing to cancel.' },
+    { user: 'priya', says: 'what now?', reply: 'I did not recognise that.' },
+    { user: 'priya', says: 'status NTR-999999', reply: 'No transfer request has that reference.' },
+    { user: 'priya', says: 'status 12345', reply: 'A reference looks like NTR-100001.' },
+    { user: 'sam', says: 'new transfer', reply: 'Only Primary or Local Administrators can request a NAS transfer.' },
+    { user: 'sam', says: 'status', reply: 'You have no transfer requests yet.' },
+  ];
+  for (const command of COMMANDS) {
+    it(`${command.user}: "${command.says}" → ${command.reply}`, async () => {
+      await harness.adapterFor(command.user).send(command.says).assertReply(says(command.reply)).startTest();
+    });
+  }
+
+  it('welcomes a user when the bot is added to their personal chat', async () => {
+    const adapter = harness.adapterFor('priya');
+    await adapter
+      .send({ type: 'conversationUpdate', membersAdded: [PEOPLE.priya, adapter.conversation.bot], recipient: adapter.conversation.bot })
+      .assertReply(showsCard('NAS Transfer', 'Start a new transfer', 'Hello Priya.'))
+      .startTest();
+  });
+
+  it('refuses an activity from another tenant, and says so', async () => {
+    const adapter = harness.adapterFor('priya');
+    adapter.conversation.conversation = { ...adapter.conversation.conversation, tenantId: 'some-other-tenant' };
+    await adapter.send('new transfer').assertReply(says('only serves its own organisation')).startTest();
+  });
+
+  it('walks through the form, re-asks bad answers without losing them, screens, and submits a reference', async () => {
+    const adapter = harness.adapterFor('priya');
+    await adapter
+      .send('new transfer')
+      .assertReply(says('Are the accounts transferring from this organisation?'))
+      .send('perhaps')
+      .assertReply(says('Please answer yes or no.'))
+      .send('yes')
+      .assertReply(says('Why are these accounts being transferred'))
+      .send('short')
+      .assertReply(says('Please give the reason in 10 to 1000 characters.'))
+      .send(REASON)
+      .assertReply(showsCard('Accounts to transfer', 'At most 500 accounts'))
+      .send(submit({ step: 'accounts', accounts: `${LIST}\nnot-an-address` }))
+      .assertReply((activity) => {
+        showsCard('1 of the lines need correcting (4 were fine)', 'Line 5: \\"not-an-address\\" is not an email address.')(activity);
+        const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
+        assert.equal(input?.value, `${LIST}\nnot-an-address`, 'the list comes back in the box, ready to correct');
+      })
+      .send(submit({ step: 'accounts', accounts: LIST }))
+      .assertReply(showsCard('Before you submit', 'the 4 accounts', 'Northmoor Community Care Partnership'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED, notMarkedAsLeavers: 'false' }))
+      .assertReply(showsCard('All four confirmations are needed', '1 is not ticked'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking 4 accounts against the transfer policy'))
+      .assertReply((activity) => {
+        showsCard('Screening results', '4 accounts checked against transfer policy 2026.11-1', 'Submit 2 accounts to NAS')(activity);
+        const text = cardText(activity);
+        assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?MARKED_AS_LEAVER: .*?Next step: Unmark the account as a leaver/);
+        assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?ACCOUNT_NOT_FOUND/);
+        assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?SITE_NOT_DSPT_COMPLIANT: Site ZZ9103 DSPT status is Approaching Standards/);
+        assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
+        assert.ok(text.indexOf('kezia.morrow') < text.indexOf('esme.flint') && text.indexOf('esme.flint') < text.indexOf('amara.mensah'), 'ineligible first, then review, then eligible');
+      })
+      .send('maybe later')
+      .assertReply(says('Use the buttons on the results card'))
+      .send(submit({ step: 'submit' }))
+      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 not eligible accounts were not sent/))
+      .startTest();
+
+    const [summary] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
+    const request = (await harness.store.getRequest(summary!.id))!;
+    assert.deepEqual(request.accounts.map((account) => [account.email, account.verdict]), [
+      ['amara.mensah@nhsmail.example', 'eligible'],
+      ['esme.flint@nhsmail.example', 'review'],
+    ]);
+    assert.deepEqual(request.attestations, { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true });
+    assert.equal(request.reason, REASON);
+    assert.equal(request.requester.name, 'Priya Okafor');
+
+    await adapter
+      .send('status')
+      .assertReply(says(`**${request.reference}** · Northmoor Community Care Partnership`))
+      .send(`status ${request.reference}`)
+      .assertReply(says('- esme.flint@nhsmail.example: awaiting decision'))
+      .startTest();
+  });
+
+  it('carries on where it was after a restart: the dialog lives in the database', async () => {
+    await toAttestations(harness.adapterFor('priya', 'restart')).startTest();
+    // A new bot over the same database, as after a restart or on another instance.
+    await harness
+      .adapterFor('priya', 'restart')
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking 4 accounts'))
+      .assertReply(showsCard('Screening results'))
+      .send('cancel')
+      .assertReply(says('Cancelled. Nothing was submitted.'))
+      .send('submit')
+      .assertReply(says('I did not recognise that.'))
+      .startTest();
+  });
+
+  it('sends the list back for editing with the reason kept, and a cancel from a card ends the conversation', async () => {
+    await toAttestations(harness.adapterFor('priya'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking'))
+      .assertReply(showsCard('Screening results'))
+      .send(submit({ step: 'edit' }))
+      .assertReply(showsCard('Accounts to transfer'))
+      .send(submit({ step: 'cancel' }))
+      .assertReply(says('Cancelled. Nothing was submitted.'))
+      .startTest();
+  });
+
+  it('refuses an oversized list and an empty one with a clear message', async () => {
+    const tooMany = Array.from({ length: 501 }, (_, index) => `person.${index}@nhsmail.example`).join('\n');
+    await harness
+      .adapterFor('priya')
+      .send('new transfer')
+      .assertReply(says('Are the accounts'))
+      .send('yes')
+      .assertReply(says('Why are'))
+      .send(REASON)
+      .assertReply(showsCard('Accounts to transfer'))
+      .send(submit({ step: 'accounts', accounts: tooMany }))
+      .assertReply(showsCard('That list has 501 accounts; one request may hold at most 500.'))
+      .send(submit({ step: 'accounts', accounts: '\n\n' }))
+      .assertReply(showsCard('I did not find any accounts.'))
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
+  it('screens an account already in an open request as ALREADY_REQUESTED, naming that request', async () => {
+    const [existing] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
+    assert.ok(existing, 'the journey test above submitted a request');
+    await toAttestations(harness.adapterFor('priya'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking'))
+      .assertReply(showsCard(`ALREADY_REQUESTED: Already in open transfer request ${existing.reference}.`))
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
+  it('queues a request while the ops channel is unknown, and posts it when the bot is added to that channel', async () => {
+    const before = harness.messenger.posted.length;
+    assert.equal(before, 0, 'no ops channel has been seen yet');
+    const [queued] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
+    const adapter = harness.adapterFor('tom');
+    await adapter.processActivity({
+      type: 'conversationUpdate',
+      from: PEOPLE.tom,
+      conversation: opsChannel,
+      membersAdded: [{ id: adapter.conversation.bot.id, name: 'NAS Transfer Bot' }],
+      channelData: { team: { id: '19:nas-ops-general@thread.tacv2' }, channel: { id: opsChannel.id }, tenant: { id: opsChannel.tenantId } },
+    });
+    const posted = harness.messenger.posted.map((post) => cardText({ attachments: [post.card] }));
+    assert.ok(posted.some((card) => card.includes(`Transfer request ${queued!.reference}`)), 'the queued request was posted');
+    const stored = await harness.store.getRequest(queued!.id);
+    assert.equal(stored?.opsConversationId, opsChannel.id);
+    assert.ok(stored?.opsActivityId);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { DEMO, loadConfig } from '../../config';
+import { parseAccountList } from '../../services/account-list';
+
+describe('account list parsing', () => {
+  it('reads one account per line with optional site and specialism, normalising case', () => {
+    const parsed = parseAccountList('Jo.Bloggs@NHSmail.example, zz9101, Pharmacy\n\n# a comment\nsam.lee@nhsmail.example\n');
+    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.entries, [
+      { position: 1, email: 'jo.bloggs@nhsmail.example', siteOds: 'ZZ9101', specialism: 'Pharmacy' },
+      { position: 2, email: 'sam.lee@nhsmail.example' },
+    ]);
+  });
+
+  it('reads a CSV with the header row and quoted values', () => {
+    const parsed = parseAccountList('\uFEFFemail,site_ods_code,specialism\r\na@x.example,ZZ9101,"care home, residential"\r\nb@x.example,,\r\n');
+    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.entries.map((entry) => [entry.email, entry.siteOds, entry.specialism]), [
+      ['a@x.example', 'ZZ9101', 'care home, residential'],
+      ['b@x.example', undefined, undefined],
+    ]);
+  });
+
+  it('reports every bad line by number and keeps the good ones', () => {
+    const parsed = parseAccountList('good@x.example\nnot-an-address\nother@x.example, Z!\nthird@x.example, ZZ1, pharmacy, extra\nlast@x.example');
+    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['good@x.example', 'last@x.example']);
+    assert.deepEqual(parsed.problems.map((problem) => problem.line), [2, 3, 4]);
+    assert.match(parsed.problems[0]!.message, /not an email address/);
+    assert.match(parsed.problems[1]!.message, /not an ODS code/);
+    assert.match(parsed.problems[2]!.message, /more than three values/);
+  });
+
+  it('gives positions in list order, so duplicates and allowances can be explained by line', () => {
+    const parsed = parseAccountList('a@x.example\na@x.example');
+    assert.deepEqual(parsed.entries.map((entry) => entry.position), [1, 2]);
+  });
+});
+
+describe('configuration', () => {
+  it('runs with no environment at all, on the embedded demo defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.environment, 'development');
+    assert.equal(config.port, 3978);
+    assert.equal(config.bot.appId, '');
+    assert.equal(config.bot.appType, 'MultiTenant');
+    assert.equal(config.database.kind, 'pglite');
+    assert.equal(config.graph.baseUrl, undefined);
+    assert.equal(config.opsGroupId, DEMO.opsGroupId);
+    assert.equal(config.maxAccountsPerRequest, 500);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://db/nas' }).database, { kind: 'postgres', url: 'postgres://db/nas' });
+  });
+
+  it('fails fast in production with every missing setting listed, an empty app id among them', () => {
+    assert.throws(
+      () => loadConfig({ APP_ENV: 'production' }),
+      (error: { code: string; userMessage: string }) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_CLIENT_ID']) {
+          assert.match(error.userMessage, new RegExp(`- ${setting}: `));
+        }
+        return true;
+      },
+    );
+  });
+
+  it('names each malformed value', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty', GRAPH_BASE_URL: 'not a url', MAX_ACCOUNTS_PER_REQUEST: '0' }), (error: { userMessage: string }) => {
+      assert.match(error.userMessage, /- PORT: /);
+      assert.match(error.userMessage, /- GRAPH_BASE_URL: /);
+      assert.match(error.userMessage, /- MAX_ACCOUNTS_PER_REQUEST: /);
+      return true;
+    });
+  });
+
+  it('refuses a remote Graph without credentials', () => {
+    assert.throws(() => loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com' }), /GRAPH_TENANT_ID/);
+    assert.equal(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).graph.credentials, undefined);
+  });
+});
