@@ -151,7 +151,7 @@ export class TransferDialog extends ComponentDialog {
     const notSent = values.result.accounts.length - request.accounts.length;
     await step.context.sendActivity(
       `Submitted. Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
-        (notSent > 0 ? ` ${notSent} not eligible accounts were not sent; their next steps are on the results card.` : '') +
+        (notSent > 0 ? ` ${notSent === 1 ? '1 account that is not eligible was' : `${notSent} accounts that are not eligible were`} not sent; the next steps are on the results card.` : '') +
         (postedToOps ? ' NAS Operations have been sent your request.' : ' It is queued for NAS Operations.') +
         ` I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
     );

@@ -110,7 +110,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .send('maybe later')
       .assertReply(says('Use the buttons on the results card'))
       .send(submit({ step: 'submit' }))
-      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 not eligible accounts were not sent/))
+      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent/))
       .startTest();
 
     const [summary] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);

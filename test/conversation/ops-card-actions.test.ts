@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
+import type { ScreenedAccount } from '../../services/eligibility/types';
+import { ConversationReferences } from '../../services/store/conversation-references';
+import type { StoredRequest } from '../../services/store/request-store';
+import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+
+function account(position: number, email: string, verdict: ScreenedAccount['verdict']): ScreenedAccount {
+  return {
+    position,
+    email,
+    verdict,
+    siteOds: 'ZZ9103',
+    reasons: verdict === 'review' ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is Approaching Standards.', remedy: 'Complete the DSPT for the site.' }] : [],
+    evidence: { directoryFound: true },
+  };
+}
+
+/** Sends an Action.Execute invoke as `user` from the ops channel and returns the invoke response the bot gave. */
+async function execute(adapter: TestAdapter, user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
+  adapter.activeQueue.splice(0);
+  await adapter.processActivity({
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    from: PEOPLE[user],
+    conversation: opsChannel,
+    channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+  } as Partial<Activity> as Activity);
+  const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
+  assert.ok(response, 'the bot answered the invoke');
+  return (response.value as { status: number; body: AdaptiveCardInvokeResponse }).body;
+}
+
+const cardOf = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
+
+describe('ops card actions (Action.Execute, one handler per verb)', () => {
+  let harness: Harness;
+  let request: StoredRequest;
+  let adapter: TestAdapter;
+
+  before(async () => {
+    harness = await startHarness();
+    await harness.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
+    // Priya has talked to the bot, so her outcome can be sent to her.
+    await harness.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya' } as never });
+  });
+  after(() => harness.close());
+
+  beforeEach(async () => {
+    request = await harness.store.createRequest({
+      organisationOds: 'ZZ9001',
+      organisationName: 'Northmoor Community Care Partnership',
+      requester: { id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' },
+      reason: 'Sponsorship ends.',
+      attestations: { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true },
+      policyVersion: '2026.11-1',
+      accounts: [account(1, 'amara.mensah@nhsmail.example', 'eligible'), account(2, 'esme.flint@nhsmail.example', 'review')],
+    });
+    await harness.store.recordOpsMessage(request.id, opsChannel.id, `activity-${request.id}`);
+    harness.messenger.updates.length = 0;
+    harness.messenger.toUsers.length = 0;
+    adapter = harness.adapterFor('tom');
+  });
+
+  it('approves all eligible accounts, shows who did it on the card, and updates the posted card for everyone', async () => {
+    const response = await execute(adapter, 'tom', 'approveEligible', { requestId: String(request.id), page: '1' });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.type, 'application/vnd.microsoft.card.adaptive');
+    assert.match(cardOf(response), /Approved by Tom Ashdown at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(cardOf(response), /1 approved, 0 rejected, 1 to decide/);
+    assert.equal(harness.messenger.updates.length, 1);
+    assert.equal(harness.messenger.updates[0]?.activityId, `activity-${request.id}`);
+    assert.match(cardText({ attachments: [harness.messenger.updates[0]!.card] }), /Approved by Tom Ashdown/);
+    assert.equal(harness.messenger.toUsers.length, 0, 'the requester hears nothing until every account is decided');
+  });
+
+  it('needs a reason to reject, then rejects the rest and tells the requester the outcome with next steps', async () => {
+    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    const withoutReason = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: '  ' });
+    assert.match(cardOf(withoutReason), /Give a reason to reject: the requester will see it\./);
+    assert.equal((await harness.store.getRequest(request.id))?.status, 'awaiting_decision');
+
+    const rejected = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: 'DSPT must be met before transfer.' });
+    assert.match(cardOf(rejected), /"Decided"/);
+    assert.match(cardOf(rejected), /Rejected by Tom Ashdown at .*?: DSPT must be met before transfer\./);
+
+    assert.equal(harness.messenger.toUsers.length, 1);
+    const [notification] = harness.messenger.toUsers;
+    assert.equal(notification?.userId, PEOPLE.priya.aadObjectId);
+    const outcome = cardText(notification!.message);
+    assert.match(outcome, new RegExp(`Transfer request ${request.reference} has been decided`));
+    assert.match(outcome, /1 accepted for transfer to NAS, 1 rejected/);
+    assert.match(outcome, /"Accepted".*amara\.mensah@nhsmail\.example/);
+    assert.match(outcome, /esme\.flint@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
+    assert.ok((await harness.store.getRequest(request.id))?.outcomeNotifiedAt, 'the notification is recorded');
+  });
+
+  it('decides one account; a repeated click is told who decided it first', async () => {
+    const reviewAccountId = request.accounts[1]!.id;
+    const first = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'approved' });
+    assert.match(cardOf(first), /Approved by Tom Ashdown/);
+    const again = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'rejected', decisionReason: 'changed my mind' });
+    assert.match(cardOf(again), /That has already been decided\. It was approved by Tom Ashdown at/);
+    assert.equal((await harness.store.getRequest(request.id))?.accounts[1]?.decision, 'approved');
+    const audit = await harness.store.auditEvents(request.id);
+    assert.deepEqual(audit.map((event) => [event.action, event.actorName]), [
+      ['request.submitted', 'Priya Okafor'],
+      ['account.approved', 'Tom Ashdown'],
+    ]);
+  });
+
+  it('refuses someone outside NAS Operations, and changes nothing', async () => {
+    const response = await execute(adapter, 'priya', 'approveEligible', { requestId: request.id });
+    assert.match(cardOf(response), /Only members of NAS Operations can act on transfer requests\./);
+    assert.deepEqual((await harness.store.getRequest(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+    assert.equal(harness.messenger.updates.length, 0);
+  });
+
+  interface TamperCase {
+    name: string;
+    verb: string;
+    data: Record<string, unknown>;
+    status: number;
+    code: string;
+  }
+  const TAMPERED: TamperCase[] = [
+    { name: 'an unknown verb', verb: 'deleteEverything', data: { requestId: 1 }, status: 400, code: 'CARD_DATA_INVALID' },
+    { name: 'a request id that is not a number', verb: 'approveEligible', data: { requestId: "1; DROP TABLE transfer_requests" }, status: 400, code: 'CARD_DATA_INVALID' },
+    { name: 'a decision that is not approve or reject', verb: 'decideAccount', data: { requestId: 1, accountId: 1, decision: 'transferred' }, status: 400, code: 'CARD_DATA_INVALID' },
+    { name: 'a request that does not exist', verb: 'approveEligible', data: { requestId: 987654 }, status: 404, code: 'REQUEST_NOT_FOUND' },
+  ];
+  for (const tampered of TAMPERED) {
+    it(`answers tampered card data (${tampered.name}) with ${tampered.code}`, async () => {
+      const response = await execute(adapter, 'tom', tampered.verb, tampered.data);
+      assert.equal(response.statusCode, tampered.status);
+      assert.equal(response.type, 'application/vnd.microsoft.error');
+      assert.equal((response.value as unknown as { code: string }).code, tampered.code);
+      assert.doesNotMatch(JSON.stringify(response.value), /at .*\.ts:\d+/, 'no stack trace');
+    });
+  }
+
+  it('refuses an account of another request in the card data', async () => {
+    const other = await harness.store.createRequest({ ...request, accounts: [account(1, 'x@nhsmail.example', 'review')], requester: request.requester });
+    const response = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: other.accounts[0]!.id, decision: 'approved' });
+    assert.match(cardOf(response), /That account is not part of this request\./);
+  });
+
+  it('pages a long request, 20 accounts a page, from the store', async () => {
+    const long = await harness.store.createRequest({
+      ...request,
+      requester: request.requester,
+      accounts: Array.from({ length: 45 }, (_, index) => account(index + 1, `person.${index + 1}@nhsmail.example`, 'eligible')),
+    });
+    const page3 = await execute(adapter, 'tom', 'showPage', { requestId: long.id, page: 3 });
+    assert.match(cardOf(page3), /Accounts 41 to 45 of 45 \(page 3 of 3\)/);
+    assert.match(cardOf(page3), /41\. person\.41@nhsmail\.example/);
+    assert.doesNotMatch(cardOf(page3), /40\. person\.40/);
+    assert.match(cardOf(page3), /"Previous page"/);
+    assert.doesNotMatch(cardOf(page3), /"Next page"/);
+  });
+});

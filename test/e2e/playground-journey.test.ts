@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startPlayground, type RunningPlayground } from '../../dev/playground/launch';
+import { chromiumAvailable, launchChromium, startBotProcess, type BotProcess } from '../support/processes';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SCREENSHOTS = path.join(ROOT, 'test-output', 'e2e');
+const BOT_PORT = '3988';
+const REASON = 'Our sponsorship of these community pharmacies ends on 31 March.';
+const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.example', 'kezia.morrow@nhsmail.example'].join('\n');
+const WAIT = { timeout: 20_000 };
+
+/**
+ * The whole journey in the real Microsoft 365 Agents Playground, in headless Chromium:
+ * the requester's Teams (Priya) and NAS Operations' Teams (Tom) are two Playgrounds on one
+ * bot, which is stopped and started again halfway through the requester's conversation.
+ */
+describe('end to end in the Agents Playground (headless Chromium)', function () {
+  this.timeout(240_000);
+  let dataDir: string;
+  let bot: BotProcess | undefined;
+  let requesterTeams: RunningPlayground | undefined;
+  let opsTeams: RunningPlayground | undefined;
+  let browser: Browser | undefined;
+  let requester: Page;
+  let ops: Page;
+  const botEnv = () => ({ PORT: BOT_PORT, PGLITE_DATA_DIR: path.join(dataDir, 'pglite'), LOG_LEVEL: 'info', APP_ENV: 'development' });
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.CI === 'true') throw new Error('Chromium is required in CI: .ci/run installs it with apt-get.');
+      process.stderr.write('  (skipped: no Chromium at /usr/bin/chromium; apt-get install chromium)\n');
+      this.skip();
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'nas-e2e-'));
+    bot = await startBotProcess(botEnv());
+    const logDir = path.join(dataDir, 'playground-logs');
+    requesterTeams = await startPlayground({ configFile: path.join(ROOT, 'dev', 'playground', 'requester.yml'), port: 56250, botEndpoint: bot.endpoint, logDir });
+    opsTeams = await startPlayground({ configFile: path.join(ROOT, 'dev', 'playground', 'ops.yml'), port: 56251, botEndpoint: bot.endpoint, logDir });
+    browser = await launchChromium();
+    ops = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    requester = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all([requesterTeams?.stop(), opsTeams?.stop()]);
+    await bot?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const say = async (page: Page, text: string) => {
+    await page.locator('[data-lexical-editor="true"]').click();
+    await page.keyboard.type(text);
+    await page.keyboard.press('Enter');
+  };
+  const sees = (page: Page, text: string | RegExp) => page.getByText(text).last().waitFor(WAIT);
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  it('runs request, screening, ops decision and outcome, surviving a bot restart', async () => {
+    // NAS Operations open their channel: the bot learns where to post requests.
+    await ops.goto(opsTeams!.url);
+    await ops.getByText('Transfer Requests').click();
+
+    await requester.goto(requesterTeams!.url);
+    await sees(requester, 'Start a new transfer');
+    await say(requester, 'help');
+    await sees(requester, 'stop the request you are filling in');
+    await say(requester, 'new transfer');
+    await sees(requester, 'Are the accounts transferring from this organisation?');
+    await say(requester, 'yes');
+    await sees(requester, 'Why are these accounts being transferred to NAS?');
+    await say(requester, REASON);
+    await sees(requester, 'Accounts to transfer');
+    await requester.locator('textarea').last().fill(LIST);
+    await requester.getByRole('button', { name: 'Continue' }).last().click();
+    await sees(requester, 'Before you submit');
+    await shot(requester, '1-attestations');
+
+    // Stop and start the bot halfway through: the conversation carries on from the database.
+    await bot!.stop();
+    bot = await startBotProcess(botEnv());
+
+    const ticks = requester.getByRole('checkbox');
+    assert.equal(await ticks.count(), 4);
+    for (let index = 0; index < 4; index++) await ticks.nth(index).check();
+    await requester.getByRole('button', { name: 'Confirm and screen the accounts' }).last().click();
+    await sees(requester, 'Screening results');
+    await sees(requester, /MARKED_AS_LEAVER: The account is marked as a leaver/);
+    await sees(requester, /SITE_NOT_DSPT_COMPLIANT: Site ZZ9103 DSPT status is Approaching Standards/);
+    await shot(requester, '2-screening-results');
+    await requester.getByRole('button', { name: 'Submit 2 accounts to NAS' }).click();
+    await sees(requester, /Your reference is NTR-\d+/);
+    const confirmation = await requester.getByText(/Your reference is NTR-\d+/).last().innerText();
+    const reference = /NTR-\d+/.exec(confirmation)![0];
+
+    // NAS Operations decide on the card in their channel; it updates in place.
+    await sees(ops, `Transfer request ${reference}`);
+    await shot(ops, '3-ops-card');
+    await ops.getByRole('button', { name: 'Approve all eligible (1)' }).click();
+    await sees(ops, /Approved by Tom Ashdown at/);
+    await ops.locator('textarea').last().fill('DSPT must be met before transfer.');
+    await ops.getByRole('button', { name: 'Reject the rest (1)' }).click();
+    await sees(ops, /Rejected by Tom Ashdown at .*DSPT must be met before transfer\./);
+    await sees(ops, '0 to decide');
+    await shot(ops, '4-ops-decided');
+
+    // The requester hears the outcome in their personal chat.
+    await sees(requester, `Transfer request ${reference} has been decided`);
+    await sees(requester, '1 accepted for transfer to NAS, 1 rejected.');
+    await sees(requester, 'Why: DSPT must be met before transfer.');
+    await sees(requester, /Next step: Complete the Data Security and Protection Toolkit/);
+    await shot(requester, '5-outcome');
+    await say(requester, `status ${reference}`);
+    await sees(requester, /esme\.flint@nhsmail\.example: rejected by Tom Ashdown/);
+
+    const log = bot!.output();
+    assert.match(log, /"event":"bot.started"/);
+    assert.doesNotMatch(log, /07700|Our sponsorship|DSPT must be met/, 'no phone numbers or message text in the log');
+  });
+});

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { stopChild } from '../../dev/playground/launch';
+
+const ROOT = path.join(__dirname, '..', '..');
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags for a closed network: without them Chromium keeps trying to reach Google's services. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+export interface BotProcess {
+  endpoint: string;
+  /** Everything the bot wrote to stdout and stderr: tests read it to check what is logged. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /health. */
+export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
+  const chunks: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'index.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const port = env.PORT;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The bot exited while starting:\n${chunks.join('')}`);
+    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false);
+    if (healthy) break;
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`The bot did not start within 30 s:\n${chunks.join('')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { endpoint: `http://localhost:${port}/api/messages`, output: () => chunks.join(''), stop: () => stopChild(child) };
+}
