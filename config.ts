@@ -71,6 +71,9 @@ const environmentSchema = z
     }
   });
 
+/** Every environment variable the bot reads; .env.example documents each one. */
+export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
+
 export interface GraphCredentials {
   tenantId: string;
   clientId: string;

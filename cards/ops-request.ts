@@ -10,7 +10,7 @@ export const OPS_PAGE_SIZE = 20;
 
 export interface OpsAccountRowData extends AccountRowData {
   requestId: number;
-  page: number;
+  start: number;
   accountId: number;
   decisionLine: string;
   decisionColor: CardColor;
@@ -36,20 +36,21 @@ export interface OpsRequestCardData {
   rejectedCount: number;
   undecidedCount: number;
   eligibleUndecidedCount: number;
-  page: number;
-  pages: number;
+  start: number;
+  previousStart: number;
   firstShown: number;
   lastShown: number;
   accounts: OpsAccountRowData[];
   notice: string;
 }
 
-/** The card NAS Operations act on. Always rendered from the stored request, never from card data. */
-export function renderOpsRequestCard(request: StoredRequest, page = 1, notice = ''): Attachment {
+/**
+ * The card NAS Operations act on, showing accounts from `start` (0-based) on. Always rendered
+ * from the stored request, never from card data.
+ */
+export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = ''): Attachment {
   const accounts = request.accounts;
-  const pages = Math.max(1, Math.ceil(accounts.length / OPS_PAGE_SIZE));
-  const currentPage = Math.min(Math.max(1, page), pages);
-  const pageStart = (currentPage - 1) * OPS_PAGE_SIZE;
+  const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
   const counts = countVerdicts(accounts);
   const undecided = accounts.filter((account) => account.decision === null);
@@ -76,23 +77,23 @@ export function renderOpsRequestCard(request: StoredRequest, page = 1, notice = 
       rejectedCount: accounts.filter((account) => account.decision === 'rejected').length,
       undecidedCount: undecided.length,
       eligibleUndecidedCount: undecided.filter((account) => account.verdict === 'eligible').length,
-      page: currentPage,
-      pages,
+      start: pageStart,
+      previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
       firstShown: pageStart + 1,
       lastShown: pageStart + shown,
-      accounts: pageAccounts.slice(0, shown).map((account) => opsAccountRow(request.id, currentPage, account)),
+      accounts: pageAccounts.slice(0, shown).map((account) => opsAccountRow(request.id, pageStart, account)),
       notice,
     }),
-  );
+  ).card;
 }
 
-function opsAccountRow(requestId: number, page: number, account: StoredAccount): OpsAccountRowData {
+function opsAccountRow(requestId: number, start: number, account: StoredAccount): OpsAccountRowData {
   const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
   return {
     ...accountRow(account, false),
     requestId,
-    page,
+    start,
     accountId: account.id,
     decisionLine: decision ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}` : '',
     decisionColor: decision?.color ?? 'Default',

@@ -42,5 +42,5 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
       approved: visible.filter((item) => item.kind === 'approved').map((item) => item.row as { email: string }),
       rejected: visible.filter((item) => item.kind === 'rejected').map((item) => item.row as OutcomeCardData['rejected'][number]),
     });
-  });
+  }).card;
 }

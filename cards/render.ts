@@ -22,12 +22,12 @@ export function expandCard<Data extends object>(template: object, data: Data): A
  * Renders a card showing as many list items as fit the message limit. `render(count)` must
  * say in the card how many of how many it shows, so nothing is cut silently.
  */
-export function fitToMessageLimit(total: number, render: (shown: number) => Attachment): Attachment {
+export function fitToMessageLimit(total: number, render: (shown: number) => Attachment): { card: Attachment; shown: number } {
   let shown = total;
   let card = render(shown);
   while (utf16Bytes(card) > CARD_BUDGET_BYTES && shown > 1) {
     shown = Math.max(1, Math.floor(shown * 0.75));
     card = render(shown);
   }
-  return card;
+  return { card, shown };
 }

@@ -21,26 +21,29 @@ export interface ScreeningResultsCardData {
   submitNotice: string;
 }
 
-export function pageCount(total: number): number {
-  return Math.max(1, Math.ceil(total / RESULTS_PAGE_SIZE));
+export interface ResultsPage {
+  card: Attachment;
+  /** Where the next page starts (0-based, attention order); undefined on the last page. */
+  nextStart?: number;
 }
 
-/** One page of the requester's results; `page` is 1-based and clamped to the pages there are. */
-export function renderScreeningResultsCard(organisationName: string, result: ScreeningResult, page = 1): Attachment {
+/**
+ * The requester's results from `start` on, as many as fit one message (at most a page).
+ * Pages follow what was actually shown, so an account is never skipped.
+ */
+export function renderScreeningResultsCard(organisationName: string, result: ScreeningResult, start = 0): ResultsPage {
   const counts = countVerdicts(result.accounts);
   const submitCount = counts.eligible + counts.review;
   const ordered = byAttention(result.accounts);
-  const pages = pageCount(ordered.length);
-  const currentPage = Math.min(Math.max(1, page), pages);
-  const pageStart = (currentPage - 1) * RESULTS_PAGE_SIZE;
-  const pageAccounts = ordered.slice(pageStart, pageStart + RESULTS_PAGE_SIZE);
+  const from = start >= 0 && start < ordered.length ? start : 0;
+  const pageAccounts = ordered.slice(from, from + RESULTS_PAGE_SIZE);
   const submitNotice =
     submitCount === 0
       ? 'No account can be submitted. Edit the list, or cancel.'
       : counts.ineligible > 0
         ? `Submitting sends the ${submitCount} eligible or reviewable accounts; the ${counts.ineligible} not eligible stay with you, with the next steps shown.`
         : `All ${submitCount} accounts can be submitted.`;
-  return fitToMessageLimit(pageAccounts.length, (shown) =>
+  const { card, shown } = fitToMessageLimit(pageAccounts.length, (count) =>
     expandCard<ScreeningResultsCardData>(template, {
       organisationName,
       policyVersion: result.policyVersion,
@@ -48,12 +51,13 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
       eligibleCount: counts.eligible,
       reviewCount: counts.review,
       ineligibleCount: counts.ineligible,
-      firstShown: pageStart + 1,
-      lastShown: pageStart + shown,
-      pageHint: shown < pageAccounts.length || currentPage < pages ? ` Type **page ${currentPage + 1}** for more.` : '',
-      accounts: pageAccounts.slice(0, shown).map((account) => accountRow(account, true)),
+      firstShown: from + 1,
+      lastShown: from + count,
+      pageHint: from + count < ordered.length ? ' Type **more** for the next ones.' : '',
+      accounts: pageAccounts.slice(0, count).map((account) => accountRow(account, true)),
       submitCount,
       submitNotice,
     }),
   );
+  return { card, nextStart: from + shown < ordered.length ? from + shown : undefined };
 }

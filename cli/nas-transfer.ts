@@ -42,7 +42,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const closers: Array<() => Promise<void>> = [];
   try {
-    const { org, input, json } = args;
+    const { input, json } = args;
+    const org = args.org.toUpperCase();
     if (!ODS_CODE_PATTERN.test(org)) throw new AppError('INVALID_INPUT', `--org "${org}" is not an ODS code (3 to 10 letters and digits).`);
     const text = await readFile(input, 'utf8').catch(() => {
       throw new AppError('INVALID_INPUT', `The input file ${input} could not be read.`);
@@ -63,7 +64,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       closers.push(() => db.close());
       openRequests = new RequestStore(db);
     }
-    const result = await new ScreeningService({ ...dataSources, openRequests }).screen(org.toUpperCase(), entries);
+    const result = await new ScreeningService({ ...dataSources, openRequests }).screen(org, entries);
     io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
     return 0;
   } catch (error) {

@@ -23,7 +23,7 @@ export interface Submission {
 }
 
 export interface CardRenderers {
-  opsRequest(request: StoredRequest, page?: number): Attachment;
+  opsRequest(request: StoredRequest, start?: number): Attachment;
   outcome(request: StoredRequest): Attachment;
 }
 
@@ -64,11 +64,11 @@ export class TransferWorkflow {
   }
 
   /** After a decision: refresh the ops card for everyone, and notify the requester if it settled the request. */
-  async afterDecision(requestId: number, outcome: DecisionOutcome, page = 1): Promise<StoredRequest> {
+  async afterDecision(requestId: number, outcome: DecisionOutcome, start = 0): Promise<StoredRequest> {
     const request = (await this.store.getRequest(requestId)) as StoredRequest;
     if (request.opsConversationId && request.opsActivityId) {
       await this.messenger
-        .updateOpsMessage({ conversationId: request.opsConversationId, activityId: request.opsActivityId }, this.cards.opsRequest(request, page))
+        .updateOpsMessage({ conversationId: request.opsConversationId, activityId: request.opsActivityId }, this.cards.opsRequest(request, start))
         .catch((error: unknown) => this.logger.warn('ops_card.update_failed', { requestId, ...describeErrorForLog(error) }));
     }
     if (outcome.requestNowDecided) await this.notifyOutcome(request);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { cardAction } from './card-action';
-import { pageField, requestIdField } from './card-data';
+import { startField, requestIdField } from './card-data';
 
 export const approveEligible = cardAction({
   verb: 'approveEligible',
-  schema: z.object({ requestId: requestIdField, page: pageField }),
+  schema: z.object({ requestId: requestIdField, start: startField }),
   async handle(store, actor, data) {
-    return { page: data.page, decision: await store.approveEligible(data.requestId, actor) };
+    return { start: data.start, decision: await store.approveEligible(data.requestId, actor) };
   },
 });

@@ -3,8 +3,8 @@ import type { Actor, DecisionOutcome, RequestStore } from '../../services/store/
 
 /** Ids only: everything else about a request is read from the store, never from the card. */
 export interface CardActionResult {
-  /** The page of the ops card to show afterwards. */
-  page: number;
+  /** The first account the ops card shows afterwards. */
+  start: number;
   /** Present when the action decided accounts: the card is refreshed for everyone and the requester may be told. */
   decision?: DecisionOutcome;
 }

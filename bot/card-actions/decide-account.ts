@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../services/errors';
 import { cardAction } from './card-action';
-import { decisionReasonField, pageField, requestIdField } from './card-data';
+import { decisionReasonField, startField, requestIdField } from './card-data';
 
 export const decideAccount = cardAction({
   verb: 'decideAccount',
@@ -9,11 +9,11 @@ export const decideAccount = cardAction({
     requestId: requestIdField,
     accountId: requestIdField,
     decision: z.enum(['approved', 'rejected']),
-    page: pageField,
+    start: startField,
     decisionReason: decisionReasonField,
   }),
   async handle(store, actor, data) {
     if (data.decision === 'rejected' && !data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason to reject: the requester will see it.');
-    return { page: data.page, decision: await store.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null) };
+    return { start: data.start, decision: await store.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null) };
   },
 });

@@ -23,7 +23,7 @@ export class CardActionDispatcher {
     private readonly store: RequestStore,
     private readonly access: AccessControl,
     private readonly workflow: TransferWorkflow,
-    private readonly renderCard: (request: StoredRequest, page: number, notice: string) => Attachment,
+    private readonly renderCard: (request: StoredRequest, start: number, notice: string) => Attachment,
     private readonly logger: Logger,
   ) {
     this.handlers = new Map(handlers.map((handler) => [handler.verb, handler]));
@@ -36,20 +36,20 @@ export class CardActionDispatcher {
     const data = parsed.data;
     const request = await this.store.getRequest(data.requestId);
     if (!request) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    const page = Number((data as { page?: number }).page ?? 1);
+    const start = Number((data as { start?: number }).start ?? 0);
     try {
       const actor = await this.access.opsMember(context.activity.from?.aadObjectId);
       const result = await handler.handle(this.store, actor, data);
       this.logger.info('card_action.done', { verb: handler.verb, requestId: request.id, decided: result.decision?.decidedAccountIds.length ?? 0 });
-      const current = result.decision ? await this.workflow.afterDecision(request.id, result.decision, result.page) : request;
-      return cardResponse(this.renderCard(current, result.page, ''));
+      const current = result.decision ? await this.workflow.afterDecision(request.id, result.decision, result.start) : request;
+      return cardResponse(this.renderCard(current, result.start, ''));
     } catch (error) {
       if (!isAppError(error) || error.code === 'DIRECTORY_UNAVAILABLE') {
         this.logger.warn('card_action.failed', { verb: handler.verb, requestId: request.id, ...describeErrorForLog(error) });
       }
       if (!isAppError(error)) throw error;
       const current = (await this.store.getRequest(request.id)) ?? request;
-      return cardResponse(this.renderCard(current, page, error.userMessage));
+      return cardResponse(this.renderCard(current, start, error.userMessage));
     }
   }
 }

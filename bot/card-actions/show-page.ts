@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { cardAction } from './card-action';
-import { pageField, requestIdField } from './card-data';
+import { startField, requestIdField } from './card-data';
 
 export const showPage = cardAction({
   verb: 'showPage',
-  schema: z.object({ requestId: requestIdField, page: pageField }),
+  schema: z.object({ requestId: requestIdField, start: startField }),
   async handle(_store, _actor, data) {
-    return { page: data.page };
+    return { start: data.start };
   },
 });

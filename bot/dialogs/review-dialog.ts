@@ -8,12 +8,13 @@ import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
 export const REVIEW_DIALOG = 'reviewDialog';
 const REVIEW_STEPS = 'reviewSteps';
 const REVIEW_PROMPT = 'reviewPrompt';
-const PAGE_COMMAND = /^page\s+(\d{1,4})$/;
+const MORE = 'more';
 
 export interface ReviewOptions {
   organisationName: string;
   result: ScreeningResult;
-  page: number;
+  /** First account shown, in attention order. */
+  start: number;
 }
 
 export type ReviewChoice = 'submit' | 'edit' | 'cancel';
@@ -29,16 +30,18 @@ export class ReviewDialog extends ComponentDialog {
 
   private async showPage(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const options = step.options as ReviewOptions;
+    const page = renderScreeningResultsCard(options.organisationName, options.result, options.start);
+    // Where "more" goes next is decided now, from what this card actually showed.
+    (step.values as { nextStart?: number }).nextStart = page.nextStart ?? 0;
     return step.prompt(REVIEW_PROMPT, {
-      prompt: MessageFactory.attachment(renderScreeningResultsCard(options.organisationName, options.result, options.page)),
+      prompt: MessageFactory.attachment(page.card),
       validations: { submittable: submittableCount(options.result) },
     });
   }
 
   private async choose(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const answer = step.result as CardStepAnswer;
-    const page = PAGE_COMMAND.exec(answer.step);
-    if (page) return step.replaceDialog(REVIEW_STEPS, { ...(step.options as ReviewOptions), page: Number(page[1]) } satisfies ReviewOptions);
+    if (answer.step === MORE) return step.replaceDialog(REVIEW_STEPS, { ...(step.options as ReviewOptions), start: (step.values as { nextStart?: number }).nextStart ?? 0 } satisfies ReviewOptions);
     return step.endDialog(answer.step as ReviewChoice);
   }
 }
@@ -50,12 +53,12 @@ function submittableCount(result: ScreeningResult): number {
 
 async function validateReview(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
   const step = prompt.recognized.value?.step ?? '';
-  if (step === 'edit' || step === 'cancel' || PAGE_COMMAND.test(step)) return true;
+  if (step === 'edit' || step === 'cancel' || step === MORE) return true;
   if (step === 'submit') {
     if ((prompt.options.validations as { submittable: number }).submittable > 0) return true;
     await prompt.context.sendActivity('No account in this list can be submitted. Type **edit** to change the list, or **cancel**.');
     return false;
   }
-  await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **page 2** or **cancel**.');
+  await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **more** or **cancel**.');
   return false;
 }

@@ -133,7 +133,7 @@ export class TransferDialog extends ComponentDialog {
       MessageFactory.text(`Checking ${values.entries.length} accounts against the transfer policy…`),
     ]);
     values.result = await this.screening.screen(values.options.requester.organisationOds, values.entries);
-    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result: values.result, page: 1 } satisfies ReviewOptions);
+    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result: values.result, start: 0 } satisfies ReviewOptions);
   }
 
   private async reviewStep(step: WaterfallStepContext): Promise<DialogTurnResult> {

@@ -46,6 +46,11 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     requester = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    await Promise.all([requester && shot(requester, 'failed-requester'), ops && shot(ops, 'failed-ops')]);
+  });
+
   after(async () => {
     await browser?.close();
     await Promise.all([requesterTeams?.stop(), opsTeams?.stop()]);
@@ -103,6 +108,9 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await shot(ops, '3-ops-card');
     await ops.getByRole('button', { name: 'Approve all eligible (1)' }).click();
     await sees(ops, /Approved by Tom Ashdown at/);
+    // The card is replaced twice after a decision (the invoke response, then the message update
+    // for everyone); a reason typed in between is wiped, so type it once the card has settled.
+    await ops.waitForTimeout(1500);
     await ops.locator('textarea').last().fill('DSPT must be met before transfer.');
     await ops.getByRole('button', { name: 'Reject the rest (1)' }).click();
     await sees(ops, /Rejected by Tom Ashdown at .*DSPT must be met before transfer\./);

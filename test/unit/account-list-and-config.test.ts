@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { DEMO, loadConfig } from '../../config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, DEMO, loadConfig } from '../../config';
 import { parseAccountList } from '../../services/account-list';
 
 describe('account list parsing', () => {
@@ -78,5 +80,12 @@ describe('configuration', () => {
   it('refuses a remote Graph without credentials', () => {
     assert.throws(() => loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com' }), /GRAPH_TENANT_ID/);
     assert.equal(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).graph.credentials, undefined);
+  });
+
+  it('documents every variable it reads in .env.example', () => {
+    const example = readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^([A-Za-z_]+)=/gm)].map((match) => match[1]));
+    assert.ok(CONFIG_VARIABLES.length > 20);
+    assert.deepEqual(CONFIG_VARIABLES.filter((name) => !documented.has(name)), []);
   });
 });

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { renderAttestationsCard } from '../../cards/attestations';
+import { ATTESTATION_TEXT } from '../../cards/labels';
+import { renderOpsRequestCard } from '../../cards/ops-request';
+import { renderOutcomeCard } from '../../cards/outcome';
+import { MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../cards/render';
+import { renderScreeningResultsCard } from '../../cards/screening-results';
+import type { Reason, ScreenedAccount } from '../../services/eligibility/types';
+import type { StoredRequest } from '../../services/store/request-store';
+
+const LONG_REASONS: Reason[] = [
+  { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message: 'Site ZZ9104 DSPT status is Standards Not Met.'.repeat(3), remedy: 'Complete the Data Security and Protection Toolkit for the site.' },
+  { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'No mobile number is registered.', remedy: 'Add a valid UK mobile number to the account, then resubmit it.' },
+  { rule: 'GENERIC_ACCOUNT', verdict: 'review', message: 'The account may be generic: its name does not clearly identify one person.', remedy: 'Follow the shared mailbox conversion process first.' },
+];
+
+const screened = (count: number): ScreenedAccount[] =>
+  Array.from({ length: count }, (_, index) => ({
+    position: index + 1,
+    email: `a.very.long.name.for.person.number.${index + 1}@some-community-organisation.nhsmail.example`,
+    verdict: index % 3 === 0 ? 'eligible' : index % 3 === 1 ? 'review' : 'ineligible',
+    reasons: index % 3 === 0 ? [] : LONG_REASONS,
+    evidence: { directoryFound: true },
+  }));
+
+function storedRequest(count: number, decided: boolean): StoredRequest {
+  return {
+    id: 7,
+    reference: 'NTR-100007',
+    organisationOds: 'ZZ9001',
+    organisationName: 'Northmoor Community Care Partnership',
+    requester: { id: 'priya', name: 'Priya Okafor' },
+    reason: 'Sponsorship ends.',
+    attestations: { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true },
+    policyVersion: '2026.11-1',
+    status: decided ? 'decided' : 'awaiting_decision',
+    createdAt: new Date('2026-11-23T10:00:00Z'),
+    decidedAt: null,
+    opsConversationId: null,
+    opsActivityId: null,
+    outcomeNotifiedAt: null,
+    accounts: screened(count).map((account, index) => ({
+      id: index + 1,
+      position: account.position,
+      email: account.email,
+      siteOds: 'ZZ9101',
+      specialism: null,
+      verdict: account.verdict,
+      reasons: account.reasons,
+      decision: decided ? 'rejected' : null,
+      decisionReason: decided ? 'The site must meet the DSPT standard before any of its accounts can move to NAS.' : null,
+      decidedBy: decided ? { id: 'tom', name: 'Tom Ashdown' } : null,
+      decidedAt: decided ? new Date() : null,
+    })),
+  };
+}
+
+describe('cards stay under the Teams message limit and say what they leave out', () => {
+  it('screening results: 500 accounts with long reasons are paged by what fits, attention first, skipping none', () => {
+    const result = { policyVersion: '2026.11-1', accounts: screened(500) };
+    const seen: string[] = [];
+    let start: number | undefined = 0;
+    let pages = 0;
+    while (start !== undefined) {
+      const page = renderScreeningResultsCard('Northmoor', result, start);
+      const text = JSON.stringify(page.card);
+      assert.ok(utf16Bytes(page.card) < MESSAGE_LIMIT_BYTES, `${utf16Bytes(page.card)} bytes`);
+      const [, first, last] = /Showing accounts (\d+) to (\d+) of 500, those needing attention first\./.exec(text) ?? [];
+      assert.equal(Number(first), start + 1);
+      assert.equal(text.includes('Type **more** for the next ones.'), page.nextStart !== undefined);
+      seen.push(...[...text.matchAll(/"text":"(\d+)\. a\.very\.long/g)].map((match) => match[1]!));
+      assert.equal(seen.length, Number(last));
+      start = page.nextStart;
+      pages++;
+    }
+    assert.ok(pages > 20, `${pages} pages`);
+    assert.equal(new Set(seen).size, 500, 'every account shown exactly once');
+    assert.equal(seen[0], '3', 'the first ineligible account (position 3) comes first');
+    assert.match(JSON.stringify(renderScreeningResultsCard('Northmoor', result).card), /"Submit 334 accounts to NAS"/);
+  });
+
+  it('ops card: 500 accounts with long reasons fit, and Next starts after the last one shown', () => {
+    const card = renderOpsRequestCard(storedRequest(500, false), 40);
+    assert.ok(utf16Bytes(card) < MESSAGE_LIMIT_BYTES, `${utf16Bytes(card)} bytes`);
+    const [, first, last] = /Accounts (\d+) to (\d+) of 500/.exec(JSON.stringify(card)) ?? [];
+    assert.equal(first, '41');
+    assert.ok(Number(last) > 41 && Number(last) <= 60, `shows up to ${last}`);
+    assert.match(JSON.stringify(card), new RegExp(`"title":"Next accounts","verb":"showPage","data":\\{"requestId":7,"start":${last}\\}`));
+  });
+
+  it('outcome: 500 rejected accounts are cut to what fits, and the card says how many it shows', () => {
+    const card = renderOutcomeCard(storedRequest(500, true));
+    const text = JSON.stringify(card);
+    assert.ok(utf16Bytes(card) < MESSAGE_LIMIT_BYTES, `${utf16Bytes(card)} bytes`);
+    const shown = Number(/Showing (\d+) of 500 accounts/.exec(text)?.[1]);
+    assert.ok(shown > 10 && shown < 500, `shows ${shown}`);
+    assert.match(text, /0 accepted for transfer to NAS, 500 rejected/);
+  });
+
+  it('attestations: the four considerations of the transfer process, each a toggle', () => {
+    const card = renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 3, missingNotice: '' });
+    const toggles = (card.content as { body: Array<{ type: string; id?: string; title?: string }> }).body.filter((element) => element.type === 'Input.Toggle');
+    assert.deepEqual(toggles.map((toggle) => toggle.id), Object.keys(ATTESTATION_TEXT));
+    assert.deepEqual(toggles.map((toggle) => toggle.title), Object.values(ATTESTATION_TEXT));
+    assert.doesNotMatch(JSON.stringify(card), /\$\{/, 'every template expression was expanded');
+  });
+});
