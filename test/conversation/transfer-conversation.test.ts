@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import type { Activity, TestAdapter } from 'botbuilder';
 import { cardBody, cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 
@@ -33,8 +34,9 @@ function toAttestations(adapter: TestAdapter) {
 
 describe('requester conversation (TestAdapter, turn by turn)', () => {
   let harness: Harness;
+  const writeLog = sinon.spy((_line: string) => undefined);
   before(async () => {
-    harness = await startHarness();
+    harness = await startHarness(writeLog);
   });
   after(() => harness.close());
 
@@ -122,6 +124,10 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     assert.deepEqual(request.attestations, { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true });
     assert.equal(request.reason, REASON);
     assert.equal(request.requester.name, 'Priya Okafor');
+
+    const logged = writeLog.getCalls().map((call) => call.args[0]).join('\n');
+    assert.match(logged, new RegExp(`"event":"request.submitted","requestId":${request.id},"reference":"${request.reference}"`));
+    assert.doesNotMatch(logged, /07700|sponsorship|amara|nhsmail\.example/i, 'the log holds ids and events, never phone numbers, addresses or message text');
 
     await adapter
       .send('status')

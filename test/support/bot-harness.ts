@@ -5,7 +5,7 @@ import { composeBot } from '../../app';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
 import { openDataSources, type DataSources } from '../../services/data-sources';
-import { silentLogger } from '../../services/log';
+import { createLogger, silentLogger } from '../../services/log';
 import type { Messenger, PostedMessage } from '../../services/notifier';
 import type { SqlDatabase } from '../../services/store/database';
 import { openPglite } from '../../services/store/database';
@@ -69,8 +69,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP). */
-export async function startHarness(): Promise<Harness> {
+/**
+ * The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP).
+ * `writeLog` receives every log line the bot writes, for tests of what is logged.
+ */
+export async function startHarness(writeLog?: (line: string) => void): Promise<Harness> {
+  const logger = writeLog ? createLogger('debug', writeLog) : silentLogger;
   const config = loadConfig({ LOG_LEVEL: 'silent' });
   const db = await openPglite();
   await migrate(db);
@@ -79,7 +83,7 @@ export async function startHarness(): Promise<Harness> {
   const messenger = new RecordingMessenger(references);
   let store: RequestStore | undefined;
   const compose = () => {
-    const parts = composeBot({ config, db, dataSources, references, messenger, logger: silentLogger });
+    const parts = composeBot({ config, db, dataSources, references, messenger, logger });
     store = parts.store;
     return parts;
   };
@@ -96,7 +100,7 @@ export async function startHarness(): Promise<Harness> {
     adapterFor(user, chat = randomUUID()) {
       const { bot } = compose();
       const adapter = new TestAdapter((context) => bot.run(context));
-      adapter.onTurnError = createTurnErrorHandler(silentLogger);
+      adapter.onTurnError = createTurnErrorHandler(logger);
       adapter.conversation.channelId = 'msteams';
       adapter.conversation.user = { ...PEOPLE[user] };
       adapter.conversation.conversation = personalChat(user, chat);
