@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config';
 import { loadSandboxDirectory, startSandboxGraph } from '../dev/sandbox/graph-server';
+import type { RunningSandbox } from '../dev/sandbox/http-sandbox';
 import { loadSandboxOds, startSandboxOrd } from '../dev/sandbox/ord-server';
 import { createGraphClient } from './directory/graph-client';
 import { GraphDirectory, type Directory } from './directory/graph-directory';
@@ -27,21 +28,16 @@ export interface DataSources {
  */
 export async function openDataSources(config: AppConfig, logger: Logger): Promise<DataSources> {
   const closers: Array<() => Promise<void>> = [];
-  let graphUrl = config.graph.baseUrl;
-  if (!graphUrl) {
-    const sandbox = await startSandboxGraph(await loadSandboxDirectory(config.graph.sandboxDataFile));
+  const urlOrSandbox = async (configured: string | undefined, name: string, start: () => Promise<RunningSandbox>): Promise<string> => {
+    if (configured) return configured;
+    const sandbox = await start();
     closers.push(() => sandbox.close());
-    graphUrl = sandbox.url;
-    logger.info('sandbox.graph_started', { url: graphUrl });
-  }
-  let odsUrl = config.ods.baseUrl;
-  if (!odsUrl) {
-    const sandbox = await startSandboxOrd(await loadSandboxOds(config.ods.sandboxDataFile));
-    closers.push(() => sandbox.close());
-    odsUrl = sandbox.url;
-    logger.info('sandbox.ods_started', { url: odsUrl });
-  }
+    logger.info(`sandbox.${name}_started`, { url: sandbox.url });
+    return sandbox.url;
+  };
   try {
+    const graphUrl = await urlOrSandbox(config.graph.baseUrl, 'graph', async () => startSandboxGraph(await loadSandboxDirectory(config.graph.sandboxDataFile)));
+    const odsUrl = await urlOrSandbox(config.ods.baseUrl, 'ods', async () => startSandboxOrd(await loadSandboxOds(config.ods.sandboxDataFile)));
     const [policy, dspt, nasSites] = await Promise.all([loadPolicy(config.policyFile), loadDsptRegister(config.registers.dsptCsv), loadNasSitesRegister(config.registers.nasSitesCsv)]);
     return {
       directory: new GraphDirectory(createGraphClient(graphUrl, config.graph.credentials), config.directoryAttributes),

@@ -18,13 +18,17 @@ export interface Attestations {
   resolutionForIneligible: boolean;
 }
 
-export interface NewTransferRequest {
+/** What the requester told us, and the policy their accounts were screened under. */
+export interface RequestDetails {
   organisationOds: string;
   organisationName: string;
   requester: Actor;
   reason: string;
   attestations: Attestations;
   policyVersion: string;
+}
+
+export interface NewTransferRequest extends RequestDetails {
   accounts: readonly ScreenedAccount[];
 }
 
@@ -42,15 +46,9 @@ export interface StoredAccount {
   decidedAt: Date | null;
 }
 
-export interface StoredRequest {
+export interface StoredRequest extends RequestDetails {
   id: number;
   reference: string;
-  organisationOds: string;
-  organisationName: string;
-  requester: Actor;
-  reason: string;
-  attestations: Attestations;
-  policyVersion: string;
   status: RequestStatus;
   createdAt: Date;
   decidedAt: Date | null;
