@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
-import { describeErrorForLog, isAppError } from '../services/errors';
+import { describeErrorForLog, findAppError } from '../services/errors';
 import type { Logger } from '../services/log';
 
 /**
@@ -10,9 +10,10 @@ import type { Logger } from '../services/log';
  */
 export function createTurnErrorHandler(logger: Logger) {
   return async (context: TurnContext, error: Error): Promise<void> => {
-    if (isAppError(error)) {
-      logger.info('turn.refused', { activityType: context.activity.type, ...describeErrorForLog(error) });
-      if (context.activity.type === 'message') await context.sendActivity(error.userMessage);
+    const appError = findAppError(error);
+    if (appError) {
+      logger.info('turn.refused', { activityType: context.activity.type, ...describeErrorForLog(appError) });
+      if (context.activity.type === 'message') await context.sendActivity(appError.userMessage);
       return;
     }
     const incident = randomUUID().slice(0, 8);

@@ -44,12 +44,27 @@ export function isAppError(error: unknown): error is AppError {
 }
 
 /**
+ * The AppError behind a wrapped error, if any. botbuilder-dialogs wraps whatever a dialog
+ * throws in a DialogContextError (the original in `.error`); others use `cause`.
+ */
+export function findAppError(error: unknown): AppError | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if (isAppError(current)) return current;
+    const wrapper = current as { error?: unknown; cause?: unknown };
+    current = wrapper.error ?? wrapper.cause;
+  }
+  return undefined;
+}
+
+/**
  * What may be written to a log about an error: its class, our code and, for our own
- * errors, our own message. Foreign messages can quote input (addresses, SQL values),
- * so they are reduced to their class name and any machine code they carry.
+ * errors, our own message. Foreign messages can quote input (addresses, SQL values) and
+ * wrappers can carry dialog state, so they are reduced to their class name and any
+ * machine code they carry.
  */
 export function describeErrorForLog(error: unknown): Record<string, string> {
-  if (isAppError(error)) return { errorCode: error.code, errorMessage: error.userMessage };
+  const appError = findAppError(error);
+  if (appError) return { errorCode: appError.code, errorMessage: appError.userMessage };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return { errorClass: error.name, ...(typeof code === 'string' ? { errorCode: code } : {}) };

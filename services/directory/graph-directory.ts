@@ -127,7 +127,7 @@ export class GraphDirectory implements Directory {
       const parsed = batchResponseSchema.safeParse(body);
       if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
       const throttled: typeof pending = [];
-      let waitSeconds = 1;
+      let waitSeconds = 0;
       for (const response of parsed.data.responses) {
         const email = byId.get(response.id);
         if (email === undefined) continue;

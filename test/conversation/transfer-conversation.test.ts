@@ -166,6 +166,26 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
+  it('keeps the answers when the directory is down, and screens when the requester tries again', async () => {
+    harness.graph.throttleNext(10_000, 0);
+    await toAttestations(harness.adapterFor('priya', 'outage'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking 4 accounts'))
+      .assertReply(says('The NHSmail directory could not be reached. Nothing was lost; please try again in a few minutes.'))
+      .startTest();
+    harness.graph.throttleNext(0);
+    await harness
+      .adapterFor('priya', 'outage')
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking 4 accounts'))
+      .assertReply(showsCard('Screening results', '4 accounts checked'))
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
   it('refuses an oversized list and an empty one with a clear message', async () => {
     const tooMany = Array.from({ length: 501 }, (_, index) => `person.${index}@nhsmail.example`).join('\n');
     await harness

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Activity, Attachment } from 'botbuilder';
 import { TestAdapter } from 'botbuilder';
 import { composeBot } from '../../app';
+import path from 'node:path';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
+import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
 import { openDataSources, type DataSources } from '../../services/data-sources';
 import { createLogger, silentLogger } from '../../services/log';
@@ -61,6 +63,7 @@ export interface Harness {
   store: RequestStore;
   messenger: RecordingMessenger;
   references: ConversationReferences;
+  graph: SandboxGraph;
   /**
    * A TestAdapter on a freshly composed bot over the same database, as after a restart.
    * Each call is a new personal chat unless `chat` names an earlier one.
@@ -75,7 +78,9 @@ export interface Harness {
  */
 export async function startHarness(writeLog?: (line: string) => void): Promise<Harness> {
   const logger = writeLog ? createLogger('debug', writeLog) : silentLogger;
-  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  // Our own sandbox Graph, so tests can make it misbehave; ORD is the one openDataSources starts.
+  const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
+  const config = loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url });
   const db = await openPglite();
   await migrate(db);
   const dataSources = await openDataSources(config, silentLogger);
@@ -106,7 +111,9 @@ export async function startHarness(writeLog?: (line: string) => void): Promise<H
       adapter.conversation.conversation = personalChat(user, chat);
       return adapter;
     },
+    graph,
     async close() {
+      await graph.close();
       await dataSources.close();
       await db.close();
     },
