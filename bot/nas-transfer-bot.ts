@@ -152,6 +152,8 @@ export class NasTransferBot extends TeamsActivityHandler {
     const reference = TurnContext.getConversationReference(activity);
     if (isPersonal(context) && activity.from?.aadObjectId) {
       await this.deps.references.save(ConversationReferences.forUser(activity.from.aadObjectId), reference);
+      // An outcome decided before this chat was known (or while Teams refused it) is delivered now.
+      await this.deps.workflow.deliverUndeliveredOutcomes(activity.from.aadObjectId);
       return;
     }
     const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id ?? activity.conversation.id.split(';')[0];

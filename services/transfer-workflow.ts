@@ -75,6 +75,16 @@ export class TransferWorkflow {
     return request;
   }
 
+  /** Sends the requester any outcome that could not be delivered when it was decided. */
+  async deliverUndeliveredOutcomes(requesterId: string): Promise<number> {
+    let delivered = 0;
+    for (const requestId of await this.store.listUndeliveredOutcomes(requesterId)) {
+      const request = await this.store.getRequest(requestId);
+      if (request && (await this.notifyOutcome(request))) delivered++;
+    }
+    return delivered;
+  }
+
   async notifyOutcome(request: StoredRequest): Promise<boolean> {
     const sent = await this.messenger
       .sendToUser(request.requester.id, MessageFactory.attachment(this.cards.outcome(request)))

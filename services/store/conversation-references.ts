@@ -23,6 +23,10 @@ export class ConversationReferences {
     );
   }
 
+  async delete(key: string): Promise<void> {
+    await this.db.query('DELETE FROM conversation_references WHERE key = $1', [key]);
+  }
+
   async get(key: string): Promise<Partial<ConversationReference> | null> {
     const [row] = await this.db.query<{ reference: Partial<ConversationReference> }>('SELECT reference FROM conversation_references WHERE key = $1', [key]);
     return row?.reference ?? null;

@@ -174,6 +174,15 @@ export class RequestStore implements OpenRequestLookup {
     return rows.map((row) => row.id);
   }
 
+  /** Decided requests whose outcome never reached the requester (no chat known yet, or Teams refused). */
+  async listUndeliveredOutcomes(requesterId: string): Promise<number[]> {
+    const rows = await this.db.query<{ id: number }>(
+      `SELECT id FROM transfer_requests WHERE requester_id = $1 AND status = 'decided' AND outcome_notified_at IS NULL ORDER BY id`,
+      [requesterId],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async markOutcomeNotified(requestId: number): Promise<void> {
     await this.db.query('UPDATE transfer_requests SET outcome_notified_at = now() WHERE id = $1', [requestId]);
   }

@@ -96,6 +96,36 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.ok((await harness.store.getRequest(request.id))?.outcomeNotifiedAt, 'the notification is recorded');
   });
 
+  it('keeps an outcome the requester could not be sent, and delivers it when they next message the bot', async () => {
+    await harness.references.delete(ConversationReferences.forUser(PEOPLE.priya.aadObjectId));
+    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    assert.equal(harness.messenger.toUsers.length, 0, 'no chat known: nothing sent');
+    assert.equal((await harness.store.getRequest(request.id))?.outcomeNotifiedAt, null);
+
+    await harness.adapterFor('priya').send('help').assertReply((activity) => assert.match(activity.text ?? '', /new transfer/)).startTest();
+    const delivered = harness.messenger.toUsers.filter((sent) => cardText(sent.message).includes(`Transfer request ${request.reference} has been decided`));
+    assert.equal(delivered.length, 1);
+    assert.match(cardText(delivered[0]!.message), /2 accepted for transfer to NAS, 0 rejected/);
+    assert.ok((await harness.store.getRequest(request.id))?.outcomeNotifiedAt);
+  });
+
+  it('lists requests awaiting a decision for ops in the channel, and refuses anyone else', async () => {
+    const channelMessage = (user: keyof typeof PEOPLE, text: string) => ({
+      type: 'message',
+      text: `<at>NAS Transfer Bot</at> ${text}`,
+      from: PEOPLE[user],
+      conversation: opsChannel,
+      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    });
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity(channelMessage('tom', 'pending') as Partial<Activity> as Activity);
+    assert.match(adapter.activeQueue[0]?.text ?? '', new RegExp(`Awaiting a decision:[\\s\\S]*\\*\\*${request.reference}\\*\\*`));
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity(channelMessage('priya', 'pending') as Partial<Activity> as Activity);
+    assert.equal(adapter.activeQueue[0]?.text, 'Only members of NAS Operations can act on transfer requests.');
+  });
+
   it('decides one account; a repeated click is told who decided it first', async () => {
     const reviewAccountId = request.accounts[1]!.id;
     const first = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'approved' });
