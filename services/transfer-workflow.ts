@@ -4,7 +4,7 @@ import type { ScreenedAccount } from './eligibility/types';
 import { describeErrorForLog } from './errors';
 import type { Logger } from './log';
 import type { Messenger } from './notifier';
-import type { Actor, Attestations, DecisionOutcome, RequestStore, StoredRequest } from './store/request-store';
+import type { Attestations, DecisionOutcome, RequestStore, StoredRequest } from './store/request-store';
 
 export interface RequesterContext {
   id: string;
@@ -108,4 +108,3 @@ export class TransferWorkflow {
   }
 }
 
-export type { Actor };

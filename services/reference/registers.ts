@@ -26,9 +26,6 @@ export class Register<T> {
   get(odsCode: string): T | null {
     return this.byCode.get(odsCode.toUpperCase()) ?? null;
   }
-  get size(): number {
-    return this.byCode.size;
-  }
 }
 
 async function loadCsv<Row, T>(file: string, label: string, schema: z.ZodType<Row>, toEntry: (row: Row) => [string, T]): Promise<Register<T>> {
