@@ -83,7 +83,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     db,
     dataSources,
     references,
-    messenger: new BotMessenger(adapter, config.bot.appId, references, logger),
+    messenger: new BotMessenger(adapter, config.bot.appId, references),
     logger,
   });
 

@@ -1,6 +1,6 @@
 import { loadConfig } from './config';
 import { startApp } from './app';
-import { describeErrorForLog, isAppError } from './services/errors';
+import { startupFailureMessage } from './services/errors';
 import { createLogger } from './services/log';
 
 /** Entry point: configuration, then the app, then clean shutdown on SIGINT/SIGTERM. */
@@ -20,6 +20,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(isAppError(error) ? `${error.userMessage}\n` : `Start-up failed: ${JSON.stringify(describeErrorForLog(error))}\n`);
+  process.stderr.write(`${startupFailureMessage(error)}\n`);
   process.exit(1);
 });

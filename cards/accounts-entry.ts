@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import { expandCard, MESSAGE_LIMIT_BYTES, utf16Bytes } from './render';
+import { CARD_BUDGET_BYTES, expandCard, utf16Bytes } from './render';
 import template from './accounts-entry.json';
 
 export interface AccountsEntryCardData {
@@ -12,7 +12,7 @@ export interface AccountsEntryCardData {
 
 export function renderAccountsEntryCard(data: AccountsEntryCardData): Attachment {
   const card = expandCard(template, data);
-  if (utf16Bytes(card) <= MESSAGE_LIMIT_BYTES - 4 * 1024) return card;
+  if (utf16Bytes(card) <= CARD_BUDGET_BYTES) return card;
   // Too long to send back whole: the requester still has their own copy to correct.
   return expandCard(template, {
     ...data,

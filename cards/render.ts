@@ -6,7 +6,7 @@ import { CardFactory, type Attachment } from 'botbuilder';
  * a margin for the activity envelope around the card.
  */
 export const MESSAGE_LIMIT_BYTES = 40 * 1024;
-const CARD_BUDGET_BYTES = MESSAGE_LIMIT_BYTES - 4 * 1024;
+export const CARD_BUDGET_BYTES = MESSAGE_LIMIT_BYTES - 4 * 1024;
 
 export function utf16Bytes(value: unknown): number {
   return JSON.stringify(value).length * 2;

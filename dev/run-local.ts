@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { startApp } from '../app';
 import { loadConfig } from '../config';
-import { describeErrorForLog, isAppError } from '../services/errors';
+import { startupFailureMessage } from '../services/errors';
 import { createLogger } from '../services/log';
 import { startPlayground, type RunningPlayground } from './playground/launch';
 
@@ -44,6 +44,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(isAppError(error) ? `${error.userMessage}\n` : `${error instanceof Error ? error.message : JSON.stringify(describeErrorForLog(error))}\n`);
+  process.stderr.write(`${startupFailureMessage(error)}\n`);
   process.exit(1);
 });

@@ -20,7 +20,7 @@ export const ERROR_CATALOGUE = {
   REGISTER_UNAVAILABLE: 'A reference register (DSPT or NAS sites) could not be read.',
   STORAGE_CONFLICT: 'Someone else changed this at the same time. Please try again.',
   WRONG_TENANT: 'This bot only serves its own organisation’s tenant.',
-  OPS_CHANNEL_UNKNOWN: 'The NAS Operations channel is not known yet.',
+  PLAYGROUND_UNAVAILABLE: 'The Microsoft 365 Agents Playground could not be started.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -62,6 +62,12 @@ export function findAppError(error: unknown): AppError | undefined {
  * wrappers can carry dialog state, so they are reduced to their class name and any
  * machine code they carry.
  */
+/** What a failed start-up prints: our own message, or only the error's class and code. */
+export function startupFailureMessage(error: unknown): string {
+  const appError = findAppError(error);
+  return appError ? appError.userMessage : `Start-up failed: ${JSON.stringify(describeErrorForLog(error))}`;
+}
+
 export function describeErrorForLog(error: unknown): Record<string, string> {
   const appError = findAppError(error);
   if (appError) return { errorCode: appError.code, errorMessage: appError.userMessage };

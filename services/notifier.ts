@@ -1,7 +1,5 @@
 import type { Activity, Attachment, CloudAdapter, ConversationReference } from 'botbuilder';
 import { MessageFactory } from 'botbuilder';
-import { describeErrorForLog } from './errors';
-import type { Logger } from './log';
 import { ConversationReferences } from './store/conversation-references';
 
 export interface PostedMessage {
@@ -23,7 +21,6 @@ export class BotMessenger implements Messenger {
     private readonly adapter: CloudAdapter,
     private readonly botAppId: string,
     private readonly references: ConversationReferences,
-    private readonly logger: Logger,
   ) {}
 
   async postToOpsChannel(card: Attachment): Promise<PostedMessage | null> {
@@ -54,12 +51,8 @@ export class BotMessenger implements Messenger {
     return true;
   }
 
+  /** Failures propagate: the caller logs them against the request they concern. */
   private async continueIn(reference: Partial<ConversationReference>, logic: Parameters<CloudAdapter['continueConversationAsync']>[2]): Promise<void> {
-    try {
-      await this.adapter.continueConversationAsync(this.botAppId, reference, logic as never);
-    } catch (error) {
-      this.logger.warn('proactive.failed', { conversationType: reference.conversation?.conversationType, ...describeErrorForLog(error) });
-      throw error;
-    }
+    await this.adapter.continueConversationAsync(this.botAppId, reference, logic as never);
   }
 }

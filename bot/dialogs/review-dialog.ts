@@ -19,6 +19,12 @@ export interface ReviewOptions {
 
 export type ReviewChoice = 'submit' | 'edit' | 'cancel';
 
+/** What the review ends with: the choice, and the results it was made on. */
+export interface ReviewOutcome {
+  choice: ReviewChoice;
+  result: ScreeningResult;
+}
+
 /** Shows the screening results a page at a time until the requester submits, edits or cancels. */
 export class ReviewDialog extends ComponentDialog {
   constructor() {
@@ -42,7 +48,7 @@ export class ReviewDialog extends ComponentDialog {
   private async choose(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const answer = step.result as CardStepAnswer;
     if (answer.step === MORE) return step.replaceDialog(REVIEW_STEPS, { ...(step.options as ReviewOptions), start: (step.values as { nextStart?: number }).nextStart ?? 0 } satisfies ReviewOptions);
-    return step.endDialog(answer.step as ReviewChoice);
+    return step.endDialog({ choice: answer.step as ReviewChoice, result: (step.options as ReviewOptions).result } satisfies ReviewOutcome);
   }
 }
 

@@ -12,13 +12,12 @@ import {
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
 import { parseAccountList, type AccountEntry } from '../../services/account-list';
-import type { ScreeningResult } from '../../services/eligibility/types';
 import type { ScreeningService } from '../../services/screening';
 import type { Attestations } from '../../services/store/request-store';
 import type { RequesterContext, TransferWorkflow } from '../../services/transfer-workflow';
 import { ATTESTATION_TEXT } from '../../cards/labels';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
-import { REVIEW_DIALOG, ReviewDialog, type ReviewChoice, type ReviewOptions } from './review-dialog';
+import { REVIEW_DIALOG, ReviewDialog, type ReviewOptions, type ReviewOutcome } from './review-dialog';
 
 export const TRANSFER_DIALOG = 'transferDialog';
 const STEPS = 'transferSteps';
@@ -43,7 +42,6 @@ interface TransferValues {
   reason: string;
   entries: AccountEntry[];
   attestations: Attestations;
-  result: ScreeningResult;
 }
 
 /** The Legacy Transfer form as a conversation: organisation, reason, accounts, attestations, screening, review, submit. */
@@ -132,12 +130,12 @@ export class TransferDialog extends ComponentDialog {
       { type: ActivityTypes.Typing },
       MessageFactory.text(`Checking ${values.entries.length} accounts against the transfer policy…`),
     ]);
-    values.result = await this.screening.screen(values.options.requester.organisationOds, values.entries);
-    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result: values.result, start: 0 } satisfies ReviewOptions);
+    const result = await this.screening.screen(values.options.requester.organisationOds, values.entries);
+    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result, start: 0 } satisfies ReviewOptions);
   }
 
   private async reviewStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const choice = step.result as ReviewChoice;
+    const { choice, result } = step.result as ReviewOutcome;
     const values = this.values(step);
     if (choice === 'cancel') return this.cancelled(step);
     if (choice === 'edit') return step.replaceDialog(STEPS, { requester: values.options.requester, reason: values.reason } satisfies TransferDialogOptions);
@@ -145,10 +143,10 @@ export class TransferDialog extends ComponentDialog {
       requester: values.options.requester,
       reason: values.reason,
       attestations: values.attestations,
-      policyVersion: values.result.policyVersion,
-      accounts: values.result.accounts,
+      policyVersion: result.policyVersion,
+      accounts: result.accounts,
     });
-    const notSent = values.result.accounts.length - request.accounts.length;
+    const notSent = result.accounts.length - request.accounts.length;
     await step.context.sendActivity(
       `Submitted. Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
         (notSent > 0 ? ` ${notSent === 1 ? '1 account that is not eligible was' : `${notSent} accounts that are not eligible were`} not sent; the next steps are on the results card.` : '') +

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { AppError } from '../../services/errors';
 
 export interface RunningPlayground {
   url: string;
@@ -32,7 +33,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The Agents Playground did not start within ${START_TIMEOUT_MS / 1000} s; see ${options.logDir}.`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new AppError('PLAYGROUND_UNAVAILABLE', `It did not start within ${START_TIMEOUT_MS / 1000} s; see ${options.logDir}.`)), START_TIMEOUT_MS);
     child.stdout?.on('data', (chunk: Buffer) => {
       const match = /Listening on (\d+)/.exec(chunk.toString());
       if (match) {
@@ -42,7 +43,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`The Agents Playground exited (code ${code}) before it was ready; see ${options.logDir}.`));
+      reject(new AppError('PLAYGROUND_UNAVAILABLE', `It exited (code ${code}) before it was ready; see ${options.logDir}.`));
     });
   });
   // It prints "Listening" before it has read its config; a config error ends it straight after.
@@ -57,7 +58,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
 async function waitForPage(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('The Agents Playground stopped while starting: check its configuration file.');
+    if (child.exitCode !== null) throw new AppError('PLAYGROUND_UNAVAILABLE', 'It stopped while starting: check its configuration file.');
     const ok = await fetch(url).then((response) => response.ok, () => false);
     if (ok) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -65,7 +66,7 @@ async function waitForPage(url: string, child: ChildProcess): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`The Agents Playground at ${url} did not answer in time.`);
+  throw new AppError('PLAYGROUND_UNAVAILABLE', `${url} did not answer in time.`);
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {

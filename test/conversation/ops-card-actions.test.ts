@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
-import type { ScreenedAccount } from '../../services/eligibility/types';
 import { ConversationReferences } from '../../services/store/conversation-references';
 import type { StoredRequest } from '../../services/store/request-store';
 import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { requestDetails, screenedAccount } from '../support/fixtures';
 
-function account(position: number, email: string, verdict: ScreenedAccount['verdict']): ScreenedAccount {
-  return {
-    position,
-    email,
-    verdict,
-    siteOds: 'ZZ9103',
-    reasons: verdict === 'review' ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is Approaching Standards.', remedy: 'Complete the DSPT for the site.' }] : [],
-    evidence: { directoryFound: true },
-  };
-}
+const account = screenedAccount;
 
 /** Sends an Action.Execute invoke as `user` from the ops channel and returns the invoke response the bot gave. */
 async function execute(adapter: TestAdapter, user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
@@ -49,12 +40,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   beforeEach(async () => {
     request = await harness.store.createRequest({
-      organisationOds: 'ZZ9001',
-      organisationName: 'Northmoor Community Care Partnership',
-      requester: { id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' },
-      reason: 'Sponsorship ends.',
-      attestations: { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true },
-      policyVersion: '2026.11-1',
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
       accounts: [account(1, 'amara.mensah@nhsmail.example', 'eligible'), account(2, 'esme.flint@nhsmail.example', 'review')],
     });
     await harness.store.recordOpsMessage(request.id, opsChannel.id, `activity-${request.id}`);

@@ -19,15 +19,20 @@ const showsCard = (...fragments: string[]) => (activity: Partial<Activity>) => {
 };
 const isTyping = (activity: Partial<Activity>) => assert.equal(activity.type, 'typing');
 
-/** Walks the requester to the attestations card. */
-function toAttestations(adapter: TestAdapter) {
+/** Walks the requester to the accounts card. */
+function toAccounts(adapter: TestAdapter) {
   return adapter
     .send('new transfer')
     .assertReply(says('**Northmoor Community Care Partnership** (ZZ9001)'))
     .send('yes')
     .assertReply(says('Why are these accounts being transferred'))
     .send(REASON)
-    .assertReply(showsCard('Accounts to transfer'))
+    .assertReply(showsCard('Accounts to transfer'));
+}
+
+/** Walks the requester to the attestations card. */
+function toAttestations(adapter: TestAdapter) {
+  return toAccounts(adapter)
     .send(submit({ step: 'accounts', accounts: LIST }))
     .assertReply(showsCard('Before you submit', 'the 4 accounts'));
 }
@@ -188,14 +193,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
 
   it('refuses an oversized list and an empty one with a clear message', async () => {
     const tooMany = Array.from({ length: 501 }, (_, index) => `person.${index}@nhsmail.example`).join('\n');
-    await harness
-      .adapterFor('priya')
-      .send('new transfer')
-      .assertReply(says('Are the accounts'))
-      .send('yes')
-      .assertReply(says('Why are'))
-      .send(REASON)
-      .assertReply(showsCard('Accounts to transfer'))
+    await toAccounts(harness.adapterFor('priya'))
       .send(submit({ step: 'accounts', accounts: tooMany }))
       .assertReply(showsCard('That list has 501 accounts; one request may hold at most 500.'))
       .send(submit({ step: 'accounts', accounts: '\n\n' }))

@@ -3,32 +3,13 @@ import type { ScreenedAccount } from '../../services/eligibility/types';
 import { migrate } from '../../services/store/migrate';
 import { RequestStore, type NewTransferRequest } from '../../services/store/request-store';
 import { describeOnEachDatabase } from '../support/databases';
+import { requestDetails, screenedAccount } from '../support/fixtures';
 
 const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
 
-function screened(position: number, email: string, verdict: ScreenedAccount['verdict']): ScreenedAccount {
-  return {
-    position,
-    email,
-    siteOds: 'ZZ9101',
-    verdict,
-    reasons: verdict === 'review' ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Approaching.', remedy: 'Complete the DSPT.' }] : [],
-    evidence: { directoryFound: true, siteOds: 'ZZ9101', dsptStatus: 'Standards Met' },
-  };
-}
-
-function newRequest(accounts: ScreenedAccount[]): NewTransferRequest {
-  return {
-    organisationOds: 'ZZ9001',
-    organisationName: 'Northmoor Community Care Partnership',
-    requester: { id: 'priya', name: 'Priya Okafor' },
-    reason: 'Sponsorship ends in March.',
-    attestations: { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true },
-    policyVersion: 'test-1',
-    accounts,
-  };
-}
+const screened = screenedAccount;
+const newRequest = (accounts: ScreenedAccount[]): NewTransferRequest => ({ ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, 'test-1'), accounts });
 
 describeOnEachDatabase('RequestStore', (db) => {
   it('stores a request with its accounts in order and gives it an NTR reference', async () => {

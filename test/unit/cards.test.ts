@@ -7,6 +7,7 @@ import { MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../cards/render';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import type { Reason, ScreenedAccount } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/store/request-store';
+import { requestDetails } from '../support/fixtures';
 
 const LONG_REASONS: Reason[] = [
   { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message: 'Site ZZ9104 DSPT status is Standards Not Met.'.repeat(3), remedy: 'Complete the Data Security and Protection Toolkit for the site.' },
@@ -25,14 +26,9 @@ const screened = (count: number): ScreenedAccount[] =>
 
 function storedRequest(count: number, decided: boolean): StoredRequest {
   return {
+    ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
     id: 7,
     reference: 'NTR-100007',
-    organisationOds: 'ZZ9001',
-    organisationName: 'Northmoor Community Care Partnership',
-    requester: { id: 'priya', name: 'Priya Okafor' },
-    reason: 'Sponsorship ends.',
-    attestations: { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true },
-    policyVersion: '2026.11-1',
     status: decided ? 'decided' : 'awaiting_decision',
     createdAt: new Date('2026-11-23T10:00:00Z'),
     decidedAt: null,
