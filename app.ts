@@ -13,7 +13,7 @@ import { NasTransferBot } from './bot/nas-transfer-bot';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { renderOpsRequestCard } from './cards/ops-request';
 import { renderOutcomeCard } from './cards/outcome';
-import type { Logger } from './services/log';
+import type { Logger } from './core/log';
 import { BotMessenger, type Messenger } from './services/notifier';
 import { openDataSources, type DataSources } from './services/data-sources';
 import type { SqlDatabase } from './services/store/database';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from './services/errors';
-import type { LogLevel } from './services/log';
+import { AppError } from './core/errors';
+import type { LogLevel } from './core/log';
 
 /**
  * The only reader of process.env. Development defaults point at the embedded sandbox

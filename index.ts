@@ -1,7 +1,7 @@
 import { loadConfig } from './config';
 import { startApp } from './app';
-import { startupFailureMessage } from './services/errors';
-import { createLogger } from './services/log';
+import { startupFailureMessage } from './core/errors';
+import { createLogger } from './core/log';
 
 /** Entry point: configuration, then the app, then clean shutdown on SIGINT/SIGTERM. */
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Directory } from '../services/directory/graph-directory';
-import { AppError } from '../services/errors';
+import { AppError } from '../core/errors';
 import type { OrganisationLookup } from '../services/reference/ord-client';
 import type { Actor } from '../services/store/request-store';
 import type { RequesterContext } from '../services/transfer-workflow';

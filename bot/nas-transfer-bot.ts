@@ -10,8 +10,8 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { renderWelcomeCard } from '../cards/welcome';
-import { AppError } from '../services/errors';
-import type { Logger } from '../services/log';
+import { AppError } from '../core/errors';
+import type { Logger } from '../core/log';
 import { ConversationReferences } from '../services/store/conversation-references';
 import type { RequestStore } from '../services/store/request-store';
 import type { TransferWorkflow } from '../services/transfer-workflow';

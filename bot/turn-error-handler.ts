@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
-import { describeErrorForLog, findAppError } from '../services/errors';
-import type { Logger } from '../services/log';
+import { describeErrorForLog, findAppError } from '../core/errors';
+import type { Logger } from '../core/log';
 
 /**
  * The one place a failed turn is turned into words. Our own errors carry a message written

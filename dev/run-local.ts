@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { startApp } from '../app';
 import { loadConfig } from '../config';
-import { startupFailureMessage } from '../services/errors';
-import { createLogger } from '../services/log';
+import { startupFailureMessage } from '../core/errors';
+import { createLogger } from '../core/log';
 import { startPlayground, type RunningPlayground } from './playground/launch';
 
 /**

@@ -6,7 +6,7 @@ import { createGraphClient } from './directory/graph-client';
 import { GraphDirectory, type Directory } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
-import type { Logger } from './log';
+import type { Logger } from '../core/log';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
 import { loadDsptRegister, loadNasSitesRegister, type Register } from './reference/registers';
 

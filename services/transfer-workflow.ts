@@ -1,8 +1,8 @@
 import type { Attachment } from 'botbuilder';
 import { MessageFactory } from 'botbuilder';
 import type { ScreenedAccount } from './eligibility/types';
-import { describeErrorForLog } from './errors';
-import type { Logger } from './log';
+import { describeErrorForLog } from '../core/errors';
+import type { Logger } from '../core/log';
 import type { Messenger } from './notifier';
 import type { Attestations, DecisionOutcome, RequestStore, StoredRequest } from './store/request-store';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../services/errors';
+import { AppError } from '../../core/errors';
 import { cardAction } from './card-action';
 import { decisionReasonField, startField, requestIdField } from './card-data';
 

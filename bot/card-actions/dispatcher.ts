@@ -1,6 +1,6 @@
 import type { AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment, TurnContext } from 'botbuilder';
-import { AppError, describeErrorForLog, isAppError, type ErrorCode } from '../../services/errors';
-import type { Logger } from '../../services/log';
+import { AppError, describeErrorForLog, isAppError, type ErrorCode } from '../../core/errors';
+import type { Logger } from '../../core/log';
 import type { RequestStore, StoredRequest } from '../../services/store/request-store';
 import type { TransferWorkflow } from '../../services/transfer-workflow';
 import type { AccessControl } from '../access-control';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../services/errors';
+import { AppError } from '../../core/errors';
 
 export interface RunningPlayground {
   url: string;

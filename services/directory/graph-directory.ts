@@ -1,6 +1,6 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 import type { DirectoryAccount } from '../eligibility/types';
 import { mapWithConcurrency } from '../concurrency';
 

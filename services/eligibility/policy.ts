@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 
 /** The versioned policy file: every list a rule consults is data, not code. */
 export const policySchema = z.object({

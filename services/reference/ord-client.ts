@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 import type { OdsSite } from '../eligibility/types';
 
 /** The parts of an ORD API 2-0-0 organisation record that the rules read. */

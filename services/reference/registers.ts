@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 import type { DsptEntry, NasSite } from '../eligibility/types';
 
 export const DSPT_STATUSES = ['Standards Exceeded', 'Standards Met', 'Approaching Standards', 'Standards Not Met', 'Not Published'] as const;

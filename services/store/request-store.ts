@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 import type { Reason, ScreenedAccount, Verdict } from '../eligibility/types';
 import type { OpenRequestLookup } from '../screening';
 import type { SqlDatabase, SqlExecutor } from './database';

@@ -1,5 +1,5 @@
 import type { Storage, StoreItems } from 'botbuilder';
-import { AppError } from '../errors';
+import { AppError } from '../../core/errors';
 import type { SqlDatabase } from './database';
 
 /**

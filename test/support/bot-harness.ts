@@ -7,7 +7,7 @@ import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
 import { openDataSources, type DataSources } from '../../services/data-sources';
-import { createLogger, silentLogger } from '../../services/log';
+import { createLogger, silentLogger } from '../../core/log';
 import type { Messenger, PostedMessage } from '../../services/notifier';
 import type { SqlDatabase } from '../../services/store/database';
 import { openPglite } from '../../services/store/database';
