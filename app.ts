@@ -67,7 +67,7 @@ export function composeBot(parts: BotParts): { bot: NasTransferBot; store: Reque
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database);
-  const dataSources = await openDataSources(config, logger);
+  const dataSources = await openDataSources(config);
   const adapter = new CloudAdapter(
     new ConfigurationBotFrameworkAuthentication({
       MicrosoftAppId: config.bot.appId,
@@ -109,7 +109,6 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     dataSources,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dataSources.close();
       await db.close();
     },
   };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { parseAccountList, ODS_CODE_PATTERN } from '../services/account-list';
+import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
 import { openDataSources } from '../services/data-sources';
 import type { ScreeningResult } from '../services/eligibility/types';
 import { AppError, isAppError } from '../core/errors';
@@ -55,8 +56,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (entries.length > config.maxAccountsPerRequest) {
       throw new AppError('TOO_MANY_ACCOUNTS', `The file lists ${entries.length}; the limit is ${config.maxAccountsPerRequest} (MAX_ACCOUNTS_PER_REQUEST).`);
     }
-    const dataSources = await openDataSources(config, createLogger('silent'));
-    closers.push(() => dataSources.close());
+    // The command line is an entry point: with no service URLs set it screens against the local sandboxes.
+    const sandboxed = await startMissingSandboxes(config, createLogger('silent'));
+    closers.push(() => sandboxed.close());
+    const dataSources = await openDataSources(sandboxed.config);
     // Open requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
     let openRequests: RequestStore | undefined;
     if (config.database.kind === 'postgres') {

@@ -3,6 +3,7 @@ import { startApp } from '../app';
 import { loadConfig } from '../config';
 import { startupFailureMessage } from '../core/errors';
 import { createLogger } from '../core/log';
+import { startMissingSandboxes } from './sandbox/sandbox-defaults';
 import { startPlayground, type RunningPlayground } from './playground/launch';
 
 /**
@@ -10,14 +11,15 @@ import { startPlayground, type RunningPlayground } from './playground/launch';
  * client: one signed in as the requester, one as NAS Operations. Ctrl-C stops all three.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger);
+  const logger = createLogger(loadConfig().logLevel);
+  const sandboxed = await startMissingSandboxes(loadConfig(), logger);
+  const app = await startApp(sandboxed.config, logger);
   const logDir = path.join(__dirname, '..', '.data', 'playground-logs');
   const playgrounds: RunningPlayground[] = [];
   const stopAll = async () => {
     await Promise.all(playgrounds.map((playground) => playground.stop()));
     await app.stop();
+    await sandboxed.close();
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
+import { startMissingSandboxes } from '../../dev/sandbox/sandbox-defaults';
 import { openDataSources, type DataSources } from '../../services/data-sources';
 import { createLogger, silentLogger } from '../../core/log';
 import type { Messenger, PostedMessage } from '../../services/notifier';
@@ -80,10 +81,11 @@ export async function startHarness(writeLog?: (line: string) => void): Promise<H
   const logger = writeLog ? createLogger('debug', writeLog) : silentLogger;
   // Our own sandbox Graph, so tests can make it misbehave; ORD is the one openDataSources starts.
   const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
-  const config = loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url });
+  const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url }), silentLogger);
+  const config = sandboxed.config;
   const db = await openPglite();
   await migrate(db);
-  const dataSources = await openDataSources(config, silentLogger);
+  const dataSources = await openDataSources(config);
   const references = new ConversationReferences(db);
   const messenger = new RecordingMessenger(references);
   let store: RequestStore | undefined;
@@ -114,7 +116,7 @@ export async function startHarness(writeLog?: (line: string) => void): Promise<H
     graph,
     async close() {
       await graph.close();
-      await dataSources.close();
+      await sandboxed.close();
       await db.close();
     },
   };
