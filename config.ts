@@ -20,76 +20,156 @@ const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
 
-const environmentSchema = z
-  .object({
-    APP_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
-    PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3978)),
-    LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+const environmentSchema = z.object({
+  APP_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  // Default: every interface in production (a container or App Service must be reachable from
+  // outside itself), loopback elsewhere (a developer's bot is not exposed to the local network).
+  HOST: optionalString,
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3978)),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
 
-    MicrosoftAppId: optionalString,
-    MicrosoftAppPassword: optionalString,
-    MicrosoftAppType: z.preprocess(emptyToUndefined, z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional()),
-    MicrosoftAppTenantId: optionalString,
-    TENANT_ID: optionalString,
+  MicrosoftAppId: optionalString,
+  MicrosoftAppPassword: optionalString,
+  MicrosoftAppType: z.preprocess(emptyToUndefined, z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional()),
+  MicrosoftAppTenantId: optionalString,
+  // The name botbuilder's ConfigurationBotFrameworkAuthentication reads for the channel's
+  // OpenID metadata (AuthenticationConstants.BotOpenIdMetadataKey). Unset: the public Bot
+  // Framework endpoint. Set only for a sovereign cloud, or a local key server in tests.
+  BotOpenIdMetadata: optionalUrl,
+  TENANT_ID: optionalString,
 
-    DATABASE_URL: optionalString,
-    PGLITE_DATA_DIR: optionalString,
+  DATABASE_URL: optionalString,
+  PGLITE_DATA_DIR: optionalString,
 
-    GRAPH_BASE_URL: optionalUrl,
-    GRAPH_TENANT_ID: optionalString,
-    GRAPH_CLIENT_ID: optionalString,
-    GRAPH_CLIENT_SECRET: optionalString,
-    DIRECTORY_ORG_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute1')),
-    DIRECTORY_SITE_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute2')),
-    DIRECTORY_LEAVER_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute3')),
-    DIRECTORY_LEAVER_VALUE: z.preprocess(emptyToUndefined, z.string().default('Leaver')),
+  GRAPH_BASE_URL: optionalUrl,
+  GRAPH_AUTH: z.preprocess(emptyToUndefined, z.enum(['client-secret', 'certificate', 'managed-identity']).optional()),
+  GRAPH_TENANT_ID: optionalString,
+  GRAPH_CLIENT_ID: optionalString,
+  GRAPH_CLIENT_SECRET: optionalString,
+  GRAPH_CLIENT_CERTIFICATE_PATH: optionalString,
+  GRAPH_CLIENT_CERTIFICATE_PASSWORD: optionalString,
+  GRAPH_MANAGED_IDENTITY_CLIENT_ID: optionalString,
+  DIRECTORY_ORG_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute1')),
+  DIRECTORY_SITE_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute2')),
+  DIRECTORY_LEAVER_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute3')),
+  DIRECTORY_LEAVER_VALUE: z.preprocess(emptyToUndefined, z.string().default('Leaver')),
 
-    ODS_BASE_URL: optionalUrl,
-    DSPT_REGISTER_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'dspt-register.csv'))),
-    NAS_SITES_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'nas-sites.csv'))),
-    POLICY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'policy', 'nas-transfer-policy.json'))),
-    SANDBOX_DIRECTORY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-directory.json'))),
-    SANDBOX_ODS_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-ods.json'))),
+  ODS_BASE_URL: optionalUrl,
+  DSPT_REGISTER_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'dspt-register.csv'))),
+  NAS_SITES_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'nas-sites.csv'))),
+  POLICY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'policy', 'nas-transfer-policy.json'))),
+  SANDBOX_DIRECTORY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-directory.json'))),
+  SANDBOX_ODS_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-ods.json'))),
 
-    REQUESTER_GROUP_ID: optionalString,
-    OPS_GROUP_ID: optionalString,
-    OPS_CHANNEL_ID: optionalString,
-    MAX_ACCOUNTS_PER_REQUEST: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(5000).default(500)),
-  })
-  .superRefine((env, ctx) => {
-    if (env.APP_ENV !== 'production') return;
-    const required: Array<keyof typeof env> = ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID'];
-    for (const key of required) {
-      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+  REQUESTER_GROUP_ID: optionalString,
+  OPS_GROUP_ID: optionalString,
+  OPS_CHANNEL_ID: optionalString,
+  MAX_ACCOUNTS_PER_REQUEST: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(5000).default(500)),
+});
+
+type RawEnvironment = Record<string, string | undefined>;
+
+/**
+ * Rules that relate settings to each other. They read the raw strings, not the parsed
+ * values, so that one malformed setting (PORT=eighty) never hides these problems: the
+ * operator gets the whole list in one start-up attempt.
+ */
+function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; message: string }> {
+  const value = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const problems: Array<{ setting: string; message: string }> = [];
+  const problem = (setting: string, message: string) => problems.push({ setting, message });
+  const production = value('APP_ENV') === 'production';
+
+  if (production) {
+    for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID']) {
+      if (value(setting) === undefined) problem(setting, 'is required in production');
     }
-    if (env.MicrosoftAppType !== 'UserAssignedMSI' && env.MicrosoftAppPassword === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required in production unless MicrosoftAppType is UserAssignedMSI' });
+  }
+
+  // Botbuilder asserts these at the first turn with a bare AssertionError; say it at start-up instead.
+  const appId = value('MicrosoftAppId');
+  // Production defaults to SingleTenant as loadConfig does with an app id: the messages name what that needs.
+  const appType = value('MicrosoftAppType') ?? (appId || production ? 'SingleTenant' : 'MultiTenant');
+  if (appId || production) {
+    if ((appType === 'SingleTenant' || appType === 'UserAssignedMSI') && value('MicrosoftAppTenantId') === undefined) {
+      problem('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType} (the bot's Microsoft Entra tenant id)`);
     }
-    const graphCredentials = [env.GRAPH_TENANT_ID, env.GRAPH_CLIENT_ID, env.GRAPH_CLIENT_SECRET];
-    if (graphCredentials.some((value) => value === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['GRAPH_CLIENT_ID'], message: 'GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET are required in production' });
+    if (appType === 'UserAssignedMSI' && value('MicrosoftAppPassword') !== undefined) {
+      problem('MicrosoftAppPassword', 'must be empty when MicrosoftAppType is UserAssignedMSI (the managed identity has no password)');
     }
-  });
+    if (appType !== 'UserAssignedMSI' && value('MicrosoftAppPassword') === undefined) {
+      problem('MicrosoftAppPassword', `is required when MicrosoftAppType is ${appType}${production ? ' in production' : ''} (or use UserAssignedMSI)`);
+    }
+  }
+  const openIdMetadata = value('BotOpenIdMetadata');
+  if (production && openIdMetadata && URL.canParse(openIdMetadata) && new URL(openIdMetadata).protocol !== 'https:') {
+    problem('BotOpenIdMetadata', 'must be an https URL in production');
+  }
+
+  const graphAuth = graphAuthKind(env);
+  const graphUrl = value('GRAPH_BASE_URL');
+  const remoteGraph = graphUrl !== undefined && URL.canParse(graphUrl) && !isLoopback(graphUrl);
+  if ((production || remoteGraph) && graphAuth === undefined) {
+    problem(
+      'GRAPH_AUTH',
+      `${production ? 'production' : 'a non-loopback GRAPH_BASE_URL'} needs Graph app-only credentials: GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET, or GRAPH_CLIENT_CERTIFICATE_PATH instead of the secret, or GRAPH_AUTH=managed-identity`,
+    );
+  }
+  if (graphAuth === 'client-secret' || graphAuth === 'certificate') {
+    for (const setting of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID']) {
+      if (value(setting) === undefined) problem(setting, `is required for Graph ${graphAuth} authentication`);
+    }
+    const secretSetting = graphAuth === 'client-secret' ? 'GRAPH_CLIENT_SECRET' : 'GRAPH_CLIENT_CERTIFICATE_PATH';
+    if (value(secretSetting) === undefined) problem(secretSetting, `is required for Graph ${graphAuth} authentication`);
+  }
+  return problems;
+}
+
+/** Which Graph app-only authentication the settings ask for: stated, or implied by the secret or certificate given. */
+function graphAuthKind(env: RawEnvironment): GraphAuthSettings['kind'] | undefined {
+  const stated = env.GRAPH_AUTH?.trim();
+  if (stated === 'client-secret' || stated === 'certificate' || stated === 'managed-identity') return stated;
+  if (env.GRAPH_CLIENT_CERTIFICATE_PATH?.trim()) return 'certificate';
+  if (env.GRAPH_CLIENT_SECRET?.trim()) return 'client-secret';
+  return undefined;
+}
 
 /** Every environment variable the bot reads; .env.example documents each one. */
 export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
+/** Client-secret credentials, kept for callers that predate GraphAuthSettings. */
 export interface GraphCredentials {
   tenantId: string;
   clientId: string;
   clientSecret: string;
 }
 
+/** How the bot authenticates to Microsoft Graph, app-only (services/directory/graph-credential.ts). */
+export type GraphAuthSettings =
+  | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: string }
+  | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string; certificatePassword?: string }
+  /** clientId names a user-assigned identity; without it, the system-assigned one. */
+  | { kind: 'managed-identity'; clientId?: string };
+
 export interface AppConfig {
   environment: 'development' | 'test' | 'production';
+  /** Listen address: 0.0.0.0 in production, 127.0.0.1 elsewhere, unless HOST says otherwise. */
+  host: string;
   port: number;
   logLevel: LogLevel;
-  bot: { appId: string; appPassword?: string; appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI'; appTenantId?: string };
+  bot: {
+    appId: string;
+    appPassword?: string;
+    appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    appTenantId?: string;
+    /** OpenID metadata for tokens from the channel; undefined means the public Bot Framework one. */
+    openIdMetadataUrl?: string;
+  };
   /** Activities from any other tenant are refused; undefined only outside production. */
   allowedTenantId?: string;
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
-  /** Undefined means: start the sandbox Graph server and use it. */
-  graph: { baseUrl?: string; credentials?: GraphCredentials; sandboxDataFile: string };
+  /** Undefined baseUrl means: start the sandbox Graph server and use it. */
+  graph: { baseUrl?: string; auth?: GraphAuthSettings; credentials?: GraphCredentials; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };
   ods: { baseUrl?: string; sandboxDataFile: string };
   registers: { dsptCsv: string; nasSitesCsv: string };
@@ -100,23 +180,21 @@ export interface AppConfig {
   maxAccountsPerRequest: number;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+export function loadConfig(env: RawEnvironment = process.env): AppConfig {
   const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-    throw new AppError('CONFIG_INVALID', `Fix these settings:\n${problems.join('\n')}`);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ setting: issue.path.join('.') || '(environment)', message: issue.message }))),
+    ...crossSettingProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new AppError('CONFIG_INVALID', `Fix these settings:\n${problems.map(({ setting, message }) => `  - ${setting}: ${message}`).join('\n')}`);
   }
   const e = parsed.data;
   const demoDefault = (value: string | undefined, demo: string) => value ?? demo;
-  const credentials =
-    e.GRAPH_TENANT_ID && e.GRAPH_CLIENT_ID && e.GRAPH_CLIENT_SECRET
-      ? { tenantId: e.GRAPH_TENANT_ID, clientId: e.GRAPH_CLIENT_ID, clientSecret: e.GRAPH_CLIENT_SECRET }
-      : undefined;
-  if (e.GRAPH_BASE_URL && !credentials && !isLoopback(e.GRAPH_BASE_URL)) {
-    throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL: a non-loopback Graph needs GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET');
-  }
+  const graphAuth = graphAuthSettings(e);
   return {
     environment: e.APP_ENV,
+    host: e.HOST ?? (e.APP_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     // With no app id (local runs only) there are no credentials to check, which only the multi-tenant factory accepts.
@@ -125,12 +203,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appPassword: e.MicrosoftAppPassword,
       appType: e.MicrosoftAppType ?? (e.MicrosoftAppId ? 'SingleTenant' : 'MultiTenant'),
       appTenantId: e.MicrosoftAppTenantId,
+      openIdMetadataUrl: e.BotOpenIdMetadata,
     },
     allowedTenantId: e.APP_ENV === 'production' ? e.TENANT_ID : demoDefault(e.TENANT_ID, DEMO.tenantId),
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
       : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR ?? path.join(repoRoot, '.data', 'pglite') },
-    graph: { baseUrl: e.GRAPH_BASE_URL, credentials, sandboxDataFile: e.SANDBOX_DIRECTORY_FILE },
+    graph: {
+      baseUrl: e.GRAPH_BASE_URL,
+      auth: graphAuth,
+      credentials: graphAuth?.kind === 'client-secret' ? { tenantId: graphAuth.tenantId, clientId: graphAuth.clientId, clientSecret: graphAuth.clientSecret } : undefined,
+      sandboxDataFile: e.SANDBOX_DIRECTORY_FILE,
+    },
     directoryAttributes: {
       organisation: e.DIRECTORY_ORG_ATTRIBUTE,
       site: e.DIRECTORY_SITE_ATTRIBUTE,
@@ -145,6 +229,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     opsChannelId: demoDefault(e.OPS_CHANNEL_ID, DEMO.opsChannelId),
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
   };
+}
+
+/** Called only after crossSettingProblems found nothing missing, so the required values are present. */
+function graphAuthSettings(e: z.infer<typeof environmentSchema>): GraphAuthSettings | undefined {
+  const kind = graphAuthKind(e as RawEnvironment);
+  switch (kind) {
+    case 'client-secret':
+      return { kind, tenantId: e.GRAPH_TENANT_ID!, clientId: e.GRAPH_CLIENT_ID!, clientSecret: e.GRAPH_CLIENT_SECRET! };
+    case 'certificate':
+      return { kind, tenantId: e.GRAPH_TENANT_ID!, clientId: e.GRAPH_CLIENT_ID!, certificatePath: e.GRAPH_CLIENT_CERTIFICATE_PATH!, certificatePassword: e.GRAPH_CLIENT_CERTIFICATE_PASSWORD };
+    case 'managed-identity':
+      return { kind, clientId: e.GRAPH_MANAGED_IDENTITY_CLIENT_ID };
+    default:
+      return undefined;
+  }
 }
 
 function isLoopback(url: string): boolean {

@@ -3,6 +3,34 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_VARIABLES, DEMO, loadConfig } from '../../config';
 
+/** A complete production environment; tests take settings away from it. */
+const PRODUCTION = {
+  APP_ENV: 'production',
+  MicrosoftAppId: '6e6d7300-0000-4000-8000-0000000000f1',
+  MicrosoftAppPassword: 's3cret',
+  MicrosoftAppTenantId: '6e6d7300-0000-4000-8000-000000000001',
+  TENANT_ID: '6e6d7300-0000-4000-8000-000000000001',
+  DATABASE_URL: 'postgres://nas@db.example.test/nas',
+  GRAPH_BASE_URL: 'https://graph.microsoft.com',
+  GRAPH_AUTH: 'managed-identity',
+  GRAPH_MANAGED_IDENTITY_CLIENT_ID: '6e6d7300-0000-4000-8000-0000000000c1',
+  ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0',
+  REQUESTER_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000a1',
+  OPS_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000b1',
+  OPS_CHANNEL_ID: '19:ops@thread.tacv2',
+} as const;
+
+/** The problem list loadConfig reports; fails the test if it accepted the settings. */
+function configProblems(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, 'CONFIG_INVALID');
+    return (error as { userMessage: string }).userMessage;
+  }
+  assert.fail('the configuration was accepted');
+}
+
 describe('configuration', () => {
   it('runs with no environment at all, on the embedded demo defaults', () => {
     const config = loadConfig({});
@@ -14,6 +42,14 @@ describe('configuration', () => {
     assert.equal(config.graph.baseUrl, undefined);
     assert.equal(config.opsGroupId, DEMO.opsGroupId);
     assert.equal(config.maxAccountsPerRequest, 500);
+    assert.equal(config.host, '127.0.0.1', 'a developer machine listens on loopback only');
+    assert.equal(config.bot.openIdMetadataUrl, undefined);
+    assert.equal(config.graph.auth, undefined);
+  });
+
+  it('listens where HOST says, on every interface by default in production', () => {
+    assert.equal(loadConfig({ HOST: '::' }).host, '::');
+    assert.equal(loadConfig(PRODUCTION).host, '0.0.0.0');
   });
 
   it('uses PostgreSQL when DATABASE_URL is set', () => {
@@ -25,7 +61,7 @@ describe('configuration', () => {
       () => loadConfig({ APP_ENV: 'production' }),
       (error: { code: string; userMessage: string }) => {
         assert.equal(error.code, 'CONFIG_INVALID');
-        for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_CLIENT_ID']) {
+        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH']) {
           assert.match(error.userMessage, new RegExp(`- ${setting}: `));
         }
         return true;
@@ -40,6 +76,58 @@ describe('configuration', () => {
       assert.match(error.userMessage, /- MAX_ACCOUNTS_PER_REQUEST: /);
       return true;
     });
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig(PRODUCTION);
+    assert.equal(config.environment, 'production');
+    assert.deepEqual(config.bot, { appId: PRODUCTION.MicrosoftAppId, appPassword: 's3cret', appType: 'SingleTenant', appTenantId: PRODUCTION.MicrosoftAppTenantId, openIdMetadataUrl: undefined });
+    assert.deepEqual(config.graph.auth, { kind: 'managed-identity', clientId: PRODUCTION.GRAPH_MANAGED_IDENTITY_CLIENT_ID });
+  });
+
+  it('lists SingleTenant without MicrosoftAppTenantId with the other problems, not as a bare assertion later', () => {
+    const { MicrosoftAppTenantId: _omitted, ...withoutTenant } = PRODUCTION;
+    const message = configProblems({ ...withoutTenant, MicrosoftAppType: 'SingleTenant', OPS_CHANNEL_ID: '' });
+    assert.match(message, /- MicrosoftAppTenantId: is required when MicrosoftAppType is SingleTenant/);
+    assert.match(message, /- OPS_CHANNEL_ID: is required in production/);
+    // Outside production too: botbuilder would otherwise die at the first turn.
+    assert.match(configProblems({ MicrosoftAppId: PRODUCTION.MicrosoftAppId, MicrosoftAppPassword: 'x' }), /- MicrosoftAppTenantId: /);
+  });
+
+  it('refuses a password with a user-assigned managed identity, and needs its tenant', () => {
+    const message = configProblems({ MicrosoftAppId: PRODUCTION.MicrosoftAppId, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppPassword: 'x' });
+    assert.match(message, /- MicrosoftAppPassword: must be empty/);
+    assert.match(message, /- MicrosoftAppTenantId: is required when MicrosoftAppType is UserAssignedMSI/);
+  });
+
+  it('does not let a malformed value hide the other problems', () => {
+    const message = configProblems({ APP_ENV: 'production', PORT: 'eighty', MicrosoftAppType: 'SingleTenant', GRAPH_BASE_URL: 'not a url' });
+    for (const setting of ['PORT', 'GRAPH_BASE_URL', 'MicrosoftAppId', 'MicrosoftAppTenantId', 'DATABASE_URL', 'OPS_GROUP_ID', 'GRAPH_AUTH']) {
+      assert.match(message, new RegExp(`- ${setting}: `), `${setting} is listed`);
+    }
+  });
+
+  it('takes an OpenID metadata override for the channel, https only in production', () => {
+    assert.equal(loadConfig({ BotOpenIdMetadata: 'http://127.0.0.1:4100/openid' }).bot.openIdMetadataUrl, 'http://127.0.0.1:4100/openid');
+    assert.match(configProblems({ ...PRODUCTION, BotOpenIdMetadata: 'http://keys.example.test/openid' }), /- BotOpenIdMetadata: must be an https URL/);
+    assert.match(configProblems({ BotOpenIdMetadata: 'not a url' }), /- BotOpenIdMetadata: /);
+  });
+
+  it('reads Graph app-only auth as a client secret, a certificate or a managed identity', () => {
+    const app = { GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_TENANT_ID: 'tenant', GRAPH_CLIENT_ID: 'client' };
+    const secret = loadConfig({ ...app, GRAPH_CLIENT_SECRET: 'shh' }).graph;
+    assert.deepEqual(secret.auth, { kind: 'client-secret', tenantId: 'tenant', clientId: 'client', clientSecret: 'shh' });
+    assert.deepEqual(secret.credentials, { tenantId: 'tenant', clientId: 'client', clientSecret: 'shh' }, 'the older field still carries a client secret');
+    assert.deepEqual(loadConfig({ ...app, GRAPH_CLIENT_CERTIFICATE_PATH: '/secrets/graph.pem' }).graph.auth, {
+      kind: 'certificate',
+      tenantId: 'tenant',
+      clientId: 'client',
+      certificatePath: '/secrets/graph.pem',
+      certificatePassword: undefined,
+    });
+    assert.deepEqual(loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'managed-identity' }).graph.auth, { kind: 'managed-identity', clientId: undefined });
+    const missing = configProblems({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'certificate' });
+    for (const setting of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_CERTIFICATE_PATH']) assert.match(missing, new RegExp(`- ${setting}: is required for Graph certificate`));
   });
 
   it('refuses a remote Graph without credentials', () => {
