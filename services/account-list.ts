@@ -13,6 +13,7 @@ export interface AccountEntry {
 }
 
 export interface LineProblem {
+  /** The line (pasted text) or row (file) the problem is on, counting from 1. */
   line: number;
   message: string;
 }
@@ -25,6 +26,31 @@ export interface ParsedAccountList {
 const EMAIL_PATTERN = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const ODS_CODE_PATTERN = /^[A-Z0-9]{3,10}$/;
 const MAX_SPECIALISM_LENGTH = 60;
+
+/** One row's three values, before validation. */
+export interface RawAccountRow {
+  email: string;
+  site: string;
+  specialism: string;
+}
+
+/**
+ * Checks one row and either returns its entry (position still to be given) or the problem.
+ * Shared by pasted text and attached files, so both say the same thing about the same value.
+ */
+export function validateAccountRow(row: RawAccountRow): Omit<AccountEntry, 'position'> | { problem: string } {
+  const rawEmail = row.email.trim();
+  const rawSite = row.site.trim();
+  const rawSpecialism = row.specialism.trim();
+  const email = rawEmail.replace(/^mailto:/i, '').toLowerCase();
+  if (email === '') return { problem: 'has no email address.' };
+  if (email.length > 254 || !EMAIL_PATTERN.test(email)) return { problem: `${shown(rawEmail)} is not an email address.` };
+  const siteOds = rawSite.toUpperCase();
+  if (siteOds && !ODS_CODE_PATTERN.test(siteOds)) return { problem: `${shown(rawSite)} is not an ODS code (3 to 10 letters and digits).` };
+  if (rawSpecialism.length > MAX_SPECIALISM_LENGTH) return { problem: `the specialism is longer than ${MAX_SPECIALISM_LENGTH} characters.` };
+  if (hasControlCharacters(rawSpecialism)) return { problem: 'the specialism contains control characters.' };
+  return { email, ...(siteOds ? { siteOds } : {}), ...(rawSpecialism ? { specialism: rawSpecialism } : {}) };
+}
 
 export function parseAccountList(text: string): ParsedAccountList {
   const entries: AccountEntry[] = [];
@@ -40,34 +66,28 @@ export function parseAccountList(text: string): ParsedAccountList {
     const [rawEmail = '', rawSite = '', rawSpecialism = '', ...extra] = cells;
     if (cells.every((cell) => cell === '') || rawEmail.startsWith('#')) return;
     if (entries.length === 0 && problems.length === 0 && rawEmail.toLowerCase() === 'email') return;
-    const email = rawEmail.toLowerCase();
     if (extra.some((cell) => cell !== '')) {
       problems.push({ line, message: 'has more than three values (expected email, site ODS code, specialism).' });
       return;
     }
-    if (email.length > 254 || !EMAIL_PATTERN.test(email)) {
-      problems.push({ line, message: `"${truncate(rawEmail)}" is not an email address.` });
-      return;
-    }
-    const siteOds = rawSite.toUpperCase();
-    if (siteOds && !ODS_CODE_PATTERN.test(siteOds)) {
-      problems.push({ line, message: `"${truncate(rawSite)}" is not an ODS code (3 to 10 letters and digits).` });
-      return;
-    }
-    if (rawSpecialism.length > MAX_SPECIALISM_LENGTH) {
-      problems.push({ line, message: `the specialism is longer than ${MAX_SPECIALISM_LENGTH} characters.` });
-      return;
-    }
-    entries.push({
-      position: entries.length + 1,
-      email,
-      ...(siteOds ? { siteOds } : {}),
-      ...(rawSpecialism ? { specialism: rawSpecialism } : {}),
-    });
+    const checked = validateAccountRow({ email: rawEmail, site: rawSite, specialism: rawSpecialism });
+    if ('problem' in checked) problems.push({ line, message: checked.problem });
+    else entries.push({ position: entries.length + 1, ...checked });
   });
   return { entries, problems };
 }
 
-function truncate(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function hasControlCharacters(value: string): boolean {
+  return new RegExp(CONTROL_CHARACTERS.source).test(value);
+}
+
+/**
+ * A value from the input, safe to quote back in a message: control characters (including
+ * terminal escapes and bidirectional overrides) shown as U+FFFD, and at most 40 characters.
+ */
+export function shown(value: string): string {
+  const printable = value.replace(CONTROL_CHARACTERS, '\uFFFD');
+  return `"${printable.length > 40 ? `${printable.slice(0, 37)}...` : printable}"`;
 }

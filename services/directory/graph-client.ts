@@ -1,27 +1,36 @@
-import { ClientSecretCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, RetryHandler, RetryHandlerOptions, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import type { GraphCredentials } from '../../config';
+
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
 /**
- * Builds the real Graph SDK client. With credentials it authenticates app-only through
- * @azure/identity; without (a loopback sandbox) the chain simply has no auth handler.
+ * The service root without the API version: Microsoft's documentation writes the Graph
+ * endpoint both as https://graph.microsoft.com and https://graph.microsoft.com/v1.0, and the
+ * SDK adds the version itself, so a trailing /v1.0 is dropped rather than doubled.
  */
-export function createGraphClient(baseUrl: string, credentials?: GraphCredentials): Client {
+export function graphServiceRoot(baseUrl: string): string {
+  return baseUrl.trim().replace(/\/+$/, '').replace(/\/v1\.0$/i, '');
+}
+
+/**
+ * Builds the real Graph SDK client. With a credential (client secret, certificate or managed
+ * identity, from @azure/identity) it authenticates app-only; without one (a loopback sandbox)
+ * the chain simply has no auth handler.
+ */
+export function createGraphClient(baseUrl: string, credential?: TokenCredential): Client {
+  const root = graphServiceRoot(baseUrl);
   const chain: Middleware[] = [];
-  if (credentials) {
-    const credential = new ClientSecretCredential(credentials.tenantId, credentials.clientId, credentials.clientSecret);
-    chain.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: ['https://graph.microsoft.com/.default'] })));
-  }
+  if (credential) chain.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })));
   chain.push(new RetryHandler(new RetryHandlerOptions(1, 3)), new HTTPMessageHandler());
   chain.reduce((previous, next) => {
     (previous as unknown as { setNext(next: Middleware): void }).setNext(next);
     return next;
   });
   return Client.initWithMiddleware({
-    baseUrl: baseUrl.replace(/\/+$/, ''),
+    baseUrl: root,
     defaultVersion: 'v1.0',
     middleware: chain[0],
-    customHosts: new Set([new URL(baseUrl).hostname]),
+    customHosts: new Set([new URL(root).hostname]),
   });
 }

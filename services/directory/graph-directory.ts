@@ -27,7 +27,8 @@ export interface Directory {
 
 /** Graph allows at most 20 requests in one JSON batch. */
 export const GRAPH_BATCH_LIMIT = 20;
-const BATCHES_IN_FLIGHT = 4;
+/** Batches sent at once: enough to hide latency, few enough not to invite throttling. */
+export const BATCHES_IN_FLIGHT = 4;
 const MAX_THROTTLE_ROUNDS = 5;
 const MAX_RETRY_AFTER_SECONDS = 30;
 
@@ -50,7 +51,30 @@ const graphUserSchema = z.object({
   surname: z.string().nullish(),
   accountEnabled: z.boolean().nullish(),
   mobilePhone: z.string().nullish(),
+  jobTitle: z.string().nullish(),
+  department: z.string().nullish(),
+  otherMails: z.array(z.string()).nullish(),
+  proxyAddresses: z.array(z.string()).nullish(),
 }).passthrough();
+
+/**
+ * The Graph user fields the eligibility rules read, and no others: names (generic accounts),
+ * accountEnabled, mobilePhone (UK mobile), jobTitle and department (direct patient care),
+ * otherMails and proxyAddresses (centrally funded email).
+ */
+export const ACCOUNT_FIELDS = [
+  'id',
+  'userPrincipalName',
+  'displayName',
+  'givenName',
+  'surname',
+  'accountEnabled',
+  'mobilePhone',
+  'jobTitle',
+  'department',
+  'otherMails',
+  'proxyAddresses',
+] as const;
 
 const memberGroupsSchema = z.object({ value: z.array(z.string()) });
 
@@ -64,7 +88,7 @@ export class GraphDirectory implements Directory {
   ) {
     // Only the fields an eligibility rule reads.
     const attributeRoots = [attributes.organisation, attributes.site, attributes.leaver].map((attributePath) => attributePath.split('.')[0] as string);
-    this.accountFields = [...new Set(['id', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'accountEnabled', 'mobilePhone', ...attributeRoots])];
+    this.accountFields = [...new Set([...ACCOUNT_FIELDS, ...attributeRoots])];
   }
 
   async lookupAccounts(emails: readonly string[]): Promise<Map<string, DirectoryAccount | null>> {
@@ -163,6 +187,10 @@ export class GraphDirectory implements Directory {
       surname: user.data.surname ?? undefined,
       accountEnabled: user.data.accountEnabled !== false,
       mobilePhone: user.data.mobilePhone ?? undefined,
+      jobTitle: user.data.jobTitle?.trim() || undefined,
+      department: user.data.department?.trim() || undefined,
+      otherMails: user.data.otherMails ?? [],
+      proxyAddresses: user.data.proxyAddresses ?? [],
       organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
       siteOds: readString(body, this.attributes.site)?.toUpperCase(),
       markedAsLeaver: leaverFlag !== undefined && leaverFlag.toLowerCase() === this.attributes.leaverValue.toLowerCase(),

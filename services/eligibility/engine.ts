@@ -1,6 +1,7 @@
-import { ACCOUNT_RULES, resolveSector, type RuleContext } from './rules';
+import { sectorName } from './policy';
+import { ACCOUNT_RULES, optometryMultipleOf, resolveSector, type RuleContext } from './rules';
 import type { AccountFacts, Evidence, Reason, ScreenedAccount, ScreeningResult, Verdict } from './types';
-import { isValidUkMobile } from './uk-mobile';
+import { classifyMobile } from './uk-mobile';
 
 /**
  * The eligibility engine: pure functions from looked-up facts to verdicts. Per-account
@@ -53,21 +54,31 @@ export function combineVerdicts(reasons: readonly Reason[]): Verdict {
   return 'eligible';
 }
 
+/**
+ * What is left at a site: its allowance less the accounts NAS already manages there (the
+ * register) and those approved or awaiting a decision in other requests through the bot.
+ */
+export function remainingAllowance(site: NonNullable<AccountFacts['site']>, defaultAllowance: number): { allowed: number; remaining: number } {
+  const allowed = site.nasSite?.allowedAccounts ?? defaultAllowance;
+  return { allowed, remaining: allowed - (site.nasSite?.nasAccounts ?? 0) - site.accountsInOtherRequests };
+}
+
 /** Accounts beyond a site's remaining allowance, counted in request order, are ineligible. */
 function applySiteAllowances(screened: ScreenedAccount[], facts: readonly AccountFacts[], { policy }: RuleContext): void {
   const usedBySite = new Map<string, number>();
   screened.forEach((account, index) => {
     const site = facts[index]?.site;
     if (!site || account.verdict === 'ineligible') return;
-    const allowed = site.nasSite?.allowedAccounts ?? policy.defaultSiteAllowance;
-    const remaining = allowed - (site.nasSite?.nasAccounts ?? 0);
+    const { allowed, remaining } = remainingAllowance(site, policy.defaultSiteAllowance);
     const used = (usedBySite.get(site.odsCode) ?? 0) + 1;
     usedBySite.set(site.odsCode, used);
     if (used <= remaining) return;
+    const already = site.nasSite?.nasAccounts ?? 0;
+    const inOthers = site.accountsInOtherRequests > 0 ? `, ${site.accountsInOtherRequests} approved or awaiting a decision in other requests` : '';
     account.reasons.push({
       rule: 'SITE_ALLOWANCE_EXCEEDED',
       verdict: 'ineligible',
-      message: `Site ${site.odsCode} may have ${allowed} NAS managed accounts and would exceed that (${Math.max(remaining, 0)} left).`,
+      message: `Site ${site.odsCode} may have ${allowed} NAS managed accounts (${already} already managed${inOthers}); this account, in list order, would go over that.`,
       remedy: 'Reduce the number of accounts for this site, or keep administering them locally.',
     });
     account.verdict = 'ineligible';
@@ -75,17 +86,42 @@ function applySiteAllowances(screened: ScreenedAccount[], facts: readonly Accoun
 }
 
 function evidenceOf(facts: AccountFacts, context: RuleContext): Evidence {
-  const sector = resolveSector(facts, context.policy);
-  return {
-    directoryFound: facts.directory !== null,
-    organisationOds: facts.directory?.organisationOds,
-    siteOds: facts.site?.odsCode,
-    siteSource: facts.site?.source,
-    siteActive: facts.site?.ods ? facts.site.ods.active : undefined,
+  const { policy } = context;
+  const sector = resolveSector(facts, policy);
+  const directory = facts.directory;
+  const mobile = directory ? classifyMobile(directory.mobilePhone) : undefined;
+  const site = facts.site;
+  const multiple = optometryMultipleOf(facts, policy);
+  const allowance = site ? remainingAllowance(site, policy.defaultSiteAllowance) : undefined;
+  // Undefined fields are dropped by JSON; listing only what is known keeps stored evidence small.
+  const evidence: Evidence = {
+    directoryFound: directory !== null,
+    displayName: directory?.displayName,
+    jobTitle: directory?.jobTitle,
+    department: directory?.department,
+    organisationOds: directory?.organisationOds,
+    siteOds: site?.odsCode,
+    siteSource: site?.source,
+    siteName: site?.ods?.name,
+    siteActive: site?.ods ? site.ods.active : undefined,
     sector: sector?.sector,
+    sectorName: sector ? sectorName(policy, sector.sector) : undefined,
     sectorSource: sector?.source,
-    dsptStatus: facts.site?.dspt?.status,
-    ukMobileOnRecord: facts.directory ? isValidUkMobile(facts.directory.mobilePhone) : undefined,
-    openRequestReference: facts.openRequestReference,
+    sectorRoleId: sector?.roleId,
+    declaredSpecialism: facts.declaredSpecialism,
+    dsptStatus: site?.dspt?.status,
+    dsptPublished: site?.dspt?.published,
+    ukMobileOnRecord: mobile ? mobile.check === 'uk-mobile' : undefined,
+    mobileCheck: mobile?.check,
+    mobileCountry: mobile?.country,
+    opticalParentOds: multiple?.via?.odsCode,
+    opticalParentName: multiple?.via?.name,
+    priorRequestReference: facts.priorRequest?.reference,
+    priorRequestState: facts.priorRequest?.state,
+    siteAllowance: allowance?.allowed,
+    siteNasAccounts: site?.nasSite?.nasAccounts,
+    siteAccountsInOtherRequests: site?.accountsInOtherRequests,
+    policyVersion: policy.version,
   };
+  return Object.fromEntries(Object.entries(evidence).filter(([, value]) => value !== undefined)) as Evidence;
 }

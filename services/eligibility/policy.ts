@@ -2,17 +2,30 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
 
+const ODS_ROLE_ID = /^RO\d+$/;
+
 /** The versioned policy file: every list a rule consults is data, not code. */
 export const policySchema = z.object({
   version: z.string().min(1),
-  notes: z.string().optional(),
+  notes: z.union([z.string(), z.array(z.string())]).optional(),
   supportedSectors: z.array(z.string().min(1)).min(1),
   sectorNames: z.record(z.string(), z.string()),
   declaredSpecialismAliases: z.record(z.string(), z.string()),
-  odsRoleSectors: z.record(z.string(), z.string()),
+  /** ORD role id to sector; roleName is the role's display name in the ORD roles code system (checked by a test). */
+  odsRoleSectors: z.record(z.string().regex(ODS_ROLE_ID), z.object({ roleName: z.string().min(1), sector: z.string().min(1) })),
   genericAccount: z.object({
     strongLocalParts: z.array(z.string().min(1)),
     weakNameWords: z.array(z.string().min(1)),
+  }),
+  directPatientCare: z.object({
+    nonPatientFacingKeywords: z.array(z.string().min(1)).min(1),
+  }),
+  optometryMultiples: z.object({
+    headquartersRoleIds: z.array(z.string().regex(ODS_ROLE_ID)).min(1),
+    multiples: z.array(z.object({ name: z.string().min(1), nameWords: z.array(z.string().min(1)), odsCodes: z.array(z.string()) })),
+  }),
+  centrallyFundedEmail: z.object({
+    domains: z.array(z.string().min(3)).min(1),
   }),
   dspt: z.object({
     compliantStatuses: z.array(z.string()),
@@ -35,6 +48,11 @@ export async function loadPolicy(file: string): Promise<Policy> {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new AppError('CONFIG_INVALID', `The policy file ${file} is not valid: ${problems}`);
   }
+  const unnamed = Object.values(parsed.data.odsRoleSectors)
+    .map((entry) => entry.sector)
+    .concat(parsed.data.supportedSectors)
+    .filter((sector) => !(sector in parsed.data.sectorNames));
+  if (unnamed.length > 0) throw new AppError('CONFIG_INVALID', `The policy file ${file} has sectors without a name: ${[...new Set(unnamed)].join(', ')}`);
   return parsed.data;
 }
 

@@ -1,6 +1,6 @@
 import { sectorName, type Policy } from './policy';
-import type { AccountFacts, Reason } from './types';
-import { isValidUkMobile } from './uk-mobile';
+import type { AccountFacts, OdsSite, Reason } from './types';
+import { classifyMobile, crownDependencyName } from './uk-mobile';
 
 export interface RuleContext {
   requestingOrgOds: string;
@@ -13,29 +13,70 @@ export type AccountRule = (facts: AccountFacts, context: RuleContext) => Reason 
 export interface ResolvedSector {
   sector: string;
   source: 'declared' | 'ods-role';
+  /** The ODS role the sector came from (source ods-role). */
+  roleId?: string;
 }
 
-export function resolveSector(facts: AccountFacts, policy: Policy): ResolvedSector | undefined {
-  if (facts.declaredSpecialism) {
-    const sector = policy.declaredSpecialismAliases[facts.declaredSpecialism.trim().toLowerCase()];
-    if (sector) return { sector, source: 'declared' };
-  }
-  for (const roleId of facts.site?.ods?.roleIds ?? []) {
-    const sector = policy.odsRoleSectors[roleId];
-    if (sector) return { sector, source: 'ods-role' };
+/** The sector ODS gives the site: its first mapped role, primary role first. */
+export function odsSector(site: OdsSite | null | undefined, policy: Policy): { sector: string; roleId: string; roleName: string } | undefined {
+  for (const roleId of site?.roleIds ?? []) {
+    const mapped = policy.odsRoleSectors[roleId];
+    if (mapped) return { sector: mapped.sector, roleId, roleName: mapped.roleName };
   }
   return undefined;
 }
 
-export const alreadyRequested: AccountRule = (facts) =>
-  facts.openRequestReference
-    ? {
-        rule: 'ALREADY_REQUESTED',
-        verdict: 'ineligible',
-        message: `Already in open transfer request ${facts.openRequestReference}.`,
-        remedy: `Wait for ${facts.openRequestReference} to be decided, or check its status.`,
-      }
-    : undefined;
+export function declaredSector(facts: AccountFacts, policy: Policy): string | undefined {
+  const declared = facts.declaredSpecialism?.trim().toLowerCase();
+  return declared ? policy.declaredSpecialismAliases[declared] : undefined;
+}
+
+/** The site's ODS sector first; what the requester declared only when ODS gives none. */
+export function resolveSector(facts: AccountFacts, policy: Policy): ResolvedSector | undefined {
+  const fromOds = odsSector(facts.site?.ods, policy);
+  if (fromOds) return { sector: fromOds.sector, source: 'ods-role', roleId: fromOds.roleId };
+  const declared = declaredSector(facts, policy);
+  return declared ? { sector: declared, source: 'declared' } : undefined;
+}
+
+/** Text from the directory or the requester, safe to quote inside a message: no control characters, bounded. */
+export function quote(value: string, max = 60): string {
+  const printable = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  return `“${printable.length > max ? `${printable.slice(0, max - 1)}…` : printable}”`;
+}
+
+/** Lower-case words, so keywords match whole words or phrases in any case. */
+function words(text: string): string[] {
+  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+function containsPhrase(haystack: readonly string[], phrase: string): boolean {
+  const needle = words(phrase);
+  if (needle.length === 0) return false;
+  for (let start = 0; start + needle.length <= haystack.length; start++) {
+    if (needle.every((word, offset) => haystack[start + offset] === word)) return true;
+  }
+  return false;
+}
+
+export const alreadyRequested: AccountRule = (facts) => {
+  const prior = facts.priorRequest;
+  if (!prior) return undefined;
+  if (prior.state === 'approved') {
+    return {
+      rule: 'ALREADY_REQUESTED',
+      verdict: 'ineligible',
+      message: `Already approved for transfer to NAS in request ${prior.reference}.`,
+      remedy: 'Nothing more to do for this account: it is already with NAS, or on its way. Remove it from this list.',
+    };
+  }
+  return {
+    rule: 'ALREADY_REQUESTED',
+    verdict: 'ineligible',
+    message: `Already in transfer request ${prior.reference}, which is waiting for a decision.`,
+    remedy: `Wait for ${prior.reference} to be decided (type status ${prior.reference}); resubmit only if it is rejected there.`,
+  };
+};
 
 export const notInRequestingOrg: AccountRule = (facts, { requestingOrgOds }) => {
   const administeredBy = facts.directory?.organisationOds;
@@ -85,17 +126,44 @@ export const genericAccount: AccountRule = (facts, { policy }) => {
 };
 
 export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
-  const resolved = resolveSector(facts, policy);
-  const remedy = 'Transfer it to another NHSmail organisation.';
-  if (!resolved) {
-    return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'review', message: 'The sector could not be determined from the site or the request.', remedy };
+  const fromOds = odsSector(facts.site?.ods, policy);
+  const declaredText = facts.declaredSpecialism?.trim();
+  const declared = declaredSector(facts, policy);
+  const otherOrganisation = 'Transfer it to another NHSmail organisation.';
+  if (fromOds) {
+    const siteLabel = `ODS records site ${facts.site?.odsCode} as ${fromOds.roleName} (${sectorName(policy, fromOds.sector)})`;
+    if (!policy.supportedSectors.includes(fromOds.sector)) {
+      const alsoDeclared = declared && declared !== fromOds.sector ? ` The line declares ${quote(declaredText ?? '')}, but the site's ODS record decides.` : '';
+      return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'ineligible', message: `${siteLabel}, a sector NAS does not support.${alsoDeclared}`, remedy: otherOrganisation };
+    }
+    if (declared && declared !== fromOds.sector) {
+      return {
+        rule: 'UNSUPPORTED_SPECIALISM',
+        verdict: 'review',
+        message: `The line declares ${quote(declaredText ?? '')} (${sectorName(policy, declared)}), but ${siteLabel}.`,
+        remedy: 'Check the site ODS code and the specialism on that line; NAS will judge which is right.',
+      };
+    }
+    return undefined;
   }
-  if (policy.supportedSectors.includes(resolved.sector)) return undefined;
+  if (declared) {
+    if (policy.supportedSectors.includes(declared)) return undefined;
+    return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'ineligible', message: `${sectorName(policy, declared)} (declared on the line) is not a sector NAS supports.`, remedy: otherOrganisation };
+  }
+  const supported = policy.supportedSectors.map((sector) => sectorName(policy, sector).toLowerCase()).join(', ');
+  if (declaredText) {
+    return {
+      rule: 'UNSUPPORTED_SPECIALISM',
+      verdict: 'review',
+      message: `The specialism ${quote(declaredText)} is not one we recognise, and ODS gives no sector for the site.`,
+      remedy: `Give one of these specialisms on that line: ${supported}.`,
+    };
+  }
   return {
     rule: 'UNSUPPORTED_SPECIALISM',
-    verdict: 'ineligible',
-    message: `${sectorName(policy, resolved.sector)} is not a sector NAS supports.`,
-    remedy,
+    verdict: 'review',
+    message: facts.site?.ods ? `The sector could not be determined: ODS gives no sector NAS knows for site ${facts.site.odsCode}.` : 'The sector could not be determined: no site record gives it.',
+    remedy: `Add the specialism on that line (email, site ODS code, specialism), one of: ${supported}.`,
   };
 };
 
@@ -120,26 +188,127 @@ export const siteNotDsptCompliant: AccountRule = (facts, { policy }) => {
   }
   const status = site.dspt?.status;
   if (status && policy.dspt.compliantStatuses.includes(status)) return undefined;
+  const published = site.dspt?.published ? ` (published ${site.dspt.published})` : '';
   if (status && policy.dspt.reviewStatuses.includes(status)) {
-    return { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: `Site ${site.odsCode} DSPT status is ${status}.`, remedy };
+    return { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: `Site ${site.odsCode} DSPT status is ${status}${published}.`, remedy };
   }
   return {
     rule: 'SITE_NOT_DSPT_COMPLIANT',
     verdict: 'ineligible',
-    message: status ? `Site ${site.odsCode} DSPT status is ${status}.` : `Site ${site.odsCode} has no published DSPT assessment.`,
+    message: status ? `Site ${site.odsCode} DSPT status is ${status}${published}.` : `Site ${site.odsCode} has no published DSPT assessment.`,
     remedy,
   };
 };
 
-export const noUkMobile: AccountRule = (facts) =>
-  facts.directory && !isValidUkMobile(facts.directory.mobilePhone)
-    ? {
-        rule: 'NO_UK_MOBILE',
+export const notDirectPatientCare: AccountRule = (facts, { policy }) => {
+  const directory = facts.directory;
+  if (!directory) return undefined;
+  const sources: Array<[label: string, value: string | undefined]> = [
+    ['job title', directory.jobTitle],
+    ['department', directory.department],
+    ['declared specialism', facts.declaredSpecialism],
+  ];
+  for (const [label, value] of sources) {
+    if (!value?.trim()) continue;
+    const tokens = words(value);
+    const keyword = policy.directPatientCare.nonPatientFacingKeywords.find((phrase) => containsPhrase(tokens, phrase));
+    if (keyword) {
+      return {
+        rule: 'NOT_DIRECT_PATIENT_CARE',
         verdict: 'ineligible',
-        message: facts.directory.mobilePhone ? 'The registered mobile number is not a valid UK mobile.' : 'No mobile number is registered.',
-        remedy: 'Add a valid UK mobile number to the account, then resubmit it.',
-      }
-    : undefined;
+        message: `The ${label} ${quote(value)} is not a direct patient care role (it mentions ${quote(keyword)}).`,
+        remedy: 'Keep administering this account locally: NAS only takes staff who give direct patient care.',
+      };
+    }
+  }
+  if (!directory.jobTitle?.trim() && !directory.department?.trim() && !facts.declaredSpecialism?.trim()) {
+    return {
+      rule: 'NOT_DIRECT_PATIENT_CARE',
+      verdict: 'review',
+      message: 'The directory has no job title or department for this account, so whether they give direct patient care is not known.',
+      remedy: 'Add the job title to the account in the directory, or give the specialism on that line.',
+    };
+  }
+  return undefined;
+};
+
+export const noUkMobile: AccountRule = (facts) => {
+  if (!facts.directory) return undefined;
+  const mobile = classifyMobile(facts.directory.mobilePhone);
+  const remedy = 'Add a valid UK mobile number to the account, then resubmit it.';
+  switch (mobile.check) {
+    case 'uk-mobile':
+      return undefined;
+    case 'none':
+      return { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'No mobile number is registered.', remedy };
+    case 'crown-dependency-mobile':
+      return {
+        rule: 'NO_UK_MOBILE',
+        verdict: 'review',
+        message: `The registered mobile is a ${crownDependencyName(mobile.country)} number (+44, but not a UK mobile range).`,
+        remedy: `NAS will judge whether it is acceptable; adding a UK mobile number avoids the question.`,
+      };
+    default:
+      return { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'The registered number is not a valid UK mobile number.', remedy };
+  }
+};
+
+/** The multiple an optical site belongs to: by its headquarters' ODS code, or by its own or its headquarters' name. */
+export function optometryMultipleOf(facts: AccountFacts, policy: Policy): { multiple: string; via?: OdsSite } | undefined {
+  const site = facts.site?.ods;
+  if (!site) return undefined;
+  const headquarters = (facts.site?.parents ?? []).filter((parent) =>
+    site.links.some((link) => link.targetOds === parent.odsCode && link.targetPrimaryRoleId && policy.optometryMultiples.headquartersRoleIds.includes(link.targetPrimaryRoleId)),
+  );
+  const isOptical = headquarters.length > 0 || odsSector(site, policy)?.sector === 'optometry';
+  if (!isOptical) return undefined;
+  for (const multiple of policy.optometryMultiples.multiples) {
+    const named = (organisation: OdsSite) => multiple.nameWords.some((phrase) => containsPhrase(words(organisation.name), phrase));
+    const byParent = headquarters.find((parent) => multiple.odsCodes.includes(parent.odsCode) || named(parent));
+    if (byParent) return { multiple: multiple.name, via: byParent };
+    if (named(site)) return { multiple: multiple.name };
+  }
+  return undefined;
+}
+
+export const optometryMultiple: AccountRule = (facts, { policy }) => {
+  const found = optometryMultipleOf(facts, policy);
+  if (!found) return undefined;
+  const via = found.via ? ` (its optical headquarters is ${found.via.odsCode} ${found.via.name})` : '';
+  return {
+    rule: 'OPTOMETRY_MULTIPLE',
+    verdict: 'ineligible',
+    message: `Site ${facts.site?.odsCode} belongs to ${found.multiple}${via}, an optometry multiple.`,
+    remedy: 'NAS does not take accounts of optometry multiples: keep administering this account locally.',
+  };
+};
+
+/** The domain of an address, lower case, from a Graph otherMails entry or an `smtp:` proxy address. */
+function domainOf(address: string): string | undefined {
+  const bare = address.replace(/^smtp:/i, '');
+  if (/^[a-z0-9]+:/i.test(bare)) return undefined; // SIP:, X500: and other non-mail proxies
+  const at = bare.lastIndexOf('@');
+  return at > 0 ? bare.slice(at + 1).trim().toLowerCase().replace(/\.$/, '') : undefined;
+}
+
+export const centrallyFundedEmail: AccountRule = (facts, { policy }) => {
+  const directory = facts.directory;
+  if (!directory) return undefined;
+  for (const address of [...directory.otherMails, ...directory.proxyAddresses]) {
+    const domain = domainOf(address);
+    if (!domain) continue;
+    const funded = policy.centrallyFundedEmail.domains.find((listed) => domain === listed || domain.endsWith(`.${listed}`));
+    if (funded) {
+      return {
+        rule: 'CENTRALLY_FUNDED_EMAIL',
+        verdict: 'ineligible',
+        message: `The directory lists an address at ${domain}, a centrally funded email (${funded}).`,
+        remedy: 'Remove it from the request: the NHSmail Access Policy does not allow an NHSmail account beside another publicly funded email account.',
+      };
+    }
+  }
+  return undefined;
+};
 
 /** Applied in this order to an account that exists in the directory. */
 export const ACCOUNT_RULES: readonly AccountRule[] = [
@@ -149,7 +318,10 @@ export const ACCOUNT_RULES: readonly AccountRule[] = [
   markedAsLeaver,
   genericAccount,
   unsupportedSpecialism,
+  optometryMultiple,
   siteClosed,
   siteNotDsptCompliant,
+  notDirectPatientCare,
   noUkMobile,
+  centrallyFundedEmail,
 ];

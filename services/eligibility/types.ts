@@ -36,16 +36,34 @@ export interface DirectoryAccount {
   surname?: string;
   accountEnabled: boolean;
   mobilePhone?: string;
+  jobTitle?: string;
+  department?: string;
+  /** Graph `otherMails`: addresses the user registered besides their mailbox. */
+  otherMails: string[];
+  /** Graph `proxyAddresses`, as Graph gives them (`SMTP:` / `smtp:` prefixed). */
+  proxyAddresses: string[];
   organisationOds?: string;
   siteOds?: string;
   markedAsLeaver: boolean;
+}
+
+/** An active ORD relationship from an organisation to another (Rels.Rel). */
+export interface OdsLink {
+  /** The relationship type, e.g. RE6. */
+  relationship: string;
+  targetOds: string;
+  /** The target's primary role as ORD states it in the relationship, when given. */
+  targetPrimaryRoleId?: string;
 }
 
 export interface OdsSite {
   odsCode: string;
   name: string;
   active: boolean;
+  /** Active roles, primary role first. */
   roleIds: string[];
+  /** Active relationships to other organisations. */
+  links: OdsLink[];
 }
 
 export interface DsptEntry {
@@ -60,6 +78,26 @@ export interface NasSite {
   nasAccounts: number;
 }
 
+/** Where an account already is in the bot's own records. */
+export interface PriorRequest {
+  reference: string;
+  /** open: in a request not yet decided for it; approved: already approved (on its way to, or with, NAS). */
+  state: 'open' | 'approved';
+}
+
+export interface SiteFacts {
+  odsCode: string;
+  source: 'input' | 'directory';
+  /** null: ODS has no such organisation. */
+  ods: OdsSite | null;
+  /** Organisations the site is linked to whose ORD records were read (e.g. its optical headquarters). */
+  parents: OdsSite[];
+  dspt: DsptEntry | null;
+  nasSite: NasSite | null;
+  /** Accounts at this site approved, or awaiting a decision, in other requests through the bot. */
+  accountsInOtherRequests: number;
+}
+
 export interface AccountFacts {
   /** 1-based position in the request, as the requester listed it. */
   position: number;
@@ -69,30 +107,51 @@ export interface AccountFacts {
   /** null: looked up and not found. */
   directory: DirectoryAccount | null;
   /** Undefined when the account has no site code from input or directory. */
-  site?: {
-    odsCode: string;
-    source: 'input' | 'directory';
-    /** null: ODS has no such organisation. */
-    ods: OdsSite | null;
-    dspt: DsptEntry | null;
-    nasSite: NasSite | null;
-  };
-  /** Reference of another open request that already holds this account. */
-  openRequestReference?: string;
+  site?: SiteFacts;
+  /** Another request that already holds this account. */
+  priorRequest?: PriorRequest;
 }
 
-/** What a verdict was based on, stored beside it for audit. Holds no contact details. */
+/** How the registered mobile number was judged; the number itself is never kept. */
+export type MobileCheck = 'uk-mobile' | 'crown-dependency-mobile' | 'not-uk-mobile' | 'none';
+
+/**
+ * What a verdict was based on, stored beside it (request_accounts.evidence) for audit and
+ * shown to NAS Operations. Plain JSON. Holds no contact details: never a phone number.
+ */
 export interface Evidence {
   directoryFound: boolean;
+  displayName?: string;
+  jobTitle?: string;
+  department?: string;
   organisationOds?: string;
   siteOds?: string;
   siteSource?: 'input' | 'directory';
+  siteName?: string;
   siteActive?: boolean;
+  /** Sector id from the policy, and its display name. */
   sector?: string;
+  sectorName?: string;
   sectorSource?: 'declared' | 'ods-role';
+  /** The ODS role the sector came from. */
+  sectorRoleId?: string;
+  declaredSpecialism?: string;
   dsptStatus?: string;
+  dsptPublished?: string;
   ukMobileOnRecord?: boolean;
+  mobileCheck?: MobileCheck;
+  /** Country (ISO 3166) of a mobile that is not a UK one, e.g. GG, JE, IM, FR. */
+  mobileCountry?: string;
+  opticalParentOds?: string;
+  opticalParentName?: string;
+  priorRequestReference?: string;
+  priorRequestState?: PriorRequest['state'];
+  /** @deprecated kept so evidence stored before priorRequest* still reads: same as priorRequestReference when open. */
   openRequestReference?: string;
+  siteAllowance?: number;
+  siteNasAccounts?: number;
+  siteAccountsInOtherRequests?: number;
+  policyVersion?: string;
 }
 
 export interface ScreenedAccount {

@@ -12,7 +12,15 @@ const ordOrganisationSchema = z.object({
       Role: z.array(z.object({ id: z.string(), primaryRole: z.boolean().optional(), Status: z.string().optional() })),
     }),
     Rels: z
-      .object({ Rel: z.array(z.object({ id: z.string(), Status: z.string().optional(), Target: z.object({ OrgId: z.object({ extension: z.string() }) }) })) })
+      .object({
+        Rel: z.array(
+          z.object({
+            id: z.string(),
+            Status: z.string().optional(),
+            Target: z.object({ OrgId: z.object({ extension: z.string() }), PrimaryRoleId: z.object({ id: z.string() }).optional() }),
+          }),
+        ),
+      })
       .optional(),
   }),
 });
@@ -48,6 +56,13 @@ export class OrdClient implements OrganisationLookup {
       name: organisation.Name,
       active: organisation.Status === 'Active',
       roleIds: activeRoles.map((role) => role.id),
+      links: (organisation.Rels?.Rel ?? [])
+        .filter((rel) => (rel.Status ?? 'Active') === 'Active')
+        .map((rel) => ({
+          relationship: rel.id,
+          targetOds: rel.Target.OrgId.extension.toUpperCase(),
+          ...(rel.Target.PrimaryRoleId ? { targetPrimaryRoleId: rel.Target.PrimaryRoleId.id } : {}),
+        })),
     };
   }
 }

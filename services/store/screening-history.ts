@@ -1,0 +1,44 @@
+import type { PriorRequest } from '../eligibility/types';
+import type { ScreeningHistory } from '../screening';
+import type { SqlExecutor } from './database';
+
+/**
+ * The bot's own records, read for screening: which accounts are already in a request, and
+ * how many accounts each site already has approved or awaiting a decision. Reads
+ * transfer_requests and request_accounts only.
+ */
+export class SqlScreeningHistory implements ScreeningHistory {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async priorRequests(emails: readonly string[], excludeRequestId?: number): Promise<Map<string, PriorRequest>> {
+    if (emails.length === 0) return new Map();
+    // Approved first (it is already with NAS, whatever else is open), then the oldest request.
+    const rows = await this.db.query<{ email: string; reference: string; state: PriorRequest['state'] }>(
+      `SELECT DISTINCT ON (lower(a.email)) lower(a.email) AS email, r.reference,
+              CASE WHEN a.decision = 'approved' THEN 'approved' ELSE 'open' END AS state
+       FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
+       WHERE lower(a.email) = ANY($1::text[])
+         AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible'))
+         AND ($2::int IS NULL OR r.id <> $2::int)
+       ORDER BY lower(a.email), (a.decision = 'approved') DESC, r.id`,
+      [[...new Set(emails.map((email) => email.toLowerCase()))], excludeRequestId ?? null],
+    );
+    return new Map(rows.map((row) => [row.email, { reference: row.reference, state: row.state }]));
+  }
+
+  async siteAccountsInOtherRequests(siteOdsCodes: readonly string[], excludeRequestId?: number): Promise<Map<string, number>> {
+    if (siteOdsCodes.length === 0) return new Map();
+    // One account counts once, however many requests hold it.
+    const rows = await this.db.query<{ site: string; accounts: number }>(
+      `SELECT upper(a.site_ods) AS site, count(DISTINCT lower(a.email))::int AS accounts
+       FROM request_accounts a
+       WHERE upper(a.site_ods) = ANY($1::text[])
+         AND a.verdict <> 'ineligible'
+         AND (a.decision = 'approved' OR a.decision IS NULL)
+         AND ($2::int IS NULL OR a.request_id <> $2::int)
+       GROUP BY upper(a.site_ods)`,
+      [[...new Set(siteOdsCodes.map((code) => code.toUpperCase()))], excludeRequestId ?? null],
+    );
+    return new Map(rows.map((row) => [row.site, row.accounts]));
+  }
+}
