@@ -1,27 +1,42 @@
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, ConversationState } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Middleware } from 'botbuilder';
 import restify from 'restify';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from './config';
+import type { Logger } from './core/log';
 import { AccessControl } from './bot/access-control';
 import { approveEligible } from './bot/card-actions/approve-eligible';
 import { decideAccount } from './bot/card-actions/decide-account';
 import { CardActionDispatcher } from './bot/card-actions/dispatcher';
 import { rejectRequest } from './bot/card-actions/reject-request';
 import { showPage } from './bot/card-actions/show-page';
+import { CommandRegistry } from './bot/commands/command';
+import { opsCommands } from './bot/commands/ops-commands';
+import { requesterCommands } from './bot/commands/requester-commands';
 import { TransferDialog } from './bot/dialogs/transfer-dialog';
+import { ConnectorMessenger, type Messenger } from './bot/messaging/messenger';
+import { OutboxWorker, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './bot/messaging/outbox-worker';
+import { owedMessageRenderers } from './bot/messaging/owed-messages';
+import { ChatScreeningProgress } from './bot/messaging/screening-progress';
+import { InputGuard } from './bot/middleware/input-guard';
+import { ReferenceCapture } from './bot/middleware/reference-capture';
+import { TenantGate } from './bot/middleware/tenant-gate';
 import { NasTransferBot } from './bot/nas-transfer-bot';
+import { ConversationReferences } from './bot/state/conversation-references';
+import { DialogStateStore } from './bot/state/dialog-state';
+import { SqlStorage } from './bot/state/sql-storage';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { renderOpsRequestCard } from './cards/ops-request';
-import { renderOutcomeCard } from './cards/outcome';
-import type { Logger } from './core/log';
-import { BotMessenger, type Messenger } from './services/notifier';
 import { openDataSources, type DataSources } from './services/data-sources';
-import type { SqlDatabase } from './services/store/database';
-import { openDatabase } from './services/store/open-database';
-import { ConversationReferences } from './services/store/conversation-references';
-import { RequestStore } from './services/store/request-store';
-import { SqlStorage } from './services/store/sql-storage';
+import { PollingWorker } from './services/polling-worker';
 import { ScreeningService } from './services/screening';
+import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy } from './services/screening-runner';
+import { AuditLog } from './services/store/audit';
+import type { SqlDatabase } from './services/store/database';
+import { DecisionRepository } from './services/store/decisions';
+import { openDatabase } from './services/store/open-database';
+import { Outbox } from './services/store/outbox';
+import { RequestRepository } from './services/store/requests';
+import { ScreeningJobs } from './services/store/screening-jobs';
 import { TransferWorkflow } from './services/transfer-workflow';
 
 export interface RunningApp {
@@ -35,33 +50,107 @@ export interface BotParts {
   config: Pick<AppConfig, 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
   db: SqlDatabase;
   dataSources: DataSources;
-  references: ConversationReferences;
-  /** The Teams edge for proactive messages: BotMessenger in the app, a recorder in tests. */
+  /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
   messenger: Messenger;
   logger: Logger;
+  deliveryPolicy?: DeliveryPolicy;
+  screeningPolicy?: ScreeningRunnerPolicy;
+  /** How often idle workers look for work (ms); they are also woken when work is queued here. */
+  pollMs?: number;
 }
 
-/** Wires the bot from its parts. Shared by the server below and the conversation tests. */
-export function composeBot(parts: BotParts): { bot: NasTransferBot; store: RequestStore; workflow: TransferWorkflow } {
-  const { config, db, dataSources, references, messenger, logger } = parts;
-  const store = new RequestStore(db);
-  const cards = { opsRequest: renderOpsRequestCard, outcome: renderOutcomeCard };
-  const workflow = new TransferWorkflow(store, messenger, cards, logger);
-  const screening = new ScreeningService({ ...dataSources, openRequests: store });
+export interface ComposedBot {
+  bot: NasTransferBot;
+  /** Adapter middleware, in order: tenant gate, input bounds, conversation references. */
+  middleware: Middleware[];
+  requests: RequestRepository;
+  decisions: DecisionRepository;
+  audit: AuditLog;
+  outbox: Outbox;
+  jobs: ScreeningJobs;
+  references: ConversationReferences;
+  /** Delivers owed messages in the background. */
+  deliveries: PollingWorker;
+  /** Runs screening jobs in the background. */
+  screenings: PollingWorker;
+  startWorkers(): void;
+  stopWorkers(): Promise<void>;
+  /** Runs both workers until neither has anything due: what a test waits for. */
+  settle(): Promise<void>;
+}
+
+/** Wires the bot from its parts. Shared by the server below and the tests. */
+export function composeBot(parts: BotParts): ComposedBot {
+  const { config, db, dataSources, messenger, logger } = parts;
+  const pollMs = parts.pollMs ?? 1000;
+  const requests = new RequestRepository(db);
+  const decisions = new DecisionRepository(db);
+  const audit = new AuditLog(db);
+  const outbox = new Outbox(db);
+  const jobs = new ScreeningJobs(db);
+  const references = new ConversationReferences(db);
+
+  const outboxWorker = new OutboxWorker(outbox, requests, jobs, references, messenger, owedMessageRenderers, logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
+  const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
+  const screening = new ScreeningService({ ...dataSources });
+  const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
+  const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
+  // A finished screening owes the requester a message: deliver it without waiting for the next poll.
+  const screenAndDeliver = () => {
+    screenings.wake();
+    deliveries.wake();
+  };
+
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
   const bot = new NasTransferBot({
-    conversationState: new ConversationState(new SqlStorage(db)),
-    transferDialog: new TransferDialog(screening, workflow, config.maxAccountsPerRequest),
-    access,
-    store,
-    references,
-    workflow,
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], store, access, workflow, renderOpsRequestCard, logger),
-    opsChannelId: config.opsChannelId,
-    allowedTenantId: config.allowedTenantId,
+    dialogState: new DialogStateStore(new SqlStorage(db)),
+    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests), config.maxAccountsPerRequest),
+    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access)]),
+    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], {
+      requests,
+      decisions,
+      audit,
+      access,
+      renderCard: renderOpsRequestCard,
+      messagesOwed: () => deliveries.wake(),
+      logger,
+    }),
     logger,
   });
-  return { bot, store, workflow };
+  const availability = {
+    userChatKnown: async (userId: string) => {
+      if ((await outbox.nudgeRecipient(userId)) > 0) deliveries.wake();
+    },
+    opsChannelKnown: async () => {
+      await outbox.nudgeOpsChannel();
+      deliveries.wake();
+    },
+  };
+  const middleware: Middleware[] = [new TenantGate(config.allowedTenantId, logger), new InputGuard(), new ReferenceCapture(references, config.opsChannelId, availability, logger)];
+
+  return {
+    bot,
+    middleware,
+    requests,
+    decisions,
+    audit,
+    outbox,
+    jobs,
+    references,
+    deliveries,
+    screenings,
+    startWorkers() {
+      deliveries.start();
+      screenings.start();
+    },
+    async stopWorkers() {
+      await Promise.all([deliveries.stop(), screenings.stop()]);
+    },
+    async settle() {
+      await screenings.drain();
+      await deliveries.drain();
+    },
+  };
 }
 
 /** The composition root: it only builds and wires; every part receives its collaborators. */
@@ -77,20 +166,13 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     }),
   );
   adapter.onTurnError = createTurnErrorHandler(logger);
-  const references = new ConversationReferences(db);
-  const { bot } = composeBot({
-    config,
-    db,
-    dataSources,
-    references,
-    messenger: new BotMessenger(adapter, config.bot.appId, references),
-    logger,
-  });
+  const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, config.bot.appId), logger });
+  for (const middleware of composed.middleware) adapter.use(middleware);
 
   const server = restify.createServer({ name: 'nas-transfer-bot', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024, mapParams: false }));
   server.post('/api/messages', async (req, res) => {
-    await adapter.process(req, res, (context) => bot.run(context));
+    await adapter.process(req, res, (context) => composed.bot.run(context));
   });
   server.head('/api/messages', (_req, res, next) => {
     res.send(200);
@@ -102,6 +184,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   });
   await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
   const port = (server.address() as AddressInfo).port;
+  composed.startWorkers();
   logger.info('bot.started', { port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });
 
   return {
@@ -109,6 +192,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     dataSources,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await composed.stopWorkers();
       await db.close();
     },
   };

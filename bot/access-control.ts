@@ -1,20 +1,29 @@
 import type { Directory } from '../services/directory/graph-directory';
 import { AppError } from '../core/errors';
 import type { OrganisationLookup } from '../services/reference/ord-client';
-import type { Actor } from '../services/store/request-store';
-import type { RequesterContext } from '../services/transfer-workflow';
+import type { Actor, RequesterContext } from '../services/model';
 
 export interface AccessGroups {
   requesterGroupId: string;
   opsGroupId: string;
 }
 
-/** Who may do what, decided from directory group membership on every request, never from the client. */
+/**
+ * How long a confirmed NAS Operations member is trusted without asking the directory again.
+ * An invoke must answer within seconds however slow Graph is, and ops click many buttons in
+ * a row; a removal from the group takes effect within this time.
+ */
+const OPS_MEMBERSHIP_TTL_MS = 60_000;
+
+/** Who may do what, decided from directory group membership, never from the client. */
 export class AccessControl {
+  private readonly confirmedOps = new Map<string, { actor: Actor; until: number }>();
+
   constructor(
     private readonly directory: Directory,
     private readonly organisations: OrganisationLookup,
     private readonly groups: AccessGroups,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async requester(userId: string | undefined): Promise<RequesterContext> {
@@ -34,9 +43,17 @@ export class AccessControl {
   /** The actor's name comes from the directory, not from the activity, so the audit trail names the real person. */
   async opsMember(userId: string | undefined): Promise<Actor> {
     if (!userId) throw new AppError('NOT_OPS');
+    const confirmed = this.confirmedOps.get(userId);
+    if (confirmed && confirmed.until > this.now()) return confirmed.actor;
     const [groups, user] = await Promise.all([this.directory.memberGroups(userId, [this.groups.opsGroupId]), this.directory.getAdministrator(userId)]);
-    if (!groups.has(this.groups.opsGroupId) || !user) throw new AppError('NOT_OPS');
-    return { id: user.id, name: user.displayName };
+    if (!groups.has(this.groups.opsGroupId) || !user) {
+      this.confirmedOps.delete(userId);
+      throw new AppError('NOT_OPS');
+    }
+    const actor = { id: user.id, name: user.displayName };
+    if (this.confirmedOps.size >= 1000) this.confirmedOps.clear();
+    this.confirmedOps.set(userId, { actor, until: this.now() + OPS_MEMBERSHIP_TTL_MS });
+    return actor;
   }
 
   async isOpsMember(userId: string | undefined): Promise<boolean> {

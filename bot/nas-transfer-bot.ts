@@ -1,54 +1,38 @@
-import {
-  TeamsActivityHandler,
-  TurnContext,
-  MessageFactory,
-  type AdaptiveCardInvokeResponse,
-  type AdaptiveCardInvokeValue,
-  type ConversationReference,
-  type ConversationState,
-  type StatePropertyAccessor,
-} from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
+import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from 'botbuilder';
+import { DialogSet, DialogTurnStatus } from 'botbuilder-dialogs';
 import { renderWelcomeCard } from '../cards/welcome';
-import { AppError } from '../core/errors';
+import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { ConversationReferences } from '../services/store/conversation-references';
-import type { RequestStore } from '../services/store/request-store';
-import type { TransferWorkflow } from '../services/transfer-workflow';
-import type { AccessControl } from './access-control';
 import type { CardActionDispatcher } from './card-actions/dispatcher';
-import { TRANSFER_DIALOG, type TransferDialog, type TransferDialogOptions } from './dialogs/transfer-dialog';
+import type { CommandRegistry, CommandScope } from './commands/command';
+import type { TransferDialog } from './dialogs/transfer-dialog';
 import { plainText } from './message-text';
-import { describeRequest, describeRequestList, OPS_HELP, REQUESTER_HELP } from './replies';
+import { isPersonal } from './middleware/reference-capture';
+import { OPS_HELP } from './replies';
+import type { DialogStateStore } from './state/dialog-state';
 
 export interface BotDependencies {
-  conversationState: ConversationState;
+  dialogState: DialogStateStore;
   transferDialog: TransferDialog;
-  access: AccessControl;
-  store: RequestStore;
-  references: ConversationReferences;
-  workflow: TransferWorkflow;
+  commands: CommandRegistry;
   cardActions: CardActionDispatcher;
-  opsChannelId: string;
-  allowedTenantId?: string;
   logger: Logger;
 }
 
-const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
-
-/** Routes Teams activities: commands and the transfer conversation in personal chat, ops commands and card actions in the ops channel. */
+/**
+ * Routes Teams activities: typed commands (a registry), the transfer conversation in personal
+ * chat, and card actions. Tenant checks, input bounds and conversation references are
+ * middleware on the adapter, so they have run before anything here.
+ */
 export class NasTransferBot extends TeamsActivityHandler {
-  private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly dialogs: DialogSet;
 
   constructor(private readonly deps: BotDependencies) {
     super();
-    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
-    this.dialogs = new DialogSet(this.dialogState).add(deps.transferDialog);
+    this.dialogs = new DialogSet(deps.dialogState).add(deps.transferDialog);
 
     this.onMessage(async (context, next) => {
-      if (isPersonal(context)) await this.onPersonalMessage(context);
-      else await this.onChannelMessage(context);
+      await this.onText(context, isPersonal(context) ? 'personal' : 'channel');
       await next();
     });
 
@@ -60,116 +44,47 @@ export class NasTransferBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    const tenantId = context.activity.conversation?.tenantId ?? (context.activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
-    if (this.deps.allowedTenantId && tenantId !== this.deps.allowedTenantId) {
-      this.deps.logger.warn('activity.wrong_tenant', { activityType: context.activity.type });
-      if (context.activity.type === 'message') await context.sendActivity(new AppError('WRONG_TENANT').userMessage);
-      return;
-    }
-    await this.rememberConversation(context);
     await super.run(context);
-    await this.deps.conversationState.saveChanges(context, false);
+    await this.saveDialogState(context);
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     return this.deps.cardActions.dispatch(context, invokeValue);
   }
 
-  private async onPersonalMessage(context: TurnContext): Promise<void> {
+  private async onText(context: TurnContext, scope: CommandScope): Promise<void> {
     const text = plainText(context.activity);
-    const command = text.toLowerCase();
-    const dialogContext = await this.dialogs.createContext(context);
-    const userId = context.activity.from?.aadObjectId;
-
-    if (command === 'cancel') {
-      const active = dialogContext.activeDialog !== undefined;
-      await dialogContext.cancelAllDialogs();
-      await context.sendActivity(active ? 'Cancelled. Nothing was submitted.' : 'There is nothing to cancel.');
+    const dialogs = await this.dialogs.createContext(context);
+    const matched = this.deps.commands.match(text, scope);
+    const turn = { context, dialogs, userId: context.activity.from?.aadObjectId };
+    if (matched && (matched.command.interruptsDialog || !dialogs.activeDialog)) {
+      await matched.command.run({ ...turn, argument: matched.argument });
       return;
     }
-    if (command === 'help') {
-      await context.sendActivity(REQUESTER_HELP);
+    if (scope === 'channel') {
+      await context.sendActivity(`I did not recognise that. ${OPS_HELP}`);
       return;
     }
-    if (command === 'status' || command.startsWith('status ')) {
-      await this.status(context, text.slice('status'.length).trim(), userId, false);
-      return;
-    }
-    if (command === 'new transfer' || command === 'start') {
-      if (dialogContext.activeDialog) {
-        await context.sendActivity('You already have a transfer in progress. Carry on with it, or type **cancel** to stop it first.');
-        return;
-      }
-      const requester = await this.deps.access.requester(userId);
-      await dialogContext.beginDialog(TRANSFER_DIALOG, { requester } satisfies TransferDialogOptions);
-      return;
-    }
-    const result = await dialogContext.continueDialog();
-    if (result.status === DialogTurnStatus.empty) {
-      await context.sendActivity('I did not recognise that. Type **new transfer** to start a transfer, **status** to see your requests, or **help**.');
-    }
+    const result = await dialogs.continueDialog();
+    if (result.status !== DialogTurnStatus.empty) return;
+    await context.sendActivity(
+      context.activity.value !== undefined && text === ''
+        ? 'That card belongs to a transfer that has already been submitted or cancelled. Type **status** to see your requests, or **new transfer** to start again.'
+        : 'I did not recognise that. Type **new transfer** to start a transfer, **status** to see your requests, or **help**.',
+    );
   }
 
-  private async onChannelMessage(context: TurnContext): Promise<void> {
-    const text = plainText(context.activity);
-    const command = text.toLowerCase();
-    if (command === 'pending') {
-      if (!(await this.deps.access.isOpsMember(context.activity.from?.aadObjectId))) throw new AppError('NOT_OPS');
-      const pending = await this.deps.store.listAwaitingDecision();
-      await context.sendActivity(pending.length === 0 ? 'No transfer requests are awaiting a decision.' : describeRequestList('Awaiting a decision:', pending));
-      return;
+  /**
+   * Two turns of one conversation at once (a double click, a Teams retry) both read the same
+   * state; the second to write loses. Its replies are already sent and say nothing the first
+   * turn did not, so the conflict is logged, not shown.
+   */
+  private async saveDialogState(context: TurnContext): Promise<void> {
+    try {
+      await this.deps.dialogState.save(context);
+    } catch (error) {
+      if (findAppError(error)?.code !== 'STORAGE_CONFLICT') throw error;
+      this.deps.logger.info('turn.state_conflict', { activityType: context.activity.type, ...describeErrorForLog(error) });
     }
-    if (command === 'status' || command.startsWith('status ')) {
-      await this.status(context, text.slice('status'.length).trim(), context.activity.from?.aadObjectId, true);
-      return;
-    }
-    await context.sendActivity(command === 'help' ? OPS_HELP : `I did not recognise that. ${OPS_HELP}`);
   }
-
-  private async status(context: TurnContext, reference: string, userId: string | undefined, asOps: boolean): Promise<void> {
-    if (!userId) throw new AppError(asOps ? 'NOT_OPS' : 'NOT_AN_ADMINISTRATOR');
-    if (reference === '') {
-      if (asOps) {
-        await context.sendActivity('Type **status NTR-…** for one request, or **pending** for those awaiting a decision.');
-        return;
-      }
-      const requests = await this.deps.store.listRequestsBy(userId);
-      await context.sendActivity(requests.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', requests));
-      return;
-    }
-    if (!REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
-    const request = await this.deps.store.getRequestByReference(reference);
-    if (!request) throw new AppError('REQUEST_NOT_FOUND');
-    const allowed = request.requester.id === userId || (await this.deps.access.isOpsMember(userId));
-    if (!allowed) throw new AppError('NOT_YOUR_REQUEST');
-    await context.sendActivity(describeRequest(request));
-  }
-
-  /** Keeps the conversation references proactive messages need: the user's chat, and the ops channel. */
-  private async rememberConversation(context: TurnContext): Promise<void> {
-    const activity = context.activity;
-    if (!activity.conversation || !activity.serviceUrl) return;
-    const reference = TurnContext.getConversationReference(activity);
-    if (isPersonal(context) && activity.from?.aadObjectId) {
-      await this.deps.references.save(ConversationReferences.forUser(activity.from.aadObjectId), reference);
-      // An outcome decided before this chat was known (or while Teams refused it) is delivered now.
-      await this.deps.workflow.deliverUndeliveredOutcomes(activity.from.aadObjectId);
-      return;
-    }
-    const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id ?? activity.conversation.id.split(';')[0];
-    const conversationChannel = activity.conversation.id.split(';')[0];
-    if (channelId !== this.deps.opsChannelId && conversationChannel !== this.deps.opsChannelId) return;
-    const known = await this.deps.references.get(ConversationReferences.OPS_CHANNEL);
-    const opsReference: Partial<ConversationReference> = { ...reference, conversation: { ...reference.conversation!, id: this.deps.opsChannelId }, activityId: undefined };
-    if (known?.serviceUrl === opsReference.serviceUrl && known?.conversation?.id === this.deps.opsChannelId) return;
-    await this.deps.references.save(ConversationReferences.OPS_CHANNEL, opsReference);
-    this.deps.logger.info('ops_channel.learned', {});
-    const posted = await this.deps.workflow.postPendingToOps();
-    if (posted > 0) this.deps.logger.info('ops_channel.posted_pending', { posted });
-  }
-}
-
-function isPersonal(context: TurnContext): boolean {
-  const type = context.activity.conversation?.conversationType;
-  return type === 'personal' || type === undefined;
 }

@@ -1,4 +1,4 @@
-import { formatTime, type RequestSummary, type StoredRequest } from '../services/store/request-store';
+import { formatTime, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
   'I run the NHSmail transfer of accounts from your organisation to the National Administration Service (NAS).',

@@ -1,6 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import type { StoredAccount, StoredRequest } from '../services/store/request-store';
-import { formatTime } from '../services/store/request-store';
+import { formatTime, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
 import { expandCard, fitToMessageLimit } from './render';
@@ -41,8 +40,17 @@ export interface OpsRequestCardData {
   firstShown: number;
   lastShown: number;
   accounts: OpsAccountRowData[];
+  notificationLine: string;
+  notificationColor: CardColor;
   notice: string;
 }
+
+const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: CardColor }> = {
+  not_due: { line: '', color: 'Default' },
+  pending: { line: 'The requester is being told the outcome.', color: 'Default' },
+  delivered: { line: 'The requester has been told the outcome.', color: 'Good' },
+  undeliverable: { line: 'The requester could not be notified in Teams (the bot cannot reach their chat). Tell them another way.', color: 'Attention' },
+};
 
 /**
  * The card NAS Operations act on, showing accounts from `start` (0-based) on. Always rendered
@@ -53,7 +61,8 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
   const counts = countVerdicts(accounts);
-  const undecided = accounts.filter((account) => account.decision === null);
+  const tally = tallyDecisions(accounts);
+  const notification = NOTIFICATION_DISPLAY[request.outcomeNotification];
   const decided = request.status === 'decided';
   return fitToMessageLimit(pageAccounts.length, (shown) =>
     expandCard<OpsRequestCardData>(template, {
@@ -73,15 +82,17 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       total: accounts.length,
       eligibleCount: counts.eligible,
       reviewCount: counts.review,
-      approvedCount: accounts.filter((account) => account.decision === 'approved').length,
-      rejectedCount: accounts.filter((account) => account.decision === 'rejected').length,
-      undecidedCount: undecided.length,
-      eligibleUndecidedCount: undecided.filter((account) => account.verdict === 'eligible').length,
+      approvedCount: tally.approved,
+      rejectedCount: tally.rejected,
+      undecidedCount: tally.undecided,
+      eligibleUndecidedCount: tally.eligibleUndecided,
       start: pageStart,
       previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
       firstShown: pageStart + 1,
       lastShown: pageStart + shown,
       accounts: pageAccounts.slice(0, shown).map((account) => opsAccountRow(request.id, pageStart, account)),
+      notificationLine: notification.line,
+      notificationColor: notification.color,
       notice,
     }),
   ).card;

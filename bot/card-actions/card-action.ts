@@ -1,18 +1,17 @@
 import type { z } from 'zod';
-import type { Actor, DecisionOutcome, RequestStore } from '../../services/store/request-store';
+import type { Actor } from '../../services/model';
+import type { DecisionRepository } from '../../services/store/decisions';
 
 /** Ids only: everything else about a request is read from the store, never from the card. */
 export interface CardActionResult {
   /** The first account the ops card shows afterwards. */
   start: number;
-  /** Present when the action decided accounts: the card is refreshed for everyone and the requester may be told. */
-  decision?: DecisionOutcome;
 }
 
 export interface CardActionHandler<Schema extends z.ZodType<{ requestId: number }>> {
   verb: string;
   schema: Schema;
-  handle(store: RequestStore, actor: Actor, data: z.infer<Schema>): Promise<CardActionResult>;
+  handle(decisions: DecisionRepository, actor: Actor, data: z.infer<Schema>): Promise<CardActionResult>;
 }
 
 /** Lets handlers with different data shapes sit in one registry. */

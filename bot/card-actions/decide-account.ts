@@ -12,8 +12,9 @@ export const decideAccount = cardAction({
     start: startField,
     decisionReason: decisionReasonField,
   }),
-  async handle(store, actor, data) {
+  async handle(decisions, actor, data) {
     if (data.decision === 'rejected' && !data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason to reject: the requester will see it.');
-    return { start: data.start, decision: await store.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null) };
+    await decisions.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null);
+    return { start: data.start };
   },
 });

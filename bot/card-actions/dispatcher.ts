@@ -1,30 +1,41 @@
 import type { AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment, TurnContext } from 'botbuilder';
-import { AppError, describeErrorForLog, isAppError, type ErrorCode } from '../../core/errors';
+import type { z } from 'zod';
+import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { RequestStore, StoredRequest } from '../../services/store/request-store';
-import type { TransferWorkflow } from '../../services/transfer-workflow';
+import type { Actor, StoredRequest } from '../../services/model';
+import type { AuditLog } from '../../services/store/audit';
+import type { DecisionRepository } from '../../services/store/decisions';
+import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import type { CardActionHandler } from './card-action';
-import type { z } from 'zod';
 
 type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
 
-const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { CARD_DATA_INVALID: 400, REQUEST_NOT_FOUND: 404, NOT_OPS: 403 };
+const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { CARD_DATA_INVALID: 400, REQUEST_NOT_FOUND: 404, NOT_OPS: 403, DIRECTORY_UNAVAILABLE: 503 };
+
+export interface CardActionCollaborators {
+  requests: RequestRepository;
+  decisions: DecisionRepository;
+  audit: AuditLog;
+  access: AccessControl;
+  renderCard: (request: StoredRequest, start: number, notice: string) => Attachment;
+  /** A decision made messages owed (the card for everyone, maybe the outcome): deliver them now. */
+  messagesOwed: () => void;
+  logger: Logger;
+}
 
 /**
- * Routes each Action.Execute verb to its handler. Only NAS Operations may act; the card
- * shown afterwards is always rendered from the store, with any refusal written on it.
+ * Routes each Action.Execute verb to its handler. The invoke is answered from the store
+ * alone: the decision commits with the messages it makes owed, the request is read once and
+ * rendered once, and the shared card update and notifications go out through the outbox, so
+ * a slow Teams or a slow requester chat never holds the person who clicked.
  */
 export class CardActionDispatcher {
   private readonly handlers: Map<string, AnyHandler>;
 
   constructor(
     handlers: readonly AnyHandler[],
-    private readonly store: RequestStore,
-    private readonly access: AccessControl,
-    private readonly workflow: TransferWorkflow,
-    private readonly renderCard: (request: StoredRequest, start: number, notice: string) => Attachment,
-    private readonly logger: Logger,
+    private readonly parts: CardActionCollaborators,
   ) {
     this.handlers = new Map(handlers.map((handler) => [handler.verb, handler]));
   }
@@ -34,23 +45,43 @@ export class CardActionDispatcher {
     const parsed = handler?.schema.safeParse({ ...(invoke.action?.data as object | undefined) });
     if (!handler || !parsed?.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
     const data = parsed.data;
-    const request = await this.store.getRequest(data.requestId);
-    if (!request) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
     const start = Number((data as { start?: number }).start ?? 0);
+    if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+
+    let actor: Actor;
     try {
-      const actor = await this.access.opsMember(context.activity.from?.aadObjectId);
-      const result = await handler.handle(this.store, actor, data);
-      this.logger.info('card_action.done', { verb: handler.verb, requestId: request.id, decided: result.decision?.decidedAccountIds.length ?? 0 });
-      const current = result.decision ? await this.workflow.afterDecision(request.id, result.decision, result.start) : request;
-      return cardResponse(this.renderCard(current, result.start, ''));
+      actor = await this.parts.access.opsMember(context.activity.from?.aadObjectId);
     } catch (error) {
-      if (!isAppError(error) || error.code === 'DIRECTORY_UNAVAILABLE') {
-        this.logger.warn('card_action.failed', { verb: handler.verb, requestId: request.id, ...describeErrorForLog(error) });
-      }
-      if (!isAppError(error)) throw error;
-      const current = (await this.store.getRequest(request.id)) ?? request;
-      return cardResponse(this.renderCard(current, start, error.userMessage));
+      return this.refused(context, handler.verb, data.requestId, error);
     }
+
+    let notice = '';
+    try {
+      await handler.handle(this.parts.decisions, actor, data);
+      this.parts.messagesOwed();
+      this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
+    } catch (error) {
+      const appError = findAppError(error);
+      if (!appError) throw error;
+      notice = appError.userMessage;
+    }
+    const current = await this.parts.requests.get(data.requestId);
+    if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    return cardResponse(this.parts.renderCard(current, start, notice));
+  }
+
+  /**
+   * Someone outside NAS Operations (or a directory that could not say) is told no, with
+   * nothing of the request in the answer, and the attempt is audited.
+   */
+  private async refused(context: TurnContext, verb: string, requestId: number, error: unknown): Promise<AdaptiveCardInvokeResponse> {
+    const appError = findAppError(error);
+    if (!appError) throw error;
+    const from = context.activity.from;
+    const actor = { id: from?.aadObjectId ?? from?.id ?? 'unknown', name: from?.name ?? 'unknown' };
+    if (appError.code === 'NOT_OPS') await this.parts.audit.record(actor, 'card_action.refused', requestId, { verb, reason: appError.code });
+    this.parts.logger.warn('card_action.refused', { verb, requestId, ...describeErrorForLog(appError) });
+    return errorResponse(appError);
   }
 }
 

@@ -6,8 +6,9 @@ import { decisionReasonField, startField, requestIdField } from './card-data';
 export const rejectRequest = cardAction({
   verb: 'rejectRequest',
   schema: z.object({ requestId: requestIdField, start: startField, decisionReason: decisionReasonField }),
-  async handle(store, actor, data) {
+  async handle(decisions, actor, data) {
     if (!data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason to reject: the requester will see it.');
-    return { start: data.start, decision: await store.rejectRemaining(data.requestId, actor, data.decisionReason) };
+    await decisions.rejectRemaining(data.requestId, actor, data.decisionReason);
+    return { start: data.start };
   },
 });

@@ -2,69 +2,98 @@ import { MessageFactory } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { countVerdicts } from '../../cards/account-rows';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
-import type { ScreeningResult } from '../../services/eligibility/types';
+import type { ScreeningJob } from '../../services/store/screening-jobs';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
+import type { ScreeningRequests } from './transfer-dialog';
 
 export const REVIEW_DIALOG = 'reviewDialog';
 const REVIEW_STEPS = 'reviewSteps';
 const REVIEW_PROMPT = 'reviewPrompt';
 const MORE = 'more';
+const RETRY = 'retry';
 
 export interface ReviewOptions {
-  organisationName: string;
-  result: ScreeningResult;
-  /** First account shown, in attention order. */
-  start: number;
+  /** The screening job whose results are being reviewed; its results come from the store, never from the card. */
+  jobId: string;
 }
 
 export type ReviewChoice = 'submit' | 'edit' | 'cancel';
 
-/** What the review ends with: the choice, and the results it was made on. */
 export interface ReviewOutcome {
   choice: ReviewChoice;
-  result: ScreeningResult;
+  jobId: string;
 }
 
-/** Shows the screening results a page at a time until the requester submits, edits or cancels. */
+/** What the prompt keeps between turns: where "more" goes next. */
+interface ReviewPromptState {
+  nextStart?: number;
+}
+
+/**
+ * Waits for the screening job, then lets the requester page through its results and submit,
+ * edit or cancel. The results card itself is posted by the outbox when the job finishes, so
+ * this dialog asks nothing up front: it answers what the requester does next.
+ */
 export class ReviewDialog extends ComponentDialog {
-  constructor() {
+  constructor(private readonly screening: ScreeningRequests) {
     super(REVIEW_DIALOG);
-    this.addDialog(new CardStepPrompt(REVIEW_PROMPT, (prompt) => validateReview(prompt)));
-    this.addDialog(new WaterfallDialog(REVIEW_STEPS, [(step) => this.showPage(step), (step) => this.choose(step)]));
+    this.addDialog(new CardStepPrompt(REVIEW_PROMPT, (prompt) => this.validate(prompt)));
+    this.addDialog(new WaterfallDialog(REVIEW_STEPS, [(step) => this.wait(step), (step) => this.choose(step)]));
     this.initialDialogId = REVIEW_STEPS;
   }
 
-  private async showPage(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const options = step.options as ReviewOptions;
-    const page = renderScreeningResultsCard(options.organisationName, options.result, options.start);
-    // Where "more" goes next is decided now, from what this card actually showed.
-    (step.values as { nextStart?: number }).nextStart = page.nextStart ?? 0;
-    return step.prompt(REVIEW_PROMPT, {
-      prompt: MessageFactory.attachment(page.card),
-      validations: { submittable: submittableCount(options.result) },
-    });
+  private async wait(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    return step.prompt(REVIEW_PROMPT, { validations: { jobId: (step.options as ReviewOptions).jobId } });
   }
 
   private async choose(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const answer = step.result as CardStepAnswer;
-    if (answer.step === MORE) return step.replaceDialog(REVIEW_STEPS, { ...(step.options as ReviewOptions), start: (step.values as { nextStart?: number }).nextStart ?? 0 } satisfies ReviewOptions);
-    return step.endDialog({ choice: answer.step as ReviewChoice, result: (step.options as ReviewOptions).result } satisfies ReviewOutcome);
+    return step.endDialog({ choice: answer.step as ReviewChoice, jobId: (step.options as ReviewOptions).jobId } satisfies ReviewOutcome);
   }
-}
 
-function submittableCount(result: ScreeningResult): number {
-  const counts = countVerdicts(result.accounts);
-  return counts.eligible + counts.review;
-}
-
-async function validateReview(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
-  const step = prompt.recognized.value?.step ?? '';
-  if (step === 'edit' || step === 'cancel' || step === MORE) return true;
-  if (step === 'submit') {
-    if ((prompt.options.validations as { submittable: number }).submittable > 0) return true;
-    await prompt.context.sendActivity('No account in this list can be submitted. Type **edit** to change the list, or **cancel**.');
+  private async validate(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
+    const choice = prompt.recognized.value?.step ?? '';
+    if (choice === 'edit' || choice === 'cancel') return true;
+    const { jobId } = prompt.options.validations as { jobId: string };
+    const job = await this.screening.jobs.get(jobId);
+    if (!job) return true;
+    if (job.status === 'queued' || job.status === 'running') {
+      await prompt.context.sendActivity(`Still checking: ${job.checked} of ${job.total} accounts done. I will post the results here when they are ready; **cancel** stops the transfer.`);
+      return false;
+    }
+    if (job.status === 'failed') return this.afterFailure(prompt, job, choice);
+    const result = job.result;
+    if (!result) return false;
+    const state = prompt.state as ReviewPromptState;
+    if (choice === MORE) {
+      const page = renderScreeningResultsCard(job.organisationName, result, state.nextStart ?? firstPageEnd(job));
+      state.nextStart = page.nextStart ?? 0;
+      await prompt.context.sendActivity(MessageFactory.attachment(page.card));
+      return false;
+    }
+    if (choice === 'submit') {
+      const counts = countVerdicts(result.accounts);
+      if (counts.eligible + counts.review > 0) return true;
+      await prompt.context.sendActivity('No account in this list can be submitted. Type **edit** to change the list, or **cancel**.');
+      return false;
+    }
+    await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **more** or **cancel**.');
     return false;
   }
-  await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **more** or **cancel**.');
-  return false;
+
+  private async afterFailure(prompt: PromptValidatorContext<CardStepAnswer>, job: ScreeningJob, choice: string): Promise<boolean> {
+    if (choice === RETRY) {
+      await this.screening.jobs.requeue(job.id);
+      this.screening.wake();
+      await prompt.context.sendActivity(`Checking the ${job.total} accounts again… I will post the results here.`);
+      return false;
+    }
+    await prompt.context.sendActivity('The accounts could not be checked just now. Type **retry** to try again, **edit** to change the list, or **cancel**.');
+    return false;
+  }
+}
+
+/** Where "more" starts after the first page, which the outbox posted. */
+function firstPageEnd(job: ScreeningJob): number {
+  return job.result ? renderScreeningResultsCard(job.organisationName, job.result, 0).nextStart ?? 0 : 0;
 }

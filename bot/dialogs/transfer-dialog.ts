@@ -1,23 +1,15 @@
 import { ActivityTypes, MessageFactory } from 'botbuilder';
-import {
-  ComponentDialog,
-  ConfirmPrompt,
-  ListStyle,
-  TextPrompt,
-  WaterfallDialog,
-  type DialogTurnResult,
-  type PromptValidatorContext,
-  type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+import { TextPrompt, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
 import { parseAccountList, type AccountEntry } from '../../services/account-list';
-import type { ScreeningService } from '../../services/screening';
-import type { Attestations } from '../../services/store/request-store';
-import type { RequesterContext, TransferWorkflow } from '../../services/transfer-workflow';
-import { ATTESTATION_TEXT } from '../../cards/labels';
+import { ATTESTATION_KEYS, type Attestations, type RequesterContext } from '../../services/model';
+import type { ScreeningJobs } from '../../services/store/screening-jobs';
+import type { TransferWorkflow } from '../../services/transfer-workflow';
+import { CancelAndHelpDialog } from './cancel-and-help-dialog';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
 import { REVIEW_DIALOG, ReviewDialog, type ReviewOptions, type ReviewOutcome } from './review-dialog';
+import { YesNoPrompt } from './yes-no-prompt';
 
 export const TRANSFER_DIALOG = 'transferDialog';
 const STEPS = 'transferSteps';
@@ -29,10 +21,13 @@ const ATTESTATIONS_PROMPT = 'attestationsPrompt';
 const REASON_MIN = 10;
 const REASON_MAX = 1000;
 const PROBLEMS_SHOWN = 10;
-const ATTESTATION_KEYS = Object.keys(ATTESTATION_TEXT) as Array<keyof Attestations>;
 
 export interface TransferDialogOptions {
   requester: RequesterContext;
+  /** This conversation's draft: submitting it twice (a double click, a retry) makes one request. */
+  draftId: string;
+  /** How many times this draft's list has been screened: each screening is its own job. */
+  round?: number;
   /** Present when the requester chose to edit the list: the earlier answers are kept. */
   reason?: string;
 }
@@ -44,22 +39,26 @@ interface TransferValues {
   attestations: Attestations;
 }
 
+/** Where the screening job runs and how it is started; the dialog only asks for it. */
+export interface ScreeningRequests {
+  jobs: ScreeningJobs;
+  /** Something was queued: look at it now. */
+  wake(): void;
+}
+
 /** The Legacy Transfer form as a conversation: organisation, reason, accounts, attestations, screening, review, submit. */
-export class TransferDialog extends ComponentDialog {
+export class TransferDialog extends CancelAndHelpDialog {
   constructor(
-    private readonly screening: ScreeningService,
+    private readonly screening: ScreeningRequests,
     private readonly workflow: TransferWorkflow,
     private readonly maxAccounts: number,
   ) {
     super(TRANSFER_DIALOG);
-    const confirmOrganisation = new ConfirmPrompt(CONFIRM_ORGANISATION, undefined, 'en-us');
-    // Plain text: the question already says "yes or no", and a hero card adds nothing in Teams.
-    confirmOrganisation.style = ListStyle.none;
-    this.addDialog(confirmOrganisation);
+    this.addDialog(new YesNoPrompt(CONFIRM_ORGANISATION));
     this.addDialog(new TextPrompt(REASON_PROMPT, (prompt) => this.validateReason(prompt)));
     this.addDialog(new CardStepPrompt(ACCOUNTS_PROMPT, (prompt) => this.validateAccounts(prompt)));
     this.addDialog(new CardStepPrompt(ATTESTATIONS_PROMPT, (prompt) => this.validateAttestations(prompt)));
-    this.addDialog(new ReviewDialog());
+    this.addDialog(new ReviewDialog(screening));
     this.addDialog(
       new WaterfallDialog(STEPS, [
         (step) => this.confirmOrganisationStep(step),
@@ -121,37 +120,54 @@ export class TransferDialog extends ComponentDialog {
     });
   }
 
+  /** Screening runs as a job off the turn: this turn only queues it and says so. */
   private async screenStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const answer = step.result as CardStepAnswer;
     if (answer.step === 'cancel') return this.cancelled(step);
     const values = this.values(step);
     values.attestations = attestationsFrom(answer);
-    await step.context.sendActivities([
+    const { requester, draftId, round = 1 } = values.options;
+    // Named by draft and round, so a retried or concurrent turn queues the same job, not a second one.
+    const job = await this.screening.jobs.create({
+      id: `${draftId}:${round}`,
+      ownerId: requester.id,
+      organisationOds: requester.organisationOds,
+      organisationName: requester.organisationName,
+      entries: values.entries,
+    });
+    this.screening.wake();
+    const [, progress] = await step.context.sendActivities([
       { type: ActivityTypes.Typing },
-      MessageFactory.text(`Checking ${values.entries.length} accounts against the transfer policy…`),
+      MessageFactory.text(`Checking ${job.total} accounts against the transfer policy… I will post the results here as soon as they are ready.`),
     ]);
-    const result = await this.screening.screen(values.options.requester.organisationOds, values.entries);
-    return step.beginDialog(REVIEW_DIALOG, { organisationName: values.options.requester.organisationName, result, start: 0 } satisfies ReviewOptions);
+    if (progress?.id) await this.screening.jobs.recordProgressMessage(job.id, progress.id);
+    return step.beginDialog(REVIEW_DIALOG, { jobId: job.id } satisfies ReviewOptions);
   }
 
   private async reviewStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const { choice, result } = step.result as ReviewOutcome;
+    const { choice, jobId } = step.result as ReviewOutcome;
     const values = this.values(step);
     if (choice === 'cancel') return this.cancelled(step);
-    if (choice === 'edit') return step.replaceDialog(STEPS, { requester: values.options.requester, reason: values.reason } satisfies TransferDialogOptions);
-    const { request, postedToOps } = await this.workflow.submit({
+    if (choice === 'edit') {
+      const { options } = values;
+      return step.replaceDialog(STEPS, { ...options, round: (options.round ?? 1) + 1, reason: values.reason } satisfies TransferDialogOptions);
+    }
+    const job = await this.screening.jobs.get(jobId);
+    if (!job?.result) return this.cancelled(step);
+    const { request, created } = await this.workflow.submit({
+      draftId: values.options.draftId,
       requester: values.options.requester,
       reason: values.reason,
       attestations: values.attestations,
-      policyVersion: result.policyVersion,
-      accounts: result.accounts,
+      policyVersion: job.result.policyVersion,
+      accounts: job.result.accounts,
     });
-    const notSent = result.accounts.length - request.accounts.length;
+    const notSent = job.result.accounts.length - request.accounts.length;
     await step.context.sendActivity(
-      `Submitted. Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
+      (created ? 'Submitted.' : 'This list was already submitted.') +
+        ` Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
         (notSent > 0 ? ` ${notSent === 1 ? '1 account that is not eligible was' : `${notSent} accounts that are not eligible were`} not sent; the next steps are on the results card.` : '') +
-        (postedToOps ? ' NAS Operations have been sent your request.' : ' It is queued for NAS Operations.') +
-        ` I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
+        ` It is with NAS Operations. I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
     );
     return step.endDialog(request.reference);
   }
@@ -225,5 +241,5 @@ function accountListText(answer: CardStepAnswer): string {
 }
 
 function attestationsFrom(answer: CardStepAnswer): Attestations {
-  return Object.fromEntries(ATTESTATION_KEYS.map((key) => [key, answer.inputs[key] === 'true'])) as unknown as Attestations;
+  return Object.fromEntries(ATTESTATION_KEYS.map((key) => [key, answer.inputs[key] === 'true'])) as Attestations;
 }

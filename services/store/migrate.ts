@@ -6,13 +6,18 @@ const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 /** Any fixed number: it serialises migrations when several bot instances start at once. */
 const MIGRATION_LOCK_KEY = 7_272_001;
 
-/** Applies every migrations/NNN-*.sql not yet applied, in order, once, under an advisory lock. */
+/**
+ * Applies every migrations/NNN-*.sql not yet applied, in order, once, under an advisory lock.
+ * Everything, the bookkeeping table included, happens after the lock is taken: concurrent
+ * `CREATE TABLE IF NOT EXISTS` statements race in PostgreSQL's catalog (23505), so two
+ * instances starting at once on an empty database must not both run it.
+ */
 export async function migrate(db: SqlDatabase): Promise<string[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
   const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{3}-.+\.sql$/.test(file)).sort();
   const scripts = await Promise.all(files.map(async (file) => ({ file, sql: await readFile(path.join(MIGRATIONS_DIR, file), 'utf8') })));
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
     const applied = new Set((await tx.query<{ name: string }>('SELECT name FROM schema_migrations')).map((row) => row.name));
     const newlyApplied: string[] = [];
     for (const { file, sql } of scripts) {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
-import { ConversationReferences } from '../../services/store/conversation-references';
-import type { StoredRequest } from '../../services/store/request-store';
+import { randomUUID } from 'node:crypto';
+import { ConversationReferences } from '../../bot/state/conversation-references';
+import type { ScreenedAccount } from '../../services/eligibility/types';
+import type { StoredRequest } from '../../services/model';
 import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
@@ -30,23 +32,27 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   let request: StoredRequest;
   let adapter: TestAdapter;
 
+  /** A submitted request, posted to the ops channel by the outbox as in the app. */
+  async function submitted(accounts: ScreenedAccount[]): Promise<StoredRequest> {
+    const { request: created } = await harness.app.requests.submit({ ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }), draftId: randomUUID(), accounts });
+    await harness.settle();
+    return (await harness.app.requests.get(created.id))!;
+  }
+  const outcomesSent = () => harness.messenger.toUser('priya').filter((sent) => cardText(sent.activity).includes('has been decided'));
+
   before(async () => {
     harness = await startHarness();
-    await harness.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
+    await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
     // Priya has talked to the bot, so her outcome can be sent to her.
-    await harness.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya' } as never });
+    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
   });
   after(() => harness.close());
 
   beforeEach(async () => {
-    request = await harness.store.createRequest({
-      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
-      accounts: [account(1, 'amara.mensah@nhsmail.example', 'eligible'), account(2, 'esme.flint@nhsmail.example', 'review')],
-    });
-    await harness.store.recordOpsMessage(request.id, opsChannel.id, `activity-${request.id}`);
-    harness.messenger.updates.length = 0;
-    harness.messenger.toUsers.length = 0;
     adapter = harness.adapterFor('tom');
+    request = await submitted([account(1, 'amara.mensah@nhsmail.example', 'eligible'), account(2, 'esme.flint@nhsmail.example', 'review')]);
+    assert.ok(request.opsActivityId, 'the outbox posted the card');
+    harness.messenger.clear();
   });
 
   it('approves all eligible accounts, shows who did it on the card, and updates the posted card for everyone', async () => {
@@ -55,45 +61,83 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.equal(response.type, 'application/vnd.microsoft.card.adaptive');
     assert.match(cardOf(response), /Approved by Tom Ashdown at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     assert.match(cardOf(response), /1 approved, 0 rejected, 1 to decide/);
+    assert.equal(harness.messenger.updates.length, 0, 'the invoke did not wait for the shared update');
+    await harness.settle();
     assert.equal(harness.messenger.updates.length, 1);
-    assert.equal(harness.messenger.updates[0]?.activityId, `activity-${request.id}`);
-    assert.match(cardText({ attachments: [harness.messenger.updates[0]!.card] }), /Approved by Tom Ashdown/);
-    assert.equal(harness.messenger.toUsers.length, 0, 'the requester hears nothing until every account is decided');
+    assert.equal(harness.messenger.updates[0]?.activityId, request.opsActivityId);
+    assert.match(cardText(harness.messenger.updates[0]!.activity), /Approved by Tom Ashdown/);
+    assert.equal(outcomesSent().length, 0, 'the requester hears nothing until every account is decided');
   });
 
   it('needs a reason to reject, then rejects the rest and tells the requester the outcome with next steps', async () => {
     await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
     const withoutReason = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: '  ' });
     assert.match(cardOf(withoutReason), /Give a reason to reject: the requester will see it\./);
-    assert.equal((await harness.store.getRequest(request.id))?.status, 'awaiting_decision');
+    assert.equal((await harness.app.requests.get(request.id))?.status, 'awaiting_decision');
 
     const rejected = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: 'DSPT must be met before transfer.' });
     assert.match(cardOf(rejected), /"Decided"/);
     assert.match(cardOf(rejected), /Rejected by Tom Ashdown at .*?: DSPT must be met before transfer\./);
 
-    assert.equal(harness.messenger.toUsers.length, 1);
-    const [notification] = harness.messenger.toUsers;
-    assert.equal(notification?.userId, PEOPLE.priya.aadObjectId);
-    const outcome = cardText(notification!.message);
+    await harness.settle();
+    assert.equal(outcomesSent().length, 1);
+    const outcome = cardText(outcomesSent()[0]!.activity);
     assert.match(outcome, new RegExp(`Transfer request ${request.reference} has been decided`));
     assert.match(outcome, /1 accepted for transfer to NAS, 1 rejected/);
     assert.match(outcome, /"Accepted".*amara\.mensah@nhsmail\.example/);
     assert.match(outcome, /esme\.flint@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
-    assert.ok((await harness.store.getRequest(request.id))?.outcomeNotifiedAt, 'the notification is recorded');
+    const stored = (await harness.app.requests.get(request.id))!;
+    assert.ok(stored.outcomeNotifiedAt, 'the notification is recorded');
+    assert.equal(stored.outcomeNotification, 'delivered');
+    await harness.settle();
+    assert.equal(outcomesSent().length, 1, 'sent once');
+    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /The requester has been told the outcome/);
   });
 
   it('keeps an outcome the requester could not be sent, and delivers it when they next message the bot', async () => {
-    await harness.references.delete(ConversationReferences.forUser(PEOPLE.priya.aadObjectId));
+    await harness.app.references.delete(ConversationReferences.forUser(PEOPLE.priya.aadObjectId));
     await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
     await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
-    assert.equal(harness.messenger.toUsers.length, 0, 'no chat known: nothing sent');
-    assert.equal((await harness.store.getRequest(request.id))?.outcomeNotifiedAt, null);
+    await harness.settle();
+    assert.equal(outcomesSent().length, 0, 'no chat known: nothing sent');
+    assert.equal((await harness.app.requests.get(request.id))?.outcomeNotifiedAt, null);
+    assert.equal((await harness.app.requests.get(request.id))?.outcomeNotification, 'pending');
 
     await harness.adapterFor('priya').send('help').assertReply((activity) => assert.match(activity.text ?? '', /new transfer/)).startTest();
-    const delivered = harness.messenger.toUsers.filter((sent) => cardText(sent.message).includes(`Transfer request ${request.reference} has been decided`));
+    await harness.settle();
+    const delivered = outcomesSent().filter((sent) => cardText(sent.activity).includes(`Transfer request ${request.reference} has been decided`));
     assert.equal(delivered.length, 1);
-    assert.match(cardText(delivered[0]!.message), /2 accepted for transfer to NAS, 0 rejected/);
-    assert.ok((await harness.store.getRequest(request.id))?.outcomeNotifiedAt);
+    assert.match(cardText(delivered[0]!.activity), /2 accepted for transfer to NAS, 0 rejected/);
+    assert.ok((await harness.app.requests.get(request.id))?.outcomeNotifiedAt);
+  });
+
+  it('retries an outcome Teams throttles or fails, and marks it delivered only once Teams accepts it', async () => {
+    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    await harness.settle();
+    harness.messenger.clear();
+    // The card update goes first, then the outcome: each is refused, then accepted.
+    harness.messenger.failNext({ status: 503 }, { status: 429, retryAfterSeconds: 0 }, { status: 502 });
+    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await harness.settle();
+    assert.equal(outcomesSent().length, 1, 'delivered once after recovery');
+    assert.equal((await harness.app.requests.get(request.id))?.outcomeNotification, 'delivered');
+  });
+
+  it('records an outcome Teams refuses for good (403) as undeliverable, and says so on the ops card', async () => {
+    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    await harness.settle();
+    harness.messenger.clear();
+    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    // The ops card update goes through; the outcome is refused: the bot was blocked in that chat.
+    harness.messenger.failNext({ status: 200 }, { status: 403 });
+    await harness.settle();
+    assert.equal(outcomesSent().length, 0);
+    const stored = (await harness.app.requests.get(request.id))!;
+    assert.equal(stored.outcomeNotification, 'undeliverable');
+    assert.equal(stored.outcomeNotifiedAt, null, 'never marked as told');
+    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /The requester could not be notified in Teams/);
+    const [row] = await harness.db.query<{ status: string; last_error: string; attempts: number }>(`SELECT status, last_error, attempts FROM outbox WHERE dedupe_key = $1`, [`outcome:${request.id}`]);
+    assert.deepEqual(row, { status: 'undeliverable', last_error: 'HTTP_403', attempts: 1 });
   });
 
   it('lists requests awaiting a decision for ops in the channel, and refuses anyone else', async () => {
@@ -118,19 +162,42 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(cardOf(first), /Approved by Tom Ashdown/);
     const again = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'rejected', decisionReason: 'changed my mind' });
     assert.match(cardOf(again), /That has already been decided\. It was approved by Tom Ashdown at/);
-    assert.equal((await harness.store.getRequest(request.id))?.accounts[1]?.decision, 'approved');
-    const audit = await harness.store.auditEvents(request.id);
+    assert.equal((await harness.app.requests.get(request.id))?.accounts[1]?.decision, 'approved');
+    const audit = await harness.app.audit.forRequest(request.id);
     assert.deepEqual(audit.map((event) => [event.action, event.actorName]), [
       ['request.submitted', 'Priya Okafor'],
       ['account.approved', 'Tom Ashdown'],
     ]);
   });
 
-  it('refuses someone outside NAS Operations, and changes nothing', async () => {
+  it('refuses someone outside NAS Operations with a 403 that shows nothing of the request, audits it, and changes nothing', async () => {
     const response = await execute(adapter, 'priya', 'approveEligible', { requestId: request.id });
-    assert.match(cardOf(response), /Only members of NAS Operations can act on transfer requests\./);
-    assert.deepEqual((await harness.store.getRequest(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+    assert.equal(response.statusCode, 403);
+    assert.equal(response.type, 'application/vnd.microsoft.error');
+    assert.deepEqual(response.value, { code: 'NOT_OPS', message: 'Only members of NAS Operations can act on transfer requests.' });
+    assert.doesNotMatch(JSON.stringify(response), /amara|esme|Northmoor|Sponsorship/i, 'no request content in the answer');
+    assert.deepEqual((await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+    await harness.settle();
     assert.equal(harness.messenger.updates.length, 0);
+    const refusals = (await harness.app.audit.forRequest(request.id)).filter((event) => event.action === 'card_action.refused');
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]?.actorId, PEOPLE.priya.aadObjectId);
+    assert.equal(refusals[0]?.detail.verb, 'approveEligible');
+    assert.ok(refusals[0]?.occurredAt instanceof Date);
+  });
+
+  it('puts the requester’s reason on the card as plain text: markdown in it does not render', async () => {
+    const forged = await harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+      reason: '**Checked and verified by NAS Operations** [approve here](https://evil.example)',
+      draftId: randomUUID(),
+      accounts: [account(1, 'amara.mensah@nhsmail.example', 'eligible')],
+    });
+    const response = await execute(adapter, 'tom', 'showPage', { requestId: forged.request.id });
+    const body = JSON.stringify(response.value);
+    const runs = [...body.matchAll(/"type":"TextRun","text":"([^"]*)"/g)].map((match) => match[1]);
+    assert.ok(runs.includes('**Checked and verified by NAS Operations** [approve here](https://evil.example)'), 'the reason is a TextRun, which Teams does not read as markdown');
+    assert.doesNotMatch(body, /"type":"TextBlock","text":"[^"]*Checked and verified/, 'never in a TextBlock');
   });
 
   interface TamperCase {
@@ -157,17 +224,13 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   }
 
   it('refuses an account of another request in the card data', async () => {
-    const other = await harness.store.createRequest({ ...request, accounts: [account(1, 'x@nhsmail.example', 'review')], requester: request.requester });
+    const other = await submitted([account(1, 'x@nhsmail.example', 'review')]);
     const response = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: other.accounts[0]!.id, decision: 'approved' });
     assert.match(cardOf(response), /That account is not part of this request\./);
   });
 
   it('pages a long request, 20 accounts at a time, from the store', async () => {
-    const long = await harness.store.createRequest({
-      ...request,
-      requester: request.requester,
-      accounts: Array.from({ length: 45 }, (_, index) => account(index + 1, `person.${index + 1}@nhsmail.example`, 'eligible')),
-    });
+    const long = await submitted(Array.from({ length: 45 }, (_, index) => account(index + 1, `person.${index + 1}@nhsmail.example`, 'eligible')));
     const first = await execute(adapter, 'tom', 'showPage', { requestId: long.id });
     assert.match(cardOf(first), /Accounts 1 to 20 of 45/);
     assert.match(cardOf(first), /"Next accounts","verb":"showPage","data":\{"requestId":\d+,"start":20\}/);

@@ -15,7 +15,7 @@ const says = (fragment: string | RegExp) => (activity: Partial<Activity>) => {
 };
 const showsCard = (...fragments: string[]) => (activity: Partial<Activity>) => {
   const text = cardText(activity);
-  for (const fragment of fragments) assert.ok(text.includes(fragment), `expected a card containing "${fragment}", got ${text.slice(0, 300)}`);
+  for (const fragment of fragments) assert.ok(text.includes(fragment), `expected a card containing "${fragment}", got ${text.slice(0, 3000)}`);
 };
 const isTyping = (activity: Partial<Activity>) => assert.equal(activity.type, 'typing');
 
@@ -41,8 +41,16 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   let harness: Harness;
   const writeLog = sinon.spy((_line: string) => undefined);
   before(async () => {
-    harness = await startHarness(writeLog);
+    harness = await startHarness({ writeLog });
   });
+
+  /** Runs the screening job and delivers what it owes; returns the last message the requester got. */
+  async function screened(): Promise<Partial<Activity>> {
+    await harness.settle();
+    const message = harness.messenger.toUser('priya').at(-1);
+    assert.ok(message, 'the requester was sent the results');
+    return message.activity;
+  }
   after(() => harness.close());
 
   interface CommandCase {
@@ -105,23 +113,28 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(isTyping)
       .assertReply(says('Checking 4 accounts against the transfer policy'))
-      .assertReply((activity) => {
-        showsCard('Screening results', '4 accounts checked against transfer policy 2026.11-1', 'Submit 2 accounts to NAS')(activity);
-        const text = cardText(activity);
-        assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?MARKED_AS_LEAVER: .*?Next step: Unmark the account as a leaver/);
-        assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?ACCOUNT_NOT_FOUND/);
-        assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?SITE_NOT_DSPT_COMPLIANT: Site ZZ9103 DSPT status is Approaching Standards/);
-        assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
-        assert.ok(text.indexOf('kezia.morrow') < text.indexOf('esme.flint') && text.indexOf('esme.flint') < text.indexOf('amara.mensah'), 'ineligible first, then review, then eligible');
-      })
+      .send('submit')
+      .assertReply(says(/^Still checking: 0 of 4 accounts done/))
+      .startTest();
+
+    const results = await screened();
+    showsCard('Screening results', `4 accounts checked against transfer policy ${harness.dataSources.policy.version}`, 'Submit 2 accounts to NAS')(results);
+    const text = cardText(results);
+    assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?MARKED_AS_LEAVER: .*?Next step: Unmark the account as a leaver/);
+    assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?ACCOUNT_NOT_FOUND/);
+    assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?SITE_NOT_DSPT_COMPLIANT: Site ZZ9103 DSPT status is Approaching Standards/);
+    assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
+    assert.ok(text.indexOf('kezia.morrow') < text.indexOf('esme.flint') && text.indexOf('esme.flint') < text.indexOf('amara.mensah'), 'ineligible first, then review, then eligible');
+
+    await adapter
       .send('maybe later')
       .assertReply(says('Use the buttons on the results card'))
       .send(submit({ step: 'submit' }))
       .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent/))
       .startTest();
 
-    const [summary] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
-    const request = (await harness.store.getRequest(summary!.id))!;
+    const [summary] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
+    const request = (await harness.app.requests.get(summary!.id))!;
     assert.deepEqual(request.accounts.map((account) => [account.email, account.verdict]), [
       ['amara.mensah@nhsmail.example', 'eligible'],
       ['esme.flint@nhsmail.example', 'review'],
@@ -150,7 +163,10 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(isTyping)
       .assertReply(says('Checking 4 accounts'))
-      .assertReply(showsCard('Screening results'))
+      .startTest();
+    showsCard('Screening results')(await screened());
+    await harness
+      .adapterFor('priya', 'restart')
       .send('cancel')
       .assertReply(says('Cancelled. Nothing was submitted.'))
       .send('submit')
@@ -159,11 +175,14 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   });
 
   it('sends the list back for editing with the reason kept, and a cancel from a card ends the conversation', async () => {
-    await toAttestations(harness.adapterFor('priya'))
+    const adapter = harness.adapterFor('priya');
+    await toAttestations(adapter)
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(isTyping)
       .assertReply(says('Checking'))
-      .assertReply(showsCard('Screening results'))
+      .startTest();
+    showsCard('Screening results')(await screened());
+    await adapter
       .send(submit({ step: 'edit' }))
       .assertReply(showsCard('Accounts to transfer'))
       .send(submit({ step: 'cancel' }))
@@ -171,24 +190,19 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
-  it('keeps the answers when the directory is down, and screens when the requester tries again', async () => {
+  it('keeps the answers when the directory is down, and screens when the requester asks to retry', async () => {
     harness.graph.throttleNext(10_000, 0);
-    await toAttestations(harness.adapterFor('priya', 'outage'))
+    const adapter = harness.adapterFor('priya', 'outage');
+    await toAttestations(adapter)
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(isTyping)
       .assertReply(says('Checking 4 accounts'))
-      .assertReply(says('The NHSmail directory could not be reached. Nothing was lost; please try again in a few minutes.'))
       .startTest();
+    says('I could not check the 4 accounts')(await screened());
     harness.graph.throttleNext(0);
-    await harness
-      .adapterFor('priya', 'outage')
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
-      .assertReply(isTyping)
-      .assertReply(says('Checking 4 accounts'))
-      .assertReply(showsCard('Screening results', '4 accounts checked'))
-      .send('cancel')
-      .assertReply(says('Cancelled.'))
-      .startTest();
+    await adapter.send('retry').assertReply(says('Checking the 4 accounts again')).startTest();
+    showsCard('Screening results', '4 accounts checked')(await screened());
+    await adapter.send('cancel').assertReply(says('Cancelled.')).startTest();
   });
 
   it('refuses an oversized list and an empty one with a clear message', async () => {
@@ -204,22 +218,18 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   });
 
   it('screens an account already in an open request as ALREADY_REQUESTED, naming that request', async () => {
-    const [existing] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
+    const [existing] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
     assert.ok(existing, 'the journey test above submitted a request');
-    await toAttestations(harness.adapterFor('priya'))
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
-      .assertReply(isTyping)
-      .assertReply(says('Checking'))
-      .assertReply(showsCard(`ALREADY_REQUESTED: Already in open transfer request ${existing.reference}.`))
-      .send('cancel')
-      .assertReply(says('Cancelled.'))
-      .startTest();
+    const adapter = harness.adapterFor('priya');
+    await toAttestations(adapter).send(submit({ step: 'attestations', ...ALL_TICKED })).assertReply(isTyping).assertReply(says('Checking')).startTest();
+    showsCard(existing.reference)(await screened());
+    await adapter.send('cancel').assertReply(says('Cancelled.')).startTest();
   });
 
-  it('queues a request while the ops channel is unknown, and posts it when the bot is added to that channel', async () => {
-    const before = harness.messenger.posted.length;
-    assert.equal(before, 0, 'no ops channel has been seen yet');
-    const [queued] = await harness.store.listRequestsBy(PEOPLE.priya.aadObjectId);
+  it('keeps a request owed to the ops channel while that channel is unknown, and posts it once the bot is added there', async () => {
+    await harness.settle();
+    assert.equal(harness.messenger.opsPosts().length, 0, 'no ops channel has been seen yet');
+    const [queued] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
     const adapter = harness.adapterFor('tom');
     await adapter.processActivity({
       type: 'conversationUpdate',
@@ -228,10 +238,13 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       membersAdded: [{ id: adapter.conversation.bot.id, name: 'NAS Transfer Bot' }],
       channelData: { team: { id: '19:nas-ops-general@thread.tacv2' }, channel: { id: opsChannel.id }, tenant: { id: opsChannel.tenantId } },
     });
-    const posted = harness.messenger.posted.map((post) => cardText({ attachments: [post.card] }));
-    assert.ok(posted.some((card) => card.includes(`Transfer request ${queued!.reference}`)), 'the queued request was posted');
-    const stored = await harness.store.getRequest(queued!.id);
+    await harness.settle();
+    const posted = harness.messenger.opsPosts().map((post) => cardText(post.activity));
+    assert.equal(posted.filter((card) => card.includes(`Transfer request ${queued!.reference}`)).length, 1, 'the queued request was posted, once');
+    const stored = await harness.app.requests.get(queued!.id);
     assert.equal(stored?.opsConversationId, opsChannel.id);
     assert.ok(stored?.opsActivityId);
+    await harness.settle();
+    assert.equal(harness.messenger.opsPosts().filter((post) => cardText(post.activity).includes(queued!.reference)).length, 1, 'and never again');
   });
 });

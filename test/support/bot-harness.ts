@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Activity, Attachment } from 'botbuilder';
-import { TestAdapter } from 'botbuilder';
-import { composeBot } from '../../app';
 import path from 'node:path';
+import type { Activity, Attachment, ConversationReference } from 'botbuilder';
+import { TestAdapter } from 'botbuilder';
+import { composeBot, type ComposedBot } from '../../app';
+import type { Messenger } from '../../bot/messaging/messenger';
+import { DeliveryError } from '../../bot/messaging/messenger';
+import type { DeliveryPolicy } from '../../bot/messaging/outbox-worker';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
-import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
+import { createLogger, silentLogger } from '../../core/log';
+import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { startMissingSandboxes } from '../../dev/sandbox/sandbox-defaults';
 import { openDataSources, type DataSources } from '../../services/data-sources';
-import { createLogger, silentLogger } from '../../core/log';
-import type { Messenger, PostedMessage } from '../../services/notifier';
 import type { SqlDatabase } from '../../services/store/database';
 import { openPglite } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
-import { ConversationReferences } from '../../services/store/conversation-references';
-import type { RequestStore } from '../../services/store/request-store';
 
 /** Demo directory people (dev/demo-directory.json). */
 export const PEOPLE = {
@@ -26,34 +26,56 @@ export const PEOPLE = {
 export const personalChat = (user: keyof typeof PEOPLE, key: string) => ({ id: `a:${user}-chat-${key}`, conversationType: 'personal', tenantId: DEMO.tenantId, isGroup: false, name: '' });
 export const opsChannel = { id: DEMO.opsChannelId, conversationType: 'channel', tenantId: DEMO.tenantId, isGroup: true, name: 'Transfer Requests' };
 
+export interface SentMessage {
+  conversationId: string;
+  activityId: string;
+  activity: Partial<Activity>;
+}
+
 /**
- * Records what the bot sends through the Teams edge we do not own (proactive posts,
- * message updates, notifications). Like the real one, it can only post to the ops channel
- * once the bot has learned that channel's conversation reference.
+ * Stands in for the Bot Connector, the edge we do not own, behind the Messenger port: it
+ * records what the bot sent and updated, and can refuse as Teams does (403, 429, 5xx).
  */
 export class RecordingMessenger implements Messenger {
-  readonly posted: Array<PostedMessage & { card: Attachment }> = [];
-  readonly updates: Array<PostedMessage & { card: Attachment }> = [];
-  readonly toUsers: Array<{ userId: string; message: Partial<Activity> }> = [];
+  readonly sent: SentMessage[] = [];
+  readonly updates: SentMessage[] = [];
+  private readonly faults: Array<{ status: number; retryAfterSeconds?: number }> = [];
 
-  constructor(private readonly references: ConversationReferences) {}
-
-  async postToOpsChannel(card: Attachment): Promise<PostedMessage | null> {
-    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
-    if (!reference) return null;
-    const posted = { conversationId: reference.conversation!.id, activityId: `ops-post-${this.posted.length + 1}` };
-    this.posted.push({ ...posted, card });
-    return posted;
+  /** The next calls fail with these statuses, in order. */
+  failNext(...faults: Array<{ status: number; retryAfterSeconds?: number }>): void {
+    this.faults.push(...faults);
   }
 
-  async updateOpsMessage(posted: PostedMessage, card: Attachment): Promise<void> {
-    this.updates.push({ ...posted, card });
+  async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
+    this.maybeFail();
+    const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.sent.length + 1}`, activity };
+    this.sent.push(message);
+    return message.activityId;
   }
 
-  async sendToUser(userId: string, message: Partial<Activity>): Promise<boolean> {
-    if (!(await this.references.get(ConversationReferences.forUser(userId)))) return false;
-    this.toUsers.push({ userId, message });
-    return true;
+  async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
+    this.maybeFail();
+    this.updates.push({ conversationId: reference.conversation?.id ?? '', activityId, activity });
+  }
+
+  /** Cards posted in the ops channel. */
+  opsPosts(): SentMessage[] {
+    return this.sent.filter((message) => message.conversationId === opsChannel.id);
+  }
+
+  /** Messages sent to a person's personal chats (any of them). */
+  toUser(user: keyof typeof PEOPLE): SentMessage[] {
+    return this.sent.filter((message) => message.conversationId.startsWith(`a:${user}-chat-`));
+  }
+
+  clear(): void {
+    this.sent.length = 0;
+    this.updates.length = 0;
+  }
+
+  private maybeFail(): void {
+    const fault = this.faults.shift();
+    if (fault) throw new DeliveryError(fault.status, fault.retryAfterSeconds);
   }
 }
 
@@ -61,60 +83,63 @@ export interface Harness {
   db: SqlDatabase;
   dataSources: DataSources;
   config: AppConfig;
-  store: RequestStore;
+  /** The latest composed bot (its repositories and workers). */
+  readonly app: ComposedBot;
   messenger: RecordingMessenger;
-  references: ConversationReferences;
   graph: SandboxGraph;
   /**
    * A TestAdapter on a freshly composed bot over the same database, as after a restart.
    * Each call is a new personal chat unless `chat` names an earlier one.
    */
   adapterFor(user: keyof typeof PEOPLE, chat?: string): TestAdapter;
+  /** Runs the screening and delivery workers until nothing is due. */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Retries at once in tests: the backoff is a unit-tested function, not something to wait for. */
+export const IMMEDIATE_RETRIES: DeliveryPolicy = { maxAttempts: 4, baseBackoffSeconds: 0, maxBackoffSeconds: 0, leaseSeconds: 30, batchSize: 10, noConversationWaitSeconds: 3600 };
 
 /**
  * The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP).
  * `writeLog` receives every log line the bot writes, for tests of what is logged.
  */
-export async function startHarness(writeLog?: (line: string) => void): Promise<Harness> {
-  const logger = writeLog ? createLogger('debug', writeLog) : silentLogger;
-  // Our own sandbox Graph, so tests can make it misbehave; ORD is the one openDataSources starts.
+export async function startHarness(options: { writeLog?: (line: string) => void; deliveryPolicy?: DeliveryPolicy } = {}): Promise<Harness> {
+  const logger = options.writeLog ? createLogger('debug', options.writeLog) : silentLogger;
+  // Our own sandbox Graph, so tests can make it misbehave; ORD is the sandbox the entry points start.
   const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
   const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url }), silentLogger);
   const config = sandboxed.config;
   const db = await openPglite();
   await migrate(db);
   const dataSources = await openDataSources(config);
-  const references = new ConversationReferences(db);
-  const messenger = new RecordingMessenger(references);
-  let store: RequestStore | undefined;
-  const compose = () => {
-    const parts = composeBot({ config, db, dataSources, references, messenger, logger });
-    store = parts.store;
-    return parts;
-  };
-  compose();
+  const messenger = new RecordingMessenger();
+  const compose = () =>
+    composeBot({ config, db, dataSources, messenger, logger, deliveryPolicy: options.deliveryPolicy ?? IMMEDIATE_RETRIES, screeningPolicy: { leaseSeconds: 30, progressEverySeconds: 0, maxAttempts: 1, retryInSeconds: 0 } });
+  let app = compose();
   return {
     db,
     dataSources,
     config,
-    get store() {
-      return store as RequestStore;
+    get app() {
+      return app;
     },
     messenger,
-    references,
     adapterFor(user, chat = randomUUID()) {
-      const { bot } = compose();
+      app = compose();
+      const { bot } = app;
       const adapter = new TestAdapter((context) => bot.run(context));
+      for (const middleware of app.middleware) adapter.use(middleware);
       adapter.onTurnError = createTurnErrorHandler(logger);
       adapter.conversation.channelId = 'msteams';
       adapter.conversation.user = { ...PEOPLE[user] };
       adapter.conversation.conversation = personalChat(user, chat);
       return adapter;
     },
+    settle: () => app.settle(),
     graph,
     async close() {
+      await app.stopWorkers();
       await graph.close();
       await sandboxed.close();
       await db.close();
@@ -124,7 +149,7 @@ export async function startHarness(writeLog?: (line: string) => void): Promise<H
 
 /** Everything a card says, as one string, for asserting on what the user sees. */
 export function cardText(activity: Partial<Activity>): string {
-  return JSON.stringify(activity.attachments?.map((attachment) => attachment.content) ?? []);
+  return JSON.stringify(activity.attachments?.map((attachment: Attachment) => attachment.content) ?? []);
 }
 
 export function cardBody(activity: Partial<Activity>): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import type { Storage, StoreItems } from 'botbuilder';
 import { AppError } from '../../core/errors';
-import type { SqlDatabase } from './database';
+import type { SqlDatabase } from '../../services/store/database';
 
 /**
  * botbuilder Storage over SQL, so that any bot instance can take any turn and a

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestRepository } from '../../services/store/requests';
+import type { AccessControl } from '../access-control';
+import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
+import { REQUESTER_HELP } from '../replies';
+import type { Command } from './command';
+import { showStatus } from './status';
+
+/** What a requester can type in their personal chat. */
+export function requesterCommands(requests: RequestRepository, access: AccessControl): Command[] {
+  return [
+    {
+      words: ['new transfer', 'start'],
+      scope: 'personal',
+      interruptsDialog: true,
+      async run({ context, dialogs, userId }) {
+        if (dialogs.activeDialog) {
+          await context.sendActivity('You already have a transfer in progress. Carry on with it, or type **cancel** to stop it first.');
+          return;
+        }
+        const requester = await access.requester(userId);
+        await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID() } satisfies TransferDialogOptions);
+      },
+    },
+    {
+      words: ['status'],
+      scope: 'personal',
+      interruptsDialog: true,
+      run: (turn) => showStatus(turn, requests, access, false),
+    },
+    {
+      words: ['help'],
+      scope: 'personal',
+      interruptsDialog: false,
+      run: async ({ context }) => {
+        await context.sendActivity(REQUESTER_HELP);
+      },
+    },
+    {
+      words: ['cancel'],
+      scope: 'personal',
+      interruptsDialog: false,
+      run: async ({ context }) => {
+        await context.sendActivity('There is nothing to cancel.');
+      },
+    },
+  ];
+}

@@ -1,0 +1,29 @@
+import { AppError } from '../../core/errors';
+import type { RequestRepository } from '../../services/store/requests';
+import type { AccessControl } from '../access-control';
+import { describeRequest, describeRequestList } from '../replies';
+import type { CommandTurn } from './command';
+
+const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
+
+/** "status" and "status NTR-…", for requesters (their own requests) and ops (any request). */
+export async function showStatus(turn: CommandTurn, requests: RequestRepository, access: AccessControl, asOps: boolean): Promise<void> {
+  const { context, argument: reference, userId } = turn;
+  if (!userId) throw new AppError(asOps ? 'NOT_OPS' : 'NOT_AN_ADMINISTRATOR');
+  if (reference === '') {
+    if (asOps) {
+      await context.sendActivity('Type **status NTR-…** for one request, or **pending** for those awaiting a decision.');
+      return;
+    }
+    const mine = await requests.listBy(userId);
+    const draft = turn.dialogs.activeDialog ? '\n\nYou also have a transfer in progress here: carry on with it, or type **cancel**.' : '';
+    await context.sendActivity((mine.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', mine)) + draft);
+    return;
+  }
+  if (!REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
+  const request = await requests.getByReference(reference);
+  if (!request) throw new AppError('REQUEST_NOT_FOUND');
+  const allowed = request.requester.id === userId || (await access.isOpsMember(userId));
+  if (!allowed) throw new AppError('NOT_YOUR_REQUEST');
+  await context.sendActivity(describeRequest(request));
+}

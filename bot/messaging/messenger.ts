@@ -1,0 +1,96 @@
+import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+
+/**
+ * The Teams edge for messages the bot sends on its own (not in reply to a turn): posting a
+ * card, updating one in place, writing to a person's chat. The outbox worker is its only caller.
+ */
+export interface Messenger {
+  /** Returns the id Teams gave the new message. */
+  send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined>;
+  update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void>;
+}
+
+/**
+ * Teams refused or failed to take a message. `status` is the HTTP status the Bot Connector
+ * answered (undefined when it could not be reached); `retryAfterSeconds` its Retry-After.
+ */
+export class DeliveryError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(status ? `The Bot Connector answered ${status}.` : 'The Bot Connector could not be reached.');
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Proactive messages through botbuilder's CloudAdapter (continueConversationAsync). */
+export class ConnectorMessenger implements Messenger {
+  constructor(
+    private readonly adapter: CloudAdapter,
+    private readonly botAppId: string,
+  ) {}
+
+  async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined> {
+    let id: string | undefined;
+    await this.continueIn(reference, async (context) => {
+      id = (await context.sendActivity(activity))?.id;
+    });
+    return id;
+  }
+
+  async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
+    await this.continueIn(reference, async (context) => {
+      await context.updateActivity({ ...activity, id: activityId, conversation: context.activity.conversation });
+    });
+  }
+
+  /**
+   * BotAdapter.runMiddleware hands an error thrown in the callback to onTurnError, which
+   * would swallow it and make a refused message look sent; so the error is caught here and
+   * thrown to the caller, who decides on a retry.
+   */
+  private async continueIn(reference: Partial<ConversationReference>, send: (context: TurnContext) => Promise<void>): Promise<void> {
+    let failure: unknown;
+    await this.adapter.continueConversationAsync(this.botAppId, reference, async (context) => {
+      try {
+        withoutClientRetries(context, this.adapter);
+        await send(context);
+      } catch (error) {
+        failure = error;
+      }
+    });
+    if (failure !== undefined) throw toDeliveryError(failure);
+  }
+}
+
+/**
+ * The connector client's pipeline retries 429 and 5xx itself (core-rest-pipeline's default
+ * retry policy), holding the caller for up to Retry-After and hiding the status. The outbox
+ * is the one place that decides when to try again, so those policies are taken out.
+ */
+function withoutClientRetries(context: TurnContext, adapter: CloudAdapter): void {
+  const connector = context.turnState.get(adapter.ConnectorClientKey) as { client?: { pipeline?: { removePolicy(options: { phase: string }): unknown } } } | undefined;
+  connector?.client?.pipeline?.removePolicy({ phase: 'Retry' });
+}
+
+export function toDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  const failure = error as { statusCode?: unknown; status?: unknown; response?: { status?: unknown; headers?: unknown } } | undefined;
+  const rawStatus = failure?.statusCode ?? failure?.status ?? failure?.response?.status;
+  const status = typeof rawStatus === 'number' && rawStatus >= 100 ? rawStatus : undefined;
+  return new DeliveryError(status, retryAfterSeconds(failure?.response?.headers));
+}
+
+/** Retry-After as seconds or as an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterSeconds(headers: unknown): number | undefined {
+  const value =
+    typeof (headers as { get?: unknown } | undefined)?.get === 'function'
+      ? (headers as { get(name: string): string | undefined }).get('retry-after')
+      : (headers as Record<string, string> | undefined)?.['retry-after'];
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+}

@@ -1,0 +1,205 @@
+import { MessageFactory, type Activity, type Attachment, type ConversationReference } from 'botbuilder';
+import { describeErrorForLog } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { StoredRequest } from '../../services/model';
+import { dedupeKeys, enqueue, type Delivery, type DeliveryKind, type Outbox } from '../../services/store/outbox';
+import { RequestRepository } from '../../services/store/requests';
+import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
+import type { SqlExecutor } from '../../services/store/database';
+import { ConversationReferences } from '../state/conversation-references';
+import { DeliveryError, toDeliveryError, type Messenger } from './messenger';
+
+/** How the bot renders each owed message; from the store at delivery time, never from the row. */
+export interface OwedMessageRenderers {
+  opsRequest(request: StoredRequest): Attachment;
+  outcome(request: StoredRequest): Attachment;
+  screeningResults(job: ScreeningJob): Partial<Activity>;
+}
+
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  /** First retry after a failure; doubled per attempt, with jitter, up to `maxBackoffSeconds`. */
+  baseBackoffSeconds: number;
+  maxBackoffSeconds: number;
+  leaseSeconds: number;
+  batchSize: number;
+  /** How long a message with no chat to go to waits before it is looked at again (it is also woken when the chat becomes known). */
+  noConversationWaitSeconds: number;
+}
+
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  maxAttempts: 8,
+  baseBackoffSeconds: 2,
+  maxBackoffSeconds: 15 * 60,
+  leaseSeconds: 60,
+  batchSize: 10,
+  noConversationWaitSeconds: 3600,
+};
+
+/** What a delivery came to: sent, or why not. */
+type Sent = { settle?: (tx: SqlExecutor) => Promise<void> };
+class NotYet extends Error {
+  constructor(readonly code: string, readonly waitSeconds: number) {
+    super(code);
+  }
+}
+class Never extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+/**
+ * Delivers the outbox. Teams answers are handled as documented for the Bot Connector:
+ * 2xx delivered; 429 after Retry-After; 412, 5xx and no answer with exponential backoff and
+ * jitter; 403 (bot removed or blocked) and 404 (conversation gone) undeliverable at once,
+ * and shown on the ops card when it was the requester's outcome; attempts are bounded.
+ */
+export class OutboxWorker {
+  private readonly handlers: Record<DeliveryKind, (delivery: Delivery) => Promise<Sent>>;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly requests: RequestRepository,
+    private readonly jobs: ScreeningJobs,
+    private readonly references: ConversationReferences,
+    private readonly messenger: Messenger,
+    private readonly render: OwedMessageRenderers,
+    private readonly logger: Logger,
+    private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.handlers = {
+      'ops.post': (delivery) => this.postOpsCard(delivery),
+      'ops.update': (delivery) => this.updateOpsCard(delivery),
+      outcome: (delivery) => this.sendOutcome(delivery),
+      'screening.results': (delivery) => this.sendScreeningResults(delivery),
+    };
+  }
+
+  /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */
+  async deliverDue(): Promise<boolean> {
+    const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds);
+    for (const delivery of due) await this.deliver(delivery);
+    return due.length > 0;
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
+    try {
+      const sent = await this.handlers[delivery.kind](delivery);
+      await this.outbox.markDelivered(delivery, sent.settle);
+      this.logger.info('delivery.sent', context);
+    } catch (error) {
+      if (error instanceof NotYet) {
+        await this.outbox.retryLater(delivery, error.waitSeconds, error.code, false);
+        this.logger.debug('delivery.waiting', { ...context, reason: error.code });
+        return;
+      }
+      if (error instanceof Never) {
+        await this.outbox.giveUp(delivery, 'undeliverable', error.code);
+        this.logger.warn('delivery.undeliverable', { ...context, reason: error.code });
+        return;
+      }
+      await this.failed(delivery, error, context);
+    }
+  }
+
+  private async failed(delivery: Delivery, error: unknown, context: Record<string, unknown>): Promise<void> {
+    const failure = error instanceof DeliveryError ? error : undefined;
+    const status = failure?.status;
+    const code = status ? `HTTP_${status}` : failure ? 'CONNECTOR_UNREACHABLE' : 'DELIVERY_FAILED';
+    const refusedForGood = status === 403 || status === 404;
+    const pointless = status === 400 || status === 413;
+    if (refusedForGood || pointless || delivery.attempts >= this.policy.maxAttempts) {
+      const finalStatus = refusedForGood ? 'undeliverable' : 'failed';
+      await this.outbox.giveUp(delivery, finalStatus, code, async (tx) => {
+        // The requester could not be told: NAS Operations see it on the card.
+        if (delivery.kind === 'outcome' && delivery.requestId !== null) {
+          await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(delivery.requestId), requestId: delivery.requestId });
+        }
+      });
+      this.logger.warn('delivery.gave_up', { ...context, status: finalStatus, ...(failure ? { reason: code } : describeErrorForLog(error)) });
+      return;
+    }
+    const wait = status === 429 && failure?.retryAfterSeconds !== undefined ? failure.retryAfterSeconds : this.backoff(delivery.attempts);
+    await this.outbox.retryLater(delivery, wait, code);
+    this.logger.warn('delivery.retrying', { ...context, reason: code, inSeconds: Math.round(wait) });
+  }
+
+  /** Exponential with "equal jitter": half fixed, half random, so retries from many rows spread out. */
+  private backoff(attempts: number): number {
+    const ceiling = Math.min(this.policy.maxBackoffSeconds, this.policy.baseBackoffSeconds * 2 ** Math.max(0, attempts - 1));
+    return ceiling / 2 + (this.random() * ceiling) / 2;
+  }
+
+  private async postOpsCard(delivery: Delivery): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
+    if (!reference?.conversation) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    const activityId = await this.send(reference, MessageFactory.attachment(this.render.opsRequest(request)));
+    if (!activityId) throw new DeliveryError(undefined, undefined);
+    const conversationId = reference.conversation.id;
+    return { settle: (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId) };
+  }
+
+  private async updateOpsCard(delivery: Delivery): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    if (!request.opsConversationId || !request.opsActivityId) {
+      // The post renders the current state when it goes; until then there is nothing to update.
+      const post = await this.outbox.statusOf(dedupeKeys.opsPost(request.id));
+      if (post?.status === 'pending') throw new NotYet('WAITING_FOR_POST', 2);
+      throw new Never('NOT_POSTED');
+    }
+    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    await this.update({ ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request)));
+    return {};
+  }
+
+  private async sendOutcome(delivery: Delivery): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    const reference = await this.references.get(ConversationReferences.forUser(request.requester.id));
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    await this.send(reference, MessageFactory.attachment(this.render.outcome(request)));
+    return {
+      settle: async (tx) => {
+        await RequestRepository.recordOutcomeNotified(tx, request.id);
+        // The ops card says whether the requester has been told.
+        await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(request.id), requestId: request.id });
+      },
+    };
+  }
+
+  private async sendScreeningResults(delivery: Delivery): Promise<Sent> {
+    const jobId = String(delivery.payload.jobId ?? '');
+    const job = await this.jobs.get(jobId);
+    if (!job || (job.status !== 'done' && job.status !== 'failed')) throw new Never('JOB_NOT_FINISHED');
+    const reference = await this.references.get(ConversationReferences.forUser(job.ownerId));
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    await this.send(reference, this.render.screeningResults(job));
+    return {};
+  }
+
+  private async requestOf(delivery: Delivery): Promise<StoredRequest> {
+    const request = delivery.requestId === null ? null : await this.requests.get(delivery.requestId);
+    if (!request) throw new Never('REQUEST_NOT_FOUND');
+    return request;
+  }
+
+  private async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined> {
+    try {
+      return await this.messenger.send(reference, activity);
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+
+  private async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
+    try {
+      await this.messenger.update(reference, activityId, activity);
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+}

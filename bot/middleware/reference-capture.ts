@@ -1,0 +1,55 @@
+import { TurnContext, type ConversationReference, type Middleware } from 'botbuilder';
+import type { Logger } from '../../core/log';
+import { ConversationReferences } from '../state/conversation-references';
+
+/** What becomes possible when a chat becomes known: owed messages waiting for it can go. */
+export interface ChatAvailability {
+  userChatKnown(userId: string): Promise<void>;
+  opsChannelKnown(): Promise<void>;
+}
+
+/**
+ * Keeps the conversation references proactive messages need, from every activity: the
+ * user's personal chat, and the ops channel (learned from any activity in it, such as the
+ * install conversationUpdate). Only a new or changed reference is written.
+ */
+export class ReferenceCapture implements Middleware {
+  constructor(
+    private readonly references: ConversationReferences,
+    private readonly opsChannelId: string,
+    private readonly availability: ChatAvailability,
+    private readonly logger: Logger,
+  ) {}
+
+  async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    await this.capture(context);
+    await next();
+  }
+
+  private async capture(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    if (!activity.conversation || !activity.serviceUrl) return;
+    const reference = TurnContext.getConversationReference(activity);
+    delete reference.activityId;
+    if (isPersonal(context)) {
+      const userId = activity.from?.aadObjectId;
+      if (userId && (await this.references.save(ConversationReferences.forUser(userId), reference))) await this.availability.userChatKnown(userId);
+      return;
+    }
+    const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id;
+    const conversationChannel = activity.conversation.id.split(';')[0];
+    if (channelId !== this.opsChannelId && conversationChannel !== this.opsChannelId) return;
+    // A channel's reference addresses the channel itself, not the thread the activity came from.
+    // Nor does it depend on who spoke, so each new speaker does not rewrite it.
+    const opsReference: Partial<ConversationReference> = { ...reference, user: undefined, locale: undefined, conversation: { ...reference.conversation!, id: this.opsChannelId } };
+    if (await this.references.save(ConversationReferences.OPS_CHANNEL, opsReference)) {
+      this.logger.info('ops_channel.learned', {});
+      await this.availability.opsChannelKnown();
+    }
+  }
+}
+
+export function isPersonal(context: TurnContext): boolean {
+  const type = context.activity.conversation?.conversationType;
+  return type === 'personal' || type === undefined;
+}

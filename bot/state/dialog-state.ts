@@ -1,0 +1,69 @@
+import type { Storage, StatePropertyAccessor, TurnContext } from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import { AppError } from '../../core/errors';
+
+interface Loaded {
+  key: string;
+  state: DialogState | undefined;
+  /** What the store said when this turn read it: the write must find it unchanged. */
+  eTag: string;
+  snapshot: string;
+}
+
+/** An eTag no stored row has (they start at 1): "create, but only if nobody else has". */
+const NOT_YET_STORED = '0';
+
+/**
+ * A conversation's dialog state, written back with the eTag read at the start of the turn.
+ * botbuilder's BotState.saveChanges writes with eTag "*", so two concurrent turns of one
+ * conversation (a double click, a Teams retry) could both advance the same dialog; here the
+ * second write is refused with STORAGE_CONFLICT and the first turn's state stands.
+ */
+export class DialogStateStore implements StatePropertyAccessor<DialogState> {
+  readonly name = 'dialogState';
+  private readonly turnKey = Symbol('dialogState');
+
+  constructor(private readonly storage: Storage) {}
+
+  async get(context: TurnContext, defaultValue?: DialogState): Promise<DialogState> {
+    const loaded = await this.load(context);
+    if (loaded.state === undefined && defaultValue !== undefined) loaded.state = structuredClone(defaultValue);
+    return loaded.state as DialogState;
+  }
+
+  async set(context: TurnContext, value: DialogState): Promise<void> {
+    (await this.load(context)).state = value;
+  }
+
+  async delete(context: TurnContext): Promise<void> {
+    (await this.load(context)).state = undefined;
+  }
+
+  /** Writes the state if this turn changed it; throws STORAGE_CONFLICT if another turn wrote first. */
+  async save(context: TurnContext): Promise<void> {
+    const loaded = context.turnState.get(this.turnKey) as Loaded | undefined;
+    if (!loaded) return;
+    const snapshot = JSON.stringify(loaded.state ?? null);
+    if (snapshot === loaded.snapshot) return;
+    const item = { state: loaded.state ?? null, eTag: loaded.eTag };
+    try {
+      await this.storage.write({ [loaded.key]: item });
+    } catch (error) {
+      throw error instanceof AppError ? error : new AppError('STORAGE_CONFLICT', undefined, { cause: error });
+    }
+    loaded.eTag = item.eTag;
+    loaded.snapshot = snapshot;
+  }
+
+  private async load(context: TurnContext): Promise<Loaded> {
+    const cached = context.turnState.get(this.turnKey) as Loaded | undefined;
+    if (cached) return cached;
+    const activity = context.activity;
+    const key = `${activity.channelId}/conversations/${activity.conversation.id}/dialogState`;
+    const item = (await this.storage.read([key]))[key] as { state?: DialogState | null; eTag?: string } | undefined;
+    const state = item?.state ?? undefined;
+    const loaded: Loaded = { key, state, eTag: item?.eTag ?? NOT_YET_STORED, snapshot: JSON.stringify(state ?? null) };
+    context.turnState.set(this.turnKey, loaded);
+    return loaded;
+  }
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { Evidence, Reason, ScreenedAccount, Verdict } from './eligibility/types';
+
+/**
+ * The transfer domain's model: a request, its screened accounts, the decisions NAS
+ * Operations make on them and whether the requester has been told. Free of Teams types:
+ * the bot edge renders these, the store maps rows to them.
+ */
+
+/** Someone who did something, named from the directory (never from the client). */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+/** The Primary or Local Administrator making a request, as the directory and ODS describe them. */
+export interface RequesterContext extends Actor {
+  organisationOds: string;
+  organisationName: string;
+}
+
+export type Decision = 'approved' | 'rejected';
+export type RequestStatus = 'awaiting_decision' | 'decided';
+
+/** The process's four "considerations" the requester must confirm; one schema for every boundary. */
+export const ATTESTATION_KEYS = ['usersInformed', 'residualDataRemoved', 'notMarkedAsLeavers', 'resolutionForIneligible'] as const;
+export type AttestationKey = (typeof ATTESTATION_KEYS)[number];
+export const attestationsSchema = z.object(Object.fromEntries(ATTESTATION_KEYS.map((key) => [key, z.boolean()])) as Record<AttestationKey, z.ZodBoolean>);
+export type Attestations = z.infer<typeof attestationsSchema>;
+
+/** What the requester told us, and the policy their accounts were screened under. */
+export interface RequestDetails {
+  organisationOds: string;
+  organisationName: string;
+  requester: Actor;
+  reason: string;
+  attestations: Attestations;
+  policyVersion: string;
+}
+
+export interface NewTransferRequest extends RequestDetails {
+  /** The conversation's draft: submitting the same draft again answers with the same request. */
+  draftId: string;
+  accounts: readonly ScreenedAccount[];
+}
+
+export interface StoredAccount {
+  id: number;
+  position: number;
+  email: string;
+  siteOds: string | null;
+  specialism: string | null;
+  verdict: Verdict;
+  reasons: Reason[];
+  evidence: Evidence;
+  decision: Decision | null;
+  decisionReason: string | null;
+  decidedBy: Actor | null;
+  decidedAt: Date | null;
+}
+
+/** Whether the requester has been told the outcome: Teams accepted it, it is on its way, or Teams refused it for good. */
+export type NotificationState = 'not_due' | 'pending' | 'delivered' | 'undeliverable';
+
+export interface StoredRequest extends RequestDetails {
+  id: number;
+  reference: string;
+  status: RequestStatus;
+  createdAt: Date;
+  decidedAt: Date | null;
+  opsConversationId: string | null;
+  opsActivityId: string | null;
+  outcomeNotifiedAt: Date | null;
+  outcomeNotification: NotificationState;
+  accounts: StoredAccount[];
+}
+
+export interface RequestSummary {
+  id: number;
+  reference: string;
+  organisationName: string;
+  status: RequestStatus;
+  createdAt: Date;
+  accountCount: number;
+  approvedCount: number;
+  rejectedCount: number;
+}
+
+export interface DecisionOutcome {
+  decidedAccountIds: number[];
+  /** True for exactly one caller: the one whose decision settled the last account. */
+  requestNowDecided: boolean;
+}
+
+export interface DecisionTally {
+  approved: number;
+  rejected: number;
+  undecided: number;
+  eligibleUndecided: number;
+}
+
+export function tallyDecisions(accounts: readonly StoredAccount[]): DecisionTally {
+  const tally: DecisionTally = { approved: 0, rejected: 0, undecided: 0, eligibleUndecided: 0 };
+  for (const account of accounts) {
+    if (account.decision === 'approved') tally.approved++;
+    else if (account.decision === 'rejected') tally.rejected++;
+    else {
+      tally.undecided++;
+      if (account.verdict === 'eligible') tally.eligibleUndecided++;
+    }
+  }
+  return tally;
+}
+
+export function formatTime(at: Date | null): string {
+  return at ? at.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'an unknown time';
+}

@@ -1,0 +1,64 @@
+import type { Actor } from '../model';
+import type { SqlDatabase, SqlExecutor } from './database';
+
+export interface AuditEvent {
+  action: string;
+  actorId: string;
+  actorName: string;
+  requestId: number | null;
+  accountId: number | null;
+  occurredAt: Date;
+  detail: Record<string, unknown>;
+}
+
+/** Appends one event, inside the caller's transaction when there is one. Actor and time always. */
+export async function appendAudit(
+  tx: SqlExecutor,
+  actor: Actor,
+  action: string,
+  requestId: number | null,
+  accountId: number | null,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  await tx.query('INSERT INTO audit_events (actor_id, actor_name, action, request_id, account_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+    actor.id,
+    actor.name,
+    action,
+    requestId,
+    accountId,
+    JSON.stringify(detail),
+  ]);
+}
+
+/** Who did what, when: every submission, decision and refusal. */
+export class AuditLog {
+  constructor(private readonly db: SqlDatabase) {}
+
+  record(actor: Actor, action: string, requestId: number | null, detail: Record<string, unknown> = {}): Promise<void> {
+    return appendAudit(this.db, actor, action, requestId, null, detail);
+  }
+
+  async forRequest(requestId: number): Promise<AuditEvent[]> {
+    return this.select('WHERE request_id = $1', [requestId]);
+  }
+
+  async byAction(action: string): Promise<AuditEvent[]> {
+    return this.select('WHERE action = $1', [action]);
+  }
+
+  private async select(where: string, params: unknown[]): Promise<AuditEvent[]> {
+    const rows = await this.db.query<{ action: string; actor_id: string; actor_name: string; request_id: number | null; account_id: number | null; occurred_at: Date; detail: Record<string, unknown> }>(
+      `SELECT action, actor_id, actor_name, request_id, account_id, occurred_at, detail FROM audit_events ${where} ORDER BY id`,
+      params,
+    );
+    return rows.map((row) => ({
+      action: row.action,
+      actorId: row.actor_id,
+      actorName: row.actor_name,
+      requestId: row.request_id,
+      accountId: row.account_id,
+      occurredAt: row.occurred_at,
+      detail: row.detail,
+    }));
+  }
+}

@@ -1,0 +1,161 @@
+import type { SqlDatabase, SqlExecutor } from './database';
+
+/**
+ * The messages the bot owes, as rows written in the same transaction as the change they
+ * report (a transactional outbox). A worker at the Teams edge claims due rows, delivers
+ * them and records how it went; nothing is marked delivered unless Teams accepted it.
+ */
+export type DeliveryKind =
+  /** Post the request's card in the NAS Operations channel. */
+  | 'ops.post'
+  /** Bring the posted ops card up to date (one row per request, re-armed by each change). */
+  | 'ops.update'
+  /** Tell the requester the outcome, in their personal chat. */
+  | 'outcome'
+  /** Post the screening results to the requester. */
+  | 'screening.results';
+
+export interface Delivery {
+  id: number;
+  kind: DeliveryKind;
+  requestId: number | null;
+  /** Whose personal chat, for messages to a person (their Entra object id). */
+  recipient: string | null;
+  payload: Record<string, unknown>;
+  version: number;
+  attempts: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'undeliverable' | 'failed';
+
+interface DeliveryRow {
+  id: string | number;
+  kind: DeliveryKind;
+  request_id: number | null;
+  recipient: string | null;
+  payload: Record<string, unknown>;
+  version: number;
+  attempts: number;
+}
+
+export interface OwedMessage {
+  kind: DeliveryKind;
+  /** What makes this message owed once: a second enqueue of the same key is a no-op (or re-arms an update). */
+  dedupeKey: string;
+  requestId?: number;
+  recipient?: string;
+  payload?: Record<string, unknown>;
+}
+
+export const dedupeKeys = {
+  opsPost: (requestId: number) => `ops.post:${requestId}`,
+  opsUpdate: (requestId: number) => `ops.update:${requestId}`,
+  outcome: (requestId: number) => `outcome:${requestId}`,
+  screeningResults: (jobId: string) => `screening.results:${jobId}`,
+};
+
+/** Writes an owed message inside the caller's transaction. */
+export async function enqueue(tx: SqlExecutor, message: OwedMessage): Promise<void> {
+  const rearm = message.kind === 'ops.update';
+  await tx.query(
+    `INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (dedupe_key) DO ${
+       rearm
+         ? // A newer change: the update is owed again, whatever happened to the last one.
+           `UPDATE SET version = outbox.version + 1, status = 'pending', due_at = now(), attempts = 0, last_error = NULL, delivered_at = NULL`
+         : 'NOTHING'
+     }`,
+    [message.dedupeKey, message.kind, message.requestId ?? null, message.recipient ?? null, JSON.stringify(message.payload ?? {})],
+  );
+}
+
+/** Claim, deliver, settle: the worker's side of the outbox. */
+export class Outbox {
+  constructor(private readonly db: SqlDatabase) {}
+
+  enqueue(message: OwedMessage): Promise<void> {
+    return enqueue(this.db, message);
+  }
+
+  /**
+   * Leases up to `limit` due rows to this worker. SKIP LOCKED and the lease keep each row
+   * with one worker at a time, however many bot instances share the database.
+   */
+  async claimDue(limit: number, leaseSeconds: number): Promise<Delivery[]> {
+    const rows = await this.db.query<DeliveryRow>(
+      `UPDATE outbox SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM outbox
+         WHERE status = 'pending' AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+         ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, kind, request_id, recipient, payload, version, attempts`,
+      [limit, leaseSeconds],
+    );
+    return rows.map((row) => ({ id: Number(row.id), kind: row.kind, requestId: row.request_id, recipient: row.recipient, payload: row.payload, version: row.version, attempts: row.attempts }));
+  }
+
+  /**
+   * Teams accepted it. An update re-armed while it was in flight stays owed (its version
+   * moved on), so the newer state is delivered next.
+   */
+  async markDelivered(delivery: Delivery, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [settled] = await tx.query<{ id: string }>(
+        `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL
+         WHERE id = $1 AND version = $2 RETURNING id`,
+        [delivery.id, delivery.version],
+      );
+      if (!settled) await tx.query('UPDATE outbox SET lease_until = NULL WHERE id = $1', [delivery.id]);
+      if (also) await also(tx);
+    });
+  }
+
+  /** Not now: try again after `delaySeconds`. `countAttempt` false for waits that are nobody's failure (no chat known yet). */
+  async retryLater(delivery: Delivery, delaySeconds: number, errorCode: string, countAttempt = true): Promise<void> {
+    await this.db.query(
+      `UPDATE outbox SET due_at = now() + make_interval(secs => $2), lease_until = NULL, last_error = $3,
+         attempts = CASE WHEN $4 THEN attempts ELSE greatest(attempts - 1, 0) END
+       WHERE id = $1 AND status = 'pending'`,
+      [delivery.id, delaySeconds, errorCode, countAttempt],
+    );
+  }
+
+  /** Never: Teams refused for good (403, 404) or the attempts ran out. */
+  async giveUp(delivery: Delivery, status: Exclude<DeliveryStatus, 'pending' | 'delivered'>, errorCode: string, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3 WHERE id = $1 AND version = $4`, [delivery.id, status, errorCode, delivery.version]);
+      await tx.query('UPDATE outbox SET lease_until = NULL WHERE id = $1', [delivery.id]);
+      if (also) await also(tx);
+    });
+  }
+
+  /** A chat became known: what was waiting for it is due now. */
+  async nudgeRecipient(recipient: string): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET due_at = now() WHERE status = 'pending' AND recipient = $1 AND due_at > now() AND last_error = 'NO_CONVERSATION' RETURNING id`,
+      [recipient],
+    );
+    return rows.length;
+  }
+
+  /** The ops channel became known (or changed): unposted cards are due now, including ones Teams refused in the old channel. */
+  async nudgeOpsChannel(): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET status = 'pending', due_at = now(), attempts = 0
+       WHERE kind = 'ops.post' AND (status IN ('undeliverable', 'failed') OR (status = 'pending' AND due_at > now()))
+       RETURNING id`,
+    );
+    return rows.length;
+  }
+
+  async statusOf(dedupeKey: string): Promise<{ status: DeliveryStatus; lastError: string | null } | null> {
+    const [row] = await this.db.query<{ status: DeliveryStatus; last_error: string | null }>('SELECT status, last_error FROM outbox WHERE dedupe_key = $1', [dedupeKey]);
+    return row ? { status: row.status, lastError: row.last_error } : null;
+  }
+
+  /** When the next row falls due, for a worker deciding how long to sleep. */
+  async pendingCount(): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE status = 'pending' AND due_at <= now()`);
+    return row?.count ?? 0;
+  }
+}

@@ -1,0 +1,210 @@
+import type { Evidence, Reason, Verdict } from '../eligibility/types';
+import type { Attestations, Decision, NewTransferRequest, NotificationState, RequestStatus, RequestSummary, StoredRequest } from '../model';
+import { appendAudit } from './audit';
+import type { SqlDatabase, SqlExecutor } from './database';
+import { dedupeKeys, enqueue } from './outbox';
+
+interface RequestRow {
+  id: number;
+  reference: string;
+  organisation_ods: string;
+  organisation_name: string;
+  requester_id: string;
+  requester_name: string;
+  reason: string;
+  attestations: Attestations;
+  policy_version: string;
+  status: RequestStatus;
+  created_at: Date;
+  decided_at: Date | null;
+  ops_conversation_id: string | null;
+  ops_activity_id: string | null;
+  outcome_notified_at: Date | null;
+  outcome_status: 'pending' | 'delivered' | 'undeliverable' | 'failed' | null;
+}
+
+interface AccountRow {
+  id: number;
+  position: number;
+  email: string;
+  site_ods: string | null;
+  specialism: string | null;
+  verdict: Verdict;
+  reasons: Reason[];
+  evidence: Evidence;
+  decision: Decision | null;
+  decision_reason: string | null;
+  decided_by_id: string | null;
+  decided_by_name: string | null;
+  decided_at: Date | null;
+}
+
+export interface Submitted {
+  request: StoredRequest;
+  /** False when this draft had already been submitted: the same request is answered again. */
+  created: boolean;
+}
+
+const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status FROM transfer_requests r
+  LEFT JOIN outbox o ON o.dedupe_key = 'outcome:' || r.id`;
+
+/** Transfer requests and their screened accounts: created once per draft, read as the model. */
+export class RequestRepository {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Stores the request, its audit event and the ops card it owes, in one transaction. A
+   * draft submitted again (a double click, a Teams retry, a Submit after a crash) answers
+   * with the request it already became.
+   */
+  async submit(request: NewTransferRequest): Promise<Submitted> {
+    const outcome = await this.db.transaction(async (tx) => {
+      const [created] = await tx.query<{ id: number; reference: string }>(
+        `INSERT INTO transfer_requests (reference, draft_id, organisation_ods, organisation_name, requester_id, requester_name, reason, attestations, policy_version)
+         VALUES ('NTR-' || nextval('request_reference_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (draft_id) DO NOTHING
+         RETURNING id, reference`,
+        [
+          request.draftId,
+          request.organisationOds,
+          request.organisationName,
+          request.requester.id,
+          request.requester.name,
+          request.reason,
+          JSON.stringify(request.attestations),
+          request.policyVersion,
+        ],
+      );
+      if (!created) {
+        const [existing] = await tx.query<{ id: number }>('SELECT id FROM transfer_requests WHERE draft_id = $1', [request.draftId]);
+        return { id: (existing as { id: number }).id, created: false };
+      }
+      await insertAccounts(tx, created.id, request);
+      await appendAudit(tx, request.requester, 'request.submitted', created.id, null, {
+        reference: created.reference,
+        accountCount: request.accounts.length,
+        policyVersion: request.policyVersion,
+      });
+      await enqueue(tx, { kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(created.id), requestId: created.id });
+      return { id: created.id, created: true };
+    });
+    return { request: (await this.get(outcome.id)) as StoredRequest, created: outcome.created };
+  }
+
+  async get(id: number): Promise<StoredRequest | null> {
+    const [row] = await this.db.query<RequestRow>(`${SELECT_REQUEST} WHERE r.id = $1`, [id]);
+    return row ? this.withAccounts(row) : null;
+  }
+
+  async getByReference(reference: string): Promise<StoredRequest | null> {
+    const [row] = await this.db.query<RequestRow>(`${SELECT_REQUEST} WHERE r.reference = $1`, [reference.toUpperCase()]);
+    return row ? this.withAccounts(row) : null;
+  }
+
+  async exists(id: number): Promise<boolean> {
+    const [row] = await this.db.query<{ id: number }>('SELECT id FROM transfer_requests WHERE id = $1', [id]);
+    return row !== undefined;
+  }
+
+  async listBy(requesterId: string, limit = 10): Promise<RequestSummary[]> {
+    return this.summaries('WHERE r.requester_id = $1', [requesterId, limit]);
+  }
+
+  async listAwaitingDecision(limit = 20): Promise<RequestSummary[]> {
+    return this.summaries(`WHERE r.status = $1`, ['awaiting_decision', limit]);
+  }
+
+  /** Where the ops card was posted, so later changes update it in place. */
+  static async recordOpsMessage(tx: SqlExecutor, requestId: number, conversationId: string, activityId: string): Promise<void> {
+    await tx.query('UPDATE transfer_requests SET ops_conversation_id = $2, ops_activity_id = $3 WHERE id = $1', [requestId, conversationId, activityId]);
+  }
+
+  static async recordOutcomeNotified(tx: SqlExecutor, requestId: number): Promise<void> {
+    await tx.query('UPDATE transfer_requests SET outcome_notified_at = now() WHERE id = $1 AND outcome_notified_at IS NULL', [requestId]);
+  }
+
+  private async withAccounts(row: RequestRow): Promise<StoredRequest> {
+    const accounts = await this.db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]);
+    return {
+      id: row.id,
+      reference: row.reference,
+      organisationOds: row.organisation_ods,
+      organisationName: row.organisation_name,
+      requester: { id: row.requester_id, name: row.requester_name },
+      reason: row.reason,
+      attestations: row.attestations,
+      policyVersion: row.policy_version,
+      status: row.status,
+      createdAt: row.created_at,
+      decidedAt: row.decided_at,
+      opsConversationId: row.ops_conversation_id,
+      opsActivityId: row.ops_activity_id,
+      outcomeNotifiedAt: row.outcome_notified_at,
+      outcomeNotification: notificationState(row.outcome_status),
+      accounts: accounts.map((account) => ({
+        id: account.id,
+        position: account.position,
+        email: account.email,
+        siteOds: account.site_ods,
+        specialism: account.specialism,
+        verdict: account.verdict,
+        reasons: account.reasons,
+        evidence: account.evidence,
+        decision: account.decision,
+        decisionReason: account.decision_reason,
+        decidedBy: account.decided_by_id ? { id: account.decided_by_id, name: account.decided_by_name ?? '' } : null,
+        decidedAt: account.decided_at,
+      })),
+    };
+  }
+
+  private async summaries(where: string, params: unknown[]): Promise<RequestSummary[]> {
+    const rows = await this.db.query<{
+      id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; account_count: number; approved_count: number; rejected_count: number;
+    }>(
+      `SELECT r.id, r.reference, r.organisation_name, r.status, r.created_at,
+              count(a.id)::int AS account_count,
+              count(a.id) FILTER (WHERE a.decision = 'approved')::int AS approved_count,
+              count(a.id) FILTER (WHERE a.decision = 'rejected')::int AS rejected_count
+       FROM transfer_requests r LEFT JOIN request_accounts a ON a.request_id = r.id
+       ${where}
+       GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      reference: row.reference,
+      organisationName: row.organisation_name,
+      status: row.status,
+      createdAt: row.created_at,
+      accountCount: row.account_count,
+      approvedCount: row.approved_count,
+      rejectedCount: row.rejected_count,
+    }));
+  }
+}
+
+/** One statement for the whole list keeps a 500-account request to one round trip. */
+async function insertAccounts(tx: SqlExecutor, requestId: number, request: NewTransferRequest): Promise<void> {
+  const accounts = request.accounts.map((account) => ({
+    position: account.position,
+    email: account.email,
+    site_ods: account.siteOds ?? null,
+    specialism: account.specialism ?? null,
+    verdict: account.verdict,
+    reasons: account.reasons,
+    evidence: account.evidence,
+  }));
+  await tx.query(
+    `INSERT INTO request_accounts (request_id, position, email, site_ods, specialism, verdict, reasons, evidence)
+     SELECT $1, x.position, x.email, x.site_ods, x.specialism, x.verdict, x.reasons, x.evidence
+     FROM jsonb_to_recordset($2::jsonb) AS x(position INTEGER, email TEXT, site_ods TEXT, specialism TEXT, verdict TEXT, reasons JSONB, evidence JSONB)`,
+    [requestId, JSON.stringify(accounts)],
+  );
+}
+
+function notificationState(outboxStatus: RequestRow['outcome_status']): NotificationState {
+  if (outboxStatus === null) return 'not_due';
+  if (outboxStatus === 'failed') return 'undeliverable';
+  return outboxStatus;
+}
