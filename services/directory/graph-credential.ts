@@ -1,0 +1,36 @@
+import { accessSync, constants } from 'node:fs';
+import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { GraphAuthSettings } from '../../config';
+import { AppError } from '../../core/errors';
+
+/** The scope an app-only Graph token is requested for (application permissions, admin consented). */
+export const GRAPH_APP_ONLY_SCOPE = 'https://graph.microsoft.com/.default';
+
+/**
+ * The @azure/identity credential for app-only Microsoft Graph access, from config.graph.auth:
+ * a client secret, a certificate (PEM with its private key, on disk: a Key Vault certificate
+ * mounted into the container), or a managed identity (user-assigned when a client id is given,
+ * else the system-assigned one). Undefined settings mean no credential: a loopback sandbox.
+ *
+ * Credentials fetch tokens lazily, at the first Graph call; what can be checked now (the
+ * certificate file is there and readable) is checked now, so a wrong path fails start-up.
+ */
+export function createGraphCredential(settings: GraphAuthSettings | undefined): TokenCredential | undefined {
+  if (!settings) return undefined;
+  switch (settings.kind) {
+    case 'client-secret':
+      return new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret);
+    case 'certificate':
+      try {
+        accessSync(settings.certificatePath, constants.R_OK);
+      } catch {
+        throw new AppError('CONFIG_INVALID', `Fix these settings:\n  - GRAPH_CLIENT_CERTIFICATE_PATH: no readable certificate file at ${settings.certificatePath}`);
+      }
+      return new ClientCertificateCredential(settings.tenantId, settings.clientId, {
+        certificatePath: settings.certificatePath,
+        ...(settings.certificatePassword ? { certificatePassword: settings.certificatePassword } : {}),
+      });
+    case 'managed-identity':
+      return settings.clientId ? new ManagedIdentityCredential({ clientId: settings.clientId }) : new ManagedIdentityCredential();
+  }
+}
