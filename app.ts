@@ -1,9 +1,9 @@
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Middleware } from 'botbuilder';
-import restify from 'restify';
-import type { AddressInfo } from 'node:net';
+import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Logger } from './core/log';
 import { AccessControl } from './bot/access-control';
+import { createAdapter } from './bot/adapter';
+import { startHttpServer } from './bot/http-server';
 import { approveEligible } from './bot/card-actions/approve-eligible';
 import { decideAccount } from './bot/card-actions/decide-account';
 import { CardActionDispatcher } from './bot/card-actions/dispatcher';
@@ -33,7 +33,7 @@ import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy }
 import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { DecisionRepository } from './services/store/decisions';
-import { openDatabase } from './services/store/open-database';
+import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
 import { ScreeningJobs } from './services/store/screening-jobs';
@@ -157,41 +157,28 @@ export function composeBot(parts: BotParts): ComposedBot {
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database);
   const dataSources = await openDataSources(config);
-  const adapter = new CloudAdapter(
-    new ConfigurationBotFrameworkAuthentication({
-      MicrosoftAppId: config.bot.appId,
-      MicrosoftAppPassword: config.bot.appPassword,
-      MicrosoftAppType: config.bot.appType,
-      MicrosoftAppTenantId: config.bot.appTenantId,
-    }),
-  );
+  const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
   const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, config.bot.appId), logger });
   for (const middleware of composed.middleware) adapter.use(middleware);
 
-  const server = restify.createServer({ name: 'nas-transfer-bot', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024, mapParams: false }));
-  server.post('/api/messages', async (req, res) => {
-    await adapter.process(req, res, (context) => composed.bot.run(context));
+  const server = await startHttpServer({
+    host: config.host,
+    port: config.port,
+    adapter,
+    handleTurn: (context) => composed.bot.run(context),
+    readiness: () => readiness(db),
+    logger,
   });
-  server.head('/api/messages', (_req, res, next) => {
-    res.send(200);
-    next();
-  });
-  server.get('/health', (_req, res, next) => {
-    res.send(200, { status: 'ok' });
-    next();
-  });
-  await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
-  const port = (server.address() as AddressInfo).port;
   composed.startWorkers();
-  logger.info('bot.started', { port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });
+  logger.info('bot.started', { port: server.port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });
 
   return {
-    endpoint: `http://localhost:${port}/api/messages`,
+    endpoint: server.endpoint,
     dataSources,
+    // In-flight turns finish, then the workers finish what they hold, then the database closes.
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await composed.stopWorkers();
       await db.close();
     },

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { AppError } from '../core/errors';
 import { createGraphClient } from './directory/graph-client';
+import { createGraphCredential } from './directory/graph-credential';
 import { GraphDirectory, type Directory } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
@@ -28,7 +29,7 @@ export async function openDataSources(config: AppConfig): Promise<DataSources> {
   if (!graphUrl || !odsUrl) throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL and ODS_BASE_URL must be set.');
   const [policy, dspt, nasSites] = await Promise.all([loadPolicy(config.policyFile), loadDsptRegister(config.registers.dsptCsv), loadNasSitesRegister(config.registers.nasSitesCsv)]);
   return {
-    directory: new GraphDirectory(createGraphClient(graphUrl, config.graph.credentials), config.directoryAttributes),
+    directory: new GraphDirectory(createGraphClient(graphUrl, createGraphCredential(config.graph.auth)), config.directoryAttributes),
     organisations: new OrdClient(odsUrl),
     dspt,
     nasSites,

@@ -42,7 +42,7 @@ interface TransferValues {
 /** Where the screening job runs and how it is started; the dialog only asks for it. */
 export interface ScreeningRequests {
   jobs: ScreeningJobs;
-  /** Something was queued: look at it now. */
+  /** Work was queued (a job, an owed message): the background workers look now. */
   wake(): void;
 }
 
@@ -162,6 +162,8 @@ export class TransferDialog extends CancelAndHelpDialog {
       policyVersion: job.result.policyVersion,
       accounts: job.result.accounts,
     });
+    // The ops card it owes goes now, not at the next poll.
+    this.screening.wake();
     const notSent = job.result.accounts.length - request.accounts.length;
     await step.context.sendActivity(
       (created ? 'Submitted.' : 'This list was already submitted.') +

@@ -30,6 +30,13 @@ export async function migrate(db: SqlDatabase): Promise<string[]> {
   });
 }
 
+/** Migrations this build has that the database has not applied yet. */
+export async function pendingMigrations(db: SqlDatabase): Promise<string[]> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{3}-.+\.sql$/.test(file)).sort();
+  const applied = new Set((await db.query<{ name: string }>('SELECT name FROM schema_migrations')).map((row) => row.name));
+  return files.filter((file) => !applied.has(file));
+}
+
 /** Our migrations keep to plain statements separated by semicolons at line ends. */
 function splitStatements(sql: string): string[] {
   return sql

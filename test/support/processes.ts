@@ -20,9 +20,13 @@ export function launchChromium(): Promise<Browser> {
 
 export interface BotProcess {
   endpoint: string;
+  /** The bot's own base URL (health and readiness). */
+  baseUrl: string;
   /** Everything the bot wrote to stdout and stderr: tests read it to check what is logged. */
   output(): string;
   stop(): Promise<void>;
+  /** kill -9: the process dies mid-whatever, as on a crash. */
+  kill(): Promise<void>;
 }
 
 /** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /health. */
@@ -39,7 +43,7 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The bot exited while starting:\n${chunks.join('')}`);
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
     if (healthy) break;
     if (Date.now() > deadline) {
       await stopChild(child);
@@ -47,5 +51,16 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { endpoint: `http://localhost:${port}/api/messages`, output: () => chunks.join(''), stop: () => stopChild(child) };
+  return {
+    endpoint: `http://127.0.0.1:${port}/api/messages`,
+    baseUrl: `http://127.0.0.1:${port}`,
+    output: () => chunks.join(''),
+    stop: () => stopChild(child),
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
