@@ -1,5 +1,5 @@
 import type { Verdict } from '../services/eligibility/types';
-import type { Decision } from '../services/store/request-store';
+import type { Decision } from '../services/model';
 
 /** Adaptive card TextBlock colours. */
 export type CardColor = 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';

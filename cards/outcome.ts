@@ -1,35 +1,62 @@
 import type { Attachment } from 'botbuilder';
-import type { StoredRequest } from '../services/store/request-store';
+import type { StoredAccount, StoredRequest } from '../services/model';
+import { escapeMarkdown } from './account-rows';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './outcome.json';
 
 export const REJECTED_NEXT_STEP = 'Keep administering this account locally, or transfer it to another NHSmail organisation.';
+
+interface ExplainedRow {
+  email: string;
+  why: string;
+  nextStep: string;
+}
 
 export interface OutcomeCardData {
   reference: string;
   organisationName: string;
   approvedCount: number;
   rejectedCount: number;
+  screenedOutCount: number;
   total: number;
   shownCount: number;
   approved: Array<{ email: string }>;
-  rejected: Array<{ email: string; why: string; nextStep: string }>;
+  rejected: ExplainedRow[];
+  screenedOut: ExplainedRow[];
+}
+
+/** Accounts found not eligible at screening and so never put to NAS Operations. */
+export function isScreenedOut(account: Pick<StoredAccount, 'verdict' | 'decision'>): boolean {
+  return account.verdict === 'ineligible' && account.decision === null;
 }
 
 /** The requester's notification once every account in a request is decided. */
 export function renderOutcomeCard(request: StoredRequest): Attachment {
   const approved = request.accounts.filter((account) => account.decision === 'approved');
   const rejected = request.accounts.filter((account) => account.decision === 'rejected');
-  const rejectedRows = rejected.map((account) => {
+  const screenedOut = request.accounts.filter(isScreenedOut);
+  const rejectedRows = rejected.map((account): ExplainedRow => {
     const flagged = account.reasons.filter((reason) => reason.verdict === 'review');
     return {
       email: account.email,
-      why: account.decisionReason ?? (flagged.map((reason) => reason.message).join(' ') || 'Rejected by NAS Operations.'),
-      nextStep: flagged.length > 0 ? `${flagged.map((reason) => reason.remedy).join(' ')} Otherwise: ${REJECTED_NEXT_STEP}` : REJECTED_NEXT_STEP,
+      why: escapeMarkdown(account.decisionReason ?? (flagged.map((reason) => reason.message).join(' ') || 'Rejected by NAS Operations.')),
+      nextStep: escapeMarkdown(flagged.length > 0 ? `${flagged.map((reason) => reason.remedy).join(' ')} Otherwise: ${REJECTED_NEXT_STEP}` : REJECTED_NEXT_STEP),
     };
   });
-  // Rejections need action, so they keep their place first when the list must be cut.
-  const ordered = [...rejectedRows.map((row) => ({ kind: 'rejected' as const, row })), ...approved.map((account) => ({ kind: 'approved' as const, row: { email: account.email } }))];
+  const screenedOutRows = screenedOut.map((account): ExplainedRow => {
+    const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible');
+    return {
+      email: account.email,
+      why: escapeMarkdown(blocking.map((reason) => reason.message).join(' ') || 'Not eligible at screening.'),
+      nextStep: escapeMarkdown([...new Set(blocking.map((reason) => reason.remedy))].join(' ') || REJECTED_NEXT_STEP),
+    };
+  });
+  // What needs the requester's action keeps its place first when the list must be cut.
+  const ordered = [
+    ...rejectedRows.map((row) => ({ kind: 'rejected' as const, row })),
+    ...screenedOutRows.map((row) => ({ kind: 'screenedOut' as const, row })),
+    ...approved.map((account) => ({ kind: 'approved' as const, row: { email: account.email } })),
+  ];
   return fitToMessageLimit(ordered.length, (shown) => {
     const visible = ordered.slice(0, shown);
     return expandCard<OutcomeCardData>(template, {
@@ -37,10 +64,12 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
       organisationName: request.organisationName,
       approvedCount: approved.length,
       rejectedCount: rejected.length,
+      screenedOutCount: screenedOut.length,
       total: ordered.length,
       shownCount: shown,
       approved: visible.filter((item) => item.kind === 'approved').map((item) => item.row as { email: string }),
-      rejected: visible.filter((item) => item.kind === 'rejected').map((item) => item.row as OutcomeCardData['rejected'][number]),
+      rejected: visible.filter((item) => item.kind === 'rejected').map((item) => item.row as ExplainedRow),
+      screenedOut: visible.filter((item) => item.kind === 'screenedOut').map((item) => item.row as ExplainedRow),
     });
   }).card;
 }

@@ -1,56 +1,80 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { parseAccountList, ODS_CODE_PATTERN } from '../services/account-list';
-import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
-import { openDataSources } from '../services/data-sources';
-import type { ScreeningResult } from '../services/eligibility/types';
 import { AppError, isAppError } from '../core/errors';
 import { createLogger } from '../core/log';
-import { ScreeningService } from '../services/screening';
+import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
+import { parseAccountFile } from '../services/account-file';
+import { ODS_CODE_PATTERN, shown, type LineProblem } from '../services/account-list';
+import { openDataSources } from '../services/data-sources';
+import type { ScreeningResult } from '../services/eligibility/types';
+import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
+import { ScreeningService, type ScreeningHistory } from '../services/screening';
 import { openDatabase } from '../services/store/open-database';
-import { RequestStore } from '../services/store/request-store';
+import { SqlScreeningHistory } from '../services/store/screening-history';
 
 const USAGE = `Usage: nas-transfer screen --org <ODS code> --input <file> [--json]
+       nas-transfer refresh-roles [--output <file>]
 
-Screens a list of NHSmail accounts against the NAS transfer policy, with the same engine
-and data sources as the bot (configured by the same environment variables).
+screen         Screens a list of NHSmail accounts against the NAS transfer policy, with the
+               same engine and data sources as the bot (configured by the same environment
+               variables).
+  --org        ODS code of the organisation that administers the accounts
+  --input      a CSV or Excel (.xlsx) file with a header row naming the email, site ODS code
+               and specialism columns, or one address per line
+  --json       print one JSON document instead of a table
 
-  --org     ODS code of the organisation that administers the accounts
-  --input   a CSV with the header email,site_ods_code,specialism, or one address per line
-  --json    print one JSON document instead of a table
+refresh-roles  Reads the ORD roles code system from ODS_BASE_URL/roles and writes a dated
+               snapshot (policy/ord-roles-YYYY-MM-DD.json unless --output says otherwise),
+               then lists what changed since the newest snapshot there.
 
-Exit status: 0 when the list was screened (whatever the verdicts), 2 for bad input or
+Exit status: 0 when the command did its work (whatever the verdicts), 2 for bad input or
 unreachable data sources.`;
+
+/** Enough problems to fix a file by; the rest are counted, not listed. */
+export const MAX_PROBLEMS_SHOWN = 20;
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** Today's date (YYYY-MM-DD), for snapshot names; injectable for tests. */
+  today?: () => string;
 }
 
+type Command = { name: 'help' } | { name: 'screen'; org: string; input: string; json: boolean } | { name: 'refresh-roles'; output?: string };
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let args: ReturnType<typeof parseCommandLine>;
+  let command: Command;
   try {
-    args = parseCommandLine(argv);
+    command = parseCommandLine(argv);
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
     return 2;
   }
-  if (args.help) {
+  if (command.name === 'help') {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
+  try {
+    return command.name === 'screen' ? await screen(command, io) : await refreshRoles(command, io);
+  } catch (error) {
+    io.stderr(isAppError(error) ? `${error.userMessage}\n` : 'The command failed: a data source could not be used.\n');
+    return 2;
+  }
+}
+
+async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'screen' }>, io: CliIo): Promise<number> {
   const closers: Array<() => Promise<void>> = [];
   try {
-    const { input, json } = args;
-    const org = args.org.toUpperCase();
-    if (!ODS_CODE_PATTERN.test(org)) throw new AppError('INVALID_INPUT', `--org "${org}" is not an ODS code (3 to 10 letters and digits).`);
-    const text = await readFile(input, 'utf8').catch(() => {
-      throw new AppError('INVALID_INPUT', `The input file ${input} could not be read.`);
+    const org = rawOrg.toUpperCase();
+    if (!ODS_CODE_PATTERN.test(org)) throw new AppError('INVALID_INPUT', `--org ${shown(rawOrg)} is not an ODS code (3 to 10 letters and digits).`);
+    const content = await readFile(input).catch(() => {
+      throw new AppError('INVALID_INPUT', `The input file ${shown(input)} could not be read.`);
     });
-    const { entries, problems } = parseAccountList(text);
-    if (problems.length > 0) throw new AppError('INVALID_INPUT', `\n${problems.map((problem) => `  line ${problem.line}: ${problem.message}`).join('\n')}`);
+    const { entries, problems } = await parseAccountFile({ content, name: path.basename(input) });
+    if (problems.length > 0) throw new AppError('INVALID_INPUT', `\n${formatProblems(problems)}`);
     if (entries.length === 0) throw new AppError('INVALID_INPUT', 'The input file lists no accounts.');
     const config = loadConfig(io.env);
     if (entries.length > config.maxAccountsPerRequest) {
@@ -60,34 +84,83 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const sandboxed = await startMissingSandboxes(config, createLogger('silent'));
     closers.push(() => sandboxed.close());
     const dataSources = await openDataSources(sandboxed.config);
-    // Open requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
-    let openRequests: RequestStore | undefined;
+    if ((await dataSources.organisations.getOrganisation(org)) === null) {
+      throw new AppError('INVALID_INPUT', `ODS has no organisation with the code ${org}: check --org.`);
+    }
+    // Other requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
+    let history: ScreeningHistory | undefined;
     if (config.database.kind === 'postgres') {
       const db = await openDatabase(config.database);
       closers.push(() => db.close());
-      openRequests = new RequestStore(db);
+      history = new SqlScreeningHistory(db);
     }
-    const result = await new ScreeningService({ ...dataSources, openRequests }).screen(org, entries);
+    const result = await new ScreeningService({ ...dataSources, history }).screen(org, entries);
     io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
     return 0;
-  } catch (error) {
-    io.stderr(isAppError(error) ? `${error.userMessage}\n` : 'Screening failed: a data source could not be used.\n');
-    return 2;
   } finally {
     await Promise.all(closers.map((close) => close()));
   }
 }
 
-function parseCommandLine(argv: string[]) {
+/** At most MAX_PROBLEMS_SHOWN lines, then a count of the rest. Values in messages are already made printable. */
+export function formatProblems(problems: readonly LineProblem[]): string {
+  const listed = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => `  line ${problem.line}: ${problem.message}`);
+  const rest = problems.length - listed.length;
+  return [...listed, ...(rest > 0 ? [`  ... and ${rest} more ${rest === 1 ? 'problem' : 'problems'}.`] : [])].join('\n');
+}
+
+async function refreshRoles({ output }: Extract<Command, { name: 'refresh-roles' }>, io: CliIo): Promise<number> {
+  const config = loadConfig(io.env);
+  const baseUrl = config.ods.baseUrl;
+  if (!baseUrl) throw new AppError('INVALID_INPUT', 'Set ODS_BASE_URL to the ORD API (for example https://directory.spineservices.nhs.uk/ORD/2-0-0) to refresh the roles.');
+  const date = io.today?.() ?? new Date().toISOString().slice(0, 10);
+  const policyFolder = path.dirname(config.policyFile);
+  const previous = await latestRolesSnapshotFile(policyFolder)
+    .then(loadRolesSnapshot)
+    .catch(() => undefined);
+  const roles = await fetchOrdRoles(baseUrl);
+  const snapshot: OrdRolesSnapshot = {
+    codeSystem: 'ODS OrganisationRole (ORD API 2-0-0 GET /roles)',
+    snapshotDate: date,
+    source: `GET ${baseUrl.replace(/\/+$/, '')}/roles on ${date}, written by nas-transfer refresh-roles.`,
+    roles,
+  };
+  const target = output ?? path.join(policyFolder, rolesSnapshotFileName(date));
+  await writeFile(target, `${JSON.stringify(snapshot, null, 1)}\n`);
+  io.stdout(`Wrote ${roles.length} roles to ${target}.\n${previous ? describeChanges(previous, snapshot) : ''}`);
+  return 0;
+}
+
+function describeChanges(previous: OrdRolesSnapshot, next: OrdRolesSnapshot): string {
+  const before = new Map(previous.roles.map((role) => [role.id, role.displayName]));
+  const after = new Map(next.roles.map((role) => [role.id, role.displayName]));
+  const added = [...after].filter(([id]) => !before.has(id)).map(([id, name]) => `  added   ${id} ${name}`);
+  const removed = [...before].filter(([id]) => !after.has(id)).map(([id, name]) => `  removed ${id} ${name}`);
+  const renamed = [...after].filter(([id, name]) => before.has(id) && before.get(id) !== name).map(([id, name]) => `  renamed ${id} ${before.get(id)} -> ${name}`);
+  const changes = [...added, ...removed, ...renamed];
+  return changes.length === 0
+    ? `No change since the ${previous.snapshotDate} snapshot.\n`
+    : `Since the ${previous.snapshotDate} snapshot:\n${changes.join('\n')}\nCheck the policy's odsRoleSectors against these before using the new snapshot.\n`;
+}
+
+function parseCommandLine(argv: string[]): Command {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { org: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      org: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
-  if (values.help) return { help: true, org: '', input: '', json: false };
-  if (positionals[0] !== 'screen' || positionals.length !== 1) throw new Error('The only command is "screen".');
+  if (values.help) return { name: 'help' };
+  const [name, ...rest] = positionals;
+  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen" and "refresh-roles".');
+  if (name === 'refresh-roles') return { name, ...(values.output ? { output: values.output } : {}) };
   if (!values.org || !values.input) throw new Error('--org and --input are required.');
-  return { help: false, org: values.org, input: values.input, json: values.json ?? false };
+  return { name, org: values.org, input: values.input, json: values.json ?? false };
 }
 
 /** The public JSON contract: policy version, then accounts in input order with rule ids and messages. */

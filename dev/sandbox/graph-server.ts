@@ -24,10 +24,13 @@ export async function loadSandboxDirectory(file: string): Promise<SandboxDirecto
 export async function startSandboxGraph(directory: SandboxDirectory, port = 0): Promise<SandboxGraph> {
   let throttleRemaining = 0;
   let throttleSeconds = 0;
-  const findUser = (key: string) => {
-    const wanted = key.toLowerCase();
-    return directory.users.find((user) => user.id.toLowerCase() === wanted || user.userPrincipalName.toLowerCase() === wanted);
-  };
+  // Graph finds a user by id or userPrincipalName, without regard to case.
+  const usersByKey = new Map<string, SandboxDirectory['users'][number]>();
+  for (const user of directory.users) {
+    usersByKey.set(user.id.toLowerCase(), user);
+    usersByKey.set(user.userPrincipalName.toLowerCase(), user);
+  }
+  const findUser = (key: string) => usersByKey.get(key.toLowerCase());
   const notFound = (what: string): SandboxResponse => ({
     status: 404,
     body: { error: { code: 'Request_ResourceNotFound', message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.` } },

@@ -20,7 +20,7 @@ export class SqlScreeningHistory implements ScreeningHistory {
        WHERE lower(a.email) = ANY($1::text[])
          AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible'))
          AND ($2::int IS NULL OR r.id <> $2::int)
-       ORDER BY lower(a.email), (a.decision = 'approved') DESC, r.id`,
+       ORDER BY lower(a.email), CASE WHEN a.decision = 'approved' THEN 0 ELSE 1 END, r.id`,
       [[...new Set(emails.map((email) => email.toLowerCase()))], excludeRequestId ?? null],
     );
     return new Map(rows.map((row) => [row.email, { reference: row.reference, state: row.state }]));

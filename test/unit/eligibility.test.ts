@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { screenAccounts } from '../../services/eligibility/engine';
 import { loadPolicy, type Policy } from '../../services/eligibility/policy';
-import type { AccountFacts, DirectoryAccount, RuleId, Verdict } from '../../services/eligibility/types';
-import { isValidUkMobile } from '../../services/eligibility/uk-mobile';
+import { RULE_IDS, type AccountFacts, type DirectoryAccount, type OdsSite, type RuleId, type SiteFacts, type Verdict } from '../../services/eligibility/types';
 
 const ORG = 'ZZ9001';
+const POLICY_FILE = path.join(__dirname, '..', '..', 'policy', 'nas-transfer-policy.json');
 
 function person(overrides: Partial<DirectoryAccount> = {}): DirectoryAccount {
   return {
@@ -15,13 +15,19 @@ function person(overrides: Partial<DirectoryAccount> = {}): DirectoryAccount {
     givenName: 'Jo',
     surname: 'Bloggs',
     accountEnabled: true,
-    mobilePhone: '07700 900001',
+    mobilePhone: '07400 123456',
+    jobTitle: 'Pharmacist',
+    department: 'Dispensary',
+    otherMails: [],
+    proxyAddresses: ['SMTP:jo.bloggs@nhsmail.example'],
     organisationOds: ORG,
     siteOds: 'ZZ9101',
     markedAsLeaver: false,
     ...overrides,
   };
 }
+
+const ods = (changes: Partial<OdsSite> = {}): OdsSite => ({ odsCode: 'ZZ9101', name: 'HARBOUR LANE PHARMACY', active: true, roleIds: ['RO182'], links: [], ...changes });
 
 function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> | null = {}): AccountFacts {
   return {
@@ -31,28 +37,40 @@ function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<Directo
     site: {
       odsCode: 'ZZ9101',
       source: 'directory',
-      ods: { odsCode: 'ZZ9101', name: 'HARBOUR LANE PHARMACY', active: true, roleIds: ['RO182'] },
-      dspt: { odsCode: 'ZZ9101', status: 'Standards Met' },
+      ods: ods(),
+      parents: [],
+      dspt: { odsCode: 'ZZ9101', status: 'Standards Met', published: '2026-06-28' },
       nasSite: { odsCode: 'ZZ9101', allowedAccounts: 10, nasAccounts: 0 },
+      accountsInOtherRequests: 0,
     },
     ...overrides,
   };
 }
 
-const site = (changes: Partial<NonNullable<AccountFacts['site']>>) => ({ ...facts().site!, ...changes });
+const site = (changes: Partial<SiteFacts>): SiteFacts => ({ ...facts().site!, ...changes });
+const onSite = (odsChanges: Partial<OdsSite>, extra: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> = {}) => facts({ site: site({ ods: ods(odsChanges) }), ...extra }, directory);
 
 interface RuleCase {
   name: string;
   account: AccountFacts;
   verdict: Verdict;
   rules: RuleId[];
+  /** A phrase the first reason's message must contain. */
+  says?: RegExp;
 }
 
-/** Each rule with an account it lets through and one it stops. */
+const specsaversHq = ods({ odsCode: 'ZZ9201', name: 'SPECSAVERS OPTICIANS LIMITED', roleIds: ['RO166'] });
+const independentHq = ods({ odsCode: 'ZZ9202', name: 'FELLSIDE EYE CARE LIMITED', roleIds: ['RO166'] });
+const opticalSite = (parent: OdsSite, name = 'HARBOURSIDE OPTICIANS') =>
+  facts({ site: site({ ods: ods({ name, roleIds: ['RO167'], links: [{ relationship: 'RE6', targetOds: parent.odsCode, targetPrimaryRoleId: 'RO166' }] }), parents: [parent] }) });
+
+/** Each rule with accounts it lets through and accounts it stops, boundaries included. */
 const CASES: RuleCase[] = [
   { name: 'a complete, in-policy account is eligible', account: facts(), verdict: 'eligible', rules: [] },
   { name: 'ACCOUNT_NOT_FOUND: not in the directory', account: facts({}, null), verdict: 'ineligible', rules: ['ACCOUNT_NOT_FOUND'] },
-  { name: 'ALREADY_REQUESTED: in another open request', account: facts({ openRequestReference: 'NTR-100007' }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'] },
+  // ALREADY_REQUESTED tells waiting from done.
+  { name: 'ALREADY_REQUESTED: in another open request', account: facts({ priorRequest: { reference: 'NTR-100007', state: 'open' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /waiting for a decision/ },
+  { name: 'ALREADY_REQUESTED: already approved in another request', account: facts({ priorRequest: { reference: 'NTR-100003', state: 'approved' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /Already approved for transfer to NAS in request NTR-100003/ },
   { name: 'NOT_IN_REQUESTING_ORG: administered elsewhere', account: facts({}, { organisationOds: 'ZZ9002' }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'] },
   { name: 'NOT_IN_REQUESTING_ORG: organisation compared without case', account: facts({}, { organisationOds: 'zz9001' }), verdict: 'eligible', rules: [] },
   { name: 'NOT_IN_REQUESTING_ORG: no organisation recorded', account: facts({}, { organisationOds: undefined }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'] },
@@ -66,27 +84,60 @@ const CASES: RuleCase[] = [
   },
   { name: 'GENERIC_ACCOUNT weak: a surname is missing', account: facts({}, { surname: undefined }), verdict: 'review', rules: ['GENERIC_ACCOUNT'] },
   { name: 'GENERIC_ACCOUNT: a person whose name merely contains a keyword is not generic', account: facts({ email: 'teamworth.jo@nhsmail.example' }), verdict: 'eligible', rules: [] },
+  // Sector: ODS first, on the real ORD role codes.
+  { name: 'UNSUPPORTED_SPECIALISM: an NHS trust site (RO198)', account: onSite({ roleIds: ['RO198'] }), verdict: 'ineligible', rules: ['UNSUPPORTED_SPECIALISM'], says: /NHS TRUST SITE/ },
+  { name: 'sector: a care home (RO101 SOCIAL CARE SITE + RO269 CARE HOME) is social care', account: onSite({ roleIds: ['RO101', 'RO269'] }), verdict: 'eligible', rules: [] },
+  { name: 'sector: domiciliary care (RO270) is social care', account: onSite({ roleIds: ['RO101', 'RO270'] }), verdict: 'eligible', rules: [] },
+  { name: 'sector: an optical site (RO167) is optometry', account: onSite({ roleIds: ['RO167'] }), verdict: 'eligible', rules: [] },
+  { name: 'sector: an appliance contractor (RO94) is a DAC', account: onSite({ roleIds: ['RO94'] }), verdict: 'eligible', rules: [] },
+  { name: 'sector: a private dental practice (RO65) is dentistry', account: onSite({ roleIds: ['RO65'] }), verdict: 'eligible', rules: [] },
+  { name: 'sector: RO266 EXTENDED ACCESS PROVIDER is not optometry', account: onSite({ roleIds: ['RO266'] }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
   {
-    name: 'UNSUPPORTED_SPECIALISM: an NHS trust site',
-    account: facts({ site: site({ ods: { odsCode: 'ZZ9105', name: 'HOSPITAL', active: true, roleIds: ['RO198'] } }) }),
+    name: 'sector: a GP practice (primary RO177 PRESCRIBING COST CENTRE, non-primary RO76) is a GP practice',
+    account: onSite({ roleIds: ['RO177', 'RO76'] }),
     verdict: 'ineligible',
     rules: ['UNSUPPORTED_SPECIALISM'],
+    says: /GP PRACTICE/,
   },
+  { name: 'sector: RO177 alone says nothing about the sector', account: onSite({ roleIds: ['RO177'] }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
   {
-    name: 'UNSUPPORTED_SPECIALISM: a declared supported specialism overrides an unmapped ODS role',
-    account: facts({ declaredSpecialism: 'Optician', site: site({ ods: { odsCode: 'ZZ9109', name: 'HUB', active: true, roleIds: ['RO300'] } }) }),
+    name: 'specialism: a declared specialism is used only when ODS gives no sector',
+    account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'Optician' }),
     verdict: 'eligible',
     rules: [],
   },
   {
-    name: 'UNSUPPORTED_SPECIALISM: sector unknown is for review',
-    account: facts({ site: site({ ods: { odsCode: 'ZZ9109', name: 'HUB', active: true, roleIds: ['RO300'] } }) }),
+    name: 'specialism: declared contradicts the site’s ODS sector: review, both shown',
+    account: onSite({ roleIds: ['RO182'] }, { declaredSpecialism: 'Optician' }),
+    verdict: 'review',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+    says: /declares “Optician” \(Optometry\), but ODS records site ZZ9101 as PHARMACY \(Pharmacy\)/,
+  },
+  { name: 'specialism: declared agrees with ODS, in any case', account: onSite({ roleIds: ['RO182'] }, { declaredSpecialism: 'COMMUNITY PHARMACY' }), verdict: 'eligible', rules: [] },
+  {
+    name: 'specialism: a supported declaration does not rescue an unsupported ODS sector',
+    account: onSite({ roleIds: ['RO197'] }, { declaredSpecialism: 'pharmacy' }),
+    verdict: 'ineligible',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+    says: /NHS TRUST .*site's ODS record decides/,
+  },
+  { name: 'specialism: an unsupported declaration where ODS has no sector', account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'hospital' }), verdict: 'ineligible', rules: ['UNSUPPORTED_SPECIALISM'] },
+  { name: 'specialism: an unrecognised declaration is for review', account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'eye stuff' }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
+  {
+    name: 'specialism: sector unknown, with the remedy to add it on the line',
+    account: onSite({ roleIds: ['RO172'] }),
     verdict: 'review',
     rules: ['UNSUPPORTED_SPECIALISM'],
   },
+  // Optometry multiples.
+  { name: 'OPTOMETRY_MULTIPLE: optical headquarters (RO166 parent) is Specsavers', account: opticalSite(specsaversHq), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'], says: /Specsavers \(its optical headquarters is ZZ9201/ },
+  { name: 'OPTOMETRY_MULTIPLE: an independent optical headquarters passes', account: opticalSite(independentHq), verdict: 'eligible', rules: [] },
+  { name: 'OPTOMETRY_MULTIPLE: an optical site named for a multiple, in any case', account: onSite({ name: 'Vision Express (UK) Ltd - Harbour Mall', roleIds: ['RO167'] }), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'] },
+  { name: 'OPTOMETRY_MULTIPLE: a Boots pharmacy is not an optometry multiple', account: onSite({ name: 'BOOTS THE CHEMIST', roleIds: ['RO182'] }), verdict: 'eligible', rules: [] },
+  { name: 'OPTOMETRY_MULTIPLE: a name that merely contains a multiple’s name', account: onSite({ name: 'BOOTSTRAP EYE CARE', roleIds: ['RO167'] }), verdict: 'eligible', rules: [] },
   {
     name: 'SITE_CLOSED: inactive in ODS',
-    account: facts({ site: site({ ods: { odsCode: 'ZZ9106', name: 'OLD MILL', active: false, roleIds: ['RO182'] } }) }),
+    account: onSite({ odsCode: 'ZZ9106', name: 'OLD MILL', active: false }),
     verdict: 'ineligible',
     rules: ['SITE_CLOSED'],
   },
@@ -94,15 +145,37 @@ const CASES: RuleCase[] = [
   { name: 'SITE_NOT_DSPT_COMPLIANT: not in the register', account: facts({ site: site({ dspt: null }) }), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'] },
   { name: 'SITE_NOT_DSPT_COMPLIANT: Approaching Standards is for review', account: facts({ site: site({ dspt: { odsCode: 'ZZ9101', status: 'Approaching Standards' } }) }), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'] },
   { name: 'SITE_NOT_DSPT_COMPLIANT: Standards Exceeded passes', account: facts({ site: site({ dspt: { odsCode: 'ZZ9101', status: 'Standards Exceeded' } }) }), verdict: 'eligible', rules: [] },
+  // Direct patient care: whole words and phrases, any case.
+  { name: 'NOT_DIRECT_PATIENT_CARE: job title PAYROLL Officer', account: facts({}, { jobTitle: 'PAYROLL Officer' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'], says: /job title “PAYROLL Officer”/ },
+  { name: 'NOT_DIRECT_PATIENT_CARE: department Head Office', account: facts({}, { jobTitle: 'Administrator', department: 'head OFFICE' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: hR Business Partner', account: facts({}, { jobTitle: 'hR Business Partner' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: IT Support Analyst', account: facts({}, { jobTitle: 'IT Support Analyst' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: Human-Resources Manager (punctuation between words)', account: facts({}, { jobTitle: 'Human-Resources Manager' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: “Head of Dispensary” is not head office', account: facts({}, { jobTitle: 'Head of Dispensary' }), verdict: 'eligible', rules: [] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: keywords inside words do not match (Chris, Transition, Community)', account: facts({}, { jobTitle: 'Transitions Nurse', department: 'Community Christchurch' }), verdict: 'eligible', rules: [] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: no job title or department is for review', account: facts({}, { jobTitle: undefined, department: undefined }), verdict: 'review', rules: ['NOT_DIRECT_PATIENT_CARE'] },
+  { name: 'NOT_DIRECT_PATIENT_CARE: no job information, but a specialism was declared', account: facts({ declaredSpecialism: 'pharmacy' }, { jobTitle: undefined, department: undefined }), verdict: 'eligible', rules: [] },
+  // UK mobiles by the numbering plan.
   { name: 'NO_UK_MOBILE: none registered', account: facts({}, { mobilePhone: undefined }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
   { name: 'NO_UK_MOBILE: a French mobile', account: facts({}, { mobilePhone: '+33 6 12 34 56 78' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
-  { name: 'NO_UK_MOBILE: +44 format passes', account: facts({}, { mobilePhone: '+44 (0)7700-900001'.replace('(0)', '') }), verdict: 'eligible', rules: [] },
+  { name: 'NO_UK_MOBILE: a 070 personal number is not a mobile', account: facts({}, { mobilePhone: '07011 123456' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
+  { name: 'NO_UK_MOBILE: a 076 pager is not a mobile', account: facts({}, { mobilePhone: '07640 123456' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
+  { name: 'NO_UK_MOBILE: a Guernsey mobile is for review, and says so', account: facts({}, { mobilePhone: '07781 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Guernsey/ },
+  { name: 'NO_UK_MOBILE: a Jersey mobile is for review', account: facts({}, { mobilePhone: '+44 7797 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Jersey/ },
+  { name: 'NO_UK_MOBILE: an Isle of Man mobile is for review', account: facts({}, { mobilePhone: '07624 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Isle of Man/ },
+  { name: 'NO_UK_MOBILE: +44 format passes', account: facts({}, { mobilePhone: '+44 7400 123456' }), verdict: 'eligible', rules: [] },
+  // Centrally funded email: gov.uk and its subdomains, in otherMails or smtp proxies.
+  { name: 'CENTRALLY_FUNDED_EMAIL: an otherMails address at gov.uk', account: facts({}, { otherMails: ['jo@gov.uk'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'] },
+  { name: 'CENTRALLY_FUNDED_EMAIL: a subdomain of gov.uk, in any case', account: facts({}, { otherMails: ['Jo.Bloggs@Northmoor.GOV.UK'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'], says: /northmoor\.gov\.uk/ },
+  { name: 'CENTRALLY_FUNDED_EMAIL: a secondary smtp proxy address', account: facts({}, { proxyAddresses: ['SMTP:jo.bloggs@nhsmail.example', 'smtp:jo@dwp.gov.uk'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'] },
+  { name: 'CENTRALLY_FUNDED_EMAIL: a domain merely ending in gov.uk letters is not gov.uk', account: facts({}, { otherMails: ['jo@notgov.uk', 'jo@gov.uk.example.com'] }), verdict: 'eligible', rules: [] },
+  { name: 'CENTRALLY_FUNDED_EMAIL: a SIP proxy is not an email address', account: facts({}, { proxyAddresses: ['SIP:jo@gov.uk'] }), verdict: 'eligible', rules: [] },
 ];
 
 describe('eligibility engine', () => {
   let policy: Policy;
   before(async () => {
-    policy = await loadPolicy(path.join(__dirname, '..', '..', 'policy', 'nas-transfer-policy.json'));
+    policy = await loadPolicy(POLICY_FILE);
   });
 
   for (const testCase of CASES) {
@@ -110,11 +183,24 @@ describe('eligibility engine', () => {
       const [result] = screenAccounts([testCase.account], { requestingOrgOds: ORG, policy }).accounts;
       assert.deepEqual(result?.reasons.map((reason) => reason.rule), testCase.rules);
       assert.equal(result?.verdict, testCase.verdict);
+      if (testCase.says) assert.match(result!.reasons[0]!.message, testCase.says);
       for (const reason of result?.reasons ?? []) {
         assert.ok(reason.message.length > 0 && reason.remedy.length > 0, `${reason.rule} has a message and a remedy`);
+        for (const id of RULE_IDS) assert.ok(!reason.message.startsWith(id) && !reason.remedy.startsWith(id), 'no sentence starts with a rule id');
       }
     });
   }
+
+  it('an undetermined sector’s remedy is to add the specialism on that line', () => {
+    const [result] = screenAccounts([onSite({ roleIds: ['RO172'] })], { requestingOrgOds: ORG, policy }).accounts;
+    assert.match(result!.reasons[0]!.remedy, /Add the specialism on that line/);
+  });
+
+  it('OPTOMETRY_MULTIPLE: a headquarters listed by ODS code matches whatever its name', () => {
+    const byCode: Policy = { ...policy, optometryMultiples: { ...policy.optometryMultiples, multiples: [{ name: 'Example Multiple', nameWords: [], odsCodes: ['ZZ9202'] }] } };
+    const [result] = screenAccounts([opticalSite(independentHq)], { requestingOrgOds: ORG, policy: byCode }).accounts;
+    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE']);
+  });
 
   it('DUPLICATE_IN_REQUEST: the second listing of an address, in any case, is ineligible and the first is not', () => {
     const result = screenAccounts([facts({ position: 1 }), facts({ position: 2, email: 'JO.Bloggs@nhsmail.example' })], { requestingOrgOds: ORG, policy });
@@ -125,7 +211,35 @@ describe('eligibility engine', () => {
     assert.match(result.accounts[1]!.reasons[0]!.message, /line 1/);
   });
 
-  it('SITE_ALLOWANCE_EXCEEDED: accounts beyond what is left at the site, in request order; ineligible ones use no place', () => {
+  interface AllowanceCase {
+    name: string;
+    allowed: number;
+    nasAccounts: number;
+    inOtherRequests: number;
+    accounts: number;
+    /** Rules per account, in request order. */
+    expected: RuleId[][];
+  }
+  const ALLOWANCES: AllowanceCase[] = [
+    { name: 'exactly reached within the request', allowed: 3, nasAccounts: 0, inOtherRequests: 0, accounts: 3, expected: [[], [], []] },
+    { name: 'exceeded within the request by one', allowed: 3, nasAccounts: 0, inOtherRequests: 0, accounts: 4, expected: [[], [], [], ['SITE_ALLOWANCE_EXCEEDED']] },
+    { name: 'exactly reached across requests (register + other requests + this one)', allowed: 3, nasAccounts: 1, inOtherRequests: 1, accounts: 1, expected: [[]] },
+    { name: 'exceeded across requests: the other request took the last place', allowed: 3, nasAccounts: 1, inOtherRequests: 2, accounts: 1, expected: [['SITE_ALLOWANCE_EXCEEDED']] },
+    { name: 'exceeded across requests by the second account here', allowed: 3, nasAccounts: 1, inOtherRequests: 1, accounts: 2, expected: [[], ['SITE_ALLOWANCE_EXCEEDED']] },
+    { name: 'already over the allowance before this request', allowed: 2, nasAccounts: 2, inOtherRequests: 1, accounts: 1, expected: [['SITE_ALLOWANCE_EXCEEDED']] },
+  ];
+  for (const testCase of ALLOWANCES) {
+    it(`SITE_ALLOWANCE_EXCEEDED: ${testCase.name}`, () => {
+      const limited = site({ odsCode: 'ZZ9108', nasSite: { odsCode: 'ZZ9108', allowedAccounts: testCase.allowed, nasAccounts: testCase.nasAccounts }, accountsInOtherRequests: testCase.inOtherRequests });
+      const accounts = Array.from({ length: testCase.accounts }, (_, index) => facts({ position: index + 1, email: `p${index}@nhsmail.example`, site: limited }));
+      const result = screenAccounts(accounts, { requestingOrgOds: ORG, policy });
+      assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), testCase.expected);
+      const blocked = result.accounts.find((account) => account.verdict === 'ineligible');
+      if (blocked && testCase.inOtherRequests > 0) assert.match(blocked.reasons.at(-1)!.message, new RegExp(`${testCase.inOtherRequests} approved or awaiting a decision in other requests`));
+    });
+  }
+
+  it('SITE_ALLOWANCE_EXCEEDED: ineligible accounts use no place, in request order', () => {
     const limited = site({ nasSite: { odsCode: 'ZZ9108', allowedAccounts: 3, nasAccounts: 1 }, odsCode: 'ZZ9108' });
     const accounts = [
       facts({ position: 1, email: 'a@nhsmail.example', site: limited }),
@@ -137,34 +251,48 @@ describe('eligibility engine', () => {
     assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [[], ['MARKED_AS_LEAVER'], [], ['SITE_ALLOWANCE_EXCEEDED']]);
   });
 
-  it('records the policy version and the evidence each verdict used, without the mobile number', () => {
-    const result = screenAccounts([facts()], { requestingOrgOds: ORG, policy });
+  it('records the policy version and the evidence each verdict used, as plain JSON without the mobile number', () => {
+    const result = screenAccounts([facts({}, { mobilePhone: '07781 123456' })], { requestingOrgOds: ORG, policy });
     assert.equal(result.policyVersion, policy.version);
     const evidence = result.accounts[0]!.evidence;
     assert.deepEqual(evidence, {
       directoryFound: true,
+      displayName: 'Jo Bloggs',
+      jobTitle: 'Pharmacist',
+      department: 'Dispensary',
       organisationOds: ORG,
       siteOds: 'ZZ9101',
       siteSource: 'directory',
+      siteName: 'HARBOUR LANE PHARMACY',
       siteActive: true,
       sector: 'pharmacy',
+      sectorName: 'Pharmacy',
       sectorSource: 'ods-role',
+      sectorRoleId: 'RO182',
       dsptStatus: 'Standards Met',
-      ukMobileOnRecord: true,
-      openRequestReference: undefined,
+      dsptPublished: '2026-06-28',
+      ukMobileOnRecord: false,
+      mobileCheck: 'crown-dependency-mobile',
+      mobileCountry: 'GG',
+      siteAllowance: 10,
+      siteNasAccounts: 0,
+      siteAccountsInOtherRequests: 0,
+      policyVersion: policy.version,
     });
-    assert.doesNotMatch(JSON.stringify(result), /07700/);
+    assert.deepEqual(JSON.parse(JSON.stringify(evidence)), evidence, 'survives a JSON round trip unchanged');
+    assert.doesNotMatch(JSON.stringify(result), /123456|7781/);
   });
 
   it('lists every reason that applies, not only the first', () => {
-    const [result] = screenAccounts([facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false })], { requestingOrgOds: ORG, policy }).accounts;
-    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['ACCOUNT_DISABLED', 'MARKED_AS_LEAVER', 'NO_UK_MOBILE']);
+    const [result] = screenAccounts([facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false, jobTitle: 'Finance Officer', otherMails: ['jo@gov.uk'] })], { requestingOrgOds: ORG, policy }).accounts;
+    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['ACCOUNT_DISABLED', 'MARKED_AS_LEAVER', 'NOT_DIRECT_PATIENT_CARE', 'NO_UK_MOBILE', 'CENTRALLY_FUNDED_EMAIL']);
   });
-});
 
-describe('UK mobile numbers', () => {
-  const valid = ['07700900001', '07700 900 001', '+447700900001', '+44 7700 900001', '0044 7700 900001', '07700-900-001'];
-  const invalid = ['', '01632 960001', '+33612345678', '0770090000', '077009000011', '+44 20 7946 0001', 'call me'];
-  for (const number of valid) it(`accepts ${number}`, () => assert.equal(isValidUkMobile(number), true));
-  for (const number of invalid) it(`rejects "${number}"`, () => assert.equal(isValidUkMobile(number), false));
+  it('the issue’s example, a head-office HR account at a Specsavers store with a gov.uk address, is not eligible on all three counts', () => {
+    const store = opticalSite(specsaversHq, 'SPECSAVERS HARBOUR MALL');
+    const account = { ...store, directory: person({ jobTitle: 'HR Advisor', department: 'Head Office', otherMails: ['jo@gov.uk'] }) };
+    const [result] = screenAccounts([account], { requestingOrgOds: ORG, policy }).accounts;
+    assert.equal(result?.verdict, 'ineligible');
+    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE', 'NOT_DIRECT_PATIENT_CARE', 'CENTRALLY_FUNDED_EMAIL']);
+  });
 });
