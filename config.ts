@@ -84,6 +84,10 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
     for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID']) {
       if (value(setting) === undefined) problem(setting, 'is required in production');
     }
+    // Their defaults are the sample registers in dev/, which a production image does not carry.
+    for (const setting of ['DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
+      if (value(setting) === undefined) problem(setting, 'is required in production (the default is a development sample)');
+    }
   }
 
   // Botbuilder asserts these at the first turn with a bare AssertionError; say it at start-up instead.
@@ -233,7 +237,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
 
 /** Called only after crossSettingProblems found nothing missing, so the required values are present. */
 function graphAuthSettings(e: z.infer<typeof environmentSchema>): GraphAuthSettings | undefined {
-  const kind = graphAuthKind(e as RawEnvironment);
+  const kind = graphAuthKind({ GRAPH_AUTH: e.GRAPH_AUTH, GRAPH_CLIENT_SECRET: e.GRAPH_CLIENT_SECRET, GRAPH_CLIENT_CERTIFICATE_PATH: e.GRAPH_CLIENT_CERTIFICATE_PATH });
   switch (kind) {
     case 'client-secret':
       return { kind, tenantId: e.GRAPH_TENANT_ID!, clientId: e.GRAPH_CLIENT_ID!, clientSecret: e.GRAPH_CLIENT_SECRET! };

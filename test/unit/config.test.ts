@@ -18,6 +18,8 @@ const PRODUCTION = {
   REQUESTER_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000a1',
   OPS_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000b1',
   OPS_CHANNEL_ID: '19:ops@thread.tacv2',
+  DSPT_REGISTER_CSV: '/data/dspt-register.csv',
+  NAS_SITES_CSV: '/data/nas-sites.csv',
 } as const;
 
 /** The problem list loadConfig reports; fails the test if it accepted the settings. */
@@ -61,7 +63,7 @@ describe('configuration', () => {
       () => loadConfig({ APP_ENV: 'production' }),
       (error: { code: string; userMessage: string }) => {
         assert.equal(error.code, 'CONFIG_INVALID');
-        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH']) {
+        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH', 'DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
           assert.match(error.userMessage, new RegExp(`- ${setting}: `));
         }
         return true;
