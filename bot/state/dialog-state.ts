@@ -27,7 +27,11 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
 
   async get(context: TurnContext, defaultValue?: DialogState): Promise<DialogState> {
     const loaded = await this.load(context);
-    if (loaded.state === undefined && defaultValue !== undefined) loaded.state = structuredClone(defaultValue);
+    if (loaded.state === undefined && defaultValue !== undefined) {
+      loaded.state = structuredClone(defaultValue);
+      // An empty default is not a change: a turn that only looked writes nothing.
+      loaded.snapshot = JSON.stringify(loaded.state);
+    }
     return loaded.state as DialogState;
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { SqlStorage } from '../../services/store/sql-storage';
-import { ConversationReferences } from '../../services/store/conversation-references';
+import { SqlStorage } from '../../bot/state/sql-storage';
+import { ConversationReferences } from '../../bot/state/conversation-references';
 import { describeOnEachDatabase } from '../support/databases';
 
 describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {

@@ -69,6 +69,37 @@ function postgresReachable(): Promise<boolean> {
 }
 
 /**
+ * A `before` hook for suites that need the PostgreSQL server: required in CI (CI=true) and
+ * wherever REQUIRE_POSTGRES=1; elsewhere an unreachable server skips the suite, saying why.
+ */
+export async function requirePostgres(this: Mocha.Context): Promise<void> {
+  if (await postgresReachable()) return;
+  if (process.env.CI === 'true' || process.env.REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL at ${POSTGRES_URL} is required and not reachable.`);
+  process.stderr.write(`  (skipped: PostgreSQL at ${POSTGRES_URL} is not reachable on this machine)\n`);
+  this.skip();
+}
+
+/** A fresh, empty schema in the test database, as a connection URL, and how to remove it. */
+export async function freshPostgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `nas_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/**
  * Defines `body` once per database engine, each test on a fresh migrated database.
  * PostgreSQL is required in CI (CI=true) and wherever REQUIRE_POSTGRES=1; elsewhere an
  * unreachable server skips its copy of the suite, with the reason in the output.
