@@ -6,7 +6,9 @@ import { renderOutcomeCard } from '../../cards/outcome';
 import { MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../cards/render';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import type { Reason, ScreenedAccount } from '../../services/eligibility/types';
-import type { StoredRequest } from '../../services/store/request-store';
+import type { StoredRequest } from '../../services/model';
+import { accountRow, escapeMarkdown, evidenceLine } from '../../cards/account-rows';
+import { RULE_IDS, type Evidence } from '../../services/eligibility/types';
 import { requestDetails } from '../support/fixtures';
 
 const LONG_REASONS: Reason[] = [
@@ -35,6 +37,7 @@ function storedRequest(count: number, decided: boolean): StoredRequest {
     opsConversationId: null,
     opsActivityId: null,
     outcomeNotifiedAt: null,
+    outcomeNotification: decided ? 'pending' : 'not_due',
     accounts: screened(count).map((account, index) => ({
       id: index + 1,
       position: account.position,
@@ -43,6 +46,7 @@ function storedRequest(count: number, decided: boolean): StoredRequest {
       specialism: null,
       verdict: account.verdict,
       reasons: account.reasons,
+      evidence: account.evidence,
       decision: decided ? 'rejected' : null,
       decisionReason: decided ? 'The site must meet the DSPT standard before any of its accounts can move to NAS.' : null,
       decidedBy: decided ? { id: 'tom', name: 'Tom Ashdown' } : null,
@@ -61,7 +65,7 @@ describe('cards stay under the Teams message limit and say what they leave out',
       const page = renderScreeningResultsCard('Northmoor', result, start);
       const text = JSON.stringify(page.card);
       assert.ok(utf16Bytes(page.card) < MESSAGE_LIMIT_BYTES, `${utf16Bytes(page.card)} bytes`);
-      const [, first, last] = /Showing accounts (\d+) to (\d+) of 500, those needing attention first\./.exec(text) ?? [];
+      const [, first, last] = /Showing accounts (\d+) to (\d+) of 500, those needing review first\./.exec(text) ?? [];
       assert.equal(Number(first), start + 1);
       assert.equal(text.includes('Type **more** for the next ones.'), page.nextStart !== undefined);
       seen.push(...[...text.matchAll(/"text":"(\d+)\. a\.very\.long/g)].map((match) => match[1]!));
@@ -71,7 +75,7 @@ describe('cards stay under the Teams message limit and say what they leave out',
     }
     assert.ok(pages > 20, `${pages} pages`);
     assert.equal(new Set(seen).size, 500, 'every account shown exactly once');
-    assert.equal(seen[0], '3', 'the first ineligible account (position 3) comes first');
+    assert.equal(seen[0], '2', 'the first account for review (position 2) comes first');
     assert.match(JSON.stringify(renderScreeningResultsCard('Northmoor', result).card), /"Submit 334 accounts to NAS"/);
   });
 
@@ -100,4 +104,65 @@ describe('cards stay under the Teams message limit and say what they leave out',
     assert.deepEqual(toggles.map((toggle) => toggle.title), Object.values(ATTESTATION_TEXT));
     assert.doesNotMatch(JSON.stringify(card), /\$\{/, 'every template expression was expanded');
   });
+
+  it('outcome: accounts screened out at submission are listed with why and what to do', () => {
+    const request = storedRequest(3, true);
+    request.accounts[2] = { ...request.accounts[2]!, verdict: 'ineligible', decision: null, decisionReason: null, decidedBy: null, decidedAt: null };
+    const text = JSON.stringify(renderOutcomeCard(request));
+    assert.match(text, /0 accepted for transfer to NAS, 2 rejected, 1 not submitted \(not eligible at screening\)/);
+    assert.match(text, /Not submitted: not eligible at screening/);
+    assert.match(text, /Next step: Complete the Data Security and Protection Toolkit for the site\. Add a valid UK mobile number/);
+  });
 });
+
+describe('account rows: evidence for deciding, in words a person reads', () => {
+  const EVIDENCE: Evidence = {
+    directoryFound: true,
+    displayName: 'Jo *Bloggs*',
+    jobTitle: 'Pharmacist_Lead',
+    siteOds: 'ZZ9101',
+    siteSource: 'directory',
+    siteName: 'HARBOUR LANE PHARMACY',
+    siteActive: true,
+    sector: 'pharmacy',
+    sectorName: 'Pharmacy',
+    sectorSource: 'ods-role',
+    sectorRoleId: 'RO182',
+    dsptStatus: 'Standards Met',
+    dsptPublished: '2026-06-28',
+    ukMobileOnRecord: true,
+    mobileCheck: 'uk-mobile',
+  };
+
+  it('one escaped line: name, site, sector and its source, DSPT and date, job title, UK mobile yes/no', () => {
+    assert.equal(
+      evidenceLine(EVIDENCE),
+      'Jo \\*Bloggs\\* · Site ZZ9101 HARBOUR LANE PHARMACY (from the directory) · Sector: Pharmacy (from ODS role RO182) · DSPT: Standards Met (2026-06-28) · Job title: Pharmacist\\_Lead · UK mobile registered: yes',
+    );
+    const declared = evidenceLine({ ...EVIDENCE, sectorSource: 'declared', sectorRoleId: undefined, jobTitle: undefined, ukMobileOnRecord: false, mobileCheck: 'crown-dependency-mobile', mobileCountry: 'GG', dsptStatus: undefined });
+    assert.match(declared, /Sector: Pharmacy \(declared\)/);
+    assert.match(declared, /DSPT: not in the register/);
+    assert.match(declared, /Job title: none recorded/);
+    assert.match(declared, /UK mobile registered: no \(a GG mobile\)/);
+    assert.equal(evidenceLine({ directoryFound: false }), 'Not found in the directory.');
+  });
+
+  it('markdown and control characters from the directory are made inert', () => {
+    assert.equal(escapeMarkdown('- [link](http://x) `code` #1 \u001b[31m'), '\\- \\[link\\](http://x) \\`code\\` \\#1  \\[31m');
+  });
+
+  it('no reason a person reads starts with a rule id; the requester sees the next step', () => {
+    const row = accountRow({ position: 1, email: 'a@x.example', verdict: 'ineligible', reasons: LONG_REASONS, evidence: EVIDENCE }, true);
+    for (const reason of row.reasons) for (const id of RULE_IDS) assert.ok(!reason.text.startsWith(id), reason.text);
+    assert.match(row.reasons[1]!.text, /^No mobile number is registered\. Next step: Add a valid UK mobile number/);
+    assert.equal(row.evidenceLine, evidenceLine(EVIDENCE));
+  });
+
+  it('the requester’s results show each account’s evidence line', () => {
+    const accounts = screened(3).map((account) => ({ ...account, evidence: EVIDENCE }));
+    const text = JSON.stringify(renderScreeningResultsCard('Northmoor', { policyVersion: 'test', accounts }).card);
+    assert.match(text, /UK mobile registered: yes/);
+    assert.doesNotMatch(text, /\$\{/, 'every template expression was expanded');
+  });
+});
+

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import ExcelJS from 'exceljs';
+import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
 import os from 'node:os';
 import path from 'node:path';
 import { RULE_IDS } from '../../services/eligibility/types';
@@ -18,6 +20,18 @@ function screen(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** For commands that talk to a sandbox in this process, which spawnSync would block. */
+function screenAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 describe('nas-transfer screen (command line)', function () {
   this.timeout(60_000);
 
@@ -26,7 +40,7 @@ describe('nas-transfer screen (command line)', function () {
     const { code, stdout, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', input, '--json']);
     assert.equal(code, 0, stderr);
     const document = JSON.parse(stdout) as { policyVersion: string; accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
-    assert.equal(document.policyVersion, '2026.11-1');
+    assert.match(document.policyVersion, /^\d{4}\.\d{2}-\d+$/);
     assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]), [
       ['kezia.morrow@nhsmail.example', 'ineligible', ['MARKED_AS_LEAVER']],
       ['amara.mensah@nhsmail.example', 'eligible', []],
@@ -39,7 +53,7 @@ describe('nas-transfer screen (command line)', function () {
   it('prints a readable table without --json, from a plain list of addresses', () => {
     const { code, stdout } = screen(['screen', '--org', 'zz9001', '--input', file('plain.txt', 'nadia.quinn@nhsmail.example\nwren.hadley@nhsmail.example\n')]);
     assert.equal(code, 0);
-    assert.match(stdout, /^Policy 2026\.11-1/);
+    assert.match(stdout, /^Policy \d{4}\.\d{2}-\d+/);
     assert.match(stdout, /1\s+nadia\.quinn@nhsmail\.example\s+ineligible\s+NO_UK_MOBILE/);
     assert.match(stdout, /2\s+wren\.hadley@nhsmail\.example\s+eligible\s+-/);
   });
@@ -52,6 +66,7 @@ describe('nas-transfer screen (command line)', function () {
   }
   const FAILURES: FailureCase[] = [
     { name: 'a bad line', args: ['--org', 'ZZ9001', '--input', file('bad.csv', 'ok@nhsmail.example\nnot an address\n')], stderr: /line 2: "not an address" is not an email address/ },
+    { name: 'an organisation ODS does not know', args: ['--org', 'ZZ0000', '--input', file('known.txt', 'amara.mensah@nhsmail.example')], stderr: /ODS has no organisation with the code ZZ0000/ },
     { name: 'a missing file', args: ['--org', 'ZZ9001', '--input', path.join(dir, 'nope.csv')], stderr: /could not be read/ },
     { name: 'a bad ODS code', args: ['--org', 'Z!', '--input', file('one.txt', 'a@nhsmail.example')], stderr: /--org "Z!" is not an ODS code/ },
     { name: 'missing arguments', args: [], stderr: /--org and --input are required/ },
@@ -62,6 +77,56 @@ describe('nas-transfer screen (command line)', function () {
       stderr: /The NHSmail directory could not be reached/,
     },
   ];
+  it('never echoes control characters from a bad file, and caps the problem list with a count of the rest', () => {
+    const lines = ['\u001b[2Jevil\u0007@x', ...Array.from({ length: 30 }, (_, index) => `bad address ${index}`)];
+    const { code, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', file('hostile.csv', lines.join('\n'))]);
+    assert.equal(code, 2);
+    assert.doesNotMatch(stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control characters but newlines');
+    assert.match(stderr, /line 1: "\uFFFD\[2Jevil\uFFFD@x" is not an email address/);
+    assert.equal(stderr.match(/^ {2}line \d+:/gm)?.length, 20);
+    assert.match(stderr, /\.\.\. and 11 more problems\./);
+  });
+
+  it('screens an attached-style XLSX file with a header row', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Accounts');
+    sheet.addRow(['Site ODS code', 'Email']);
+    sheet.addRow(['ZZ9101', 'amara.mensah@nhsmail.example']);
+    sheet.addRow(['', 'ines.harlow@nhsmail.example']);
+    const target = path.join(dir, 'list.xlsx');
+    writeFileSync(target, Buffer.from(await workbook.xlsx.writeBuffer()));
+    const { code, stdout, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', target, '--json']);
+    assert.equal(code, 0, stderr);
+    const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string }> }> };
+    assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]), [
+      ['amara.mensah@nhsmail.example', 'eligible', []],
+      ['ines.harlow@nhsmail.example', 'ineligible', ['NOT_DIRECT_PATIENT_CARE']],
+    ]);
+  });
+
+  it('refresh-roles writes a dated snapshot from ODS_BASE_URL/roles and says what changed', async () => {
+    const ord = await startSandboxOrd(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')));
+    try {
+      const output = path.join(dir, 'ord-roles-test.json');
+      const { code, stdout, stderr } = await screenAsync(['refresh-roles', '--output', output], { ODS_BASE_URL: ord.url });
+      assert.equal(code, 0, stderr);
+      const snapshot = JSON.parse(readFileSync(output, 'utf8')) as { snapshotDate: string; source: string; roles: Array<{ id: string; displayName: string; primaryRole: boolean }> };
+      assert.match(snapshot.snapshotDate, /^\d{4}-\d{2}-\d{2}$/);
+      assert.match(snapshot.source, /\/ORD\/2-0-0\/roles/);
+      assert.deepEqual(snapshot.roles.find((role) => role.id === 'RO166'), { id: 'RO166', code: '166', displayName: 'OPTICAL HEADQUARTERS', primaryRole: true });
+      assert.match(stdout, /Wrote \d+ roles/);
+      assert.match(stdout, /removed RO\d+/, 'the sandbox serves fewer roles than the committed snapshot');
+    } finally {
+      await ord.close();
+    }
+  });
+
+  it('refresh-roles without ODS_BASE_URL exits 2 and says what to set', async () => {
+    const { code, stderr } = await screenAsync(['refresh-roles', '--output', path.join(dir, 'never.json')], { ODS_BASE_URL: '' });
+    assert.equal(code, 2);
+    assert.match(stderr, /Set ODS_BASE_URL/);
+  });
+
   for (const failure of FAILURES) {
     it(`exits 2 with a clear message for ${failure.name}`, () => {
       const { code, stdout, stderr } = screen(['screen', ...failure.args], failure.env);

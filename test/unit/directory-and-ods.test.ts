@@ -7,6 +7,7 @@ import type { RunningSandbox } from '../../dev/sandbox/http-sandbox';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
 import { OrdClient } from '../../services/reference/ord-client';
+import { fetchOrdRoles } from '../../services/reference/ord-roles';
 
 const DEV = path.join(__dirname, '..', '..', 'dev');
 const ATTRIBUTES = {
@@ -43,14 +44,44 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     const firstUrl = (batches[0]!.body as { requests: Array<{ method: string; url: string }> }).requests[0]!;
     assert.equal(firstUrl.method, 'GET');
     const select = new URL(firstUrl.url, 'http://graph').searchParams.get('$select')!.split(',');
-    assert.deepEqual(select.sort(), ['accountEnabled', 'displayName', 'givenName', 'id', 'mobilePhone', 'onPremisesExtensionAttributes', 'surname', 'userPrincipalName']);
+    assert.deepEqual(select.sort(), [
+      'accountEnabled',
+      'department',
+      'displayName',
+      'givenName',
+      'id',
+      'jobTitle',
+      'mobilePhone',
+      'onPremisesExtensionAttributes',
+      'otherMails',
+      'proxyAddresses',
+      'surname',
+      'userPrincipalName',
+    ]);
     assert.equal(found.size, 45);
     assert.equal(found.get('missing.7@nhsmail.example'), null);
     const amara = found.get('amara.mensah@nhsmail.example');
     assert.equal(amara?.organisationOds, 'ZZ9001');
     assert.equal(amara?.siteOds, 'ZZ9101');
     assert.equal(amara?.markedAsLeaver, false);
+    assert.equal(amara?.jobTitle, 'Pharmacist');
+    assert.deepEqual(amara?.proxyAddresses, ['SMTP:amara.mensah@nhsmail.example']);
   });
+
+  it('reads otherMails for the centrally funded email rule, in the same batch', async () => {
+    const found = await directory.lookupAccounts(['luca.ferris@nhsmail.example']);
+    assert.deepEqual(found.get('luca.ferris@nhsmail.example')?.otherMails, ['luca.ferris@northmoor.gov.uk']);
+    assert.equal(graph.requests.length, 1);
+  });
+
+  for (const suffix of ['', '/', '/v1.0', '/v1.0/']) {
+    it(`GRAPH_BASE_URL works written as the service root${suffix ? ` with "${suffix}"` : ''}`, async () => {
+      const client = new GraphDirectory(createGraphClient(`${graph.url}${suffix}`), ATTRIBUTES);
+      const found = await client.lookupAccounts(['amara.mensah@nhsmail.example']);
+      assert.equal(found.get('amara.mensah@nhsmail.example')?.givenName, 'Amara');
+      assert.equal(graph.requests.at(-1)?.path, '/v1.0/$batch');
+    });
+  }
 
   it('reads the leaver flag and disabled state from the configured attributes', async () => {
     const found = await directory.lookupAccounts(['kezia.morrow@nhsmail.example', 'petra.vance@nhsmail.example']);
@@ -96,8 +127,20 @@ describe('ORD API client (sandbox ORD server)', () => {
 
   it('reads name, status and active roles, primary role first', async () => {
     const site = await new OrdClient(ord.url).getOrganisation('zz9106');
-    assert.deepEqual(site, { odsCode: 'ZZ9106', name: 'OLD MILL PHARMACY', active: false, roleIds: ['RO182'] });
+    assert.deepEqual(site, { odsCode: 'ZZ9106', name: 'OLD MILL PHARMACY', active: false, roleIds: ['RO182'], links: [{ relationship: 'RE4', targetOds: 'ZZ9001', targetPrimaryRoleId: 'RO98' }] });
     assert.equal(ord.requests.at(-1)?.path, '/ORD/2-0-0/organisations/zz9106');
+  });
+
+  it('reads an optical site’s link to its optical headquarters (RO166), primary role first', async () => {
+    const site = await new OrdClient(ord.url).getOrganisation('ZZ9110');
+    assert.deepEqual(site?.roleIds, ['RO167']);
+    assert.deepEqual(site?.links.find((link) => link.targetPrimaryRoleId === 'RO166'), { relationship: 'RE6', targetOds: 'ZZ9201', targetPrimaryRoleId: 'RO166' });
+  });
+
+  it('serves the roles code system in the ORD shape, and the client reads it', async () => {
+    const roles = await fetchOrdRoles(ord.url);
+    assert.deepEqual(roles.find((role) => role.id === 'RO167'), { id: 'RO167', code: '167', displayName: 'OPTICAL SITE', primaryRole: true });
+    assert.equal(ord.requests.at(-1)?.path, '/ORD/2-0-0/roles');
   });
 
   it('answers null for an unknown code and ODS_UNAVAILABLE when ODS cannot be reached', async () => {

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
+import type { RunningSandbox } from '../../dev/sandbox/http-sandbox';
+import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
+import type { AccountEntry } from '../../services/account-list';
+import { createGraphClient } from '../../services/directory/graph-client';
+import { GraphDirectory } from '../../services/directory/graph-directory';
+import { loadPolicy } from '../../services/eligibility/policy';
+import type { PriorRequest } from '../../services/eligibility/types';
+import { OrdClient } from '../../services/reference/ord-client';
+import { loadDsptRegister, loadNasSitesRegister } from '../../services/reference/registers';
+import { SCREENING_CHUNK, ScreeningService, type ScreeningDependencies, type ScreeningHistory } from '../../services/screening';
+
+const ROOT = path.join(__dirname, '..', '..');
+const DEV = path.join(ROOT, 'dev');
+
+class RecordingHistory implements ScreeningHistory {
+  readonly calls: Array<{ method: string; keys: readonly string[]; excludeRequestId?: number }> = [];
+  constructor(
+    private readonly prior: Record<string, PriorRequest> = {},
+    private readonly usage: Record<string, number> = {},
+  ) {}
+  async priorRequests(emails: readonly string[], excludeRequestId?: number) {
+    this.calls.push({ method: 'priorRequests', keys: emails, excludeRequestId });
+    return new Map(emails.filter((email) => this.prior[email]).map((email) => [email, this.prior[email]!]));
+  }
+  async siteAccountsInOtherRequests(codes: readonly string[], excludeRequestId?: number) {
+    this.calls.push({ method: 'siteAccountsInOtherRequests', keys: codes, excludeRequestId });
+    return new Map(codes.filter((code) => this.usage[code] !== undefined).map((code) => [code, this.usage[code]!]));
+  }
+}
+
+const entries = (emails: string[], extra: Partial<AccountEntry>[] = []): AccountEntry[] => emails.map((email, index) => ({ position: index + 1, email, ...extra[index] }));
+
+describe('screening service over the sandbox Graph and ORD servers', () => {
+  let graph: SandboxGraph;
+  let ord: RunningSandbox;
+  let deps: Omit<ScreeningDependencies, 'history'>;
+  before(async () => {
+    graph = await startSandboxGraph(await loadSandboxDirectory(path.join(DEV, 'demo-directory.json')));
+    ord = await startSandboxOrd(await loadSandboxOds(path.join(DEV, 'demo-ods.json')));
+    deps = {
+      directory: new GraphDirectory(createGraphClient(graph.url), {
+        organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
+        site: 'onPremisesExtensionAttributes.extensionAttribute2',
+        leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
+        leaverValue: 'Leaver',
+      }),
+      organisations: new OrdClient(ord.url),
+      dspt: await loadDsptRegister(path.join(DEV, 'dspt-register.csv')),
+      nasSites: await loadNasSitesRegister(path.join(DEV, 'nas-sites.csv')),
+      policy: await loadPolicy(path.join(ROOT, 'policy', 'nas-transfer-policy.json')),
+    };
+  });
+  after(async () => {
+    await graph.close();
+    await ord.close();
+  });
+  beforeEach(() => {
+    graph.requests.length = 0;
+    ord.requests.length = 0;
+  });
+
+  it('gives each demo account the verdict its _demoNote promises', async () => {
+    const directory = await loadSandboxDirectory(path.join(DEV, 'demo-directory.json'));
+    const demo = directory.users.filter((user) => /^(eligible|review|ineligible)/.test(String(user._demoNote)) && !String(user._demoNote).includes('when listed after'));
+    const result = await new ScreeningService(deps).screen('ZZ9001', entries(demo.map((user) => user.userPrincipalName)));
+    const wrong = result.accounts
+      .map((account, index) => ({ email: account.email, verdict: account.verdict, note: String(demo[index]!._demoNote), rules: account.reasons.map((reason) => reason.rule) }))
+      .filter((row) => !row.note.startsWith(row.verdict));
+    assert.deepEqual(wrong, []);
+  });
+
+  it('reports progress after each chunk and at the end; one $batch per 20 accounts and nothing per account besides', async () => {
+    const emails = Array.from({ length: SCREENING_CHUNK * 2 + 30 }, (_, index) => `missing.${index}@nhsmail.example`);
+    emails[0] = 'maya.sorel@nhsmail.example';
+    emails[1] = 'chloe.danvers@nhsmail.example';
+    const progress: Array<[number, number]> = [];
+    await new ScreeningService(deps).screen('ZZ9001', entries(emails), { onProgress: (checked, total) => void progress.push([checked, total]) });
+    assert.deepEqual(progress, [
+      [SCREENING_CHUNK, emails.length],
+      [SCREENING_CHUNK * 2, emails.length],
+      [emails.length, emails.length],
+    ]);
+    assert.ok(graph.requests.every((request) => request.path === '/v1.0/$batch'));
+    assert.equal(graph.requests.length, Math.ceil(emails.length / 20));
+    // Two sites, each with its optical headquarters: four organisations, each read once.
+    assert.deepEqual(ord.requests.map((request) => request.path.split('/').at(-1)).sort(), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202']);
+  });
+
+  it('reads each site and parent once however many accounts share them', async () => {
+    const result = await new ScreeningService(deps).screen('ZZ9001', entries(['maya.sorel@nhsmail.example', 'maya.sorel@nhsmail.example', 'chloe.danvers@nhsmail.example', 'dev.raman@nhsmail.example']));
+    assert.deepEqual(ord.requests.map((request) => request.path.split('/').at(-1)).sort(), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202']);
+    assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [['OPTOMETRY_MULTIPLE'], ['DUPLICATE_IN_REQUEST'], [], []]);
+  });
+
+  it('asks the history about every address and site once, passing on the request to leave out', async () => {
+    const history = new RecordingHistory({ 'amara.mensah@nhsmail.example': { reference: 'NTR-100004', state: 'approved' } }, { ZZ9108: 1 });
+    const result = await new ScreeningService({ ...deps, history }).screen(
+      'ZZ9001',
+      entries(['Amara.Mensah@nhsmail.example', 'quentin.ashe@nhsmail.example', 'wren.hadley@nhsmail.example']),
+      { excludeRequestId: 42 },
+    );
+    assert.deepEqual(history.calls.map((call) => [call.method, [...call.keys].sort(), call.excludeRequestId]), [
+      ['priorRequests', ['amara.mensah@nhsmail.example', 'quentin.ashe@nhsmail.example', 'wren.hadley@nhsmail.example'], 42],
+      ['siteAccountsInOtherRequests', ['ZZ9101', 'ZZ9108'], 42],
+    ]);
+    // ZZ9108 allows 3 and NAS already manages 2: the one place left went to another request.
+    assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [['ALREADY_REQUESTED'], ['SITE_ALLOWANCE_EXCEEDED'], []]);
+    assert.match(result.accounts[0]!.reasons[0]!.message, /Already approved/);
+  });
+});
