@@ -37,6 +37,7 @@ import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
 import { ScreeningJobs } from './services/store/screening-jobs';
+import { SqlScreeningHistory } from './services/store/screening-history';
 import { TransferWorkflow } from './services/transfer-workflow';
 
 export interface RunningApp {
@@ -92,7 +93,7 @@ export function composeBot(parts: BotParts): ComposedBot {
 
   const outboxWorker = new OutboxWorker(outbox, requests, jobs, references, messenger, owedMessageRenderers, logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
-  const screening = new ScreeningService({ ...dataSources });
+  const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
   const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
   // A finished screening owes the requester a message: deliver it without waiting for the next poll.
@@ -104,7 +105,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
-    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests), config.maxAccountsPerRequest),
+    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest),
     commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access)]),
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], {
       requests,

@@ -1,4 +1,4 @@
-import { formatTime, type RequestSummary, type StoredRequest } from '../services/model';
+import { formatTime, isScreenedOut, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
   'I run the NHSmail transfer of accounts from your organisation to the National Administration Service (NAS).',
@@ -25,6 +25,7 @@ export function describeRequestList(title: string, requests: readonly RequestSum
 
 export function describeRequest(request: StoredRequest): string {
   const accountLines = request.accounts.slice(0, MAX_ACCOUNT_LINES).map((account) => {
+    if (isScreenedOut(account)) return `- ${account.email}: not eligible (screened out at submission)`;
     if (account.decision === null) return `- ${account.email}: awaiting decision`;
     const by = `by ${account.decidedBy?.name ?? 'NAS Operations'} at ${formatTime(account.decidedAt)}`;
     return `- ${account.email}: ${account.decision} ${by}${account.decisionReason ? ` (${account.decisionReason})` : ''}`;

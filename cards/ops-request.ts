@@ -1,11 +1,18 @@
 import type { Attachment } from 'botbuilder';
-import { formatTime, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
+import { formatTime, isScreenedOut, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './ops-request.json';
 
 export const OPS_PAGE_SIZE = 20;
+
+/** NAS Operations judge the accounts for review first, then the eligible ones; the screened-out ones come last, for the record. */
+const OPS_ORDER: Record<StoredAccount['verdict'], number> = { review: 0, eligible: 1, ineligible: 2 };
+
+function inOpsOrder(accounts: readonly StoredAccount[]): StoredAccount[] {
+  return [...accounts].sort((a, b) => OPS_ORDER[a.verdict] - OPS_ORDER[b.verdict] || a.position - b.position);
+}
 
 export interface OpsAccountRowData extends AccountRowData {
   requestId: number;
@@ -31,6 +38,7 @@ export interface OpsRequestCardData {
   total: number;
   eligibleCount: number;
   reviewCount: number;
+  screenedOutCount: number;
   approvedCount: number;
   rejectedCount: number;
   undecidedCount: number;
@@ -57,7 +65,7 @@ const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: Car
  * from the stored request, never from card data.
  */
 export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = ''): Attachment {
-  const accounts = request.accounts;
+  const accounts = inOpsOrder(request.accounts);
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
   const counts = countVerdicts(accounts);
@@ -82,6 +90,7 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       total: accounts.length,
       eligibleCount: counts.eligible,
       reviewCount: counts.review,
+      screenedOutCount: tally.screenedOut,
       approvedCount: tally.approved,
       rejectedCount: tally.rejected,
       undecidedCount: tally.undecided,
@@ -106,8 +115,12 @@ function opsAccountRow(requestId: number, start: number, account: StoredAccount)
     requestId,
     start,
     accountId: account.id,
-    decisionLine: decision ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}` : '',
+    decisionLine: decision
+      ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}`
+      : isScreenedOut(account)
+        ? 'Screened out at submission: not put to a decision.'
+        : '',
     decisionColor: decision?.color ?? 'Default',
-    canDecide: account.decision === null,
+    canDecide: account.decision === null && !isScreenedOut(account),
   };
 }

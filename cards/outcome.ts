@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import type { StoredAccount, StoredRequest } from '../services/model';
+import { isScreenedOut, type StoredRequest } from '../services/model';
 import { escapeMarkdown } from './account-rows';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './outcome.json';
@@ -25,10 +25,6 @@ export interface OutcomeCardData {
   screenedOut: ExplainedRow[];
 }
 
-/** Accounts found not eligible at screening and so never put to NAS Operations. */
-export function isScreenedOut(account: Pick<StoredAccount, 'verdict' | 'decision'>): boolean {
-  return account.verdict === 'ineligible' && account.decision === null;
-}
 
 /** The requester's notification once every account in a request is decided. */
 export function renderOutcomeCard(request: StoredRequest): Attachment {

@@ -97,12 +97,20 @@ export interface DecisionTally {
   rejected: number;
   undecided: number;
   eligibleUndecided: number;
+  /** Not eligible at screening: kept for the record, never put to a decision. */
+  screenedOut: number;
+}
+
+/** Found not eligible at screening: on the request for the record, not for NAS Operations to decide. */
+export function isScreenedOut(account: Pick<StoredAccount, 'verdict' | 'decision'>): boolean {
+  return account.verdict === 'ineligible' && account.decision === null;
 }
 
 export function tallyDecisions(accounts: readonly StoredAccount[]): DecisionTally {
-  const tally: DecisionTally = { approved: 0, rejected: 0, undecided: 0, eligibleUndecided: 0 };
+  const tally: DecisionTally = { approved: 0, rejected: 0, undecided: 0, eligibleUndecided: 0, screenedOut: 0 };
   for (const account of accounts) {
-    if (account.decision === 'approved') tally.approved++;
+    if (isScreenedOut(account)) tally.screenedOut++;
+    else if (account.decision === 'approved') tally.approved++;
     else if (account.decision === 'rejected') tally.rejected++;
     else {
       tally.undecided++;

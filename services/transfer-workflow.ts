@@ -1,3 +1,4 @@
+import type { Logger } from '../core/log';
 import type { ScreenedAccount } from './eligibility/types';
 import type { Attestations, RequesterContext } from './model';
 import type { RequestRepository, Submitted } from './store/requests';
@@ -9,7 +10,7 @@ export interface Submission {
   reason: string;
   attestations: Attestations;
   policyVersion: string;
-  /** Every screened account; the ineligible ones stay with the requester. */
+  /** Every screened account: the ineligible ones are kept as screened out, for the record and for ops to see, never for decision. */
   accounts: readonly ScreenedAccount[];
 }
 
@@ -19,10 +20,13 @@ export interface Submission {
  * and never posted twice.
  */
 export class TransferWorkflow {
-  constructor(private readonly requests: RequestRepository) {}
+  constructor(
+    private readonly requests: RequestRepository,
+    private readonly logger: Logger,
+  ) {}
 
-  submit(submission: Submission): Promise<Submitted> {
-    return this.requests.submit({
+  async submit(submission: Submission): Promise<Submitted> {
+    const submitted = await this.requests.submit({
       draftId: submission.draftId,
       organisationOds: submission.requester.organisationOds,
       organisationName: submission.requester.organisationName,
@@ -30,7 +34,10 @@ export class TransferWorkflow {
       reason: submission.reason,
       attestations: submission.attestations,
       policyVersion: submission.policyVersion,
-      accounts: submission.accounts.filter((account) => account.verdict !== 'ineligible'),
+      accounts: submission.accounts,
     });
+    const { request, created } = submitted;
+    this.logger.info(created ? 'request.submitted' : 'request.resubmitted', { requestId: request.id, reference: request.reference, accountCount: request.accounts.length });
+    return submitted;
   }
 }

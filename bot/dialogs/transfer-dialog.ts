@@ -3,7 +3,7 @@ import { TextPrompt, WaterfallDialog, type DialogTurnResult, type PromptValidato
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
 import { parseAccountList, type AccountEntry } from '../../services/account-list';
-import { ATTESTATION_KEYS, type Attestations, type RequesterContext } from '../../services/model';
+import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext } from '../../services/model';
 import type { ScreeningJobs } from '../../services/store/screening-jobs';
 import type { TransferWorkflow } from '../../services/transfer-workflow';
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
@@ -164,11 +164,11 @@ export class TransferDialog extends CancelAndHelpDialog {
     });
     // The ops card it owes goes now, not at the next poll.
     this.screening.wake();
-    const notSent = job.result.accounts.length - request.accounts.length;
+    const notSent = request.accounts.filter(isScreenedOut).length;
     await step.context.sendActivity(
       (created ? 'Submitted.' : 'This list was already submitted.') +
-        ` Your reference is **${request.reference}** (${request.accounts.length} accounts).` +
-        (notSent > 0 ? ` ${notSent === 1 ? '1 account that is not eligible was' : `${notSent} accounts that are not eligible were`} not sent; the next steps are on the results card.` : '') +
+        ` Your reference is **${request.reference}** (${request.accounts.length - notSent} accounts).` +
+        (notSent > 0 ? ` ${notSent === 1 ? '1 account that is not eligible was' : `${notSent} accounts that are not eligible were`} not sent for a decision; the next steps are on the results card.` : '') +
         ` It is with NAS Operations. I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
     );
     return step.endDialog(request.reference);

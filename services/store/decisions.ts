@@ -33,7 +33,7 @@ export class DecisionRepository {
     return this.decide(requestId, actor, 'request.rejected', { reason }, async (tx) =>
       tx.query<{ id: number }>(
         `UPDATE request_accounts SET decision = 'rejected', decision_reason = $4, decided_by_id = $2, decided_by_name = $3, decided_at = now()
-         WHERE request_id = $1 AND decision IS NULL RETURNING id`,
+         WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
         [requestId, actor.id, actor.name, reason],
       ),
     );
@@ -44,7 +44,7 @@ export class DecisionRepository {
     return this.decide(requestId, actor, `account.${decision}`, reason ? { reason } : {}, async (tx) => {
       const rows = await tx.query<{ id: number }>(
         `UPDATE request_accounts SET decision = $3, decision_reason = $6, decided_by_id = $4, decided_by_name = $5, decided_at = now()
-         WHERE request_id = $1 AND id = $2 AND decision IS NULL RETURNING id`,
+         WHERE request_id = $1 AND id = $2 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
         [requestId, accountId, decision, actor.id, actor.name, reason],
       );
       if (rows.length === 0) await explainUndecidable(tx, requestId, accountId);
@@ -68,7 +68,7 @@ export class DecisionRepository {
       const [settled] = await tx.query<{ id: number }>(
         `UPDATE transfer_requests SET status = 'decided', decided_at = now()
          WHERE id = $1 AND status = 'awaiting_decision'
-           AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible')
          RETURNING id`,
         [requestId],
       );
@@ -80,11 +80,12 @@ export class DecisionRepository {
 }
 
 async function explainUndecidable(tx: SqlExecutor, requestId: number, accountId: number): Promise<never> {
-  const [account] = await tx.query<{ decided_by_name: string | null; decided_at: Date | null; decision: Decision | null }>(
-    'SELECT decided_by_name, decided_at, decision FROM request_accounts WHERE request_id = $1 AND id = $2',
+  const [account] = await tx.query<{ decided_by_name: string | null; decided_at: Date | null; decision: Decision | null; verdict: string }>(
+    'SELECT decided_by_name, decided_at, decision, verdict FROM request_accounts WHERE request_id = $1 AND id = $2',
     [requestId, accountId],
   );
   if (!account) throw new AppError('ACCOUNT_NOT_IN_REQUEST');
+  if (account.decision === null) throw new AppError('INVALID_INPUT', 'That account was screened out at submission as not eligible: it is not for decision.');
   throw new AppError('ALREADY_DECIDED', `It was ${account.decision} by ${account.decided_by_name ?? 'someone'} at ${formatTime(account.decided_at)}.`);
 }
 

@@ -163,7 +163,7 @@ export class RequestRepository {
       id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; account_count: number; approved_count: number; rejected_count: number;
     }>(
       `SELECT r.id, r.reference, r.organisation_name, r.status, r.created_at,
-              count(a.id)::int AS account_count,
+              count(a.id) FILTER (WHERE a.verdict <> 'ineligible')::int AS account_count,
               count(a.id) FILTER (WHERE a.decision = 'approved')::int AS approved_count,
               count(a.id) FILTER (WHERE a.decision = 'rejected')::int AS rejected_count
        FROM transfer_requests r LEFT JOIN request_accounts a ON a.request_id = r.id

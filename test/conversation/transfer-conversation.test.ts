@@ -120,25 +120,27 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     const results = await screened();
     showsCard('Screening results', `4 accounts checked against transfer policy ${harness.dataSources.policy.version}`, 'Submit 2 accounts to NAS')(results);
     const text = cardText(results);
-    assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?MARKED_AS_LEAVER: .*?Next step: Unmark the account as a leaver/);
-    assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?ACCOUNT_NOT_FOUND/);
-    assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?SITE_NOT_DSPT_COMPLIANT: Site ZZ9103 DSPT status is Approaching Standards/);
+    assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?The account is marked as a leaver.*?Next step: Unmark the account as a leaver/);
+    assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?No such account in the NHSmail directory/);
+    assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?Site ZZ9103 DSPT status is Approaching Standards/);
     assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
-    assert.ok(text.indexOf('kezia.morrow') < text.indexOf('esme.flint') && text.indexOf('esme.flint') < text.indexOf('amara.mensah'), 'ineligible first, then review, then eligible');
+    assert.ok(text.indexOf('esme.flint') < text.indexOf('kezia.morrow') && text.indexOf('kezia.morrow') < text.indexOf('amara.mensah'), 'review first, then not eligible, then eligible');
 
     await adapter
       .send('maybe later')
       .assertReply(says('Use the buttons on the results card'))
       .send(submit({ step: 'submit' }))
-      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent/))
+      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent for a decision/))
       .startTest();
 
     const [summary] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
     const request = (await harness.app.requests.get(summary!.id))!;
-    assert.deepEqual(request.accounts.map((account) => [account.email, account.verdict]), [
-      ['amara.mensah@nhsmail.example', 'eligible'],
-      ['esme.flint@nhsmail.example', 'review'],
-    ]);
+    assert.deepEqual(request.accounts.map((account) => [account.email, account.verdict, account.decision]), [
+      ['amara.mensah@nhsmail.example', 'eligible', null],
+      ['esme.flint@nhsmail.example', 'review', null],
+      ['kezia.morrow@nhsmail.example', 'ineligible', null],
+      ['nobody.here@nhsmail.example', 'ineligible', null],
+    ], 'the screened-out accounts are kept, for the record');
     assert.deepEqual(request.attestations, { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true });
     assert.equal(request.reason, REASON);
     assert.equal(request.requester.name, 'Priya Okafor');

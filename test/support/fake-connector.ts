@@ -65,7 +65,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       const url = new URL(req.url ?? '/', 'http://connector');
       const route = ROUTE.exec(url.pathname);
       if (!route || (req.method !== 'POST' && req.method !== 'PUT')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NotFound', message: 'no such route' } }));
+        answer(res, 404, {}, { error: { code: 'NotFound', message: 'no such route' } });
         return;
       }
       const activity = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
@@ -80,13 +80,13 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         return;
       }
       if (status >= 400) {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        const headers: Record<string, string> = {};
         if (fault?.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-        res.writeHead(status, headers).end(JSON.stringify({ error: { code: 'Refused', message: 'refused by the fake connector' } }));
+        answer(res, status, headers, { error: { code: 'Refused', message: 'refused by the fake connector' } });
         return;
       }
       const id = base.method === 'PUT' ? base.activityId : `activity-${nextId++}`;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+      answer(res, 200, {}, { id });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -119,6 +119,14 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** restify (loaded in the same test process) patches ServerResponse, so writeHead is not chained. */
+function answer(res: http.ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.end(JSON.stringify(body));
 }
 
 /** Everything an activity says, text and cards, for matching. */

@@ -83,6 +83,7 @@ const opsRequestData = (overrides: Partial<OpsRequestCardData> = {}): OpsRequest
   total: 45,
   eligibleCount: 40,
   reviewCount: 5,
+  screenedOutCount: 2,
   approvedCount: 1,
   rejectedCount: 1,
   undecidedCount: 43,
