@@ -48,7 +48,7 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  config: Pick<AppConfig, 'environment' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -105,7 +105,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
-    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest),
+    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
     commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access)]),
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], {
       requests,
@@ -145,6 +145,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       screenings.start();
     },
     async stopWorkers() {
+      outboxWorker.stop();
       await Promise.all([deliveries.stop(), screenings.stop()]);
     },
     async settle() {

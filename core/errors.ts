@@ -21,7 +21,10 @@ export const ERROR_CATALOGUE = {
   STORAGE_CONFLICT: 'Someone else changed this at the same time. Please try again.',
   WRONG_TENANT: 'This bot only serves its own organisation’s tenant.',
   PLAYGROUND_UNAVAILABLE: 'The Microsoft 365 Agents Playground could not be started.',
-  REQUEST_UNAUTHENTICATED: 'The request does not carry a valid Bot Framework token.', AUTH_KEYS_UNAVAILABLE: 'The Bot Framework signing keys could not be fetched, so the request could not be authenticated. Try again shortly.', REQUEST_FAILED: 'The request could not be handled.',
+  REQUEST_UNAUTHENTICATED: 'The request does not carry a valid Bot Framework token.',
+  AUTH_KEYS_UNAVAILABLE: 'The Bot Framework signing keys could not be fetched, so the request could not be authenticated. Try again shortly.',
+  REQUEST_FAILED: 'The request could not be handled.',
+  DATABASE_UNAVAILABLE: 'The database could not be reached.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

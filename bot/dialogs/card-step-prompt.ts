@@ -1,7 +1,11 @@
 import type { TurnContext } from 'botbuilder';
 import { Prompt, type PromptOptions, type PromptRecognizerResult, type PromptValidator } from 'botbuilder-dialogs';
 import { z } from 'zod';
+import { attachedFile } from '../attachments/attached-file';
 import { plainText } from '../message-text';
+
+/** The step name of an answer that is an attached file. */
+export const ATTACHED_FILE_STEP = 'attached-file';
 
 /**
  * What the requester answered at a card step: a button's `step` with the card's inputs
@@ -26,6 +30,9 @@ export class CardStepPrompt extends Prompt<CardStepAnswer> {
   }
 
   protected async onRecognize(context: TurnContext): Promise<PromptRecognizerResult<CardStepAnswer>> {
+    // A file attached in the chat: where to fetch it; the step that asked decides whether it takes files.
+    const file = attachedFile(context.activity);
+    if (file) return { succeeded: true, value: { step: ATTACHED_FILE_STEP, inputs: { name: file.name, fileType: file.fileType, downloadUrl: file.downloadUrl } } };
     const submitted = submittedCardSchema.safeParse(context.activity.value);
     if (submitted.success) {
       const inputs: Record<string, string> = {};

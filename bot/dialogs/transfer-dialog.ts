@@ -2,12 +2,15 @@ import { ActivityTypes, MessageFactory } from 'botbuilder';
 import { TextPrompt, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
-import { parseAccountList, type AccountEntry } from '../../services/account-list';
+import { parseAccountFile } from '../../services/account-file';
+import { parseAccountList, type AccountEntry, type ParsedAccountList } from '../../services/account-list';
+import { findAppError } from '../../core/errors';
+import { downloadAttachedFile } from '../attachments/attached-file';
 import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext } from '../../services/model';
 import type { ScreeningJobs } from '../../services/store/screening-jobs';
 import type { TransferWorkflow } from '../../services/transfer-workflow';
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
-import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
+import { ATTACHED_FILE_STEP, CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
 import { REVIEW_DIALOG, ReviewDialog, type ReviewOptions, type ReviewOutcome } from './review-dialog';
 import { YesNoPrompt } from './yes-no-prompt';
 
@@ -30,6 +33,8 @@ export interface TransferDialogOptions {
   round?: number;
   /** Present when the requester chose to edit the list: the earlier answers are kept. */
   reason?: string;
+  /** The list as it was, one account a line, back in the box when they edit it. */
+  previousList?: string;
 }
 
 interface TransferValues {
@@ -52,6 +57,8 @@ export class TransferDialog extends CancelAndHelpDialog {
     private readonly screening: ScreeningRequests,
     private readonly workflow: TransferWorkflow,
     private readonly maxAccounts: number,
+    /** Local runs only: attached files may come from an http:// address (the Agents Playground). */
+    private readonly allowInsecureFileLinks = false,
   ) {
     super(TRANSFER_DIALOG);
     this.addDialog(new YesNoPrompt(CONFIRM_ORGANISATION));
@@ -104,7 +111,9 @@ export class TransferDialog extends CancelAndHelpDialog {
   private async accountsStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     this.values(step).reason = String(step.result).trim();
     return step.prompt(ACCOUNTS_PROMPT, {
-      prompt: MessageFactory.attachment(renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary: '', problems: [], previousText: '' })),
+      prompt: MessageFactory.attachment(
+        renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary: '', problems: [], previousText: this.values(step).options.previousList ?? '' }),
+      ),
     });
   }
 
@@ -150,7 +159,12 @@ export class TransferDialog extends CancelAndHelpDialog {
     if (choice === 'cancel') return this.cancelled(step);
     if (choice === 'edit') {
       const { options } = values;
-      return step.replaceDialog(STEPS, { ...options, round: (options.round ?? 1) + 1, reason: values.reason } satisfies TransferDialogOptions);
+      return step.replaceDialog(STEPS, {
+        ...options,
+        round: (options.round ?? 1) + 1,
+        reason: values.reason,
+        previousList: values.entries.map(entryAsLine).join('\n'),
+      } satisfies TransferDialogOptions);
     }
     const job = await this.screening.jobs.get(jobId);
     if (!job?.result) return this.cancelled(step);
@@ -190,8 +204,10 @@ export class TransferDialog extends CancelAndHelpDialog {
     const answer = prompt.recognized.value;
     if (!answer) return false;
     if (answer.step === 'cancel') return true;
-    const text = accountListText(answer);
-    const { entries, problems } = parseAccountList(text);
+    const fromFile = answer.step === ATTACHED_FILE_STEP ? await this.readAttachedFile(prompt, answer) : undefined;
+    if (fromFile === null) return false;
+    const text = fromFile?.text ?? accountListText(answer);
+    const { entries, problems } = fromFile?.parsed ?? parseAccountList(text);
     const retry = async (problemSummary: string, lines: string[]) =>
       prompt.context.sendActivity(
         MessageFactory.attachment(
@@ -199,9 +215,10 @@ export class TransferDialog extends CancelAndHelpDialog {
         ),
       );
     if (problems.length > 0) {
-      const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `Line ${problem.line}: ${problem.message}`);
+      const where = fromFile ? 'Row' : 'Line';
+      const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `${where} ${problem.line}: ${problem.message}`);
       if (problems.length > PROBLEMS_SHOWN) shown.push(`…and ${problems.length - PROBLEMS_SHOWN} more.`);
-      await retry(`${problems.length} of the lines need correcting (${entries.length} were fine). Nothing has been checked or submitted yet.`, shown);
+      await retry(`${problems.length} of the ${fromFile ? `rows of ${fromFile.name}` : 'lines'} need correcting (${entries.length} were fine). Nothing has been checked or submitted yet.`, shown);
       return false;
     }
     if (entries.length === 0) {
@@ -212,7 +229,29 @@ export class TransferDialog extends CancelAndHelpDialog {
       await retry(`That list has ${entries.length} accounts; one request may hold at most ${this.maxAccounts}. Split it into several requests.`, []);
       return false;
     }
+    if (fromFile) {
+      // From here on the list is the file's accounts, as text: "Edit the list" brings them back in the box.
+      answer.step = 'accounts';
+      answer.inputs = { accounts: fromFile.text };
+    }
     return true;
+  }
+
+  /** Downloads and reads an attached CSV or XLSX; null (after saying why) when it cannot be used. */
+  private async readAttachedFile(prompt: PromptValidatorContext<CardStepAnswer>, answer: CardStepAnswer): Promise<{ name: string; text: string; parsed: ParsedAccountList } | null> {
+    const name = answer.inputs.name ?? 'the file';
+    try {
+      const file = await downloadAttachedFile({ name, fileType: answer.inputs.fileType ?? '', downloadUrl: answer.inputs.downloadUrl ?? '' }, this.allowInsecureFileLinks);
+      const parsed = await parseAccountFile(file);
+      return { name, parsed, text: parsed.entries.map(entryAsLine).join('\n') };
+    } catch (error) {
+      const appError = findAppError(error);
+      if (!appError) throw error;
+      await prompt.context.sendActivity(
+        MessageFactory.attachment(renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary: appError.userMessage, problems: [], previousText: '' })),
+      );
+      return null;
+    }
   }
 
   private async validateAttestations(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
@@ -240,6 +279,12 @@ export class TransferDialog extends CancelAndHelpDialog {
 /** The list comes from the card's box, or from a message typed or pasted into the chat. */
 function accountListText(answer: CardStepAnswer): string {
   return answer.step === 'accounts' ? answer.inputs.accounts ?? '' : answer.inputs.text ?? '';
+}
+
+/** One account as a line of the list, quoting a value only where CSV needs it. */
+function entryAsLine(entry: AccountEntry): string {
+  const quoted = (value: string) => (/[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+  return [entry.email, entry.siteOds ?? '', entry.specialism ? quoted(entry.specialism) : ''].join(', ').replace(/(, )+$/, '');
 }
 
 function attestationsFrom(answer: CardStepAnswer): Attestations {

@@ -77,11 +77,25 @@ export class OutboxWorker {
     };
   }
 
+  private stopping = false;
+
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */
   async deliverDue(): Promise<boolean> {
     const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds);
-    for (const delivery of due) await this.deliver(delivery);
+    for (const [index, delivery] of due.entries()) {
+      if (this.stopping) {
+        // Shutting down: what was claimed but not tried goes back at once, not after its lease.
+        await this.outbox.release(due.slice(index));
+        return false;
+      }
+      await this.deliver(delivery);
+    }
     return due.length > 0;
+  }
+
+  /** Finish the delivery in hand, hand back the rest of the batch. */
+  stop(): void {
+    this.stopping = true;
   }
 
   private async deliver(delivery: Delivery): Promise<void> {

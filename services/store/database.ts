@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { AppError } from '../../core/errors';
 
 /** One SQL dialect (PostgreSQL) behind two engines: PGlite in-process, or a PostgreSQL server. */
 export interface SqlExecutor {
@@ -32,8 +33,11 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
 
 export async function openPostgres(connectionString: string): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: 10 });
-  // Fail at start-up, with a clear cause, rather than on the first turn.
-  await pool.query('SELECT 1');
+  // Fail at start-up, with a clear cause, rather than on the first turn; name the server, never the password.
+  await pool.query('SELECT 1').catch(async (error: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw new AppError('DATABASE_UNAVAILABLE', `Check DATABASE_URL: PostgreSQL at ${describeServer(connectionString)} could not be reached.`, { cause: error });
+  });
   const executor = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
     query: async <Row>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, [...params])).rows as Row[],
   });
@@ -59,4 +63,14 @@ export async function openPostgres(connectionString: string): Promise<SqlDatabas
     },
     close: () => pool.end(),
   };
+}
+
+/** host:port/database of a connection string, for messages: no user name or password. */
+function describeServer(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the configured address';
+  }
 }

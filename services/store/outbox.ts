@@ -129,6 +129,14 @@ export class Outbox {
     });
   }
 
+  /** Hands back rows this worker claimed and did not try, without counting an attempt. */
+  async release(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.db.query(`UPDATE outbox SET lease_until = NULL, attempts = greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [
+      deliveries.map((delivery) => delivery.id),
+    ]);
+  }
+
   /** A chat became known: what was waiting for it is due now. */
   async nudgeRecipient(recipient: string): Promise<number> {
     const rows = await this.db.query<{ id: string }>(

@@ -103,7 +103,8 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       const done = calls.find(predicate);
       if (done) return Promise.resolve(done);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the expected connector call did not come')), timeoutMs);
+        const recent = () => calls.slice(-4).map((call) => `${call.method} ${call.conversationId} ${call.status}: ${activityText(call).slice(0, 120)}`).join('\n  ');
+        const timer = setTimeout(() => reject(new Error(`the expected connector call did not come within ${timeoutMs} ms; the last calls were:\n  ${recent()}`)), timeoutMs);
         waiters.push({
           predicate,
           resolve: (call) => {

@@ -32,7 +32,8 @@ export interface BotProcess {
 /** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /health. */
 export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
   const chunks: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'index.ts')], {
+  // node --import tsx, not the tsx command: that one runs the bot in a child of its own, which a kill -9 of the parent would leave running.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'index.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

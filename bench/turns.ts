@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { composeBot } from '../app';
+import { startHttpServer } from '../bot/http-server';
+import { ConnectorMessenger } from '../bot/messaging/messenger';
+import { REQUESTER_HELP } from '../bot/replies';
+import { ConversationReferences } from '../bot/state/conversation-references';
+import { createTurnErrorHandler } from '../bot/turn-error-handler';
+import { DEMO, loadConfig } from '../config';
+import { silentLogger } from '../core/log';
+import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
+import { openDataSources } from '../services/data-sources';
+import { openPglite } from '../services/store/database';
+import { migrate } from '../services/store/migrate';
+import { requestDetails, screenedAccount } from '../test/support/fixtures';
+import { startFakeConnector } from '../test/support/fake-connector';
+import { PEOPLE } from '../test/support/bot-harness';
+import { TeamsClient } from '../test/support/teams-client';
+
+/**
+ * `npm run bench` (turns): what one turn costs the bot, beside a bare botbuilder bot on the
+ * same adapter, server and loopback connector in the same run; and how fast an ops approval
+ * is answered while the Bot Connector takes seconds to update cards.
+ */
+const CONVERSATIONS = 50;
+const TURNS_EACH = 10;
+const INVOKES = 30;
+const SLOW_UPDATE_MS = 5000;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function report(label: string, values: number[]): number {
+  const median = percentile(values, 50);
+  process.stdout.write(`  ${label.padEnd(62)} median ${median.toFixed(2).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(2).padStart(7)} ms\n`);
+  return median;
+}
+
+/** "help" in CONVERSATIONS personal chats, TURNS_EACH turns each, one turn at a time. */
+async function helpTurns(client: TeamsClient, endpoint: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let conversation = 0; conversation < CONVERSATIONS; conversation++) {
+    const chatId = `a:priya-bench-${randomUUID()}`;
+    for (let turn = 0; turn < TURNS_EACH; turn++) {
+      const sent = await client.message(endpoint, 'priya', chatId, 'help');
+      if (sent.status !== 200) throw new Error(`a turn was answered ${sent.status}`);
+      times.push(sent.ms);
+    }
+  }
+  return times;
+}
+
+async function main(): Promise<void> {
+  const connector = await startFakeConnector();
+  const client = new TeamsClient(connector.url);
+  const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', PORT: '0' }), silentLogger);
+  const config = sandboxed.config;
+  const db = await openPglite();
+  await migrate(db);
+  const dataSources = await openDataSources(config);
+
+  // The bare bot: botbuilder's CloudAdapter and an ActivityHandler that replies, nothing else.
+  const bareAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+  const bareBot = new ActivityHandler().onMessage(async (context, next) => {
+    await context.sendActivity(REQUESTER_HELP);
+    await next();
+  });
+  const bare = await startHttpServer({ host: '127.0.0.1', port: 0, adapter: bareAdapter, handleTurn: (context) => bareBot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+  adapter.onTurnError = createTurnErrorHandler(silentLogger);
+  const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, ''), logger: silentLogger });
+  for (const middleware of composed.middleware) adapter.use(middleware);
+  const ours = await startHttpServer({ host: '127.0.0.1', port: 0, adapter, handleTurn: (context) => composed.bot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+  composed.startWorkers();
+
+  try {
+    process.stdout.write(`Per-turn cost: "help", ${CONVERSATIONS} conversations x ${TURNS_EACH} turns, loopback connector\n`);
+    await helpTurns(client, bare.endpoint); // warm-up
+    await helpTurns(client, ours.endpoint);
+    const bareMedian = report('baseline: bare botbuilder CloudAdapter bot', await helpTurns(client, bare.endpoint));
+    const oursMedian = report('NAS Transfer Bot (tenant gate, input guard, references, state)', await helpTurns(client, ours.endpoint));
+
+    process.stdout.write(`\nOps approval (Action.Execute invoke) while the connector takes ${SLOW_UPDATE_MS / 1000} s to update a card\n`);
+    await composed.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: connector.url, channelId: 'msteams', conversation: { id: DEMO.opsChannelId, conversationType: 'channel', tenantId: DEMO.tenantId } as never });
+    const requestIds: number[] = [];
+    for (let index = 0; index < INVOKES * 2; index++) {
+      const { request } = await composed.requests.submit({
+        ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+        draftId: randomUUID(),
+        accounts: [screenedAccount(1, `bench.${index}@nhsmail.example`, 'eligible'), screenedAccount(2, `bench.review.${index}@nhsmail.example`, 'review')],
+      });
+      requestIds.push(request.id);
+    }
+    await composed.settle();
+    const approve = async (requestId: number) => {
+      const sent = await client.invoke(ours.endpoint, 'tom', 'approveEligible', { requestId, start: 0 });
+      if (sent.status !== 200) throw new Error(`an approval was answered ${sent.status}`);
+      return sent.ms;
+    };
+    await approve(requestIds[0]!); // warm-up, and the ops membership look-up
+    const fast: number[] = [];
+    for (const requestId of requestIds.slice(1, INVOKES)) fast.push(await approve(requestId));
+    connector.addFault({ matches: (call) => call.method === 'PUT', delayMs: SLOW_UPDATE_MS });
+    const slow: number[] = [];
+    for (const requestId of requestIds.slice(INVOKES)) slow.push(await approve(requestId));
+    const fastMedian = report('baseline: approval with a connector answering at once', fast);
+    const slowMedian = report(`approval with card updates taking ${SLOW_UPDATE_MS / 1000} s`, slow);
+
+    process.stdout.write('\nRatios (same run)\n');
+    process.stdout.write(`  ${'turn: ours / bare bot (median)'.padEnd(52)} ${(oursMedian / bareMedian).toFixed(2).padStart(6)}  target <= 1.3\n`);
+    process.stdout.write(`  ${'approval: slow connector / fast connector (median)'.padEnd(52)} ${(slowMedian / fastMedian).toFixed(2).padStart(6)}  target: about 1 (invokes never wait for Teams)\n`);
+    process.stdout.write(`  ${'approval p99 with the slow connector'.padEnd(52)} ${percentile(slow, 99).toFixed(0).padStart(6)} ms  target < 2000\n`);
+  } finally {
+    connector.clearFaults();
+    await composed.stopWorkers();
+    await ours.close();
+    await bare.close();
+    await connector.close();
+    await sandboxed.close();
+    await db.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

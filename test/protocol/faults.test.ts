@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import pg from 'pg';
+import { DEMO } from '../../config';
+import { freshPostgresSchema, requirePostgres } from '../support/databases';
+import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
+import { startBotProcess, type BotProcess } from '../support/processes';
+import { TeamsClient } from '../support/teams-client';
+
+/**
+ * The real bot process over the Bot Framework protocol, with a loopback Bot Connector that
+ * can refuse, throttle, hang and be slow, on a real PostgreSQL: what production sees when
+ * Teams retries, people double-click and processes die.
+ */
+const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' };
+const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.example', 'kezia.morrow@nhsmail.example'].join('\n');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
+const opsPostsOf = (connector: FakeConnector, reference: string) =>
+  connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && activityText(call).includes(`Transfer request ${reference}`));
+
+async function count(databaseUrl: string, sql: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query<{ count: string }>(sql)).rows[0]?.count);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('fault injection over the Bot Framework protocol (real bot process, loopback connector, PostgreSQL)', function () {
+  this.timeout(120_000);
+  let connector: FakeConnector;
+  let client: TeamsClient;
+  /** Each test has a database of its own: the demo accounts, once requested, are ALREADY_REQUESTED for good. */
+  let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
+  const schemas: Array<typeof schema> = [];
+  const bots: BotProcess[] = [];
+
+  const startBot = async (): Promise<BotProcess> => {
+    const bot = await startBotProcess({ PORT: String(await freePort()), DATABASE_URL: schema.url, LOG_LEVEL: 'info', APP_ENV: 'development', MicrosoftAppId: '' });
+    bots.push(bot);
+    return bot;
+  };
+  /** A bot on this test's database that knows the ops channel. */
+  const aBot = async (): Promise<BotProcess> => {
+    const bot = await startBot();
+    await client.opsChannelInstalled(bot.endpoint);
+    return bot;
+  };
+
+  /** Answers the form up to the screening results, turn by turn, each turn to `pick(turn)`. */
+  async function toResults(pick: (turn: number) => BotProcess, chatId: string): Promise<void> {
+    const turns: Array<string | Record<string, unknown>> = ['new transfer', 'yes', 'Our sponsorship of these pharmacies ends in March.', { step: 'accounts', accounts: LIST }, { step: 'attestations', ...ALL_TICKED }];
+    for (const [index, content] of turns.entries()) {
+      const sent = await client.message(pick(index).endpoint, 'priya', chatId, content);
+      assert.equal(sent.status, 200, `turn ${index + 1} was taken`);
+    }
+    await connector.waitFor(inChat(chatId, 'Screening results'), 30_000);
+  }
+
+  before(requirePostgres);
+  before(async () => {
+    connector = await startFakeConnector();
+    client = new TeamsClient(connector.url);
+  });
+  beforeEach(async () => {
+    // References start again at NTR-100001 in each test's database: only this test's calls count.
+    connector.calls.splice(0);
+    schema = await freshPostgresSchema();
+    schemas.push(schema);
+  });
+  afterEach(async () => {
+    connector.clearFaults();
+    await Promise.all(bots.splice(0).map((bot) => bot.stop()));
+  });
+  after(async () => {
+    await connector?.close();
+    for (const created of schemas) await created.drop();
+  });
+
+  it('two instances started at the same moment on an empty database both come up, and share the work: one request, one decision per account, one outcome', async () => {
+    const [first, second] = await Promise.all([startBot(), startBot()]);
+    const instances = [first, second];
+    const installed = await client.opsChannelInstalled(first.endpoint);
+    assert.equal(installed.status, 200);
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults((turn) => instances[turn % 2]!, chatId);
+    const submits = await Promise.all([client.message(first.endpoint, 'priya', chatId, { step: 'submit' }), client.message(second.endpoint, 'priya', chatId, { step: 'submit' })]);
+    assert.deepEqual(submits.map((sent) => sent.status), [200, 200]);
+    const confirmation = await connector.waitFor(inChat(chatId, 'Your reference is'));
+    const reference = /NTR-\d+/.exec(activityText(confirmation))![0];
+    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    assert.equal(await count(schema.url, 'SELECT count(*) FROM transfer_requests'), 1, 'one request');
+    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+
+    // NAS Operations press the buttons on both instances at once, twice over.
+    const approvals = await Promise.all([
+      client.invoke(first.endpoint, 'tom', 'approveEligible', { requestId, start: 0 }),
+      client.invoke(second.endpoint, 'tom', 'approveEligible', { requestId, start: 0 }),
+    ]);
+    assert.deepEqual(approvals.map((sent) => sent.status), [200, 200]);
+    const review = await count(schema.url, `SELECT coalesce(min(id), 0) AS count FROM request_accounts WHERE request_id = ${requestId} AND verdict = 'review'`);
+    if (review > 0) {
+      await Promise.all([
+        client.invoke(first.endpoint, 'tom', 'decideAccount', { requestId, accountId: review, decision: 'approved' }),
+        client.invoke(second.endpoint, 'tom', 'decideAccount', { requestId, accountId: review, decision: 'rejected', decisionReason: 'crossed' }),
+      ]);
+    }
+    const forDecision = `request_id = ${requestId} AND verdict <> 'ineligible'`;
+    assert.equal(await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision} AND decision IS NULL`), 0, 'every account for decision decided');
+    assert.equal(
+      await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND (action LIKE 'account.%' OR action = 'request.approved_eligible')`),
+      await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision}`),
+      'one decision per account in the audit',
+    );
+    await connector.waitFor(inChat(chatId, `Transfer request ${reference} has been decided`), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(connector.calls.filter(inChat(chatId, `Transfer request ${reference} has been decided`)).length, 1, 'the outcome went once');
+    assert.equal(opsPostsOf(connector, reference).length, 1, 'the ops card was posted once');
+    assert.equal(connector.calls.filter(inChat(chatId, 'Screening results')).length, 1, 'the results were posted once');
+  });
+
+  it('turns three concurrent Submits into one request, posted once', async () => {
+    const bot = await aBot();
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults(() => bot, chatId);
+    const before = await count(schema.url, 'SELECT count(*) FROM transfer_requests');
+    const sent = await Promise.all([1, 2, 3].map(() => client.message(bot.endpoint, 'priya', chatId, { step: 'submit' })));
+    assert.deepEqual(sent.map((response) => response.status), [200, 200, 200]);
+    assert.equal(await count(schema.url, 'SELECT count(*) FROM transfer_requests'), before + 1);
+    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
+    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(opsPostsOf(connector, reference).length, 1);
+  });
+
+  it('survives kill -9 during Submit: after a restart, Submit again gives the same reference and the card is posted once', async function () {
+    this.timeout(180_000);
+    const bot = await aBot();
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults(() => bot, chatId);
+    // The confirmation reply hangs: the request is committed, the turn (and its state save) is not finished.
+    connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('Your reference is'), hold: true, times: 1 });
+    const submitting = client.message(bot.endpoint, 'priya', chatId, { step: 'submit' }).catch(() => undefined);
+    const held = await connector.waitFor(inChat(chatId, 'Your reference is'));
+    const reference = /NTR-\d+/.exec(activityText(held))![0];
+    await bot.kill();
+    await submitting;
+    const restarted = await startBot();
+    const again = await client.message(restarted.endpoint, 'priya', chatId, { step: 'submit' });
+    assert.equal(again.status, 200);
+    const answer = await connector.waitFor((call) => call !== held && inChat(chatId, 'Your reference is')(call));
+    assert.match(activityText(answer), new RegExp(`already submitted\\. Your reference is \\*\\*${reference}\\*\\*`));
+    assert.equal(await count(schema.url, `SELECT count(*) FROM transfer_requests WHERE draft_id = (SELECT draft_id FROM transfer_requests WHERE reference = '${reference}')`), 1);
+    // If the dead instance had leased the post, it is taken over when the lease (60 s) runs out.
+    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 75_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(opsPostsOf(connector, reference).length, 1, 'posted once');
+  });
+
+  it('answers an approval within 2 s while Teams takes 20 s to update cards, and the shared update still arrives', async () => {
+    const bot = await aBot();
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults(() => bot, chatId);
+    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
+    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    connector.addFault({ matches: (call) => call.method === 'PUT', delayMs: 20_000 });
+    const approval = await client.invoke(bot.endpoint, 'tom', 'approveEligible', { requestId, start: 0 });
+    assert.equal(approval.status, 200);
+    assert.ok(approval.ms < 2000, `answered in ${Math.round(approval.ms)} ms`);
+    assert.match(JSON.stringify(approval.body), /Approved by Tom Ashdown/);
+    connector.clearFaults();
+    void posted;
+  });
+
+  it('does not let a 28,000-character answer in one chat hold up another chat’s turn', async () => {
+    const bot = await aBot();
+    const slowChat = `a:priya-${randomUUID()}`;
+    await client.message(bot.endpoint, 'priya', slowChat, 'new transfer');
+    await connector.waitFor(inChat(slowChat, 'Are the accounts transferring'));
+    const baseline = await client.message(bot.endpoint, 'sam', `a:sam-${randomUUID()}`, 'help');
+    const [huge, other] = await Promise.all([
+      client.message(bot.endpoint, 'priya', slowChat, 'yes '.repeat(7000)),
+      new Promise((resolve) => setTimeout(resolve, 20)).then(() => client.message(bot.endpoint, 'sam', `a:sam-${randomUUID()}`, 'help')),
+    ]);
+    assert.equal(huge.status, 200);
+    assert.ok(other.ms < baseline.ms + 1000, `the other chat waited ${Math.round(other.ms)} ms (baseline ${Math.round(baseline.ms)} ms)`);
+    assert.ok(huge.ms < 2000, `the long answer itself took ${Math.round(huge.ms)} ms`);
+    await connector.waitFor(inChat(slowChat, 'Please answer yes or no.'));
+  });
+
+  it('retries a card post Teams throttles and fails, and records one Teams refuses for good without ever calling it delivered', async () => {
+    const bot = await aBot();
+    connector.addFault({ matches: (call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId, status: 429, retryAfterSeconds: 1, times: 1 });
+    connector.addFault({ matches: (call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId, status: 503, times: 1 });
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults(() => bot, chatId);
+    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
+    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 30_000);
+    const attempts = connector.calls.filter((call) => call.conversationId === DEMO.opsChannelId && call.method === 'POST' && activityText(call).includes(reference));
+    assert.deepEqual(attempts.map((call) => call.status), [429, 503, 200], 'throttled, failed, then accepted');
+    assert.ok(attempts[1]!.at - attempts[0]!.at >= 900, 'the retry waited for Retry-After');
+    assert.equal(await count(schema.url, `SELECT count(*) FROM outbox WHERE dedupe_key = 'ops.post:' || (SELECT id FROM transfer_requests WHERE reference = '${reference}') AND status = 'delivered'`), 1);
+
+    // The requester blocked the bot: Teams answers 403 to the outcome, for good.
+    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('has been decided'), status: 403 });
+    await client.invoke(bot.endpoint, 'tom', 'rejectRequest', { requestId, start: 0, decisionReason: 'Not this time.' });
+    const refused = await connector.waitFor((call) => inChat(chatId, 'has been decided')(call) && call.status === 403, 20_000);
+    assert.ok(refused);
+    const update = await connector.waitFor((call) => call.method === 'PUT' && activityText(call).includes('could not be notified'), 20_000);
+    assert.ok(update);
+    assert.equal(await count(schema.url, `SELECT count(*) FROM outbox WHERE dedupe_key = 'outcome:${requestId}' AND status = 'undeliverable' AND last_error = 'HTTP_403'`), 1);
+    assert.equal(await count(schema.url, `SELECT count(*) FROM transfer_requests WHERE id = ${requestId} AND outcome_notified_at IS NULL`), 1, 'never marked as told');
+  });
+});
