@@ -5,14 +5,23 @@ import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
  * full list (500 accounts with site and specialism, about 100 characters a line) fits.
  */
 export const MAX_MESSAGE_CHARS = 60_000;
-/** Control characters other than tab and line breaks; PostgreSQL refuses NUL in text and JSON. */
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+/**
+ * Characters a person never means to send, removed before anything reads or stores them:
+ * C0 controls other than tab and line breaks, DEL and the C1 controls (PostgreSQL refuses NUL
+ * in text and JSON); and the bidirectional overrides and isolates, which make text display in
+ * an order other than the one it is stored in (an address or a reason that reads one way on a
+ * card and means another).
+ */
+const INVISIBLE_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+/** Deeper than any card or invoke the bot handles sends; anything below it is dropped, not kept uncleaned. */
 const MAX_VALUE_DEPTH = 6;
 
 /**
  * Bounds and cleans what people send before the bot reads it: an over-long message is
- * answered with a clear limit and goes no further; control characters are removed from the
- * text and from every string a card sent back.
+ * answered with a clear limit and goes no further; the text and every string a card sent back
+ * (its keys too) are made well formed and lose invisible characters. A lone UTF-16 surrogate
+ * becomes U+FFFD: JSON.stringify writes it as "\ud800", which PostgreSQL's jsonb refuses
+ * (22P02), and the refused state save would break every later turn of the conversation.
  */
 export class InputGuard implements Middleware {
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
@@ -27,15 +36,28 @@ export class InputGuard implements Middleware {
         return;
       }
     }
-    if (typeof activity.text === 'string') activity.text = activity.text.replace(CONTROL_CHARACTERS, '');
-    if (activity.value !== undefined) activity.value = withoutControlCharacters(activity.value, 0);
+    if (typeof activity.text === 'string') activity.text = cleanText(activity.text);
+    if (activity.value !== undefined) activity.value = cleanValue(activity.value, 0);
     await next();
   }
 }
 
-function withoutControlCharacters(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.replace(CONTROL_CHARACTERS, '');
-  if (depth >= MAX_VALUE_DEPTH || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => withoutControlCharacters(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutControlCharacters(item, depth + 1)]));
+declare global {
+  interface String {
+    /** ES2024, in Node since 20; the compiler's ES2022 library does not declare it yet. */
+    toWellFormed(): string;
+  }
+}
+
+/** Well formed (lone surrogates become U+FFFD) and without invisible characters. */
+export function cleanText(text: string): string {
+  return text.toWellFormed().replace(INVISIBLE_CHARACTERS, '');
+}
+
+function cleanValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_VALUE_DEPTH) return null;
+  if (Array.isArray(value)) return value.map((item) => cleanValue(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [cleanText(key), cleanValue(item, depth + 1)]));
 }
