@@ -37,22 +37,78 @@ export function attachedFile(activity: Partial<Activity>): AttachedFile | undefi
 }
 
 /**
- * Fetches an attached file, bounded in size and time. Outside local runs only https links
- * are followed, so a forged attachment cannot point the bot at an internal address.
+ * Where Teams puts a file a person sends the bot in a personal chat: "the file is first
+ * uploaded to the user's OneDrive for business storage", and `downloadUrl` is the "OneDrive URL
+ * for fetching the content of the file" (Send and receive files using bot, "Receive files in
+ * personal chat": https://learn.microsoft.com/microsoftteams/platform/bots/how-to/bots-filesv4).
+ * OneDrive for Business and SharePoint Online live under sharepoint.com (<tenant>-my.sharepoint.com
+ * for OneDrive); the same page says bots cannot receive files in the GCC High, DoD and 21Vianet
+ * clouds, so their SharePoint domains are not needed here.
+ */
+const FILE_HOST_SUFFIXES = ['.sharepoint.com'] as const;
+
+/** Loopback names a local run's stand-in file server uses; nothing else is fetched in local runs. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Whether the bot may follow this link. The attachment is just JSON in the activity, so anyone
+ * who can message the bot could name any address; only the hosts Teams stores chat files on are
+ * fetched (over https), and in local runs (`allowInsecure`) a loopback server standing in for
+ * them. Redirects are refused when fetching, so an allowed host cannot bounce the bot elsewhere.
+ */
+function isFetchableFileLink(url: URL, allowInsecure: boolean): boolean {
+  if (url.username !== '' || url.password !== '') return false;
+  if (allowInsecure && (url.protocol === 'http:' || url.protocol === 'https:') && isLoopback(url.hostname)) return true;
+  return url.protocol === 'https:' && FILE_HOST_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix));
+}
+
+/**
+ * Fetches an attached file, bounded in size and time, from where Teams keeps chat files only.
+ * The body is read as it arrives and abandoned once it passes the size limit, whatever the
+ * server declared (or did not declare) as its length.
  */
 export async function downloadAttachedFile(file: AttachedFile, allowInsecure: boolean, fetchImpl: typeof fetch = fetch): Promise<AccountFile> {
   if (!ACCEPTED_TYPES.has(file.fileType)) throw new AppError('INVALID_INPUT', 'Attach the list as a CSV or an Excel (.xlsx) file, or paste it as text.');
-  const url = new URL(file.downloadUrl);
-  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) throw new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams.');
+  const url = URL.canParse(file.downloadUrl) ? new URL(file.downloadUrl) : undefined;
+  if (!url || !isFetchableFileLink(url, allowInsecure)) throw new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams.');
   const response = await fetchImpl(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS), redirect: 'error' }).catch((error: unknown) => {
-    throw new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams. Attach it again, or paste the list.', { cause: error });
+    throw notFetched(error);
   });
-  if (!response.ok) throw new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams. Attach it again, or paste the list.');
+  if (!response.ok) throw notFetched();
   const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes) throw tooLarge();
-  const content = Buffer.from(await response.arrayBuffer());
-  if (content.length > DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes) throw tooLarge();
+  if (declared > DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const content = await readCapped(response, DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes);
   return { content, name: file.name, contentType: response.headers.get('content-type') ?? undefined };
+}
+
+/** The body, read chunk by chunk and cancelled as soon as it is longer than `maxBytes`. */
+async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read().catch((error: unknown) => {
+      throw notFetched(error);
+    });
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, received);
+}
+
+function notFetched(cause?: unknown): AppError {
+  return new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams. Attach it again, or paste the list.', cause === undefined ? undefined : { cause });
 }
 
 function tooLarge(): AppError {
