@@ -65,6 +65,8 @@ const environmentSchema = z.object({
   OPS_GROUP_ID: optionalString,
   OPS_CHANNEL_ID: optionalString,
   MAX_ACCOUNTS_PER_REQUEST: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(5000).default(500)),
+  // Unset: personal data is kept (retention is a decision for the data controller, not a default).
+  RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
 });
 
 type RawEnvironment = Record<string, string | undefined>;
@@ -182,6 +184,8 @@ export interface AppConfig {
   opsGroupId: string;
   opsChannelId: string;
   maxAccountsPerRequest: number;
+  /** Personal data of requests closed longer than this many days is purged (services/store/retention.ts); undefined keeps it. */
+  retentionDays?: number;
 }
 
 export function loadConfig(env: RawEnvironment = process.env): AppConfig {
@@ -232,6 +236,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     opsGroupId: demoDefault(e.OPS_GROUP_ID, DEMO.opsGroupId),
     opsChannelId: demoDefault(e.OPS_CHANNEL_ID, DEMO.opsChannelId),
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 
