@@ -1,3 +1,4 @@
+import { escapeMarkdown } from '../cards/account-rows';
 import { formatTime, isScreenedOut, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
@@ -14,10 +15,16 @@ export const OPS_HELP = 'In this channel I understand: **pending** (requests awa
 const STATUS_LABEL: Record<StoredRequest['status'], string> = { awaiting_decision: 'Awaiting decision', decided: 'Decided' };
 const MAX_ACCOUNT_LINES = 50;
 
+/*
+ * These replies are markdown. Addresses, organisation and people's names and the ops decision
+ * reason come from requesters, the directory, ODS and ops, so each is escaped where it is
+ * inserted: an address may hold * _ ~ ` | and a reason "[click](https://…)" would be a link.
+ */
+
 export function describeRequestList(title: string, requests: readonly RequestSummary[]): string {
   const lines = requests.map(
     (request) =>
-      `- **${request.reference}** · ${request.organisationName} · ${formatTime(request.createdAt)} · ${STATUS_LABEL[request.status]} · ` +
+      `- **${request.reference}** · ${escapeMarkdown(request.organisationName)} · ${formatTime(request.createdAt)} · ${STATUS_LABEL[request.status]} · ` +
       `${request.accountCount} accounts (${request.approvedCount} approved, ${request.rejectedCount} rejected)`,
   );
   return [title, '', ...lines].join('\n');
@@ -25,15 +32,16 @@ export function describeRequestList(title: string, requests: readonly RequestSum
 
 export function describeRequest(request: StoredRequest): string {
   const accountLines = request.accounts.slice(0, MAX_ACCOUNT_LINES).map((account) => {
-    if (isScreenedOut(account)) return `- ${account.email}: not eligible (screened out at submission)`;
-    if (account.decision === null) return `- ${account.email}: awaiting decision`;
-    const by = `by ${account.decidedBy?.name ?? 'NAS Operations'} at ${formatTime(account.decidedAt)}`;
-    return `- ${account.email}: ${account.decision} ${by}${account.decisionReason ? ` (${account.decisionReason})` : ''}`;
+    const email = escapeMarkdown(account.email);
+    if (isScreenedOut(account)) return `- ${email}: not eligible (screened out at submission)`;
+    if (account.decision === null) return `- ${email}: awaiting decision`;
+    const by = `by ${escapeMarkdown(account.decidedBy?.name ?? 'NAS Operations')} at ${formatTime(account.decidedAt)}`;
+    return `- ${email}: ${account.decision} ${by}${account.decisionReason ? ` (${escapeMarkdown(account.decisionReason)})` : ''}`;
   });
   const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${request.accounts.length - MAX_ACCOUNT_LINES} more accounts.`] : [];
   return [
-    `**${request.reference}** · ${request.organisationName} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
-    `Submitted by ${request.requester.name} at ${formatTime(request.createdAt)} under policy ${request.policyVersion}.`,
+    `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
+    `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)} under policy ${request.policyVersion}.`,
     '',
     ...accountLines,
     ...more,

@@ -7,6 +7,7 @@ export interface ReasonLine {
 
 export interface AccountRowData {
   position: number;
+  /** Markdown-escaped for a TextBlock: an address may hold *, _, ~, ` and | (RFC 5322 allows them). */
   email: string;
   verdictLabel: string;
   verdictColor: CardColor;
@@ -34,7 +35,7 @@ export function accountRow(account: { position: number; email: string; verdict: 
   const display = VERDICT_DISPLAY[account.verdict];
   return {
     position: account.position,
-    email: account.email,
+    email: escapeMarkdown(account.email),
     verdictLabel: display.label,
     verdictColor: display.color,
     reasons: account.reasons.map((reason) => ({ text: escapeMarkdown(`${reason.message}${withRemedy ? ` Next step: ${reason.remedy}` : ''}`) })),

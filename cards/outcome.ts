@@ -6,6 +6,7 @@ import template from './outcome.json';
 
 export const REJECTED_NEXT_STEP = 'Keep administering this account locally, or transfer it to another NHSmail organisation.';
 
+/** Every string here goes into a TextBlock, which renders markdown: each is escaped. */
 interface ExplainedRow {
   email: string;
   why: string;
@@ -34,7 +35,7 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
   const rejectedRows = rejected.map((account): ExplainedRow => {
     const flagged = account.reasons.filter((reason) => reason.verdict === 'review');
     return {
-      email: account.email,
+      email: escapeMarkdown(account.email),
       why: escapeMarkdown(account.decisionReason ?? (flagged.map((reason) => reason.message).join(' ') || 'Rejected by NAS Operations.')),
       nextStep: escapeMarkdown(flagged.length > 0 ? `${flagged.map((reason) => reason.remedy).join(' ')} Otherwise: ${REJECTED_NEXT_STEP}` : REJECTED_NEXT_STEP),
     };
@@ -42,7 +43,7 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
   const screenedOutRows = screenedOut.map((account): ExplainedRow => {
     const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible');
     return {
-      email: account.email,
+      email: escapeMarkdown(account.email),
       why: escapeMarkdown(blocking.map((reason) => reason.message).join(' ') || 'Not eligible at screening.'),
       nextStep: escapeMarkdown([...new Set(blocking.map((reason) => reason.remedy))].join(' ') || REJECTED_NEXT_STEP),
     };
@@ -51,13 +52,13 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
   const ordered = [
     ...rejectedRows.map((row) => ({ kind: 'rejected' as const, row })),
     ...screenedOutRows.map((row) => ({ kind: 'screenedOut' as const, row })),
-    ...approved.map((account) => ({ kind: 'approved' as const, row: { email: account.email } })),
+    ...approved.map((account) => ({ kind: 'approved' as const, row: { email: escapeMarkdown(account.email) } })),
   ];
   return fitToMessageLimit(ordered.length, (shown) => {
     const visible = ordered.slice(0, shown);
     return expandCard<OutcomeCardData>(template, {
       reference: request.reference,
-      organisationName: request.organisationName,
+      organisationName: escapeMarkdown(request.organisationName),
       approvedCount: approved.length,
       rejectedCount: rejected.length,
       screenedOutCount: screenedOut.length,

@@ -1,12 +1,13 @@
 import type { Attachment } from 'botbuilder';
 import type { ScreeningResult } from '../services/eligibility/types';
-import { accountRow, byAttention, countVerdicts, type AccountRowData } from './account-rows';
+import { accountRow, byAttention, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './screening-results.json';
 
 export const RESULTS_PAGE_SIZE = 25;
 
 export interface ScreeningResultsCardData {
+  /** Markdown-escaped: it is ODS reference data, shown in a TextBlock. */
   organisationName: string;
   policyVersion: string;
   total: number;
@@ -45,7 +46,7 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
         : `All ${submitCount} accounts can be submitted.`;
   const { card, shown } = fitToMessageLimit(pageAccounts.length, (count) =>
     expandCard<ScreeningResultsCardData>(template, {
-      organisationName,
+      organisationName: escapeMarkdown(organisationName),
       policyVersion: result.policyVersion,
       total: ordered.length,
       eligibleCount: counts.eligible,
