@@ -1,5 +1,6 @@
 import type { Directory } from '../services/directory/graph-directory';
-import { AppError } from '../core/errors';
+import { DeadlineExceeded, withDeadline } from '../core/deadline';
+import { AppError, findAppError } from '../core/errors';
 import type { OrganisationLookup } from '../services/reference/ord-client';
 import type { Actor, RequesterContext } from '../services/model';
 
@@ -14,10 +15,17 @@ export interface AccessGroups {
  * a row; a removal from the group takes effect within this time.
  */
 const OPS_MEMBERSHIP_TTL_MS = 60_000;
+/** When the directory is slow, a confirmation this recent still stands (and a fresh one is fetched behind it). */
+const OPS_MEMBERSHIP_STALE_MS = 60 * 60_000;
+/**
+ * How long a click or a message waits for the directory. Teams gives an invoke about 15 s,
+ * and the Graph client's own retries honour Retry-After for much longer than that.
+ */
+export const INTERACTIVE_DIRECTORY_MS = 3000;
 
 /** Who may do what, decided from directory group membership, never from the client. */
 export class AccessControl {
-  private readonly confirmedOps = new Map<string, { actor: Actor; until: number }>();
+  private readonly confirmedOps = new Map<string, { actor: Actor; until: number; staleUntil: number }>();
 
   constructor(
     private readonly directory: Directory,
@@ -28,6 +36,10 @@ export class AccessControl {
 
   async requester(userId: string | undefined): Promise<RequesterContext> {
     if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
+    return interactive(this.lookUpRequester(userId));
+  }
+
+  private async lookUpRequester(userId: string): Promise<RequesterContext> {
     const [groups, administrator] = await Promise.all([this.directory.memberGroups(userId, [this.groups.requesterGroupId]), this.directory.getAdministrator(userId)]);
     if (!groups.has(this.groups.requesterGroupId) || !administrator) throw new AppError('NOT_AN_ADMINISTRATOR');
     if (!administrator.organisationOds) throw new AppError('NO_ADMINISTERED_ORGANISATION');
@@ -45,6 +57,28 @@ export class AccessControl {
     if (!userId) throw new AppError('NOT_OPS');
     const confirmed = this.confirmedOps.get(userId);
     if (confirmed && confirmed.until > this.now()) return confirmed.actor;
+    const lookUp = this.lookUpOps(userId);
+    try {
+      return await interactive(lookUp);
+    } catch (error) {
+      // A slow directory: someone confirmed within the hour may still act; the look-up carries on and refreshes it.
+      if (findAppError(error)?.code === 'DIRECTORY_UNAVAILABLE' && confirmed && confirmed.staleUntil > this.now()) return confirmed.actor;
+      throw error;
+    }
+  }
+
+  async isOpsMember(userId: string | undefined): Promise<boolean> {
+    if (!userId) return false;
+    try {
+      await this.opsMember(userId);
+      return true;
+    } catch (error) {
+      if (findAppError(error)?.code === 'NOT_OPS') return false;
+      throw error;
+    }
+  }
+
+  private async lookUpOps(userId: string): Promise<Actor> {
     const [groups, user] = await Promise.all([this.directory.memberGroups(userId, [this.groups.opsGroupId]), this.directory.getAdministrator(userId)]);
     if (!groups.has(this.groups.opsGroupId) || !user) {
       this.confirmedOps.delete(userId);
@@ -52,13 +86,20 @@ export class AccessControl {
     }
     const actor = { id: user.id, name: user.displayName };
     if (this.confirmedOps.size >= 1000) this.confirmedOps.clear();
-    this.confirmedOps.set(userId, { actor, until: this.now() + OPS_MEMBERSHIP_TTL_MS });
+    this.confirmedOps.set(userId, { actor, until: this.now() + OPS_MEMBERSHIP_TTL_MS, staleUntil: this.now() + OPS_MEMBERSHIP_STALE_MS });
     return actor;
   }
+}
 
-  async isOpsMember(userId: string | undefined): Promise<boolean> {
-    if (!userId) return false;
-    return (await this.directory.memberGroups(userId, [this.groups.opsGroupId])).has(this.groups.opsGroupId);
+/** A directory answer for someone waiting in Teams: in time, or DIRECTORY_UNAVAILABLE. */
+async function interactive<T>(lookUp: Promise<T>): Promise<T> {
+  // The look-up may still settle after the deadline; its result (or error) is then only cached or dropped.
+  lookUp.catch(() => undefined);
+  try {
+    return await withDeadline(lookUp, INTERACTIVE_DIRECTORY_MS);
+  } catch (error) {
+    if (error instanceof DeadlineExceeded) throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
+    throw error;
   }
 }
 

@@ -76,8 +76,8 @@ export class NasTransferBot extends TeamsActivityHandler {
 
   /**
    * Two turns of one conversation at once (a double click, a Teams retry) both read the same
-   * state; the second to write loses. Its replies are already sent and say nothing the first
-   * turn did not, so the conflict is logged, not shown.
+   * state; the second to write loses, and the first turn's answer stands. The loser's replies
+   * have already gone, so the person is told which answer counted.
    */
   private async saveDialogState(context: TurnContext): Promise<void> {
     try {
@@ -85,6 +85,9 @@ export class NasTransferBot extends TeamsActivityHandler {
     } catch (error) {
       if (findAppError(error)?.code !== 'STORAGE_CONFLICT') throw error;
       this.deps.logger.info('turn.state_conflict', { activityType: context.activity.type, ...describeErrorForLog(error) });
+      if (context.activity.type === 'message') {
+        await context.sendActivity('Two answers arrived at the same moment; I kept the first one and carried on from it. Type **status** to check, or carry on.');
+      }
     }
   }
 }

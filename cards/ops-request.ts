@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import { formatTime, isScreenedOut, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
-import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
+import { accountRow, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './ops-request.json';
@@ -78,9 +78,10 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       reference: request.reference,
       statusLabel: decided ? 'Decided' : 'Awaiting decision',
       statusColor: decided ? 'Good' : 'Warning',
-      organisationName: request.organisationName,
-      organisationOds: request.organisationOds,
-      requesterName: request.requester.name,
+      // FactSet values are markdown in Teams: names from ODS and the directory are shown as written.
+      organisationName: escapeMarkdown(request.organisationName),
+      organisationOds: escapeMarkdown(request.organisationOds),
+      requesterName: escapeMarkdown(request.requester.name),
       submittedAt: formatTime(request.createdAt),
       policyVersion: request.policyVersion,
       reason: request.reason,

@@ -3,6 +3,9 @@ import type { Logger } from '../core/log';
 import type { ScreeningService } from './screening';
 import type { ScreeningJob, ScreeningJobs } from './store/screening-jobs';
 
+/** Another runner holds the job now (this one's lease lapsed): stop, and leave it to them. */
+class ClaimLapsed extends Error {}
+
 /** Where progress is shown (the requester's chat, updated in place); best effort, never fatal. */
 export interface ScreeningProgress {
   report(job: ScreeningJob, checked: number): Promise<void>;
@@ -37,23 +40,38 @@ export class ScreeningRunner {
     const job = await this.jobs.claimNext(this.policy.leaseSeconds);
     if (!job) return false;
     let lastShown = this.now();
+    let checkedSoFar = 0;
     const started = lastShown;
+    // The lease is renewed on a timer as well as with progress: a slow directory (throttling,
+    // retries) must not let the lease lapse while this runner is still at work.
+    const keepAlive = setInterval(() => {
+      void this.jobs.recordProgress(job, checkedSoFar, this.policy.leaseSeconds).catch(() => undefined);
+    }, (this.policy.leaseSeconds * 1000) / 3);
+    keepAlive.unref();
     try {
       const result = await this.screening.screen(job.organisationOds, job.entries, {
         onProgress: async (checked) => {
-          await this.jobs.recordProgress(job.id, checked, this.policy.leaseSeconds);
+          checkedSoFar = checked;
+          if (!(await this.jobs.recordProgress(job, checked, this.policy.leaseSeconds))) throw new ClaimLapsed();
           if (checked < job.total && this.now() - lastShown >= this.policy.progressEverySeconds * 1000) {
             lastShown = this.now();
-            await this.progress.report(job, checked).catch(() => undefined);
+            // Shown without waiting: a slow Teams must not slow the screening down.
+            void this.progress.report(job, checked).catch(() => undefined);
           }
         },
       });
       await this.jobs.complete(job, result);
       this.logger.info('screening.done', { jobId: job.id, accounts: job.total, ms: this.now() - started });
     } catch (error) {
+      if (error instanceof ClaimLapsed) {
+        this.logger.warn('screening.claim_lapsed', { jobId: job.id, attempt: job.attempts });
+        return true;
+      }
       const code = findAppError(error)?.code ?? 'SCREENING_FAILED';
       const outcome = await this.jobs.fail(job, code, this.policy.maxAttempts, this.policy.retryInSeconds);
       this.logger.warn('screening.failed', { jobId: job.id, outcome, attempt: job.attempts, ...describeErrorForLog(error) });
+    } finally {
+      clearInterval(keepAlive);
     }
     return true;
   }

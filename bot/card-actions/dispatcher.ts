@@ -46,14 +46,15 @@ export class CardActionDispatcher {
     if (!handler || !parsed?.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
     const data = parsed.data;
     const start = Number((data as { start?: number }).start ?? 0);
-    if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
 
+    // Who is asking comes first: someone outside NAS Operations learns nothing, not even whether the request exists.
     let actor: Actor;
     try {
       actor = await this.parts.access.opsMember(context.activity.from?.aadObjectId);
     } catch (error) {
       return this.refused(context, handler.verb, data.requestId, error);
     }
+    if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
 
     let notice = '';
     try {
@@ -79,7 +80,10 @@ export class CardActionDispatcher {
     if (!appError) throw error;
     const from = context.activity.from;
     const actor = { id: from?.aadObjectId ?? from?.id ?? 'unknown', name: from?.name ?? 'unknown' };
-    if (appError.code === 'NOT_OPS') await this.parts.audit.record(actor, 'card_action.refused', requestId, { verb, reason: appError.code });
+    if (appError.code === 'NOT_OPS') {
+      const known = await this.parts.requests.exists(requestId);
+      await this.parts.audit.record(actor, 'card_action.refused', known ? requestId : null, { verb, reason: appError.code, ...(known ? {} : { requestId }) });
+    }
     this.parts.logger.warn('card_action.refused', { verb, requestId, ...describeErrorForLog(appError) });
     return errorResponse(appError);
   }

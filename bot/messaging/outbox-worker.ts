@@ -22,19 +22,29 @@ export interface DeliveryPolicy {
   baseBackoffSeconds: number;
   maxBackoffSeconds: number;
   leaseSeconds: number;
+  /** A Bot Connector call that takes longer is abandoned (and retried), well inside the lease. */
+  sendTimeoutSeconds: number;
   batchSize: number;
+  /** How long a row that used up its attempts rests before it gets another round. */
+  rearmAfterSeconds: number;
   /** How long a message with no chat to go to waits before it is looked at again (it is also woken when the chat becomes known). */
   noConversationWaitSeconds: number;
 }
 
+/** Ten tries over about a quarter of an hour, then a rest of an hour, then ten more, for as long as Teams keeps failing. */
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
-  maxAttempts: 8,
+  maxAttempts: 10,
   baseBackoffSeconds: 2,
   maxBackoffSeconds: 15 * 60,
   leaseSeconds: 60,
-  batchSize: 10,
+  sendTimeoutSeconds: 30,
+  batchSize: 5,
+  rearmAfterSeconds: 3600,
   noConversationWaitSeconds: 3600,
 };
+
+/** How often the worker looks for failed rows that have rested long enough. */
+const REARM_SWEEP_MS = 10 * 60 * 1000;
 
 /** What a delivery came to: sent, or why not. */
 type Sent = { settle?: (tx: SqlExecutor) => Promise<void> };
@@ -48,6 +58,8 @@ class Never extends Error {
     super(code);
   }
 }
+/** This worker's claim lapsed and another holds the row: leave it to them. */
+class ClaimLost extends Error {}
 
 /**
  * Delivers the outbox. Teams answers are handled as documented for the Bot Connector:
@@ -78,9 +90,15 @@ export class OutboxWorker {
   }
 
   private stopping = false;
+  private lastSweep = 0;
 
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */
   async deliverDue(): Promise<boolean> {
+    if (Date.now() - this.lastSweep > REARM_SWEEP_MS) {
+      this.lastSweep = Date.now();
+      const rearmed = await this.outbox.rearmFailed(this.policy.rearmAfterSeconds);
+      if (rearmed > 0) this.logger.warn('delivery.rearmed', { rows: rearmed });
+    }
     const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds);
     for (const [index, delivery] of due.entries()) {
       if (this.stopping) {
@@ -105,6 +123,10 @@ export class OutboxWorker {
       await this.outbox.markDelivered(delivery, sent.settle);
       this.logger.info('delivery.sent', context);
     } catch (error) {
+      if (error instanceof ClaimLost) {
+        this.logger.info('delivery.claim_lost', context);
+        return;
+      }
       if (error instanceof NotYet) {
         await this.outbox.retryLater(delivery, error.waitSeconds, error.code, false);
         this.logger.debug('delivery.waiting', { ...context, reason: error.code });
@@ -151,7 +173,7 @@ export class OutboxWorker {
     const request = await this.requestOf(delivery);
     const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
     if (!reference?.conversation) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    const activityId = await this.send(reference, MessageFactory.attachment(this.render.opsRequest(request)));
+    const activityId = await this.send(delivery, reference, MessageFactory.attachment(this.render.opsRequest(request)));
     if (!activityId) throw new DeliveryError(undefined, undefined);
     const conversationId = reference.conversation.id;
     return { settle: (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId) };
@@ -167,7 +189,7 @@ export class OutboxWorker {
     }
     const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
     if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    await this.update({ ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request)));
+    await this.update(delivery, { ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request)));
     return {};
   }
 
@@ -175,7 +197,7 @@ export class OutboxWorker {
     const request = await this.requestOf(delivery);
     const reference = await this.references.get(ConversationReferences.forUser(request.requester.id));
     if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    await this.send(reference, MessageFactory.attachment(this.render.outcome(request)));
+    await this.send(delivery, reference, MessageFactory.attachment(this.render.outcome(request)));
     return {
       settle: async (tx) => {
         await RequestRepository.recordOutcomeNotified(tx, request.id);
@@ -188,10 +210,11 @@ export class OutboxWorker {
   private async sendScreeningResults(delivery: Delivery): Promise<Sent> {
     const jobId = String(delivery.payload.jobId ?? '');
     const job = await this.jobs.get(jobId);
-    if (!job || (job.status !== 'done' && job.status !== 'failed')) throw new Never('JOB_NOT_FINISHED');
+    if (!job || job.run !== Number(delivery.payload.run ?? 1)) throw new Never('SUPERSEDED');
+    if (job.status !== 'done' && job.status !== 'failed') throw new NotYet('JOB_NOT_FINISHED', 5);
     const reference = await this.references.get(ConversationReferences.forUser(job.ownerId));
     if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    await this.send(reference, this.render.screeningResults(job));
+    await this.send(delivery, reference, this.render.screeningResults(job));
     return {};
   }
 
@@ -201,19 +224,32 @@ export class OutboxWorker {
     return request;
   }
 
-  private async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined> {
-    try {
-      return await this.messenger.send(reference, activity);
-    } catch (error) {
-      throw toDeliveryError(error);
-    }
+  private async send(delivery: Delivery, reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined> {
+    return this.call(delivery, () => this.messenger.send(reference, activity));
   }
 
-  private async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
+  private async update(delivery: Delivery, reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
+    await this.call(delivery, () => this.messenger.update(reference, activityId, activity));
+  }
+
+  /**
+   * Every call to Teams: only while this worker still holds the row (its lease renewed), and
+   * abandoned after sendTimeoutSeconds so a hung connection neither stalls the worker nor
+   * outlives the lease. An abandoned call may still land; at-least-once is the most a
+   * connector without idempotency keys allows, and the lease makes a second send rare.
+   */
+  private async call<T>(delivery: Delivery, send: () => Promise<T>): Promise<T> {
+    if (!(await this.outbox.stillHeld(delivery, this.policy.leaseSeconds))) throw new ClaimLost();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeliveryError(undefined, undefined)), this.policy.sendTimeoutSeconds * 1000);
+    });
     try {
-      await this.messenger.update(reference, activityId, activity);
+      return await Promise.race([send(), timeout]);
     } catch (error) {
       throw toDeliveryError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

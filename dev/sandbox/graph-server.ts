@@ -14,6 +14,8 @@ const MAX_BATCH = 20;
 export interface SandboxGraph extends RunningSandbox {
   /** The next `count` user look-ups inside a batch answer 429 with this Retry-After. */
   throttleNext(count: number, retryAfterSeconds?: number): void;
+  /** Every answer comes this much later (0: at once): a slow Graph. */
+  respondAfter(ms: number): void;
 }
 
 export async function loadSandboxDirectory(file: string): Promise<SandboxDirectory> {
@@ -24,6 +26,7 @@ export async function loadSandboxDirectory(file: string): Promise<SandboxDirecto
 export async function startSandboxGraph(directory: SandboxDirectory, port = 0): Promise<SandboxGraph> {
   let throttleRemaining = 0;
   let throttleSeconds = 0;
+  let delayMs = 0;
   // Graph finds a user by id or userPrincipalName, without regard to case.
   const usersByKey = new Map<string, SandboxDirectory['users'][number]>();
   for (const user of directory.users) {
@@ -80,13 +83,19 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     return { status: 200, body: { responses } };
   };
 
-  const sandbox = await startSandbox(route, port);
+  const sandbox = await startSandbox((request) => {
+    const response = route(request);
+    return response && delayMs > 0 ? { ...response, delayMs } : response;
+  }, port);
   return {
     ...sandbox,
     requests: sandbox.requests,
     throttleNext(count, retryAfterSeconds = 0) {
       throttleRemaining = count;
       throttleSeconds = retryAfterSeconds;
+    },
+    respondAfter(ms) {
+      delayMs = ms;
     },
   };
 }

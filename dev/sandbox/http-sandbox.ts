@@ -10,6 +10,8 @@ export interface RecordedRequest {
 
 export interface SandboxResponse {
   status: number;
+  /** Answer this much later: a slow service. */
+  delayMs?: number;
   headers?: Record<string, string>;
   body?: unknown;
 }
@@ -55,6 +57,13 @@ export async function startSandbox(route: SandboxRoute, port = 0, basePath = '')
 }
 
 function send(res: http.ServerResponse, response: SandboxResponse): void {
-  res.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
-  res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
+  const answer = () => {
+    if (res.destroyed) return;
+    // Not chained: restify, when loaded in the same process, patches ServerResponse.writeHead.
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...response.headers })) res.setHeader(name, value);
+    res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
+  };
+  if (response.delayMs) setTimeout(answer, response.delayMs).unref();
+  else answer();
 }

@@ -17,6 +17,8 @@ export type DeliveryKind =
 
 export interface Delivery {
   id: number;
+  /** This claim's token: settling the row requires it, so a claim that lapsed cannot overwrite a newer one. */
+  claimToken: string;
   kind: DeliveryKind;
   requestId: number | null;
   /** Whose personal chat, for messages to a person (their Entra object id). */
@@ -30,6 +32,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'undeliverable' | 'failed
 
 interface DeliveryRow {
   id: string | number;
+  due_at: Date;
+  claim_token: string;
   kind: DeliveryKind;
   request_id: number | null;
   recipient: string | null;
@@ -51,7 +55,7 @@ export const dedupeKeys = {
   opsPost: (requestId: number) => `ops.post:${requestId}`,
   opsUpdate: (requestId: number) => `ops.update:${requestId}`,
   outcome: (requestId: number) => `outcome:${requestId}`,
-  screeningResults: (jobId: string) => `screening.results:${jobId}`,
+  screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
 };
 
 /** Writes an owed message inside the caller's transaction. */
@@ -83,15 +87,38 @@ export class Outbox {
    */
   async claimDue(limit: number, leaseSeconds: number): Promise<Delivery[]> {
     const rows = await this.db.query<DeliveryRow>(
-      `UPDATE outbox SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+      `UPDATE outbox SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1, claim_token = gen_random_uuid()::text
        WHERE id IN (
          SELECT id FROM outbox
          WHERE status = 'pending' AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
          ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, kind, request_id, recipient, payload, version, attempts`,
+       RETURNING id, claim_token, kind, request_id, recipient, payload, version, attempts, due_at`,
       [limit, leaseSeconds],
     );
-    return rows.map((row) => ({ id: Number(row.id), kind: row.kind, requestId: row.request_id, recipient: row.recipient, payload: row.payload, version: row.version, attempts: row.attempts }));
+    // RETURNING keeps no order: deliver oldest first, as claimed.
+    rows.sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || Number(a.id) - Number(b.id));
+    return rows.map((row) => ({
+      id: Number(row.id),
+      claimToken: row.claim_token,
+      kind: row.kind,
+      requestId: row.request_id,
+      recipient: row.recipient,
+      payload: row.payload,
+      version: row.version,
+      attempts: row.attempts,
+    }));
+  }
+
+  /**
+   * Renews this claim's lease just before the send. False when the claim lapsed and someone
+   * else holds the row now: then this worker must not send it.
+   */
+  async stillHeld(delivery: Delivery, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND claim_token = $2 AND status = 'pending' RETURNING id`,
+      [delivery.id, delivery.claimToken, leaseSeconds],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -101,11 +128,11 @@ export class Outbox {
   async markDelivered(delivery: Delivery, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       const [settled] = await tx.query<{ id: string }>(
-        `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL
-         WHERE id = $1 AND version = $2 RETURNING id`,
-        [delivery.id, delivery.version],
+        `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL, claim_token = NULL
+         WHERE id = $1 AND version = $2 AND claim_token = $3 RETURNING id`,
+        [delivery.id, delivery.version, delivery.claimToken],
       );
-      if (!settled) await tx.query('UPDATE outbox SET lease_until = NULL WHERE id = $1', [delivery.id]);
+      if (!settled) await tx.query('UPDATE outbox SET lease_until = NULL, claim_token = NULL WHERE id = $1 AND claim_token = $2', [delivery.id, delivery.claimToken]);
       if (also) await also(tx);
     });
   }
@@ -113,18 +140,24 @@ export class Outbox {
   /** Not now: try again after `delaySeconds`. `countAttempt` false for waits that are nobody's failure (no chat known yet). */
   async retryLater(delivery: Delivery, delaySeconds: number, errorCode: string, countAttempt = true): Promise<void> {
     await this.db.query(
-      `UPDATE outbox SET due_at = now() + make_interval(secs => $2), lease_until = NULL, last_error = $3,
+      `UPDATE outbox SET due_at = now() + make_interval(secs => $2), lease_until = NULL, last_error = $3, claim_token = NULL,
          attempts = CASE WHEN $4 THEN attempts ELSE greatest(attempts - 1, 0) END
-       WHERE id = $1 AND status = 'pending'`,
-      [delivery.id, delaySeconds, errorCode, countAttempt],
+       WHERE id = $1 AND status = 'pending' AND claim_token = $5`,
+      [delivery.id, delaySeconds, errorCode, countAttempt, delivery.claimToken],
     );
   }
 
   /** Never: Teams refused for good (403, 404) or the attempts ran out. */
   async giveUp(delivery: Delivery, status: Exclude<DeliveryStatus, 'pending' | 'delivered'>, errorCode: string, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3 WHERE id = $1 AND version = $4`, [delivery.id, status, errorCode, delivery.version]);
-      await tx.query('UPDATE outbox SET lease_until = NULL WHERE id = $1', [delivery.id]);
+      await tx.query(`UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, claim_token = NULL WHERE id = $1 AND version = $4 AND claim_token = $5`, [
+        delivery.id,
+        status,
+        errorCode,
+        delivery.version,
+        delivery.claimToken,
+      ]);
+      await tx.query('UPDATE outbox SET lease_until = NULL, claim_token = NULL WHERE id = $1 AND claim_token = $2', [delivery.id, delivery.claimToken]);
       if (also) await also(tx);
     });
   }
@@ -132,9 +165,24 @@ export class Outbox {
   /** Hands back rows this worker claimed and did not try, without counting an attempt. */
   async release(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    await this.db.query(`UPDATE outbox SET lease_until = NULL, attempts = greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [
-      deliveries.map((delivery) => delivery.id),
-    ]);
+    await this.db.query(
+      `UPDATE outbox SET lease_until = NULL, claim_token = NULL, attempts = greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[]) AND claim_token = ANY($2::text[]) AND status = 'pending'`,
+      [deliveries.map((delivery) => delivery.id), deliveries.map((delivery) => delivery.claimToken)],
+    );
+  }
+
+  /**
+   * Gives rows that failed for a retryable reason (Teams kept answering 5xx, or could not be
+   * reached) another round of attempts once they have rested: a long outage delays a message,
+   * it does not lose it. Refused-for-good rows (403, 404) stay as they are.
+   */
+  async rearmFailed(restedSeconds: number): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET status = 'pending', attempts = 0, due_at = now()
+       WHERE status = 'failed' AND due_at < now() - make_interval(secs => $1) AND last_error NOT IN ('HTTP_400', 'HTTP_413') RETURNING id`,
+      [restedSeconds],
+    );
+    return rows.length;
   }
 
   /** A chat became known: what was waiting for it is due now. */

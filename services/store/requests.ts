@@ -1,4 +1,4 @@
-import type { Evidence, Reason, Verdict } from '../eligibility/types';
+import type { Evidence, Reason, ScreenedAccount, Verdict } from '../eligibility/types';
 import type { Attestations, Decision, NewTransferRequest, NotificationState, RequestStatus, RequestSummary, StoredRequest } from '../model';
 import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
@@ -79,7 +79,8 @@ export class RequestRepository {
         const [existing] = await tx.query<{ id: number }>('SELECT id FROM transfer_requests WHERE draft_id = $1', [request.draftId]);
         return { id: (existing as { id: number }).id, created: false };
       }
-      await insertAccounts(tx, created.id, request);
+      const accounts = await withoutAccountsTakenMeanwhile(tx, created.id, request.accounts);
+      await insertAccounts(tx, created.id, { ...request, accounts });
       await appendAudit(tx, request.requester, 'request.submitted', created.id, null, {
         reference: created.reference,
         accountCount: request.accounts.length,
@@ -182,6 +183,38 @@ export class RequestRepository {
       rejectedCount: row.rejected_count,
     }));
   }
+}
+
+/** Any fixed number: it serialises submissions, so two of them cannot both take one mailbox. */
+const SUBMISSION_LOCK_KEY = 7_272_002;
+
+/**
+ * Screening said these accounts were free, but results can sit for hours before Submit: an
+ * account another request took in the meantime (waiting for a decision, or approved) is
+ * screened out here, under a lock, so one mailbox is never in two open requests.
+ */
+async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number, accounts: readonly ScreenedAccount[]): Promise<ScreenedAccount[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [SUBMISSION_LOCK_KEY]);
+  const wanted = accounts.filter((account) => account.verdict !== 'ineligible').map((account) => account.email.toLowerCase());
+  if (wanted.length === 0) return [...accounts];
+  const taken = await tx.query<{ email: string; reference: string; approved: boolean }>(
+    `SELECT DISTINCT ON (lower(a.email)) lower(a.email) AS email, r.reference, a.decision = 'approved' AS approved
+     FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
+     WHERE r.id <> $1 AND lower(a.email) = ANY($2::text[])
+       AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible'))
+     ORDER BY lower(a.email), (a.decision = 'approved') DESC, r.id`,
+    [requestId, wanted],
+  );
+  if (taken.length === 0) return [...accounts];
+  const byEmail = new Map(taken.map((row) => [row.email, row]));
+  return accounts.map((account) => {
+    const prior = account.verdict === 'ineligible' ? undefined : byEmail.get(account.email.toLowerCase());
+    if (!prior) return account;
+    const reason: Reason = prior.approved
+      ? { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Approved for transfer to NAS in request ${prior.reference} after this list was checked.`, remedy: 'Nothing to do: it is already with NAS.' }
+      : { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Put in transfer request ${prior.reference} after this list was checked; that request is waiting for a decision.`, remedy: `Wait for the decision on ${prior.reference}.` };
+    return { ...account, verdict: 'ineligible', reasons: [reason, ...account.reasons] };
+  });
 }
 
 /** One statement for the whole list keeps a 500-account request to one round trip. */

@@ -18,6 +18,8 @@ export interface ScreeningJob {
   errorCode: string | null;
   progressActivityId: string | null;
   attempts: number;
+  /** Which run this is: a retry after a failure is a new run, owing its own results message. */
+  run: number;
 }
 
 export interface NewScreeningJob {
@@ -41,6 +43,7 @@ interface JobRow {
   error_code: string | null;
   progress_activity_id: string | null;
   attempts: number;
+  run: number;
 }
 
 /**
@@ -83,12 +86,18 @@ export class ScreeningJobs {
     return row ? toJob(row) : null;
   }
 
-  /** Progress, which also renews the lease: a live runner keeps its job. */
-  async recordProgress(id: string, checked: number, leaseSeconds: number): Promise<void> {
-    await this.db.query(
-      `UPDATE screening_jobs SET checked = $2, lease_until = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [id, checked, leaseSeconds],
+  /**
+   * Progress, which also renews the lease: a live runner keeps its job. Every write a runner
+   * makes names the claim it holds (the attempt number), so a runner whose lease lapsed and
+   * whose job was claimed again changes nothing. False when the claim is no longer held.
+   */
+  async recordProgress(job: ScreeningJob, checked: number, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE screening_jobs SET checked = greatest(checked, $3), lease_until = now() + make_interval(secs => $4), updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id`,
+      [job.id, job.attempts, checked, leaseSeconds],
     );
+    return rows.length > 0;
   }
 
   /** Done: the result is stored and its message owed to the requester, in one transaction. */
@@ -96,39 +105,48 @@ export class ScreeningJobs {
     await this.db.transaction(async (tx) => {
       const [updated] = await tx.query<{ id: string }>(
         `UPDATE screening_jobs SET status = 'done', result = $2, checked = total, lease_until = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND status = 'running' RETURNING id`,
-        [job.id, JSON.stringify(result)],
+         WHERE id = $1 AND attempts = $3 AND status = 'running' RETURNING id`,
+        [job.id, JSON.stringify(result), job.attempts],
       );
-      if (updated) await enqueue(tx, { kind: 'screening.results', dedupeKey: dedupeKeys.screeningResults(job.id), recipient: job.ownerId, payload: { jobId: job.id } });
+      if (updated) await enqueue(tx, resultsMessage(job));
     });
   }
 
   /** Failed for now: queued again later, or given up after `maxAttempts` (the requester is told and may retry). */
-  async fail(job: ScreeningJob, errorCode: string, maxAttempts: number, retryInSeconds: number): Promise<'retrying' | 'failed'> {
+  async fail(job: ScreeningJob, errorCode: string, maxAttempts: number, retryInSeconds: number): Promise<'retrying' | 'failed' | 'not_held'> {
     return this.db.transaction(async (tx) => {
+      const held = `id = $1 AND attempts = $2 AND status = 'running'`;
       if (job.attempts < maxAttempts) {
-        await tx.query(
-          `UPDATE screening_jobs SET status = 'running', error_code = $2, lease_until = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1`,
-          [job.id, errorCode, retryInSeconds],
-        );
-        return 'retrying';
+        const rows = await tx.query(`UPDATE screening_jobs SET error_code = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE ${held} RETURNING id`, [
+          job.id,
+          job.attempts,
+          errorCode,
+          retryInSeconds,
+        ]);
+        return rows.length > 0 ? 'retrying' : 'not_held';
       }
-      await tx.query(`UPDATE screening_jobs SET status = 'failed', error_code = $2, lease_until = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [
+      const rows = await tx.query(`UPDATE screening_jobs SET status = 'failed', error_code = $3, lease_until = NULL, finished_at = now(), updated_at = now() WHERE ${held} RETURNING id`, [
         job.id,
+        job.attempts,
         errorCode,
       ]);
-      await enqueue(tx, { kind: 'screening.results', dedupeKey: dedupeKeys.screeningResults(job.id), recipient: job.ownerId, payload: { jobId: job.id } });
+      if (rows.length === 0) return 'not_held';
+      await enqueue(tx, resultsMessage(job));
       return 'failed';
     });
   }
 
-  /** The requester asked to try a failed job again. */
+  /** The requester asked to try a failed job again: a new run, which will owe its own results message. */
   async requeue(id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE screening_jobs SET status = 'queued', attempts = 0, checked = 0, error_code = NULL, progress_activity_id = NULL, updated_at = now() WHERE id = $1 AND status = 'failed'`, [id]);
-      await tx.query(`DELETE FROM outbox WHERE dedupe_key = $1 AND status <> 'pending'`, [dedupeKeys.screeningResults(id)]);
-    });
+    await this.db.query(
+      `UPDATE screening_jobs SET status = 'queued', run = run + 1, attempts = 0, checked = 0, error_code = NULL, progress_activity_id = NULL, updated_at = now() WHERE id = $1 AND status = 'failed'`,
+      [id],
+    );
   }
+}
+
+function resultsMessage(job: ScreeningJob) {
+  return { kind: 'screening.results' as const, dedupeKey: dedupeKeys.screeningResults(job.id, job.run), recipient: job.ownerId, payload: { jobId: job.id, run: job.run } };
 }
 
 function toJob(row: JobRow): ScreeningJob {
@@ -145,5 +163,6 @@ function toJob(row: JobRow): ScreeningJob {
     errorCode: row.error_code,
     progressActivityId: row.progress_activity_id,
     attempts: row.attempts,
+    run: row.run,
   };
 }

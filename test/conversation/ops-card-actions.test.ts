@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { ConversationReferences } from '../../bot/state/conversation-references';
@@ -31,6 +32,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   let harness: Harness;
   let request: StoredRequest;
   let adapter: TestAdapter;
+  let requestsMade = 0;
 
   /** A submitted request, posted to the ops channel by the outbox as in the app. */
   async function submitted(accounts: ScreenedAccount[]): Promise<StoredRequest> {
@@ -50,7 +52,9 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   beforeEach(async () => {
     adapter = harness.adapterFor('tom');
-    request = await submitted([account(1, 'amara.mensah@nhsmail.example', 'eligible'), account(2, 'esme.flint@nhsmail.example', 'review')]);
+    // Each test's request has mailboxes of its own: one mailbox is never in two open requests.
+    const n = ++requestsMade;
+    request = await submitted([account(1, `amara.mensah.${n}@nhsmail.example`, 'eligible'), account(2, `esme.flint.${n}@nhsmail.example`, 'review')]);
     assert.ok(request.opsActivityId, 'the outbox posted the card');
     harness.messenger.clear();
   });
@@ -84,8 +88,8 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     const outcome = cardText(outcomesSent()[0]!.activity);
     assert.match(outcome, new RegExp(`Transfer request ${request.reference} has been decided`));
     assert.match(outcome, /1 accepted for transfer to NAS, 1 rejected/);
-    assert.match(outcome, /"Accepted".*amara\.mensah@nhsmail\.example/);
-    assert.match(outcome, /esme\.flint@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
+    assert.match(outcome, /"Accepted".*amara\.mensah\.\d+@nhsmail\.example/);
+    assert.match(outcome, /esme\.flint\.\d+@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
     const stored = (await harness.app.requests.get(request.id))!;
     assert.ok(stored.outcomeNotifiedAt, 'the notification is recorded');
     assert.equal(stored.outcomeNotification, 'delivered');
@@ -128,8 +132,8 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     await harness.settle();
     harness.messenger.clear();
     await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
-    // The ops card update goes through; the outcome is refused: the bot was blocked in that chat.
-    harness.messenger.failNext({ status: 200 }, { status: 403 });
+    // The ops card update goes through; the outcome is refused: the bot was blocked in the requester's chat.
+    harness.messenger.failNext({ status: 403, to: 'a:priya-chat-' });
     await harness.settle();
     assert.equal(outcomesSent().length, 0);
     const stored = (await harness.app.requests.get(request.id))!;
@@ -186,12 +190,28 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.ok(refusals[0]?.occurredAt instanceof Date);
   });
 
+  it('answers a click within seconds when the directory is slow: 503, nothing decided', async () => {
+    const fresh = harness.adapterFor('tom'); // a new instance: nobody confirmed as NAS Operations yet
+    harness.graph.respondAfter(20_000);
+    try {
+      const started = performance.now();
+      const response = await execute(fresh, 'tom', 'approveEligible', { requestId: request.id });
+      const took = performance.now() - started;
+      assert.ok(took < 4500, `answered in ${Math.round(took)} ms, well inside Teams' 15 s`);
+      assert.equal(response.statusCode, 503);
+      assert.equal((response.value as unknown as { code: string }).code, 'DIRECTORY_UNAVAILABLE');
+      assert.deepEqual((await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+    } finally {
+      harness.graph.respondAfter(0);
+    }
+  });
+
   it('puts the requester’s reason on the card as plain text: markdown in it does not render', async () => {
     const forged = await harness.app.requests.submit({
       ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
       reason: '**Checked and verified by NAS Operations** [approve here](https://evil.example)',
       draftId: randomUUID(),
-      accounts: [account(1, 'amara.mensah@nhsmail.example', 'eligible')],
+      accounts: [account(1, 'reason.test@nhsmail.example', 'eligible')],
     });
     const response = await execute(adapter, 'tom', 'showPage', { requestId: forged.request.id });
     const body = JSON.stringify(response.value);

@@ -5,6 +5,7 @@ import { SqlStorage } from '../../bot/state/sql-storage';
 import { openPostgres } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
 import { Outbox, dedupeKeys, enqueue } from '../../services/store/outbox';
+import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
 
 describeOnEachDatabase('outbox', (db) => {
@@ -46,6 +47,37 @@ describeOnEachDatabase('outbox', (db) => {
     assert.deepEqual(await outbox.claimDue(10, 30), []);
   });
 
+  it('fences a claim that lapsed: the worker that lost the row can neither send nor settle it', async () => {
+    const outbox = new Outbox(db());
+    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:11', recipient: 'u5' });
+    const [slow] = await outbox.claimDue(10, 30);
+    // The slow worker's lease runs out while it waits on Teams; another instance claims the row.
+    await db().query(`UPDATE outbox SET lease_until = now() - interval '1 second'`);
+    const [fast] = await outbox.claimDue(10, 30);
+    assert.ok(fast && fast.claimToken !== slow!.claimToken);
+    assert.equal(await outbox.stillHeld(slow!, 30), false, 'the slow worker must not send');
+    assert.equal(await outbox.stillHeld(fast, 30), true);
+    await outbox.giveUp(slow!, 'undeliverable', 'HTTP_403');
+    await outbox.retryLater(slow!, 600, 'HTTP_503');
+    assert.deepEqual(await outbox.statusOf('outcome:11'), { status: 'pending', lastError: null }, 'the lapsed claim changed nothing');
+    await outbox.markDelivered(fast);
+    assert.equal((await outbox.statusOf('outcome:11'))?.status, 'delivered');
+  });
+
+  it('gives failed rows another round after a rest, but not those Teams refused for good', async () => {
+    const outbox = new Outbox(db());
+    await outbox.enqueue({ kind: 'ops.post', dedupeKey: 'ops.post:12' });
+    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:12', recipient: 'u6' });
+    const [post, outcome] = await outbox.claimDue(10, 30);
+    await outbox.giveUp(post!, 'failed', 'HTTP_503');
+    await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
+    assert.equal(await outbox.rearmFailed(3600), 0, 'not rested yet');
+    await db().query(`UPDATE outbox SET due_at = now() - interval '2 hours'`);
+    assert.equal(await outbox.rearmFailed(3600), 1);
+    assert.equal((await outbox.statusOf('ops.post:12'))?.status, 'pending');
+    assert.equal((await outbox.statusOf('outcome:12'))?.status, 'undeliverable');
+  });
+
   it('wakes what was waiting for a chat when that chat becomes known', async () => {
     const outbox = new Outbox(db());
     await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:9', recipient: 'u3' });
@@ -55,6 +87,41 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(await outbox.nudgeRecipient('u3'), 1);
     const [again] = await outbox.claimDue(10, 30);
     assert.equal(again?.attempts, 1, 'waiting for a chat is nobody’s failure: no attempt counted');
+  });
+});
+
+describeOnEachDatabase('screening jobs (claims fenced by attempt)', (db) => {
+  const job = { id: 'draft-1:1', ownerId: 'u1', organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries: [{ position: 1, email: 'a@x.example' }] };
+  const result = { policyVersion: 'test', accounts: [] };
+
+  it('lets only the runner that holds the job complete it, and owes one results message per run', async () => {
+    const jobs = new ScreeningJobs(db());
+    await jobs.create(job);
+    const first = (await jobs.claimNext(30))!;
+    await db().query(`UPDATE screening_jobs SET lease_until = now() - interval '1 second'`);
+    const second = (await jobs.claimNext(30))!;
+    assert.equal(second.attempts, 2);
+    assert.equal(await jobs.recordProgress(first, 1, 30), false, 'the first runner learns it lost the job');
+    assert.equal(await jobs.fail(first, 'DIRECTORY_UNAVAILABLE', 1, 0), 'not_held');
+    await jobs.complete(first, result);
+    assert.equal((await jobs.get(job.id))?.status, 'running', 'a stale runner changes nothing');
+    await jobs.complete(second, result);
+    assert.equal((await jobs.get(job.id))?.status, 'done');
+    const owed = await db().query<{ dedupe_key: string }>('SELECT dedupe_key FROM outbox');
+    assert.deepEqual(owed.map((row) => row.dedupe_key), [dedupeKeys.screeningResults(job.id, 1)]);
+  });
+
+  it('makes a retry after a failure a new run, with its own results message', async () => {
+    const jobs = new ScreeningJobs(db());
+    await jobs.create({ ...job, id: 'draft-2:1' });
+    const claimed = (await jobs.claimNext(30))!;
+    assert.equal(await jobs.fail(claimed, 'DIRECTORY_UNAVAILABLE', 1, 0), 'failed');
+    await jobs.requeue('draft-2:1');
+    const again = (await jobs.claimNext(30))!;
+    assert.equal(again.run, 2);
+    await jobs.complete(again, result);
+    const owed = await db().query<{ dedupe_key: string }>('SELECT dedupe_key FROM outbox ORDER BY id');
+    assert.deepEqual(owed.map((row) => row.dedupe_key), [dedupeKeys.screeningResults('draft-2:1', 1), dedupeKeys.screeningResults('draft-2:1', 2)]);
   });
 });
 

@@ -124,6 +124,21 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     assert.equal((await store.auditEvents(attempts[0]!.request.id)).length, 1, 'one submission in the audit');
   });
 
+  it('screens out at Submit an account another request took after this list was checked', async () => {
+    const store = new RequestStore(db());
+    const first = newRequest([screened(1, 'shared@x.example', 'eligible'), screened(2, 'mine@x.example', 'eligible')]);
+    const second = newRequest([screened(1, 'Shared@x.example', 'eligible')]);
+    // Both lists were screened while neither was submitted; they are submitted at the same moment.
+    const [a, b] = await Promise.all([store.requests.submit(first), store.requests.submit(second)]);
+    const holders = [a.request, b.request].filter((request) => request.accounts.some((account) => account.email.toLowerCase() === 'shared@x.example' && account.verdict !== 'ineligible'));
+    assert.equal(holders.length, 1, 'the mailbox is in one open request only');
+    const loser = [a.request, b.request].find((request) => !holders.includes(request))!;
+    const lost = loser.accounts.find((account) => account.email.toLowerCase() === 'shared@x.example')!;
+    assert.equal(lost.verdict, 'ineligible');
+    assert.equal(lost.reasons[0]?.rule, 'ALREADY_REQUESTED');
+    assert.match(lost.reasons[0]!.message, new RegExp(holders[0]!.reference));
+  });
+
   it('owes the ops card update with every decision (one row, re-armed) and the outcome once, when the request settles', async () => {
     const store = new RequestStore(db());
     const request = await store.createRequest(newRequest([screened(1, 'a@x.example', 'eligible'), screened(2, 'b@x.example', 'review')]));

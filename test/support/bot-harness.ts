@@ -5,7 +5,7 @@ import { TestAdapter } from 'botbuilder';
 import { composeBot, type ComposedBot } from '../../app';
 import type { Messenger } from '../../bot/messaging/messenger';
 import { DeliveryError } from '../../bot/messaging/messenger';
-import type { DeliveryPolicy } from '../../bot/messaging/outbox-worker';
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../bot/messaging/outbox-worker';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { DEMO, loadConfig, type AppConfig } from '../../config';
 import { createLogger, silentLogger } from '../../core/log';
@@ -39,22 +39,22 @@ export interface SentMessage {
 export class RecordingMessenger implements Messenger {
   readonly sent: SentMessage[] = [];
   readonly updates: SentMessage[] = [];
-  private readonly faults: Array<{ status: number; retryAfterSeconds?: number }> = [];
+  private readonly faults: Array<{ status: number; retryAfterSeconds?: number; to?: string }> = [];
 
-  /** The next calls fail with these statuses, in order. */
-  failNext(...faults: Array<{ status: number; retryAfterSeconds?: number }>): void {
+  /** The next calls fail with these statuses, in order; a fault with `to` applies only to conversations whose id starts with it. */
+  failNext(...faults: Array<{ status: number; retryAfterSeconds?: number; to?: string }>): void {
     this.faults.push(...faults);
   }
 
   async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
-    this.maybeFail();
+    this.maybeFail(reference.conversation?.id ?? '');
     const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.sent.length + 1}`, activity };
     this.sent.push(message);
     return message.activityId;
   }
 
   async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
-    this.maybeFail();
+    this.maybeFail(reference.conversation?.id ?? '');
     this.updates.push({ conversationId: reference.conversation?.id ?? '', activityId, activity });
   }
 
@@ -73,9 +73,12 @@ export class RecordingMessenger implements Messenger {
     this.updates.length = 0;
   }
 
-  private maybeFail(): void {
-    const fault = this.faults.shift();
-    if (fault) throw new DeliveryError(fault.status, fault.retryAfterSeconds);
+  /** A fault with a 2xx status is a call that goes through. */
+  private maybeFail(conversationId: string): void {
+    const index = this.faults.findIndex((fault) => fault.to === undefined || conversationId.startsWith(fault.to));
+    if (index < 0) return;
+    const [fault] = this.faults.splice(index, 1);
+    if (fault && fault.status >= 400) throw new DeliveryError(fault.status, fault.retryAfterSeconds);
   }
 }
 
@@ -98,7 +101,7 @@ export interface Harness {
 }
 
 /** Retries at once in tests: the backoff is a unit-tested function, not something to wait for. */
-export const IMMEDIATE_RETRIES: DeliveryPolicy = { maxAttempts: 4, baseBackoffSeconds: 0, maxBackoffSeconds: 0, leaseSeconds: 30, batchSize: 10, noConversationWaitSeconds: 3600 };
+export const IMMEDIATE_RETRIES: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, maxAttempts: 4, baseBackoffSeconds: 0, maxBackoffSeconds: 0, leaseSeconds: 30, batchSize: 10 };
 
 /**
  * The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP).
