@@ -1,5 +1,5 @@
 import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from 'botbuilder';
-import { DialogSet, DialogTurnStatus } from 'botbuilder-dialogs';
+import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -54,10 +54,12 @@ export class NasTransferBot extends TeamsActivityHandler {
 
   private async onText(context: TurnContext, scope: CommandScope): Promise<void> {
     const text = plainText(context.activity);
-    const dialogs = await this.dialogs.createContext(context);
+    // Dialog state is read only when this turn needs it: most commands do not.
+    let loaded: Promise<DialogContext> | undefined;
+    const dialogs = () => (loaded ??= this.dialogs.createContext(context));
     const matched = this.deps.commands.match(text, scope);
     const turn = { context, dialogs, userId: context.activity.from?.aadObjectId };
-    if (matched && (matched.command.interruptsDialog || !dialogs.activeDialog)) {
+    if (matched && (matched.command.interruptsDialog || !(await dialogs()).activeDialog)) {
       await matched.command.run({ ...turn, argument: matched.argument });
       return;
     }
@@ -65,7 +67,7 @@ export class NasTransferBot extends TeamsActivityHandler {
       await context.sendActivity(`I did not recognise that. ${OPS_HELP}`);
       return;
     }
-    const result = await dialogs.continueDialog();
+    const result = await (await dialogs()).continueDialog();
     if (result.status !== DialogTurnStatus.empty) return;
     await context.sendActivity(
       context.activity.value !== undefined && text === ''

@@ -9,7 +9,8 @@ export interface CommandTurn {
   argument: string;
   /** The person acting, by Entra object id. */
   userId: string | undefined;
-  dialogs: DialogContext;
+  /** The conversation's dialogs, loaded from the store only when a command asks for them. */
+  dialogs(): Promise<DialogContext>;
 }
 
 /** A typed chat command. Commands are a registry, like card actions: one handler each. */

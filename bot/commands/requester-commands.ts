@@ -13,7 +13,8 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
       words: ['new transfer', 'start'],
       scope: 'personal',
       interruptsDialog: true,
-      async run({ context, dialogs, userId }) {
+      async run({ context, dialogs: loadDialogs, userId }) {
+        const dialogs = await loadDialogs();
         if (dialogs.activeDialog) {
           await context.sendActivity('You already have a transfer in progress. Carry on with it, or type **cancel** to stop it first.');
           return;
@@ -29,9 +30,10 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
       run: (turn) => showStatus(turn, requests, access, false),
     },
     {
+      // The same words whether or not a form is open (the form's own "help" says the same), so no state is read.
       words: ['help'],
       scope: 'personal',
-      interruptsDialog: false,
+      interruptsDialog: true,
       run: async ({ context }) => {
         await context.sendActivity(REQUESTER_HELP);
       },

@@ -16,7 +16,7 @@ export async function showStatus(turn: CommandTurn, requests: RequestRepository,
       return;
     }
     const mine = await requests.listBy(userId);
-    const draft = turn.dialogs.activeDialog ? '\n\nYou also have a transfer in progress here: carry on with it, or type **cancel**.' : '';
+    const draft = (await turn.dialogs()).activeDialog ? '\n\nYou also have a transfer in progress here: carry on with it, or type **cancel**.' : '';
     await context.sendActivity((mine.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', mine)) + draft);
     return;
   }
