@@ -205,6 +205,19 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     await connector.waitFor(inChat(slowChat, 'Please answer yes or no.'));
   });
 
+  it('stops cleanly on SIGTERM: the turn in flight is answered, then the process exits 0 having closed the server', async () => {
+    const bot = await aBot();
+    const chatId = `a:priya-${randomUUID()}`;
+    // A reply Teams is slow to take keeps a turn in flight while the stop begins.
+    connector.addFault({ matches: (call) => call.conversationId === chatId, delayMs: 1500, times: 1 });
+    const inFlight = client.message(bot.endpoint, 'priya', chatId, 'help');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exitCode = await bot.terminate();
+    assert.equal((await inFlight).status, 200, 'the turn in flight finished');
+    assert.equal(exitCode, 0);
+    assert.match(bot.output(), /"event":"http.closed"/);
+  });
+
   it('retries a card post Teams throttles and fails, and records one Teams refuses for good without ever calling it delivered', async () => {
     const bot = await aBot();
     connector.addFault({ matches: (call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId, status: 429, retryAfterSeconds: 1, times: 1 });

@@ -27,6 +27,8 @@ export interface BotProcess {
   stop(): Promise<void>;
   /** kill -9: the process dies mid-whatever, as on a crash. */
   kill(): Promise<void>;
+  /** SIGTERM, as a platform stopping the container does; resolves with the exit code. */
+  terminate(): Promise<number | null>;
 }
 
 /** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /health. */
@@ -57,6 +59,12 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => chunks.join(''),
     stop: () => stopChild(child),
+    terminate: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      return exited;
+    },
     kill: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
