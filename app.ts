@@ -9,6 +9,9 @@ import { decideAccount } from './bot/card-actions/decide-account';
 import { CardActionDispatcher } from './bot/card-actions/dispatcher';
 import { rejectRequest } from './bot/card-actions/reject-request';
 import { showPage } from './bot/card-actions/show-page';
+import { claimRequest } from './bot/card-actions/claim-request';
+import { correctDecision } from './bot/card-actions/correct-decision';
+import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
 import { CommandRegistry } from './bot/commands/command';
 import { opsCommands } from './bot/commands/ops-commands';
 import { requesterCommands } from './bot/commands/requester-commands';
@@ -33,6 +36,7 @@ import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy }
 import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { DecisionRepository } from './services/store/decisions';
+import { LifecycleRepository } from './services/store/lifecycle';
 import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
@@ -66,6 +70,7 @@ export interface ComposedBot {
   middleware: Middleware[];
   requests: RequestRepository;
   decisions: DecisionRepository;
+  lifecycle: LifecycleRepository;
   audit: AuditLog;
   outbox: Outbox;
   jobs: ScreeningJobs;
@@ -86,6 +91,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const pollMs = parts.pollMs ?? 1000;
   const requests = new RequestRepository(db);
   const decisions = new DecisionRepository(db);
+  const lifecycle = new LifecycleRepository(db);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
   const jobs = new ScreeningJobs(db);
@@ -106,10 +112,11 @@ export function composeBot(parts: BotParts): ComposedBot {
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
     transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
-    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access)]),
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage], {
+    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, () => deliveries.wake()), ...opsCommands(requests, access)]),
+    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision], {
       requests,
       decisions,
+      lifecycle,
       audit,
       access,
       renderCard: renderOpsRequestCard,
@@ -134,6 +141,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     middleware,
     requests,
     decisions,
+    lifecycle,
     audit,
     outbox,
     jobs,

@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import { formatTime, isScreenedOut, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
+import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { accountRow, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
 import { expandCard, fitToMessageLimit } from './render';
@@ -21,6 +21,15 @@ export interface OpsAccountRowData extends AccountRowData {
   decisionLine: string;
   decisionColor: CardColor;
   canDecide: boolean;
+  /** Decided, not yet transferred: the decision may be changed (with a reason). */
+  canCorrect: boolean;
+  correctTo: 'approved' | 'rejected' | '';
+  correctTitle: string;
+  /** Approved, the request decided, not yet transferred. */
+  canMarkTransferred: boolean;
+  transferLine: string;
+  /** A refusal of an action on this row, shown next to its buttons. */
+  rowNotice: string;
 }
 
 export interface OpsRequestCardData {
@@ -51,6 +60,11 @@ export interface OpsRequestCardData {
   notificationLine: string;
   notificationColor: CardColor;
   notice: string;
+  reviewerLine: string;
+  canClaim: boolean;
+  canCorrectAny: boolean;
+  untransferredCount: number;
+  open: boolean;
 }
 
 const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: CardColor }> = {
@@ -64,7 +78,9 @@ const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: Car
  * The card NAS Operations act on, showing accounts from `start` (0-based) on. Always rendered
  * from the stored request, never from card data.
  */
-export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = ''): Attachment {
+const STATUS_COLOR: Record<StoredRequest['status'], CardColor> = { submitted: 'Warning', in_review: 'Accent', decided: 'Good', completed: 'Good', withdrawn: 'Default' };
+
+export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number): Attachment {
   const accounts = inOpsOrder(request.accounts);
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
@@ -72,12 +88,21 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
   const tally = tallyDecisions(accounts);
   const notification = NOTIFICATION_DISPLAY[request.outcomeNotification];
   const decided = request.status === 'decided';
+  const open = request.status === 'submitted' || request.status === 'in_review';
+  const untransferred = accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length;
+  const correctable = (account: StoredAccount) => account.decision !== null && account.transferredAt === null && (open || decided);
+  const rowNotice = noticeAccountId !== undefined && accounts.some((account) => account.id === noticeAccountId);
   return fitToMessageLimit(pageAccounts.length, (shown) =>
     expandCard<OpsRequestCardData>(template, {
       requestId: request.id,
       reference: request.reference,
-      statusLabel: decided ? 'Decided' : 'Awaiting decision',
-      statusColor: decided ? 'Good' : 'Warning',
+      statusLabel: STATUS_LABEL[request.status],
+      statusColor: STATUS_COLOR[request.status],
+      reviewerLine: request.status === 'in_review' && request.claimedBy ? `Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}` : '',
+      canClaim: open,
+      canCorrectAny: accounts.some(correctable),
+      untransferredCount: decided ? untransferred : 0,
+      open,
       // FactSet values are markdown in Teams: names from ODS and the directory are shown as written.
       organisationName: escapeMarkdown(request.organisationName),
       organisationOds: escapeMarkdown(request.organisationOds),
@@ -100,16 +125,21 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
       firstShown: pageStart + 1,
       lastShown: pageStart + shown,
-      accounts: pageAccounts.slice(0, shown).map((account) => opsAccountRow(request.id, pageStart, account)),
+      accounts: pageAccounts.slice(0, shown).map((account) => ({
+        ...opsAccountRow(request.id, pageStart, account, { open, decided, correctable: correctable(account) }),
+        rowNotice: rowNotice && account.id === noticeAccountId ? notice : '',
+      })),
       notificationLine: notification.line,
       notificationColor: notification.color,
-      notice,
+      // A refusal of a row's button is shown by that row; anything else here.
+      notice: rowNotice ? '' : notice,
     }),
   ).card;
 }
 
-function opsAccountRow(requestId: number, start: number, account: StoredAccount): OpsAccountRowData {
+function opsAccountRow(requestId: number, start: number, account: StoredAccount, state: { open: boolean; decided: boolean; correctable: boolean }): OpsAccountRowData {
   const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
+  const correctTo = account.decision === 'approved' ? 'rejected' : account.decision === 'rejected' ? 'approved' : '';
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
   return {
     ...accountRow(account, false),
@@ -122,6 +152,14 @@ function opsAccountRow(requestId: number, start: number, account: StoredAccount)
         ? 'Screened out at submission: not put to a decision.'
         : '',
     decisionColor: decision?.color ?? 'Default',
-    canDecide: account.decision === null && !isScreenedOut(account),
+    canDecide: state.open && account.decision === null && !isScreenedOut(account),
+    canCorrect: state.correctable,
+    correctTo,
+    correctTitle: correctTo === 'approved' ? 'Change to approved' : 'Change to rejected',
+    canMarkTransferred: state.decided && account.decision === 'approved' && account.transferredAt === null,
+    transferLine: account.transferredAt
+      ? `Transferred to NAS by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? `: ${account.transferNote}` : ''}`
+      : '',
+    rowNotice: '',
   };
 }

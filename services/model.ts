@@ -20,7 +20,9 @@ export interface RequesterContext extends Actor {
 }
 
 export type Decision = 'approved' | 'rejected';
-export type RequestStatus = 'awaiting_decision' | 'decided';
+/** submitted -> in_review (claimed) -> decided -> completed (every approved account transferred); or withdrawn before any decision. */
+export type RequestStatus = 'submitted' | 'in_review' | 'decided' | 'completed' | 'withdrawn';
+export const OPEN_STATUSES: readonly RequestStatus[] = ['submitted', 'in_review'];
 
 /** The process's four "considerations" the requester must confirm; one schema for every boundary. */
 export const ATTESTATION_KEYS = ['usersInformed', 'residualDataRemoved', 'notMarkedAsLeavers', 'resolutionForIneligible'] as const;
@@ -57,6 +59,9 @@ export interface StoredAccount {
   decisionReason: string | null;
   decidedBy: Actor | null;
   decidedAt: Date | null;
+  transferredBy: Actor | null;
+  transferredAt: Date | null;
+  transferNote: string | null;
 }
 
 /** Whether the requester has been told the outcome: Teams accepted it, it is on its way, or Teams refused it for good. */
@@ -72,6 +77,11 @@ export interface StoredRequest extends RequestDetails {
   opsActivityId: string | null;
   outcomeNotifiedAt: Date | null;
   outcomeNotification: NotificationState;
+  /** Who in NAS Operations is reviewing it ("Assign to me"). */
+  claimedBy: Actor | null;
+  claimedAt: Date | null;
+  completedAt: Date | null;
+  withdrawnAt: Date | null;
   accounts: StoredAccount[];
 }
 
@@ -81,6 +91,7 @@ export interface RequestSummary {
   organisationName: string;
   status: RequestStatus;
   createdAt: Date;
+  claimedByName: string | null;
   accountCount: number;
   approvedCount: number;
   rejectedCount: number;
@@ -120,6 +131,22 @@ export function tallyDecisions(accounts: readonly StoredAccount[]): DecisionTall
   return tally;
 }
 
+const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZoneName: 'short' });
+
+/** UK local time (GMT or BST, as the clocks say), e.g. "24 Nov 2026, 11:30 GMT". */
 export function formatTime(at: Date | null): string {
-  return at ? at.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'an unknown time';
+  return at ? UK_TIME.format(at) : 'an unknown time';
 }
+
+/** Whole days since `at`, for ages in lists. */
+export function ageInDays(at: Date, now: Date = new Date()): number {
+  return Math.max(0, Math.floor((now.getTime() - at.getTime()) / 86_400_000));
+}
+
+export const STATUS_LABEL: Record<RequestStatus, string> = {
+  submitted: 'Awaiting review',
+  in_review: 'In review',
+  decided: 'Decided',
+  completed: 'Completed',
+  withdrawn: 'Withdrawn',
+};

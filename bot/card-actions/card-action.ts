@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import type { Actor } from '../../services/model';
 import type { DecisionRepository } from '../../services/store/decisions';
+import type { LifecycleRepository } from '../../services/store/lifecycle';
+
+/** What a card verb may change: decisions, and the request's life around them. */
+export interface CardActionServices {
+  decisions: DecisionRepository;
+  lifecycle: LifecycleRepository;
+}
 
 /** Ids only: everything else about a request is read from the store, never from the card. */
 export interface CardActionResult {
@@ -11,7 +18,7 @@ export interface CardActionResult {
 export interface CardActionHandler<Schema extends z.ZodType<{ requestId: number }>> {
   verb: string;
   schema: Schema;
-  handle(decisions: DecisionRepository, actor: Actor, data: z.infer<Schema>): Promise<CardActionResult>;
+  handle(services: CardActionServices, actor: Actor, data: z.infer<Schema>): Promise<CardActionResult>;
 }
 
 /** Lets handlers with different data shapes sit in one registry. */

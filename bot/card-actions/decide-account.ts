@@ -12,7 +12,7 @@ export const decideAccount = cardAction({
     start: startField,
     decisionReason: decisionReasonField,
   }),
-  async handle(decisions, actor, data) {
+  async handle({ decisions }, actor, data) {
     if (data.decision === 'rejected' && !data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason to reject: the requester will see it.');
     await decisions.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null);
     return { start: data.start };

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log';
 import type { Actor, StoredRequest } from '../../services/model';
 import type { AuditLog } from '../../services/store/audit';
 import type { DecisionRepository } from '../../services/store/decisions';
+import type { LifecycleRepository } from '../../services/store/lifecycle';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import type { CardActionHandler } from './card-action';
@@ -16,9 +17,10 @@ const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { CARD_DATA_INVALID: 40
 export interface CardActionCollaborators {
   requests: RequestRepository;
   decisions: DecisionRepository;
+  lifecycle: LifecycleRepository;
   audit: AuditLog;
   access: AccessControl;
-  renderCard: (request: StoredRequest, start: number, notice: string) => Attachment;
+  renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId?: number) => Attachment;
   /** A decision made messages owed (the card for everyone, maybe the outcome): deliver them now. */
   messagesOwed: () => void;
   logger: Logger;
@@ -58,7 +60,7 @@ export class CardActionDispatcher {
 
     let notice = '';
     try {
-      await handler.handle(this.parts.decisions, actor, data);
+      await handler.handle({ decisions: this.parts.decisions, lifecycle: this.parts.lifecycle }, actor, data);
       this.parts.messagesOwed();
       this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
     } catch (error) {
@@ -68,7 +70,7 @@ export class CardActionDispatcher {
     }
     const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(current, start, notice));
+    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId));
   }
 
   /**

@@ -5,7 +5,7 @@ import { startField, requestIdField } from './card-data';
 export const showPage = cardAction({
   verb: 'showPage',
   schema: z.object({ requestId: requestIdField, start: startField }),
-  async handle(_decisions, _actor, data) {
+  async handle(_services, _actor, data) {
     return { start: data.start };
   },
 });

@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../../core/errors';
+import type { LifecycleRepository } from '../../services/store/lifecycle';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
 import { REQUESTER_HELP } from '../replies';
 import type { Command } from './command';
-import { showStatus } from './status';
+import { REFERENCE_PATTERN, showStatus } from './status';
 
 /** What a requester can type in their personal chat. */
-export function requesterCommands(requests: RequestRepository, access: AccessControl): Command[] {
+export function requesterCommands(requests: RequestRepository, access: AccessControl, lifecycle: LifecycleRepository, wake: () => void): Command[] {
   return [
+    {
+      words: ['withdraw'],
+      scope: 'personal',
+      interruptsDialog: true,
+      async run({ context, argument, userId }) {
+        if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
+        if (!REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Say which request: for example **withdraw NTR-100001**.');
+        const request = await requests.getByReference(argument);
+        if (!request) throw new AppError('REQUEST_NOT_FOUND');
+        // The requester is named as stored on the request: withdrawing needs no administrator rights beyond having asked.
+        await lifecycle.withdraw(request.id, { id: userId, name: request.requester.name });
+        wake();
+        await context.sendActivity(`Withdrawn: **${request.reference}** will not be decided, and NAS Operations can see that on its card.`);
+      },
+    },
     {
       words: ['new transfer', 'start'],
       scope: 'personal',

@@ -4,7 +4,7 @@ import type { AccessControl } from '../access-control';
 import { describeRequest, describeRequestList } from '../replies';
 import type { CommandTurn } from './command';
 
-const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
+export const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
 
 /** "status" and "status NTR-…", for requesters (their own requests) and ops (any request). */
 export async function showStatus(turn: CommandTurn, requests: RequestRepository, access: AccessControl, asOps: boolean): Promise<void> {

@@ -13,6 +13,7 @@ import { DeliveryError, toDeliveryError, type Messenger } from './messenger';
 export interface OwedMessageRenderers {
   opsRequest(request: StoredRequest): Attachment;
   outcome(request: StoredRequest): Attachment;
+  completion(request: StoredRequest): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
 }
 
@@ -86,6 +87,7 @@ export class OutboxWorker {
       'ops.update': (delivery) => this.updateOpsCard(delivery),
       outcome: (delivery) => this.sendOutcome(delivery),
       'screening.results': (delivery) => this.sendScreeningResults(delivery),
+      completion: (delivery) => this.sendToRequester(delivery, (request) => this.render.completion(request)),
     };
   }
 
@@ -205,6 +207,14 @@ export class OutboxWorker {
         await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(request.id), requestId: request.id });
       },
     };
+  }
+
+  private async sendToRequester(delivery: Delivery, render: (request: StoredRequest) => Partial<Activity>): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    const reference = await this.references.get(ConversationReferences.forUser(request.requester.id));
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    await this.send(delivery, reference, render(request));
+    return {};
   }
 
   private async sendScreeningResults(delivery: Delivery): Promise<Sent> {

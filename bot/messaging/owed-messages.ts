@@ -2,6 +2,7 @@ import { MessageFactory, type Activity, type Attachment } from 'botbuilder';
 import { renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
+import { escapeMarkdown } from '../../cards/account-rows';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import type { OwedMessageRenderers } from './outbox-worker';
 
@@ -9,6 +10,14 @@ import type { OwedMessageRenderers } from './outbox-worker';
 export const owedMessageRenderers: OwedMessageRenderers = {
   opsRequest: (request): Attachment => renderOpsRequestCard(request),
   outcome: (request): Attachment => renderOutcomeCard(request),
+  completion: (request): Partial<Activity> => {
+    const moved = request.accounts.filter((account) => account.transferredAt !== null);
+    const lines = moved.slice(0, 50).map((account) => `- ${escapeMarkdown(account.email)}`);
+    if (moved.length > 50) lines.push(`- …and ${moved.length - 50} more`);
+    return MessageFactory.text(
+      [`The transfer **${request.reference}** is complete: NAS now administers ${moved.length === 1 ? 'this account' : `these ${moved.length} accounts`}.`, '', ...lines].join('\n'),
+    );
+  },
   screeningResults: (job: ScreeningJob): Partial<Activity> => {
     if (job.status === 'done' && job.result) return MessageFactory.attachment(renderScreeningResultsCard(job.organisationName, job.result, 0).card);
     return MessageFactory.text(

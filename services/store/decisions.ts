@@ -60,14 +60,15 @@ export class DecisionRepository {
     update: (tx: SqlExecutor) => Promise<Array<{ id: number }>>,
   ): Promise<DecisionOutcome> {
     return this.db.transaction(async (tx) => {
-      const [request] = await tx.query<{ id: number; requester_id: string }>('SELECT id, requester_id FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
+      const [request] = await tx.query<{ id: number; requester_id: string; status: string }>('SELECT id, requester_id, status FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
+      if (request.status === 'withdrawn') throw new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.');
       const decided = await update(tx);
       if (decided.length === 0) await explainNothingToDecide(tx, requestId);
       for (const { id } of decided) await appendAudit(tx, actor, action, requestId, id, detail);
       const [settled] = await tx.query<{ id: number }>(
         `UPDATE transfer_requests SET status = 'decided', decided_at = now()
-         WHERE id = $1 AND status = 'awaiting_decision'
+         WHERE id = $1 AND status IN ('submitted', 'in_review')
            AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible')
          RETURNING id`,
         [requestId],

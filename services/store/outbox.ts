@@ -13,7 +13,9 @@ export type DeliveryKind =
   /** Tell the requester the outcome, in their personal chat. */
   | 'outcome'
   /** Post the screening results to the requester. */
-  | 'screening.results';
+  | 'screening.results'
+  /** Tell the requester the transfer is complete: NAS now administers the accounts. */
+  | 'completion';
 
 export interface Delivery {
   id: number;
@@ -55,6 +57,7 @@ export const dedupeKeys = {
   opsPost: (requestId: number) => `ops.post:${requestId}`,
   opsUpdate: (requestId: number) => `ops.update:${requestId}`,
   outcome: (requestId: number) => `outcome:${requestId}`,
+  completion: (requestId: number) => `completion:${requestId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
 };
 

@@ -1,5 +1,5 @@
 import type { Evidence, Reason, ScreenedAccount, Verdict } from '../eligibility/types';
-import type { Attestations, Decision, NewTransferRequest, NotificationState, RequestStatus, RequestSummary, StoredRequest } from '../model';
+import { OPEN_STATUSES, type Attestations, type Decision, type NewTransferRequest, type NotificationState, type RequestStatus, type RequestSummary, type StoredRequest } from '../model';
 import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { dedupeKeys, enqueue } from './outbox';
@@ -20,6 +20,11 @@ interface RequestRow {
   ops_conversation_id: string | null;
   ops_activity_id: string | null;
   outcome_notified_at: Date | null;
+  claimed_by_id: string | null;
+  claimed_by_name: string | null;
+  claimed_at: Date | null;
+  completed_at: Date | null;
+  withdrawn_at: Date | null;
   outcome_status: 'pending' | 'delivered' | 'undeliverable' | 'failed' | null;
 }
 
@@ -37,6 +42,10 @@ interface AccountRow {
   decided_by_id: string | null;
   decided_by_name: string | null;
   decided_at: Date | null;
+  transferred_at: Date | null;
+  transferred_by_id: string | null;
+  transferred_by_name: string | null;
+  transfer_note: string | null;
 }
 
 export interface Submitted {
@@ -111,8 +120,9 @@ export class RequestRepository {
     return this.summaries('WHERE r.requester_id = $1', [requesterId, limit]);
   }
 
+  /** Requests NAS Operations still have to decide, oldest first. */
   async listAwaitingDecision(limit = 20): Promise<RequestSummary[]> {
-    return this.summaries(`WHERE r.status = $1`, ['awaiting_decision', limit]);
+    return this.summaries(`WHERE r.status = ANY($1::text[])`, [OPEN_STATUSES, limit], 'r.created_at ASC, r.id ASC');
   }
 
   /** Where the ops card was posted, so later changes update it in place. */
@@ -142,6 +152,10 @@ export class RequestRepository {
       opsActivityId: row.ops_activity_id,
       outcomeNotifiedAt: row.outcome_notified_at,
       outcomeNotification: notificationState(row.outcome_status),
+      claimedBy: row.claimed_by_id ? { id: row.claimed_by_id, name: row.claimed_by_name ?? '' } : null,
+      claimedAt: row.claimed_at,
+      completedAt: row.completed_at,
+      withdrawnAt: row.withdrawn_at,
       accounts: accounts.map((account) => ({
         id: account.id,
         position: account.position,
@@ -155,21 +169,24 @@ export class RequestRepository {
         decisionReason: account.decision_reason,
         decidedBy: account.decided_by_id ? { id: account.decided_by_id, name: account.decided_by_name ?? '' } : null,
         decidedAt: account.decided_at,
+        transferredBy: account.transferred_by_id ? { id: account.transferred_by_id, name: account.transferred_by_name ?? '' } : null,
+        transferredAt: account.transferred_at,
+        transferNote: account.transfer_note,
       })),
     };
   }
 
-  private async summaries(where: string, params: unknown[]): Promise<RequestSummary[]> {
+  private async summaries(where: string, params: unknown[], order = 'r.created_at DESC, r.id DESC'): Promise<RequestSummary[]> {
     const rows = await this.db.query<{
-      id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; account_count: number; approved_count: number; rejected_count: number;
+      id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; claimed_by_name: string | null; account_count: number; approved_count: number; rejected_count: number;
     }>(
-      `SELECT r.id, r.reference, r.organisation_name, r.status, r.created_at,
+      `SELECT r.id, r.reference, r.organisation_name, r.status, r.created_at, r.claimed_by_name,
               count(a.id) FILTER (WHERE a.verdict <> 'ineligible')::int AS account_count,
               count(a.id) FILTER (WHERE a.decision = 'approved')::int AS approved_count,
               count(a.id) FILTER (WHERE a.decision = 'rejected')::int AS rejected_count
        FROM transfer_requests r LEFT JOIN request_accounts a ON a.request_id = r.id
        ${where}
-       GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`,
+       GROUP BY r.id ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
     return rows.map((row) => ({
@@ -178,6 +195,7 @@ export class RequestRepository {
       organisationName: row.organisation_name,
       status: row.status,
       createdAt: row.created_at,
+      claimedByName: row.claimed_by_name,
       accountCount: row.account_count,
       approvedCount: row.approved_count,
       rejectedCount: row.rejected_count,

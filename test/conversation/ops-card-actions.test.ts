@@ -63,7 +63,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     const response = await execute(adapter, 'tom', 'approveEligible', { requestId: String(request.id), start: '0' });
     assert.equal(response.statusCode, 200);
     assert.equal(response.type, 'application/vnd.microsoft.card.adaptive');
-    assert.match(cardOf(response), /Approved by Tom Ashdown at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(cardOf(response), /Approved by Tom Ashdown at \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)/);
     assert.match(cardOf(response), /1 approved, 0 rejected, 1 to decide/);
     assert.equal(harness.messenger.updates.length, 0, 'the invoke did not wait for the shared update');
     await harness.settle();
@@ -77,7 +77,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
     const withoutReason = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: '  ' });
     assert.match(cardOf(withoutReason), /Give a reason to reject: the requester will see it\./);
-    assert.equal((await harness.app.requests.get(request.id))?.status, 'awaiting_decision');
+    assert.equal((await harness.app.requests.get(request.id))?.status, 'submitted');
 
     const rejected = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: 'DSPT must be met before transfer.' });
     assert.match(cardOf(rejected), /"Decided"/);

@@ -49,7 +49,7 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     const store = new RequestStore(db());
     const request = await store.createRequest(newRequest([screened(1, 'a@x.example', 'eligible'), screened(2, 'b@x.example', 'review')]));
     assert.match(request.reference, /^NTR-\d+$/);
-    assert.equal(request.status, 'awaiting_decision');
+    assert.equal(request.status, 'submitted');
     assert.deepEqual(request.accounts.map((account) => [account.position, account.email, account.verdict, account.decision]), [
       [1, 'a@x.example', 'eligible', null],
       [2, 'b@x.example', 'review', null],
@@ -170,7 +170,7 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     await store.approveEligible(older.id, TOM);
     const summaries = await store.listRequestsBy('priya');
     assert.deepEqual(summaries.map((summary) => [summary.reference, summary.accountCount, summary.approvedCount, summary.status]), [
-      [newer.reference, 1, 0, 'awaiting_decision'],
+      [newer.reference, 1, 0, 'submitted'],
       [older.reference, 2, 2, 'decided'],
     ]);
     assert.deepEqual((await store.listAwaitingDecision()).map((summary) => summary.reference), [newer.reference]);

@@ -93,9 +93,15 @@ const opsRequestData = (overrides: Partial<OpsRequestCardData> = {}): OpsRequest
   firstShown: 21,
   lastShown: 40,
   accounts: [
-    { ...SAMPLE_ROW, requestId: 7, start: 20, accountId: 101, decisionLine: '', decisionColor: 'Default', canDecide: true },
-    { ...SAMPLE_ROW, position: 2, requestId: 7, start: 20, accountId: 102, decisionLine: 'Approved by Sam Ops at 24 Nov 2026 12:00', decisionColor: 'Good', canDecide: false },
+    { ...SAMPLE_ROW, requestId: 7, start: 20, accountId: 101, decisionLine: '', decisionColor: 'Default', canDecide: true, canCorrect: false, correctTo: '' as const, correctTitle: '', canMarkTransferred: false, transferLine: '', rowNotice: '' },
+    { ...SAMPLE_ROW, position: 2, requestId: 7, start: 20, accountId: 102, decisionLine: 'Approved by Sam Ops at 24 Nov 2026 12:00', decisionColor: 'Good', canDecide: false, canCorrect: true, correctTo: 'rejected' as const, correctTitle: 'Change to rejected', canMarkTransferred: true, transferLine: 'Transferred to NAS by Sam Ops at 24 Nov 2026, 12:00 GMT', rowNotice: 'Give a reason' },
   ],
+  reviewerLine: 'Being reviewed by Sam Ops since 24 Nov 2026, 11:00 GMT',
+  canClaim: true,
+  canCorrectAny: true,
+  // Open requests offer claim, approve, reject and paging; transfers come once decided (Teams shows at most 5 card actions).
+  untransferredCount: 0,
+  open: true,
   notificationLine: 'The requester has been told the outcome.',
   notificationColor: 'Good',
   notice: 'Already decided by Sam Ops.',

@@ -36,6 +36,9 @@ function storedAccount(id: number, email: string, overrides: Partial<StoredAccou
     decisionReason: null,
     decidedBy: null,
     decidedAt: null,
+    transferredBy: null,
+    transferredAt: null,
+    transferNote: null,
     ...overrides,
   };
 }
@@ -47,6 +50,10 @@ function hostileRequest(): StoredRequest {
   return {
     ...requestDetails({ id: 'priya', name: 'Priya _Okafor_' }),
     organisationName: ORGANISATION,
+    claimedBy: null,
+    claimedAt: null,
+    completedAt: null,
+    withdrawnAt: null,
     id: 9,
     reference: 'NTR-100009',
     status: 'decided',
@@ -144,7 +151,7 @@ describe('markdown in addresses, names and reasons is shown as written', () => {
 
   it('status list: organisation names', () => {
     const reply = describeRequestList('Your requests', [
-      { id: 9, reference: 'NTR-100009', organisationName: ORGANISATION, status: 'decided', createdAt: new Date('2026-11-23T10:00:00Z'), accountCount: 3, approvedCount: 1, rejectedCount: 1 },
+      { id: 9, reference: 'NTR-100009', organisationName: ORGANISATION, status: 'decided', createdAt: new Date('2026-11-23T10:00:00Z'), claimedByName: null, accountCount: 3, approvedCount: 1, rejectedCount: 1 },
     ]);
     assertShownEscaped([reply], ORGANISATION, ORGANISATION_ESCAPED, 'status list');
     assert.match(reply, /^- \*\*NTR-100009\*\* · Northmoor /m, 'our own markdown (the bold reference, the list) stays');

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { cardAction } from './card-action';
+import { decisionReasonField, requestIdField, startField } from './card-data';
+
+/** The approved accounts not yet marked are now administered by NAS; an optional note goes with them. */
+export const markTransferred = cardAction({
+  verb: 'markTransferred',
+  schema: z.object({ requestId: requestIdField, start: startField, transferNote: decisionReasonField }),
+  async handle({ lifecycle }, actor, data) {
+    await lifecycle.markTransferred(data.requestId, actor, 'all', data.transferNote ?? null);
+    return { start: data.start };
+  },
+});
+
+/** One approved account is now administered by NAS. */
+export const markAccountTransferred = cardAction({
+  verb: 'markAccountTransferred',
+  schema: z.object({ requestId: requestIdField, accountId: requestIdField, start: startField, transferNote: decisionReasonField }),
+  async handle({ lifecycle }, actor, data) {
+    await lifecycle.markTransferred(data.requestId, actor, [data.accountId], data.transferNote ?? null);
+    return { start: data.start };
+  },
+});

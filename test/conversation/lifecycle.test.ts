@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
+import { ConversationReferences } from '../../bot/state/conversation-references';
+import type { StoredRequest } from '../../services/model';
+import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { requestDetails, screenedAccount } from '../support/fixtures';
+
+/** The request's life after submission: claimed, decided, corrected, transferred, completed, or withdrawn. */
+describe('request lifecycle (claim, correct, transferred, completed, withdrawn)', () => {
+  let harness: Harness;
+  let adapter: TestAdapter;
+  let request: StoredRequest;
+  let made = 0;
+
+  async function execute(user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity({
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      from: PEOPLE[user],
+      conversation: opsChannel,
+      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+      value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+    } as Partial<Activity> as Activity);
+    const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
+    assert.ok(response, 'the bot answered the invoke');
+    return (response.value as { body: AdaptiveCardInvokeResponse }).body;
+  }
+  const card = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
+  const events = async () => (await harness.app.audit.forRequest(request.id)).map((event) => event.action);
+  const stored = async () => (await harness.app.requests.get(request.id))!;
+
+  before(async () => {
+    harness = await startHarness();
+    await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
+    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
+  });
+  after(() => harness.close());
+  beforeEach(async () => {
+    adapter = harness.adapterFor('tom');
+    const n = ++made;
+    const submitted = await harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, `life.eligible.${n}@nhsmail.example`, 'eligible'), screenedAccount(2, `life.review.${n}@nhsmail.example`, 'review')],
+    });
+    request = submitted.request;
+    await harness.settle();
+    harness.messenger.clear();
+  });
+
+  it('shows who is reviewing a request once they assign it to themselves, on the card, in pending and in the audit', async () => {
+    assert.equal((await stored()).status, 'submitted');
+    const claimed = await execute('tom', 'claimRequest', { requestId: request.id });
+    assert.match(card(claimed), /"In review"/);
+    assert.match(card(claimed), /Being reviewed by Tom Ashdown since \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)/);
+    assert.deepEqual(await events(), ['request.submitted', 'request.claimed']);
+    await harness.settle();
+    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /Being reviewed by Tom Ashdown/, 'everyone sees it');
+
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity({
+      type: 'message',
+      text: '<at>NAS Transfer Bot</at> pending',
+      from: PEOPLE.tom,
+      conversation: opsChannel,
+      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    } as Partial<Activity> as Activity);
+    assert.match(adapter.activeQueue[0]?.text ?? '', new RegExp(`\\*\\*${request.reference}\\*\\*.*\\(today\\) · In review by Tom Ashdown`));
+  });
+
+  it('changes a decision only with a reason, told next to the button pressed, and keeps both decisions in the audit', async () => {
+    await execute('tom', 'approveEligible', { requestId: request.id });
+    const reviewId = request.accounts[1]!.id;
+    await execute('tom', 'decideAccount', { requestId: request.id, accountId: reviewId, decision: 'rejected', decisionReason: 'DSPT not met.' });
+    assert.equal((await stored()).status, 'decided');
+
+    const withoutReason = await execute('tom', 'correctDecision', { requestId: request.id, accountId: reviewId, decision: 'approved' });
+    const body = card(withoutReason);
+    const rowNotice = body.indexOf('Give a reason for changing the decision');
+    assert.ok(rowNotice > body.indexOf('life.review.'), 'the refusal is shown by that account, below its address');
+    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","color":"Attention"/, 'in the row, not at the foot of the card');
+    assert.equal((await stored()).accounts[1]?.decision, 'rejected');
+
+    const corrected = await execute('tom', 'correctDecision', { requestId: request.id, accountId: reviewId, decision: 'approved', decisionReason: 'DSPT now met (checked 24 Nov).' });
+    assert.match(card(corrected), /Approved by Tom Ashdown at .*: DSPT now met/);
+    const audit = await harness.app.audit.forRequest(request.id);
+    const correction = audit.find((event) => event.action === 'account.corrected');
+    assert.deepEqual(correction?.detail.before, { decision: 'rejected', by: 'Tom Ashdown', reason: 'DSPT not met.' });
+    assert.deepEqual(correction?.detail.after, { decision: 'approved', by: 'Tom Ashdown', reason: 'DSPT now met (checked 24 Nov).' });
+    assert.ok(audit.some((event) => event.action === 'account.rejected' && event.accountId === reviewId), 'the first decision stays');
+  });
+
+  it('completes the request when every approved account is marked transferred, tells the requester, and freezes those decisions', async () => {
+    await execute('tom', 'approveEligible', { requestId: request.id });
+    const reviewId = request.accounts[1]!.id;
+    const eligibleId = request.accounts[0]!.id;
+    const decided = await execute('tom', 'decideAccount', { requestId: request.id, accountId: reviewId, decision: 'approved' });
+    assert.match(card(decided), /Mark approved as transferred \(2\)/);
+
+    const one = await execute('tom', 'markAccountTransferred', { requestId: request.id, accountId: eligibleId, transferNote: 'Batch 1' });
+    assert.match(card(one), /Transferred to NAS by Tom Ashdown at .*: Batch 1/);
+    assert.equal((await stored()).status, 'decided', 'one approved account is still to move');
+    const frozen = await execute('tom', 'correctDecision', { requestId: request.id, accountId: eligibleId, decision: 'rejected', decisionReason: 'Too late' });
+    assert.match(card(frozen), /its decision can no longer change/);
+
+    const rest = await execute('tom', 'markTransferred', { requestId: request.id });
+    assert.match(card(rest), /"Completed"/);
+    const completed = await stored();
+    assert.equal(completed.status, 'completed');
+    assert.ok(completed.completedAt);
+    assert.deepEqual(await events(), ['request.submitted', 'request.approved_eligible', 'account.approved', 'account.transferred', 'account.transferred', 'request.completed']);
+
+    await harness.settle();
+    const told = harness.messenger.toUser('priya').map((sent) => sent.activity.text ?? '').filter((text) => text.includes('is complete'));
+    assert.equal(told.length, 1);
+    assert.match(told[0]!, new RegExp(`The transfer \\*\\*${request.reference}\\*\\* is complete: NAS now administers these 2 accounts\\.`));
+    assert.match(told[0]!, /- life\.eligible\.\d+@nhsmail\.example\n- life\.review\.\d+@nhsmail\.example/);
+  });
+
+  it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
+    const priya = harness.adapterFor('priya');
+    await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();
+    assert.equal((await stored()).status, 'withdrawn');
+    adapter = harness.adapterFor('tom');
+    const refused = await execute('tom', 'approveEligible', { requestId: request.id });
+    assert.match(card(refused), /The requester withdrew this request/);
+    assert.match(card(refused), /"Withdrawn"/);
+    assert.doesNotMatch(card(refused), /"Approve all eligible/);
+    assert.deepEqual(await events(), ['request.submitted', 'request.withdrawn']);
+  });
+
+  it('refuses a withdrawal once NAS Operations have decided anything, and one by someone else', async () => {
+    await execute('tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await harness
+      .adapterFor('priya')
+      .send(`withdraw ${request.reference}`)
+      .assertReply((activity) => assert.match(activity.text ?? '', /already decided on accounts in this request, so it can no longer be withdrawn/))
+      .startTest();
+    await harness
+      .adapterFor('sam')
+      .send(`withdraw ${request.reference}`)
+      .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
+      .startTest();
+    assert.equal((await stored()).status, 'submitted');
+  });
+});
