@@ -41,6 +41,7 @@ import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
 import { ScreeningJobs } from './services/store/screening-jobs';
+import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
 import { TransferWorkflow } from './services/transfer-workflow';
 
@@ -96,8 +97,9 @@ export function composeBot(parts: BotParts): ComposedBot {
   const outbox = new Outbox(db);
   const jobs = new ScreeningJobs(db);
   const references = new ConversationReferences(db);
+  const opsMembers = new OpsMembersSeen(db);
 
-  const outboxWorker = new OutboxWorker(outbox, requests, jobs, references, messenger, owedMessageRenderers, logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
+  const outboxWorker = new OutboxWorker(outbox, requests, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
   const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
@@ -120,6 +122,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       audit,
       access,
       renderCard: renderOpsRequestCard,
+      opsMembers,
       messagesOwed: () => deliveries.wake(),
       logger,
     }),

@@ -61,6 +61,10 @@ export interface OpsRequestCardData {
   notificationColor: CardColor;
   notice: string;
   reviewerLine: string;
+  /** False for the read-only view everyone outside NAS Operations sees. */
+  actionable: boolean;
+  /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
+  refreshUserIds: string[];
   canClaim: boolean;
   canCorrectAny: boolean;
   untransferredCount: number;
@@ -80,7 +84,15 @@ const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: Car
  */
 const STATUS_COLOR: Record<StoredRequest['status'], CardColor> = { submitted: 'Warning', in_review: 'Accent', decided: 'Good', completed: 'Good', withdrawn: 'Default' };
 
-export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number): Attachment {
+export interface OpsCardView {
+  /** The buttons and inputs NAS Operations use; false renders the read-only view. */
+  actionable: boolean;
+  refreshUserIds: readonly string[];
+}
+
+const ACTIONABLE: OpsCardView = { actionable: true, refreshUserIds: [] };
+
+export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number, view: OpsCardView = ACTIONABLE): Attachment {
   const accounts = inOpsOrder(request.accounts);
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
@@ -99,6 +111,8 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       statusLabel: STATUS_LABEL[request.status],
       statusColor: STATUS_COLOR[request.status],
       reviewerLine: request.status === 'in_review' && request.claimedBy ? `Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}` : '',
+      actionable: view.actionable,
+      refreshUserIds: [...view.refreshUserIds],
       canClaim: open,
       canCorrectAny: accounts.some(correctable),
       untransferredCount: decided ? untransferred : 0,

@@ -1,5 +1,8 @@
 import type { AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment, TurnContext } from 'botbuilder';
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { OpsCardView } from '../../cards/ops-request';
+import type { OpsMembersSeen } from '../../services/store/ops-members';
+import { requestIdField, startField } from './card-data';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Actor, StoredRequest } from '../../services/model';
@@ -12,6 +15,9 @@ import type { CardActionHandler } from './card-action';
 
 type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
 
+export const REFRESH_VERB = 'refreshCard';
+const refreshSchema = z.object({ requestId: requestIdField, start: startField });
+
 const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { CARD_DATA_INVALID: 400, REQUEST_NOT_FOUND: 404, NOT_OPS: 403, DIRECTORY_UNAVAILABLE: 503 };
 
 export interface CardActionCollaborators {
@@ -20,7 +26,8 @@ export interface CardActionCollaborators {
   lifecycle: LifecycleRepository;
   audit: AuditLog;
   access: AccessControl;
-  renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId?: number) => Attachment;
+  renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView) => Attachment;
+  opsMembers: OpsMembersSeen;
   /** A decision made messages owed (the card for everyone, maybe the outcome): deliver them now. */
   messagesOwed: () => void;
   logger: Logger;
@@ -43,6 +50,7 @@ export class CardActionDispatcher {
   }
 
   async dispatch(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    if (invoke.action?.verb === REFRESH_VERB) return this.refresh(context, invoke);
     const handler = this.handlers.get(invoke.action?.verb ?? '');
     const parsed = handler?.schema.safeParse({ ...(invoke.action?.data as object | undefined) });
     if (!handler || !parsed?.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
@@ -57,6 +65,7 @@ export class CardActionDispatcher {
       return this.refused(context, handler.verb, data.requestId, error);
     }
     if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    await this.rememberOpsMember(context);
 
     let notice = '';
     try {
@@ -70,7 +79,34 @@ export class CardActionDispatcher {
     }
     const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId));
+    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true)));
+  }
+
+  /**
+   * Universal Actions refresh (automatic when the card is shown, or the user's own refresh):
+   * the card as it is now, with the buttons for NAS Operations and read-only for everyone
+   * else. Not a refusal: someone outside ops simply sees the request without the buttons.
+   */
+  private async refresh(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const parsed = refreshSchema.safeParse({ ...(invoke.action?.data as object | undefined) });
+    if (!parsed.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
+    const userId = context.activity.from?.aadObjectId;
+    const isOps = await this.parts.access.isOpsMember(userId).catch(() => false);
+    if (isOps) await this.rememberOpsMember(context);
+    const request = await this.parts.requests.get(parsed.data.requestId);
+    // Nothing of a request reaches someone outside NAS Operations who names one that is not on their card anyway.
+    if (!request) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(isOps)));
+  }
+
+  private async view(actionable: boolean): Promise<OpsCardView> {
+    return { actionable, refreshUserIds: await this.parts.opsMembers.refreshUserIds() };
+  }
+
+  /** Those who act as NAS Operations get the card refreshed to their view automatically. */
+  private async rememberOpsMember(context: TurnContext): Promise<void> {
+    const from = context.activity.from;
+    if (from?.id && from.aadObjectId) await this.parts.opsMembers.record(from.id, from.aadObjectId);
   }
 
   /**

@@ -11,7 +11,7 @@ import { DeliveryError, toDeliveryError, type Messenger } from './messenger';
 
 /** How the bot renders each owed message; from the store at delivery time, never from the row. */
 export interface OwedMessageRenderers {
-  opsRequest(request: StoredRequest): Attachment;
+  opsRequest(request: StoredRequest, refreshUserIds: readonly string[]): Attachment;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
@@ -78,6 +78,8 @@ export class OutboxWorker {
     private readonly references: ConversationReferences,
     private readonly messenger: Messenger,
     private readonly render: OwedMessageRenderers,
+    /** NAS Operations members to name in the ops card's refresh.userIds. */
+    private readonly opsViewers: () => Promise<string[]>,
     private readonly logger: Logger,
     private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
     private readonly random: () => number = Math.random,
@@ -175,7 +177,7 @@ export class OutboxWorker {
     const request = await this.requestOf(delivery);
     const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
     if (!reference?.conversation) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    const activityId = await this.send(delivery, reference, MessageFactory.attachment(this.render.opsRequest(request)));
+    const activityId = await this.send(delivery, reference, MessageFactory.attachment(this.render.opsRequest(request, await this.opsViewers())));
     if (!activityId) throw new DeliveryError(undefined, undefined);
     const conversationId = reference.conversation.id;
     return { settle: (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId) };
@@ -191,7 +193,7 @@ export class OutboxWorker {
     }
     const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
     if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    await this.update(delivery, { ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request)));
+    await this.update(delivery, { ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request, await this.opsViewers())));
     return {};
   }
 

@@ -8,7 +8,8 @@ import type { OwedMessageRenderers } from './outbox-worker';
 
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
-  opsRequest: (request): Attachment => renderOpsRequestCard(request),
+  // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
+  opsRequest: (request, refreshUserIds): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds }),
   outcome: (request): Attachment => renderOutcomeCard(request),
   completion: (request): Partial<Activity> => {
     const moved = request.accounts.filter((account) => account.transferredAt !== null);

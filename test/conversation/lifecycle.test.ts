@@ -13,7 +13,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   let request: StoredRequest;
   let made = 0;
 
-  async function execute(user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
+  async function execute(user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>, trigger: 'manual' | 'automatic' = 'manual'): Promise<AdaptiveCardInvokeResponse> {
     adapter.activeQueue.splice(0);
     await adapter.processActivity({
       type: 'invoke',
@@ -21,7 +21,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       from: PEOPLE[user],
       conversation: opsChannel,
       channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-      value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+      value: { action: { type: 'Action.Execute', verb, data }, trigger },
     } as Partial<Activity> as Activity);
     const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
     assert.ok(response, 'the bot answered the invoke');
@@ -117,6 +117,33 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.equal(told.length, 1);
     assert.match(told[0]!, new RegExp(`The transfer \\*\\*${request.reference}\\*\\* is complete: NAS now administers these 2 accounts\\.`));
     assert.match(told[0]!, /- life\.eligible\.\d+@nhsmail\.example\n- life\.review\.\d+@nhsmail\.example/);
+  });
+
+  it('refreshes the card to the buttons for NAS Operations and to a read-only view for everyone else (Universal Actions refresh)', async () => {
+    const forOps = await execute('tom', 'refreshCard', { requestId: request.id, start: 0 }, 'automatic');
+    assert.equal(forOps.statusCode, 200);
+    assert.match(card(forOps), /"Approve all eligible \(1\)"/);
+    assert.match(card(forOps), /"id":"decisionReason"/);
+
+    for (const viewer of ['priya', 'sam'] as const) {
+      const readOnly = await execute(viewer, 'refreshCard', { requestId: request.id, start: 0 }, 'automatic');
+      assert.equal(readOnly.statusCode, 200, 'not a refusal: they see the request, without the buttons');
+      assert.match(card(readOnly), new RegExp(`Transfer request ${request.reference}`));
+      assert.doesNotMatch(card(readOnly), /"Action\.Execute","title":"(Approve|Reject|Assign to me)/);
+      assert.doesNotMatch(card(readOnly), /"type":"Input\.Text"/);
+    }
+    assert.deepEqual(await events(), ['request.submitted'], 'a refresh changes nothing and refuses no one');
+
+    // Tom acted as NAS Operations, so the card names him for automatic refresh.
+    const body = (forOps.value as unknown as { refresh: { action: { verb: string; data: { requestId: number } }; userIds: string[] } }).refresh;
+    assert.equal(body.action.verb, 'refreshCard');
+    assert.equal(body.action.data.requestId, request.id);
+    assert.ok(body.userIds.includes(PEOPLE.tom.id));
+    assert.ok(!body.userIds.includes(PEOPLE.priya.id));
+    await execute('tom', 'claimRequest', { requestId: request.id });
+    await harness.settle();
+    const shared = harness.messenger.updates.at(-1)!.activity.attachments![0]!.content as { refresh: { userIds: string[] } };
+    assert.deepEqual(shared.refresh.userIds, [PEOPLE.tom.id], 'the card everyone sees refreshes for NAS Operations');
   });
 
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {

@@ -106,6 +106,10 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     // NAS Operations decide on the card in their channel; it updates in place.
     await sees(ops, `Transfer request ${reference}`);
     await shot(ops, '3-ops-card');
+    await ops.getByRole('button', { name: 'Assign to me' }).last().click();
+    await sees(ops, /Being reviewed by Tom Ashdown since/);
+    // The card is replaced twice after each action (the invoke response, then the update for everyone): let it settle.
+    await ops.waitForTimeout(1500);
     await ops.getByRole('button', { name: 'Approve all eligible (1)' }).click();
     await sees(ops, /Approved by Tom Ashdown at/);
     // The card is replaced twice after a decision (the invoke response, then the message update
@@ -116,6 +120,12 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(ops, /Rejected by Tom Ashdown at .*DSPT must be met before transfer\./);
     await sees(ops, '0 to decide');
     await shot(ops, '4-ops-decided');
+    await ops.waitForTimeout(1500);
+    await ops.locator('input[type="text"]').last().fill('Moved in the first batch');
+    await ops.getByRole('button', { name: 'Mark approved as transferred (1)' }).click();
+    await sees(ops, /Transferred to NAS by Tom Ashdown at .*Moved in the first batch/);
+    await sees(ops, 'Completed');
+    await shot(ops, '6-ops-completed');
 
     // The requester hears the outcome in their personal chat.
     await sees(requester, `Transfer request ${reference} has been decided`);
@@ -123,6 +133,7 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(requester, 'Why: DSPT must be met before transfer.');
     await sees(requester, /Next step: Complete the Data Security and Protection Toolkit/);
     await shot(requester, '5-outcome');
+    await sees(requester, new RegExp(`The transfer ${reference} is complete: NAS now administers this account`));
     await say(requester, `status ${reference}`);
     await sees(requester, /esme\.flint@nhsmail\.example: rejected by Tom Ashdown/);
 

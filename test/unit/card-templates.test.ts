@@ -97,6 +97,8 @@ const opsRequestData = (overrides: Partial<OpsRequestCardData> = {}): OpsRequest
     { ...SAMPLE_ROW, position: 2, requestId: 7, start: 20, accountId: 102, decisionLine: 'Approved by Sam Ops at 24 Nov 2026 12:00', decisionColor: 'Good', canDecide: false, canCorrect: true, correctTo: 'rejected' as const, correctTitle: 'Change to rejected', canMarkTransferred: true, transferLine: 'Transferred to NAS by Sam Ops at 24 Nov 2026, 12:00 GMT', rowNotice: 'Give a reason' },
   ],
   reviewerLine: 'Being reviewed by Sam Ops since 24 Nov 2026, 11:00 GMT',
+  actionable: true,
+  refreshUserIds: ['29:sam-ops'],
   canClaim: true,
   canCorrectAny: true,
   // Open requests offer claim, approve, reject and paging; transfers come once decided (Teams shows at most 5 card actions).

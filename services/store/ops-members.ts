@@ -1,0 +1,32 @@
+import type { SqlDatabase } from './database';
+
+/**
+ * Teams refreshes a card automatically for at most 60 users named in refresh.userIds (in a
+ * channel of more than 60 members; in a smaller one, for everyone). The ops card names the
+ * members of NAS Operations most recently seen acting.
+ * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views
+ */
+export const REFRESH_USER_LIMIT = 60;
+
+export class OpsMembersSeen {
+  private cached: { ids: string[]; at: number } | undefined;
+
+  constructor(private readonly db: SqlDatabase) {}
+
+  async record(teamsUserId: string, aadObjectId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ops_members_seen (teams_user_id, aad_object_id) VALUES ($1, $2)
+       ON CONFLICT (teams_user_id) DO UPDATE SET seen_at = now(), aad_object_id = EXCLUDED.aad_object_id`,
+      [teamsUserId, aadObjectId],
+    );
+    this.cached = undefined;
+  }
+
+  /** The Teams ids to name in refresh.userIds; read at most once a minute. */
+  async refreshUserIds(): Promise<string[]> {
+    if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.ids;
+    const rows = await this.db.query<{ teams_user_id: string }>('SELECT teams_user_id FROM ops_members_seen ORDER BY seen_at DESC LIMIT $1', [REFRESH_USER_LIMIT]);
+    this.cached = { ids: rows.map((row) => row.teams_user_id), at: Date.now() };
+    return this.cached.ids;
+  }
+}
