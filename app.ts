@@ -30,7 +30,9 @@ import { SqlStorage } from './bot/state/sql-storage';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { renderOpsRequestCard } from './cards/ops-request';
 import { openDataSources, type DataSources } from './services/data-sources';
+import { ChaseScheduler, type ChasePolicy } from './services/chasing';
 import { PollingWorker } from './services/polling-worker';
+import { loadBankHolidays } from './services/working-days';
 import { ScreeningService } from './services/screening';
 import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy } from './services/screening-runner';
 import { AuditLog } from './services/store/audit';
@@ -63,6 +65,7 @@ export interface BotParts {
   screeningPolicy?: ScreeningRunnerPolicy;
   /** How often idle workers look for work (ms); they are also woken when work is queued here. */
   pollMs?: number;
+  chasePolicy?: ChasePolicy;
 }
 
 export interface ComposedBot {
@@ -80,11 +83,17 @@ export interface ComposedBot {
   deliveries: PollingWorker;
   /** Runs screening jobs in the background. */
   screenings: PollingWorker;
+  /** Flags requests left undecided (checked every few minutes). */
+  chasing: ChaseScheduler;
   startWorkers(): void;
   stopWorkers(): Promise<void>;
   /** Runs both workers until neither has anything due: what a test waits for. */
   settle(): Promise<void>;
 }
+
+const DEFAULT_CHASE_POLICY: ChasePolicy = { afterWorkingDays: 3 };
+/** Overdue requests are looked for this often; a reminder a few minutes late is no matter. */
+const CHASE_CHECK_MS = 10 * 60 * 1000;
 
 /** Wires the bot from its parts. Shared by the server below and the tests. */
 export function composeBot(parts: BotParts): ComposedBot {
@@ -104,6 +113,16 @@ export function composeBot(parts: BotParts): ComposedBot {
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
   const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
+  const chasing = new ChaseScheduler(db, loadBankHolidays(), parts.chasePolicy ?? DEFAULT_CHASE_POLICY, logger);
+  const reminders = new PollingWorker(
+    'chasing',
+    async () => {
+      if ((await chasing.flagOverdue()) > 0) deliveries.wake();
+      return false;
+    },
+    CHASE_CHECK_MS,
+    logger,
+  );
   // A finished screening owes the requester a message: deliver it without waiting for the next poll.
   const screenAndDeliver = () => {
     screenings.wake();
@@ -151,13 +170,15 @@ export function composeBot(parts: BotParts): ComposedBot {
     references,
     deliveries,
     screenings,
+    chasing,
     startWorkers() {
       deliveries.start();
       screenings.start();
+      reminders.start();
     },
     async stopWorkers() {
       outboxWorker.stop();
-      await Promise.all([deliveries.stop(), screenings.stop()]);
+      await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop()]);
     },
     async settle() {
       await screenings.drain();

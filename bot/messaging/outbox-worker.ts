@@ -14,6 +14,7 @@ export interface OwedMessageRenderers {
   opsRequest(request: StoredRequest, refreshUserIds: readonly string[]): Attachment;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
+  chase(request: StoredRequest, workingDays: number): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
 }
 
@@ -90,6 +91,7 @@ export class OutboxWorker {
       outcome: (delivery) => this.sendOutcome(delivery),
       'screening.results': (delivery) => this.sendScreeningResults(delivery),
       completion: (delivery) => this.sendToRequester(delivery, (request) => this.render.completion(request)),
+      'ops.chase': (delivery) => this.remindOps(delivery),
     };
   }
 
@@ -209,6 +211,16 @@ export class OutboxWorker {
         await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(request.id), requestId: request.id });
       },
     };
+  }
+
+  private async remindOps(delivery: Delivery): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    // Decided (or withdrawn) since it was flagged: the reminder is moot.
+    if (request.status !== 'submitted' && request.status !== 'in_review') throw new Never('NO_LONGER_OPEN');
+    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    await this.send(delivery, reference, this.render.chase(request, Number(delivery.payload.workingDays ?? 0)));
+    return {};
   }
 
   private async sendToRequester(delivery: Delivery, render: (request: StoredRequest) => Partial<Activity>): Promise<Sent> {

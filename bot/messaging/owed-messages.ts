@@ -11,6 +11,12 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds }),
   outcome: (request): Attachment => renderOutcomeCard(request),
+  chase: (request, workingDays): Partial<Activity> =>
+    MessageFactory.text(
+      `Reminder: **${request.reference}** from ${escapeMarkdown(request.organisationName)} has waited ${workingDays} working days for a decision ` +
+        (request.claimedBy ? `(being reviewed by ${escapeMarkdown(request.claimedBy.name)}).` : '(nobody has assigned it to themselves yet).') +
+        ` Type **status ${request.reference}** to see it.`,
+    ),
   completion: (request): Partial<Activity> => {
     const moved = request.accounts.filter((account) => account.transferredAt !== null);
     const lines = moved.slice(0, 50).map((account) => `- ${escapeMarkdown(account.email)}`);

@@ -15,7 +15,9 @@ export type DeliveryKind =
   /** Post the screening results to the requester. */
   | 'screening.results'
   /** Tell the requester the transfer is complete: NAS now administers the accounts. */
-  | 'completion';
+  | 'completion'
+  /** Remind NAS Operations of a request left undecided. */
+  | 'ops.chase';
 
 export interface Delivery {
   id: number;

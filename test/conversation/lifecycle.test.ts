@@ -146,6 +146,42 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.deepEqual(shared.refresh.userIds, [PEOPLE.tom.id], 'the card everyone sees refreshes for NAS Operations');
   });
 
+  it('reminds NAS Operations of a request left undecided after 3 working days, once, and again after 3 more', async () => {
+    const submittedAt = (await stored()).createdAt;
+    const later = (workingDays: number) => {
+      // From the submission, skip that many working days (weekends and bank holidays left out), at 09:00 the day after.
+      const at = new Date(submittedAt);
+      let counted = 0;
+      while (counted <= workingDays) {
+        at.setUTCDate(at.getUTCDate() + 1);
+        const weekday = at.getUTCDay();
+        const date = at.toISOString().slice(0, 10);
+        if (weekday !== 0 && weekday !== 6 && !['2026-12-25', '2026-12-28', '2027-01-01'].includes(date)) counted++;
+      }
+      return at;
+    };
+    const reminders = () => harness.messenger.opsPosts().filter((post) => (post.activity.text ?? '').includes(`Reminder: **${request.reference}**`));
+    await harness.app.chasing.flagOverdue(later(2));
+    await harness.settle();
+    assert.equal(reminders().length, 0, 'not yet due');
+    await harness.app.chasing.flagOverdue(later(3));
+    await harness.app.chasing.flagOverdue(later(3));
+    await harness.settle();
+    assert.equal(reminders().length, 1, 'flagged once');
+    assert.match(reminders()[0]!.activity.text ?? '', /has waited 3 working days for a decision \(nobody has assigned it to themselves yet\)/);
+    await harness.app.chasing.flagOverdue(later(6));
+    await harness.settle();
+    assert.equal(reminders().length, 1, 'not again until the same period has passed again');
+    await harness.app.chasing.flagOverdue(later(7));
+    await harness.settle();
+    assert.equal(reminders().length, 2);
+    assert.match(reminders()[1]!.activity.text ?? '', /has waited 7 working days/);
+    await execute('tom', 'rejectRequest', { requestId: request.id, decisionReason: 'Not now.' });
+    await harness.app.chasing.flagOverdue(later(12));
+    await harness.settle();
+    assert.equal(reminders().length, 2, 'a decided request is not chased');
+  });
+
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
     const priya = harness.adapterFor('priya');
     await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();
