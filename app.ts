@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Logger } from './core/log';
@@ -32,7 +33,7 @@ import { renderOpsRequestCard } from './cards/ops-request';
 import { openDataSources, type DataSources } from './services/data-sources';
 import { ChaseScheduler, type ChasePolicy } from './services/chasing';
 import { PollingWorker } from './services/polling-worker';
-import { loadBankHolidays } from './services/working-days';
+import { BANK_HOLIDAYS_FILE_NAME, loadBankHolidays } from './services/working-days';
 import { ScreeningService } from './services/screening';
 import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy } from './services/screening-runner';
 import { AuditLog } from './services/store/audit';
@@ -55,7 +56,7 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'environment' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  config: Pick<AppConfig, 'environment' | 'policyFile' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -113,7 +114,9 @@ export function composeBot(parts: BotParts): ComposedBot {
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
   const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
-  const chasing = new ChaseScheduler(db, loadBankHolidays(), parts.chasePolicy ?? DEFAULT_CHASE_POLICY, logger);
+  // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
+  const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
+  const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? DEFAULT_CHASE_POLICY, logger);
   const reminders = new PollingWorker(
     'chasing',
     async () => {

@@ -9,7 +9,8 @@ import { z } from 'zod';
  */
 const holidayFileSchema = z.object({ events: z.array(z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), title: z.string() })) });
 
-export const BANK_HOLIDAYS_FILE = path.join(__dirname, '..', 'policy', 'bank-holidays-england-and-wales.json');
+export const BANK_HOLIDAYS_FILE_NAME = 'bank-holidays-england-and-wales.json';
+export const BANK_HOLIDAYS_FILE = path.join(__dirname, '..', 'policy', BANK_HOLIDAYS_FILE_NAME);
 
 export function loadBankHolidays(file: string = BANK_HOLIDAYS_FILE): ReadonlySet<string> {
   return new Set(holidayFileSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).events.map((event) => event.date));
