@@ -12,6 +12,7 @@ import { rejectRequest } from './bot/card-actions/reject-request';
 import { showPage } from './bot/card-actions/show-page';
 import { claimRequest } from './bot/card-actions/claim-request';
 import { correctDecision } from './bot/card-actions/correct-decision';
+import { askRequester } from './bot/card-actions/ask-requester';
 import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
 import { CommandRegistry } from './bot/commands/command';
 import { opsCommands } from './bot/commands/ops-commands';
@@ -40,6 +41,7 @@ import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { DecisionRepository } from './services/store/decisions';
 import { LifecycleRepository } from './services/store/lifecycle';
+import { QuestionRepository } from './services/store/questions';
 import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
@@ -103,6 +105,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const requests = new RequestRepository(db);
   const decisions = new DecisionRepository(db);
   const lifecycle = new LifecycleRepository(db);
+  const questions = new QuestionRepository(db);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
   const jobs = new ScreeningJobs(db);
@@ -136,11 +139,12 @@ export function composeBot(parts: BotParts): ComposedBot {
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
     transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
-    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, () => deliveries.wake()), ...opsCommands(requests, access)]),
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision], {
+    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access)]),
+    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
       decisions,
       lifecycle,
+      questions,
       audit,
       access,
       renderCard: renderOpsRequestCard,

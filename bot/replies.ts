@@ -7,6 +7,7 @@ export const REQUESTER_HELP = [
   '- **new transfer**: start a request. I ask for a reason, the accounts (one per line: email, site ODS code, specialism), and four confirmations, then check every account against the transfer policy before you submit.',
   '- **status**: your recent requests. **status NTR-100001**: one request and its decisions.',
   '- **withdraw NTR-100001**: take a request back, until NAS Operations have decided anything on it.',
+  '- **answer NTR-100001** and your answer: reply to a question NAS Operations asked about a request.',
   '- **cancel**: stop the request you are filling in. Nothing is submitted until you press Submit.',
   '- **help**: this message.',
 ].join('\n');

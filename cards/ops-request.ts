@@ -61,6 +61,8 @@ export interface OpsRequestCardData {
   notificationColor: CardColor;
   notice: string;
   reviewerLine: string;
+  questions: Array<{ askedLine: string; question: string; answerLine: string; answerColor: CardColor }>;
+  canAsk: boolean;
   /** False for the read-only view everyone outside NAS Operations sees. */
   actionable: boolean;
   /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
@@ -112,6 +114,14 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
       statusColor: STATUS_COLOR[request.status],
       reviewerLine: request.status === 'in_review' && request.claimedBy ? `Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}` : '',
       actionable: view.actionable,
+      // Plain text in TextRuns: the question and the answer are people's words, not markdown.
+      questions: request.questions.map((question) => ({
+        askedLine: `${question.askedBy.name} asked at ${formatTime(question.askedAt)}:`,
+        question: question.question,
+        answerLine: question.answer ? `Answer (${formatTime(question.answeredAt)}): ${question.answer}` : 'Not answered yet.',
+        answerColor: question.answer ? 'Default' : 'Warning',
+      })),
+      canAsk: request.status !== 'withdrawn' && request.status !== 'completed',
       refreshUserIds: [...view.refreshUserIds],
       canClaim: open,
       canCorrectAny: accounts.some(correctable),

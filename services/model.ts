@@ -82,7 +82,18 @@ export interface StoredRequest extends RequestDetails {
   claimedAt: Date | null;
   completedAt: Date | null;
   withdrawnAt: Date | null;
+  /** What NAS Operations asked the requester, and the answers. */
+  questions: RequestQuestion[];
   accounts: StoredAccount[];
+}
+
+export interface RequestQuestion {
+  id: number;
+  askedBy: Actor;
+  question: string;
+  askedAt: Date;
+  answer: string | null;
+  answeredAt: Date | null;
 }
 
 export interface RequestSummary {

@@ -2,11 +2,13 @@ import type { z } from 'zod';
 import type { Actor } from '../../services/model';
 import type { DecisionRepository } from '../../services/store/decisions';
 import type { LifecycleRepository } from '../../services/store/lifecycle';
+import type { QuestionRepository } from '../../services/store/questions';
 
 /** What a card verb may change: decisions, and the request's life around them. */
 export interface CardActionServices {
   decisions: DecisionRepository;
   lifecycle: LifecycleRepository;
+  questions: QuestionRepository;
 }
 
 /** Ids only: everything else about a request is read from the store, never from the card. */

@@ -9,6 +9,7 @@ import type { Actor, StoredRequest } from '../../services/model';
 import type { AuditLog } from '../../services/store/audit';
 import type { DecisionRepository } from '../../services/store/decisions';
 import type { LifecycleRepository } from '../../services/store/lifecycle';
+import type { QuestionRepository } from '../../services/store/questions';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import type { CardActionHandler } from './card-action';
@@ -24,6 +25,7 @@ export interface CardActionCollaborators {
   requests: RequestRepository;
   decisions: DecisionRepository;
   lifecycle: LifecycleRepository;
+  questions: QuestionRepository;
   audit: AuditLog;
   access: AccessControl;
   renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView) => Attachment;
@@ -69,7 +71,7 @@ export class CardActionDispatcher {
 
     let notice = '';
     try {
-      await handler.handle({ decisions: this.parts.decisions, lifecycle: this.parts.lifecycle }, actor, data);
+      await handler.handle({ decisions: this.parts.decisions, lifecycle: this.parts.lifecycle, questions: this.parts.questions }, actor, data);
       this.parts.messagesOwed();
       this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
     } catch (error) {

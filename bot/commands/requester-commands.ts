@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors';
 import type { LifecycleRepository } from '../../services/store/lifecycle';
+import type { QuestionRepository } from '../../services/store/questions';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
@@ -9,8 +10,25 @@ import type { Command } from './command';
 import { REFERENCE_PATTERN, showStatus } from './status';
 
 /** What a requester can type in their personal chat. */
-export function requesterCommands(requests: RequestRepository, access: AccessControl, lifecycle: LifecycleRepository, wake: () => void): Command[] {
+export function requesterCommands(requests: RequestRepository, access: AccessControl, lifecycle: LifecycleRepository, questions: QuestionRepository, wake: () => void): Command[] {
   return [
+    {
+      words: ['answer'],
+      scope: 'personal',
+      interruptsDialog: true,
+      async run({ context, argument, userId }) {
+        if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
+        const [reference = '', ...words] = argument.split(/\s+/);
+        const answer = words.join(' ').trim();
+        if (!REFERENCE_PATTERN.test(reference) || answer === '') throw new AppError('INVALID_INPUT', 'Answer like this: **answer NTR-100001** then your answer.');
+        if (answer.length > 1000) throw new AppError('INVALID_INPUT', 'Please keep the answer to 1,000 characters.');
+        const request = await requests.getByReference(reference);
+        if (!request) throw new AppError('REQUEST_NOT_FOUND');
+        await questions.answer(request.id, { id: userId, name: request.requester.name }, answer);
+        wake();
+        await context.sendActivity(`Thank you: your answer is on **${request.reference}** for NAS Operations.`);
+      },
+    },
     {
       words: ['withdraw'],
       scope: 'personal',

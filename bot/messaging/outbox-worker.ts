@@ -1,7 +1,7 @@
 import { MessageFactory, type Activity, type Attachment, type ConversationReference } from 'botbuilder';
 import { describeErrorForLog } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { StoredRequest } from '../../services/model';
+import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { dedupeKeys, enqueue, type Delivery, type DeliveryKind, type Outbox } from '../../services/store/outbox';
 import { RequestRepository } from '../../services/store/requests';
 import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
@@ -15,6 +15,7 @@ export interface OwedMessageRenderers {
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
+  question(request: StoredRequest, question: RequestQuestion): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
 }
 
@@ -92,6 +93,12 @@ export class OutboxWorker {
       'screening.results': (delivery) => this.sendScreeningResults(delivery),
       completion: (delivery) => this.sendToRequester(delivery, (request) => this.render.completion(request)),
       'ops.chase': (delivery) => this.remindOps(delivery),
+      question: (delivery) =>
+        this.sendToRequester(delivery, (request) => {
+          const question = request.questions.find((candidate) => candidate.id === Number(delivery.payload.questionId));
+          if (!question) throw new Never('QUESTION_NOT_FOUND');
+          return this.render.question(request, question);
+        }),
     };
   }
 

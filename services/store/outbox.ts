@@ -17,7 +17,9 @@ export type DeliveryKind =
   /** Tell the requester the transfer is complete: NAS now administers the accounts. */
   | 'completion'
   /** Remind NAS Operations of a request left undecided. */
-  | 'ops.chase';
+  | 'ops.chase'
+  /** Put NAS Operations' question to the requester. */
+  | 'question';
 
 export interface Delivery {
   id: number;

@@ -3,6 +3,7 @@ import { OPEN_STATUSES, type Attestations, type Decision, type NewTransferReques
 import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { dedupeKeys, enqueue } from './outbox';
+import { toQuestion, type QuestionRow } from './questions';
 
 interface RequestRow {
   id: number;
@@ -135,7 +136,10 @@ export class RequestRepository {
   }
 
   private async withAccounts(row: RequestRow): Promise<StoredRequest> {
-    const accounts = await this.db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]);
+    const [accounts, questions] = await Promise.all([
+      this.db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]),
+      this.db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]),
+    ]);
     return {
       id: row.id,
       reference: row.reference,
@@ -156,6 +160,7 @@ export class RequestRepository {
       claimedAt: row.claimed_at,
       completedAt: row.completed_at,
       withdrawnAt: row.withdrawn_at,
+      questions: questions.map(toQuestion),
       accounts: accounts.map((account) => ({
         id: account.id,
         position: account.position,

@@ -182,6 +182,33 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.equal(reminders().length, 2, 'a decided request is not chased');
   });
 
+  it('puts a question from the card to the requester, takes the answer from the chat, and shows both on the card and in the audit', async () => {
+    const empty = await execute('tom', 'askRequester', { requestId: request.id, question: '  ' });
+    assert.match(card(empty), /Type the question in the box above the button/);
+    const asked = await execute('tom', 'askRequester', { requestId: request.id, question: 'Is the DSPT for ZZ9103 published yet? **urgent**' });
+    assert.match(card(asked), /"text":"Tom Ashdown asked at [^"]+:","size":"Small","weight":"Bolder"\},\{"type":"TextRun","text":" Is the DSPT for ZZ9103 published yet\? \*\*urgent\*\*"/);
+    assert.match(card(asked), /Not answered yet\./);
+    await harness.settle();
+    const sent = harness.messenger.toUser('priya').map((message) => message.activity.text ?? '').find((text) => text.includes('asks about'));
+    assert.match(sent ?? '', new RegExp(`Tom Ashdown in NAS Operations asks about \\*\\*${request.reference}\\*\\*:\\n\\nIs the DSPT for ZZ9103 published yet\\? \\\\\\*\\\\\\*urgent`));
+
+    await harness
+      .adapterFor('priya')
+      .send(`answer ${request.reference} Yes, it was published on 3 December.`)
+      .assertReply((activity) => assert.match(activity.text ?? '', /your answer is on/))
+      .send(`answer ${request.reference} And another thing.`)
+      .assertReply((activity) => assert.match(activity.text ?? '', /no open question on that request/))
+      .startTest();
+    await harness
+      .adapterFor('sam')
+      .send(`answer ${request.reference} Not mine to answer.`)
+      .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
+      .startTest();
+    await harness.settle();
+    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /Answer \([^)]+\): Yes, it was published on 3 December\./);
+    assert.deepEqual(await events(), ['request.submitted', 'request.asked', 'request.answered']);
+  });
+
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
     const priya = harness.adapterFor('priya');
     await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();

@@ -99,6 +99,8 @@ const opsRequestData = (overrides: Partial<OpsRequestCardData> = {}): OpsRequest
   reviewerLine: 'Being reviewed by Sam Ops since 24 Nov 2026, 11:00 GMT',
   actionable: true,
   refreshUserIds: ['29:sam-ops'],
+  questions: [{ askedLine: 'Sam Ops asked at 24 Nov 2026, 11:00 GMT:', question: 'Is the DSPT for FQ123 published yet?', answerLine: 'Not answered yet.', answerColor: 'Warning' }],
+  canAsk: true,
   canClaim: true,
   canCorrectAny: true,
   // Open requests offer claim, approve, reject and paging; transfers come once decided (Teams shows at most 5 card actions).

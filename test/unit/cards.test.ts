@@ -36,6 +36,7 @@ function storedRequest(count: number, decided: boolean): StoredRequest {
     claimedAt: null,
     completedAt: null,
     withdrawnAt: null,
+    questions: [],
     createdAt: new Date('2026-11-23T10:00:00Z'),
     decidedAt: null,
     opsConversationId: null,

@@ -54,6 +54,7 @@ function hostileRequest(): StoredRequest {
     claimedAt: null,
     completedAt: null,
     withdrawnAt: null,
+    questions: [],
     id: 9,
     reference: 'NTR-100009',
     status: 'decided',
