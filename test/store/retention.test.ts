@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ScreenedAccount } from '../../services/eligibility/types';
+import { loadConfig } from '../../config';
 import { AuditLog } from '../../services/store/audit';
 import { DecisionRepository } from '../../services/store/decisions';
 import { RequestRepository } from '../../services/store/requests';
@@ -161,8 +162,7 @@ describe('auditSkeleton', () => {
 });
 
 describe('RETENTION_DAYS', () => {
-  it('is unset by default (keep everything), a whole number of days of at least 1 otherwise', async () => {
-    const { loadConfig } = await import('../../config');
+  it('is unset by default (keep everything), a whole number of days of at least 1 otherwise', () => {
     assert.equal(loadConfig({}).retentionDays, undefined);
     assert.equal(loadConfig({ RETENTION_DAYS: '' }).retentionDays, undefined);
     assert.equal(loadConfig({ RETENTION_DAYS: '365' }).retentionDays, 365);
