@@ -17,8 +17,9 @@ export const RETENTION_ACTOR: Actor = { id: 'system:retention', name: 'Retention
 export const REDACTED = '[removed under the retention policy]';
 
 /**
- * Statuses after which nothing more happens to a request. "completed" and "withdrawn" are
- * the lifecycle's later closed states; a status the schema does not have yet simply matches nothing.
+ * Statuses after which the request is closed: decided (as the issue asks, even before the
+ * transfer is marked), completed, withdrawn. A later event (a correction, a transfer) moves
+ * the closing time on, so a request still being worked is not purged under anyone's feet.
  */
 export const CLOSED_STATUSES = ['decided', 'completed', 'withdrawn'] as const;
 
@@ -57,7 +58,7 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
     `SELECT r.id, r.ops_activity_id FROM transfer_requests r
      WHERE r.status = ANY($1::text[])
        AND NOT EXISTS (SELECT 1 FROM audit_events p WHERE p.request_id = r.id AND p.action = 'request.purged')
-       AND GREATEST(r.created_at, r.decided_at,
+       AND GREATEST(r.created_at, r.decided_at, r.completed_at, r.withdrawn_at,
              (SELECT max(e.occurred_at) FROM audit_events e WHERE e.request_id = r.id AND NOT (e.action = ANY($2::text[])))) < $3
      ORDER BY r.id
      LIMIT $4
@@ -67,7 +68,17 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
   if (due.length === 0) return 0;
   const ids = due.map((row) => row.id);
 
-  await tx.query('UPDATE transfer_requests SET requester_name = $2, reason = $2 WHERE id = ANY($1::int[])', [ids, REDACTED]);
+  await tx.query(
+    `UPDATE transfer_requests SET requester_name = $2, reason = $2, claimed_by_name = CASE WHEN claimed_by_name IS NULL THEN NULL ELSE $2 END
+     WHERE id = ANY($1::int[])`,
+    [ids, REDACTED],
+  );
+  // What NAS Operations asked and the requester answered is free text about people.
+  await tx.query(
+    `UPDATE request_questions SET question = $2, asked_by_name = $2, answer = CASE WHEN answer IS NULL THEN NULL ELSE $2 END
+     WHERE request_id = ANY($1::int[])`,
+    [ids, REDACTED],
+  );
   // The account becomes "redacted-<its row id>": not reversible, still distinct per row. Rule
   // ids, verdicts, remedies (policy text), decisions and who decided (by id) stay; what was said
   // about the person, and people's names, go, as in the audit skeleton.
@@ -79,7 +90,9 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
        reasons = (SELECT COALESCE(jsonb_agg(jsonb_set(reason.value, '{message}', '""'::jsonb) ORDER BY reason.position), '[]'::jsonb)
                   FROM jsonb_array_elements(reasons) WITH ORDINALITY AS reason(value, position)),
        decision_reason = CASE WHEN decision_reason IS NULL THEN NULL ELSE $2 END,
-       decided_by_name = CASE WHEN decided_by_name IS NULL THEN NULL ELSE $2 END
+       decided_by_name = CASE WHEN decided_by_name IS NULL THEN NULL ELSE $2 END,
+       transferred_by_name = CASE WHEN transferred_by_name IS NULL THEN NULL ELSE $2 END,
+       transfer_note = CASE WHEN transfer_note IS NULL THEN NULL ELSE $2 END
      WHERE request_id = ANY($1::int[])`,
     [ids, REDACTED],
   );

@@ -4,6 +4,8 @@ import type { ScreenedAccount } from '../../services/eligibility/types';
 import { loadConfig } from '../../config';
 import { AuditLog } from '../../services/store/audit';
 import { DecisionRepository } from '../../services/store/decisions';
+import { LifecycleRepository } from '../../services/store/lifecycle';
+import { QuestionRepository } from '../../services/store/questions';
 import { RequestRepository } from '../../services/store/requests';
 import { auditSkeleton, purgeClosedRequests, REDACTED } from '../../services/store/retention';
 import { describeOnEachDatabase } from '../support/databases';
@@ -47,12 +49,23 @@ describeOnEachDatabase('retention purge', (db) => {
       db().query('SELECT * FROM request_accounts WHERE request_id = $1', [requestId]),
       db().query('SELECT * FROM audit_events WHERE request_id = $1', [requestId]),
       db().query('SELECT * FROM outbox WHERE request_id = $1', [requestId]),
+      db().query('SELECT * FROM request_questions WHERE request_id = $1', [requestId]),
     ]);
     return JSON.stringify(parts);
   }
 
   it('removes the personal data of a request closed longer than the period and keeps the audit skeleton', async () => {
-    const old = await decidedRequest('alder');
+    // The old request goes through the whole lifecycle: claimed, asked and answered, decided, transferred, completed.
+    const { request: oldRequest } = await requests.submit({ ...requestDetails(PRIYA), reason: 'alder reason: Dr alder retires', draftId: randomUUID(), accounts: accounts('alder') });
+    const lifecycle = new LifecycleRepository(db());
+    const questions = new QuestionRepository(db());
+    await lifecycle.claim(oldRequest.id, TOM);
+    await questions.ask(oldRequest.id, TOM, 'Is alder.review still at the site?');
+    await questions.answer(oldRequest.id, PRIYA, 'No, alder left in May');
+    await decisions.approveEligible(oldRequest.id, TOM);
+    await decisions.decideAccount(oldRequest.id, oldRequest.accounts[1]!.id, 'rejected', TOM, 'alder is a locum, not at this site');
+    assert.deepEqual(await lifecycle.markTransferred(oldRequest.id, TOM, 'all', 'moved alder on Tuesday'), { transferred: 1, completed: true });
+    const old = { request: oldRequest, eligible: oldRequest.accounts[0]!, review: oldRequest.accounts[1]! };
     const recent = await decidedRequest('birch');
     const { request: open } = await requests.submit({ ...requestDetails(PRIYA), draftId: randomUUID(), accounts: accounts('cedar') });
     await RequestRepository.recordOpsMessage(db(), old.request.id, '19:ops', 'activity-1');
@@ -88,14 +101,22 @@ describeOnEachDatabase('retention purge', (db) => {
       auditAfter.map((event) => [event.action, event.actorName, event.detail]),
       [
         ['request.submitted', '', { reference: old.request.reference, accountCount: 3, policyVersion: '2026.11-1' }],
+        ['request.claimed', '', { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review' } }],
+        ['request.asked', '', { questionId: auditBefore.find((event) => event.action === 'request.asked')?.detail.questionId }],
+        ['request.answered', '', { questionId: auditBefore.find((event) => event.action === 'request.answered')?.detail.questionId }],
         ['request.approved_eligible', '', {}],
         ['account.rejected', '', {}],
+        ['account.transferred', '', {}],
+        ['request.completed', '', { before: { status: 'decided' }, after: { status: 'completed' } }],
         ['request.purged', 'Retention policy', { olderThanDays: 30 }],
       ],
     );
+    assert.equal(purged.status, 'completed');
+    assert.deepEqual(purged.questions.map((question) => [question.question, question.answer, question.askedBy.id]), [[REDACTED, REDACTED, TOM.id]]);
+    assert.equal(purged.claimedBy?.id, TOM.id);
 
     const left = await everythingAbout(old.request.id);
-    for (const personal of ['alder', 'Priya', 'Tom Ashdown', 'Pharmacist', 'pharmacy', 'locum', 'marked as a leaver']) assert.ok(!left.includes(personal), `"${personal}" must be gone`);
+    for (const personal of ['alder', 'Priya', 'Tom Ashdown', 'Pharmacist', 'pharmacy', 'locum', 'marked as a leaver', 'Tuesday', 'May']) assert.ok(!left.includes(personal), `"${personal}" must be gone`);
     // The ops card still showing the addresses is re-rendered from the purged store.
     assert.deepEqual(await db().query(`SELECT status FROM outbox WHERE dedupe_key = $1`, [`ops.update:${old.request.id}`]), [{ status: 'pending' }]);
 
