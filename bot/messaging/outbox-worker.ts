@@ -3,6 +3,7 @@ import { describeErrorForLog } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { dedupeKeys, enqueue, type Delivery, type DeliveryKind, type Outbox } from '../../services/store/outbox';
+import { appendAudit } from '../../services/store/audit';
 import { RequestRepository } from '../../services/store/requests';
 import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
 import type { SqlExecutor } from '../../services/store/database';
@@ -48,6 +49,11 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 
 /** How often the worker looks for failed rows that have rested long enough. */
 const REARM_SWEEP_MS = 10 * 60 * 1000;
+
+/** Messages to the requester: each one delivered, or given up on, is in the request's audit. */
+const REQUESTER_MESSAGES: ReadonlySet<DeliveryKind> = new Set(['outcome', 'completion', 'question']);
+/** The bot itself, as the actor of what it does on its own. */
+const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
 
 /** What a delivery came to: sent, or why not. */
 type Sent = { settle?: (tx: SqlExecutor) => Promise<void> };
@@ -133,7 +139,10 @@ export class OutboxWorker {
     const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
     try {
       const sent = await this.handlers[delivery.kind](delivery);
-      await this.outbox.markDelivered(delivery, sent.settle);
+      await this.outbox.markDelivered(delivery, async (tx) => {
+        if (sent.settle) await sent.settle(tx);
+        if (delivery.requestId !== null && REQUESTER_MESSAGES.has(delivery.kind)) await appendAudit(tx, BOT_ACTOR, 'requester.notified', delivery.requestId, null, { kind: delivery.kind });
+      });
       this.logger.info('delivery.sent', context);
     } catch (error) {
       if (error instanceof ClaimLost) {
@@ -163,10 +172,10 @@ export class OutboxWorker {
     if (refusedForGood || pointless || delivery.attempts >= this.policy.maxAttempts) {
       const finalStatus = refusedForGood ? 'undeliverable' : 'failed';
       await this.outbox.giveUp(delivery, finalStatus, code, async (tx) => {
-        // The requester could not be told: NAS Operations see it on the card.
-        if (delivery.kind === 'outcome' && delivery.requestId !== null) {
-          await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(delivery.requestId), requestId: delivery.requestId });
-        }
+        if (delivery.requestId === null || !REQUESTER_MESSAGES.has(delivery.kind)) return;
+        await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', delivery.requestId, null, { kind: delivery.kind, reason: code });
+        // The requester could not be told the outcome: NAS Operations see it on the card.
+        if (delivery.kind === 'outcome') await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(delivery.requestId), requestId: delivery.requestId });
       });
       this.logger.warn('delivery.gave_up', { ...context, status: finalStatus, ...(failure ? { reason: code } : describeErrorForLog(error)) });
       return;

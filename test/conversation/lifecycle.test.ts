@@ -206,7 +206,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       .startTest();
     await harness.settle();
     assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /Answer \([^)]+\): Yes, it was published on 3 December\./);
-    assert.deepEqual(await events(), ['request.submitted', 'request.asked', 'request.answered']);
+    assert.deepEqual(await events(), ['request.submitted', 'request.asked', 'requester.notified', 'request.answered']);
   });
 
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {

@@ -92,6 +92,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(outcome, /esme\.flint\.\d+@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
     const stored = (await harness.app.requests.get(request.id))!;
     assert.ok(stored.outcomeNotifiedAt, 'the notification is recorded');
+    assert.ok((await harness.app.audit.forRequest(request.id)).some((event) => event.action === 'requester.notified' && event.detail.kind === 'outcome'), 'and audited');
     assert.equal(stored.outcomeNotification, 'delivered');
     await harness.settle();
     assert.equal(outcomesSent().length, 1, 'sent once');
@@ -142,6 +143,9 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /The requester could not be notified in Teams/);
     const [row] = await harness.db.query<{ status: string; last_error: string; attempts: number }>(`SELECT status, last_error, attempts FROM outbox WHERE dedupe_key = $1`, [`outcome:${request.id}`]);
     assert.deepEqual(row, { status: 'undeliverable', last_error: 'HTTP_403', attempts: 1 });
+    const failed = (await harness.app.audit.forRequest(request.id)).find((event) => event.action === 'requester.notification_failed');
+    assert.deepEqual(failed?.detail, { kind: 'outcome', reason: 'HTTP_403' });
+    assert.equal(failed?.actorName, 'NAS Transfer Bot');
   });
 
   it('lists requests awaiting a decision for ops in the channel, and refuses anyone else', async () => {
