@@ -16,7 +16,7 @@ import { askRequester } from './bot/card-actions/ask-requester';
 import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
 import { CommandRegistry } from './bot/commands/command';
 import { opsCommands } from './bot/commands/ops-commands';
-import { requesterCommands } from './bot/commands/requester-commands';
+import { requesterCommands, startResubmission } from './bot/commands/requester-commands';
 import { TransferDialog } from './bot/dialogs/transfer-dialog';
 import { ConnectorMessenger, type Messenger } from './bot/messaging/messenger';
 import { OutboxWorker, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './bot/messaging/outbox-worker';
@@ -139,6 +139,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
     transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
+    resubmit: (turn) => startResubmission(turn, requests, access),
     commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access)]),
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,

@@ -4,7 +4,7 @@ import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CardActionDispatcher } from './card-actions/dispatcher';
-import type { CommandRegistry, CommandScope } from './commands/command';
+import type { CommandRegistry, CommandScope, CommandTurn } from './commands/command';
 import type { TransferDialog } from './dialogs/transfer-dialog';
 import { plainText } from './message-text';
 import { isPersonal } from './middleware/reference-capture';
@@ -15,6 +15,8 @@ export interface BotDependencies {
   dialogState: DialogStateStore;
   transferDialog: TransferDialog;
   commands: CommandRegistry;
+  /** An outcome card's "start a new request" button; false when the activity is not that. */
+  resubmit: (turn: CommandTurn) => Promise<boolean>;
   cardActions: CardActionDispatcher;
   logger: Logger;
 }
@@ -67,6 +69,7 @@ export class NasTransferBot extends TeamsActivityHandler {
       await context.sendActivity(`I did not recognise that. ${OPS_HELP}`);
       return;
     }
+    if (await this.deps.resubmit({ ...turn, argument: '' })) return;
     const result = await (await dialogs()).continueDialog();
     if (result.status !== DialogTurnStatus.empty) return;
     await context.sendActivity(

@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import { isScreenedOut, type StoredRequest } from '../services/model';
+import { fixableAccounts, isScreenedOut, type StoredRequest } from '../services/model';
 import { escapeMarkdown } from './account-rows';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './outcome.json';
@@ -24,6 +24,9 @@ export interface OutcomeCardData {
   approved: Array<{ email: string }>;
   rejected: ExplainedRow[];
   screenedOut: ExplainedRow[];
+  requestId: number;
+  /** Accounts turned down only for reasons the requester can fix: offered as a new request. */
+  fixableCount: number;
 }
 
 
@@ -67,6 +70,8 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
       approved: visible.filter((item) => item.kind === 'approved').map((item) => item.row as { email: string }),
       rejected: visible.filter((item) => item.kind === 'rejected').map((item) => item.row as ExplainedRow),
       screenedOut: visible.filter((item) => item.kind === 'screenedOut').map((item) => item.row as ExplainedRow),
+      requestId: request.id,
+      fixableCount: fixableAccounts(request).length,
     });
   }).card;
 }

@@ -161,3 +161,19 @@ export const STATUS_LABEL: Record<RequestStatus, string> = {
   completed: 'Completed',
   withdrawn: 'Withdrawn',
 };
+
+/**
+ * Reasons a requester can put right themselves (add a UK mobile, unmark a leaver, complete
+ * the DSPT), after which the account may be requested again.
+ */
+export const FIXABLE_RULES: ReadonlySet<string> = new Set(['NO_UK_MOBILE', 'MARKED_AS_LEAVER', 'SITE_NOT_DSPT_COMPLIANT']);
+
+/** Accounts of a request turned down (by NAS Operations or at screening) only for reasons the requester can fix. */
+export function fixableAccounts(request: StoredRequest): StoredAccount[] {
+  return request.accounts.filter((account) => {
+    if (account.decision === 'approved') return false;
+    if (account.decision === null && !isScreenedOut(account)) return false;
+    const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible' || account.decision === 'rejected');
+    return blocking.length > 0 && blocking.every((reason) => FIXABLE_RULES.has(reason.rule));
+  });
+}

@@ -6,7 +6,9 @@ import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
 import { REQUESTER_HELP } from '../replies';
-import type { Command } from './command';
+import { z } from 'zod';
+import { fixableAccounts } from '../../services/model';
+import type { Command, CommandTurn } from './command';
 import { REFERENCE_PATTERN, showStatus } from './status';
 
 /** What a requester can type in their personal chat. */
@@ -82,4 +84,34 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
       },
     },
   ];
+}
+
+const resubmission = z.object({ step: z.literal('resubmit'), requestId: z.coerce.number().int().positive() });
+
+/**
+ * "Start a new request with the ones I can fix" on an outcome card: a new form, with the
+ * reason kept and the accounts turned down only for reasons the requester can fix already
+ * in the box. The card names a request; whose it is, and what is in it, come from the store.
+ */
+export async function startResubmission(turn: CommandTurn, requests: RequestRepository, access: AccessControl): Promise<boolean> {
+  const parsed = resubmission.safeParse(turn.context.activity.value);
+  if (!parsed.success) return false;
+  const { context, userId } = turn;
+  const dialogs = await turn.dialogs();
+  if (dialogs.activeDialog) {
+    await context.sendActivity('You already have a transfer in progress. Carry on with it, or type **cancel** to stop it first.');
+    return true;
+  }
+  const request = await requests.get(parsed.data.requestId);
+  if (!request) throw new AppError('REQUEST_NOT_FOUND');
+  if (request.requester.id !== userId) throw new AppError('NOT_YOUR_REQUEST');
+  const accounts = fixableAccounts(request);
+  if (accounts.length === 0) throw new AppError('INVALID_INPUT', 'No account in that request was turned down for a reason you can fix.');
+  const requester = await access.requester(userId);
+  await context.sendActivity(
+    `A new request from **${request.reference}**, with the ${accounts.length === 1 ? 'account' : `${accounts.length} accounts`} you can fix. Fix each one first (the reasons are on the outcome card), then check the list and press **Continue**.`,
+  );
+  const previousList = accounts.map((account) => [account.email, account.siteOds ?? '', account.specialism ?? ''].join(', ').replace(/(, )+$/, '')).join('\n');
+  await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID(), reason: request.reason, previousList } satisfies TransferDialogOptions);
+  return true;
 }

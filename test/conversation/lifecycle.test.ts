@@ -209,6 +209,31 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.deepEqual(await events(), ['request.submitted', 'request.asked', 'requester.notified', 'request.answered']);
   });
 
+  it('offers a new request, pre-filled, with the accounts rejected for reasons the requester can fix', async () => {
+    await execute('tom', 'approveEligible', { requestId: request.id });
+    await execute('tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'rejected', decisionReason: 'DSPT not met.' });
+    await harness.settle();
+    const outcome = harness.messenger.toUser('priya').find((sent) => cardText(sent.activity).includes(`${request.reference} has been decided`));
+    assert.match(cardText(outcome!.activity), new RegExp(`"title":"Start a new request with the 1 I can fix","data":\\{"step":"resubmit","requestId":${request.id}\\}`));
+
+    await harness
+      .adapterFor('sam')
+      .send({ type: 'message', value: { step: 'resubmit', requestId: String(request.id) } })
+      .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
+      .startTest();
+    await harness
+      .adapterFor('priya')
+      .send({ type: 'message', value: { step: 'resubmit', requestId: String(request.id) } })
+      .assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`A new request from \\*\\*${request.reference}\\*\\*, with the account you can fix`)))
+      .assertReply((activity) => {
+        const input = ((activity.attachments?.[0]?.content as { body: Array<{ id?: string; value?: string }> }).body).find((element) => element.id === 'accounts');
+        assert.equal(input?.value, `life.review.${made}@nhsmail.example, ZZ9103`, 'only the fixable account, as it was listed');
+      })
+      .send('cancel')
+      .assertReply((activity) => assert.match(activity.text ?? '', /Cancelled/))
+      .startTest();
+  });
+
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
     const priya = harness.adapterFor('priya');
     await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();

@@ -130,6 +130,8 @@ const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {})
 
 const outcomeData = (overrides: Partial<OutcomeCardData> = {}): OutcomeCardData => ({
   reference: 'NTR-000007',
+  requestId: 7,
+  fixableCount: 1,
   organisationName: 'Northmoor Community Care Partnership',
   approvedCount: 1,
   rejectedCount: 1,
