@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
@@ -10,12 +11,16 @@ import { ODS_CODE_PATTERN, shown, type LineProblem } from '../services/account-l
 import { openDataSources } from '../services/data-sources';
 import type { ScreeningResult } from '../services/eligibility/types';
 import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
+import { csvFileBytes, requestCsv } from '../services/export/request-csv';
 import { ScreeningService, type ScreeningHistory } from '../services/screening';
+import { AuditLog } from '../services/store/audit';
+import { RequestRepository } from '../services/store/requests';
 import { openDatabase } from '../services/store/open-database';
 import { SqlScreeningHistory } from '../services/store/screening-history';
 
 const USAGE = `Usage: nas-transfer screen --org <ODS code> --input <file> [--json]
        nas-transfer refresh-roles [--output <file>]
+       nas-transfer export <NTR-reference> --out <file.csv>
 
 screen         Screens a list of NHSmail accounts against the NAS transfer policy, with the
                same engine and data sources as the bot (configured by the same environment
@@ -28,6 +33,12 @@ screen         Screens a list of NHSmail accounts against the NAS transfer polic
 refresh-roles  Reads the ORD roles code system from ODS_BASE_URL/roles and writes a dated
                snapshot (policy/ord-roles-YYYY-MM-DD.json unless --output says otherwise),
                then lists what changed since the newest snapshot there.
+
+export         Writes one transfer request as CSV (answers, accounts, verdicts with evidence,
+               decisions, questions, audit history): the file NAS Operations get in Teams
+               with "export NTR-…". Reads the bot's PostgreSQL database (DATABASE_URL); the
+               export is recorded in the request's audit history.
+  --out        the CSV file to write (created readable by its owner only: it holds personal data)
 
 Exit status: 0 when the command did its work (whatever the verdicts), 2 for bad input or
 unreachable data sources.`;
@@ -43,7 +54,13 @@ export interface CliIo {
   today?: () => string;
 }
 
-type Command = { name: 'help' } | { name: 'screen'; org: string; input: string; json: boolean } | { name: 'refresh-roles'; output?: string };
+type Command =
+  | { name: 'help' }
+  | { name: 'screen'; org: string; input: string; json: boolean }
+  | { name: 'refresh-roles'; output?: string }
+  | { name: 'export'; reference: string; out: string };
+
+const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let command: Command;
@@ -58,6 +75,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
+    if (command.name === 'export') return await exportRequest(command, io);
     return command.name === 'screen' ? await screen(command, io) : await refreshRoles(command, io);
   } catch (error) {
     io.stderr(isAppError(error) ? `${error.userMessage}\n` : 'The command failed: a data source could not be used.\n');
@@ -99,6 +117,34 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     return 0;
   } finally {
     await Promise.all(closers.map((close) => close()));
+  }
+}
+
+/**
+ * The same CSV as the Teams export, from the store. Only a server database: an embedded PGlite
+ * folder belongs to the running bot, and a second process opening it would corrupt it.
+ */
+async function exportRequest({ reference, out }: Extract<Command, { name: 'export' }>, io: CliIo): Promise<number> {
+  if (!io.env.DATABASE_URL?.trim()) {
+    throw new AppError('INVALID_INPUT', "Set DATABASE_URL to the bot's PostgreSQL database to export a request (the embedded PGlite store can only be read by the running bot: use export in Teams).");
+  }
+  const config = loadConfig(io.env);
+  if (config.database.kind !== 'postgres') throw new AppError('INVALID_INPUT', 'Set DATABASE_URL to export a request.');
+  const db = await openDatabase(config.database);
+  try {
+    const request = await new RequestRepository(db).getByReference(reference);
+    if (!request) throw new AppError('REQUEST_NOT_FOUND', `Check the reference ${shown(reference)}.`);
+    const audit = new AuditLog(db);
+    const csv = requestCsv(request, await audit.forRequest(request.id));
+    await writeFile(out, csvFileBytes(csv), { mode: 0o600 }).catch(() => {
+      throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
+    });
+    // Who exported personal data is part of the record, as it is for an export in Teams.
+    await audit.record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'request.exported', request.id, {});
+    io.stdout(`Wrote ${request.reference} (${request.accounts.length} accounts) to ${out}.\n`);
+    return 0;
+  } finally {
+    await db.close();
   }
 }
 
@@ -151,13 +197,20 @@ function parseCommandLine(argv: string[]): Command {
       org: { type: 'string' },
       input: { type: 'string' },
       output: { type: 'string' },
+      out: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return { name: 'help' };
   const [name, ...rest] = positionals;
-  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen" and "refresh-roles".');
+  if (name === 'export') {
+    const [reference, ...extra] = rest;
+    if (!reference || extra.length > 0 || !REFERENCE_PATTERN.test(reference)) throw new Error('export takes one reference, like NTR-100001.');
+    if (!values.out) throw new Error('--out <file.csv> is required.');
+    return { name, reference: reference.toUpperCase(), out: values.out };
+  }
+  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen", "refresh-roles" and "export".');
   if (name === 'refresh-roles') return { name, ...(values.output ? { output: values.output } : {}) };
   if (!values.org || !values.input) throw new Error('--org and --input are required.');
   return { name, org: values.org, input: values.input, json: values.json ?? false };

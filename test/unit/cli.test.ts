@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
 import os from 'node:os';
 import path from 'node:path';
 import { RULE_IDS } from '../../services/eligibility/types';
+import { openPostgres } from '../../services/store/database';
+import { migrate } from '../../services/store/migrate';
+import { RequestRepository } from '../../services/store/requests';
+import { freshPostgresSchema, requirePostgres } from '../support/databases';
+import { requestDetails, screenedAccount } from '../support/fixtures';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'nas-transfer.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nas-cli-'));
@@ -134,6 +141,90 @@ describe('nas-transfer screen (command line)', function () {
       assert.equal(stdout, '');
       assert.match(stderr, failure.stderr);
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+});
+
+describe('nas-transfer export (command line)', function () {
+  this.timeout(60_000);
+  let schema: { url: string; drop(): Promise<void> } | undefined;
+  let reference = '';
+
+  before(async function () {
+    await requirePostgres.call(this);
+    schema = await freshPostgresSchema();
+    const db = await openPostgres(schema.url);
+    try {
+      await migrate(db);
+      const { request } = await new RequestRepository(db).submit({
+        ...requestDetails({ id: 'priya-oid', name: 'Priya Okafor' }),
+        reason: '=cmd|calc, sponsorship ends',
+        draftId: randomUUID(),
+        accounts: [screenedAccount(1, 'amara.mensah@nhsmail.example', 'eligible'), screenedAccount(2, 'wren.hadley@nhsmail.example', 'review')],
+      });
+      reference = request.reference;
+    } finally {
+      await db.close();
+    }
+  });
+
+  after(() => schema?.drop());
+
+  it('writes the same CSV as the Teams export, owner-only, and records the export in the audit', async () => {
+    const out = path.join(dir, 'export.csv');
+    const { code, stdout, stderr } = screen(['export', reference.toLowerCase(), '--out', out], { DATABASE_URL: schema!.url });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, new RegExp(`Wrote ${reference} \\(2 accounts\\) to `));
+    const bytes = readFileSync(out);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 byte order mark for Excel');
+    const rows = parse(bytes.subarray(3).toString('utf8')) as string[][];
+    assert.deepEqual(rows.find((row) => row[1] === 'Reference')?.slice(0, 3), ['Request', 'Reference', reference]);
+    assert.equal(rows.find((row) => row[1] === 'Reason for transfer')?.[2], "'=cmd|calc, sponsorship ends");
+    assert.deepEqual(rows.filter((row) => row[0] === 'Account').map((row) => [row[1], row[2], row[5]]), [
+      ['1', 'amara.mensah@nhsmail.example', 'eligible'],
+      ['2', 'wren.hadley@nhsmail.example', 'review'],
+    ]);
+    assert.deepEqual(rows.filter((row) => row[0] === 'Audit').map((row) => row[2]), ['request.submitted']);
+    if (process.platform !== 'win32') assert.equal(statSync(out).mode & 0o777, 0o600);
+    const db = await openPostgres(schema!.url);
+    try {
+      const exported = await db.query<{ actor_id: string }>(`SELECT actor_id FROM audit_events WHERE action = 'request.exported'`);
+      assert.equal(exported.length, 1);
+      assert.match(exported[0]!.actor_id, /^cli:/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('exits 2 for a reference the store does not have, writing nothing', () => {
+    const out = path.join(dir, 'missing.csv');
+    const { code, stdout, stderr } = screen(['export', 'NTR-999999', '--out', out], { DATABASE_URL: schema!.url });
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /No transfer request has that reference/);
+    assert.equal(existsSync(out), false);
+  });
+});
+
+describe('nas-transfer export without what it needs', () => {
+  it('exits 2 and says to set DATABASE_URL when there is none', () => {
+    const { code, stdout, stderr } = screen(['export', 'NTR-100001', '--out', path.join(dir, 'never.csv')], { DATABASE_URL: '' });
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /Set DATABASE_URL/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  for (const [name, args, message] of [
+    ['no reference', ['export', '--out', 'x.csv'], /export takes one reference/],
+    ['a malformed reference', ['export', 'DROP TABLE', '--out', 'x.csv'], /export takes one reference/],
+    ['no --out', ['export', 'NTR-100001'], /--out <file.csv> is required/],
+  ] as const) {
+    it(`exits 2 with the usage for ${name}`, () => {
+      const { code, stderr } = screen([...args], { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' });
+      assert.equal(code, 2);
+      assert.match(stderr, message);
+      assert.match(stderr, /nas-transfer export <NTR-reference> --out <file.csv>/);
     });
   }
 });
