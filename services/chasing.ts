@@ -54,7 +54,28 @@ export class ChaseScheduler {
       });
       if (claimed) flagged++;
     }
-    if (flagged > 0) this.logger.info('chase.flagged', { requests: flagged });
-    return flagged;
+    const questionsChased = await this.chaseUnansweredQuestions(now);
+    if (flagged + questionsChased > 0) this.logger.info('chase.flagged', { requests: flagged, questions: questionsChased });
+    return flagged + questionsChased;
+  }
+
+  /** A question the requester has left unanswered for the same period is put to them once more; once only. */
+  private async chaseUnansweredQuestions(now: Date): Promise<number> {
+    const open = await this.db.query<{ id: number; request_id: number; asked_at: Date; requester_id: string }>(
+      `SELECT q.id, q.request_id, q.asked_at, r.requester_id FROM request_questions q JOIN transfer_requests r ON r.id = q.request_id
+       WHERE q.answered_at IS NULL AND q.chased_at IS NULL AND r.status NOT IN ('withdrawn', 'completed') ORDER BY q.id`,
+    );
+    let chased = 0;
+    for (const question of open) {
+      if (workingDaysElapsed(question.asked_at, now, this.holidays) < this.policy.afterWorkingDays) continue;
+      const claimed = await this.db.transaction(async (tx) => {
+        const [row] = await tx.query<{ id: number }>('UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id', [question.id, now]);
+        if (!row) return false;
+        await enqueue(tx, { kind: 'question.chase', dedupeKey: `question.chase:${question.id}`, requestId: question.request_id, recipient: question.requester_id, payload: { questionId: question.id } });
+        return true;
+      });
+      if (claimed) chased++;
+    }
+    return chased;
   }
 }

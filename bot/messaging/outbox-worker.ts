@@ -16,7 +16,7 @@ export interface OwedMessageRenderers {
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
-  question(request: StoredRequest, question: RequestQuestion): Partial<Activity>;
+  question(request: StoredRequest, question: RequestQuestion, reminder: boolean): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
 }
 
@@ -51,7 +51,7 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 const REARM_SWEEP_MS = 10 * 60 * 1000;
 
 /** Messages to the requester: each one delivered, or given up on, is in the request's audit. */
-const REQUESTER_MESSAGES: ReadonlySet<DeliveryKind> = new Set(['outcome', 'completion', 'question']);
+const REQUESTER_MESSAGES: ReadonlySet<DeliveryKind> = new Set(['outcome', 'completion', 'question', 'question.chase']);
 /** The bot itself, as the actor of what it does on its own. */
 const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
 
@@ -99,12 +99,8 @@ export class OutboxWorker {
       'screening.results': (delivery) => this.sendScreeningResults(delivery),
       completion: (delivery) => this.sendToRequester(delivery, (request) => this.render.completion(request)),
       'ops.chase': (delivery) => this.remindOps(delivery),
-      question: (delivery) =>
-        this.sendToRequester(delivery, (request) => {
-          const question = request.questions.find((candidate) => candidate.id === Number(delivery.payload.questionId));
-          if (!question) throw new Never('QUESTION_NOT_FOUND');
-          return this.render.question(request, question);
-        }),
+      question: (delivery) => this.askRequester(delivery, false),
+      'question.chase': (delivery) => this.askRequester(delivery, true),
     };
   }
 
@@ -237,6 +233,16 @@ export class OutboxWorker {
     if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
     await this.send(delivery, reference, this.render.chase(request, Number(delivery.payload.workingDays ?? 0)));
     return {};
+  }
+
+  private async askRequester(delivery: Delivery, reminder: boolean): Promise<Sent> {
+    return this.sendToRequester(delivery, (request) => {
+      const question = request.questions.find((candidate) => candidate.id === Number(delivery.payload.questionId));
+      if (!question) throw new Never('QUESTION_NOT_FOUND');
+      // Answered since the reminder was owed: nothing to remind.
+      if (reminder && question.answer !== null) throw new Never('ANSWERED');
+      return this.render.question(request, question, reminder);
+    });
   }
 
   private async sendToRequester(delivery: Delivery, render: (request: StoredRequest) => Partial<Activity>): Promise<Sent> {

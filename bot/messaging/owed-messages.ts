@@ -17,9 +17,10 @@ export const owedMessageRenderers: OwedMessageRenderers = {
         (request.claimedBy ? `(being reviewed by ${escapeMarkdown(request.claimedBy.name)}).` : '(nobody has assigned it to themselves yet).') +
         ` Type **status ${request.reference}** to see it.`,
     ),
-  question: (request, question): Partial<Activity> =>
+  question: (request, question, reminder): Partial<Activity> =>
     MessageFactory.text(
-      `${escapeMarkdown(question.askedBy.name)} in NAS Operations asks about **${request.reference}**:\n\n${escapeMarkdown(question.question)}\n\n` +
+      (reminder ? 'Reminder: NAS Operations are still waiting for your answer. ' : '') +
+        `${escapeMarkdown(question.askedBy.name)} in NAS Operations asks about **${request.reference}**:\n\n${escapeMarkdown(question.question)}\n\n` +
         `Reply with **answer ${request.reference}** followed by your answer, for example: answer ${request.reference} The site's DSPT was published on 3 December.`,
     ),
   completion: (request): Partial<Activity> => {

@@ -19,7 +19,9 @@ export type DeliveryKind =
   /** Remind NAS Operations of a request left undecided. */
   | 'ops.chase'
   /** Put NAS Operations' question to the requester. */
-  | 'question';
+  | 'question'
+  /** Remind the requester, once, of a question they have not answered. */
+  | 'question.chase';
 
 export interface Delivery {
   id: number;

@@ -209,6 +209,22 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.deepEqual(await events(), ['request.submitted', 'request.asked', 'requester.notified', 'request.answered']);
   });
 
+  it('reminds the requester once of a question left unanswered for 3 working days', async () => {
+    await execute('tom', 'askRequester', { requestId: request.id, question: 'Which site is this account at?' });
+    await harness.settle();
+    const reminders = () => harness.messenger.toUser('priya').filter((sent) => (sent.activity.text ?? '').startsWith('Reminder: NAS Operations are still waiting for your answer.'));
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
+    await harness.app.chasing.flagOverdue(inDays(1));
+    await harness.settle();
+    assert.equal(reminders().length, 0);
+    // A week on, at least 3 working days have passed whatever the day and the bank holidays.
+    await harness.app.chasing.flagOverdue(inDays(8));
+    await harness.app.chasing.flagOverdue(inDays(20));
+    await harness.settle();
+    assert.equal(reminders().length, 1, 'chased once only');
+    assert.match(reminders()[0]!.activity.text ?? '', /Which site is this account at\?/);
+  });
+
   it('offers a new request, pre-filled, with the accounts rejected for reasons the requester can fix', async () => {
     await execute('tom', 'approveEligible', { requestId: request.id });
     await execute('tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'rejected', decisionReason: 'DSPT not met.' });
