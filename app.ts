@@ -46,6 +46,7 @@ import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
 import { ScreeningJobs } from './services/store/screening-jobs';
+import { purgeClosedRequests } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
 import { TransferWorkflow } from './services/transfer-workflow';
@@ -58,7 +59,7 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'environment' | 'policyFile' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -97,6 +98,8 @@ export interface ComposedBot {
 const DEFAULT_CHASE_POLICY: ChasePolicy = { afterWorkingDays: 3 };
 /** Overdue requests are looked for this often; a reminder a few minutes late is no matter. */
 const CHASE_CHECK_MS = 10 * 60 * 1000;
+/** Retention is a matter of days: a few looks a day are plenty. */
+const RETENTION_CHECK_MS = 6 * 60 * 60 * 1000;
 
 /** Wires the bot from its parts. Shared by the server below and the tests. */
 export function composeBot(parts: BotParts): ComposedBot {
@@ -120,6 +123,16 @@ export function composeBot(parts: BotParts): ComposedBot {
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
   const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
   const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? DEFAULT_CHASE_POLICY, logger);
+  // Personal data of requests closed longer than RETENTION_DAYS is purged; unset keeps everything.
+  const retention = new PollingWorker(
+    'retention',
+    async () => {
+      if (config.retentionDays !== undefined && (await purgeClosedRequests(db, config.retentionDays)) > 0) deliveries.wake();
+      return false;
+    },
+    RETENTION_CHECK_MS,
+    logger,
+  );
   const reminders = new PollingWorker(
     'chasing',
     async () => {
@@ -183,10 +196,11 @@ export function composeBot(parts: BotParts): ComposedBot {
       deliveries.start();
       screenings.start();
       reminders.start();
+      retention.start();
     },
     async stopWorkers() {
       outboxWorker.stop();
-      await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop()]);
+      await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop(), retention.stop()]);
     },
     async settle() {
       await screenings.drain();

@@ -1,5 +1,6 @@
 import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
+import { z } from 'zod';
 import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -26,6 +27,18 @@ export interface BotDependencies {
  * chat, and card actions. Tenant checks, input bounds and conversation references are
  * middleware on the adapter, so they have run before anything here.
  */
+/**
+ * A card button that stands for a typed command. Teams sends an imBack button as the text
+ * itself; a client that does not know imBack (the Agents Playground) sends the button's data,
+ * where the same command is named again.
+ */
+const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status', 'help']) });
+
+function buttonCommand(value: unknown): string {
+  const parsed = buttonCommandSchema.safeParse(value);
+  return parsed.success ? parsed.data.command : '';
+}
+
 export class NasTransferBot extends TeamsActivityHandler {
   private readonly dialogs: DialogSet;
 
@@ -55,7 +68,7 @@ export class NasTransferBot extends TeamsActivityHandler {
   }
 
   private async onText(context: TurnContext, scope: CommandScope): Promise<void> {
-    const text = plainText(context.activity);
+    const text = plainText(context.activity) || buttonCommand(context.activity.value);
     // Dialog state is read only when this turn needs it: most commands do not.
     let loaded: Promise<DialogContext> | undefined;
     const dialogs = () => (loaded ??= this.dialogs.createContext(context));

@@ -81,6 +81,22 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
+  it('answers the welcome card’s buttons whether the client sends them as text (Teams imBack) or as card data', async () => {
+    await harness.adapterFor('sam').send({ type: 'message', text: 'status' }).assertReply(says('You have no transfer requests yet.')).startTest();
+    await harness
+      .adapterFor('sam')
+      .send({ type: 'message', value: { msteams: { type: 'imBack', value: 'status' }, command: 'status' } })
+      .assertReply(says('You have no transfer requests yet.'))
+      .startTest();
+    await harness
+      .adapterFor('priya')
+      .send({ type: 'message', value: { msteams: { type: 'imBack', value: 'new transfer' }, command: 'new transfer' } })
+      .assertReply(says('Are the accounts transferring from this organisation?'))
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
   it('refuses an activity from another tenant, and says so', async () => {
     const adapter = harness.adapterFor('priya');
     adapter.conversation.conversation = { ...adapter.conversation.conversation, tenantId: 'some-other-tenant' };

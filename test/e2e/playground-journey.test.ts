@@ -75,7 +75,8 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(requester, 'Start a new transfer');
     await say(requester, 'help');
     await sees(requester, 'stop the request you are filling in');
-    await say(requester, 'new transfer');
+    // The welcome card's button, as a person would start.
+    await requester.getByRole('button', { name: 'Start a new transfer' }).last().click();
     await sees(requester, 'Are the accounts transferring from this organisation?');
     await say(requester, 'yes');
     await sees(requester, 'Why are these accounts being transferred to NAS?');
