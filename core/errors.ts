@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   AUTH_KEYS_UNAVAILABLE: 'The Bot Framework signing keys could not be fetched, so the request could not be authenticated. Try again shortly.',
   REQUEST_FAILED: 'The request could not be handled.',
   DATABASE_UNAVAILABLE: 'The database could not be reached.',
+  EXPORT_UPLOAD_FAILED: 'The export could not be saved to your OneDrive. Nothing was recorded as exported.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
