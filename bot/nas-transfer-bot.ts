@@ -28,9 +28,9 @@ export interface BotDependencies {
  * middleware on the adapter, so they have run before anything here.
  */
 /**
- * A card button that stands for a typed command. Teams sends an imBack button as the text
- * itself; a client that does not know imBack (the Agents Playground) sends the button's data,
- * where the same command is named again.
+ * A card button that stands for a typed command, sent as the button's data. (An imBack
+ * button would post the words themselves in Teams, but the Agents Playground ignores imBack,
+ * so the welcome card's buttons carry the command as data, which every client submits.)
  */
 const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status', 'help']) });
 

@@ -81,16 +81,16 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
-  it('answers the welcome card’s buttons whether the client sends them as text (Teams imBack) or as card data', async () => {
+  it('answers the welcome card’s buttons (card data naming the command) as it answers the typed command', async () => {
     await harness.adapterFor('sam').send({ type: 'message', text: 'status' }).assertReply(says('You have no transfer requests yet.')).startTest();
     await harness
       .adapterFor('sam')
-      .send({ type: 'message', value: { msteams: { type: 'imBack', value: 'status' }, command: 'status' } })
+      .send({ type: 'message', value: { command: 'status' } })
       .assertReply(says('You have no transfer requests yet.'))
       .startTest();
     await harness
       .adapterFor('priya')
-      .send({ type: 'message', value: { msteams: { type: 'imBack', value: 'new transfer' }, command: 'new transfer' } })
+      .send({ type: 'message', value: { command: 'new transfer' } })
       .assertReply(says('Are the accounts transferring from this organisation?'))
       .send('cancel')
       .assertReply(says('Cancelled.'))

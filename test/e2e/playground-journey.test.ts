@@ -122,7 +122,7 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(ops, '0 to decide');
     await shot(ops, '4-ops-decided');
     await ops.waitForTimeout(1500);
-    await ops.locator('input[type="text"]').last().fill('Moved in the first batch');
+    await ops.getByPlaceholder('For example: moved in the 3 December batch').last().fill('Moved in the first batch');
     await ops.getByRole('button', { name: 'Mark approved as transferred (1)' }).click();
     await sees(ops, /Transferred to NAS by Tom Ashdown at .*Moved in the first batch/);
     await sees(ops, 'Completed');
