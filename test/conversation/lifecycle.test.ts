@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { StoredRequest } from '../../services/model';
-import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { cardText, executeCardAction, knowOpsChannelAndRequester, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /** The request's life after submission: claimed, decided, corrected, transferred, completed, or withdrawn. */
@@ -13,28 +13,15 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   let request: StoredRequest;
   let made = 0;
 
-  async function execute(user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>, trigger: 'manual' | 'automatic' = 'manual'): Promise<AdaptiveCardInvokeResponse> {
-    adapter.activeQueue.splice(0);
-    await adapter.processActivity({
-      type: 'invoke',
-      name: 'adaptiveCard/action',
-      from: PEOPLE[user],
-      conversation: opsChannel,
-      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-      value: { action: { type: 'Action.Execute', verb, data }, trigger },
-    } as Partial<Activity> as Activity);
-    const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
-    assert.ok(response, 'the bot answered the invoke');
-    return (response.value as { body: AdaptiveCardInvokeResponse }).body;
-  }
+  const execute = (user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>, trigger: 'manual' | 'automatic' = 'manual') =>
+    executeCardAction(adapter, user, verb, data, trigger);
   const card = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
   const events = async () => (await harness.app.audit.forRequest(request.id)).map((event) => event.action);
   const stored = async () => (await harness.app.requests.get(request.id))!;
 
   before(async () => {
     harness = await startHarness();
-    await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
-    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
+    await knowOpsChannelAndRequester(harness);
   });
   after(() => harness.close());
   beforeEach(async () => {

@@ -5,26 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { ScreenedAccount } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/model';
-import { cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { cardText, executeCardAction, knowOpsChannelAndRequester, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 const account = screenedAccount;
 
-/** Sends an Action.Execute invoke as `user` from the ops channel and returns the invoke response the bot gave. */
-async function execute(adapter: TestAdapter, user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
-  adapter.activeQueue.splice(0);
-  await adapter.processActivity({
-    type: 'invoke',
-    name: 'adaptiveCard/action',
-    from: PEOPLE[user],
-    conversation: opsChannel,
-    channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-    value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
-  } as Partial<Activity> as Activity);
-  const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
-  assert.ok(response, 'the bot answered the invoke');
-  return (response.value as { status: number; body: AdaptiveCardInvokeResponse }).body;
-}
+const execute = executeCardAction;
 
 const cardOf = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
 
@@ -44,9 +30,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   before(async () => {
     harness = await startHarness();
-    await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
-    // Priya has talked to the bot, so her outcome can be sent to her.
-    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
+    await knowOpsChannelAndRequester(harness);
   });
   after(() => harness.close());
 

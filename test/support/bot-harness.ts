@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Activity, Attachment, ConversationReference } from 'botbuilder';
+import type { Activity, AdaptiveCardInvokeResponse, Attachment, ConversationReference } from 'botbuilder';
+import { ConversationReferences } from '../../bot/state/conversation-references';
 import { TestAdapter } from 'botbuilder';
 import { composeBot, type ComposedBot } from '../../app';
 import type { Messenger } from '../../bot/messaging/messenger';
@@ -157,4 +158,32 @@ export function cardText(activity: Partial<Activity>): string {
 
 export function cardBody(activity: Partial<Activity>): Record<string, unknown> {
   return activity.attachments?.[0]?.content as Record<string, unknown>;
+}
+
+/** The chats the bot has learned, as after the ops team installed it and Priya first wrote to it. */
+export async function knowOpsChannelAndRequester(harness: Harness): Promise<void> {
+  await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
+  await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
+}
+
+/** Sends an Action.Execute invoke as `user` from the ops channel and returns the invoke response the bot gave. */
+export async function executeCardAction(
+  adapter: TestAdapter,
+  user: keyof typeof PEOPLE,
+  verb: string,
+  data: Record<string, unknown>,
+  trigger: 'manual' | 'automatic' = 'manual',
+): Promise<AdaptiveCardInvokeResponse> {
+  adapter.activeQueue.splice(0);
+  await adapter.processActivity({
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    from: PEOPLE[user],
+    conversation: opsChannel,
+    channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    value: { action: { type: 'Action.Execute', verb, data }, trigger },
+  } as Partial<Activity> as Activity);
+  const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
+  if (!response) throw new Error('the bot did not answer the invoke');
+  return (response.value as { body: AdaptiveCardInvokeResponse }).body;
 }
