@@ -15,7 +15,10 @@ import { correctDecision } from './bot/card-actions/correct-decision';
 import { askRequester } from './bot/card-actions/ask-requester';
 import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
 import { CommandRegistry } from './bot/commands/command';
+import { auditCommand } from './bot/commands/audit-command';
+import { exportCommand } from './bot/commands/export-command';
 import { opsCommands } from './bot/commands/ops-commands';
+import type { FileExportDependencies } from './bot/files/file-consent';
 import { requesterCommands, startResubmission } from './bot/commands/requester-commands';
 import { TransferDialog } from './bot/dialogs/transfer-dialog';
 import { ConnectorMessenger, type Messenger } from './bot/messaging/messenger';
@@ -127,7 +130,12 @@ export function composeBot(parts: BotParts): ComposedBot {
   const retention = new PollingWorker(
     'retention',
     async () => {
-      if (config.retentionDays !== undefined && (await purgeClosedRequests(db, config.retentionDays)) > 0) deliveries.wake();
+      if (config.retentionDays === undefined) return false;
+      const purged = await purgeClosedRequests(db, config.retentionDays);
+      if (purged > 0) {
+        logger.info('retention.purged', { requests: purged });
+        deliveries.wake();
+      }
       return false;
     },
     RETENTION_CHECK_MS,
@@ -149,11 +157,13 @@ export function composeBot(parts: BotParts): ComposedBot {
   };
 
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
+  const fileExports: FileExportDependencies = { requests, audit, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
     transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
     resubmit: (turn) => startResubmission(turn, requests, access),
-    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access)]),
+    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
+    fileExports,
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
       decisions,

@@ -1,10 +1,11 @@
-import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type TurnContext } from 'botbuilder';
+import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type FileConsentCardResponse, type TurnContext } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import { z } from 'zod';
 import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CardActionDispatcher } from './card-actions/dispatcher';
+import { acceptFileConsent, declineFileConsent, type FileExportDependencies } from './files/file-consent';
 import type { CommandRegistry, CommandScope, CommandTurn } from './commands/command';
 import type { TransferDialog } from './dialogs/transfer-dialog';
 import { plainText } from './message-text';
@@ -16,6 +17,8 @@ export interface BotDependencies {
   dialogState: DialogStateStore;
   transferDialog: TransferDialog;
   commands: CommandRegistry;
+  /** NAS Operations' exports: the file consent answers come back here. */
+  fileExports: FileExportDependencies;
   /** An outcome card's "start a new request" button; false when the activity is not that. */
   resubmit: (turn: CommandTurn) => Promise<boolean>;
   cardActions: CardActionDispatcher;
@@ -61,6 +64,14 @@ export class NasTransferBot extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     await super.run(context);
     await this.saveDialogState(context);
+  }
+
+  protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    await acceptFileConsent(this.deps.fileExports, context, response);
+  }
+
+  protected override async handleTeamsFileConsentDecline(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    await declineFileConsent(this.deps.fileExports, context, response);
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {

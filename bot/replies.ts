@@ -12,7 +12,9 @@ export const REQUESTER_HELP = [
   '- **help**: this message.',
 ].join('\n');
 
-export const OPS_HELP = 'In this channel I understand: **pending** (requests awaiting a decision), **status NTR-…** (one request), **help**. Decide on each request with the buttons on its card.';
+export const OPS_HELP =
+  'In this channel I understand: **pending** (requests awaiting a decision), **status NTR-…** (one request), **audit NTR-…** (its history), ' +
+  '**export NTR-…** (a CSV, sent to your chat with me), **help**. Decide on each request with the buttons on its card.';
 
 const MAX_ACCOUNT_LINES = 50;
 
