@@ -62,7 +62,7 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'chaseAfterWorkingDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -98,7 +98,6 @@ export interface ComposedBot {
   settle(): Promise<void>;
 }
 
-const DEFAULT_CHASE_POLICY: ChasePolicy = { afterWorkingDays: 3 };
 /** Overdue requests are looked for this often; a reminder a few minutes late is no matter. */
 const CHASE_CHECK_MS = 10 * 60 * 1000;
 /** Retention is a matter of days: a few looks a day are plenty. */
@@ -125,7 +124,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
   const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
-  const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? DEFAULT_CHASE_POLICY, logger);
+  const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? { afterWorkingDays: config.chaseAfterWorkingDays }, logger);
   // Personal data of requests closed longer than RETENTION_DAYS is purged; unset keeps everything.
   const retention = new PollingWorker(
     'retention',

@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   MAX_ACCOUNTS_PER_REQUEST: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(5000).default(500)),
   // Unset: personal data is kept (retention is a decision for the data controller, not a default).
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
+  CHASE_AFTER_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(3)),
 });
 
 type RawEnvironment = Record<string, string | undefined>;
@@ -186,6 +187,8 @@ export interface AppConfig {
   maxAccountsPerRequest: number;
   /** Personal data of requests closed longer than this many days is purged (services/store/retention.ts); undefined keeps it. */
   retentionDays?: number;
+  /** Requests undecided this many working days (England and Wales) are flagged in the ops channel. */
+  chaseAfterWorkingDays: number;
 }
 
 export function loadConfig(env: RawEnvironment = process.env): AppConfig {
@@ -237,6 +240,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     opsChannelId: demoDefault(e.OPS_CHANNEL_ID, DEMO.opsChannelId),
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
     retentionDays: e.RETENTION_DAYS,
+    chaseAfterWorkingDays: e.CHASE_AFTER_WORKING_DAYS,
   };
 }
 

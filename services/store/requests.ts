@@ -91,10 +91,12 @@ export class RequestRepository {
       }
       const accounts = await withoutAccountsTakenMeanwhile(tx, created.id, request.accounts);
       await insertAccounts(tx, created.id, { ...request, accounts });
+      // The screening that preceded the request is recorded with it: what the policy found, by verdict.
       await appendAudit(tx, request.requester, 'request.submitted', created.id, null, {
         reference: created.reference,
         accountCount: request.accounts.length,
         policyVersion: request.policyVersion,
+        screened: { eligible: count(accounts, 'eligible'), review: count(accounts, 'review'), ineligible: count(accounts, 'ineligible') },
       });
       await enqueue(tx, { kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(created.id), requestId: created.id });
       return { id: created.id, created: true };
@@ -206,6 +208,10 @@ export class RequestRepository {
       rejectedCount: row.rejected_count,
     }));
   }
+}
+
+function count(accounts: readonly ScreenedAccount[], verdict: Verdict): number {
+  return accounts.filter((account) => account.verdict === verdict).length;
 }
 
 /** Any fixed number: it serialises submissions, so two of them cannot both take one mailbox. */

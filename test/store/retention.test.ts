@@ -100,7 +100,7 @@ describeOnEachDatabase('retention purge', (db) => {
     assert.deepEqual(
       auditAfter.map((event) => [event.action, event.actorName, event.detail]),
       [
-        ['request.submitted', '', { reference: old.request.reference, accountCount: 3, policyVersion: '2026.11-1' }],
+        ['request.submitted', '', { reference: old.request.reference, accountCount: 3, policyVersion: '2026.11-1', screened: { eligible: 1, review: 1, ineligible: 1 } }],
         ['request.claimed', '', { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review' } }],
         ['request.asked', '', { questionId: auditBefore.find((event) => event.action === 'request.asked')?.detail.questionId }],
         ['request.answered', '', { questionId: auditBefore.find((event) => event.action === 'request.answered')?.detail.questionId }],
