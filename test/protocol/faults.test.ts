@@ -205,6 +205,30 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     await connector.waitFor(inChat(slowChat, 'Please answer yes or no.'));
   });
 
+  it('refreshes the ops card (Universal Actions, trigger automatic) to the buttons for NAS Operations and read-only for anyone else', async () => {
+    const bot = await aBot();
+    const chatId = `a:priya-${randomUUID()}`;
+    await toResults(() => bot, chatId);
+    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
+    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    const refresh = (posted.activity.attachments?.[0]?.content as { refresh?: { action: { verb: string; data: Record<string, unknown> } } }).refresh;
+    assert.equal(refresh?.action.verb, 'refreshCard', 'the posted card asks Teams to refresh it');
+
+    const forOps = await client.invoke(bot.endpoint, 'tom', 'refreshCard', refresh!.action.data, 'automatic');
+    assert.equal(forOps.status, 200);
+    const opsCard = JSON.stringify(forOps.body);
+    assert.match(opsCard, /"statusCode":200/);
+    assert.match(opsCard, /"title":"Assign to me"/);
+    const forOthers = await client.invoke(bot.endpoint, 'sam', 'refreshCard', refresh!.action.data, 'automatic');
+    const readOnly = JSON.stringify(forOthers.body);
+    assert.match(readOnly, /"statusCode":200/);
+    assert.match(readOnly, new RegExp(`Transfer request ${reference}`));
+    assert.doesNotMatch(readOnly, /"title":"(Assign to me|Approve all eligible|Reject the rest)/);
+    assert.equal(await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND action = 'card_action.refused'`), 0, 'a refresh is not a refusal');
+  });
+
   it('stops cleanly on SIGTERM: the turn in flight is answered, then the process exits 0 having closed the server', async () => {
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;

@@ -39,14 +39,14 @@ export class TeamsClient {
   }
 
   /** An Action.Execute on the ops card; the body is the invoke response Teams would render. */
-  invoke(endpoint: string, user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>): Promise<Sent> {
+  invoke(endpoint: string, user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>, trigger: 'manual' | 'automatic' = 'manual'): Promise<Sent> {
     return this.post(endpoint, {
       type: 'invoke',
       name: 'adaptiveCard/action',
       from: PEOPLE[user],
       conversation: { id: `${DEMO.opsChannelId};messageid=1`, conversationType: 'channel', tenantId: DEMO.tenantId, isGroup: true },
       channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
-      value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+      value: { action: { type: 'Action.Execute', verb, data }, trigger },
     });
   }
 
