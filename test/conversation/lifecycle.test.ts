@@ -237,6 +237,23 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       .startTest();
   });
 
+  const OPS_ONLY_VERBS: Array<{ verb: string; data: (request: StoredRequest) => Record<string, unknown> }> = [
+    { verb: 'claimRequest', data: (r) => ({ requestId: r.id }) },
+    { verb: 'correctDecision', data: (r) => ({ requestId: r.id, accountId: r.accounts[0]!.id, decision: 'rejected', decisionReason: 'x' }) },
+    { verb: 'markTransferred', data: (r) => ({ requestId: r.id }) },
+    { verb: 'markAccountTransferred', data: (r) => ({ requestId: r.id, accountId: r.accounts[0]!.id }) },
+    { verb: 'askRequester', data: (r) => ({ requestId: r.id, question: 'Who are you?' }) },
+  ];
+  for (const { verb, data } of OPS_ONLY_VERBS) {
+    it(`refuses ${verb} to someone outside NAS Operations (the requester included), changing nothing`, async () => {
+      const response = await execute('priya', verb, data(request));
+      assert.equal(response.statusCode, 403);
+      assert.deepEqual(response.value, { code: 'NOT_OPS', message: 'Only members of NAS Operations can act on transfer requests.' });
+      assert.deepEqual(await events(), ['request.submitted', 'card_action.refused']);
+      assert.equal((await stored()).status, 'submitted');
+    });
+  }
+
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
     const priya = harness.adapterFor('priya');
     await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();
