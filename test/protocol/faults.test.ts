@@ -69,6 +69,16 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     await connector.waitFor(inChat(chatId, 'Screening results'), 30_000);
   }
 
+  /** The whole form, then Submit; waits for the reference and for the card in the ops channel. */
+  async function submittedAndPosted(bot: BotProcess, chatId: string): Promise<{ reference: string; posted: ConnectorCall; requestId: number }> {
+    await toResults(() => bot, chatId);
+    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
+    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    return { reference, posted, requestId };
+  }
+
   before(requirePostgres);
   before(async () => {
     connector = await startFakeConnector();
@@ -173,11 +183,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     this.timeout(120_000);
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults(() => bot, chatId);
-    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
-    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
-    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
-    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    const { reference, posted, requestId } = await submittedAndPosted(bot, chatId);
     connector.addFault({ matches: (call) => call.method === 'PUT', delayMs: 20_000 });
     const approval = await client.invoke(bot.endpoint, 'tom', 'approveEligible', { requestId, start: 0 });
     assert.equal(approval.status, 200);
@@ -208,11 +214,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
   it('refreshes the ops card (Universal Actions, trigger automatic) to the buttons for NAS Operations and read-only for anyone else', async () => {
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults(() => bot, chatId);
-    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
-    const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
-    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
-    const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
+    const { reference, posted, requestId } = await submittedAndPosted(bot, chatId);
     const refresh = (posted.activity.attachments?.[0]?.content as { refresh?: { action: { verb: string; data: Record<string, unknown> } } }).refresh;
     assert.equal(refresh?.action.verb, 'refreshCard', 'the posted card asks Teams to refresh it');
 
