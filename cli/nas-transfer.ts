@@ -10,6 +10,7 @@ import { parseAccountFile } from '../services/account-file';
 import { ODS_CODE_PATTERN, shown, type LineProblem } from '../services/account-list';
 import { openDataSources } from '../services/data-sources';
 import type { ScreeningResult } from '../services/eligibility/types';
+import { REQUEST_REFERENCE_PATTERN } from '../services/model';
 import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
 import { csvFileBytes, requestCsv } from '../services/export/request-csv';
 import { ScreeningService, type ScreeningHistory } from '../services/screening';
@@ -60,7 +61,6 @@ type Command =
   | { name: 'refresh-roles'; output?: string }
   | { name: 'export'; reference: string; out: string };
 
-const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let command: Command;
@@ -206,7 +206,7 @@ function parseCommandLine(argv: string[]): Command {
   const [name, ...rest] = positionals;
   if (name === 'export') {
     const [reference, ...extra] = rest;
-    if (!reference || extra.length > 0 || !REFERENCE_PATTERN.test(reference)) throw new Error('export takes one reference, like NTR-100001.');
+    if (!reference || extra.length > 0 || !REQUEST_REFERENCE_PATTERN.test(reference)) throw new Error('export takes one reference, like NTR-100001.');
     if (!values.out) throw new Error('--out <file.csv> is required.');
     return { name, reference: reference.toUpperCase(), out: values.out };
   }

@@ -19,6 +19,9 @@ export interface RequesterContext extends Actor {
   organisationName: string;
 }
 
+/** A request's reference as people type it, e.g. NTR-100001 (any case). */
+export const REQUEST_REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
+
 export type Decision = 'approved' | 'rejected';
 /** submitted -> in_review (claimed) -> decided -> completed (every approved account transferred); or withdrawn before any decision. */
 export type RequestStatus = 'submitted' | 'in_review' | 'decided' | 'completed' | 'withdrawn';

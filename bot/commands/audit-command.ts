@@ -1,12 +1,11 @@
 import { escapeMarkdown } from '../../cards/account-rows';
 import { AppError } from '../../core/errors';
-import { formatTime, type StoredRequest } from '../../services/model';
+import { formatTime, REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/model';
 import type { AuditEvent, AuditLog } from '../../services/store/audit';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import type { Command } from './command';
 
-const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
 
 /**
  * A Teams message holds about 28 KB of text. Each line is bounded (LINE_LIMIT), so this many
@@ -46,7 +45,7 @@ export function auditCommand(requests: RequestRepository, audit: AuditLog, acces
     interruptsDialog: true,
     async run({ context, argument, userId }) {
       if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-      if (!REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Type **audit NTR-…** with the request’s reference, like audit NTR-100001.');
+      if (!REQUEST_REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Type **audit NTR-…** with the request’s reference, like audit NTR-100001.');
       const request = await requests.getByReference(argument);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
       await context.sendActivity(describeAudit(request, await audit.forRequest(request.id)));

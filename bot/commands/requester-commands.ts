@@ -7,9 +7,9 @@ import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
 import { REQUESTER_HELP } from '../replies';
 import { z } from 'zod';
-import { fixableAccounts } from '../../services/model';
+import { fixableAccounts, REQUEST_REFERENCE_PATTERN } from '../../services/model';
 import type { Command, CommandTurn } from './command';
-import { REFERENCE_PATTERN, showStatus } from './status';
+import { showStatus } from './status';
 
 /** What a requester can type in their personal chat. */
 export function requesterCommands(requests: RequestRepository, access: AccessControl, lifecycle: LifecycleRepository, questions: QuestionRepository, wake: () => void): Command[] {
@@ -22,7 +22,7 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
         if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
         const [reference = '', ...words] = argument.split(/\s+/);
         const answer = words.join(' ').trim();
-        if (!REFERENCE_PATTERN.test(reference) || answer === '') throw new AppError('INVALID_INPUT', 'Answer like this: **answer NTR-100001** then your answer.');
+        if (!REQUEST_REFERENCE_PATTERN.test(reference) || answer === '') throw new AppError('INVALID_INPUT', 'Answer like this: **answer NTR-100001** then your answer.');
         if (answer.length > 1000) throw new AppError('INVALID_INPUT', 'Please keep the answer to 1,000 characters.');
         const request = await requests.getByReference(reference);
         if (!request) throw new AppError('REQUEST_NOT_FOUND');
@@ -37,7 +37,7 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
       interruptsDialog: true,
       async run({ context, argument, userId }) {
         if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
-        if (!REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Say which request: for example **withdraw NTR-100001**.');
+        if (!REQUEST_REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Say which request: for example **withdraw NTR-100001**.');
         const request = await requests.getByReference(argument);
         if (!request) throw new AppError('REQUEST_NOT_FOUND');
         // The requester is named as stored on the request: withdrawing needs no administrator rights beyond having asked.

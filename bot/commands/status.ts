@@ -1,10 +1,10 @@
 import { AppError } from '../../core/errors';
+import { REQUEST_REFERENCE_PATTERN } from '../../services/model';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { describeRequest, describeRequestList } from '../replies';
 import type { CommandTurn } from './command';
 
-export const REFERENCE_PATTERN = /^NTR-\d{1,12}$/i;
 
 /** "status" and "status NTR-…", for requesters (their own requests) and ops (any request). */
 export async function showStatus(turn: CommandTurn, requests: RequestRepository, access: AccessControl, asOps: boolean): Promise<void> {
@@ -20,7 +20,7 @@ export async function showStatus(turn: CommandTurn, requests: RequestRepository,
     await context.sendActivity((mine.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', mine)) + draft);
     return;
   }
-  if (!REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
+  if (!REQUEST_REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
   const request = await requests.getByReference(reference);
   if (!request) throw new AppError('REQUEST_NOT_FOUND');
   const allowed = request.requester.id === userId || (await access.isOpsMember(userId));
