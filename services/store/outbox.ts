@@ -64,6 +64,9 @@ export const dedupeKeys = {
   opsUpdate: (requestId: number) => `ops.update:${requestId}`,
   outcome: (requestId: number) => `outcome:${requestId}`,
   completion: (requestId: number) => `completion:${requestId}`,
+  opsChase: (requestId: number, reminder: number) => `ops.chase:${requestId}:${reminder}`,
+  question: (questionId: number) => `question:${questionId}`,
+  questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
 };
 

@@ -2,7 +2,7 @@ import { AppError } from '../../core/errors';
 import type { Actor, RequestQuestion } from '../model';
 import { appendAudit } from './audit';
 import type { SqlDatabase } from './database';
-import { enqueue } from './outbox';
+import { dedupeKeys, enqueue } from './outbox';
 
 export interface QuestionRow {
   id: number;
@@ -34,8 +34,8 @@ export class QuestionRepository {
       ]);
       const id = (row as { id: number }).id;
       await appendAudit(tx, actor, 'request.asked', requestId, null, { questionId: id, question });
-      await enqueue(tx, { kind: 'question', dedupeKey: `question:${id}`, requestId, recipient: request.requester_id, payload: { questionId: id } });
-      await enqueue(tx, { kind: 'ops.update', dedupeKey: `ops.update:${requestId}`, requestId });
+      await enqueue(tx, { kind: 'question', dedupeKey: dedupeKeys.question(id), requestId, recipient: request.requester_id, payload: { questionId: id } });
+      await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
       return id;
     });
   }
@@ -54,7 +54,7 @@ export class QuestionRepository {
       );
       if (!open) throw new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.');
       await appendAudit(tx, requester, 'request.answered', requestId, null, { questionId: open.id, answer });
-      await enqueue(tx, { kind: 'ops.update', dedupeKey: `ops.update:${requestId}`, requestId });
+      await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
       return toQuestion(open);
     });
   }

@@ -1,5 +1,5 @@
 import type { ScreenedAccount, Verdict } from '../../services/eligibility/types';
-import type { Actor, RequestDetails } from '../../services/store/request-store';
+import type { Actor, RequestDetails } from '../../services/model';
 
 /** The details of a demo request from Northmoor (ZZ9001), every attestation made. */
 export function requestDetails(requester: Actor, policyVersion = '2026.11-1'): RequestDetails {
