@@ -8,12 +8,21 @@ import type { SqlDatabase } from './database';
  */
 export const REFRESH_USER_LIMIT = 60;
 
+/** Recency only orders who is named; an hour's staleness changes nothing that matters. */
+const RECORD_AGAIN_AFTER_MS = 60 * 60_000;
+
 export class OpsMembersSeen {
   private cached: { ids: string[]; at: number } | undefined;
+  /** When this process last recorded each member: a click is not worth a write every time. */
+  private readonly recorded = new Map<string, number>();
 
   constructor(private readonly db: SqlDatabase) {}
 
   async record(teamsUserId: string, aadObjectId: string): Promise<void> {
+    const last = this.recorded.get(teamsUserId);
+    if (last !== undefined && Date.now() - last < RECORD_AGAIN_AFTER_MS) return;
+    if (this.recorded.size >= 1000) this.recorded.clear();
+    this.recorded.set(teamsUserId, Date.now());
     await this.db.query(
       `INSERT INTO ops_members_seen (teams_user_id, aad_object_id) VALUES ($1, $2)
        ON CONFLICT (teams_user_id) DO UPDATE SET seen_at = now(), aad_object_id = EXCLUDED.aad_object_id`,
