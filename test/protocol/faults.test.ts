@@ -192,7 +192,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     // The card everyone sees is still brought up to date, when Teams gets round to it.
     const update = await connector.waitFor((call) => call.method === 'PUT' && call.conversationId === DEMO.opsChannelId && activityText(call).includes('Approved by Tom Ashdown'), 40_000);
     assert.equal(update.status, 200);
-    assert.ok(posted, 'the card it updates was posted first');
+    assert.equal(update.activityId, posted.answeredId, 'it updates the card that was posted, in place');
   });
 
   it('does not let a 28,000-character answer in one chat hold up another chat’s turn', async () => {

@@ -14,6 +14,8 @@ export interface ConnectorCall {
   activity: { type?: string; text?: string; attachments?: Array<{ content?: unknown }>; [key: string]: unknown };
   /** What the connector answered. */
   status: number;
+  /** The id it gave a message it accepted (a POST), or the id it updated (a PUT). */
+  answeredId?: string;
   at: number;
 }
 
@@ -74,7 +76,8 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       if (fault?.times !== undefined) fault.times--;
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       const status = fault?.status ?? (fault?.hold ? 0 : 200);
-      record({ ...base, status, at: Date.now() });
+      const answeredId = status === 200 ? (base.method === 'PUT' ? base.activityId : `activity-${nextId++}`) : undefined;
+      record({ ...base, status, answeredId, at: Date.now() });
       if (fault?.hold) {
         held.push(res);
         return;
@@ -85,8 +88,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         answer(res, status, headers, { error: { code: 'Refused', message: 'refused by the fake connector' } });
         return;
       }
-      const id = base.method === 'PUT' ? base.activityId : `activity-${nextId++}`;
-      answer(res, 200, {}, { id });
+      answer(res, 200, {}, { id: answeredId });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
