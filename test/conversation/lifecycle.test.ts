@@ -237,6 +237,34 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       .startTest();
   });
 
+  it('answers audit and export in the ops channel through the bot as wired: the history for ops, a consent card in the member’s chat, no one else', async () => {
+    await execute('tom', 'claimRequest', { requestId: request.id });
+    const say = async (user: keyof typeof PEOPLE, text: string) => {
+      adapter.activeQueue.splice(0);
+      await adapter.processActivity({
+        type: 'message',
+        text: `<at>NAS Transfer Bot</at> ${text}`,
+        from: PEOPLE[user],
+        conversation: opsChannel,
+        channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+      } as Partial<Activity> as Activity);
+      return adapter.activeQueue.map((activity) => activity.text ?? '').join('\n');
+    };
+    const history = await say('tom', `audit ${request.reference}`);
+    assert.match(history, new RegExp(`\\*\\*Audit history of ${request.reference}\\*\\* \\(2 events, UK time\\)`));
+    assert.match(history, /Tom Ashdown/);
+    assert.equal(await say('priya', `audit ${request.reference}`), 'Only members of NAS Operations can act on transfer requests.');
+
+    // Tom has a personal chat with the bot in this test: the consent card goes there.
+    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.tom.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:tom-chat-1' } as never });
+    harness.messenger.clear();
+    const answer = await say('tom', `export ${request.reference}`);
+    assert.match(answer, /sent the export to your chat/i);
+    const consent = harness.messenger.sent.find((sent) => sent.conversationId === 'a:tom-chat-1');
+    assert.equal(consent?.activity.attachments?.[0]?.contentType, 'application/vnd.microsoft.teams.card.file.consent');
+    assert.equal(consent?.activity.attachments?.[0]?.name, `${request.reference}.csv`);
+  });
+
   const OPS_ONLY_VERBS: Array<{ verb: string; data: (request: StoredRequest) => Record<string, unknown> }> = [
     { verb: 'claimRequest', data: (r) => ({ requestId: r.id }) },
     { verb: 'correctDecision', data: (r) => ({ requestId: r.id, accountId: r.accounts[0]!.id, decision: 'rejected', decisionReason: 'x' }) },
