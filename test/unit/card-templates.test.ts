@@ -20,7 +20,7 @@ import { renderWelcomeCard } from '../../cards/welcome';
  * 1.5 JSON schema, and leave no template expression unexpanded.
  */
 const CARDS_DIR = path.join(__dirname, '..', '..', 'cards');
-const SCHEMA_FILE = path.join(__dirname, '..', '..', '..', 'shared', 'schemas', 'adaptive-card-1.5.schema.json');
+const SCHEMA_FILE = path.join(__dirname, '..', 'schemas', 'adaptive-card-1.5.schema.json');
 
 const template = (name: string) => JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8')) as object;
 

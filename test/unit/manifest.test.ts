@@ -8,7 +8,7 @@ import JSZip from 'jszip';
 import { fillManifest, packageManifest } from '../../manifest/package';
 
 const MANIFEST_DIR = path.join(__dirname, '..', '..', 'manifest');
-const SCHEMA_FILE = path.join(__dirname, '..', '..', '..', 'shared', 'schemas', 'teams-manifest-1.29.schema.json');
+const SCHEMA_FILE = path.join(__dirname, '..', 'schemas', 'teams-manifest-1.29.schema.json');
 const VALUES = { appId: '6e6d7300-0000-4000-8000-0000000000f1', botDomain: 'nas-transfer.azurewebsites.net' };
 
 /** The official Teams schema (draft-04), offline. Its only format is "uri", checked as an absolute URL. */
