@@ -25,6 +25,11 @@ export const ERROR_CATALOGUE = {
   AUTH_KEYS_UNAVAILABLE: 'The Bot Framework signing keys could not be fetched, so the request could not be authenticated. Try again shortly.',
   REQUEST_FAILED: 'The request could not be handled.',
   DATABASE_UNAVAILABLE: 'The database could not be reached.',
+  /** A turn or click while the database is away (failover, restart): the process stays up and says so. */
+  SERVICE_BRIEFLY_UNAVAILABLE: 'The service is briefly unavailable. Nothing was lost; please try again in a minute.',
+  /** Authorisation fails closed: the directory could not confirm membership recently enough. */
+  OPS_UNCONFIRMED: 'We cannot confirm you are in NAS Operations right now, so nothing was changed. Please try again in a few minutes.',
+  ALREADY_CLAIMED: 'Someone else is already reviewing this request.',
   EXPORT_UPLOAD_FAILED: 'The export could not be saved to your OneDrive. Nothing was recorded as exported.',
 } as const;
 
