@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   // Unset: personal data is kept (retention is a decision for the data controller, not a default).
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
   CHASE_AFTER_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(3)),
+  OPS_MEMBERSHIP_MAX_AGE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
 });
 
 type RawEnvironment = Record<string, string | undefined>;
@@ -189,6 +190,8 @@ export interface AppConfig {
   retentionDays?: number;
   /** Requests undecided this many working days (England and Wales) are flagged in the ops channel. */
   chaseAfterWorkingDays: number;
+  /** While the directory cannot answer, a NAS Operations membership confirmed this long ago still stands; older, the click is refused (fail closed). */
+  opsMembershipMaxAgeMinutes: number;
 }
 
 export function loadConfig(env: RawEnvironment = process.env): AppConfig {
@@ -241,6 +244,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
     retentionDays: e.RETENTION_DAYS,
     chaseAfterWorkingDays: e.CHASE_AFTER_WORKING_DAYS,
+    opsMembershipMaxAgeMinutes: e.OPS_MEMBERSHIP_MAX_AGE_MINUTES,
   };
 }
 
