@@ -11,6 +11,7 @@ import { CardActionDispatcher } from './bot/card-actions/dispatcher';
 import { rejectRequest } from './bot/card-actions/reject-request';
 import { showPage } from './bot/card-actions/show-page';
 import { claimRequest } from './bot/card-actions/claim-request';
+import { takeOverRequest } from './bot/card-actions/take-over-request';
 import { correctDecision } from './bot/card-actions/correct-decision';
 import { askRequester } from './bot/card-actions/ask-requester';
 import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
@@ -62,7 +63,7 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'chaseAfterWorkingDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest'>;
+  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'chaseAfterWorkingDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest' | 'opsMembershipMaxAgeMinutes'>;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -163,7 +164,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     resubmit: (turn) => startResubmission(turn, requests, access),
     commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
     fileExports,
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
+    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
       decisions,
       lifecycle,

@@ -1,4 +1,6 @@
+import type { Activity } from 'botbuilder';
 import type { Directory } from '../services/directory/graph-directory';
+import type { RequestViewer } from '../services/request-access';
 import { DeadlineExceeded, withDeadline } from '../core/deadline';
 import { AppError, findAppError } from '../core/errors';
 import type { OrganisationLookup } from '../services/reference/ord-client';
@@ -15,8 +17,12 @@ export interface AccessGroups {
  * a row; a removal from the group takes effect within this time.
  */
 const OPS_MEMBERSHIP_TTL_MS = 60_000;
-/** When the directory is slow, a confirmation this recent still stands (and a fresh one is fetched behind it). */
-const OPS_MEMBERSHIP_STALE_MS = 60 * 60_000;
+/**
+ * While the directory cannot answer, a confirmation this recent still stands (OPS_MEMBERSHIP_MAX_AGE_MINUTES).
+ * Older, the answer is "not now": authorisation fails closed, so a member removed from the
+ * group cannot go on deciding for long just because Graph is unwell.
+ */
+export const DEFAULT_OPS_MEMBERSHIP_MAX_AGE_MS = 5 * 60_000;
 /**
  * How long a click or a message waits for the directory. Teams gives an invoke about 15 s,
  * and the Graph client's own retries honour Retry-After for much longer than that.
@@ -30,9 +36,33 @@ export class AccessControl {
   constructor(
     private readonly directory: Directory,
     private readonly organisations: OrganisationLookup,
-    private readonly groups: AccessGroups,
+    private readonly groups: AccessGroups & { opsChannelId?: string; opsMembershipMaxAgeMinutes?: number },
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Who is looking, for requestAccess (services/request-access.ts): a confirmed NAS
+   * Operations member, someone in the ops channel (where the cards are), or anyone else.
+   * A directory that cannot confirm membership makes a viewer outside the channel a
+   * refusal ("not now"), and one inside it a read-only viewer: never more than they had.
+   */
+  async viewer(activity: Pick<Activity, 'from' | 'conversation'>): Promise<RequestViewer> {
+    const inOpsChannel = this.isOpsChannel(activity);
+    try {
+      return { kind: 'ops', actor: await this.opsMember(activity.from?.aadObjectId) };
+    } catch (error) {
+      const code = findAppError(error)?.code;
+      if (code !== 'NOT_OPS' && !(inOpsChannel && code === 'OPS_UNCONFIRMED')) throw error;
+    }
+    return inOpsChannel ? { kind: 'ops-channel' } : { kind: 'person', userId: activity.from?.aadObjectId };
+  }
+
+  /** The activity came from the NAS Operations channel (the channel itself or a thread in it), as Teams addresses it. */
+  isOpsChannel(activity: Pick<Activity, 'conversation'>): boolean {
+    const conversation = activity.conversation;
+    if (!this.groups.opsChannelId || !conversation || conversation.conversationType !== 'channel') return false;
+    return conversation.id.split(';')[0] === this.groups.opsChannelId;
+  }
 
   async requester(userId: string | undefined): Promise<RequesterContext> {
     if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
@@ -61,9 +91,10 @@ export class AccessControl {
     try {
       return await interactive(lookUp);
     } catch (error) {
-      // A slow directory: someone confirmed within the hour may still act; the look-up carries on and refreshes it.
-      if (findAppError(error)?.code === 'DIRECTORY_UNAVAILABLE' && confirmed && confirmed.staleUntil > this.now()) return confirmed.actor;
-      throw error;
+      if (findAppError(error)?.code !== 'DIRECTORY_UNAVAILABLE') throw error;
+      // A directory that cannot answer: a recent confirmation stands (the look-up carries on and refreshes it); an older one does not.
+      if (confirmed && confirmed.staleUntil > this.now()) return confirmed.actor;
+      throw new AppError('OPS_UNCONFIRMED', undefined, { cause: error });
     }
   }
 
@@ -86,7 +117,8 @@ export class AccessControl {
     }
     const actor = { id: user.id, name: user.displayName };
     if (this.confirmedOps.size >= 1000) this.confirmedOps.clear();
-    this.confirmedOps.set(userId, { actor, until: this.now() + OPS_MEMBERSHIP_TTL_MS, staleUntil: this.now() + OPS_MEMBERSHIP_STALE_MS });
+    const maxAgeMs = this.groups.opsMembershipMaxAgeMinutes === undefined ? DEFAULT_OPS_MEMBERSHIP_MAX_AGE_MS : this.groups.opsMembershipMaxAgeMinutes * 60_000;
+    this.confirmedOps.set(userId, { actor, until: this.now() + Math.min(OPS_MEMBERSHIP_TTL_MS, maxAgeMs), staleUntil: this.now() + maxAgeMs });
     return actor;
   }
 }

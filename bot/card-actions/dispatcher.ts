@@ -6,6 +6,7 @@ import { requestIdField, startField } from './card-data';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Actor, StoredRequest } from '../../services/model';
+import { requestAccess, type RequestViewer } from '../../services/request-access';
 import type { AuditLog } from '../../services/store/audit';
 import type { DecisionRepository } from '../../services/store/decisions';
 import type { LifecycleRepository } from '../../services/store/lifecycle';
@@ -19,7 +20,16 @@ type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
 export const REFRESH_VERB = 'refreshCard';
 const refreshSchema = z.object({ requestId: requestIdField, start: startField });
 
-const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { CARD_DATA_INVALID: 400, REQUEST_NOT_FOUND: 404, NOT_OPS: 403, DIRECTORY_UNAVAILABLE: 503 };
+const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
+  CARD_DATA_INVALID: 400,
+  REQUEST_NOT_FOUND: 404,
+  NOT_OPS: 403,
+  DIRECTORY_UNAVAILABLE: 503,
+  OPS_UNCONFIRMED: 503,
+  SERVICE_BRIEFLY_UNAVAILABLE: 503,
+};
+/** Refusals that are audited: someone outside NAS Operations, or someone the directory could not confirm. */
+const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set(['NOT_OPS', 'OPS_UNCONFIRMED']);
 
 export interface CardActionCollaborators {
   requests: RequestRepository;
@@ -86,19 +96,26 @@ export class CardActionDispatcher {
 
   /**
    * Universal Actions refresh (automatic when the card is shown, or the user's own refresh):
-   * the card as it is now, with the buttons for NAS Operations and read-only for everyone
-   * else. Not a refusal: someone outside ops simply sees the request without the buttons.
+   * the card as it is now, with the buttons for NAS Operations and read-only for others in
+   * the ops channel, where the card is posted. Anyone else (a refresh sent from another chat,
+   * naming any request) is refused like an action, before the request is even looked up, so
+   * unknown and foreign references get the same answer.
    */
   private async refresh(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     const parsed = refreshSchema.safeParse({ ...(invoke.action?.data as object | undefined) });
     if (!parsed.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
-    const userId = context.activity.from?.aadObjectId;
-    const isOps = await this.parts.access.isOpsMember(userId).catch(() => false);
-    if (isOps) await this.rememberOpsMember(context);
+    let viewer: RequestViewer;
+    try {
+      viewer = await this.parts.access.viewer(context.activity);
+    } catch (error) {
+      return this.refused(context, REFRESH_VERB, parsed.data.requestId, error);
+    }
+    if (viewer.kind === 'person') return this.refused(context, REFRESH_VERB, parsed.data.requestId, new AppError('NOT_OPS'));
+    if (viewer.kind === 'ops') await this.rememberOpsMember(context);
     const request = await this.parts.requests.get(parsed.data.requestId);
-    // Nothing of a request reaches someone outside NAS Operations who names one that is not on their card anyway.
-    if (!request) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(isOps)));
+    const access = requestAccess(request, viewer);
+    if (!request || !access.see) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(access.operate)));
   }
 
   private async view(actionable: boolean): Promise<OpsCardView> {
@@ -120,7 +137,7 @@ export class CardActionDispatcher {
     if (!appError) throw error;
     const from = context.activity.from;
     const actor = { id: from?.aadObjectId ?? from?.id ?? 'unknown', name: from?.name ?? 'unknown' };
-    if (appError.code === 'NOT_OPS') {
+    if (AUDITED_REFUSALS.has(appError.code)) {
       const known = await this.parts.requests.exists(requestId);
       await this.parts.audit.record(actor, 'card_action.refused', known ? requestId : null, { verb, reason: appError.code, ...(known ? {} : { requestId }) });
     }

@@ -1,5 +1,6 @@
 import { AppError } from '../../core/errors';
 import { REQUEST_REFERENCE_PATTERN } from '../../services/model';
+import { requestAccess } from '../../services/request-access';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { describeRequest, describeRequestList } from '../replies';
@@ -23,7 +24,6 @@ export async function showStatus(turn: CommandTurn, requests: RequestRepository,
   if (!REQUEST_REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
   const request = await requests.getByReference(reference);
   if (!request) throw new AppError('REQUEST_NOT_FOUND');
-  const allowed = request.requester.id === userId || (await access.isOpsMember(userId));
-  if (!allowed) throw new AppError('NOT_YOUR_REQUEST');
+  if (!requestAccess(request, await access.viewer(context.activity)).see) throw new AppError('NOT_YOUR_REQUEST');
   await context.sendActivity(describeRequest(request));
 }

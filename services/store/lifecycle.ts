@@ -13,14 +13,40 @@ import { dedupeKeys, enqueue } from './outbox';
 export class LifecycleRepository {
   constructor(private readonly db: SqlDatabase) {}
 
-  /** "Assign to me": the request is in review by this member of NAS Operations. */
+  /**
+   * "Assign to me": the request is in review by this member of NAS Operations. Compare-and-set:
+   * only an unassigned request can be claimed, so of two people pressing at once the second is
+   * told who has it. Taking a request over from someone is `takeOver`.
+   */
   claim(requestId: number, actor: Actor): Promise<void> {
     return this.change(requestId, async (tx, request) => {
-      if (request.status !== 'submitted' && request.status !== 'in_review') throw new AppError('INVALID_INPUT', `This request is ${describe(request.status)}: there is nothing to review.`);
+      assertReviewable(request);
       if (request.claimed_by_id === actor.id) throw new AppError('INVALID_INPUT', 'You are already reviewing this request.');
-      await tx.query(`UPDATE transfer_requests SET status = 'in_review', claimed_by_id = $2, claimed_by_name = $3, claimed_at = now() WHERE id = $1`, [requestId, actor.id, actor.name]);
-      await appendAudit(tx, actor, 'request.claimed', requestId, null, { before: { status: request.status, reviewer: request.claimed_by_name }, after: { status: 'in_review', reviewer: actor.name } });
+      if (request.claimed_by_id !== null) throw alreadyClaimed(request);
+      await this.assign(tx, request, actor, 'request.claimed');
     });
+  }
+
+  /**
+   * Takes a request over from the reviewer the card showed (`fromReviewerId`): compare-and-set
+   * on that reviewer, so a take-over of a card that is out of date is refused, and audited
+   * with both names.
+   */
+  takeOver(requestId: number, actor: Actor, fromReviewerId: string): Promise<void> {
+    return this.change(requestId, async (tx, request) => {
+      assertReviewable(request);
+      if (request.claimed_by_id === actor.id) throw new AppError('INVALID_INPUT', 'You are already reviewing this request.');
+      if (request.claimed_by_id !== fromReviewerId) {
+        if (request.claimed_by_id === null) throw new AppError('INVALID_INPUT', 'Nobody is reviewing this request now: use Assign to me.');
+        throw alreadyClaimed(request);
+      }
+      await this.assign(tx, request, actor, 'request.taken_over');
+    });
+  }
+
+  private async assign(tx: SqlExecutor, request: LockedRequest, actor: Actor, action: 'request.claimed' | 'request.taken_over'): Promise<void> {
+    await tx.query(`UPDATE transfer_requests SET status = 'in_review', claimed_by_id = $2, claimed_by_name = $3, claimed_at = now() WHERE id = $1`, [request.id, actor.id, actor.name]);
+    await appendAudit(tx, actor, action, request.id, null, { before: { status: request.status, reviewer: request.claimed_by_name }, after: { status: 'in_review', reviewer: actor.name } });
   }
 
   /**
@@ -96,7 +122,7 @@ export class LifecycleRepository {
   /** Locks the request, applies the change, and owes the ops card its update. */
   private change<T>(requestId: number, apply: (tx: SqlExecutor, request: LockedRequest) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      const [request] = await tx.query<LockedRequest>('SELECT id, status, requester_id, claimed_by_id, claimed_by_name FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
+      const [request] = await tx.query<LockedRequest>('SELECT id, status, requester_id, claimed_by_id, claimed_by_name, claimed_at FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
       const result = await apply(tx, request);
       await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
@@ -111,6 +137,15 @@ interface LockedRequest {
   requester_id: string;
   claimed_by_id: string | null;
   claimed_by_name: string | null;
+  claimed_at: Date | null;
+}
+
+function assertReviewable(request: LockedRequest): void {
+  if (request.status !== 'submitted' && request.status !== 'in_review') throw new AppError('INVALID_INPUT', `This request is ${describe(request.status)}: there is nothing to review.`);
+}
+
+function alreadyClaimed(request: LockedRequest): AppError {
+  return new AppError('ALREADY_CLAIMED', `${request.claimed_by_name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimed_at)}.`);
 }
 
 function describe(status: RequestStatus): string {
