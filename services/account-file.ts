@@ -1,13 +1,12 @@
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { AppError } from '../core/errors';
-import { validateAccountRow, type AccountEntry, type LineProblem, type ParsedAccountList } from './account-list';
+import { rowsToEntries, type AccountListOptions, type ParsedAccountList, type SheetRow } from './account-list';
 
 /**
- * Reads an attached CSV or XLSX file into the same entries as a pasted list. A header row
- * (anywhere in the first rows, columns in any order, common spellings) says which column is
- * which; without one the columns are email, site ODS code, specialism. Problems carry the row
- * number the requester sees in their spreadsheet, and never echo control characters.
+ * Reads an attached CSV or XLSX file into the same entries as a pasted list, through the same
+ * rows-to-entries code (header row in any column order, services/account-list.ts). Problems
+ * carry the row number the requester sees in their spreadsheet, and never echo control characters.
  */
 export interface AccountFile {
   content: Buffer;
@@ -22,31 +21,18 @@ export interface AccountFileLimits {
 
 export const DEFAULT_ACCOUNT_FILE_LIMITS: AccountFileLimits = { maxBytes: 2 * 1024 * 1024, maxRows: 10_000 };
 
-type Column = 'email' | 'site' | 'specialism';
-
-/** Header spellings, compared with case, spaces and punctuation removed. */
-const HEADER_ALIASES: Record<Column, readonly string[]> = {
-  email: ['email', 'emailaddress', 'mail', 'nhsmail', 'nhsmailaddress', 'nhsmailemail', 'nhsmailaccount', 'account', 'accountemail', 'useremail', 'userprincipalname', 'upn', 'workemail'],
-  site: ['siteodscode', 'siteods', 'sitecode', 'site', 'odscode', 'ods', 'odssitecode', 'siteodscodeoptional'],
-  specialism: ['specialism', 'specialty', 'speciality', 'sector', 'specialismoptional'],
-};
-const HEADER_SEARCH_ROWS = 10;
 const XLSX_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-interface SheetRow {
-  number: number;
-  cells: string[];
-}
 
-export async function parseAccountFile(file: AccountFile, limits: AccountFileLimits = DEFAULT_ACCOUNT_FILE_LIMITS): Promise<ParsedAccountList> {
+export async function parseAccountFile(file: AccountFile, limits: AccountFileLimits = DEFAULT_ACCOUNT_FILE_LIMITS, options: Omit<AccountListOptions, 'rowWord'> = {}): Promise<ParsedAccountList> {
   if (file.content.length === 0) throw new AppError('INVALID_INPUT', 'The attached file is empty.');
   if (file.content.length > limits.maxBytes) {
     throw new AppError('INVALID_INPUT', `The attached file is larger than ${Math.round(limits.maxBytes / 1024)} KB. Split the list, or remove other sheets and columns.`);
   }
   const kind = fileKind(file);
   const rows = kind === 'xlsx' ? await readWorkbook(file.content, limits) : readCsv(file.content, limits);
-  return rowsToEntries(rows);
+  return rowsToEntries(rows, { ...options, rowWord: 'row' });
 }
 
 function fileKind(file: AccountFile): 'xlsx' | 'csv' {
@@ -114,38 +100,4 @@ function cellText(cell: ExcelJS.Cell): string {
   } catch {
     return '';
   }
-}
-
-const normalise = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
-
-function headerColumns(cells: readonly string[]): Partial<Record<Column, number>> | undefined {
-  const columns: Partial<Record<Column, number>> = {};
-  cells.forEach((cell, index) => {
-    const key = normalise(cell);
-    for (const column of Object.keys(HEADER_ALIASES) as Column[]) {
-      if (columns[column] === undefined && HEADER_ALIASES[column].includes(key)) columns[column] = index;
-    }
-  });
-  return columns.email === undefined ? undefined : columns;
-}
-
-function rowsToEntries(rows: readonly SheetRow[]): ParsedAccountList {
-  const entries: AccountEntry[] = [];
-  const problems: LineProblem[] = [];
-  const nonEmpty = rows.filter((row) => row.cells.some((cell) => cell.trim() !== ''));
-  const headerIndex = nonEmpty.slice(0, HEADER_SEARCH_ROWS).findIndex((row) => headerColumns(row.cells) !== undefined);
-  const columns = headerIndex >= 0 ? (headerColumns(nonEmpty[headerIndex]!.cells) as Partial<Record<Column, number>>) : { email: 0, site: 1, specialism: 2 };
-  const known = new Set(Object.values(columns));
-  for (const row of nonEmpty.slice(headerIndex + 1)) {
-    const cell = (column: Column) => (columns[column] === undefined ? '' : (row.cells[columns[column]!] ?? ''));
-    if (cell('email').startsWith('#')) continue;
-    if (headerIndex < 0 && row.cells.some((value, index) => !known.has(index) && value.trim() !== '')) {
-      problems.push({ line: row.number, message: 'has more than three values (expected email, site ODS code, specialism, or a header row naming the columns).' });
-      continue;
-    }
-    const checked = validateAccountRow({ email: cell('email'), site: cell('site'), specialism: cell('specialism') });
-    if ('problem' in checked) problems.push({ line: row.number, message: checked.problem });
-    else entries.push({ position: entries.length + 1, ...checked });
-  }
-  return { entries, problems };
 }

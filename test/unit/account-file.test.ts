@@ -86,3 +86,19 @@ describe('attached account files (CSV and XLSX)', () => {
     });
   }
 });
+
+describe('attached account files share the pasted list’s rules', () => {
+  it('counts a repeated row once and names the row it repeats', async () => {
+    const parsed = await parseAccountFile(csv('email,site\na@x.example,ZZ9101\nb@x.example,\na@x.example,ZZ9101\n'));
+    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['a@x.example', 'b@x.example']);
+    assert.deepEqual(parsed.repeats, [{ line: 4, repeats: 2 }]);
+  });
+
+  it('refuses an unknown specialism when given the policy’s vocabulary', async () => {
+    const vocabulary = { aliases: { pharmacy: 'pharmacy' }, sectorNames: { pharmacy: 'Pharmacy' } };
+    const parsed = await parseAccountFile(csv('email,specialism\na@x.example,astrology\nb@x.example,Pharmacy\n'), undefined, { specialisms: vocabulary });
+    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['b@x.example']);
+    assert.deepEqual(parsed.problems.map((problem) => problem.line), [2]);
+    assert.match(parsed.problems[0]!.message, /"astrology" is not a specialism I understand\. Use one of: Pharmacy/);
+  });
+});
