@@ -221,7 +221,7 @@ export function composeBot(parts: BotParts): ComposedBot {
 
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database, logger);
   const dataSources = await openDataSources(config);
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);

@@ -4,7 +4,7 @@ import type { Activity, CloudAdapter, InvokeResponse, TurnContext } from 'botbui
 // A dependency of botbuilder; package.json should name it (see the report to the lead).
 import { AuthenticationError } from 'botframework-connector';
 import restify from 'restify';
-import { AppError, describeErrorForLog, type ErrorCode } from '../core/errors';
+import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../core/errors';
 import { withCorrelationId, type Logger } from '../core/log';
 
 export interface HttpServerOptions {
@@ -176,7 +176,7 @@ async function handleActivityRequest(
     // errorCode above is ours; describeErrorForLog may add the foreign error's own code under the same name, so ours wins.
     fields.errorCode = failure.code;
     if (failure.status === 500) logger.error('http.turn_failed', fields);
-    else logger.warn(failure.status === 401 ? 'http.unauthenticated' : 'http.auth_unavailable', fields);
+    else logger.warn(failure.status === 401 ? 'http.unauthenticated' : failure.code === 'SERVICE_BRIEFLY_UNAVAILABLE' ? 'http.service_unavailable' : 'http.auth_unavailable', fields);
     sendError(res, failure.status, failure.code);
   } finally {
     clearTimeout(deadline);
@@ -207,6 +207,8 @@ const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 
  * document). After the turn began, the failure is the bot's.
  */
 export function classifyFailure(error: unknown, turnStarted: boolean): { status: 401 | 503 | 500; code: ErrorCode } {
+  // The database was away and the turn's own error handler could not answer (its reply failed too): Teams may retry.
+  if (findAppError(error)?.code === 'SERVICE_BRIEFLY_UNAVAILABLE') return { status: 503, code: 'SERVICE_BRIEFLY_UNAVAILABLE' };
   if (turnStarted) return { status: 500, code: 'REQUEST_FAILED' };
   if (error instanceof KeyFetchTimeout) return { status: 503, code: 'AUTH_KEYS_UNAVAILABLE' };
   if (error instanceof AuthenticationError) {

@@ -1,16 +1,26 @@
-import { describeErrorForLog } from '../core/errors';
+import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
+
+/** While the database is away, ticks are tried again after 1 s, 2 s, 4 s … and never more than this apart. */
+export const OUTAGE_BACKOFF = { firstMs: 1_000, maxMs: 30_000 } as const;
 
 /**
  * Runs `tick` again and again in the background: at once while it finds work, after
  * `idleMs` when it found none, sooner when woken. `stop` waits for the tick in progress, so
  * a shutdown never leaves a half-done delivery behind in this process.
+ *
+ * A tick that fails because the service is briefly unavailable (the database is away) is not a
+ * fault of the work: the worker backs off exponentially, says so once when the outage begins
+ * and once when a tick succeeds again, and carries on by itself.
  */
 export class PollingWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private wakeRequested = false;
+  /** Ticks failed in a row for want of the service; 0 when it is there. */
+  private unavailableTicks = 0;
+  private unavailableSince = 0;
 
   constructor(
     private readonly name: string,
@@ -18,6 +28,7 @@ export class PollingWorker {
     private readonly tick: () => Promise<boolean>,
     private readonly idleMs: number,
     private readonly logger: Logger,
+    private readonly backoff: { firstMs: number; maxMs: number } = OUTAGE_BACKOFF,
   ) {}
 
   start(): void {
@@ -61,12 +72,34 @@ export class PollingWorker {
 
   private async runOnce(): Promise<void> {
     let more = false;
+    let delayMs: number | undefined;
     this.wakeRequested = false;
     try {
       more = await this.tick();
+      this.recovered();
     } catch (error) {
-      this.logger.error(`${this.name}.tick_failed`, describeErrorForLog(error));
+      if (findAppError(error)?.code === 'SERVICE_BRIEFLY_UNAVAILABLE') delayMs = this.unavailable(error);
+      else this.logger.error(`${this.name}.tick_failed`, describeErrorForLog(error));
     }
-    if (!this.stopped) this.schedule(more || this.wakeRequested ? 0 : this.idleMs);
+    if (this.stopped) return;
+    // While the service is away a wake is no reason to hammer it: the backoff stands.
+    this.schedule(delayMs ?? (more || this.wakeRequested ? 0 : this.idleMs));
+  }
+
+  /** How long to wait before the next try; the first failure of an outage is logged, the rest are not. */
+  private unavailable(error: unknown): number {
+    this.unavailableTicks += 1;
+    const delayMs = Math.min(this.backoff.maxMs, this.backoff.firstMs * 2 ** (this.unavailableTicks - 1));
+    if (this.unavailableTicks === 1) {
+      this.unavailableSince = Date.now();
+      this.logger.warn(`${this.name}.paused`, { ...describeErrorForLog(error), retryInMs: delayMs, maxRetryMs: this.backoff.maxMs });
+    }
+    return delayMs;
+  }
+
+  private recovered(): void {
+    if (this.unavailableTicks === 0) return;
+    this.logger.info(`${this.name}.resumed`, { failedTicks: this.unavailableTicks, pausedMs: Date.now() - this.unavailableSince });
+    this.unavailableTicks = 0;
   }
 }

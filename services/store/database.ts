@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../core/errors';
+import { silentLogger, type Logger } from '../../core/log';
 
 /** One SQL dialect (PostgreSQL) behind two engines: PGlite in-process, or a PostgreSQL server. */
 export interface SqlExecutor {
@@ -31,38 +32,175 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   };
 }
 
-export async function openPostgres(connectionString: string): Promise<SqlDatabase> {
-  const pool = new pg.Pool({ connectionString, max: 10 });
+/**
+ * How long a turn waits for PostgreSQL. A server that is down refuses at once; one that is
+ * unreachable (a failover in progress, a dropped route) would otherwise hold a turn for as long
+ * as TCP does, and Teams gives an invoke about 15 s. Past these the turn is told "briefly
+ * unavailable" and the connection is discarded.
+ */
+export const POSTGRES_TIMEOUTS = {
+  /** Opening a connection, and waiting for one from the pool. */
+  connectMs: 5_000,
+  /** Any one statement, measured by the client. */
+  queryMs: 10_000,
+} as const;
+
+export interface PostgresOptions {
+  /** Told once when the server goes away and once when it is back: the host name and an error code, nothing else. */
+  logger?: Logger;
+  /** 0 means no bound (migrations at start-up may rewrite large tables). */
+  queryTimeoutMs?: number;
+}
+
+export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<SqlDatabase> {
+  const availability = new Availability(hostOf(connectionString), options.logger ?? silentLogger);
+  const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_TIMEOUTS.queryMs;
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: POSTGRES_TIMEOUTS.connectMs,
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
+    keepAlive: true,
+  });
+  // An idle connection the server ends (a restart, a failover: 57P01) is emitted here; unheard,
+  // Node would end the process. The pool has already dropped the connection.
+  pool.on('error', (error) => availability.failed(error));
   // Fail at start-up, with a clear cause, rather than on the first turn; name the server, never the password.
   await pool.query('SELECT 1').catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw new AppError('DATABASE_UNAVAILABLE', `Check DATABASE_URL: PostgreSQL at ${describeServer(connectionString)} could not be reached.`, { cause: error });
   });
+
+  /** Every statement goes through here, so a lost server becomes one typed error in one place. */
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<Row[]> => {
+    try {
+      const result = await client.query(sql, [...params]);
+      availability.succeeded();
+      return result.rows as Row[];
+    } catch (error) {
+      throw availability.translate(error);
+    }
+  };
   const executor = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
-    query: async <Row>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, [...params])).rows as Row[],
+    query: <Row>(sql: string, params: readonly unknown[] = []) => run<Row>(client, sql, params),
   });
+
   return {
     engine: 'postgres',
     query: executor(pool).query,
     transaction: async (work) => {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw availability.translate(error);
+      });
+      // A checked-out connection has no listener of the pool's: the server ending it between two
+      // statements would otherwise be an unheard 'error' event. The next statement fails instead.
+      let broken: Error | undefined;
+      const onLost = (error: Error) => {
+        broken = error;
+        availability.failed(error);
+      };
+      client.on('error', onLost);
       try {
-        await client.query('BEGIN');
+        await run(client, 'BEGIN', []);
         const result = await work(executor(client));
-        await client.query('COMMIT');
+        await run(client, 'COMMIT', []);
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A timed-out statement may still be running on the connection: it is discarded, not rolled back and reused.
+        if (isConnectionFailure(error)) broken ??= new Error('connection failed during a transaction');
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.removeListener('error', onLost);
+        // A connection that failed is not handed to the next turn: the pool closes it and opens a new one.
+        client.release(broken);
       }
     },
     exec: async (script) => {
-      await pool.query(script);
+      await run(pool, script, []);
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * pg's failures that mean "the server is not there right now", as opposed to a bad statement:
+ * the server shutting down or in recovery (57P01-57P03), SQLSTATE class 08 (connection
+ * exception), the socket refused, reset or timed out, and pg's own messages for a connection
+ * that ended or a pool that could not get one in time.
+ */
+const SERVER_GONE_CODES = new Set(['57P01', '57P02', '57P03']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+];
+
+export function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof AppError) return error.code === 'SERVICE_BRIEFLY_UNAVAILABLE';
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (SERVER_GONE_CODES.has(code) || code.startsWith('08') || SOCKET_CODES.has(code))) return true;
+  if (LOST_CONNECTION_MESSAGES.some((message) => error.message.startsWith(message))) return true;
+  // Node tries each address of a host name in turn (IPv6 and IPv4 for localhost) and reports all the refusals together.
+  return error instanceof AggregateError && error.errors.some(isConnectionFailure);
+}
+
+/** The machine code of a connection failure, for the log: a SQLSTATE, an errno name, or what pg said in a word. */
+function failureCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  if (error instanceof AggregateError) return failureCode(error.errors[0]);
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('Connection terminated')) return 'CONNECTION_TERMINATED';
+  if (message.startsWith('timeout exceeded') || message.startsWith('Query read timeout')) return 'TIMEOUT';
+  return 'CONNECTION_LOST';
+}
+
+/**
+ * Whether the server is there, as the last statement found it. The log hears once that it went
+ * (host and code: never the connection object pg attaches, which names the user and database)
+ * and once that it is back, however many turns and workers failed in between.
+ */
+class Availability {
+  private downSince: number | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The error a caller sees: a connection failure becomes the catalogue's user-safe code; anything else is left as it is. */
+  translate(error: unknown): unknown {
+    if (error instanceof AppError || !isConnectionFailure(error)) return error;
+    this.failed(error);
+    // Not kept as the cause: pg's error can carry the client (user, database) to whoever logs it.
+    return new AppError('SERVICE_BRIEFLY_UNAVAILABLE');
+  }
+
+  failed(error: unknown): void {
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
+    this.logger.warn('database.unavailable', { host: this.host, errorCode: failureCode(error) });
+  }
+
+  succeeded(): void {
+    if (this.downSince === undefined) return;
+    const downMs = Date.now() - this.downSince;
+    this.downSince = undefined;
+    this.logger.info('database.available', { host: this.host, downMs });
+  }
+}
+
+function hostOf(connectionString: string): string {
+  try {
+    return new URL(connectionString).hostname || 'localhost';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** host:port/database of a connection string, for messages: no user name or password. */

@@ -1,12 +1,27 @@
 import type { AppConfig } from '../../config';
+import { silentLogger, type Logger } from '../../core/log';
 import { openPglite, openPostgres, type SqlDatabase } from './database';
 import { migrate, pendingMigrations } from './migrate';
 
-/** Opens the configured database and brings its schema up to date. */
-export async function openDatabase(settings: AppConfig['database']): Promise<SqlDatabase> {
-  const db = settings.kind === 'postgres' ? await openPostgres(settings.url) : await openPglite(settings.dataDir);
-  await migrate(db);
-  return db;
+/**
+ * Opens the configured database and brings its schema up to date. On PostgreSQL the
+ * migrations run on a connection of their own without the per-statement bound turns have
+ * (a migration may rewrite a large table); the bot then works through a pool that bounds every
+ * statement and reports outages to `logger`.
+ */
+export async function openDatabase(settings: AppConfig['database'], logger: Logger = silentLogger): Promise<SqlDatabase> {
+  if (settings.kind !== 'postgres') {
+    const db = await openPglite(settings.dataDir);
+    await migrate(db);
+    return db;
+  }
+  const migrator = await openPostgres(settings.url, { queryTimeoutMs: 0 });
+  try {
+    await migrate(migrator);
+  } finally {
+    await migrator.close();
+  }
+  return openPostgres(settings.url, { logger });
 }
 
 /** For /readyz: the database answers and every migration this build knows is applied. */
