@@ -45,6 +45,12 @@ export interface AccountListOptions {
   specialisms?: SpecialismVocabulary;
   /** What the requester calls a row where a message names another: "line" in pasted text, "row" in a spreadsheet. */
   rowWord?: 'line' | 'row';
+  /**
+   * The same address again with a different site or specialism: refused at the list step
+   * (the bot, where the requester can correct it), or kept for screening to mark as
+   * DUPLICATE_IN_REQUEST (the default: the command line's output lists every input row).
+   */
+  conflictingRepeats?: 'refuse' | 'keep';
 }
 
 const EMAIL_PATTERN = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -185,13 +191,16 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
       continue;
     }
     const earlier = firstLine.get(checked.email);
+    // An exact repeat is the same request twice over: counted once, and the requester told.
     if (!earlier) {
       firstLine.set(checked.email, { line: row.number, entry: checked });
       entries.push({ position: entries.length + 1, ...checked });
     } else if (earlier.entry.siteOds === checked.siteOds && (earlier.entry.specialism ?? '').toLowerCase() === (checked.specialism ?? '').toLowerCase()) {
       repeats.push({ line: row.number, repeats: earlier.line });
-    } else {
+    } else if (options.conflictingRepeats === 'refuse') {
       problems.push({ line: row.number, message: `lists the same account as ${options.rowWord ?? 'line'} ${earlier.line} with a different site or specialism: keep one line for each account.` });
+    } else {
+      entries.push({ position: entries.length + 1, ...checked });
     }
   }
   return { entries, problems, repeats };

@@ -59,7 +59,8 @@ describe('account list parsing: headers, repeats, display names, specialisms (is
   });
 
   it('refuses the same account listed again with a different site, naming the first line', () => {
-    const parsed = parseAccountList('a@x.example, ZZ9101\na@x.example, ZZ9102');
+    assert.equal(parseAccountList('a@x.example, ZZ9101\na@x.example, ZZ9102').entries.length, 2, 'by default kept, for screening to mark DUPLICATE_IN_REQUEST');
+    const parsed = parseAccountList('a@x.example, ZZ9101\na@x.example, ZZ9102', { conflictingRepeats: 'refuse' });
     assert.deepEqual(parsed.entries.map((entry) => entry.email), ['a@x.example']);
     assert.deepEqual(parsed.problems.map((problem) => [problem.line, problem.message]), [[2, 'lists the same account as line 1 with a different site or specialism: keep one line for each account.']]);
   });
