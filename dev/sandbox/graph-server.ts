@@ -16,6 +16,8 @@ export interface SandboxGraph extends RunningSandbox {
   throttleNext(count: number, retryAfterSeconds?: number): void;
   /** Every answer comes this much later (0: at once): a slow Graph. */
   respondAfter(ms: number): void;
+  /** Every request answers this status (a Graph outage, e.g. 503) until called with undefined. */
+  failWith(status: number | undefined): void;
 }
 
 export async function loadSandboxDirectory(file: string): Promise<SandboxDirectory> {
@@ -27,6 +29,7 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
   let throttleRemaining = 0;
   let throttleSeconds = 0;
   let delayMs = 0;
+  let failStatus: number | undefined;
   // Graph finds a user by id or userPrincipalName, without regard to case.
   const usersByKey = new Map<string, SandboxDirectory['users'][number]>();
   for (const user of directory.users) {
@@ -84,7 +87,9 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
   };
 
   const sandbox = await startSandbox((request) => {
-    const response = route(request);
+    const response = failStatus
+      ? { status: failStatus, headers: { 'Retry-After': '1' }, body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable.' } } }
+      : route(request);
     return response && delayMs > 0 ? { ...response, delayMs } : response;
   }, port);
   return {
@@ -96,6 +101,9 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     },
     respondAfter(ms) {
       delayMs = ms;
+    },
+    failWith(status) {
+      failStatus = status;
     },
   };
 }

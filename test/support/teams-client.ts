@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO } from '../../config';
 import { PEOPLE } from './bot-harness';
+import { CardUser } from './card-actions';
 
 /**
  * Sends activities to the bot's /api/messages the way Teams does (Bot Framework protocol,
@@ -50,7 +51,8 @@ export class TeamsClient {
     });
   }
 
-  private async post(endpoint: string, activity: Record<string, unknown>): Promise<Sent> {
+  /** Any activity, as Teams would post it (the envelope filled in): for what the helpers above do not cover. */
+  async post(endpoint: string, activity: Record<string, unknown>): Promise<Sent> {
     const started = performance.now();
     const response = await fetch(endpoint, {
       method: 'POST',
@@ -74,4 +76,16 @@ export class TeamsClient {
     }
     return { status: response.status, body, ms: performance.now() - started };
   }
+}
+
+/** `user` pressing buttons on the ops card in front of them, over HTTP to `endpoint()` (see card-actions.ts). */
+export function opsCardUserOverHttp(client: TeamsClient, endpoint: () => string, user: keyof typeof PEOPLE): CardUser<Sent> {
+  return new CardUser(
+    PEOPLE[user].name,
+    (verb, data, trigger) => client.invoke(endpoint(), user, verb, data, trigger),
+    (sent) => {
+      const body = sent.body as { type?: string; value?: Record<string, unknown> } | undefined;
+      return sent.status === 200 && body?.type === 'application/vnd.microsoft.card.adaptive' ? body.value : undefined;
+    },
+  );
 }
