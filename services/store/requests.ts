@@ -2,6 +2,7 @@ import type { Evidence, Reason, ScreenedAccount, Verdict } from '../eligibility/
 import { OPEN_STATUSES, type Attestations, type Decision, type NewTransferRequest, type NotificationState, type RequestStatus, type RequestSummary, type StoredRequest } from '../model';
 import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { SqlScreeningHistory } from './screening-history';
 import { dedupeKeys, enqueue } from './outbox';
 import { toQuestion, type QuestionRow } from './questions';
 
@@ -226,20 +227,12 @@ async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number,
   await tx.query('SELECT pg_advisory_xact_lock($1)', [SUBMISSION_LOCK_KEY]);
   const wanted = accounts.filter((account) => account.verdict !== 'ineligible').map((account) => account.email.toLowerCase());
   if (wanted.length === 0) return [...accounts];
-  const taken = await tx.query<{ email: string; reference: string; approved: boolean }>(
-    `SELECT DISTINCT ON (lower(a.email)) lower(a.email) AS email, r.reference, a.decision = 'approved' AS approved
-     FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
-     WHERE r.id <> $1 AND lower(a.email) = ANY($2::text[])
-       AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible'))
-     ORDER BY lower(a.email), (a.decision = 'approved') DESC, r.id`,
-    [requestId, wanted],
-  );
-  if (taken.length === 0) return [...accounts];
-  const byEmail = new Map(taken.map((row) => [row.email, row]));
+  const taken = await new SqlScreeningHistory(tx).priorRequests(wanted, requestId);
+  if (taken.size === 0) return [...accounts];
   return accounts.map((account) => {
-    const prior = account.verdict === 'ineligible' ? undefined : byEmail.get(account.email.toLowerCase());
+    const prior = account.verdict === 'ineligible' ? undefined : taken.get(account.email.toLowerCase());
     if (!prior) return account;
-    const reason: Reason = prior.approved
+    const reason: Reason = prior.state === 'approved'
       ? { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Approved for transfer to NAS in request ${prior.reference} after this list was checked.`, remedy: 'Nothing to do: it is already with NAS.' }
       : { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Put in transfer request ${prior.reference} after this list was checked; that request is waiting for a decision.`, remedy: `Wait for the decision on ${prior.reference}.` };
     return { ...account, verdict: 'ineligible', reasons: [reason, ...account.reasons] };

@@ -10,6 +10,12 @@ import type { SqlExecutor } from './database';
 export class SqlScreeningHistory implements ScreeningHistory {
   constructor(private readonly db: SqlExecutor) {}
 
+  /**
+   * The request each address is already in: approved there (it is with NAS, or on its way),
+   * or waiting for a decision in a request that is still open. A withdrawn request holds
+   * nothing, nor does a rejection or an account screened out. Used when screening, and again
+   * under the submission lock.
+   */
   async priorRequests(emails: readonly string[], excludeRequestId?: number): Promise<Map<string, PriorRequest>> {
     if (emails.length === 0) return new Map();
     // Approved first (it is already with NAS, whatever else is open), then the oldest request.
@@ -18,7 +24,7 @@ export class SqlScreeningHistory implements ScreeningHistory {
               CASE WHEN a.decision = 'approved' THEN 'approved' ELSE 'open' END AS state
        FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
        WHERE lower(a.email) = ANY($1::text[])
-         AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible'))
+         AND (a.decision = 'approved' OR (a.decision IS NULL AND a.verdict <> 'ineligible' AND r.status <> 'withdrawn'))
          AND ($2::int IS NULL OR r.id <> $2::int)
        ORDER BY lower(a.email), CASE WHEN a.decision = 'approved' THEN 0 ELSE 1 END, r.id`,
       [[...new Set(emails.map((email) => email.toLowerCase()))], excludeRequestId ?? null],
@@ -31,10 +37,10 @@ export class SqlScreeningHistory implements ScreeningHistory {
     // One account counts once, however many requests hold it.
     const rows = await this.db.query<{ site: string; accounts: number }>(
       `SELECT upper(a.site_ods) AS site, count(DISTINCT lower(a.email))::int AS accounts
-       FROM request_accounts a
+       FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
        WHERE upper(a.site_ods) = ANY($1::text[])
          AND a.verdict <> 'ineligible'
-         AND (a.decision = 'approved' OR a.decision IS NULL)
+         AND (a.decision = 'approved' OR (a.decision IS NULL AND r.status <> 'withdrawn'))
          AND ($2::int IS NULL OR a.request_id <> $2::int)
        GROUP BY upper(a.site_ods)`,
       [[...new Set(siteOdsCodes.map((code) => code.toUpperCase()))], excludeRequestId ?? null],
