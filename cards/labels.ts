@@ -1,19 +1,28 @@
 import type { Verdict } from '../services/eligibility/types';
-import type { Decision } from '../services/model';
+import type { Decision, RequestStatus } from '../services/model';
 
 /** Adaptive card TextBlock colours. */
 export type CardColor = 'Default' | 'Good' | 'Warning' | 'Attention' | 'Accent';
+export type TextWeight = 'Default' | 'Bolder';
 
+/*
+ * Colours that read in every Teams theme. Teams' light host config draws Good as #92c353 and
+ * Warning as #f8d22a on white (about 2.2:1 and 1.5:1, below WCAG's 4.5:1), so neither is used
+ * for words on a card; Accent (#6264a7 light, #a6a7dc dark) and Attention (#c4314b light,
+ * #d74654 dark) read in both, and the words themselves always say what the colour means.
+ */
 export const VERDICT_DISPLAY: Record<Verdict, { label: string; color: CardColor }> = {
-  eligible: { label: 'Eligible', color: 'Good' },
-  review: { label: 'Needs review', color: 'Warning' },
+  eligible: { label: 'Eligible', color: 'Default' },
+  review: { label: 'Needs review', color: 'Accent' },
   ineligible: { label: 'Not eligible', color: 'Attention' },
 };
 
 export const DECISION_DISPLAY: Record<Decision, { label: string; color: CardColor }> = {
-  approved: { label: 'Approved', color: 'Good' },
+  approved: { label: 'Approved', color: 'Default' },
   rejected: { label: 'Rejected', color: 'Attention' },
 };
+
+export const REQUEST_STATUS_COLOR: Record<RequestStatus, CardColor> = { submitted: 'Accent', in_review: 'Accent', decided: 'Default', completed: 'Default', withdrawn: 'Default' };
 
 export const ATTESTATION_TEXT = {
   usersInformed: 'The affected users have been told about the transfer process and its timescales.',

@@ -1,7 +1,7 @@
 import type { Attachment } from 'botbuilder';
-import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
+import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { accountRow, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
-import { ATTESTATION_TEXT, DECISION_DISPLAY, type CardColor } from './labels';
+import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './ops-request.json';
 
@@ -14,19 +14,26 @@ function inOpsOrder(accounts: readonly StoredAccount[]): StoredAccount[] {
   return [...accounts].sort((a, b) => OPS_ORDER[a.verdict] - OPS_ORDER[b.verdict] || a.position - b.position);
 }
 
+/**
+ * One account row. A `$when` inside the template's `$data` repetition sees only the row, so
+ * everything a row's buttons depend on (the card's view included) is decided here, per row.
+ */
 export interface OpsAccountRowData extends AccountRowData {
   requestId: number;
   start: number;
   accountId: number;
+  /** The address as plain text, for button tooltips (not markdown). */
+  plainEmail: string;
   decisionLine: string;
   decisionColor: CardColor;
-  canDecide: boolean;
-  /** Decided, not yet transferred: the decision may be changed (with a reason). */
-  canCorrect: boolean;
+  /** Approve and Reject: open request, undecided account, not screened out, actionable view. */
+  showDecide: boolean;
+  /** Change to …: decided, not yet transferred (a reason is needed). */
+  showCorrect: boolean;
   correctTo: 'approved' | 'rejected' | '';
   correctTitle: string;
-  /** Approved, the request decided, not yet transferred. */
-  canMarkTransferred: boolean;
+  /** Mark transferred: approved, the request decided, not yet transferred. */
+  showMarkTransferred: boolean;
   transferLine: string;
   /** A refusal of an action on this row, shown next to its buttons. */
   rowNotice: string;
@@ -37,6 +44,9 @@ export interface OpsRequestCardData {
   reference: string;
   statusLabel: string;
   statusColor: CardColor;
+  /** After the status: who has it, or who withdrew it and when, or when it was decided or completed. */
+  statusDetail: string;
+  showClaim: boolean;
   organisationName: string;
   organisationOds: string;
   requesterName: string;
@@ -48,43 +58,41 @@ export interface OpsRequestCardData {
   eligibleCount: number;
   reviewCount: number;
   screenedOutCount: number;
-  approvedCount: number;
-  rejectedCount: number;
+  decisionSummary: string;
   undecidedCount: number;
   eligibleUndecidedCount: number;
+  untransferredCount: number;
   start: number;
   previousStart: number;
   firstShown: number;
   lastShown: number;
+  /** The inputs and bulk buttons, above the rows whose buttons share the inputs. */
+  showDecisionArea: boolean;
+  decisionAreaTitle: string;
+  showReasonBox: boolean;
+  showApproveEligible: boolean;
+  showRejectUndecided: boolean;
+  rejectUndecidedWarning: string;
+  showTransferArea: boolean;
+  decisionNotice: string;
   accounts: OpsAccountRowData[];
+  questions: Array<{ askedLine: string; question: string; answerLine: string; answerColor: CardColor; answerWeight: TextWeight }>;
+  showAsk: boolean;
+  questionNotice: string;
   notificationLine: string;
   notificationColor: CardColor;
+  /** A notice about the request as a whole, under its status. */
   notice: string;
-  reviewerLine: string;
-  questions: Array<{ askedLine: string; question: string; answerLine: string; answerColor: CardColor }>;
-  canAsk: boolean;
-  /** False for the read-only view everyone outside NAS Operations sees. */
-  actionable: boolean;
   /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
   refreshUserIds: string[];
-  canClaim: boolean;
-  canCorrectAny: boolean;
-  untransferredCount: number;
-  open: boolean;
 }
 
 const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: CardColor }> = {
   not_due: { line: '', color: 'Default' },
   pending: { line: 'The requester is being told the outcome.', color: 'Default' },
-  delivered: { line: 'The requester has been told the outcome.', color: 'Good' },
+  delivered: { line: 'The requester has been told the outcome.', color: 'Default' },
   undeliverable: { line: 'The requester could not be notified in Teams (the bot cannot reach their chat). Tell them another way.', color: 'Attention' },
 };
-
-/**
- * The card NAS Operations act on, showing accounts from `start` (0-based) on. Always rendered
- * from the stored request, never from card data.
- */
-const STATUS_COLOR: Record<StoredRequest['status'], CardColor> = { submitted: 'Warning', in_review: 'Accent', decided: 'Good', completed: 'Good', withdrawn: 'Default' };
 
 export interface OpsCardView {
   /** The buttons and inputs NAS Operations use; false renders the read-only view. */
@@ -94,93 +102,157 @@ export interface OpsCardView {
 
 const ACTIONABLE: OpsCardView = { actionable: true, refreshUserIds: [] };
 
+/** Where a refusal is shown: by the row whose button was pressed, by the question box, by the status, or by the decision buttons. */
+type NoticePlace = 'row' | 'question' | 'status' | 'decision';
+
+function noticePlace(notice: string, onRow: boolean, decisionAreaShown: boolean): NoticePlace {
+  if (onRow) return 'row';
+  // The handlers' refusals are user-facing sentences; these are the ones about the question box and about who reviews.
+  if (/question|no one to ask/i.test(notice)) return 'question';
+  if (/reviewing|Assign to me|withdrew/i.test(notice) || !decisionAreaShown) return 'status';
+  return 'decision';
+}
+
+/**
+ * The card NAS Operations act on, showing accounts from `start` (0-based) on. Always rendered
+ * from the stored request, never from card data. The card posted in the channel is the
+ * actionable view: clients without Universal Actions refresh (the Agents Playground, older
+ * Teams) show only it, so it carries every button a member of NAS Operations needs.
+ */
 export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number, view: OpsCardView = ACTIONABLE): Attachment {
+  const pageStart = start >= 0 && start < request.accounts.length ? start : 0;
+  const onPage = Math.min(OPS_PAGE_SIZE, request.accounts.length - pageStart);
+  return fitToMessageLimit(onPage, (shown) => expandCard<OpsRequestCardData>(template, opsRequestCardData(request, pageStart, notice, noticeAccountId, view, shown))).card;
+}
+
+/** The template's data for the page from `start`, showing its first `shown` accounts. */
+export function opsRequestCardData(request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView, shown = OPS_PAGE_SIZE): OpsRequestCardData {
   const accounts = inOpsOrder(request.accounts);
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
-  const pageAccounts = accounts.slice(pageStart, pageStart + OPS_PAGE_SIZE);
+  const pageAccounts = accounts.slice(pageStart, pageStart + Math.min(shown, OPS_PAGE_SIZE));
   const counts = countVerdicts(accounts);
   const tally = tallyDecisions(accounts);
   const notification = NOTIFICATION_DISPLAY[request.outcomeNotification];
   const decided = request.status === 'decided';
   const open = request.status === 'submitted' || request.status === 'in_review';
-  const untransferred = accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length;
-  const correctable = (account: StoredAccount) => account.decision !== null && account.transferredAt === null && (open || decided);
-  const rowNotice = noticeAccountId !== undefined && accounts.some((account) => account.id === noticeAccountId);
-  return fitToMessageLimit(pageAccounts.length, (shown) =>
-    expandCard<OpsRequestCardData>(template, {
-      requestId: request.id,
-      reference: request.reference,
-      statusLabel: STATUS_LABEL[request.status],
-      statusColor: STATUS_COLOR[request.status],
-      reviewerLine: request.status === 'in_review' && request.claimedBy ? `Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}` : '',
-      actionable: view.actionable,
-      // Plain text in TextRuns: the question and the answer are people's words, not markdown.
-      questions: request.questions.map((question) => ({
-        askedLine: `${question.askedBy.name} asked at ${formatTime(question.askedAt)}:`,
-        question: question.question,
-        answerLine: question.answer ? `Answer (${formatTime(question.answeredAt)}): ${question.answer}` : 'Not answered yet.',
-        answerColor: question.answer ? 'Default' : 'Warning',
-      })),
-      canAsk: request.status !== 'withdrawn' && request.status !== 'completed',
-      refreshUserIds: [...view.refreshUserIds],
-      canClaim: open,
-      canCorrectAny: accounts.some(correctable),
-      untransferredCount: decided ? untransferred : 0,
-      open,
-      // FactSet values are markdown in Teams: names from ODS and the directory are shown as written.
-      organisationName: escapeMarkdown(request.organisationName),
-      organisationOds: escapeMarkdown(request.organisationOds),
-      requesterName: escapeMarkdown(request.requester.name),
-      submittedAt: formatTime(request.createdAt),
-      policyVersion: request.policyVersion,
-      reason: request.reason,
-      attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
-        .filter((key) => request.attestations[key])
-        .map((key) => ({ text: ATTESTATION_TEXT[key] })),
-      total: accounts.length,
-      eligibleCount: counts.eligible,
-      reviewCount: counts.review,
-      screenedOutCount: tally.screenedOut,
-      approvedCount: tally.approved,
-      rejectedCount: tally.rejected,
-      undecidedCount: tally.undecided,
-      eligibleUndecidedCount: tally.eligibleUndecided,
-      start: pageStart,
-      previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
-      firstShown: pageStart + 1,
-      lastShown: pageStart + shown,
-      accounts: pageAccounts.slice(0, shown).map((account) => ({
-        ...opsAccountRow(request.id, pageStart, account, { open, decided, correctable: correctable(account) }),
-        rowNotice: rowNotice && account.id === noticeAccountId ? notice : '',
-      })),
-      notificationLine: notification.line,
-      notificationColor: notification.color,
-      // A refusal of a row's button is shown by that row; anything else here.
-      notice: rowNotice ? '' : notice,
-    }),
-  ).card;
+  const can = view.actionable;
+  const untransferred = decided ? accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length : 0;
+  const noticeOnPage = noticeAccountId !== undefined && pageAccounts.some((account) => account.id === noticeAccountId);
+  const rows = pageAccounts.map((account) => ({
+    ...opsAccountRow(request.id, pageStart, account, { can, open, decided }),
+    rowNotice: noticeOnPage && account.id === noticeAccountId ? notice : '',
+  }));
+  const showApproveEligible = can && open && tally.eligibleUndecided > 0;
+  const showRejectUndecided = can && open && tally.undecided > 0;
+  const showTransferArea = can && untransferred > 0;
+  // The reason box only where a button on this card reads it.
+  const showReasonBox = showRejectUndecided || rows.some((row) => row.showDecide || row.showCorrect);
+  const showDecisionArea = showReasonBox || showApproveEligible || showTransferArea;
+  const place = notice ? noticePlace(notice, noticeOnPage, showDecisionArea) : 'status';
+  return {
+    requestId: request.id,
+    reference: request.reference,
+    statusLabel: STATUS_LABEL[request.status],
+    statusColor: REQUEST_STATUS_COLOR[request.status],
+    statusDetail: statusDetail(request),
+    showClaim: can && request.status === 'submitted' && request.claimedBy === null,
+    // FactSet values are markdown in Teams: names from ODS and the directory are shown as written.
+    organisationName: escapeMarkdown(request.organisationName),
+    organisationOds: escapeMarkdown(request.organisationOds),
+    requesterName: escapeMarkdown(request.requester.name),
+    submittedAt: formatTime(request.createdAt),
+    policyVersion: request.policyVersion,
+    reason: request.reason,
+    attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
+      .filter((key) => request.attestations[key])
+      .map((key) => ({ text: ATTESTATION_TEXT[key] })),
+    total: accounts.length,
+    eligibleCount: counts.eligible,
+    reviewCount: counts.review,
+    screenedOutCount: tally.screenedOut,
+    decisionSummary: decisionSummary(request, tally),
+    undecidedCount: tally.undecided,
+    eligibleUndecidedCount: tally.eligibleUndecided,
+    untransferredCount: untransferred,
+    start: pageStart,
+    previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
+    firstShown: pageStart + 1,
+    lastShown: pageStart + rows.length,
+    showDecisionArea,
+    decisionAreaTitle: open ? 'Decide' : showTransferArea ? 'Transfer the approved accounts' : 'Change a decision',
+    showReasonBox,
+    showApproveEligible,
+    showRejectUndecided,
+    rejectUndecidedWarning: rejectUndecidedWarning(tally),
+    showTransferArea,
+    decisionNotice: place === 'decision' ? notice : '',
+    accounts: rows,
+    // Plain text in TextRuns: the question and the answer are people's words, not markdown.
+    questions: request.questions.map((question) => ({
+      askedLine: `${question.askedBy.name} asked at ${formatTime(question.askedAt)}:`,
+      question: question.question,
+      answerLine: question.answer ? `Answer (${formatTime(question.answeredAt)}): ${question.answer}` : 'Not answered yet.',
+      answerColor: question.answer ? 'Default' : 'Accent',
+      answerWeight: question.answer ? 'Default' : 'Bolder',
+    })),
+    showAsk: can && request.status !== 'withdrawn' && request.status !== 'completed',
+    questionNotice: place === 'question' ? notice : '',
+    notificationLine: notification.line,
+    notificationColor: notification.color,
+    notice: place === 'status' ? notice : '',
+    refreshUserIds: [...view.refreshUserIds],
+  };
 }
 
-function opsAccountRow(requestId: number, start: number, account: StoredAccount, state: { open: boolean; decided: boolean; correctable: boolean }): OpsAccountRowData {
+function statusDetail(request: StoredRequest): string {
+  switch (request.status) {
+    case 'submitted':
+      return ' · not assigned to anyone yet';
+    case 'in_review':
+      return request.claimedBy ? ` · assigned to ${request.claimedBy.name} since ${formatTime(request.claimedAt)}` : '';
+    case 'decided':
+      return ` · every account decided${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ''}; approved accounts are waiting to be transferred`;
+    case 'completed':
+      return ` · every approved account transferred${request.completedAt ? ` at ${formatTime(request.completedAt)}` : ''}`;
+    case 'withdrawn':
+      return ` · withdrawn by ${request.requester.name} (the requester) at ${formatTime(request.withdrawnAt)}, before any decision`;
+  }
+}
+
+function decisionSummary(request: StoredRequest, tally: DecisionTally): string {
+  if (request.status === 'withdrawn') return 'none: the request was withdrawn';
+  const made = `${tally.approved} approved, ${tally.rejected} rejected`;
+  return tally.undecided > 0 ? `${made}, ${tally.undecided} to decide` : made;
+}
+
+function rejectUndecidedWarning(tally: DecisionTally): string {
+  const eligible = tally.eligibleUndecided;
+  const including = eligible > 0 ? `, including ${eligible} screened as eligible` : '';
+  return `This rejects all ${tally.undecided} undecided account${tally.undecided === 1 ? '' : 's'}${including}, each with the reason in the box above. The requester sees it.`;
+}
+
+function opsAccountRow(requestId: number, start: number, account: StoredAccount, state: { can: boolean; open: boolean; decided: boolean }): OpsAccountRowData {
   const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
   const correctTo = account.decision === 'approved' ? 'rejected' : account.decision === 'rejected' ? 'approved' : '';
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
+  const notTransferred = account.transferredAt === null;
   return {
     ...accountRow(account, false),
     requestId,
     start,
     accountId: account.id,
+    plainEmail: account.email.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' '),
     decisionLine: decision
       ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}`
       : isScreenedOut(account)
         ? 'Screened out at submission: not put to a decision.'
         : '',
     decisionColor: decision?.color ?? 'Default',
-    canDecide: state.open && account.decision === null && !isScreenedOut(account),
-    canCorrect: state.correctable,
+    showDecide: state.can && state.open && account.decision === null && !isScreenedOut(account),
+    showCorrect: state.can && (state.open || state.decided) && account.decision !== null && notTransferred,
     correctTo,
     correctTitle: correctTo === 'approved' ? 'Change to approved' : 'Change to rejected',
-    canMarkTransferred: state.decided && account.decision === 'approved' && account.transferredAt === null,
+    showMarkTransferred: state.can && state.decided && account.decision === 'approved' && notTransferred,
     transferLine: account.transferredAt
       ? `Transferred to NAS by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? `: ${account.transferNote}` : ''}`
       : '',

@@ -16,6 +16,7 @@ import { openDataSources, type DataSources } from '../../services/data-sources';
 import type { SqlDatabase } from '../../services/store/database';
 import { openPglite } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
+import { CardUser } from './card-actions';
 
 /** Demo directory people (dev/demo-directory.json). */
 export const PEOPLE = {
@@ -186,4 +187,22 @@ export async function executeCardAction(
   const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
   if (!response) throw new Error('the bot did not answer the invoke');
   return (response.value as { body: AdaptiveCardInvokeResponse }).body;
+}
+
+/** The ops channel's card for a posted message as everyone sees it now: its latest update, else as posted. */
+export function opsChannelCard(messenger: RecordingMessenger, activityId: string | null | undefined): Record<string, unknown> | undefined {
+  const latest = [...messenger.updates].reverse().find((update) => update.activityId === activityId) ?? messenger.sent.find((sent) => sent.activityId === activityId);
+  return latest?.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;
+}
+
+/**
+ * `user` in the ops channel with a card in front of them, pressing its buttons through
+ * `adapter()` (see card-actions.ts): only what their card shows can be pressed.
+ */
+export function opsCardUser(adapter: () => TestAdapter, user: keyof typeof PEOPLE): CardUser<AdaptiveCardInvokeResponse> {
+  return new CardUser(
+    PEOPLE[user].name,
+    (verb, data, trigger) => executeCardAction(adapter(), user, verb, data, trigger),
+    (response) => (response.type === 'application/vnd.microsoft.card.adaptive' ? (response.value as Record<string, unknown>) : undefined),
+  );
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as AdaptiveCards from 'adaptivecards';
 import Ajv from 'ajv';
@@ -8,11 +8,12 @@ import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
 // Type-only: these render functions take domain objects, so their templates are expanded
 // from their typed data interfaces directly, as the render functions do.
-import type { OpsRequestCardData } from '../../cards/ops-request';
 import type { OutcomeCardData } from '../../cards/outcome';
 import { expandCard } from '../../cards/render';
 import type { ScreeningResultsCardData } from '../../cards/screening-results';
 import { renderWelcomeCard } from '../../cards/welcome';
+import { opsRequestCardData, renderOpsRequestCard } from '../../cards/ops-request';
+import { sampleRequest, type SampleState } from '../support/card-samples';
 
 /**
  * Every card template, expanded with sample data, must parse with the Adaptive Cards SDK at
@@ -68,50 +69,6 @@ const SAMPLE_ROW = {
   evidenceLine: 'Amara Mensah · site FQ123 (from the directory) · DSPT Approaching Standards',
 };
 
-const opsRequestData = (overrides: Partial<OpsRequestCardData> = {}): OpsRequestCardData => ({
-  requestId: 7,
-  reference: 'NTR-000007',
-  statusLabel: 'Awaiting decision',
-  statusColor: 'Warning',
-  organisationName: 'Northmoor Community Care Partnership',
-  organisationOds: 'RX1',
-  requesterName: 'Priya Okafor',
-  submittedAt: '24 Nov 2026 11:30',
-  policyVersion: '2026-01',
-  reason: 'Sponsorship ends',
-  attestations: [{ text: 'Affected users have been told of the process and its timescales.' }],
-  total: 45,
-  eligibleCount: 40,
-  reviewCount: 5,
-  screenedOutCount: 2,
-  approvedCount: 1,
-  rejectedCount: 1,
-  undecidedCount: 43,
-  eligibleUndecidedCount: 38,
-  start: 20,
-  previousStart: 0,
-  firstShown: 21,
-  lastShown: 40,
-  accounts: [
-    { ...SAMPLE_ROW, requestId: 7, start: 20, accountId: 101, decisionLine: '', decisionColor: 'Default', canDecide: true, canCorrect: false, correctTo: '' as const, correctTitle: '', canMarkTransferred: false, transferLine: '', rowNotice: '' },
-    { ...SAMPLE_ROW, position: 2, requestId: 7, start: 20, accountId: 102, decisionLine: 'Approved by Sam Ops at 24 Nov 2026 12:00', decisionColor: 'Good', canDecide: false, canCorrect: true, correctTo: 'rejected' as const, correctTitle: 'Change to rejected', canMarkTransferred: true, transferLine: 'Transferred to NAS by Sam Ops at 24 Nov 2026, 12:00 GMT', rowNotice: 'Give a reason' },
-  ],
-  reviewerLine: 'Being reviewed by Sam Ops since 24 Nov 2026, 11:00 GMT',
-  actionable: true,
-  refreshUserIds: ['29:sam-ops'],
-  questions: [{ askedLine: 'Sam Ops asked at 24 Nov 2026, 11:00 GMT:', question: 'Is the DSPT for FQ123 published yet?', answerLine: 'Not answered yet.', answerColor: 'Warning' }],
-  canAsk: true,
-  canClaim: true,
-  canCorrectAny: true,
-  // Open requests offer claim, approve, reject and paging; transfers come once decided (Teams shows at most 5 card actions).
-  untransferredCount: 0,
-  open: true,
-  notificationLine: 'The requester has been told the outcome.',
-  notificationColor: 'Good',
-  notice: 'Already decided by Sam Ops.',
-  ...overrides,
-});
-
 const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {}): ScreeningResultsCardData => ({
   organisationName: 'Northmoor Community Care Partnership',
   policyVersion: '2026-01',
@@ -155,12 +112,14 @@ const CASES: Array<{ name: string; owner: 'mine' | 'others'; card: () => Record<
     owner: 'mine',
     card: () => content(renderAccountsEntryCard({ maxAccounts: 500, problemSummary: '2 lines could not be read.', problems: [{ text: 'Line 2: not an address' }, { text: 'Line 5: unknown sector' }], previousText: 'a@nhs.net\nnot an address' })),
   },
-  { name: 'ops request, mid-list with a notice', owner: 'others', card: () => content(expandCard(template('ops-request'), opsRequestData())) },
-  {
-    name: 'ops request, first page, decided',
-    owner: 'others',
-    card: () => content(expandCard(template('ops-request'), opsRequestData({ start: 0, firstShown: 1, lastShown: 2, total: 2, undecidedCount: 0, eligibleUndecidedCount: 0, notice: '', notificationLine: '', statusLabel: 'Decided', statusColor: 'Good' }))),
-  },
+  ...(['submitted', 'in_review', 'decided', 'part_transferred', 'completed', 'withdrawn'] as SampleState[]).map((state) => ({
+    name: `ops request, ${state.replace('_', ' ')}`,
+    owner: 'mine' as const,
+    card: () => content(renderOpsRequestCard(sampleRequest(state))),
+  })),
+  { name: 'ops request, read-only view', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: ['29:tom'] })) },
+  { name: 'ops request, a refusal on a row', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, 'Give a reason to reject: the requester will see it.', 102)) },
+  { name: 'ops request, a refusal of a bulk button', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('submitted'), 0, 'Give a reason to reject: the requester will see it.')) },
   { name: 'screening results, first of two pages', owner: 'others', card: () => content(expandCard(template('screening-results'), screeningResultsData())) },
   {
     name: 'screening results, nothing to submit',
@@ -194,5 +153,88 @@ describe('card templates at Adaptive Cards 1.5', () => {
     assert.ok(problems.some((problem) => /Invalid value "Huge"/.test(problem)), problems.join('\n'));
     assert.ok(problems.some((problem) => /unexpanded/.test(problem)), problems.join('\n'));
     assert.ok(problems.some((problem) => /^schema .*additionalProperty.*colour/.test(problem)), problems.join('\n'));
+  });
+});
+
+/**
+ * Inside a `$data` repetition an expression sees the repeated item, not the card's data: a
+ * name that is not a field of the item is undefined there, and a `$when` on it silently drops
+ * the element (how the ops card once lost every row's Approve and Reject). Every name used
+ * inside a repetition must be a field of its item (or `$root.…`, `$index`).
+ */
+const EXPRESSION_FUNCTIONS = new Set(['if', 'count', 'concat', 'string', 'length', 'not', 'and', 'or', 'true', 'false', 'null', 'empty', 'exists']);
+
+function namesIn(expressionText: string): string[] {
+  const names: string[] = [];
+  for (const [, expression] of expressionText.matchAll(/\$\{([^}]*)\}/g)) {
+    const withoutStrings = expression!.replace(/'[^']*'/g, "''");
+    for (const match of withoutStrings.matchAll(/(?<![\w.$])([A-Za-z_$][\w$]*)(?:\.[\w$]+)*\s*(\()?/g)) {
+      if (match[2] || EXPRESSION_FUNCTIONS.has(match[1]!)) continue;
+      names.push(match[1]!);
+    }
+  }
+  return names;
+}
+
+/** Names used at this scope that the scope's item lacks, recursing into nested repetitions with their own items. */
+function unboundInRepetitions(element: unknown, scope: Record<string, unknown>, where: string, isRepetition: boolean): string[] {
+  if (Array.isArray(element)) return element.flatMap((child, index) => unboundInRepetitions(child, scope, `${where}[${index}]`, isRepetition));
+  if (!element || typeof element !== 'object') {
+    if (!isRepetition || typeof element !== 'string') return [];
+    return namesIn(element)
+      .filter((name) => !(name in scope) && !['$root', '$index', '$data', '$host'].includes(name))
+      .map((name) => `${where}: "${name}" is not a field of the repeated item (fields: ${Object.keys(scope).join(', ')})`);
+  }
+  const node = element as Record<string, unknown>;
+  const problems: string[] = [];
+  let inner = scope;
+  let repetition = isRepetition;
+  if (typeof node.$data === 'string') {
+    // The $data expression itself is read in the outer scope.
+    problems.push(...unboundInRepetitions(node.$data, scope, `${where}.$data`, isRepetition));
+    const [name] = namesIn(node.$data);
+    const items = scope[name!];
+    if (!Array.isArray(items) || items.length === 0 || typeof items[0] !== 'object') return [`${where}: the sample data has no items in "${name}" to check this repetition against`];
+    inner = Object.assign({}, ...items) as Record<string, unknown>;
+    repetition = true;
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$data') continue;
+    problems.push(...unboundInRepetitions(value, inner, `${where}.${key}`, repetition));
+  }
+  return problems;
+}
+
+describe('card templates: every expression inside a $data repetition names a field of the repeated item', () => {
+  const REPEATING: Array<{ name: string; data: () => object }> = [
+    ...(['submitted', 'in_review', 'decided'] as SampleState[]).map((state) => ({
+      name: 'ops-request',
+      data: () => {
+        const request = sampleRequest(state);
+        request.questions = [{ id: 1, askedBy: { id: 't', name: 'Tom' }, question: 'Which site?', askedAt: new Date(), answer: null, answeredAt: null }];
+        return opsRequestCardData(request, 0, '', undefined, { actionable: true, refreshUserIds: [] });
+      },
+    })),
+    { name: 'screening-results', data: () => screeningResultsData() },
+    { name: 'outcome', data: () => outcomeData() },
+    { name: 'accounts-entry', data: () => ({ maxAccounts: 500, problemSummary: 'x', problems: [{ text: 'Line 2' }], previousText: '' }) },
+  ];
+  for (const { name, data } of REPEATING) {
+    it(`${name}`, () => {
+      const problems = unboundInRepetitions(template(name), data() as Record<string, unknown>, name, false);
+      assert.deepEqual(problems, [], problems.join('\n'));
+    });
+  }
+
+  it('finds a $when on a card-level field inside a row, so the check has teeth', () => {
+    const broken = { body: [{ type: 'Container', $data: '${accounts}', items: [{ type: 'ActionSet', $when: '${actionable && canDecide}', actions: [] }] }] };
+    assert.deepEqual(unboundInRepetitions(broken, { actionable: true, accounts: [{ canDecide: true }] }, 'card', false), [
+      'card.body[0].items[0].$when: "actionable" is not a field of the repeated item (fields: canDecide)',
+    ]);
+  });
+
+  it('every template with a repetition is checked', () => {
+    const withRepetitions = readdirSync(CARDS_DIR).filter((file) => file.endsWith('.json') && readFileSync(path.join(CARDS_DIR, file), 'utf8').includes('"$data"')).map((file) => file.replace(/\.json$/, ''));
+    assert.deepEqual([...new Set(REPEATING.map((entry) => entry.name))].sort(), withRepetitions.sort());
   });
 });

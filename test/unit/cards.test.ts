@@ -10,6 +10,8 @@ import type { StoredRequest } from '../../services/model';
 import { accountRow, escapeMarkdown, evidenceLine } from '../../cards/account-rows';
 import { RULE_IDS, type Evidence } from '../../services/eligibility/types';
 import { requestDetails } from '../support/fixtures';
+import { cardWords, findOffered, offeredActions, type Card } from '../support/card-actions';
+import { SAMPLE_EMAILS, sampleRequest } from '../support/card-samples';
 
 const LONG_REASONS: Reason[] = [
   { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message: 'Site ZZ9104 DSPT status is Standards Not Met.'.repeat(3), remedy: 'Complete the Data Security and Protection Toolkit for the site.' },
@@ -174,3 +176,100 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
   });
 });
 
+
+describe('ops card: every button a row needs is on the card (rendered, not only handled)', () => {
+  const card = (request: StoredRequest, notice = '', noticeAccountId?: number, actionable = true) =>
+    renderOpsRequestCard(request, 0, notice, noticeAccountId, { actionable, refreshUserIds: [] }).content as Card;
+  /** Per row (by address) and for the card as a whole (''), the buttons offered, as "verb:title". */
+  const buttonsByRow = (shown: Card) => {
+    const rows: Record<string, string[]> = {};
+    for (const action of offeredActions(shown)) {
+      const email = Object.values(SAMPLE_EMAILS).find((address) => action.row.includes(address)) ?? '';
+      (rows[email] ??= []).push(`${action.verb}:${action.title}`);
+    }
+    return rows;
+  };
+
+  it('in review: an undecided eligible and an undecided review account each have Approve and Reject; a decided one can be changed; a screened-out one has none', () => {
+    const rows = buttonsByRow(card(sampleRequest('in_review')));
+    assert.deepEqual(rows[SAMPLE_EMAILS.review], ['decideAccount:Approve', 'decideAccount:Reject']);
+    assert.deepEqual(rows[SAMPLE_EMAILS.eligible], ['decideAccount:Approve', 'decideAccount:Reject']);
+    assert.deepEqual(rows[SAMPLE_EMAILS.secondEligible], ['correctDecision:Change to rejected'], 'approved, not transferred: correctable');
+    assert.equal(rows[SAMPLE_EMAILS.screenedOut], undefined);
+    assert.deepEqual(rows[''], ['approveEligible:Approve all eligible (1)', 'rejectRequest:Yes, reject all 2 undecided', 'askRequester:Send the question']);
+    const approve = findOffered(card(sampleRequest('in_review')), { title: 'Approve', row: SAMPLE_EMAILS.review });
+    assert.deepEqual(approve.data, { requestId: 7, accountId: 102, decision: 'approved', start: 0 });
+    assert.deepEqual(approve.inputs.map((input) => input.id), ['decisionReason', 'question'], 'a row button sends the reason box with it');
+  });
+
+  it('a fresh request: Assign to me, Approve and Reject on every undecided row, and bulk reject asks first and says it includes the eligible ones', () => {
+    const fresh = card(sampleRequest('submitted'));
+    const rows = buttonsByRow(fresh);
+    for (const email of [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review, SAMPLE_EMAILS.secondEligible]) assert.deepEqual(rows[email], ['decideAccount:Approve', 'decideAccount:Reject'], email);
+    assert.ok(rows['']!.includes('claimRequest:Assign to me'));
+    const rejectAll = findOffered(fresh, { verb: 'rejectRequest' });
+    assert.equal(rejectAll.behind, 'Reject all undecided (3)…', 'behind a confirmation');
+    assert.match(JSON.stringify(fresh), /This rejects all 3 undecided accounts, including 2 screened as eligible, each with the reason in the box above/);
+    assert.doesNotMatch(JSON.stringify(fresh), /Reject the rest/);
+    assert.match(cardWords(fresh), /not assigned to anyone yet/);
+  });
+
+  it('decided: each approved account can be marked transferred or changed, the rejected one changed; the transfer note sits with its button', () => {
+    const decided = card(sampleRequest('decided'));
+    const rows = buttonsByRow(decided);
+    assert.deepEqual(rows[SAMPLE_EMAILS.eligible], ['correctDecision:Change to rejected', 'markAccountTransferred:Mark transferred']);
+    assert.deepEqual(rows[SAMPLE_EMAILS.review], ['correctDecision:Change to approved']);
+    assert.deepEqual(rows[SAMPLE_EMAILS.secondEligible], ['correctDecision:Change to rejected', 'markAccountTransferred:Mark transferred']);
+    assert.deepEqual(rows[''], ['markTransferred:Mark approved as transferred (2)', 'askRequester:Send the question']);
+    const body = JSON.stringify(decided);
+    assert.ok(body.indexOf('"id":"transferNote"') < body.indexOf('"Mark approved as transferred (2)"'), 'the note box comes just before its button');
+    assert.ok(body.indexOf('"Mark approved as transferred (2)"') < body.indexOf('1. amara'), 'and both before the rows that also use the note');
+    assert.doesNotMatch(body, /Assign to me|Approve all eligible|Reject all undecided/);
+  });
+
+  it('the reason box shows only where a button reads it, and is gone when nothing can be rejected or changed', () => {
+    assert.match(JSON.stringify(card(sampleRequest('decided'))), /"id":"decisionReason"/, 'Change to … needs it');
+    for (const state of ['completed', 'withdrawn'] as const) {
+      const shown = card(sampleRequest(state));
+      assert.doesNotMatch(JSON.stringify(shown), /"id":"decisionReason"|"id":"transferNote"/, state);
+      assert.deepEqual(offeredActions(shown).map((action) => action.verb).filter((verb) => verb !== 'askRequester'), [], `${state}: no decision buttons`);
+    }
+  });
+
+  it('withdrawn: says who withdrew it and when, and nothing "to decide"', () => {
+    const words = cardWords(card(sampleRequest('withdrawn')));
+    assert.match(words, /Withdrawn · withdrawn by Priya Okafor \(the requester\) at 24 Nov 2026, 11:30 GMT, before any decision/);
+    assert.doesNotMatch(words, /to decide/);
+    assert.match(words, /Decisions none: the request was withdrawn/);
+  });
+
+  it('once assigned, the card names the reviewer and offers no Assign to me, to them or anyone', () => {
+    const words = cardWords(card(sampleRequest('in_review')));
+    assert.match(words, /In review · assigned to Tom Ashdown since 24 Nov 2026, 11:30 GMT/);
+    assert.ok(!offeredActions(card(sampleRequest('in_review'))).some((action) => action.verb === 'claimRequest'));
+  });
+
+  it('a missing reason is told by the row whose button needed it, or by the bulk buttons; a question problem by the question box', () => {
+    const byRow = JSON.stringify(card(sampleRequest('in_review'), 'Give a reason to reject: the requester will see it.', 102));
+    assert.ok(byRow.indexOf('Give a reason to reject') > byRow.indexOf('esme.flint@'), 'after the row’s address');
+    assert.ok(byRow.indexOf('Give a reason to reject') < byRow.indexOf('rosa.kemp@'), 'before the next row');
+    const bulk = JSON.stringify(card(sampleRequest('in_review'), 'Give a reason to reject: the requester will see it.'));
+    assert.ok(bulk.indexOf('Give a reason to reject') > bulk.indexOf('"id":"decisionReason"') && bulk.indexOf('Give a reason to reject') < bulk.indexOf('"Approve all eligible (1)"'), 'between the reason box and the bulk buttons');
+    const question = JSON.stringify(card(sampleRequest('in_review'), 'Type the question in the box above the button.'));
+    assert.ok(question.indexOf('Type the question') > question.indexOf('"id":"question"') && question.indexOf('Type the question') < question.indexOf('"Send the question"'));
+  });
+
+  it('the read-only view offers no button and no input', () => {
+    for (const state of ['submitted', 'in_review', 'decided'] as const) {
+      const readOnly = card(sampleRequest(state), '', undefined, false);
+      assert.deepEqual(offeredActions(readOnly), [], state);
+      assert.doesNotMatch(JSON.stringify(readOnly), /"Input\./, state);
+    }
+  });
+
+  it('no words in Teams’ pale Good or Warning colours, which do not read on a light background', () => {
+    for (const state of ['submitted', 'in_review', 'decided', 'part_transferred', 'completed', 'withdrawn'] as const) {
+      assert.doesNotMatch(JSON.stringify(card(sampleRequest(state))), /"color":"(Good|Warning)"/, state);
+    }
+  });
+});
