@@ -1,4 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { openPglite, openPostgres, type SqlDatabase } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
@@ -128,4 +135,105 @@ export function describeOnEachDatabase(title: string, body: (db: () => SqlDataba
       });
     });
   }
+}
+
+/** The newest PostgreSQL server binaries Debian installed (/usr/lib/postgresql/<version>/bin), if any. */
+export function postgresServerBinaries(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((version) => existsSync(path.join(root, version, 'bin', 'initdb')) && existsSync(path.join(root, version, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+/** A PostgreSQL cluster of a test's own, on a loopback port, that it may stop and start as an outage would. */
+export interface ThrowawayPostgres {
+  /** A database of its own in the cluster (superuser, trust authentication). */
+  url: string;
+  user: string;
+  database: string;
+  /** pg_ctl stop -m fast: every connection is ended (57P01) and new ones are refused. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it if running and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * initdb into a temporary directory, then pg_ctl start on a free loopback port with its socket
+ * in that directory. initdb refuses to run as root, so as root the cluster belongs to the
+ * `postgres` system user. Throws, with pg_ctl's own output, when the cluster cannot be made.
+ */
+export async function startThrowawayPostgres(names: { user: string; database: string }): Promise<ThrowawayPostgres> {
+  const bin = postgresServerBinaries();
+  if (!bin) throw new Error('The PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, pg_ctl) are not installed.');
+  const dir = await mkdtemp(path.join(tmpdir(), 'nas-pg-'));
+  const dataDir = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const run = async (program: string, args: string[]) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, program), ...args]] : [path.join(bin, program), args];
+    try {
+      await execFileAsync(file, argv, { cwd: dir, timeout: 60_000 });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
+      throw new Error(`${program} ${args[0]} failed for the throwaway PostgreSQL cluster in ${dir}:\n${stdout ?? ''}${stderr ?? ''}${log}`);
+    }
+  };
+  if (asRoot) {
+    const { stdout } = await execFileAsync('id', ['-u', 'postgres']).catch(() => ({ stdout: '' }));
+    const { stdout: group } = await execFileAsync('id', ['-g', 'postgres']).catch(() => ({ stdout: '' }));
+    if (!stdout.trim()) throw new Error('Running as root, the throwaway PostgreSQL cluster needs the postgres system user (initdb refuses root).');
+    await chown(dir, Number(stdout), Number(group));
+  }
+  await run('initdb', ['-D', dataDir, '-U', names.user, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  const port = await freeLoopbackPort(55432 + Math.floor(Math.random() * 2000));
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const start = () => run('pg_ctl', ['start', '-D', dataDir, '-w', '-t', '30', '-l', path.join(dir, 'server.log'), '-o', serverOptions]);
+  const stop = (mode: 'fast' | 'immediate') => run('pg_ctl', ['stop', '-D', dataDir, '-w', '-t', '30', '-m', mode]);
+  let running = false;
+  try {
+    await start();
+    running = true;
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: names.user, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(names.database)}`);
+    await admin.end();
+  } catch (error) {
+    if (running) await stop('immediate').catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `postgres://${names.user}@127.0.0.1:${port}/${names.database}`,
+    ...names,
+    async stop() {
+      await stop('fast');
+      running = false;
+    },
+    async start() {
+      await start();
+      running = true;
+    },
+    async destroy() {
+      if (running) await stop('immediate').catch(() => undefined);
+      running = false;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freeLoopbackPort(from: number): Promise<number> {
+  for (let port = from; port < from + 200; port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`No free loopback port from ${from}.`);
 }
