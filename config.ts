@@ -5,7 +5,7 @@ import type { LogLevel } from './core/log';
 
 /**
  * The only reader of process.env. Development defaults point at the embedded sandbox
- * (PGlite, sandbox Graph and ORD servers, sample registers in dev/) so that the bot runs
+ * (PGlite, sandbox Graph and ODS (FHIR and ORD) servers, sample registers in dev/) so that the bot runs
  * with no Azure, no Teams tenant and no internet; production must say everything.
  */
 export const DEMO = {
@@ -54,9 +54,13 @@ const environmentSchema = z.object({
   DIRECTORY_LEAVER_ATTRIBUTE: z.preprocess(emptyToUndefined, z.string().default('onPremisesExtensionAttributes.extensionAttribute3')),
   DIRECTORY_LEAVER_VALUE: z.preprocess(emptyToUndefined, z.string().default('Leaver')),
 
+  // The Organisation Data Terminology FHIR R4 API (the default) or the ORD API 2-0-0 (the alternative): one of them.
+  ODS_FHIR_BASE_URL: optionalUrl,
+  ODS_API_KEY: optionalString,
   ODS_BASE_URL: optionalUrl,
   DSPT_REGISTER_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'dspt-register.csv'))),
   NAS_SITES_CSV: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'nas-sites.csv'))),
+  DSPT_MAX_AGE_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(366).default(14)),
   POLICY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'policy', 'nas-transfer-policy.json'))),
   SANDBOX_DIRECTORY_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-directory.json'))),
   SANDBOX_ODS_FILE: z.preprocess(emptyToUndefined, z.string().default(path.join(repoRoot, 'dev', 'demo-ods.json'))),
@@ -85,9 +89,14 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
   const production = value('APP_ENV') === 'production';
 
   if (production) {
-    for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID']) {
+    for (const setting of ['MicrosoftAppId', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID']) {
       if (value(setting) === undefined) problem(setting, 'is required in production');
     }
+    if (value('ODS_FHIR_BASE_URL') === undefined && value('ODS_BASE_URL') === undefined) {
+      problem('ODS_FHIR_BASE_URL', 'is required in production (or ODS_BASE_URL for the ORD API instead): the bot needs one source of ODS data');
+    }
+    const fhirUrl = value('ODS_FHIR_BASE_URL');
+    if (fhirUrl && URL.canParse(fhirUrl) && new URL(fhirUrl).protocol !== 'https:') problem('ODS_FHIR_BASE_URL', 'must be an https URL in production (the API key travels with every request)');
     // Their defaults are the sample registers in dev/, which a production image does not carry.
     for (const setting of ['DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
       if (value(setting) === undefined) problem(setting, 'is required in production (the default is a development sample)');
@@ -112,6 +121,14 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
   const openIdMetadata = value('BotOpenIdMetadata');
   if (production && openIdMetadata && URL.canParse(openIdMetadata) && new URL(openIdMetadata).protocol !== 'https:') {
     problem('BotOpenIdMetadata', 'must be an https URL in production');
+  }
+
+  if (value('ODS_FHIR_BASE_URL') !== undefined && value('ODS_BASE_URL') !== undefined) {
+    problem('ODS_BASE_URL', 'must be empty when ODS_FHIR_BASE_URL is set: configure exactly one ODS source (the FHIR R4 API is the default, ORD the alternative)');
+  }
+  const odsFhirUrl = value('ODS_FHIR_BASE_URL');
+  if (odsFhirUrl && URL.canParse(odsFhirUrl) && !isLoopback(odsFhirUrl) && value('ODS_API_KEY') === undefined) {
+    problem('ODS_API_KEY', 'is required with a non-loopback ODS_FHIR_BASE_URL (the API is application-restricted: the key goes in the apikey header)');
   }
 
   const graphAuth = graphAuthKind(env);
@@ -179,8 +196,13 @@ export interface AppConfig {
   /** Undefined baseUrl means: start the sandbox Graph server and use it. */
   graph: { baseUrl?: string; auth?: GraphAuthSettings; credentials?: GraphCredentials; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };
-  ods: { baseUrl?: string; sandboxDataFile: string };
-  registers: { dsptCsv: string; nasSitesCsv: string };
+  /**
+   * fhirBaseUrl: the Organisation Data Terminology FHIR R4 API (apiKey is its secret: never logged);
+   * baseUrl: the ORD API 2-0-0, the alternative. Neither set means: start the sandbox ODS server and use its FHIR API.
+   */
+  ods: { fhirBaseUrl?: string; apiKey?: string; baseUrl?: string; sandboxDataFile: string };
+  /** dsptMaxAgeDays is undefined for the built-in development sample, whose file date means nothing. */
+  registers: { dsptCsv: string; nasSitesCsv: string; dsptMaxAgeDays?: number };
   policyFile: string;
   requesterGroupId: string;
   opsGroupId: string;
@@ -235,8 +257,12 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
       leaver: e.DIRECTORY_LEAVER_ATTRIBUTE,
       leaverValue: e.DIRECTORY_LEAVER_VALUE,
     },
-    ods: { baseUrl: e.ODS_BASE_URL, sandboxDataFile: e.SANDBOX_ODS_FILE },
-    registers: { dsptCsv: e.DSPT_REGISTER_CSV, nasSitesCsv: e.NAS_SITES_CSV },
+    ods: { fhirBaseUrl: e.ODS_FHIR_BASE_URL, apiKey: e.ODS_API_KEY, baseUrl: e.ODS_BASE_URL, sandboxDataFile: e.SANDBOX_ODS_FILE },
+    registers: {
+      dsptCsv: e.DSPT_REGISTER_CSV,
+      nasSitesCsv: e.NAS_SITES_CSV,
+      ...(env.DSPT_REGISTER_CSV?.trim() || env.DSPT_MAX_AGE_DAYS?.trim() ? { dsptMaxAgeDays: e.DSPT_MAX_AGE_DAYS } : {}),
+    },
     policyFile: e.POLICY_FILE,
     requesterGroupId: demoDefault(e.REQUESTER_GROUP_ID, DEMO.requesterGroupId),
     opsGroupId: demoDefault(e.OPS_GROUP_ID, DEMO.opsGroupId),

@@ -13,6 +13,7 @@ import type { ScreeningResult } from '../services/eligibility/types';
 import { REQUEST_REFERENCE_PATTERN } from '../services/model';
 import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
 import { csvFileBytes, requestCsv } from '../services/export/request-csv';
+import { describeProblems } from '../services/reference/registers';
 import { ScreeningService, type ScreeningHistory } from '../services/screening';
 import { AuditLog } from '../services/store/audit';
 import { RequestRepository } from '../services/store/requests';
@@ -25,7 +26,8 @@ const USAGE = `Usage: nas-transfer screen --org <ODS code> --input <file> [--jso
 
 screen         Screens a list of NHSmail accounts against the NAS transfer policy, with the
                same engine and data sources as the bot (configured by the same environment
-               variables).
+               variables: ODS_FHIR_BASE_URL and ODS_API_KEY, or ODS_BASE_URL; DSPT_REGISTER_CSV
+               as downloaded from the DSPT organisation search; NAS_SITES_CSV).
   --org        ODS code of the organisation that administers the accounts
   --input      a CSV or Excel (.xlsx) file with a header row naming the email, site ODS code
                and specialism columns, or one address per line
@@ -102,6 +104,12 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     const sandboxed = await startMissingSandboxes(config, createLogger('silent'));
     closers.push(() => sandboxed.close());
     const dataSources = await openDataSources(sandboxed.config);
+    closers.push(async () => dataSources.close());
+    // Rows a register skipped are worth knowing about; they go to stderr so --json stays one document.
+    for (const register of [dataSources.dspt, dataSources.nasSites]) {
+      const copy = await register.current();
+      if (copy.problems.length > 0) io.stderr(`${register.label} ${copy.snapshot.file}: skipped ${describeProblems(copy.problems)}\n`);
+    }
     if ((await dataSources.organisations.getOrganisation(org)) === null) {
       throw new AppError('INVALID_INPUT', `ODS has no organisation with the code ${org}: check --org.`);
     }

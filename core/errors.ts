@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   OPS_UNCONFIRMED: 'We cannot confirm you are in NAS Operations right now, so nothing was changed. Please try again in a few minutes.',
   ALREADY_CLAIMED: 'Someone else is already reviewing this request.',
   EXPORT_UPLOAD_FAILED: 'The export could not be saved to your OneDrive. Nothing was recorded as exported.',
+  /** ODS refused the bot (401/403: a missing or revoked API key) or answered like a wrong URL: a setting to fix, never a verdict. */
+  ODS_MISCONFIGURED: 'The NHS organisation data service refused the bot’s requests, so nothing could be checked. The bot’s administrators must fix its ODS settings; nothing was lost.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

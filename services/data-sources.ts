@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AppConfig } from '../config';
 import { AppError } from '../core/errors';
 import { createGraphClient } from './directory/graph-client';
@@ -5,36 +6,88 @@ import { createGraphCredential } from './directory/graph-credential';
 import { GraphDirectory, type Directory } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
+import { OdsFhirClient } from './reference/ods-fhir-client';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
-import { loadDsptRegister, loadNasSitesRegister, type Register } from './reference/registers';
+import { latestRolesSnapshotFile, loadRolesSnapshot } from './reference/ord-roles';
+import { dsptRegisterSource, nasSitesRegisterSource, type RegisterSource } from './reference/registers';
+import { hostOf, type SourceStatus } from './reference/source-status';
+
+/** Register files are looked at this often besides on every screening, so a bad new file is reported promptly. */
+const REGISTER_CHECK_MS = 60_000;
 
 /** Everything screening reads, shared by the bot and the command line. */
 export interface DataSources {
   directory: Directory;
   organisations: OrganisationLookup;
-  dspt: Register<DsptEntry>;
-  nasSites: Register<NasSite>;
+  /** Re-read when their files change; subscribe with onChange to hear of a reload or a file that could not be used. */
+  dspt: RegisterSource<DsptEntry>;
+  nasSites: RegisterSource<NasSite>;
   policy: Policy;
+  /** DSPT passes from a register older than this go to review; undefined for the built-in development sample. */
+  dsptMaxAgeDays?: number;
   graphUrl: string;
+  /** The ODS base URL in use (no key in it), and which API it is. */
   odsUrl: string;
+  odsKind: 'fhir' | 'ord';
+  /** Each source's freshness and last error, for the ops command `sources`. */
+  sources(): SourceStatus[];
+  /** Stops the register checks. */
+  close(): void;
 }
 
 /**
- * Opens the configured data sources. Both service URLs must be known by now: entry points
- * that run locally fill them in with sandboxes before calling this.
+ * Opens the configured data sources. The service URLs must be known by now: entry points
+ * that run locally fill them in with sandboxes before calling this. A register that cannot
+ * be read does not stop the bot: screening says so (REGISTER_UNAVAILABLE) until it can be.
  */
 export async function openDataSources(config: AppConfig): Promise<DataSources> {
   const graphUrl = config.graph.baseUrl;
-  const odsUrl = config.ods.baseUrl;
-  if (!graphUrl || !odsUrl) throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL and ODS_BASE_URL must be set.');
-  const [policy, dspt, nasSites] = await Promise.all([loadPolicy(config.policyFile), loadDsptRegister(config.registers.dsptCsv), loadNasSitesRegister(config.registers.nasSitesCsv)]);
+  const fhirUrl = config.ods.fhirBaseUrl;
+  const ordUrl = config.ods.baseUrl;
+  if (!graphUrl || (!fhirUrl && !ordUrl)) {
+    throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL, and ODS_FHIR_BASE_URL or ODS_BASE_URL, must be set.');
+  }
+  const policy = await loadPolicy(config.policyFile);
+  const organisations: OrganisationLookup = fhirUrl
+    ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: await primaryRoleIds(path.dirname(config.policyFile)) })
+    : new OrdClient(ordUrl as string);
+  const dspt = dsptRegisterSource(config.registers.dsptCsv);
+  const nasSites = nasSitesRegisterSource(config.registers.nasSitesCsv);
+  await Promise.all([dspt.refresh(), nasSites.refresh()]);
+  const stopWatching = [dspt.watch(REGISTER_CHECK_MS), nasSites.watch(REGISTER_CHECK_MS)];
+  const directory = new GraphDirectory(createGraphClient(graphUrl, createGraphCredential(config.graph.auth)), config.directoryAttributes);
   return {
-    directory: new GraphDirectory(createGraphClient(graphUrl, createGraphCredential(config.graph.auth)), config.directoryAttributes),
-    organisations: new OrdClient(odsUrl),
+    directory,
+    organisations,
     dspt,
     nasSites,
     policy,
+    ...(config.registers.dsptMaxAgeDays !== undefined ? { dsptMaxAgeDays: config.registers.dsptMaxAgeDays } : {}),
     graphUrl,
-    odsUrl,
+    odsUrl: (fhirUrl ?? ordUrl) as string,
+    odsKind: fhirUrl ? 'fhir' : 'ord',
+    sources: () => [
+      { name: 'Directory', kind: 'Microsoft Graph', where: hostOf(graphUrl) },
+      organisations.status(),
+      withAgeLimit(dspt.status(), config.registers.dsptMaxAgeDays),
+      nasSites.status(),
+      { name: 'Policy', kind: 'JSON file', where: path.basename(config.policyFile), notes: `version ${policy.version}` },
+    ],
+    close: () => stopWatching.forEach((stop) => stop()),
   };
+}
+
+function withAgeLimit(status: SourceStatus, maxAgeDays: number | undefined): SourceStatus {
+  const limit = maxAgeDays === undefined ? 'no age limit (development sample)' : `DSPT passes go to review when it is over ${maxAgeDays} days old`;
+  return { ...status, notes: status.notes ? `${status.notes}; ${limit}` : limit };
+}
+
+/** FHIR does not say which of a record's roles is primary; the ODS roles code system snapshot beside the policy does. */
+async function primaryRoleIds(policyFolder: string): Promise<Set<string>> {
+  try {
+    const snapshot = await loadRolesSnapshot(await latestRolesSnapshotFile(policyFolder));
+    return new Set(snapshot.roles.filter((role) => role.primaryRole).map((role) => role.id));
+  } catch {
+    return new Set();
+  }
 }

@@ -1,11 +1,11 @@
 import type { AccountEntry } from './account-list';
-import { mapWithConcurrency } from './concurrency';
 import { BATCHES_IN_FLIGHT, GRAPH_BATCH_LIMIT, type Directory } from './directory/graph-directory';
 import { screenAccounts } from './eligibility/engine';
 import type { Policy } from './eligibility/policy';
+import { englandToday, isHeadquartersOf, odsSector } from './eligibility/rules';
 import type { AccountFacts, DirectoryAccount, DsptEntry, NasSite, OdsSite, PriorRequest, ScreeningResult } from './eligibility/types';
 import type { OrganisationLookup } from './reference/ord-client';
-import type { Register } from './reference/registers';
+import type { RegisterReader } from './reference/registers';
 
 /**
  * What the bot's own records say about accounts and sites, for the rules that look across
@@ -22,11 +22,14 @@ export interface ScreeningHistory {
 export interface ScreeningDependencies {
   directory: Directory;
   organisations: OrganisationLookup;
-  dspt: Register<DsptEntry>;
-  nasSites: Register<NasSite>;
+  dspt: RegisterReader<DsptEntry>;
+  nasSites: RegisterReader<NasSite>;
   policy: Policy;
   /** Absent where no store is attached (the command line without DATABASE_URL). */
   history?: ScreeningHistory;
+  /** DSPT passes from a register file older than this go to review; undefined: no limit. */
+  dsptMaxAgeDays?: number;
+  now?: () => Date;
 }
 
 export interface ScreenOptions {
@@ -41,6 +44,7 @@ export interface ScreenOptions {
  */
 export const SCREENING_CHUNK = GRAPH_BATCH_LIMIT * BATCHES_IN_FLIGHT * 2;
 const ODS_LOOKUPS_IN_FLIGHT = 6;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Gathers the facts for every account (directory, ODS, registers, store) and runs the engine. */
 export class ScreeningService {
@@ -52,118 +56,178 @@ export class ScreeningService {
 
   async screen(requestingOrgOds: string, entries: readonly AccountEntry[], options: ScreenOptions = {}): Promise<ScreeningResult> {
     const { history, policy } = this.deps;
+    const now = this.deps.now?.() ?? new Date();
     const total = entries.length;
     const uniqueEmails = [...new Set(entries.map((entry) => entry.email.toLowerCase()))];
     const priorRequests = history?.priorRequests(uniqueEmails, options.excludeRequestId) ?? Promise.resolve(new Map<string, PriorRequest>());
+    // The registers are re-read here if their files changed; one copy of each serves the whole run.
+    const registers = Promise.all([this.deps.dspt.current(), this.deps.nasSites.current()]);
+    registers.catch(() => undefined);
     // Organisations are read once per distinct code, started as soon as the code is known so
     // ODS look-ups overlap the directory's.
-    const organisations = new OrganisationCache(this.deps.organisations, policy.optometryMultiples.headquartersRoleIds);
-    for (const entry of entries) if (entry.siteOds) organisations.request(entry.siteOds);
+    const organisations = new OrganisationCache(this.deps.organisations, policy);
+    for (const entry of entries) if (entry.siteOds) organisations.requestSite(entry.siteOds);
 
     const directoryAccounts = new Map<string, DirectoryAccount | null>();
     for (let start = 0; start < uniqueEmails.length; start += SCREENING_CHUNK) {
       const found = await this.deps.directory.lookupAccounts(uniqueEmails.slice(start, start + SCREENING_CHUNK));
       for (const [email, account] of found) {
         directoryAccounts.set(email, account);
-        if (account?.siteOds) organisations.request(account.siteOds);
+        if (account?.siteOds) organisations.requestSite(account.siteOds);
       }
       const checked = Math.min(start + SCREENING_CHUNK, uniqueEmails.length);
       // Progress counts list entries; duplicates are free, so the last chunk reports the whole list.
       if (checked < uniqueEmails.length) await options.onProgress?.(Math.round((checked / uniqueEmails.length) * total), total);
     }
 
+    // Names for "administered by X, not by Y": only where the organisations differ.
+    const otherOrganisations = new Set<string>();
+    for (const account of directoryAccounts.values()) {
+      const code = account?.organisationOds?.toUpperCase();
+      if (code && code !== requestingOrgOds.toUpperCase()) otherOrganisations.add(code);
+    }
+    const names = otherOrganisations.size > 0 ? organisations.names([requestingOrgOds.toUpperCase(), ...otherOrganisations]) : Promise.resolve(new Map<string, string>());
+
     const siteCodeOf = (entry: AccountEntry) => entry.siteOds ?? directoryAccounts.get(entry.email.toLowerCase())?.siteOds;
     const siteCodes = [...new Set(entries.map(siteCodeOf).filter((code): code is string => code !== undefined))];
-    const [sites, prior, usage] = await Promise.all([
-      organisations.settled(),
+    const [sites, prior, usage, [dspt, nasSites], organisationNames] = await Promise.all([
+      organisations.sites(siteCodes),
       priorRequests,
       history?.siteAccountsInOtherRequests(siteCodes, options.excludeRequestId) ?? Promise.resolve(new Map<string, number>()),
+      registers,
+      names,
     ]);
+    const dsptRegister = { ...dspt.snapshot, ageDays: Math.max(0, Math.floor((now.getTime() - Date.parse(dspt.snapshot.fileDate)) / DAY_MS)) };
 
     const facts = entries.map((entry): AccountFacts => {
       const email = entry.email.toLowerCase();
       const siteCode = siteCodeOf(entry);
-      const ods = siteCode ? (sites.get(siteCode) ?? null) : null;
+      const site = siteCode ? sites.get(siteCode.toUpperCase()) : undefined;
+      const directory = directoryAccounts.get(email) ?? null;
+      const administeringName = directory?.organisationOds ? organisationNames.get(directory.organisationOds.toUpperCase()) : undefined;
       return {
         position: entry.position,
         email: entry.email,
         declaredSiteOds: entry.siteOds,
         declaredSpecialism: entry.specialism,
-        directory: directoryAccounts.get(email) ?? null,
+        directory,
         site: siteCode
           ? {
               odsCode: siteCode,
               source: entry.siteOds ? 'input' : 'directory',
-              ods,
-              parents: organisations.parentsOf(ods, sites),
-              dspt: this.deps.dspt.get(siteCode),
-              nasSite: this.deps.nasSites.get(siteCode),
+              ods: site?.ods ?? null,
+              parents: site?.parents ?? [],
+              dspt: dspt.get(siteCode),
+              dsptRegister,
+              nasSite: nasSites.get(siteCode),
+              nasRegister: nasSites.snapshot,
               accountsInOtherRequests: usage.get(siteCode.toUpperCase()) ?? 0,
             }
           : undefined,
         priorRequest: prior.get(email),
+        ...(administeringName ? { administeringOrganisationName: administeringName } : {}),
       };
     });
-    const result = screenAccounts(facts, { requestingOrgOds, policy });
+    const result = screenAccounts(facts, {
+      requestingOrgOds,
+      policy,
+      today: englandToday(now),
+      ...(organisationNames.get(requestingOrgOds.toUpperCase()) ? { requestingOrgName: organisationNames.get(requestingOrgOds.toUpperCase()) } : {}),
+      ...(this.deps.dsptMaxAgeDays !== undefined ? { dsptMaxAgeDays: this.deps.dsptMaxAgeDays } : {}),
+    });
     await options.onProgress?.(total, total);
     return result;
   }
 }
 
+/** At most `limit` tasks at once; the rest wait their turn. */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+interface SiteRecord {
+  ods: OdsSite | null;
+  /** The organisations it is linked to that were read: its optical headquarters. */
+  parents: OdsSite[];
+}
+
 /**
- * Each ODS code read once per screening, and the headquarters a site links to (by a parent
- * role such as RO166 OPTICAL HEADQUARTERS) read once per distinct parent.
+ * One screening run's reads from ODS: each organisation once, however many accounts, sites or
+ * names need it. A site's relationships are read only where they matter (an optical site,
+ * for its headquarters), and each headquarters once.
  */
 class OrganisationCache {
-  private readonly requested = new Set<string>();
-  private readonly found = new Map<string, OdsSite | null>();
-  private readonly queue: string[] = [];
-  private running: Promise<void> | undefined;
-  private failure: unknown;
+  private readonly organisations = new Map<string, Promise<OdsSite | null>>();
+  private readonly siteRecords = new Map<string, Promise<SiteRecord>>();
+  private readonly gate = new Gate(ODS_LOOKUPS_IN_FLIGHT);
 
   constructor(
     private readonly lookup: OrganisationLookup,
-    private readonly parentRoleIds: readonly string[],
+    private readonly policy: Policy,
   ) {}
 
-  request(code: string): void {
-    const key = code.toUpperCase();
-    if (this.requested.has(key)) return;
-    this.requested.add(key);
-    this.queue.push(key);
-    this.running ??= this.drain();
+  /** Starts reading a site now; its failure is reported by sites(). */
+  requestSite(code: string): void {
+    this.site(code.toUpperCase()).catch(() => undefined);
   }
 
-  /** Waits for every organisation requested so far, and for the parents they name. */
-  async settled(): Promise<Map<string, OdsSite | null>> {
-    while (this.running) await this.running;
-    if (this.failure) throw this.failure;
-    return this.found;
+  /** Every site's record, by upper-case code; throws if any could not be read. */
+  async sites(codes: readonly string[]): Promise<Map<string, SiteRecord>> {
+    const keys = [...new Set(codes.map((code) => code.toUpperCase()))];
+    const records = await Promise.all(keys.map((key) => this.site(key)));
+    return new Map(keys.map((key, index) => [key, records[index] as SiteRecord]));
   }
 
-  parentsOf(site: OdsSite | null, sites: ReadonlyMap<string, OdsSite | null>): OdsSite[] {
-    return (site?.links ?? [])
-      .filter((link) => link.targetPrimaryRoleId && this.parentRoleIds.includes(link.targetPrimaryRoleId))
-      .map((link) => sites.get(link.targetOds))
-      .filter((parent): parent is OdsSite => parent !== null && parent !== undefined);
+  /** Names for messages: best effort, a name that cannot be read is left out. */
+  async names(codes: readonly string[]): Promise<Map<string, string>> {
+    const found = await Promise.all(codes.map((code) => this.organisation(code).catch(() => null)));
+    return new Map(codes.flatMap((code, index) => (found[index] ? [[code, (found[index] as OdsSite).name] as [string, string]] : [])));
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0);
-        await mapWithConcurrency(batch, ODS_LOOKUPS_IN_FLIGHT, async (code) => {
-          const organisation = await this.lookup.getOrganisation(code);
-          this.found.set(code, organisation);
-          for (const link of organisation?.links ?? []) {
-            if (link.targetPrimaryRoleId && this.parentRoleIds.includes(link.targetPrimaryRoleId)) this.request(link.targetOds);
-          }
-        });
-      }
-    } catch (error) {
-      this.failure ??= error;
-    } finally {
-      this.running = undefined;
+  private organisation(key: string): Promise<OdsSite | null> {
+    let read = this.organisations.get(key);
+    if (!read) {
+      read = this.gate.run(() => this.lookup.getOrganisation(key));
+      this.organisations.set(key, read);
     }
+    return read;
+  }
+
+  private site(key: string): Promise<SiteRecord> {
+    let record = this.siteRecords.get(key);
+    if (!record) {
+      record = this.readSite(key);
+      this.siteRecords.set(key, record);
+    }
+    return record;
+  }
+
+  private async readSite(key: string): Promise<SiteRecord> {
+    let ods = await this.organisation(key);
+    if (!ods) return { ods: null, parents: [] };
+    if (ods.links === undefined && odsSector(ods, this.policy)?.sector === 'optometry') {
+      const links = await this.gate.run(() => this.lookup.getRelationships(key));
+      ods = { ...ods, links };
+    }
+    const { headquartersRoleIds, headquartersRelationships } = this.policy.optometryMultiples;
+    const candidates = (ods.links ?? []).filter((link) =>
+      link.targetPrimaryRoleId ? headquartersRoleIds.includes(link.targetPrimaryRoleId) : headquartersRelationships.includes(link.relationship),
+    );
+    const parents = await Promise.all([...new Set(candidates.map((link) => link.targetOds.toUpperCase()))].map((code) => this.organisation(code)));
+    const site = ods;
+    return { ods: site, parents: parents.filter((parent): parent is OdsSite => parent !== null && isHeadquartersOf(site, parent, this.policy)) };
   }
 }

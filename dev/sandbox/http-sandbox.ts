@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -6,6 +6,7 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  headers: IncomingHttpHeaders;
 }
 
 export interface SandboxResponse {
@@ -26,7 +27,7 @@ export interface RunningSandbox {
 }
 
 /**
- * A small loopback JSON server shared by the sandbox Graph and ORD servers. It stands in for
+ * A small loopback JSON server shared by the sandbox Graph and ODS (FHIR and ORD) servers. It stands in for
  * services this project does not own, speaking their real URL and JSON shapes.
  */
 export async function startSandbox(route: SandboxRoute, port = 0, basePath = ''): Promise<RunningSandbox> {
@@ -42,7 +43,7 @@ export async function startSandbox(route: SandboxRoute, port = 0, basePath = '')
       } catch {
         return send(res, { status: 400, body: { error: { code: 'BadRequest', message: 'Body is not JSON.' } } });
       }
-      const request: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body };
+      const request: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body, headers: req.headers };
       requests.push(request);
       send(res, route(request) ?? { status: 404, body: { error: { code: 'NotFound', message: 'No such resource.' } } });
     });

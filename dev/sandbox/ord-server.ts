@@ -15,8 +15,8 @@ export async function loadSandboxOds(file: string): Promise<SandboxOds> {
   return odsFileSchema.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
-/** A loopback stand-in for the NHS ODS ORD API 2-0-0: the organisation and roles endpoints. */
-export async function startSandboxOrd(data: SandboxOds, port = 0): Promise<RunningSandbox> {
+/** The ORD API 2-0-0's organisation and roles endpoints over the demo data, at ORD_BASE_PATH. */
+export function ordRoute(data: SandboxOds): (request: RecordedRequest) => SandboxResponse | undefined {
   const byCode = new Map(data.organisations.map((record) => [record.Organisation.OrgId.extension.toUpperCase(), record]));
   const roles = { Roles: data.roles?.Roles ?? [] };
   const notFound: SandboxResponse = { status: 404, body: { errorCode: 404, errorText: 'Not Found' } };
@@ -33,5 +33,10 @@ export async function startSandboxOrd(data: SandboxOds, port = 0): Promise<Runni
     const record = byCode.get((match[1] as string).toUpperCase());
     return record ? { status: 200, body: record } : notFound;
   };
-  return startSandbox(route, port, ORD_BASE_PATH);
+  return route;
+}
+
+/** A loopback stand-in for the NHS ODS ORD API 2-0-0 alone (refresh-roles, and the ORD path's tests). */
+export async function startSandboxOrd(data: SandboxOds, port = 0): Promise<RunningSandbox> {
+  return startSandbox(ordRoute(data), port, ORD_BASE_PATH);
 }

@@ -1,5 +1,5 @@
 import { sectorName } from './policy';
-import { ACCOUNT_RULES, optometryMultipleOf, resolveSector, type RuleContext } from './rules';
+import { ACCOUNT_RULES, optometryMultipleOf, resolveSector, ukDate, ukDateTime, type RuleContext } from './rules';
 import type { AccountFacts, Evidence, Reason, ScreenedAccount, ScreeningResult, Verdict } from './types';
 import { classifyMobile } from './uk-mobile';
 
@@ -30,7 +30,7 @@ function screenOne(facts: AccountFacts, context: RuleContext, duplicateOf: numbe
       remedy: 'Remove the duplicate entry.',
     });
   } else if (facts.directory === null) {
-    reasons.push({ rule: 'ACCOUNT_NOT_FOUND', verdict: 'ineligible', message: 'No such account in the NHSmail directory.', remedy: 'Check the address.' });
+    reasons.push({ rule: 'ACCOUNT_NOT_FOUND', verdict: 'ineligible', message: 'No account with this address in the NHSmail directory.', remedy: 'Check the address.' });
   } else {
     for (const rule of ACCOUNT_RULES) {
       const reason = rule(facts, context);
@@ -100,17 +100,26 @@ function evidenceOf(facts: AccountFacts, context: RuleContext): Evidence {
     jobTitle: directory?.jobTitle,
     department: directory?.department,
     organisationOds: directory?.organisationOds,
+    organisationName: facts.administeringOrganisationName,
     siteOds: site?.odsCode,
     siteSource: site?.source,
     siteName: site?.ods?.name,
     siteActive: site?.ods ? site.ods.active : undefined,
+    siteRecordChanged: site?.ods?.lastChanged ? ukDate(site.ods.lastChanged) : undefined,
     sector: sector?.sector,
     sectorName: sector ? sectorName(policy, sector.sector) : undefined,
     sectorSource: sector?.source,
     sectorRoleId: sector?.roleId,
     declaredSpecialism: facts.declaredSpecialism,
     dsptStatus: site?.dspt?.status,
-    dsptPublished: site?.dspt?.published,
+    dsptPublished: site?.dspt?.published ? ukDate(site.dspt.published) : undefined,
+    dsptYear: site?.dspt?.year,
+    dsptRegisterFile: site?.dsptRegister?.file,
+    dsptRegisterDate: site?.dsptRegister ? ukDateTime(site.dsptRegister.fileDate) : undefined,
+    dsptRegisterRows: site?.dsptRegister?.rows,
+    nasRegisterFile: site?.nasRegister?.file,
+    nasRegisterDate: site?.nasRegister ? ukDateTime(site.nasRegister.fileDate) : undefined,
+    nasRegisterRows: site?.nasRegister?.rows,
     ukMobileOnRecord: mobile ? mobile.check === 'uk-mobile' : undefined,
     mobileCheck: mobile?.check,
     mobileCountry: mobile?.country,

@@ -4,6 +4,10 @@ import { AppError } from '../../core/errors';
 
 const ODS_ROLE_ID = /^RO\d+$/;
 
+/** What a DSPT status can mean; "unrecognised" is any status the policy does not list. */
+export const DSPT_STANDINGS = ['exceeded', 'met', 'approaching', 'not-met', 'not-published', 'plan-agreed'] as const;
+export type DsptStanding = (typeof DSPT_STANDINGS)[number] | 'unrecognised';
+
 /** The versioned policy file: every list a rule consults is data, not code. */
 export const policySchema = z.object({
   version: z.string().min(1),
@@ -22,14 +26,21 @@ export const policySchema = z.object({
   }),
   optometryMultiples: z.object({
     headquartersRoleIds: z.array(z.string().regex(ODS_ROLE_ID)).min(1),
+    /** Relationship types from a site to its headquarters (FHIR does not say the target's role, so the target is read). */
+    headquartersRelationships: z.array(z.string().regex(/^RE\d+$/)).min(1),
     multiples: z.array(z.object({ name: z.string().min(1), nameWords: z.array(z.string().min(1)), odsCodes: z.array(z.string()) })),
   }),
   centrallyFundedEmail: z.object({
     domains: z.array(z.string().min(3)).min(1),
   }),
   dspt: z.object({
-    compliantStatuses: z.array(z.string()),
-    reviewStatuses: z.array(z.string()),
+    source: z.string().min(1),
+    /** Status words (without the year, any case) to what they mean for the rule. */
+    statuses: z.record(z.string(), z.enum(DSPT_STANDINGS)),
+    /** Sectors where a current Approaching Standards is enough. */
+    approachingAcceptedSectors: z.array(z.string().min(1)),
+    /** A status for DSPT year S/S+1 is current until this day and month of year S + yearsAfterStart, inclusive. */
+    currentUntil: z.object({ yearsAfterStart: z.number().int().min(1), month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
   }),
   defaultSiteAllowance: z.number().int().min(0),
 });

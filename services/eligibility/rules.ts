@@ -1,10 +1,73 @@
-import { sectorName, type Policy } from './policy';
-import type { AccountFacts, OdsSite, Reason } from './types';
+import { sectorName, type DsptStanding, type Policy } from './policy';
+import type { AccountFacts, DsptEntry, OdsSite, Reason } from './types';
 import { classifyMobile, crownDependencyName } from './uk-mobile';
 
 export interface RuleContext {
   requestingOrgOds: string;
   policy: Policy;
+  /** Today in England (YYYY-MM-DD): which DSPT years are current depends on it. */
+  today: string;
+  /** The requesting organisation's ODS name, when read. */
+  requestingOrgName?: string;
+  /** DSPT passes from a register file older than this many days go to review; undefined: no limit. */
+  dsptMaxAgeDays?: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** YYYY-MM-DD (or an ISO date-time) as a UK reader writes it: 28 Jun 2026. */
+export function ukDate(iso: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (!match) return iso;
+  return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1] ?? match[2]} ${match[1]}`;
+}
+
+/** An instant as UK local date and time: 29 Nov 2026 14:05. */
+export function ukDateTime(instant: string): string {
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) return instant;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  );
+  return `${ukDate(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+}
+
+/** Today's date in England, YYYY-MM-DD. */
+export function englandToday(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** The DSPT year starting in `startYear`, as the export writes it: 2025 is 25/26. */
+function dsptYearName(startYear: number): string {
+  return `${String(startYear % 100).padStart(2, '0')}/${String((startYear + 1) % 100).padStart(2, '0')}`;
+}
+
+/** The last day (YYYY-MM-DD) a status for DSPT year "25/26" counts, by the policy. */
+export function dsptCurrentUntil(year: string, policy: Policy): string {
+  const start = 2000 + Number(year.slice(0, 2));
+  const { yearsAfterStart, month, day } = policy.dspt.currentUntil;
+  return `${start + yearsAfterStart}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The oldest DSPT year still current on `today`: a publication for it or a later year is needed. */
+export function dsptYearNeeded(today: string, policy: Policy): string {
+  const year = Number(today.slice(0, 4));
+  const { yearsAfterStart, month, day } = policy.dspt.currentUntil;
+  const boundary = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return dsptYearName(today <= boundary ? year - yearsAfterStart : year - yearsAfterStart + 1);
+}
+
+export function dsptStanding(entry: DsptEntry, policy: Policy): DsptStanding {
+  const words = entry.statusWords.toLowerCase().replace(/\s+/g, ' ').trim();
+  return policy.dspt.statuses[words] ?? 'unrecognised';
+}
+
+function dayAndMonth(policy: Policy): string {
+  const { month, day } = policy.dspt.currentUntil;
+  return `${day} ${MONTH_NAMES[month - 1]}`;
 }
 
 /** A per-account rule: facts in, zero or one reason out. Pure. */
@@ -78,14 +141,15 @@ export const alreadyRequested: AccountRule = (facts) => {
   };
 };
 
-export const notInRequestingOrg: AccountRule = (facts, { requestingOrgOds }) => {
+export const notInRequestingOrg: AccountRule = (facts, { requestingOrgOds, requestingOrgName }) => {
   const administeredBy = facts.directory?.organisationOds;
   if (administeredBy && administeredBy.toUpperCase() === requestingOrgOds.toUpperCase()) return undefined;
+  const named = (code: string, name: string | undefined) => (name ? `${name} (${code.toUpperCase()})` : code.toUpperCase());
   return {
     rule: 'NOT_IN_REQUESTING_ORG',
     verdict: 'ineligible',
     message: administeredBy
-      ? `Administered by ${administeredBy}, not by ${requestingOrgOds}.`
+      ? `Administered by ${named(administeredBy, facts.administeringOrganisationName)}, not by ${named(requestingOrgOds, requestingOrgName)}.`
       : 'The directory does not record which organisation administers this account.',
     remedy: 'Only the administering organisation can transfer it.',
   };
@@ -150,6 +214,8 @@ export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
     if (policy.supportedSectors.includes(declared)) return undefined;
     return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'ineligible', message: `${sectorName(policy, declared)} (declared on the line) is not a sector NAS supports.`, remedy: otherOrganisation };
   }
+  // An unknown site code is one problem with one fix (SITE_CLOSED says to check it), not also an unknown sector.
+  if (facts.site?.ods === null) return undefined;
   const supported = policy.supportedSectors.map((sector) => sectorName(policy, sector).toLowerCase()).join(', ');
   if (declaredText) {
     return {
@@ -172,7 +238,16 @@ export const siteClosed: AccountRule = (facts) => {
   if (!site) return undefined;
   const remedy = 'Move the account to a legally open organisation.';
   if (site.ods === null) {
-    return { rule: 'SITE_CLOSED', verdict: 'ineligible', message: `Site ${site.odsCode} is not in the ODS register.`, remedy };
+    return {
+      rule: 'SITE_CLOSED',
+      verdict: 'ineligible',
+      message: `${site.odsCode} is not a known ODS code: check it.`,
+      remedy:
+        site.source === 'input'
+          ? 'Correct the site ODS code on that line (O and 0, I and 1 are easily mixed up), then resubmit the account.'
+          : 'Correct the site ODS code recorded for the account in the directory, or give the right one on that line, then resubmit the account.',
+      fixable: true,
+    };
   }
   if (!site.ods.active) {
     return { rule: 'SITE_CLOSED', verdict: 'ineligible', message: `Site ${site.odsCode} (${site.ods.name}) is not active in ODS.`, remedy };
@@ -180,24 +255,55 @@ export const siteClosed: AccountRule = (facts) => {
   return undefined;
 };
 
-export const siteNotDsptCompliant: AccountRule = (facts, { policy }) => {
-  const remedy = 'Complete the Data Security and Protection Toolkit for the site.';
+export const siteNotDsptCompliant: AccountRule = (facts, context) => {
+  const { policy, today } = context;
+  const remedy = 'Publish the current year’s Data Security and Protection Toolkit (DSPT) assessment for the site.';
   const site = facts.site;
   if (!site) {
     return { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'No site ODS code was given or recorded, so DSPT status is unknown.', remedy: 'Give the site ODS code for this account.' };
   }
-  const status = site.dspt?.status;
-  if (status && policy.dspt.compliantStatuses.includes(status)) return undefined;
-  const published = site.dspt?.published ? ` (published ${site.dspt.published})` : '';
-  if (status && policy.dspt.reviewStatuses.includes(status)) {
-    return { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: `Site ${site.odsCode} DSPT status is ${status}${published}.`, remedy };
+  // An unknown site code has its own reason (check the code); the DSPT question waits for the right code.
+  if (site.ods === null) return undefined;
+  const entry = site.dspt;
+  const ineligible = (message: string): Reason => ({ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message, remedy });
+  const review = (message: string, reviewRemedy = remedy): Reason => ({ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message, remedy: reviewRemedy });
+  if (!entry) return ineligible(`Site ${site.odsCode} is not in the DSPT register: it has no DSPT publication.`);
+  const published = entry.published ? `, published ${ukDate(entry.published)}` : '';
+  const status = `${quote(entry.status)}${published}`;
+  const standing = dsptStanding(entry, policy);
+  switch (standing) {
+    case 'not-published':
+    case 'not-met':
+      return ineligible(`Site ${site.odsCode} DSPT status is ${status}.`);
+    case 'plan-agreed':
+    case 'unrecognised':
+      return review(`Site ${site.odsCode} DSPT status is ${status}: NAS Operations will judge it.`);
+    default:
+      break;
   }
-  return {
-    rule: 'SITE_NOT_DSPT_COMPLIANT',
-    verdict: 'ineligible',
-    message: status ? `Site ${site.odsCode} DSPT status is ${status}${published}.` : `Site ${site.odsCode} has no published DSPT assessment.`,
-    remedy,
-  };
+  const needed = dsptYearNeeded(today, policy);
+  if (!entry.year) return review(`Site ${site.odsCode} DSPT status is ${status}, which does not say which DSPT year it is for (${needed} or later is needed).`);
+  const until = dsptCurrentUntil(entry.year, policy);
+  if (today > until) {
+    return ineligible(`Site ${site.odsCode} last published its DSPT for ${entry.year} (${status}), which stopped counting after ${ukDate(until)}; ${needed} or later is needed.`);
+  }
+  if (standing === 'approaching') {
+    const sector = resolveSector(facts, policy)?.sector;
+    if (!sector || !policy.dspt.approachingAcceptedSectors.includes(sector)) {
+      const accepted = policy.dspt.approachingAcceptedSectors.map((id) => sectorName(policy, id).toLowerCase()).join(', ');
+      return review(
+        `Site ${site.odsCode} DSPT status is ${status}: Approaching Standards is accepted for ${accepted}; for ${sector ? `a ${sectorName(policy, sector).toLowerCase()} site` : 'a site of unknown sector'} NAS Operations will judge it.`,
+      );
+    }
+  }
+  const age = site.dsptRegister?.ageDays;
+  if (context.dsptMaxAgeDays !== undefined && age !== undefined && age > context.dsptMaxAgeDays) {
+    return review(
+      `Site ${site.odsCode} DSPT status is ${status}, but the DSPT register is ${age} days old (${site.dsptRegister?.file}): check the site's current status.`,
+      'Nothing for the requester to do: NAS Operations will check the current DSPT status.',
+    );
+  }
+  return undefined;
 };
 
 export const notDirectPatientCare: AccountRule = (facts, { policy }) => {
@@ -253,13 +359,24 @@ export const noUkMobile: AccountRule = (facts) => {
   }
 };
 
+/**
+ * Whether `parent` is the site's optical headquarters: ORD names the target's primary role in
+ * the relationship; FHIR does not, so the relationship type and the parent's own roles decide.
+ */
+export function isHeadquartersOf(site: OdsSite, parent: OdsSite, policy: Policy): boolean {
+  const { headquartersRoleIds, headquartersRelationships } = policy.optometryMultiples;
+  return (site.links ?? []).some((link) => {
+    if (link.targetOds !== parent.odsCode) return false;
+    if (link.targetPrimaryRoleId) return headquartersRoleIds.includes(link.targetPrimaryRoleId);
+    return headquartersRelationships.includes(link.relationship) && parent.roleIds.some((role) => headquartersRoleIds.includes(role));
+  });
+}
+
 /** The multiple an optical site belongs to: by its headquarters' ODS code, or by its own or its headquarters' name. */
 export function optometryMultipleOf(facts: AccountFacts, policy: Policy): { multiple: string; via?: OdsSite } | undefined {
   const site = facts.site?.ods;
   if (!site) return undefined;
-  const headquarters = (facts.site?.parents ?? []).filter((parent) =>
-    site.links.some((link) => link.targetOds === parent.odsCode && link.targetPrimaryRoleId && policy.optometryMultiples.headquartersRoleIds.includes(link.targetPrimaryRoleId)),
-  );
+  const headquarters = (facts.site?.parents ?? []).filter((parent) => isHeadquartersOf(site, parent, policy));
   const isOptical = headquarters.length > 0 || odsSector(site, policy)?.sector === 'optometry';
   if (!isOptical) return undefined;
   for (const multiple of policy.optometryMultiples.multiples) {

@@ -25,6 +25,8 @@ export interface Reason {
   verdict: Exclude<Verdict, 'eligible'>;
   message: string;
   remedy: string;
+  /** The requester can put this right themselves (e.g. a mistyped site code), whatever the rule. */
+  fixable?: true;
 }
 
 /** The directory facts a rule may use; the mobile number itself never leaves screening. */
@@ -47,12 +49,15 @@ export interface DirectoryAccount {
   markedAsLeaver: boolean;
 }
 
-/** An active ORD relationship from an organisation to another (Rels.Rel). */
+/**
+ * An active relationship from an organisation to another: ORD Rels.Rel, or a FHIR
+ * OrganizationAffiliation (organization = this one, participatingOrganization = target).
+ */
 export interface OdsLink {
   /** The relationship type, e.g. RE6. */
   relationship: string;
   targetOds: string;
-  /** The target's primary role as ORD states it in the relationship, when given. */
+  /** The target's primary role as ORD states it in the relationship; FHIR does not give it. */
   targetPrimaryRoleId?: string;
 }
 
@@ -62,14 +67,32 @@ export interface OdsSite {
   active: boolean;
   /** Active roles, primary role first. */
   roleIds: string[];
-  /** Active relationships to other organisations. */
-  links: OdsLink[];
+  /** Active relationships to other organisations; undefined when they were not read (FHIR reads them separately). */
+  links?: OdsLink[];
+  /** When ODS last changed the record (LastChangeDate, else meta.lastUpdated), YYYY-MM-DD. */
+  lastChanged?: string;
 }
 
 export interface DsptEntry {
   odsCode: string;
+  /** The status exactly as the export gives it, e.g. "25/26 Standards Met". */
   status: string;
+  /** The DSPT year the status names, e.g. "25/26"; undefined when the status names none. */
+  year?: string;
+  /** The status without its year, e.g. "Standards Met": the policy says what each means. */
+  statusWords: string;
+  /** Date of publication, YYYY-MM-DD. */
   published?: string;
+  primarySector?: string;
+}
+
+/** Which copy of a register a verdict used. */
+export interface RegisterSnapshot {
+  /** The file's name (never its folder). */
+  file: string;
+  /** When the file was last written, ISO 8601. */
+  fileDate: string;
+  rows: number;
 }
 
 export interface NasSite {
@@ -93,7 +116,10 @@ export interface SiteFacts {
   /** Organisations the site is linked to whose ORD records were read (e.g. its optical headquarters). */
   parents: OdsSite[];
   dspt: DsptEntry | null;
+  /** The DSPT register copy the entry came from, and how old it was at screening. */
+  dsptRegister?: RegisterSnapshot & { ageDays: number };
   nasSite: NasSite | null;
+  nasRegister?: RegisterSnapshot;
   /** Accounts at this site approved, or awaiting a decision, in other requests through the bot. */
   accountsInOtherRequests: number;
 }
@@ -110,6 +136,8 @@ export interface AccountFacts {
   site?: SiteFacts;
   /** Another request that already holds this account. */
   priorRequest?: PriorRequest;
+  /** The ODS name of the organisation the directory says administers the account, when read. */
+  administeringOrganisationName?: string;
 }
 
 /** How the registered mobile number was judged; the number itself is never kept. */
@@ -137,7 +165,20 @@ export interface Evidence {
   sectorRoleId?: string;
   declaredSpecialism?: string;
   dsptStatus?: string;
+  /** Date of publication, UK style: 28 Jun 2026. */
   dsptPublished?: string;
+  /** The DSPT year the status names, e.g. 25/26. */
+  dsptYear?: string;
+  /** The DSPT register copy used: file name, its date (UK style, with time), row count. */
+  dsptRegisterFile?: string;
+  dsptRegisterDate?: string;
+  dsptRegisterRows?: number;
+  nasRegisterFile?: string;
+  nasRegisterDate?: string;
+  nasRegisterRows?: number;
+  /** When ODS last changed the site's record (UK style). */
+  siteRecordChanged?: string;
+  organisationName?: string;
   ukMobileOnRecord?: boolean;
   mobileCheck?: MobileCheck;
   /** Country (ISO 3166) of a mobile that is not a UK one, e.g. GG, JE, IM, FR. */

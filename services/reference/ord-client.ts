@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
-import type { OdsSite } from '../eligibility/types';
+import type { OdsLink, OdsSite } from '../eligibility/types';
+import { OdsHttp, type OdsHttpOptions } from './ods-http';
+import { hostOf, type SourceStatus } from './source-status';
 
 /** The parts of an ORD API 2-0-0 organisation record that the rules read. */
 const ordOrganisationSchema = z.object({
   Organisation: z.object({
     Name: z.string(),
     Status: z.string(),
+    LastChangeDate: z.string().optional(),
     OrgId: z.object({ extension: z.string() }),
     Roles: z.object({
       Role: z.array(z.object({ id: z.string(), primaryRole: z.boolean().optional(), Status: z.string().optional() })),
@@ -25,28 +28,42 @@ const ordOrganisationSchema = z.object({
   }),
 });
 
+/**
+ * The port every ODS client implements (the FHIR R4 API by default, ORD as the alternative).
+ * Screening reads each organisation once per run through it.
+ */
 export interface OrganisationLookup {
+  /** null: ODS has no organisation with this code. */
   getOrganisation(odsCode: string): Promise<OdsSite | null>;
+  /** Active relationships from the organisation to others ([] for none, or an unknown code). */
+  getRelationships(odsCode: string): Promise<OdsLink[]>;
+  /** Where it reads from and how it has fared, for the ops command `sources`. */
+  status(): SourceStatus;
 }
 
 export class OrdClient implements OrganisationLookup {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs = 10_000,
-  ) {}
+  private readonly http: OdsHttp;
+  private readonly base: string;
+
+  constructor(baseUrl: string, options: OdsHttpOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    this.http = new OdsHttp({ accept: 'application/json' }, options);
+  }
+
+  get requestCount(): number {
+    return this.http.requestCount;
+  }
+
+  status(): SourceStatus {
+    return this.http.status('ODS', 'ORD API 2-0-0', hostOf(this.base));
+  }
 
   async getOrganisation(odsCode: string): Promise<OdsSite | null> {
-    const url = `${this.baseUrl.replace(/\/+$/, '')}/organisations/${encodeURIComponent(odsCode)}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new AppError('ODS_UNAVAILABLE', undefined, { cause: error });
-    }
-    if (response.status === 404) return null;
-    if (!response.ok) throw new AppError('ODS_UNAVAILABLE');
-    const parsed = ordOrganisationSchema.safeParse(await response.json().catch(() => undefined));
-    if (!parsed.success) throw new AppError('ODS_UNAVAILABLE');
+    const answer = await this.http.get(`${this.base}/organisations/${encodeURIComponent(odsCode)}`);
+    if (answer.status === 404) return null;
+    if (answer.status !== 200) throw this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS answered HTTP ${answer.status}.`));
+    const parsed = ordOrganisationSchema.safeParse(answer.body);
+    if (!parsed.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered with an organisation record the bot could not read.'));
     const organisation = parsed.data.Organisation;
     const activeRoles = organisation.Roles.Role.filter((role) => (role.Status ?? 'Active') === 'Active');
     // Primary role first: it is the organisation's type; others only refine it.
@@ -63,6 +80,12 @@ export class OrdClient implements OrganisationLookup {
           targetOds: rel.Target.OrgId.extension.toUpperCase(),
           ...(rel.Target.PrimaryRoleId ? { targetPrimaryRoleId: rel.Target.PrimaryRoleId.id } : {}),
         })),
+      ...(organisation.LastChangeDate ? { lastChanged: organisation.LastChangeDate.slice(0, 10) } : {}),
     };
+  }
+
+  /** ORD gives relationships inside the record: screening never needs this, but the port offers it. */
+  async getRelationships(odsCode: string): Promise<OdsLink[]> {
+    return (await this.getOrganisation(odsCode))?.links ?? [];
   }
 }

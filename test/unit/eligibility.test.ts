@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { screenAccounts } from '../../services/eligibility/engine';
+import { splitDsptStatus } from '../../services/reference/registers';
 import { loadPolicy, type Policy } from '../../services/eligibility/policy';
-import { RULE_IDS, type AccountFacts, type DirectoryAccount, type OdsSite, type RuleId, type SiteFacts, type Verdict } from '../../services/eligibility/types';
+import { RULE_IDS, type AccountFacts, type DirectoryAccount, type DsptEntry, type OdsSite, type RuleId, type SiteFacts, type Verdict } from '../../services/eligibility/types';
 
 const ORG = 'ZZ9001';
+/** Screening happens on a fixed day: DSPT years are current or lapsed relative to it. */
+const TODAY = '2026-11-29';
 const POLICY_FILE = path.join(__dirname, '..', '..', 'policy', 'nas-transfer-policy.json');
 
 function person(overrides: Partial<DirectoryAccount> = {}): DirectoryAccount {
@@ -27,6 +30,9 @@ function person(overrides: Partial<DirectoryAccount> = {}): DirectoryAccount {
   };
 }
 
+/** A DSPT register row as the export gives it: the status with its year, the date of publication. */
+const dspt = (status: string, published?: string, code = 'ZZ9101'): DsptEntry => ({ odsCode: code, status, ...splitDsptStatus(status), ...(published ? { published } : {}) });
+
 const ods = (changes: Partial<OdsSite> = {}): OdsSite => ({ odsCode: 'ZZ9101', name: 'HARBOUR LANE PHARMACY', active: true, roleIds: ['RO182'], links: [], ...changes });
 
 function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> | null = {}): AccountFacts {
@@ -39,7 +45,7 @@ function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<Directo
       source: 'directory',
       ods: ods(),
       parents: [],
-      dspt: { odsCode: 'ZZ9101', status: 'Standards Met', published: '2026-06-28' },
+      dspt: dspt('25/26 Standards Met', '2026-06-28'),
       nasSite: { odsCode: 'ZZ9101', allowedAccounts: 10, nasAccounts: 0 },
       accountsInOtherRequests: 0,
     },
@@ -48,11 +54,16 @@ function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<Directo
 }
 
 const site = (changes: Partial<SiteFacts>): SiteFacts => ({ ...facts().site!, ...changes });
+const onDspt = (entry: DsptEntry) => facts({ site: site({ dspt: entry }) });
 const onSite = (odsChanges: Partial<OdsSite>, extra: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> = {}) => facts({ site: site({ ods: ods(odsChanges) }), ...extra }, directory);
 
 interface RuleCase {
   name: string;
   account: AccountFacts;
+  /** Screening day, when not TODAY. */
+  today?: string;
+  /** DSPT_MAX_AGE_DAYS, when set. */
+  maxAge?: number;
   verdict: Verdict;
   rules: RuleId[];
   /** A phrase the first reason's message must contain. */
@@ -71,7 +82,14 @@ const CASES: RuleCase[] = [
   // ALREADY_REQUESTED tells waiting from done.
   { name: 'ALREADY_REQUESTED: in another open request', account: facts({ priorRequest: { reference: 'NTR-100007', state: 'open' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /waiting for a decision/ },
   { name: 'ALREADY_REQUESTED: already approved in another request', account: facts({ priorRequest: { reference: 'NTR-100003', state: 'approved' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /Already approved for transfer to NAS in request NTR-100003/ },
-  { name: 'NOT_IN_REQUESTING_ORG: administered elsewhere', account: facts({}, { organisationOds: 'ZZ9002' }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'] },
+  { name: 'NOT_IN_REQUESTING_ORG: administered elsewhere', account: facts({}, { organisationOds: 'ZZ9002' }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'], says: /^Administered by ZZ9002, not by ZZ9001\.$/ },
+  {
+    name: 'NOT_IN_REQUESTING_ORG: names both organisations when ODS gave their names',
+    account: facts({ administeringOrganisationName: 'EASTFOLD HEALTH ALLIANCE' }, { organisationOds: 'zz9002' }),
+    verdict: 'ineligible',
+    rules: ['NOT_IN_REQUESTING_ORG'],
+    says: /^Administered by EASTFOLD HEALTH ALLIANCE \(ZZ9002\), not by ZZ9001\.$/,
+  },
   { name: 'NOT_IN_REQUESTING_ORG: organisation compared without case', account: facts({}, { organisationOds: 'zz9001' }), verdict: 'eligible', rules: [] },
   { name: 'NOT_IN_REQUESTING_ORG: no organisation recorded', account: facts({}, { organisationOds: undefined }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'] },
   { name: 'ACCOUNT_DISABLED', account: facts({}, { accountEnabled: false }), verdict: 'ineligible', rules: ['ACCOUNT_DISABLED'] },
@@ -129,7 +147,27 @@ const CASES: RuleCase[] = [
     verdict: 'review',
     rules: ['UNSUPPORTED_SPECIALISM'],
   },
+  { name: 'sector: a site whose only mapped role has ended (not in its active roles) has no ODS sector', account: onSite({ roleIds: ['RO172'] }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
   // Optometry multiples.
+  {
+    name: 'OPTOMETRY_MULTIPLE: a FHIR affiliation (RE6, no target role) to a headquarters whose own roles include RO166',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO167'], links: [{ relationship: 'RE6', targetOds: 'ZZ9201' }] }), parents: [specsaversHq] }) }),
+    verdict: 'ineligible',
+    rules: ['OPTOMETRY_MULTIPLE'],
+    says: /Specsavers \(its optical headquarters is ZZ9201/,
+  },
+  {
+    name: 'OPTOMETRY_MULTIPLE: an affiliation to a Specsavers-named organisation that is not an optical headquarters is not a multiple',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE6', targetOds: 'ZZ9201' }] }), parents: [{ ...specsaversHq, roleIds: ['RO172'] }] }) }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'OPTOMETRY_MULTIPLE: a relationship type other than RE6 does not make a headquarters',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE4', targetOds: 'ZZ9201' }] }), parents: [specsaversHq] }) }),
+    verdict: 'eligible',
+    rules: [],
+  },
   { name: 'OPTOMETRY_MULTIPLE: optical headquarters (RO166 parent) is Specsavers', account: opticalSite(specsaversHq), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'], says: /Specsavers \(its optical headquarters is ZZ9201/ },
   { name: 'OPTOMETRY_MULTIPLE: an independent optical headquarters passes', account: opticalSite(independentHq), verdict: 'eligible', rules: [] },
   { name: 'OPTOMETRY_MULTIPLE: an optical site named for a multiple, in any case', account: onSite({ name: 'Vision Express (UK) Ltd - Harbour Mall', roleIds: ['RO167'] }), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'] },
@@ -141,10 +179,82 @@ const CASES: RuleCase[] = [
     verdict: 'ineligible',
     rules: ['SITE_CLOSED'],
   },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: Standards Not Met', account: facts({ site: site({ dspt: { odsCode: 'ZZ9101', status: 'Standards Not Met' } }) }), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'] },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: not in the register', account: facts({ site: site({ dspt: null }) }), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'] },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: Approaching Standards is for review', account: facts({ site: site({ dspt: { odsCode: 'ZZ9101', status: 'Approaching Standards' } }) }), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'] },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: Standards Exceeded passes', account: facts({ site: site({ dspt: { odsCode: 'ZZ9101', status: 'Standards Exceeded' } }) }), verdict: 'eligible', rules: [] },
+  // DSPT, as the export publishes it: the status names its year.
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Not Met', account: onDspt(dspt('25/26 Standards Not Met', '2026-06-30')), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“25\/26 Standards Not Met”, published 30 Jun 2026/ },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: Not Published', account: onDspt(dspt('Not Published')), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“Not Published”\./ },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: not in the register', account: facts({ site: site({ dspt: null }) }), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /not in the DSPT register/ },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Exceeded passes', account: onDspt(dspt('25/26 Standards Exceeded', '2026-06-20')), verdict: 'eligible', rules: [] },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: status words in any case', account: onDspt(dspt('25/26 STANDARDS met', '2026-06-20')), verdict: 'eligible', rules: [] },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: a lapsed year’s Standards Met is not compliant, and says which year is needed',
+    account: onDspt(dspt('24/25 Standards Met', '2025-06-30')),
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /published its DSPT for 24\/25 .*30 Jun 2025.*stopped counting after 30 Jun 2026; 25\/26 or later is needed/,
+  },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 still counts on 30 June 2026', account: onDspt(dspt('24/25 Standards Met', '2025-06-30')), today: '2026-06-30', verdict: 'eligible', rules: [] },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 has lapsed on 1 July 2026', account: onDspt(dspt('24/25 Standards Met', '2025-06-30')), today: '2026-07-01', verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /25\/26 or later is needed/ },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 counts until 30 June 2027', account: onDspt(dspt('25/26 Standards Met', '2026-06-28')), today: '2027-06-30', verdict: 'eligible', rules: [] },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 has lapsed on 1 July 2027', account: onDspt(dspt('25/26 Standards Met', '2026-06-28')), today: '2027-07-01', verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /26\/27 or later is needed/ },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: a Standards Met that names no year is for review', account: onDspt(dspt('Standards Met', '2026-06-28')), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /does not say which DSPT year/ },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: current Approaching Standards at a social care site (RO101) is compliant',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO101', 'RO269'] }), dspt: dspt('25/26 Approaching Standards', '2026-06-29') }) }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: current Approaching Standards at a pharmacy is for review',
+    account: onDspt(dspt('25/26 Approaching Standards', '2026-06-29')),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /accepted for social care; for a pharmacy site NAS Operations will judge it/,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: current Approaching Standards at a dental practice is for review',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO110'] }), dspt: dspt('25/26 approaching standards', '2026-06-29') }) }),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: a lapsed Approaching Standards at a social care site is not compliant',
+    account: facts({ site: site({ ods: ods({ roleIds: ['RO101'] }), dspt: dspt('24/25 Approaching Standards', '2025-06-29') }) }),
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: Standards Not Fully Met (Plan Agreed) is for review, showing the status',
+    account: onDspt(dspt('Standards Not Fully Met (Plan Agreed)', '2020-07-15')),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /“Standards Not Fully Met \(Plan Agreed\)”, published 15 Jul 2020: NAS Operations will judge it/,
+  },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: an unrecognised status is for review, as published', account: onDspt(dspt('25/26 Entry Level', '2026-05-01')), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“25\/26 Entry Level”/ },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: a pass from a register older than DSPT_MAX_AGE_DAYS is for review',
+    account: facts({ site: site({ dsptRegister: { file: 'dspt.csv', fileDate: '2026-11-01T09:00:00Z', rows: 10, ageDays: 28 } }) }),
+    maxAge: 14,
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /the DSPT register is 28 days old/,
+  },
+  { name: 'SITE_NOT_DSPT_COMPLIANT: a register exactly DSPT_MAX_AGE_DAYS old still passes', account: facts({ site: site({ dsptRegister: { file: 'dspt.csv', fileDate: '2026-11-15T09:00:00Z', rows: 10, ageDays: 14 } }) }), maxAge: 14, verdict: 'eligible', rules: [] },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: an old register does not soften a failure',
+    account: facts({ site: site({ dspt: dspt('Not Published'), dsptRegister: { file: 'dspt.csv', fileDate: '2026-10-01T09:00:00Z', rows: 10, ageDays: 59 } }) }),
+    maxAge: 14,
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+  },
+  // Unknown and closed sites.
+  {
+    name: 'SITE_CLOSED: a mistyped site code is “not a known ODS code”, fixable, with no DSPT or sector reason piled on',
+    account: facts({ site: site({ odsCode: 'ZZ91O1', source: 'input', ods: null, dspt: null }) }),
+    verdict: 'ineligible',
+    rules: ['SITE_CLOSED'],
+    says: /^ZZ91O1 is not a known ODS code: check it\.$/,
+  },
+  { name: 'SITE_CLOSED: an inactive organisation is closed', account: onSite({ active: false }), verdict: 'ineligible', rules: ['SITE_CLOSED'], says: /is not active in ODS/ },
   // Direct patient care: whole words and phrases, any case.
   { name: 'NOT_DIRECT_PATIENT_CARE: job title PAYROLL Officer', account: facts({}, { jobTitle: 'PAYROLL Officer' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'], says: /job title “PAYROLL Officer”/ },
   { name: 'NOT_DIRECT_PATIENT_CARE: department Head Office', account: facts({}, { jobTitle: 'Administrator', department: 'head OFFICE' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
@@ -180,7 +290,8 @@ describe('eligibility engine', () => {
 
   for (const testCase of CASES) {
     it(testCase.name, () => {
-      const [result] = screenAccounts([testCase.account], { requestingOrgOds: ORG, policy }).accounts;
+      const context = { requestingOrgOds: ORG, today: testCase.today ?? TODAY, policy, ...(testCase.maxAge ? { dsptMaxAgeDays: testCase.maxAge } : {}) };
+      const [result] = screenAccounts([testCase.account], context).accounts;
       assert.deepEqual(result?.reasons.map((reason) => reason.rule), testCase.rules);
       assert.equal(result?.verdict, testCase.verdict);
       if (testCase.says) assert.match(result!.reasons[0]!.message, testCase.says);
@@ -192,18 +303,18 @@ describe('eligibility engine', () => {
   }
 
   it('an undetermined sector’s remedy is to add the specialism on that line', () => {
-    const [result] = screenAccounts([onSite({ roleIds: ['RO172'] })], { requestingOrgOds: ORG, policy }).accounts;
+    const [result] = screenAccounts([onSite({ roleIds: ['RO172'] })], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.match(result!.reasons[0]!.remedy, /Add the specialism on that line/);
   });
 
   it('OPTOMETRY_MULTIPLE: a headquarters listed by ODS code matches whatever its name', () => {
     const byCode: Policy = { ...policy, optometryMultiples: { ...policy.optometryMultiples, multiples: [{ name: 'Example Multiple', nameWords: [], odsCodes: ['ZZ9202'] }] } };
-    const [result] = screenAccounts([opticalSite(independentHq)], { requestingOrgOds: ORG, policy: byCode }).accounts;
+    const [result] = screenAccounts([opticalSite(independentHq)], { requestingOrgOds: ORG, today: TODAY, policy: byCode }).accounts;
     assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE']);
   });
 
   it('DUPLICATE_IN_REQUEST: the second listing of an address, in any case, is ineligible and the first is not', () => {
-    const result = screenAccounts([facts({ position: 1 }), facts({ position: 2, email: 'JO.Bloggs@nhsmail.example' })], { requestingOrgOds: ORG, policy });
+    const result = screenAccounts([facts({ position: 1 }), facts({ position: 2, email: 'JO.Bloggs@nhsmail.example' })], { requestingOrgOds: ORG, today: TODAY, policy });
     assert.deepEqual(result.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]), [
       ['eligible', []],
       ['ineligible', ['DUPLICATE_IN_REQUEST']],
@@ -232,7 +343,7 @@ describe('eligibility engine', () => {
     it(`SITE_ALLOWANCE_EXCEEDED: ${testCase.name}`, () => {
       const limited = site({ odsCode: 'ZZ9108', nasSite: { odsCode: 'ZZ9108', allowedAccounts: testCase.allowed, nasAccounts: testCase.nasAccounts }, accountsInOtherRequests: testCase.inOtherRequests });
       const accounts = Array.from({ length: testCase.accounts }, (_, index) => facts({ position: index + 1, email: `p${index}@nhsmail.example`, site: limited }));
-      const result = screenAccounts(accounts, { requestingOrgOds: ORG, policy });
+      const result = screenAccounts(accounts, { requestingOrgOds: ORG, today: TODAY, policy });
       assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), testCase.expected);
       const blocked = result.accounts.find((account) => account.verdict === 'ineligible');
       if (blocked && testCase.inOtherRequests > 0) assert.match(blocked.reasons.at(-1)!.message, new RegExp(`${testCase.inOtherRequests} approved or awaiting a decision in other requests`));
@@ -247,12 +358,12 @@ describe('eligibility engine', () => {
       facts({ position: 3, email: 'c@nhsmail.example', site: limited }),
       facts({ position: 4, email: 'd@nhsmail.example', site: limited }),
     ];
-    const result = screenAccounts(accounts, { requestingOrgOds: ORG, policy });
+    const result = screenAccounts(accounts, { requestingOrgOds: ORG, today: TODAY, policy });
     assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [[], ['MARKED_AS_LEAVER'], [], ['SITE_ALLOWANCE_EXCEEDED']]);
   });
 
   it('records the policy version and the evidence each verdict used, as plain JSON without the mobile number', () => {
-    const result = screenAccounts([facts({}, { mobilePhone: '07781 123456' })], { requestingOrgOds: ORG, policy });
+    const result = screenAccounts([facts({}, { mobilePhone: '07781 123456' })], { requestingOrgOds: ORG, today: TODAY, policy });
     assert.equal(result.policyVersion, policy.version);
     const evidence = result.accounts[0]!.evidence;
     assert.deepEqual(evidence, {
@@ -269,8 +380,9 @@ describe('eligibility engine', () => {
       sectorName: 'Pharmacy',
       sectorSource: 'ods-role',
       sectorRoleId: 'RO182',
-      dsptStatus: 'Standards Met',
-      dsptPublished: '2026-06-28',
+      dsptStatus: '25/26 Standards Met',
+      dsptPublished: '28 Jun 2026',
+      dsptYear: '25/26',
       ukMobileOnRecord: false,
       mobileCheck: 'crown-dependency-mobile',
       mobileCountry: 'GG',
@@ -284,14 +396,14 @@ describe('eligibility engine', () => {
   });
 
   it('lists every reason that applies, not only the first', () => {
-    const [result] = screenAccounts([facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false, jobTitle: 'Finance Officer', otherMails: ['jo@gov.uk'] })], { requestingOrgOds: ORG, policy }).accounts;
+    const [result] = screenAccounts([facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false, jobTitle: 'Finance Officer', otherMails: ['jo@gov.uk'] })], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['ACCOUNT_DISABLED', 'MARKED_AS_LEAVER', 'NOT_DIRECT_PATIENT_CARE', 'NO_UK_MOBILE', 'CENTRALLY_FUNDED_EMAIL']);
   });
 
   it('the issue’s example, a head-office HR account at a Specsavers store with a gov.uk address, is not eligible on all three counts', () => {
     const store = opticalSite(specsaversHq, 'SPECSAVERS HARBOUR MALL');
     const account = { ...store, directory: person({ jobTitle: 'HR Advisor', department: 'Head Office', otherMails: ['jo@gov.uk'] }) };
-    const [result] = screenAccounts([account], { requestingOrgOds: ORG, policy }).accounts;
+    const [result] = screenAccounts([account], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.equal(result?.verdict, 'ineligible');
     assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE', 'NOT_DIRECT_PATIENT_CARE', 'CENTRALLY_FUNDED_EMAIL']);
   });

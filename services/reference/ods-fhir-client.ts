@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { AppError } from '../../core/errors';
+import type { OdsLink, OdsSite } from '../eligibility/types';
+import { OdsHttp, type OdsHttpOptions } from './ods-http';
+import type { OrganisationLookup } from './ord-client';
+import { hostOf, type SourceStatus } from './source-status';
+
+/*
+ * The NHS Organisation Data Terminology FHIR R4 API, built to the shapes of its official
+ * OpenAPI specification: NHSDigital/organisation-data-terminology-api,
+ * specification/organisation-data-terminology-api.yaml at commit
+ * 659e4648d45f10997d551949dac0edc44e943ceb (operations get-single-organization and
+ * get-organizationAffiliation-resources, and their examples).
+ */
+
+export const ORGANISATION_ROLE_EXTENSION = 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-OrganisationRole';
+export const TYPED_PERIOD_EXTENSION = 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-TypedPeriod';
+export const TYPED_DATE_TIME_EXTENSION = 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-TypedDateTime';
+export const ODS_CODE_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+export const ODS_ROLE_SYSTEM = 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSOrganisationRole';
+export const ODS_RELATIONSHIP_SYSTEM = 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSRelationship';
+
+interface Extension {
+  url: string;
+  extension?: Extension[];
+  valueBoolean?: boolean;
+  valueCodeableConcept?: { coding?: Array<{ system?: string; code?: string }> };
+  valueCoding?: { system?: string; code?: string };
+  valuePeriod?: { start?: string; end?: string };
+  valueDateTime?: string;
+}
+
+const codingSchema = z.looseObject({ system: z.string().optional(), code: z.string().optional() });
+const extensionSchema: z.ZodType<Extension> = z.lazy(() =>
+  z.looseObject({
+    url: z.string(),
+    extension: z.array(extensionSchema).optional(),
+    valueBoolean: z.boolean().optional(),
+    valueCodeableConcept: z.looseObject({ coding: z.array(codingSchema).optional() }).optional(),
+    valueCoding: codingSchema.optional(),
+    valuePeriod: z.looseObject({ start: z.string().optional(), end: z.string().optional() }).optional(),
+    valueDateTime: z.string().optional(),
+  }),
+);
+const identifierSchema = z.looseObject({ system: z.string().optional(), value: z.string().optional() });
+const referenceSchema = z.looseObject({ reference: z.string().optional(), identifier: identifierSchema.optional() });
+
+const organizationSchema = z.looseObject({
+  resourceType: z.literal('Organization'),
+  id: z.string(),
+  meta: z.looseObject({ lastUpdated: z.string().optional() }).optional(),
+  identifier: z.array(identifierSchema).optional(),
+  active: z.boolean(),
+  name: z.string(),
+  extension: z.array(extensionSchema).optional(),
+});
+
+const affiliationSchema = z.looseObject({
+  resourceType: z.literal('OrganizationAffiliation'),
+  active: z.boolean().optional(),
+  organization: referenceSchema.optional(),
+  participatingOrganization: referenceSchema.optional(),
+  code: z.array(z.looseObject({ coding: z.array(codingSchema).optional() })).optional(),
+});
+
+const bundleSchema = z.looseObject({
+  resourceType: z.literal('Bundle'),
+  link: z.array(z.looseObject({ relation: z.string(), url: z.string() })).optional(),
+  entry: z.array(z.looseObject({ resource: z.looseObject({ resourceType: z.string() }).optional() })).optional(),
+});
+
+const operationOutcomeSchema = z.looseObject({ resourceType: z.literal('OperationOutcome') });
+
+/** Pages of relationships followed at most; an organisation has far fewer than 100 × this. */
+const MAX_PAGES = 10;
+const PAGE_SIZE = 100;
+
+export interface OdsFhirOptions extends OdsHttpOptions {
+  /** Roles the ODS roles code system marks primary (FHIR does not say which of a record's roles is primary). */
+  primaryRoleIds?: ReadonlySet<string>;
+}
+
+export class OdsFhirClient implements OrganisationLookup {
+  private readonly http: OdsHttp;
+  private readonly base: string;
+  private readonly primaryRoleIds: ReadonlySet<string>;
+  private readonly today: () => string;
+
+  constructor(baseUrl: string, apiKey: string | undefined, options: OdsFhirOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    // The key goes in the apikey header only: never in a URL, a log or an error.
+    this.http = new OdsHttp({ accept: 'application/fhir+json', ...(apiKey ? { apikey: apiKey } : {}) }, options);
+    this.primaryRoleIds = options.primaryRoleIds ?? new Set();
+    const now = options.now ?? (() => new Date());
+    this.today = () => now().toISOString().slice(0, 10);
+  }
+
+  get requestCount(): number {
+    return this.http.requestCount;
+  }
+
+  status(): SourceStatus {
+    return this.http.status('ODS', 'ODS FHIR R4 API', hostOf(this.base));
+  }
+
+  async getOrganisation(odsCode: string): Promise<OdsSite | null> {
+    const answer = await this.http.get(`${this.base}/Organization/${encodeURIComponent(odsCode)}`);
+    if (answer.status === 404) return this.notFound(answer.body);
+    if (answer.status !== 200) throw this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS answered HTTP ${answer.status}.`));
+    const parsed = organizationSchema.safeParse(answer.body);
+    if (!parsed.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered with an organisation record the bot could not read.'));
+    return this.toSite(parsed.data);
+  }
+
+  async getRelationships(odsCode: string): Promise<OdsLink[]> {
+    const code = odsCode.toUpperCase();
+    const links: OdsLink[] = [];
+    let url: string | undefined = `${this.base}/OrganizationAffiliation?primary-organization=${encodeURIComponent(code)}&active=true&_count=${PAGE_SIZE}`;
+    for (let page = 0; url && page < MAX_PAGES; page++) {
+      const answer = await this.http.get(url);
+      if (answer.status === 404) {
+        this.notFound(answer.body);
+        return links;
+      }
+      const bundle = answer.status === 200 ? bundleSchema.safeParse(answer.body) : undefined;
+      if (!bundle?.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered a relationship search the bot could not read.'));
+      for (const entry of bundle.data.entry ?? []) {
+        const affiliation = affiliationSchema.safeParse(entry.resource);
+        if (!affiliation.success || affiliation.data.active === false) continue;
+        const source = organisationCode(affiliation.data.organization);
+        const target = organisationCode(affiliation.data.participatingOrganization);
+        const relationship = relationshipCode(affiliation.data.code);
+        if (source === code && target && relationship) links.push({ relationship, targetOds: target });
+      }
+      url = this.sameApi(bundle.data.link?.find((link) => link.relation === 'next')?.url);
+    }
+    return links;
+  }
+
+  /** A 404 is "no such organisation" only when ODS says so in an OperationOutcome; otherwise the URL is wrong. */
+  private notFound(body: unknown): null {
+    if (operationOutcomeSchema.safeParse(body).success) return null;
+    throw this.http.failure(new AppError('ODS_MISCONFIGURED', 'ODS answered HTTP 404 without an OperationOutcome: check ODS_FHIR_BASE_URL.'));
+  }
+
+  /** Paging links are followed only on the API's own origin, so the key never goes anywhere else. */
+  private sameApi(next: string | undefined): string | undefined {
+    if (!next) return undefined;
+    try {
+      return new URL(next).origin === new URL(this.base).origin ? next : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private toSite(organisation: z.infer<typeof organizationSchema>): OdsSite {
+    const today = this.today();
+    const roles = (organisation.extension ?? []).filter((extension) => extension.url === ORGANISATION_ROLE_EXTENSION).map((extension) => readRole(extension, today));
+    const active = roles.filter((role): role is { code: string; active: true } => role.code !== undefined && role.active);
+    // Stable sort: primary roles first, then the order ODS gives.
+    const ordered = active.map((role) => role.code).sort((a, b) => Number(this.primaryRoleIds.has(b)) - Number(this.primaryRoleIds.has(a)));
+    const code = organisation.identifier?.find((identifier) => identifier.system === ODS_CODE_SYSTEM)?.value ?? organisation.id;
+    const lastChanged = lastChangeDate(organisation.extension ?? []) ?? organisation.meta?.lastUpdated?.slice(0, 10);
+    return {
+      odsCode: code.toUpperCase(),
+      name: organisation.name,
+      active: organisation.active,
+      roleIds: [...new Set(ordered)],
+      ...(lastChanged ? { lastChanged } : {}),
+    };
+  }
+}
+
+function sub(extension: Extension, url: string): Extension[] {
+  return (extension.extension ?? []).filter((inner) => inner.url === url);
+}
+
+/**
+ * A role counts when ODS marks it active and today falls in its operational period (or its
+ * legal one when no operational period is given): an ended role never gives the sector.
+ */
+function readRole(extension: Extension, today: string): { code?: string; active: boolean } {
+  const coding = sub(extension, 'roleCode')[0]?.valueCodeableConcept?.coding ?? [];
+  const code = (coding.find((entry) => entry.system === ODS_ROLE_SYSTEM) ?? coding[0])?.code?.toUpperCase();
+  const flagged = sub(extension, 'active')[0]?.valueBoolean;
+  const periods = sub(extension, TYPED_PERIOD_EXTENSION).map((typed) => ({
+    type: sub(typed, 'dateType')[0]?.valueCoding?.code,
+    period: sub(typed, 'period')[0]?.valuePeriod,
+  }));
+  const period = (periods.find((entry) => entry.type === 'Operational') ?? periods.find((entry) => entry.type === 'Legal'))?.period;
+  const started = !period?.start || period.start.slice(0, 10) <= today;
+  const notEnded = !period?.end || period.end.slice(0, 10) >= today;
+  return { code, active: flagged !== false && started && notEnded && (flagged === true || period !== undefined) };
+}
+
+function lastChangeDate(extensions: readonly Extension[]): string | undefined {
+  for (const extension of extensions) {
+    if (extension.url !== TYPED_DATE_TIME_EXTENSION) continue;
+    if (sub(extension, 'type')[0]?.valueCoding?.code !== 'LastChangeDate') continue;
+    return sub(extension, 'dateTime')[0]?.valueDateTime?.slice(0, 10);
+  }
+  return undefined;
+}
+
+function organisationCode(reference: z.infer<typeof referenceSchema> | undefined): string | undefined {
+  const value = reference?.identifier?.value ?? /^Organization\/([^/]+)$/.exec(reference?.reference ?? '')?.[1];
+  return value?.toUpperCase();
+}
+
+function relationshipCode(codes: z.infer<typeof affiliationSchema>['code']): string | undefined {
+  const codings = (codes ?? []).flatMap((concept) => concept.coding ?? []);
+  return (codings.find((coding) => coding.system === ODS_RELATIONSHIP_SYSTEM) ?? codings[0])?.code?.toUpperCase();
+}

@@ -1,0 +1,109 @@
+import { AppError } from '../../core/errors';
+import type { SourceStatus } from './source-status';
+
+export interface OdsHttpOptions {
+  timeoutMs?: number;
+  /** How many times one read is tried when ODS throttles (429) or fails (5xx). */
+  maxAttempts?: number;
+  /** Longest wait for one Retry-After; a longer one is not waited for (the job is retried later instead). */
+  maxRetryAfterMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface OdsAnswer {
+  status: number;
+  body: unknown;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in seconds or as an HTTP date, in ms; a missing or odd one waits a second. */
+export function retryAfterMs(header: string | null, now: Date): number {
+  if (header === null || header.trim() === '') return 1000;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now.getTime());
+}
+
+/**
+ * GETs for the ODS clients: a 429 waits for its Retry-After and tries again, a 5xx backs off
+ * and tries again, both a bounded number of times; 401/403 mean the bot's settings are
+ * wrong (ODS_MISCONFIGURED), never "no such organisation". Counts what it did for `sources`.
+ */
+export class OdsHttp {
+  private requests = 0;
+  private lastSuccessAt: string | undefined;
+  private lastError: { message: string; at: string } | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly headers: Record<string, string>,
+    options: OdsHttpOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** HTTP requests sent so far (retries included). */
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  async get(url: string): Promise<OdsAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      this.requests++;
+      try {
+        response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        if (attempt < this.maxAttempts && attempt < 3) {
+          await this.sleep(250 * 2 ** attempt);
+          continue;
+        }
+        throw this.failure(new AppError('ODS_UNAVAILABLE', undefined, { cause: error }));
+      }
+      if (response.status === 429 || response.status >= 500) {
+        const wait = response.status === 429 ? retryAfterMs(response.headers.get('retry-after'), this.now()) : 250 * 2 ** attempt;
+        await response.body?.cancel().catch(() => undefined);
+        if (attempt < this.maxAttempts && wait <= this.maxRetryAfterMs) {
+          await this.sleep(wait);
+          continue;
+        }
+        throw this.failure(new AppError('ODS_UNAVAILABLE', response.status === 429 ? 'ODS is limiting how often it may be asked; screening will be tried again.' : undefined));
+      }
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel().catch(() => undefined);
+        throw this.failure(new AppError('ODS_MISCONFIGURED', `ODS answered HTTP ${response.status}: check the API key (ODS_API_KEY) and that the application is subscribed to the API.`));
+      }
+      const body: unknown = await response.json().catch(() => undefined);
+      if (response.ok || response.status === 404) this.lastSuccessAt = this.now().toISOString();
+      return { status: response.status, body };
+    }
+  }
+
+  /** Records a failure for `sources`, and returns it to be thrown. */
+  failure(error: AppError): AppError {
+    this.lastError = { message: error.userMessage, at: this.now().toISOString() };
+    return error;
+  }
+
+  status(name: string, kind: string, where: string): SourceStatus {
+    return {
+      name,
+      kind,
+      where,
+      requests: this.requests,
+      ...(this.lastSuccessAt ? { lastSuccessAt: this.lastSuccessAt } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
