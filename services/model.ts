@@ -177,6 +177,6 @@ export function fixableAccounts(request: StoredRequest): StoredAccount[] {
     if (account.decision === 'approved') return false;
     if (account.decision === null && !isScreenedOut(account)) return false;
     const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible' || account.decision === 'rejected');
-    return blocking.length > 0 && blocking.every((reason) => FIXABLE_RULES.has(reason.rule));
+    return blocking.length > 0 && blocking.every((reason) => reason.fixable === true || FIXABLE_RULES.has(reason.rule));
   });
 }
