@@ -19,6 +19,7 @@ import { CommandRegistry } from './bot/commands/command';
 import { auditCommand } from './bot/commands/audit-command';
 import { exportCommand } from './bot/commands/export-command';
 import { opsCommands } from './bot/commands/ops-commands';
+import { sourcesCommand } from './bot/commands/sources-command';
 import type { FileExportDependencies } from './bot/files/file-consent';
 import { requesterCommands, startResubmission } from './bot/commands/requester-commands';
 import { TransferDialog } from './bot/dialogs/transfer-dialog';
@@ -162,7 +163,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     dialogState: new DialogStateStore(new SqlStorage(db)),
     transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
     resubmit: (turn) => startResubmission(turn, requests, access),
-    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
+    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
     fileExports,
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
