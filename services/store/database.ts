@@ -48,8 +48,10 @@ export const POSTGRES_TIMEOUTS = {
 export interface PostgresOptions {
   /** Told once when the server goes away and once when it is back: the host name and an error code, nothing else. */
   logger?: Logger;
-  /** 0 means no bound (migrations at start-up may rewrite large tables). */
+  /** Default POSTGRES_TIMEOUTS.queryMs; 0 means no bound (migrations at start-up may rewrite large tables). */
   queryTimeoutMs?: number;
+  /** Default POSTGRES_TIMEOUTS.connectMs. */
+  connectTimeoutMs?: number;
 }
 
 export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<SqlDatabase> {
@@ -58,7 +60,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
   const pool = new pg.Pool({
     connectionString,
     max: 10,
-    connectionTimeoutMillis: POSTGRES_TIMEOUTS.connectMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_TIMEOUTS.connectMs,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     keepAlive: true,
   });
