@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { DEMO } from '../../config';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
+import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
 import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
-import type { RunningSandbox } from '../../dev/sandbox/http-sandbox';
+import { startSandbox, type RunningSandbox } from '../../dev/sandbox/http-sandbox';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
+import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { OrdClient } from '../../services/reference/ord-client';
 import { fetchOrdRoles } from '../../services/reference/ord-roles';
 
@@ -127,14 +129,14 @@ describe('ORD API client (sandbox ORD server)', () => {
 
   it('reads name, status and active roles, primary role first', async () => {
     const site = await new OrdClient(ord.url).getOrganisation('zz9106');
-    assert.deepEqual(site, { odsCode: 'ZZ9106', name: 'OLD MILL PHARMACY', active: false, roleIds: ['RO182'], links: [{ relationship: 'RE4', targetOds: 'ZZ9001', targetPrimaryRoleId: 'RO98' }] });
+    assert.deepEqual(site, { odsCode: 'ZZ9106', name: 'OLD MILL PHARMACY', active: false, roleIds: ['RO182'], links: [{ relationship: 'RE4', targetOds: 'ZZ9001', targetPrimaryRoleId: 'RO98' }], lastChanged: '2026-10-01' });
     assert.equal(ord.requests.at(-1)?.path, '/ORD/2-0-0/organisations/zz9106');
   });
 
   it('reads an optical site’s link to its optical headquarters (RO166), primary role first', async () => {
     const site = await new OrdClient(ord.url).getOrganisation('ZZ9110');
     assert.deepEqual(site?.roleIds, ['RO167']);
-    assert.deepEqual(site?.links.find((link) => link.targetPrimaryRoleId === 'RO166'), { relationship: 'RE6', targetOds: 'ZZ9201', targetPrimaryRoleId: 'RO166' });
+    assert.deepEqual(site?.links?.find((link) => link.targetPrimaryRoleId === 'RO166'), { relationship: 'RE6', targetOds: 'ZZ9201', targetPrimaryRoleId: 'RO166' });
   });
 
   it('serves the roles code system in the ORD shape, and the client reads it', async () => {
@@ -146,5 +148,151 @@ describe('ORD API client (sandbox ORD server)', () => {
   it('answers null for an unknown code and ODS_UNAVAILABLE when ODS cannot be reached', async () => {
     assert.equal(await new OrdClient(ord.url).getOrganisation('ZZ0000'), null);
     await assert.rejects(new OrdClient('http://127.0.0.1:9/ORD/2-0-0').getOrganisation('ZZ9101'), { code: 'ODS_UNAVAILABLE' });
+  });
+});
+
+/** A FHIR Organization with only the parts a test varies, in the shape of the official specification's example. */
+function fhirOrganization(code: string, roles: Array<{ code: string; active?: boolean; end?: string }>, extra: Record<string, unknown> = {}) {
+  return {
+    resourceType: 'Organization',
+    id: code,
+    meta: { lastUpdated: '2026-09-14T02:00:00.000+00:00' },
+    extension: roles.map((role) => ({
+      url: 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-OrganisationRole',
+      extension: [
+        { url: 'roleCode', valueCodeableConcept: { coding: [{ system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSOrganisationRole', code: role.code }] } },
+        {
+          url: 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-TypedPeriod',
+          extension: [
+            { url: 'dateType', valueCoding: { code: 'Operational' } },
+            { url: 'period', valuePeriod: { start: '2015-04-01', ...(role.end ? { end: role.end } : {}) } },
+          ],
+        },
+        ...(role.active === undefined ? [] : [{ url: 'active', valueBoolean: role.active }]),
+      ],
+    })),
+    identifier: [{ use: 'official', system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: code }],
+    active: true,
+    name: `ORGANISATION ${code}`,
+    ...extra,
+  };
+}
+
+describe('ODS FHIR R4 API client (sandbox ODS server)', () => {
+  const KEY = 'sandbox-api-key-not-a-secret';
+  let server: SandboxOdsServer;
+  let client: OdsFhirClient;
+  let waits: number[];
+  before(async () => {
+    server = await startSandboxOds(await loadSandboxOds(path.join(DEV, 'demo-ods.json')), { apiKey: KEY });
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+    waits = [];
+    client = new OdsFhirClient(server.fhirUrl, KEY, {
+      primaryRoleIds: new Set(['RO101', 'RO182', 'RO167', 'RO166', 'RO172']),
+      sleep: async (ms) => void waits.push(ms),
+      now: () => new Date('2026-11-29T12:00:00Z'),
+    });
+  });
+
+  it('reads Organization/{code}: name, active, active roles primary first, last change date; the key only in the apikey header', async () => {
+    const site = await client.getOrganisation('zz9104');
+    assert.deepEqual(site, { odsCode: 'ZZ9104', name: 'QUAYSIDE CARE HOME', active: true, roleIds: ['RO101', 'RO269'], lastChanged: '2026-10-01' });
+    const request = server.requests.at(-1)!;
+    assert.equal(request.path, '/organisation-data-terminology-api/fhir/Organization/zz9104');
+    assert.equal(request.headers.apikey, KEY);
+    assert.match(String(request.headers.accept), /application\/fhir\+json/);
+    assert.ok(!server.requests.some((recorded) => [...recorded.query.values()].some((value) => value.includes(KEY))), 'the key is never in a URL');
+  });
+
+  it('an inactive organisation is not active; an ended role never gives a sector', async () => {
+    assert.equal((await client.getOrganisation('ZZ9106'))?.active, false);
+    assert.deepEqual((await client.getOrganisation('ZZ9109'))?.roleIds, ['RO172'], 'RO101 ended in 2020');
+  });
+
+  it('reads relationships from OrganizationAffiliation?primary-organization, active ones only', async () => {
+    assert.deepEqual(await client.getRelationships('ZZ9110'), [
+      { relationship: 'RE4', targetOds: 'ZZ9001' },
+      { relationship: 'RE6', targetOds: 'ZZ9201' },
+    ]);
+    const search = server.requests.at(-1)!;
+    assert.equal(search.path, '/organisation-data-terminology-api/fhir/OrganizationAffiliation');
+    assert.equal(search.query.get('primary-organization'), 'ZZ9110');
+    assert.equal(search.query.get('active'), 'true');
+  });
+
+  it('answers null for a 404 OperationOutcome (an unknown code)', async () => {
+    assert.equal(await client.getOrganisation('ZZ91O1'), null);
+  });
+
+  it('a wrong or missing API key is ODS_MISCONFIGURED, never "unknown"', async () => {
+    await assert.rejects(new OdsFhirClient(server.fhirUrl, 'wrong-key').getOrganisation('ZZ9101'), { code: 'ODS_MISCONFIGURED' });
+    await assert.rejects(new OdsFhirClient(server.fhirUrl, undefined).getOrganisation('ZZ9101'), (error: Error) => {
+      assert.match(error.message, /HTTP 401.*ODS_API_KEY/);
+      assert.doesNotMatch(error.message, new RegExp(KEY));
+      return true;
+    });
+    assert.match(JSON.stringify(new OdsFhirClient(server.fhirUrl, 'wrong-key').status()), /"where":"127\.0\.0\.1:\d+"/);
+  });
+
+  it('a 404 that is not an OperationOutcome means a wrong base URL: ODS_MISCONFIGURED', async () => {
+    await assert.rejects(new OdsFhirClient(`${server.fhirUrl.replace(/\/fhir$/, '')}/nope`, KEY).getOrganisation('ZZ9101'), { code: 'ODS_MISCONFIGURED' });
+  });
+
+  it('429 waits for Retry-After and tries again; a 429 that does not stop is ODS_UNAVAILABLE', async () => {
+    server.throttleNext(2, 3);
+    assert.equal((await client.getOrganisation('ZZ9101'))?.name, 'HARBOUR LANE PHARMACY');
+    assert.deepEqual(waits, [3000, 3000]);
+    assert.equal(server.requests.length, 3);
+    server.throttleNext(10, 1);
+    await assert.rejects(client.getOrganisation('ZZ9101'), { code: 'ODS_UNAVAILABLE' });
+    server.throttleNext(0);
+    assert.match(client.status().lastError?.message ?? '', /limiting/);
+  });
+
+  it('ODS_UNAVAILABLE when ODS cannot be reached', async () => {
+    await assert.rejects(new OdsFhirClient('http://127.0.0.1:9/fhir', KEY, { sleep: async () => undefined }).getOrganisation('ZZ9101'), { code: 'ODS_UNAVAILABLE' });
+  });
+});
+
+describe('ODS FHIR client on records shaped as the specification gives them', () => {
+  const answers = new Map<string, unknown>();
+  let server: RunningSandbox;
+  before(async () => {
+    server = await startSandbox((request) => {
+      const body = answers.get(`${request.path}?${request.query}`) ?? answers.get(request.path);
+      return body ? { status: 200, body } : { status: 404, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing' }] } };
+    });
+  });
+  after(() => server.close());
+  const client = () => new OdsFhirClient(server.url, 'k', { primaryRoleIds: new Set(['RO177']), now: () => new Date('2026-11-29T12:00:00Z') });
+
+  it('orders roles primary first by the roles code system, drops roles marked inactive or ended, and falls back to meta.lastUpdated', async () => {
+    answers.set('/Organization/A1', fhirOrganization('A1', [{ code: 'RO76', active: true }, { code: 'RO177', active: true }, { code: 'RO101', active: false }, { code: 'RO182', end: '2024-03-31' }, { code: 'RO65', active: true, end: '2025-01-01' }]));
+    assert.deepEqual(await client().getOrganisation('A1'), { odsCode: 'A1', name: 'ORGANISATION A1', active: true, roleIds: ['RO177', 'RO76'], lastChanged: '2026-09-14' });
+  });
+
+  it('follows a next page on the API’s own origin only', async () => {
+    const affiliation = (target: string, active = true) => ({
+      resource: {
+        resourceType: 'OrganizationAffiliation',
+        active,
+        organization: { reference: 'Organization/A2', identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A2' } },
+        participatingOrganization: { reference: `Organization/${target}`, identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: target } },
+        code: [{ coding: [{ system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSRelationship', code: 'RE6', display: 'IS OPERATED BY' }] }],
+      },
+    });
+    answers.set('/OrganizationAffiliation?primary-organization=A2&active=true&_count=100', {
+      resourceType: 'Bundle',
+      link: [{ relation: 'next', url: `${server.url}/OrganizationAffiliation?page=2` }],
+      entry: [affiliation('H1'), affiliation('H0', false), { resource: fhirOrganization('A2', []) }],
+    });
+    answers.set('/OrganizationAffiliation?page=2', { resourceType: 'Bundle', link: [{ relation: 'next', url: 'https://elsewhere.example/steal?page=3' }], entry: [affiliation('H2')] });
+    assert.deepEqual(await client().getRelationships('a2'), [
+      { relationship: 'RE6', targetOds: 'H1' },
+      { relationship: 'RE6', targetOds: 'H2' },
+    ]);
   });
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
+import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
+import { loadSandboxOds } from '../../dev/sandbox/ord-server';
+import { createGraphClient } from '../../services/directory/graph-client';
+import { GraphDirectory } from '../../services/directory/graph-directory';
 import { screenAccounts } from '../../services/eligibility/engine';
-import { splitDsptStatus } from '../../services/reference/registers';
+import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
+import { loadDsptRegister, loadNasSitesRegister, splitDsptStatus } from '../../services/reference/registers';
+import { ScreeningService } from '../../services/screening';
 import { loadPolicy, type Policy } from '../../services/eligibility/policy';
 import { RULE_IDS, type AccountFacts, type DirectoryAccount, type DsptEntry, type OdsSite, type RuleId, type SiteFacts, type Verdict } from '../../services/eligibility/types';
 
@@ -406,5 +413,55 @@ describe('eligibility engine', () => {
     const [result] = screenAccounts([account], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.equal(result?.verdict, 'ineligible');
     assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE', 'NOT_DIRECT_PATIENT_CARE', 'CENTRALLY_FUNDED_EMAIL']);
+  });
+});
+
+describe('eligibility through the ODS FHIR API (sandbox servers)', () => {
+  const DEV = path.join(__dirname, '..', '..', 'dev');
+  let graph: SandboxGraph;
+  let ods: SandboxOdsServer;
+  let service: ScreeningService;
+  let waits: number[];
+  before(async () => {
+    graph = await startSandboxGraph(await loadSandboxDirectory(path.join(DEV, 'demo-directory.json')));
+    ods = await startSandboxOds(await loadSandboxOds(path.join(DEV, 'demo-ods.json')), { apiKey: 'k' });
+    waits = [];
+    service = new ScreeningService({
+      directory: new GraphDirectory(createGraphClient(graph.url), {
+        organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
+        site: 'onPremisesExtensionAttributes.extensionAttribute2',
+        leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
+        leaverValue: 'Leaver',
+      }),
+      organisations: new OdsFhirClient(ods.fhirUrl, 'k', { sleep: async (ms) => void waits.push(ms) }),
+      dspt: await loadDsptRegister(path.join(DEV, 'dspt-register.csv')),
+      nasSites: await loadNasSitesRegister(path.join(DEV, 'nas-sites.csv')),
+      policy: await loadPolicy(POLICY_FILE),
+      now: () => new Date('2026-11-29T12:00:00Z'),
+    });
+  });
+  after(async () => {
+    await graph.close();
+    await ods.close();
+  });
+
+  it('a throttled ODS read waits for Retry-After, is retried, and then gives the right verdicts', async () => {
+    ods.requests.length = 0;
+    ods.throttleNext(3, 2);
+    const result = await service.screen(ORG, [
+      { position: 1, email: 'maya.sorel@nhsmail.example' },
+      { position: 2, email: 'harry.oduya@nhsmail.example' },
+      { position: 3, email: 'amara.mensah@nhsmail.example' },
+    ]);
+    assert.deepEqual(waits, [2000, 2000, 2000]);
+    assert.deepEqual(
+      result.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]),
+      [
+        ['ineligible', ['OPTOMETRY_MULTIPLE']],
+        ['ineligible', ['SITE_CLOSED', 'SITE_NOT_DSPT_COMPLIANT']],
+        ['eligible', []],
+      ],
+    );
+    assert.match(result.accounts[1]!.reasons[1]!.message, /24\/25.*25\/26 or later is needed/);
   });
 });

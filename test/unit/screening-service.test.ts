@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
-import type { RunningSandbox } from '../../dev/sandbox/http-sandbox';
-import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
+import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
+import { loadSandboxOds } from '../../dev/sandbox/ord-server';
 import type { AccountEntry } from '../../services/account-list';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
 import { loadPolicy } from '../../services/eligibility/policy';
 import type { PriorRequest } from '../../services/eligibility/types';
-import { OrdClient } from '../../services/reference/ord-client';
+import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { loadDsptRegister, loadNasSitesRegister } from '../../services/reference/registers';
 import { SCREENING_CHUNK, ScreeningService, type ScreeningDependencies, type ScreeningHistory } from '../../services/screening';
 
@@ -33,13 +33,17 @@ class RecordingHistory implements ScreeningHistory {
 
 const entries = (emails: string[], extra: Partial<AccountEntry>[] = []): AccountEntry[] => emails.map((email, index) => ({ position: index + 1, email, ...extra[index] }));
 
-describe('screening service over the sandbox Graph and ORD servers', () => {
+/** What ODS was asked, in order-free form: Organization/{code} reads and relationship searches. */
+const odsReads = (server: SandboxOdsServer) =>
+  server.requests.map((request) => (request.path.endsWith('/OrganizationAffiliation') ? `rels:${request.query.get('primary-organization')}` : request.path.split('/').at(-1))).sort();
+
+describe('screening service over the sandbox Graph and ODS FHIR servers', () => {
   let graph: SandboxGraph;
-  let ord: RunningSandbox;
+  let ord: SandboxOdsServer;
   let deps: Omit<ScreeningDependencies, 'history'>;
   before(async () => {
     graph = await startSandboxGraph(await loadSandboxDirectory(path.join(DEV, 'demo-directory.json')));
-    ord = await startSandboxOrd(await loadSandboxOds(path.join(DEV, 'demo-ods.json')));
+    ord = await startSandboxOds(await loadSandboxOds(path.join(DEV, 'demo-ods.json')), { apiKey: 'test-key' });
     deps = {
       directory: new GraphDirectory(createGraphClient(graph.url), {
         organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
@@ -47,7 +51,7 @@ describe('screening service over the sandbox Graph and ORD servers', () => {
         leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
         leaverValue: 'Leaver',
       }),
-      organisations: new OrdClient(ord.url),
+      organisations: new OdsFhirClient(ord.fhirUrl, 'test-key'),
       dspt: await loadDsptRegister(path.join(DEV, 'dspt-register.csv')),
       nasSites: await loadNasSitesRegister(path.join(DEV, 'nas-sites.csv')),
       policy: await loadPolicy(path.join(ROOT, 'policy', 'nas-transfer-policy.json')),
@@ -85,14 +89,42 @@ describe('screening service over the sandbox Graph and ORD servers', () => {
     ]);
     assert.ok(graph.requests.every((request) => request.path === '/v1.0/$batch'));
     assert.equal(graph.requests.length, Math.ceil(emails.length / 20));
-    // Two sites, each with its optical headquarters: four organisations, each read once.
-    assert.deepEqual(ord.requests.map((request) => request.path.split('/').at(-1)).sort(), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202']);
+    // Two optical sites, each with its relationships and its optical headquarters: four organisations, each read once.
+    assert.deepEqual(odsReads(ord), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202', 'rels:ZZ9102', 'rels:ZZ9110']);
   });
 
   it('reads each site and parent once however many accounts share them', async () => {
     const result = await new ScreeningService(deps).screen('ZZ9001', entries(['maya.sorel@nhsmail.example', 'maya.sorel@nhsmail.example', 'chloe.danvers@nhsmail.example', 'dev.raman@nhsmail.example']));
-    assert.deepEqual(ord.requests.map((request) => request.path.split('/').at(-1)).sort(), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202']);
+    assert.deepEqual(odsReads(ord), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202', 'rels:ZZ9102', 'rels:ZZ9110']);
     assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [['OPTOMETRY_MULTIPLE'], ['DUPLICATE_IN_REQUEST'], [], []]);
+  });
+
+  it('reads relationships only for optical sites, and names the organisations of an account administered elsewhere (each read once)', async () => {
+    const result = await new ScreeningService(deps).screen('ZZ9001', entries(['jonah.pike@nhsmail.example', 'amara.mensah@nhsmail.example', 'farid.nouri@nhsmail.example']));
+    assert.deepEqual(odsReads(ord), ['ZZ9001', 'ZZ9002', 'ZZ9101', 'ZZ9104']);
+    assert.equal(result.accounts[0]!.reasons[0]!.message, 'Administered by EASTFOLD HEALTH ALLIANCE (ZZ9002), not by NORTHMOOR COMMUNITY CARE PARTNERSHIP (ZZ9001).');
+    assert.equal(result.accounts[0]!.evidence.organisationName, 'EASTFOLD HEALTH ALLIANCE');
+  });
+
+  it('names in every verdict’s evidence the register copies and the ODS record it used', async () => {
+    const [account] = (await new ScreeningService(deps).screen('ZZ9001', entries(['amara.mensah@nhsmail.example']))).accounts;
+    const evidence = account!.evidence;
+    assert.equal(evidence.dsptRegisterFile, 'dspt-register.csv');
+    assert.equal(evidence.dsptRegisterRows, 12);
+    assert.match(evidence.dsptRegisterDate ?? '', /^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}$/);
+    assert.equal(evidence.nasRegisterFile, 'nas-sites.csv');
+    assert.equal(evidence.nasRegisterRows, 6);
+    assert.equal(evidence.siteRecordChanged, '1 Oct 2026');
+    assert.equal(evidence.dsptPublished, '28 Jun 2026');
+    assert.equal(evidence.dsptYear, '25/26');
+  });
+
+  it('a mistyped site code is one fixable reason: not a known ODS code', async () => {
+    const [account] = (await new ScreeningService(deps).screen('ZZ9001', [{ position: 1, email: 'amara.mensah@nhsmail.example', siteOds: 'ZZ91O1' }])).accounts;
+    assert.deepEqual(
+      account!.reasons.map((reason) => [reason.rule, reason.message, reason.fixable]),
+      [['SITE_CLOSED', 'ZZ91O1 is not a known ODS code: check it.', true]],
+    );
   });
 
   it('asks the history about every address and site once, passing on the request to leave out', async () => {
