@@ -28,6 +28,7 @@ import { OutboxWorker, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './bo
 import { owedMessageRenderers } from './bot/messaging/owed-messages';
 import { ChatScreeningProgress } from './bot/messaging/screening-progress';
 import { InputGuard } from './bot/middleware/input-guard';
+import { InvokeGuard } from './bot/middleware/invoke-guard';
 import { ReferenceCapture } from './bot/middleware/reference-capture';
 import { TenantGate } from './bot/middleware/tenant-gate';
 import { NasTransferBot } from './bot/nas-transfer-bot';
@@ -161,7 +162,10 @@ export function composeBot(parts: BotParts): ComposedBot {
   const fileExports: FileExportDependencies = { requests, audit, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
-    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production'),
+    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production', {
+      aliases: dataSources.policy.declaredSpecialismAliases,
+      sectorNames: dataSources.policy.sectorNames,
+    }),
     resubmit: (turn) => startResubmission(turn, requests, access),
     commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
     fileExports,
@@ -188,7 +192,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       deliveries.wake();
     },
   };
-  const middleware: Middleware[] = [new TenantGate(config.allowedTenantId, logger), new InputGuard(), new ReferenceCapture(references, config.opsChannelId, availability, logger)];
+  const middleware: Middleware[] = [new TenantGate(config.allowedTenantId, logger), new InputGuard(), new InvokeGuard(), new ReferenceCapture(references, config.opsChannelId, availability, logger)];
 
   return {
     bot,

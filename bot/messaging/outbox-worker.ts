@@ -12,7 +12,13 @@ import { DeliveryError, toDeliveryError, type Messenger } from './messenger';
 
 /** How the bot renders each owed message; from the store at delivery time, never from the row. */
 export interface OwedMessageRenderers {
-  opsRequest(request: StoredRequest, refreshUserIds: readonly string[]): Attachment;
+  /**
+   * The ops card. `smaller` counts how often Teams answered 413 (too large) to this render:
+   * each step must make the card smaller, down to a summary that always fits.
+   */
+  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number): Attachment;
+  /** To the requester: NAS Operations have not received the request yet. */
+  opsDelayed(request: StoredRequest): Partial<Activity>;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
@@ -51,7 +57,14 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 const REARM_SWEEP_MS = 10 * 60 * 1000;
 
 /** Messages to the requester: each one delivered, or given up on, is in the request's audit. */
-const REQUESTER_MESSAGES: ReadonlySet<DeliveryKind> = new Set(['outcome', 'completion', 'question', 'question.chase']);
+const REQUESTER_MESSAGES: ReadonlySet<DeliveryKind> = new Set(['outcome', 'completion', 'question', 'question.chase', 'ops.delayed']);
+/** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
+export const MAX_SMALLER_RENDERS = 3;
+/**
+ * A channel marked unreachable is not tried again for this long (the bot being added back
+ * clears the mark at once); after it, the next owed card is sent anyway, as a probe.
+ */
+const UNREACHABLE_PROBE_SECONDS = 3600;
 /** The bot itself, as the actor of what it does on its own. */
 const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
 
@@ -101,6 +114,7 @@ export class OutboxWorker {
       'ops.chase': (delivery) => this.remindOps(delivery),
       question: (delivery) => this.askRequester(delivery, false),
       'question.chase': (delivery) => this.askRequester(delivery, true),
+      'ops.delayed': (delivery) => this.sendToRequester(delivery, (request) => this.render.opsDelayed(request)),
     };
   }
 
@@ -163,6 +177,10 @@ export class OutboxWorker {
     const failure = error instanceof DeliveryError ? error : undefined;
     const status = failure?.status;
     const code = status ? `HTTP_${status}` : failure ? 'CONNECTOR_UNREACHABLE' : 'DELIVERY_FAILED';
+    if (status !== undefined && refusesTheChannel(delivery.kind, status)) {
+      await this.opsChannelRefused(delivery, status, context);
+      return;
+    }
     const refusedForGood = status === 403 || status === 404;
     const pointless = status === 400 || status === 413;
     if (refusedForGood || pointless || delivery.attempts >= this.policy.maxAttempts) {
@@ -187,14 +205,80 @@ export class OutboxWorker {
     return ceiling / 2 + (this.random() * ceiling) / 2;
   }
 
+  /**
+   * Teams refused the ops channel for good (the bot removed from the team, the channel gone).
+   * For NAS Operations "undeliverable" must never mean "forgotten": the channel is marked (and
+   * logged at error level once, shown in `pending` and /readyz), the card waits for the channel
+   * to come back (any activity in it, such as the bot being added again, clears the mark and
+   * makes everything owed to it due), and the requester is told NAS Operations have not
+   * received the request yet.
+   */
+  private async opsChannelRefused(delivery: Delivery, status: number, context: Record<string, unknown>): Promise<void> {
+    if (await this.references.markUnreachable(ConversationReferences.OPS_CHANNEL, status)) this.logger.error('ops_channel.unreachable', { ...context, status });
+    if (delivery.kind === 'ops.post') await this.oweDelayNotice(delivery);
+    await this.outbox.retryLater(delivery, UNREACHABLE_PROBE_SECONDS, 'OPS_CHANNEL_UNREACHABLE', false);
+  }
+
+  private async oweDelayNotice(delivery: Delivery): Promise<void> {
+    if (delivery.requestId === null) return;
+    const request = await this.requests.get(delivery.requestId);
+    if (!request) return;
+    await this.outbox.enqueue({ kind: 'ops.delayed', dedupeKey: dedupeKeys.opsDelayed(request.id), requestId: request.id, recipient: request.requester.id });
+  }
+
+  /**
+   * Where owed ops messages go. A channel Teams refused recently is not tried again until it
+   * is back (or the probe interval has passed): the card waits, and its requester is told.
+   */
+  private async opsChannel(delivery: Delivery): Promise<{ reference: Partial<ConversationReference> & { conversation: ConversationReference['conversation'] }; probing: boolean }> {
+    const reach = await this.references.reach(ConversationReferences.OPS_CHANNEL);
+    if (!reach?.reference.conversation) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    if (reach.unreachable && Date.now() - reach.unreachable.since.getTime() < UNREACHABLE_PROBE_SECONDS * 1000) {
+      if (delivery.kind === 'ops.post') await this.oweDelayNotice(delivery);
+      throw new NotYet('OPS_CHANNEL_UNREACHABLE', UNREACHABLE_PROBE_SECONDS);
+    }
+    return { reference: { ...reach.reference, conversation: reach.reference.conversation }, probing: reach.unreachable !== null };
+  }
+
+  /** Teams took a message in a channel marked unreachable (the hourly probe): it is back, and everything waiting for it is due. */
+  private channelBack(probing: boolean): Sent['settle'] {
+    if (!probing) return undefined;
+    return async (tx) => {
+      await ConversationReferences.markReachable(tx, ConversationReferences.OPS_CHANNEL);
+      await this.outbox.nudgeOpsChannel(tx);
+    };
+  }
+
+  /**
+   * Sends or updates the ops card; a 413 (too large for Teams) renders it smaller and tries
+   * again at once, down to a summary. A card that cannot be made small enough is a bug (a
+   * test renders the largest request allowed at every step).
+   */
+  private async withSmallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<T> {
+    for (let smaller = 0; ; smaller++) {
+      try {
+        return await attempt(smaller);
+      } catch (error) {
+        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MAX_SMALLER_RENDERS) throw error;
+        this.logger.warn('delivery.too_large', { smaller: smaller + 1 });
+      }
+    }
+  }
+
   private async postOpsCard(delivery: Delivery): Promise<Sent> {
     const request = await this.requestOf(delivery);
-    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
-    if (!reference?.conversation) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    const activityId = await this.send(delivery, reference, MessageFactory.attachment(this.render.opsRequest(request, await this.opsViewers())));
+    const { reference, probing } = await this.opsChannel(delivery);
+    const viewers = await this.opsViewers();
+    const activityId = await this.withSmallerOnTooLarge((smaller) => this.send(delivery, reference, MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller))));
     if (!activityId) throw new DeliveryError(undefined, undefined);
     const conversationId = reference.conversation.id;
-    return { settle: (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId) };
+    const back = this.channelBack(probing);
+    return {
+      settle: async (tx) => {
+        await RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId);
+        await back?.(tx);
+      },
+    };
   }
 
   private async updateOpsCard(delivery: Delivery): Promise<Sent> {
@@ -205,10 +289,12 @@ export class OutboxWorker {
       if (post?.status === 'pending') throw new NotYet('WAITING_FOR_POST', 2);
       throw new Never('NOT_POSTED');
     }
-    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
-    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
-    await this.update(delivery, { ...reference, conversation: { ...reference.conversation!, id: request.opsConversationId } }, request.opsActivityId, MessageFactory.attachment(this.render.opsRequest(request, await this.opsViewers())));
-    return {};
+    const { reference, probing } = await this.opsChannel(delivery);
+    const viewers = await this.opsViewers();
+    const thread = { ...reference, conversation: { ...reference.conversation, id: request.opsConversationId } };
+    const activityId = request.opsActivityId;
+    await this.withSmallerOnTooLarge((smaller) => this.update(delivery, thread, activityId, MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller))));
+    return { settle: this.channelBack(probing) };
   }
 
   private async sendOutcome(delivery: Delivery): Promise<Sent> {
@@ -229,10 +315,9 @@ export class OutboxWorker {
     const request = await this.requestOf(delivery);
     // Decided (or withdrawn) since it was flagged: the reminder is moot.
     if (request.status !== 'submitted' && request.status !== 'in_review') throw new Never('NO_LONGER_OPEN');
-    const reference = await this.references.get(ConversationReferences.OPS_CHANNEL);
-    if (!reference) throw new NotYet('NO_CONVERSATION', this.policy.noConversationWaitSeconds);
+    const { reference, probing } = await this.opsChannel(delivery);
     await this.send(delivery, reference, this.render.chase(request, Number(delivery.payload.workingDays ?? 0)));
-    return {};
+    return { settle: this.channelBack(probing) };
   }
 
   private async askRequester(delivery: Delivery, reminder: boolean): Promise<Sent> {
@@ -298,4 +383,14 @@ export class OutboxWorker {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A refusal that says the ops channel itself is out of reach: 403 to anything sent there (the
+ * bot was removed or blocked), and 404 to a new post or reminder (the conversation is gone).
+ * A 404 to a card update means that one message is gone, which is the card's own matter.
+ */
+function refusesTheChannel(kind: DeliveryKind, status: number): boolean {
+  if (kind === 'ops.delayed' || !kind.startsWith('ops.')) return false;
+  return status === 403 || (status === 404 && kind !== 'ops.update');
 }

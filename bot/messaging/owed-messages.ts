@@ -11,6 +11,11 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds }),
   outcome: (request): Attachment => renderOutcomeCard(request),
+  opsDelayed: (request): Partial<Activity> =>
+    MessageFactory.text(
+      `NAS Operations have not received your request **${request.reference}** yet: the bot cannot reach their Teams channel at the moment. ` +
+        'Nothing is lost and you do not need to do anything: it will reach them as soon as the channel is back, and you will hear the outcome here as usual.',
+    ),
   chase: (request, workingDays): Partial<Activity> =>
     MessageFactory.text(
       `Reminder: **${request.reference}** from ${escapeMarkdown(request.organisationName)} has waited ${workingDays} working days for a decision ` +

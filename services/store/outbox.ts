@@ -21,7 +21,9 @@ export type DeliveryKind =
   /** Put NAS Operations' question to the requester. */
   | 'question'
   /** Remind the requester, once, of a question they have not answered. */
-  | 'question.chase';
+  | 'question.chase'
+  /** Tell the requester NAS Operations have not received their request yet (the ops channel refused the bot). */
+  | 'ops.delayed';
 
 export interface Delivery {
   id: number;
@@ -68,6 +70,7 @@ export const dedupeKeys = {
   question: (questionId: number) => `question:${questionId}`,
   questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
+  opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
 };
 
 /** Writes an owed message inside the caller's transaction. */
@@ -206,11 +209,17 @@ export class Outbox {
     return rows.length;
   }
 
-  /** The ops channel became known (or changed): unposted cards are due now, including ones Teams refused in the old channel. */
-  async nudgeOpsChannel(): Promise<number> {
-    const rows = await this.db.query<{ id: string }>(
+  /**
+   * The ops channel became known, changed, or came back: everything owed to it is due now.
+   * That includes cards Teams refused in the old channel (403, 404) and updates and
+   * reminders that were waiting for it; a request is never left unposted.
+   */
+  async nudgeOpsChannel(tx: SqlExecutor = this.db): Promise<number> {
+    const rows = await tx.query<{ id: string }>(
       `UPDATE outbox SET status = 'pending', due_at = now(), attempts = 0
-       WHERE kind = 'ops.post' AND (status IN ('undeliverable', 'failed') OR (status = 'pending' AND due_at > now()))
+       WHERE (kind = 'ops.post' AND (status IN ('undeliverable', 'failed') OR (status = 'pending' AND due_at > now())))
+          OR (kind LIKE 'ops.%' AND kind <> 'ops.delayed' AND status = 'pending' AND due_at > now() AND last_error IN ('NO_CONVERSATION', 'OPS_CHANNEL_UNREACHABLE'))
+          OR (kind = 'ops.update' AND status = 'undeliverable' AND last_error = 'HTTP_403')
        RETURNING id`,
     );
     return rows.length;

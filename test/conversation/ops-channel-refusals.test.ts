@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { TestAdapter, type Activity } from 'botbuilder';
+import { DEMO } from '../../config';
+import { createTurnErrorHandler } from '../../bot/turn-error-handler';
+import { silentLogger } from '../../core/log';
+import { cardText, knowOpsChannelAndRequester, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { requestDetails, screenedAccount } from '../support/fixtures';
+
+/**
+ * For NAS Operations "undeliverable" must never mean "forgotten": Teams refusing the ops
+ * channel for good (the bot removed from the team, the channel gone) holds the cards until
+ * the channel is back, tells the requester, and says so once in the log.
+ */
+describe('ops channel refusals (the bot removed, the channel gone, a card too large)', function () {
+  this.timeout(60_000);
+  let harness: Harness;
+  const logLines: string[] = [];
+
+  before(async () => {
+    harness = await startHarness({ writeLog: (line) => logLines.push(line) });
+    await knowOpsChannelAndRequester(harness);
+  });
+  after(() => harness.close());
+  // One bot and database for the suite (starting one costs seconds): each test starts with the channel reachable and nothing recorded.
+  beforeEach(async () => {
+    await harness.settle();
+    await harness.db.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL');
+    harness.messenger.clear();
+    logLines.length = 0;
+  });
+
+  const submit = (emails: string[]) =>
+    harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: PEOPLE.priya.name }),
+      draftId: randomUUID(),
+      accounts: emails.map((email, index) => screenedAccount(index + 1, email, 'eligible')),
+    });
+  const opsRow = async (requestId: number) =>
+    (await harness.db.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM outbox WHERE dedupe_key = $1`, [`ops.post:${requestId}`]))[0];
+  const delayNotices = () => harness.messenger.toUser('priya').filter((message) => (message.activity.text ?? '').includes('NAS Operations have not received your request'));
+  const channelAdapter = () => {
+    const adapter = new TestAdapter((context) => harness.app.bot.run(context));
+    for (const middleware of harness.app.middleware) adapter.use(middleware);
+    adapter.onTurnError = createTurnErrorHandler(silentLogger);
+    return adapter;
+  };
+  /** What Teams sends when the bot is added to the ops team again. */
+  const botAddedToOpsTeam = (adapter: TestAdapter) =>
+    adapter.processActivity({
+      type: 'conversationUpdate',
+      channelId: 'msteams',
+      serviceUrl: 'https://test',
+      from: PEOPLE.tom,
+      recipient: { id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' },
+      membersAdded: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
+      conversation: opsChannel,
+      channelData: { tenant: { id: DEMO.tenantId }, team: { id: '19:nas-ops-general@thread.tacv2' }, channel: { id: DEMO.opsChannelId } },
+    } as Partial<Activity> as Activity);
+
+  for (const status of [404, 403]) {
+    it(`holds the card when Teams answers ${status} to the post, tells the requester, logs it once, and posts it when the bot is added back`, async () => {
+      harness.messenger.failNext({ status, to: opsChannel.id });
+      const { request: first } = await submit(['a@x.example']);
+      await harness.settle();
+      assert.equal(harness.messenger.opsPosts().length, 0);
+      assert.deepEqual(await opsRow(first.id), { status: 'pending', last_error: 'OPS_CHANNEL_UNREACHABLE' }, 'kept, not given up');
+      assert.equal(delayNotices().length, 1, 'the requester is told NAS Operations have not received it yet');
+      assert.ok((delayNotices()[0]!.activity.text ?? '').includes(first.reference));
+
+      // A second request while the channel is out: not tried against Teams again, its requester told too.
+      const calls = harness.messenger.sent.length;
+      const { request: second } = await submit(['b@x.example']);
+      await harness.settle();
+      assert.equal(harness.messenger.opsPosts().length, 0);
+      assert.equal(harness.messenger.sent.length, calls + 1, 'only the requester’s notice went out');
+      assert.equal(delayNotices().length, 2);
+      assert.equal(logLines.filter((line) => line.includes('"ops_channel.unreachable"')).length, 1, 'logged once per outage');
+      assert.ok(logLines.find((line) => line.includes('"ops_channel.unreachable"'))!.includes('"level":"error"'));
+      assert.equal((await harness.app.references.unreachable('ops-channel'))?.status, status);
+
+      await botAddedToOpsTeam(channelAdapter());
+      await harness.settle();
+      const posts = harness.messenger.opsPosts();
+      assert.deepEqual(posts.map((post) => /Transfer request (NTR-\d+)/.exec(cardText(post.activity))?.[1]).sort(), [first.reference, second.reference].sort(), 'each card posted once');
+      assert.equal(await harness.app.references.unreachable('ops-channel'), null);
+      assert.equal(delayNotices().length, 2, 'each requester told once');
+    });
+  }
+
+  it('marks the channel when Teams says the bot was removed from the team, so cards wait instead of failing', async () => {
+    const adapter = channelAdapter();
+    await adapter.processActivity({
+      type: 'conversationUpdate',
+      channelId: 'msteams',
+      serviceUrl: 'https://test',
+      from: PEOPLE.tom,
+      recipient: { id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' },
+      membersRemoved: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
+      conversation: opsChannel,
+      channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
+    } as Partial<Activity> as Activity);
+    const { request } = await submit(['a@x.example']);
+    await harness.settle();
+    assert.equal(harness.messenger.opsPosts().length, 0);
+    assert.equal((await opsRow(request.id))?.last_error, 'OPS_CHANNEL_UNREACHABLE');
+    await botAddedToOpsTeam(adapter);
+    await harness.settle();
+    assert.equal(harness.messenger.opsPosts().length, 1);
+  });
+
+  it('renders the card again, smaller, when Teams answers 413, and posts it once', async () => {
+    harness.messenger.failNext({ status: 413, to: opsChannel.id });
+    const { request } = await submit(['a@x.example', 'b@x.example']);
+    await harness.settle();
+    assert.equal(harness.messenger.opsPosts().length, 1);
+    assert.deepEqual(await opsRow(request.id), { status: 'delivered', last_error: null });
+  });
+
+  for (const [name, value] of [
+    ['no action', {}],
+    ['a string for a value', 'approveEligible'],
+    ['another action type', { action: { type: 'Action.Submit', verb: 'approveEligible', data: {} } }],
+  ] as const) {
+    it(`answers an invoke with ${name} 400, as other malformed card data`, async () => {
+      const adapter = channelAdapter();
+      await adapter.processActivity({
+        type: 'invoke',
+        name: 'adaptiveCard/action',
+        channelId: 'msteams',
+        from: PEOPLE.tom,
+        conversation: opsChannel,
+        channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
+        value,
+      } as Partial<Activity> as Activity);
+      const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
+      assert.equal((response?.value as { status: number }).status, 400);
+      assert.equal(((response?.value as { body: { value: { code: string } } }).body.value.code), 'CARD_DATA_INVALID');
+    });
+  }
+});
