@@ -14,7 +14,8 @@ const PRODUCTION = {
   GRAPH_BASE_URL: 'https://graph.microsoft.com',
   GRAPH_AUTH: 'managed-identity',
   GRAPH_MANAGED_IDENTITY_CLIENT_ID: '6e6d7300-0000-4000-8000-0000000000c1',
-  ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0',
+  ODS_FHIR_BASE_URL: 'https://api.service.nhs.uk/organisation-data-terminology-api/fhir',
+  ODS_API_KEY: 'an-api-key',
   REQUESTER_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000a1',
   OPS_GROUP_ID: '6e6d7300-0000-4000-8000-0000000000b1',
   OPS_CHANNEL_ID: '19:ops@thread.tacv2',
@@ -63,12 +64,35 @@ describe('configuration', () => {
       () => loadConfig({ APP_ENV: 'production' }),
       (error: { code: string; userMessage: string }) => {
         assert.equal(error.code, 'CONFIG_INVALID');
-        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH', 'DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
+        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_FHIR_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH', 'DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
           assert.match(error.userMessage, new RegExp(`- ${setting}: `));
         }
         return true;
       },
     );
+  });
+
+  it('ODS: exactly one of the FHIR API and ORD; the FHIR API needs its key unless on loopback; https in production', () => {
+    const config = loadConfig(PRODUCTION);
+    assert.deepEqual(config.ods, { fhirBaseUrl: PRODUCTION.ODS_FHIR_BASE_URL, apiKey: 'an-api-key', baseUrl: undefined, sandboxDataFile: config.ods.sandboxDataFile });
+    const ord = loadConfig({ ...PRODUCTION, ODS_FHIR_BASE_URL: '', ODS_API_KEY: '', ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0' });
+    assert.equal(ord.ods.baseUrl, 'https://directory.spineservices.nhs.uk/ORD/2-0-0');
+    assert.equal(ord.ods.fhirBaseUrl, undefined);
+    assert.match(configProblems({ ...PRODUCTION, ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0' }), /ODS_BASE_URL: must be empty when ODS_FHIR_BASE_URL is set/);
+    assert.match(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: '' }), /ODS_FHIR_BASE_URL: is required in production \(or ODS_BASE_URL/);
+    const noKey = configProblems({ ...PRODUCTION, ODS_API_KEY: '' });
+    assert.match(noKey, /ODS_API_KEY: is required with a non-loopback ODS_FHIR_BASE_URL/);
+    assert.match(configProblems({ ODS_FHIR_BASE_URL: 'https://int.api.service.nhs.uk/organisation-data-terminology-api/fhir' }), /ODS_API_KEY/, 'outside production too');
+    assert.match(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: 'http://ods.example.test/fhir' }), /ODS_FHIR_BASE_URL: must be an https URL in production/);
+    assert.equal(loadConfig({ ODS_FHIR_BASE_URL: 'http://127.0.0.1:8080/fhir' }).ods.apiKey, undefined, 'a loopback sandbox needs no key');
+    assert.doesNotMatch(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: 'not a url', ODS_API_KEY: 'secret-key-value' }), /secret-key-value/, 'the key is never echoed');
+  });
+
+  it('DSPT_MAX_AGE_DAYS: 14 by default for a configured register, none for the built-in sample', () => {
+    assert.equal(loadConfig(PRODUCTION).registers.dsptMaxAgeDays, 14);
+    assert.equal(loadConfig({ ...PRODUCTION, DSPT_MAX_AGE_DAYS: '30' }).registers.dsptMaxAgeDays, 30);
+    assert.equal(loadConfig({}).registers.dsptMaxAgeDays, undefined);
+    assert.match(configProblems({ DSPT_MAX_AGE_DAYS: '0' }), /DSPT_MAX_AGE_DAYS/);
   });
 
   it('names each malformed value', () => {

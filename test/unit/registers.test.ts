@@ -65,7 +65,8 @@ describe('register sources: re-read when the file changes', () => {
     const kept = await source.current();
     assert.equal(kept, first, 'the previous copy stays in use');
     assert.equal(events.at(-1)?.kind, 'failed');
-    assert.match(events.at(-1)?.kind === 'failed' ? events.at(-1)!.message : '', /no "Code".*previous copy is still in use/);
+    const failed = events.at(-1);
+    assert.match(failed?.kind === 'failed' ? failed.message : '', /no "Code".*previous copy is still in use/);
     await source.current();
     assert.equal(events.length, 2, 'the same failure is told once');
     const status = source.status();
