@@ -5,12 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { ScreenedAccount } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/model';
-import { cardText, executeCardAction, knowOpsChannelAndRequester, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { cardText, executeCardAction, knowOpsChannelAndRequester, opsCardUser, opsChannel, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import type { CardUser } from '../support/card-actions';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 const account = screenedAccount;
 
-const execute = executeCardAction;
+/** Forged card data only (tampering tests): everything else presses what the card shows. */
+const sendForgedCardData = executeCardAction;
 
 const cardOf = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
 
@@ -19,6 +21,11 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   let request: StoredRequest;
   let adapter: TestAdapter;
   let requestsMade = 0;
+  /** Tom in NAS Operations, and Priya (not in NAS Operations), each with the card posted in the channel in front of them. */
+  let tom: CardUser<AdaptiveCardInvokeResponse>;
+  let priya: CardUser<AdaptiveCardInvokeResponse>;
+  let eligibleEmail: string;
+  let reviewEmail: string;
 
   /** A submitted request, posted to the ops channel by the outbox as in the app. */
   async function submitted(accounts: ScreenedAccount[]): Promise<StoredRequest> {
@@ -38,13 +45,17 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     adapter = harness.adapterFor('tom');
     // Each test's request has mailboxes of its own: one mailbox is never in two open requests.
     const n = ++requestsMade;
-    request = await submitted([account(1, `amara.mensah.${n}@nhsmail.example`, 'eligible'), account(2, `esme.flint.${n}@nhsmail.example`, 'review')]);
+    eligibleEmail = `amara.mensah.${n}@nhsmail.example`;
+    reviewEmail = `esme.flint.${n}@nhsmail.example`;
+    request = await submitted([account(1, eligibleEmail, 'eligible'), account(2, reviewEmail, 'review')]);
     assert.ok(request.opsActivityId, 'the outbox posted the card');
+    tom = opsCardUser(() => adapter, 'tom').sees(opsChannelCard(harness.messenger, request.opsActivityId));
+    priya = opsCardUser(() => adapter, 'priya').sees(opsChannelCard(harness.messenger, request.opsActivityId));
     harness.messenger.clear();
   });
 
   it('approves all eligible accounts, shows who did it on the card, and updates the posted card for everyone', async () => {
-    const response = await execute(adapter, 'tom', 'approveEligible', { requestId: String(request.id), start: '0' });
+    const response = await tom.press({ title: 'Approve all eligible (1)' });
     assert.equal(response.statusCode, 200);
     assert.equal(response.type, 'application/vnd.microsoft.card.adaptive');
     assert.match(cardOf(response), /Approved by Tom Ashdown at \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)/);
@@ -58,12 +69,12 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   });
 
   it('needs a reason to reject, then rejects the rest and tells the requester the outcome with next steps', async () => {
-    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
-    const withoutReason = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: '  ' });
+    await tom.press({ title: 'Approve all eligible (1)' });
+    const withoutReason = await tom.press({ title: 'Yes, reject all 1 undecided' }, { decisionReason: '  ' });
     assert.match(cardOf(withoutReason), /Give a reason to reject: the requester will see it\./);
     assert.equal((await harness.app.requests.get(request.id))?.status, 'submitted');
 
-    const rejected = await execute(adapter, 'tom', 'rejectRequest', { requestId: request.id, decisionReason: 'DSPT must be met before transfer.' });
+    const rejected = await tom.press({ title: 'Yes, reject all 1 undecided' }, { decisionReason: 'DSPT must be met before transfer.' });
     assert.match(cardOf(rejected), /"Decided"/);
     assert.match(cardOf(rejected), /Rejected by Tom Ashdown at .*?: DSPT must be met before transfer\./);
 
@@ -73,7 +84,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(outcome, new RegExp(`Transfer request ${request.reference} has been decided`));
     assert.match(outcome, /1 accepted for transfer to NAS, 1 rejected/);
     assert.match(outcome, /"Accepted".*amara\.mensah\.\d+@nhsmail\.example/);
-    assert.match(outcome, /esme\.flint\.\d+@nhsmail\.example.*Why: DSPT must be met before transfer\..*Next step: Complete the DSPT for the site\. Otherwise: Keep administering this account locally/);
+    assert.match(outcome, /esme\.flint\.\d+@nhsmail\.example.*Why: [^"]*DSPT must be met before transfer\.[^"]*".*Next step: [^"]*Keep administering this account locally/);
     const stored = (await harness.app.requests.get(request.id))!;
     assert.ok(stored.outcomeNotifiedAt, 'the notification is recorded');
     assert.ok((await harness.app.audit.forRequest(request.id)).some((event) => event.action === 'requester.notified' && event.detail.kind === 'outcome'), 'and audited');
@@ -85,8 +96,8 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   it('keeps an outcome the requester could not be sent, and delivers it when they next message the bot', async () => {
     await harness.app.references.delete(ConversationReferences.forUser(PEOPLE.priya.aadObjectId));
-    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
-    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await tom.press({ title: 'Approve all eligible (1)' });
+    await tom.press({ title: 'Approve', row: reviewEmail });
     await harness.settle();
     assert.equal(outcomesSent().length, 0, 'no chat known: nothing sent');
     assert.equal((await harness.app.requests.get(request.id))?.outcomeNotifiedAt, null);
@@ -101,22 +112,22 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   });
 
   it('retries an outcome Teams throttles or fails, and marks it delivered only once Teams accepts it', async () => {
-    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    await tom.press({ title: 'Approve all eligible (1)' });
     await harness.settle();
     harness.messenger.clear();
     // The card update goes first, then the outcome: each is refused, then accepted.
     harness.messenger.failNext({ status: 503 }, { status: 429, retryAfterSeconds: 0 }, { status: 502 });
-    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await tom.press({ title: 'Approve', row: reviewEmail });
     await harness.settle();
     assert.equal(outcomesSent().length, 1, 'delivered once after recovery');
     assert.equal((await harness.app.requests.get(request.id))?.outcomeNotification, 'delivered');
   });
 
   it('records an outcome Teams refuses for good (403) as undeliverable, and says so on the ops card', async () => {
-    await execute(adapter, 'tom', 'approveEligible', { requestId: request.id });
+    await tom.press({ title: 'Approve all eligible (1)' });
     await harness.settle();
     harness.messenger.clear();
-    await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await tom.press({ title: 'Approve', row: reviewEmail });
     // The ops card update goes through; the outcome is refused: the bot was blocked in the requester's chat.
     harness.messenger.failNext({ status: 403, to: 'a:priya-chat-' });
     await harness.settle();
@@ -149,10 +160,12 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   });
 
   it('decides one account; a repeated click is told who decided it first', async () => {
-    const reviewAccountId = request.accounts[1]!.id;
-    const first = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'approved' });
+    // Two people with the same card: the second click reaches the bot after the first decided the account.
+    const stillShowing = opsCardUser(() => adapter, 'tom').sees(tom.card);
+    const first = await tom.press({ title: 'Approve', row: reviewEmail });
     assert.match(cardOf(first), /Approved by Tom Ashdown/);
-    const again = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: reviewAccountId, decision: 'rejected', decisionReason: 'changed my mind' });
+    assert.equal(tom.offers({ title: 'Approve', row: reviewEmail }), false, 'a decided row offers Approve and Reject no more');
+    const again = await stillShowing.press({ title: 'Reject', row: reviewEmail }, { decisionReason: 'changed my mind' });
     assert.match(cardOf(again), /That has already been decided\. It was approved by Tom Ashdown at/);
     assert.equal((await harness.app.requests.get(request.id))?.accounts[1]?.decision, 'approved');
     const audit = await harness.app.audit.forRequest(request.id);
@@ -163,7 +176,8 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   });
 
   it('refuses someone outside NAS Operations with a 403 that shows nothing of the request, audits it, and changes nothing', async () => {
-    const response = await execute(adapter, 'priya', 'approveEligible', { requestId: request.id });
+    // The posted card carries the buttons for whoever sees it in the channel: the bot, not the card, says no.
+    const response = await priya.press({ title: 'Approve all eligible (1)' });
     assert.equal(response.statusCode, 403);
     assert.equal(response.type, 'application/vnd.microsoft.error');
     assert.deepEqual(response.value, { code: 'NOT_OPS', message: 'Only members of NAS Operations can act on transfer requests.' });
@@ -183,11 +197,12 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     harness.graph.respondAfter(20_000);
     try {
       const started = performance.now();
-      const response = await execute(fresh, 'tom', 'approveEligible', { requestId: request.id });
+      const response = await opsCardUser(() => fresh, 'tom').sees(tom.card).press({ title: 'Approve all eligible (1)' });
       const took = performance.now() - started;
       assert.ok(took < 4500, `answered in ${Math.round(took)} ms, well inside Teams' 15 s`);
       assert.equal(response.statusCode, 503);
-      assert.equal((response.value as unknown as { code: string }).code, 'DIRECTORY_UNAVAILABLE');
+      // Membership that cannot be confirmed fails closed (bot/access-control.ts).
+      assert.equal((response.value as unknown as { code: string }).code, 'OPS_UNCONFIRMED');
       assert.deepEqual((await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
     } finally {
       harness.graph.respondAfter(0);
@@ -201,8 +216,9 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
       draftId: randomUUID(),
       accounts: [account(1, 'reason.test@nhsmail.example', 'eligible')],
     });
-    const response = await execute(adapter, 'tom', 'showPage', { requestId: forged.request.id });
-    const body = JSON.stringify(response.value);
+    await harness.settle();
+    const posted = await harness.app.requests.get(forged.request.id);
+    const body = JSON.stringify(opsChannelCard(harness.messenger, posted?.opsActivityId));
     const runs = [...body.matchAll(/"type":"TextRun","text":"([^"]*)"/g)].map((match) => match[1]);
     assert.ok(runs.includes('**Checked and verified by NAS Operations** [approve here](https://evil.example)'), 'the reason is a TextRun, which Teams does not read as markdown');
     assert.doesNotMatch(body, /"type":"TextBlock","text":"[^"]*Checked and verified/, 'never in a TextBlock');
@@ -222,8 +238,8 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     { name: 'a request that does not exist', verb: 'approveEligible', data: { requestId: 987654 }, status: 404, code: 'REQUEST_NOT_FOUND' },
   ];
   for (const tampered of TAMPERED) {
-    it(`answers tampered card data (${tampered.name}) with ${tampered.code}`, async () => {
-      const response = await execute(adapter, 'tom', tampered.verb, tampered.data);
+    it(`tampering: answers forged card data (${tampered.name}) with ${tampered.code}`, async () => {
+      const response = await sendForgedCardData(adapter, 'tom', tampered.verb, tampered.data);
       assert.equal(response.statusCode, tampered.status);
       assert.equal(response.type, 'application/vnd.microsoft.error');
       assert.equal((response.value as unknown as { code: string }).code, tampered.code);
@@ -231,24 +247,27 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     });
   }
 
-  it('refuses an account of another request in the card data', async () => {
+  it('tampering: refuses forged card data naming an account of another request', async () => {
     const other = await submitted([account(1, 'x@nhsmail.example', 'review')]);
-    const response = await execute(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: other.accounts[0]!.id, decision: 'approved' });
+    const response = await sendForgedCardData(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: other.accounts[0]!.id, decision: 'approved' });
     assert.match(cardOf(response), /That account is not part of this request\./);
   });
 
   it('pages a long request, at most 20 accounts and what fits one message at a time, from the store', async () => {
     const long = await submitted(Array.from({ length: 45 }, (_, index) => account(index + 1, `person.${index + 1}@nhsmail.example`, 'eligible')));
-    const first = await execute(adapter, 'tom', 'showPage', { requestId: long.id });
-    const shown = Number(/Accounts 1 to (\d+) of 45/.exec(cardOf(first))?.[1]);
+    const reader = opsCardUser(() => adapter, 'tom').sees(opsChannelCard(harness.messenger, long.opsActivityId));
+    const posted = JSON.stringify(reader.card);
+    const shown = Number(/Accounts 1 to (\d+) of 45/.exec(posted)?.[1]);
     assert.ok(shown >= 10 && shown <= 20, `the first page shows ${shown}`);
-    assert.ok(JSON.stringify(first.value).length * 2 < 40 * 1024, 'within Teams’ 40 KB message limit');
-    assert.match(cardOf(first), new RegExp(`"Next accounts","verb":"showPage","data":\\{"requestId":\\d+,"start":${shown}\\}`));
-    const last = await execute(adapter, 'tom', 'showPage', { requestId: long.id, start: 40 });
-    assert.match(cardOf(last), /Accounts 41 to 45 of 45/);
-    assert.match(cardOf(last), /41\. person\.41@nhsmail\.example/);
-    assert.doesNotMatch(cardOf(last), /40\. person\.40/);
-    assert.match(cardOf(last), /"Previous accounts","verb":"showPage","data":\{"requestId":\d+,"start":20\}/);
+    assert.ok(posted.length * 2 < 40 * 1024, 'within Teams’ 40 KB message limit');
+    assert.match(posted, new RegExp(`"Next accounts","verb":"showPage","data":\\{"requestId":\\d+,"start":${shown}\\}`));
+    const second = await reader.press({ title: 'Next accounts' });
+    assert.match(cardOf(second), new RegExp(`Accounts ${shown + 1} to \\d+ of 45`));
+    let last = second;
+    while (reader.offers({ title: 'Next accounts' })) last = await reader.press({ title: 'Next accounts' });
+    assert.match(cardOf(last), /Accounts \d+ to 45 of 45/);
+    assert.match(cardOf(last), /45\. person\.45@nhsmail\.example/);
+    assert.match(cardOf(last), /"Previous accounts","verb":"showPage"/);
     assert.doesNotMatch(cardOf(last), /"Next accounts"/);
   });
 });

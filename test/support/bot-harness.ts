@@ -42,6 +42,8 @@ export class RecordingMessenger implements Messenger {
   readonly sent: SentMessage[] = [];
   readonly updates: SentMessage[] = [];
   private readonly faults: Array<{ status: number; retryAfterSeconds?: number; to?: string }> = [];
+  /** Teams' activity ids are unique for good: clearing the record does not reuse them. */
+  private nextActivity = 1;
 
   /** The next calls fail with these statuses, in order; a fault with `to` applies only to conversations whose id starts with it. */
   failNext(...faults: Array<{ status: number; retryAfterSeconds?: number; to?: string }>): void {
@@ -50,7 +52,7 @@ export class RecordingMessenger implements Messenger {
 
   async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
     this.maybeFail(reference.conversation?.id ?? '');
-    const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.sent.length + 1}`, activity };
+    const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.nextActivity++}`, activity };
     this.sent.push(message);
     return message.activityId;
   }
