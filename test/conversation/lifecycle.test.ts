@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { StoredRequest } from '../../services/model';
-import { cardText, executeCardAction, knowOpsChannelAndRequester, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { cardText, knowOpsChannelAndRequester, opsCardUser, opsChannel, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import type { CardUser } from '../support/card-actions';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /** The request's life after submission: claimed, decided, corrected, transferred, completed, or withdrawn. */
@@ -13,8 +14,13 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   let request: StoredRequest;
   let made = 0;
 
-  const execute = (user: keyof typeof PEOPLE, verb: string, data: Record<string, unknown>, trigger: 'manual' | 'automatic' = 'manual') =>
-    executeCardAction(adapter, user, verb, data, trigger);
+  /** Tom (NAS Operations) with the card posted in the channel in front of him; `viewer` gives anyone else that card. */
+  let tom: CardUser<AdaptiveCardInvokeResponse>;
+  /** The card as posted in the channel, kept: the record of what was sent is cleared before each test. */
+  let posted: Record<string, unknown> | undefined;
+  const viewer = (user: keyof typeof PEOPLE) => opsCardUser(() => adapter, user).sees(opsChannelCard(harness.messenger, request.opsActivityId) ?? posted);
+  let eligibleEmail: string;
+  let reviewEmail: string;
   const card = (response: AdaptiveCardInvokeResponse) => JSON.stringify(response.value);
   const events = async () => (await harness.app.audit.forRequest(request.id)).map((event) => event.action);
   const stored = async () => (await harness.app.requests.get(request.id))!;
@@ -32,19 +38,25 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       draftId: randomUUID(),
       accounts: [screenedAccount(1, `life.eligible.${n}@nhsmail.example`, 'eligible'), screenedAccount(2, `life.review.${n}@nhsmail.example`, 'review')],
     });
-    request = submitted.request;
+    eligibleEmail = `life.eligible.${n}@nhsmail.example`;
+    reviewEmail = `life.review.${n}@nhsmail.example`;
     await harness.settle();
+    request = (await harness.app.requests.get(submitted.request.id))!;
+    posted = opsChannelCard(harness.messenger, request.opsActivityId);
+    tom = viewer('tom');
     harness.messenger.clear();
   });
 
   it('shows who is reviewing a request once they assign it to themselves, on the card, in pending and in the audit', async () => {
     assert.equal((await stored()).status, 'submitted');
-    const claimed = await execute('tom', 'claimRequest', { requestId: request.id });
+    const claimed = await tom.press({ title: 'Assign to me' });
     assert.match(card(claimed), /"In review"/);
-    assert.match(card(claimed), /Being reviewed by Tom Ashdown since \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)/);
+    assert.match(card(claimed), /assigned to Tom Ashdown since \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)/);
+    assert.equal(tom.offers({ title: 'Assign to me' }), false, 'no Assign to me once it is his');
     assert.deepEqual(await events(), ['request.submitted', 'request.claimed']);
     await harness.settle();
-    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /Being reviewed by Tom Ashdown/, 'everyone sees it');
+    assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /assigned to Tom Ashdown/, 'everyone sees it');
+    assert.doesNotMatch(cardText(harness.messenger.updates.at(-1)!.activity), /"Assign to me"/, 'and nobody is offered it');
 
     adapter.activeQueue.splice(0);
     await adapter.processActivity({
@@ -58,19 +70,19 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('changes a decision only with a reason, told next to the button pressed, and keeps both decisions in the audit', async () => {
-    await execute('tom', 'approveEligible', { requestId: request.id });
+    await tom.press({ title: 'Approve all eligible (1)' });
     const reviewId = request.accounts[1]!.id;
-    await execute('tom', 'decideAccount', { requestId: request.id, accountId: reviewId, decision: 'rejected', decisionReason: 'DSPT not met.' });
+    await tom.press({ title: 'Reject', row: reviewEmail }, { decisionReason: 'DSPT not met.' });
     assert.equal((await stored()).status, 'decided');
 
-    const withoutReason = await execute('tom', 'correctDecision', { requestId: request.id, accountId: reviewId, decision: 'approved' });
+    const withoutReason = await tom.press({ title: 'Change to approved', row: reviewEmail });
     const body = card(withoutReason);
     const rowNotice = body.indexOf('Give a reason for changing the decision');
     assert.ok(rowNotice > body.indexOf('life.review.'), 'the refusal is shown by that account, below its address');
-    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","color":"Attention"/, 'in the row, not at the foot of the card');
+    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","weight":"Bolder","color":"Attention"/, 'in the row, not at the foot of the card');
     assert.equal((await stored()).accounts[1]?.decision, 'rejected');
 
-    const corrected = await execute('tom', 'correctDecision', { requestId: request.id, accountId: reviewId, decision: 'approved', decisionReason: 'DSPT now met (checked 24 Nov).' });
+    const corrected = await tom.press({ title: 'Change to approved', row: reviewEmail }, { decisionReason: 'DSPT now met (checked 24 Nov).' });
     assert.match(card(corrected), /Approved by Tom Ashdown at .*: DSPT now met/);
     const audit = await harness.app.audit.forRequest(request.id);
     const correction = audit.find((event) => event.action === 'account.corrected');
@@ -80,19 +92,20 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('completes the request when every approved account is marked transferred, tells the requester, and freezes those decisions', async () => {
-    await execute('tom', 'approveEligible', { requestId: request.id });
-    const reviewId = request.accounts[1]!.id;
-    const eligibleId = request.accounts[0]!.id;
-    const decided = await execute('tom', 'decideAccount', { requestId: request.id, accountId: reviewId, decision: 'approved' });
+    await tom.press({ title: 'Approve all eligible (1)' });
+    const decided = await tom.press({ title: 'Approve', row: reviewEmail });
     assert.match(card(decided), /Mark approved as transferred \(2\)/);
 
-    const one = await execute('tom', 'markAccountTransferred', { requestId: request.id, accountId: eligibleId, transferNote: 'Batch 1' });
+    // A second window still showing the card before the transfer was marked.
+    const before = opsCardUser(() => adapter, 'tom').sees(tom.card);
+    const one = await tom.press({ title: 'Mark transferred', row: eligibleEmail }, { transferNote: 'Batch 1' });
     assert.match(card(one), /Transferred to NAS by Tom Ashdown at .*: Batch 1/);
+    assert.equal(tom.offers({ title: 'Change to rejected', row: eligibleEmail }), false, 'a transferred account offers no change');
     assert.equal((await stored()).status, 'decided', 'one approved account is still to move');
-    const frozen = await execute('tom', 'correctDecision', { requestId: request.id, accountId: eligibleId, decision: 'rejected', decisionReason: 'Too late' });
+    const frozen = await before.press({ title: 'Change to rejected', row: eligibleEmail }, { decisionReason: 'Too late' });
     assert.match(card(frozen), /its decision can no longer change/);
 
-    const rest = await execute('tom', 'markTransferred', { requestId: request.id });
+    const rest = await tom.press({ title: 'Mark approved as transferred (1)' });
     assert.match(card(rest), /"Completed"/);
     const completed = await stored();
     assert.equal(completed.status, 'completed');
@@ -107,16 +120,17 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('refreshes the card to the buttons for NAS Operations and to a read-only view for everyone else (Universal Actions refresh)', async () => {
-    const forOps = await execute('tom', 'refreshCard', { requestId: request.id, start: 0 }, 'automatic');
+    const forOps = await tom.refresh();
     assert.equal(forOps.statusCode, 200);
     assert.match(card(forOps), /"Approve all eligible \(1\)"/);
     assert.match(card(forOps), /"id":"decisionReason"/);
+    assert.ok(tom.offers({ title: 'Approve', row: reviewEmail }) && tom.offers({ title: 'Reject', row: eligibleEmail }), 'every row’s buttons');
 
-    for (const viewer of ['priya', 'sam'] as const) {
-      const readOnly = await execute(viewer, 'refreshCard', { requestId: request.id, start: 0 }, 'automatic');
+    for (const person of ['priya', 'sam'] as const) {
+      const readOnly = await viewer(person).sees(tom.card).refresh();
       assert.equal(readOnly.statusCode, 200, 'not a refusal: they see the request, without the buttons');
       assert.match(card(readOnly), new RegExp(`Transfer request ${request.reference}`));
-      assert.doesNotMatch(card(readOnly), /"Action\.Execute","title":"(Approve|Reject|Assign to me)/);
+      assert.doesNotMatch(card(readOnly), /"Action\.(Execute|ShowCard)","title":"(Approve|Reject|Assign to me)/);
       assert.doesNotMatch(card(readOnly), /"type":"Input\.Text"/);
     }
     assert.deepEqual(await events(), ['request.submitted'], 'a refresh changes nothing and refuses no one');
@@ -127,7 +141,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.equal(body.action.data.requestId, request.id);
     assert.ok(body.userIds.includes(PEOPLE.tom.id));
     assert.ok(!body.userIds.includes(PEOPLE.priya.id));
-    await execute('tom', 'claimRequest', { requestId: request.id });
+    await tom.press({ title: 'Assign to me' });
     await harness.settle();
     const shared = harness.messenger.updates.at(-1)!.activity.attachments![0]!.content as { refresh: { userIds: string[] } };
     assert.deepEqual(shared.refresh.userIds, [PEOPLE.tom.id], 'the card everyone sees refreshes for NAS Operations');
@@ -163,16 +177,16 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     await harness.settle();
     assert.equal(reminders().length, 2);
     assert.match(reminders()[1]!.activity.text ?? '', /has waited 7 working days/);
-    await execute('tom', 'rejectRequest', { requestId: request.id, decisionReason: 'Not now.' });
+    await tom.press({ title: 'Yes, reject all 2 undecided' }, { decisionReason: 'Not now.' });
     await harness.app.chasing.flagOverdue(later(12));
     await harness.settle();
     assert.equal(reminders().length, 2, 'a decided request is not chased');
   });
 
   it('puts a question from the card to the requester, takes the answer from the chat, and shows both on the card and in the audit', async () => {
-    const empty = await execute('tom', 'askRequester', { requestId: request.id, question: '  ' });
+    const empty = await tom.press({ title: 'Send the question' }, { question: '  ' });
     assert.match(card(empty), /Type the question in the box above the button/);
-    const asked = await execute('tom', 'askRequester', { requestId: request.id, question: 'Is the DSPT for ZZ9103 published yet? **urgent**' });
+    const asked = await tom.press({ title: 'Send the question' }, { question: 'Is the DSPT for ZZ9103 published yet? **urgent**' });
     assert.match(card(asked), /"text":"Tom Ashdown asked at [^"]+:","size":"Small","weight":"Bolder"\},\{"type":"TextRun","text":" Is the DSPT for ZZ9103 published yet\? \*\*urgent\*\*"/);
     assert.match(card(asked), /Not answered yet\./);
     await harness.settle();
@@ -197,7 +211,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('reminds the requester once of a question left unanswered for 3 working days', async () => {
-    await execute('tom', 'askRequester', { requestId: request.id, question: 'Which site is this account at?' });
+    await tom.press({ title: 'Send the question' }, { question: 'Which site is this account at?' });
     await harness.settle();
     const reminders = () => harness.messenger.toUser('priya').filter((sent) => (sent.activity.text ?? '').startsWith('Reminder: NAS Operations are still waiting for your answer.'));
     const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
@@ -213,11 +227,11 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('offers a new request, pre-filled, with the accounts rejected for reasons the requester can fix', async () => {
-    await execute('tom', 'approveEligible', { requestId: request.id });
-    await execute('tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'rejected', decisionReason: 'DSPT not met.' });
+    await tom.press({ title: 'Approve all eligible (1)' });
+    await tom.press({ title: 'Reject', row: reviewEmail }, { decisionReason: 'DSPT not met.' });
     await harness.settle();
     const outcome = harness.messenger.toUser('priya').find((sent) => cardText(sent.activity).includes(`${request.reference} has been decided`));
-    assert.match(cardText(outcome!.activity), new RegExp(`"title":"Start a new request with the 1 I can fix","data":\\{"step":"resubmit","requestId":${request.id}\\}`));
+    assert.match(cardText(outcome!.activity), new RegExp(`"title":"Start a new request with the (1|one) (I|you) can fix","data":\\{"step":"resubmit","requestId":${request.id}\\}`));
 
     await harness
       .adapterFor('sam')
@@ -238,7 +252,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('answers audit and export in the ops channel through the bot as wired: the history for ops, a consent card in the member’s chat, no one else', async () => {
-    await execute('tom', 'claimRequest', { requestId: request.id });
+    await tom.press({ title: 'Assign to me' });
     const say = async (user: keyof typeof PEOPLE, text: string) => {
       adapter.activeQueue.splice(0);
       await adapter.processActivity({
@@ -265,20 +279,32 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.equal(consent?.activity.attachments?.[0]?.name, `${request.reference}.csv`);
   });
 
-  const OPS_ONLY_VERBS: Array<{ verb: string; data: (request: StoredRequest) => Record<string, unknown> }> = [
-    { verb: 'claimRequest', data: (r) => ({ requestId: r.id }) },
-    { verb: 'correctDecision', data: (r) => ({ requestId: r.id, accountId: r.accounts[0]!.id, decision: 'rejected', decisionReason: 'x' }) },
-    { verb: 'markTransferred', data: (r) => ({ requestId: r.id }) },
-    { verb: 'markAccountTransferred', data: (r) => ({ requestId: r.id, accountId: r.accounts[0]!.id }) },
-    { verb: 'askRequester', data: (r) => ({ requestId: r.id, question: 'Who are you?' }) },
+  /** Every ops button, at the stage the card shows it, pressed by the requester on the card in the channel. */
+  const OPS_ONLY_BUTTONS: Array<{ title: string; row?: 'eligible' | 'review'; stage: 'fresh' | 'decided'; typed?: Record<string, string> }> = [
+    { title: 'Assign to me', stage: 'fresh' },
+    { title: 'Approve', row: 'review', stage: 'fresh' },
+    { title: 'Yes, reject all 2 undecided', stage: 'fresh', typed: { decisionReason: 'x' } },
+    { title: 'Send the question', stage: 'fresh', typed: { question: 'Who are you?' } },
+    { title: 'Change to rejected', row: 'eligible', stage: 'decided', typed: { decisionReason: 'x' } },
+    { title: 'Mark transferred', row: 'eligible', stage: 'decided' },
+    { title: 'Mark approved as transferred (2)', stage: 'decided' },
   ];
-  for (const { verb, data } of OPS_ONLY_VERBS) {
-    it(`refuses ${verb} to someone outside NAS Operations (the requester included), changing nothing`, async () => {
-      const response = await execute('priya', verb, data(request));
+  for (const { title, row, stage, typed } of OPS_ONLY_BUTTONS) {
+    it(`refuses "${title}"${row ? ` on the ${row} account` : ''} (${stage} card) to someone outside NAS Operations (the requester included), changing nothing`, async () => {
+      if (stage === 'decided') {
+        await tom.press({ title: 'Approve all eligible (1)' });
+        await tom.press({ title: 'Approve', row: reviewEmail });
+        await harness.settle();
+      }
+      const before = { events: await events(), request: await stored() };
+      const response = await viewer('priya').press({ title, row: row === 'eligible' ? eligibleEmail : row === 'review' ? reviewEmail : undefined }, typed);
       assert.equal(response.statusCode, 403);
       assert.deepEqual(response.value, { code: 'NOT_OPS', message: 'Only members of NAS Operations can act on transfer requests.' });
-      assert.deepEqual(await events(), ['request.submitted', 'card_action.refused']);
-      assert.equal((await stored()).status, 'submitted');
+      assert.deepEqual(await events(), [...before.events, 'card_action.refused']);
+      const after = await stored();
+      assert.equal(after.status, before.request.status);
+      assert.deepEqual(after.accounts, before.request.accounts);
+      assert.deepEqual(after.questions, before.request.questions);
     });
   }
 
@@ -287,7 +313,8 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();
     assert.equal((await stored()).status, 'withdrawn');
     adapter = harness.adapterFor('tom');
-    const refused = await execute('tom', 'approveEligible', { requestId: request.id });
+    // Tom's card is the one from before the withdrawal.
+    const refused = await tom.press({ title: 'Approve all eligible (1)' });
     assert.match(card(refused), /The requester withdrew this request/);
     assert.match(card(refused), /"Withdrawn"/);
     assert.doesNotMatch(card(refused), /"Approve all eligible/);
@@ -295,7 +322,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   });
 
   it('refuses a withdrawal once NAS Operations have decided anything, and one by someone else', async () => {
-    await execute('tom', 'decideAccount', { requestId: request.id, accountId: request.accounts[1]!.id, decision: 'approved' });
+    await tom.press({ title: 'Approve', row: reviewEmail });
     await harness
       .adapterFor('priya')
       .send(`withdraw ${request.reference}`)
