@@ -1,10 +1,12 @@
 import { escapeMarkdown } from '../cards/account-rows';
+import { plural } from '../cards/plural';
+import { ERROR_CATALOGUE, type AppError } from '../core/errors';
 import { ageInDays, formatTime, isScreenedOut, STATUS_LABEL, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
   'I run the NHSmail transfer of accounts from your organisation to the National Administration Service (NAS).',
   '',
-  '- **new transfer**: start a request. I ask for a reason, the accounts (one per line: email, site ODS code, specialism), and four confirmations, then check every account against the transfer policy before you submit.',
+  '- **new transfer**: start a request. I ask for a reason and the accounts (one per line: email, site ODS code, specialism), check every account against the transfer policy and show you the results; then you confirm four things about the accounts you are submitting, and submit.',
   '- **status**: your recent requests. **status NTR-100001**: one request and its decisions.',
   '- **withdraw NTR-100001**: take a request back, until NAS Operations have decided anything on it.',
   '- **answer NTR-100001** and your answer: reply to a question NAS Operations asked about a request.',
@@ -12,9 +14,26 @@ export const REQUESTER_HELP = [
   '- **help**: this message.',
 ].join('\n');
 
+/** The commands NAS Operations have, in the channel and in their personal chat with the bot. */
+export const OPS_COMMANDS =
+  '**pending** (requests awaiting a decision or a transfer), **status NTR-…** (one request), **audit NTR-…** (its history), **export NTR-…** (a CSV, sent to your chat with me), **help**';
+
 export const OPS_HELP =
-  'In this channel I understand: **pending** (requests awaiting a decision), **status NTR-…** (one request), **audit NTR-…** (its history), ' +
-  '**export NTR-…** (a CSV, sent to your chat with me), **help**. Decide on each request with the buttons on its card.';
+  `In this channel I understand: ${OPS_COMMANDS}. Decide on each request with the buttons on its card. ` +
+  'Teams passes me a channel message only when it @mentions me, so start each command with **@NAS Transfer**.';
+
+export const OPS_PERSONAL_HELP =
+  `You are in NAS Operations. Here, as in the ops channel, I understand: ${OPS_COMMANDS}. ` +
+  'Decide on each request with the buttons on its card in the ops channel (there, @mention me to give a command).';
+
+/**
+ * A refusal in its own words. Our errors put the catalogue's general sentence first
+ * ("That input could not be used."); where a specific sentence follows, that one says it all.
+ */
+export function refusalText(error: AppError): string {
+  const general = ERROR_CATALOGUE[error.code];
+  return error.code === 'INVALID_INPUT' && error.userMessage.startsWith(`${general} `) ? error.userMessage.slice(general.length + 1) : error.userMessage;
+}
 
 const MAX_ACCOUNT_LINES = 50;
 
@@ -34,12 +53,14 @@ export function describeRequestList(title: string, requests: readonly RequestSum
     (request) =>
       `- **${request.reference}** · ${escapeMarkdown(request.organisationName)} · ${formatTime(request.createdAt)} (${age(request.createdAt)}) · ${STATUS_LABEL[request.status]}` +
       (request.claimedByName ? ` by ${escapeMarkdown(request.claimedByName)}` : '') +
-      ` · ${request.accountCount} accounts (${request.approvedCount} approved, ${request.rejectedCount} rejected)`,
+      ` · ${plural(request.accountCount, 'account')} (${request.approvedCount} approved, ${request.rejectedCount} rejected)` +
+      (request.status === 'decided' && request.approvedCount > 0 ? ' · approved accounts not yet marked transferred' : ''),
   );
   return [title, '', ...lines].join('\n');
 }
 
-export function describeRequest(request: StoredRequest): string {
+/** One request in words. Requesters see names; NAS Operations also see the policy version it was screened under. */
+export function describeRequest(request: StoredRequest, forOps = false): string {
   const accountLines = request.accounts.slice(0, MAX_ACCOUNT_LINES).map((account) => {
     const email = escapeMarkdown(account.email);
     if (isScreenedOut(account)) return `- ${email}: not eligible (screened out at submission)`;
@@ -48,10 +69,10 @@ export function describeRequest(request: StoredRequest): string {
     const moved = account.transferredAt ? `; transferred to NAS at ${formatTime(account.transferredAt)}` : '';
     return `- ${email}: ${account.decision} ${by}${account.decisionReason ? ` (${escapeMarkdown(account.decisionReason)})` : ''}${moved}`;
   });
-  const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${request.accounts.length - MAX_ACCOUNT_LINES} more accounts.`] : [];
+  const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${plural(request.accounts.length - MAX_ACCOUNT_LINES, 'more account')}.`] : [];
   return [
     `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
-    `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)} under policy ${request.policyVersion}.`,
+    `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)}${forOps ? ` under policy ${request.policyVersion}` : ''}.`,
     ...(request.claimedBy && request.status === 'in_review' ? [`Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}.`] : []),
     ...(request.status === 'withdrawn' ? [`Withdrawn by the requester at ${formatTime(request.withdrawnAt)}.`] : []),
     ...(request.status === 'completed' ? [`Completed at ${formatTime(request.completedAt)}: NAS administers the approved accounts.`] : []),

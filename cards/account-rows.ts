@@ -27,24 +27,61 @@ export function byAttention<T extends { verdict: Verdict; position: number }>(ac
   return [...accounts].sort((a, b) => ATTENTION_ORDER[a.verdict] - ATTENTION_ORDER[b.verdict] || a.position - b.position);
 }
 
+/** Who reads a row: requesters see names and next steps; NAS Operations also see the codes behind them. */
+export type RowAudience = 'requester' | 'ops';
+
 /**
  * A row of the requester's or ops card. Rule ids are for JSON and exports: the text a person
- * reads is the reason, then (for the requester) its next step.
+ * reads is the reason, then (for the requester) its next step. `true`/`false` are the older
+ * spelling of 'requester'/'ops'.
  */
-export function accountRow(account: { position: number; email: string; verdict: Verdict; reasons: readonly Reason[]; evidence?: Evidence }, withRemedy: boolean): AccountRowData {
+export function accountRow(
+  account: { position: number; email: string; verdict: Verdict; reasons: readonly Reason[]; evidence?: Evidence },
+  audience: RowAudience | boolean,
+): AccountRowData {
+  const reader: RowAudience = audience === true || audience === 'requester' ? 'requester' : 'ops';
   const display = VERDICT_DISPLAY[account.verdict];
   return {
     position: account.position,
     email: escapeMarkdown(account.email),
     verdictLabel: display.label,
     verdictColor: display.color,
-    reasons: account.reasons.map((reason) => ({ text: escapeMarkdown(`${reason.message}${withRemedy ? ` Next step: ${reason.remedy}` : ''}`) })),
-    evidenceLine: account.evidence ? evidenceLine(account.evidence) : '',
+    reasons: account.reasons.map((reason) => ({ text: escapeMarkdown(`${reason.message}${reader === 'requester' ? ` Next step: ${reason.remedy}` : ''}`) })),
+    evidenceLine: account.evidence ? evidenceLine(account.evidence, reader) : '',
   };
 }
 
-export function evidenceLine(evidence: Evidence): string {
-  if (!evidence.directoryFound) return escapeMarkdown('Not found in the directory.');
+const REGION_NAMES = new Intl.DisplayNames(['en-GB'], { type: 'region' });
+const UK_DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** A date as the rest of the bot writes it ("29 Nov 2026"), from ISO (2026-11-29) or UK (29/11/2026) text; anything else as given. */
+export function ukDate(text: string): string {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const [year, month, day] = iso ? [iso[1], iso[2], iso[3]] : uk ? [uk[3], uk[2], uk[1]] : [];
+  if (!year || !month || !day) return text;
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(day) ? text : UK_DATE.format(date);
+}
+
+/** "Guernsey" for GG; NAS Operations also see the code ("Guernsey (GG)"). */
+function countryName(code: string, reader: RowAudience): string {
+  let name: string | undefined;
+  try {
+    name = REGION_NAMES.of(code.toUpperCase());
+  } catch {
+    name = undefined;
+  }
+  if (!name || name === code.toUpperCase()) return code;
+  return reader === 'ops' ? `${name} (${code.toUpperCase()})` : name;
+}
+
+/**
+ * What the verdict was based on, on one line. An address the directory does not know has no
+ * evidence line: its reason already says so, once.
+ */
+export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): string {
+  if (!evidence.directoryFound) return '';
   const parts: string[] = [];
   if (evidence.displayName) parts.push(evidence.displayName);
   if (evidence.siteOds) {
@@ -53,12 +90,14 @@ export function evidenceLine(evidence: Evidence): string {
   } else {
     parts.push('No site recorded');
   }
-  if (evidence.sectorName) parts.push(`Sector: ${evidence.sectorName} (${evidence.sectorSource === 'ods-role' ? `from ODS${evidence.sectorRoleId ? ` role ${evidence.sectorRoleId}` : ''}` : 'declared'})`);
-  else parts.push('Sector: unknown');
-  if (evidence.siteOds) parts.push(`DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${evidence.dsptPublished ? ` (${evidence.dsptPublished})` : ''}` : 'not in the register'}`);
+  if (evidence.sectorName) {
+    const role = reader === 'ops' && evidence.sectorRoleId ? ` role ${evidence.sectorRoleId}` : '';
+    parts.push(`Sector: ${evidence.sectorName} (${evidence.sectorSource === 'ods-role' ? `from ODS${role}` : 'declared'})`);
+  } else parts.push('Sector: unknown');
+  if (evidence.siteOds) parts.push(`DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${evidence.dsptPublished ? ` (${ukDate(evidence.dsptPublished)})` : ''}` : 'not in the register'}`);
   parts.push(`Job title: ${evidence.jobTitle ?? 'none recorded'}`);
   if (evidence.mobileCheck !== undefined || evidence.ukMobileOnRecord !== undefined) {
-    const crown = evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${evidence.mobileCountry} mobile)` : '';
+    const crown = evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${countryName(evidence.mobileCountry, reader)} mobile)` : '';
     parts.push(`UK mobile registered: ${evidence.ukMobileOnRecord ? 'yes' : 'no'}${crown}`);
   }
   return escapeMarkdown(parts.join(' · '));

@@ -27,6 +27,7 @@ export interface OutcomeCardData {
   requestId: number;
   /** Accounts turned down only for reasons the requester can fix: offered as a new request. */
   fixableCount: number;
+  resubmitTitle: string;
 }
 
 
@@ -35,14 +36,14 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
   const approved = request.accounts.filter((account) => account.decision === 'approved');
   const rejected = request.accounts.filter((account) => account.decision === 'rejected');
   const screenedOut = request.accounts.filter(isScreenedOut);
-  const rejectedRows = rejected.map((account): ExplainedRow => {
-    const flagged = account.reasons.filter((reason) => reason.verdict === 'review');
-    return {
+  // Decided by NAS: their reason is the answer. The screening's remedies were about avoiding a review that has now happened.
+  const rejectedRows = rejected.map(
+    (account): ExplainedRow => ({
       email: escapeMarkdown(account.email),
-      why: escapeMarkdown(account.decisionReason ?? (flagged.map((reason) => reason.message).join(' ') || 'Rejected by NAS Operations.')),
-      nextStep: escapeMarkdown(flagged.length > 0 ? `${flagged.map((reason) => reason.remedy).join(' ')} Otherwise: ${REJECTED_NEXT_STEP}` : REJECTED_NEXT_STEP),
-    };
-  });
+      why: escapeMarkdown(account.decisionReason?.trim() ? `NAS Operations: ${account.decisionReason.trim()}` : 'Rejected by NAS Operations.'),
+      nextStep: escapeMarkdown(REJECTED_NEXT_STEP),
+    }),
+  );
   const screenedOutRows = screenedOut.map((account): ExplainedRow => {
     const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible');
     return {
@@ -57,6 +58,7 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
     ...screenedOutRows.map((row) => ({ kind: 'screenedOut' as const, row })),
     ...approved.map((account) => ({ kind: 'approved' as const, row: { email: escapeMarkdown(account.email) } })),
   ];
+  const fixableCount = fixableAccounts(request).length;
   return fitToMessageLimit(ordered.length, (shown) => {
     const visible = ordered.slice(0, shown);
     return expandCard<OutcomeCardData>(template, {
@@ -71,7 +73,8 @@ export function renderOutcomeCard(request: StoredRequest): Attachment {
       rejected: visible.filter((item) => item.kind === 'rejected').map((item) => item.row as ExplainedRow),
       screenedOut: visible.filter((item) => item.kind === 'screenedOut').map((item) => item.row as ExplainedRow),
       requestId: request.id,
-      fixableCount: fixableAccounts(request).length,
+      fixableCount,
+      resubmitTitle: fixableCount === 1 ? 'Start a new request with the one you can fix' : `Start a new request with the ${fixableCount} you can fix`,
     });
   }).card;
 }

@@ -1,6 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import type { ScreeningResult } from '../services/eligibility/types';
 import { accountRow, byAttention, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
+import { plural, pluralWord } from './plural';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './screening-results.json';
 
@@ -9,7 +10,8 @@ export const RESULTS_PAGE_SIZE = 25;
 export interface ScreeningResultsCardData {
   /** Markdown-escaped: it is ODS reference data, shown in a TextBlock. */
   organisationName: string;
-  policyVersion: string;
+  /** "4 accounts". The policy version is for NAS Operations and exports, not shown here. */
+  checkedPhrase: string;
   total: number;
   eligibleCount: number;
   reviewCount: number;
@@ -19,6 +21,8 @@ export interface ScreeningResultsCardData {
   pageHint: string;
   accounts: AccountRowData[];
   submitCount: number;
+  /** The button that goes on to the confirmations, then Submit. */
+  continueTitle: string;
   submitNotice: string;
 }
 
@@ -42,12 +46,14 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
     submitCount === 0
       ? 'No account can be submitted. Edit the list, or cancel.'
       : counts.ineligible > 0
-        ? `Submitting sends the ${submitCount} eligible or reviewable accounts; the ${counts.ineligible} not eligible stay with you, with the next steps shown.`
-        : `All ${submitCount} accounts can be submitted.`;
+        ? `Submitting sends the ${plural(submitCount, 'account')} that ${pluralWord(submitCount, 'is', 'are')} eligible or for review; the ${counts.ineligible} not eligible stay with you, with the next steps shown. You confirm the four considerations for the submitted accounts next.`
+        : submitCount === 1
+          ? 'The account can be submitted. You confirm the four considerations for it next.'
+          : `All ${plural(submitCount, 'account')} can be submitted. You confirm the four considerations for them next.`;
   const { card, shown } = fitToMessageLimit(pageAccounts.length, (count) =>
     expandCard<ScreeningResultsCardData>(template, {
       organisationName: escapeMarkdown(organisationName),
-      policyVersion: result.policyVersion,
+      checkedPhrase: plural(ordered.length, 'account'),
       total: ordered.length,
       eligibleCount: counts.eligible,
       reviewCount: counts.review,
@@ -55,8 +61,9 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
       firstShown: from + 1,
       lastShown: from + count,
       pageHint: from + count < ordered.length ? ' Type **more** for the next ones.' : '',
-      accounts: pageAccounts.slice(0, count).map((account) => accountRow(account, true)),
+      accounts: pageAccounts.slice(0, count).map((account) => accountRow(account, 'requester')),
       submitCount,
+      continueTitle: `Continue with ${plural(submitCount, 'account')}`,
       submitNotice,
     }),
   );

@@ -7,6 +7,8 @@ import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
 import { REQUESTER_HELP } from '../replies';
 import { z } from 'zod';
+import { plural } from '../../cards/plural';
+import { entryAsLine } from '../../services/account-list';
 import { fixableAccounts, REQUEST_REFERENCE_PATTERN } from '../../services/model';
 import type { Command, CommandTurn } from './command';
 import { showStatus } from './status';
@@ -89,9 +91,9 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
 const resubmission = z.object({ step: z.literal('resubmit'), requestId: z.coerce.number().int().positive() });
 
 /**
- * "Start a new request with the ones I can fix" on an outcome card: a new form, with the
- * reason kept and the accounts turned down only for reasons the requester can fix already
- * in the box. The card names a request; whose it is, and what is in it, come from the store.
+ * "Start a new request with the ones you can fix" on an outcome card: a new form, with the
+ * earlier reason offered (the requester is asked) and the accounts turned down only for
+ * reasons the requester can fix already in the box. The card names a request; whose it is, and what is in it, come from the store.
  */
 export async function startResubmission(turn: CommandTurn, requests: RequestRepository, access: AccessControl): Promise<boolean> {
   const parsed = resubmission.safeParse(turn.context.activity.value);
@@ -109,9 +111,10 @@ export async function startResubmission(turn: CommandTurn, requests: RequestRepo
   if (accounts.length === 0) throw new AppError('INVALID_INPUT', 'No account in that request was turned down for a reason you can fix.');
   const requester = await access.requester(userId);
   await context.sendActivity(
-    `A new request from **${request.reference}**, with the ${accounts.length === 1 ? 'account' : `${accounts.length} accounts`} you can fix. Fix each one first (the reasons are on the outcome card), then check the list and press **Continue**.`,
+    `A new request from **${request.reference}**, with the ${accounts.length === 1 ? 'account' : plural(accounts.length, 'account')} you can fix. Fix ${accounts.length === 1 ? 'it' : 'each one'} first (the reasons are on the outcome card).`,
   );
-  const previousList = accounts.map((account) => [account.email, account.siteOds ?? '', account.specialism ?? ''].join(', ').replace(/(, )+$/, '')).join('\n');
-  await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID(), reason: request.reason, previousList } satisfies TransferDialogOptions);
+  // The same line format the form reads back, so a specialism with a comma survives (entryAsLine quotes it).
+  const previousList = accounts.map(entryAsLine).join('\n');
+  await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID(), earlierRequest: { reference: request.reference, reason: request.reason }, previousList } satisfies TransferDialogOptions);
   return true;
 }

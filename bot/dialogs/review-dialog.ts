@@ -1,6 +1,7 @@
 import { MessageFactory } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { countVerdicts } from '../../cards/account-rows';
+import { plural } from '../../cards/plural';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
@@ -18,6 +19,8 @@ export interface ReviewOptions {
 }
 
 export type ReviewChoice = 'submit' | 'edit' | 'cancel';
+/** Typed words that mean "carry on to the confirmations and submit". */
+const CONTINUE_WORDS: ReadonlySet<string> = new Set(['submit', 'continue']);
 
 export interface ReviewOutcome {
   choice: ReviewChoice;
@@ -30,8 +33,8 @@ interface ReviewPromptState {
 }
 
 /**
- * Waits for the screening job, then lets the requester page through its results and submit,
- * edit or cancel. The results card itself is posted by the outbox when the job finishes, so
+ * Waits for the screening job, then lets the requester page through its results and go on
+ * to submit (the confirmations come next), edit or cancel. The results card itself is posted by the outbox when the job finishes, so
  * this dialog asks nothing up front: it answers what the requester does next.
  */
 export class ReviewDialog extends ComponentDialog {
@@ -48,7 +51,8 @@ export class ReviewDialog extends ComponentDialog {
 
   private async choose(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const answer = step.result as CardStepAnswer;
-    return step.endDialog({ choice: answer.step as ReviewChoice, jobId: (step.options as ReviewOptions).jobId } satisfies ReviewOutcome);
+    const choice: ReviewChoice = answer.step === 'edit' || answer.step === 'cancel' ? answer.step : 'submit';
+    return step.endDialog({ choice, jobId: (step.options as ReviewOptions).jobId } satisfies ReviewOutcome);
   }
 
   private async validate(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
@@ -58,7 +62,7 @@ export class ReviewDialog extends ComponentDialog {
     const job = await this.screening.jobs.get(jobId);
     if (!job) return true;
     if (job.status === 'queued' || job.status === 'running') {
-      await prompt.context.sendActivity(`Still checking: ${job.checked} of ${job.total} accounts done. I will post the results here when they are ready; **cancel** stops the transfer.`);
+      await prompt.context.sendActivity(`Still checking: ${job.checked} of ${plural(job.total, 'account')} done. I will post the results here when they are ready; **cancel** stops the transfer.`);
       return false;
     }
     if (job.status === 'failed') return this.afterFailure(prompt, job, choice);
@@ -71,13 +75,13 @@ export class ReviewDialog extends ComponentDialog {
       await prompt.context.sendActivity(MessageFactory.attachment(page.card));
       return false;
     }
-    if (choice === 'submit') {
+    if (CONTINUE_WORDS.has(choice)) {
       const counts = countVerdicts(result.accounts);
       if (counts.eligible + counts.review > 0) return true;
       await prompt.context.sendActivity('No account in this list can be submitted. Type **edit** to change the list, or **cancel**.');
       return false;
     }
-    await prompt.context.sendActivity('Use the buttons on the results card, or type **submit**, **edit**, **more** or **cancel**.');
+    await prompt.context.sendActivity('Use the buttons on the results card, or type **continue**, **edit**, **more** or **cancel**.');
     return false;
   }
 
@@ -85,7 +89,7 @@ export class ReviewDialog extends ComponentDialog {
     if (choice === RETRY) {
       await this.screening.jobs.requeue(job.id);
       this.screening.wake();
-      await prompt.context.sendActivity(`Checking the ${job.total} accounts again… I will post the results here.`);
+      await prompt.context.sendActivity(`Checking the ${plural(job.total, 'account')} again… I will post the results here.`);
       return false;
     }
     await prompt.context.sendActivity('The accounts could not be checked just now. Type **retry** to try again, **edit** to change the list, or **cancel**.');

@@ -49,13 +49,14 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
       .startTest();
   }
 
-  it('reads a CSV with a header in its own column order, and asks for the confirmations', async () => {
+  it('reads a CSV with a header in its own column order, and screens its accounts', async () => {
     served.set('/accounts.csv', { body: Buffer.from('Site ODS code,Email address\nZZ9101,amara.mensah@nhsmail.example\n,esme.flint@nhsmail.example\n'), type: 'text/csv' });
     const adapter = harness.adapterFor('priya');
     await toAccounts(adapter);
     await adapter
       .send(attach('accounts.csv', 'csv'))
-      .assertReply((activity) => assert.match(cardText(activity), /Before you submit.*the 2 accounts/))
+      .assertReply((activity) => assert.equal(activity.type, 'typing'))
+      .assertReply((activity) => assert.match(activity.text ?? '', /Checking 2 accounts/))
       .send('cancel')
       .assertReply((activity) => assert.match(activity.text ?? '', /Cancelled/))
       .startTest();
@@ -75,7 +76,7 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
       .send(attach('accounts.xlsx', 'xlsx'))
       .assertReply((activity) => {
         const text = cardText(activity);
-        assert.match(text, /2 of the rows of accounts\.xlsx need correcting \(1 were fine\)/);
+        assert.match(text, /2 of the rows of accounts\.xlsx need correcting \(1 account was fine\)/);
         assert.match(text, /Row 3: /);
         assert.match(text, /Row 4: /);
       })
@@ -90,8 +91,6 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
     await toAccounts(adapter);
     await adapter
       .send(attach('two.csv', 'csv'))
-      .assertReply((activity) => assert.match(cardText(activity), /the 2 accounts/))
-      .send({ type: 'message', value: { step: 'attestations', usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' } })
       .assertReply((activity) => assert.equal(activity.type, 'typing'))
       .assertReply((activity) => assert.match(activity.text ?? '', /Checking 2 accounts/))
       .startTest();
@@ -102,6 +101,26 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
         const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
         assert.equal(input?.value, 'amara.mensah@nhsmail.example\nesme.flint@nhsmail.example', 'the file’s accounts, back in the box');
       })
+      .send('cancel')
+      .assertReply((activity) => assert.match(activity.text ?? '', /Cancelled/))
+      .startTest();
+  });
+
+  it('counts a repeated row once, saying so, and refuses a specialism the policy does not know, naming the row', async () => {
+    served.set('/repeats.csv', { body: Buffer.from('specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\nastrology,esme.flint@nhsmail.example\n'), type: 'text/csv' });
+    served.set('/fixed.csv', { body: Buffer.from('specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\ndentistry,esme.flint@nhsmail.example\n'), type: 'text/csv' });
+    const adapter = harness.adapterFor('priya');
+    await toAccounts(adapter);
+    await adapter
+      .send(attach('repeats.csv', 'csv'))
+      .assertReply((activity) => {
+        const text = cardText(activity);
+        assert.match(text, /1 of the rows of repeats\.csv needs correcting \(1 account was fine\)/);
+        assert.match(text, /Row 4: \\"astrology\\" is not a specialism I understand\. Use one of: Social care, Pharmacy, Optometry, Dentistry, Independent midwifery, GP locum/);
+      })
+      .send(attach('fixed.csv', 'csv'))
+      .assertReply((activity) => assert.equal(activity.type, 'typing'))
+      .assertReply((activity) => assert.equal(activity.text, 'Row 3 repeats row 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.'))
       .send('cancel')
       .assertReply((activity) => assert.match(activity.text ?? '', /Cancelled/))
       .startTest();

@@ -30,11 +30,22 @@ function toAccounts(adapter: TestAdapter) {
     .assertReply(showsCard('Accounts to transfer'));
 }
 
-/** Walks the requester to the attestations card. */
-function toAttestations(adapter: TestAdapter) {
+/** Accounts in no other request: one eligible, one a leaver. */
+const FRESH_LIST = ['wren.hadley@nhsmail.example', 'kezia.morrow@nhsmail.example'].join('\n');
+
+/** Walks the requester to the screening of a list (the results come when the harness settles). */
+function toScreening(adapter: TestAdapter, list = LIST) {
+  const count = list.split('\n').length;
   return toAccounts(adapter)
-    .send(submit({ step: 'accounts', accounts: LIST }))
-    .assertReply(showsCard('Before you submit', 'the 4 accounts'));
+    .send(submit({ step: 'accounts', accounts: list }))
+    .assertReply(isTyping)
+    .assertReply(says(`Checking ${count} accounts`));
+}
+
+/** The toggles of an attestations card, by id, with the value each is shown with. */
+function toggles(activity: Partial<Activity>): Record<string, string> {
+  const body = cardBody(activity).body as Array<{ type: string; id?: string; value?: string }>;
+  return Object.fromEntries(body.filter((element) => element.type === 'Input.Toggle').map((element) => [element.id, element.value]));
 }
 
 describe('requester conversation (TestAdapter, turn by turn)', () => {
@@ -118,15 +129,11 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .assertReply(showsCard('Accounts to transfer', 'At most 500 accounts'))
       .send(submit({ step: 'accounts', accounts: `${LIST}\nnot-an-address` }))
       .assertReply((activity) => {
-        showsCard('1 of the lines need correcting (4 were fine)', 'Line 5: \\"not-an-address\\" is not an email address.')(activity);
+        showsCard('1 of the lines needs correcting (4 accounts were fine)', 'Line 5: \\"not-an-address\\" is not an email address.')(activity);
         const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
         assert.equal(input?.value, `${LIST}\nnot-an-address`, 'the list comes back in the box, ready to correct');
       })
       .send(submit({ step: 'accounts', accounts: LIST }))
-      .assertReply(showsCard('Before you submit', 'the 4 accounts', 'Northmoor Community Care Partnership'))
-      .send(submit({ step: 'attestations', ...ALL_TICKED, notMarkedAsLeavers: 'false' }))
-      .assertReply(showsCard('All four confirmations are needed', '1 is not ticked'))
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(isTyping)
       .assertReply(says('Checking 4 accounts against the transfer policy'))
       .send('submit')
@@ -134,18 +141,30 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
 
     const results = await screened();
-    showsCard('Screening results', `4 accounts checked against transfer policy ${harness.dataSources.policy.version}`, 'Submit 2 accounts to NAS')(results);
+    showsCard('Screening results', '4 accounts checked against the NAS transfer policy.', 'Continue with 2 accounts')(results);
     const text = cardText(results);
+    assert.ok(!text.includes(harness.dataSources.policy.version), 'the policy version is for NAS Operations, not shown to the requester');
     assert.match(text, /3\. kezia\.morrow@nhsmail\.example.*?Not eligible.*?The account is marked as a leaver.*?Next step: Unmark the account as a leaver/);
-    assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?No such account in the NHSmail directory/);
-    assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?Site ZZ9103 DSPT status is Approaching Standards/);
+    assert.match(text, /4\. nobody\.here@nhsmail\.example.*?Not eligible.*?NHSmail directory/);
+    assert.doesNotMatch(text, /Not found in the directory/, 'an unknown address is explained once, by its reason');
+    assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?Site ZZ9103 DSPT status is/);
     assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
     assert.ok(text.indexOf('esme.flint') < text.indexOf('kezia.morrow') && text.indexOf('kezia.morrow') < text.indexOf('amara.mensah'), 'review first, then not eligible, then eligible');
 
+    // The confirmations come after the results, for the accounts being submitted; ticks survive a correction.
     await adapter
       .send('maybe later')
       .assertReply(says('Use the buttons on the results card'))
       .send(submit({ step: 'submit' }))
+      .assertReply(showsCard('Before you submit', 'Confirm each of these for the 2 accounts you are submitting from Northmoor Community Care Partnership', 'Submit 2 accounts to NAS'))
+      .send('submit')
+      .assertReply(says('Please tick the confirmations on the card and press **Submit 2 accounts to NAS**'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED, notMarkedAsLeavers: 'false', residualDataRemoved: 'false' }))
+      .assertReply((activity) => {
+        showsCard('All four confirmations are needed', '2 are not ticked')(activity);
+        assert.deepEqual(toggles(activity), { usersInformed: 'true', residualDataRemoved: 'false', notMarkedAsLeavers: 'false', resolutionForIneligible: 'true' }, 'what was ticked stays ticked');
+      })
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent for a decision/))
       .startTest();
 
@@ -174,15 +193,19 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   });
 
   it('carries on where it was after a restart: the dialog lives in the database', async () => {
-    await toAttestations(harness.adapterFor('priya', 'restart')).startTest();
-    // A new bot over the same database, as after a restart or on another instance.
+    await toScreening(harness.adapterFor('priya', 'restart'), FRESH_LIST).startTest();
+    showsCard('Screening results', 'Continue with 1 account"')(await screened());
+    // A new bot over the same database at each turn, as after a restart or on another instance.
     await harness
       .adapterFor('priya', 'restart')
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
-      .assertReply(isTyping)
-      .assertReply(says('Checking 4 accounts'))
+      .send(submit({ step: 'submit' }))
+      .assertReply(showsCard('Before you submit', 'the 1 account you are submitting', 'Submit 1 account to NAS'))
       .startTest();
-    showsCard('Screening results')(await screened());
+    await harness
+      .adapterFor('priya', 'restart')
+      .send(submit({ step: 'attestations', usersInformed: 'true', residualDataRemoved: 'true' }))
+      .assertReply((activity) => assert.deepEqual(toggles(activity), { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'false', resolutionForIneligible: 'false' }))
+      .startTest();
     await harness
       .adapterFor('priya', 'restart')
       .send('cancel')
@@ -194,10 +217,19 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
 
   it('sends the list back for editing with the reason kept, and a cancel from a card ends the conversation', async () => {
     const adapter = harness.adapterFor('priya');
-    await toAttestations(adapter)
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+    await toScreening(adapter, FRESH_LIST).startTest();
+    showsCard('Screening results')(await screened());
+    await adapter
+      .send(submit({ step: 'submit' }))
+      .assertReply(showsCard('Before you submit'))
+      .send(submit({ step: 'edit' }))
+      .assertReply((activity) => {
+        const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
+        assert.equal(input?.value, FRESH_LIST, 'the confirmations card can go back to the list too');
+      })
+      .send(submit({ step: 'accounts', accounts: FRESH_LIST }))
       .assertReply(isTyping)
-      .assertReply(says('Checking'))
+      .assertReply(says('Checking 2 accounts'))
       .startTest();
     showsCard('Screening results')(await screened());
     await adapter
@@ -211,11 +243,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   it('keeps the answers when the directory is down, and screens when the requester asks to retry', async () => {
     harness.graph.throttleNext(10_000, 0);
     const adapter = harness.adapterFor('priya', 'outage');
-    await toAttestations(adapter)
-      .send(submit({ step: 'attestations', ...ALL_TICKED }))
-      .assertReply(isTyping)
-      .assertReply(says('Checking 4 accounts'))
-      .startTest();
+    await toScreening(adapter).startTest();
     says('I could not check the 4 accounts')(await screened());
     harness.graph.throttleNext(0);
     await adapter.send('retry').assertReply(says('Checking the 4 accounts again')).startTest();
@@ -239,7 +267,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     const [existing] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
     assert.ok(existing, 'the journey test above submitted a request');
     const adapter = harness.adapterFor('priya');
-    await toAttestations(adapter).send(submit({ step: 'attestations', ...ALL_TICKED })).assertReply(isTyping).assertReply(says('Checking')).startTest();
+    await toScreening(adapter).startTest();
     showsCard(existing.reference)(await screened());
     await adapter.send('cancel').assertReply(says('Cancelled.')).startTest();
   });
