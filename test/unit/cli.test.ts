@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import { startSandboxOds } from '../../dev/sandbox/ods-server';
 import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,6 +126,35 @@ describe('nas-transfer screen (command line)', function () {
       assert.match(stdout, /removed RO\d+/, 'the sandbox serves fewer roles than the committed snapshot');
     } finally {
       await ord.close();
+    }
+  });
+
+  it('screens with ODS_FHIR_BASE_URL, ODS_API_KEY and a DSPT export set (ODS_BASE_URL unset); a bad register row is reported by line and skipped', async () => {
+    const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')), { apiKey: 'cli-key' });
+    try {
+      const register = file(
+        'DSPT export.csv',
+        [
+          'Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB',
+          'ZZ9101,HARBOUR LANE PHARMACY,25/26 Standards Met,28/06/2026,Pharmacy,NHS DEMO ICB',
+          'ZZ9103,MILLBROOK DENTAL PRACTICE,25/26 Approaching Standards,29/06/2026,Dentistry,NHS DEMO ICB',
+          'ZZ9104,QUAYSIDE CARE HOME,25/26 Approaching Standards,2026-06-30,Social Care,NHS DEMO ICB',
+        ].join('\n'),
+      );
+      const input = file('fhir.csv', 'email\namara.mensah@nhsmail.example\nesme.flint@nhsmail.example\nada.voss@nhsmail.example\n');
+      const { code, stdout, stderr } = await screenAsync(['screen', '--org', 'ZZ9001', '--input', input, '--json'], { ODS_FHIR_BASE_URL: ods.fhirUrl, ODS_API_KEY: 'cli-key', ODS_BASE_URL: '', DSPT_REGISTER_CSV: register });
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /DSPT register DSPT export\.csv: skipped line 4: Date Of Publication "2026-06-30" is not a dd\/mm\/yyyy date/);
+      const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
+      assert.deepEqual(document.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]), [
+        ['eligible', []],
+        ['review', ['SITE_NOT_DSPT_COMPLIANT']],
+        ['ineligible', ['SITE_NOT_DSPT_COMPLIANT']],
+      ]);
+      assert.match(document.accounts[2]!.reasons[0]!.message, /ZZ9104 is not in the DSPT register/);
+      assert.ok(ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/') && request.headers.apikey === 'cli-key'));
+    } finally {
+      await ods.close();
     }
   });
 
