@@ -142,6 +142,17 @@ describe('export and audit (ops channel commands, file consent)', function () {
     turn({ type: 'message', text, from: PEOPLE[user], conversation: opsChannel as never, channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } } });
   const consent = (user: keyof typeof PEOPLE, value: Record<string, unknown>) =>
     turn({ type: 'invoke', name: 'fileConsent/invoke', from: PEOPLE[user], conversation: personalChat(user, 'files') as never, value });
+  /** The consent card the bot sent to Tom's chat for `export`: Accept and Decline send back its contexts, as Teams does. */
+  const offeredConsent = async () => {
+    await knowTomsChat();
+    await inChannel('tom', `export ${request.reference}`);
+    const offered = harness.messenger.sent.find((sent) => sent.activity.attachments?.[0]?.contentType === FILE_CONSENT_CONTENT_TYPE);
+    assert.ok(offered, 'the bot offered the file');
+    return offered.activity.attachments![0]!.content as { acceptContext: unknown; declineContext: unknown };
+  };
+  /** Tom pressing Accept on the consent card in his chat. */
+  const acceptOffered = async (uploadUrl?: string) => ({ ...accepted(0, uploadUrl), context: (await offeredConsent()).acceptContext });
+  /** An accept invoke with the context written by the test: forged unless it is what the card offered. */
   const accepted = (requestId: number, uploadUrl = `${oneDrive.url}/upload/session-1`) => ({
     type: 'fileUpload',
     action: 'accept',
@@ -225,7 +236,7 @@ describe('export and audit (ops channel commands, file consent)', function () {
 
   describe('file consent', () => {
     it('on accept, uploads the CSV with Content-Range, shows the file card and audits the export', async () => {
-      const replies = await consent('tom', accepted(request.id));
+      const replies = await consent('tom', await acceptOffered());
       assert.equal(oneDrive.uploads.length, 1);
       const [upload] = oneDrive.uploads;
       assert.equal(upload!.method, 'PUT');
@@ -249,14 +260,14 @@ describe('export and audit (ops channel commands, file consent)', function () {
       assert.deepEqual((await exportsAudited()).map((event) => [event.actorId, event.actorName]), [[PEOPLE.tom.aadObjectId, 'Tom Ashdown']]);
     });
 
-    it('re-checks membership on accept: someone outside NAS Operations gets nothing uploaded', async () => {
+    it('tampering: re-checks membership on accept: someone outside NAS Operations sending an accept gets nothing uploaded', async () => {
       const reply = textOf(await consent('priya', accepted(request.id)));
       assert.equal(reply, 'Only members of NAS Operations can act on transfer requests.');
       assert.equal(oneDrive.uploads.length, 0);
       assert.deepEqual(await exportsAudited(), []);
     });
 
-    it('trusts nothing in the context but a request id', async () => {
+    it('tampering: trusts nothing in a forged context but a request id', async () => {
       for (const context of [{ requestId: String(request.id) }, { requestId: -1 }, {}, null]) {
         assert.equal(textOf(await consent('tom', { ...accepted(request.id), context })), 'That card action was not recognised. Please use the latest card.');
       }
@@ -265,14 +276,15 @@ describe('export and audit (ops channel commands, file consent)', function () {
     });
 
     it('uploads only to OneDrive (or loopback in local runs)', async () => {
-      const reply = textOf(await consent('tom', accepted(request.id, 'https://collector.evil.example/upload')));
+      const reply = textOf(await consent('tom', await acceptOffered('https://collector.evil.example/upload')));
       assert.match(reply, /The export could not be saved to your OneDrive/);
       assert.deepEqual(await exportsAudited(), []);
     });
 
     it('says so when the upload fails, and records no export', async () => {
+      const offered = await acceptOffered();
       oneDrive.status = 500;
-      const replies = await consent('tom', accepted(request.id));
+      const replies = await consent('tom', offered);
       assert.equal(oneDrive.uploads.length, 1);
       assert.match(textOf(replies), new RegExp(`The export could not be saved to your OneDrive\\. Nothing was recorded as exported\\. Type \\*\\*export ${request.reference}\\*\\* in the NAS Operations channel to try again\\.`));
       assert.equal(replies.filter((activity) => activity.attachments?.length).length, 0, 'no file card for a file that is not there');
@@ -280,7 +292,7 @@ describe('export and audit (ops channel commands, file consent)', function () {
     });
 
     it('on decline, uploads nothing and says so', async () => {
-      const reply = textOf(await consent('tom', { type: 'fileUpload', action: 'decline', context: { requestId: request.id } }));
+      const reply = textOf(await consent('tom', { type: 'fileUpload', action: 'decline', context: (await offeredConsent()).declineContext }));
       assert.equal(reply, 'Export cancelled: nothing was saved to your OneDrive.');
       assert.equal(oneDrive.uploads.length, 0);
     });
