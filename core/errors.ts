@@ -33,6 +33,10 @@ export const ERROR_CATALOGUE = {
   EXPORT_UPLOAD_FAILED: 'The export could not be saved to your OneDrive. Nothing was recorded as exported.',
   /** ODS refused the bot (401/403: a missing or revoked API key) or answered like a wrong URL: a setting to fix, never a verdict. */
   ODS_MISCONFIGURED: 'The NHS organisation data service refused the bot’s requests, so nothing could be checked. The bot’s administrators must fix its ODS settings; nothing was lost.',
+  /** The NAS Operations workspace: no Teams sign-in token, or one that is not ours (forged, expired, another tenant or application). */
+  WORKSPACE_UNAUTHENTICATED: 'Sign in through Microsoft Teams to use the NAS Operations workspace.',
+  /** The tenant's signing keys could not be fetched, so no sign-in can be checked just now. */
+  WORKSPACE_SIGN_IN_UNAVAILABLE: 'Sign-in cannot be checked right now. Nothing was changed; please try again shortly.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
