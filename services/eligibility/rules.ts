@@ -23,21 +23,27 @@ export function ukDate(iso: string): string {
   return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1] ?? match[2]} ${match[1]}`;
 }
 
+const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+/** Register dates repeat for every account of a run: formatting each once keeps screening 5,000 accounts cheap. */
+const formattedInstants = new Map<string, string>();
+
 /** An instant as UK local date and time: 29 Nov 2026 14:05. */
 export function ukDateTime(instant: string): string {
+  const known = formattedInstants.get(instant);
+  if (known) return known;
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(date)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${ukDate(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+  const parts = Object.fromEntries(LONDON_TIME.formatToParts(date).map((part) => [part.type, part.value]));
+  const formatted = `${ukDate(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+  if (formattedInstants.size > 1000) formattedInstants.clear();
+  formattedInstants.set(instant, formatted);
+  return formatted;
 }
 
 /** Today's date in England, YYYY-MM-DD. */
 export function englandToday(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return LONDON_DATE.format(now);
 }
 
 /** The DSPT year starting in `startYear`, as the export writes it: 2025 is 25/26. */

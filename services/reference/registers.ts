@@ -74,7 +74,7 @@ export function parseRegisterCsv<T>(
   const positions = new Map(header.record.map((name, index) => [headerKey(name), index]));
   const missing = Object.values(columns).filter((column) => column.required && !positions.has(headerKey(column.header)));
   if (missing.length > 0) {
-    throw new AppError('REGISTER_UNAVAILABLE', `The ${label} has no ${missing.map((column) => `"${column.header}"`).join(', ')} column (its header row is: ${header.record.slice(0, 8).join(', ')}).`);
+    throw new AppError('REGISTER_UNAVAILABLE', `The ${label} has no ${missing.map((column) => `"${column.header}"`).join(', ')} column${missing.length > 1 ? 's' : ''} (its header row is: ${header.record.slice(0, 8).join(', ')}).`);
   }
   const entries = new Map<string, T>();
   const problems: RowProblem[] = [];

@@ -45,7 +45,7 @@ describe('DSPT register as exported', () => {
   });
 
   it('refuses a file without the columns it needs, naming them', () => {
-    assert.throws(() => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'), /no "Code", "Date Of Publication" column/);
+    assert.throws(() => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'), /no "Code", "Date Of Publication" columns/);
   });
 });
 
