@@ -13,6 +13,9 @@ export const DEMO = {
   requesterGroupId: '6e6d7300-0000-4000-8000-0000000000a1',
   opsGroupId: '6e6d7300-0000-4000-8000-0000000000b1',
   opsChannelId: '19:nas-ops-transfer-requests@thread.tacv2',
+  /** Tom Ashdown, NAS Operations in dev/demo-directory.json: who the workspace signs in as locally. */
+  opsUserId: '6e6d7300-0000-4000-8000-000000000131',
+  workspaceAppIdUri: 'api://localhost/nas-transfer-workspace',
 } as const;
 
 const repoRoot = __dirname;
@@ -73,6 +76,11 @@ const environmentSchema = z.object({
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
   CHASE_AFTER_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(3)),
   OPS_MEMBERSHIP_MAX_AGE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+
+  // The NAS Operations workspace (Teams tab): the token audience, the tenant's keys, the local sign-in.
+  WORKSPACE_APP_ID_URI: optionalString,
+  WORKSPACE_OPENID_METADATA: optionalUrl,
+  WORKSPACE_DEV_SIGN_IN: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
 });
 
 type RawEnvironment = Record<string, string | undefined>;
@@ -147,6 +155,17 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
     const secretSetting = graphAuth === 'client-secret' ? 'GRAPH_CLIENT_SECRET' : 'GRAPH_CLIENT_CERTIFICATE_PATH';
     if (value(secretSetting) === undefined) problem(secretSetting, `is required for Graph ${graphAuth} authentication`);
   }
+  problems.push(...workspaceProblems(value, production));
+  return problems;
+}
+
+function workspaceProblems(value: (name: string) => string | undefined, production: boolean): Array<{ setting: string; message: string }> {
+  const problems: Array<{ setting: string; message: string }> = [];
+  if (value('WORKSPACE_DEV_SIGN_IN') === 'on' && value('APP_ENV') !== undefined && value('APP_ENV') !== 'development') {
+    problems.push({ setting: 'WORKSPACE_DEV_SIGN_IN', message: 'is refused outside APP_ENV=development (it signs anyone in as the demo NAS Operations user)' });
+  }
+  const metadata = value('WORKSPACE_OPENID_METADATA');
+  if (production && metadata && URL.canParse(metadata) && new URL(metadata).protocol !== 'https:') problems.push({ setting: 'WORKSPACE_OPENID_METADATA', message: 'must be an https URL in production' });
   return problems;
 }
 
@@ -214,6 +233,19 @@ export interface AppConfig {
   chaseAfterWorkingDays: number;
   /** While the directory cannot answer, a NAS Operations membership confirmed this long ago still stands; older, the click is refused (fail closed). */
   opsMembershipMaxAgeMinutes: number;
+  workspace: WorkspaceSettings;
+}
+
+/** The NAS Operations workspace tab: whose tokens its API accepts. */
+export interface WorkspaceSettings {
+  /** The token audience: the application ID URI (webApplicationInfo.resource in the manifest). Unset in production: the workspace is not served. */
+  appIdUri?: string;
+  /** The tenant whose tokens are accepted (TENANT_ID). */
+  tenantId: string;
+  /** Entra ID OpenID metadata for the tenant: where its signing keys are published. */
+  openIdMetadataUrl: string;
+  /** Development only: the page signs in as this demo NAS Operations member without Teams. */
+  devSignInUserId?: string;
 }
 
 export function loadConfig(env: RawEnvironment = process.env): AppConfig {
@@ -271,6 +303,18 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     retentionDays: e.RETENTION_DAYS,
     chaseAfterWorkingDays: e.CHASE_AFTER_WORKING_DAYS,
     opsMembershipMaxAgeMinutes: e.OPS_MEMBERSHIP_MAX_AGE_MINUTES,
+    workspace: workspaceSettings(e),
+  };
+}
+
+function workspaceSettings(e: z.infer<typeof environmentSchema>): WorkspaceSettings {
+  const tenantId = e.APP_ENV === 'production' ? (e.TENANT_ID ?? '') : (e.TENANT_ID ?? DEMO.tenantId);
+  const devSignIn = e.APP_ENV === 'development' && (e.WORKSPACE_DEV_SIGN_IN ?? 'on') === 'on';
+  return {
+    appIdUri: e.WORKSPACE_APP_ID_URI ?? (e.APP_ENV === 'production' ? undefined : DEMO.workspaceAppIdUri),
+    tenantId,
+    openIdMetadataUrl: e.WORKSPACE_OPENID_METADATA ?? `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
+    ...(devSignIn ? { devSignInUserId: DEMO.opsUserId } : {}),
   };
 }
 
