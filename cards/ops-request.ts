@@ -91,7 +91,7 @@ const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: Car
   not_due: { line: '', color: 'Default' },
   pending: { line: 'The requester is being told the outcome.', color: 'Default' },
   delivered: { line: 'The requester has been told the outcome.', color: 'Default' },
-  undeliverable: { line: 'The requester could not be notified in Teams (the bot cannot reach their chat). Tell them another way.', color: 'Attention' },
+  undeliverable: { line: 'The requester could not be notified in Teams (the bot cannot reach their chat). Tell them another way.', color: 'Accent' },
 };
 
 export interface OpsCardView {

@@ -6,7 +6,7 @@ import { DEMO } from '../../config';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
 import { startBotProcess, type BotProcess } from '../support/processes';
-import { TeamsClient } from '../support/teams-client';
+import { opsCardUserOverHttp, TeamsClient } from '../support/teams-client';
 
 /**
  * The real bot process over the Bot Framework protocol, with a loopback Bot Connector that
@@ -24,6 +24,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The card a message carried, as Teams shows it. */
+const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;
 const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
 const opsPostsOf = (connector: FakeConnector, reference: string) =>
   connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && activityText(call).includes(`Transfer request ${reference}`));
@@ -110,22 +112,20 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     assert.deepEqual(submits.map((sent) => sent.status), [200, 200]);
     const confirmation = await connector.waitFor(inChat(chatId, 'Your reference is'));
     const reference = /NTR-\d+/.exec(activityText(confirmation))![0];
-    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
+    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
     assert.equal(await count(schema.url, 'SELECT count(*) FROM transfer_requests'), 1, 'one request');
     const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
 
-    // NAS Operations press the buttons on both instances at once, twice over.
-    const approvals = await Promise.all([
-      client.invoke(first.endpoint, 'tom', 'approveEligible', { requestId, start: 0 }),
-      client.invoke(second.endpoint, 'tom', 'approveEligible', { requestId, start: 0 }),
-    ]);
+    // NAS Operations press the buttons of the posted card on both instances at once, twice over.
+    const onFirst = opsCardUserOverHttp(client, () => first.endpoint, 'tom').sees(cardIn(posted));
+    const onSecond = opsCardUserOverHttp(client, () => second.endpoint, 'tom').sees(cardIn(posted));
+    const approvals = await Promise.all([onFirst.press({ verb: 'approveEligible' }), onSecond.press({ verb: 'approveEligible' })]);
     assert.deepEqual(approvals.map((sent) => sent.status), [200, 200]);
-    const review = await count(schema.url, `SELECT coalesce(min(id), 0) AS count FROM request_accounts WHERE request_id = ${requestId} AND verdict = 'review'`);
-    if (review > 0) {
-      await Promise.all([
-        client.invoke(first.endpoint, 'tom', 'decideAccount', { requestId, accountId: review, decision: 'approved' }),
-        client.invoke(second.endpoint, 'tom', 'decideAccount', { requestId, accountId: review, decision: 'rejected', decisionReason: 'crossed' }),
-      ]);
+    // An account for review (esme.flint, while the DSPT rules make it one): both press its row, one Approve, one Reject.
+    const reviewRow = 'esme.flint@nhsmail.example';
+    if (onFirst.sees(cardIn(posted)).offers({ title: 'Approve', row: reviewRow })) {
+      onSecond.sees(cardIn(posted));
+      await Promise.all([onFirst.press({ title: 'Approve', row: reviewRow }), onSecond.press({ title: 'Reject', row: reviewRow }, { decisionReason: 'crossed' })]);
     }
     const forDecision = `request_id = ${requestId} AND verdict <> 'ineligible'`;
     assert.equal(await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision} AND decision IS NULL`), 0, 'every account for decision decided');
@@ -183,9 +183,9 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     this.timeout(120_000);
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;
-    const { reference, posted, requestId } = await submittedAndPosted(bot, chatId);
+    const { posted } = await submittedAndPosted(bot, chatId);
     connector.addFault({ matches: (call) => call.method === 'PUT', delayMs: 20_000 });
-    const approval = await client.invoke(bot.endpoint, 'tom', 'approveEligible', { requestId, start: 0 });
+    const approval = await opsCardUserOverHttp(client, () => bot.endpoint, 'tom').sees(cardIn(posted)).press({ verb: 'approveEligible' });
     assert.equal(approval.status, 200);
     assert.ok(approval.ms < 2000, `answered in ${Math.round(approval.ms)} ms`);
     assert.match(JSON.stringify(approval.body), /Approved by Tom Ashdown/);
@@ -218,16 +218,18 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const refresh = (posted.activity.attachments?.[0]?.content as { refresh?: { action: { verb: string; data: Record<string, unknown> } } }).refresh;
     assert.equal(refresh?.action.verb, 'refreshCard', 'the posted card asks Teams to refresh it');
 
-    const forOps = await client.invoke(bot.endpoint, 'tom', 'refreshCard', refresh!.action.data, 'automatic');
+    const tom = opsCardUserOverHttp(client, () => bot.endpoint, 'tom').sees(cardIn(posted));
+    const forOps = await tom.refresh();
     assert.equal(forOps.status, 200);
     const opsCard = JSON.stringify(forOps.body);
     assert.match(opsCard, /"statusCode":200/);
     assert.match(opsCard, /"title":"Assign to me"/);
-    const forOthers = await client.invoke(bot.endpoint, 'sam', 'refreshCard', refresh!.action.data, 'automatic');
+    assert.ok(tom.offers({ title: 'Approve', row: 'esme.flint@nhsmail.example' }), 'the refreshed card has the rows’ buttons');
+    const forOthers = await opsCardUserOverHttp(client, () => bot.endpoint, 'sam').sees(cardIn(posted)).refresh();
     const readOnly = JSON.stringify(forOthers.body);
     assert.match(readOnly, /"statusCode":200/);
     assert.match(readOnly, new RegExp(`Transfer request ${reference}`));
-    assert.doesNotMatch(readOnly, /"title":"(Assign to me|Approve all eligible|Reject the rest)/);
+    assert.doesNotMatch(readOnly, /"title":"(Assign to me|Approve all eligible|Reject all undecided|Approve|Reject)/);
     assert.equal(await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND action = 'card_action.refused'`), 0, 'a refresh is not a refusal');
   });
 
@@ -252,7 +254,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     await toResults(() => bot, chatId);
     await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
-    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 30_000);
+    const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 30_000);
     const attempts = connector.calls.filter((call) => call.conversationId === DEMO.opsChannelId && call.method === 'POST' && activityText(call).includes(reference));
     assert.deepEqual(attempts.map((call) => call.status), [429, 503, 200], 'throttled, failed, then accepted');
     assert.ok(attempts[1]!.at - attempts[0]!.at >= 900, 'the retry waited for Retry-After');
@@ -265,7 +267,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     // The requester blocked the bot: Teams answers 403 to the outcome, for good.
     const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
     connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('has been decided'), status: 403 });
-    await client.invoke(bot.endpoint, 'tom', 'rejectRequest', { requestId, start: 0, decisionReason: 'Not this time.' });
+    await opsCardUserOverHttp(client, () => bot.endpoint, 'tom').sees(cardIn(posted)).press({ verb: 'rejectRequest' }, { decisionReason: 'Not this time.' });
     const refused = await connector.waitFor((call) => inChat(chatId, 'has been decided')(call) && call.status === 403, 20_000);
     assert.ok(refused);
     const update = await connector.waitFor((call) => call.method === 'PUT' && activityText(call).includes('could not be notified'), 20_000);
