@@ -167,6 +167,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       sectorNames: dataSources.policy.sectorNames,
     }),
     resubmit: (turn) => startResubmission(turn, requests, access),
+    isOpsMember: (userId) => access.isOpsMember(userId),
     commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
     fileExports,
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {

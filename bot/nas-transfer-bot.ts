@@ -1,6 +1,7 @@
 import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type FileConsentCardResponse, type TurnContext } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import { z } from 'zod';
+import { escapeMarkdown } from '../cards/account-rows';
 import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -10,7 +11,7 @@ import type { CommandRegistry, CommandScope, CommandTurn } from './commands/comm
 import type { TransferDialog } from './dialogs/transfer-dialog';
 import { plainText } from './message-text';
 import { isPersonal } from './middleware/reference-capture';
-import { OPS_HELP } from './replies';
+import { OPS_HELP, OPS_PERSONAL_HELP, REQUESTER_HELP } from './replies';
 import type { DialogStateStore } from './state/dialog-state';
 
 export interface BotDependencies {
@@ -21,6 +22,8 @@ export interface BotDependencies {
   fileExports: FileExportDependencies;
   /** An outcome card's "start a new request" button; false when the activity is not that. */
   resubmit: (turn: CommandTurn) => Promise<boolean>;
+  /** Whether someone is in NAS Operations, to greet and help them as ops in their personal chat. */
+  isOpsMember: (userId: string | undefined) => Promise<boolean>;
   cardActions: CardActionDispatcher;
   logger: Logger;
 }
@@ -35,7 +38,9 @@ export interface BotDependencies {
  * button would post the words themselves in Teams, but the Agents Playground ignores imBack,
  * so the welcome card's buttons carry the command as data, which every client submits.)
  */
-const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status', 'help']) });
+const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status', 'help', 'pending']) });
+/** Greetings are answered with what the bot can do, not "did you mean help". */
+const GREETINGS: ReadonlySet<string> = new Set(['hello', 'hi', 'hey', 'hiya', 'good morning', 'good afternoon', 'hello there']);
 
 function buttonCommand(value: unknown): string {
   const parsed = buttonCommandSchema.safeParse(value);
@@ -56,7 +61,10 @@ export class NasTransferBot extends TeamsActivityHandler {
 
     this.onMembersAdded(async (context, next) => {
       const botAdded = context.activity.membersAdded?.some((member) => member.id === context.activity.recipient.id);
-      if (botAdded && isPersonal(context)) await context.sendActivity(MessageFactory.attachment(renderWelcomeCard({ firstName: context.activity.from?.name?.split(' ')[0] || 'there' })));
+      if (botAdded && isPersonal(context)) {
+        const firstName = context.activity.from?.name?.split(' ')[0] || 'there';
+        await context.sendActivity(MessageFactory.attachment(renderWelcomeCard({ firstName, forOps: await this.opsMember(context) })));
+      }
       await next();
     });
   }
@@ -90,7 +98,7 @@ export class NasTransferBot extends TeamsActivityHandler {
       return;
     }
     if (scope === 'channel') {
-      await context.sendActivity(`I did not recognise that. ${OPS_HELP}`);
+      await context.sendActivity(await this.notRecognised(context, text, scope));
       return;
     }
     if (await this.deps.resubmit({ ...turn, argument: '' })) return;
@@ -99,8 +107,28 @@ export class NasTransferBot extends TeamsActivityHandler {
     await context.sendActivity(
       context.activity.value !== undefined && text === ''
         ? 'That card belongs to a transfer that has already been submitted or cancelled. Type **status** to see your requests, or **new transfer** to start again.'
-        : 'I did not recognise that. Type **new transfer** to start a transfer, **status** to see your requests, or **help**.',
+        : await this.notRecognised(context, text, scope),
     );
+  }
+
+  /** A greeting gets what the bot can do; a near miss ("new tranfser") the command it was probably meant to be. */
+  private async notRecognised(context: TurnContext, text: string, scope: CommandScope): Promise<string> {
+    const asOps = scope === 'channel' || (await this.opsMember(context));
+    const help = scope === 'channel' ? OPS_HELP : asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP;
+    const greeting = text.toLowerCase().replace(/[!.,\s]+$/, '');
+    const firstName = context.activity.from?.name?.split(' ')[0];
+    if (GREETINGS.has(greeting)) return `Hello${firstName ? ` ${escapeMarkdown(firstName)}` : ''}. ${help}`;
+    const suggestion = this.deps.commands.suggest(text, scope);
+    if (suggestion) return `I did not recognise that. Did you mean **${suggestion}**? Type **help** for everything I understand.`;
+    if (scope === 'channel') return `I did not recognise that. ${OPS_HELP}`;
+    return asOps
+      ? `I did not recognise that. ${OPS_PERSONAL_HELP}`
+      : 'I did not recognise that. Type **new transfer** to start a transfer, **status** to see your requests, or **help**.';
+  }
+
+  /** Whether the person in this personal chat is in NAS Operations; when the directory cannot say, they are greeted as a requester. */
+  private async opsMember(context: TurnContext): Promise<boolean> {
+    return this.deps.isOpsMember(context.activity.from?.aadObjectId).catch(() => false);
   }
 
   /**

@@ -1,11 +1,14 @@
 import type { Attachment } from 'botbuilder';
+import { escapeMarkdown } from './account-rows';
 import { expandCard } from './render';
 import template from './welcome.json';
 
 export interface WelcomeCardData {
   firstName: string;
+  /** A NAS Operations member is greeted with their own commands, not the requester's form. */
+  forOps?: boolean;
 }
 
 export function renderWelcomeCard(data: WelcomeCardData): Attachment {
-  return expandCard(template, data);
+  return expandCard(template, { firstName: escapeMarkdown(data.firstName), forOps: data.forOps === true });
 }

@@ -72,10 +72,11 @@ export interface SheetRow {
 
 /*
  * "Amelia Hart" <amelia.hart@…> and Amelia Hart <amelia.hart@…>, as mail clients copy
- * addresses: the address is what counts. Each pattern is tried once per line (anchored, no
- * overlapping repeats), so it costs linear time on any input.
+ * addresses: the address is what counts, in whichever column it is. Each attempt of the
+ * first pattern scans only to the next quotation mark, and the second is anchored, so both
+ * cost linear time on any input.
  */
-const QUOTED_NAME_AND_ADDRESS = /^[ \t]*"[^"\n]*"[ \t]*<([^<>\s,]*)>/;
+const QUOTED_NAME_AND_ADDRESS = /"[^"\n]*"[ \t]*<([^<>\s,"]*)>/g;
 const NAME_AND_ADDRESS = /^[^<>,"]*<([^<>\s,]*)>[ \t]*$/;
 
 /**

@@ -1,4 +1,5 @@
 import { escapeMarkdown } from '../../cards/account-rows';
+import { plural } from '../../cards/plural';
 import { AppError } from '../../core/errors';
 import { formatTime, REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/model';
 import type { AuditEvent, AuditLog } from '../../services/store/audit';
@@ -20,11 +21,12 @@ const VALUE_LIMIT = 60;
 const EVENT_LABEL: Record<string, string> = {
   'request.submitted': 'submitted the request',
   'request.claimed': 'started reviewing',
+  'request.taken_over': 'took over the review',
   'request.approved_eligible': 'approved (all eligible)',
   'request.rejected': 'rejected (all remaining)',
   'account.approved': 'approved',
   'account.rejected': 'rejected',
-  'account.corrected': 'corrected a decision',
+  'account.corrected': 'changed a decision',
   'account.transferred': 'marked transferred',
   'request.completed': 'completed the request',
   'request.withdrawn': 'withdrew the request',
@@ -37,11 +39,22 @@ const EVENT_LABEL: Record<string, string> = {
   'card_action.refused': 'was refused an action',
 };
 
+/** The owed messages a requester can be sent, as the audit names them. */
+const MESSAGE_KIND: Record<string, string> = {
+  outcome: 'the outcome',
+  completion: 'that the transfer is complete',
+  question: 'a question from NAS Operations',
+  'question.chase': 'a reminder of the question',
+};
+
+const STATUS_WORDS: Record<string, string> = { submitted: 'awaiting review', in_review: 'in review', decided: 'decided', completed: 'completed', withdrawn: 'withdrawn' };
+
 /** "audit NTR-…": the request's history for NAS Operations, newest last, in UK local time. */
 export function auditCommand(requests: RequestRepository, audit: AuditLog, access: AccessControl): Command {
   return {
     words: ['audit'],
-    scope: 'channel',
+    // The channel, and an ops member's personal chat with the bot (the same authorisation).
+    scope: ['channel', 'personal'],
     interruptsDialog: true,
     async run({ context, argument, userId }) {
       if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
@@ -60,41 +73,86 @@ export function describeAudit(request: StoredRequest, events: readonly AuditEven
   const positions = new Map(request.accounts.map((account) => [account.id, account]));
   const lines = shown.map((event) => {
     const account = event.accountId === null ? undefined : positions.get(event.accountId);
+    const detail = shortDetail(event.action, event.detail);
     const parts = [
       formatTime(event.occurredAt),
       escapeMarkdown(clip(event.actorName || event.actorId, VALUE_LIMIT)),
       escapeMarkdown(EVENT_LABEL[event.action] ?? event.action),
       ...(account ? [escapeMarkdown(`account ${account.position} (${clip(account.email, VALUE_LIMIT)})`)] : []),
-      ...(shortDetail(event.detail) ? [escapeMarkdown(shortDetail(event.detail))] : []),
+      ...(detail ? [escapeMarkdown(detail)] : []),
     ];
     return `- ${parts.join(' · ')}`;
   });
   return [
-    `**Audit history of ${request.reference}** (${events.length} ${events.length === 1 ? 'event' : 'events'}, UK time)`,
+    `**Audit history of ${request.reference}** (${plural(events.length, 'event')}, UK time)`,
     ...(hidden > 0 ? [`${hidden} earlier ${hidden === 1 ? 'event is' : 'events are'} not shown here: type **export ${request.reference}** for the full history.`] : []),
     '',
     ...(lines.length > 0 ? lines : ['Nothing has been recorded for this request.']),
   ].join('\n');
 }
 
-/** A before/after change as "status: submitted → in_review", anything else as "key: value", clipped. */
-function shortDetail(detail: Record<string, unknown>): string {
-  const parts: string[] = [];
+/**
+ * What an event recorded, in words ("6 accounts: 2 eligible, 1 for review, 3 not eligible";
+ * "reason: …"), never as raw fields. Free text is cut at a word boundary, with an ellipsis.
+ */
+function shortDetail(action: string, detail: Record<string, unknown>): string {
   const before = asObject(detail.before);
   const after = asObject(detail.after);
-  if (before || after) {
-    for (const key of new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])) {
-      const from = scalar(before?.[key]);
-      const to = scalar(after?.[key]);
-      if (from !== to) parts.push(`${key}: ${from || '–'} → ${to || '–'}`);
+  const text = (key: string, from: Record<string, unknown> | undefined = detail) => scalar(from?.[key]);
+  const parts: string[] = [];
+  switch (action) {
+    case 'request.submitted': {
+      const count = Number(detail.accountCount);
+      const screened = asObject(detail.screened);
+      if (Number.isFinite(count)) parts.push(plural(count, 'account'));
+      if (screened) {
+        const found = [
+          [Number(screened.eligible), 'eligible'],
+          [Number(screened.review), 'for review'],
+          [Number(screened.ineligible), 'not eligible'],
+        ].filter(([value]) => Number(value) > 0);
+        if (found.length > 0) parts[parts.length - 1] = `${parts.at(-1) ?? ''}: ${found.map(([value, label]) => `${value} ${label}`).join(', ')}`;
+      }
+      if (text('policyVersion')) parts.push(`screened under policy ${text('policyVersion')}`);
+      break;
     }
+    case 'request.claimed':
+    case 'request.taken_over':
+    case 'request.completed':
+    case 'request.withdrawn': {
+      const from = STATUS_WORDS[text('status', before)] ?? text('status', before);
+      const to = STATUS_WORDS[text('status', after)] ?? text('status', after);
+      if (from && to && from !== to) parts.push(`was ${from}, now ${to}`);
+      if (text('reviewer', before) && text('reviewer', before) !== text('reviewer', after)) parts.push(`previously reviewed by ${text('reviewer', before)}`);
+      break;
+    }
+    case 'account.corrected':
+      if (text('decision', before) && text('decision', after)) parts.push(`from ${text('decision', before)} to ${text('decision', after)}`);
+      if (text('reason', after)) parts.push(`reason: ${text('reason', after)}`);
+      break;
+    case 'request.asked':
+      if (text('question')) parts.push(`“${text('question')}”`);
+      break;
+    case 'request.answered':
+      if (text('answer')) parts.push(`“${text('answer')}”`);
+      break;
+    case 'requester.notified':
+    case 'requester.notification_failed':
+      parts.push(MESSAGE_KIND[text('kind')] ?? 'a message');
+      if (text('reason')) parts.push(`Teams answered ${text('reason').replace(/^HTTP_/, '')}`);
+      break;
+    case 'request.purged':
+      if (text('olderThanDays')) parts.push(`older than ${text('olderThanDays')} days`);
+      break;
+    case 'card_action.refused':
+      if (text('verb')) parts.push(`action ${text('verb')}`);
+      if (text('reason')) parts.push(text('reason').toLowerCase().replace(/_/g, ' '));
+      break;
+    default:
+      if (text('reason')) parts.push(`reason: ${text('reason')}`);
+      if (text('note')) parts.push(`note: ${text('note')}`);
   }
-  for (const [key, value] of Object.entries(detail)) {
-    if (key === 'before' || key === 'after') continue;
-    const text = scalar(value);
-    if (text) parts.push(`${key}: ${text}`);
-  }
-  return clip(parts.join(', '), DETAIL_LIMIT);
+  return clip(parts.join('; '), DETAIL_LIMIT);
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
@@ -109,6 +167,10 @@ function scalar(value: unknown): string {
   return '';
 }
 
-function clip(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+/** At most `limit` characters, cut at the last word boundary before it, with an ellipsis: never mid-word. */
+export function clip(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const cut = text.slice(0, limit - 1);
+  const boundary = cut.search(/\s\S*$/);
+  return `${(boundary > limit / 2 ? cut.slice(0, boundary) : cut).replace(/[\s,;:.]+$/, '')}…`;
 }

@@ -19,7 +19,8 @@ const OPEN_A_CHAT_FIRST =
 export function exportCommand(deps: FileExportDependencies): Command {
   return {
     words: ['export'],
-    scope: 'channel',
+    // The channel, and an ops member's personal chat with the bot (the same authorisation).
+    scope: ['channel', 'personal'],
     interruptsDialog: true,
     async run({ context, argument, userId }) {
       if (!userId || !(await deps.access.isOpsMember(userId))) throw new AppError('NOT_OPS');
@@ -45,7 +46,12 @@ export function exportCommand(deps: FileExportDependencies): Command {
         throw error;
       }
       deps.logger.info('export.offered', { requestId: request.id });
-      await context.sendActivity(`I have sent the export to your chat with me: accept it there to save ${request.reference}.csv to your OneDrive.`);
+      const inThisChat = context.activity.conversation?.conversationType === 'personal';
+      await context.sendActivity(
+        inThisChat
+          ? `Here is the export: accept it to save ${request.reference}.csv to your OneDrive.`
+          : `I have sent the export to your chat with me: accept it there to save ${request.reference}.csv to your OneDrive.`,
+      );
     },
   };
 }

@@ -5,17 +5,28 @@ import { describeRequestList, OPS_HELP } from '../replies';
 import type { Command } from './command';
 import { showStatus } from './status';
 
-/** What NAS Operations can type in their channel. */
+/**
+ * What NAS Operations can type in their channel. `pending` also works in a member's personal
+ * chat with the bot (as do audit and export), with the same authorisation.
+ */
 export function opsCommands(requests: RequestRepository, access: AccessControl): Command[] {
   return [
     {
       words: ['pending'],
-      scope: 'channel',
+      scope: ['channel', 'personal'],
       interruptsDialog: true,
       async run({ context, userId }) {
         if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-        const pending = await requests.listAwaitingDecision();
-        await context.sendActivity(pending.length === 0 ? 'No transfer requests are awaiting a decision.' : describeRequestList('Awaiting a decision:', pending));
+        const [undecided, untransferred] = await Promise.all([requests.listAwaitingDecision(), requests.listAwaitingTransfer()]);
+        if (undecided.length === 0 && untransferred.length === 0) {
+          await context.sendActivity('No transfer requests are awaiting a decision or a transfer.');
+          return;
+        }
+        const parts = [
+          undecided.length > 0 ? describeRequestList('Awaiting a decision:', undecided) : 'No transfer requests are awaiting a decision.',
+          ...(untransferred.length > 0 ? [describeRequestList('Decided, awaiting transfer (approved accounts not yet marked transferred):', untransferred)] : []),
+        ];
+        await context.sendActivity(parts.join('\n\n'));
       },
     },
     {

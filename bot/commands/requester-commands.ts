@@ -5,7 +5,7 @@ import type { QuestionRepository } from '../../services/store/questions';
 import type { RequestRepository } from '../../services/store/requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
-import { REQUESTER_HELP } from '../replies';
+import { OPS_PERSONAL_HELP, REQUESTER_HELP } from '../replies';
 import { z } from 'zod';
 import { plural } from '../../cards/plural';
 import { entryAsLine } from '../../services/account-list';
@@ -70,11 +70,13 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
     },
     {
       // The same words whether or not a form is open (the form's own "help" says the same), so no state is read.
+      // A NAS Operations member is told their own commands; if the directory cannot say, the requester's help is safe to show.
       words: ['help'],
       scope: 'personal',
       interruptsDialog: true,
-      run: async ({ context }) => {
-        await context.sendActivity(REQUESTER_HELP);
+      run: async ({ context, userId }) => {
+        const asOps = await access.isOpsMember(userId).catch(() => false);
+        await context.sendActivity(asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP);
       },
     },
     {

@@ -24,6 +24,8 @@ export interface OwedMessageRenderers {
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
   question(request: StoredRequest, question: RequestQuestion, reminder: boolean): Partial<Activity>;
   screeningResults(job: ScreeningJob): Partial<Activity>;
+  /** To the ops channel, in the request card's thread: the requester answered a question. */
+  answerInThread(request: StoredRequest, question: RequestQuestion): Partial<Activity>;
 }
 
 export interface DeliveryPolicy {
@@ -115,6 +117,7 @@ export class OutboxWorker {
       question: (delivery) => this.askRequester(delivery, false),
       'question.chase': (delivery) => this.askRequester(delivery, true),
       'ops.delayed': (delivery) => this.sendToRequester(delivery, (request) => this.render.opsDelayed(request)),
+      'ops.answer': (delivery) => this.replyInOpsThread(delivery),
     };
   }
 
@@ -297,6 +300,26 @@ export class OutboxWorker {
     return { settle: this.channelBack(probing) };
   }
 
+  /**
+   * The requester's answer, as a reply in the request card's thread so NAS Operations notice it
+   * (a card update alone changes nothing anyone sees arrive). Teams names a channel thread by
+   * the channel's id with `;messageid=` and the id of the thread's first message, the card.
+   */
+  private async replyInOpsThread(delivery: Delivery): Promise<Sent> {
+    const request = await this.requestOf(delivery);
+    const question = request.questions.find((candidate) => candidate.id === Number(delivery.payload.questionId));
+    if (!question || question.answer === null) throw new Never('QUESTION_NOT_FOUND');
+    if (!request.opsConversationId || !request.opsActivityId) {
+      const post = await this.outbox.statusOf(dedupeKeys.opsPost(request.id));
+      if (post?.status === 'pending') throw new NotYet('WAITING_FOR_POST', 2);
+      throw new Never('NOT_POSTED');
+    }
+    const { reference, probing } = await this.opsChannel(delivery);
+    const thread = { ...reference, conversation: { ...reference.conversation, id: `${request.opsConversationId.split(';')[0]};messageid=${request.opsActivityId}` } };
+    await this.send(delivery, thread, this.render.answerInThread(request, question));
+    return { settle: this.channelBack(probing) };
+  }
+
   private async sendOutcome(delivery: Delivery): Promise<Sent> {
     const request = await this.requestOf(delivery);
     const reference = await this.references.get(ConversationReferences.forUser(request.requester.id));
@@ -392,5 +415,6 @@ export class OutboxWorker {
  */
 function refusesTheChannel(kind: DeliveryKind, status: number): boolean {
   if (kind === 'ops.delayed' || !kind.startsWith('ops.')) return false;
-  return status === 403 || (status === 404 && kind !== 'ops.update');
+  // A 404 to a thread reply, like one to a card update, means the card is gone, not the channel.
+  return status === 403 || (status === 404 && kind !== 'ops.update' && kind !== 'ops.answer');
 }

@@ -6,6 +6,16 @@ import { escapeMarkdown } from '../../cards/account-rows';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import type { OwedMessageRenderers } from './outbox-worker';
 
+/** Enough of an answer to read in the thread; the card above has all of it. */
+const ANSWER_SHOWN = 500;
+
+function clipWords(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const cut = text.slice(0, limit - 1);
+  const boundary = cut.search(/\s\S*$/);
+  return `${boundary > limit / 2 ? cut.slice(0, boundary) : cut}…`;
+}
+
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
@@ -36,6 +46,11 @@ export const owedMessageRenderers: OwedMessageRenderers = {
       [`The transfer **${request.reference}** is complete: NAS now administers ${moved.length === 1 ? 'this account' : `these ${moved.length} accounts`}.`, '', ...lines].join('\n'),
     );
   },
+  answerInThread: (request, question): Partial<Activity> =>
+    MessageFactory.text(
+      `${escapeMarkdown(request.requester.name)} answered the question on **${request.reference}**` +
+        ` (asked by ${escapeMarkdown(question.askedBy.name)}):\n\n${escapeMarkdown(clipWords(question.answer ?? '', ANSWER_SHOWN))}\n\nThe answer is on the card above.`,
+    ),
   screeningResults: (job: ScreeningJob): Partial<Activity> => {
     if (job.status === 'done' && job.result) return MessageFactory.attachment(renderScreeningResultsCard(job.organisationName, job.result, 0).card);
     return MessageFactory.text(

@@ -23,7 +23,9 @@ export type DeliveryKind =
   /** Remind the requester, once, of a question they have not answered. */
   | 'question.chase'
   /** Tell the requester NAS Operations have not received their request yet (the ops channel refused the bot). */
-  | 'ops.delayed';
+  | 'ops.delayed'
+  /** The requester's answer to NAS Operations' question, as a reply in the request card's thread in the ops channel. */
+  | 'ops.answer';
 
 export interface Delivery {
   id: number;
@@ -71,6 +73,7 @@ export const dedupeKeys = {
   questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
   opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
+  opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
 };
 
 /** Writes an owed message inside the caller's transaction. */

@@ -16,7 +16,8 @@ export interface QuestionRow {
 
 /**
  * Questions NAS Operations put to the requester about a request, and the answers. Asking
- * owes the requester a message; answering owes the ops card its update; both are audited.
+ * owes the requester a message; answering owes the ops card its update and a reply in its
+ * thread; both are audited.
  */
 export class QuestionRepository {
   constructor(private readonly db: SqlDatabase) {}
@@ -55,6 +56,8 @@ export class QuestionRepository {
       if (!open) throw new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.');
       await appendAudit(tx, requester, 'request.answered', requestId, null, { questionId: open.id, answer });
       await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
+      // A card that changes in place is easy to miss: a reply in its thread tells NAS Operations.
+      await enqueue(tx, { kind: 'ops.answer', dedupeKey: dedupeKeys.opsAnswer(open.id), requestId, payload: { questionId: open.id } });
       return toQuestion(open);
     });
   }

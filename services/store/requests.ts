@@ -129,6 +129,15 @@ export class RequestRepository {
     return this.summaries(`WHERE r.status = ANY($1::text[])`, [OPEN_STATUSES, limit], 'r.created_at ASC, r.id ASC');
   }
 
+  /** Requests every account of which is decided, with approved accounts not yet marked transferred, oldest first. */
+  async listAwaitingTransfer(limit = 20): Promise<RequestSummary[]> {
+    return this.summaries(
+      `WHERE r.status = 'decided' AND EXISTS (SELECT 1 FROM request_accounts t WHERE t.request_id = r.id AND t.decision = 'approved' AND t.transferred_at IS NULL)`,
+      [limit],
+      'r.created_at ASC, r.id ASC',
+    );
+  }
+
   /** Where the ops card was posted, so later changes update it in place. */
   static async recordOpsMessage(tx: SqlExecutor, requestId: number, conversationId: string, activityId: string): Promise<void> {
     await tx.query('UPDATE transfer_requests SET ops_conversation_id = $2, ops_activity_id = $3 WHERE id = $1', [requestId, conversationId, activityId]);

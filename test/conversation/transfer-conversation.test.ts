@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import type { Activity, TestAdapter } from 'botbuilder';
+import { QuestionRepository } from '../../services/store/questions';
 import { cardBody, cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 
 const REASON = 'Our sponsorship of these community pharmacies ends on 31 March.';
@@ -292,5 +293,155 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     assert.ok(stored?.opsActivityId);
     await harness.settle();
     assert.equal(harness.messenger.opsPosts().filter((post) => cardText(post.activity).includes(queued!.reference)).length, 1, 'and never again');
+  });
+
+  /** A message in the ops channel, with the @mention Teams requires for a bot to hear it; returns the bot's replies. */
+  async function inOpsChannel(user: keyof typeof PEOPLE, text: string): Promise<string> {
+    const adapter = harness.adapterFor(user);
+    await adapter.processActivity({
+      type: 'message',
+      text: `<at>NAS Transfer Bot</at> ${text}`,
+      from: PEOPLE[user],
+      conversation: opsChannel,
+      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    } as Partial<Activity> as Activity);
+    return adapter.activeQueue.map((activity) => activity.text ?? '').join('\n');
+  }
+
+  /** The journey's request, posted to the ops channel by the test above. */
+  async function postedRequest() {
+    const summaries = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
+    const posted = (await Promise.all(summaries.map((summary) => harness.app.requests.get(summary.id)))).find((request) => request?.opsActivityId);
+    assert.ok(posted, 'a request was posted to the ops channel');
+    return posted;
+  }
+
+  it('greets a NAS Operations member as ops in their personal chat, and answers pending, audit and help there', async () => {
+    const request = await postedRequest();
+    const adapter = harness.adapterFor('tom');
+    await adapter
+      .send({ type: 'conversationUpdate', membersAdded: [PEOPLE.tom, adapter.conversation.bot], recipient: adapter.conversation.bot })
+      .assertReply((activity) => {
+        showsCard('Hello Tom.', 'You are in NAS Operations', 'pending', 'audit NTR-…', 'Pending requests')(activity);
+        assert.ok(!cardText(activity).includes('Start a new transfer'), 'not the requester’s welcome');
+      })
+      .send('pending')
+      .assertReply(says(/^Awaiting a decision:[\s\S]*\*\*NTR-\d+\*\*/))
+      .send(`audit ${request.reference}`)
+      .assertReply(says(`**Audit history of ${request.reference}**`))
+      .send('help')
+      .assertReply(says('You are in NAS Operations'))
+      .send('hello')
+      .assertReply(says(/^Hello Tom\. You are in NAS Operations/))
+      .startTest();
+    await harness.adapterFor('priya').send('pending').assertReply(says('Only members of NAS Operations can act on transfer requests.')).startTest();
+  });
+
+  it('suggests the nearest command for a typo, greets a hello with what it can do, and says channel commands need an @mention', async () => {
+    await harness
+      .adapterFor('priya')
+      .send('new tranfser')
+      .assertReply(says('I did not recognise that. Did you mean **new transfer**?'))
+      .send('stauts NTR-100001')
+      .assertReply(says('Did you mean **status**?'))
+      .send('hello')
+      .assertReply(says(/^Hello Priya\. I run the NHSmail transfer/))
+      .send('what now?')
+      .assertReply(says('I did not recognise that. Type **new transfer**'))
+      .startTest();
+    assert.match(await inOpsChannel('tom', 'pendng'), /Did you mean \*\*pending\*\*\?/);
+    assert.match(await inOpsChannel('tom', 'help'), /@mentions me/);
+  });
+
+  it('refuses a malformed command with its own first sentence, not a general one', async () => {
+    await harness
+      .adapterFor('priya')
+      .send('withdraw soon')
+      .assertReply((activity) => assert.equal(activity.text, 'Say which request: for example **withdraw NTR-100001**.'))
+      .startTest();
+  });
+
+  it('posts the requester’s answer in the ops card’s thread, so NAS Operations notice it', async () => {
+    const request = await postedRequest();
+    await new QuestionRepository(harness.db).ask(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, 'Which site is esme.flint at?');
+    await harness.settle();
+    await harness
+      .adapterFor('priya')
+      .send(`answer ${request.reference} Millbrook Dental Practice, ZZ9103.`)
+      .assertReply(says(`Thank you: your answer is on **${request.reference}**`))
+      .startTest();
+    await harness.settle();
+    const thread = `${opsChannel.id};messageid=${request.opsActivityId}`;
+    const replies = harness.messenger.sent.filter((message) => message.conversationId === thread);
+    assert.equal(replies.length, 1, `one reply in the card's thread; sent to: ${harness.messenger.sent.map((message) => message.conversationId).join(', ')}`);
+    assert.equal(
+      replies[0]!.activity.text,
+      `Priya Okafor answered the question on **${request.reference}** (asked by Tom Ashdown):\n\nMillbrook Dental Practice, ZZ9103.\n\nThe answer is on the card above.`,
+    );
+  });
+
+  it('lists decided requests still awaiting transfer under pending, and tells the requester NAS’s reason, not the screening’s remedy', async () => {
+    const request = await postedRequest();
+    const tom = { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' };
+    await harness.app.decisions.approveEligible(request.id, tom);
+    await harness.app.decisions.rejectRemaining(request.id, tom, 'The site has not published its DSPT for this year.');
+    await harness.settle();
+    const pending = await inOpsChannel('tom', 'pending');
+    assert.match(pending, new RegExp(`Decided, awaiting transfer \\(approved accounts not yet marked transferred\\):\\n\\n- \\*\\*${request.reference}\\*\\*[^\\n]*Decided[^\\n]*2 accounts \\(1 approved, 1 rejected\\) · approved accounts not yet marked transferred`));
+
+    const outcome = harness.messenger.toUser('priya').find((message) => cardText(message.activity).includes(`${request.reference} has been decided`));
+    assert.ok(outcome, 'the outcome was sent');
+    const text = cardText(outcome.activity);
+    assert.match(text, /Why: NAS Operations: The site has not published its DSPT for this year\./);
+    assert.doesNotMatch(text, /NAS will judge|Otherwise:/, 'no remedy for a review that has already happened');
+    assert.match(text, /"title":"Start a new request with the 2 you can fix"/);
+  });
+
+  it('a new request from an outcome asks for the reason again, offering the old one', async () => {
+    const request = await postedRequest();
+    await harness
+      .adapterFor('priya')
+      .send({ type: 'message', value: { step: 'resubmit', requestId: String(request.id) } })
+      .assertReply(says(`A new request from **${request.reference}**, with the 2 accounts you can fix.`))
+      .assertReply(says(`Your reason on ${request.reference} was:\n\n> ${REASON}\n\nType **same** to give it again`))
+      .send('same')
+      .assertReply((activity) => {
+        const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
+        assert.equal(input?.value, 'esme.flint@nhsmail.example, ZZ9103\nkezia.morrow@nhsmail.example, ZZ9101', 'the rejected and the leaver, each fixable, as stored');
+      })
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
+  it('accepts a pasted header in any order and "Name" <address> lines, counts a repeat once, and refuses an unknown specialism naming the words it knows', async () => {
+    await toAccounts(harness.adapterFor('priya'))
+      .send(submit({ step: 'accounts', accounts: 'specialism,email\nastrology,wren.hadley@nhsmail.example' }))
+      .assertReply((activity) => {
+        showsCard('1 of the lines needs correcting (0 accounts were fine)', 'Line 2: \\"astrology\\" is not a specialism I understand. Use one of: Social care, Pharmacy', 'GP locum', 'Specialisms I understand: Social care (or care home')(activity);
+        assert.ok(!cardText(activity).includes('gp locum,'), 'sector names properly cased');
+      })
+      .send(submit({ step: 'accounts', accounts: 'specialism,email\n,wren.hadley@nhsmail.example\ndentistry,"Esme Flint" <esme.flint@nhsmail.example>\n,wren.hadley@nhsmail.example' }))
+      .assertReply(isTyping)
+      .assertReply((activity) => assert.equal(activity.text, 'Line 4 repeats line 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.'))
+      .send('cancel')
+      .assertReply(says('Cancelled.'))
+      .startTest();
+  });
+
+  it('counts one account as one, from the list to the reference', async () => {
+    const adapter = harness.adapterFor('priya');
+    await toAccounts(adapter)
+      .send(submit({ step: 'accounts', accounts: 'wren.hadley@nhsmail.example' }))
+      .assertReply(isTyping)
+      .assertReply(says('Checking 1 account against'))
+      .startTest();
+    showsCard('1 account checked', 'Continue with 1 account"', 'The account can be submitted.')(await screened());
+    await adapter
+      .send('continue')
+      .assertReply(showsCard('for the 1 account you are submitting', 'Submit 1 account to NAS'))
+      .send(submit({ step: 'attestations', ...ALL_TICKED }))
+      .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(1 account\)\. It is with NAS Operations\./))
+      .startTest();
   });
 });

@@ -76,6 +76,18 @@ describe('account list parsing: headers, repeats, display names, specialisms (is
     ]);
   });
 
+  it('takes the address from "Name" <address> in any column of a header-led list', () => {
+    const parsed = parseAccountList('site,email\nZZ9101,"Hart, Amelia" <amelia.hart@nhsmail.example>');
+    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.entries, [{ position: 1, email: 'amelia.hart@nhsmail.example', siteOds: 'ZZ9101' }]);
+  });
+
+  it('reads a long line of quotation marks in linear time', () => {
+    const started = process.hrtime.bigint();
+    parseAccountList(`"${'" "'.repeat(20_000)}`);
+    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 1000, 'well under a second');
+  });
+
   it('names the line a stray quote spoils, and keeps the rest', () => {
     const parsed = parseAccountList('a@x.example\nb@x.example, "ZZ9101\nc@x.example');
     assert.deepEqual(parsed.entries.map((entry) => entry.email), ['a@x.example', 'c@x.example']);
