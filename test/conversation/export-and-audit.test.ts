@@ -169,7 +169,7 @@ describe('export and audit (ops channel commands, file consent)', function () {
       assert.match(reply, new RegExp(`^\\*\\*Audit history of ${request.reference}\\*\\* \\(3 events, UK time\\)`));
       const lines = reply.split('\n').filter((line) => line.startsWith('- '));
       assert.equal(lines.length, 3);
-      assert.match(lines[0]!, /^- \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST) · Priya Okafor · submitted the request · reference: NTR-\d+, accountCount: 2/);
+      assert.match(lines[0]!, /^- \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST) · Priya Okafor · submitted the request · 2 accounts: 1 eligible, 1 for review; screened under policy [\d.-]+$/);
       assert.match(lines[1]!, /Tom Ashdown · approved \(all eligible\) · account 1 \(amara\.mensah\.\d+@nhsmail\.example\)$/);
       // The decision reason is text someone typed: shown, but as text, not markdown.
       assert.match(lines[2]!, /Tom Ashdown · rejected · account 2 \(esme\.flint\.\d+@nhsmail\.example\) · reason: \\\*\\\*not\\\*\\\* at \\\[this\\\]\(http:\/\/x\) site$/);

@@ -71,7 +71,7 @@ const SAMPLE_ROW = {
 
 const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {}): ScreeningResultsCardData => ({
   organisationName: 'Northmoor Community Care Partnership',
-  policyVersion: '2026-01',
+  checkedPhrase: '30 accounts',
   total: 30,
   eligibleCount: 20,
   reviewCount: 5,
@@ -81,6 +81,7 @@ const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {})
   pageHint: ' Type **more** for the next ones.',
   accounts: [SAMPLE_ROW, { ...SAMPLE_ROW, position: 2, verdictLabel: 'Not eligible', verdictColor: 'Attention', evidenceLine: '' }],
   submitCount: 25,
+  continueTitle: 'Continue with 25 accounts',
   submitNotice: 'Submitting sends the 25 eligible or reviewable accounts; the 5 not eligible stay with you, with the next steps shown.',
   ...overrides,
 });
@@ -89,6 +90,7 @@ const outcomeData = (overrides: Partial<OutcomeCardData> = {}): OutcomeCardData 
   reference: 'NTR-000007',
   requestId: 7,
   fixableCount: 1,
+  resubmitTitle: 'Start a new request with the one you can fix',
   organisationName: 'Northmoor Community Care Partnership',
   approvedCount: 1,
   rejectedCount: 1,

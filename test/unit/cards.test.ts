@@ -86,7 +86,7 @@ describe('cards stay under the Teams message limit and say what they leave out',
     assert.ok(pages > 20, `${pages} pages`);
     assert.equal(new Set(seen).size, 500, 'every account shown exactly once');
     assert.equal(seen[0], '2', 'the first account for review (position 2) comes first');
-    assert.match(JSON.stringify(renderScreeningResultsCard('Northmoor', result).card), /"Submit 334 accounts to NAS"/);
+    assert.match(JSON.stringify(renderScreeningResultsCard('Northmoor', result).card), /"Continue with 334 accounts"/);
   });
 
   it('ops card: 500 accounts with long reasons fit, and Next starts after the last one shown', () => {
@@ -147,14 +147,14 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
   it('one escaped line: name, site, sector and its source, DSPT and date, job title, UK mobile yes/no', () => {
     assert.equal(
       evidenceLine(EVIDENCE),
-      'Jo \\*Bloggs\\* · Site ZZ9101 HARBOUR LANE PHARMACY (from the directory) · Sector: Pharmacy (from ODS role RO182) · DSPT: Standards Met (2026-06-28) · Job title: Pharmacist\\_Lead · UK mobile registered: yes',
+      'Jo \\*Bloggs\\* · Site ZZ9101 HARBOUR LANE PHARMACY (from the directory) · Sector: Pharmacy (from ODS role RO182) · DSPT: Standards Met (28 Jun 2026) · Job title: Pharmacist\\_Lead · UK mobile registered: yes',
     );
     const declared = evidenceLine({ ...EVIDENCE, sectorSource: 'declared', sectorRoleId: undefined, jobTitle: undefined, ukMobileOnRecord: false, mobileCheck: 'crown-dependency-mobile', mobileCountry: 'GG', dsptStatus: undefined });
     assert.match(declared, /Sector: Pharmacy \(declared\)/);
     assert.match(declared, /DSPT: not in the register/);
     assert.match(declared, /Job title: none recorded/);
-    assert.match(declared, /UK mobile registered: no \(a GG mobile\)/);
-    assert.equal(evidenceLine({ directoryFound: false }), 'Not found in the directory.');
+    assert.match(declared, /UK mobile registered: no \(a Guernsey \(GG\) mobile\)/);
+    assert.equal(evidenceLine({ directoryFound: false }), '', 'the reason already says the address is not in the directory');
   });
 
   it('markdown and control characters from the directory are made inert', () => {
@@ -165,7 +165,7 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
     const row = accountRow({ position: 1, email: 'a@x.example', verdict: 'ineligible', reasons: LONG_REASONS, evidence: EVIDENCE }, true);
     for (const reason of row.reasons) for (const id of RULE_IDS) assert.ok(!reason.text.startsWith(id), reason.text);
     assert.match(row.reasons[1]!.text, /^No mobile number is registered\. Next step: Add a valid UK mobile number/);
-    assert.equal(row.evidenceLine, evidenceLine(EVIDENCE));
+    assert.equal(row.evidenceLine, evidenceLine(EVIDENCE, 'requester'));
   });
 
   it('the requester’s results show each account’s evidence line', () => {
