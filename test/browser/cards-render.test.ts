@@ -53,14 +53,17 @@ const CARDS: Array<{ name: string; card: () => Card; mine: boolean; undecidedRow
 /** Renders `card` on a blank page with the theme's host config; returns the rendered card element's bounding box. */
 async function renderInPage(page: Page, card: Card, theme: TeamsTheme): Promise<void> {
   const hostConfig = TEAMS_HOST_CONFIGS[theme];
-  const background = hostConfig.containerStyles.default.backgroundColor;
+  // Host config colours are #AARRGGBB; CSS reads eight digits as #RRGGBBAA.
+  const css = (argb: string) => (argb.length === 9 ? `#${argb.slice(3)}${argb.slice(1, 3)}` : argb);
+  const background = css(hostConfig.containerStyles.default.backgroundColor);
+  const foreground = css(hostConfig.containerStyles.default.foregroundColors.default.default);
   await page.setContent(`<!doctype html><html><head><meta charset="utf-8"><style>
     body { margin: 0; padding: 16px; background: ${background}; }
     #card { max-width: 640px; border-radius: 4px; }
     .ac-pushButton { font: 600 14px 'Segoe UI', sans-serif; padding: 4px 12px; min-height: 32px; border-radius: 4px; cursor: pointer;
-      border: 1px solid ${theme === 'light' ? '#c8c6c4' : '#ffffff'}; background: ${background}; color: ${hostConfig.containerStyles.default.foregroundColors.default.default}; }
+      border: 1px solid ${theme === 'light' ? '#c8c6c4' : '#ffffff'}; background: ${background}; color: ${foreground}; }
     .ac-input { font: 14px 'Segoe UI', sans-serif; padding: 4px; border: 1px solid ${theme === 'light' ? '#8a8886' : '#ffffff'};
-      background: ${background}; color: ${hostConfig.containerStyles.default.foregroundColors.default.default}; }
+      background: ${background}; color: ${foreground}; }
   </style></head><body><div id="card"></div></body></html>`);
   await page.addScriptTag({ path: SDK });
   const problems = await page.evaluate(
