@@ -36,6 +36,7 @@ import { ConversationReferences } from './bot/state/conversation-references';
 import { DialogStateStore } from './bot/state/dialog-state';
 import { SqlStorage } from './bot/state/sql-storage';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
+import { createWorkspace } from './bot/workspace/create-workspace';
 import { renderOpsRequestCard } from './cards/ops-request';
 import { openDataSources, type DataSources } from './services/data-sources';
 import { ChaseScheduler, type ChasePolicy } from './services/chasing';
@@ -60,6 +61,8 @@ import { TransferWorkflow } from './services/transfer-workflow';
 export interface RunningApp {
   /** The messaging endpoint, for the Agents Playground or Azure Bot. */
   endpoint: string;
+  /** The NAS Operations workspace page, when it is served. */
+  workspaceUrl?: string;
   dataSources: DataSources;
   stop(): Promise<void>;
 }
@@ -95,6 +98,8 @@ export interface ComposedBot {
   screenings: PollingWorker;
   /** Flags requests left undecided (checked every few minutes). */
   chasing: ChaseScheduler;
+  access: AccessControl;
+  holidays: ReadonlySet<string>;
   startWorkers(): void;
   stopWorkers(): Promise<void>;
   /** Runs both workers until neither has anything due: what a test waits for. */
@@ -208,6 +213,8 @@ export function composeBot(parts: BotParts): ComposedBot {
     deliveries,
     screenings,
     chasing,
+    access,
+    holidays,
     startWorkers() {
       deliveries.start();
       screenings.start();
@@ -234,6 +241,19 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, config.bot.appId), logger });
   for (const middleware of composed.middleware) adapter.use(middleware);
 
+  const workspace = await createWorkspace({
+    settings: config.workspace,
+    environment: config.environment,
+    db,
+    access: composed.access,
+    requests: composed.requests,
+    lifecycle: composed.lifecycle,
+    audit: composed.audit,
+    holidays: composed.holidays,
+    overdueAfterWorkingDays: config.chaseAfterWorkingDays,
+    messagesOwed: () => composed.deliveries.wake(),
+    logger,
+  });
   const server = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -241,12 +261,14 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     handleTurn: (context) => composed.bot.run(context),
     readiness: () => readiness(db),
     logger,
+    routes: workspace?.register,
   });
   composed.startWorkers();
   logger.info('bot.started', { port: server.port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });
 
   return {
     endpoint: server.endpoint,
+    workspaceUrl: workspace ? `${server.url}${workspace.path}` : undefined,
     dataSources,
     // In-flight turns finish, then the workers finish what they hold, then the database closes.
     stop: async () => {

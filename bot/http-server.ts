@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   /** /readyz: database reachable, migrations applied */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
   logger: Logger;
+  /** Further routes on the same server (the NAS Operations workspace), registered after the bot's own. */
+  routes?: (server: restify.Server) => void;
 }
 
 export interface RunningHttpServer {
@@ -103,6 +105,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.send(503, { status: 'not ready', checks: {} });
     }
   });
+
+  options.routes?.(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       `  Bot endpoint:           ${app.endpoint}`,
       `  Requester's Teams:      ${requester.url}   (Priya Okafor, Primary Administrator) -> Personal Chat, type "new transfer"`,
       `  NAS Operations' Teams:  ${ops.url}   (Tom Ashdown, NAS Operations) -> "Transfer Requests" channel`,
+      ...(app.workspaceUrl ? [`  NAS Operations workspace: ${app.workspaceUrl}   (signed in as Tom Ashdown without Teams, development only)`] : []),
       'Open the NAS Operations page and its Transfer Requests channel once, so the bot learns the channel.',
       'Press Ctrl-C to stop everything.',
       '',

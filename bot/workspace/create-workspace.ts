@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type restify from 'restify';
+import type { WorkspaceSettings } from '../../config';
+import type { Logger } from '../../core/log';
+import type { AuditLog } from '../../services/store/audit';
+import type { SqlDatabase } from '../../services/store/database';
+import type { LifecycleRepository } from '../../services/store/lifecycle';
+import { QueueRepository } from '../../services/store/queue';
+import type { RequestRepository } from '../../services/store/requests';
+import { WorkspaceQueue } from '../../services/workspace-queue';
+import type { AccessControl } from '../access-control';
+import { DevSignIn } from './dev-sign-in';
+import { loadPageFiles, type PageFiles } from './page-files';
+import { EntraTokenVerifier } from './token-verifier';
+import { registerWorkspaceRoutes } from './workspace-api';
+
+export interface WorkspaceParts {
+  settings: WorkspaceSettings;
+  environment: 'development' | 'test' | 'production';
+  db: SqlDatabase;
+  access: AccessControl;
+  requests: RequestRepository;
+  lifecycle: LifecycleRepository;
+  audit: AuditLog;
+  holidays: ReadonlySet<string>;
+  overdueAfterWorkingDays: number;
+  messagesOwed: () => void;
+  logger: Logger;
+}
+
+export interface Workspace {
+  /** Adds the page and its API to the bot's HTTP server. */
+  register(server: restify.Server): void;
+  /** The page's path on the bot's server. */
+  path: '/workspace/';
+}
+
+/**
+ * Builds the NAS Operations workspace, or nothing when production has no application ID URI
+ * (no token could be for us). The page is the bundle `npm run build` wrote beside the
+ * production code (dist/workspace); elsewhere it is bundled now, in memory (esbuild, a
+ * development dependency, loaded only then).
+ */
+export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace | undefined> {
+  const { settings, logger } = parts;
+  if (!settings.appIdUri) {
+    logger.warn('workspace.disabled', { reason: 'WORKSPACE_APP_ID_URI is not set' });
+    return undefined;
+  }
+  const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await (await import('../../web/workspace/build.js')).buildWorkspacePage();
+  const devSignIn = parts.environment === 'development' && settings.devSignInUserId ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, userId: settings.devSignInUserId }) : undefined;
+  const verifier = new EntraTokenVerifier({ tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl }, devSignIn?.keys);
+  const queue = new WorkspaceQueue(new QueueRepository(parts.db), parts.holidays, { overdueAfterWorkingDays: parts.overdueAfterWorkingDays });
+  if (devSignIn) logger.warn('workspace.development_sign_in', { note: 'the workspace signs in as the demo NAS Operations member' });
+  return {
+    path: '/workspace/',
+    register: (server) =>
+      registerWorkspaceRoutes(server, {
+        page,
+        verifier,
+        access: parts.access,
+        queue,
+        requests: parts.requests,
+        lifecycle: parts.lifecycle,
+        audit: parts.audit,
+        messagesOwed: parts.messagesOwed,
+        tenantId: settings.tenantId,
+        devSignIn,
+        logger,
+      }),
+  };
+}
