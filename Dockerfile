@@ -14,6 +14,7 @@ COPY bot ./bot
 COPY cards ./cards
 COPY services ./services
 COPY policy ./policy
+COPY web ./web
 COPY infra/build.sh ./infra/build.sh
 RUN bash infra/build.sh
 

@@ -5,6 +5,7 @@
 #                            and are installed with `npm ci --omit=dev` beside it.
 #   dist/migrations/*.sql    services/store/migrate.ts reads them from beside its code (__dirname).
 #   dist/policy/             config.ts resolves the default POLICY_FILE beside its code.
+#   dist/workspace/          the workspace page (bot/workspace/create-workspace.ts reads it beside its code).
 # dev/ is left out on purpose: index.ts loads it only outside production (external below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +14,5 @@ npx esbuild index.ts --bundle --platform=node --target=node20 --format=cjs --pac
   '--external:./dev/*' --outfile=dist/index.js --log-level=warning
 cp -r services/store/migrations dist/migrations
 cp -r policy dist/policy
+# The NAS Operations workspace page (Fluent UI web components, teams-js), bundled and minified: served from dist/workspace.
+npx tsx web/workspace/build.ts dist/workspace
