@@ -47,7 +47,7 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
     logger.warn('workspace.disabled', { reason: 'WORKSPACE_APP_ID_URI is not set' });
     return undefined;
   }
-  const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await (await import('../../web/workspace/build.js')).buildWorkspacePage();
+  const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await bundlePageNow();
   const devSignIn = parts.environment === 'development' && settings.devSignInUserId ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, userId: settings.devSignInUserId }) : undefined;
   const verifier = new EntraTokenVerifier({ tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl }, devSignIn?.keys);
   const queue = new WorkspaceQueue(new QueueRepository(parts.db), parts.holidays, { overdueAfterWorkingDays: parts.overdueAfterWorkingDays });
@@ -69,4 +69,11 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
         logger,
       }),
   };
+}
+
+/** Loaded only outside production: esbuild is a development dependency. */
+function bundlePageNow(): Promise<PageFiles> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps esbuild out of production start-up (a dynamic import would bypass the TypeScript loader in tests).
+  const { buildWorkspacePage } = require('../../web/workspace/build') as typeof import('../../web/workspace/build.js');
+  return buildWorkspacePage();
 }
