@@ -2,10 +2,15 @@ import type { Attachment } from 'botbuilder';
 import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { accountRow, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
-import { expandCard, fitToMessageLimit } from './render';
+import { accountAction, isOpen, requestAction, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
+import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit } from './render';
 import template from './ops-request.json';
 
 export const OPS_PAGE_SIZE = 20;
+/** The latest questions to the requester shown on the card (the rest are in the audit history): each may be 500 characters, with a 500-character answer. */
+const QUESTIONS_SHOWN = 3;
+/** How much of the reason for transfer a card that Teams found too large still shows. */
+const SHORT_REASON = 200;
 
 /** NAS Operations judge the accounts for review first, then the eligible ones; the screened-out ones come last, for the record. */
 const OPS_ORDER: Record<StoredAccount['verdict'], number> = { review: 0, eligible: 1, ineligible: 2 };
@@ -47,6 +52,10 @@ export interface OpsRequestCardData {
   /** After the status: who has it, or who withdrew it and when, or when it was decided or completed. */
   statusDetail: string;
   showClaim: boolean;
+  showTakeOver: boolean;
+  takeOverTitle: string;
+  /** The reviewer the take-over button names, so a take-over from a stale card is refused. */
+  reviewerId: string;
   organisationName: string;
   organisationOds: string;
   requesterName: string;
@@ -79,6 +88,7 @@ export interface OpsRequestCardData {
   questions: Array<{ askedLine: string; question: string; answerLine: string; answerColor: CardColor; answerWeight: TextWeight }>;
   showAsk: boolean;
   questionNotice: string;
+  earlierQuestionsLine: string;
   notificationLine: string;
   notificationColor: CardColor;
   /** A notice about the request as a whole, under its status. */
@@ -97,6 +107,12 @@ const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: Car
 export interface OpsCardView {
   /** The buttons and inputs NAS Operations use; false renders the read-only view. */
   actionable: boolean;
+  /** Whose view this is (a refresh names them): the reviewer is not offered to take over from themselves. Unset for the card everyone sees. */
+  viewerId?: string;
+  /** The card action whose refusal `notice` is: it is shown by the button that was pressed. */
+  noticeVerb?: string;
+  /** How many times Teams found this card too large (413): each step shows fewer accounts, in less room. */
+  smaller?: number;
   refreshUserIds: readonly string[];
 }
 
@@ -105,12 +121,21 @@ const ACTIONABLE: OpsCardView = { actionable: true, refreshUserIds: [] };
 /** Where a refusal is shown: by the row whose button was pressed, by the question box, by the status, or by the decision buttons. */
 type NoticePlace = 'row' | 'question' | 'status' | 'decision';
 
-function noticePlace(notice: string, onRow: boolean, decisionAreaShown: boolean): NoticePlace {
+const NOTICE_PLACE_OF_VERB: Record<string, NoticePlace> = {
+  askRequester: 'question',
+  claimRequest: 'status',
+  takeOverRequest: 'status',
+  showPage: 'status',
+  approveEligible: 'decision',
+  rejectRequest: 'decision',
+  markTransferred: 'decision',
+};
+
+function noticePlace(verb: string | undefined, onRow: boolean, decisionAreaShown: boolean): NoticePlace {
   if (onRow) return 'row';
-  // The handlers' refusals are user-facing sentences; these are the ones about the question box and about who reviews.
-  if (/question|no one to ask/i.test(notice)) return 'question';
-  if (/reviewing|Assign to me|withdrew/i.test(notice) || !decisionAreaShown) return 'status';
-  return 'decision';
+  const place = verb === undefined ? undefined : NOTICE_PLACE_OF_VERB[verb];
+  if (place === 'decision' || place === undefined) return decisionAreaShown ? 'decision' : 'status';
+  return place;
 }
 
 /**
@@ -121,8 +146,11 @@ function noticePlace(notice: string, onRow: boolean, decisionAreaShown: boolean)
  */
 export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number, view: OpsCardView = ACTIONABLE): Attachment {
   const pageStart = start >= 0 && start < request.accounts.length ? start : 0;
-  const onPage = Math.min(OPS_PAGE_SIZE, request.accounts.length - pageStart);
-  return fitToMessageLimit(onPage, (shown) => expandCard<OpsRequestCardData>(template, opsRequestCardData(request, pageStart, notice, noticeAccountId, view, shown))).card;
+  // After a 413 the page holds half as many accounts each time, in half the room.
+  const smaller = Math.max(0, view.smaller ?? 0);
+  const onPage = Math.min(Math.max(1, OPS_PAGE_SIZE >> smaller), request.accounts.length - pageStart);
+  const budget = CARD_BUDGET_BYTES / 2 ** smaller;
+  return fitToMessageLimit(onPage, (shown) => expandCard<OpsRequestCardData>(template, opsRequestCardData(request, pageStart, notice, noticeAccountId, view, shown)), budget).card;
 }
 
 /** The template's data for the page from `start`, showing its first `shown` accounts. */
@@ -133,36 +161,46 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
   const counts = countVerdicts(accounts);
   const tally = tallyDecisions(accounts);
   const notification = NOTIFICATION_DISPLAY[request.outcomeNotification];
-  const decided = request.status === 'decided';
-  const open = request.status === 'submitted' || request.status === 'in_review';
+  const open = isOpen(request.status);
   const can = view.actionable;
-  const untransferred = decided ? accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length : 0;
+  // Every button is drawn from the lifecycle's own answer, the one the use case checks again when it is pressed.
+  const allows = (action: RequestAction) => can && requestAction(request, action, { id: view.viewerId ?? '' }).allowed;
+  const showTransferArea = allows('markTransferred');
+  const untransferred = showTransferArea ? accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length : 0;
   const noticeOnPage = noticeAccountId !== undefined && pageAccounts.some((account) => account.id === noticeAccountId);
   const rows = pageAccounts.map((account) => ({
-    ...opsAccountRow(request.id, pageStart, account, { can, open, decided }),
+    ...opsAccountRow(request, pageStart, account, can),
     rowNotice: noticeOnPage && account.id === noticeAccountId ? notice : '',
   }));
-  const showApproveEligible = can && open && tally.eligibleUndecided > 0;
-  const showRejectUndecided = can && open && tally.undecided > 0;
-  const showTransferArea = can && untransferred > 0;
+  const showApproveEligible = allows('approveEligible');
+  const showRejectUndecided = allows('rejectUndecided');
   // The reason box only where a button on this card reads it.
   const showReasonBox = showRejectUndecided || rows.some((row) => row.showDecide || row.showCorrect);
   const showDecisionArea = showReasonBox || showApproveEligible || showTransferArea;
-  const place = notice ? noticePlace(notice, noticeOnPage, showDecisionArea) : 'status';
+  const place = notice ? noticePlace(view.noticeVerb, noticeOnPage, showDecisionArea) : 'status';
+  // After a 413: fewer questions, then none (they stay in the history); a long reason is cut, with where to read it whole.
+  const smaller = view.smaller ?? 0;
+  const shownQuestions = smaller >= 3 ? [] : request.questions.slice(-Math.max(1, QUESTIONS_SHOWN >> smaller));
+  const earlier = request.questions.length - shownQuestions.length;
+  const reviewer = request.claimedBy;
   return {
     requestId: request.id,
     reference: request.reference,
     statusLabel: STATUS_LABEL[request.status],
     statusColor: REQUEST_STATUS_COLOR[request.status],
     statusDetail: statusDetail(request),
-    showClaim: can && request.status === 'submitted' && request.claimedBy === null,
+    showClaim: reviewer === null && allows('claim'),
+    // The card everyone sees offers it to all (the reviewer pressing it is told they have it); a refreshed view hides it from the reviewer.
+    showTakeOver: reviewer !== null && reviewer.id !== view.viewerId && allows('takeOver'),
+    takeOverTitle: reviewer ? `Take over from ${reviewer.name}` : '',
+    reviewerId: reviewer?.id ?? '',
     // FactSet values are markdown in Teams: names from ODS and the directory are shown as written.
     organisationName: escapeMarkdown(request.organisationName),
     organisationOds: escapeMarkdown(request.organisationOds),
     requesterName: escapeMarkdown(request.requester.name),
     submittedAt: formatTime(request.createdAt),
     policyVersion: request.policyVersion,
-    reason: request.reason,
+    reason: smaller >= 2 && request.reason.length > SHORT_REASON ? `${request.reason.slice(0, SHORT_REASON)}… (the whole reason: type status ${request.reference})` : request.reason,
     attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
       .filter((key) => request.attestations[key])
       .map((key) => ({ text: ATTESTATION_TEXT[key] })),
@@ -187,16 +225,17 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
     showTransferArea,
     decisionNotice: place === 'decision' ? notice : '',
     accounts: rows,
-    // Plain text in TextRuns: the question and the answer are people's words, not markdown.
-    questions: request.questions.map((question) => ({
+    // Plain text in TextRuns: the question and the answer are people's words, not markdown. The latest few, so the card stays within Teams' limit.
+    questions: shownQuestions.map((question) => ({
       askedLine: `${question.askedBy.name} asked at ${formatTime(question.askedAt)}:`,
       question: question.question,
       answerLine: question.answer ? `Answer (${formatTime(question.answeredAt)}): ${question.answer}` : 'Not answered yet.',
       answerColor: question.answer ? 'Default' : 'Accent',
       answerWeight: question.answer ? 'Default' : 'Bolder',
     })),
-    showAsk: can && request.status !== 'withdrawn' && request.status !== 'completed',
+    showAsk: allows('ask'),
     questionNotice: place === 'question' ? notice : '',
+    earlierQuestionsLine: earlier > 0 ? `${earlier} earlier ${earlier === 1 ? 'question' : 'questions'} and ${earlier === 1 ? 'its answer are' : 'their answers are'} in the history: type audit ${request.reference}.` : '',
     notificationLine: notification.line,
     notificationColor: notification.color,
     notice: place === 'status' ? notice : '',
@@ -231,14 +270,14 @@ function rejectUndecidedWarning(tally: DecisionTally): string {
   return `This rejects all ${tally.undecided} undecided account${tally.undecided === 1 ? '' : 's'}${including}, each with the reason in the box above. The requester sees it.`;
 }
 
-function opsAccountRow(requestId: number, start: number, account: StoredAccount, state: { can: boolean; open: boolean; decided: boolean }): OpsAccountRowData {
+function opsAccountRow(request: StoredRequest, start: number, account: StoredAccount, can: boolean): OpsAccountRowData {
+  const allows = (action: AccountAction) => can && accountAction(request, account.id, action).allowed;
   const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
   const correctTo = account.decision === 'approved' ? 'rejected' : account.decision === 'rejected' ? 'approved' : '';
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
-  const notTransferred = account.transferredAt === null;
   return {
     ...accountRow(account, false),
-    requestId,
+    requestId: request.id,
     start,
     accountId: account.id,
     plainEmail: account.email.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' '),
@@ -248,11 +287,11 @@ function opsAccountRow(requestId: number, start: number, account: StoredAccount,
         ? 'Screened out at submission: not put to a decision.'
         : '',
     decisionColor: decision?.color ?? 'Default',
-    showDecide: state.can && state.open && account.decision === null && !isScreenedOut(account),
-    showCorrect: state.can && (state.open || state.decided) && account.decision !== null && notTransferred,
+    showDecide: allows('decide'),
+    showCorrect: allows('correct'),
     correctTo,
     correctTitle: correctTo === 'approved' ? 'Change to approved' : 'Change to rejected',
-    showMarkTransferred: state.can && state.decided && account.decision === 'approved' && notTransferred,
+    showMarkTransferred: allows('markAccountTransferred'),
     transferLine: account.transferredAt
       ? `Transferred to NAS by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? `: ${account.transferNote}` : ''}`
       : '',

@@ -22,10 +22,10 @@ export function expandCard<Data extends object>(template: object, data: Data): A
  * Renders a card showing as many list items as fit the message limit. `render(count)` must
  * say in the card how many of how many it shows, so nothing is cut silently.
  */
-export function fitToMessageLimit(total: number, render: (shown: number) => Attachment): { card: Attachment; shown: number } {
+export function fitToMessageLimit(total: number, render: (shown: number) => Attachment, budgetBytes = CARD_BUDGET_BYTES): { card: Attachment; shown: number } {
   let shown = total;
   let card = render(shown);
-  while (utf16Bytes(card) > CARD_BUDGET_BYTES && shown > 1) {
+  while (utf16Bytes(card) > budgetBytes && shown > 1) {
     shown = Math.max(1, Math.floor(shown * 0.75));
     card = render(shown);
   }

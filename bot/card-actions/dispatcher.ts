@@ -91,7 +91,7 @@ export class CardActionDispatcher {
     }
     const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true)));
+    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true, actor.id, handler.verb)));
   }
 
   /**
@@ -115,11 +115,12 @@ export class CardActionDispatcher {
     const request = await this.parts.requests.get(parsed.data.requestId);
     const access = requestAccess(request, viewer);
     if (!request || !access.see) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(access.operate)));
+    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(access.operate, viewer.kind === 'ops' ? viewer.actor.id : undefined)));
   }
 
-  private async view(actionable: boolean): Promise<OpsCardView> {
-    return { actionable, refreshUserIds: await this.parts.opsMembers.refreshUserIds() };
+  /** The card as `viewerId` sees it (a refresh or their own click); a refusal of `noticeVerb` is shown by its button. */
+  private async view(actionable: boolean, viewerId?: string, noticeVerb?: string): Promise<OpsCardView> {
+    return { actionable, viewerId, noticeVerb, refreshUserIds: await this.parts.opsMembers.refreshUserIds() };
   }
 
   /** Those who act as NAS Operations get the card refreshed to their view automatically. */

@@ -19,7 +19,7 @@ function clipWords(text: string, limit: number): string {
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
-  opsRequest: (request, refreshUserIds): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds }),
+  opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),
   outcome: (request): Attachment => renderOutcomeCard(request),
   opsDelayed: (request): Partial<Activity> =>
     MessageFactory.text(

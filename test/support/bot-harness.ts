@@ -23,6 +23,7 @@ export const PEOPLE = {
   priya: { id: '29:priya.okafor', name: 'Priya Okafor', aadObjectId: '6e6d7300-0000-4000-8000-000000000128' },
   sam: { id: '29:sam.idowu', name: 'Sam Idowu', aadObjectId: '6e6d7300-0000-4000-8000-000000000129' },
   tom: { id: '29:tom.ashdown', name: 'Tom Ashdown', aadObjectId: '6e6d7300-0000-4000-8000-000000000131' },
+  lena: { id: '29:lena.marsh', name: 'Lena Marsh', aadObjectId: '6e6d7300-0000-4000-8000-000000000132' },
 } as const;
 
 export const personalChat = (user: keyof typeof PEOPLE, key: string) => ({ id: `a:${user}-chat-${key}`, conversationType: 'personal', tenantId: DEMO.tenantId, isGroup: false, name: '' });

@@ -178,8 +178,8 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
 
 
 describe('ops card: every button a row needs is on the card (rendered, not only handled)', () => {
-  const card = (request: StoredRequest, notice = '', noticeAccountId?: number, actionable = true) =>
-    renderOpsRequestCard(request, 0, notice, noticeAccountId, { actionable, refreshUserIds: [] }).content as Card;
+  const card = (request: StoredRequest, notice = '', noticeAccountId?: number, actionable = true, noticeVerb?: string) =>
+    renderOpsRequestCard(request, 0, notice, noticeAccountId, { actionable, refreshUserIds: [], noticeVerb }).content as Card;
   /** Per row (by address) and for the card as a whole (''), the buttons offered, as "verb:title". */
   const buttonsByRow = (shown: Card) => {
     const rows: Record<string, string[]> = {};
@@ -196,7 +196,10 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     assert.deepEqual(rows[SAMPLE_EMAILS.eligible], ['decideAccount:Approve', 'decideAccount:Reject']);
     assert.deepEqual(rows[SAMPLE_EMAILS.secondEligible], ['correctDecision:Change to rejected'], 'approved, not transferred: correctable');
     assert.equal(rows[SAMPLE_EMAILS.screenedOut], undefined);
-    assert.deepEqual(rows[''], ['approveEligible:Approve all eligible (1)', 'rejectRequest:Yes, reject all 2 undecided', 'askRequester:Send the question']);
+    // The card everyone sees offers the take-over to all; the reviewer's own refreshed view does not (below).
+    assert.deepEqual(rows[''], ['takeOverRequest:Take over from Tom Ashdown', 'approveEligible:Approve all eligible (1)', 'rejectRequest:Yes, reject all 2 undecided', 'askRequester:Send the question']);
+    const ownView = renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: true, refreshUserIds: [], viewerId: sampleRequest('in_review').claimedBy!.id }).content as Card;
+    assert.ok(!offeredActions(ownView).some((action) => action.verb === 'takeOverRequest'), 'not offered to the reviewer themselves');
     const approve = findOffered(card(sampleRequest('in_review')), { title: 'Approve', row: SAMPLE_EMAILS.review });
     assert.deepEqual(approve.data, { requestId: 7, accountId: 102, decision: 'approved', start: 0 });
     assert.deepEqual(approve.inputs.map((input) => input.id), ['decisionReason', 'question'], 'a row button sends the reason box with it');
@@ -255,7 +258,7 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     assert.ok(byRow.indexOf('Give a reason to reject') < byRow.indexOf('rosa.kemp@'), 'before the next row');
     const bulk = JSON.stringify(card(sampleRequest('in_review'), 'Give a reason to reject: the requester will see it.'));
     assert.ok(bulk.indexOf('Give a reason to reject') > bulk.indexOf('"id":"decisionReason"') && bulk.indexOf('Give a reason to reject') < bulk.indexOf('"Approve all eligible (1)"'), 'between the reason box and the bulk buttons');
-    const question = JSON.stringify(card(sampleRequest('in_review'), 'Type the question in the box above the button.'));
+    const question = JSON.stringify(card(sampleRequest('in_review'), 'Type the question in the box above the button.', undefined, true, 'askRequester'));
     assert.ok(question.indexOf('Type the question') > question.indexOf('"id":"question"') && question.indexOf('Type the question') < question.indexOf('"Send the question"'));
   });
 

@@ -1,0 +1,147 @@
+import { AppError } from '../../core/errors';
+import { formatTime, isScreenedOut, OPEN_STATUSES, type Actor, type Decision, type RequestStatus, type StoredAccount, type StoredRequest } from '../model';
+
+/**
+ * The request's life in one place: which actions a request, an account and an actor allow.
+ * Pure. The ops card draws its buttons from it, and every use case asks it again inside its
+ * transaction, on the request as locked there, before it changes anything; so a button is
+ * shown exactly when pressing it would work, and a stale card cannot do more than a fresh one.
+ */
+
+/** What NAS Operations can do to a request as a whole. */
+export type RequestAction = 'claim' | 'takeOver' | 'approveEligible' | 'rejectUndecided' | 'ask' | 'markTransferred';
+/** What NAS Operations can do to one account of it. */
+export type AccountAction = 'decide' | 'correct' | 'markAccountTransferred';
+/** What the requester can do to their own request. */
+export type RequesterAction = 'withdraw' | 'answer';
+
+/** The request as the lifecycle needs it: its status, who reviews it, its accounts' decisions and questions. */
+export type LifecycleRequest = Pick<StoredRequest, 'status' | 'claimedBy' | 'claimedAt' | 'withdrawnAt'> & {
+  accounts: ReadonlyArray<Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'>>;
+  questions: ReadonlyArray<{ answer: string | null }>;
+  requester: Pick<Actor, 'id'>;
+};
+type LifecycleAccount = LifecycleRequest['accounts'][number];
+
+/** Allowed, or why not, in words for the person who pressed (AppError: the catalogue's code and our own detail). */
+export type Verdict = { allowed: true } | { allowed: false; error: AppError };
+
+const ALLOWED: Verdict = { allowed: true };
+const refused = (error: AppError): Verdict => ({ allowed: false, error });
+
+export function isOpen(status: RequestStatus): boolean {
+  return OPEN_STATUSES.includes(status);
+}
+
+const STATUS_WORDS: Record<RequestStatus, string> = { submitted: 'waiting for review', in_review: 'in review', decided: 'decided', completed: 'completed', withdrawn: 'withdrawn' };
+
+function undecided(request: LifecycleRequest): LifecycleAccount[] {
+  return request.accounts.filter((account) => account.decision === null && !isScreenedOut(account));
+}
+
+function untransferred(request: LifecycleRequest): LifecycleAccount[] {
+  return request.accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null);
+}
+
+function lastDecided(request: LifecycleRequest): string {
+  const latest = request.accounts.filter((account) => account.decidedAt).sort((a, b) => b.decidedAt!.getTime() - a.decidedAt!.getTime())[0];
+  return latest ? `Last decided by ${latest.decidedBy?.name ?? 'someone'} at ${formatTime(latest.decidedAt)}.` : 'There is nothing left to decide.';
+}
+
+function closedToDecisions(request: LifecycleRequest): Verdict | undefined {
+  if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.'));
+  if (!isOpen(request.status)) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+  return undefined;
+}
+
+/** May `actor` (a confirmed member of NAS Operations) do `action` to the request? */
+export function requestAction(request: LifecycleRequest, action: RequestAction, actor: Pick<Actor, 'id'>): Verdict {
+  switch (action) {
+    case 'claim':
+    case 'takeOver': {
+      if (!isOpen(request.status)) return refused(new AppError('INVALID_INPUT', `This request is ${STATUS_WORDS[request.status]}: there is nothing to review.`));
+      if (request.claimedBy?.id === actor.id) return refused(new AppError('INVALID_INPUT', 'You are already reviewing this request.'));
+      if (action === 'claim' && request.claimedBy) return refused(alreadyClaimed(request));
+      if (action === 'takeOver' && !request.claimedBy) return refused(new AppError('INVALID_INPUT', 'Nobody is reviewing this request now: use Assign to me.'));
+      return ALLOWED;
+    }
+    case 'approveEligible': {
+      const closed = closedToDecisions(request);
+      if (closed) return closed;
+      if (!request.accounts.some((account) => account.verdict === 'eligible')) {
+        return refused(new AppError('INVALID_INPUT', 'This request has no eligible accounts: decide the accounts for review one by one.'));
+      }
+      if (!undecided(request).some((account) => account.verdict === 'eligible')) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      return ALLOWED;
+    }
+    case 'rejectUndecided': {
+      const closed = closedToDecisions(request);
+      if (closed) return closed;
+      return undecided(request).length > 0 ? ALLOWED : refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+    }
+    case 'ask':
+      return request.status === 'withdrawn' || request.status === 'completed'
+        ? refused(new AppError('INVALID_INPUT', `This request is ${request.status}: there is no one to ask.`))
+        : ALLOWED;
+    case 'markTransferred':
+      if (request.status !== 'decided') {
+        return refused(new AppError('INVALID_INPUT', `Accounts can be marked as transferred once every account is decided; this request is ${STATUS_WORDS[request.status]}.`));
+      }
+      return untransferred(request).length > 0 ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
+  }
+}
+
+/** May a member of NAS Operations do `action` to account `accountId` of the request (`to`: the decision asked for)? */
+export function accountAction(request: LifecycleRequest, accountId: number, action: AccountAction, to?: Decision): Verdict {
+  const account = request.accounts.find((candidate) => candidate.id === accountId);
+  if (!account) return refused(new AppError('ACCOUNT_NOT_IN_REQUEST'));
+  switch (action) {
+    case 'decide': {
+      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.'));
+      if (account.decision !== null) return refused(new AppError('ALREADY_DECIDED', `It was ${account.decision} by ${account.decidedBy?.name ?? 'someone'} at ${formatTime(account.decidedAt)}.`));
+      if (isScreenedOut(account)) return refused(new AppError('INVALID_INPUT', 'That account was screened out at submission as not eligible: it is not for decision.'));
+      if (!isOpen(request.status)) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      return ALLOWED;
+    }
+    case 'correct': {
+      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request.'));
+      if (request.status === 'completed') return refused(new AppError('INVALID_INPUT', 'This request is completed: its decisions can no longer change.'));
+      if (account.decision === null) return refused(new AppError('INVALID_INPUT', 'That account has not been decided yet: use Approve or Reject.'));
+      if (account.transferredAt) return refused(new AppError('INVALID_INPUT', `That account was transferred at ${formatTime(account.transferredAt)}; its decision can no longer change.`));
+      if (to !== undefined && account.decision === to) return refused(new AppError('INVALID_INPUT', `That account is already ${to}.`));
+      return ALLOWED;
+    }
+    case 'markAccountTransferred': {
+      const whole = requestAction(request, 'markTransferred', { id: '' });
+      if (!whole.allowed) return whole;
+      if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account can be marked as transferred.'));
+      return account.transferredAt === null ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
+    }
+  }
+}
+
+/** May the requester (`requesterId`) do `action` to their request? */
+export function requesterAction(request: LifecycleRequest, action: RequesterAction, requesterId: string): Verdict {
+  if (request.requester.id !== requesterId) return refused(new AppError('NOT_YOUR_REQUEST'));
+  switch (action) {
+    case 'withdraw':
+      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'This request is already withdrawn.'));
+      if (!isOpen(request.status) || request.accounts.some((account) => account.decision !== null)) {
+        return refused(new AppError('INVALID_INPUT', 'NAS Operations have already decided on accounts in this request, so it can no longer be withdrawn.'));
+      }
+      return ALLOWED;
+    case 'answer':
+      return request.questions.some((question) => question.answer === null)
+        ? ALLOWED
+        : refused(new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.'));
+  }
+}
+
+/** Throws the refusal: what a use case does inside its transaction. */
+export function assertAllowed(verdict: Verdict): void {
+  if (!verdict.allowed) throw verdict.error;
+}
+
+function alreadyClaimed(request: LifecycleRequest): AppError {
+  return new AppError('ALREADY_CLAIMED', `${request.claimedBy?.name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimedAt)}.`);
+}
