@@ -4,7 +4,7 @@ import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuild
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { StoredRequest } from '../../services/model';
 import { cardText, knowOpsChannelAndRequester, opsCardUser, opsChannel, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
-import type { CardUser } from '../support/card-actions';
+import { findOffered, type CardUser } from '../support/card-actions';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /** The request's life after submission: claimed, decided, corrected, transferred, completed, or withdrawn. */
@@ -79,7 +79,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     const body = card(withoutReason);
     const rowNotice = body.indexOf('Give a reason for changing the decision');
     assert.ok(rowNotice > body.indexOf('life.review.'), 'the refusal is shown by that account, below its address');
-    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","weight":"Bolder","color":"Attention"/, 'in the row, not at the foot of the card');
+    assert.match(findOffered(tom.card, { title: 'Change to approved', row: reviewEmail }).row, /Give a reason for changing the decision/, 'in that account’s row, next to the button pressed');
+    assert.doesNotMatch(findOffered(tom.card, { title: 'Mark transferred', row: eligibleEmail }).row, /Give a reason/, 'not in another account’s row');
+    // Accent, not Attention: Attention is 2.5:1 on Teams dark (the ops card's notices, test/browser/cards-render.test.ts).
+    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","weight":"Bolder","color":"Accent"/, 'in the row, not at the foot of the card');
     assert.equal((await stored()).accounts[1]?.decision, 'rejected');
 
     const corrected = await tom.press({ title: 'Change to approved', row: reviewEmail }, { decisionReason: 'DSPT now met (checked 24 Nov).' });
@@ -242,6 +245,12 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       .adapterFor('priya')
       .send({ type: 'message', value: { step: 'resubmit', requestId: String(request.id) } })
       .assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`A new request from \\*\\*${request.reference}\\*\\*, with the account you can fix`)))
+      // The reason comes first, quoting the earlier request's; "same" gives it again.
+      .assertReply((activity) => {
+        assert.match(activity.text ?? '', new RegExp(`Your reason on ${request.reference} was:\\n\\n> Sponsorship ends in March\\.\\n\\nType \\*\\*same\\*\\* to give it again`));
+        assert.equal(activity.attachments?.length ?? 0, 0, 'a question, not yet the accounts card');
+      })
+      .send('same')
       .assertReply((activity) => {
         const input = ((activity.attachments?.[0]?.content as { body: Array<{ id?: string; value?: string }> }).body).find((element) => element.id === 'accounts');
         assert.equal(input?.value, `life.review.${made}@nhsmail.example, ZZ9103`, 'only the fixable account, as it was listed');
