@@ -1,7 +1,7 @@
 import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type FileConsentCardResponse, type TurnContext } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import { z } from 'zod';
-import { escapeMarkdown } from '../cards/account-rows';
+import { escapeMarkdown } from '../core/text';
 import { renderWelcomeCard } from '../cards/welcome';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';

@@ -1,4 +1,4 @@
-import { escapeMarkdown } from '../cards/account-rows';
+import { escapeMarkdown } from '../core/text';
 import { plural } from '../cards/plural';
 import { ERROR_CATALOGUE, type AppError } from '../core/errors';
 import { ageInDays, formatTime, isScreenedOut, STATUS_LABEL, type RequestSummary, type StoredRequest } from '../services/model';

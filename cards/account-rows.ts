@@ -1,5 +1,9 @@
 import type { Evidence, Reason, Verdict } from '../services/eligibility/types';
+import { escapeMarkdown } from '../core/text';
 import { VERDICT_DISPLAY, type CardColor } from './labels';
+
+/** Moved to core/text; re-exported until bot/messaging/owed-messages.ts (another engineer's file) imports it from there. */
+export { escapeMarkdown };
 
 export interface ReasonLine {
   text: string;
@@ -101,17 +105,6 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
     parts.push(`UK mobile registered: ${evidence.ukMobileOnRecord ? 'yes' : 'no'}${crown}`);
   }
   return escapeMarkdown(parts.join(' · '));
-}
-
-/**
- * Text from the directory, ODS or the requester, made inert for an Adaptive Card TextBlock:
- * control characters go, and the characters Teams' markdown acts on are backslash-escaped.
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .replace(/([\\`*_~[\]<>#|])/g, '\\$1')
-    .replace(/^(\s*)([-+]|\d+\.)(\s)/, '$1\\$2$3');
 }
 
 export function countVerdicts(accounts: readonly { verdict: Verdict }[]): Record<Verdict, number> {

@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import { understoodSpecialisms, type SpecialismVocabulary } from '../services/account-list';
-import { escapeMarkdown } from './account-rows';
+import { escapeMarkdown } from '../core/text';
 import { CARD_BUDGET_BYTES, expandCard, utf16Bytes } from './render';
 import template from './accounts-entry.json';
 

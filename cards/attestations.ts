@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import { ATTESTATION_KEYS, type Attestations } from '../services/model';
-import { escapeMarkdown } from './account-rows';
+import { escapeMarkdown } from '../core/text';
 import { ATTESTATION_TEXT } from './labels';
 import { plural } from './plural';
 import { expandCard } from './render';

@@ -1,6 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
-import { accountRow, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
+import { escapeMarkdown, printableOnOneLine } from '../core/text';
+import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
 import { accountAction, isOpen, requestAction, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
 import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit } from './render';
@@ -280,7 +281,7 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
     requestId: request.id,
     start,
     accountId: account.id,
-    plainEmail: account.email.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' '),
+    plainEmail: printableOnOneLine(account.email),
     decisionLine: decision
       ? `${decision.label} by ${account.decidedBy?.name ?? 'unknown'} at ${formatTime(account.decidedAt)}${because}`
       : isScreenedOut(account)

@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import { fixableAccounts, isScreenedOut, type StoredRequest } from '../services/model';
-import { escapeMarkdown } from './account-rows';
+import { escapeMarkdown } from '../core/text';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './outcome.json';
 

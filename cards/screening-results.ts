@@ -1,6 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import type { ScreeningResult } from '../services/eligibility/types';
-import { accountRow, byAttention, countVerdicts, escapeMarkdown, type AccountRowData } from './account-rows';
+import { escapeMarkdown } from '../core/text';
+import { accountRow, byAttention, countVerdicts, type AccountRowData } from './account-rows';
 import { plural, pluralWord } from './plural';
 import { expandCard, fitToMessageLimit } from './render';
 import template from './screening-results.json';

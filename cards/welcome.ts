@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import { escapeMarkdown } from './account-rows';
+import { escapeMarkdown } from '../core/text';
 import { expandCard } from './render';
 import template from './welcome.json';
 

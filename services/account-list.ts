@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { hasUnprintableCharacters, printableOnOneLine } from '../core/text';
 
 /**
  * Parses the list of accounts a requester gives: one per line `email[, site ODS code][, specialism]`,
@@ -94,7 +95,7 @@ export function validateAccountRow(row: RawAccountRow, options: AccountListOptio
   const siteOds = rawSite.toUpperCase();
   if (siteOds && !ODS_CODE_PATTERN.test(siteOds)) return { problem: `${shown(rawSite)} is not an ODS code (3 to 10 letters and digits).` };
   if (rawSpecialism.length > MAX_SPECIALISM_LENGTH) return { problem: `the specialism is longer than ${MAX_SPECIALISM_LENGTH} characters.` };
-  if (hasControlCharacters(rawSpecialism)) return { problem: 'the specialism contains control characters.' };
+  if (hasUnprintableCharacters(rawSpecialism)) return { problem: 'the specialism contains control characters.' };
   const vocabulary = options.specialisms;
   if (rawSpecialism && vocabulary && !(rawSpecialism.toLowerCase() in vocabulary.aliases)) {
     return { problem: `${shown(rawSpecialism)} is not a specialism I understand. Use one of: ${specialismNames(vocabulary).join(', ')} (or a word listed on the card), or leave it out.` };
@@ -213,17 +214,11 @@ export function entryAsLine(entry: Pick<AccountEntry, 'email'> & { siteOds?: str
   return [entry.email, entry.siteOds ?? '', entry.specialism ? quoted(entry.specialism) : ''].join(', ').replace(/(, )+$/, '');
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-export function hasControlCharacters(value: string): boolean {
-  return new RegExp(CONTROL_CHARACTERS.source).test(value);
-}
-
 /**
  * A value from the input, safe to quote back in a message: control characters (including
  * terminal escapes and bidirectional overrides) shown as U+FFFD, and at most 40 characters.
  */
 export function shown(value: string): string {
-  const printable = value.replace(CONTROL_CHARACTERS, '\uFFFD');
+  const printable = printableOnOneLine(value, '\uFFFD');
   return `"${printable.length > 40 ? `${printable.slice(0, 37)}...` : printable}"`;
 }

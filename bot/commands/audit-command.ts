@@ -1,4 +1,4 @@
-import { escapeMarkdown } from '../../cards/account-rows';
+import { escapeMarkdown } from '../../core/text';
 import { plural } from '../../cards/plural';
 import { AppError } from '../../core/errors';
 import { formatTime, REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/model';

@@ -1,18 +1,11 @@
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder';
+import { withoutInvisibleCharacters } from '../../core/text';
 
 /**
  * The longest message the bot reads, checked before any recogniser or parser sees it. A
  * full list (500 accounts with site and specialism, about 100 characters a line) fits.
  */
 export const MAX_MESSAGE_CHARS = 60_000;
-/**
- * Characters a person never means to send, removed before anything reads or stores them:
- * C0 controls other than tab and line breaks, DEL and the C1 controls (PostgreSQL refuses NUL
- * in text and JSON); and the bidirectional overrides and isolates, which make text display in
- * an order other than the one it is stored in (an address or a reason that reads one way on a
- * card and means another).
- */
-const INVISIBLE_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 /** Deeper than any card or invoke the bot handles sends; anything below it is dropped, not kept uncleaned. */
 const MAX_VALUE_DEPTH = 6;
 
@@ -51,7 +44,7 @@ declare global {
 
 /** Well formed (lone surrogates become U+FFFD) and without invisible characters. */
 export function cleanText(text: string): string {
-  return text.toWellFormed().replace(INVISIBLE_CHARACTERS, '');
+  return withoutInvisibleCharacters(text.toWellFormed());
 }
 
 function cleanValue(value: unknown, depth: number): unknown {

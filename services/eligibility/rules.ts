@@ -1,3 +1,4 @@
+import { printableOnOneLine } from '../../core/text';
 import { sectorName, type DsptStanding, type Policy } from './policy';
 import type { AccountFacts, DsptEntry, OdsSite, Reason } from './types';
 import { classifyMobile, crownDependencyName } from './uk-mobile';
@@ -110,7 +111,7 @@ export function resolveSector(facts: AccountFacts, policy: Policy): ResolvedSect
 
 /** Text from the directory or the requester, safe to quote inside a message: no control characters, bounded. */
 export function quote(value: string, max = 60): string {
-  const printable = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  const printable = printableOnOneLine(value).trim();
   return `“${printable.length > max ? `${printable.slice(0, max - 1)}…` : printable}”`;
 }
 

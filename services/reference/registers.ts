@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { CONTROL_CHARACTERS } from '../../core/text';
 import type { DsptEntry, NasSite, RegisterSnapshot } from '../eligibility/types';
 import type { SourceStatus } from './source-status';
 
@@ -99,7 +100,7 @@ export function describeProblems(problems: readonly RowProblem[]): string {
 
 /** Values from a file, safe to quote in a message: printable, bounded. */
 function shownValue(value: string): string {
-  const printable = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const printable = value.replace(CONTROL_CHARACTERS, '?');
   return `"${printable.length > 40 ? `${printable.slice(0, 39)}…` : printable}"`;
 }
 

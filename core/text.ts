@@ -1,0 +1,50 @@
+/*
+ * The characters that must never reach a person as themselves, defined once. Text from the
+ * directory, ODS, a file or a requester can carry any of them.
+ */
+
+/** C0 controls, DEL and the C1 controls (terminal escapes among them; PostgreSQL refuses NUL in text and JSON). */
+const CONTROLS = '\\u0000-\\u001f\\u007f-\\u009f';
+/** The same, less tab, line feed and carriage return: the ones a pasted list legitimately carries. */
+const CONTROLS_EXCEPT_LAYOUT = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f';
+/** Line and paragraph separators: a line break a one-line rendering would not show as one. */
+const SEPARATORS = '\\u2028\\u2029';
+/**
+ * Bidirectional embeddings, overrides and isolates: they make text display in an order other
+ * than the one it is stored in (an address or a reason that reads one way and means another).
+ */
+const BIDI_CONTROLS = '\\u202a-\\u202e\\u2066-\\u2069';
+
+/** Controls only (C0, DEL, C1). */
+export const CONTROL_CHARACTERS = new RegExp(`[${CONTROLS}]`, 'g');
+/** Everything that would not show as itself on one line: controls, line separators and bidirectional controls. */
+export const UNPRINTABLE_CHARACTERS = new RegExp(`[${CONTROLS}${SEPARATORS}${BIDI_CONTROLS}]`, 'g');
+/** What a person never means to send: controls other than tab and line breaks, and bidirectional controls. */
+export const INVISIBLE_CHARACTERS = new RegExp(`[${CONTROLS_EXCEPT_LAYOUT}${BIDI_CONTROLS}]`, 'g');
+
+/** Text on one line: each unprintable character (controls, line separators, bidirectional controls) becomes `replacement`. */
+export function printableOnOneLine(text: string, replacement = ' '): string {
+  return text.replace(UNPRINTABLE_CHARACTERS, replacement);
+}
+
+/** Whether the text holds any character printableOnOneLine would replace. */
+export function hasUnprintableCharacters(text: string): boolean {
+  // A fresh, non-global pattern: test() on a global one would carry lastIndex between calls.
+  return new RegExp(UNPRINTABLE_CHARACTERS.source).test(text);
+}
+
+/** The text without the characters a person never means to send; tab and line breaks stay. */
+export function withoutInvisibleCharacters(text: string): string {
+  return text.replace(INVISIBLE_CHARACTERS, '');
+}
+
+/**
+ * Text from the directory, ODS or the requester, made inert for an Adaptive Card TextBlock:
+ * unprintable characters become spaces, and the characters Teams' markdown acts on are
+ * backslash-escaped (a leading list marker too).
+ */
+export function escapeMarkdown(text: string): string {
+  return printableOnOneLine(text)
+    .replace(/([\\`*_~[\]<>#|])/g, '\\$1')
+    .replace(/^(\s*)([-+]|\d+\.)(\s)/, '$1\\$2$3');
+}
