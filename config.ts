@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './core/errors';
+import { isLoopbackUrl } from './core/net';
 import type { LogLevel } from './core/log';
 
 /**
@@ -135,13 +136,13 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
     problem('ODS_BASE_URL', 'must be empty when ODS_FHIR_BASE_URL is set: configure exactly one ODS source (the FHIR R4 API is the default, ORD the alternative)');
   }
   const odsFhirUrl = value('ODS_FHIR_BASE_URL');
-  if (odsFhirUrl && URL.canParse(odsFhirUrl) && !isLoopback(odsFhirUrl) && value('ODS_API_KEY') === undefined) {
+  if (odsFhirUrl && URL.canParse(odsFhirUrl) && !isLoopbackUrl(odsFhirUrl) && value('ODS_API_KEY') === undefined) {
     problem('ODS_API_KEY', 'is required with a non-loopback ODS_FHIR_BASE_URL (the API is application-restricted: the key goes in the apikey header)');
   }
 
   const graphAuth = graphAuthKind(env);
   const graphUrl = value('GRAPH_BASE_URL');
-  const remoteGraph = graphUrl !== undefined && URL.canParse(graphUrl) && !isLoopback(graphUrl);
+  const remoteGraph = graphUrl !== undefined && URL.canParse(graphUrl) && !isLoopbackUrl(graphUrl);
   if ((production || remoteGraph) && graphAuth === undefined) {
     problem(
       'GRAPH_AUTH',
@@ -331,9 +332,4 @@ function graphAuthSettings(e: z.infer<typeof environmentSchema>): GraphAuthSetti
     default:
       return undefined;
   }
-}
-
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }

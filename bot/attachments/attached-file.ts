@@ -1,6 +1,7 @@
 import type { Activity } from 'botbuilder';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { isLoopbackHost } from '../../core/net';
 import { DEFAULT_ACCOUNT_FILE_LIMITS, type AccountFile } from '../../services/account-file';
 
 /**
@@ -47,11 +48,6 @@ export function attachedFile(activity: Partial<Activity>): AttachedFile | undefi
  */
 const FILE_HOST_SUFFIXES = ['.sharepoint.com'] as const;
 
-/** Loopback names a local run's stand-in file server uses; nothing else is fetched in local runs. */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
 /**
  * Whether the bot may follow this link. The attachment is just JSON in the activity, so anyone
  * who can message the bot could name any address; only the hosts Teams stores chat files on are
@@ -60,7 +56,7 @@ function isLoopback(hostname: string): boolean {
  */
 function isFetchableFileLink(url: URL, allowInsecure: boolean): boolean {
   if (url.username !== '' || url.password !== '') return false;
-  if (allowInsecure && (url.protocol === 'http:' || url.protocol === 'https:') && isLoopback(url.hostname)) return true;
+  if (allowInsecure && (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname)) return true;
   return url.protocol === 'https:' && FILE_HOST_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix));
 }
 

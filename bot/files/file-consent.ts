@@ -2,6 +2,7 @@ import type { Attachment, FileConsentCardResponse, TurnContext } from 'botbuilde
 import { z } from 'zod';
 import { describeErrorForLog, findAppError, AppError } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { isLoopbackHost } from '../../core/net';
 import { csvFileBytes, exportFileName, requestCsv } from '../../services/export/request-csv';
 import type { StoredRequest } from '../../services/model';
 import type { AuditLog } from '../../services/store/audit';
@@ -138,7 +139,6 @@ async function upload(uploadUrl: string, bytes: Buffer, fetchImpl: typeof fetch)
  */
 function isUploadUrlAllowed(url: URL, allowInsecure: boolean): boolean {
   if (url.username !== '' || url.password !== '') return false;
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
-  if (allowInsecure && loopback && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
+  if (allowInsecure && isLoopbackHost(url.hostname) && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
   return url.protocol === 'https:' && url.hostname.endsWith('.sharepoint.com');
 }
