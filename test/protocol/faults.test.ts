@@ -6,14 +6,16 @@ import { DEMO } from '../../config';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
 import { startBotProcess, type BotProcess } from '../support/processes';
-import { opsCardUserOverHttp, TeamsClient } from '../support/teams-client';
+import { opsCardUserOverHttp, submitPressed, TeamsClient } from '../support/teams-client';
 
 /**
  * The real bot process over the Bot Framework protocol, with a loopback Bot Connector that
  * can refuse, throttle, hang and be slow, on a real PostgreSQL: what production sees when
  * Teams retries, people double-click and processes die.
  */
+/** The four confirmations, ticked on the card. */
 const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' };
+/** Two of these go for a decision (eligible, and for review): kezia.morrow is not eligible. */
 const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.example', 'kezia.morrow@nhsmail.example'].join('\n');
 
 async function freePort(): Promise<number> {
@@ -61,20 +63,38 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     return bot;
   };
 
-  /** Answers the form up to the screening results, turn by turn, each turn to `pick(turn)`. */
-  async function toResults(pick: (turn: number) => BotProcess, chatId: string): Promise<void> {
-    const turns: Array<string | Record<string, unknown>> = ['new transfer', 'yes', 'Our sponsorship of these pharmacies ends in March.', { step: 'accounts', accounts: LIST }, { step: 'attestations', ...ALL_TICKED }];
-    for (const [index, content] of turns.entries()) {
-      const sent = await client.message(pick(index).endpoint, 'priya', chatId, content);
+  /**
+   * Answers the form up to the screening results, each turn to `pick(turn)`: typed answers, then
+   * the list into the accounts card and its Continue. The results card comes by itself, once
+   * screened; the confirmations card is what its Continue brings.
+   */
+  async function toResults(pick: (turn: number) => BotProcess, chatId: string): Promise<ConnectorCall> {
+    const typed = ['new transfer', 'yes', 'Our sponsorship of these pharmacies ends in March.'];
+    for (const [index, text] of typed.entries()) {
+      const sent = await client.message(pick(index).endpoint, 'priya', chatId, text);
       assert.equal(sent.status, 200, `turn ${index + 1} was taken`);
     }
-    await connector.waitFor(inChat(chatId, 'Screening results'), 30_000);
+    const accountsCard = cardIn(await connector.waitFor(inChat(chatId, 'Accounts to transfer'), 5000));
+    const listed = await client.message(pick(typed.length).endpoint, 'priya', chatId, submitPressed(accountsCard, 'Continue', { accounts: LIST }));
+    assert.equal(listed.status, 200, 'the accounts card was taken');
+    await connector.waitFor(inChat(chatId, 'Checking 3 accounts'), 5000);
+    return connector.waitFor(inChat(chatId, 'Screening results'), 30_000);
+  }
+
+  /** Presses the results card's Continue; returns what the confirmations card's Submit sends with the four ticked. */
+  async function toConfirmations(bot: BotProcess, chatId: string, results: ConnectorCall): Promise<Record<string, unknown>> {
+    const continued = await client.message(bot.endpoint, 'priya', chatId, submitPressed(cardIn(results), 'Continue with 2 accounts'));
+    assert.equal(continued.status, 200);
+    const confirmations = await connector.waitFor(inChat(chatId, 'Before you submit'), 15_000);
+    const submit = submitPressed(cardIn(confirmations), 'Submit 2 accounts to NAS', ALL_TICKED);
+    assert.deepEqual(submit, { step: 'attestations', ...ALL_TICKED }, 'the Submit sends the four ticks');
+    return submit;
   }
 
   /** The whole form, then Submit; waits for the reference and for the card in the ops channel. */
   async function submittedAndPosted(bot: BotProcess, chatId: string): Promise<{ reference: string; posted: ConnectorCall; requestId: number }> {
-    await toResults(() => bot, chatId);
-    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    const submit = await toConfirmations(bot, chatId, await toResults(() => bot, chatId));
+    await client.message(bot.endpoint, 'priya', chatId, submit);
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
     const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
     const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
@@ -107,8 +127,9 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const installed = await client.opsChannelInstalled(first.endpoint);
     assert.equal(installed.status, 200);
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults((turn) => instances[turn % 2]!, chatId);
-    const submits = await Promise.all([client.message(first.endpoint, 'priya', chatId, { step: 'submit' }), client.message(second.endpoint, 'priya', chatId, { step: 'submit' })]);
+    const results = await toResults((turn) => instances[turn % 2]!, chatId);
+    const submit = await toConfirmations(second, chatId, results);
+    const submits = await Promise.all([client.message(first.endpoint, 'priya', chatId, submit), client.message(second.endpoint, 'priya', chatId, submit)]);
     assert.deepEqual(submits.map((sent) => sent.status), [200, 200]);
     const confirmation = await connector.waitFor(inChat(chatId, 'Your reference is'));
     const reference = /NTR-\d+/.exec(activityText(confirmation))![0];
@@ -144,9 +165,10 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
   it('turns three concurrent Submits into one request, posted once', async () => {
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults(() => bot, chatId);
+    const submit = await toConfirmations(bot, chatId, await toResults(() => bot, chatId));
     const before = await count(schema.url, 'SELECT count(*) FROM transfer_requests');
-    const sent = await Promise.all([1, 2, 3].map(() => client.message(bot.endpoint, 'priya', chatId, { step: 'submit' })));
+    // Three presses of the confirmations card's Submit at once (a triple click, or Teams retrying).
+    const sent = await Promise.all([1, 2, 3].map(() => client.message(bot.endpoint, 'priya', chatId, submit)));
     assert.deepEqual(sent.map((response) => response.status), [200, 200, 200]);
     assert.equal(await count(schema.url, 'SELECT count(*) FROM transfer_requests'), before + 1);
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
@@ -159,16 +181,17 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     this.timeout(180_000);
     const bot = await aBot();
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults(() => bot, chatId);
+    const submit = await toConfirmations(bot, chatId, await toResults(() => bot, chatId));
     // The confirmation reply hangs: the request is committed, the turn (and its state save) is not finished.
     connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('Your reference is'), hold: true, times: 1 });
-    const submitting = client.message(bot.endpoint, 'priya', chatId, { step: 'submit' }).catch(() => undefined);
+    const submitting = client.message(bot.endpoint, 'priya', chatId, submit).catch(() => undefined);
     const held = await connector.waitFor(inChat(chatId, 'Your reference is'));
     const reference = /NTR-\d+/.exec(activityText(held))![0];
     await bot.kill();
     await submitting;
     const restarted = await startBot();
-    const again = await client.message(restarted.endpoint, 'priya', chatId, { step: 'submit' });
+    // The confirmations card is still in the chat: Submit again, to the restarted bot.
+    const again = await client.message(restarted.endpoint, 'priya', chatId, submit);
     assert.equal(again.status, 200);
     const answer = await connector.waitFor((call) => call !== held && inChat(chatId, 'Your reference is')(call));
     assert.match(activityText(answer), new RegExp(`already submitted\\. Your reference is \\*\\*${reference}\\*\\*`));
@@ -251,8 +274,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     connector.addFault({ matches: (call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId, status: 429, retryAfterSeconds: 1, times: 1 });
     connector.addFault({ matches: (call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId, status: 503, times: 1 });
     const chatId = `a:priya-${randomUUID()}`;
-    await toResults(() => bot, chatId);
-    await client.message(bot.endpoint, 'priya', chatId, { step: 'submit' });
+    await client.message(bot.endpoint, 'priya', chatId, await toConfirmations(bot, chatId, await toResults(() => bot, chatId)));
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
     const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 30_000);
     const attempts = connector.calls.filter((call) => call.conversationId === DEMO.opsChannelId && call.method === 'POST' && activityText(call).includes(reference));

@@ -89,3 +89,43 @@ export function opsCardUserOverHttp(client: TeamsClient, endpoint: () => string,
     },
   );
 }
+
+type CardElement = Record<string, unknown>;
+
+/** Every element of a card's body (containers, columns and action sets opened), not those of the cards its Action.ShowCards reveal. */
+function elementsOf(elements: unknown): CardElement[] {
+  if (!Array.isArray(elements)) return [];
+  return (elements as CardElement[]).flatMap((element) => [
+    element,
+    ...elementsOf(element.items),
+    ...(Array.isArray(element.columns) ? (element.columns as CardElement[]).flatMap((column) => elementsOf(column.items)) : []),
+  ]);
+}
+
+/**
+ * What Teams sends as the message's value when a person presses the Action.Submit titled
+ * `title` on a card in their chat (the requester's form cards): the button's data, then each
+ * of the card's inputs that has a value, typed or ticked in `typed` (a tick is 'true'), else
+ * its initial value, by input id. A button the card does not show, or an input it does not
+ * have, fails the test, listing what the card shows.
+ */
+export function submitPressed(card: Record<string, unknown> | undefined, title: string | RegExp, typed: Record<string, string> = {}): Record<string, unknown> {
+  if (!card) throw new Error(`No card to press "${String(title)}" on.`);
+  const body = elementsOf(card.body);
+  const actions = [...(Array.isArray(card.actions) ? (card.actions as CardElement[]) : []), ...body.flatMap((element) => (element.type === 'ActionSet' && Array.isArray(element.actions) ? (element.actions as CardElement[]) : []))];
+  const submits = actions.filter((action) => action.type === 'Action.Submit');
+  const fitting = submits.filter((action) => (typeof title === 'string' ? action.title === title : title.test(String(action.title ?? ''))));
+  if (fitting.length !== 1) {
+    throw new Error(`The card shows ${fitting.length} Action.Submit buttons "${String(title)}". It shows: ${submits.map((action) => `"${String(action.title)}"`).join(', ') || '(none)'}`);
+  }
+  const inputs = body.filter((element) => typeof element.type === 'string' && element.type.startsWith('Input.') && typeof element.id === 'string');
+  for (const id of Object.keys(typed)) {
+    if (!inputs.some((input) => input.id === id)) throw new Error(`The card has no input "${id}": its inputs are ${inputs.map((input) => String(input.id)).join(', ') || 'none'}.`);
+  }
+  const data: Record<string, unknown> = { ...((fitting[0]!.data as Record<string, unknown> | undefined) ?? {}) };
+  for (const input of inputs) {
+    const value = typed[String(input.id)] ?? (input.value as string | undefined);
+    if (value) data[String(input.id)] = value;
+  }
+  return data;
+}
