@@ -1,6 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { retryAfterSeconds } from '../../core/retry-after';
 import type { DirectoryAccount } from '../eligibility/types';
 import { mapWithConcurrency } from '../concurrency';
 
@@ -157,7 +158,7 @@ export class GraphDirectory implements Directory {
         if (email === undefined) continue;
         if (response.status === 429 || response.status === 503) {
           throttled.push({ id: response.id, email });
-          waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers));
+          waitSeconds = Math.max(waitSeconds, retryAfterSeconds(headerValue(response.headers, 'retry-after')) ?? 1);
         } else if (response.status === 404) {
           found.set(email, null);
         } else if (response.status >= 200 && response.status < 300) {
@@ -207,10 +208,9 @@ function readString(source: unknown, attributePath: string): string | undefined 
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function retryAfterSeconds(headers: Record<string, string> | undefined): number {
-  const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
+/** A header of a $batch response, whose names arrive in any case. */
+function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
+  return Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -1,4 +1,5 @@
 import { AppError } from '../../core/errors';
+import { retryAfterSeconds } from '../../core/retry-after';
 import type { SourceStatus } from './source-status';
 
 export interface OdsHttpOptions {
@@ -18,13 +19,9 @@ export interface OdsAnswer {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Retry-After in seconds or as an HTTP date, in ms; a missing or odd one waits a second. */
-export function retryAfterMs(header: string | null, now: Date): number {
-  if (header === null || header.trim() === '') return 1000;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 1000 : Math.max(0, date - now.getTime());
+/** Retry-After in ms; a missing or odd one waits a second. */
+function retryAfterMs(header: string | null, now: Date): number {
+  return (retryAfterSeconds(header, now) ?? 1) * 1000;
 }
 
 /**
