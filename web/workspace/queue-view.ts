@@ -56,6 +56,7 @@ export async function renderQueue(main: HTMLElement, session: Session, me: Actor
     answer.entries.length > 0 ? queueTable(answer.entries, filters) : h('p', { class: 'muted' }, 'Try fewer filters, or All requests.'),
     pager(answer.page, pages, (nextPage) => go(filters, nextPage)),
   );
+  await nameDropdownControls(main);
   announce(summary);
 }
 
@@ -168,19 +169,46 @@ function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTM
   );
 }
 
+/** Previous and Next only where there is such a page: a disabled button is a stop in nobody's way. */
 function pager(page: number, pages: number, go: (page: number) => void): HTMLElement {
   return h(
     'nav',
     { class: 'pager', 'aria-label': 'Pages of the queue' },
-    h('fluent-button', { id: 'previous-page', disabled: page <= 1, onclick: () => go(page - 1) }, 'Previous page'),
+    page > 1 ? h('fluent-button', { id: 'previous-page', onclick: () => go(page - 1) }, 'Previous page') : null,
     h('span', {}, `Page ${page} of ${pages}`),
-    h('fluent-button', { id: 'next-page', disabled: page >= pages, onclick: () => go(page + 1) }, 'Next page'),
+    page < pages ? h('fluent-button', { id: 'next-page', onclick: () => go(page + 1) }, 'Next page') : null,
   );
+}
+
+/**
+ * Fluent's dropdown renders its combobox as a button in the light DOM (made again when the
+ * component settles) that takes its name from its text and leaves aria-expanded unset until
+ * first opened: name it by the field's label and the chosen value, and say it is closed, as
+ * ARIA's combobox pattern asks, whenever a control appears.
+ */
+async function nameDropdownControls(root: HTMLElement): Promise<void> {
+  await customElements.whenDefined('fluent-dropdown');
+  const dropdowns = [...root.querySelectorAll<HTMLElement>('fluent-dropdown')];
+  for (const dropdown of dropdowns) {
+    const patch = () => {
+      const control = dropdown.querySelector<HTMLElement>(':scope > [slot="control"]');
+      if (!control) return;
+      const labelledBy = `${dropdown.id}-label ${control.id}`;
+      if (control.getAttribute('aria-labelledby') !== labelledBy) control.setAttribute('aria-labelledby', labelledBy);
+      if (!control.hasAttribute('aria-expanded')) control.setAttribute('aria-expanded', 'false');
+    };
+    patch();
+    new MutationObserver(patch).observe(dropdown, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-labelledby', 'id'] });
+  }
+  // The controls appear once the components have rendered: wait a few frames for them.
+  for (let frame = 0; frame < 30 && dropdowns.some((dropdown) => !dropdown.querySelector(':scope > [slot="control"][aria-expanded]')); frame++) {
+    await new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
+  }
 }
 
 function dropdown(id: string, label: string, options: Array<[string, string]>, selected: string): { field: HTMLElement; control: HTMLElement } {
   const control = h('fluent-dropdown', { id, slot: 'input' }, h('fluent-listbox', {}, options.map(([value, text]) => h('fluent-option', { value, selected: value === selected }, text))));
-  const field = h('fluent-field', {}, h('label', { slot: 'label', for: id }, label), control);
+  const field = h('fluent-field', {}, h('label', { slot: 'label', for: id, id: `${id}-label` }, label), control);
   return { field, control };
 }
 
