@@ -1,25 +1,7 @@
-import { CallerIdConstants, CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
-// A dependency of botbuilder; package.json should name it (see the report to the lead).
-import { AuthenticationConstants } from 'botframework-connector';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
 import type { AppConfig } from '../config';
 import type { Logger } from '../core/log';
-
-/**
- * The Bot Framework settings botbuilder's public-cloud default uses
- * (BotFrameworkAuthenticationFactory.create, botframework-connector 4.23). They are spelled
- * out because setting any one "parameterized" value (such as the OpenID metadata URL) makes
- * the factory take *every* value from configuration: an override alone would leave the token
- * issuer undefined and every request would be refused.
- */
-const PUBLIC_CLOUD_CHANNEL = {
-  ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
-  ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
-  ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
-  OAuthUrl: AuthenticationConstants.OAuthUrl,
-  ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
-  CallerId: CallerIdConstants.PublicAzureChannel,
-  ValidateAuthority: true,
-} as const;
+import { PUBLIC_CLOUD_CHANNEL } from './platform/botbuilder-internals';
 
 /** The settings ConfigurationBotFrameworkAuthentication reads, from our configuration. */
 export function botFrameworkAuthenticationOptions(bot: AppConfig['bot']): ConfigurationBotFrameworkAuthenticationOptions {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Activity, CloudAdapter, InvokeResponse, TurnContext } from 'botbuilder';
-// A dependency of botbuilder; package.json should name it (see the report to the lead).
+import type { Activity, CloudAdapter, TurnContext } from 'botbuilder';
 import { AuthenticationError } from 'botframework-connector';
 import restify from 'restify';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../core/errors';
 import { withCorrelationId, type Logger } from '../core/log';
+import { processActivityDirectly } from './platform/botbuilder-internals';
 
 export interface HttpServerOptions {
   host: string;
@@ -172,7 +172,7 @@ async function handleActivityRequest(
     }, AUTHENTICATION_DEADLINE_MS);
   });
   try {
-    const invokeResponse = await Promise.race([processActivity(adapter, authorization, activity, logic), authenticationTimedOut]);
+    const invokeResponse = await Promise.race([processActivityDirectly(adapter, authorization, activity, logic), authenticationTimedOut]);
     res.send(invokeResponse?.status ?? 200, invokeResponse?.body);
   } catch (error) {
     const failure = classifyFailure(error, turnStarted);
@@ -185,15 +185,6 @@ async function handleActivityRequest(
   } finally {
     clearTimeout(deadline);
   }
-}
-
-/**
- * CloudAdapterBase.processActivity(authHeader, activity, logic) is protected in botbuilder's
- * types, for adapters that do their own HTTP; it is the public method process() delegates to.
- */
-function processActivity(adapter: CloudAdapter, authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
-  const open = adapter as unknown as { processActivity(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> };
-  return open.processActivity(authorization, activity, logic);
 }
 
 class KeyFetchTimeout extends Error {
