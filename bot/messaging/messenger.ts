@@ -1,4 +1,5 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import { DeliveryFailure as DeliveryError } from '../../services/outbox/delivery-engine';
 
 /**
  * The Teams edge for messages the bot sends on its own (not in reply to a turn): posting a
@@ -11,18 +12,10 @@ export interface Messenger {
 }
 
 /**
- * Teams refused or failed to take a message. `status` is the HTTP status the Bot Connector
- * answered (undefined when it could not be reached); `retryAfterSeconds` its Retry-After.
+ * Teams refused or failed to take a message: the delivery engine's failure, with the HTTP
+ * status the Bot Connector answered (undefined when it could not be reached) and its Retry-After.
  */
-export class DeliveryError extends Error {
-  constructor(
-    readonly status: number | undefined,
-    readonly retryAfterSeconds: number | undefined,
-  ) {
-    super(status ? `The Bot Connector answered ${status}.` : 'The Bot Connector could not be reached.');
-    this.name = 'DeliveryError';
-  }
-}
+export { DeliveryFailure as DeliveryError } from '../../services/outbox/delivery-engine';
 
 /** Proactive messages through botbuilder's CloudAdapter (continueConversationAsync). */
 export class ConnectorMessenger implements Messenger {

@@ -4,7 +4,7 @@ import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../cards/account-rows';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
-import type { OwedMessageRenderers } from './outbox-worker';
+import type { OwedMessageRenderers } from './delivery-kinds';
 
 /** Enough of an answer to read in the thread; the card above has all of it. */
 const ANSWER_SHOWN = 500;

@@ -1,88 +1,60 @@
+import { readOwedContent, rearmsWhenOwedAgain, type DeliveryKind, type OwedContent, type OwedMessage } from '../outbox/owed-messages';
 import type { SqlDatabase, SqlExecutor } from './database';
+
+// What is owed is described in services/outbox/owed-messages.ts; these names stay importable from here.
+export { dedupeKeys, owed, type DeliveryKind, type OwedMessage, type OwedMessageOf, type PayloadOf } from '../outbox/owed-messages';
 
 /**
  * The messages the bot owes, as rows written in the same transaction as the change they
- * report (a transactional outbox). A worker at the Teams edge claims due rows, delivers
- * them and records how it went; nothing is marked delivered unless Teams accepted it.
+ * report (a transactional outbox). A worker claims due rows, delivers them and records how it
+ * went; nothing is marked delivered unless the recipient's service accepted it.
  */
-export type DeliveryKind =
-  /** Post the request's card in the NAS Operations channel. */
-  | 'ops.post'
-  /** Bring the posted ops card up to date (one row per request, re-armed by each change). */
-  | 'ops.update'
-  /** Tell the requester the outcome, in their personal chat. */
-  | 'outcome'
-  /** Post the screening results to the requester. */
-  | 'screening.results'
-  /** Tell the requester the transfer is complete: NAS now administers the accounts. */
-  | 'completion'
-  /** Remind NAS Operations of a request left undecided. */
-  | 'ops.chase'
-  /** Put NAS Operations' question to the requester. */
-  | 'question'
-  /** Remind the requester, once, of a question they have not answered. */
-  | 'question.chase'
-  /** Tell the requester NAS Operations have not received their request yet (the ops channel refused the bot). */
-  | 'ops.delayed'
-  /** The requester's answer to NAS Operations' question, as a reply in the request card's thread in the ops channel. */
-  | 'ops.answer';
-
-export interface Delivery {
+export interface Claim {
   id: number;
   /** This claim's token: settling the row requires it, so a claim that lapsed cannot overwrite a newer one. */
   claimToken: string;
-  kind: DeliveryKind;
   requestId: number | null;
   /** Whose personal chat, for messages to a person (their Entra object id). */
   recipient: string | null;
-  payload: Record<string, unknown>;
   version: number;
   attempts: number;
 }
 
+/** A claimed row, its payload checked against its kind. */
+export type Delivery = Claim & OwedContent;
+export type DeliveryOf<K extends DeliveryKind> = Extract<Delivery, { kind: K }>;
+
 export type DeliveryStatus = 'pending' | 'delivered' | 'undeliverable' | 'failed';
+
+/** A claimed row whose kind or payload did not parse: given up, and described here for the log. */
+export interface UnreadableDelivery {
+  id: number;
+  kind: string;
+  /** Where the payload did not parse (paths and issue codes, no values). */
+  problems: string[];
+}
+
+/** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
+const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 
 interface DeliveryRow {
   id: string | number;
   due_at: Date;
   claim_token: string;
-  kind: DeliveryKind;
+  kind: string;
   request_id: number | null;
   recipient: string | null;
-  payload: Record<string, unknown>;
+  payload: unknown;
   version: number;
   attempts: number;
 }
 
-export interface OwedMessage {
-  kind: DeliveryKind;
-  /** What makes this message owed once: a second enqueue of the same key is a no-op (or re-arms an update). */
-  dedupeKey: string;
-  requestId?: number;
-  recipient?: string;
-  payload?: Record<string, unknown>;
-}
-
-export const dedupeKeys = {
-  opsPost: (requestId: number) => `ops.post:${requestId}`,
-  opsUpdate: (requestId: number) => `ops.update:${requestId}`,
-  outcome: (requestId: number) => `outcome:${requestId}`,
-  completion: (requestId: number) => `completion:${requestId}`,
-  opsChase: (requestId: number, reminder: number) => `ops.chase:${requestId}:${reminder}`,
-  question: (questionId: number) => `question:${questionId}`,
-  questionChase: (questionId: number) => `question.chase:${questionId}`,
-  screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
-  opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
-  opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
-};
-
 /** Writes an owed message inside the caller's transaction. */
 export async function enqueue(tx: SqlExecutor, message: OwedMessage): Promise<void> {
-  const rearm = message.kind === 'ops.update';
   await tx.query(
     `INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (dedupe_key) DO ${
-       rearm
+       rearmsWhenOwedAgain(message.kind)
          ? // A newer change: the update is owed again, whatever happened to the last one.
            `UPDATE SET version = outbox.version + 1, status = 'pending', due_at = now(), attempts = 0, last_error = NULL, delivered_at = NULL`
          : 'NOTHING'
@@ -101,9 +73,11 @@ export class Outbox {
 
   /**
    * Leases up to `limit` due rows to this worker. SKIP LOCKED and the lease keep each row
-   * with one worker at a time, however many bot instances share the database.
+   * with one worker at a time, however many bot instances share the database. A row whose
+   * kind or payload does not parse is never handed out: it is given up at once as
+   * PAYLOAD_INVALID and passed to `unreadable`, so one bad row cannot stall the others.
    */
-  async claimDue(limit: number, leaseSeconds: number): Promise<Delivery[]> {
+  async claimDue(limit: number, leaseSeconds: number, unreadable?: (row: UnreadableDelivery) => void): Promise<Delivery[]> {
     const rows = await this.db.query<DeliveryRow>(
       `UPDATE outbox SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1, claim_token = gen_random_uuid()::text
        WHERE id IN (
@@ -115,23 +89,32 @@ export class Outbox {
     );
     // RETURNING keeps no order: deliver oldest first, as claimed.
     rows.sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || Number(a.id) - Number(b.id));
-    return rows.map((row) => ({
-      id: Number(row.id),
-      claimToken: row.claim_token,
-      kind: row.kind,
-      requestId: row.request_id,
-      recipient: row.recipient,
-      payload: row.payload,
-      version: row.version,
-      attempts: row.attempts,
-    }));
+    const due: Delivery[] = [];
+    for (const row of rows) {
+      const claim: Claim = { id: Number(row.id), claimToken: row.claim_token, requestId: row.request_id, recipient: row.recipient, version: row.version, attempts: row.attempts };
+      const read = readOwedContent(row.kind, row.payload);
+      if (read.ok) {
+        due.push({ ...claim, ...read.content });
+        continue;
+      }
+      await this.settleUnreadable(claim);
+      unreadable?.({ id: claim.id, kind: row.kind, problems: read.problems });
+    }
+    return due;
+  }
+
+  private async settleUnreadable(claim: Claim): Promise<void> {
+    await this.db.query(`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = 'PAYLOAD_INVALID', claim_token = NULL WHERE id = $1 AND claim_token = $2`, [
+      claim.id,
+      claim.claimToken,
+    ]);
   }
 
   /**
    * Renews this claim's lease just before the send. False when the claim lapsed and someone
    * else holds the row now: then this worker must not send it.
    */
-  async stillHeld(delivery: Delivery, leaseSeconds: number): Promise<boolean> {
+  async stillHeld(delivery: Claim, leaseSeconds: number): Promise<boolean> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE outbox SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND claim_token = $2 AND status = 'pending' RETURNING id`,
       [delivery.id, delivery.claimToken, leaseSeconds],
@@ -143,7 +126,7 @@ export class Outbox {
    * Teams accepted it. An update re-armed while it was in flight stays owed (its version
    * moved on), so the newer state is delivered next.
    */
-  async markDelivered(delivery: Delivery, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+  async markDelivered(delivery: Claim, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       const [settled] = await tx.query<{ id: string }>(
         `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL, claim_token = NULL
@@ -156,7 +139,7 @@ export class Outbox {
   }
 
   /** Not now: try again after `delaySeconds`. `countAttempt` false for waits that are nobody's failure (no chat known yet). */
-  async retryLater(delivery: Delivery, delaySeconds: number, errorCode: string, countAttempt = true): Promise<void> {
+  async retryLater(delivery: Claim, delaySeconds: number, errorCode: string, countAttempt = true): Promise<void> {
     await this.db.query(
       `UPDATE outbox SET due_at = now() + make_interval(secs => $2), lease_until = NULL, last_error = $3, claim_token = NULL,
          attempts = CASE WHEN $4 THEN attempts ELSE greatest(attempts - 1, 0) END
@@ -165,8 +148,8 @@ export class Outbox {
     );
   }
 
-  /** Never: Teams refused for good (403, 404) or the attempts ran out. */
-  async giveUp(delivery: Delivery, status: Exclude<DeliveryStatus, 'pending' | 'delivered'>, errorCode: string, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+  /** Never: the recipient refused for good (403, 404) or the attempts ran out. */
+  async giveUp(delivery: Claim, status: Exclude<DeliveryStatus, 'pending' | 'delivered'>, errorCode: string, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(`UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, claim_token = NULL WHERE id = $1 AND version = $4 AND claim_token = $5`, [
         delivery.id,
@@ -181,7 +164,7 @@ export class Outbox {
   }
 
   /** Hands back rows this worker claimed and did not try, without counting an attempt. */
-  async release(deliveries: readonly Delivery[]): Promise<void> {
+  async release(deliveries: readonly Claim[]): Promise<void> {
     if (deliveries.length === 0) return;
     await this.db.query(
       `UPDATE outbox SET lease_until = NULL, claim_token = NULL, attempts = greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[]) AND claim_token = ANY($2::text[]) AND status = 'pending'`,
@@ -192,13 +175,14 @@ export class Outbox {
   /**
    * Gives rows that failed for a retryable reason (Teams kept answering 5xx, or could not be
    * reached) another round of attempts once they have rested: a long outage delays a message,
-   * it does not lose it. Refused-for-good rows (403, 404) stay as they are.
+   * it does not lose it. Refused-for-good rows (403, 404) stay as they are, and so do rows no
+   * rest can help (a request Teams cannot take, a payload that does not parse).
    */
   async rearmFailed(restedSeconds: number): Promise<number> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE outbox SET status = 'pending', attempts = 0, due_at = now()
-       WHERE status = 'failed' AND due_at < now() - make_interval(secs => $1) AND last_error NOT IN ('HTTP_400', 'HTTP_413') RETURNING id`,
-      [restedSeconds],
+       WHERE status = 'failed' AND due_at < now() - make_interval(secs => $1) AND NOT (last_error = ANY($2::text[])) RETURNING id`,
+      [restedSeconds, PERMANENT_FAILURES],
     );
     return rows.length;
   }
@@ -220,7 +204,7 @@ export class Outbox {
   async nudgeOpsChannel(tx: SqlExecutor = this.db): Promise<number> {
     const rows = await tx.query<{ id: string }>(
       `UPDATE outbox SET status = 'pending', due_at = now(), attempts = 0
-       WHERE (kind = 'ops.post' AND (status IN ('undeliverable', 'failed') OR (status = 'pending' AND due_at > now())))
+       WHERE (kind = 'ops.post' AND ((status IN ('undeliverable', 'failed') AND last_error IS DISTINCT FROM 'PAYLOAD_INVALID') OR (status = 'pending' AND due_at > now())))
           OR (kind LIKE 'ops.%' AND kind <> 'ops.delayed' AND status = 'pending' AND due_at > now() AND last_error IN ('NO_CONVERSATION', 'OPS_CHANNEL_UNREACHABLE'))
           OR (kind = 'ops.update' AND status = 'undeliverable' AND last_error = 'HTTP_403')
        RETURNING id`,

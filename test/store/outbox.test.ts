@@ -2,17 +2,28 @@ import assert from 'node:assert/strict';
 import { TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { DialogStateStore } from '../../bot/state/dialog-state';
 import { SqlStorage } from '../../bot/state/sql-storage';
-import { openPostgres } from '../../services/store/database';
+import { openPostgres, type SqlDatabase } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
-import { Outbox, dedupeKeys, enqueue } from '../../services/store/outbox';
+import { Outbox, dedupeKeys, enqueue, owed } from '../../services/store/outbox';
 import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
+
+/** Writes a request straight into its table (001-initial.sql columns only): owed messages name one. */
+async function aRequest(db: SqlDatabase, reference: string): Promise<number> {
+  const [row] = await db.query<{ id: number }>(
+    `INSERT INTO transfer_requests (reference, organisation_ods, organisation_name, requester_id, requester_name, reason, attestations, policy_version)
+     VALUES ($1, 'ZZ9001', 'Northmoor', 'priya', 'Priya Okafor', 'Sponsor ending', '{}'::jsonb, 'test') RETURNING id`,
+    [reference],
+  );
+  return row!.id;
+}
 
 describeOnEachDatabase('outbox', (db) => {
   it('owes each message once: enqueuing the same post or outcome again changes nothing', async () => {
     const outbox = new Outbox(db());
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:7', recipient: 'u1' });
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:7', recipient: 'u1' });
+    const request = await aRequest(db(), 'NTR-7');
+    await outbox.enqueue(owed.outcome(request, 'u1'));
+    await outbox.enqueue(owed.outcome(request, 'u1'));
     const claimed = await outbox.claimDue(10, 30);
     assert.equal(claimed.length, 1);
     assert.deepEqual(await outbox.claimDue(10, 30), [], 'leased: nobody else gets it while it is in flight');
@@ -20,36 +31,39 @@ describeOnEachDatabase('outbox', (db) => {
 
   it('keeps an update owed when the state changed while it was in flight', async () => {
     const outbox = new Outbox(db());
-    await enqueue(db(), { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(1) });
+    const request = await aRequest(db(), 'NTR-1');
+    await enqueue(db(), owed.opsUpdate(request));
     const [inFlight] = await outbox.claimDue(10, 30);
-    await enqueue(db(), { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(1) });
+    await enqueue(db(), owed.opsUpdate(request));
     await outbox.markDelivered(inFlight!);
-    assert.deepEqual(await outbox.statusOf(dedupeKeys.opsUpdate(1)), { status: 'pending', lastError: null });
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.opsUpdate(request)), { status: 'pending', lastError: null });
     const [again] = await outbox.claimDue(10, 30);
     assert.equal(again?.version, 2);
     await outbox.markDelivered(again!);
-    assert.equal((await outbox.statusOf(dedupeKeys.opsUpdate(1)))?.status, 'delivered');
+    assert.equal((await outbox.statusOf(dedupeKeys.opsUpdate(request)))?.status, 'delivered');
   });
 
   it('waits for a retry without giving the row to anyone, and records why; never-deliverable rows stop', async () => {
     const outbox = new Outbox(db());
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:8', recipient: 'u2' });
+    const request = await aRequest(db(), 'NTR-8');
+    await outbox.enqueue(owed.outcome(request, 'u2'));
     const [first] = await outbox.claimDue(10, 30);
     await outbox.retryLater(first!, 60, 'HTTP_503');
     assert.deepEqual(await outbox.claimDue(10, 30), [], 'not due for a minute');
-    assert.deepEqual(await outbox.statusOf('outcome:8'), { status: 'pending', lastError: 'HTTP_503' });
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.outcome(request)), { status: 'pending', lastError: 'HTTP_503' });
     await db().query(`UPDATE outbox SET due_at = now() - interval '1 second'`);
     const [second] = await outbox.claimDue(10, 30);
     assert.equal(second?.attempts, 2);
     await outbox.giveUp(second!, 'undeliverable', 'HTTP_403');
-    assert.deepEqual(await outbox.statusOf('outcome:8'), { status: 'undeliverable', lastError: 'HTTP_403' });
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.outcome(request)), { status: 'undeliverable', lastError: 'HTTP_403' });
     await db().query(`UPDATE outbox SET due_at = now() - interval '1 second'`);
     assert.deepEqual(await outbox.claimDue(10, 30), []);
   });
 
   it('fences a claim that lapsed: the worker that lost the row can neither send nor settle it', async () => {
     const outbox = new Outbox(db());
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:11', recipient: 'u5' });
+    const request = await aRequest(db(), 'NTR-11');
+    await outbox.enqueue(owed.outcome(request, 'u5'));
     const [slow] = await outbox.claimDue(10, 30);
     // The slow worker's lease runs out while it waits on Teams; another instance claims the row.
     await db().query(`UPDATE outbox SET lease_until = now() - interval '1 second'`);
@@ -59,34 +73,89 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(await outbox.stillHeld(fast, 30), true);
     await outbox.giveUp(slow!, 'undeliverable', 'HTTP_403');
     await outbox.retryLater(slow!, 600, 'HTTP_503');
-    assert.deepEqual(await outbox.statusOf('outcome:11'), { status: 'pending', lastError: null }, 'the lapsed claim changed nothing');
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.outcome(request)), { status: 'pending', lastError: null }, 'the lapsed claim changed nothing');
     await outbox.markDelivered(fast);
-    assert.equal((await outbox.statusOf('outcome:11'))?.status, 'delivered');
+    assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'delivered');
   });
 
   it('gives failed rows another round after a rest, but not those Teams refused for good', async () => {
     const outbox = new Outbox(db());
-    await outbox.enqueue({ kind: 'ops.post', dedupeKey: 'ops.post:12' });
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:12', recipient: 'u6' });
+    const request = await aRequest(db(), 'NTR-12');
+    await outbox.enqueue(owed.opsPost(request));
+    await outbox.enqueue(owed.outcome(request, 'u6'));
     const [post, outcome] = await outbox.claimDue(10, 30);
     await outbox.giveUp(post!, 'failed', 'HTTP_503');
     await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
     assert.equal(await outbox.rearmFailed(3600), 0, 'not rested yet');
     await db().query(`UPDATE outbox SET due_at = now() - interval '2 hours'`);
     assert.equal(await outbox.rearmFailed(3600), 1);
-    assert.equal((await outbox.statusOf('ops.post:12'))?.status, 'pending');
-    assert.equal((await outbox.statusOf('outcome:12'))?.status, 'undeliverable');
+    assert.equal((await outbox.statusOf(dedupeKeys.opsPost(request)))?.status, 'pending');
+    assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'undeliverable');
   });
 
   it('wakes what was waiting for a chat when that chat becomes known', async () => {
     const outbox = new Outbox(db());
-    await outbox.enqueue({ kind: 'outcome', dedupeKey: 'outcome:9', recipient: 'u3' });
+    const request = await aRequest(db(), 'NTR-9');
+    await outbox.enqueue(owed.outcome(request, 'u3'));
     const [waiting] = await outbox.claimDue(10, 30);
     await outbox.retryLater(waiting!, 3600, 'NO_CONVERSATION', false);
     assert.equal(await outbox.nudgeRecipient('someone-else'), 0);
     assert.equal(await outbox.nudgeRecipient('u3'), 1);
     const [again] = await outbox.claimDue(10, 30);
     assert.equal(again?.attempts, 1, 'waiting for a chat is nobody’s failure: no attempt counted');
+  });
+
+  it('reads each row back as its kind, payload and all', async () => {
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-13');
+    await outbox.enqueue(owed.opsChase(request, 2, 6));
+    await outbox.enqueue(owed.question(request, 'u7', 41));
+    await outbox.enqueue(owed.screeningResults('draft-3:1', 2, 'u7'));
+    const claimed = await outbox.claimDue(10, 30);
+    assert.deepEqual(
+      claimed.map(({ kind, requestId, recipient, payload }) => ({ kind, requestId, recipient, payload })),
+      [
+        { kind: 'ops.chase', requestId: request, recipient: null, payload: { workingDays: 6, reminder: 2 } },
+        { kind: 'question', requestId: request, recipient: 'u7', payload: { questionId: 41 } },
+        { kind: 'screening.results', requestId: null, recipient: 'u7', payload: { jobId: 'draft-3:1', run: 2 } },
+      ],
+    );
+    const keys = await db().query<{ dedupe_key: string }>('SELECT dedupe_key FROM outbox ORDER BY id');
+    assert.deepEqual(
+      keys.map((row) => row.dedupe_key),
+      [dedupeKeys.opsChase(request, 2), dedupeKeys.question(41), dedupeKeys.screeningResults('draft-3:1', 2)],
+    );
+  });
+
+  it('gives up a row whose payload was tampered with as PAYLOAD_INVALID, hands out the others, and never re-arms it', async () => {
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-14');
+    await outbox.enqueue(owed.question(request, 'u8', 5));
+    await outbox.enqueue(owed.outcome(request, 'u8'));
+    await outbox.enqueue(owed.opsChase(request, 1, 3));
+    await db().query(`UPDATE outbox SET payload = '{"questionId": "x"}'::jsonb WHERE kind = 'question'`);
+    await db().query(`UPDATE outbox SET payload = '{"reminder": 1}'::jsonb WHERE kind = 'ops.chase'`);
+    const unreadable: Array<{ kind: string; problems: string[] }> = [];
+    const claimed = await outbox.claimDue(10, 30, ({ kind, problems }) => unreadable.push({ kind, problems }));
+    assert.deepEqual(claimed.map((delivery) => delivery.kind), ['outcome']);
+    assert.deepEqual(unreadable, [
+      { kind: 'question', problems: ['payload.questionId: invalid_type'] },
+      { kind: 'ops.chase', problems: ['payload.workingDays: invalid_type'] },
+    ]);
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.question(5)), { status: 'failed', lastError: 'PAYLOAD_INVALID' });
+    assert.deepEqual(await outbox.statusOf(dedupeKeys.opsChase(request, 1)), { status: 'failed', lastError: 'PAYLOAD_INVALID' });
+    await db().query(`UPDATE outbox SET due_at = now() - interval '2 hours'`);
+    assert.equal(await outbox.rearmFailed(3600), 0, 'resting does not mend a payload');
+    assert.equal(await outbox.nudgeOpsChannel(), 0);
+  });
+
+  it('gives up a row of a kind it does not know, without a crash', async () => {
+    const outbox = new Outbox(db());
+    await db().query(`INSERT INTO outbox (dedupe_key, kind, payload) VALUES ('mystery:1', 'ops.mystery', '{}'::jsonb)`);
+    const unreadable: string[] = [];
+    assert.deepEqual(await outbox.claimDue(10, 30, ({ problems }) => unreadable.push(...problems)), []);
+    assert.deepEqual(unreadable, ['kind: invalid_union']);
+    assert.deepEqual(await outbox.statusOf('mystery:1'), { status: 'failed', lastError: 'PAYLOAD_INVALID' });
   });
 });
 

@@ -1,0 +1,426 @@
+import { MessageFactory, type Activity, type Attachment, type ConversationReference } from 'botbuilder';
+import type { Logger } from '../../core/log';
+import type { RequestQuestion, StoredRequest } from '../../services/model';
+import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
+import { dedupeKeys, owed, type DeliveryKind } from '../../services/outbox/owed-messages';
+import { appendAudit } from '../../services/store/audit';
+import type { SqlExecutor } from '../../services/store/database';
+import { enqueue, type Delivery, type DeliveryOf, type Outbox } from '../../services/store/outbox';
+import { RequestRepository } from '../../services/store/requests';
+import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
+import { ConversationReferences } from '../state/conversation-references';
+import { DeliveryError, type Messenger } from './messenger';
+
+/** How the bot renders each owed message; from the store at delivery time, never from the row. */
+export interface OwedMessageRenderers {
+  /**
+   * The ops card. `smaller` counts how often Teams answered 413 (too large) to this render:
+   * each step must make the card smaller, down to a summary that always fits.
+   */
+  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number): Attachment;
+  /** To the requester: NAS Operations have not received the request yet. */
+  opsDelayed(request: StoredRequest): Partial<Activity>;
+  outcome(request: StoredRequest): Attachment;
+  completion(request: StoredRequest): Partial<Activity>;
+  chase(request: StoredRequest, workingDays: number): Partial<Activity>;
+  question(request: StoredRequest, question: RequestQuestion, reminder: boolean): Partial<Activity>;
+  screeningResults(job: ScreeningJob): Partial<Activity>;
+  /** To the ops channel, in the request card's thread: the requester answered a question. */
+  answerInThread(request: StoredRequest, question: RequestQuestion): Partial<Activity>;
+}
+
+/** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
+export const MAX_SMALLER_RENDERS = 3;
+/**
+ * A channel marked unreachable is not tried again for this long (the bot being added back
+ * clears the mark at once); after it, the next owed card is sent anyway, as a probe.
+ */
+const UNREACHABLE_PROBE_SECONDS = 3600;
+/** How long an update or thread reply waits for its card's post before looking again. */
+const WAITING_FOR_POST_SECONDS = 2;
+/** How long screening results wait for their run to finish before looking again. */
+const WAITING_FOR_JOB_SECONDS = 5;
+/** The bot itself, as the actor of what it does on its own. */
+const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
+
+/** What each kind of message is about, read from the store when it goes. */
+interface AboutRequest {
+  request: StoredRequest;
+}
+interface AboutOpsCard extends AboutRequest {
+  /** NAS Operations members to name in the card's refresh.userIds. */
+  viewers: readonly string[];
+}
+interface AboutQuestion extends AboutRequest {
+  question: RequestQuestion;
+}
+interface AboutOverdueRequest extends AboutRequest {
+  workingDays: number;
+}
+interface AboutJob {
+  job: ScreeningJob;
+}
+interface Subjects {
+  'ops.post': AboutOpsCard;
+  'ops.update': AboutOpsCard;
+  'ops.chase': AboutOverdueRequest;
+  'ops.answer': AboutQuestion;
+  outcome: AboutRequest;
+  completion: AboutRequest;
+  question: AboutQuestion;
+  'question.chase': AboutQuestion;
+  'ops.delayed': AboutRequest;
+  'screening.results': AboutJob;
+}
+
+/** Where a message lands, resolved when it goes. */
+interface Place {
+  reference: Partial<ConversationReference>;
+  /** Update this message in place instead of sending a new one. */
+  replaces?: string;
+  /** Written with the delivery: the ops channel took a message while marked unreachable, so it is back. */
+  settle?: Settle;
+}
+
+/** Who a message is for: how to reach them, what their refusals mean, and what is recorded about them. */
+interface Recipient<S> {
+  /** Throws NotYet while there is nowhere to send it (no chat known, the channel out). */
+  reach(delivery: Delivery, subject: S): Promise<Place>;
+  /** A refusal that says more about this recipient than about the message (undefined: the engine's table decides). */
+  reclassify?(delivery: Delivery, failure: DeliveryFailure): Promise<Verdict | undefined>;
+  /** Written in the transaction that marks a message to them delivered. */
+  delivered?(tx: SqlExecutor, delivery: Delivery): Promise<void>;
+  /** Written in the transaction that gives a message to them up after a real failure. */
+  gaveUp?(tx: SqlExecutor, delivery: Delivery, code: string): Promise<void>;
+}
+
+/** One kind of owed message, as the bot delivers it to Teams. */
+interface OwedKind<K extends DeliveryKind> {
+  /** What it is about, from the store; throws Never when it is no longer owed, NotYet when not yet. */
+  about(delivery: DeliveryOf<K>): Promise<Subjects[K]>;
+  to: Recipient<Subjects[K]>;
+  /** The message. `smaller` counts Teams' 413s, for a kind that `shrinks`. */
+  render(subject: Subjects[K], smaller: number): Partial<Activity>;
+  /** Rendered again, smaller, when Teams answers 413 (too large), down to a summary that always fits. */
+  shrinks?: true;
+  /** What to write in the transaction that marks it delivered (may throw when Teams' answer is not enough to settle). */
+  settle?(subject: Subjects[K], sent: { activityId: string | undefined; conversationId: string | undefined }): Settle;
+  /** What to write, beyond the recipient's own record, in the transaction that gives it up after a real failure. */
+  gaveUp?(tx: SqlExecutor, delivery: DeliveryOf<K>, code: string): Promise<void>;
+}
+
+type OwedKinds = { [K in DeliveryKind]: OwedKind<K> };
+
+/**
+ * Every message the bot owes, as it goes to Teams: to whom (the ops channel, the posted ops
+ * card or its thread, the requester's chat, the screening job's owner), how it is rendered,
+ * what is settled with it, and what giving it up means. Teams answers are read as documented
+ * for the Bot Connector (the engine's table), except that a refusal of the ops channel
+ * itself holds what is owed to it until the channel is back.
+ */
+export class TeamsDeliveries {
+  readonly handlers: DeliveryHandlers;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly requests: RequestRepository,
+    private readonly jobs: ScreeningJobs,
+    private readonly references: ConversationReferences,
+    private readonly messenger: Messenger,
+    private readonly render: OwedMessageRenderers,
+    /** NAS Operations members to name in the ops card's refresh.userIds. */
+    private readonly opsViewers: () => Promise<string[]>,
+    private readonly logger: Logger,
+    /** How long a message with no chat to go to waits before it is looked at again. */
+    private readonly noConversationWaitSeconds: number,
+  ) {
+    this.handlers = this.handlersOf(this.kinds());
+  }
+
+  private kinds(): OwedKinds {
+    const opsCard = ({ request, viewers }: AboutOpsCard, smaller: number) => MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller));
+    return {
+      'ops.post': {
+        about: (delivery) => this.opsCardOf(delivery),
+        to: this.opsChannel({ tellRequesterWhileOut: true }),
+        render: opsCard,
+        shrinks: true,
+        settle: ({ request }, { activityId, conversationId }) => {
+          // Without the id Teams gave the card it could never be updated: not delivered.
+          if (!activityId || !conversationId) throw new DeliveryError(undefined, undefined);
+          return (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId);
+        },
+      },
+      'ops.update': { about: (delivery) => this.opsCardOf(delivery), to: this.postedOpsCard, render: opsCard, shrinks: true },
+      'ops.chase': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          // Decided (or withdrawn) since it was flagged: the reminder is moot.
+          if (request.status !== 'submitted' && request.status !== 'in_review') throw new Never('NO_LONGER_OPEN');
+          return { request, workingDays: delivery.payload.workingDays };
+        },
+        to: this.opsChannel({ tellRequesterWhileOut: false }),
+        render: ({ request, workingDays }) => this.render.chase(request, workingDays),
+      },
+      'ops.answer': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          const question = request.questions.find((candidate) => candidate.id === delivery.payload.questionId);
+          if (!question || question.answer === null) throw new Never('QUESTION_NOT_FOUND');
+          return { request, question };
+        },
+        to: this.opsCardThread,
+        render: ({ request, question }) => this.render.answerInThread(request, question),
+      },
+      outcome: {
+        about: (delivery) => this.aboutRequest(delivery),
+        to: this.requesterChat,
+        render: ({ request }) => MessageFactory.attachment(this.render.outcome(request)),
+        settle:
+          ({ request }) =>
+          async (tx) => {
+            await RequestRepository.recordOutcomeNotified(tx, request.id);
+            // The ops card says whether the requester has been told.
+            await enqueue(tx, owed.opsUpdate(request.id));
+          },
+        // The requester could not be told the outcome: NAS Operations see it on the card.
+        gaveUp: async (tx, delivery) => {
+          if (delivery.requestId !== null) await enqueue(tx, owed.opsUpdate(delivery.requestId));
+        },
+      },
+      completion: { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.completion(request) },
+      question: {
+        about: (delivery) => this.questionOf(delivery, false),
+        to: this.requesterChat,
+        render: ({ request, question }) => this.render.question(request, question, false),
+      },
+      'question.chase': {
+        about: (delivery) => this.questionOf(delivery, true),
+        to: this.requesterChat,
+        render: ({ request, question }) => this.render.question(request, question, true),
+      },
+      'ops.delayed': { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.opsDelayed(request) },
+      'screening.results': {
+        about: async (delivery) => {
+          const job = await this.jobs.get(delivery.payload.jobId);
+          if (!job || job.run !== delivery.payload.run) throw new Never('SUPERSEDED');
+          if (job.status !== 'done' && job.status !== 'failed') throw new NotYet('JOB_NOT_FINISHED', WAITING_FOR_JOB_SECONDS);
+          return { job };
+        },
+        to: this.jobOwnerChat,
+        render: ({ job }) => this.render.screeningResults(job),
+      },
+    };
+  }
+
+  // What the messages are about.
+
+  private async requestOf(delivery: Delivery): Promise<StoredRequest> {
+    const request = delivery.requestId === null ? null : await this.requests.get(delivery.requestId);
+    if (!request) throw new Never('REQUEST_NOT_FOUND');
+    return request;
+  }
+
+  private async aboutRequest(delivery: Delivery): Promise<AboutRequest> {
+    return { request: await this.requestOf(delivery) };
+  }
+
+  private async opsCardOf(delivery: Delivery): Promise<AboutOpsCard> {
+    return { request: await this.requestOf(delivery), viewers: await this.opsViewers() };
+  }
+
+  private async questionOf(delivery: DeliveryOf<'question' | 'question.chase'>, reminder: boolean): Promise<AboutQuestion> {
+    const request = await this.requestOf(delivery);
+    const question = request.questions.find((candidate) => candidate.id === delivery.payload.questionId);
+    if (!question) throw new Never('QUESTION_NOT_FOUND');
+    // Answered since the reminder was owed: nothing to remind.
+    if (reminder && question.answer !== null) throw new Never('ANSWERED');
+    return { request, question };
+  }
+
+  // Who they go to.
+
+  /** The requester's personal chat: every message to them, delivered or given up on, is in the request's audit. */
+  private readonly requesterChat: Recipient<AboutRequest> = {
+    reach: async (_delivery, { request }) => ({ reference: await this.personalChat(request.requester.id) }),
+    delivered: async (tx, delivery) => {
+      if (delivery.requestId !== null) await appendAudit(tx, BOT_ACTOR, 'requester.notified', delivery.requestId, null, { kind: delivery.kind });
+    },
+    gaveUp: async (tx, delivery, code) => {
+      if (delivery.requestId !== null) await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', delivery.requestId, null, { kind: delivery.kind, reason: code });
+    },
+  };
+
+  /** The personal chat of whoever started the screening. */
+  private readonly jobOwnerChat: Recipient<AboutJob> = {
+    reach: async (_delivery, { job }) => ({ reference: await this.personalChat(job.ownerId) }),
+  };
+
+  private async personalChat(userId: string): Promise<Partial<ConversationReference>> {
+    const reference = await this.references.get(ConversationReferences.forUser(userId));
+    if (!reference) throw new NotYet('NO_CONVERSATION', this.noConversationWaitSeconds);
+    return reference;
+  }
+
+  /**
+   * A new message in the NAS Operations channel. 403 (the bot removed or blocked) and 404
+   * (the conversation gone) refuse the channel itself. `tellRequesterWhileOut`: the card
+   * cannot reach NAS Operations, so its requester is told it has not arrived yet.
+   */
+  private opsChannel(options: { tellRequesterWhileOut: boolean }): Recipient<AboutRequest> {
+    return {
+      reach: async (delivery) => this.opsChannelPlace(delivery, options.tellRequesterWhileOut, (reference) => reference),
+      reclassify: async (delivery, failure) =>
+        failure.status === 403 || failure.status === 404 ? this.opsChannelRefused(delivery, failure.status, options.tellRequesterWhileOut) : undefined,
+    };
+  }
+
+  /**
+   * The posted ops card, updated in place. A 404 means that one message is gone, which is the
+   * card's own matter (undeliverable); a 403 refuses the whole channel.
+   */
+  private readonly postedOpsCard: Recipient<AboutRequest> = {
+    reach: async (delivery, { request }) => {
+      const card = await this.postedCard(request);
+      const place = await this.opsChannelPlace(delivery, false, (reference) => ({ ...reference, conversation: { ...reference.conversation, id: card.conversationId } }));
+      return { ...place, replaces: card.activityId };
+    },
+    reclassify: async (delivery, failure) => (failure.status === 403 ? this.opsChannelRefused(delivery, failure.status, false) : undefined),
+  };
+
+  /**
+   * A reply in the ops card's thread, so NAS Operations notice it (a card update alone changes
+   * nothing anyone sees arrive). Teams names a channel thread by the channel's id with
+   * `;messageid=` and the id of the thread's first message, the card. Like an update, a 404
+   * means the card is gone, not the channel.
+   */
+  private readonly opsCardThread: Recipient<AboutRequest> = {
+    reach: async (delivery, { request }) => {
+      const card = await this.postedCard(request);
+      return this.opsChannelPlace(delivery, false, (reference) => ({
+        ...reference,
+        conversation: { ...reference.conversation, id: `${card.conversationId.split(';')[0]};messageid=${card.activityId}` },
+      }));
+    },
+    reclassify: async (delivery, failure) => (failure.status === 403 ? this.opsChannelRefused(delivery, failure.status, false) : undefined),
+  };
+
+  /** The card as posted; until the post goes (and renders the current state) there is nothing to update or reply to. */
+  private async postedCard(request: StoredRequest): Promise<{ conversationId: string; activityId: string }> {
+    if (request.opsConversationId && request.opsActivityId) return { conversationId: request.opsConversationId, activityId: request.opsActivityId };
+    const post = await this.outbox.statusOf(dedupeKeys.opsPost(request.id));
+    if (post?.status === 'pending') throw new NotYet('WAITING_FOR_POST', WAITING_FOR_POST_SECONDS);
+    throw new Never('NOT_POSTED');
+  }
+
+  /**
+   * Where owed ops messages go. A channel Teams refused recently is not tried again until it
+   * is back (or the probe interval has passed): the message waits, and a card's requester is told.
+   * A message taken while the channel was marked (the probe) shows it is back: everything
+   * waiting for it falls due.
+   */
+  private async opsChannelPlace(
+    delivery: Delivery,
+    tellRequesterWhileOut: boolean,
+    within: (channel: Partial<ConversationReference> & { conversation: ConversationReference['conversation'] }) => Partial<ConversationReference>,
+  ): Promise<Place> {
+    const reach = await this.references.reach(ConversationReferences.OPS_CHANNEL);
+    if (!reach?.reference.conversation) throw new NotYet('NO_CONVERSATION', this.noConversationWaitSeconds);
+    if (reach.unreachable && Date.now() - reach.unreachable.since.getTime() < UNREACHABLE_PROBE_SECONDS * 1000) {
+      if (tellRequesterWhileOut) await this.oweDelayNotice(delivery);
+      throw new NotYet('OPS_CHANNEL_UNREACHABLE', UNREACHABLE_PROBE_SECONDS);
+    }
+    const reference = within({ ...reach.reference, conversation: reach.reference.conversation });
+    if (!reach.unreachable) return { reference };
+    return {
+      reference,
+      settle: async (tx) => {
+        await ConversationReferences.markReachable(tx, ConversationReferences.OPS_CHANNEL);
+        await this.outbox.nudgeOpsChannel(tx);
+      },
+    };
+  }
+
+  /**
+   * Teams refused the ops channel for good (the bot removed from the team, the channel gone).
+   * For NAS Operations "undeliverable" must never mean "forgotten": the channel is marked (and
+   * logged at error level once, shown in `pending` and /readyz), the message waits for the
+   * channel to come back (any activity in it, such as the bot being added again, clears the
+   * mark and makes everything owed to it due), and a card's requester is told NAS Operations
+   * have not received the request yet.
+   */
+  private async opsChannelRefused(delivery: Delivery, status: number, tellRequester: boolean): Promise<Verdict> {
+    if (await this.references.markUnreachable(ConversationReferences.OPS_CHANNEL, status)) {
+      this.logger.error('ops_channel.unreachable', { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts, status });
+    }
+    if (tellRequester) await this.oweDelayNotice(delivery);
+    return { action: 'wait', code: 'OPS_CHANNEL_UNREACHABLE', seconds: UNREACHABLE_PROBE_SECONDS };
+  }
+
+  private async oweDelayNotice(delivery: Delivery): Promise<void> {
+    if (delivery.requestId === null) return;
+    const request = await this.requests.get(delivery.requestId);
+    if (!request) return;
+    await this.outbox.enqueue(owed.opsDelayed(request.id, request.requester.id));
+  }
+
+  // How a kind is delivered, from its entry.
+
+  private handlersOf(kinds: OwedKinds): DeliveryHandlers {
+    const handlers = Object.fromEntries((Object.keys(kinds) as DeliveryKind[]).map((kind) => [kind, this.handlerFor(kinds[kind] as OwedKind<typeof kind>)]));
+    return handlers as DeliveryHandlers;
+  }
+
+  private handlerFor<K extends DeliveryKind>(kind: OwedKind<K>): DeliveryHandler<DeliveryOf<K>> {
+    const { to } = kind;
+    return {
+      deliver: async (delivery, call) => {
+        const subject = await kind.about(delivery);
+        const place = await to.reach(delivery, subject);
+        const transmit = (smaller: number) => {
+          const activity = kind.render(subject, smaller);
+          return call(async () => {
+            if (place.replaces === undefined) return this.messenger.send(place.reference, activity);
+            await this.messenger.update(place.reference, place.replaces, activity);
+            return place.replaces;
+          });
+        };
+        const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
+        return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered && ((tx) => to.delivered!(tx, delivery)));
+      },
+      reclassify: to.reclassify && ((delivery, failure) => to.reclassify!(delivery, failure)),
+      gaveUp:
+        to.gaveUp || kind.gaveUp
+          ? async (tx, delivery, code) => {
+              await to.gaveUp?.(tx, delivery, code);
+              await kind.gaveUp?.(tx, delivery, code);
+            }
+          : undefined,
+    };
+  }
+
+  /**
+   * Sends a card; a 413 (too large for Teams) renders it smaller and tries again at once, down
+   * to a summary. A card that cannot be made small enough is a bug (a test renders the largest
+   * request allowed at every step).
+   */
+  private async smallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<T> {
+    for (let smaller = 0; ; smaller++) {
+      try {
+        return await attempt(smaller);
+      } catch (error) {
+        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MAX_SMALLER_RENDERS) throw error;
+        this.logger.warn('delivery.too_large', { smaller: smaller + 1 });
+      }
+    }
+  }
+}
+
+/** Writes each in turn, in one transaction; undefined when there is nothing to write. */
+function inOrder(...steps: Array<Settle | undefined>): Settle | undefined {
+  const present = steps.filter((step): step is Settle => step !== undefined);
+  if (present.length === 0) return undefined;
+  return async (tx) => {
+    for (const step of present) await step(tx);
+  };
+}

@@ -1,0 +1,246 @@
+import { DeadlineExceeded, withDeadline } from '../../core/deadline';
+import { describeErrorForLog } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { SqlExecutor } from '../store/database';
+import type { Delivery, DeliveryKind, DeliveryOf, Outbox } from '../store/outbox';
+
+/**
+ * The service a message goes to refused or failed to take it. `status` is the HTTP status it
+ * answered (undefined when it could not be reached, or did not answer in time);
+ * `retryAfterSeconds` its Retry-After.
+ */
+export class DeliveryFailure extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(status ? `The service answered ${status}.` : 'The service could not be reached.');
+    // The name it has always had in logs (the Teams edge exports it as DeliveryError).
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Not yet deliverable (no chat to go to, waiting for another message): try again after `waitSeconds`, counting no attempt. */
+export class NotYet extends Error {
+  constructor(
+    readonly code: string,
+    readonly waitSeconds: number,
+  ) {
+    super(code);
+  }
+}
+
+/** No longer owed (the request is gone, the question answered, the run superseded): settled as undeliverable, nothing sent. */
+export class Never extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+/** This worker's claim lapsed and another holds the row: leave it to them. */
+class ClaimLost extends Error {}
+
+/** What becomes of a failed attempt. */
+export type Verdict =
+  /** Try again after the back-off (or `afterSeconds`, when the service said when), counting the attempt. */
+  | { action: 'retry'; code: string; afterSeconds?: number }
+  /** Stop now: refused for good (undeliverable), or pointless to repeat (failed). */
+  | { action: 'give-up'; as: 'undeliverable' | 'failed'; code: string }
+  /** Nobody's failure: look again after `seconds`, counting no attempt. */
+  | { action: 'wait'; code: string; seconds: number };
+
+/** Refusals that end a message at once: 403 (blocked, removed) and 404 (gone) for good; 400 and 413 because the same request would fail the same way. */
+const REFUSALS: ReadonlyMap<number, 'undeliverable' | 'failed'> = new Map([
+  [403, 'undeliverable'],
+  [404, 'undeliverable'],
+  [400, 'failed'],
+  [413, 'failed'],
+]);
+
+/**
+ * The engine's classification of a failure: a refusal in REFUSALS ends the message; 429 is
+ * retried after its Retry-After (and counts an attempt); 412, 5xx, no answer and anything
+ * else are retried with back-off. `failure` undefined: the error did not come from the call
+ * to the service (a bug, the store), which is retried as DELIVERY_FAILED.
+ */
+export function classifyFailure(failure: DeliveryFailure | undefined): Verdict {
+  if (!failure) return { action: 'retry', code: 'DELIVERY_FAILED' };
+  if (failure.status === undefined) return { action: 'retry', code: 'CONNECTOR_UNREACHABLE' };
+  const code = `HTTP_${failure.status}`;
+  const refused = REFUSALS.get(failure.status);
+  if (refused) return { action: 'give-up', as: refused, code };
+  if (failure.status === 429 && failure.retryAfterSeconds !== undefined) return { action: 'retry', code, afterSeconds: failure.retryAfterSeconds };
+  return { action: 'retry', code };
+}
+
+export type Settle = (tx: SqlExecutor) => Promise<void>;
+
+/**
+ * A call to the service, as a handler makes it: only while this worker still holds the row
+ * (its lease renewed), and abandoned after the policy's send timeout so a hung connection
+ * neither stalls the worker nor outlives the lease. An abandoned call may still land;
+ * at-least-once is the most a service without idempotency keys allows, and the lease makes a
+ * second send rare. Whatever it throws arrives as a DeliveryFailure.
+ */
+export type GuardedCall = <T>(send: () => Promise<T>) => Promise<T>;
+
+/** How one kind of message is delivered. */
+export interface DeliveryHandler<D extends Delivery> {
+  /**
+   * Delivers it, every call to the service through `call`; resolves to what to write in the
+   * transaction that marks it delivered. Throws NotYet or Never when it is not (yet) owed.
+   */
+  deliver(delivery: D, call: GuardedCall): Promise<Settle | undefined>;
+  /** Reads a failure its own way before the engine's table does (undefined: the table decides). */
+  reclassify?(delivery: D, failure: DeliveryFailure): Promise<Verdict | undefined>;
+  /** Written in the transaction that gives it up after a real failure (refused, or out of attempts); not when it stopped being owed. */
+  gaveUp?(tx: SqlExecutor, delivery: D, code: string): Promise<void>;
+}
+
+/** Every kind with its handler. */
+export type DeliveryHandlers = { [K in DeliveryKind]: DeliveryHandler<DeliveryOf<K>> };
+
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  /** First retry after a failure; doubled per attempt, with jitter, up to `maxBackoffSeconds`. */
+  baseBackoffSeconds: number;
+  maxBackoffSeconds: number;
+  leaseSeconds: number;
+  /** A call to the service that takes longer is abandoned (and retried), well inside the lease. */
+  sendTimeoutSeconds: number;
+  batchSize: number;
+  /** How long a row that used up its attempts rests before it gets another round. */
+  rearmAfterSeconds: number;
+  /** How long a message with no chat to go to waits before it is looked at again (it is also woken when the chat becomes known). */
+  noConversationWaitSeconds: number;
+}
+
+/** Ten tries over about a quarter of an hour, then a rest of an hour, then ten more, for as long as the service keeps failing. */
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  maxAttempts: 10,
+  baseBackoffSeconds: 2,
+  maxBackoffSeconds: 15 * 60,
+  leaseSeconds: 60,
+  sendTimeoutSeconds: 30,
+  batchSize: 5,
+  rearmAfterSeconds: 3600,
+  noConversationWaitSeconds: 3600,
+};
+
+/** How often the engine looks for failed rows that have rested long enough. */
+const REARM_SWEEP_MS = 10 * 60 * 1000;
+
+/**
+ * Delivers the outbox, whatever the messages and wherever they go: claims due rows, hands
+ * each to its kind's handler, and settles it as the handler's call went: delivered, waiting,
+ * retried with back-off and jitter, or given up after a refusal or bounded real failures.
+ * Rows given up on after failures get another round once they have rested.
+ */
+export class DeliveryEngine {
+  private stopping = false;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly handlers: DeliveryHandlers,
+    /** What an error thrown by a call to the service means, as status and Retry-After. */
+    private readonly toFailure: (error: unknown) => DeliveryFailure,
+    private readonly logger: Logger,
+    private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */
+  async deliverDue(): Promise<boolean> {
+    if (Date.now() - this.lastSweep > REARM_SWEEP_MS) {
+      this.lastSweep = Date.now();
+      const rearmed = await this.outbox.rearmFailed(this.policy.rearmAfterSeconds);
+      if (rearmed > 0) this.logger.warn('delivery.rearmed', { rows: rearmed });
+    }
+    let unreadable = 0;
+    const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds, (row) => {
+      unreadable++;
+      this.logger.error('delivery.payload_invalid', { deliveryId: row.id, kind: row.kind in this.handlers ? row.kind : 'unknown', problems: row.problems });
+    });
+    for (const [index, delivery] of due.entries()) {
+      if (this.stopping) {
+        // Shutting down: what was claimed but not tried goes back at once, not after its lease.
+        await this.outbox.release(due.slice(index));
+        return false;
+      }
+      await this.deliver(delivery);
+    }
+    return due.length + unreadable > 0;
+  }
+
+  /** Finish the delivery in hand, hand back the rest of the batch. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private handlerOf<K extends DeliveryKind>(delivery: DeliveryOf<K>): DeliveryHandler<DeliveryOf<K>> {
+    return this.handlers[delivery.kind as K] as DeliveryHandler<DeliveryOf<K>>;
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    const handler = this.handlerOf(delivery);
+    const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
+    try {
+      const settle = await handler.deliver(delivery, this.guardedCall(delivery));
+      await this.outbox.markDelivered(delivery, settle);
+      this.logger.info('delivery.sent', context);
+    } catch (error) {
+      if (error instanceof ClaimLost) {
+        this.logger.info('delivery.claim_lost', context);
+        return;
+      }
+      if (error instanceof NotYet) {
+        await this.outbox.retryLater(delivery, error.waitSeconds, error.code, false);
+        this.logger.debug('delivery.waiting', { ...context, reason: error.code });
+        return;
+      }
+      if (error instanceof Never) {
+        await this.outbox.giveUp(delivery, 'undeliverable', error.code);
+        this.logger.warn('delivery.undeliverable', { ...context, reason: error.code });
+        return;
+      }
+      await this.failed(delivery, handler, error, context);
+    }
+  }
+
+  private async failed(delivery: Delivery, handler: DeliveryHandler<Delivery>, error: unknown, context: Record<string, unknown>): Promise<void> {
+    const failure = error instanceof DeliveryFailure ? error : undefined;
+    const verdict = (failure && (await handler.reclassify?.(delivery, failure))) ?? classifyFailure(failure);
+    if (verdict.action === 'wait') {
+      await this.outbox.retryLater(delivery, verdict.seconds, verdict.code, false);
+      this.logger.debug('delivery.waiting', { ...context, reason: verdict.code });
+      return;
+    }
+    if (verdict.action === 'give-up' || delivery.attempts >= this.policy.maxAttempts) {
+      const status = verdict.action === 'give-up' ? verdict.as : 'failed';
+      await this.outbox.giveUp(delivery, status, verdict.code, handler.gaveUp && ((tx) => handler.gaveUp!(tx, delivery, verdict.code)));
+      this.logger.warn('delivery.gave_up', { ...context, status, ...(failure ? { reason: verdict.code } : describeErrorForLog(error)) });
+      return;
+    }
+    const wait = verdict.afterSeconds ?? this.backoff(delivery.attempts);
+    await this.outbox.retryLater(delivery, wait, verdict.code);
+    this.logger.warn('delivery.retrying', { ...context, reason: verdict.code, inSeconds: Math.round(wait) });
+  }
+
+  /** Exponential with "equal jitter": half fixed, half random, so retries from many rows spread out. */
+  private backoff(attempts: number): number {
+    const ceiling = Math.min(this.policy.maxBackoffSeconds, this.policy.baseBackoffSeconds * 2 ** Math.max(0, attempts - 1));
+    return ceiling / 2 + (this.random() * ceiling) / 2;
+  }
+
+  private guardedCall(delivery: Delivery): GuardedCall {
+    return async (send) => {
+      if (!(await this.outbox.stillHeld(delivery, this.policy.leaseSeconds))) throw new ClaimLost();
+      try {
+        return await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
+      } catch (error) {
+        throw error instanceof DeadlineExceeded ? new DeliveryFailure(undefined, undefined) : this.toFailure(error);
+      }
+    };
+  }
+}

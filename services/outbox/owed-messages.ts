@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * The messages the bot owes, one kind each, with what each must carry. A row is written by
+ * the change it reports (in the same transaction) and read back by the delivery worker, so
+ * its payload is parsed on the way back: the database is a boundary like any other.
+ */
+export type DeliveryKind =
+  /** Post the request's card in the NAS Operations channel. */
+  | 'ops.post'
+  /** Bring the posted ops card up to date (one row per request, re-armed by each change). */
+  | 'ops.update'
+  /** Tell the requester the outcome, in their personal chat. */
+  | 'outcome'
+  /** Post the screening results to the requester. */
+  | 'screening.results'
+  /** Tell the requester the transfer is complete: NAS now administers the accounts. */
+  | 'completion'
+  /** Remind NAS Operations of a request left undecided. */
+  | 'ops.chase'
+  /** Put NAS Operations' question to the requester. */
+  | 'question'
+  /** Remind the requester, once, of a question they have not answered. */
+  | 'question.chase'
+  /** Tell the requester NAS Operations have not received their request yet (the ops channel refused the bot). */
+  | 'ops.delayed'
+  /** The requester's answer to NAS Operations' question, as a reply in the request card's thread in the ops channel. */
+  | 'ops.answer';
+
+// Keys beyond these are ignored (stripped), so a row written by an older version still parses;
+// a key that is here must have its type.
+const nothing = z.object({});
+const aboutQuestion = z.object({ questionId: z.number().int().positive() });
+const opsChasePayload = z.object({
+  /** Working days the request has waited since it was submitted, as the reminder says. */
+  workingDays: z.number().int().nonnegative(),
+  /** Which reminder this is (1 for the first); rows from before it was recorded have none. */
+  reminder: z.number().int().positive().optional(),
+});
+const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
+
+/** Each kind with its payload, as a row must read back. */
+export const owedContent = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ops.post'), payload: nothing }),
+  z.object({ kind: z.literal('ops.update'), payload: nothing }),
+  z.object({ kind: z.literal('outcome'), payload: nothing }),
+  z.object({ kind: z.literal('screening.results'), payload: screeningResultsPayload }),
+  z.object({ kind: z.literal('completion'), payload: nothing }),
+  z.object({ kind: z.literal('ops.chase'), payload: opsChasePayload }),
+  z.object({ kind: z.literal('question'), payload: aboutQuestion }),
+  z.object({ kind: z.literal('question.chase'), payload: aboutQuestion }),
+  z.object({ kind: z.literal('ops.delayed'), payload: nothing }),
+  z.object({ kind: z.literal('ops.answer'), payload: aboutQuestion }),
+]);
+
+export type OwedContent = z.infer<typeof owedContent>;
+export type PayloadOf<K extends DeliveryKind> = Extract<OwedContent, { kind: K }>['payload'];
+
+// Every kind has its schema, and no schema names a kind that is not one.
+type Exhaustive<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const everyKindHasASchema: Exhaustive<OwedContent['kind'], DeliveryKind> = true;
+void everyKindHasASchema;
+
+/** What makes a message owed once: a second enqueue of the same key is a no-op (or re-arms an update). */
+export const dedupeKeys = {
+  opsPost: (requestId: number) => `ops.post:${requestId}`,
+  opsUpdate: (requestId: number) => `ops.update:${requestId}`,
+  outcome: (requestId: number) => `outcome:${requestId}`,
+  completion: (requestId: number) => `completion:${requestId}`,
+  opsChase: (requestId: number, reminder: number) => `ops.chase:${requestId}:${reminder}`,
+  question: (questionId: number) => `question:${questionId}`,
+  questionChase: (questionId: number) => `question.chase:${questionId}`,
+  screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
+  opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
+  opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
+};
+
+/** About a request: the row names it (and is removed with its personal data). */
+interface ForRequest {
+  requestId: number;
+}
+/** To a person's chat: `recipient` is their Entra object id, which wakes the row when their chat becomes known. */
+interface ToPerson {
+  recipient: string;
+}
+interface NotToAPerson {
+  recipient?: undefined;
+}
+/** Kinds with nothing to carry may leave the payload out. */
+type Owed<K extends DeliveryKind> = { kind: K; dedupeKey: string } & (PayloadOf<K> extends Record<string, never> ? { payload?: PayloadOf<K> } : { payload: PayloadOf<K> });
+
+/** A message to owe, as `enqueue` writes it; build one with `owed`, which fills in the dedupe key. */
+export type OwedMessage =
+  | (Owed<'ops.post'> & ForRequest & NotToAPerson)
+  | (Owed<'ops.update'> & ForRequest & NotToAPerson)
+  | (Owed<'ops.chase'> & ForRequest & NotToAPerson)
+  | (Owed<'ops.answer'> & ForRequest & NotToAPerson)
+  | (Owed<'outcome'> & ForRequest & ToPerson)
+  | (Owed<'completion'> & ForRequest & ToPerson)
+  | (Owed<'question'> & ForRequest & ToPerson)
+  | (Owed<'question.chase'> & ForRequest & ToPerson)
+  | (Owed<'ops.delayed'> & ForRequest & ToPerson)
+  | (Owed<'screening.results'> & ToPerson & { requestId?: undefined });
+
+export type OwedMessageOf<K extends DeliveryKind> = Extract<OwedMessage, { kind: K }>;
+
+/** The messages the bot can owe, each with its dedupe key. */
+export const owed = {
+  opsPost: (requestId: number): OwedMessageOf<'ops.post'> => ({ kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(requestId), requestId }),
+  opsUpdate: (requestId: number): OwedMessageOf<'ops.update'> => ({ kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId }),
+  outcome: (requestId: number, recipient: string): OwedMessageOf<'outcome'> => ({ kind: 'outcome', dedupeKey: dedupeKeys.outcome(requestId), requestId, recipient }),
+  completion: (requestId: number, recipient: string): OwedMessageOf<'completion'> => ({ kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient }),
+  question: (requestId: number, recipient: string, questionId: number): OwedMessageOf<'question'> => ({
+    kind: 'question',
+    dedupeKey: dedupeKeys.question(questionId),
+    requestId,
+    recipient,
+    payload: { questionId },
+  }),
+  questionChase: (requestId: number, recipient: string, questionId: number): OwedMessageOf<'question.chase'> => ({
+    kind: 'question.chase',
+    dedupeKey: dedupeKeys.questionChase(questionId),
+    requestId,
+    recipient,
+    payload: { questionId },
+  }),
+  /** The `reminder`th reminder of a request that has waited `workingDays` working days. */
+  opsChase: (requestId: number, reminder: number, workingDays: number): OwedMessageOf<'ops.chase'> => ({
+    kind: 'ops.chase',
+    dedupeKey: dedupeKeys.opsChase(requestId, reminder),
+    requestId,
+    payload: { workingDays, reminder },
+  }),
+  screeningResults: (jobId: string, run: number, recipient: string): OwedMessageOf<'screening.results'> => ({
+    kind: 'screening.results',
+    dedupeKey: dedupeKeys.screeningResults(jobId, run),
+    recipient,
+    payload: { jobId, run },
+  }),
+  opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({ kind: 'ops.delayed', dedupeKey: dedupeKeys.opsDelayed(requestId), requestId, recipient }),
+  opsAnswer: (requestId: number, questionId: number): OwedMessageOf<'ops.answer'> => ({
+    kind: 'ops.answer',
+    dedupeKey: dedupeKeys.opsAnswer(questionId),
+    requestId,
+    payload: { questionId },
+  }),
+};
+
+/** Kinds that re-arm when owed again: a newer change makes the update owed again, whatever happened to the last one. */
+export function rearmsWhenOwedAgain(kind: DeliveryKind): boolean {
+  return kind === 'ops.update';
+}
+
+/**
+ * Reads a row's kind and payload back. When they do not parse, says where and how (paths and
+ * issue codes, never values: a tampered payload could hold anything).
+ */
+export function readOwedContent(kind: unknown, payload: unknown): { ok: true; content: OwedContent } | { ok: false; problems: string[] } {
+  const parsed = owedContent.safeParse({ kind, payload });
+  if (parsed.success) return { ok: true, content: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.code}`) };
+}

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import type { Logger } from '../../core/log';
+import {
+  classifyFailure,
+  DEFAULT_DELIVERY_POLICY,
+  DeliveryEngine,
+  DeliveryFailure,
+  Never,
+  NotYet,
+  type DeliveryHandler,
+  type DeliveryHandlers,
+  type DeliveryPolicy,
+  type Verdict,
+} from '../../services/outbox/delivery-engine';
+import { owed, owedContent, readOwedContent, type DeliveryKind } from '../../services/outbox/owed-messages';
+import type { SqlDatabase } from '../../services/store/database';
+import { Outbox, type Delivery } from '../../services/store/outbox';
+import { pgliteDatabase } from '../support/databases';
+
+describe('the delivery engine’s classification of failures', () => {
+  const cases: Array<[string, DeliveryFailure | undefined, Verdict]> = [
+    ['403 (blocked, removed): undeliverable at once', new DeliveryFailure(403, undefined), { action: 'give-up', as: 'undeliverable', code: 'HTTP_403' }],
+    ['404 (gone): undeliverable at once', new DeliveryFailure(404, undefined), { action: 'give-up', as: 'undeliverable', code: 'HTTP_404' }],
+    ['400: failed at once, the same request fails the same way', new DeliveryFailure(400, undefined), { action: 'give-up', as: 'failed', code: 'HTTP_400' }],
+    ['413: failed at once', new DeliveryFailure(413, undefined), { action: 'give-up', as: 'failed', code: 'HTTP_413' }],
+    ['429 with Retry-After: retried after it, counting the attempt', new DeliveryFailure(429, 42), { action: 'retry', code: 'HTTP_429', afterSeconds: 42 }],
+    ['429 without Retry-After: retried with back-off', new DeliveryFailure(429, undefined), { action: 'retry', code: 'HTTP_429' }],
+    ['412: retried with back-off', new DeliveryFailure(412, undefined), { action: 'retry', code: 'HTTP_412' }],
+    ['503 (Retry-After ignored outside 429): retried with back-off', new DeliveryFailure(503, 5), { action: 'retry', code: 'HTTP_503' }],
+    ['no answer: retried as CONNECTOR_UNREACHABLE', new DeliveryFailure(undefined, undefined), { action: 'retry', code: 'CONNECTOR_UNREACHABLE' }],
+    ['not a failure of the call (a bug, the store): retried as DELIVERY_FAILED', undefined, { action: 'retry', code: 'DELIVERY_FAILED' }],
+  ];
+  for (const [name, failure, verdict] of cases) it(name, () => assert.deepEqual(classifyFailure(failure), verdict));
+});
+
+describe('owed message payloads (one schema per kind)', () => {
+  it('accepts what each constructor writes', () => {
+    const written = [
+      owed.opsPost(1),
+      owed.opsUpdate(1),
+      owed.outcome(1, 'u'),
+      owed.completion(1, 'u'),
+      owed.question(1, 'u', 7),
+      owed.questionChase(1, 'u', 7),
+      owed.opsChase(1, 2, 6),
+      owed.screeningResults('draft:1', 1, 'u'),
+      owed.opsDelayed(1, 'u'),
+      owed.opsAnswer(1, 7),
+    ];
+    assert.deepEqual(new Set(written.map((message) => message.kind)).size, 10, 'every kind has a constructor');
+    for (const message of written) assert.ok(owedContent.safeParse({ kind: message.kind, payload: JSON.parse(JSON.stringify(message.payload ?? {})) }).success, message.kind);
+  });
+
+  it('keys each message by what makes it owed once', () => {
+    assert.deepEqual(
+      [owed.opsPost(3), owed.opsChase(3, 2, 9), owed.question(3, 'u', 8), owed.opsAnswer(3, 8), owed.screeningResults('d:1', 2, 'u')].map((message) => message.dedupeKey),
+      ['ops.post:3', 'ops.chase:3:2', 'question:8', 'ops.answer:8', 'screening.results:d:1:2'],
+    );
+  });
+
+  const bad: Array<[string, string, unknown, string[]]> = [
+    ['a question id that is not a number', 'question', { questionId: 'x' }, ['payload.questionId: invalid_type']],
+    ['a question chase with no question', 'question.chase', {}, ['payload.questionId: invalid_type']],
+    ['an answer with a fractional question id', 'ops.answer', { questionId: 1.5 }, ['payload.questionId: invalid_type']],
+    ['a reminder with no working days', 'ops.chase', { reminder: 1 }, ['payload.workingDays: invalid_type']],
+    ['screening results with an empty job id', 'screening.results', { jobId: '', run: 1 }, ['payload.jobId: too_small']],
+    ['a payload that is not an object', 'ops.post', 'hello', ['payload: invalid_type']],
+    ['a kind nobody owes', 'ops.mystery', {}, ['kind: invalid_union']],
+  ];
+  for (const [name, kind, payload, problems] of bad) {
+    it(`refuses ${name}, naming where without the value`, () => assert.deepEqual(readOwedContent(kind, payload), { ok: false, problems }));
+  }
+
+  it('reads an older row with extra keys, and a reminder with no number', () => {
+    assert.deepEqual(readOwedContent('ops.chase', { workingDays: 4, note: 'old' }), { ok: true, content: { kind: 'ops.chase', payload: { workingDays: 4 } } });
+    assert.deepEqual(readOwedContent('outcome', { legacy: true }), { ok: true, content: { kind: 'outcome', payload: {} } });
+  });
+});
+
+interface Logged {
+  level: string;
+  event: string;
+  fields: Record<string, unknown>;
+}
+
+function recordingLogger(lines: Logged[]): Logger {
+  const at = (level: string) => (event: string, fields: Record<string, unknown> = {}) => lines.push({ level, event, fields });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** The same handler for every kind: the engine is the subject here, not what a kind does. */
+function everyKind(handler: DeliveryHandler<Delivery>): DeliveryHandlers {
+  const kinds = owedContent.options.map((option) => option.shape.kind.value as DeliveryKind);
+  return Object.fromEntries(kinds.map((kind) => [kind, handler])) as DeliveryHandlers;
+}
+
+describe('the delivery engine (against the outbox on PGlite)', function () {
+  // One database for the suite (opening and migrating one costs seconds); each test starts with an empty outbox.
+  this.timeout(60_000);
+  let db: SqlDatabase;
+  let outbox: Outbox;
+  let logged: Logged[];
+  before(async () => {
+    db = await pgliteDatabase().open();
+    outbox = new Outbox(db);
+  });
+  after(() => db?.close());
+  beforeEach(async () => {
+    await db.query('DELETE FROM outbox');
+    logged = [];
+  });
+
+  const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, maxAttempts: 3, baseBackoffSeconds: 8, leaseSeconds: 30, sendTimeoutSeconds: 0.2 };
+  const engine = (handler: DeliveryHandler<Delivery>, overrides: Partial<DeliveryPolicy> = {}) =>
+    new DeliveryEngine(outbox, everyKind(handler), (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)), recordingLogger(logged), { ...policy, ...overrides }, () => 0);
+  const oweResults = (job: string) => outbox.enqueue(owed.screeningResults(job, 1, 'u1'));
+  const row = async (job: string) =>
+    (
+      await db.query<{ status: string; last_error: string | null; attempts: number; wait: number }>(
+        `SELECT status, last_error, attempts, round(extract(epoch FROM due_at - now()))::int AS wait FROM outbox WHERE dedupe_key = $1`,
+        [`screening.results:${job}:1`],
+      )
+    )[0];
+  const failingWith = (failure: DeliveryFailure, gaveUp: string[] = []): DeliveryHandler<Delivery> => ({
+    deliver: async (_delivery, call) => call(() => Promise.reject(failure)),
+    gaveUp: async (_tx, _delivery, code) => {
+      gaveUp.push(code);
+    },
+  });
+
+  it('waits out a 429’s Retry-After and counts the attempt', async () => {
+    await oweResults('a');
+    assert.equal(await engine(failingWith(new DeliveryFailure(429, 30))).deliverDue(), true);
+    const after = await row('a');
+    assert.deepEqual({ ...after, wait: undefined }, { status: 'pending', last_error: 'HTTP_429', attempts: 1, wait: undefined });
+    assert.ok(after!.wait >= 28 && after!.wait <= 30, `due again in about 30 s, not ${after!.wait}`);
+  });
+
+  it('backs off exponentially, and gives up as failed after the attempts run out, writing the kind’s give-up', async () => {
+    await oweResults('b');
+    const gaveUp: string[] = [];
+    const worker = engine(failingWith(new DeliveryFailure(503, undefined), gaveUp));
+    const waits: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await worker.deliverDue();
+      const after = await row('b');
+      waits.push(after!.wait);
+      await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE status = 'pending'`);
+    }
+    // With no jitter drawn (random 0), each wait is half the ceiling: 8 s, then 16 s.
+    assert.deepEqual(waits.slice(0, 2), [4, 8]);
+    assert.deepEqual({ ...(await row('b')), wait: undefined }, { status: 'failed', last_error: 'HTTP_503', attempts: 3, wait: undefined });
+    assert.deepEqual(gaveUp, ['HTTP_503']);
+    assert.deepEqual(
+      logged.filter((line) => line.event.startsWith('delivery.')).map((line) => line.event),
+      ['delivery.retrying', 'delivery.retrying', 'delivery.gave_up'],
+    );
+  });
+
+  it('gives up at once on a refusal for good, writing the kind’s give-up', async () => {
+    await oweResults('c');
+    const gaveUp: string[] = [];
+    await engine(failingWith(new DeliveryFailure(403, undefined), gaveUp)).deliverDue();
+    assert.deepEqual({ ...(await row('c')), wait: undefined }, { status: 'undeliverable', last_error: 'HTTP_403', attempts: 1, wait: undefined });
+    assert.deepEqual(gaveUp, ['HTTP_403']);
+  });
+
+  it('abandons a call that does not answer in time (core/deadline) and retries it', async () => {
+    await oweResults('d');
+    const started = Date.now();
+    await engine({ deliver: async (_delivery, call) => call(() => new Promise<never>(() => undefined)) }).deliverDue();
+    assert.ok(Date.now() - started < 5_000, 'not held past the send timeout');
+    assert.deepEqual({ ...(await row('d')), wait: undefined }, { status: 'pending', last_error: 'CONNECTOR_UNREACHABLE', attempts: 1, wait: undefined });
+  });
+
+  it('counts no attempt for a message not yet deliverable, or one the kind reads as a wait; gives up one no longer owed without the give-up', async () => {
+    await oweResults('e');
+    await oweResults('f');
+    await oweResults('g');
+    const gaveUp: string[] = [];
+    await engine({
+      deliver: async (delivery, call) => {
+        const job = delivery.kind === 'screening.results' ? delivery.payload.jobId : '';
+        if (job === 'e') throw new NotYet('NO_CONVERSATION', 600);
+        if (job === 'f') throw new Never('SUPERSEDED');
+        return call(() => Promise.reject(new DeliveryFailure(403, undefined)));
+      },
+      reclassify: async (_delivery, failure) => (failure.status === 403 ? { action: 'wait', code: 'CHANNEL_OUT', seconds: 3600 } : undefined),
+      gaveUp: async (_tx, _delivery, code) => {
+        gaveUp.push(code);
+      },
+    }).deliverDue();
+    assert.deepEqual({ ...(await row('e')), wait: undefined }, { status: 'pending', last_error: 'NO_CONVERSATION', attempts: 0, wait: undefined });
+    assert.deepEqual({ ...(await row('f')), wait: undefined }, { status: 'undeliverable', last_error: 'SUPERSEDED', attempts: 1, wait: undefined });
+    assert.deepEqual({ ...(await row('g')), wait: undefined }, { status: 'pending', last_error: 'CHANNEL_OUT', attempts: 0, wait: undefined });
+    assert.deepEqual(gaveUp, [], 'neither a wait nor a message no longer owed is a failure');
+  });
+
+  it('settles a delivery and what it owes in one transaction', async () => {
+    await oweResults('h');
+    await engine({
+      deliver: async (_delivery, call) => {
+        await call(async () => 'sent');
+        return async (tx) => {
+          await tx.query(`INSERT INTO outbox (dedupe_key, kind, payload) VALUES ('ops.update:settled', 'ops.update', '{}'::jsonb)`);
+        };
+      },
+    }).deliverDue();
+    assert.equal((await row('h'))?.status, 'delivered');
+    assert.equal((await outbox.statusOf('ops.update:settled'))?.status, 'pending');
+  });
+
+  it('sends nothing once its claim has lapsed to another worker', async () => {
+    await oweResults('i');
+    let sent = 0;
+    await engine({
+      deliver: async (_delivery, call) => {
+        // Another instance takes the row while this one was getting ready.
+        await db.query(`UPDATE outbox SET claim_token = 'someone-else'`);
+        await call(async () => sent++);
+        return undefined;
+      },
+    }).deliverDue();
+    assert.equal(sent, 0);
+    assert.deepEqual(logged.map((line) => line.event), ['delivery.claim_lost']);
+  });
+
+  it('gives a tampered row up as PAYLOAD_INVALID, logs where (not what), and delivers the rest', async () => {
+    await oweResults('j');
+    await outbox.enqueue(owed.screeningResults('k', 1, 'u1'));
+    await db.query(`UPDATE outbox SET payload = '{"jobId": "j", "run": "07700 900123"}'::jsonb WHERE dedupe_key = 'screening.results:j:1'`);
+    const delivered: string[] = [];
+    const found = await engine({
+      deliver: async (delivery, call) => {
+        if (delivery.kind === 'screening.results') delivered.push(delivery.payload.jobId);
+        await call(async () => 'sent');
+        return undefined;
+      },
+    }).deliverDue();
+    assert.equal(found, true);
+    assert.deepEqual(delivered, ['k']);
+    assert.deepEqual(await outbox.statusOf('screening.results:j:1'), { status: 'failed', lastError: 'PAYLOAD_INVALID' });
+    const [report] = logged.filter((line) => line.event === 'delivery.payload_invalid');
+    assert.equal(report?.level, 'error');
+    assert.deepEqual(report?.fields.problems, ['payload.run: invalid_type']);
+    assert.ok(!JSON.stringify(logged).includes('07700'), 'the value is not logged');
+  });
+
+  it('hands back the rest of the batch when stopped, without counting an attempt', async () => {
+    await oweResults('l');
+    await oweResults('m');
+    let worker: DeliveryEngine | undefined;
+    worker = engine({
+      deliver: async (_delivery, call) => {
+        worker!.stop();
+        await call(async () => 'sent');
+        return undefined;
+      },
+    });
+    assert.equal(await worker.deliverDue(), false);
+    assert.equal((await row('l'))?.status, 'delivered');
+    assert.deepEqual({ ...(await row('m')), wait: undefined }, { status: 'pending', last_error: null, attempts: 0, wait: undefined });
+    assert.equal((await outbox.claimDue(10, 30)).length, 1, 'at once, not after its lease');
+  });
+});
