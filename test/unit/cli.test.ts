@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
@@ -8,6 +8,7 @@ import { startSandboxOds } from '../../dev/sandbox/ods-server';
 import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../../cli/nas-transfer';
 import { RULE_IDS } from '../../services/eligibility/types';
 import { openPostgres } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
@@ -23,29 +24,35 @@ const file = (name: string, content: string) => {
   return target;
 };
 
-function screen(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** For commands that talk to a sandbox in this process, which spawnSync would block. */
-function screenAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+/**
+ * The command line in this process: runCli with the arguments and environment bin/nas-transfer.js
+ * would pass, and what it writes to stdout and stderr. One test below spawns the real binary.
+ */
+async function screen(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
   });
+  return { code, stdout, stderr };
 }
 
 describe('nas-transfer screen (command line)', function () {
   this.timeout(60_000);
 
-  it('prints exactly one JSON document with verdicts in input order', () => {
+  it('bin/nas-transfer.js, spawned as a person runs it: one JSON document on stdout, exit code 0', () => {
+    const input = file('spawned.txt', 'wren.hadley@nhsmail.example\n');
+    const result = spawnSync(process.execPath, [BIN, 'screen', '--org', 'ZZ9001', '--input', input, '--json'], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' }, timeout: 60_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const document = JSON.parse(result.stdout) as { accounts: Array<{ email: string; verdict: string }> };
+    assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict]), [['wren.hadley@nhsmail.example', 'eligible']]);
+  });
+
+  it('prints exactly one JSON document with verdicts in input order', async () => {
     const input = file('list.csv', 'email,site_ods_code,specialism\nkezia.morrow@nhsmail.example,,\namara.mensah@nhsmail.example,ZZ9101,pharmacy\nAMARA.MENSAH@nhsmail.example,ZZ9101,\n');
-    const { code, stdout, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', input, '--json']);
+    const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json']);
     assert.equal(code, 0, stderr);
     const document = JSON.parse(stdout) as { policyVersion: string; accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
     assert.match(document.policyVersion, /^\d{4}\.\d{2}-\d+$/);
@@ -58,8 +65,8 @@ describe('nas-transfer screen (command line)', function () {
     for (const account of document.accounts) for (const reason of account.reasons) assert.ok((RULE_IDS as readonly string[]).includes(reason.rule));
   });
 
-  it('prints a readable table without --json, from a plain list of addresses', () => {
-    const { code, stdout } = screen(['screen', '--org', 'zz9001', '--input', file('plain.txt', 'nadia.quinn@nhsmail.example\nwren.hadley@nhsmail.example\n')]);
+  it('prints a readable table without --json, from a plain list of addresses', async () => {
+    const { code, stdout } = await screen(['screen', '--org', 'zz9001', '--input', file('plain.txt', 'nadia.quinn@nhsmail.example\nwren.hadley@nhsmail.example\n')]);
     assert.equal(code, 0);
     assert.match(stdout, /^Policy \d{4}\.\d{2}-\d+/);
     assert.match(stdout, /1\s+nadia\.quinn@nhsmail\.example\s+ineligible\s+NO_UK_MOBILE/);
@@ -85,9 +92,9 @@ describe('nas-transfer screen (command line)', function () {
       stderr: /The NHSmail directory could not be reached/,
     },
   ];
-  it('never echoes control characters from a bad file, and caps the problem list with a count of the rest', () => {
+  it('never echoes control characters from a bad file, and caps the problem list with a count of the rest', async () => {
     const lines = ['\u001b[2Jevil\u0007@x', ...Array.from({ length: 30 }, (_, index) => `bad address ${index}`)];
-    const { code, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', file('hostile.csv', lines.join('\n'))]);
+    const { code, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', file('hostile.csv', lines.join('\n'))]);
     assert.equal(code, 2);
     assert.doesNotMatch(stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control characters but newlines');
     assert.match(stderr, /line 1: "\uFFFD\[2Jevil\uFFFD@x" is not an email address/);
@@ -103,7 +110,7 @@ describe('nas-transfer screen (command line)', function () {
     sheet.addRow(['', 'ines.harlow@nhsmail.example']);
     const target = path.join(dir, 'list.xlsx');
     writeFileSync(target, Buffer.from(await workbook.xlsx.writeBuffer()));
-    const { code, stdout, stderr } = screen(['screen', '--org', 'ZZ9001', '--input', target, '--json']);
+    const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', target, '--json']);
     assert.equal(code, 0, stderr);
     const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string }> }> };
     assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]), [
@@ -116,7 +123,7 @@ describe('nas-transfer screen (command line)', function () {
     const ord = await startSandboxOrd(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')));
     try {
       const output = path.join(dir, 'ord-roles-test.json');
-      const { code, stdout, stderr } = await screenAsync(['refresh-roles', '--output', output], { ODS_BASE_URL: ord.url });
+      const { code, stdout, stderr } = await screen(['refresh-roles', '--output', output], { ODS_BASE_URL: ord.url });
       assert.equal(code, 0, stderr);
       const snapshot = JSON.parse(readFileSync(output, 'utf8')) as { snapshotDate: string; source: string; roles: Array<{ id: string; displayName: string; primaryRole: boolean }> };
       assert.match(snapshot.snapshotDate, /^\d{4}-\d{2}-\d{2}$/);
@@ -142,7 +149,7 @@ describe('nas-transfer screen (command line)', function () {
         ].join('\n'),
       );
       const input = file('fhir.csv', 'email\namara.mensah@nhsmail.example\nesme.flint@nhsmail.example\nada.voss@nhsmail.example\n');
-      const { code, stdout, stderr } = await screenAsync(['screen', '--org', 'ZZ9001', '--input', input, '--json'], { ODS_FHIR_BASE_URL: ods.fhirUrl, ODS_API_KEY: 'cli-key', ODS_BASE_URL: '', DSPT_REGISTER_CSV: register });
+      const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json'], { ODS_FHIR_BASE_URL: ods.fhirUrl, ODS_API_KEY: 'cli-key', ODS_BASE_URL: '', DSPT_REGISTER_CSV: register });
       assert.equal(code, 0, stderr);
       assert.match(stderr, /DSPT register DSPT export\.csv: skipped line 4: Date Of Publication "2026-06-30" is not a dd\/mm\/yyyy date/);
       const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
@@ -159,14 +166,14 @@ describe('nas-transfer screen (command line)', function () {
   });
 
   it('refresh-roles without ODS_BASE_URL exits 2 and says what to set', async () => {
-    const { code, stderr } = await screenAsync(['refresh-roles', '--output', path.join(dir, 'never.json')], { ODS_BASE_URL: '' });
+    const { code, stderr } = await screen(['refresh-roles', '--output', path.join(dir, 'never.json')], { ODS_BASE_URL: '' });
     assert.equal(code, 2);
     assert.match(stderr, /Set ODS_BASE_URL/);
   });
 
   for (const failure of FAILURES) {
-    it(`exits 2 with a clear message for ${failure.name}`, () => {
-      const { code, stdout, stderr } = screen(['screen', ...failure.args], failure.env);
+    it(`exits 2 with a clear message for ${failure.name}`, async () => {
+      const { code, stdout, stderr } = await screen(['screen', ...failure.args], failure.env);
       assert.equal(code, 2);
       assert.equal(stdout, '');
       assert.match(stderr, failure.stderr);
@@ -202,7 +209,7 @@ describe('nas-transfer export (command line)', function () {
 
   it('writes the same CSV as the Teams export, owner-only, and records the export in the audit', async () => {
     const out = path.join(dir, 'export.csv');
-    const { code, stdout, stderr } = screen(['export', reference.toLowerCase(), '--out', out], { DATABASE_URL: schema!.url });
+    const { code, stdout, stderr } = await screen(['export', reference.toLowerCase(), '--out', out], { DATABASE_URL: schema!.url });
     assert.equal(code, 0, stderr);
     assert.match(stdout, new RegExp(`Wrote ${reference} \\(2 accounts\\) to `));
     const bytes = readFileSync(out);
@@ -226,9 +233,9 @@ describe('nas-transfer export (command line)', function () {
     }
   });
 
-  it('exits 2 for a reference the store does not have, writing nothing', () => {
+  it('exits 2 for a reference the store does not have, writing nothing', async () => {
     const out = path.join(dir, 'missing.csv');
-    const { code, stdout, stderr } = screen(['export', 'NTR-999999', '--out', out], { DATABASE_URL: schema!.url });
+    const { code, stdout, stderr } = await screen(['export', 'NTR-999999', '--out', out], { DATABASE_URL: schema!.url });
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /No transfer request has that reference/);
@@ -237,8 +244,8 @@ describe('nas-transfer export (command line)', function () {
 });
 
 describe('nas-transfer export without what it needs', () => {
-  it('exits 2 and says to set DATABASE_URL when there is none', () => {
-    const { code, stdout, stderr } = screen(['export', 'NTR-100001', '--out', path.join(dir, 'never.csv')], { DATABASE_URL: '' });
+  it('exits 2 and says to set DATABASE_URL when there is none', async () => {
+    const { code, stdout, stderr } = await screen(['export', 'NTR-100001', '--out', path.join(dir, 'never.csv')], { DATABASE_URL: '' });
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /Set DATABASE_URL/);
@@ -250,8 +257,8 @@ describe('nas-transfer export without what it needs', () => {
     ['a malformed reference', ['export', 'DROP TABLE', '--out', 'x.csv'], /export takes one reference/],
     ['no --out', ['export', 'NTR-100001'], /--out <file.csv> is required/],
   ] as const) {
-    it(`exits 2 with the usage for ${name}`, () => {
-      const { code, stderr } = screen([...args], { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' });
+    it(`exits 2 with the usage for ${name}`, async () => {
+      const { code, stderr } = await screen([...args], { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' });
       assert.equal(code, 2);
       assert.match(stderr, message);
       assert.match(stderr, /nas-transfer export <NTR-reference> --out <file.csv>/);
