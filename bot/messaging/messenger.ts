@@ -1,5 +1,6 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import { DeliveryFailure as DeliveryError } from '../../services/outbox/delivery-engine';
+import { removeConnectorClientRetries } from '../platform/botbuilder-internals';
 
 /**
  * The Teams edge for messages the bot sends on its own (not in reply to a turn): posting a
@@ -47,7 +48,8 @@ export class ConnectorMessenger implements Messenger {
     let failure: unknown;
     await this.adapter.continueConversationAsync(this.botAppId, reference, async (context) => {
       try {
-        withoutClientRetries(context, this.adapter);
+        // The outbox is the one place that decides when to try again: the client's own retries would hold the call and hide the status.
+        removeConnectorClientRetries(context, this.adapter);
         await send(context);
       } catch (error) {
         failure = error;
@@ -55,16 +57,6 @@ export class ConnectorMessenger implements Messenger {
     });
     if (failure !== undefined) throw toDeliveryError(failure);
   }
-}
-
-/**
- * The connector client's pipeline retries 429 and 5xx itself (core-rest-pipeline's default
- * retry policy), holding the caller for up to Retry-After and hiding the status. The outbox
- * is the one place that decides when to try again, so those policies are taken out.
- */
-function withoutClientRetries(context: TurnContext, adapter: CloudAdapter): void {
-  const connector = context.turnState.get(adapter.ConnectorClientKey) as { client?: { pipeline?: { removePolicy(options: { phase: string }): unknown } } } | undefined;
-  connector?.client?.pipeline?.removePolicy({ phase: 'Retry' });
 }
 
 export function toDeliveryError(error: unknown): DeliveryError {
