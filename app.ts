@@ -46,17 +46,14 @@ import { ScreeningService } from './services/screening';
 import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy } from './services/screening-runner';
 import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
-import { DecisionRepository } from './services/store/decisions';
-import { LifecycleRepository } from './services/store/lifecycle';
-import { QuestionRepository } from './services/store/questions';
 import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
+import { TransferRequests } from './services/requests/transfer-requests';
 import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
-import { TransferWorkflow } from './services/transfer-workflow';
 
 export interface RunningApp {
   /** The messaging endpoint, for the Agents Playground or Azure Bot. */
@@ -85,9 +82,8 @@ export interface ComposedBot {
   bot: NasTransferBot;
   /** Adapter middleware, in order: tenant gate, input bounds, conversation references. */
   middleware: Middleware[];
-  requests: RequestRepository;
-  decisions: DecisionRepository;
-  lifecycle: LifecycleRepository;
+  /** The request use cases: what the bot, the workspace and the tests change requests through. */
+  requests: TransferRequests;
   audit: AuditLog;
   outbox: Outbox;
   jobs: ScreeningJobs;
@@ -115,17 +111,16 @@ const RETENTION_CHECK_MS = 6 * 60 * 60 * 1000;
 export function composeBot(parts: BotParts): ComposedBot {
   const { config, db, dataSources, messenger, logger } = parts;
   const pollMs = parts.pollMs ?? 1000;
-  const requests = new RequestRepository(db);
-  const decisions = new DecisionRepository(db);
-  const lifecycle = new LifecycleRepository(db);
-  const questions = new QuestionRepository(db);
+  const requestRecords = new RequestRepository(db);
+  // Every use case that owes a message signals after it commits: the delivery worker looks at once.
+  const requests = new TransferRequests(db, { workQueued: () => deliveries.wake() }, logger);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
   const jobs = new ScreeningJobs(db);
   const references = new ConversationReferences(db);
   const opsMembers = new OpsMembersSeen(db);
 
-  const outboxWorker = new OutboxWorker(outbox, requests, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
+  const outboxWorker = new OutboxWorker(outbox, requestRecords, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
   const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
@@ -164,27 +159,22 @@ export function composeBot(parts: BotParts): ComposedBot {
   };
 
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
-  const fileExports: FileExportDependencies = { requests, audit, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
+  const fileExports: FileExportDependencies = { requests, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
-    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, new TransferWorkflow(requests, logger), config.maxAccountsPerRequest, config.environment !== 'production', {
+    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, requests, config.maxAccountsPerRequest, config.environment !== 'production', {
       aliases: dataSources.policy.declaredSpecialismAliases,
       sectorNames: dataSources.policy.sectorNames,
     }),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
-    commands: new CommandRegistry([...requesterCommands(requests, access, lifecycle, questions, () => deliveries.wake()), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, audit, access), exportCommand(fileExports)]),
+    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, access), exportCommand(fileExports)]),
     fileExports,
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
-      decisions,
-      lifecycle,
-      questions,
-      audit,
       access,
       renderCard: renderOpsRequestCard,
       opsMembers,
-      messagesOwed: () => deliveries.wake(),
       logger,
     }),
     logger,
@@ -204,8 +194,6 @@ export function composeBot(parts: BotParts): ComposedBot {
     bot,
     middleware,
     requests,
-    decisions,
-    lifecycle,
     audit,
     outbox,
     jobs,
@@ -247,7 +235,6 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     db,
     access: composed.access,
     requests: composed.requests,
-    lifecycle: composed.lifecycle,
     audit: composed.audit,
     holidays: composed.holidays,
     overdueAfterWorkingDays: config.chaseAfterWorkingDays,

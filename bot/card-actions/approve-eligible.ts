@@ -5,8 +5,8 @@ import { startField, requestIdField } from './card-data';
 export const approveEligible = cardAction({
   verb: 'approveEligible',
   schema: z.object({ requestId: requestIdField, start: startField }),
-  async handle({ decisions }, actor, data) {
-    await decisions.approveEligible(data.requestId, actor);
+  async handle({ requests }, actor, data) {
+    await requests.approveEligible(data.requestId, actor);
     return { start: data.start };
   },
 });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../../core/errors';
 import { cardAction } from './card-action';
 import { decisionReasonField, requestIdField, startField } from './card-data';
 
@@ -7,9 +6,8 @@ import { decisionReasonField, requestIdField, startField } from './card-data';
 export const askRequester = cardAction({
   verb: 'askRequester',
   schema: z.object({ requestId: requestIdField, start: startField, question: decisionReasonField }),
-  async handle({ questions }, actor, data) {
-    if (!data.question) throw new AppError('INVALID_INPUT', 'Type the question in the box above the button.');
-    await questions.ask(data.requestId, actor, data.question);
+  async handle({ requests }, actor, data) {
+    await requests.ask(data.requestId, actor, data.question);
     return { start: data.start };
   },
 });

@@ -1,14 +1,10 @@
 import type { z } from 'zod';
 import type { Actor } from '../../services/model';
-import type { DecisionRepository } from '../../services/store/decisions';
-import type { LifecycleRepository } from '../../services/store/lifecycle';
-import type { QuestionRepository } from '../../services/store/questions';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 
-/** What a card verb may change: decisions, and the request's life around them. */
+/** What a card verb may change: the request, through its use cases. */
 export interface CardActionServices {
-  decisions: DecisionRepository;
-  lifecycle: LifecycleRepository;
-  questions: QuestionRepository;
+  requests: TransferRequests;
 }
 
 /** Ids only: everything else about a request is read from the store, never from the card. */

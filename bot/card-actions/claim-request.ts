@@ -6,8 +6,8 @@ import { requestIdField, startField } from './card-data';
 export const claimRequest = cardAction({
   verb: 'claimRequest',
   schema: z.object({ requestId: requestIdField, start: startField }),
-  async handle({ lifecycle }, actor, data) {
-    await lifecycle.claim(data.requestId, actor);
+  async handle({ requests }, actor, data) {
+    await requests.claim(data.requestId, actor);
     return { start: data.start };
   },
 });

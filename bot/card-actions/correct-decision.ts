@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../../core/errors';
 import { cardAction } from './card-action';
 import { decisionReasonField, requestIdField, startField } from './card-data';
 
@@ -7,9 +6,8 @@ import { decisionReasonField, requestIdField, startField } from './card-data';
 export const correctDecision = cardAction({
   verb: 'correctDecision',
   schema: z.object({ requestId: requestIdField, accountId: requestIdField, decision: z.enum(['approved', 'rejected']), start: startField, decisionReason: decisionReasonField }),
-  async handle({ lifecycle }, actor, data) {
-    if (!data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason for changing the decision, in the box above the buttons: it is kept in the audit.');
-    await lifecycle.correctDecision(data.requestId, data.accountId, data.decision, actor, data.decisionReason);
+  async handle({ requests }, actor, data) {
+    await requests.correctDecision(data.requestId, data.accountId, data.decision, actor, data.decisionReason);
     return { start: data.start };
   },
 });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../../core/errors';
 import { cardAction } from './card-action';
 import { decisionReasonField, startField, requestIdField } from './card-data';
 
@@ -12,9 +11,8 @@ export const decideAccount = cardAction({
     start: startField,
     decisionReason: decisionReasonField,
   }),
-  async handle({ decisions }, actor, data) {
-    if (data.decision === 'rejected' && !data.decisionReason) throw new AppError('INVALID_INPUT', 'Give a reason to reject: the requester will see it.');
-    await decisions.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason ?? null);
+  async handle({ requests }, actor, data) {
+    await requests.decideAccount(data.requestId, data.accountId, data.decision, actor, data.decisionReason);
     return { start: data.start };
   },
 });

@@ -1,17 +1,12 @@
 import type { AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment, TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { OpsCardView } from '../../cards/ops-request';
-import type { OpsMembersSeen } from '../../services/store/ops-members';
 import { requestIdField, startField } from './card-data';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Actor, StoredRequest } from '../../services/model';
 import { requestAccess, type RequestViewer } from '../../services/request-access';
-import type { AuditLog } from '../../services/store/audit';
-import type { DecisionRepository } from '../../services/store/decisions';
-import type { LifecycleRepository } from '../../services/store/lifecycle';
-import type { QuestionRepository } from '../../services/store/questions';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import type { CardActionHandler } from './card-action';
 
@@ -31,17 +26,17 @@ const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
 /** Refusals that are audited: someone outside NAS Operations, or someone the directory could not confirm. */
 const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set(['NOT_OPS', 'OPS_UNCONFIRMED']);
 
+/** NAS Operations members seen acting, whose cards Teams refreshes to their own view (Universal Actions refresh.userIds). */
+export interface OpsViewers {
+  record(teamsUserId: string, aadObjectId: string): Promise<void>;
+  refreshUserIds(): Promise<string[]>;
+}
+
 export interface CardActionCollaborators {
-  requests: RequestRepository;
-  decisions: DecisionRepository;
-  lifecycle: LifecycleRepository;
-  questions: QuestionRepository;
-  audit: AuditLog;
+  requests: TransferRequests;
   access: AccessControl;
   renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView) => Attachment;
-  opsMembers: OpsMembersSeen;
-  /** A decision made messages owed (the card for everyone, maybe the outcome): deliver them now. */
-  messagesOwed: () => void;
+  opsMembers: OpsViewers;
   logger: Logger;
 }
 
@@ -81,8 +76,7 @@ export class CardActionDispatcher {
 
     let notice = '';
     try {
-      await handler.handle({ decisions: this.parts.decisions, lifecycle: this.parts.lifecycle, questions: this.parts.questions }, actor, data);
-      this.parts.messagesOwed();
+      await handler.handle({ requests: this.parts.requests }, actor, data);
       this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
     } catch (error) {
       const appError = findAppError(error);
@@ -138,10 +132,7 @@ export class CardActionDispatcher {
     if (!appError) throw error;
     const from = context.activity.from;
     const actor = { id: from?.aadObjectId ?? from?.id ?? 'unknown', name: from?.name ?? 'unknown' };
-    if (AUDITED_REFUSALS.has(appError.code)) {
-      const known = await this.parts.requests.exists(requestId);
-      await this.parts.audit.record(actor, 'card_action.refused', known ? requestId : null, { verb, reason: appError.code, ...(known ? {} : { requestId }) });
-    }
+    if (AUDITED_REFUSALS.has(appError.code)) await this.parts.requests.recordRefusal(actor, verb, requestId, appError.code);
     this.parts.logger.warn('card_action.refused', { verb, requestId, ...describeErrorForLog(appError) });
     return errorResponse(appError);
   }

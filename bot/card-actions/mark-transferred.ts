@@ -6,8 +6,8 @@ import { decisionReasonField, requestIdField, startField } from './card-data';
 export const markTransferred = cardAction({
   verb: 'markTransferred',
   schema: z.object({ requestId: requestIdField, start: startField, transferNote: decisionReasonField }),
-  async handle({ lifecycle }, actor, data) {
-    await lifecycle.markTransferred(data.requestId, actor, 'all', data.transferNote ?? null);
+  async handle({ requests }, actor, data) {
+    await requests.markTransferred(data.requestId, actor, 'all', data.transferNote);
     return { start: data.start };
   },
 });
@@ -16,8 +16,8 @@ export const markTransferred = cardAction({
 export const markAccountTransferred = cardAction({
   verb: 'markAccountTransferred',
   schema: z.object({ requestId: requestIdField, accountId: requestIdField, start: startField, transferNote: decisionReasonField }),
-  async handle({ lifecycle }, actor, data) {
-    await lifecycle.markTransferred(data.requestId, actor, [data.accountId], data.transferNote ?? null);
+  async handle({ requests }, actor, data) {
+    await requests.markTransferred(data.requestId, actor, data.accountId, data.transferNote);
     return { start: data.start };
   },
 });

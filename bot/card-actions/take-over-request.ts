@@ -10,8 +10,8 @@ import { requestIdField, startField } from './card-data';
 export const takeOverRequest = cardAction({
   verb: 'takeOverRequest',
   schema: z.object({ requestId: requestIdField, start: startField, reviewerId: z.string().trim().min(1).max(100) }),
-  async handle({ lifecycle }, actor, data) {
-    await lifecycle.takeOver(data.requestId, actor, data.reviewerId);
+  async handle({ requests }, actor, data) {
+    await requests.takeOver(data.requestId, actor, data.reviewerId);
     return { start: data.start };
   },
 });

@@ -2,8 +2,7 @@ import { escapeMarkdown } from '../../core/text';
 import { plural } from '../../cards/plural';
 import { AppError } from '../../core/errors';
 import { formatTime, REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/model';
-import type { AuditEvent, AuditLog } from '../../services/store/audit';
-import type { RequestRepository } from '../../services/store/requests';
+import type { AuditEvent, TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import type { Command } from './command';
 
@@ -50,7 +49,7 @@ const MESSAGE_KIND: Record<string, string> = {
 const STATUS_WORDS: Record<string, string> = { submitted: 'awaiting review', in_review: 'in review', decided: 'decided', completed: 'completed', withdrawn: 'withdrawn' };
 
 /** "audit NTR-…": the request's history for NAS Operations, newest last, in UK local time. */
-export function auditCommand(requests: RequestRepository, audit: AuditLog, access: AccessControl): Command {
+export function auditCommand(requests: TransferRequests, access: AccessControl): Command {
   return {
     words: ['audit'],
     // The channel, and an ops member's personal chat with the bot (the same authorisation).
@@ -61,7 +60,7 @@ export function auditCommand(requests: RequestRepository, audit: AuditLog, acces
       if (!REQUEST_REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Type **audit NTR-…** with the request’s reference, like audit NTR-100001.');
       const request = await requests.getByReference(argument);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
-      await context.sendActivity(describeAudit(request, await audit.forRequest(request.id)));
+      await context.sendActivity(describeAudit(request, await requests.history(request.id)));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../../core/errors';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import { describeRequestList, OPS_HELP } from '../replies';
 import type { Command } from './command';
@@ -9,7 +9,7 @@ import { showStatus } from './status';
  * What NAS Operations can type in their channel. `pending` also works in a member's personal
  * chat with the bot (as do audit and export), with the same authorisation.
  */
-export function opsCommands(requests: RequestRepository, access: AccessControl): Command[] {
+export function opsCommands(requests: TransferRequests, access: AccessControl): Command[] {
   return [
     {
       words: ['pending'],
@@ -17,7 +17,7 @@ export function opsCommands(requests: RequestRepository, access: AccessControl):
       interruptsDialog: true,
       async run({ context, userId }) {
         if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-        const [undecided, untransferred] = await Promise.all([requests.listAwaitingDecision(), requests.listAwaitingTransfer()]);
+        const { awaitingDecision: undecided, awaitingTransfer: untransferred } = await requests.pending();
         if (undecided.length === 0 && untransferred.length === 0) {
           await context.sendActivity('No transfer requests are awaiting a decision or a transfer.');
           return;

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors';
-import type { LifecycleRepository } from '../../services/store/lifecycle';
-import type { QuestionRepository } from '../../services/store/questions';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
 import { OPS_PERSONAL_HELP, REQUESTER_HELP } from '../replies';
@@ -14,7 +12,7 @@ import type { Command, CommandTurn } from './command';
 import { showStatus } from './status';
 
 /** What a requester can type in their personal chat. */
-export function requesterCommands(requests: RequestRepository, access: AccessControl, lifecycle: LifecycleRepository, questions: QuestionRepository, wake: () => void): Command[] {
+export function requesterCommands(requests: TransferRequests, access: AccessControl): Command[] {
   return [
     {
       words: ['answer'],
@@ -28,8 +26,7 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
         if (answer.length > 1000) throw new AppError('INVALID_INPUT', 'Please keep the answer to 1,000 characters.');
         const request = await requests.getByReference(reference);
         if (!request) throw new AppError('REQUEST_NOT_FOUND');
-        await questions.answer(request.id, { id: userId, name: request.requester.name }, answer);
-        wake();
+        await requests.answer(request.id, { id: userId, name: request.requester.name }, answer);
         await context.sendActivity(`Thank you: your answer is on **${request.reference}** for NAS Operations.`);
       },
     },
@@ -43,8 +40,7 @@ export function requesterCommands(requests: RequestRepository, access: AccessCon
         const request = await requests.getByReference(argument);
         if (!request) throw new AppError('REQUEST_NOT_FOUND');
         // The requester is named as stored on the request: withdrawing needs no administrator rights beyond having asked.
-        await lifecycle.withdraw(request.id, { id: userId, name: request.requester.name });
-        wake();
+        await requests.withdraw(request.id, { id: userId, name: request.requester.name });
         await context.sendActivity(`Withdrawn: **${request.reference}** will not be decided, and NAS Operations can see that on its card.`);
       },
     },
@@ -97,7 +93,7 @@ const resubmission = z.object({ step: z.literal('resubmit'), requestId: z.coerce
  * earlier reason offered (the requester is asked) and the accounts turned down only for
  * reasons the requester can fix already in the box. The card names a request; whose it is, and what is in it, come from the store.
  */
-export async function startResubmission(turn: CommandTurn, requests: RequestRepository, access: AccessControl): Promise<boolean> {
+export async function startResubmission(turn: CommandTurn, requests: TransferRequests, access: AccessControl): Promise<boolean> {
   const parsed = resubmission.safeParse(turn.context.activity.value);
   if (!parsed.success) return false;
   const { context, userId } = turn;

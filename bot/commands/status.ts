@@ -1,14 +1,14 @@
 import { AppError } from '../../core/errors';
 import { REQUEST_REFERENCE_PATTERN } from '../../services/model';
 import { requestAccess } from '../../services/request-access';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import { describeRequest, describeRequestList } from '../replies';
 import type { CommandTurn } from './command';
 
 
 /** "status" and "status NTR-…", for requesters (their own requests) and ops (any request). */
-export async function showStatus(turn: CommandTurn, requests: RequestRepository, access: AccessControl, asOps: boolean): Promise<void> {
+export async function showStatus(turn: CommandTurn, requests: TransferRequests, access: AccessControl, asOps: boolean): Promise<void> {
   const { context, argument: reference, userId } = turn;
   if (!userId) throw new AppError(asOps ? 'NOT_OPS' : 'NOT_AN_ADMINISTRATOR');
   if (reference === '') {

@@ -5,8 +5,7 @@ import type { Logger } from '../../core/log';
 import { isLoopbackHost } from '../../core/net';
 import { csvFileBytes, exportFileName, requestCsv } from '../../services/export/request-csv';
 import type { StoredRequest } from '../../services/model';
-import type { AuditLog } from '../../services/store/audit';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import type { Messenger } from '../messaging/messenger';
 import type { ConversationReferences } from '../state/conversation-references';
@@ -29,8 +28,7 @@ export const FILE_INFO_CONTENT_TYPE = 'application/vnd.microsoft.teams.card.file
 const UPLOAD_TIMEOUT_MS = 8_000;
 
 export interface FileExportDependencies {
-  requests: RequestRepository;
-  audit: AuditLog;
+  requests: TransferRequests;
   access: AccessControl;
   /** Where the bot can write to each person's personal chat. */
   references: ConversationReferences;
@@ -71,10 +69,10 @@ export function fileConsentAttachment(request: StoredRequest, sizeInBytes: numbe
 }
 
 /** The file as it would be uploaded now: rendered from the store each time, never cached. */
-export async function renderExport(deps: Pick<FileExportDependencies, 'requests' | 'audit'>, requestId: number): Promise<{ request: StoredRequest; bytes: Buffer }> {
+export async function renderExport(deps: Pick<FileExportDependencies, 'requests'>, requestId: number): Promise<{ request: StoredRequest; bytes: Buffer }> {
   const request = await deps.requests.get(requestId);
   if (!request) throw new AppError('REQUEST_NOT_FOUND');
-  return { request, bytes: csvFileBytes(requestCsv(request, await deps.audit.forRequest(request.id))) };
+  return { request, bytes: csvFileBytes(requestCsv(request, await deps.requests.history(request.id))) };
 }
 
 /**
@@ -100,7 +98,7 @@ export async function acceptFileConsent(deps: FileExportDependencies, context: T
     await context.sendActivity({
       attachments: [{ contentType: FILE_INFO_CONTENT_TYPE, contentUrl: uploadInfo.contentUrl, name: uploadInfo.name, content: { uniqueId: uploadInfo.uniqueId, fileType: 'csv' } }],
     });
-    await deps.audit.record(actor, 'request.exported', request.id, {});
+    await deps.requests.recordExport(actor, request.id);
     deps.logger.info('export.uploaded', { requestId: request.id, bytes: bytes.length });
   } catch (error) {
     const appError = findAppError(error);

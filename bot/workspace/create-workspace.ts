@@ -4,9 +4,8 @@ import type { WorkspaceSettings } from '../../config';
 import type { Logger } from '../../core/log';
 import type { AuditLog } from '../../services/store/audit';
 import type { SqlDatabase } from '../../services/store/database';
-import type { LifecycleRepository } from '../../services/store/lifecycle';
 import { QueueRepository } from '../../services/store/queue';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { WorkspaceQueue } from '../../services/workspace-queue';
 import type { AccessControl } from '../access-control';
 import { DevSignIn } from './dev-sign-in';
@@ -19,8 +18,7 @@ export interface WorkspaceParts {
   environment: 'development' | 'test' | 'production';
   db: SqlDatabase;
   access: AccessControl;
-  requests: RequestRepository;
-  lifecycle: LifecycleRepository;
+  requests: TransferRequests;
   audit: AuditLog;
   holidays: ReadonlySet<string>;
   overdueAfterWorkingDays: number;
@@ -61,7 +59,6 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
         access: parts.access,
         queue,
         requests: parts.requests,
-        lifecycle: parts.lifecycle,
         audit: parts.audit,
         messagesOwed: parts.messagesOwed,
         tenantId: settings.tenantId,

@@ -6,8 +6,7 @@ import { csvField, csvFileBytes } from '../../services/export/request-csv';
 import { OPEN_STATUSES, STATUS_LABEL, type Actor, type StoredRequest } from '../../services/model';
 import { requestAccess } from '../../services/request-access';
 import type { AuditLog } from '../../services/store/audit';
-import type { LifecycleRepository } from '../../services/store/lifecycle';
-import type { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { queueFiltersSchema, type QueueEntry, type QueueFilters, type WorkspaceQueue } from '../../services/workspace-queue';
 import type { AccessControl } from '../access-control';
 import type { DevSignIn } from './dev-sign-in';
@@ -26,8 +25,7 @@ export interface WorkspaceApiParts {
   verifier: EntraTokenVerifier;
   access: Pick<AccessControl, 'opsMember'>;
   queue: WorkspaceQueue;
-  requests: RequestRepository;
-  lifecycle: LifecycleRepository;
+  requests: TransferRequests;
   audit: AuditLog;
   /** A claim owes the ops card its update: deliver it now. */
   messagesOwed: () => void;
@@ -175,7 +173,7 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     const requestId = parseRequestId(req);
     const before = await parts.requests.get(requestId);
     if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
-    await parts.lifecycle.claim(requestId, actor);
+    await parts.requests.claim(requestId, actor);
     parts.messagesOwed();
     logger.info('workspace.claimed', { requestId });
     res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));

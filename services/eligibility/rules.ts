@@ -1,6 +1,6 @@
 import { printableOnOneLine } from '../../core/text';
 import { sectorName, type DsptStanding, type Policy } from './policy';
-import type { AccountFacts, DsptEntry, OdsSite, Reason } from './types';
+import type { AccountFacts, DsptEntry, OdsSite, PriorRequest, Reason } from './types';
 import { classifyMobile, crownDependencyName } from './uk-mobile';
 
 export interface RuleContext {
@@ -129,9 +129,10 @@ function containsPhrase(haystack: readonly string[], phrase: string): boolean {
   return false;
 }
 
-export const alreadyRequested: AccountRule = (facts) => {
-  const prior = facts.priorRequest;
-  if (!prior) return undefined;
+export const alreadyRequested: AccountRule = (facts) => (facts.priorRequest ? alreadyRequestedReason(facts.priorRequest) : undefined);
+
+/** Why an account already in another request cannot be in this one: at screening, and again at Submit under the lock. */
+export function alreadyRequestedReason(prior: PriorRequest): Reason {
   if (prior.state === 'approved') {
     return {
       rule: 'ALREADY_REQUESTED',
@@ -146,7 +147,7 @@ export const alreadyRequested: AccountRule = (facts) => {
     message: `Already in transfer request ${prior.reference}, which is waiting for a decision.`,
     remedy: `Wait for ${prior.reference} to be decided (type status ${prior.reference}); resubmit only if it is rejected there.`,
   };
-};
+}
 
 export const notInRequestingOrg: AccountRule = (facts, { requestingOrgOds, requestingOrgName }) => {
   const administeredBy = facts.directory?.organisationOds;

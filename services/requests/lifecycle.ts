@@ -66,11 +66,11 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
       return ALLOWED;
     }
     case 'approveEligible': {
-      const closed = closedToDecisions(request);
-      if (closed) return closed;
-      if (!request.accounts.some((account) => account.verdict === 'eligible')) {
+      if (request.status !== 'withdrawn' && !request.accounts.some((account) => account.verdict === 'eligible')) {
         return refused(new AppError('INVALID_INPUT', 'This request has no eligible accounts: decide the accounts for review one by one.'));
       }
+      const closed = closedToDecisions(request);
+      if (closed) return closed;
       if (!undecided(request).some((account) => account.verdict === 'eligible')) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
       return ALLOWED;
     }

@@ -1,9 +1,6 @@
 import type { Evidence, Reason, ScreenedAccount, Verdict } from '../eligibility/types';
 import { OPEN_STATUSES, type Attestations, type Decision, type NewTransferRequest, type NotificationState, type RequestStatus, type RequestSummary, type StoredRequest } from '../model';
-import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
-import { SqlScreeningHistory } from './screening-history';
-import { dedupeKeys, enqueue } from './outbox';
 import { toQuestion, type QuestionRow } from './questions';
 
 interface RequestRow {
@@ -63,56 +60,12 @@ const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status FROM transfer_req
 export class RequestRepository {
   constructor(private readonly db: SqlDatabase) {}
 
-  /**
-   * Stores the request, its audit event and the ops card it owes, in one transaction. A
-   * draft submitted again (a double click, a Teams retry, a Submit after a crash) answers
-   * with the request it already became.
-   */
-  async submit(request: NewTransferRequest): Promise<Submitted> {
-    const outcome = await this.db.transaction(async (tx) => {
-      const [created] = await tx.query<{ id: number; reference: string }>(
-        `INSERT INTO transfer_requests (reference, draft_id, organisation_ods, organisation_name, requester_id, requester_name, reason, attestations, policy_version)
-         VALUES ('NTR-' || nextval('request_reference_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (draft_id) DO NOTHING
-         RETURNING id, reference`,
-        [
-          request.draftId,
-          request.organisationOds,
-          request.organisationName,
-          request.requester.id,
-          request.requester.name,
-          request.reason,
-          JSON.stringify(request.attestations),
-          request.policyVersion,
-        ],
-      );
-      if (!created) {
-        const [existing] = await tx.query<{ id: number }>('SELECT id FROM transfer_requests WHERE draft_id = $1', [request.draftId]);
-        return { id: (existing as { id: number }).id, created: false };
-      }
-      const accounts = await withoutAccountsTakenMeanwhile(tx, created.id, request.accounts);
-      await insertAccounts(tx, created.id, { ...request, accounts });
-      // The screening that preceded the request is recorded with it: what the policy found, by verdict.
-      await appendAudit(tx, request.requester, 'request.submitted', created.id, null, {
-        reference: created.reference,
-        accountCount: request.accounts.length,
-        policyVersion: request.policyVersion,
-        screened: { eligible: count(accounts, 'eligible'), review: count(accounts, 'review'), ineligible: count(accounts, 'ineligible') },
-      });
-      await enqueue(tx, { kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(created.id), requestId: created.id });
-      return { id: created.id, created: true };
-    });
-    return { request: (await this.get(outcome.id)) as StoredRequest, created: outcome.created };
+  get(id: number): Promise<StoredRequest | null> {
+    return readRequest(this.db, 'r.id = $1', id);
   }
 
-  async get(id: number): Promise<StoredRequest | null> {
-    const [row] = await this.db.query<RequestRow>(`${SELECT_REQUEST} WHERE r.id = $1`, [id]);
-    return row ? this.withAccounts(row) : null;
-  }
-
-  async getByReference(reference: string): Promise<StoredRequest | null> {
-    const [row] = await this.db.query<RequestRow>(`${SELECT_REQUEST} WHERE r.reference = $1`, [reference.toUpperCase()]);
-    return row ? this.withAccounts(row) : null;
+  getByReference(reference: string): Promise<StoredRequest | null> {
+    return readRequest(this.db, 'r.reference = $1', reference.toUpperCase());
   }
 
   async exists(id: number): Promise<boolean> {
@@ -147,52 +100,6 @@ export class RequestRepository {
     await tx.query('UPDATE transfer_requests SET outcome_notified_at = now() WHERE id = $1 AND outcome_notified_at IS NULL', [requestId]);
   }
 
-  private async withAccounts(row: RequestRow): Promise<StoredRequest> {
-    const [accounts, questions] = await Promise.all([
-      this.db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]),
-      this.db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]),
-    ]);
-    return {
-      id: row.id,
-      reference: row.reference,
-      organisationOds: row.organisation_ods,
-      organisationName: row.organisation_name,
-      requester: { id: row.requester_id, name: row.requester_name },
-      reason: row.reason,
-      attestations: row.attestations,
-      policyVersion: row.policy_version,
-      status: row.status,
-      createdAt: row.created_at,
-      decidedAt: row.decided_at,
-      opsConversationId: row.ops_conversation_id,
-      opsActivityId: row.ops_activity_id,
-      outcomeNotifiedAt: row.outcome_notified_at,
-      outcomeNotification: notificationState(row.outcome_status),
-      claimedBy: row.claimed_by_id ? { id: row.claimed_by_id, name: row.claimed_by_name ?? '' } : null,
-      claimedAt: row.claimed_at,
-      completedAt: row.completed_at,
-      withdrawnAt: row.withdrawn_at,
-      questions: questions.map(toQuestion),
-      accounts: accounts.map((account) => ({
-        id: account.id,
-        position: account.position,
-        email: account.email,
-        siteOds: account.site_ods,
-        specialism: account.specialism,
-        verdict: account.verdict,
-        reasons: account.reasons,
-        evidence: account.evidence,
-        decision: account.decision,
-        decisionReason: account.decision_reason,
-        decidedBy: account.decided_by_id ? { id: account.decided_by_id, name: account.decided_by_name ?? '' } : null,
-        decidedAt: account.decided_at,
-        transferredBy: account.transferred_by_id ? { id: account.transferred_by_id, name: account.transferred_by_name ?? '' } : null,
-        transferredAt: account.transferred_at,
-        transferNote: account.transfer_note,
-      })),
-    };
-  }
-
   private async summaries(where: string, params: unknown[], order = 'r.created_at DESC, r.id DESC'): Promise<RequestSummary[]> {
     const rows = await this.db.query<{
       id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; claimed_by_name: string | null; account_count: number; approved_count: number; rejected_count: number;
@@ -220,37 +127,93 @@ export class RequestRepository {
   }
 }
 
-function count(accounts: readonly ScreenedAccount[], verdict: Verdict): number {
-  return accounts.filter((account) => account.verdict === verdict).length;
+/**
+ * A request with its accounts and questions, read through `db` (a transaction's executor
+ * reads what the transaction sees). `lock` takes the request's row lock first: every change
+ * to a request starts there, so changes to one request happen one after another.
+ */
+async function readRequest(db: SqlExecutor, where: string, value: unknown, lock = false): Promise<StoredRequest | null> {
+  const [row] = await db.query<RequestRow>(`${SELECT_REQUEST} WHERE ${where}${lock ? ' FOR UPDATE OF r' : ''}`, [value]);
+  return row ? withAccounts(db, row) : null;
 }
+
+/** The request, locked for the rest of the transaction `tx`. */
+export function lockRequest(tx: SqlExecutor, requestId: number): Promise<StoredRequest | null> {
+  return readRequest(tx, 'r.id = $1', requestId, true);
+}
+
+async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredRequest> {
+  const [accounts, questions] = await Promise.all([
+    db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]),
+    db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]),
+  ]);
+  return {
+    id: row.id,
+    reference: row.reference,
+    organisationOds: row.organisation_ods,
+    organisationName: row.organisation_name,
+    requester: { id: row.requester_id, name: row.requester_name },
+    reason: row.reason,
+    attestations: row.attestations,
+    policyVersion: row.policy_version,
+    status: row.status,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at,
+    opsConversationId: row.ops_conversation_id,
+    opsActivityId: row.ops_activity_id,
+    outcomeNotifiedAt: row.outcome_notified_at,
+    outcomeNotification: notificationState(row.outcome_status),
+    claimedBy: row.claimed_by_id ? { id: row.claimed_by_id, name: row.claimed_by_name ?? '' } : null,
+    claimedAt: row.claimed_at,
+    completedAt: row.completed_at,
+    withdrawnAt: row.withdrawn_at,
+    questions: questions.map(toQuestion),
+    accounts: accounts.map((account) => ({
+      id: account.id,
+      position: account.position,
+      email: account.email,
+      siteOds: account.site_ods,
+      specialism: account.specialism,
+      verdict: account.verdict,
+      reasons: account.reasons,
+      evidence: account.evidence,
+      decision: account.decision,
+      decisionReason: account.decision_reason,
+      decidedBy: account.decided_by_id ? { id: account.decided_by_id, name: account.decided_by_name ?? '' } : null,
+      decidedAt: account.decided_at,
+      transferredBy: account.transferred_by_id ? { id: account.transferred_by_id, name: account.transferred_by_name ?? '' } : null,
+      transferredAt: account.transferred_at,
+      transferNote: account.transfer_note,
+    })),
+  };
+}
+
 
 /** Any fixed number: it serialises submissions, so two of them cannot both take one mailbox. */
 const SUBMISSION_LOCK_KEY = 7_272_002;
 
-/**
- * Screening said these accounts were free, but results can sit for hours before Submit: an
- * account another request took in the meantime (waiting for a decision, or approved) is
- * screened out here, under a lock, so one mailbox is never in two open requests.
- */
-async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number, accounts: readonly ScreenedAccount[]): Promise<ScreenedAccount[]> {
+/** Submissions take turns for the rest of `tx`: the accounts another request holds are read, then taken, by one at a time. */
+export async function lockSubmissions(tx: SqlExecutor): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [SUBMISSION_LOCK_KEY]);
-  const wanted = accounts.filter((account) => account.verdict !== 'ineligible').map((account) => account.email.toLowerCase());
-  if (wanted.length === 0) return [...accounts];
-  const taken = await new SqlScreeningHistory(tx).priorRequests(wanted, requestId);
-  if (taken.size === 0) return [...accounts];
-  return accounts.map((account) => {
-    const prior = account.verdict === 'ineligible' ? undefined : taken.get(account.email.toLowerCase());
-    if (!prior) return account;
-    const reason: Reason = prior.state === 'approved'
-      ? { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Approved for transfer to NAS in request ${prior.reference} after this list was checked.`, remedy: 'Nothing to do: it is already with NAS.' }
-      : { rule: 'ALREADY_REQUESTED', verdict: 'ineligible', message: `Put in transfer request ${prior.reference} after this list was checked; that request is waiting for a decision.`, remedy: `Wait for the decision on ${prior.reference}.` };
-    return { ...account, verdict: 'ineligible', reasons: [reason, ...account.reasons] };
-  });
+}
+
+/** A new request for the draft; `created` false (and the existing request's id) when the draft was submitted before. */
+export async function insertRequest(tx: SqlExecutor, request: Omit<NewTransferRequest, 'accounts'>): Promise<{ id: number; reference: string; created: boolean }> {
+  const [created] = await tx.query<{ id: number; reference: string }>(
+    `INSERT INTO transfer_requests (reference, draft_id, organisation_ods, organisation_name, requester_id, requester_name, reason, attestations, policy_version)
+     VALUES ('NTR-' || nextval('request_reference_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (draft_id) DO NOTHING
+     RETURNING id, reference`,
+    [request.draftId, request.organisationOds, request.organisationName, request.requester.id, request.requester.name, request.reason, JSON.stringify(request.attestations), request.policyVersion],
+  );
+  if (created) return { ...created, created: true };
+  const [existing] = await tx.query<{ id: number; reference: string }>('SELECT id, reference FROM transfer_requests WHERE draft_id = $1', [request.draftId]);
+  return { ...(existing as { id: number; reference: string }), created: false };
 }
 
 /** One statement for the whole list keeps a 500-account request to one round trip. */
-async function insertAccounts(tx: SqlExecutor, requestId: number, request: NewTransferRequest): Promise<void> {
-  const accounts = request.accounts.map((account) => ({
+export async function insertAccounts(tx: SqlExecutor, requestId: number, screened: readonly ScreenedAccount[]): Promise<void> {
+  const accounts = screened.map((account) => ({
     position: account.position,
     email: account.email,
     site_ods: account.siteOds ?? null,

@@ -99,14 +99,13 @@ describe('export and audit (ops channel commands, file consent)', function () {
     const access = new AccessControl(harness.dataSources.directory, harness.dataSources.organisations, harness.config);
     files = {
       requests: harness.app.requests,
-      audit: harness.app.audit,
       access,
       references: harness.app.references,
       messenger: harness.messenger,
       logger: silentLogger,
       allowInsecureUpload: true,
     };
-    const bot = new ExportAndAuditBot(new CommandRegistry([auditCommand(harness.app.requests, harness.app.audit, access), exportCommand(files)]), files);
+    const bot = new ExportAndAuditBot(new CommandRegistry([auditCommand(harness.app.requests, access), exportCommand(files)]), files);
     adapter = new TestAdapter((context) => bot.run(context));
     adapter.onTurnError = createTurnErrorHandler(silentLogger);
   });
@@ -124,8 +123,8 @@ describe('export and audit (ops channel commands, file consent)', function () {
       accounts: [screenedAccount(1, `amara.mensah.${n}@nhsmail.example`, 'eligible'), screenedAccount(2, `esme.flint.${n}@nhsmail.example`, 'review')],
     });
     request = created;
-    await harness.app.decisions.approveEligible(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' });
-    await harness.app.decisions.decideAccount(request.id, request.accounts[1]!.id, 'rejected', { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, '**not** at [this](http://x) site');
+    await harness.app.requests.approveEligible(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' });
+    await harness.app.requests.decideAccount(request.id, request.accounts[1]!.id, 'rejected', { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, '**not** at [this](http://x) site');
     await harness.app.references.delete(ConversationReferences.forUser(PEOPLE.tom.aadObjectId));
     harness.messenger.clear();
     oneDrive.uploads.length = 0;

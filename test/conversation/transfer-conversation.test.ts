@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import type { Activity, TestAdapter } from 'botbuilder';
-import { QuestionRepository } from '../../services/store/questions';
 import { cardBody, cardText, opsChannel, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 
 const REASON = 'Our sponsorship of these community pharmacies ends on 31 March.';
@@ -363,7 +362,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
 
   it('posts the requester’s answer in the ops card’s thread, so NAS Operations notice it', async () => {
     const request = await postedRequest();
-    await new QuestionRepository(harness.db).ask(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, 'Which site is esme.flint at?');
+    await harness.app.requests.ask(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, 'Which site is esme.flint at?');
     await harness.settle();
     await harness
       .adapterFor('priya')
@@ -383,8 +382,8 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   it('lists decided requests still awaiting transfer under pending, and tells the requester NAS’s reason, not the screening’s remedy', async () => {
     const request = await postedRequest();
     const tom = { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' };
-    await harness.app.decisions.approveEligible(request.id, tom);
-    await harness.app.decisions.rejectRemaining(request.id, tom, 'The site has not published its DSPT for this year.');
+    await harness.app.requests.approveEligible(request.id, tom);
+    await harness.app.requests.rejectUndecided(request.id, tom, 'The site has not published its DSPT for this year.');
     await harness.settle();
     const pending = await inOpsChannel('tom', 'pending');
     assert.match(pending, new RegExp(`Decided, awaiting transfer \\(approved accounts not yet marked transferred\\):\\n\\n- \\*\\*${request.reference}\\*\\*[^\\n]*Decided[^\\n]*2 accounts \\(1 approved, 1 rejected\\) · approved accounts not yet marked transferred`));

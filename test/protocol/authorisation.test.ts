@@ -5,11 +5,10 @@ import pg from 'pg';
 import { DEMO } from '../../config';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxDirectory, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { openPostgres } from '../../services/store/database';
-import { RequestRepository } from '../../services/store/requests';
 import { PEOPLE } from '../support/bot-harness';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
 import { startFakeConnector, type FakeConnector } from '../support/fake-connector';
-import { requestDetails, screenedAccount } from '../support/fixtures';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 import { startBotProcess, type BotProcess } from '../support/processes';
 import { TeamsClient } from '../support/teams-client';
 
@@ -80,7 +79,7 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
     bot = await startBotProcess({ PORT: String(await freePort()), DATABASE_URL: schema.url, GRAPH_BASE_URL: graph.url, OPS_MEMBERSHIP_MAX_AGE_MINUTES: '0', LOG_LEVEL: 'info', APP_ENV: 'development', MicrosoftAppId: '' });
     const db = await openPostgres(schema.url);
     try {
-      const submitted = await new RequestRepository(db).submit({
+      const submitted = await transferRequests(db).submit({
         ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: PEOPLE.priya.name }),
         draftId: 'authorisation-test',
         accounts: ACCOUNTS.map((email, index) => screenedAccount(index + 1, email, index === 0 ? 'eligible' : 'review')),

@@ -2,18 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors';
 import { AuditLog } from '../../services/store/audit';
-import { LifecycleRepository } from '../../services/store/lifecycle';
 import { migrate } from '../../services/store/migrate';
-import { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { SqlScreeningHistory } from '../../services/store/screening-history';
 import { describeOnEachDatabase } from '../support/databases';
-import { requestDetails, screenedAccount } from '../support/fixtures';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 
 const PRIYA = { id: 'priya', name: 'Priya Okafor' };
 const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
 
-const submit = async (requests: RequestRepository, emails: string[]) =>
+const submit = async (requests: TransferRequests, emails: string[]) =>
   (await requests.submit({ ...requestDetails(PRIYA, 'test-1'), draftId: randomUUID(), accounts: emails.map((email, index) => screenedAccount(index + 1, email, 'eligible')) })).request;
 
 const codeOf = async (work: Promise<unknown>): Promise<string | undefined> =>
@@ -25,8 +24,8 @@ const codeOf = async (work: Promise<unknown>): Promise<string | undefined> =>
 describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
   it('gives a request to the first of two people pressing Assign to me at once; the second is told who has it', async () => {
     await migrate(db());
-    const requests = new RequestRepository(db());
-    const lifecycle = new LifecycleRepository(db());
+    const requests = transferRequests(db());
+    const lifecycle = requests;
     const request = await submit(requests, ['a@x.example']);
     const results = await Promise.all([codeOf(lifecycle.claim(request.id, TOM)), codeOf(lifecycle.claim(request.id, LENA))]);
     assert.deepEqual(results.filter((code) => code === undefined).length, 1, 'exactly one claim succeeds');
@@ -43,8 +42,8 @@ describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
 
   it('takes over only from the reviewer the card showed, and audits the take-over with both names', async () => {
     await migrate(db());
-    const requests = new RequestRepository(db());
-    const lifecycle = new LifecycleRepository(db());
+    const requests = transferRequests(db());
+    const lifecycle = requests;
     const request = await submit(requests, ['a@x.example']);
     await lifecycle.claim(request.id, TOM);
     assert.equal(await codeOf(lifecycle.takeOver(request.id, LENA, 'someone-else')), 'ALREADY_CLAIMED');
@@ -56,8 +55,8 @@ describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
 
   it('frees the accounts of a withdrawn request: screening them again finds no open request', async () => {
     await migrate(db());
-    const requests = new RequestRepository(db());
-    const lifecycle = new LifecycleRepository(db());
+    const requests = transferRequests(db());
+    const lifecycle = requests;
     const emails = ['a@x.example', 'b@x.example'];
     const first = await submit(requests, emails);
     const history = new SqlScreeningHistory(db());

@@ -6,11 +6,10 @@ import type { ScreenedAccount } from '../../services/eligibility/types';
 import type { NewTransferRequest } from '../../services/model';
 import { AuditLog } from '../../services/store/audit';
 import type { SqlDatabase } from '../../services/store/database';
-import { DecisionRepository } from '../../services/store/decisions';
 import { migrate } from '../../services/store/migrate';
-import { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { describeOnEachDatabase } from '../support/databases';
-import { requestDetails, screenedAccount } from '../support/fixtures';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 
 const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
@@ -18,14 +17,12 @@ const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
 const screened = screenedAccount;
 const newRequest = (accounts: ScreenedAccount[], draftId: string = randomUUID()): NewTransferRequest => ({ ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, 'test-1'), draftId, accounts });
 
-/** The store's three concerns over one database, as the app wires them. */
+/** The request use cases and the audit over one database, as the app wires them. */
 class RequestStore {
-  readonly requests: RequestRepository;
-  readonly decisions: DecisionRepository;
+  readonly requests: TransferRequests;
   readonly audit: AuditLog;
   constructor(readonly db: SqlDatabase) {
-    this.requests = new RequestRepository(db);
-    this.decisions = new DecisionRepository(db);
+    this.requests = transferRequests(db);
     this.audit = new AuditLog(db);
   }
   async createRequest(request: NewTransferRequest) {
@@ -34,10 +31,10 @@ class RequestStore {
   getRequest = (id: number) => this.requests.get(id);
   getRequestByReference = (reference: string) => this.requests.getByReference(reference);
   listRequestsBy = (id: string) => this.requests.listBy(id);
-  listAwaitingDecision = () => this.requests.listAwaitingDecision();
-  approveEligible: DecisionRepository['approveEligible'] = (...args) => this.decisions.approveEligible(...args);
-  rejectRemaining: DecisionRepository['rejectRemaining'] = (...args) => this.decisions.rejectRemaining(...args);
-  decideAccount: DecisionRepository['decideAccount'] = (...args) => this.decisions.decideAccount(...args);
+  listAwaitingDecision = async () => (await this.requests.pending()).awaitingDecision;
+  approveEligible: TransferRequests['approveEligible'] = (...args) => this.requests.approveEligible(...args);
+  rejectRemaining: TransferRequests['rejectUndecided'] = (...args) => this.requests.rejectUndecided(...args);
+  decideAccount: TransferRequests['decideAccount'] = (...args) => this.requests.decideAccount(...args);
   auditEvents = (id: number) => this.audit.forRequest(id);
   owed = async () => (await this.db.query<{ dedupe_key: string; status: string; version: number }>('SELECT dedupe_key, status, version FROM outbox ORDER BY id')).map((row) => [row.dedupe_key, row.status, row.version]);
 }

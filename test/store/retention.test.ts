@@ -3,13 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { ScreenedAccount } from '../../services/eligibility/types';
 import { loadConfig } from '../../config';
 import { AuditLog } from '../../services/store/audit';
-import { DecisionRepository } from '../../services/store/decisions';
-import { LifecycleRepository } from '../../services/store/lifecycle';
-import { QuestionRepository } from '../../services/store/questions';
 import { RequestRepository } from '../../services/store/requests';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { auditSkeleton, purgeClosedRequests, REDACTED } from '../../services/store/retention';
 import { describeOnEachDatabase } from '../support/databases';
-import { requestDetails, screenedAccount } from '../support/fixtures';
+import { transferRequests, requestDetails, screenedAccount } from '../support/fixtures';
 
 const PRIYA = { id: 'priya-oid', name: 'Priya Okafor' };
 const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
@@ -25,19 +23,17 @@ const accounts = (prefix: string): ScreenedAccount[] => [
 ];
 
 describeOnEachDatabase('retention purge', (db) => {
-  let requests: RequestRepository;
-  let decisions: DecisionRepository;
+  let requests: TransferRequests;
 
   beforeEach(() => {
-    requests = new RequestRepository(db());
-    decisions = new DecisionRepository(db());
+    requests = transferRequests(db());
   });
 
   async function decidedRequest(prefix: string) {
     const { request } = await requests.submit({ ...requestDetails(PRIYA), reason: `${prefix} reason: Dr ${prefix} retires`, draftId: randomUUID(), accounts: accounts(prefix) });
     const [eligible, review] = request.accounts;
-    await decisions.approveEligible(request.id, TOM);
-    await decisions.decideAccount(request.id, review!.id, 'rejected', TOM, `${prefix} is a locum, not at this site`);
+    await requests.approveEligible(request.id, TOM);
+    await requests.decideAccount(request.id, review!.id, 'rejected', TOM, `${prefix} is a locum, not at this site`);
     assert.equal((await requests.get(request.id))?.status, 'decided');
     return { request, eligible: eligible!, review: review! };
   }
@@ -57,14 +53,12 @@ describeOnEachDatabase('retention purge', (db) => {
   it('removes the personal data of a request closed longer than the period and keeps the audit skeleton', async () => {
     // The old request goes through the whole lifecycle: claimed, asked and answered, decided, transferred, completed.
     const { request: oldRequest } = await requests.submit({ ...requestDetails(PRIYA), reason: 'alder reason: Dr alder retires', draftId: randomUUID(), accounts: accounts('alder') });
-    const lifecycle = new LifecycleRepository(db());
-    const questions = new QuestionRepository(db());
-    await lifecycle.claim(oldRequest.id, TOM);
-    await questions.ask(oldRequest.id, TOM, 'Is alder.review still at the site?');
-    await questions.answer(oldRequest.id, PRIYA, 'No, alder left in May');
-    await decisions.approveEligible(oldRequest.id, TOM);
-    await decisions.decideAccount(oldRequest.id, oldRequest.accounts[1]!.id, 'rejected', TOM, 'alder is a locum, not at this site');
-    assert.deepEqual(await lifecycle.markTransferred(oldRequest.id, TOM, 'all', 'moved alder on Tuesday'), { transferred: 1, completed: true });
+    await requests.claim(oldRequest.id, TOM);
+    await requests.ask(oldRequest.id, TOM, 'Is alder.review still at the site?');
+    await requests.answer(oldRequest.id, PRIYA, 'No, alder left in May');
+    await requests.approveEligible(oldRequest.id, TOM);
+    await requests.decideAccount(oldRequest.id, oldRequest.accounts[1]!.id, 'rejected', TOM, 'alder is a locum, not at this site');
+    assert.deepEqual(await requests.markTransferred(oldRequest.id, TOM, 'all', 'moved alder on Tuesday'), { transferred: 1, completed: true });
     const old = { request: oldRequest, eligible: oldRequest.accounts[0]!, review: oldRequest.accounts[1]! };
     const recent = await decidedRequest('birch');
     const { request: open } = await requests.submit({ ...requestDetails(PRIYA), draftId: randomUUID(), accounts: accounts('cedar') });
@@ -139,7 +133,7 @@ describeOnEachDatabase('retention purge', (db) => {
   it('works through more requests than one batch', async () => {
     for (let index = 0; index < 52; index++) {
       const { request } = await requests.submit({ ...requestDetails(PRIYA), draftId: randomUUID(), accounts: [screenedAccount(1, `p${index}@nhsmail.example`, 'eligible')] });
-      await decisions.approveEligible(request.id, TOM);
+      await requests.approveEligible(request.id, TOM);
     }
     assert.equal(await purgeClosedRequests(db(), 7, new Date(Date.now() + 8 * DAY)), 52);
     assert.deepEqual(await db().query(`SELECT count(*)::int AS n FROM request_accounts WHERE email LIKE '%@%'`), [{ n: 0 }]);

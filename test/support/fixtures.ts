@@ -1,5 +1,8 @@
 import type { ScreenedAccount, Verdict } from '../../services/eligibility/types';
+import { silentLogger } from '../../core/log';
 import type { Actor, RequestDetails } from '../../services/model';
+import { TransferRequests } from '../../services/requests/transfer-requests';
+import type { SqlDatabase } from '../../services/store/database';
 
 /** The details of a demo request from Northmoor (ZZ9001), every attestation made. */
 export function requestDetails(requester: Actor, policyVersion = '2026.11-1'): RequestDetails {
@@ -26,4 +29,9 @@ export function screenedAccount(position: number, email: string, verdict: Verdic
         : [],
     evidence: { directoryFound: true, siteOds: 'ZZ9103' },
   };
+}
+
+/** The request use cases over `db`, for store tests: nothing to wake, nothing logged. */
+export function transferRequests(db: SqlDatabase): TransferRequests {
+  return new TransferRequests(db, { workQueued() {} }, silentLogger);
 }

@@ -12,9 +12,8 @@ import { runCli } from '../../cli/nas-transfer';
 import { RULE_IDS } from '../../services/eligibility/types';
 import { openPostgres } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
-import { RequestRepository } from '../../services/store/requests';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
-import { requestDetails, screenedAccount } from '../support/fixtures';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'nas-transfer.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nas-cli-'));
@@ -193,7 +192,7 @@ describe('nas-transfer export (command line)', function () {
     const db = await openPostgres(schema.url);
     try {
       await migrate(db);
-      const { request } = await new RequestRepository(db).submit({
+      const { request } = await transferRequests(db).submit({
         ...requestDetails({ id: 'priya-oid', name: 'Priya Okafor' }),
         reason: '=cmd|calc, sponsorship ends',
         draftId: randomUUID(),

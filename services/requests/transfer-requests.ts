@@ -1,0 +1,317 @@
+import { AppError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { alreadyRequestedReason } from '../eligibility/rules';
+import type { ScreenedAccount, Verdict } from '../eligibility/types';
+import type { Actor, Decision, NewTransferRequest, RequestQuestion, RequestSummary, StoredRequest } from '../model';
+import { appendAudit, AuditLog, type AuditEvent } from '../store/audit';
+import type { SqlDatabase, SqlExecutor } from '../store/database';
+import { dedupeKeys, enqueue } from '../store/outbox';
+import { answerOldestOpenQuestion, insertQuestion } from '../store/questions';
+import {
+  approveEligibleAccounts,
+  assignReviewer,
+  changeDecision,
+  completeIfAllTransferred,
+  decideOneAccount,
+  markAccountsTransferred,
+  markWithdrawn,
+  rejectUndecidedAccounts,
+  settleIfAllDecided,
+} from '../store/request-changes';
+import { insertAccounts, insertRequest, lockRequest, lockSubmissions, RequestRepository } from '../store/requests';
+import { SqlScreeningHistory } from '../store/screening-history';
+import { accountAction, assertAllowed, requestAction, requesterAction } from './lifecycle';
+
+export type { AuditEvent };
+
+/** Raised after a use case commits messages it owes, so the workers deliver them now rather than at their next poll. */
+export interface WorkSignal {
+  workQueued(): void;
+}
+
+export interface Submitted {
+  request: StoredRequest;
+  /** False when this draft had already been submitted: the same request is answered again. */
+  created: boolean;
+}
+
+export interface DecisionOutcome {
+  decidedAccountIds: number[];
+  /** This decision left nothing undecided: the request is decided and the requester is owed the outcome. */
+  requestNowDecided: boolean;
+}
+
+const REASON_TO_REJECT = 'Give a reason to reject: the requester will see it.';
+const REASON_TO_CHANGE = 'Give a reason for changing the decision, in the box above the buttons: it is kept in the audit.';
+
+/**
+ * What people do to transfer requests, one use case a method. Each locks the request, asks
+ * the lifecycle (services/requests/lifecycle.ts) whether the change is allowed on the request
+ * as it is now, makes the change with its audit events and the messages it owes, all in one
+ * transaction, and signals the workers once it has committed. The Teams edge calls these and
+ * nothing below them; repositories hold SQL only.
+ */
+export class TransferRequests {
+  private readonly reads: RequestRepository;
+  private readonly audit: AuditLog;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly signal: WorkSignal,
+    private readonly logger: Logger,
+  ) {
+    this.reads = new RequestRepository(db);
+    this.audit = new AuditLog(db);
+  }
+
+  // --- reading -------------------------------------------------------------------------
+
+  get(id: number): Promise<StoredRequest | null> {
+    return this.reads.get(id);
+  }
+
+  getByReference(reference: string): Promise<StoredRequest | null> {
+    return this.reads.getByReference(reference);
+  }
+
+  exists(id: number): Promise<boolean> {
+    return this.reads.exists(id);
+  }
+
+  listBy(requesterId: string): Promise<RequestSummary[]> {
+    return this.reads.listBy(requesterId);
+  }
+
+  /** Waiting for NAS Operations: undecided (oldest first), and decided with approved accounts not yet transferred. */
+  async pending(): Promise<{ awaitingDecision: RequestSummary[]; awaitingTransfer: RequestSummary[] }> {
+    const [awaitingDecision, awaitingTransfer] = await Promise.all([this.reads.listAwaitingDecision(), this.reads.listAwaitingTransfer()]);
+    return { awaitingDecision, awaitingTransfer };
+  }
+
+  /** The request's audit history, oldest first. */
+  history(requestId: number): Promise<AuditEvent[]> {
+    return this.audit.forRequest(requestId);
+  }
+
+  // --- the record of what was refused or taken away -------------------------------------
+
+  /**
+   * Someone was refused an action on a request (outside NAS Operations, or not confirmable):
+   * audited against the request when it exists, otherwise with the id they named.
+   */
+  async recordRefusal(actor: Actor, verb: string, requestId: number, reason: string): Promise<void> {
+    const known = await this.reads.exists(requestId);
+    await this.audit.record(actor, 'card_action.refused', known ? requestId : null, { verb, reason, ...(known ? {} : { requestId }) });
+  }
+
+  /** A member of NAS Operations saved the request's export to their OneDrive. */
+  recordExport(actor: Actor, requestId: number): Promise<void> {
+    return this.audit.record(actor, 'request.exported', requestId, {});
+  }
+
+  // --- the requester -------------------------------------------------------------------
+
+  /**
+   * Turns a reviewed draft into a request for NAS Operations and owes its card. A draft
+   * submitted again (a double click, a Teams retry, a Submit after a crash) answers with the
+   * request it already became. Under the submission lock, an account another request took
+   * since screening is screened out here, with why.
+   */
+  async submit(submission: NewTransferRequest): Promise<Submitted> {
+    const requester = submission.requester;
+    const outcome = await this.db.transaction(async (tx) => {
+      const inserted = await insertRequest(tx, submission);
+      if (!inserted.created) return inserted;
+      const accounts = await withoutAccountsTakenMeanwhile(tx, inserted.id, submission.accounts);
+      await insertAccounts(tx, inserted.id, accounts);
+      // The screening that preceded the request is recorded with it: what the policy found, by verdict.
+      await appendAudit(tx, requester, 'request.submitted', inserted.id, null, {
+        reference: inserted.reference,
+        accountCount: accounts.length,
+        policyVersion: submission.policyVersion,
+        screened: { eligible: count(accounts, 'eligible'), review: count(accounts, 'review'), ineligible: count(accounts, 'ineligible') },
+      });
+      await enqueue(tx, { kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(inserted.id), requestId: inserted.id });
+      return inserted;
+    });
+    if (outcome.created) this.signal.workQueued();
+    const request = (await this.reads.get(outcome.id)) as StoredRequest;
+    this.logger.info(outcome.created ? 'request.submitted' : 'request.resubmitted', { requestId: request.id, reference: request.reference, accountCount: request.accounts.length });
+    return { request, created: outcome.created };
+  }
+
+  /** The requester takes their request back, until NAS Operations decide anything on it. */
+  withdraw(requestId: number, requester: Actor): Promise<void> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(requesterAction(request, 'withdraw', requester.id));
+      await markWithdrawn(tx, requestId);
+      await appendAudit(tx, requester, 'request.withdrawn', requestId, null, { before: { status: request.status }, after: { status: 'withdrawn' } });
+    });
+  }
+
+  /** The requester's answer to the oldest open question; the card shows it and a reply in its thread tells NAS Operations. */
+  answer(requestId: number, requester: Actor, answer: string): Promise<RequestQuestion> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(requesterAction(request, 'answer', requester.id));
+      const question = await answerOldestOpenQuestion(tx, requestId, answer);
+      if (!question) throw new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.');
+      await appendAudit(tx, requester, 'request.answered', requestId, null, { questionId: question.id, answer });
+      // A card that changes in place is easy to miss: a reply in its thread tells NAS Operations.
+      await enqueue(tx, { kind: 'ops.answer', dedupeKey: dedupeKeys.opsAnswer(question.id), requestId, payload: { questionId: question.id } });
+      return question;
+    });
+  }
+
+  // --- NAS Operations ------------------------------------------------------------------
+
+  /** "Assign to me": compare-and-set, so of two people pressing at once the second is told who has it. */
+  claim(requestId: number, actor: Actor): Promise<void> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(requestAction(request, 'claim', actor));
+      await assignReviewer(tx, requestId, actor);
+      await appendAudit(tx, actor, 'request.claimed', requestId, null, reviewerChange(request, actor));
+    });
+  }
+
+  /** Takes the request over from the reviewer the card showed; refused if someone else has it by now. */
+  takeOver(requestId: number, actor: Actor, fromReviewerId: string): Promise<void> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(requestAction(request, 'takeOver', actor));
+      if (request.claimedBy?.id !== fromReviewerId) assertAllowed(requestAction(request, 'claim', actor));
+      await assignReviewer(tx, requestId, actor);
+      await appendAudit(tx, actor, 'request.taken_over', requestId, null, reviewerChange(request, actor));
+    });
+  }
+
+  approveEligible(requestId: number, actor: Actor): Promise<DecisionOutcome> {
+    return this.decide(requestId, actor, (request) => requestAction(request, 'approveEligible', actor), async (tx) => ({
+      ids: await approveEligibleAccounts(tx, requestId, actor),
+      action: 'request.approved_eligible',
+      detail: {},
+    }));
+  }
+
+  rejectUndecided(requestId: number, actor: Actor, reason: string | null | undefined): Promise<DecisionOutcome> {
+    if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
+    return this.decide(requestId, actor, (request) => requestAction(request, 'rejectUndecided', actor), async (tx) => ({
+      ids: await rejectUndecidedAccounts(tx, requestId, actor, reason),
+      action: 'request.rejected',
+      detail: { reason },
+    }));
+  }
+
+  /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
+  decideAccount(requestId: number, accountId: number, decision: Decision, actor: Actor, reason?: string | null): Promise<DecisionOutcome> {
+    if (decision === 'rejected' && !reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
+    return this.decide(requestId, actor, (request) => accountAction(request, accountId, 'decide'), async (tx) => ({
+      ids: await decideOneAccount(tx, requestId, accountId, decision, actor, reason ?? null),
+      action: `account.${decision}`,
+      detail: reason ? { reason } : {},
+    }));
+  }
+
+  /** Changes a decision, with a reason, until the account is transferred; both decisions stay in the audit. */
+  correctDecision(requestId: number, accountId: number, decision: Decision, actor: Actor, reason: string | null | undefined): Promise<void> {
+    if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_CHANGE);
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(accountAction(request, accountId, 'correct', decision));
+      const before = request.accounts.find((account) => account.id === accountId)!;
+      await changeDecision(tx, requestId, accountId, decision, actor, reason);
+      await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
+        before: { decision: before.decision, by: before.decidedBy?.name ?? null, reason: before.decisionReason },
+        after: { decision, by: actor.name, reason },
+      });
+    });
+  }
+
+  /**
+   * Records approved accounts (all, or one) as moved to NAS, with an optional note. When
+   * every approved account is transferred the request is completed and the requester is owed
+   * the news.
+   */
+  markTransferred(requestId: number, actor: Actor, accountId: number | 'all', note?: string | null): Promise<{ transferred: number; completed: boolean }> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(accountId === 'all' ? requestAction(request, 'markTransferred', actor) : accountAction(request, accountId, 'markAccountTransferred'));
+      const marked = await markAccountsTransferred(tx, requestId, actor, accountId === 'all' ? 'all' : [accountId], note ?? null);
+      for (const id of marked) await appendAudit(tx, actor, 'account.transferred', requestId, id, note ? { note } : {});
+      const completed = await completeIfAllTransferred(tx, requestId);
+      if (completed) {
+        await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
+        await enqueue(tx, { kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient: request.requester.id });
+      }
+      return { transferred: marked.length, completed };
+    });
+  }
+
+  /** Puts NAS Operations' question to the requester, who answers in their chat. */
+  ask(requestId: number, actor: Actor, question: string | null | undefined): Promise<number> {
+    if (!question) throw new AppError('INVALID_INPUT', 'Type the question in the box above the button.');
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(requestAction(request, 'ask', actor));
+      const id = await insertQuestion(tx, requestId, actor, question);
+      await appendAudit(tx, actor, 'request.asked', requestId, null, { questionId: id, question });
+      await enqueue(tx, { kind: 'question', dedupeKey: dedupeKeys.question(id), requestId, recipient: request.requester.id, payload: { questionId: id } });
+      return id;
+    });
+  }
+
+  // --- the one way a request changes ---------------------------------------------------
+
+  /**
+   * Locks the request, applies the change, owes the ops card its update (every change shows
+   * on it), commits, then signals the workers.
+   */
+  private async change<T>(requestId: number, apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(async (tx) => {
+      const request = await lockRequest(tx, requestId);
+      if (!request) throw new AppError('REQUEST_NOT_FOUND');
+      const applied = await apply(tx, request);
+      await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
+      return applied;
+    });
+    this.signal.workQueued();
+    return result;
+  }
+
+  /** A decision: allowed on the request as locked, each decided account audited, the outcome owed when it settles the request. */
+  private decide(
+    requestId: number,
+    actor: Actor,
+    allowed: (request: StoredRequest) => ReturnType<typeof requestAction>,
+    update: (tx: SqlExecutor) => Promise<{ ids: number[]; action: string; detail: Record<string, unknown> }>,
+  ): Promise<DecisionOutcome> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(allowed(request));
+      const { ids, action, detail } = await update(tx);
+      for (const id of ids) await appendAudit(tx, actor, action, requestId, id, detail);
+      const settled = await settleIfAllDecided(tx, requestId);
+      if (settled) await enqueue(tx, { kind: 'outcome', dedupeKey: dedupeKeys.outcome(requestId), requestId, recipient: request.requester.id });
+      return { decidedAccountIds: ids, requestNowDecided: settled };
+    });
+  }
+}
+
+function reviewerChange(request: StoredRequest, actor: Actor): Record<string, unknown> {
+  return { before: { status: request.status, reviewer: request.claimedBy?.name ?? null }, after: { status: 'in_review', reviewer: actor.name } };
+}
+
+function count(accounts: readonly ScreenedAccount[], verdict: Verdict): number {
+  return accounts.filter((account) => account.verdict === verdict).length;
+}
+
+/**
+ * The re-check at Submit, under the submission lock: an account another request took since
+ * this list was screened (approved there, or waiting for a decision) is screened out here, with
+ * the same reason screening would have given, so one mailbox is never in two open requests.
+ */
+async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number, accounts: readonly ScreenedAccount[]): Promise<ScreenedAccount[]> {
+  await lockSubmissions(tx);
+  const wanted = accounts.filter((account) => account.verdict !== 'ineligible').map((account) => account.email.toLowerCase());
+  if (wanted.length === 0) return [...accounts];
+  const taken = await new SqlScreeningHistory(tx).priorRequests(wanted, requestId);
+  if (taken.size === 0) return [...accounts];
+  return accounts.map((account) => {
+    const prior = account.verdict === 'ineligible' ? undefined : taken.get(account.email.toLowerCase());
+    return prior ? { ...account, verdict: 'ineligible', reasons: [alreadyRequestedReason(prior), ...account.reasons] } : account;
+  });
+}

@@ -1,0 +1,99 @@
+import type { Actor, Decision } from '../model';
+import type { SqlExecutor } from './database';
+
+/**
+ * The SQL that changes a request after submission: decisions, corrections, who reviews it,
+ * transfers, completion and withdrawal. Statements only, each inside the caller's
+ * transaction; which change is allowed, what is audited and what is owed is the use cases'
+ * (services/requests/transfer-requests.ts). Every UPDATE repeats its own precondition in
+ * its WHERE clause, so a change can never apply twice even if a caller forgot to ask.
+ */
+
+type Ids = Array<{ id: number }>;
+const ids = (rows: Ids): number[] => rows.map((row) => row.id);
+
+/** Approves every eligible account not yet decided; the ids approved. */
+export async function approveEligibleAccounts(tx: SqlExecutor, requestId: number, actor: Actor): Promise<number[]> {
+  return ids(
+    await tx.query<{ id: number }>(
+      `UPDATE request_accounts SET decision = 'approved', decided_by_id = $2, decided_by_name = $3, decided_at = now()
+       WHERE request_id = $1 AND verdict = 'eligible' AND decision IS NULL RETURNING id`,
+      [requestId, actor.id, actor.name],
+    ),
+  );
+}
+
+/** Rejects every account put to a decision and not yet decided, with one reason; the ids rejected. */
+export async function rejectUndecidedAccounts(tx: SqlExecutor, requestId: number, actor: Actor, reason: string): Promise<number[]> {
+  return ids(
+    await tx.query<{ id: number }>(
+      `UPDATE request_accounts SET decision = 'rejected', decision_reason = $4, decided_by_id = $2, decided_by_name = $3, decided_at = now()
+       WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
+      [requestId, actor.id, actor.name, reason],
+    ),
+  );
+}
+
+/** Decides one undecided account (compare-and-set: one decision per account, ever); the id, or none. */
+export async function decideOneAccount(tx: SqlExecutor, requestId: number, accountId: number, decision: Decision, actor: Actor, reason: string | null): Promise<number[]> {
+  return ids(
+    await tx.query<{ id: number }>(
+      `UPDATE request_accounts SET decision = $3, decision_reason = $6, decided_by_id = $4, decided_by_name = $5, decided_at = now()
+       WHERE request_id = $1 AND id = $2 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
+      [requestId, accountId, decision, actor.id, actor.name, reason],
+    ),
+  );
+}
+
+/** The request becomes decided when no account put to a decision is left undecided; true for the call that settled it. */
+export async function settleIfAllDecided(tx: SqlExecutor, requestId: number): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    `UPDATE transfer_requests SET status = 'decided', decided_at = now()
+     WHERE id = $1 AND status IN ('submitted', 'in_review')
+       AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible')
+     RETURNING id`,
+    [requestId],
+  );
+  return rows.length > 0;
+}
+
+/** Replaces a decision not yet acted on (the account not transferred). */
+export async function changeDecision(tx: SqlExecutor, requestId: number, accountId: number, decision: Decision, actor: Actor, reason: string): Promise<void> {
+  await tx.query(
+    `UPDATE request_accounts SET decision = $3, decision_reason = $4, decided_by_id = $5, decided_by_name = $6, decided_at = now()
+     WHERE request_id = $1 AND id = $2 AND decision IS NOT NULL AND transferred_at IS NULL`,
+    [requestId, accountId, decision, reason, actor.id, actor.name],
+  );
+}
+
+/** The request is in review by `actor` from now. */
+export async function assignReviewer(tx: SqlExecutor, requestId: number, actor: Actor): Promise<void> {
+  await tx.query(`UPDATE transfer_requests SET status = 'in_review', claimed_by_id = $2, claimed_by_name = $3, claimed_at = now() WHERE id = $1`, [requestId, actor.id, actor.name]);
+}
+
+/** Marks approved accounts (all, or those named) as moved to NAS; the ids marked. */
+export async function markAccountsTransferred(tx: SqlExecutor, requestId: number, actor: Actor, accountIds: readonly number[] | 'all', note: string | null): Promise<number[]> {
+  return ids(
+    await tx.query<{ id: number }>(
+      `UPDATE request_accounts SET transferred_at = now(), transferred_by_id = $2, transferred_by_name = $3, transfer_note = $4
+       WHERE request_id = $1 AND decision = 'approved' AND transferred_at IS NULL AND ($5::int[] IS NULL OR id = ANY($5::int[]))
+       RETURNING id`,
+      [requestId, actor.id, actor.name, note, accountIds === 'all' ? null : [...accountIds]],
+    ),
+  );
+}
+
+/** The request is completed when every approved account is transferred; true for the call that completed it. */
+export async function completeIfAllTransferred(tx: SqlExecutor, requestId: number): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    `UPDATE transfer_requests SET status = 'completed', completed_at = now()
+     WHERE id = $1 AND status = 'decided' AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision = 'approved' AND transferred_at IS NULL)
+     RETURNING id`,
+    [requestId],
+  );
+  return rows.length > 0;
+}
+
+export async function markWithdrawn(tx: SqlExecutor, requestId: number): Promise<void> {
+  await tx.query(`UPDATE transfer_requests SET status = 'withdrawn', withdrawn_at = now() WHERE id = $1 AND status IN ('submitted', 'in_review')`, [requestId]);
+}

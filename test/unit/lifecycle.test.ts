@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { accountAction, requestAction, requesterAction, type AccountAction, type LifecycleRequest, type RequestAction } from '../../services/requests/lifecycle';
+import type { RequestStatus } from '../../services/model';
+
+/**
+ * The request's lifecycle decided in one place: each row is a request, an action and who
+ * asks, and whether it is allowed (or the error code that refuses it). The ops card draws its
+ * buttons from these answers and every use case asks again inside its transaction.
+ */
+const TOM = { id: 'tom', name: 'Tom Ashdown' };
+const LENA = { id: 'lena', name: 'Lena Marsh' };
+const at = new Date('2026-11-24T11:30:00Z');
+
+type AccountState = 'eligible' | 'review' | 'screenedOut' | 'approved' | 'rejected' | 'transferred';
+function request(status: RequestStatus, accounts: AccountState[], options: { reviewer?: typeof TOM; openQuestion?: boolean } = {}): LifecycleRequest {
+  return {
+    status,
+    claimedBy: options.reviewer ?? null,
+    claimedAt: options.reviewer ? at : null,
+    withdrawnAt: status === 'withdrawn' ? at : null,
+    requester: { id: 'priya' },
+    questions: options.openQuestion ? [{ answer: null }] : [{ answer: 'yes' }],
+    accounts: accounts.map((state, index) => ({
+      id: index + 1,
+      verdict: state === 'review' ? 'review' : state === 'screenedOut' ? 'ineligible' : 'eligible',
+      decision: state === 'approved' || state === 'transferred' ? 'approved' : state === 'rejected' ? 'rejected' : null,
+      decidedBy: ['approved', 'rejected', 'transferred'].includes(state) ? TOM : null,
+      decidedAt: ['approved', 'rejected', 'transferred'].includes(state) ? at : null,
+      transferredAt: state === 'transferred' ? at : null,
+    })),
+  };
+}
+
+const outcome = (verdict: { allowed: true } | { allowed: false; error: { code: string } }) => (verdict.allowed ? 'allowed' : verdict.error.code);
+
+describe('the request lifecycle (one pure function for cards and transactions)', () => {
+  const requestCases: Array<[string, LifecycleRequest, RequestAction, typeof TOM, string]> = [
+    ['claim an unassigned request', request('submitted', ['eligible']), 'claim', TOM, 'allowed'],
+    ['claim one someone else reviews', request('in_review', ['eligible'], { reviewer: LENA }), 'claim', TOM, 'ALREADY_CLAIMED'],
+    ['claim one you review', request('in_review', ['eligible'], { reviewer: TOM }), 'claim', TOM, 'INVALID_INPUT'],
+    ['take over from someone', request('in_review', ['eligible'], { reviewer: LENA }), 'takeOver', TOM, 'allowed'],
+    ['take over nobody', request('submitted', ['eligible']), 'takeOver', TOM, 'INVALID_INPUT'],
+    ['claim a decided request', request('decided', ['approved']), 'claim', TOM, 'INVALID_INPUT'],
+    ['approve eligible with one undecided', request('in_review', ['eligible', 'review'], { reviewer: TOM }), 'approveEligible', TOM, 'allowed'],
+    ['approve eligible with none eligible', request('submitted', ['review']), 'approveEligible', TOM, 'INVALID_INPUT'],
+    ['approve eligible when all are decided', request('in_review', ['approved', 'review']), 'approveEligible', TOM, 'ALREADY_DECIDED'],
+    ['approve eligible on a withdrawn request', request('withdrawn', ['eligible']), 'approveEligible', TOM, 'INVALID_INPUT'],
+    ['reject undecided with some undecided', request('submitted', ['eligible', 'screenedOut']), 'rejectUndecided', TOM, 'allowed'],
+    ['reject undecided when only the screened out are left', request('decided', ['approved', 'screenedOut']), 'rejectUndecided', TOM, 'ALREADY_DECIDED'],
+    ['ask on a decided request', request('decided', ['approved']), 'ask', TOM, 'allowed'],
+    ['ask on a completed request', request('completed', ['transferred']), 'ask', TOM, 'INVALID_INPUT'],
+    ['mark transferred when decided', request('decided', ['approved', 'rejected']), 'markTransferred', TOM, 'allowed'],
+    ['mark transferred while open', request('in_review', ['approved', 'eligible']), 'markTransferred', TOM, 'INVALID_INPUT'],
+    ['mark transferred when all are', request('decided', ['transferred', 'rejected']), 'markTransferred', TOM, 'ALREADY_DECIDED'],
+  ];
+  for (const [name, subject, action, actor, expected] of requestCases) {
+    it(`${name}: ${expected}`, () => assert.equal(outcome(requestAction(subject, action, actor)), expected));
+  }
+
+  const accountCases: Array<[string, LifecycleRequest, number, AccountAction, 'approved' | 'rejected' | undefined, string]> = [
+    ['decide an undecided review account', request('in_review', ['review']), 1, 'decide', undefined, 'allowed'],
+    ['decide a screened-out account', request('in_review', ['screenedOut', 'review']), 1, 'decide', undefined, 'INVALID_INPUT'],
+    ['decide a decided account', request('in_review', ['approved', 'review']), 1, 'decide', undefined, 'ALREADY_DECIDED'],
+    ['decide an account of another request', request('in_review', ['review']), 99, 'decide', undefined, 'ACCOUNT_NOT_IN_REQUEST'],
+    ['correct an approval before transfer', request('decided', ['approved']), 1, 'correct', 'rejected', 'allowed'],
+    ['correct to what it already is', request('decided', ['approved']), 1, 'correct', 'approved', 'INVALID_INPUT'],
+    ['correct a transferred account', request('decided', ['transferred', 'approved']), 1, 'correct', 'rejected', 'INVALID_INPUT'],
+    ['correct a rejection on a completed request', request('completed', ['transferred', 'rejected']), 2, 'correct', 'approved', 'INVALID_INPUT'],
+    ['correct an undecided account', request('in_review', ['eligible']), 1, 'correct', 'approved', 'INVALID_INPUT'],
+    ['mark one approved account transferred', request('decided', ['approved', 'rejected']), 1, 'markAccountTransferred', undefined, 'allowed'],
+    ['mark a rejected account transferred', request('decided', ['approved', 'rejected']), 2, 'markAccountTransferred', undefined, 'INVALID_INPUT'],
+  ];
+  for (const [name, subject, accountId, action, to, expected] of accountCases) {
+    it(`${name}: ${expected}`, () => assert.equal(outcome(accountAction(subject, accountId, action, to)), expected));
+  }
+
+  it('lets the requester withdraw until the first decision, and answer only an open question, and nobody else do either', () => {
+    assert.equal(outcome(requesterAction(request('in_review', ['eligible']), 'withdraw', 'priya')), 'allowed');
+    assert.equal(outcome(requesterAction(request('in_review', ['approved', 'eligible']), 'withdraw', 'priya')), 'INVALID_INPUT');
+    assert.equal(outcome(requesterAction(request('in_review', ['eligible']), 'withdraw', 'sam')), 'NOT_YOUR_REQUEST');
+    assert.equal(outcome(requesterAction(request('in_review', ['eligible'], { openQuestion: true }), 'answer', 'priya')), 'allowed');
+    assert.equal(outcome(requesterAction(request('in_review', ['eligible']), 'answer', 'priya')), 'INVALID_INPUT');
+  });
+});
+
+describe('the Teams edge calls use cases, never the store', () => {
+  const ROOT = path.join(__dirname, '..', '..');
+  const filesUnder = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const full = path.join(dir, name);
+      return statSync(full).isDirectory() ? filesUnder(full) : full.endsWith('.ts') ? [full] : [];
+    });
+  // bot/state and bot/messaging are the edge's own persistence (botbuilder Storage, references) and delivery adapters;
+  // bot/dialogs still queues and reads screening jobs through their store (not yet behind a use case).
+  for (const dir of ['card-actions', 'commands', 'files']) {
+    it(`bot/${dir} imports nothing from services/store`, () => {
+      const offenders = filesUnder(path.join(ROOT, 'bot', dir)).filter((file) => /from '(\.\.\/)+services\/store\//.test(readFileSync(file, 'utf8')));
+      assert.deepEqual(offenders.map((file) => path.relative(ROOT, file)), []);
+    });
+  }
+});
