@@ -84,10 +84,12 @@ export class QueueRepository {
   async page(conditions: QueueConditions, offset: number, limit: number): Promise<QueuePage> {
     const { where, params } = whereClause(conditions);
     const [rows, [total]] = await Promise.all([
+      // The page's ids first (an index walk in queue order), then the counts for those rows only, not for those skipped.
       this.db.query<Row>(
-        `SELECT r.id, r.reference, r.organisation_ods, r.organisation_name, r.requester_name, r.status, r.created_at, r.decided_at, r.withdrawn_at,
+        `WITH page AS (SELECT r.id FROM transfer_requests r ${where} ORDER BY r.created_at, r.id LIMIT $${params.length + 1} OFFSET $${params.length + 2})
+         SELECT r.id, r.reference, r.organisation_ods, r.organisation_name, r.requester_name, r.status, r.created_at, r.decided_at, r.withdrawn_at,
                 r.claimed_by_id, r.claimed_by_name, c.*
-         FROM transfer_requests r
+         FROM page JOIN transfer_requests r ON r.id = page.id
          CROSS JOIN LATERAL (
            SELECT count(*)::int AS accounts,
                   count(*) FILTER (WHERE a.verdict = 'eligible')::int AS eligible,
@@ -98,9 +100,7 @@ export class QueueRepository {
                   count(*) FILTER (WHERE a.transferred_at IS NOT NULL)::int AS transferred
            FROM request_accounts a WHERE a.request_id = r.id
          ) c
-         ${where}
-         ORDER BY r.created_at, r.id
-         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+         ORDER BY r.created_at, r.id`,
         [...params, limit, offset],
       ),
       this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM transfer_requests r ${where}`, params),

@@ -15,6 +15,8 @@ const filters = (query: Record<string, string> = {}): QueueFilters => queueFilte
 
 // Every test only reads: one seeded database per engine keeps the suite quick.
 for (const factory of [pgliteDatabase(), postgresDatabase()]) describe(`workspace queue [${factory.name}]`, function () {
+  // Seeding 34 requests through the use cases on a fresh embedded database takes seconds on a busy machine.
+  this.timeout(60_000);
   let db: SqlDatabase | undefined;
   let seeded: Seeded;
   let queue: WorkspaceQueue;

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Verdict } from '../../services/eligibility/types';
 import type { Actor } from '../../services/model';
+import { silentLogger } from '../../core/log';
+import { TransferRequests } from '../../services/requests/transfer-requests';
 import type { SqlDatabase } from '../../services/store/database';
-import { DecisionRepository } from '../../services/store/decisions';
-import { LifecycleRepository } from '../../services/store/lifecycle';
-import { QuestionRepository } from '../../services/store/questions';
 import { RequestRepository } from '../../services/store/requests';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /**
- * A store holding requests in every state, made through the repositories the bot uses (submit,
+ * A store holding requests in every state, made through the use cases the bot uses (submit,
  * claim, decide, transfer, withdraw, ask and answer), then dated back so ages and weeks differ.
  * The people are the demo directory's, so the sandbox Graph knows who is in NAS Operations.
  */
@@ -52,10 +51,7 @@ const PLANS: Record<SeedKey, Plan> = {
 
 export async function seedEveryState(db: SqlDatabase, options: { extraOpen?: number; now?: Date } = {}): Promise<Seeded> {
   const now = options.now ?? new Date();
-  const requests = new RequestRepository(db);
-  const lifecycle = new LifecycleRepository(db);
-  const decisions = new DecisionRepository(db);
-  const questions = new QuestionRepository(db);
+  const requests = new TransferRequests(db, { workQueued: () => undefined }, silentLogger);
   const submit = async (plan: Plan) => {
     const details = requestDetails(PRIYA);
     const { request } = await requests.submit({
@@ -73,20 +69,20 @@ export async function seedEveryState(db: SqlDatabase, options: { extraOpen?: num
   for (const key of ['withdrawn', 'completed', 'decided', 'lenas', 'overdue', 'mine', 'fresh', 'formula'] as SeedKey[]) {
     const request = await submit(PLANS[key]);
     seeded[key] = { id: request.id, reference: request.reference };
-    if (key === 'withdrawn') await lifecycle.withdraw(request.id, PRIYA);
-    if (key === 'mine') await lifecycle.claim(request.id, TOM);
-    if (key === 'lenas') await lifecycle.claim(request.id, LENA);
+    if (key === 'withdrawn') await requests.withdraw(request.id, PRIYA);
+    if (key === 'mine') await requests.claim(request.id, TOM);
+    if (key === 'lenas') await requests.claim(request.id, LENA);
     if (key === 'decided') {
-      await lifecycle.claim(request.id, LENA);
-      await decisions.approveEligible(request.id, LENA);
-      await decisions.rejectRemaining(request.id, LENA, 'The site has not met the DSPT standard.');
+      await requests.claim(request.id, LENA);
+      await requests.approveEligible(request.id, LENA);
+      await requests.rejectUndecided(request.id, LENA, 'The site has not met the DSPT standard.');
     }
     if (key === 'completed') {
-      await lifecycle.claim(request.id, TOM);
-      await questions.ask(request.id, TOM, 'Are both users still at the practice?');
-      await questions.answer(request.id, PRIYA, 'Yes, both of them.');
-      await decisions.approveEligible(request.id, TOM);
-      await lifecycle.markTransferred(request.id, TOM, 'all', 'Moved in the NAS portal.');
+      await requests.claim(request.id, TOM);
+      await requests.ask(request.id, TOM, 'Are both users still at the practice?');
+      await requests.answer(request.id, PRIYA, 'Yes, both of them.');
+      await requests.approveEligible(request.id, TOM);
+      await requests.markTransferred(request.id, TOM, 'all', 'Moved in the NAS portal.');
     }
     const createdAt = new Date(now.getTime() - PLANS[key].daysAgo * DAY - 60_000);
     await db.query('UPDATE transfer_requests SET created_at = $2 WHERE id = $1', [request.id, createdAt]);
