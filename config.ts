@@ -182,13 +182,6 @@ function graphAuthKind(env: RawEnvironment): GraphAuthSettings['kind'] | undefin
 /** Every environment variable the bot reads; .env.example documents each one. */
 export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
-/** Client-secret credentials, kept for callers that predate GraphAuthSettings. */
-export interface GraphCredentials {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-}
-
 /** How the bot authenticates to Microsoft Graph, app-only (services/directory/graph-credential.ts). */
 export type GraphAuthSettings =
   | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: string }
@@ -214,7 +207,7 @@ export interface AppConfig {
   allowedTenantId?: string;
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
   /** Undefined baseUrl means: start the sandbox Graph server and use it. */
-  graph: { baseUrl?: string; auth?: GraphAuthSettings; credentials?: GraphCredentials; sandboxDataFile: string };
+  graph: { baseUrl?: string; auth?: GraphAuthSettings; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };
   /**
    * fhirBaseUrl: the Organisation Data Terminology FHIR R4 API (apiKey is its secret: never logged);
@@ -281,7 +274,6 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     graph: {
       baseUrl: e.GRAPH_BASE_URL,
       auth: graphAuth,
-      credentials: graphAuth?.kind === 'client-secret' ? { tenantId: graphAuth.tenantId, clientId: graphAuth.clientId, clientSecret: graphAuth.clientSecret } : undefined,
       sandboxDataFile: e.SANDBOX_DIRECTORY_FILE,
     },
     directoryAttributes: {

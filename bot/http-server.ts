@@ -94,8 +94,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.send(200, { status: 'ok' });
   };
   server.get('/healthz', health);
-  // The name earlier versions used; the end-to-end test harness still polls it.
-  server.get('/health', health);
   server.get('/readyz', async (_req: restify.Request, res: restify.Response) => {
     try {
       const { ready, checks } = await readiness();

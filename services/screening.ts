@@ -50,10 +50,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class ScreeningService {
   constructor(private readonly deps: ScreeningDependencies) {}
 
-  get policyVersion(): string {
-    return this.deps.policy.version;
-  }
-
   async screen(requestingOrgOds: string, entries: readonly AccountEntry[], options: ScreenOptions = {}): Promise<ScreeningResult> {
     const { history, policy } = this.deps;
     const now = this.deps.now?.() ?? new Date();

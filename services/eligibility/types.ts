@@ -187,8 +187,6 @@ export interface Evidence {
   opticalParentName?: string;
   priorRequestReference?: string;
   priorRequestState?: PriorRequest['state'];
-  /** @deprecated kept so evidence stored before priorRequest* still reads: same as priorRequestReference when open. */
-  openRequestReference?: string;
   siteAllowance?: number;
   siteNasAccounts?: number;
   siteAccountsInOtherRequests?: number;

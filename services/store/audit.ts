@@ -42,10 +42,6 @@ export class AuditLog {
     return this.select('WHERE request_id = $1', [requestId]);
   }
 
-  async byAction(action: string): Promise<AuditEvent[]> {
-    return this.select('WHERE action = $1', [action]);
-  }
-
   private async select(where: string, params: unknown[]): Promise<AuditEvent[]> {
     const rows = await this.db.query<{ action: string; actor_id: string; actor_name: string; request_id: number | null; account_id: number | null; occurred_at: Date; detail: Record<string, unknown> }>(
       `SELECT action, actor_id, actor_name, request_id, account_id, occurred_at, detail FROM audit_events ${where} ORDER BY id`,

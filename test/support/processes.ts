@@ -31,7 +31,7 @@ export interface BotProcess {
   terminate(): Promise<number | null>;
 }
 
-/** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /health. */
+/** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /healthz. */
 export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
   const chunks: string[] = [];
   // node --import tsx, not the tsx command: that one runs the bot in a child of its own, which a kill -9 of the parent would leave running.

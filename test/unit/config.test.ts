@@ -143,7 +143,6 @@ describe('configuration', () => {
     const app = { GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_TENANT_ID: 'tenant', GRAPH_CLIENT_ID: 'client' };
     const secret = loadConfig({ ...app, GRAPH_CLIENT_SECRET: 'shh' }).graph;
     assert.deepEqual(secret.auth, { kind: 'client-secret', tenantId: 'tenant', clientId: 'client', clientSecret: 'shh' });
-    assert.deepEqual(secret.credentials, { tenantId: 'tenant', clientId: 'client', clientSecret: 'shh' }, 'the older field still carries a client secret');
     assert.deepEqual(loadConfig({ ...app, GRAPH_CLIENT_CERTIFICATE_PATH: '/secrets/graph.pem' }).graph.auth, {
       kind: 'certificate',
       tenantId: 'tenant',
@@ -158,7 +157,7 @@ describe('configuration', () => {
 
   it('refuses a remote Graph without credentials', () => {
     assert.throws(() => loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com' }), /GRAPH_TENANT_ID/);
-    assert.equal(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).graph.credentials, undefined);
+    assert.equal(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).graph.auth, undefined);
   });
 
   it('documents every variable it reads in .env.example', () => {
