@@ -5,7 +5,7 @@ import { plural } from '../../cards/plural';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
-import type { ScreeningRequests } from './transfer-dialog';
+import type { ScreeningRequests } from './screening-requests';
 
 export const REVIEW_DIALOG = 'reviewDialog';
 const REVIEW_STEPS = 'reviewSteps';
