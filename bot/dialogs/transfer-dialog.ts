@@ -9,7 +9,7 @@ import { entryAsLine, parseAccountList, type AccountListOptions, type ParsedAcco
 import { findAppError } from '../../core/errors';
 import { downloadAttachedFile } from '../attachments/attached-file';
 import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext } from '../../services/model';
-import type { TransferWorkflow } from '../../services/transfer-workflow';
+import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { refusalText } from '../replies';
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
 import { ATTACHED_FILE_STEP, CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
@@ -66,7 +66,7 @@ interface AttestationsValidations {
 export class TransferDialog extends CancelAndHelpDialog {
   constructor(
     private readonly screening: ScreeningRequests,
-    private readonly workflow: TransferWorkflow,
+    private readonly requests: TransferRequests,
     private readonly maxAccounts: number,
     /** Local runs only: attached files may come from an http:// address (the Agents Playground). */
     private readonly allowInsecureFileLinks = false,
@@ -182,16 +182,17 @@ export class TransferDialog extends CancelAndHelpDialog {
     const values = this.values(step);
     const job = await this.screening.jobs.get(values.jobId);
     if (!job?.result) return this.cancelled(step);
-    const { request, created } = await this.workflow.submit({
+    const { requester } = values.options;
+    const { request, created } = await this.requests.submit({
       draftId: values.options.draftId,
-      requester: values.options.requester,
+      organisationOds: requester.organisationOds,
+      organisationName: requester.organisationName,
+      requester: { id: requester.id, name: requester.name },
       reason: values.reason,
       attestations: attestationsFrom(answer),
       policyVersion: job.result.policyVersion,
       accounts: job.result.accounts,
     });
-    // The ops card it owes goes now, not at the next poll.
-    this.screening.wake();
     const notSent = request.accounts.filter(isScreenedOut).length;
     await step.context.sendActivity(
       (created ? 'Submitted.' : 'This list was already submitted.') +
