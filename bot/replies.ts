@@ -1,6 +1,5 @@
 import { escapeMarkdown } from '../core/text';
 import { plural } from '../cards/plural';
-import { ERROR_CATALOGUE, type AppError } from '../core/errors';
 import { ageInDays, formatTime, isScreenedOut, STATUS_LABEL, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
@@ -25,15 +24,6 @@ export const OPS_HELP =
 export const OPS_PERSONAL_HELP =
   `You are in NAS Operations. Here, as in the ops channel, I understand: ${OPS_COMMANDS}. ` +
   'Decide on each request with the buttons on its card in the ops channel (there, @mention me to give a command).';
-
-/**
- * A refusal in its own words. Our errors put the catalogue's general sentence first
- * ("That input could not be used."); where a specific sentence follows, that one says it all.
- */
-export function refusalText(error: AppError): string {
-  const general = ERROR_CATALOGUE[error.code];
-  return error.code === 'INVALID_INPUT' && error.userMessage.startsWith(`${general} `) ? error.userMessage.slice(general.length + 1) : error.userMessage;
-}
 
 const MAX_ACCOUNT_LINES = 50;
 

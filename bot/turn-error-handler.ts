@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../core/log';
-import { refusalText } from './replies';
 
 /** Failures that say "try again shortly" rather than "no": an invoke hears them as 503. */
 const TRY_AGAIN_CODES: ReadonlySet<ErrorCode> = new Set(['SERVICE_BRIEFLY_UNAVAILABLE', 'DIRECTORY_UNAVAILABLE', 'ODS_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'OPS_UNCONFIRMED']);
@@ -18,7 +17,7 @@ export function createTurnErrorHandler(logger: Logger) {
     const appError = findAppError(error);
     if (appError) {
       logger.info('turn.refused', { activityType: context.activity.type, ...describeErrorForLog(appError) });
-      if (context.activity.type === 'message') await context.sendActivity(refusalText(appError));
+      if (context.activity.type === 'message') await context.sendActivity(appError.userMessage);
       if (context.activity.type === 'invoke') await answerInvoke(context, TRY_AGAIN_CODES.has(appError.code) ? 503 : 400, appError);
       return;
     }

@@ -47,7 +47,8 @@ export class AppError extends Error {
   readonly userMessage: string;
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
-    const userMessage = detail ? `${ERROR_CATALOGUE[code]} ${detail}` : ERROR_CATALOGUE[code];
+    // "That input could not be used." only prefaces nothing: a refusal with its own sentence says it all.
+    const userMessage = !detail ? ERROR_CATALOGUE[code] : code === 'INVALID_INPUT' ? detail : `${ERROR_CATALOGUE[code]} ${detail}`;
     super(userMessage, options);
     this.name = 'AppError';
     this.code = code;

@@ -24,6 +24,8 @@ export async function showStatus(turn: CommandTurn, requests: TransferRequests, 
   if (!REQUEST_REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');
   const request = await requests.getByReference(reference);
   if (!request) throw new AppError('REQUEST_NOT_FOUND');
-  if (!requestAccess(request, await access.viewer(context.activity)).see) throw new AppError('NOT_YOUR_REQUEST');
-  await context.sendActivity(describeRequest(request));
+  const viewer = await access.viewer(context.activity);
+  if (!requestAccess(request, viewer).see) throw new AppError('NOT_YOUR_REQUEST');
+  // NAS Operations (and the ops channel) see the policy version and codes beside names; the requester sees names.
+  await context.sendActivity(describeRequest(request, viewer.kind !== 'person'));
 }

@@ -10,7 +10,6 @@ import { findAppError } from '../../core/errors';
 import { downloadAttachedFile } from '../attachments/attached-file';
 import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext } from '../../services/model';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
-import { refusalText } from '../replies';
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
 import { ATTACHED_FILE_STEP, CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
 import { REVIEW_DIALOG, ReviewDialog, type ReviewOptions, type ReviewOutcome } from './review-dialog';
@@ -289,7 +288,7 @@ export class TransferDialog extends CancelAndHelpDialog {
     } catch (error) {
       const appError = findAppError(error);
       if (!appError) throw error;
-      await prompt.context.sendActivity(MessageFactory.attachment(this.accountsCard(refusalText(appError), [], '')));
+      await prompt.context.sendActivity(MessageFactory.attachment(this.accountsCard(appError.userMessage, [], '')));
       return null;
     }
   }

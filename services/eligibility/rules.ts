@@ -115,6 +115,11 @@ export function quote(value: string, max = 60): string {
   return `“${printable.length > max ? `${printable.slice(0, max - 1)}…` : printable}”`;
 }
 
+/** A sector name inside a sentence: "Social care" becomes "social care", but "GP locum" keeps its capitals. */
+function inSentence(name: string): string {
+  return /^[A-Z]{2}/.test(name) ? name : name.charAt(0).toLowerCase() + name.slice(1);
+}
+
 /** Lower-case words, so keywords match whole words or phrases in any case. */
 function words(text: string): string[] {
   return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
@@ -188,11 +193,12 @@ export const genericAccount: AccountRule = (facts, { policy }) => {
   const displayWords = (directory?.displayName ?? '').toLowerCase().split(/[^a-z]+/);
   const displayHit = displayWords.some((word) => policy.genericAccount.weakNameWords.includes(word));
   const remedy = 'Follow the shared mailbox conversion process first.';
+  const reviewRemedy = 'If one person uses it, make the display name in the directory that person’s full name before submitting; if it is shared, follow the shared mailbox conversion process first.';
   if (keywordHit && (namesMissing || displayHit)) {
     return { rule: 'GENERIC_ACCOUNT', verdict: 'ineligible', message: 'The account is generically named (a role or shared use, not a person).', remedy };
   }
   if (keywordHit || namesMissing || displayHit) {
-    return { rule: 'GENERIC_ACCOUNT', verdict: 'review', message: 'The account may be generic: its name does not clearly identify one person.', remedy };
+    return { rule: 'GENERIC_ACCOUNT', verdict: 'review', message: 'The account may be generic: its name does not clearly identify one person.', remedy: reviewRemedy };
   }
   return undefined;
 };
@@ -224,7 +230,7 @@ export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
   }
   // An unknown site code is one problem with one fix (SITE_CLOSED says to check it), not also an unknown sector.
   if (facts.site?.ods === null) return undefined;
-  const supported = policy.supportedSectors.map((sector) => sectorName(policy, sector).toLowerCase()).join(', ');
+  const supported = policy.supportedSectors.map((sector) => inSentence(sectorName(policy, sector))).join(', ');
   if (declaredText) {
     return {
       rule: 'UNSUPPORTED_SPECIALISM',
@@ -298,9 +304,9 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
   if (standing === 'approaching') {
     const sector = resolveSector(facts, policy)?.sector;
     if (!sector || !policy.dspt.approachingAcceptedSectors.includes(sector)) {
-      const accepted = policy.dspt.approachingAcceptedSectors.map((id) => sectorName(policy, id).toLowerCase()).join(', ');
+      const accepted = policy.dspt.approachingAcceptedSectors.map((id) => inSentence(sectorName(policy, id))).join(', ');
       return review(
-        `Site ${site.odsCode} DSPT status is ${status}: Approaching Standards is accepted for ${accepted}; for ${sector ? `a ${sectorName(policy, sector).toLowerCase()} site` : 'a site of unknown sector'} NAS Operations will judge it.`,
+        `Site ${site.odsCode} DSPT status is ${status}: Approaching Standards is accepted for ${accepted}; for ${sector ? `a ${inSentence(sectorName(policy, sector))} site` : 'a site of unknown sector'} NAS Operations will judge it.`,
       );
     }
   }
@@ -360,7 +366,7 @@ export const noUkMobile: AccountRule = (facts) => {
         rule: 'NO_UK_MOBILE',
         verdict: 'review',
         message: `The registered mobile is a ${crownDependencyName(mobile.country)} number (+44, but not a UK mobile range).`,
-        remedy: `NAS will judge whether it is acceptable; adding a UK mobile number avoids the question.`,
+        remedy: 'Add a UK mobile number to the account before submitting, so NAS Operations need not judge it.',
       };
     default:
       return { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'The registered number is not a valid UK mobile number.', remedy };

@@ -309,6 +309,15 @@ describe('eligibility engine', () => {
     });
   }
 
+  it('a review’s remedy says what the requester can do to avoid it, and sector names keep their capitals', () => {
+    const screen = (account: AccountFacts) => screenAccounts([account], { requestingOrgOds: ORG, today: TODAY, policy }).accounts[0]!;
+    const weakGeneric = screen(facts({}, { surname: undefined }));
+    assert.equal(weakGeneric.verdict, 'review');
+    assert.match(weakGeneric.reasons[0]!.remedy, /display name in the directory that person’s full name/);
+    const undetermined = screen(onSite({ roleIds: ['RO172'] }));
+    assert.match(undetermined.reasons[0]!.remedy, /GP locum/, 'GP keeps its capitals');
+  });
+
   it('an undetermined sector’s remedy is to add the specialism on that line', () => {
     const [result] = screenAccounts([onSite({ roleIds: ['RO172'] })], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.match(result!.reasons[0]!.remedy, /Add the specialism on that line/);

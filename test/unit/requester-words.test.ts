@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { clip, describeAudit } from '../../bot/commands/audit-command';
 import { CommandRegistry } from '../../bot/commands/command';
-import { describeRequest, describeRequestList, refusalText } from '../../bot/replies';
+import { describeRequest, describeRequestList } from '../../bot/replies';
 import { accountRow, evidenceLine, ukDate } from '../../cards/account-rows';
 import { renderAttestationsCard } from '../../cards/attestations';
 import { plural, pluralWord } from '../../cards/plural';
@@ -72,9 +72,9 @@ describe('words a requester and an analyst meet', () => {
   });
 
   it('a refusal opens with its own sentence', () => {
-    assert.equal(refusalText(new AppError('INVALID_INPUT', 'The attached file is empty.')), 'The attached file is empty.');
-    assert.equal(refusalText(new AppError('INVALID_INPUT')), 'That input could not be used.');
-    assert.equal(refusalText(new AppError('REQUEST_NOT_FOUND')), 'No transfer request has that reference.');
+    assert.equal(new AppError('INVALID_INPUT', 'The attached file is empty.').userMessage, 'The attached file is empty.');
+    assert.equal(new AppError('INVALID_INPUT').userMessage, 'That input could not be used.');
+    assert.equal(new AppError('REQUEST_NOT_FOUND').userMessage, 'No transfer request has that reference.');
   });
 
   it('the confirmations card counts the accounts being submitted and keeps what was ticked', () => {
