@@ -65,6 +65,42 @@ export interface StoredAccount {
   transferredBy: Actor | null;
   transferredAt: Date | null;
   transferNote: string | null;
+  /** The latest re-screening while the request was open; absent before the first. */
+  recheck?: AccountRecheckState | null;
+  /** Seen moved in the directory (its administering organisation is now a NAS one). */
+  transferConfirmedAt?: Date | null;
+  /** When the directory was last read for this approved account. */
+  transferCheckedAt?: Date | null;
+  /** NAS Operations vouched for the transfer the directory does not show. */
+  transferOverride?: { by: Actor; at: Date; reason: string } | null;
+  /** Marked as a leaver after submission: when the requester was told. */
+  leaverAlertedAt?: Date | null;
+}
+
+/** An account screened again after submission: what it is now, and what changed (if anything) and since when. */
+export interface AccountRecheckState {
+  at: Date;
+  verdict: Verdict;
+  reasons: Reason[];
+  evidence: Evidence;
+  /** What differs from submission, in words; null when nothing does. */
+  changes: string | null;
+  /** When the current change was first seen. */
+  changedAt: Date | null;
+}
+
+/** Where an approved account's move to NAS stands. */
+export type TransferState = 'approved' | 'marked' | 'confirmed' | 'overridden';
+
+export function transferState(account: Pick<StoredAccount, 'transferredAt' | 'transferConfirmedAt' | 'transferOverride'>): TransferState {
+  if (account.transferConfirmedAt) return 'confirmed';
+  if (account.transferOverride) return 'overridden';
+  return account.transferredAt ? 'marked' : 'approved';
+}
+
+/** Changed since submission, per the latest re-check. */
+export function changedSinceSubmission(account: Pick<StoredAccount, 'recheck'>): boolean {
+  return Boolean(account.recheck?.changes);
 }
 
 /** Whether the requester has been told the outcome: Teams accepted it, it is on its way, or Teams refused it for good. */

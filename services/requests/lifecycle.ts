@@ -1,5 +1,5 @@
 import { AppError } from '../../core/errors';
-import { formatTime, isScreenedOut, OPEN_STATUSES, type Actor, type Decision, type RequestStatus, type StoredAccount, type StoredRequest } from '../model';
+import { changedSinceSubmission, formatTime, isScreenedOut, OPEN_STATUSES, transferState, type Actor, type Decision, type RequestStatus, type StoredAccount, type StoredRequest } from '../model';
 
 /**
  * The request's life in one place: which actions a request, an account and an actor allow.
@@ -11,13 +11,15 @@ import { formatTime, isScreenedOut, OPEN_STATUSES, type Actor, type Decision, ty
 /** What NAS Operations can do to a request as a whole. */
 export type RequestAction = 'claim' | 'takeOver' | 'approveEligible' | 'rejectUndecided' | 'ask' | 'markTransferred';
 /** What NAS Operations can do to one account of it. */
-export type AccountAction = 'decide' | 'correct' | 'markAccountTransferred';
+export type AccountAction = 'decide' | 'correct' | 'markAccountTransferred' | 'overrideTransfer';
 /** What the requester can do to their own request. */
 export type RequesterAction = 'withdraw' | 'answer';
 
 /** The request as the lifecycle needs it: its status, who reviews it, its accounts' decisions and questions. */
 export type LifecycleRequest = Pick<StoredRequest, 'status' | 'claimedBy' | 'claimedAt' | 'withdrawnAt'> & {
-  accounts: ReadonlyArray<Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'>>;
+  accounts: ReadonlyArray<
+    Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'> & Partial<Pick<StoredAccount, 'recheck' | 'transferConfirmedAt' | 'transferOverride'>>
+  >;
   questions: ReadonlyArray<{ answer: string | null }>;
   requester: Pick<Actor, 'id'>;
 };
@@ -71,7 +73,12 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
       }
       const closed = closedToDecisions(request);
       if (closed) return closed;
-      if (!undecided(request).some((account) => account.verdict === 'eligible')) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      const eligibleUndecided = undecided(request).filter((account) => account.verdict === 'eligible');
+      if (eligibleUndecided.length === 0) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      // An account whose facts changed since submission is decided on its own, never in bulk.
+      if (!eligibleUndecided.some((account) => !changedSinceSubmission(account))) {
+        return refused(new AppError('INVALID_INPUT', 'Every eligible account left has changed since submission: decide them one by one.'));
+      }
       return ALLOWED;
     }
     case 'rejectUndecided': {
@@ -117,6 +124,15 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
       if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account can be marked as transferred.'));
       return account.transferredAt === null ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
     }
+    case 'overrideTransfer': {
+      if (request.status !== 'decided') return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${STATUS_WORDS[request.status]}.`));
+      if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account is transferred.'));
+      const state = transferState(account);
+      if (state === 'approved') return refused(new AppError('INVALID_INPUT', 'Mark the account as transferred first: the bot then checks the directory.'));
+      if (state === 'confirmed') return refused(new AppError('ALREADY_DECIDED', `The directory shows it moved at ${formatTime(account.transferConfirmedAt ?? null)}.`));
+      if (state === 'overridden') return refused(new AppError('ALREADY_DECIDED', `${account.transferOverride?.by.name ?? 'Someone'} overrode it at ${formatTime(account.transferOverride?.at ?? null)}.`));
+      return ALLOWED;
+    }
   }
 }
 
@@ -135,6 +151,32 @@ export function requesterAction(request: LifecycleRequest, action: RequesterActi
         ? ALLOWED
         : refused(new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.'));
   }
+}
+
+/**
+ * The reason an action on an account needs before it may go ahead, or undefined. Approving an
+ * account the latest re-check finds ineligible is a judgement against the facts, so it is
+ * explained like a correction; overriding the directory always is.
+ */
+export function reasonNeeded(request: LifecycleRequest, accountId: number, action: AccountAction, to?: Decision): string | undefined {
+  const account = request.accounts.find((candidate) => candidate.id === accountId);
+  if (!account) return undefined;
+  if (action === 'overrideTransfer') return 'Give a reason for overriding the directory, in the box above the buttons: it is kept in the audit.';
+  if ((action === 'decide' || action === 'correct') && to === 'approved' && account.recheck?.verdict === 'ineligible') {
+    return 'This account is not eligible now (see what changed since submission): give a reason to approve it anyway, in the box above the buttons.';
+  }
+  return undefined;
+}
+
+/** The request may complete: every approved account is seen moved in the directory or overridden by NAS Operations. */
+export function readyToComplete(request: LifecycleRequest): boolean {
+  if (request.status !== 'decided') return false;
+  return request.accounts.every((account) => account.decision !== 'approved' || ['confirmed', 'overridden'].includes(transferState(account)));
+}
+
+/** Approved accounts still waiting to be seen moved (or overridden). */
+export function awaitingConfirmation<A extends LifecycleAccount>(accounts: readonly A[]): A[] {
+  return accounts.filter((account) => account.decision === 'approved' && (transferState(account) === 'approved' || transferState(account) === 'marked'));
 }
 
 /** Throws the refusal: what a use case does inside its transaction. */

@@ -45,6 +45,19 @@ interface AccountRow {
   transferred_by_id: string | null;
   transferred_by_name: string | null;
   transfer_note: string | null;
+  rechecked_at?: Date | null;
+  rechecked_verdict?: Verdict | null;
+  rechecked_reasons?: Reason[] | null;
+  rechecked_evidence?: Evidence | null;
+  change_summary?: string | null;
+  changed_at?: Date | null;
+  leaver_alerted_at?: Date | null;
+  transfer_confirmed_at?: Date | null;
+  transfer_checked_at?: Date | null;
+  transfer_overridden_at?: Date | null;
+  transfer_overridden_by_id?: string | null;
+  transfer_overridden_by_name?: string | null;
+  transfer_override_reason?: string | null;
 }
 
 export interface Submitted {
@@ -82,10 +95,10 @@ export class RequestRepository {
     return this.summaries(`WHERE r.status = ANY($1::text[])`, [OPEN_STATUSES, limit], 'r.created_at ASC, r.id ASC');
   }
 
-  /** Requests every account of which is decided, with approved accounts not yet marked transferred, oldest first. */
+  /** Requests every account of which is decided, with approved accounts not yet seen moved in the directory (nor overridden), oldest first. */
   async listAwaitingTransfer(limit = 20): Promise<RequestSummary[]> {
     return this.summaries(
-      `WHERE r.status = 'decided' AND EXISTS (SELECT 1 FROM request_accounts t WHERE t.request_id = r.id AND t.decision = 'approved' AND t.transferred_at IS NULL)`,
+      `WHERE r.status = 'decided' AND EXISTS (SELECT 1 FROM request_accounts t WHERE t.request_id = r.id AND t.decision = 'approved' AND t.transfer_confirmed_at IS NULL AND t.transfer_overridden_at IS NULL)`,
       [limit],
       'r.created_at ASC, r.id ASC',
     );
@@ -184,6 +197,24 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
       transferredBy: account.transferred_by_id ? { id: account.transferred_by_id, name: account.transferred_by_name ?? '' } : null,
       transferredAt: account.transferred_at,
       transferNote: account.transfer_note,
+      recheck:
+        account.rechecked_at && account.rechecked_verdict
+          ? {
+              at: account.rechecked_at,
+              verdict: account.rechecked_verdict,
+              reasons: account.rechecked_reasons ?? [],
+              evidence: account.rechecked_evidence ?? { directoryFound: false },
+              changes: account.change_summary ?? null,
+              changedAt: account.changed_at ?? null,
+            }
+          : null,
+      transferConfirmedAt: account.transfer_confirmed_at ?? null,
+      transferCheckedAt: account.transfer_checked_at ?? null,
+      transferOverride:
+        account.transfer_overridden_at && account.transfer_overridden_by_id
+          ? { by: { id: account.transfer_overridden_by_id, name: account.transfer_overridden_by_name ?? '' }, at: account.transfer_overridden_at, reason: account.transfer_override_reason ?? '' }
+          : null,
+      leaverAlertedAt: account.leaver_alerted_at ?? null,
     })),
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { accountAction, requestAction, requesterAction, type AccountAction, type LifecycleRequest, type RequestAction } from '../../services/requests/lifecycle';
+import { accountAction, readyToComplete, reasonNeeded, requestAction, requesterAction, type AccountAction, type LifecycleRequest, type RequestAction } from '../../services/requests/lifecycle';
 import type { RequestStatus } from '../../services/model';
 
 /**
@@ -13,7 +13,8 @@ const TOM = { id: 'tom', name: 'Tom Ashdown' };
 const LENA = { id: 'lena', name: 'Lena Marsh' };
 const at = new Date('2026-11-24T11:30:00Z');
 
-type AccountState = 'eligible' | 'review' | 'screenedOut' | 'approved' | 'rejected' | 'transferred';
+/** changed: eligible at submission, now ineligible; confirmed: seen moved in the directory; overridden: NAS Operations vouched for it. */
+type AccountState = 'eligible' | 'review' | 'screenedOut' | 'approved' | 'rejected' | 'transferred' | 'changed' | 'confirmed' | 'overridden';
 function request(status: RequestStatus, accounts: AccountState[], options: { reviewer?: typeof TOM; openQuestion?: boolean } = {}): LifecycleRequest {
   return {
     status,
@@ -25,10 +26,13 @@ function request(status: RequestStatus, accounts: AccountState[], options: { rev
     accounts: accounts.map((state, index) => ({
       id: index + 1,
       verdict: state === 'review' ? 'review' : state === 'screenedOut' ? 'ineligible' : 'eligible',
-      decision: state === 'approved' || state === 'transferred' ? 'approved' : state === 'rejected' ? 'rejected' : null,
-      decidedBy: ['approved', 'rejected', 'transferred'].includes(state) ? TOM : null,
-      decidedAt: ['approved', 'rejected', 'transferred'].includes(state) ? at : null,
-      transferredAt: state === 'transferred' ? at : null,
+      decision: ['approved', 'transferred', 'confirmed', 'overridden'].includes(state) ? 'approved' : state === 'rejected' ? 'rejected' : null,
+      decidedBy: ['approved', 'rejected', 'transferred', 'confirmed', 'overridden'].includes(state) ? TOM : null,
+      decidedAt: ['approved', 'rejected', 'transferred', 'confirmed', 'overridden'].includes(state) ? at : null,
+      transferredAt: ['transferred', 'confirmed', 'overridden'].includes(state) ? at : null,
+      transferConfirmedAt: state === 'confirmed' ? at : null,
+      transferOverride: state === 'overridden' ? { by: LENA, at, reason: 'moved by hand' } : null,
+      recheck: state === 'changed' ? { at, verdict: 'ineligible' as const, reasons: [], evidence: { directoryFound: true }, changes: 'marked as a leaver, now ineligible', changedAt: at } : null,
     })),
   };
 }
@@ -54,6 +58,8 @@ describe('the request lifecycle (one pure function for cards and transactions)',
     ['mark transferred when decided', request('decided', ['approved', 'rejected']), 'markTransferred', TOM, 'allowed'],
     ['mark transferred while open', request('in_review', ['approved', 'eligible']), 'markTransferred', TOM, 'INVALID_INPUT'],
     ['mark transferred when all are', request('decided', ['transferred', 'rejected']), 'markTransferred', TOM, 'ALREADY_DECIDED'],
+    ['approve eligible leaves a changed account alone', request('in_review', ['changed', 'eligible'], { reviewer: TOM }), 'approveEligible', TOM, 'allowed'],
+    ['approve eligible when only changed accounts are left', request('in_review', ['changed', 'approved'], { reviewer: TOM }), 'approveEligible', TOM, 'INVALID_INPUT'],
   ];
   for (const [name, subject, action, actor, expected] of requestCases) {
     it(`${name}: ${expected}`, () => assert.equal(outcome(requestAction(subject, action, actor)), expected));
@@ -71,9 +77,36 @@ describe('the request lifecycle (one pure function for cards and transactions)',
     ['correct an undecided account', request('in_review', ['eligible']), 1, 'correct', 'approved', 'INVALID_INPUT'],
     ['mark one approved account transferred', request('decided', ['approved', 'rejected']), 1, 'markAccountTransferred', undefined, 'allowed'],
     ['mark a rejected account transferred', request('decided', ['approved', 'rejected']), 2, 'markAccountTransferred', undefined, 'INVALID_INPUT'],
+    ['decide a changed account on its own', request('in_review', ['changed']), 1, 'decide', 'approved', 'allowed'],
+    ['override a marked account the directory does not show moved', request('decided', ['transferred']), 1, 'overrideTransfer', undefined, 'allowed'],
+    ['override an approved account not yet marked', request('decided', ['approved']), 1, 'overrideTransfer', undefined, 'INVALID_INPUT'],
+    ['override a confirmed account', request('decided', ['confirmed']), 1, 'overrideTransfer', undefined, 'ALREADY_DECIDED'],
+    ['override an overridden account', request('decided', ['overridden']), 1, 'overrideTransfer', undefined, 'ALREADY_DECIDED'],
+    ['override a rejected account', request('decided', ['rejected']), 1, 'overrideTransfer', undefined, 'INVALID_INPUT'],
+    ['override on an open request', request('in_review', ['transferred', 'eligible']), 1, 'overrideTransfer', undefined, 'INVALID_INPUT'],
   ];
   for (const [name, subject, accountId, action, to, expected] of accountCases) {
     it(`${name}: ${expected}`, () => assert.equal(outcome(accountAction(subject, accountId, action, to)), expected));
+  }
+
+  const reasonCases: Array<[string, LifecycleRequest, AccountAction, 'approved' | 'rejected' | undefined, boolean]> = [
+    ['approving an account now ineligible', request('in_review', ['changed']), 'decide', 'approved', true],
+    ['rejecting an account now ineligible (the reject reason is its own rule)', request('in_review', ['changed']), 'decide', 'rejected', false],
+    ['approving an unchanged eligible account', request('in_review', ['eligible']), 'decide', 'approved', false],
+    ['overriding the directory', request('decided', ['transferred']), 'overrideTransfer', undefined, true],
+  ];
+  for (const [name, subject, action, to, needed] of reasonCases) {
+    it(`${name}: ${needed ? 'needs a reason' : 'needs no reason'}`, () => assert.equal(reasonNeeded(subject, 1, action, to) !== undefined, needed));
+  }
+
+  const completionCases: Array<[string, LifecycleRequest, boolean]> = [
+    ['every approved account confirmed or overridden', request('decided', ['confirmed', 'overridden', 'rejected']), true],
+    ['an approved account marked but not seen moved', request('decided', ['confirmed', 'transferred']), false],
+    ['an approved account not marked', request('decided', ['approved']), false],
+    ['still open', request('in_review', ['confirmed', 'eligible']), false],
+  ];
+  for (const [name, subject, ready] of completionCases) {
+    it(`completes when ${name}: ${ready}`, () => assert.equal(readyToComplete(subject), ready));
   }
 
   it('lets the requester withdraw until the first decision, and answer only an open question, and nobody else do either', () => {
