@@ -90,7 +90,7 @@ describe('Teams app manifest', () => {
     assert.deepEqual(bot.scopes, ['personal', 'team']);
     const commands = (scope: string) => bot.commandLists.find((list: { scopes: string[] }) => list.scopes.includes(scope)).commands.map((command: { title: string }) => command.title);
     assert.deepEqual(commands('personal'), ['new transfer', 'status', 'help', 'cancel', 'withdraw', 'answer']);
-    assert.deepEqual(commands('team'), ['pending', 'status', 'audit', 'export', 'help']);
+    assert.deepEqual(commands('team'), ['pending', 'status', 'audit', 'export', 'sources', 'help']);
     assert.deepEqual(manifest.validDomains, [VALUES.botDomain]);
     assert.equal(bot.botId, VALUES.appId);
     assert.equal(manifest.id, VALUES.appId);
