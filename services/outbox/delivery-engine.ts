@@ -160,7 +160,7 @@ export class DeliveryEngine {
     let unreadable = 0;
     const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds, (row) => {
       unreadable++;
-      this.logger.error('delivery.payload_invalid', { deliveryId: row.id, kind: row.kind in this.handlers ? row.kind : 'unknown', problems: row.problems });
+      this.logger.error('delivery.payload_invalid', { deliveryId: row.id, kind: Object.hasOwn(this.handlers, row.kind) ? row.kind : 'unknown', problems: row.problems });
     });
     for (const [index, delivery] of due.entries()) {
       if (this.stopping) {
