@@ -168,7 +168,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     }),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
-    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, access), exportCommand(fileExports)]),
+    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access, () => references.opsChannelProblem()), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, access), exportCommand(fileExports)]),
     fileExports,
     cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
       requests,
@@ -246,7 +246,12 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     port: config.port,
     adapter,
     handleTurn: (context) => composed.bot.run(context),
-    readiness: () => readiness(db),
+    readiness: async () => {
+      const state = await readiness(db);
+      // The ops channel refusing the bot does not stop it serving (cards are held): a notice, not a failed check.
+      const opsChannel = state.ready ? await composed.references.opsChannelProblem().catch(() => null) : null;
+      return { ...state, notices: opsChannel ? [opsChannel] : [] };
+    },
     logger,
     routes: workspace?.register,
   });

@@ -13,7 +13,8 @@ export interface HttpServerOptions {
   adapter: CloudAdapter;
   handleTurn: (context: TurnContext) => Promise<void>;
   /** /readyz: database reachable, migrations applied */
-  readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** Ready or not (the platform's probe), and notices for people: things that need attention but do not stop the bot serving. */
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean>; notices?: string[] }>;
   logger: Logger;
   /** Further routes on the same server (the NAS Operations workspace), registered after the bot's own. */
   routes?: (server: restify.Server) => void;
@@ -96,8 +97,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.get('/healthz', health);
   server.get('/readyz', async (_req: restify.Request, res: restify.Response) => {
     try {
-      const { ready, checks } = await readiness();
-      res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      const { ready, checks, notices = [] } = await readiness();
+      res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, notices });
     } catch (error) {
       logger.warn('http.readiness_failed', describeErrorForLog(error));
       res.send(503, { status: 'not ready', checks: {} });

@@ -9,7 +9,7 @@ import { showStatus } from './status';
  * What NAS Operations can type in their channel. `pending` also works in a member's personal
  * chat with the bot (as do audit and export), with the same authorisation.
  */
-export function opsCommands(requests: TransferRequests, access: AccessControl): Command[] {
+export function opsCommands(requests: TransferRequests, access: AccessControl, opsChannelProblem: () => Promise<string | null>): Command[] {
   return [
     {
       words: ['pending'],
@@ -17,12 +17,15 @@ export function opsCommands(requests: TransferRequests, access: AccessControl): 
       interruptsDialog: true,
       async run({ context, userId }) {
         if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-        const { awaitingDecision: undecided, awaitingTransfer: untransferred } = await requests.pending();
+        const [{ awaitingDecision: undecided, awaitingTransfer: untransferred }, problem] = await Promise.all([requests.pending(), opsChannelProblem()]);
+        // Cards the channel refused are held, not lost: whoever looks at the queue is told why they are not in the channel.
+        const warning = problem ? [`**${problem}**`] : [];
         if (undecided.length === 0 && untransferred.length === 0) {
-          await context.sendActivity('No transfer requests are awaiting a decision or a transfer.');
+          await context.sendActivity([...warning, 'No transfer requests are awaiting a decision or a transfer.'].join('\n\n'));
           return;
         }
         const parts = [
+          ...warning,
           undecided.length > 0 ? describeRequestList('Awaiting a decision:', undecided) : 'No transfer requests are awaiting a decision.',
           ...(untransferred.length > 0 ? [describeRequestList('Decided, awaiting transfer (approved accounts not yet marked transferred):', untransferred)] : []),
         ];

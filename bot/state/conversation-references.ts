@@ -1,4 +1,5 @@
 import type { ConversationReference } from 'botbuilder';
+import { formatTime } from '../../services/model';
 import type { SqlDatabase, SqlExecutor } from '../../services/store/database';
 
 /**
@@ -82,6 +83,14 @@ export class ConversationReferences {
   /** Teams accepted a message in the chat (inside the settling transaction): whatever mark it had is stale. */
   static async markReachable(tx: SqlExecutor, key: string): Promise<void> {
     await tx.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL WHERE key = $1 AND unreachable_since IS NOT NULL', [key]);
+  }
+
+  /** The ops channel's problem in words for NAS Operations (pending, /readyz), or null while Teams accepts it. */
+  async opsChannelProblem(): Promise<string | null> {
+    const unreachable = await this.unreachable(ConversationReferences.OPS_CHANNEL);
+    if (!unreachable) return null;
+    const why = unreachable.status === 404 ? 'the channel no longer exists' : 'the bot was removed from the team or blocked';
+    return `Teams has refused the NAS Operations channel since ${formatTime(unreachable.since)} (${why}): new request cards are held and will be posted as soon as the bot is added back to the channel.`;
   }
 
   /** Since when, and why, Teams has refused the chat; null while it is reachable. */

@@ -78,6 +78,14 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       assert.equal(logLines.filter((line) => line.includes('"ops_channel.unreachable"')).length, 1, 'logged once per outage');
       assert.ok(logLines.find((line) => line.includes('"ops_channel.unreachable"'))!.includes('"level":"error"'));
       assert.equal((await harness.app.references.unreachable('ops-channel'))?.status, status);
+      // NAS Operations looking at the queue from their own chat are told why the cards are not in the channel.
+      await harness
+        .adapterFor('tom')
+        .send('pending')
+        .assertReply((activity) => {
+          assert.match(activity.text ?? '', /Teams has refused the NAS Operations channel since .*cards are held/);
+          assert.match(activity.text ?? '', new RegExp(first.reference));
+        });
 
       await botAddedToOpsTeam(channelAdapter());
       await harness.settle();

@@ -57,11 +57,19 @@ describe('bot HTTP server', () => {
     const server = await start({ readiness: async () => ({ ready: database, checks: { database, migrations: true } }) });
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: true, migrations: true } });
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: true, migrations: true }, notices: [] });
     database = false;
     const notReady = await fetch(`${server.url}/readyz`);
     assert.equal(notReady.status, 503);
-    assert.deepEqual(await notReady.json(), { status: 'not ready', checks: { database: false, migrations: true } });
+    assert.deepEqual(await notReady.json(), { status: 'not ready', checks: { database: false, migrations: true }, notices: [] });
+  });
+
+  it('shows a notice on /readyz (the ops channel refusing the bot) without taking the bot out of service', async () => {
+    const notice = 'Teams has refused the NAS Operations channel since 29 Nov 2026, 17:00 GMT (the bot was removed from the team or blocked): new request cards are held.';
+    const server = await start({ readiness: async () => ({ ready: true, checks: { database: true, migrations: true }, notices: [notice] }) });
+    const response = await fetch(`${server.url}/readyz`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(((await response.json()) as { notices: string[] }).notices, [notice]);
   });
 
   it('answers 503 without the internal error when the readiness check itself throws', async () => {
