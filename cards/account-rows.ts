@@ -104,7 +104,19 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
     const crown = evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${countryName(evidence.mobileCountry, reader)} mobile)` : '';
     parts.push(`UK mobile registered: ${evidence.ukMobileOnRecord ? 'yes' : 'no'}${crown}`);
   }
+  // NAS Operations see which copy of the data each verdict used: the register files and the ODS record's last change.
+  if (reader === 'ops') parts.push(...snapshots(evidence));
   return escapeMarkdown(parts.join(' · '));
+}
+
+function snapshots(evidence: Evidence): string[] {
+  const register = (name: string, file?: string, date?: string, rows?: number) =>
+    file ? [`${name} ${file}${date ? ` of ${ukDate(date)}` : ''}${rows !== undefined ? ` (${rows.toLocaleString('en-GB')} rows)` : ''}`] : [];
+  return [
+    ...(evidence.siteRecordChanged ? [`ODS record changed ${ukDate(evidence.siteRecordChanged)}`] : []),
+    ...register('DSPT register', evidence.dsptRegisterFile, evidence.dsptRegisterDate, evidence.dsptRegisterRows),
+    ...register('NAS sites', evidence.nasRegisterFile, evidence.nasRegisterDate, evidence.nasRegisterRows),
+  ];
 }
 
 export function countVerdicts(accounts: readonly { verdict: Verdict }[]): Record<Verdict, number> {
