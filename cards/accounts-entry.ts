@@ -1,7 +1,6 @@
-import type { Attachment } from 'botbuilder';
 import { understoodSpecialisms, type SpecialismVocabulary } from '../services/account-list';
 import { escapeMarkdown } from '../core/text';
-import { CARD_BUDGET_BYTES, expandCard, utf16Bytes } from './render';
+import { CARD_BUDGET_BYTES, expandCard, utf16Bytes, type CardAttachment } from './render';
 import template from './accounts-entry.json';
 
 export interface AccountsEntryCardData {
@@ -14,7 +13,7 @@ export interface AccountsEntryCardData {
   specialisms?: SpecialismVocabulary;
 }
 
-export function renderAccountsEntryCard(data: AccountsEntryCardData): Attachment {
+export function renderAccountsEntryCard(data: AccountsEntryCardData): CardAttachment {
   const { specialisms, ...rest } = data;
   // Problems quote the requester's own values back: shown as written, never as markdown.
   const shown = { ...rest, problemSummary: escapeMarkdown(data.problemSummary), problems: data.problems.map((problem) => ({ text: escapeMarkdown(problem.text) })), specialismList: specialismList(specialisms) };

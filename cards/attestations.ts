@@ -1,9 +1,8 @@
-import type { Attachment } from 'botbuilder';
 import { ATTESTATION_KEYS, type Attestations } from '../services/model';
 import { escapeMarkdown } from '../core/text';
 import { ATTESTATION_TEXT } from './labels';
 import { plural } from './plural';
-import { expandCard } from './render';
+import { expandCard, type CardAttachment } from './render';
 import template from './attestations.json';
 
 export interface AttestationsCardData {
@@ -16,7 +15,7 @@ export interface AttestationsCardData {
   ticked?: Partial<Attestations>;
 }
 
-export function renderAttestationsCard(data: AttestationsCardData): Attachment {
+export function renderAttestationsCard(data: AttestationsCardData): CardAttachment {
   const values = Object.fromEntries(ATTESTATION_KEYS.map((key) => [`${key}Value`, data.ticked?.[key] ? 'true' : 'false']));
   return expandCard(template, {
     organisationName: escapeMarkdown(data.organisationName),

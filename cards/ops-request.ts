@@ -1,10 +1,9 @@
-import type { Attachment } from 'botbuilder';
 import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
 import { accountAction, isOpen, requestAction, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
-import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit } from './render';
+import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit, type CardAttachment } from './render';
 import template from './ops-request.json';
 
 export const OPS_PAGE_SIZE = 20;
@@ -145,7 +144,7 @@ function noticePlace(verb: string | undefined, onRow: boolean, decisionAreaShown
  * actionable view: clients without Universal Actions refresh (the Agents Playground, older
  * Teams) show only it, so it carries every button a member of NAS Operations needs.
  */
-export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number, view: OpsCardView = ACTIONABLE): Attachment {
+export function renderOpsRequestCard(request: StoredRequest, start = 0, notice = '', noticeAccountId?: number, view: OpsCardView = ACTIONABLE): CardAttachment {
   const pageStart = start >= 0 && start < request.accounts.length ? start : 0;
   // After a 413 the page holds half as many accounts each time, in half the room.
   const smaller = Math.max(0, view.smaller ?? 0);

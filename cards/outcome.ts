@@ -1,7 +1,6 @@
-import type { Attachment } from 'botbuilder';
 import { fixableAccounts, isScreenedOut, type StoredRequest } from '../services/model';
 import { escapeMarkdown } from '../core/text';
-import { expandCard, fitToMessageLimit } from './render';
+import { expandCard, fitToMessageLimit, type CardAttachment } from './render';
 import template from './outcome.json';
 
 export const REJECTED_NEXT_STEP = 'Keep administering this account locally, or transfer it to another NHSmail organisation.';
@@ -32,7 +31,7 @@ export interface OutcomeCardData {
 
 
 /** The requester's notification once every account in a request is decided. */
-export function renderOutcomeCard(request: StoredRequest): Attachment {
+export function renderOutcomeCard(request: StoredRequest): CardAttachment {
   const approved = request.accounts.filter((account) => account.decision === 'approved');
   const rejected = request.accounts.filter((account) => account.decision === 'rejected');
   const screenedOut = request.accounts.filter(isScreenedOut);

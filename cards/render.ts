@@ -1,5 +1,16 @@
 import { Template } from 'adaptivecards-templating';
-import { CardFactory, type Attachment } from 'botbuilder';
+
+/** The content type of an Adaptive Card attachment (the Bot Framework and the Microsoft 365 Agents SDK use the same one). */
+export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+/**
+ * An Adaptive Card as a message attachment, in the shape every Teams SDK sends. Defined here so
+ * that cards/ does not depend on botbuilder: only bot/ (the Teams edge) does.
+ */
+export interface CardAttachment {
+  contentType: string;
+  content: Record<string, unknown>;
+}
 
 /**
  * Teams' strictest documented limit for a bot message is 40 KB measured as UTF-16; we keep
@@ -13,16 +24,16 @@ export function utf16Bytes(value: unknown): number {
 }
 
 /** Expands a JSON card template with its typed data into an adaptive card attachment. */
-export function expandCard<Data extends object>(template: object, data: Data): Attachment {
+export function expandCard<Data extends object>(template: object, data: Data): CardAttachment {
   const card = new Template(template).expand({ $root: data }) as Record<string, unknown>;
-  return CardFactory.adaptiveCard(card);
+  return { contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card };
 }
 
 /**
  * Renders a card showing as many list items as fit the message limit. `render(count)` must
  * say in the card how many of how many it shows, so nothing is cut silently.
  */
-export function fitToMessageLimit(total: number, render: (shown: number) => Attachment, budgetBytes = CARD_BUDGET_BYTES): { card: Attachment; shown: number } {
+export function fitToMessageLimit(total: number, render: (shown: number) => CardAttachment, budgetBytes = CARD_BUDGET_BYTES): { card: CardAttachment; shown: number } {
   let shown = total;
   let card = render(shown);
   while (utf16Bytes(card) > budgetBytes && shown > 1) {

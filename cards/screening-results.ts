@@ -1,9 +1,8 @@
-import type { Attachment } from 'botbuilder';
 import type { ScreeningResult } from '../services/eligibility/types';
 import { escapeMarkdown } from '../core/text';
 import { accountRow, byAttention, countVerdicts, type AccountRowData } from './account-rows';
 import { plural, pluralWord } from './plural';
-import { expandCard, fitToMessageLimit } from './render';
+import { expandCard, fitToMessageLimit, type CardAttachment } from './render';
 import template from './screening-results.json';
 
 export const RESULTS_PAGE_SIZE = 25;
@@ -28,7 +27,7 @@ export interface ScreeningResultsCardData {
 }
 
 export interface ResultsPage {
-  card: Attachment;
+  card: CardAttachment;
   /** Where the next page starts (0-based, attention order); undefined on the last page. */
   nextStart?: number;
 }

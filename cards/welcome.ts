@@ -1,6 +1,5 @@
-import type { Attachment } from 'botbuilder';
 import { escapeMarkdown } from '../core/text';
-import { expandCard } from './render';
+import { expandCard, type CardAttachment } from './render';
 import template from './welcome.json';
 
 export interface WelcomeCardData {
@@ -9,6 +8,6 @@ export interface WelcomeCardData {
   forOps?: boolean;
 }
 
-export function renderWelcomeCard(data: WelcomeCardData): Attachment {
+export function renderWelcomeCard(data: WelcomeCardData): CardAttachment {
   return expandCard(template, { firstName: escapeMarkdown(data.firstName), forOps: data.forOps === true });
 }

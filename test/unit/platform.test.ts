@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type ConversationReference, type TurnContext } from 'botbuilder';
+import { ActivityTypes, CardFactory, CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type ConversationReference, type TurnContext } from 'botbuilder';
 import { PUBLIC_CLOUD_CHANNEL, processActivityDirectly, removeConnectorClientRetries } from '../../bot/platform/botbuilder-internals';
+import { expandCard } from '../../cards/render';
 
 /*
  * What bot/platform/botbuilder-internals.ts relies on in botbuilder beyond its public, typed
@@ -93,6 +94,16 @@ describe('platform: botbuilder internals the bot relies on', () => {
       CallerId: 'urn:botframework:azure',
       ValidateAuthority: true,
     });
+  });
+
+  it("cards/ builds its attachments without botbuilder, exactly as botbuilder's CardFactory would", () => {
+    const attachment = expandCard({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: '${title}' }] }, { title: 'NTR-100001' });
+    assert.deepEqual(attachment, CardFactory.adaptiveCard({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'NTR-100001' }] }));
+  });
+
+  it('only bot/ (and the composition root) imports botbuilder: cards/, services/ and core/ do not', () => {
+    const imports = ['cards', 'services', 'core'].flatMap(productionSources).filter((file) => /from '(?:botbuilder|botframework-)[^']*'/.test(code(file)));
+    assert.deepEqual(imports, []);
   });
 
   it('no production file but bot/platform reaches past the public API', () => {
