@@ -19,10 +19,12 @@ import { AuditLog } from '../services/store/audit';
 import { RequestRepository } from '../services/store/requests';
 import { openDatabase } from '../services/store/open-database';
 import { SqlScreeningHistory } from '../services/store/screening-history';
+import { findSubjectData, parseSubject, subjectAccessFile } from '../services/store/subject-access';
 
 const USAGE = `Usage: nas-transfer screen --org <ODS code> --input <file> [--json]
        nas-transfer refresh-roles [--output <file>]
        nas-transfer export <NTR-reference> --out <file.csv>
+       nas-transfer subject-access <address> [--id <Entra object id>] --out <file.json>
 
 screen         Screens a list of NHSmail accounts against the NAS transfer policy, with the
                same engine and data sources as the bot (configured by the same environment
@@ -43,6 +45,15 @@ export         Writes one transfer request as CSV (answers, accounts, verdicts w
                export is recorded in the request's audit history.
   --out        the CSV file to write (created readable by its owner only: it holds personal data)
 
+subject-access Writes everything the bot's store holds about one person (UK GDPR Article 15):
+               their accounts in requests with verdicts, evidence and decisions, questions,
+               messages owed, conversation state and the audit rows naming them, as one JSON
+               document. Reads DATABASE_URL; the search is recorded in the audit (who ran it,
+               when, rows found; not the address).
+  --id         also the person's Entra object id, which is how the store records what
+               requesters and NAS Operations did
+  --out        the JSON file to write (created readable by its owner only)
+
 Exit status: 0 when the command did its work (whatever the verdicts), 2 for bad input or
 unreachable data sources.`;
 
@@ -61,7 +72,8 @@ type Command =
   | { name: 'help' }
   | { name: 'screen'; org: string; input: string; json: boolean }
   | { name: 'refresh-roles'; output?: string }
-  | { name: 'export'; reference: string; out: string };
+  | { name: 'export'; reference: string; out: string }
+  | { name: 'subject-access'; address: string; id?: string; out: string };
 
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -78,6 +90,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     if (command.name === 'export') return await exportRequest(command, io);
+    if (command.name === 'subject-access') return await subjectAccess(command, io);
     return command.name === 'screen' ? await screen(command, io) : await refreshRoles(command, io);
   } catch (error) {
     io.stderr(isAppError(error) ? `${error.userMessage}\n` : 'The command failed: a data source could not be used.\n');
@@ -156,6 +169,29 @@ async function exportRequest({ reference, out }: Extract<Command, { name: 'expor
   }
 }
 
+/** Everything held about one person, from the store, as a file only its owner can read; audited like an export. */
+async function subjectAccess({ address, id, out }: Extract<Command, { name: 'subject-access' }>, io: CliIo): Promise<number> {
+  const subject = parseSubject({ address, ...(id === undefined ? {} : { directoryObjectId: id }) });
+  if (!io.env.DATABASE_URL?.trim()) {
+    throw new AppError('INVALID_INPUT', "Set DATABASE_URL to the bot's PostgreSQL database (the embedded PGlite store can only be read by the running bot).");
+  }
+  const config = loadConfig(io.env);
+  if (config.database.kind !== 'postgres') throw new AppError('INVALID_INPUT', 'Set DATABASE_URL to search for a person.');
+  const db = await openDatabase(config.database);
+  try {
+    const report = await findSubjectData(db, subject);
+    await writeFile(out, subjectAccessFile(report), { mode: 0o600 }).catch(() => {
+      throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
+    });
+    // Who read a person's data, and how much, is part of the record; whose it was belongs in the IG team's case log, not in an append-only table.
+    await new AuditLog(db).record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'subject.accessed', null, { rows: report.rowCount, byObjectId: id !== undefined });
+    io.stdout(`Wrote ${report.rowCount} rows about ${subject.address} to ${out}.\n`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
 /** At most MAX_PROBLEMS_SHOWN lines, then a count of the rest. Values in messages are already made printable. */
 export function formatProblems(problems: readonly LineProblem[]): string {
   const listed = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => `  line ${problem.line}: ${problem.message}`);
@@ -206,6 +242,7 @@ function parseCommandLine(argv: string[]): Command {
       input: { type: 'string' },
       output: { type: 'string' },
       out: { type: 'string' },
+      id: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -218,7 +255,13 @@ function parseCommandLine(argv: string[]): Command {
     if (!values.out) throw new Error('--out <file.csv> is required.');
     return { name, reference: reference.toUpperCase(), out: values.out };
   }
-  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen", "refresh-roles" and "export".');
+  if (name === 'subject-access') {
+    const [address, ...extra] = rest;
+    if (!address || extra.length > 0) throw new Error('subject-access takes one address, like name@nhs.net.');
+    if (!values.out) throw new Error('--out <file.json> is required.');
+    return { name, address, ...(values.id === undefined ? {} : { id: values.id }), out: values.out };
+  }
+  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen", "refresh-roles", "export" and "subject-access".');
   if (name === 'refresh-roles') return { name, ...(values.output ? { output: values.output } : {}) };
   if (!values.org || !values.input) throw new Error('--org and --input are required.');
   return { name, org: values.org, input: values.input, json: values.json ?? false };
