@@ -47,7 +47,8 @@ describe('owed message payloads (one schema per kind)', () => {
       owed.opsDelayed(1, 'u'),
       owed.opsAnswer(1, 7),
     ];
-    assert.deepEqual(new Set(written.map((message) => message.kind)).size, 10, 'every kind has a constructor');
+    assert.equal(Object.keys(owed).length, owedContent.options.length, 'every kind has a constructor');
+    assert.equal(new Set(written.map((message) => message.kind)).size, written.length);
     for (const message of written) assert.ok(owedContent.safeParse({ kind: message.kind, payload: JSON.parse(JSON.stringify(message.payload ?? {})) }).success, message.kind);
   });
 
