@@ -104,7 +104,8 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
     const crown = evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${countryName(evidence.mobileCountry, reader)} mobile)` : '';
     parts.push(`UK mobile registered: ${evidence.ukMobileOnRecord ? 'yes' : 'no'}${crown}`);
   }
-  // NAS Operations see which copy of the data each verdict used: the register files and the ODS record's last change.
+  // NAS Operations see the account's history and which copy of the data each verdict used.
+  if (reader === 'ops' && evidence.earlierRequest) parts.push(`Earlier in ${evidence.earlierRequest.reference}: ${evidence.earlierRequest.outcome}`);
   if (reader === 'ops') parts.push(...snapshots(evidence));
   return escapeMarkdown(parts.join(' · '));
 }

@@ -149,6 +149,8 @@ export type MobileCheck = 'uk-mobile' | 'crown-dependency-mobile' | 'not-uk-mobi
  */
 export interface Evidence {
   directoryFound: boolean;
+  /** The latest earlier request that held this account and how it ended there (set at submission), so NAS Operations see its history. */
+  earlierRequest?: { reference: string; outcome: string };
   displayName?: string;
   jobTitle?: string;
   department?: string;

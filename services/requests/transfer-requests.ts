@@ -11,7 +11,6 @@ import {
   approveEligibleAccounts,
   assignReviewer,
   changeDecision,
-  completeIfAllTransferred,
   decideOneAccount,
   markAccountsTransferred,
   markWithdrawn,
@@ -20,13 +19,16 @@ import {
 } from '../store/request-changes';
 import { insertAccounts, insertRequest, lockRequest, lockSubmissions, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
-import { accountAction, assertAllowed, requestAction, requesterAction } from './lifecycle';
+import { completeIfAllConfirmed, oweCheck, overrideTransfer } from '../store/request-checks';
+import { accountAction, assertAllowed, isOpen, reasonNeeded, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
 
 export type { AuditEvent };
 
 /** Raised after a use case commits messages it owes, so the workers deliver them now rather than at their next poll. */
 export interface WorkSignal {
   workQueued(): void;
+  /** A re-check or transfer check was owed: the checks worker looks now. */
+  checksQueued?(): void;
 }
 
 export interface Submitted {
@@ -122,7 +124,7 @@ export class TransferRequests {
     const outcome = await this.db.transaction(async (tx) => {
       const inserted = await insertRequest(tx, submission);
       if (!inserted.created) return inserted;
-      const accounts = await withoutAccountsTakenMeanwhile(tx, inserted.id, submission.accounts);
+      const accounts = await withHistory(tx, inserted.id, await withoutAccountsTakenMeanwhile(tx, inserted.id, submission.accounts));
       await insertAccounts(tx, inserted.id, accounts);
       // The screening that preceded the request is recorded with it: what the policy found, by verdict.
       await appendAudit(tx, requester, 'request.submitted', inserted.id, null, {
@@ -170,6 +172,8 @@ export class TransferRequests {
       assertAllowed(requestAction(request, 'claim', actor));
       await assignReviewer(tx, requestId, actor);
       await appendAudit(tx, actor, 'request.claimed', requestId, null, reviewerChange(request, actor));
+      // Taken up for review: its accounts are screened again, so the reviewer sees the facts as they are now.
+      await oweCheck(tx, requestId, 'recheck', 'claim');
     });
   }
 
@@ -180,6 +184,7 @@ export class TransferRequests {
       if (request.claimedBy?.id !== fromReviewerId) assertAllowed(requestAction(request, 'claim', actor));
       await assignReviewer(tx, requestId, actor);
       await appendAudit(tx, actor, 'request.taken_over', requestId, null, reviewerChange(request, actor));
+      await oweCheck(tx, requestId, 'recheck', 'claim');
     });
   }
 
@@ -203,7 +208,12 @@ export class TransferRequests {
   /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
   decideAccount(requestId: number, accountId: number, decision: Decision, actor: Actor, reason?: string | null): Promise<DecisionOutcome> {
     if (decision === 'rejected' && !reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
-    return this.decide(requestId, actor, (request) => accountAction(request, accountId, 'decide'), async (tx) => ({
+    const allowed = (request: StoredRequest): Allowed => {
+      const verdict = accountAction(request, accountId, 'decide');
+      const needed = verdict.allowed && !reason ? reasonNeeded(request, accountId, 'decide', decision) : undefined;
+      return needed ? { allowed: false, error: new AppError('INVALID_INPUT', needed) } : verdict;
+    };
+    return this.decide(requestId, actor, allowed, async (tx) => ({
       ids: await decideOneAccount(tx, requestId, accountId, decision, actor, reason ?? null),
       action: `account.${decision}`,
       detail: reason ? { reason } : {},
@@ -215,6 +225,7 @@ export class TransferRequests {
     if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_CHANGE);
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountAction(request, accountId, 'correct', decision));
+      if (decision === 'approved') await oweCheck(tx, requestId, 'recheck', 'approval');
       const before = request.accounts.find((account) => account.id === accountId)!;
       await changeDecision(tx, requestId, accountId, decision, actor, reason);
       await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
@@ -225,21 +236,41 @@ export class TransferRequests {
   }
 
   /**
-   * Records approved accounts (all, or one) as moved to NAS, with an optional note. When
-   * every approved account is transferred the request is completed and the requester is owed
-   * the news.
+   * Records approved accounts (all, or one) as moved to NAS, with an optional note, and owes a
+   * look in the directory at once. The request completes, and the requester is owed the news,
+   * only when every approved account is seen moved in the directory or overridden.
    */
   markTransferred(requestId: number, actor: Actor, accountId: number | 'all', note?: string | null): Promise<{ transferred: number; completed: boolean }> {
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountId === 'all' ? requestAction(request, 'markTransferred', actor) : accountAction(request, accountId, 'markAccountTransferred'));
       const marked = await markAccountsTransferred(tx, requestId, actor, accountId === 'all' ? 'all' : [accountId], note ?? null);
       for (const id of marked) await appendAudit(tx, actor, 'account.transferred', requestId, id, note ? { note } : {});
-      const completed = await completeIfAllTransferred(tx, requestId);
+      await oweCheck(tx, requestId, 'transfer', 'marked');
+      const completed = await completeIfAllConfirmed(tx, requestId);
       if (completed) {
         await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
         await enqueue(tx, { kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient: request.requester.id });
       }
       return { transferred: marked.length, completed };
+    });
+  }
+
+  /**
+   * NAS Operations vouch, with a reason, for a marked transfer the directory does not show;
+   * the bot stops checking it. Completes the request when it was the last one waiting.
+   */
+  overrideTransfer(requestId: number, accountId: number, actor: Actor, reason: string | null | undefined): Promise<{ completed: boolean }> {
+    return this.change(requestId, async (tx, request) => {
+      assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
+      if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
+      const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
+      for (const id of overridden) await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason });
+      const completed = await completeIfAllConfirmed(tx, requestId);
+      if (completed) {
+        await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
+        await enqueue(tx, { kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient: request.requester.id });
+      }
+      return { completed };
     });
   }
 
@@ -270,6 +301,7 @@ export class TransferRequests {
       return applied;
     });
     this.signal.workQueued();
+    this.signal.checksQueued?.();
     return result;
   }
 
@@ -277,7 +309,7 @@ export class TransferRequests {
   private decide(
     requestId: number,
     actor: Actor,
-    allowed: (request: StoredRequest) => ReturnType<typeof requestAction>,
+    allowed: (request: StoredRequest) => Allowed,
     update: (tx: SqlExecutor) => Promise<{ ids: number[]; action: string; detail: Record<string, unknown> }>,
   ): Promise<DecisionOutcome> {
     return this.change(requestId, async (tx, request) => {
@@ -286,6 +318,9 @@ export class TransferRequests {
       for (const id of ids) await appendAudit(tx, actor, action, requestId, id, detail);
       const settled = await settleIfAllDecided(tx, requestId);
       if (settled) await enqueue(tx, { kind: 'outcome', dedupeKey: dedupeKeys.outcome(requestId), requestId, recipient: request.requester.id });
+      // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
+      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled) await oweCheck(tx, requestId, 'recheck', 'approval');
+      if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
       return { decidedAccountIds: ids, requestNowDecided: settled };
     });
   }
@@ -313,5 +348,18 @@ async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number,
   return accounts.map((account) => {
     const prior = account.verdict === 'ineligible' ? undefined : taken.get(account.email.toLowerCase());
     return prior ? { ...account, verdict: 'ineligible', reasons: [alreadyRequestedReason(prior), ...account.reasons] } : account;
+  });
+}
+
+/** Each account that was in an earlier request carries how it ended there, so a resubmitted account shows its history on the card. */
+async function withHistory(tx: SqlExecutor, requestId: number, accounts: readonly ScreenedAccount[]): Promise<ScreenedAccount[]> {
+  const earlier = await new SqlScreeningHistory(tx).earlierRequests(
+    accounts.map((account) => account.email),
+    requestId,
+  );
+  if (earlier.size === 0) return [...accounts];
+  return accounts.map((account) => {
+    const earlierRequest = earlier.get(account.email.toLowerCase());
+    return earlierRequest ? { ...account, evidence: { ...account.evidence, earlierRequest } } : account;
   });
 }

@@ -32,6 +32,22 @@ export class SqlScreeningHistory implements ScreeningHistory {
     return new Map(rows.map((row) => [row.email, { reference: row.reference, state: row.state }]));
   }
 
+  /**
+   * How each address ended in the latest earlier request that held it, whatever became of it
+   * (rejected, withdrawn, screened out, approved), for the history NAS Operations see.
+   */
+  async earlierRequests(emails: readonly string[], excludeRequestId: number): Promise<Map<string, { reference: string; outcome: string }>> {
+    if (emails.length === 0) return new Map();
+    const rows = await this.db.query<{ email: string; reference: string; status: string; decision: string | null; verdict: string; decision_reason: string | null }>(
+      `SELECT DISTINCT ON (lower(a.email)) lower(a.email) AS email, r.reference, r.status, a.decision, a.verdict, a.decision_reason
+       FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
+       WHERE lower(a.email) = ANY($1::text[]) AND r.id <> $2
+       ORDER BY lower(a.email), r.id DESC`,
+      [[...new Set(emails.map((email) => email.toLowerCase()))], excludeRequestId],
+    );
+    return new Map(rows.map((row) => [row.email, { reference: row.reference, outcome: earlierOutcome(row) }]));
+  }
+
   async siteAccountsInOtherRequests(siteOdsCodes: readonly string[], excludeRequestId?: number): Promise<Map<string, number>> {
     if (siteOdsCodes.length === 0) return new Map();
     // One account counts once, however many requests hold it.
@@ -47,4 +63,12 @@ export class SqlScreeningHistory implements ScreeningHistory {
     );
     return new Map(rows.map((row) => [row.site, row.accounts]));
   }
+}
+
+function earlierOutcome(row: { status: string; decision: string | null; verdict: string; decision_reason: string | null }): string {
+  if (row.decision === 'rejected') return row.decision_reason ? `rejected: ${row.decision_reason}` : 'rejected';
+  if (row.decision === 'approved') return 'approved';
+  if (row.status === 'withdrawn') return 'withdrawn by the requester';
+  if (row.verdict === 'ineligible') return 'screened out at submission';
+  return 'waiting for a decision';
 }

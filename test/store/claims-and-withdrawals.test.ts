@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { evidenceLine } from '../../cards/account-rows';
 import { AppError } from '../../core/errors';
 import { AuditLog } from '../../services/store/audit';
 import { migrate } from '../../services/store/migrate';
@@ -68,5 +69,17 @@ describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
     // And the re-check at submission, under the lock, agrees: the new request keeps its eligible accounts.
     const second = await submit(requests, emails);
     assert.deepEqual(second.accounts.map((account) => account.verdict), ['eligible', 'eligible']);
+  });
+
+  it('carries an account’s earlier request and how it ended into the new one, for the card’s history', async () => {
+    await migrate(db());
+    const requests = transferRequests(db());
+    const first = await submit(requests, ['again@x.example']);
+    await requests.decideAccount(first.id, first.accounts[0]!.id, 'rejected', TOM, 'DSPT lapsed at the site');
+    const second = await submit(requests, ['Again@x.example', 'fresh@x.example']);
+    assert.deepEqual(second.accounts[0]!.evidence.earlierRequest, { reference: first.reference, outcome: 'rejected: DSPT lapsed at the site' });
+    assert.equal(second.accounts[1]!.evidence.earlierRequest, undefined);
+    assert.match(evidenceLine(second.accounts[0]!.evidence, 'ops'), new RegExp(`Earlier in ${first.reference}: rejected: DSPT lapsed at the site`));
+    assert.doesNotMatch(evidenceLine(second.accounts[0]!.evidence, 'requester'), /Earlier in/);
   });
 });
