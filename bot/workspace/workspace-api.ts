@@ -240,6 +240,7 @@ const QUEUE_HEADER = [
   'Approved',
   'Rejected',
   'Transferred',
+  'Changed since submission',
 ];
 
 /** The filtered queue as a CSV file: the cells escaped as the request export escapes them (csvField). */
@@ -257,6 +258,8 @@ export function queueCsv(entries: readonly QueueEntry[]): string {
       entry.overdue ? 'yes' : 'no',
       entry.reviewer?.name ?? '',
       ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.ineligible, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map(String),
+      // Empty until the request's accounts have been screened again.
+      entry.counts.changed === null ? '' : String(entry.counts.changed),
     ]),
   ];
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';

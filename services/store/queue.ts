@@ -32,6 +32,8 @@ export interface AccountCounts {
   approved: number;
   rejected: number;
   transferred: number;
+  /** Accounts whose facts changed since submission (the latest re-check); null until any account of the request has been re-checked. */
+  changed: number | null;
 }
 
 export interface QueueRow {
@@ -72,6 +74,8 @@ interface Row {
   approved: number;
   rejected: number;
   transferred: number;
+  rechecked: number;
+  changed: number;
 }
 
 const REFERENCE_TEXT = /^(?:NTR-?)?(\d{1,12})$/i;
@@ -97,7 +101,9 @@ export class QueueRepository {
                   count(*) FILTER (WHERE a.verdict = 'ineligible')::int AS ineligible,
                   count(*) FILTER (WHERE a.decision = 'approved')::int AS approved,
                   count(*) FILTER (WHERE a.decision = 'rejected')::int AS rejected,
-                  count(*) FILTER (WHERE a.transferred_at IS NOT NULL)::int AS transferred
+                  count(*) FILTER (WHERE a.transferred_at IS NOT NULL)::int AS transferred,
+                  count(*) FILTER (WHERE a.rechecked_at IS NOT NULL)::int AS rechecked,
+                  count(*) FILTER (WHERE a.change_summary IS NOT NULL)::int AS changed
            FROM request_accounts a WHERE a.request_id = r.id
          ) c
          ORDER BY r.created_at, r.id`,
@@ -194,6 +200,7 @@ function toQueueRow(row: Row): QueueRow {
       approved: row.approved,
       rejected: row.rejected,
       transferred: row.transferred,
+      changed: row.rechecked > 0 ? row.changed : null,
     },
   };
 }

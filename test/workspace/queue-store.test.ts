@@ -40,10 +40,12 @@ for (const factory of [pgliteDatabase(), postgresDatabase()]) describe(`workspac
     assert.equal(first.entries.length, 25);
     assert.deepEqual(first.entries.slice(0, 4).map((entry) => entry.reference), refs('lenas', 'overdue', 'mine', 'fresh'));
     const overdue = first.entries[1]!;
-    assert.deepEqual(overdue.counts, { accounts: 2, eligible: 1, review: 0, ineligible: 1, approved: 0, rejected: 0, transferred: 0 });
+    assert.deepEqual(overdue.counts, { accounts: 2, eligible: 1, review: 0, ineligible: 1, approved: 0, rejected: 0, transferred: 0, changed: null });
     assert.equal(overdue.overdue, true);
     assert.ok(overdue.ageWorkingDays >= 6, `10 calendar days hold at least 6 working days (${overdue.ageWorkingDays})`);
     assert.equal(first.entries[0]!.reviewer?.name, LENA.name);
+    assert.equal(first.entries[2]!.counts.changed, 1, 'one account of mine changed since submission');
+    assert.equal(overdue.counts.changed, null, 'never re-checked: no figure rather than 0');
     const second = await queue.page(filters({ page: '2' }), TOM);
     assert.equal(second.entries.length, 6);
     assert.equal(new Set([...first.entries, ...second.entries].map((entry) => entry.id)).size, 31, 'no request on both pages');
@@ -59,7 +61,7 @@ for (const factory of [pgliteDatabase(), postgresDatabase()]) describe(`workspac
     assert.deepEqual(await references({ status: 'withdrawn' }), refs('withdrawn'));
     assert.equal((await queue.page(filters({ status: 'all' }), TOM)).total, 8 + 26);
     const completed = (await queue.page(filters({ status: 'completed' }), TOM)).entries[0]!;
-    assert.deepEqual(completed.counts, { accounts: 2, eligible: 2, review: 0, ineligible: 0, approved: 2, rejected: 0, transferred: 2 });
+    assert.deepEqual(completed.counts, { accounts: 2, eligible: 2, review: 0, ineligible: 0, approved: 2, rejected: 0, transferred: 2, changed: null });
     assert.equal(completed.overdue, false, 'a closed request is never overdue');
     const decided = (await queue.page(filters({ status: 'decided' }), TOM)).entries[0]!;
     assert.deepEqual([decided.counts.approved, decided.counts.rejected], [1, 1]);

@@ -83,11 +83,20 @@ export async function seedEveryState(db: SqlDatabase, options: { extraOpen?: num
       await requests.answer(request.id, PRIYA, 'Yes, both of them.');
       await requests.approveEligible(request.id, TOM);
       await requests.markTransferred(request.id, TOM, 'all', 'Moved in the NAS portal.');
+      // The directory has not caught up: NAS Operations vouch for both moves, which completes the request.
+      for (const account of request.accounts) await requests.overrideTransfer(request.id, account.id, TOM, 'Seen in the NAS portal; the directory lags.');
     }
     const createdAt = new Date(now.getTime() - PLANS[key].daysAgo * DAY - 60_000);
     await db.query('UPDATE transfer_requests SET created_at = $2 WHERE id = $1', [request.id, createdAt]);
     if (key === 'decided' || key === 'completed') await db.query('UPDATE transfer_requests SET decided_at = $2, claimed_at = $2 WHERE id = $1', [request.id, new Date(createdAt.getTime() + 4 * DAY)]);
   }
+  // Re-screened while in review: one account of 'mine' was marked a leaver since submission; the other unchanged.
+  await db.query(
+    `UPDATE request_accounts SET rechecked_at = now(), rechecked_verdict = CASE WHEN position = 1 THEN 'ineligible' ELSE verdict END, rechecked_reasons = '[]'::jsonb, rechecked_evidence = '{}'::jsonb,
+            change_summary = CASE WHEN position = 1 THEN 'Marked as a leaver since submission.' END, changed_at = CASE WHEN position = 1 THEN now() END
+     WHERE request_id = $1`,
+    [seeded.mine.id],
+  );
   // Where its card was posted in the ops channel (the deep link).
   await RequestRepository.recordOpsMessage(db, seeded.overdue.id, '19:nas-ops-transfer-requests@thread.tacv2;messageid=1732890000000', '1732890000000');
   const extraOpen = options.extraOpen ?? 0;

@@ -19,7 +19,7 @@ export interface QueueEntry {
   reviewer: Actor | null;
   ageWorkingDays: number;
   overdue: boolean;
-  counts: { accounts: number; eligible: number; review: number; ineligible: number; approved: number; rejected: number; transferred: number };
+  counts: { accounts: number; eligible: number; review: number; ineligible: number; approved: number; rejected: number; transferred: number; changed: number | null };
 }
 
 export interface QueueAnswer {
@@ -54,6 +54,9 @@ export interface Account {
   transferredBy: Actor | null;
   transferredAt: string | null;
   transferNote: string | null;
+  recheck?: { at: string; verdict: string; changes: string | null; changedAt: string | null } | null;
+  transferConfirmedAt?: string | null;
+  transferOverride?: { by: Actor; at: string; reason: string } | null;
 }
 
 export interface RequestAnswer {

@@ -138,8 +138,8 @@ async function exportQueue(session: Session, filters: Record<string, string>, st
 }
 
 function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTMLElement {
-  const header = ['Reference', 'Organisation', 'Requested by', 'Status', 'Age (working days)', 'Reviewer', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred'];
-  const numeric = new Set(['Age (working days)', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred']);
+  const header = ['Reference', 'Organisation', 'Requested by', 'Status', 'Age (working days)', 'Reviewer', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred', 'Changed since submission'];
+  const numeric = new Set(['Age (working days)', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred', 'Changed since submission']);
   return h(
     'div',
     { class: 'table-scroll', role: 'region', 'aria-labelledby': 'queue-caption', tabindex: 0 },
@@ -162,6 +162,7 @@ function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTM
             h('td', { class: 'number' }, String(entry.ageWorkingDays), entry.overdue ? h('div', {}, h('fluent-badge', { appearance: 'tint', color: 'danger' }, 'Overdue')) : null),
             h('td', {}, entry.reviewer?.name ?? h('span', { class: 'muted' }, 'Unassigned')),
             ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map((count) => h('td', { class: 'number' }, String(count))),
+            h('td', { class: 'number' }, entry.counts.changed === null ? h('span', { class: 'muted' }, 'not re-checked') : String(entry.counts.changed)),
           ),
         ),
       ),

@@ -148,7 +148,16 @@ function accountsSection(accounts: Account[]): HTMLElement {
               { 'data-email': account.email },
               h('td', {}, String(account.position)),
               h('th', { scope: 'row', class: 'wrap' }, account.email, account.siteOds ? h('div', { class: 'muted' }, `Site ${account.siteOds}`) : null, account.specialism ? h('div', { class: 'muted' }, account.specialism) : null),
-              h('td', {}, account.verdict),
+              h(
+                'td',
+                {},
+                account.verdict,
+                account.recheck?.changes
+                  ? h('div', { class: 'reason-text', 'data-changed': true }, `Changed since submission (seen ${formatTime(account.recheck.changedAt ?? account.recheck.at)}): ${account.recheck.changes}`)
+                  : account.recheck
+                    ? h('div', { class: 'muted' }, `Unchanged when re-checked ${formatTime(account.recheck.at)}`)
+                    : null,
+              ),
               h('td', { class: 'wrap' }, account.reasons.length === 0 ? h('span', { class: 'muted' }, 'None') : h('ul', {}, account.reasons.map((reason) => h('li', {}, `${reason.rule}: ${reason.message}`)))),
               h('td', {}, evidence(account)),
               h(
@@ -160,7 +169,7 @@ function accountsSection(accounts: Account[]): HTMLElement {
               h(
                 'td',
                 { class: 'wrap' },
-                account.transferredAt ? `Transferred by ${account.transferredBy?.name ?? 'unknown'}, ${formatTime(account.transferredAt)}` : account.decision === 'approved' ? 'Not yet transferred' : '',
+                transferText(account),
                 account.transferNote ? h('div', { class: 'reason-text' }, `Note: ${account.transferNote}`) : null,
               ),
             ),
@@ -169,6 +178,15 @@ function accountsSection(accounts: Account[]): HTMLElement {
       ),
     ),
   );
+}
+
+/** Where an approved account's move stands: marked by NAS Operations, confirmed in the directory, or vouched for. */
+function transferText(account: Account): string {
+  const marked = account.transferredAt ? `Marked transferred by ${account.transferredBy?.name ?? 'unknown'}, ${formatTime(account.transferredAt)}` : '';
+  if (account.transferConfirmedAt) return `${marked}${marked ? '; ' : ''}confirmed in the directory ${formatTime(account.transferConfirmedAt)}`;
+  if (account.transferOverride) return `${marked}${marked ? '; ' : ''}confirmed by ${account.transferOverride.by.name}, ${formatTime(account.transferOverride.at)}: ${account.transferOverride.reason}`;
+  if (marked) return `${marked}; not yet seen in the directory`;
+  return account.decision === 'approved' ? 'Not yet transferred' : '';
 }
 
 function evidence(account: Account): HTMLElement {
