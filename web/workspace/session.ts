@@ -8,6 +8,8 @@ import { app, authentication } from '@microsoft/teams-js';
  */
 export type Host = { kind: 'teams'; context: app.Context } | { kind: 'browser' };
 
+const TEAMS_HOST_WAIT_MS = 8000;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -27,7 +29,8 @@ export class Session {
     const answer = await fetch('session.json', { cache: 'no-store' });
     const { signIn } = (await answer.json()) as { signIn: 'teams' | 'development' };
     if (signIn === 'development') return new Session({ kind: 'browser' });
-    await app.initialize();
+    // Outside a Teams host there is nobody to answer: say so rather than wait for ever.
+    await Promise.race([app.initialize(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error('No Teams host answered.')), TEAMS_HOST_WAIT_MS))]);
     const context = await app.getContext();
     app.notifySuccess();
     return new Session({ kind: 'teams', context });
