@@ -15,6 +15,7 @@ import { takeOverRequest } from './bot/card-actions/take-over-request';
 import { correctDecision } from './bot/card-actions/correct-decision';
 import { askRequester } from './bot/card-actions/ask-requester';
 import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
+import { overrideTransfer } from './bot/card-actions/override-transfer';
 import { CommandRegistry } from './bot/commands/command';
 import { auditCommand } from './bot/commands/audit-command';
 import { exportCommand } from './bot/commands/export-command';
@@ -50,6 +51,7 @@ import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
+import { RequestRechecks } from './services/requests/recheck';
 import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
@@ -65,7 +67,21 @@ export interface RunningApp {
 }
 
 export interface BotParts {
-  config: Pick<AppConfig, 'environment' | 'policyFile' | 'retentionDays' | 'chaseAfterWorkingDays' | 'requesterGroupId' | 'opsGroupId' | 'opsChannelId' | 'allowedTenantId' | 'maxAccountsPerRequest' | 'opsMembershipMaxAgeMinutes'>;
+  config: Pick<
+    AppConfig,
+    | 'environment'
+    | 'policyFile'
+    | 'retentionDays'
+    | 'chaseAfterWorkingDays'
+    | 'requesterGroupId'
+    | 'opsGroupId'
+    | 'opsChannelId'
+    | 'allowedTenantId'
+    | 'maxAccountsPerRequest'
+    | 'opsMembershipMaxAgeMinutes'
+    | 'transferCheckMinutes'
+    | 'transferChaseWorkingDays'
+  >;
   db: SqlDatabase;
   dataSources: DataSources;
   /** The Teams edge for proactive messages: the connector in the app, a recorder in tests. */
@@ -94,6 +110,10 @@ export interface ComposedBot {
   screenings: PollingWorker;
   /** Flags requests left undecided (checked every few minutes). */
   chasing: ChaseScheduler;
+  /** Re-checks open requests and confirms transfers in the directory. */
+  rechecks: RequestRechecks;
+  /** Runs the due re-checks and transfer checks in the background. */
+  checks: PollingWorker;
   access: AccessControl;
   holidays: ReadonlySet<string>;
   startWorkers(): void;
@@ -113,7 +133,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const pollMs = parts.pollMs ?? 1000;
   const requestRecords = new RequestRepository(db);
   // Every use case that owes a message signals after it commits: the delivery worker looks at once.
-  const requests = new TransferRequests(db, { workQueued: () => deliveries.wake() }, logger);
+  const requests = new TransferRequests(db, { workQueued: () => deliveries.wake(), checksQueued: () => checks.wake() }, logger);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
   const jobs = new ScreeningJobs(db);
@@ -143,6 +163,30 @@ export function composeBot(parts: BotParts): ComposedBot {
     RETENTION_CHECK_MS,
     logger,
   );
+  const rechecks = new RequestRechecks(
+    db,
+    screening,
+    dataSources.directory,
+    {
+      nasOrganisations: new Set(dataSources.policy.nasOrganisations?.odsCodes ?? []),
+      transferCheckMinutes: config.transferCheckMinutes,
+      transferChaseWorkingDays: config.transferChaseWorkingDays,
+      holidays,
+    },
+    { workQueued: () => deliveries.wake() },
+    logger,
+  );
+  const checks = new PollingWorker('checks', () => rechecks.runDue(), pollMs, logger);
+  // Open requests owe a daily re-check and decided ones a transfer check: the missing ones are added now and then.
+  const checkSweep = new PollingWorker(
+    'check-sweep',
+    async () => {
+      if ((await rechecks.sweep()) > 0) checks.wake();
+      return false;
+    },
+    CHASE_CHECK_MS,
+    logger,
+  );
   const reminders = new PollingWorker(
     'chasing',
     async () => {
@@ -170,7 +214,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     isOpsMember: (userId) => access.isOpsMember(userId),
     commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access, () => references.opsChannelProblem()), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, access), exportCommand(fileExports)]),
     fileExports,
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, correctDecision, askRequester], {
+    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, overrideTransfer, correctDecision, askRequester], {
       requests,
       access,
       renderCard: renderOpsRequestCard,
@@ -201,6 +245,8 @@ export function composeBot(parts: BotParts): ComposedBot {
     deliveries,
     screenings,
     chasing,
+    rechecks,
+    checks,
     access,
     holidays,
     startWorkers() {
@@ -208,12 +254,15 @@ export function composeBot(parts: BotParts): ComposedBot {
       screenings.start();
       reminders.start();
       retention.start();
+      checks.start();
+      checkSweep.start();
     },
     async stopWorkers() {
       outboxWorker.stop();
-      await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop(), retention.stop()]);
+      await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop(), retention.stop(), checks.stop(), checkSweep.stop()]);
     },
     async settle() {
+      // The directory checks are left to tests that mean them (checks.drain()): they read the directory again.
       await screenings.drain();
       await deliveries.drain();
     },

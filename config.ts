@@ -76,6 +76,8 @@ const environmentSchema = z.object({
   // Unset: personal data is kept (retention is a decision for the data controller, not a default).
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
   CHASE_AFTER_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(3)),
+  TRANSFER_CHECK_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_080).default(180)),
+  TRANSFER_CHASE_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(5)),
   OPS_MEMBERSHIP_MAX_AGE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
 
   // The NAS Operations workspace (Teams tab): the token audience, the tenant's keys, the local sign-in.
@@ -225,6 +227,10 @@ export interface AppConfig {
   retentionDays?: number;
   /** Requests undecided this many working days (England and Wales) are flagged in the ops channel. */
   chaseAfterWorkingDays: number;
+  /** Approved accounts not yet seen moved to NAS are read in the directory this often. */
+  transferCheckMinutes: number;
+  /** Approved accounts not moved this many working days after the decision are flagged in the ops channel. */
+  transferChaseWorkingDays: number;
   /** While the directory cannot answer, a NAS Operations membership confirmed this long ago still stands; older, the click is refused (fail closed). */
   opsMembershipMaxAgeMinutes: number;
   workspace: WorkspaceSettings;
@@ -295,6 +301,8 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     maxAccountsPerRequest: e.MAX_ACCOUNTS_PER_REQUEST,
     retentionDays: e.RETENTION_DAYS,
     chaseAfterWorkingDays: e.CHASE_AFTER_WORKING_DAYS,
+    transferCheckMinutes: e.TRANSFER_CHECK_MINUTES,
+    transferChaseWorkingDays: e.TRANSFER_CHASE_WORKING_DAYS,
     opsMembershipMaxAgeMinutes: e.OPS_MEMBERSHIP_MAX_AGE_MINUTES,
     workspace: workspaceSettings(e),
   };

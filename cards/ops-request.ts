@@ -1,4 +1,4 @@
-import { formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
+import { changedSinceSubmission, formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, transferState, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
@@ -15,8 +15,15 @@ const SHORT_REASON = 200;
 /** NAS Operations judge the accounts for review first, then the eligible ones; the screened-out ones come last, for the record. */
 const OPS_ORDER: Record<StoredAccount['verdict'], number> = { review: 0, eligible: 1, ineligible: 2 };
 
+/** Accounts whose facts changed since submission come first: they are decided one by one, and may be urgent. */
 function inOpsOrder(accounts: readonly StoredAccount[]): StoredAccount[] {
-  return [...accounts].sort((a, b) => OPS_ORDER[a.verdict] - OPS_ORDER[b.verdict] || a.position - b.position);
+  const changedFirst = (account: StoredAccount) => (changedSinceSubmission(account) ? 0 : 1);
+  return [...accounts].sort((a, b) => changedFirst(a) - changedFirst(b) || OPS_ORDER[a.verdict] - OPS_ORDER[b.verdict] || a.position - b.position);
+}
+
+/** Marked as a leaver since submission, and not yet decided against or moved: it will be deleted unless unmarked. */
+function isUrgentLeaver(account: StoredAccount): boolean {
+  return account.decision !== 'rejected' && account.transferredAt === null && account.leaverAlertedAt !== null && account.leaverAlertedAt !== undefined && (account.recheck?.reasons.some((reason) => reason.rule === 'MARKED_AS_LEAVER') ?? false);
 }
 
 /**
@@ -39,7 +46,11 @@ export interface OpsAccountRowData extends AccountRowData {
   correctTitle: string;
   /** Mark transferred: approved, the request decided, not yet transferred. */
   showMarkTransferred: boolean;
+  /** Override: marked transferred, the directory not showing it moved (a reason is needed). */
+  showOverride: boolean;
   transferLine: string;
+  /** What changed since submission, and when it was seen; empty when nothing did. */
+  changeLine: string;
   /** A refusal of an action on this row, shown next to its buttons. */
   rowNotice: string;
 }
@@ -93,6 +104,10 @@ export interface OpsRequestCardData {
   notificationColor: CardColor;
   /** A notice about the request as a whole, under its status. */
   notice: string;
+  /** At the top: accounts marked as leavers since submission. */
+  urgentLine: string;
+  /** When the accounts were last screened again, and how many changed since submission. */
+  recheckLine: string;
   /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
   refreshUserIds: string[];
 }
@@ -167,6 +182,7 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
   const allows = (action: RequestAction) => can && requestAction(request, action, { id: view.viewerId ?? '' }).allowed;
   const showTransferArea = allows('markTransferred');
   const untransferred = showTransferArea ? accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length : 0;
+  const eligibleUnchanged = accounts.filter((account) => account.verdict === 'eligible' && account.decision === null && !changedSinceSubmission(account)).length;
   const noticeOnPage = noticeAccountId !== undefined && pageAccounts.some((account) => account.id === noticeAccountId);
   const rows = pageAccounts.map((account) => ({
     ...opsAccountRow(request, pageStart, account, can),
@@ -175,7 +191,7 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
   const showApproveEligible = allows('approveEligible');
   const showRejectUndecided = allows('rejectUndecided');
   // The reason box only where a button on this card reads it.
-  const showReasonBox = showRejectUndecided || rows.some((row) => row.showDecide || row.showCorrect);
+  const showReasonBox = showRejectUndecided || rows.some((row) => row.showDecide || row.showCorrect || row.showOverride);
   const showDecisionArea = showReasonBox || showApproveEligible || showTransferArea;
   const place = notice ? noticePlace(view.noticeVerb, noticeOnPage, showDecisionArea) : 'status';
   // After a 413: fewer questions, then none (they stay in the history); a long reason is cut, with where to read it whole.
@@ -210,7 +226,8 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
     screenedOutCount: tally.screenedOut,
     decisionSummary: decisionSummary(request, tally),
     undecidedCount: tally.undecided,
-    eligibleUndecidedCount: tally.eligibleUndecided,
+    // Approve all eligible leaves the accounts changed since submission to be decided one by one.
+    eligibleUndecidedCount: eligibleUnchanged,
     untransferredCount: untransferred,
     start: pageStart,
     previousStart: Math.max(0, pageStart - OPS_PAGE_SIZE),
@@ -239,6 +256,8 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
     notificationLine: notification.line,
     notificationColor: notification.color,
     notice: place === 'status' ? notice : '',
+    urgentLine: urgentLine(accounts),
+    recheckLine: recheckLine(accounts),
     refreshUserIds: [...view.refreshUserIds],
   };
 }
@@ -255,6 +274,37 @@ function statusDetail(request: StoredRequest): string {
       return ` · every approved account transferred${request.completedAt ? ` at ${formatTime(request.completedAt)}` : ''}`;
     case 'withdrawn':
       return ` · withdrawn by ${request.requester.name} (the requester) at ${formatTime(request.withdrawnAt)}, before any decision`;
+  }
+}
+
+function urgentLine(accounts: readonly StoredAccount[]): string {
+  const leavers = accounts.filter(isUrgentLeaver);
+  if (leavers.length === 0) return '';
+  const one = leavers.length === 1;
+  const positions = leavers.slice(0, 10).map((account) => account.position).join(', ');
+  return `Urgent: ${one ? `account ${positions} was` : `${leavers.length} accounts (${positions}${leavers.length > 10 ? ', …' : ''}) were`} marked as ${one ? 'a leaver' : 'leavers'} since submission and will be deleted 30 days after marking unless unmarked. The requester has been told.`;
+}
+
+function recheckLine(accounts: readonly StoredAccount[]): string {
+  const checked = accounts.map((account) => account.recheck?.at).filter((at): at is Date => at instanceof Date);
+  if (checked.length === 0) return '';
+  const latest = new Date(Math.max(...checked.map((at) => at.getTime())));
+  const changed = accounts.filter(changedSinceSubmission).length;
+  return `Accounts screened again at ${formatTime(latest)}: ${changed === 0 ? 'nothing changed since submission' : `${changed} changed since submission (shown first; decide them one by one)`}.`;
+}
+
+function transferLine(account: StoredAccount): string {
+  if (account.decision !== 'approved') return '';
+  const marked = account.transferredAt ? `marked transferred by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? ` (${account.transferNote})` : ''}` : '';
+  switch (transferState(account)) {
+    case 'confirmed':
+      return `Transferred: seen moved in the directory at ${formatTime(account.transferConfirmedAt ?? null)}${account.transferNote === 'seen moved in the directory' ? '' : marked ? `; ${marked}` : ''}`;
+    case 'overridden':
+      return `Transferred: overridden by ${account.transferOverride?.by.name ?? 'NAS Operations'} at ${formatTime(account.transferOverride?.at ?? null)}: ${account.transferOverride?.reason ?? ''}; ${marked}`;
+    case 'marked':
+      return `Not yet moved in the directory${account.transferCheckedAt ? ` (last checked ${formatTime(account.transferCheckedAt)})` : ''}; ${marked}. The bot keeps checking.`;
+    case 'approved':
+      return '';
   }
 }
 
@@ -275,8 +325,10 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
   const decision = account.decision ? DECISION_DISPLAY[account.decision] : undefined;
   const correctTo = account.decision === 'approved' ? 'rejected' : account.decision === 'rejected' ? 'approved' : '';
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
+  // The evidence shown is the latest: the last re-check's, when there has been one.
+  const latest = account.recheck ? { ...account, verdict: account.recheck.verdict, reasons: account.recheck.reasons, evidence: account.recheck.evidence } : account;
   return {
-    ...accountRow(account, false),
+    ...accountRow(latest, false),
     requestId: request.id,
     start,
     accountId: account.id,
@@ -292,9 +344,9 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
     correctTo,
     correctTitle: correctTo === 'approved' ? 'Change to approved' : 'Change to rejected',
     showMarkTransferred: allows('markAccountTransferred'),
-    transferLine: account.transferredAt
-      ? `Transferred to NAS by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? `: ${account.transferNote}` : ''}`
-      : '',
+    showOverride: allows('overrideTransfer'),
+    transferLine: transferLine(account),
+    changeLine: account.recheck?.changes ? `Since submission: ${account.recheck.changes} (seen ${formatTime(account.recheck.changedAt)}). Decide it on its own.` : '',
     rowNotice: '',
   };
 }

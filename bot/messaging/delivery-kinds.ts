@@ -27,6 +27,10 @@ export interface OwedMessageRenderers {
   screeningResults(job: ScreeningJob): Partial<Activity>;
   /** To the ops channel, in the request card's thread: the requester answered a question. */
   answerInThread(request: StoredRequest, question: RequestQuestion): Partial<Activity>;
+  /** To the requester, at once: accounts marked as leavers since submission (they will be deleted unless unmarked). */
+  leaverAlert(request: StoredRequest, accountIds: readonly number[]): Partial<Activity>;
+  /** To the ops channel: approved accounts not yet moved in the directory. */
+  transferChase(request: StoredRequest, workingDays: number, unmoved: number): Partial<Activity>;
 }
 
 /** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
@@ -71,6 +75,8 @@ interface Subjects {
   'question.chase': AboutQuestion;
   'ops.delayed': AboutRequest;
   'screening.results': AboutJob;
+  'leaver.alert': AboutRequest & { accountIds: number[] };
+  'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
 }
 
 /** Where a message lands, resolved when it goes. */
@@ -200,6 +206,21 @@ export class TeamsDeliveries {
         render: ({ request, question }) => this.render.question(request, question, true),
       },
       'ops.delayed': { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.opsDelayed(request) },
+      'leaver.alert': {
+        about: async (delivery) => ({ request: await this.requestOf(delivery), accountIds: delivery.payload.accountIds }),
+        to: this.requesterChat,
+        render: ({ request, accountIds }) => this.render.leaverAlert(request, accountIds),
+      },
+      'ops.transfer_chase': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          // Completed since it was flagged: every approved account moved or was overridden.
+          if (request.status !== 'decided') throw new Never('NO_LONGER_WAITING');
+          return { request, workingDays: delivery.payload.workingDays, unmoved: delivery.payload.unmoved };
+        },
+        to: this.opsChannel({ tellRequesterWhileOut: false }),
+        render: ({ request, workingDays, unmoved }) => this.render.transferChase(request, workingDays, unmoved),
+      },
       'screening.results': {
         about: async (delivery) => {
           const job = await this.jobs.get(delivery.payload.jobId);

@@ -5,6 +5,7 @@ import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../cards/account-rows';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import type { OwedMessageRenderers } from './delivery-kinds';
+import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
 /** Enough of an answer to read in the thread; the card above has all of it. */
 const ANSWER_SHOWN = 500;
@@ -18,6 +19,8 @@ function clipWords(text: string, limit: number): string {
 
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
+  leaverAlert: leaverAlertMessage,
+  transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),
   outcome: (request): Attachment => renderOutcomeCard(request),

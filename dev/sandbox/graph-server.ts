@@ -18,6 +18,20 @@ export interface SandboxGraph extends RunningSandbox {
   respondAfter(ms: number): void;
   /** Every request answers this status (a Graph outage, e.g. 503) until called with undefined. */
   failWith(status: number | undefined): void;
+  /** The test-only admin route that changes a user while the sandbox runs (PATCH, JSON merged into the user). */
+  adminUserUrl(idOrUpn: string): string;
+}
+
+/** A user's fields merged with changes; nested objects (onPremisesExtensionAttributes) merged one level down, null removes a field. */
+function mergeUser(user: Record<string, unknown>, changes: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(changes)) {
+    if (key === 'id' || key === 'userPrincipalName') continue;
+    const current = user[key];
+    if (value === null) delete user[key];
+    else if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)) {
+      mergeUser(current as Record<string, unknown>, value as Record<string, unknown>);
+    } else user[key] = value;
+  }
 }
 
 export async function loadSandboxDirectory(file: string): Promise<SandboxDirectory> {
@@ -52,6 +66,17 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
   };
 
   const route = (request: RecordedRequest): SandboxResponse | undefined => {
+    // Test-only: the directory changes under a running request (an account disabled, marked a
+    // leaver, moved to NAS). The sandbox listens on loopback only and is never started in production.
+    const adminMatch = /^\/_sandbox\/users\/([^/]+)$/.exec(request.path);
+    if (request.method === 'PATCH' && adminMatch) {
+      const user = findUser(decodeURIComponent(adminMatch[1] as string));
+      if (!user) return notFound(adminMatch[1] as string);
+      const changes = z.record(z.string(), z.unknown()).safeParse(request.body);
+      if (!changes.success) return { status: 400, body: { error: { code: 'BadRequest', message: 'A JSON object of fields is required.' } } };
+      mergeUser(user as Record<string, unknown>, changes.data);
+      return { status: 204 };
+    }
     const userMatch = /^\/v1\.0\/users\/([^/]+)$/.exec(request.path);
     if (request.method === 'GET' && userMatch) return getUser(userMatch[1] as string, request.query.get('$select'));
     const memberMatch = /^\/v1\.0\/users\/([^/]+)\/checkMemberGroups$/.exec(request.path);
@@ -104,6 +129,9 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     },
     failWith(status) {
       failStatus = status;
+    },
+    adminUserUrl(idOrUpn) {
+      return `${new URL(sandbox.url).origin}/_sandbox/users/${encodeURIComponent(idOrUpn)}`;
     },
   };
 }

@@ -43,6 +43,8 @@ export const policySchema = z.object({
     currentUntil: z.object({ yearsAfterStart: z.number().int().min(1), month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
   }),
   defaultSiteAllowance: z.number().int().min(0),
+  /** ODS codes NAS-administered accounts carry in the administering-organisation attribute: an account showing one has moved to NAS. */
+  nasOrganisations: z.object({ placeholder: z.boolean(), odsCodes: z.array(z.string().trim().min(1).toUpperCase()) }).optional(),
 });
 
 export type Policy = z.infer<typeof policySchema>;

@@ -25,7 +25,11 @@ export type DeliveryKind =
   /** Tell the requester NAS Operations have not received their request yet (the ops channel refused the bot). */
   | 'ops.delayed'
   /** The requester's answer to NAS Operations' question, as a reply in the request card's thread in the ops channel. */
-  | 'ops.answer';
+  | 'ops.answer'
+  /** Tell the requester at once: accounts were marked as leavers after submission and will be deleted unless unmarked. */
+  | 'leaver.alert'
+  /** Flag in the ops channel approved accounts the directory has not shown moved for a period of working days. */
+  | 'ops.transfer_chase';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -38,6 +42,8 @@ const opsChasePayload = z.object({
   reminder: z.number().int().positive().optional(),
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
+const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
+const transferChasePayload = z.object({ workingDays: z.number().int().nonnegative(), reminder: z.number().int().positive(), unmoved: z.number().int().positive() });
 
 /** Each kind with its payload, as a row must read back. */
 export const owedContent = z.discriminatedUnion('kind', [
@@ -51,6 +57,8 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('question.chase'), payload: aboutQuestion }),
   z.object({ kind: z.literal('ops.delayed'), payload: nothing }),
   z.object({ kind: z.literal('ops.answer'), payload: aboutQuestion }),
+  z.object({ kind: z.literal('leaver.alert'), payload: leaverAlertPayload }),
+  z.object({ kind: z.literal('ops.transfer_chase'), payload: transferChasePayload }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -73,6 +81,9 @@ export const dedupeKeys = {
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
   opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
   opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
+  /** Each account is alerted once, so the first of a newly alerted set names the message. */
+  leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
+  transferChase: (requestId: number, reminder: number) => `ops.transfer_chase:${requestId}:${reminder}`,
 };
 
 /** About a request: the row names it (and is removed with its personal data). */
@@ -95,6 +106,8 @@ export type OwedMessage =
   | (Owed<'ops.update'> & ForRequest & NotToAPerson)
   | (Owed<'ops.chase'> & ForRequest & NotToAPerson)
   | (Owed<'ops.answer'> & ForRequest & NotToAPerson)
+  | (Owed<'ops.transfer_chase'> & ForRequest & NotToAPerson)
+  | (Owed<'leaver.alert'> & ForRequest & ToPerson)
   | (Owed<'outcome'> & ForRequest & ToPerson)
   | (Owed<'completion'> & ForRequest & ToPerson)
   | (Owed<'question'> & ForRequest & ToPerson)
@@ -138,6 +151,20 @@ export const owed = {
     payload: { jobId, run },
   }),
   opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({ kind: 'ops.delayed', dedupeKey: dedupeKeys.opsDelayed(requestId), requestId, recipient }),
+  leaverAlert: (requestId: number, recipient: string, accountIds: readonly number[]): OwedMessageOf<'leaver.alert'> => ({
+    kind: 'leaver.alert',
+    dedupeKey: dedupeKeys.leaverAlert(requestId, Math.min(...accountIds)),
+    requestId,
+    recipient,
+    payload: { accountIds: [...accountIds] },
+  }),
+  /** The `reminder`th flag of approved accounts (`unmoved` of them) not moved `workingDays` working days after the decision. */
+  transferChase: (requestId: number, reminder: number, workingDays: number, unmoved: number): OwedMessageOf<'ops.transfer_chase'> => ({
+    kind: 'ops.transfer_chase',
+    dedupeKey: dedupeKeys.transferChase(requestId, reminder),
+    requestId,
+    payload: { workingDays, reminder, unmoved },
+  }),
   opsAnswer: (requestId: number, questionId: number): OwedMessageOf<'ops.answer'> => ({
     kind: 'ops.answer',
     dedupeKey: dedupeKeys.opsAnswer(questionId),

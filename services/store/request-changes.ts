@@ -12,12 +12,12 @@ import type { SqlExecutor } from './database';
 type Ids = Array<{ id: number }>;
 const ids = (rows: Ids): number[] => rows.map((row) => row.id);
 
-/** Approves every eligible account not yet decided; the ids approved. */
+/** Approves every eligible account not yet decided, except those changed since submission (decided one by one); the ids approved. */
 export async function approveEligibleAccounts(tx: SqlExecutor, requestId: number, actor: Actor): Promise<number[]> {
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET decision = 'approved', decided_by_id = $2, decided_by_name = $3, decided_at = now()
-       WHERE request_id = $1 AND verdict = 'eligible' AND decision IS NULL RETURNING id`,
+       WHERE request_id = $1 AND verdict = 'eligible' AND decision IS NULL AND change_summary IS NULL RETURNING id`,
       [requestId, actor.id, actor.name],
     ),
   );
@@ -81,17 +81,6 @@ export async function markAccountsTransferred(tx: SqlExecutor, requestId: number
       [requestId, actor.id, actor.name, note, accountIds === 'all' ? null : [...accountIds]],
     ),
   );
-}
-
-/** The request is completed when every approved account is transferred; true for the call that completed it. */
-export async function completeIfAllTransferred(tx: SqlExecutor, requestId: number): Promise<boolean> {
-  const rows = await tx.query<{ id: number }>(
-    `UPDATE transfer_requests SET status = 'completed', completed_at = now()
-     WHERE id = $1 AND status = 'decided' AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision = 'approved' AND transferred_at IS NULL)
-     RETURNING id`,
-    [requestId],
-  );
-  return rows.length > 0;
 }
 
 export async function markWithdrawn(tx: SqlExecutor, requestId: number): Promise<void> {

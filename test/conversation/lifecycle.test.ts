@@ -94,7 +94,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.ok(audit.some((event) => event.action === 'account.rejected' && event.accountId === reviewId), 'the first decision stays');
   });
 
-  it('completes the request when every approved account is marked transferred, tells the requester, and freezes those decisions', async () => {
+  it('completes the request only when every approved account marked transferred is confirmed (here: overridden), tells the requester, and freezes those decisions', async () => {
     await tom.press({ title: 'Approve all eligible (1)' });
     const decided = await tom.press({ title: 'Approve', row: reviewEmail });
     assert.match(card(decided), /Mark approved as transferred \(2\)/);
@@ -102,18 +102,32 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     // A second window still showing the card before the transfer was marked.
     const before = opsCardUser(() => adapter, 'tom').sees(tom.card);
     const one = await tom.press({ title: 'Mark transferred', row: eligibleEmail }, { transferNote: 'Batch 1' });
-    assert.match(card(one), /Transferred to NAS by Tom Ashdown at .*: Batch 1/);
+    assert.match(card(one), /Not yet moved in the directory; marked transferred by Tom Ashdown at .* \(Batch 1\)/);
     assert.equal(tom.offers({ title: 'Change to rejected', row: eligibleEmail }), false, 'a transferred account offers no change');
     assert.equal((await stored()).status, 'decided', 'one approved account is still to move');
     const frozen = await before.press({ title: 'Change to rejected', row: eligibleEmail }, { decisionReason: 'Too late' });
     assert.match(card(frozen), /its decision can no longer change/);
 
     const rest = await tom.press({ title: 'Mark approved as transferred (1)' });
-    assert.match(card(rest), /"Completed"/);
+    assert.match(card(rest), /"Decided"/, 'marked is not moved: these addresses are not in the directory, so nothing confirms them');
+    assert.equal((await stored()).status, 'decided');
+    // NAS Operations vouch for both moves, with a reason (test/conversation/facts-change.test.ts has the directory confirming them).
+    await tom.press({ title: 'Transferred anyway: override', row: eligibleEmail }, { decisionReason: 'Moved by hand' });
+    const last = await tom.press({ title: 'Transferred anyway: override', row: reviewEmail }, { decisionReason: 'Moved by hand' });
+    assert.match(card(last), /"Completed"/);
     const completed = await stored();
     assert.equal(completed.status, 'completed');
     assert.ok(completed.completedAt);
-    assert.deepEqual(await events(), ['request.submitted', 'request.approved_eligible', 'account.approved', 'account.transferred', 'account.transferred', 'request.completed']);
+    assert.deepEqual(await events(), [
+      'request.submitted',
+      'request.approved_eligible',
+      'account.approved',
+      'account.transferred',
+      'account.transferred',
+      'account.transfer_overridden',
+      'account.transfer_overridden',
+      'request.completed',
+    ]);
 
     await harness.settle();
     const told = harness.messenger.toUser('priya').map((sent) => sent.activity.text ?? '').filter((text) => text.includes('is complete'));
