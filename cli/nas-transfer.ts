@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -180,9 +180,13 @@ async function subjectAccess({ address, id, out }: Extract<Command, { name: 'sub
   const db = await openDatabase(config.database);
   try {
     const report = await findSubjectData(db, subject);
-    await writeFile(out, subjectAccessFile(report), { mode: 0o600 }).catch(() => {
-      throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
-    });
+    // mode applies only to a new file: chmod makes an existing one owner-only too, before anything is written to it.
+    await writeFile(out, '', { mode: 0o600 })
+      .then(() => chmod(out, 0o600))
+      .then(() => writeFile(out, subjectAccessFile(report)))
+      .catch(() => {
+        throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
+      });
     // Who read a person's data, and how much, is part of the record; whose it was belongs in the IG team's case log, not in an append-only table.
     await new AuditLog(db).record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'subject.accessed', null, { rows: report.rowCount, byObjectId: id !== undefined });
     io.stdout(`Wrote ${report.rowCount} rows about ${subject.address} to ${out}.\n`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/nas-transfer';
@@ -211,8 +211,9 @@ describe('nas-transfer subject-access (command line, PostgreSQL)', function () {
 
   after(() => schema?.drop());
 
-  it('writes everything held about one address to an owner-only JSON file and records the search in the audit without the address', async () => {
+  it('writes everything held about one address to an owner-only JSON file (an existing file made owner-only too) and records the search in the audit without the address', async () => {
     const out = path.join(dir, 'amara.json');
+    writeFileSync(out, 'an older file anyone could read', { mode: 0o644 });
     const { code, stdout, stderr } = await cli(['subject-access', AMARA, '--out', out], { DATABASE_URL: schema!.url });
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^Wrote \d+ rows about amara\.mensah@nhsmail\.example to /);
