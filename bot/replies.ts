@@ -1,4 +1,5 @@
 import { escapeMarkdown } from '../core/text';
+import { changeWords, transferStateWords } from './transfer-words';
 import { plural } from '../cards/plural';
 import { ageInDays, formatTime, isScreenedOut, STATUS_LABEL, type RequestSummary, type StoredRequest } from '../services/model';
 
@@ -54,10 +55,10 @@ export function describeRequest(request: StoredRequest, forOps = false): string 
   const accountLines = request.accounts.slice(0, MAX_ACCOUNT_LINES).map((account) => {
     const email = escapeMarkdown(account.email);
     if (isScreenedOut(account)) return `- ${email}: not eligible (screened out at submission)`;
-    if (account.decision === null) return `- ${email}: awaiting decision`;
+    const changed = forOps ? changeWords(account) : '';
+    if (account.decision === null) return `- ${email}: awaiting decision${changed}`;
     const by = `by ${escapeMarkdown(account.decidedBy?.name ?? 'NAS Operations')} at ${formatTime(account.decidedAt)}`;
-    const moved = account.transferredAt ? `; transferred to NAS at ${formatTime(account.transferredAt)}` : '';
-    return `- ${email}: ${account.decision} ${by}${account.decisionReason ? ` (${escapeMarkdown(account.decisionReason)})` : ''}${moved}`;
+    return `- ${email}: ${account.decision} ${by}${account.decisionReason ? ` (${escapeMarkdown(account.decisionReason)})` : ''}${transferStateWords(account)}${changed}`;
   });
   const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${plural(request.accounts.length - MAX_ACCOUNT_LINES, 'more account')}.`] : [];
   return [

@@ -42,6 +42,18 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     await harness.app.checks.drain();
     await harness.settle();
   };
+  /** What `status NTR-…` tells the requester in her chat. */
+  const statusForPriya = async () => {
+    let reply = '';
+    await harness
+      .adapterFor('priya')
+      .send(`status ${request.reference}`)
+      .assertReply((activity) => {
+        reply = activity.text ?? '';
+      })
+      .startTest();
+    return reply;
+  };
   const toPriya = () => harness.messenger.toUser('priya').map((sent) => sent.activity.text ?? '');
 
   const AMARA = 'amara.mensah@nhsmail.example';
@@ -152,6 +164,9 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     assert.match(findOffered(tom.card, { title: 'Transferred anyway: override', row: ESME }).row, /Not yet moved in the directory/);
     assert.equal((await stored()).status, 'decided');
     assert.equal(toPriya().filter((message) => message.includes('is complete')).length, 0, 'not complete: the directory does not agree yet');
+    const marked = await statusForPriya();
+    assert.match(marked, /ben\.hollis@nhsmail\.example: approved by Tom Ashdown .*; marked transferred at .*, not yet moved in the directory/);
+    assert.match(marked, /amara\.mensah@nhsmail\.example: approved by Tom Ashdown .*; transferred: seen moved in the directory at /);
 
     // Ben moves; the next scheduled look (TRANSFER_CHECK_MINUTES later) sees it.
     await change(BEN, { onPremisesExtensionAttributes: { extensionAttribute1: 'NAS' } });
@@ -182,6 +197,12 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     assert.match(complete[0]!, /NAS now administers these 3 accounts/);
     for (const email of [AMARA, BEN, ESME]) assert.ok(complete[0]!.includes(email.replace(/\./g, '.')), email);
     assert.ok(!complete[0]!.includes(WREN) && !complete[0]!.includes(ZAC), 'not the rejected ones');
+
+    const finalStatus = await statusForPriya();
+    assert.match(finalStatus, /Completed/);
+    assert.match(finalStatus, /esme\.flint@nhsmail\.example: approved by Tom Ashdown .*; transferred: overridden by Tom Ashdown at .* \(Moved by the service desk; the directory lags\.\)/);
+    assert.match(finalStatus, /ben\.hollis@nhsmail\.example: approved .*; transferred: seen moved in the directory at /);
+    assert.match(finalStatus, /wren\.hadley@nhsmail\.example: rejected by Tom Ashdown .* \(Marked as a leaver\.\)$/m);
 
     const actions = (await events()).map((event) => event.action);
     assert.equal(actions.filter((action) => action === 'account.transfer_confirmed').length, 2);
