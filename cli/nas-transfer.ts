@@ -157,9 +157,7 @@ async function exportRequest({ reference, out }: Extract<Command, { name: 'expor
     if (!request) throw new AppError('REQUEST_NOT_FOUND', `Check the reference ${shown(reference)}.`);
     const audit = new AuditLog(db);
     const csv = requestCsv(request, await audit.forRequest(request.id));
-    await writeFile(out, csvFileBytes(csv), { mode: 0o600 }).catch(() => {
-      throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
-    });
+    await writeOwnerOnly(out, csvFileBytes(csv));
     // Who exported personal data is part of the record, as it is for an export in Teams.
     await audit.record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'request.exported', request.id, {});
     io.stdout(`Wrote ${request.reference} (${request.accounts.length} accounts) to ${out}.\n`);
@@ -167,6 +165,19 @@ async function exportRequest({ reference, out }: Extract<Command, { name: 'expor
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Personal data goes to a file only its owner can read. `mode` applies only to a new file:
+ * chmod makes an existing one owner-only too, before anything is written to it.
+ */
+async function writeOwnerOnly(out: string, content: string | Uint8Array): Promise<void> {
+  await writeFile(out, '', { mode: 0o600 })
+    .then(() => chmod(out, 0o600))
+    .then(() => writeFile(out, content))
+    .catch(() => {
+      throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
+    });
 }
 
 /** Everything held about one person, from the store, as a file only its owner can read; audited like an export. */
@@ -180,13 +191,7 @@ async function subjectAccess({ address, id, out }: Extract<Command, { name: 'sub
   const db = await openDatabase(config.database);
   try {
     const report = await findSubjectData(db, subject);
-    // mode applies only to a new file: chmod makes an existing one owner-only too, before anything is written to it.
-    await writeFile(out, '', { mode: 0o600 })
-      .then(() => chmod(out, 0o600))
-      .then(() => writeFile(out, subjectAccessFile(report)))
-      .catch(() => {
-        throw new AppError('INVALID_INPUT', `The file ${shown(out)} could not be written.`);
-      });
+    await writeOwnerOnly(out, subjectAccessFile(report));
     // Who read a person's data, and how much, is part of the record; whose it was belongs in the IG team's case log, not in an append-only table.
     await new AuditLog(db).record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'subject.accessed', null, { rows: report.rowCount, byObjectId: id !== undefined });
     io.stdout(`Wrote ${report.rowCount} rows about ${subject.address} to ${out}.\n`);

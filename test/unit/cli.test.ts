@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { startSandboxOds } from '../../dev/sandbox/ods-server';
@@ -208,6 +208,9 @@ describe('nas-transfer export (command line)', function () {
 
   it('writes the same CSV as the Teams export, owner-only, and records the export in the audit', async () => {
     const out = path.join(dir, 'export.csv');
+    // A file already there, readable by everyone, is made owner-only before the personal data goes in.
+    writeFileSync(out, 'old', { mode: 0o644 });
+    chmodSync(out, 0o644);
     const { code, stdout, stderr } = await screen(['export', reference.toLowerCase(), '--out', out], { DATABASE_URL: schema!.url });
     assert.equal(code, 0, stderr);
     assert.match(stdout, new RegExp(`Wrote ${reference} \\(2 accounts\\) to `));
