@@ -81,6 +81,19 @@ async function measure(label: string, run: (index: number) => Promise<number>, r
   return result;
 }
 
+/** BENCH_EXPLAIN=1: the plans PostgreSQL chose for the gated queries, to see which index serves each. */
+async function explain(db: SqlDatabase, queries: Record<string, Record<string, string>>): Promise<void> {
+  for (const [label, query] of Object.entries(queries)) {
+    const seen: Array<{ sql: string; params: readonly unknown[] }> = [];
+    const recording = { query: <Row>(sql: string, params: readonly unknown[] = []) => (seen.push({ sql, params }), db.query<Row>(sql, params)) };
+    await new WorkspaceQueue(new QueueRepository(recording), loadBankHolidays(), { overdueAfterWorkingDays: 3 }).page(queueFiltersSchema.parse(query), VIEWER);
+    for (const { sql, params } of seen) {
+      const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`, params);
+      process.stdout.write(`\n${label}:\n${plan.map((line) => `    ${line['QUERY PLAN']}`).join('\n')}\n`);
+    }
+  }
+}
+
 async function main(): Promise<boolean> {
   const schema = await freshPostgresSchema();
   const db = await openPostgres(schema.url, { queryTimeoutMs: 0 });
@@ -113,6 +126,8 @@ async function main(): Promise<boolean> {
     await measure('organisation words ("bench organisation 42")', () => page({ status: 'all', q: 'bench organisation 42' }), OTHER_RUNS);
     await measure('reference prefix ("NTR-10500")', () => page({ status: 'all', q: 'NTR-10500' }), OTHER_RUNS);
     await measure('picture of the work', async () => (await queue.picture()).weeks.length, OTHER_RUNS);
+
+    if (process.env.BENCH_EXPLAIN === '1') await explain(db, { first: {}, address: { status: 'all', address: 'user4242.7@nhsmail.example' } });
 
     process.stdout.write('\nTargets\n');
     let met = true;

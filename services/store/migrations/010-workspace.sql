@@ -7,6 +7,9 @@
 -- Every request, oldest first (the queue without a status filter).
 CREATE INDEX transfer_requests_queue ON transfer_requests (created_at, id);
 
+-- The open queue (the default view, and overdue), oldest first: a few hundred rows among many thousands closed.
+CREATE INDEX transfer_requests_open_queue ON transfer_requests (created_at, id) WHERE status IN ('submitted', 'in_review');
+
 -- Reviewer: "mine", a named reviewer, or unassigned (claimed_by_id IS NULL).
 CREATE INDEX transfer_requests_reviewer ON transfer_requests (claimed_by_id, created_at, id);
 
