@@ -1,7 +1,7 @@
 import type { Logger } from '../core/log';
 import { OPEN_STATUSES } from './model';
 import type { SqlDatabase } from './store/database';
-import { dedupeKeys, enqueue } from './store/outbox';
+import { enqueue, owed } from './store/outbox';
 import { workingDaysElapsed } from './working-days';
 
 export interface ChasePolicy {
@@ -49,7 +49,7 @@ export class ChaseScheduler {
         );
         if (!row) return false;
         const number = request.chase_count + 1;
-        await enqueue(tx, { kind: 'ops.chase', dedupeKey: dedupeKeys.opsChase(request.id, number), requestId: request.id, payload: { workingDays: total, reminder: number } });
+        await enqueue(tx, owed.opsChase(request.id, number, total));
         return true;
       });
       if (claimed) flagged++;
@@ -71,7 +71,7 @@ export class ChaseScheduler {
       const claimed = await this.db.transaction(async (tx) => {
         const [row] = await tx.query<{ id: number }>('UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id', [question.id, now]);
         if (!row) return false;
-        await enqueue(tx, { kind: 'question.chase', dedupeKey: dedupeKeys.questionChase(question.id), requestId: question.request_id, recipient: question.requester_id, payload: { questionId: question.id } });
+        await enqueue(tx, owed.questionChase(question.request_id, question.requester_id, question.id));
         return true;
       });
       if (claimed) chased++;

@@ -5,7 +5,7 @@ import type { ScreenedAccount, Verdict } from '../eligibility/types';
 import type { Actor, Decision, NewTransferRequest, RequestQuestion, RequestSummary, StoredRequest } from '../model';
 import { appendAudit, AuditLog, type AuditEvent } from '../store/audit';
 import type { SqlDatabase, SqlExecutor } from '../store/database';
-import { dedupeKeys, enqueue } from '../store/outbox';
+import { enqueue, owed } from '../store/outbox';
 import { answerOldestOpenQuestion, insertQuestion } from '../store/questions';
 import {
   approveEligibleAccounts,
@@ -133,7 +133,7 @@ export class TransferRequests {
         policyVersion: submission.policyVersion,
         screened: { eligible: count(accounts, 'eligible'), review: count(accounts, 'review'), ineligible: count(accounts, 'ineligible') },
       });
-      await enqueue(tx, { kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(inserted.id), requestId: inserted.id });
+      await enqueue(tx, owed.opsPost(inserted.id));
       return inserted;
     });
     if (outcome.created) this.signal.workQueued();
@@ -159,7 +159,7 @@ export class TransferRequests {
       if (!question) throw new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.');
       await appendAudit(tx, requester, 'request.answered', requestId, null, { questionId: question.id, answer });
       // A card that changes in place is easy to miss: a reply in its thread tells NAS Operations.
-      await enqueue(tx, { kind: 'ops.answer', dedupeKey: dedupeKeys.opsAnswer(question.id), requestId, payload: { questionId: question.id } });
+      await enqueue(tx, owed.opsAnswer(requestId, question.id));
       return question;
     });
   }
@@ -249,7 +249,7 @@ export class TransferRequests {
       const completed = await completeIfAllConfirmed(tx, requestId);
       if (completed) {
         await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
-        await enqueue(tx, { kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient: request.requester.id });
+        await enqueue(tx, owed.completion(requestId, request.requester.id));
       }
       return { transferred: marked.length, completed };
     });
@@ -268,7 +268,7 @@ export class TransferRequests {
       const completed = await completeIfAllConfirmed(tx, requestId);
       if (completed) {
         await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
-        await enqueue(tx, { kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient: request.requester.id });
+        await enqueue(tx, owed.completion(requestId, request.requester.id));
       }
       return { completed };
     });
@@ -281,7 +281,7 @@ export class TransferRequests {
       assertAllowed(requestAction(request, 'ask', actor));
       const id = await insertQuestion(tx, requestId, actor, question);
       await appendAudit(tx, actor, 'request.asked', requestId, null, { questionId: id, question });
-      await enqueue(tx, { kind: 'question', dedupeKey: dedupeKeys.question(id), requestId, recipient: request.requester.id, payload: { questionId: id } });
+      await enqueue(tx, owed.question(requestId, request.requester.id, id));
       return id;
     });
   }
@@ -297,7 +297,7 @@ export class TransferRequests {
       const request = await lockRequest(tx, requestId);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
       const applied = await apply(tx, request);
-      await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId });
+      await enqueue(tx, owed.opsUpdate(requestId));
       return applied;
     });
     this.signal.workQueued();
@@ -317,7 +317,7 @@ export class TransferRequests {
       const { ids, action, detail } = await update(tx);
       for (const id of ids) await appendAudit(tx, actor, action, requestId, id, detail);
       const settled = await settleIfAllDecided(tx, requestId);
-      if (settled) await enqueue(tx, { kind: 'outcome', dedupeKey: dedupeKeys.outcome(requestId), requestId, recipient: request.requester.id });
+      if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
       // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
       if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled) await oweCheck(tx, requestId, 'recheck', 'approval');
       if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');

@@ -1,7 +1,7 @@
 import type { Actor } from '../model';
 import { appendAudit } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
-import { dedupeKeys, enqueue } from './outbox';
+import { enqueue, owed } from './outbox';
 
 /**
  * Retention: the personal data of a request closed more than RETENTION_DAYS ago is removed,
@@ -114,7 +114,7 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
   for (const { id, ops_activity_id: opsActivityId } of due) {
     await appendAudit(tx, RETENTION_ACTOR, 'request.purged', id, null, { olderThanDays });
     // The card in the ops channel still shows the addresses: re-render it from the purged store.
-    if (opsActivityId) await enqueue(tx, { kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(id), requestId: id });
+    if (opsActivityId) await enqueue(tx, owed.opsUpdate(id));
   }
   return due.length;
 }
