@@ -28,7 +28,7 @@ const TURNS_EACH = 10;
 const INVOKES = 30;
 const SLOW_UPDATE_MS = 5000;
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
@@ -40,7 +40,7 @@ function report(label: string, values: number[]): number {
 }
 
 /** "help" in CONVERSATIONS personal chats, TURNS_EACH turns each, one turn at a time. */
-async function helpTurns(client: TeamsClient, endpoint: string): Promise<number[]> {
+export async function helpTurns(client: TeamsClient, endpoint: string): Promise<number[]> {
   const times: number[] = [];
   for (let conversation = 0; conversation < CONVERSATIONS; conversation++) {
     const chatId = `a:priya-bench-${randomUUID()}`;
@@ -53,6 +53,33 @@ async function helpTurns(client: TeamsClient, endpoint: string): Promise<number[
   return times;
 }
 
+/** The bare bot: botbuilder's CloudAdapter and an ActivityHandler that replies, nothing else. */
+export async function startBareBot(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const bareAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+  const bareBot = new ActivityHandler().onMessage(async (context, next) => {
+    await context.sendActivity(REQUESTER_HELP);
+    await next();
+  });
+  return startHttpServer({ host: '127.0.0.1', port: 0, adapter: bareAdapter, handleTurn: (context) => bareBot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+}
+
+/**
+ * The bare bot's turn cost on its own loopback connector, as this bench measures it (a
+ * warm-up pass, then the measured one): the baseline other benches print beside their figures.
+ */
+export async function bareBotTurnCost(): Promise<number[]> {
+  const connector = await startFakeConnector();
+  const bare = await startBareBot();
+  try {
+    const client = new TeamsClient(connector.url);
+    await helpTurns(client, bare.endpoint); // warm-up
+    return await helpTurns(client, bare.endpoint);
+  } finally {
+    await bare.close();
+    await connector.close();
+  }
+}
+
 async function main(): Promise<void> {
   const connector = await startFakeConnector();
   const client = new TeamsClient(connector.url);
@@ -62,13 +89,7 @@ async function main(): Promise<void> {
   await migrate(db);
   const dataSources = await openDataSources(config);
 
-  // The bare bot: botbuilder's CloudAdapter and an ActivityHandler that replies, nothing else.
-  const bareAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
-  const bareBot = new ActivityHandler().onMessage(async (context, next) => {
-    await context.sendActivity(REQUESTER_HELP);
-    await next();
-  });
-  const bare = await startHttpServer({ host: '127.0.0.1', port: 0, adapter: bareAdapter, handleTurn: (context) => bareBot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+  const bare = await startBareBot();
 
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
   adapter.onTurnError = createTurnErrorHandler(silentLogger);
@@ -125,10 +146,13 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+// Run as a script (npm run bench); imported (bench/load.ts), it only lends its measurements.
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

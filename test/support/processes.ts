@@ -20,6 +20,8 @@ export function launchChromium(): Promise<Browser> {
 
 export interface BotProcess {
   endpoint: string;
+  /** The bot's own process id (node itself, not a wrapper): benches read its /proc/<pid>/status. */
+  pid: number;
   /** The bot's own base URL (health and readiness). */
   baseUrl: string;
   /** Everything the bot wrote to stdout and stderr: tests read it to check what is logged. */
@@ -56,6 +58,7 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
   }
   return {
     endpoint: `http://127.0.0.1:${port}/api/messages`,
+    pid: child.pid!,
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => chunks.join(''),
     stop: () => stopChild(child),

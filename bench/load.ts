@@ -1,0 +1,605 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { DEMO } from '../config';
+import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../dev/sandbox/graph-server';
+import { CardUser, offeredActions, type Card, type OfferedAction, type Trigger } from '../test/support/card-actions';
+import { freshPostgresSchema, POSTGRES_URL } from '../test/support/databases';
+import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../test/support/fake-connector';
+import { startBotProcess, type BotProcess } from '../test/support/processes';
+import { submitPressed, TeamsClient, type Sent } from '../test/support/teams-client';
+import { bareBotTurnCost, percentile } from './turns';
+
+/**
+ * `npm run bench` (load): two bot processes on one PostgreSQL; REQUESTERS requesters go through
+ * the whole form at once, each with ACCOUNTS_EACH accounts against the sandbox Graph answering
+ * after GRAPH_LATENCY_MS, while OPS_MEMBERS members of NAS Operations decide each card as it
+ * arrives. Then it checks the counts (nothing lost, nothing done twice) and prints turn and invoke
+ * latency, peak RSS per instance and database connections, beside the bare botbuilder bot's turn
+ * cost measured in the same run. Loopback only; every wait is bounded and the run has a hard limit.
+ *
+ * `--quick` runs 10 requesters, for a look on a laptop; `npm run bench` runs the full size.
+ */
+const QUICK = process.argv.includes('--quick');
+const REQUESTERS = QUICK ? 10 : 100;
+const ACCOUNTS_EACH = 20;
+const OPS_MEMBERS = 5;
+const GRAPH_LATENCY_MS = 50;
+/** The whole run, start-up to clean-up: past it the run stops, says how far it got and fails. */
+const HARD_LIMIT_MS = QUICK ? 150_000 : 330_000;
+/** The load itself (first turn to last outcome) is given this long before it is called stuck. */
+const LOAD_LIMIT_MS = QUICK ? 90_000 : 240_000;
+const SAMPLE_EVERY_MS = 200;
+
+const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' };
+const REQUESTER_ORG = 'ZZ9001';
+
+/**
+ * The verdicts each list is built to get (screened for ZZ9001 against the demo ODS and DSPT data):
+ * pharmacy and optical sites with a current DSPT are eligible, the dental site's "Approaching
+ * Standards" is for review, an account without a mobile is ineligible. 16 eligible, 2 review,
+ * 2 ineligible per list: every request has a bulk approval and two decisions by hand.
+ */
+const ACCOUNT_PLAN: Array<{ site: string; mobile: boolean; jobTitle: string }> = [
+  ...Array.from({ length: 14 }, () => ({ site: 'ZZ9101', mobile: true, jobTitle: 'Pharmacist' })),
+  ...Array.from({ length: 2 }, () => ({ site: 'ZZ9102', mobile: true, jobTitle: 'Optometrist' })),
+  ...Array.from({ length: 2 }, () => ({ site: 'ZZ9103', mobile: true, jobTitle: 'Dental Nurse' })),
+  ...Array.from({ length: 2 }, () => ({ site: 'ZZ9101', mobile: false, jobTitle: 'Pharmacy Technician' })),
+];
+
+const GIVEN = ['Ada', 'Bram', 'Cora', 'Dara', 'Eli', 'Fern', 'Gus', 'Hana', 'Ivo', 'Jude', 'Kit', 'Lior', 'Mina', 'Nils', 'Orla', 'Pia', 'Rhys', 'Suri', 'Teo', 'Vera'];
+const FAMILY = ['Ashby', 'Brook', 'Carrow', 'Dunmore', 'Ellery', 'Fenwick', 'Garside', 'Holt', 'Ingram', 'Jessop', 'Kettle', 'Lomax', 'Marlow', 'Naylor', 'Oakes', 'Pryor', 'Quill', 'Rudd', 'Stannard', 'Tully'];
+
+interface Person {
+  id: string;
+  name: string;
+  aadObjectId: string;
+}
+interface Requester extends Person {
+  index: number;
+  accounts: string[];
+}
+
+const uuid = (kind: number, index: number) => `6e6d7300-0000-4000-${String(9000 + kind)}-${String(index).padStart(12, '0')}`;
+const nameOf = (index: number) => ({ given: GIVEN[index % GIVEN.length]!, family: FAMILY[Math.floor(index / GIVEN.length) % FAMILY.length]! });
+
+/**
+ * The demo directory plus the run's people: REQUESTERS administrators of ZZ9001 in the requester
+ * group, three more NAS Operations members (five with Tom and Lena), and ACCOUNTS_EACH distinct
+ * accounts per requester. Fictional: mobiles in 07400 1xxxxx, as the demo directory's.
+ */
+function loadDirectory(): { directory: Record<string, unknown>; requesters: Requester[]; ops: Person[] } {
+  const demo = JSON.parse(readFileSync(path.join(__dirname, '..', 'dev', 'demo-directory.json'), 'utf8')) as {
+    users: Array<Record<string, unknown>>;
+    groups: Array<{ id: string; displayName: string; members: string[] }>;
+  };
+  const users = [...demo.users];
+  const requesterGroup = demo.groups.find((group) => group.id === DEMO.requesterGroupId)!;
+  const opsGroup = demo.groups.find((group) => group.id === DEMO.opsGroupId)!;
+  const user = (id: string, upn: string, given: string, family: string, fields: Record<string, unknown>) => ({
+    id,
+    userPrincipalName: upn,
+    mail: upn,
+    displayName: `${given} ${family}`,
+    givenName: given,
+    surname: family,
+    accountEnabled: true,
+    otherMails: [],
+    proxyAddresses: [`SMTP:${upn}`],
+    ...fields,
+  });
+  const requesters: Requester[] = [];
+  let serial = 0;
+  for (let index = 0; index < REQUESTERS; index++) {
+    const { given, family } = nameOf(index);
+    const aadObjectId = uuid(1, index);
+    users.push(user(aadObjectId, `load.admin.${index}@nhsmail.example`, given, family, { jobTitle: 'Digital Services Lead', onPremisesExtensionAttributes: { extensionAttribute1: REQUESTER_ORG } }));
+    requesterGroup.members.push(aadObjectId);
+    const accounts: string[] = [];
+    for (const [slot, plan] of ACCOUNT_PLAN.entries()) {
+      const { given: accountGiven, family: accountFamily } = nameOf(serial + 7);
+      const upn = `${accountGiven}.${accountFamily}.${index}x${slot}@nhsmail.example`.toLowerCase();
+      users.push(
+        user(uuid(2, serial), upn, accountGiven, accountFamily, {
+          jobTitle: plan.jobTitle,
+          department: 'Clinical',
+          ...(plan.mobile ? { mobilePhone: `07400 ${100000 + serial}` } : {}),
+          onPremisesExtensionAttributes: { extensionAttribute1: REQUESTER_ORG, extensionAttribute2: plan.site },
+        }),
+      );
+      accounts.push(upn);
+      serial++;
+    }
+    requesters.push({ index, id: `29:load.admin.${index}`, name: `${given} ${family}`, aadObjectId, accounts });
+  }
+  const ops: Person[] = [
+    { id: '29:tom.ashdown', name: 'Tom Ashdown', aadObjectId: DEMO.opsUserId },
+    { id: '29:lena.marsh', name: 'Lena Marsh', aadObjectId: '6e6d7300-0000-4000-8000-000000000132' },
+  ];
+  for (let index = 0; ops.length < OPS_MEMBERS; index++) {
+    const aadObjectId = uuid(3, index);
+    const { given, family } = nameOf(index + 11);
+    users.push(user(aadObjectId, `load.ops.${index}@nhsmail.example`, given, family, { jobTitle: 'NAS Operations Analyst', onPremisesExtensionAttributes: { extensionAttribute1: 'NAS' } }));
+    opsGroup.members.push(aadObjectId);
+    ops.push({ id: `29:load.ops.${index}`, name: `${given} ${family}`, aadObjectId });
+  }
+  return { directory: { ...demo, users }, requesters, ops };
+}
+
+/** The sites register with room for the run: the dev sample's allowances would turn all but the first few lists away. */
+async function sitesRegister(dir: string): Promise<string> {
+  const sample = await readFile(path.join(__dirname, '..', 'dev', 'nas-sites.csv'), 'utf8');
+  const roomy = sample
+    .trim()
+    .split('\n')
+    .map((line, index) => (index === 0 ? line : line.replace(/^(ZZ910[123]),([^,]*),\d+,/, `$1,$2,${REQUESTERS * ACCOUNT_PLAN.length},`)))
+    .join('\n');
+  const file = path.join(dir, 'nas-sites.csv');
+  await writeFile(file, `${roomy}\n`);
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Card | undefined;
+const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && call.status === 200 && activityText(call).includes(fragment);
+const OPS_CARD = /Transfer request (NTR-\d+)/;
+
+/** Every POST to /api/messages, by kind, with the time it took to answer. */
+class Timings {
+  readonly turns: number[] = [];
+  /** Turn times by step of the form (the text or card step sent), to see which turn waits. */
+  readonly byStep = new Map<string, number[]>();
+  readonly invokes: number[] = [];
+  readonly failures: string[] = [];
+}
+
+/** Teams' envelope around a message or an Action.Execute from one of the run's people. */
+class LoadClient {
+  private readonly client: TeamsClient;
+  constructor(
+    connectorUrl: string,
+    private readonly timings: Timings,
+  ) {
+    this.client = new TeamsClient(connectorUrl);
+  }
+
+  async message(endpoint: string, from: Person, chatId: string, content: string | Record<string, unknown>): Promise<Sent> {
+    const sent = await this.client.post(endpoint, {
+      type: 'message',
+      ...(typeof content === 'string' ? { text: content } : { value: content }),
+      from,
+      conversation: { id: chatId, conversationType: 'personal', tenantId: DEMO.tenantId },
+      channelData: { tenant: { id: DEMO.tenantId } },
+    });
+    this.timings.turns.push(sent.ms);
+    const step = typeof content === 'string' ? (content.length > 20 ? 'reason' : content) : `card: ${String(content.step)}`;
+    this.timings.byStep.set(step, [...(this.timings.byStep.get(step) ?? []), sent.ms]);
+    if (sent.status !== 200) this.timings.failures.push(`a turn was answered ${sent.status}`);
+    return sent;
+  }
+
+  async invoke(endpoint: string, from: Person, verb: string, data: Record<string, unknown>, trigger: Trigger): Promise<Sent> {
+    const sent = await this.client.post(endpoint, {
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      from,
+      conversation: { id: `${DEMO.opsChannelId};messageid=1`, conversationType: 'channel', tenantId: DEMO.tenantId, isGroup: true },
+      channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
+      value: { action: { type: 'Action.Execute', verb, data }, trigger },
+    });
+    this.timings.invokes.push(sent.ms);
+    const body = sent.body as { statusCode?: number; value?: { message?: string } } | undefined;
+    if (sent.status !== 200 || (body?.statusCode !== undefined && body.statusCode !== 200)) {
+      this.timings.failures.push(`${verb} was answered ${sent.status}/${body?.statusCode}: ${body?.value?.message ?? ''}`.slice(0, 200));
+    }
+    return sent;
+  }
+}
+
+/** The requester's whole form, each turn to the next instance in turn, up to the reference; returns it and the chat. */
+async function requesterJourney(requester: Requester, bots: BotProcess[], client: LoadClient, connector: FakeConnector, deadline: number): Promise<{ chatId: string; reference: string }> {
+  const chatId = `a:load-${requester.index}-${randomUUID()}`;
+  let turn = requester.index;
+  const next = () => bots[turn++ % bots.length]!.endpoint;
+  const waitFor = (fragment: string) => connector.waitFor(inChat(chatId, fragment), Math.max(1000, deadline - Date.now()));
+  const say = async (content: string | Record<string, unknown>) => {
+    const sent = await client.message(next(), requester, chatId, content);
+    if (sent.status !== 200) throw new Error(`requester ${requester.index}: a turn was answered ${sent.status}`);
+  };
+  for (const text of ['new transfer', 'yes', 'Our sponsorship of these sites ends in March.']) await say(text);
+  const accountsCard = cardIn(await waitFor('Accounts to transfer'));
+  await say(submitPressed(accountsCard, 'Continue', { accounts: requester.accounts.join('\n') }));
+  const results = cardIn(await waitFor('Screening results'));
+  await say(submitPressed(results, /^Continue with \d+ accounts?$/));
+  const confirmations = cardIn(await waitFor('Before you submit'));
+  await say(submitPressed(confirmations, /^Submit \d+ accounts? to NAS$/, ALL_TICKED));
+  const reference = /NTR-\d+/.exec(activityText(await waitFor('Your reference is')))![0];
+  return { chatId, reference };
+}
+
+/**
+ * One member of NAS Operations with a card in front of them: approve all eligible, then each
+ * account left by hand (approve one, reject the next with a reason), paging on when the rows
+ * left are on another page. Presses only what the card shows; each press to the next instance.
+ */
+async function decide(member: Person, card: Card, bots: BotProcess[], client: LoadClient, turn: number): Promise<number> {
+  let presses = 0;
+  const user = new CardUser<Sent>(
+    member.name,
+    (verb, data, trigger) => client.invoke(bots[(turn + presses++) % bots.length]!.endpoint, member, verb, data, trigger),
+    (sent) => {
+      const body = sent.body as { type?: string; value?: Card } | undefined;
+      return sent.status === 200 && body?.type === 'application/vnd.microsoft.card.adaptive' ? body.value : undefined;
+    },
+  ).sees(card);
+  let rejectNext = false;
+  for (let step = 0; step < 40; step++) {
+    const offered = offeredActions(user.card);
+    const has = (test: (action: OfferedAction) => boolean) => offered.find(test);
+    const bulk = has((action) => action.verb === 'approveEligible');
+    const row = has((action) => action.verb === 'decideAccount' && (action.data.decision === 'rejected') === rejectNext);
+    const nextPage = has((action) => action.verb === 'showPage' && action.title === 'Next accounts');
+    if (bulk) await user.press({ verb: 'approveEligible' });
+    else if (row) {
+      await user.press({ verb: 'decideAccount', title: row.title, row: row.row }, rejectNext ? { decisionReason: 'Not eligible for NAS at this site (load run).' } : {});
+      rejectNext = !rejectNext;
+    } else if (nextPage) await user.press({ verb: 'showPage', title: 'Next accounts' });
+    else return presses;
+  }
+  throw new Error(`${member.name} was still deciding a card after 40 presses`);
+}
+
+/** pg_stat_activity for the run's connections (application_name nas-load-*), every SAMPLE_EVERY_MS. */
+function sampleConnections(url: string) {
+  const stats = {
+    samples: 0,
+    maxTotal: 0,
+    maxActive: 0,
+    maxLockWaits: 0,
+    samplesWithLockWaits: 0,
+    maxByInstance: new Map<string, number>(),
+    /** Statement (its first words) to how many samples found a session waiting on a lock with it: where the contention is. */
+    waitingStatements: new Map<string, number>(),
+    /** Statement to how many samples found it running: where the database time goes. */
+    activeStatements: new Map<string, number>(),
+  };
+  let running = true;
+  const client = new pg.Client({ connectionString: url, application_name: 'nas-load-sampler' });
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      const rows = (
+        await client.query<{ application_name: string; connections: number; active: number; lock_waits: number }>(
+          `SELECT application_name, count(*)::int AS connections, count(*) FILTER (WHERE state <> 'idle')::int AS active,
+                  count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS lock_waits
+             FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'nas-load-bot-%' GROUP BY application_name`,
+        )
+      ).rows;
+      stats.samples++;
+      const sum = (key: 'connections' | 'active' | 'lock_waits') => rows.reduce((total, row) => total + row[key], 0);
+      stats.maxTotal = Math.max(stats.maxTotal, sum('connections'));
+      stats.maxActive = Math.max(stats.maxActive, sum('active'));
+      stats.maxLockWaits = Math.max(stats.maxLockWaits, sum('lock_waits'));
+      if (sum('lock_waits') > 0) stats.samplesWithLockWaits++;
+      for (const row of rows) stats.maxByInstance.set(row.application_name, Math.max(stats.maxByInstance.get(row.application_name) ?? 0, row.connections));
+      const busy = (
+        await client.query<{ statement: string; waiting: boolean }>(
+          `SELECT regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS statement, wait_event_type = 'Lock' AS waiting
+             FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'nas-load-bot-%' AND state = 'active'`,
+        )
+      ).rows;
+      for (const { statement, waiting } of busy) {
+        const tally = waiting ? stats.waitingStatements : stats.activeStatements;
+        tally.set(statement, (tally.get(statement) ?? 0) + 1);
+      }
+      await pause(SAMPLE_EVERY_MS);
+    }
+    await client.end();
+  })();
+  return {
+    stats,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** CPU time (user + system) a process has used, in seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the pid and command are cut off; in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The peak resident set (VmHWM) of a process, in MiB. */
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kib / 1024;
+}
+
+const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(58)} ${value}\n`);
+const latency = (values: number[]) =>
+  values.length ? `p50 ${percentile(values, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(values, 95).toFixed(1).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(1).padStart(7)} ms   (n=${values.length})` : '(none)';
+
+async function count(url: string, sql: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ count: string }>(sql)).rows[0]?.count);
+  } finally {
+    await client.end();
+  }
+}
+
+async function text(url: string, sql: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return String(Object.values((await client.query<Record<string, unknown>>(sql)).rows[0] ?? {})[0] ?? '');
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const dir = await mkdtemp(path.join(tmpdir(), 'nas-load-'));
+  const bots: BotProcess[] = [];
+  // The hard limit: whatever is stuck, the children die and the run fails, saying so.
+  const hardStop = setTimeout(() => {
+    process.stderr.write(`The load run passed its hard limit of ${HARD_LIMIT_MS / 1000} s and was stopped.\n`);
+    for (const bot of bots) {
+      try {
+        process.kill(bot.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(2);
+  }, HARD_LIMIT_MS);
+  hardStop.unref();
+
+  process.stdout.write(`Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`);
+  // The baseline first, on a quiet machine: the bare botbuilder bot, as bench/turns.ts measures it.
+  const bare = await bareBotTurnCost();
+
+  const { directory, requesters, ops } = loadDirectory();
+  const directoryFile = path.join(dir, 'directory.json');
+  await writeFile(directoryFile, JSON.stringify(directory));
+  const graph: SandboxGraph = await startSandboxGraph(await loadSandboxDirectory(directoryFile));
+  graph.respondAfter(GRAPH_LATENCY_MS);
+  const sitesFile = await sitesRegister(dir);
+  const connector = await startFakeConnector();
+  const timings = new Timings();
+  const client = new LoadClient(connector.url, timings);
+  const schema = await freshPostgresSchema();
+  const schemaName = /search_path=(\w+)/.exec(decodeURIComponent(schema.url))![1]!;
+  let sampler: ReturnType<typeof sampleConnections> | undefined;
+  try {
+    const instanceUrl = (name: string) => {
+      const url = new URL(schema.url);
+      url.searchParams.set('application_name', `nas-load-bot-${name}`);
+      return url.toString();
+    };
+    const env = (name: string, port: number) => ({
+      PORT: String(port),
+      DATABASE_URL: instanceUrl(name),
+      GRAPH_BASE_URL: graph.url,
+      NAS_SITES_CSV: sitesFile,
+      LOG_LEVEL: 'warn',
+      APP_ENV: 'development',
+      MicrosoftAppId: '',
+    });
+    // One first, so the migrations run once; then the second on a migrated database.
+    bots.push(await startBotProcess(env('a', await freePort())));
+    bots.push(await startBotProcess(env('b', await freePort())));
+    const installed = await new TeamsClient(connector.url).opsChannelInstalled(bots[0]!.endpoint);
+    if (installed.status !== 200) throw new Error(`installing in the ops channel was answered ${installed.status}`);
+    connector.calls.splice(0);
+
+    sampler = sampleConnections(schema.url);
+    const cpuBefore = await Promise.all(bots.map((bot) => cpuSeconds(bot.pid)));
+    const loadStarted = performance.now();
+    const deadline = Date.now() + LOAD_LIMIT_MS;
+
+    // NAS Operations: each posted card goes to the next free member, as it arrives.
+    const queue: Array<{ reference: string; card: Card }> = [];
+    const seen = new Set<string>();
+    let scanned = 0;
+    let journeysDone = false;
+    const decided: string[] = [];
+    const opsErrors: string[] = [];
+    const submitted: Array<{ chatId: string; reference: string }> = [];
+    const journeyErrors: string[] = [];
+    const watch = (async () => {
+      while (!journeysDone || scanned < connector.calls.length) {
+        for (; scanned < connector.calls.length; scanned++) {
+          const call = connector.calls[scanned]!;
+          const reference = OPS_CARD.exec(activityText(call))?.[1];
+          if (call.method !== 'POST' || call.conversationId !== DEMO.opsChannelId || call.status !== 200 || !reference || seen.has(reference)) continue;
+          seen.add(reference);
+          queue.push({ reference, card: cardIn(call)! });
+        }
+        await pause(50);
+      }
+    })();
+    let pressCount = 0;
+    const members = ops.map(async (member, memberIndex) => {
+      let turn = memberIndex;
+      while (Date.now() < deadline) {
+        const next = queue.shift();
+        if (!next) {
+          if (journeysDone && seen.size >= submitted.length && queue.length === 0) return;
+          await pause(50);
+          continue;
+        }
+        try {
+          const presses = await decide(member, next.card, bots, client, turn++);
+          pressCount += presses;
+          decided.push(next.reference);
+        } catch (error) {
+          opsErrors.push(`${next.reference}: ${(error as Error).message.split('\n')[0]}`);
+        }
+      }
+    });
+
+    await Promise.all(
+      requesters.map((requester) =>
+        requesterJourney(requester, bots, client, connector, deadline).then(
+          (done) => submitted.push(done),
+          (error: unknown) => journeyErrors.push(`requester ${requester.index}: ${(error as Error).message.split('\n')[0]}`),
+        ),
+      ),
+    );
+    const formsDoneMs = performance.now() - loadStarted;
+    // Every reference given must reach the channel before the members can stop.
+    await Promise.all(submitted.map(({ reference }) => connector.waitFor((call) => call.conversationId === DEMO.opsChannelId && activityText(call).includes(`Transfer request ${reference}`), Math.max(1000, deadline - Date.now())).catch(() => undefined)));
+    journeysDone = true;
+    await watch;
+    await Promise.all(members);
+    const decisionsDoneMs = performance.now() - loadStarted;
+    const outcomes = await Promise.all(
+      submitted.map(({ chatId, reference }) =>
+        connector.waitFor(inChat(chatId, `Transfer request ${reference} has been decided`), Math.max(1000, deadline - Date.now())).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    const outcomesDoneMs = performance.now() - loadStarted;
+    // Late duplicates (an outbox row delivered twice) would come within a few worker ticks.
+    await pause(3000);
+    await sampler.stop();
+    const rss = await Promise.all(bots.map((bot) => peakRssMiB(bot.pid)));
+    const cpu = (await Promise.all(bots.map((bot) => cpuSeconds(bot.pid)))).map((after, index) => after - cpuBefore[index]!);
+
+    // The counts: nothing lost, nothing done twice.
+    const url = schema.url;
+    const stored = await count(url, 'SELECT count(*) FROM transfer_requests');
+    const references = new Set(submitted.map(({ reference }) => reference));
+    // The card itself (a post with the card attached), not a message in its thread.
+    const opsPosts = connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && OPS_CARD.test(JSON.stringify(cardIn(call)?.body ?? '')));
+    const postsPerReference = new Map<string, number>();
+    for (const call of opsPosts) {
+      const reference = OPS_CARD.exec(activityText(call))![1]!;
+      postsPerReference.set(reference, (postsPerReference.get(reference) ?? 0) + 1);
+    }
+    const postedOnce = [...references].filter((reference) => postsPerReference.get(reference) === 1).length;
+    const postedTwice = [...postsPerReference.values()].filter((posts) => posts > 1).length;
+    const forDecision = await count(url, "SELECT count(*) FROM request_accounts WHERE verdict <> 'ineligible'");
+    const undecided = await count(url, "SELECT count(*) FROM request_accounts WHERE verdict <> 'ineligible' AND decision IS NULL");
+    const decisionAudits = await count(url, "SELECT count(*) FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible')");
+    const decidedTwice = await count(url, "SELECT count(*) FROM (SELECT account_id FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible') GROUP BY account_id HAVING count(*) > 1) twice");
+    const outcomeCounts = submitted.map(({ chatId, reference }) => connector.calls.filter(inChat(chatId, `Transfer request ${reference} has been decided`)).length);
+    const resultsCounts = submitted.map(({ chatId }) => connector.calls.filter(inChat(chatId, 'Screening results')).length);
+    const tableStats = await tableScans(schemaName);
+
+    process.stdout.write(`\nCounts\n`);
+    const check = (label: string, ok: boolean, value: string) => line(label, `${value}${ok ? '' : '   <-- WRONG'}`);
+    check('requesters who got a reference', submitted.length === REQUESTERS, `${submitted.length} of ${REQUESTERS}`);
+    line('accounts screened, by verdict', await text(url, "SELECT string_agg(n || ' ' || verdict, ', ' ORDER BY verdict) FROM (SELECT verdict, count(*) AS n FROM request_accounts GROUP BY verdict) v"));
+    check('requests stored = submitted', stored === references.size && references.size === submitted.length, `${stored} stored, ${references.size} references given`);
+    check('ops cards posted once each', postedOnce === references.size && postedTwice === 0, `${postedOnce} once, ${postedTwice} more than once, ${references.size - postsPerReference.size} never`);
+    check('one decision per account', undecided === 0 && decidedTwice === 0 && decisionAudits === forDecision, `${forDecision} accounts for decision, ${decisionAudits} decisions audited, ${undecided} undecided, ${decidedTwice} decided twice`);
+    check('outcomes delivered once each', outcomeCounts.every((n) => n === 1) && outcomes.every(Boolean), `${outcomeCounts.filter((n) => n === 1).length} once, ${outcomeCounts.filter((n) => n > 1).length} more than once, ${outcomeCounts.filter((n) => n === 0).length} never`);
+    check('screening results posted once each', resultsCounts.every((n) => n === 1), `${resultsCounts.filter((n) => n === 1).length} once, ${resultsCounts.filter((n) => n > 1).length} more than once`);
+    check('turns and invokes not answered 200', timings.failures.length === 0, `${timings.failures.length}${timings.failures.length ? ` (first: ${timings.failures[0]})` : ''}`);
+
+    process.stdout.write(`\nTimes (from the first turn)\n`);
+    line('every form submitted', `${(formsDoneMs / 1000).toFixed(1)} s`);
+    line('every card decided', `${(decisionsDoneMs / 1000).toFixed(1)} s (${pressCount} presses)`);
+    line('every outcome delivered', `${(outcomesDoneMs / 1000).toFixed(1)} s`);
+
+    process.stdout.write(`\nLatency\n`);
+    line('baseline: bare botbuilder bot turn ("help", one at a time)', latency(bare));
+    line(`turn: POST /api/messages, ${REQUESTERS} requesters at once`, latency(timings.turns));
+    for (const [step, times] of timings.byStep) line(`  turn "${step}"`, latency(times));
+    line('invoke: Action.Execute on the ops card', latency(timings.invokes));
+    line('turn p50: ours under load / bare bot', `${(percentile(timings.turns, 50) / percentile(bare, 50)).toFixed(1)}x`);
+
+    process.stdout.write(`\nResources\n`);
+    bots.forEach((_bot, index) => line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB`));
+    bots.forEach((_bot, index) => line(`CPU used in the load, instance ${'ab'[index]}`, `${cpu[index]!.toFixed(1)} s (${((cpu[index]! * 1000) / outcomesDoneMs).toFixed(2)} of a core)`));
+    line('database connections (max sampled, both instances)', `${sampler.stats.maxTotal} (busy at once: ${sampler.stats.maxActive}; per instance: ${[...sampler.stats.maxByInstance.entries()].map(([name, max]) => `${name.replace('nas-load-bot-', '')} ${max}`).join(', ')}; ${sampler.stats.samples} samples)`);
+    line('sessions waiting on a lock', `max ${sampler.stats.maxLockWaits} at once, in ${sampler.stats.samplesWithLockWaits} of ${sampler.stats.samples} samples`);
+    line('sandbox Graph requests', `${graph.requests.length}`);
+    const top = (tally: Map<string, number>) => [...tally.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    if (sampler.stats.waitingStatements.size) {
+      process.stdout.write(`\nStatements found waiting on a lock (samples)\n`);
+      for (const [statement, samples] of top(sampler.stats.waitingStatements)) line(String(samples), statement);
+    }
+    process.stdout.write(`\nStatements found running (samples)\n`);
+    for (const [statement, samples] of top(sampler.stats.activeStatements)) line(String(samples), statement);
+    process.stdout.write(`\nTable reads and writes in the run (pg_stat_user_tables), busiest first\n`);
+    for (const row of tableStats.slice(0, 8)) line(row.relname, `${row.scans} scans (${row.seq_scan} sequential), ${row.tup_read} rows read, ${row.writes} rows written`);
+
+    const problems = [...journeyErrors, ...opsErrors];
+    if (problems.length) process.stdout.write(`\nWhat went wrong (${problems.length}):\n  ${problems.slice(0, 10).join('\n  ')}\n`);
+    const allRight = submitted.length === REQUESTERS && stored === references.size && postedOnce === references.size && postedTwice === 0 && undecided === 0 && decidedTwice === 0 && outcomeCounts.every((n) => n === 1) && problems.length === 0;
+    process.stdout.write(`\nLoad run ${allRight ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    if (!allRight) {
+      process.exitCode = 1;
+      for (const [index, bot] of bots.entries()) process.stderr.write(`instance ${'ab'[index]}'s log, last 15 lines:\n${bot.output().split('\n').slice(-15).join('\n')}\n`);
+    }
+  } finally {
+    await sampler?.stop().catch(() => undefined);
+    await Promise.all(bots.map((bot) => bot.stop()));
+    await connector.close();
+    await graph.close();
+    // --keep-database: the run's schema stays, for EXPLAIN and a look at the rows.
+    if (process.argv.includes('--keep-database')) process.stdout.write(`(the run's database is kept: ${schema.url})\n`);
+    else await schema.drop();
+    await rm(dir, { recursive: true, force: true });
+    clearTimeout(hardStop);
+  }
+}
+
+/** Scans and row traffic per table of the run's schema: the shape of the queries (an N+1 shows as scans per request). */
+async function tableScans(schemaName: string) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    // The statistics collector flushes within a second of a transaction's end.
+    await pause(1200);
+    const rows = (
+      await client.query<{ relname: string; seq_scan: string; idx_scan: string | null; seq_tup_read: string; idx_tup_fetch: string | null; n_tup_ins: string; n_tup_upd: string; n_tup_del: string }>(
+        'SELECT relname, seq_scan, idx_scan, seq_tup_read, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE schemaname = $1',
+        [schemaName],
+      )
+    ).rows;
+    return rows
+      .map((row) => ({
+        relname: row.relname,
+        seq_scan: Number(row.seq_scan),
+        scans: Number(row.seq_scan) + Number(row.idx_scan ?? 0),
+        tup_read: Number(row.seq_tup_read) + Number(row.idx_tup_fetch ?? 0),
+        writes: Number(row.n_tup_ins) + Number(row.n_tup_upd) + Number(row.n_tup_del),
+      }))
+      .sort((a, b) => b.scans - a.scans);
+  } finally {
+    await client.end();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
