@@ -92,7 +92,12 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
        decision_reason = CASE WHEN decision_reason IS NULL THEN NULL ELSE $2 END,
        decided_by_name = CASE WHEN decided_by_name IS NULL THEN NULL ELSE $2 END,
        transferred_by_name = CASE WHEN transferred_by_name IS NULL THEN NULL ELSE $2 END,
-       transfer_note = CASE WHEN transfer_note IS NULL THEN NULL ELSE $2 END
+       transfer_note = CASE WHEN transfer_note IS NULL THEN NULL ELSE $2 END,
+       rechecked_reasons = NULL,
+       rechecked_evidence = NULL,
+       change_summary = CASE WHEN change_summary IS NULL THEN NULL ELSE $2 END,
+       transfer_overridden_by_name = CASE WHEN transfer_overridden_by_name IS NULL THEN NULL ELSE $2 END,
+       transfer_override_reason = CASE WHEN transfer_override_reason IS NULL THEN NULL ELSE $2 END
      WHERE request_id = ANY($1::int[])`,
     [ids, REDACTED],
   );
