@@ -49,6 +49,7 @@ import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox } from './services/store/outbox';
+import { SqlSendBudget } from './services/store/send-budget';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
 import { RequestRechecks } from './services/requests/recheck';
@@ -81,6 +82,7 @@ export interface BotParts {
     | 'opsMembershipMaxAgeMinutes'
     | 'transferCheckMinutes'
     | 'transferChaseWorkingDays'
+    | 'teamsPacing'
   >;
   db: SqlDatabase;
   dataSources: DataSources;
@@ -140,10 +142,12 @@ export function composeBot(parts: BotParts): ComposedBot {
   const references = new ConversationReferences(db);
   const opsMembers = new OpsMembersSeen(db);
 
-  const outboxWorker = new OutboxWorker(outbox, requestRecords, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
+  // One send budget for everything the bot sends on its own, shared by every instance through the database.
+  const sendBudget = new SqlSendBudget(db, config.teamsPacing);
+  const outboxWorker = new OutboxWorker(outbox, requestRecords, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY, sendBudget);
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
-  const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
+  const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger, sendBudget), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
   const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));

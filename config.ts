@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from './core/errors';
 import { isLoopbackUrl } from './core/net';
 import type { LogLevel } from './core/log';
+import { parseWindows, TEAMS_DOCUMENTED_LIMITS, type PacingLimits, type SendWindow } from './services/outbox/send-pacing';
 
 /**
  * The only reader of process.env. Development defaults point at the embedded sandbox
@@ -23,6 +24,16 @@ const repoRoot = __dirname;
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+
+const windowsText = (windows: readonly SendWindow[]) => windows.map((window) => `${window.seconds}:${window.sends}`).join(',');
+const sendWindows = (documented: readonly SendWindow[]) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default(windowsText(documented))
+      .refine((text) => parseWindows(text) !== undefined, 'must be seconds:sends pairs separated by commas, such as 1:7,2:8'),
+  );
 
 const environmentSchema = z.object({
   APP_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
@@ -79,6 +90,11 @@ const environmentSchema = z.object({
   TRANSFER_CHECK_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_080).default(180)),
   TRANSFER_CHASE_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(5)),
   OPS_MEMBERSHIP_MAX_AGE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+
+  // Pacing of what the bot sends on its own, inside Teams' documented rate limits (services/outbox/send-pacing.ts).
+  TEAMS_CONVERSATION_LIMITS: sendWindows(TEAMS_DOCUMENTED_LIMITS.conversation),
+  TEAMS_TENANT_LIMITS: sendWindows(TEAMS_DOCUMENTED_LIMITS.tenant),
+  TEAMS_PACING_MARGIN_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(5000).default(TEAMS_DOCUMENTED_LIMITS.marginMs)),
 
   // The NAS Operations workspace (Teams tab): the token audience, the tenant's keys, the local sign-in.
   WORKSPACE_APP_ID_URI: optionalString,
@@ -233,6 +249,8 @@ export interface AppConfig {
   transferChaseWorkingDays: number;
   /** While the directory cannot answer, a NAS Operations membership confirmed this long ago still stands; older, the click is refused (fail closed). */
   opsMembershipMaxAgeMinutes: number;
+  /** The rolling windows what the bot sends on its own is paced to, per conversation and per tenant (defaults: Microsoft's documented limits). */
+  teamsPacing: PacingLimits;
   workspace: WorkspaceSettings;
 }
 
@@ -304,6 +322,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     transferCheckMinutes: e.TRANSFER_CHECK_MINUTES,
     transferChaseWorkingDays: e.TRANSFER_CHASE_WORKING_DAYS,
     opsMembershipMaxAgeMinutes: e.OPS_MEMBERSHIP_MAX_AGE_MINUTES,
+    teamsPacing: { conversation: parseWindows(e.TEAMS_CONVERSATION_LIMITS)!, tenant: parseWindows(e.TEAMS_TENANT_LIMITS)!, marginMs: e.TEAMS_PACING_MARGIN_MS },
     workspace: workspaceSettings(e),
   };
 }

@@ -5,7 +5,8 @@ import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHand
 import { dedupeKeys, owed, type DeliveryKind } from '../../services/outbox/owed-messages';
 import { appendAudit } from '../../services/store/audit';
 import type { SqlExecutor } from '../../services/store/database';
-import { enqueue, type Delivery, type DeliveryOf, type Outbox } from '../../services/store/outbox';
+import type { SendDestination } from '../../services/outbox/send-pacing';
+import { enqueue, Outbox, type Delivery, type DeliveryOf } from '../../services/store/outbox';
 import { RequestRepository } from '../../services/store/requests';
 import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
 import { ConversationReferences } from '../state/conversation-references';
@@ -64,8 +65,12 @@ interface AboutOverdueRequest extends AboutRequest {
 interface AboutJob {
   job: ScreeningJob;
 }
+interface AboutNewOpsCard extends AboutOpsCard {
+  /** The version of the card's update owed when the card was read: the post shows that state, so the update is redundant. */
+  updateOwed?: number;
+}
 interface Subjects {
-  'ops.post': AboutOpsCard;
+  'ops.post': AboutNewOpsCard;
   'ops.update': AboutOpsCard;
   'ops.chase': AboutOverdueRequest;
   'ops.answer': AboutQuestion;
@@ -147,14 +152,22 @@ export class TeamsDeliveries {
     const opsCard = ({ request, viewers }: AboutOpsCard, smaller: number) => MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller));
     return {
       'ops.post': {
-        about: (delivery) => this.opsCardOf(delivery),
+        about: async (delivery) => {
+          // Read before the request: the card then shows at least the state this version of the update reports.
+          const updateOwed = delivery.requestId === null ? undefined : await this.outbox.pendingVersion(dedupeKeys.opsUpdate(delivery.requestId));
+          return { ...(await this.opsCardOf(delivery)), updateOwed };
+        },
         to: this.opsChannel({ tellRequesterWhileOut: true }),
         render: opsCard,
         shrinks: true,
-        settle: ({ request }, { activityId, conversationId }) => {
+        settle: ({ request, updateOwed }, { activityId, conversationId }) => {
           // Without the id Teams gave the card it could never be updated: not delivered.
           if (!activityId || !conversationId) throw new DeliveryError(undefined, undefined);
-          return (tx) => RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId);
+          return async (tx) => {
+            await RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId);
+            // Changes made while the channel was out are on the card as posted: no request to Teams repeats them.
+            if (updateOwed !== undefined) await Outbox.coveredBy(tx, dedupeKeys.opsUpdate(request.id), updateOwed, 'COVERED_BY_POST');
+          };
         },
       },
       'ops.update': { about: (delivery) => this.opsCardOf(delivery), to: this.postedOpsCard, render: opsCard, shrinks: true },
@@ -404,7 +417,7 @@ export class TeamsDeliveries {
             if (place.replaces === undefined) return this.messenger.send(place.reference, activity);
             await this.messenger.update(place.reference, place.replaces, activity);
             return place.replaces;
-          });
+          }, destinationOf(place.reference));
         };
         const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
         return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered && ((tx) => to.delivered!(tx, delivery)));
@@ -435,6 +448,11 @@ export class TeamsDeliveries {
       }
     }
   }
+}
+
+/** Where Teams counts a request to this conversation: the conversation (a channel for its threads) in its tenant. */
+export function destinationOf(reference: Partial<ConversationReference>): SendDestination {
+  return { conversation: reference.conversation?.id ?? '', tenant: reference.conversation?.tenantId ?? '' };
 }
 
 /** Writes each in turn, in one transaction; undefined when there is nothing to write. */

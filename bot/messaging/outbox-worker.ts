@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/log';
 import { DEFAULT_DELIVERY_POLICY, DeliveryEngine, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
+import { UNPACED, type SendPacer } from '../../services/outbox/send-pacing';
 import type { Outbox } from '../../services/store/outbox';
 import type { RequestRepository } from '../../services/store/requests';
 import type { ScreeningJobs } from '../../services/store/screening-jobs';
@@ -11,9 +12,10 @@ export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../services/out
 export { MAX_SMALLER_RENDERS, type OwedMessageRenderers } from './delivery-kinds';
 
 /**
- * Delivers the outbox to Teams: the generic delivery engine (claim, lease, time-boxed calls,
- * back-off, give-up, re-arm) driven by the table of Teams deliveries, with Bot Connector
- * errors read as status and Retry-After.
+ * Delivers the outbox to Teams: the generic delivery engine (claim, lease, paced and time-boxed
+ * calls, back-off, give-up, re-arm) driven by the table of Teams deliveries, with Bot Connector
+ * errors read as status and Retry-After. `pacer` is the send budget shared by every instance
+ * (services/store/send-budget.ts), which keeps the calls inside Teams' documented limits.
  */
 export class OutboxWorker {
   private readonly engine: DeliveryEngine;
@@ -29,10 +31,11 @@ export class OutboxWorker {
     opsViewers: () => Promise<string[]>,
     logger: Logger,
     policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
+    pacer: SendPacer = UNPACED,
     random: () => number = Math.random,
   ) {
     const deliveries = new TeamsDeliveries(outbox, requests, jobs, references, messenger, render, opsViewers, logger, policy.noConversationWaitSeconds);
-    this.engine = new DeliveryEngine(outbox, deliveries.handlers, toDeliveryError, logger, policy, random);
+    this.engine = new DeliveryEngine(outbox, deliveries.handlers, toDeliveryError, logger, policy, random, pacer);
   }
 
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */

@@ -3,6 +3,7 @@ import { describeErrorForLog } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { SqlExecutor } from '../store/database';
 import type { Delivery, DeliveryKind, DeliveryOf, Outbox } from '../store/outbox';
+import { conversationKeyOf, UNPACED, type SendDestination, type SendPacer } from './send-pacing';
 
 /**
  * The service a message goes to refused or failed to take it. `status` is the HTTP status it
@@ -40,14 +41,21 @@ export class Never extends Error {
 /** This worker's claim lapsed and another holds the row: leave it to them. */
 class ClaimLost extends Error {}
 
+/** No slot in the send budget for this destination yet: the row waits for one, counting no attempt. */
+class Paced extends Error {
+  constructor(readonly waitMs: number) {
+    super('PACED');
+  }
+}
+
 /** What becomes of a failed attempt. */
 export type Verdict =
   /** Try again after the back-off (or `afterSeconds`, when the service said when), counting the attempt. */
   | { action: 'retry'; code: string; afterSeconds?: number }
   /** Stop now: refused for good (undeliverable), or pointless to repeat (failed). */
   | { action: 'give-up'; as: 'undeliverable' | 'failed'; code: string }
-  /** Nobody's failure: look again after `seconds`, counting no attempt. */
-  | { action: 'wait'; code: string; seconds: number };
+  /** Nobody's failure: look again after `seconds` (undefined: the back-off), counting no attempt. */
+  | { action: 'wait'; code: string; seconds?: number };
 
 /** Refusals that end a message at once: 403 (blocked, removed) and 404 (gone) for good; 400 and 413 because the same request would fail the same way. */
 const REFUSALS: ReadonlyMap<number, 'undeliverable' | 'failed'> = new Map([
@@ -59,9 +67,10 @@ const REFUSALS: ReadonlyMap<number, 'undeliverable' | 'failed'> = new Map([
 
 /**
  * The engine's classification of a failure: a refusal in REFUSALS ends the message; 429 is
- * retried after its Retry-After (and counts an attempt); 412, 5xx, no answer and anything
- * else are retried with back-off. `failure` undefined: the error did not come from the call
- * to the service (a bug, the store), which is retried as DELIVERY_FAILED.
+ * the service asking to wait, not a failed attempt: the message waits its Retry-After (or the
+ * back-off) and no number of 429s ever gives it up; 412, 5xx, no answer and anything else are
+ * retried with back-off, counting the attempt. `failure` undefined: the error did not come from
+ * the call to the service (a bug, the store), which is retried as DELIVERY_FAILED.
  */
 export function classifyFailure(failure: DeliveryFailure | undefined): Verdict {
   if (!failure) return { action: 'retry', code: 'DELIVERY_FAILED' };
@@ -69,7 +78,7 @@ export function classifyFailure(failure: DeliveryFailure | undefined): Verdict {
   const code = `HTTP_${failure.status}`;
   const refused = REFUSALS.get(failure.status);
   if (refused) return { action: 'give-up', as: refused, code };
-  if (failure.status === 429 && failure.retryAfterSeconds !== undefined) return { action: 'retry', code, afterSeconds: failure.retryAfterSeconds };
+  if (failure.status === 429) return failure.retryAfterSeconds === undefined ? { action: 'wait', code } : { action: 'wait', code, seconds: failure.retryAfterSeconds };
   return { action: 'retry', code };
 }
 
@@ -77,12 +86,13 @@ export type Settle = (tx: SqlExecutor) => Promise<void>;
 
 /**
  * A call to the service, as a handler makes it: only while this worker still holds the row
- * (its lease renewed), and abandoned after the policy's send timeout so a hung connection
- * neither stalls the worker nor outlives the lease. An abandoned call may still land;
- * at-least-once is the most a service without idempotency keys allows, and the lease makes a
- * second send rare. Whatever it throws arrives as a DeliveryFailure.
+ * (its lease renewed), only with a slot in the send budget of `to` (else the row waits for
+ * one, counting no attempt), and abandoned after the policy's send timeout so a hung
+ * connection neither stalls the worker nor outlives the lease. An abandoned call may still
+ * land; at-least-once is the most a service without idempotency keys allows, and the lease
+ * makes a second send rare. Whatever it throws arrives as a DeliveryFailure.
  */
-export type GuardedCall = <T>(send: () => Promise<T>) => Promise<T>;
+export type GuardedCall = <T>(send: () => Promise<T>, to?: SendDestination) => Promise<T>;
 
 /** How one kind of message is delivered. */
 export interface DeliveryHandler<D extends Delivery> {
@@ -113,6 +123,11 @@ export interface DeliveryPolicy {
   rearmAfterSeconds: number;
   /** How long a message with no chat to go to waits before it is looked at again (it is also woken when the chat becomes known). */
   noConversationWaitSeconds: number;
+  /**
+   * With nothing due, a round waits for a row due within this long rather than return: paced
+   * rows fall due a fraction of a second apart, and the poll interval would make each late.
+   */
+  lookAheadMs: number;
 }
 
 /** Ten tries over about a quarter of an hour, then a rest of an hour, then ten more, for as long as the service keeps failing. */
@@ -125,6 +140,7 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   batchSize: 5,
   rearmAfterSeconds: 3600,
   noConversationWaitSeconds: 3600,
+  lookAheadMs: 2000,
 };
 
 /** How often the engine looks for failed rows that have rested long enough. */
@@ -134,7 +150,9 @@ const REARM_SWEEP_MS = 10 * 60 * 1000;
  * Delivers the outbox, whatever the messages and wherever they go: claims due rows, hands
  * each to its kind's handler, and settles it as the handler's call went: delivered, waiting,
  * retried with back-off and jitter, or given up after a refusal or bounded real failures.
- * Rows given up on after failures get another round once they have rested.
+ * Every call takes a slot in the send budget first (shared by all instances), so the service's
+ * rate limits are kept rather than discovered; a row without a slot waits for the moment one
+ * frees. Rows given up on after failures get another round once they have rested.
  */
 export class DeliveryEngine {
   private stopping = false;
@@ -148,6 +166,7 @@ export class DeliveryEngine {
     private readonly logger: Logger,
     private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
     private readonly random: () => number = Math.random,
+    private readonly pacer: SendPacer = UNPACED,
   ) {}
 
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */
@@ -157,18 +176,28 @@ export class DeliveryEngine {
       const rearmed = await this.outbox.rearmFailed(this.policy.rearmAfterSeconds);
       if (rearmed > 0) this.logger.warn('delivery.rearmed', { rows: rearmed });
     }
+    if (await this.deliverBatch()) return true;
+    const nextInMs = await this.outbox.nextDueInMs(this.policy.lookAheadMs);
+    if (nextInMs === undefined || this.stopping) return false;
+    await new Promise((resolve) => setTimeout(resolve, nextInMs));
+    return !this.stopping && (await this.deliverBatch());
+  }
+
+  private async deliverBatch(): Promise<boolean> {
     let unreadable = 0;
     const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds, (row) => {
       unreadable++;
       this.logger.error('delivery.payload_invalid', { deliveryId: row.id, kind: Object.hasOwn(this.handlers, row.kind) ? row.kind : 'unknown', problems: row.problems });
     });
+    // A destination found without a slot in this batch is not asked again for the rest of it.
+    const pacedUntil = new Map<string, number>();
     for (const [index, delivery] of due.entries()) {
       if (this.stopping) {
         // Shutting down: what was claimed but not tried goes back at once, not after its lease.
         await this.outbox.release(due.slice(index));
         return false;
       }
-      await this.deliver(delivery);
+      await this.deliver(delivery, pacedUntil);
     }
     return due.length + unreadable > 0;
   }
@@ -182,16 +211,21 @@ export class DeliveryEngine {
     return this.handlers[delivery.kind as K] as DeliveryHandler<DeliveryOf<K>>;
   }
 
-  private async deliver(delivery: Delivery): Promise<void> {
+  private async deliver(delivery: Delivery, pacedUntil: Map<string, number>): Promise<void> {
     const handler = this.handlerOf(delivery);
     const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
     try {
-      const settle = await handler.deliver(delivery, this.guardedCall(delivery));
+      const settle = await handler.deliver(delivery, this.guardedCall(delivery, pacedUntil));
       await this.outbox.markDelivered(delivery, settle);
       this.logger.info('delivery.sent', context);
     } catch (error) {
       if (error instanceof ClaimLost) {
         this.logger.info('delivery.claim_lost', context);
+        return;
+      }
+      if (error instanceof Paced) {
+        await this.outbox.retryLater(delivery, error.waitMs / 1000, 'PACED', false);
+        this.logger.debug('delivery.paced', { ...context, inMs: error.waitMs });
         return;
       }
       if (error instanceof NotYet) {
@@ -212,8 +246,11 @@ export class DeliveryEngine {
     const failure = error instanceof DeliveryFailure ? error : undefined;
     const verdict = (failure && (await handler.reclassify?.(delivery, failure))) ?? classifyFailure(failure);
     if (verdict.action === 'wait') {
-      await this.outbox.retryLater(delivery, verdict.seconds, verdict.code, false);
-      this.logger.debug('delivery.waiting', { ...context, reason: verdict.code });
+      const wait = verdict.seconds ?? this.backoff(delivery.attempts);
+      await this.outbox.retryLater(delivery, wait, verdict.code, false);
+      // Throttled despite the pacing (a limit lower than configured, or traffic the budget does not see): worth a warning.
+      if (verdict.code === 'HTTP_429') this.logger.warn('delivery.throttled', { ...context, inSeconds: Math.round(wait) });
+      else this.logger.debug('delivery.waiting', { ...context, reason: verdict.code });
       return;
     }
     if (verdict.action === 'give-up' || delivery.attempts >= this.policy.maxAttempts) {
@@ -227,15 +264,27 @@ export class DeliveryEngine {
     this.logger.warn('delivery.retrying', { ...context, reason: verdict.code, inSeconds: Math.round(wait) });
   }
 
+  /** The slot is taken last, just before the request leaves, so the ledger's time is when it went. */
+  private async takeSlot(to: SendDestination, pacedUntil: Map<string, number>): Promise<void> {
+    const key = `${to.tenant} ${conversationKeyOf(to.conversation)}`;
+    const known = pacedUntil.get(key);
+    if (known !== undefined && known > Date.now()) throw new Paced(known - Date.now());
+    const reservation = await this.pacer.reserve(to);
+    if (reservation.granted) return;
+    pacedUntil.set(key, Date.now() + reservation.waitMs);
+    throw new Paced(reservation.waitMs);
+  }
+
   /** Exponential with "equal jitter": half fixed, half random, so retries from many rows spread out. */
   private backoff(attempts: number): number {
     const ceiling = Math.min(this.policy.maxBackoffSeconds, this.policy.baseBackoffSeconds * 2 ** Math.max(0, attempts - 1));
     return ceiling / 2 + (this.random() * ceiling) / 2;
   }
 
-  private guardedCall(delivery: Delivery): GuardedCall {
-    return async (send) => {
+  private guardedCall(delivery: Delivery, pacedUntil: Map<string, number>): GuardedCall {
+    return async (send, to) => {
       if (!(await this.outbox.stillHeld(delivery, this.policy.leaseSeconds))) throw new ClaimLost();
+      if (to) await this.takeSlot(to, pacedUntil);
       try {
         return await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
       } catch (error) {

@@ -212,9 +212,41 @@ export class Outbox {
     return rows.length;
   }
 
+  /** The version of a row still owed, or undefined when it is not (none, or settled). */
+  async pendingVersion(dedupeKey: string): Promise<number | undefined> {
+    const [row] = await this.db.query<{ version: number }>(`SELECT version FROM outbox WHERE dedupe_key = $1 AND status = 'pending'`, [dedupeKey]);
+    return row?.version;
+  }
+
+  /**
+   * What a row owed was delivered by another message that carried the same state (an ops
+   * card posted after the change its update reports): settled without a request to Teams,
+   * unless a newer change re-armed it (its version moved on) or a worker holds it now.
+   */
+  static async coveredBy(tx: SqlExecutor, dedupeKey: string, version: number, by: string): Promise<void> {
+    await tx.query(
+      `UPDATE outbox SET status = 'delivered', delivered_at = now(), last_error = $3
+       WHERE dedupe_key = $1 AND version = $2 AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())`,
+      [dedupeKey, version, by],
+    );
+  }
+
   async statusOf(dedupeKey: string): Promise<{ status: DeliveryStatus; lastError: string | null } | null> {
     const [row] = await this.db.query<{ status: DeliveryStatus; last_error: string | null }>('SELECT status, last_error FROM outbox WHERE dedupe_key = $1', [dedupeKey]);
     return row ? { status: row.status, lastError: row.last_error } : null;
+  }
+
+  /**
+   * How long until the next row no worker holds falls due, if that is within `withinMs`
+   * (0 when one is due now); undefined when none is.
+   */
+  async nextDueInMs(withinMs: number): Promise<number | undefined> {
+    const [row] = await this.db.query<{ in_ms: number | string | null }>(
+      `SELECT greatest(0, extract(epoch FROM min(due_at) - clock_timestamp()) * 1000) AS in_ms FROM outbox
+       WHERE status = 'pending' AND due_at <= clock_timestamp() + make_interval(secs => $1) AND (lease_until IS NULL OR lease_until < clock_timestamp())`,
+      [withinMs / 1000],
+    );
+    return row?.in_ms === null || row?.in_ms === undefined ? undefined : Math.ceil(Number(row.in_ms));
   }
 
   /** When the next row falls due, for a worker deciding how long to sleep. */

@@ -23,8 +23,8 @@ describe('the delivery engine’s classification of failures', () => {
     ['404 (gone): undeliverable at once', new DeliveryFailure(404, undefined), { action: 'give-up', as: 'undeliverable', code: 'HTTP_404' }],
     ['400: failed at once, the same request fails the same way', new DeliveryFailure(400, undefined), { action: 'give-up', as: 'failed', code: 'HTTP_400' }],
     ['413: failed at once', new DeliveryFailure(413, undefined), { action: 'give-up', as: 'failed', code: 'HTTP_413' }],
-    ['429 with Retry-After: retried after it, counting the attempt', new DeliveryFailure(429, 42), { action: 'retry', code: 'HTTP_429', afterSeconds: 42 }],
-    ['429 without Retry-After: retried with back-off', new DeliveryFailure(429, undefined), { action: 'retry', code: 'HTTP_429' }],
+    ['429 with Retry-After: waits it out, counting no attempt', new DeliveryFailure(429, 42), { action: 'wait', code: 'HTTP_429', seconds: 42 }],
+    ['429 without Retry-After: waits the back-off, counting no attempt', new DeliveryFailure(429, undefined), { action: 'wait', code: 'HTTP_429' }],
     ['412: retried with back-off', new DeliveryFailure(412, undefined), { action: 'retry', code: 'HTTP_412' }],
     ['503 (Retry-After ignored outside 429): retried with back-off', new DeliveryFailure(503, 5), { action: 'retry', code: 'HTTP_503' }],
     ['no answer: retried as CONNECTOR_UNREACHABLE', new DeliveryFailure(undefined, undefined), { action: 'retry', code: 'CONNECTOR_UNREACHABLE' }],
@@ -129,12 +129,38 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
     },
   });
 
-  it('waits out a 429’s Retry-After and counts the attempt', async () => {
+  it('waits out a 429’s Retry-After without counting an attempt', async () => {
     await oweResults('a');
     assert.equal(await engine(failingWith(new DeliveryFailure(429, 30))).deliverDue(), true);
     const after = await row('a');
-    assert.deepEqual({ ...after, wait: undefined }, { status: 'pending', last_error: 'HTTP_429', attempts: 1, wait: undefined });
+    assert.deepEqual({ ...after, wait: undefined }, { status: 'pending', last_error: 'HTTP_429', attempts: 0, wait: undefined });
     assert.ok(after!.wait >= 28 && after!.wait <= 30, `due again in about 30 s, not ${after!.wait}`);
+  });
+
+  it('never gives a message up for 429s, however many, and still gives up after the real failures run out', async () => {
+    await oweResults('a2');
+    const gaveUp: string[] = [];
+    // Twenty 429s (seven times the attempts allowed) with a 503 after every fifth: only the 503s are attempts.
+    let calls = 0;
+    const worker = engine({
+      deliver: async (_delivery, call) => call(() => Promise.reject(++calls % 5 === 0 ? new DeliveryFailure(503, undefined) : new DeliveryFailure(429, 1))),
+      gaveUp: async (_tx, _delivery, code) => {
+        gaveUp.push(code);
+      },
+    });
+    for (let round = 0; round < 14; round++) {
+      await worker.deliverDue();
+      await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE status = 'pending'`);
+    }
+    assert.equal(calls, 14);
+    assert.deepEqual({ ...(await row('a2')), wait: undefined }, { status: 'pending', last_error: 'HTTP_429', attempts: 2, wait: undefined }, 'eleven 429s and two 503s: still owed');
+    for (let round = 0; round < 10 && (await row('a2'))!.status === 'pending'; round++) {
+      await worker.deliverDue();
+      await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE status = 'pending'`);
+    }
+    assert.equal(calls, 15, 'given up at the third real failure (maxAttempts 3), not before');
+    assert.deepEqual({ ...(await row('a2')), wait: undefined }, { status: 'failed', last_error: 'HTTP_503', attempts: 3, wait: undefined });
+    assert.deepEqual(gaveUp, ['HTTP_503']);
   });
 
   it('backs off exponentially, and gives up as failed after the attempts run out, writing the kind’s give-up', async () => {

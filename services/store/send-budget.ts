@@ -1,0 +1,60 @@
+import { conversationKeyOf, type PacingLimits, type Reservation, type SendDestination, type SendPacer } from '../outbox/send-pacing';
+import type { SqlDatabase } from './database';
+
+/** Namespace of the advisory locks taken here (the two-key form, apart from the migrations' key). */
+const SEND_BUDGET_LOCK = 7_272_012;
+
+/**
+ * The send budget in PostgreSQL: every request that left for Teams is a row in each scope it
+ * counts against (its conversation, its tenant), so every instance sees the same ledger.
+ * Taking a slot is one short transaction under an advisory lock on the tenant (every request
+ * counts against its tenant, so one lock orders them all and none can deadlock): for each
+ * rolling window, the `sends`-th most recent request in it (if there is one) frees a slot
+ * `seconds` after it went; the latest of those moments is when the next request may go. If that
+ * is now or past, the slot is written at the database's clock and granted; otherwise nothing is
+ * written and the caller is told how long to wait. The database's clock is the one clock every
+ * instance shares.
+ */
+export class SqlSendBudget implements SendPacer {
+  private readonly longestWindowSeconds: number;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly limits: PacingLimits,
+  ) {
+    this.longestWindowSeconds = Math.max(...[...limits.conversation, ...limits.tenant].map((window) => window.seconds)) + limits.marginMs / 1000;
+  }
+
+  async reserve(destination: SendDestination): Promise<Reservation> {
+    const conversation = `conversation:${conversationKeyOf(destination.conversation)}`;
+    const tenant = `tenant:${destination.tenant}`;
+    const margin = this.limits.marginMs / 1000;
+    const windows = [...this.limits.conversation.map((window) => ({ scope: conversation, ...window })), ...this.limits.tenant.map((window) => ({ scope: tenant, ...window }))];
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SEND_BUDGET_LOCK, tenant]);
+      // clock_timestamp(), not now(): now() is when the transaction began, before the lock was granted.
+      const [row] = await tx.query<{ wait_ms: number | string | null; granted: boolean }>(
+        `WITH clock AS (SELECT clock_timestamp() AS now),
+         frees AS (
+           SELECT max(last.sent_at + make_interval(secs => w.seconds)) AS at
+           FROM clock, unnest($1::text[], $2::float8[], $3::int[]) AS w (scope, seconds, sends)
+           CROSS JOIN LATERAL (
+             SELECT sent_at FROM send_budget
+             WHERE scope = w.scope AND sent_at > clock.now - make_interval(secs => w.seconds)
+             ORDER BY sent_at DESC OFFSET w.sends - 1 LIMIT 1) AS last),
+         taken AS (
+           INSERT INTO send_budget (scope, sent_at)
+           SELECT scope, clock.now FROM clock, frees, unnest($4::text[]) AS scope
+           WHERE frees.at IS NULL OR frees.at <= clock.now
+           RETURNING id)
+         SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
+        [windows.map((window) => window.scope), windows.map((window) => window.seconds + margin), windows.map((window) => window.sends), [conversation, tenant]],
+      );
+      if (row?.granted) {
+        await tx.query('DELETE FROM send_budget WHERE scope = ANY($1::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $2)', [[conversation, tenant], this.longestWindowSeconds]);
+        return { granted: true };
+      }
+      return { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };
+    });
+  }
+}
