@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { type PacingLimits } from '../../services/outbox/send-pacing';
+import type { SqlDatabase } from '../../services/store/database';
+import { SqlSendBudget } from '../../services/store/send-budget';
+import { leastTimeMs, RollingLimits } from '../support/teams-rate-limits';
+import { describeOnEachDatabase } from '../support/databases';
+import { TEAMS_DOCUMENTED_LIMITS } from '../../services/outbox/send-pacing';
+
+const LIMITS: PacingLimits = {
+  conversation: [
+    { seconds: 1, sends: 2 },
+    { seconds: 10, sends: 3 },
+  ],
+  tenant: [{ seconds: 1, sends: 5 }],
+  marginMs: 0,
+};
+
+/** Requests already sent to `scope`, `secondsAgo` each (by the database's clock). */
+async function sentBefore(db: SqlDatabase, scope: string, secondsAgo: number[]): Promise<void> {
+  await db.query(`INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() - make_interval(secs => ago) FROM unnest($2::float8[]) AS ago`, [scope, secondsAgo]);
+}
+
+interface Case {
+  name: string;
+  limits?: PacingLimits;
+  before: Array<[scope: string, secondsAgo: number[]]>;
+  to?: { conversation: string; tenant: string };
+  /** undefined: granted now; else the wait, in ms, until a slot frees. */
+  waitMs?: number;
+}
+
+const CHANNEL = '19:ops@thread.tacv2';
+const cases: Case[] = [
+  { name: 'nothing sent yet: granted', before: [] },
+  { name: 'one of two in the last second: granted', before: [[`conversation:${CHANNEL}`, [0.5]]] },
+  { name: 'two in the last second: waits for the older to leave the window', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], waitMs: 400 },
+  { name: 'requests older than a window do not count in it', before: [[`conversation:${CHANNEL}`, [1.2, 1.5]]] },
+  { name: 'three in ten seconds: waits for the third most recent to leave the longer window', before: [[`conversation:${CHANNEL}`, [2, 5, 8]]], waitMs: 2000 },
+  { name: 'both windows full: the later moment wins', before: [[`conversation:${CHANNEL}`, [0.1, 0.3, 9.5]]], waitMs: 700 },
+  { name: 'a channel’s thread counts as the channel', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], to: { conversation: `${CHANNEL};messageid=1712`, tenant: 't1' }, waitMs: 400 },
+  { name: 'another conversation has its own budget', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], to: { conversation: 'a:chat', tenant: 't1' } },
+  { name: 'the tenant’s budget is shared by every conversation in it', before: [[`tenant:t1`, [0.1, 0.2, 0.3, 0.4, 0.9]]], waitMs: 100 },
+  { name: 'another tenant has its own', before: [[`tenant:t2`, [0.1, 0.2, 0.3, 0.4, 0.9]]] },
+  {
+    name: 'the margin widens every window',
+    limits: { ...LIMITS, marginMs: 300 },
+    before: [[`conversation:${CHANNEL}`, [0.9, 1.1]]],
+    waitMs: 200,
+  },
+];
+
+describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
+  for (const example of cases) {
+    it(example.name, async () => {
+      for (const [scope, ago] of example.before) await sentBefore(db(), scope, ago);
+      const reservation = await new SqlSendBudget(db(), example.limits ?? LIMITS).reserve(example.to ?? { conversation: CHANNEL, tenant: 't1' });
+      if (example.waitMs === undefined) {
+        assert.deepEqual(reservation, { granted: true });
+        return;
+      }
+      assert.equal(reservation.granted, false);
+      const waitMs = reservation.granted ? 0 : reservation.waitMs;
+      // The database's clock moved on between writing the history and asking: the wait can only be shorter.
+      assert.ok(waitMs <= example.waitMs + 1 && waitMs >= example.waitMs - 250, `wait ${waitMs} ms, expected about ${example.waitMs}`);
+    });
+  }
+
+  it('writes a granted slot in the conversation and the tenant, and none when refused', async () => {
+    const budget = new SqlSendBudget(db(), LIMITS);
+    const to = { conversation: `${CHANNEL};messageid=9`, tenant: 't1' };
+    const answers = [await budget.reserve(to), await budget.reserve(to), await budget.reserve(to)];
+    assert.deepEqual(
+      answers.map((answer) => answer.granted),
+      [true, true, false],
+    );
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    assert.deepEqual(rows, [
+      { scope: `conversation:${CHANNEL}`, count: 2 },
+      { scope: 'tenant:t1', count: 2 },
+    ]);
+  });
+
+  it('forgets what is older than the longest window', async () => {
+    await sentBefore(db(), `conversation:${CHANNEL}`, [11, 30, 0.5]);
+    await new SqlSendBudget(db(), LIMITS).reserve({ conversation: CHANNEL, tenant: 't1' });
+    const [row] = await db().query<{ count: number }>(`SELECT count(*)::int AS count FROM send_budget WHERE scope = $1`, [`conversation:${CHANNEL}`]);
+    assert.equal(row?.count, 2);
+  });
+
+  it('grants concurrent callers no more than the limits allow, checked by the documented rule', async () => {
+    const budget = new SqlSendBudget(db(), { conversation: [{ seconds: 1, sends: 3 }], tenant: [{ seconds: 1, sends: 50 }], marginMs: 0 });
+    const to = { conversation: CHANNEL, tenant: 't1' };
+    const answers = await Promise.all(Array.from({ length: 12 }, () => budget.reserve(to)));
+    assert.equal(answers.filter((answer) => answer.granted).length, 3);
+  });
+});
+
+describe('the fakes’ reading of the documented limits', () => {
+  it('answers 429 past any rolling window, counting refused requests too', () => {
+    const teams = new RollingLimits({ conversation: [{ seconds: 1, sends: 2 }], tenant: [{ seconds: 1, sends: 50 }] });
+    const to = { conversation: 'c', tenant: 't' };
+    assert.deepEqual(
+      [0, 100, 200, 1050, 1250].map((at) => teams.admit(to, at)),
+      [true, true, false, false, true],
+      'the refused request at 200 ms still counts at 1,050 ms',
+    );
+  });
+
+  it('computes the least time for a backlog to one conversation under the documented limits', () => {
+    const windows = TEAMS_DOCUMENTED_LIMITS.conversation;
+    assert.equal(leastTimeMs(1, windows), 0);
+    assert.equal(leastTimeMs(7, windows), 0, 'seven at once');
+    assert.equal(leastTimeMs(8, windows), 1000, 'the eighth after a second');
+    assert.equal(leastTimeMs(9, windows), 2000, 'then eight per two seconds');
+    assert.equal(leastTimeMs(60, windows), 14_000);
+    assert.equal(leastTimeMs(61, windows), 30_000, 'the 61st waits for the first to leave the 30 s window');
+  });
+});
