@@ -154,7 +154,75 @@ async function freePort(): Promise<number> {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Card | undefined;
-const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && call.status === 200 && activityText(call).includes(fragment);
+
+/**
+ * What reached the connector, read once per call and filed by conversation. The connector's own
+ * waitFor reads every call (cards included) again for every waiter: with 100 chats waiting at once
+ * that work lands on this process, which also plays Graph and the connector, and would be
+ * measured as the bot's latency.
+ */
+class Arrivals {
+  private scanned = 0;
+  private readonly byConversation = new Map<string, Array<{ call: ConnectorCall; text: string }>>();
+  private readonly waiters = new Set<{ conversationId: string; fragment: string; resolve: (call: ConnectorCall) => void }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly connector: FakeConnector) {
+    this.timer = setInterval(() => this.scan(), 20);
+  }
+
+  /** The accepted calls (status 200) in a conversation, with their text. */
+  in(conversationId: string): Array<{ call: ConnectorCall; text: string }> {
+    this.scan();
+    return this.byConversation.get(conversationId) ?? [];
+  }
+
+  count(conversationId: string, fragment: string): number {
+    return this.in(conversationId).filter(({ text }) => text.includes(fragment)).length;
+  }
+
+  waitFor(conversationId: string, fragment: string, timeoutMs: number): Promise<ConnectorCall> {
+    const done = this.in(conversationId).find(({ text }) => text.includes(fragment));
+    if (done) return Promise.resolve(done.call);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        conversationId,
+        fragment,
+        resolve: (call: ConnectorCall) => {
+          clearTimeout(timer);
+          resolve(call);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`no "${fragment}" came within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private scan(): void {
+    const calls = this.connector.calls;
+    for (; this.scanned < calls.length; this.scanned++) {
+      const call = calls[this.scanned]!;
+      if (call.status !== 200) continue;
+      const text = activityText(call);
+      const filed = this.byConversation.get(call.conversationId) ?? [];
+      filed.push({ call, text });
+      this.byConversation.set(call.conversationId, filed);
+      for (const waiter of this.waiters) {
+        if (waiter.conversationId === call.conversationId && text.includes(waiter.fragment)) {
+          this.waiters.delete(waiter);
+          waiter.resolve(call);
+        }
+      }
+    }
+  }
+}
 const OPS_CARD = /Transfer request (NTR-\d+)/;
 
 /** Every POST to /api/messages, by kind, with the time it took to answer. */
@@ -210,11 +278,11 @@ class LoadClient {
 }
 
 /** The requester's whole form, each turn to the next instance in turn, up to the reference; returns it and the chat. */
-async function requesterJourney(requester: Requester, bots: BotProcess[], client: LoadClient, connector: FakeConnector, deadline: number): Promise<{ chatId: string; reference: string }> {
+async function requesterJourney(requester: Requester, bots: BotProcess[], client: LoadClient, arrivals: Arrivals, deadline: number): Promise<{ chatId: string; reference: string }> {
   const chatId = `a:load-${requester.index}-${randomUUID()}`;
   let turn = requester.index;
   const next = () => bots[turn++ % bots.length]!.endpoint;
-  const waitFor = (fragment: string) => connector.waitFor(inChat(chatId, fragment), Math.max(1000, deadline - Date.now()));
+  const waitFor = (fragment: string) => arrivals.waitFor(chatId, fragment, Math.max(1000, deadline - Date.now()));
   const say = async (content: string | Record<string, unknown>) => {
     const sent = await client.message(next(), requester, chatId, content);
     if (sent.status !== 200) throw new Error(`requester ${requester.index}: a turn was answered ${sent.status}`);
@@ -411,6 +479,8 @@ async function main(): Promise<void> {
     const installed = await new TeamsClient(connector.url).opsChannelInstalled(bots[0]!.endpoint);
     if (installed.status !== 200) throw new Error(`installing in the ops channel was answered ${installed.status}`);
     connector.calls.splice(0);
+    const arrivals = new Arrivals(connector);
+    const benchCpuBefore = process.cpuUsage();
 
     sampler = sampleConnections(schema.url);
     const cpuBefore = await Promise.all(bots.map((bot) => cpuSeconds(bot.pid)));
@@ -427,11 +497,12 @@ async function main(): Promise<void> {
     const submitted: Array<{ chatId: string; reference: string }> = [];
     const journeyErrors: string[] = [];
     const watch = (async () => {
-      while (!journeysDone || scanned < connector.calls.length) {
-        for (; scanned < connector.calls.length; scanned++) {
-          const call = connector.calls[scanned]!;
-          const reference = OPS_CARD.exec(activityText(call))?.[1];
-          if (call.method !== 'POST' || call.conversationId !== DEMO.opsChannelId || call.status !== 200 || !reference || seen.has(reference)) continue;
+      while (!journeysDone || scanned < arrivals.in(DEMO.opsChannelId).length) {
+        const opsCalls = arrivals.in(DEMO.opsChannelId);
+        for (; scanned < opsCalls.length; scanned++) {
+          const { call, text } = opsCalls[scanned]!;
+          const reference = OPS_CARD.exec(text)?.[1];
+          if (call.method !== 'POST' || !reference || seen.has(reference)) continue;
           seen.add(reference);
           queue.push({ reference, card: cardIn(call)! });
         }
@@ -460,7 +531,7 @@ async function main(): Promise<void> {
 
     await Promise.all(
       requesters.map((requester) =>
-        requesterJourney(requester, bots, client, connector, deadline).then(
+        requesterJourney(requester, bots, client, arrivals, deadline).then(
           (done) => submitted.push(done),
           (error: unknown) => journeyErrors.push(`requester ${requester.index}: ${(error as Error).message.split('\n')[0]}`),
         ),
@@ -468,14 +539,14 @@ async function main(): Promise<void> {
     );
     const formsDoneMs = performance.now() - loadStarted;
     // Every reference given must reach the channel before the members can stop.
-    await Promise.all(submitted.map(({ reference }) => connector.waitFor((call) => call.conversationId === DEMO.opsChannelId && activityText(call).includes(`Transfer request ${reference}`), Math.max(1000, deadline - Date.now())).catch(() => undefined)));
+    await Promise.all(submitted.map(({ reference }) => arrivals.waitFor(DEMO.opsChannelId, `Transfer request ${reference}`, Math.max(1000, deadline - Date.now())).catch(() => undefined)));
     journeysDone = true;
     await watch;
     await Promise.all(members);
     const decisionsDoneMs = performance.now() - loadStarted;
     const outcomes = await Promise.all(
       submitted.map(({ chatId, reference }) =>
-        connector.waitFor(inChat(chatId, `Transfer request ${reference} has been decided`), Math.max(1000, deadline - Date.now())).then(
+        arrivals.waitFor(chatId, `Transfer request ${reference} has been decided`, Math.max(1000, deadline - Date.now())).then(
           () => true,
           () => false,
         ),
@@ -485,6 +556,7 @@ async function main(): Promise<void> {
     // Late duplicates (an outbox row delivered twice) would come within a few worker ticks.
     await pause(3000);
     await sampler.stop();
+    arrivals.stop();
     const rss = await Promise.all(bots.map((bot) => peakRssMiB(bot.pid)));
     const cpu = (await Promise.all(bots.map((bot) => cpuSeconds(bot.pid)))).map((after, index) => after - cpuBefore[index]!);
 
@@ -505,8 +577,8 @@ async function main(): Promise<void> {
     const undecided = await count(url, "SELECT count(*) FROM request_accounts WHERE verdict <> 'ineligible' AND decision IS NULL");
     const decisionAudits = await count(url, "SELECT count(*) FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible')");
     const decidedTwice = await count(url, "SELECT count(*) FROM (SELECT account_id FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible') GROUP BY account_id HAVING count(*) > 1) twice");
-    const outcomeCounts = submitted.map(({ chatId, reference }) => connector.calls.filter(inChat(chatId, `Transfer request ${reference} has been decided`)).length);
-    const resultsCounts = submitted.map(({ chatId }) => connector.calls.filter(inChat(chatId, 'Screening results')).length);
+    const outcomeCounts = submitted.map(({ chatId, reference }) => arrivals.count(chatId, `Transfer request ${reference} has been decided`));
+    const resultsCounts = submitted.map(({ chatId }) => arrivals.count(chatId, 'Screening results'));
     const tableStats = await tableScans(schemaName);
 
     process.stdout.write(`\nCounts\n`);
@@ -534,6 +606,8 @@ async function main(): Promise<void> {
 
     process.stdout.write(`\nResources\n`);
     bots.forEach((_bot, index) => line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB`));
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    line('CPU used in the load, this process (clients, connector, Graph)', `${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
     bots.forEach((_bot, index) => line(`CPU used in the load, instance ${'ab'[index]}`, `${cpu[index]!.toFixed(1)} s (${((cpu[index]! * 1000) / outcomesDoneMs).toFixed(2)} of a core)`));
     line('database connections (max sampled, both instances)', `${sampler.stats.maxTotal} (busy at once: ${sampler.stats.maxActive}; per instance: ${[...sampler.stats.maxByInstance.entries()].map(([name, max]) => `${name.replace('nas-load-bot-', '')} ${max}`).join(', ')}; ${sampler.stats.samples} samples)`);
     line('sessions waiting on a lock', `max ${sampler.stats.maxLockWaits} at once, in ${sampler.stats.samplesWithLockWaits} of ${sampler.stats.samples} samples`);
