@@ -52,8 +52,50 @@ const ACCOUNT_PLAN: Array<{ site: string; mobile: boolean; jobTitle: string }> =
   ...Array.from({ length: 2 }, () => ({ site: 'ZZ9101', mobile: false, jobTitle: 'Pharmacy Technician' })),
 ];
 
-const GIVEN = ['Ada', 'Bram', 'Cora', 'Dara', 'Eli', 'Fern', 'Gus', 'Hana', 'Ivo', 'Jude', 'Kit', 'Lior', 'Mina', 'Nils', 'Orla', 'Pia', 'Rhys', 'Suri', 'Teo', 'Vera'];
-const FAMILY = ['Ashby', 'Brook', 'Carrow', 'Dunmore', 'Ellery', 'Fenwick', 'Garside', 'Holt', 'Ingram', 'Jessop', 'Kettle', 'Lomax', 'Marlow', 'Naylor', 'Oakes', 'Pryor', 'Quill', 'Rudd', 'Stannard', 'Tully'];
+const GIVEN = [
+  'Ada',
+  'Bram',
+  'Cora',
+  'Dara',
+  'Eli',
+  'Fern',
+  'Gus',
+  'Hana',
+  'Ivo',
+  'Jude',
+  'Kit',
+  'Lior',
+  'Mina',
+  'Nils',
+  'Orla',
+  'Pia',
+  'Rhys',
+  'Suri',
+  'Teo',
+  'Vera',
+];
+const FAMILY = [
+  'Ashby',
+  'Brook',
+  'Carrow',
+  'Dunmore',
+  'Ellery',
+  'Fenwick',
+  'Garside',
+  'Holt',
+  'Ingram',
+  'Jessop',
+  'Kettle',
+  'Lomax',
+  'Marlow',
+  'Naylor',
+  'Oakes',
+  'Pryor',
+  'Quill',
+  'Rudd',
+  'Stannard',
+  'Tully',
+];
 
 interface Person {
   id: string;
@@ -98,7 +140,12 @@ function loadDirectory(): { directory: Record<string, unknown>; requesters: Requ
   for (let index = 0; index < REQUESTERS; index++) {
     const { given, family } = nameOf(index);
     const aadObjectId = uuid(1, index);
-    users.push(user(aadObjectId, `load.admin.${index}@nhsmail.example`, given, family, { jobTitle: 'Digital Services Lead', onPremisesExtensionAttributes: { extensionAttribute1: REQUESTER_ORG } }));
+    users.push(
+      user(aadObjectId, `load.admin.${index}@nhsmail.example`, given, family, {
+        jobTitle: 'Digital Services Lead',
+        onPremisesExtensionAttributes: { extensionAttribute1: REQUESTER_ORG },
+      }),
+    );
     requesterGroup.members.push(aadObjectId);
     const accounts: string[] = [];
     for (const [slot, plan] of ACCOUNT_PLAN.entries()) {
@@ -124,7 +171,12 @@ function loadDirectory(): { directory: Record<string, unknown>; requesters: Requ
   for (let index = 0; ops.length < OPS_MEMBERS; index++) {
     const aadObjectId = uuid(3, index);
     const { given, family } = nameOf(index + 11);
-    users.push(user(aadObjectId, `load.ops.${index}@nhsmail.example`, given, family, { jobTitle: 'NAS Operations Analyst', onPremisesExtensionAttributes: { extensionAttribute1: 'NAS' } }));
+    users.push(
+      user(aadObjectId, `load.ops.${index}@nhsmail.example`, given, family, {
+        jobTitle: 'NAS Operations Analyst',
+        onPremisesExtensionAttributes: { extensionAttribute1: 'NAS' },
+      }),
+    );
     opsGroup.members.push(aadObjectId);
     ops.push({ id: `29:load.ops.${index}`, name: `${given} ${family}`, aadObjectId });
   }
@@ -278,7 +330,13 @@ class LoadClient {
 }
 
 /** The requester's whole form, each turn to the next instance in turn, up to the reference; returns it and the chat. */
-async function requesterJourney(requester: Requester, bots: BotProcess[], client: LoadClient, arrivals: Arrivals, deadline: number): Promise<{ chatId: string; reference: string }> {
+async function requesterJourney(
+  requester: Requester,
+  bots: BotProcess[],
+  client: LoadClient,
+  arrivals: Arrivals,
+  deadline: number,
+): Promise<{ chatId: string; reference: string }> {
   const chatId = `a:load-${requester.index}-${randomUUID()}`;
   let turn = requester.index;
   const next = () => bots[turn++ % bots.length]!.endpoint;
@@ -322,7 +380,10 @@ async function decide(member: Person, card: Card, bots: BotProcess[], client: Lo
     const nextPage = has((action) => action.verb === 'showPage' && action.title === 'Next accounts');
     if (bulk) await user.press({ verb: 'approveEligible' });
     else if (row) {
-      await user.press({ verb: 'decideAccount', title: row.title, row: row.row }, rejectNext ? { decisionReason: 'Not eligible for NAS at this site (load run).' } : {});
+      await user.press(
+        { verb: 'decideAccount', title: row.title, row: row.row },
+        rejectNext ? { decisionReason: 'Not eligible for NAS at this site (load run).' } : {},
+      );
       rejectNext = !rejectNext;
     } else if (nextPage) await user.press({ verb: 'showPage', title: 'Next accounts' });
     else return presses;
@@ -402,7 +463,9 @@ async function peakRssMiB(pid: number): Promise<number> {
 
 const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(58)} ${value}\n`);
 const latency = (values: number[]) =>
-  values.length ? `p50 ${percentile(values, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(values, 95).toFixed(1).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(1).padStart(7)} ms   (n=${values.length})` : '(none)';
+  values.length
+    ? `p50 ${percentile(values, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(values, 95).toFixed(1).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(1).padStart(7)} ms   (n=${values.length})`
+    : '(none)';
 
 async function count(url: string, sql: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -442,7 +505,9 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
   hardStop.unref();
 
-  process.stdout.write(`Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`);
+  process.stdout.write(
+    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
+  );
   // The baseline first, on a quiet machine: the bare botbuilder bot, as bench/turns.ts measures it.
   const bare = await bareBotTurnCost();
 
@@ -539,7 +604,11 @@ async function main(): Promise<void> {
     );
     const formsDoneMs = performance.now() - loadStarted;
     // Every reference given must reach the channel before the members can stop.
-    await Promise.all(submitted.map(({ reference }) => arrivals.waitFor(DEMO.opsChannelId, `Transfer request ${reference}`, Math.max(1000, deadline - Date.now())).catch(() => undefined)));
+    await Promise.all(
+      submitted.map(({ reference }) =>
+        arrivals.waitFor(DEMO.opsChannelId, `Transfer request ${reference}`, Math.max(1000, deadline - Date.now())).catch(() => undefined),
+      ),
+    );
     journeysDone = true;
     await watch;
     await Promise.all(members);
@@ -565,7 +634,10 @@ async function main(): Promise<void> {
     const stored = await count(url, 'SELECT count(*) FROM transfer_requests');
     const references = new Set(submitted.map(({ reference }) => reference));
     // The card itself (a post with the card attached), not a message in its thread.
-    const opsPosts = connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && OPS_CARD.test(JSON.stringify(cardIn(call)?.body ?? '')));
+    const opsPosts = connector.calls.filter(
+      (call) =>
+        call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && OPS_CARD.test(JSON.stringify(cardIn(call)?.body ?? '')),
+    );
     const postsPerReference = new Map<string, number>();
     for (const call of opsPosts) {
       const reference = OPS_CARD.exec(activityText(call))![1]!;
@@ -575,8 +647,14 @@ async function main(): Promise<void> {
     const postedTwice = [...postsPerReference.values()].filter((posts) => posts > 1).length;
     const forDecision = await count(url, "SELECT count(*) FROM request_accounts WHERE verdict <> 'ineligible'");
     const undecided = await count(url, "SELECT count(*) FROM request_accounts WHERE verdict <> 'ineligible' AND decision IS NULL");
-    const decisionAudits = await count(url, "SELECT count(*) FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible')");
-    const decidedTwice = await count(url, "SELECT count(*) FROM (SELECT account_id FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible') GROUP BY account_id HAVING count(*) > 1) twice");
+    const decisionAudits = await count(
+      url,
+      "SELECT count(*) FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible')",
+    );
+    const decidedTwice = await count(
+      url,
+      "SELECT count(*) FROM (SELECT account_id FROM audit_events WHERE account_id IS NOT NULL AND (action LIKE 'account.%' OR action = 'request.approved_eligible') GROUP BY account_id HAVING count(*) > 1) twice",
+    );
     const outcomeCounts = submitted.map(({ chatId, reference }) => arrivals.count(chatId, `Transfer request ${reference} has been decided`));
     const resultsCounts = submitted.map(({ chatId }) => arrivals.count(chatId, 'Screening results'));
     const tableStats = await tableScans(schemaName);
@@ -584,13 +662,43 @@ async function main(): Promise<void> {
     process.stdout.write(`\nCounts\n`);
     const check = (label: string, ok: boolean, value: string) => line(label, `${value}${ok ? '' : '   <-- WRONG'}`);
     check('requesters who got a reference', submitted.length === REQUESTERS, `${submitted.length} of ${REQUESTERS}`);
-    line('accounts screened, by verdict', await text(url, "SELECT string_agg(n || ' ' || verdict, ', ' ORDER BY verdict) FROM (SELECT verdict, count(*) AS n FROM request_accounts GROUP BY verdict) v"));
-    check('requests stored = submitted', stored === references.size && references.size === submitted.length, `${stored} stored, ${references.size} references given`);
-    check('ops cards posted once each', postedOnce === references.size && postedTwice === 0, `${postedOnce} once, ${postedTwice} more than once, ${references.size - postsPerReference.size} never`);
-    check('one decision per account', undecided === 0 && decidedTwice === 0 && decisionAudits === forDecision, `${forDecision} accounts for decision, ${decisionAudits} decisions audited, ${undecided} undecided, ${decidedTwice} decided twice`);
-    check('outcomes delivered once each', outcomeCounts.every((n) => n === 1) && outcomes.every(Boolean), `${outcomeCounts.filter((n) => n === 1).length} once, ${outcomeCounts.filter((n) => n > 1).length} more than once, ${outcomeCounts.filter((n) => n === 0).length} never`);
-    check('screening results posted once each', resultsCounts.every((n) => n === 1), `${resultsCounts.filter((n) => n === 1).length} once, ${resultsCounts.filter((n) => n > 1).length} more than once`);
-    check('turns and invokes not answered 200', timings.failures.length === 0, `${timings.failures.length}${timings.failures.length ? ` (first: ${timings.failures[0]})` : ''}`);
+    line(
+      'accounts screened, by verdict',
+      await text(
+        url,
+        "SELECT string_agg(n || ' ' || verdict, ', ' ORDER BY verdict) FROM (SELECT verdict, count(*) AS n FROM request_accounts GROUP BY verdict) v",
+      ),
+    );
+    check(
+      'requests stored = submitted',
+      stored === references.size && references.size === submitted.length,
+      `${stored} stored, ${references.size} references given`,
+    );
+    check(
+      'ops cards posted once each',
+      postedOnce === references.size && postedTwice === 0,
+      `${postedOnce} once, ${postedTwice} more than once, ${references.size - postsPerReference.size} never`,
+    );
+    check(
+      'one decision per account',
+      undecided === 0 && decidedTwice === 0 && decisionAudits === forDecision,
+      `${forDecision} accounts for decision, ${decisionAudits} decisions audited, ${undecided} undecided, ${decidedTwice} decided twice`,
+    );
+    check(
+      'outcomes delivered once each',
+      outcomeCounts.every((n) => n === 1) && outcomes.every(Boolean),
+      `${outcomeCounts.filter((n) => n === 1).length} once, ${outcomeCounts.filter((n) => n > 1).length} more than once, ${outcomeCounts.filter((n) => n === 0).length} never`,
+    );
+    check(
+      'screening results posted once each',
+      resultsCounts.every((n) => n === 1),
+      `${resultsCounts.filter((n) => n === 1).length} once, ${resultsCounts.filter((n) => n > 1).length} more than once`,
+    );
+    check(
+      'turns and invokes not answered 200',
+      timings.failures.length === 0,
+      `${timings.failures.length}${timings.failures.length ? ` (first: ${timings.failures[0]})` : ''}`,
+    );
 
     process.stdout.write(`\nTimes (from the first turn)\n`);
     line('every form submitted', `${(formsDoneMs / 1000).toFixed(1)} s`);
@@ -608,9 +716,17 @@ async function main(): Promise<void> {
     bots.forEach((_bot, index) => line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB`));
     const benchCpu = process.cpuUsage(benchCpuBefore);
     line('CPU used in the load, this process (clients, connector, Graph)', `${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
-    bots.forEach((_bot, index) => line(`CPU used in the load, instance ${'ab'[index]}`, `${cpu[index]!.toFixed(1)} s (${((cpu[index]! * 1000) / outcomesDoneMs).toFixed(2)} of a core)`));
-    line('database connections (max sampled, both instances)', `${sampler.stats.maxTotal} (busy at once: ${sampler.stats.maxActive}; per instance: ${[...sampler.stats.maxByInstance.entries()].map(([name, max]) => `${name.replace('nas-load-bot-', '')} ${max}`).join(', ')}; ${sampler.stats.samples} samples)`);
-    line('sessions waiting on a lock', `max ${sampler.stats.maxLockWaits} at once, in ${sampler.stats.samplesWithLockWaits} of ${sampler.stats.samples} samples`);
+    bots.forEach((_bot, index) =>
+      line(`CPU used in the load, instance ${'ab'[index]}`, `${cpu[index]!.toFixed(1)} s (${((cpu[index]! * 1000) / outcomesDoneMs).toFixed(2)} of a core)`),
+    );
+    line(
+      'database connections (max sampled, both instances)',
+      `${sampler.stats.maxTotal} (busy at once: ${sampler.stats.maxActive}; per instance: ${[...sampler.stats.maxByInstance.entries()].map(([name, max]) => `${name.replace('nas-load-bot-', '')} ${max}`).join(', ')}; ${sampler.stats.samples} samples)`,
+    );
+    line(
+      'sessions waiting on a lock',
+      `max ${sampler.stats.maxLockWaits} at once, in ${sampler.stats.samplesWithLockWaits} of ${sampler.stats.samples} samples`,
+    );
     line('sandbox Graph requests', `${graph.requests.length}`);
     const top = (tally: Map<string, number>) => [...tally.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     if (sampler.stats.waitingStatements.size) {
@@ -620,15 +736,25 @@ async function main(): Promise<void> {
     process.stdout.write(`\nStatements found running (samples)\n`);
     for (const [statement, samples] of top(sampler.stats.activeStatements)) line(String(samples), statement);
     process.stdout.write(`\nTable reads and writes in the run (pg_stat_user_tables), busiest first\n`);
-    for (const row of tableStats.slice(0, 8)) line(row.relname, `${row.scans} scans (${row.seq_scan} sequential), ${row.tup_read} rows read, ${row.writes} rows written`);
+    for (const row of tableStats.slice(0, 8))
+      line(row.relname, `${row.scans} scans (${row.seq_scan} sequential), ${row.tup_read} rows read, ${row.writes} rows written`);
 
     const problems = [...journeyErrors, ...opsErrors];
     if (problems.length) process.stdout.write(`\nWhat went wrong (${problems.length}):\n  ${problems.slice(0, 10).join('\n  ')}\n`);
-    const allRight = submitted.length === REQUESTERS && stored === references.size && postedOnce === references.size && postedTwice === 0 && undecided === 0 && decidedTwice === 0 && outcomeCounts.every((n) => n === 1) && problems.length === 0;
+    const allRight =
+      submitted.length === REQUESTERS &&
+      stored === references.size &&
+      postedOnce === references.size &&
+      postedTwice === 0 &&
+      undecided === 0 &&
+      decidedTwice === 0 &&
+      outcomeCounts.every((n) => n === 1) &&
+      problems.length === 0;
     process.stdout.write(`\nLoad run ${allRight ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     if (!allRight) {
       process.exitCode = 1;
-      for (const [index, bot] of bots.entries()) process.stderr.write(`instance ${'ab'[index]}'s log, last 15 lines:\n${bot.output().split('\n').slice(-15).join('\n')}\n`);
+      for (const [index, bot] of bots.entries())
+        process.stderr.write(`instance ${'ab'[index]}'s log, last 15 lines:\n${bot.output().split('\n').slice(-15).join('\n')}\n`);
     }
   } finally {
     await sampler?.stop().catch(() => undefined);
@@ -651,10 +777,18 @@ async function tableScans(schemaName: string) {
     // The statistics collector flushes within a second of a transaction's end.
     await pause(1200);
     const rows = (
-      await client.query<{ relname: string; seq_scan: string; idx_scan: string | null; seq_tup_read: string; idx_tup_fetch: string | null; n_tup_ins: string; n_tup_upd: string; n_tup_del: string }>(
-        'SELECT relname, seq_scan, idx_scan, seq_tup_read, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE schemaname = $1',
-        [schemaName],
-      )
+      await client.query<{
+        relname: string;
+        seq_scan: string;
+        idx_scan: string | null;
+        seq_tup_read: string;
+        idx_tup_fetch: string | null;
+        n_tup_ins: string;
+        n_tup_upd: string;
+        n_tup_del: string;
+      }>('SELECT relname, seq_scan, idx_scan, seq_tup_read, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE schemaname = $1', [
+        schemaName,
+      ])
     ).rows;
     return rows
       .map((row) => ({
