@@ -208,7 +208,7 @@ export class DeliveryEngine {
   }
 
   private handlerOf<K extends DeliveryKind>(delivery: DeliveryOf<K>): DeliveryHandler<DeliveryOf<K>> {
-    return this.handlers[delivery.kind as K] as DeliveryHandler<DeliveryOf<K>>;
+    return this.handlers[delivery.kind];
   }
 
   private async deliver(delivery: Delivery, pacedUntil: Map<string, number>): Promise<void> {
