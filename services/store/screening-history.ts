@@ -50,13 +50,15 @@ export class SqlScreeningHistory implements ScreeningHistory {
 
   async siteAccountsInOtherRequests(siteOdsCodes: readonly string[], excludeRequestId?: number): Promise<Map<string, number>> {
     if (siteOdsCodes.length === 0) return new Map();
-    // One account counts once, however many requests hold it.
+    // One account counts once, however many requests hold it. Withdrawn requests are read once
+    // (a hashed NOT IN), not joined: a join planned on stale statistics became a nested loop that
+    // scanned transfer_requests once per account at the site (the load bench, issue 17).
     const rows = await this.db.query<{ site: string; accounts: number }>(
       `SELECT upper(a.site_ods) AS site, count(DISTINCT lower(a.email))::int AS accounts
-       FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
+       FROM request_accounts a
        WHERE upper(a.site_ods) = ANY($1::text[])
          AND a.verdict <> 'ineligible'
-         AND (a.decision = 'approved' OR (a.decision IS NULL AND r.status <> 'withdrawn'))
+         AND (a.decision = 'approved' OR (a.decision IS NULL AND a.request_id NOT IN (SELECT id FROM transfer_requests WHERE status = 'withdrawn')))
          AND ($2::int IS NULL OR a.request_id <> $2::int)
        GROUP BY upper(a.site_ods)`,
       [[...new Set(siteOdsCodes.map((code) => code.toUpperCase()))], excludeRequestId ?? null],
