@@ -306,7 +306,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       return { ...state, notices: opsChannel ? [opsChannel] : [] };
     },
     logger,
-    routes: workspace?.register,
+    routes: workspace ? (server) => workspace.register(server) : undefined,
   });
   composed.startWorkers();
   logger.info('bot.started', { port: server.port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });

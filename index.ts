@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
   if (config.environment !== 'production' && (!config.graph.baseUrl || !config.ods.baseUrl)) {
     // Loaded only here, so that a production image may leave dev/ out.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps dev/ out of the production bundle's module graph
     const { startMissingSandboxes } = require('./dev/sandbox/sandbox-defaults') as typeof import('./dev/sandbox/sandbox-defaults.js');
     const sandboxed = await startMissingSandboxes(config, logger);
     closers.push(() => sandboxed.close());
@@ -28,8 +29,8 @@ async function main(): Promise<void> {
     await Promise.all(closers.map((close) => close()));
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main().catch((error: unknown) => {

@@ -34,7 +34,7 @@ const ENGINE_ACCOUNTS = 500;
 const SITES = ['ZZ9101', 'ZZ9102', 'ZZ9103', 'ZZ9104', 'ZZ9105', 'ZZ9107', 'ZZ9108', 'ZZ9109', 'ZZ9110'];
 const fullNaive = process.argv.includes('--full-naive');
 
-async function timeIt(label: string, runs: number, work: () => unknown | Promise<unknown>, warmUp = true): Promise<number> {
+async function timeIt(label: string, runs: number, work: () => unknown, warmUp = true): Promise<number> {
   if (warmUp) await work();
   const times: number[] = [];
   for (let run = 0; run < runs; run++) {

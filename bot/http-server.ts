@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Activity, CloudAdapter, TurnContext } from 'botbuilder';
 import { AuthenticationError } from 'botframework-connector';
 import restify from 'restify';
@@ -114,7 +113,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address();
   const reachableHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${reachableHost}:${port}`;
   logger.info('http.listening', { host: options.host, port });
@@ -126,7 +125,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     endpoint: `${url}/api/messages`,
     close: () =>
       (closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => {
+          server.close(() => resolve());
+        });
         if (inFlight > 0) {
           logger.info('http.draining', { inFlight });
           await Promise.race([new Promise<void>((resolve) => (drained = resolve)), delay(DRAIN_TIMEOUT_MS)]);

@@ -132,7 +132,8 @@ export function parseAccountList(text: string, options: AccountListOptions = {})
       const number = index + 1;
       const withoutName = line.replace(QUOTED_NAME_AND_ADDRESS, (_match, address: string) => address);
       try {
-        const [cells = []] = parse(withoutName, { relax_column_count: true, relax_quotes: true, trim: true }) as string[][];
+        // csv-parse types its result by its options: without `columns`, each record is an array of strings.
+        const [cells = []]: string[][] = parse(withoutName, { relax_column_count: true, relax_quotes: true, trim: true });
         rows.push({ number, cells });
       } catch {
         unreadable.push({ line: number, message: 'could not be read: check its quotation marks (a value with a comma goes in "double quotes").' });
@@ -181,7 +182,7 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
   const columns = headerIndex >= 0 ? (headerColumns(nonEmpty[headerIndex]!.cells) as Partial<Record<Column, number>>) : { email: 0, site: 1, specialism: 2 };
   const known = new Set(Object.values(columns));
   for (const row of nonEmpty.slice(headerIndex + 1)) {
-    const cell = (column: Column) => (columns[column] === undefined ? '' : (row.cells[columns[column]!] ?? ''));
+    const cell = (column: Column) => (columns[column] === undefined ? '' : (row.cells[columns[column]] ?? ''));
     if (cell('email').trim().startsWith('#')) continue;
     if (headerIndex < 0 && row.cells.some((value, index) => !known.has(index) && value.trim() !== '')) {
       problems.push({ line: row.number, message: 'has more than three values (expected email, site ODS code, specialism, or a header row naming the columns).' });

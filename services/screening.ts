@@ -190,7 +190,7 @@ class OrganisationCache {
   /** Names for messages: best effort, a name that cannot be read is left out. */
   async names(codes: readonly string[]): Promise<Map<string, string>> {
     const found = await Promise.all(codes.map((code) => this.organisation(code).catch(() => null)));
-    return new Map(codes.flatMap((code, index) => (found[index] ? [[code, (found[index] as OdsSite).name] as [string, string]] : [])));
+    return new Map(codes.flatMap((code, index) => (found[index] ? [[code, (found[index]).name] as [string, string]] : [])));
   }
 
   private organisation(key: string): Promise<OdsSite | null> {

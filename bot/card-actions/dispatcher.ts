@@ -146,6 +146,6 @@ function errorResponse(error: AppError): AdaptiveCardInvokeResponse {
   return {
     statusCode: ERROR_STATUS[error.code] ?? 400,
     type: 'application/vnd.microsoft.error',
-    value: { code: error.code, message: error.userMessage } as unknown as Record<string, unknown>,
+    value: { code: error.code, message: error.userMessage },
   };
 }

@@ -10,7 +10,7 @@ export interface CommandTurn {
   /** The person acting, by Entra object id. */
   userId: string | undefined;
   /** The conversation's dialogs, loaded from the store only when a command asks for them. */
-  dialogs(): Promise<DialogContext>;
+  dialogs: () => Promise<DialogContext>;
 }
 
 /** A typed chat command. Commands are a registry, like card actions: one handler each. */

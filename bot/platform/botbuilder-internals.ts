@@ -32,7 +32,7 @@ interface ConnectorClientInternals {
  * policies went (0 when the client is not where botbuilder 4.23 keeps it).
  */
 export function removeConnectorClientRetries(context: TurnContext, adapter: CloudAdapter): number {
-  const connector = context.turnState.get(adapter.ConnectorClientKey) as ConnectorClientInternals | undefined;
+  const connector = context.turnState.get<ConnectorClientInternals | undefined>(adapter.ConnectorClientKey);
   return connector?.client?.pipeline?.removePolicy({ phase: 'Retry' }).length ?? 0;
 }
 

@@ -45,7 +45,7 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
 
   /** Writes the state if this turn changed it; throws STORAGE_CONFLICT if another turn wrote first. */
   async save(context: TurnContext): Promise<void> {
-    const loaded = context.turnState.get(this.turnKey) as Loaded | undefined;
+    const loaded = context.turnState.get<Loaded | undefined>(this.turnKey);
     if (!loaded) return;
     const snapshot = JSON.stringify(loaded.state ?? null);
     if (snapshot === loaded.snapshot) return;
@@ -60,7 +60,7 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
   }
 
   private async load(context: TurnContext): Promise<Loaded> {
-    const cached = context.turnState.get(this.turnKey) as Loaded | undefined;
+    const cached = context.turnState.get<Loaded | undefined>(this.turnKey);
     if (cached) return cached;
     const activity = context.activity;
     const key = `${activity.channelId}/conversations/${activity.conversation.id}/dialogState`;

@@ -191,7 +191,7 @@ function parseFilters(req: restify.Request): QueueFilters {
 }
 
 function parseRequestId(req: restify.Request): number {
-  const parsed = requestIdSchema.safeParse(req.params?.id);
+  const parsed = requestIdSchema.safeParse((req.params as Record<string, unknown> | undefined)?.id);
   if (!parsed.success) throw new AppError('REQUEST_NOT_FOUND');
   return parsed.data;
 }

@@ -74,7 +74,7 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       if (!user) return notFound(adminMatch[1] as string);
       const changes = z.record(z.string(), z.unknown()).safeParse(request.body);
       if (!changes.success) return { status: 400, body: { error: { code: 'BadRequest', message: 'A JSON object of fields is required.' } } };
-      mergeUser(user as Record<string, unknown>, changes.data);
+      mergeUser(user, changes.data);
       return { status: 204 };
     }
     const userMatch = /^\/v1\.0\/users\/([^/]+)$/.exec(request.path);

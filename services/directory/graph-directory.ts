@@ -124,7 +124,7 @@ export class GraphDirectory implements Directory {
 
   async memberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
     try {
-      const body = await this.client.api(`/users/${encodeURIComponent(userId)}/checkMemberGroups`).post({ groupIds });
+      const body: unknown = await this.client.api(`/users/${encodeURIComponent(userId)}/checkMemberGroups`).post({ groupIds });
       return new Set(memberGroupsSchema.parse(body).value);
     } catch (error) {
       if (statusOf(error) === 404) return new Set();

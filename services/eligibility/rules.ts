@@ -15,7 +15,6 @@ export interface RuleContext {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /** YYYY-MM-DD (or an ISO date-time) as a UK reader writes it: 28 Jun 2026. */
 export function ukDate(iso: string): string {
@@ -72,10 +71,6 @@ export function dsptStanding(entry: DsptEntry, policy: Policy): DsptStanding {
   return policy.dspt.statuses[words] ?? 'unrecognised';
 }
 
-function dayAndMonth(policy: Policy): string {
-  const { month, day } = policy.dspt.currentUntil;
-  return `${day} ${MONTH_NAMES[month - 1]}`;
-}
 
 /** A per-account rule: facts in, zero or one reason out. Pure. */
 export type AccountRule = (facts: AccountFacts, context: RuleContext) => Reason | undefined;

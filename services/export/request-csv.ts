@@ -149,7 +149,8 @@ function requestRows(request: StoredRequest): Array<[string, string]> {
 function cellOf(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value);
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
 }
 
 /** ISO 8601 in UTC: unambiguous in a file that outlives the clock change. */
@@ -164,6 +165,8 @@ function time(at: Date | null | undefined): string {
  * says, so "=HYPERLINK(...)" in a requester's reason stays text. Then RFC 4180 quoting.
  */
 export function csvField(raw: string): string {
+  // Not core/text's rule: a spreadsheet cell keeps bidirectional and C1 characters as written.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
   let value = raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
   if (/^[=+\-@\t\r]/.test(value)) value = `'${value}`;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;

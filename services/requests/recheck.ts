@@ -1,3 +1,4 @@
+import type { DirectoryAccount } from '../eligibility/types';
 import { describeErrorForLog, findAppError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Directory } from '../directory/graph-directory';
@@ -224,7 +225,7 @@ export class RequestRechecks {
     const request = await this.reads.get(check.requestId);
     if (!request || request.status !== 'decided') return null;
     const waiting = awaitingConfirmation(request.accounts);
-    const found = waiting.length > 0 ? await this.directory.lookupAccounts(waiting.map((account) => account.email)) : new Map();
+    const found = waiting.length > 0 ? await this.directory.lookupAccounts(waiting.map((account) => account.email)) : new Map<string, DirectoryAccount | null>();
     const moved = waiting.filter((account) => this.isNasAdministered(found.get(account.email.toLowerCase())?.organisationOds));
     const now = this.now();
     let remaining = 0;

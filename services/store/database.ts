@@ -89,7 +89,7 @@ export async function openPostgres(connectionString: string, options: PostgresOp
 
   return {
     engine: 'postgres',
-    query: executor(pool).query,
+    query: (sql, params) => executor(pool).query(sql, params),
     transaction: async (work) => {
       const client = await pool.connect().catch((error: unknown) => {
         throw availability.translate(error);

@@ -122,6 +122,10 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
     teams_user_id: withRow('aad_object_id'),
     aad_object_id: id,
   },
+  send_budget: {
+    // A personal chat's Teams conversation id is an opaque id, no address or name, and the row is gone within the hour (the longest pacing window).
+    scope: notPersonal('a Teams conversation or tenant id and a time, pruned after an hour: which chat a message went to, not what it said'),
+  },
   schema_migrations: {
     name: notPersonal('a migration file name'),
   },

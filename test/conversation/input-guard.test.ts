@@ -114,7 +114,7 @@ describe('input guard: what reaches the bot is bounded and clean (real bot, Test
         conversation: adapter.conversation.conversation,
         channelData: otherTenant,
         value: { action: { type: 'Action.Execute', verb: 'showPage', data: { requestId: 1, start: 0 } }, trigger: 'manual' },
-      } as Partial<Activity> as Activity);
+      });
       assert.deepEqual(
         adapter.activeQueue.map((activity) => [activity.type, activity.value]),
         [['invokeResponse', { status: 403 }]],

@@ -65,7 +65,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
       from: PEOPLE.tom,
       conversation: opsChannel,
       channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-    } as Partial<Activity> as Activity);
+    });
     assert.match(adapter.activeQueue[0]?.text ?? '', new RegExp(`\\*\\*${request.reference}\\*\\*.*\\(today\\) · In review by Tom Ashdown`));
   });
 
@@ -284,7 +284,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
         from: PEOPLE[user],
         conversation: opsChannel,
         channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-      } as Partial<Activity> as Activity);
+      });
       return adapter.activeQueue.map((activity) => activity.text ?? '').join('\n');
     };
     const history = await say('tom', `audit ${request.reference}`);

@@ -64,7 +64,7 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     await harness.settle();
     assert.equal(harness.messenger.updates.length, 1);
     assert.equal(harness.messenger.updates[0]?.activityId, request.opsActivityId);
-    assert.match(cardText(harness.messenger.updates[0]!.activity), /Approved by Tom Ashdown/);
+    assert.match(cardText(harness.messenger.updates[0].activity), /Approved by Tom Ashdown/);
     assert.equal(outcomesSent().length, 0, 'the requester hears nothing until every account is decided');
   });
 
@@ -152,10 +152,10 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
       channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
     });
     adapter.activeQueue.splice(0);
-    await adapter.processActivity(channelMessage('tom', 'pending') as Partial<Activity> as Activity);
+    await adapter.processActivity(channelMessage('tom', 'pending'));
     assert.match(adapter.activeQueue[0]?.text ?? '', new RegExp(`Awaiting a decision:[\\s\\S]*\\*\\*${request.reference}\\*\\*`));
     adapter.activeQueue.splice(0);
-    await adapter.processActivity(channelMessage('priya', 'pending') as Partial<Activity> as Activity);
+    await adapter.processActivity(channelMessage('priya', 'pending'));
     assert.equal(adapter.activeQueue[0]?.text, 'Only members of NAS Operations can act on transfer requests.');
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TestAdapter, type Activity } from 'botbuilder';
+import { TestAdapter } from 'botbuilder';
 import { DEMO } from '../../config';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { silentLogger } from '../../core/log';
@@ -56,7 +56,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       membersAdded: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
       conversation: opsChannel,
       channelData: { tenant: { id: DEMO.tenantId }, team: { id: '19:nas-ops-general@thread.tacv2' }, channel: { id: DEMO.opsChannelId } },
-    } as Partial<Activity> as Activity);
+    });
 
   for (const status of [404, 403]) {
     it(`holds the card when Teams answers ${status} to the post, tells the requester, logs it once, and posts it when the bot is added back`, async () => {
@@ -107,7 +107,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       membersRemoved: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
       conversation: opsChannel,
       channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
-    } as Partial<Activity> as Activity);
+    });
     const { request } = await submit(['a@x.example']);
     await harness.settle();
     assert.equal(harness.messenger.opsPosts().length, 0);
@@ -140,7 +140,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
         conversation: opsChannel,
         channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
         value,
-      } as Partial<Activity> as Activity);
+      });
       const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
       assert.equal((response?.value as { status: number }).status, 400);
       assert.equal(((response?.value as { body: { value: { code: string } } }).body.value.code), 'CARD_DATA_INVALID');

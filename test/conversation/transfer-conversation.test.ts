@@ -303,7 +303,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       from: PEOPLE[user],
       conversation: opsChannel,
       channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
-    } as Partial<Activity> as Activity);
+    });
     return adapter.activeQueue.map((activity) => activity.text ?? '').join('\n');
   }
 

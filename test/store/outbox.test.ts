@@ -39,7 +39,7 @@ describeOnEachDatabase('outbox', (db) => {
     assert.deepEqual(await outbox.statusOf(dedupeKeys.opsUpdate(request)), { status: 'pending', lastError: null });
     const [again] = await outbox.claimDue(10, 30);
     assert.equal(again?.version, 2);
-    await outbox.markDelivered(again!);
+    await outbox.markDelivered(again);
     assert.equal((await outbox.statusOf(dedupeKeys.opsUpdate(request)))?.status, 'delivered');
   });
 
@@ -54,7 +54,7 @@ describeOnEachDatabase('outbox', (db) => {
     await db().query(`UPDATE outbox SET due_at = now() - interval '1 second'`);
     const [second] = await outbox.claimDue(10, 30);
     assert.equal(second?.attempts, 2);
-    await outbox.giveUp(second!, 'undeliverable', 'HTTP_403');
+    await outbox.giveUp(second, 'undeliverable', 'HTTP_403');
     assert.deepEqual(await outbox.statusOf(dedupeKeys.outcome(request)), { status: 'undeliverable', lastError: 'HTTP_403' });
     await db().query(`UPDATE outbox SET due_at = now() - interval '1 second'`);
     assert.deepEqual(await outbox.claimDue(10, 30), []);

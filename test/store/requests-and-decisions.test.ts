@@ -117,8 +117,8 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     assert.equal(attempts.filter((attempt) => attempt.created).length, 1, 'exactly one submission created it');
     const [count] = await db().query<{ count: number }>('SELECT count(*)::int AS count FROM transfer_requests');
     assert.equal(count?.count, 1);
-    assert.deepEqual(await store.owed(), [[`ops.post:${attempts[0]!.request.id}`, 'pending', 1]]);
-    assert.equal((await store.auditEvents(attempts[0]!.request.id)).length, 1, 'one submission in the audit');
+    assert.deepEqual(await store.owed(), [[`ops.post:${attempts[0].request.id}`, 'pending', 1]]);
+    assert.equal((await store.auditEvents(attempts[0].request.id)).length, 1, 'one submission in the audit');
   });
 
   it('screens out at Submit an account another request took after this list was checked', async () => {
@@ -133,7 +133,7 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     const lost = loser.accounts.find((account) => account.email.toLowerCase() === 'shared@x.example')!;
     assert.equal(lost.verdict, 'ineligible');
     assert.equal(lost.reasons[0]?.rule, 'ALREADY_REQUESTED');
-    assert.match(lost.reasons[0]!.message, new RegExp(holders[0]!.reference));
+    assert.match(lost.reasons[0].message, new RegExp(holders[0]!.reference));
   });
 
   it('owes the ops card update with every decision (one row, re-armed) and the outcome once, when the request settles', async () => {

@@ -131,7 +131,7 @@ describe('subject access search', function () {
         [AMARA, OTHER],
         'her own account row, and the one whose decision reason names her; not tamara.mensah',
       );
-      const account = report.tables.request_accounts![0]!;
+      const account = report.tables.request_accounts[0]!;
       assert.equal(account.decision, 'approved');
       assert.equal(account.transfer_note, `Moved ${AMARA} to NAS`);
       assert.equal((account.evidence as { displayName?: string }).displayName, 'Amara Mensah');
@@ -144,7 +144,7 @@ describe('subject access search', function () {
       const actions = report.tables.audit_events!.filter((row) => row.account_id === account.id).map((row) => row.action);
       assert.ok(actions.length >= 2, `the decision and the transfer on her account are in the audit (found ${actions.join(', ')})`);
       assert.ok(
-        report.tables.request_accounts!.every((row) => row.email !== NEAR_MISS) && !JSON.stringify(report.tables.bot_state).includes(NEAR_MISS),
+        report.tables.request_accounts.every((row) => row.email !== NEAR_MISS) && !JSON.stringify(report.tables.bot_state).includes(NEAR_MISS),
         'nothing found only because another address contains hers',
       );
       assert.equal(report.rowCount, Object.values(report.tables).reduce((sum, rows) => sum + rows.length, 0));

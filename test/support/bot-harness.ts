@@ -166,7 +166,7 @@ export function cardBody(activity: Partial<Activity>): Record<string, unknown> {
 
 /** The chats the bot has learned, as after the ops team installed it and Priya first wrote to it. */
 export async function knowOpsChannelAndRequester(harness: Harness): Promise<void> {
-  await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel as never });
+  await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel });
   await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
 }
 
@@ -186,7 +186,7 @@ export async function executeCardAction(
     conversation: opsChannel,
     channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
     value: { action: { type: 'Action.Execute', verb, data }, trigger },
-  } as Partial<Activity> as Activity);
+  });
   const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
   if (!response) throw new Error('the bot did not answer the invoke');
   return (response.value as { body: AdaptiveCardInvokeResponse }).body;
@@ -206,6 +206,6 @@ export function opsCardUser(adapter: () => TestAdapter, user: keyof typeof PEOPL
   return new CardUser(
     PEOPLE[user].name,
     (verb, data, trigger) => executeCardAction(adapter(), user, verb, data, trigger),
-    (response) => (response.type === 'application/vnd.microsoft.card.adaptive' ? (response.value as Record<string, unknown>) : undefined),
+    (response) => (response.type === 'application/vnd.microsoft.card.adaptive' ? (response.value) : undefined),
   );
 }

@@ -12,7 +12,7 @@ import {
   type DeliveryPolicy,
   type Verdict,
 } from '../../services/outbox/delivery-engine';
-import { owed, owedContent, readOwedContent, type DeliveryKind } from '../../services/outbox/owed-messages';
+import { owed, owedContent, readOwedContent } from '../../services/outbox/owed-messages';
 import type { SqlDatabase } from '../../services/store/database';
 import { Outbox, type Delivery } from '../../services/store/outbox';
 import { pgliteDatabase } from '../support/databases';
@@ -91,7 +91,7 @@ function recordingLogger(lines: Logged[]): Logger {
 
 /** The same handler for every kind: the engine is the subject here, not what a kind does. */
 function everyKind(handler: DeliveryHandler<Delivery>): DeliveryHandlers {
-  const kinds = owedContent.options.map((option) => option.shape.kind.value as DeliveryKind);
+  const kinds = owedContent.options.map((option) => option.shape.kind.value);
   return Object.fromEntries(kinds.map((kind) => [kind, handler])) as DeliveryHandlers;
 }
 
@@ -276,10 +276,9 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
   it('hands back the rest of the batch when stopped, without counting an attempt', async () => {
     await oweResults('l');
     await oweResults('m');
-    let worker: DeliveryEngine | undefined;
-    worker = engine({
+    const worker: DeliveryEngine = engine({
       deliver: async (_delivery, call) => {
-        worker!.stop();
+        worker.stop();
         await call(async () => 'sent');
         return undefined;
       },

@@ -81,7 +81,7 @@ describe('deployment files', () => {
   it('m365agents.yml: provision, deploy and publish, pointing at files that exist', () => {
     const project = yaml.load(read('m365agents.yml')) as Record<string, Array<{ uses: string; with?: Record<string, unknown> }>>;
     assert.match(String(project.version), /^v1\.\d+$/);
-    for (const lifecycle of ['provision', 'deploy', 'publish']) assert.ok(Array.isArray(project[lifecycle]) && project[lifecycle]!.length > 0, `${lifecycle} has actions`);
+    for (const lifecycle of ['provision', 'deploy', 'publish']) assert.ok(Array.isArray(project[lifecycle]) && project[lifecycle].length > 0, `${lifecycle} has actions`);
     const uses = (lifecycle: string) => project[lifecycle]!.map((action) => action.uses);
     assert.ok(uses('provision').includes('arm/deploy') && uses('provision').includes('teamsApp/create'));
     assert.ok(uses('deploy').includes('azureAppService/zipDeploy'));

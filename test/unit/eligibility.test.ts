@@ -301,7 +301,7 @@ describe('eligibility engine', () => {
       const [result] = screenAccounts([testCase.account], context).accounts;
       assert.deepEqual(result?.reasons.map((reason) => reason.rule), testCase.rules);
       assert.equal(result?.verdict, testCase.verdict);
-      if (testCase.says) assert.match(result!.reasons[0]!.message, testCase.says);
+      if (testCase.says) assert.match(result.reasons[0]!.message, testCase.says);
       for (const reason of result?.reasons ?? []) {
         assert.ok(reason.message.length > 0 && reason.remedy.length > 0, `${reason.rule} has a message and a remedy`);
         for (const id of RULE_IDS) assert.ok(!reason.message.startsWith(id) && !reason.remedy.startsWith(id), 'no sentence starts with a rule id');

@@ -18,7 +18,7 @@ describe('evidence: the data snapshot a verdict used', () => {
     nasRegisterDate: '20 Nov 2026, 08:00',
     nasRegisterRows: 12,
     siteRecordChanged: '3 Oct 2026',
-  } as Evidence;
+  };
 
   it('names the register files with their date and rows, and the ODS record’s last change, for NAS Operations', () => {
     const line = evidenceLine(evidence, 'ops');

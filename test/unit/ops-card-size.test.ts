@@ -53,7 +53,7 @@ function largestRequest(accounts = 500): StoredRequest {
     withdrawnAt: null,
     questions: Array.from({ length: 10 }, (_, index) => ({ id: index + 1, askedBy: { id: 'tom', name: 'Tom Ashdown' }, question: 'q'.repeat(500), askedAt: new Date(), answer: 'a'.repeat(500), answeredAt: new Date() })),
     accounts: rows,
-  } as StoredRequest;
+  };
 }
 
 describe('ops card size: the largest request fits, and a 413 always makes it smaller', () => {

@@ -185,7 +185,7 @@ describe('NAS Operations workspace in the browser', function () {
     await go(page, './?view=queue&status=all&organisation=ZZ9003');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     assert.match(download.suggestedFilename(), /^nas-transfer-queue-\d{4}-\d{2}-\d{2}\.csv$/);
-    const csv = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    const csv = readFileSync((await download.path()), 'utf8').replace(/^\uFEFF/, '');
     const lines = csv.trimEnd().split('\r\n');
     assert.equal(lines.length, 3);
     assert.ok(lines[1]!.startsWith(`${reference('withdrawn')},Fenwick Valley Pharmacy,ZZ9003,Priya Okafor,Withdrawn,`));

@@ -1,4 +1,4 @@
-import type { Actor, QueueAnswer, QueueEntry, RequestStatus } from './api-types';
+import type { Actor, QueueAnswer, QueueEntry } from './api-types';
 import { announce, formatDate, h, plural } from './dom';
 import { href, navigate, params, rememberQueue } from './navigation';
 import { statusBadge } from './parts';
@@ -97,7 +97,7 @@ function filterForm(
   for (const control of [status.control, reviewer.control, overdue]) control.addEventListener('change', apply);
   for (const input of [organisation, text, address]) {
     input.addEventListener('keydown', (event) => {
-      if ((event as KeyboardEvent).key === 'Enter') apply();
+      if ((event).key === 'Enter') apply();
     });
   }
 
@@ -158,7 +158,7 @@ function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTM
             h('th', { scope: 'row' }, h('a', { href: href('request', { id: entry.id }), 'data-internal': true }, entry.reference), h('div', { class: 'muted' }, formatDate(entry.createdAt))),
             h('td', { class: 'wrap' }, entry.organisationName, h('div', {}, h('a', { href: href('queue', { ...filters, organisation: entry.organisationOds }), 'data-internal': true, 'aria-label': `Only ${entry.organisationOds}` }, entry.organisationOds))),
             h('td', {}, entry.requesterName),
-            h('td', {}, statusBadge(entry.status as RequestStatus, entry.statusLabel)),
+            h('td', {}, statusBadge(entry.status, entry.statusLabel)),
             h('td', { class: 'number' }, String(entry.ageWorkingDays), entry.overdue ? h('div', {}, h('fluent-badge', { appearance: 'tint', color: 'danger' }, 'Overdue')) : null),
             h('td', {}, entry.reviewer?.name ?? h('span', { class: 'muted' }, 'Unassigned')),
             ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map((count) => h('td', { class: 'number' }, String(count))),

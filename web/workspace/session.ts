@@ -32,7 +32,7 @@ export class Session {
     // Outside a Teams host there is nobody to answer: say so rather than wait for ever.
     await Promise.race([app.initialize(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error('No Teams host answered.')), TEAMS_HOST_WAIT_MS))]);
     const context = await app.getContext();
-    app.notifySuccess();
+    void app.notifySuccess();
     return new Session({ kind: 'teams', context });
   }
 
