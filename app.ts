@@ -144,10 +144,27 @@ export function composeBot(parts: BotParts): ComposedBot {
 
   // One send budget for everything the bot sends on its own, shared by every instance through the database.
   const sendBudget = new SqlSendBudget(db, config.teamsPacing);
-  const outboxWorker = new OutboxWorker(outbox, requestRecords, jobs, references, messenger, owedMessageRenderers, () => opsMembers.refreshUserIds(), logger, parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY, sendBudget);
+  const outboxWorker = new OutboxWorker(
+    outbox,
+    requestRecords,
+    jobs,
+    references,
+    messenger,
+    owedMessageRenderers,
+    () => opsMembers.refreshUserIds(),
+    logger,
+    parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY,
+    sendBudget,
+  );
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
-  const runner = new ScreeningRunner(jobs, screening, new ChatScreeningProgress(jobs, references, messenger, sendBudget), logger, parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY);
+  const runner = new ScreeningRunner(
+    jobs,
+    screening,
+    new ChatScreeningProgress(jobs, references, messenger, sendBudget),
+    logger,
+    parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY,
+  );
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
   const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
@@ -216,15 +233,36 @@ export function composeBot(parts: BotParts): ComposedBot {
     }),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
-    commands: new CommandRegistry([...requesterCommands(requests, access), ...opsCommands(requests, access, () => references.opsChannelProblem()), sourcesCommand(() => dataSources.sources(), access), auditCommand(requests, access), exportCommand(fileExports)]),
+    commands: new CommandRegistry([
+      ...requesterCommands(requests, access),
+      ...opsCommands(requests, access, () => references.opsChannelProblem()),
+      sourcesCommand(() => dataSources.sources(), access),
+      auditCommand(requests, access),
+      exportCommand(fileExports),
+    ]),
     fileExports,
-    cardActions: new CardActionDispatcher([approveEligible, rejectRequest, decideAccount, showPage, claimRequest, takeOverRequest, markTransferred, markAccountTransferred, overrideTransfer, correctDecision, askRequester], {
-      requests,
-      access,
-      renderCard: renderOpsRequestCard,
-      opsMembers,
-      logger,
-    }),
+    cardActions: new CardActionDispatcher(
+      [
+        approveEligible,
+        rejectRequest,
+        decideAccount,
+        showPage,
+        claimRequest,
+        takeOverRequest,
+        markTransferred,
+        markAccountTransferred,
+        overrideTransfer,
+        correctDecision,
+        askRequester,
+      ],
+      {
+        requests,
+        access,
+        renderCard: renderOpsRequestCard,
+        opsMembers,
+        logger,
+      },
+    ),
     logger,
   });
   const availability = {
@@ -236,7 +274,12 @@ export function composeBot(parts: BotParts): ComposedBot {
       deliveries.wake();
     },
   };
-  const middleware: Middleware[] = [new TenantGate(config.allowedTenantId, logger), new InputGuard(), new InvokeGuard(), new ReferenceCapture(references, config.opsChannelId, availability, logger)];
+  const middleware: Middleware[] = [
+    new TenantGate(config.allowedTenantId, logger),
+    new InputGuard(),
+    new InvokeGuard(),
+    new ReferenceCapture(references, config.opsChannelId, availability, logger),
+  ];
 
   return {
     bot,
@@ -309,7 +352,13 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     routes: workspace ? (server) => workspace.register(server) : undefined,
   });
   composed.startWorkers();
-  logger.info('bot.started', { port: server.port, database: db.engine, graph: dataSources.graphUrl, ods: dataSources.odsUrl, policyVersion: dataSources.policy.version });
+  logger.info('bot.started', {
+    port: server.port,
+    database: db.engine,
+    graph: dataSources.graphUrl,
+    ods: dataSources.odsUrl,
+    policyVersion: dataSources.policy.version,
+  });
 
   return {
     endpoint: server.endpoint,

@@ -110,7 +110,7 @@ type RawEnvironment = Record<string, string | undefined>;
  * operator gets the whole list in one start-up attempt.
  */
 function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; message: string }> {
-  const value = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const value = (name: string) => (env[name]?.trim() ? env[name].trim() : undefined);
   const problems: Array<{ setting: string; message: string }> = [];
   const problem = (setting: string, message: string) => problems.push({ setting, message });
   const production = value('APP_ENV') === 'production';
@@ -123,7 +123,8 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
       problem('ODS_FHIR_BASE_URL', 'is required in production (or ODS_BASE_URL for the ORD API instead): the bot needs one source of ODS data');
     }
     const fhirUrl = value('ODS_FHIR_BASE_URL');
-    if (fhirUrl && URL.canParse(fhirUrl) && new URL(fhirUrl).protocol !== 'https:') problem('ODS_FHIR_BASE_URL', 'must be an https URL in production (the API key travels with every request)');
+    if (fhirUrl && URL.canParse(fhirUrl) && new URL(fhirUrl).protocol !== 'https:')
+      problem('ODS_FHIR_BASE_URL', 'must be an https URL in production (the API key travels with every request)');
     // Their defaults are the sample registers in dev/, which a production image does not carry.
     for (const setting of ['DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
       if (value(setting) === undefined) problem(setting, 'is required in production (the default is a development sample)');
@@ -151,7 +152,10 @@ function crossSettingProblems(env: RawEnvironment): Array<{ setting: string; mes
   }
 
   if (value('ODS_FHIR_BASE_URL') !== undefined && value('ODS_BASE_URL') !== undefined) {
-    problem('ODS_BASE_URL', 'must be empty when ODS_FHIR_BASE_URL is set: configure exactly one ODS source (the FHIR R4 API is the default, ORD the alternative)');
+    problem(
+      'ODS_BASE_URL',
+      'must be empty when ODS_FHIR_BASE_URL is set: configure exactly one ODS source (the FHIR R4 API is the default, ORD the alternative)',
+    );
   }
   const odsFhirUrl = value('ODS_FHIR_BASE_URL');
   if (odsFhirUrl && URL.canParse(odsFhirUrl) && !isLoopbackUrl(odsFhirUrl) && value('ODS_API_KEY') === undefined) {
@@ -184,7 +188,8 @@ function workspaceProblems(value: (name: string) => string | undefined, producti
     problems.push({ setting: 'WORKSPACE_DEV_SIGN_IN', message: 'is refused outside APP_ENV=development (it signs anyone in as the demo NAS Operations user)' });
   }
   const metadata = value('WORKSPACE_OPENID_METADATA');
-  if (production && metadata && URL.canParse(metadata) && new URL(metadata).protocol !== 'https:') problems.push({ setting: 'WORKSPACE_OPENID_METADATA', message: 'must be an https URL in production' });
+  if (production && metadata && URL.canParse(metadata) && new URL(metadata).protocol !== 'https:')
+    problems.push({ setting: 'WORKSPACE_OPENID_METADATA', message: 'must be an https URL in production' });
   return problems;
 }
 
@@ -340,12 +345,22 @@ function workspaceSettings(e: z.infer<typeof environmentSchema>): WorkspaceSetti
 
 /** Called only after crossSettingProblems found nothing missing, so the required values are present. */
 function graphAuthSettings(e: z.infer<typeof environmentSchema>): GraphAuthSettings | undefined {
-  const kind = graphAuthKind({ GRAPH_AUTH: e.GRAPH_AUTH, GRAPH_CLIENT_SECRET: e.GRAPH_CLIENT_SECRET, GRAPH_CLIENT_CERTIFICATE_PATH: e.GRAPH_CLIENT_CERTIFICATE_PATH });
+  const kind = graphAuthKind({
+    GRAPH_AUTH: e.GRAPH_AUTH,
+    GRAPH_CLIENT_SECRET: e.GRAPH_CLIENT_SECRET,
+    GRAPH_CLIENT_CERTIFICATE_PATH: e.GRAPH_CLIENT_CERTIFICATE_PATH,
+  });
   switch (kind) {
     case 'client-secret':
       return { kind, tenantId: e.GRAPH_TENANT_ID!, clientId: e.GRAPH_CLIENT_ID!, clientSecret: e.GRAPH_CLIENT_SECRET! };
     case 'certificate':
-      return { kind, tenantId: e.GRAPH_TENANT_ID!, clientId: e.GRAPH_CLIENT_ID!, certificatePath: e.GRAPH_CLIENT_CERTIFICATE_PATH!, certificatePassword: e.GRAPH_CLIENT_CERTIFICATE_PASSWORD };
+      return {
+        kind,
+        tenantId: e.GRAPH_TENANT_ID!,
+        clientId: e.GRAPH_CLIENT_ID!,
+        certificatePath: e.GRAPH_CLIENT_CERTIFICATE_PATH!,
+        certificatePassword: e.GRAPH_CLIENT_CERTIFICATE_PASSWORD,
+      };
     case 'managed-identity':
       return { kind, clientId: e.GRAPH_MANAGED_IDENTITY_CLIENT_ID };
     default:

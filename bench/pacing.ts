@@ -74,7 +74,9 @@ async function startThrottlingConnector(opsChannelId: string) {
       calls.push({ method, conversationId, activityId, status, at, content: Buffer.concat(chunks).toString('utf8') });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (status === 429) headers['retry-after'] = '1';
-      res.writeHead(status, headers).end(JSON.stringify(status === 200 ? { id: activityId } : { error: { code: status === 429 ? 'TooManyRequests' : 'Forbidden', message: 'refused' } }));
+      res
+        .writeHead(status, headers)
+        .end(JSON.stringify(status === 200 ? { id: activityId } : { error: { code: status === 429 ? 'TooManyRequests' : 'Forbidden', message: 'refused' } }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -139,20 +141,36 @@ async function main(): Promise<void> {
     };
     await references.save(ConversationReferences.OPS_CHANNEL, opsReference);
     instances.push(startInstance(dbs[0]), startInstance(dbs[1]));
-    const requests = new TransferRequests(dbs[0], { workQueued: () => instances.forEach((instance) => instance.polling.wake()), checksQueued: () => undefined }, silentLogger);
+    const requests = new TransferRequests(
+      dbs[0],
+      { workQueued: () => instances.forEach((instance) => instance.polling.wake()), checksQueued: () => undefined },
+      silentLogger,
+    );
 
-    process.stdout.write(`Pacing: ${REQUESTS} requests submitted while the ops channel refuses the bot (403), every ${WITHDRAWN_EVERY}th withdrawn, then the channel back;\n`);
-    process.stdout.write(`two instances deliver to a loopback connector enforcing ${TEAMS_DOCUMENTED_LIMITS.conversation.map((w) => `${w.sends}/${w.seconds} s`).join(', ')} per conversation, ${TEAMS_DOCUMENTED_LIMITS.tenant.map((w) => `${w.sends}/${w.seconds} s`).join(', ')} per tenant\n`);
+    process.stdout.write(
+      `Pacing: ${REQUESTS} requests submitted while the ops channel refuses the bot (403), every ${WITHDRAWN_EVERY}th withdrawn, then the channel back;\n`,
+    );
+    process.stdout.write(
+      `two instances deliver to a loopback connector enforcing ${TEAMS_DOCUMENTED_LIMITS.conversation.map((w) => `${w.sends}/${w.seconds} s`).join(', ')} per conversation, ${TEAMS_DOCUMENTED_LIMITS.tenant.map((w) => `${w.sends}/${w.seconds} s`).join(', ')} per tenant\n`,
+    );
     const submitted: Array<{ id: number; requester: { id: string; name: string } }> = [];
     for (let index = 0; index < REQUESTS; index++) {
       // Requesters whose chats the bot does not know: what is owed to them waits, and only the channel's backlog is measured.
       const requester = { id: randomUUID(), name: `Requester ${index}` };
-      const { request } = await requests.submit({ ...requestDetails(requester), draftId: randomUUID(), accounts: [screenedAccount(1, `pacing.${index}@nhsmail.example`, 'eligible')] });
+      const { request } = await requests.submit({
+        ...requestDetails(requester),
+        draftId: randomUUID(),
+        accounts: [screenedAccount(1, `pacing.${index}@nhsmail.example`, 'eligible')],
+      });
       submitted.push({ id: request.id, requester });
       if (index % WITHDRAWN_EVERY === WITHDRAWN_EVERY - 1) await requests.withdraw(request.id, requester);
     }
     const waitingForChannel = async () =>
-      (await dbs[0].query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind = 'ops.post' AND status = 'pending' AND last_error = 'OPS_CHANNEL_UNREACHABLE'`))[0]!.count;
+      (
+        await dbs[0].query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM outbox WHERE kind = 'ops.post' AND status = 'pending' AND last_error = 'OPS_CHANNEL_UNREACHABLE'`,
+        )
+      )[0]!.count;
     await waitUntil(async () => (await waitingForChannel()) === REQUESTS, 60_000, 'every card to wait for the channel');
 
     // The channel is back (the bot added again), as the reference capture middleware sees it.
@@ -165,7 +183,8 @@ async function main(): Promise<void> {
     for (const { id, requester } of stillOpen.slice(-WITHDRAWN_DURING_DRAIN)) await requests.withdraw(id, requester);
 
     const owedToChannel = async () =>
-      (await dbs[0].query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind IN ('ops.post', 'ops.update') AND status = 'pending'`))[0]!.count;
+      (await dbs[0].query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind IN ('ops.post', 'ops.update') AND status = 'pending'`))[0]!
+        .count;
     await waitUntil(async () => (await owedToChannel()) === 0, 300_000, 'the backlog to drain');
 
     const toChannel = connector.calls.filter((call) => call.at >= backAt && call.conversationId.split(';')[0] === DEMO.opsChannelId);
@@ -174,7 +193,9 @@ async function main(): Promise<void> {
     const throttled = connector.calls.filter((call) => call.status === 429).length;
 
     // Each card: one accepted post, its id recorded on the request; every accepted update after that post; the last content sent is the state now.
-    const rows = await dbs[0].query<{ id: number; ops_activity_id: string | null; status: string }>('SELECT id, ops_activity_id, status FROM transfer_requests ORDER BY id');
+    const rows = await dbs[0].query<{ id: number; ops_activity_id: string | null; status: string }>(
+      'SELECT id, ops_activity_id, status FROM transfer_requests ORDER BY id',
+    );
     const posts = toChannel.filter((call) => call.method === 'POST' && call.status === 200);
     const updates = toChannel.filter((call) => call.method === 'PUT' && call.status === 200);
     const problems: string[] = [];
@@ -189,15 +210,21 @@ async function main(): Promise<void> {
     }
     if (posts.length !== REQUESTS) problems.push(`${posts.length} cards posted for ${REQUESTS} requests`);
     const withdrawn = rows.filter((row) => row.status === 'withdrawn').length;
-    const skipped = (await dbs[0].query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind = 'ops.update' AND last_error = 'COVERED_BY_POST'`))[0]!.count;
+    const skipped = (
+      await dbs[0].query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind = 'ops.update' AND last_error = 'COVERED_BY_POST'`)
+    )[0]!.count;
 
     const ratio = drainMs / leastMs;
-    process.stdout.write(`  requests to the channel after it came back       ${toChannel.length} (${posts.length} posts, ${updates.length} updates; ${skipped} updates covered by the post)\n`);
+    process.stdout.write(
+      `  requests to the channel after it came back       ${toChannel.length} (${posts.length} posts, ${updates.length} updates; ${skipped} updates covered by the post)\n`,
+    );
     process.stdout.write(`  drain time                                        ${(drainMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`  least time the limits allow for those requests    ${(leastMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`  ratio                                             ${ratio.toFixed(3)} (target <= ${TARGET_RATIO})\n`);
     process.stdout.write(`  answers of 429 (all requests, both phases)        ${throttled} (target 0)\n`);
-    process.stdout.write(`  posts per card                                    ${problems.some((p) => p.includes('posts')) ? 'NOT 1 for every card' : '1 for every card'} (${withdrawn} withdrawn)\n`);
+    process.stdout.write(
+      `  posts per card                                    ${problems.some((p) => p.includes('posts')) ? 'NOT 1 for every card' : '1 for every card'} (${withdrawn} withdrawn)\n`,
+    );
     process.stdout.write(`  every update after its post, last content current ${problems.length === 0 ? 'yes' : 'NO'}\n`);
     for (const problem of problems.slice(0, 10)) process.stdout.write(`    ${problem}\n`);
     if (ratio > TARGET_RATIO || throttled > 0 || problems.length > 0) process.exitCode = 1;

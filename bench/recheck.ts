@@ -47,13 +47,23 @@ function directory(count: number): SandboxDirectory {
       otherMails: [],
       proxyAddresses: [`SMTP:recheck.${index}@nhsmail.example`],
       // A few changed since submission: marked as leavers.
-      onPremisesExtensionAttributes: { extensionAttribute1: 'ZZ9001', extensionAttribute2: SITES[index % SITES.length], ...(index % 50 === 7 ? { extensionAttribute3: 'Leaver' } : {}) },
+      onPremisesExtensionAttributes: {
+        extensionAttribute1: 'ZZ9001',
+        extensionAttribute2: SITES[index % SITES.length],
+        ...(index % 50 === 7 ? { extensionAttribute3: 'Leaver' } : {}),
+      },
     })),
   };
 }
 
 function submitted(index: number): ScreenedAccount {
-  return { position: (index % ACCOUNTS_EACH) + 1, email: `recheck.${index}@nhsmail.example`, verdict: 'eligible', reasons: [], evidence: { directoryFound: true } };
+  return {
+    position: (index % ACCOUNTS_EACH) + 1,
+    email: `recheck.${index}@nhsmail.example`,
+    verdict: 'eligible',
+    reasons: [],
+    evidence: { directoryFound: true },
+  };
 }
 
 async function main(): Promise<void> {
@@ -65,7 +75,12 @@ async function main(): Promise<void> {
   const db = await openPglite();
   try {
     await migrate(db);
-    const attributes = { organisation: 'onPremisesExtensionAttributes.extensionAttribute1', site: 'onPremisesExtensionAttributes.extensionAttribute2', leaver: 'onPremisesExtensionAttributes.extensionAttribute3', leaverValue: 'Leaver' };
+    const attributes = {
+      organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
+      site: 'onPremisesExtensionAttributes.extensionAttribute2',
+      leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
+      leaverValue: 'Leaver',
+    };
     const graphDirectory = new GraphDirectory(createGraphClient(graph.url), attributes);
     const screening = new ScreeningService({
       directory: graphDirectory,
@@ -91,7 +106,14 @@ async function main(): Promise<void> {
       });
       ids.push(request.id);
     }
-    const rechecks = new RequestRechecks(db, screening, graphDirectory, { nasOrganisations: new Set(['NAS']), transferCheckMinutes: 180, transferChaseWorkingDays: 5, holidays: new Set() }, { workQueued() {} }, silentLogger);
+    const rechecks = new RequestRechecks(
+      db,
+      screening,
+      graphDirectory,
+      { nasOrganisations: new Set(['NAS']), transferCheckMinutes: 180, transferChaseWorkingDays: 5, holidays: new Set() },
+      { workQueued() {} },
+      silentLogger,
+    );
 
     const measure = async (label: string, baseline: number) => {
       graph.requests.length = 0;

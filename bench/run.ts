@@ -125,7 +125,12 @@ function engineFacts(count: number): AccountFacts[] {
       source: 'directory',
       ods: { odsCode: 'ZZ9101', name: 'SITE', active: index % 13 !== 0, roleIds: ['RO182'], links: [] },
       parents: [],
-      dspt: { odsCode: 'ZZ9101', ...(index % 7 === 0 ? { status: '25/26 Approaching Standards', ...splitDsptStatus('25/26 Approaching Standards') } : { status: '25/26 Standards Met', ...splitDsptStatus('25/26 Standards Met') }) },
+      dspt: {
+        odsCode: 'ZZ9101',
+        ...(index % 7 === 0
+          ? { status: '25/26 Approaching Standards', ...splitDsptStatus('25/26 Approaching Standards') }
+          : { status: '25/26 Standards Met', ...splitDsptStatus('25/26 Standards Met') }),
+      },
       nasSite: { odsCode: 'ZZ9101', allowedAccounts: 600, nasAccounts: 2 },
       accountsInOtherRequests: 0,
     },
@@ -168,7 +173,11 @@ async function main(): Promise<void> {
       policy,
     });
     const naiveLookup = async (emails: readonly string[]) => {
-      for (const email of emails) await client.api(`/users/${encodeURIComponent(email)}`).get().catch(() => undefined);
+      for (const email of emails)
+        await client
+          .api(`/users/${encodeURIComponent(email)}`)
+          .get()
+          .catch(() => undefined);
     };
     for (const size of SIZES) {
       process.stdout.write(`\nScreening ${size} accounts, sandbox Graph and ODS FHIR R4 API with ${LATENCY_MS} ms injected latency\n`);
@@ -186,12 +195,22 @@ async function main(): Promise<void> {
       );
       const rounds = Math.ceil(Math.ceil(size / GRAPH_BATCH_LIMIT) / BATCHES_IN_FLIGHT);
       const bound = rounds * LATENCY_MS;
-      process.stdout.write(`  ${`batch bound: ${rounds} rounds of ${BATCHES_IN_FLIGHT} batches of ${GRAPH_BATCH_LIMIT}, x ${LATENCY_MS} ms`.padEnd(66)} ${bound.toFixed(1).padStart(10)} ms\n`);
-      process.stdout.write(`  Graph requests per screening: ${requestsPerRun} (${Math.ceil(size / GRAPH_BATCH_LIMIT)} batches of at most ${GRAPH_BATCH_LIMIT}; none per account)\n`);
+      process.stdout.write(
+        `  ${`batch bound: ${rounds} rounds of ${BATCHES_IN_FLIGHT} batches of ${GRAPH_BATCH_LIMIT}, x ${LATENCY_MS} ms`.padEnd(66)} ${bound.toFixed(1).padStart(10)} ms\n`,
+      );
+      process.stdout.write(
+        `  Graph requests per screening: ${requestsPerRun} (${Math.ceil(size / GRAPH_BATCH_LIMIT)} batches of at most ${GRAPH_BATCH_LIMIT}; none per account)\n`,
+      );
       const sample = fullNaive ? size : Math.min(NAIVE_SAMPLE, size);
-      const naiveSample = await timeIt(`baseline: naive, one GET per account in sequence (${sample} accounts)`, 1, () => naiveLookup(entries.slice(0, sample).map((entry) => entry.email)), false);
+      const naiveSample = await timeIt(
+        `baseline: naive, one GET per account in sequence (${sample} accounts)`,
+        1,
+        () => naiveLookup(entries.slice(0, sample).map((entry) => entry.email)),
+        false,
+      );
       const naive = (naiveSample * size) / sample;
-      if (sample < size) process.stdout.write(`  ${`  naive scaled to ${size} accounts (linear: one round trip each)`.padEnd(66)} ${naive.toFixed(1).padStart(10)} ms\n`);
+      if (sample < size)
+        process.stdout.write(`  ${`  naive scaled to ${size} accounts (linear: one round trip each)`.padEnd(66)} ${naive.toFixed(1).padStart(10)} ms\n`);
       ratios.push([`${size}: naive / screening`, naive / screening, 'target >= 30']);
       ratios.push([`${size}: screening / batch bound`, screening / bound, 'target <= 1.3']);
     }

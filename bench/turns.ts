@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { composeBot } from '../app';
 import { startHttpServer } from '../bot/http-server';
@@ -60,7 +59,14 @@ export async function startBareBot(): Promise<{ endpoint: string; close(): Promi
     await context.sendActivity(REQUESTER_HELP);
     await next();
   });
-  return startHttpServer({ host: '127.0.0.1', port: 0, adapter: bareAdapter, handleTurn: (context) => bareBot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+  return startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    adapter: bareAdapter,
+    handleTurn: (context) => bareBot.run(context),
+    readiness: async () => ({ ready: true, checks: {} }),
+    logger: silentLogger,
+  });
 }
 
 /**
@@ -95,7 +101,14 @@ async function main(): Promise<void> {
   adapter.onTurnError = createTurnErrorHandler(silentLogger);
   const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, ''), logger: silentLogger });
   for (const middleware of composed.middleware) adapter.use(middleware);
-  const ours = await startHttpServer({ host: '127.0.0.1', port: 0, adapter, handleTurn: (context) => composed.bot.run(context), readiness: async () => ({ ready: true, checks: {} }), logger: silentLogger });
+  const ours = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    adapter,
+    handleTurn: (context) => composed.bot.run(context),
+    readiness: async () => ({ ready: true, checks: {} }),
+    logger: silentLogger,
+  });
   composed.startWorkers();
 
   try {
@@ -106,7 +119,11 @@ async function main(): Promise<void> {
     const oursMedian = report('NAS Transfer Bot (tenant gate, input guard, references, state)', await helpTurns(client, ours.endpoint));
 
     process.stdout.write(`\nOps approval (Action.Execute invoke) while the connector takes ${SLOW_UPDATE_MS / 1000} s to update a card\n`);
-    await composed.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: connector.url, channelId: 'msteams', conversation: { id: DEMO.opsChannelId, conversationType: 'channel', tenantId: DEMO.tenantId } as never });
+    await composed.references.save(ConversationReferences.OPS_CHANNEL, {
+      serviceUrl: connector.url,
+      channelId: 'msteams',
+      conversation: { id: DEMO.opsChannelId, conversationType: 'channel', tenantId: DEMO.tenantId } as never,
+    });
     const requestIds: number[] = [];
     for (let index = 0; index < INVOKES * 2; index++) {
       const { request } = await composed.requests.submit({
@@ -133,7 +150,9 @@ async function main(): Promise<void> {
 
     process.stdout.write('\nRatios (same run)\n');
     process.stdout.write(`  ${'turn: ours / bare bot (median)'.padEnd(52)} ${(oursMedian / bareMedian).toFixed(2).padStart(6)}  target <= 1.3\n`);
-    process.stdout.write(`  ${'approval: slow connector / fast connector (median)'.padEnd(52)} ${(slowMedian / fastMedian).toFixed(2).padStart(6)}  target <= 1.5 (invokes never wait for Teams)\n`);
+    process.stdout.write(
+      `  ${'approval: slow connector / fast connector (median)'.padEnd(52)} ${(slowMedian / fastMedian).toFixed(2).padStart(6)}  target <= 1.5 (invokes never wait for Teams)\n`,
+    );
     process.stdout.write(`  ${'approval p99 with the slow connector'.padEnd(52)} ${percentile(slow, 99).toFixed(0).padStart(6)} ms  target < 2000\n`);
   } finally {
     connector.clearFaults();

@@ -67,7 +67,11 @@ async function fill(db: SqlDatabase): Promise<void> {
   await db.query('ANALYZE request_accounts');
 }
 
-async function measure(label: string, run: (index: number) => Promise<number>, runs = RUNS): Promise<{ label: string; p50: number; p95: number; rows: number }> {
+async function measure(
+  label: string,
+  run: (index: number) => Promise<number>,
+  runs = RUNS,
+): Promise<{ label: string; p50: number; p95: number; rows: number }> {
   let rows = 0;
   for (let index = 0; index < WARM_UP; index++) await run(index);
   const times: number[] = [];
@@ -77,7 +81,9 @@ async function measure(label: string, run: (index: number) => Promise<number>, r
     times.push(performance.now() - started);
   }
   const result = { label, p50: percentile(times, 50), p95: percentile(times, 95), rows };
-  process.stdout.write(`  ${label.padEnd(58)} median ${result.p50.toFixed(2).padStart(7)} ms   p95 ${result.p95.toFixed(2).padStart(7)} ms   ${String(rows).padStart(5)} rows\n`);
+  process.stdout.write(
+    `  ${label.padEnd(58)} median ${result.p50.toFixed(2).padStart(7)} ms   p95 ${result.p95.toFixed(2).padStart(7)} ms   ${String(rows).padStart(5)} rows\n`,
+  );
   return result;
 }
 
@@ -105,7 +111,9 @@ async function main(): Promise<boolean> {
       `SELECT (SELECT count(*)::int FROM transfer_requests) AS requests, (SELECT count(*)::int FROM request_accounts) AS accounts,
               (SELECT count(*)::int FROM transfer_requests WHERE status IN ('submitted', 'in_review')) AS open`,
     );
-    process.stdout.write(`Workspace queue on PostgreSQL: ${counts!.requests.toLocaleString('en-GB')} requests (${counts!.open} open), ${counts!.accounts.toLocaleString('en-GB')} accounts, filled in ${((performance.now() - filling) / 1000).toFixed(1)} s; ${RUNS} runs each after ${WARM_UP} to warm up\n`);
+    process.stdout.write(
+      `Workspace queue on PostgreSQL: ${counts!.requests.toLocaleString('en-GB')} requests (${counts!.open} open), ${counts!.accounts.toLocaleString('en-GB')} accounts, filled in ${((performance.now() - filling) / 1000).toFixed(1)} s; ${RUNS} runs each after ${WARM_UP} to warm up\n`,
+    );
 
     const queue = new WorkspaceQueue(new QueueRepository(db), loadBankHolidays(), { overdueAfterWorkingDays: 3 });
     const page = async (query: Record<string, string>) => {
@@ -114,7 +122,9 @@ async function main(): Promise<boolean> {
     };
     const gated = [
       await measure('queue, first page (open requests, oldest first)', () => page({})),
-      await measure('search by account address (exact, every request)', (index) => page({ status: 'all', address: `user${1 + ((index * 7919) % REQUESTS)}.${1 + (index % ACCOUNTS_EACH)}@NHSmail.example` })),
+      await measure('search by account address (exact, every request)', (index) =>
+        page({ status: 'all', address: `user${1 + ((index * 7919) % REQUESTS)}.${1 + (index % ACCOUNTS_EACH)}@NHSmail.example` }),
+      ),
     ];
     process.stdout.write(`\nOther filters (not gated, ${OTHER_RUNS} runs each)\n`);
     await measure('all requests, first page', () => page({ status: 'all' }), OTHER_RUNS);
@@ -122,7 +132,11 @@ async function main(): Promise<boolean> {
     await measure('overdue', () => page({ overdue: 'true' }), OTHER_RUNS);
     await measure('reviewer (a named reviewer, all statuses)', () => page({ status: 'all', reviewer: 'reviewer-3' }), OTHER_RUNS);
     await measure('unassigned', () => page({ reviewer: 'unassigned' }), OTHER_RUNS);
-    await measure('organisation (ODS code, all statuses)', (index) => page({ status: 'all', organisation: `ZB${String(index % ORGANISATIONS).padStart(4, '0')}` }), OTHER_RUNS);
+    await measure(
+      'organisation (ODS code, all statuses)',
+      (index) => page({ status: 'all', organisation: `ZB${String(index % ORGANISATIONS).padStart(4, '0')}` }),
+      OTHER_RUNS,
+    );
     await measure('organisation words ("bench organisation 42")', () => page({ status: 'all', q: 'bench organisation 42' }), OTHER_RUNS);
     await measure('reference prefix ("NTR-10500")', () => page({ status: 'all', q: 'NTR-10500' }), OTHER_RUNS);
     await measure('picture of the work', async () => (await queue.picture()).weeks.length, OTHER_RUNS);
@@ -134,7 +148,9 @@ async function main(): Promise<boolean> {
     for (const result of gated) {
       const ok = result.p95 <= TARGET_P95_MS;
       met &&= ok;
-      process.stdout.write(`  ${`${result.label}: p95`.padEnd(58)} ${result.p95.toFixed(2).padStart(7)} ms  target <= ${TARGET_P95_MS} ms  ${ok ? 'met' : 'MISSED'}\n`);
+      process.stdout.write(
+        `  ${`${result.label}: p95`.padEnd(58)} ${result.p95.toFixed(2).padStart(7)} ms  target <= ${TARGET_P95_MS} ms  ${ok ? 'met' : 'MISSED'}\n`,
+      );
     }
     return met;
   } finally {

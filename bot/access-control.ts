@@ -70,7 +70,10 @@ export class AccessControl {
   }
 
   private async lookUpRequester(userId: string): Promise<RequesterContext> {
-    const [groups, administrator] = await Promise.all([this.directory.memberGroups(userId, [this.groups.requesterGroupId]), this.directory.getAdministrator(userId)]);
+    const [groups, administrator] = await Promise.all([
+      this.directory.memberGroups(userId, [this.groups.requesterGroupId]),
+      this.directory.getAdministrator(userId),
+    ]);
     if (!groups.has(this.groups.requesterGroupId) || !administrator) throw new AppError('NOT_AN_ADMINISTRATOR');
     if (!administrator.organisationOds) throw new AppError('NO_ADMINISTERED_ORGANISATION');
     const organisation = await this.organisations.getOrganisation(administrator.organisationOds);

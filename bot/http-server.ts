@@ -176,11 +176,21 @@ async function handleActivityRequest(
     res.send(invokeResponse?.status ?? 200, invokeResponse?.body);
   } catch (error) {
     const failure = classifyFailure(error, turnStarted);
-    const fields = { activityType: activity.type, channelId: activity.channelId, status: failure.status, errorCode: failure.code, ...describeErrorForLog(error) };
+    const fields = {
+      activityType: activity.type,
+      channelId: activity.channelId,
+      status: failure.status,
+      errorCode: failure.code,
+      ...describeErrorForLog(error),
+    };
     // errorCode above is ours; describeErrorForLog may add the foreign error's own code under the same name, so ours wins.
     fields.errorCode = failure.code;
     if (failure.status === 500) logger.error('http.turn_failed', fields);
-    else logger.warn(failure.status === 401 ? 'http.unauthenticated' : failure.code === 'SERVICE_BRIEFLY_UNAVAILABLE' ? 'http.service_unavailable' : 'http.auth_unavailable', fields);
+    else
+      logger.warn(
+        failure.status === 401 ? 'http.unauthenticated' : failure.code === 'SERVICE_BRIEFLY_UNAVAILABLE' ? 'http.service_unavailable' : 'http.auth_unavailable',
+        fields,
+      );
     sendError(res, failure.status, failure.code);
   } finally {
     clearTimeout(deadline);
@@ -192,7 +202,17 @@ class KeyFetchTimeout extends Error {
 }
 
 const JSONWEBTOKEN_REJECTIONS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * What a failed request was. Before the turn began, only authentication ran: botbuilder's
@@ -211,7 +231,14 @@ export function classifyFailure(error: unknown, turnStarted: boolean): { status:
   }
   const { name, code, type } = (error ?? {}) as { name?: string; code?: string; type?: string };
   if (name && JSONWEBTOKEN_REJECTIONS.has(name)) return { status: 401, code: 'REQUEST_UNAUTHENTICATED' };
-  if (name === 'FetchError' || name === 'AbortError' || name === 'SyntaxError' || (code && NETWORK_ERROR_CODES.has(code)) || type === 'system' || type === 'invalid-json') {
+  if (
+    name === 'FetchError' ||
+    name === 'AbortError' ||
+    name === 'SyntaxError' ||
+    (code && NETWORK_ERROR_CODES.has(code)) ||
+    type === 'system' ||
+    type === 'invalid-json'
+  ) {
     return { status: 503, code: 'AUTH_KEYS_UNAVAILABLE' };
   }
   return { status: 500, code: 'REQUEST_FAILED' };
@@ -227,9 +254,14 @@ function sendError(res: restify.Response, status: number, code: ErrorCode): void
 function parseActivity(body: unknown): Activity | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const candidate = body as Partial<Activity> & Record<string, unknown>;
-  if (typeof candidate.type !== 'string' || candidate.type === '' || typeof candidate.serviceUrl !== 'string' || !URL.canParse(candidate.serviceUrl)) return undefined;
+  if (typeof candidate.type !== 'string' || candidate.type === '' || typeof candidate.serviceUrl !== 'string' || !URL.canParse(candidate.serviceUrl))
+    return undefined;
   // As botbuilder's validateAndFixActivity does: the dates arrive as strings.
-  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['localTimestamp', 'rawLocalTimestamp'], ['expiration', 'rawExpiration']] as const) {
+  for (const [field, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+    ['expiration', 'rawExpiration'],
+  ] as const) {
     const value = candidate[field];
     if (typeof value === 'string') {
       candidate[raw] = value;

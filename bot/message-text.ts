@@ -20,7 +20,7 @@ const ENTITY_TEXT: Record<string, string> = { nbsp: ' ', lt: '<', gt: '>', amp: 
  * channel messages begin with an <at> mention of the bot; neither is part of what was said.
  */
 export function plainText(activity: Partial<Activity>): string {
-  const withoutMention = activity.entities ? TurnContext.removeRecipientMention(activity) ?? activity.text ?? '' : activity.text ?? '';
+  const withoutMention = activity.entities ? (TurnContext.removeRecipientMention(activity) ?? activity.text ?? '') : (activity.text ?? '');
   return (
     withoutMention
       .replace(MENTION, '')

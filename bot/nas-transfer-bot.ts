@@ -1,4 +1,11 @@
-import { MessageFactory, TeamsActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type FileConsentCardResponse, type TurnContext } from 'botbuilder';
+import {
+  MessageFactory,
+  TeamsActivityHandler,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type FileConsentCardResponse,
+  type TurnContext,
+} from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import { z } from 'zod';
 import { escapeMarkdown } from '../core/text';
@@ -143,7 +150,9 @@ export class NasTransferBot extends TeamsActivityHandler {
       if (findAppError(error)?.code !== 'STORAGE_CONFLICT') throw error;
       this.deps.logger.info('turn.state_conflict', { activityType: context.activity.type, ...describeErrorForLog(error) });
       if (context.activity.type === 'message') {
-        await context.sendActivity('Two answers arrived at the same moment; I kept the first one and carried on from it. Type **status** to check, or carry on.');
+        await context.sendActivity(
+          'Two answers arrived at the same moment; I kept the first one and carried on from it. Type **status** to check, or carry on.',
+        );
       }
     }
   }

@@ -64,7 +64,9 @@ export function describeRequest(request: StoredRequest, forOps = false): string 
   return [
     `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
     `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)}${forOps ? ` under policy ${request.policyVersion}` : ''}.`,
-    ...(request.claimedBy && request.status === 'in_review' ? [`Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}.`] : []),
+    ...(request.claimedBy && request.status === 'in_review'
+      ? [`Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}.`]
+      : []),
     ...(request.status === 'withdrawn' ? [`Withdrawn by the requester at ${formatTime(request.withdrawnAt)}.`] : []),
     ...(request.status === 'completed' ? [`Completed at ${formatTime(request.completedAt)}: NAS administers the approved accounts.`] : []),
     '',

@@ -4,7 +4,13 @@ import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../
 import type { Logger } from '../core/log';
 
 /** Failures that say "try again shortly" rather than "no": an invoke hears them as 503. */
-const TRY_AGAIN_CODES: ReadonlySet<ErrorCode> = new Set(['SERVICE_BRIEFLY_UNAVAILABLE', 'DIRECTORY_UNAVAILABLE', 'ODS_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'OPS_UNCONFIRMED']);
+const TRY_AGAIN_CODES: ReadonlySet<ErrorCode> = new Set([
+  'SERVICE_BRIEFLY_UNAVAILABLE',
+  'DIRECTORY_UNAVAILABLE',
+  'ODS_UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
+  'OPS_UNCONFIRMED',
+]);
 
 /**
  * The one place a failed turn is turned into words. Our own errors carry a message written
@@ -25,7 +31,9 @@ export function createTurnErrorHandler(logger: Logger) {
     logger.error('turn.failed', { incident, activityType: context.activity.type, ...describeErrorForLog(error) });
     if (context.activity.type === 'message') {
       await context
-        .sendActivity(`Sorry, something went wrong on my side (incident ${incident}). Nothing you had entered was lost: send your last answer again, or type **help**.`)
+        .sendActivity(
+          `Sorry, something went wrong on my side (incident ${incident}). Nothing you had entered was lost: send your last answer again, or type **help**.`,
+        )
         .catch(() => undefined);
     }
     if (context.activity.type === 'invoke') await answerInvoke(context, 500, new AppError('REQUEST_FAILED', `Incident ${incident}.`)).catch(() => undefined);

@@ -98,10 +98,14 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
     const role = reader === 'ops' && evidence.sectorRoleId ? ` role ${evidence.sectorRoleId}` : '';
     parts.push(`Sector: ${evidence.sectorName} (${evidence.sectorSource === 'ods-role' ? `from ODS${role}` : 'declared'})`);
   } else parts.push('Sector: unknown');
-  if (evidence.siteOds) parts.push(`DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${evidence.dsptPublished ? ` (${ukDate(evidence.dsptPublished)})` : ''}` : 'not in the register'}`);
+  if (evidence.siteOds)
+    parts.push(
+      `DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${evidence.dsptPublished ? ` (${ukDate(evidence.dsptPublished)})` : ''}` : 'not in the register'}`,
+    );
   parts.push(`Job title: ${evidence.jobTitle ?? 'none recorded'}`);
   if (evidence.mobileCheck !== undefined || evidence.ukMobileOnRecord !== undefined) {
-    const crown = evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${countryName(evidence.mobileCountry, reader)} mobile)` : '';
+    const crown =
+      evidence.mobileCheck === 'crown-dependency-mobile' && evidence.mobileCountry ? ` (a ${countryName(evidence.mobileCountry, reader)} mobile)` : '';
     parts.push(`UK mobile registered: ${evidence.ukMobileOnRecord ? 'yes' : 'no'}${crown}`);
   }
   // NAS Operations see the account's history and which copy of the data each verdict used.

@@ -16,7 +16,12 @@ export interface AccountsEntryCardData {
 export function renderAccountsEntryCard(data: AccountsEntryCardData): CardAttachment {
   const { specialisms, ...rest } = data;
   // Problems quote the requester's own values back: shown as written, never as markdown.
-  const shown = { ...rest, problemSummary: escapeMarkdown(data.problemSummary), problems: data.problems.map((problem) => ({ text: escapeMarkdown(problem.text) })), specialismList: specialismList(specialisms) };
+  const shown = {
+    ...rest,
+    problemSummary: escapeMarkdown(data.problemSummary),
+    problems: data.problems.map((problem) => ({ text: escapeMarkdown(problem.text) })),
+    specialismList: specialismList(specialisms),
+  };
   const card = expandCard(template, shown);
   if (utf16Bytes(card) <= CARD_BUDGET_BYTES) return card;
   // Too long to send back whole: the requester still has their own copy to correct.

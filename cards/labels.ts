@@ -23,7 +23,13 @@ export const DECISION_DISPLAY: Record<Decision, { label: string; color: CardColo
   rejected: { label: 'Rejected', color: 'Default' },
 };
 
-export const REQUEST_STATUS_COLOR: Record<RequestStatus, CardColor> = { submitted: 'Accent', in_review: 'Accent', decided: 'Default', completed: 'Default', withdrawn: 'Default' };
+export const REQUEST_STATUS_COLOR: Record<RequestStatus, CardColor> = {
+  submitted: 'Accent',
+  in_review: 'Accent',
+  decided: 'Default',
+  completed: 'Default',
+  withdrawn: 'Default',
+};
 
 export const ATTESTATION_TEXT = {
   usersInformed: 'The affected users have been told about the transfer process and its timescales.',

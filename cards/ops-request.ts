@@ -1,4 +1,15 @@
-import { changedSinceSubmission, formatTime, isScreenedOut, STATUS_LABEL, tallyDecisions, transferState, type DecisionTally, type NotificationState, type StoredAccount, type StoredRequest } from '../services/model';
+import {
+  changedSinceSubmission,
+  formatTime,
+  isScreenedOut,
+  STATUS_LABEL,
+  tallyDecisions,
+  transferState,
+  type DecisionTally,
+  type NotificationState,
+  type StoredAccount,
+  type StoredRequest,
+} from '../services/model';
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
@@ -23,7 +34,13 @@ function inOpsOrder(accounts: readonly StoredAccount[]): StoredAccount[] {
 
 /** Marked as a leaver since submission, and not yet decided against or moved: it will be deleted unless unmarked. */
 function isUrgentLeaver(account: StoredAccount): boolean {
-  return account.decision !== 'rejected' && account.transferredAt === null && account.leaverAlertedAt !== null && account.leaverAlertedAt !== undefined && (account.recheck?.reasons.some((reason) => reason.rule === 'MARKED_AS_LEAVER') ?? false);
+  return (
+    account.decision !== 'rejected' &&
+    account.transferredAt === null &&
+    account.leaverAlertedAt !== null &&
+    account.leaverAlertedAt !== undefined &&
+    (account.recheck?.reasons.some((reason) => reason.rule === 'MARKED_AS_LEAVER') ?? false)
+  );
 }
 
 /**
@@ -165,11 +182,22 @@ export function renderOpsRequestCard(request: StoredRequest, start = 0, notice =
   const smaller = Math.max(0, view.smaller ?? 0);
   const onPage = Math.min(Math.max(1, OPS_PAGE_SIZE >> smaller), request.accounts.length - pageStart);
   const budget = CARD_BUDGET_BYTES / 2 ** smaller;
-  return fitToMessageLimit(onPage, (shown) => expandCard<OpsRequestCardData>(template, opsRequestCardData(request, pageStart, notice, noticeAccountId, view, shown)), budget).card;
+  return fitToMessageLimit(
+    onPage,
+    (shown) => expandCard<OpsRequestCardData>(template, opsRequestCardData(request, pageStart, notice, noticeAccountId, view, shown)),
+    budget,
+  ).card;
 }
 
 /** The template's data for the page from `start`, showing its first `shown` accounts. */
-export function opsRequestCardData(request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView, shown = OPS_PAGE_SIZE): OpsRequestCardData {
+export function opsRequestCardData(
+  request: StoredRequest,
+  start: number,
+  notice: string,
+  noticeAccountId: number | undefined,
+  view: OpsCardView,
+  shown = OPS_PAGE_SIZE,
+): OpsRequestCardData {
   const accounts = inOpsOrder(request.accounts);
   const pageStart = start >= 0 && start < accounts.length ? start : 0;
   const pageAccounts = accounts.slice(pageStart, pageStart + Math.min(shown, OPS_PAGE_SIZE));
@@ -182,7 +210,9 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
   const allows = (action: RequestAction) => can && requestAction(request, action, { id: view.viewerId ?? '' }).allowed;
   const showTransferArea = allows('markTransferred');
   const untransferred = showTransferArea ? accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null).length : 0;
-  const eligibleUnchanged = accounts.filter((account) => account.verdict === 'eligible' && account.decision === null && !changedSinceSubmission(account)).length;
+  const eligibleUnchanged = accounts.filter(
+    (account) => account.verdict === 'eligible' && account.decision === null && !changedSinceSubmission(account),
+  ).length;
   const noticeOnPage = noticeAccountId !== undefined && pageAccounts.some((account) => account.id === noticeAccountId);
   const rows = pageAccounts.map((account) => ({
     ...opsAccountRow(request, pageStart, account, can),
@@ -216,7 +246,10 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
     requesterName: escapeMarkdown(request.requester.name),
     submittedAt: formatTime(request.createdAt),
     policyVersion: request.policyVersion,
-    reason: smaller >= 2 && request.reason.length > SHORT_REASON ? `${request.reason.slice(0, SHORT_REASON)}… (the whole reason: type status ${request.reference})` : request.reason,
+    reason:
+      smaller >= 2 && request.reason.length > SHORT_REASON
+        ? `${request.reason.slice(0, SHORT_REASON)}… (the whole reason: type status ${request.reference})`
+        : request.reason,
     attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
       .filter((key) => request.attestations[key])
       .map((key) => ({ text: ATTESTATION_TEXT[key] })),
@@ -252,7 +285,10 @@ export function opsRequestCardData(request: StoredRequest, start: number, notice
     })),
     showAsk: allows('ask'),
     questionNotice: place === 'question' ? notice : '',
-    earlierQuestionsLine: earlier > 0 ? `${earlier} earlier ${earlier === 1 ? 'question' : 'questions'} and ${earlier === 1 ? 'its answer are' : 'their answers are'} in the history: type audit ${request.reference}.` : '',
+    earlierQuestionsLine:
+      earlier > 0
+        ? `${earlier} earlier ${earlier === 1 ? 'question' : 'questions'} and ${earlier === 1 ? 'its answer are' : 'their answers are'} in the history: type audit ${request.reference}.`
+        : '',
     notificationLine: notification.line,
     notificationColor: notification.color,
     notice: place === 'status' ? notice : '',
@@ -281,7 +317,10 @@ function urgentLine(accounts: readonly StoredAccount[]): string {
   const leavers = accounts.filter(isUrgentLeaver);
   if (leavers.length === 0) return '';
   const one = leavers.length === 1;
-  const positions = leavers.slice(0, 10).map((account) => account.position).join(', ');
+  const positions = leavers
+    .slice(0, 10)
+    .map((account) => account.position)
+    .join(', ');
   return `Urgent: ${one ? `account ${positions} was` : `${leavers.length} accounts (${positions}${leavers.length > 10 ? ', …' : ''}) were`} marked as ${one ? 'a leaver' : 'leavers'} since submission and will be deleted 30 days after marking unless unmarked. The requester has been told.`;
 }
 
@@ -295,7 +334,9 @@ function recheckLine(accounts: readonly StoredAccount[]): string {
 
 function transferLine(account: StoredAccount): string {
   if (account.decision !== 'approved') return '';
-  const marked = account.transferredAt ? `marked transferred by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? ` (${account.transferNote})` : ''}` : '';
+  const marked = account.transferredAt
+    ? `marked transferred by ${account.transferredBy?.name ?? 'NAS Operations'} at ${formatTime(account.transferredAt)}${account.transferNote ? ` (${account.transferNote})` : ''}`
+    : '';
   switch (transferState(account)) {
     case 'confirmed':
       return `Transferred: seen moved in the directory at ${formatTime(account.transferConfirmedAt ?? null)}${account.transferNote === 'seen moved in the directory' ? '' : marked ? `; ${marked}` : ''}`;
@@ -326,7 +367,9 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
   const correctTo = account.decision === 'approved' ? 'rejected' : account.decision === 'rejected' ? 'approved' : '';
   const because = account.decisionReason ? `: ${account.decisionReason}` : '';
   // The evidence shown is the latest: the last re-check's, when there has been one.
-  const latest = account.recheck ? { ...account, verdict: account.recheck.verdict, reasons: account.recheck.reasons, evidence: account.recheck.evidence } : account;
+  const latest = account.recheck
+    ? { ...account, verdict: account.recheck.verdict, reasons: account.recheck.reasons, evidence: account.recheck.evidence }
+    : account;
   return {
     ...accountRow(latest, false),
     requestId: request.id,
@@ -346,7 +389,9 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
     showMarkTransferred: allows('markAccountTransferred'),
     showOverride: allows('overrideTransfer'),
     transferLine: transferLine(account),
-    changeLine: account.recheck?.changes ? `Since submission: ${account.recheck.changes} (seen ${formatTime(account.recheck.changedAt)}). Decide it on its own.` : '',
+    changeLine: account.recheck?.changes
+      ? `Since submission: ${account.recheck.changes} (seen ${formatTime(account.recheck.changedAt)}). Decide it on its own.`
+      : '',
     rowNotice: '',
   };
 }

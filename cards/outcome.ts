@@ -29,20 +29,17 @@ export interface OutcomeCardData {
   resubmitTitle: string;
 }
 
-
 /** The requester's notification once every account in a request is decided. */
 export function renderOutcomeCard(request: StoredRequest): CardAttachment {
   const approved = request.accounts.filter((account) => account.decision === 'approved');
   const rejected = request.accounts.filter((account) => account.decision === 'rejected');
   const screenedOut = request.accounts.filter(isScreenedOut);
   // Decided by NAS: their reason is the answer. The screening's remedies were about avoiding a review that has now happened.
-  const rejectedRows = rejected.map(
-    (account): ExplainedRow => ({
-      email: escapeMarkdown(account.email),
-      why: escapeMarkdown(account.decisionReason?.trim() ? `NAS Operations: ${account.decisionReason.trim()}` : 'Rejected by NAS Operations.'),
-      nextStep: escapeMarkdown(REJECTED_NEXT_STEP),
-    }),
-  );
+  const rejectedRows = rejected.map((account): ExplainedRow => ({
+    email: escapeMarkdown(account.email),
+    why: escapeMarkdown(account.decisionReason?.trim() ? `NAS Operations: ${account.decisionReason.trim()}` : 'Rejected by NAS Operations.'),
+    nextStep: escapeMarkdown(REJECTED_NEXT_STEP),
+  }));
   const screenedOutRows = screenedOut.map((account): ExplainedRow => {
     const blocking = account.reasons.filter((reason) => reason.verdict === 'ineligible');
     return {

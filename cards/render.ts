@@ -33,7 +33,11 @@ export function expandCard<Data extends object>(template: object, data: Data): C
  * Renders a card showing as many list items as fit the message limit. `render(count)` must
  * say in the card how many of how many it shows, so nothing is cut silently.
  */
-export function fitToMessageLimit(total: number, render: (shown: number) => CardAttachment, budgetBytes = CARD_BUDGET_BYTES): { card: CardAttachment; shown: number } {
+export function fitToMessageLimit(
+  total: number,
+  render: (shown: number) => CardAttachment,
+  budgetBytes = CARD_BUDGET_BYTES,
+): { card: CardAttachment; shown: number } {
   let shown = total;
   let card = render(shown);
   while (utf16Bytes(card) > budgetBytes && shown > 1) {

@@ -75,7 +75,6 @@ type Command =
   | { name: 'export'; reference: string; out: string }
   | { name: 'subject-access'; address: string; id?: string; out: string };
 
-
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let command: Command;
   try {
@@ -147,7 +146,10 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
  */
 async function exportRequest({ reference, out }: Extract<Command, { name: 'export' }>, io: CliIo): Promise<number> {
   if (!io.env.DATABASE_URL?.trim()) {
-    throw new AppError('INVALID_INPUT', "Set DATABASE_URL to the bot's PostgreSQL database to export a request (the embedded PGlite store can only be read by the running bot: use export in Teams).");
+    throw new AppError(
+      'INVALID_INPUT',
+      "Set DATABASE_URL to the bot's PostgreSQL database to export a request (the embedded PGlite store can only be read by the running bot: use export in Teams).",
+    );
   }
   const config = loadConfig(io.env);
   if (config.database.kind !== 'postgres') throw new AppError('INVALID_INPUT', 'Set DATABASE_URL to export a request.');
@@ -193,7 +195,10 @@ async function subjectAccess({ address, id, out }: Extract<Command, { name: 'sub
     const report = await findSubjectData(db, subject);
     await writeOwnerOnly(out, subjectAccessFile(report));
     // Who read a person's data, and how much, is part of the record; whose it was belongs in the IG team's case log, not in an append-only table.
-    await new AuditLog(db).record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'subject.accessed', null, { rows: report.rowCount, byObjectId: id !== undefined });
+    await new AuditLog(db).record({ id: `cli:${os.userInfo().username}`, name: 'nas-transfer command line' }, 'subject.accessed', null, {
+      rows: report.rowCount,
+      byObjectId: id !== undefined,
+    });
     io.stdout(`Wrote ${report.rowCount} rows about ${subject.address} to ${out}.\n`);
     return 0;
   } finally {
@@ -211,7 +216,8 @@ export function formatProblems(problems: readonly LineProblem[]): string {
 async function refreshRoles({ output }: Extract<Command, { name: 'refresh-roles' }>, io: CliIo): Promise<number> {
   const config = loadConfig(io.env);
   const baseUrl = config.ods.baseUrl;
-  if (!baseUrl) throw new AppError('INVALID_INPUT', 'Set ODS_BASE_URL to the ORD API (for example https://directory.spineservices.nhs.uk/ORD/2-0-0) to refresh the roles.');
+  if (!baseUrl)
+    throw new AppError('INVALID_INPUT', 'Set ODS_BASE_URL to the ORD API (for example https://directory.spineservices.nhs.uk/ORD/2-0-0) to refresh the roles.');
   const date = io.today?.() ?? new Date().toISOString().slice(0, 10);
   const policyFolder = path.dirname(config.policyFile);
   const previous = await latestRolesSnapshotFile(policyFolder)
@@ -235,7 +241,9 @@ function describeChanges(previous: OrdRolesSnapshot, next: OrdRolesSnapshot): st
   const after = new Map(next.roles.map((role) => [role.id, role.displayName]));
   const added = [...after].filter(([id]) => !before.has(id)).map(([id, name]) => `  added   ${id} ${name}`);
   const removed = [...before].filter(([id]) => !after.has(id)).map(([id, name]) => `  removed ${id} ${name}`);
-  const renamed = [...after].filter(([id, name]) => before.has(id) && before.get(id) !== name).map(([id, name]) => `  renamed ${id} ${before.get(id)} -> ${name}`);
+  const renamed = [...after]
+    .filter(([id, name]) => before.has(id) && before.get(id) !== name)
+    .map(([id, name]) => `  renamed ${id} ${before.get(id)} -> ${name}`);
   const changes = [...added, ...removed, ...renamed];
   return changes.length === 0
     ? `No change since the ${previous.snapshotDate} snapshot.\n`
@@ -270,7 +278,8 @@ function parseCommandLine(argv: string[]): Command {
     if (!values.out) throw new Error('--out <file.json> is required.');
     return { name, address, ...(values.id === undefined ? {} : { id: values.id }), out: values.out };
   }
-  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles')) throw new Error('The commands are "screen", "refresh-roles", "export" and "subject-access".');
+  if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles'))
+    throw new Error('The commands are "screen", "refresh-roles", "export" and "subject-access".');
   if (name === 'refresh-roles') return { name, ...(values.output ? { output: values.output } : {}) };
   if (!values.org || !values.input) throw new Error('--org and --input are required.');
   return { name, org: values.org, input: values.input, json: values.json ?? false };
@@ -289,9 +298,18 @@ function toJson(result: ScreeningResult) {
 }
 
 function formatTable(result: ScreeningResult): string {
-  const rows = result.accounts.map((account) => [String(account.position), account.email, account.verdict, account.reasons.map((reason) => reason.rule).join(', ') || '-']);
+  const rows = result.accounts.map((account) => [
+    String(account.position),
+    account.email,
+    account.verdict,
+    account.reasons.map((reason) => reason.rule).join(', ') || '-',
+  ]);
   const header = ['#', 'email', 'verdict', 'reasons'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] as number))
+      .join('  ')
+      .trimEnd();
   return [`Policy ${result.policyVersion}`, line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), ''].join('\n');
 }

@@ -8,7 +8,8 @@ export const ERROR_CATALOGUE = {
   INVALID_INPUT: 'That input could not be used.',
   TOO_MANY_ACCOUNTS: 'That list has more accounts than one request may hold.',
   NOT_AN_ADMINISTRATOR: 'Only Primary or Local Administrators can request a NAS transfer.',
-  NO_ADMINISTERED_ORGANISATION: 'Your directory record does not say which organisation you administer, so a transfer cannot be started. Ask your organisation’s Primary Administrator to check it.',
+  NO_ADMINISTERED_ORGANISATION:
+    'Your directory record does not say which organisation you administer, so a transfer cannot be started. Ask your organisation’s Primary Administrator to check it.',
   NOT_OPS: 'Only members of NAS Operations can act on transfer requests.',
   NOT_YOUR_REQUEST: 'That request was not raised by you.',
   REQUEST_NOT_FOUND: 'No transfer request has that reference.',
@@ -32,7 +33,8 @@ export const ERROR_CATALOGUE = {
   ALREADY_CLAIMED: 'Someone else is already reviewing this request.',
   EXPORT_UPLOAD_FAILED: 'The export could not be saved to your OneDrive. Nothing was recorded as exported.',
   /** ODS refused the bot (401/403: a missing or revoked API key) or answered like a wrong URL: a setting to fix, never a verdict. */
-  ODS_MISCONFIGURED: 'The NHS organisation data service refused the bot’s requests, so nothing could be checked. The bot’s administrators must fix its ODS settings; nothing was lost.',
+  ODS_MISCONFIGURED:
+    'The NHS organisation data service refused the bot’s requests, so nothing could be checked. The bot’s administrators must fix its ODS settings; nothing was lost.',
   /** The NAS Operations workspace: no Teams sign-in token, or one that is not ours (forged, expired, another tenant or application). */
   WORKSPACE_UNAUTHENTICATED: 'Sign in through Microsoft Teams to use the NAS Operations workspace.',
   /** The tenant's signing keys could not be fetched, so no sign-in can be checked just now. */

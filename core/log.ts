@@ -106,9 +106,11 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) },
   );
   // The event goes first in the object so each line reads "event", then its ids.
-  const emit = (at: Exclude<LogLevel, 'silent'>) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (logger.isLevelEnabled(at)) logger[at]({ event, ...fields });
-  };
+  const emit =
+    (at: Exclude<LogLevel, 'silent'>) =>
+    (event: string, fields: Record<string, unknown> = {}) => {
+      if (logger.isLevelEnabled(at)) logger[at]({ event, ...fields });
+    };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 

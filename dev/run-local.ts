@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
   try {
-    playgrounds.push(await startPlayground({ configFile: path.join(__dirname, 'playground', 'requester.yml'), port: 56150, botEndpoint: app.endpoint, logDir }));
+    playgrounds.push(
+      await startPlayground({ configFile: path.join(__dirname, 'playground', 'requester.yml'), port: 56150, botEndpoint: app.endpoint, logDir }),
+    );
     playgrounds.push(await startPlayground({ configFile: path.join(__dirname, 'playground', 'ops.yml'), port: 56151, botEndpoint: app.endpoint, logDir }));
   } catch (error) {
     await stopAll();

@@ -24,7 +24,8 @@ export function fillManifest(template: string, values: ManifestValues): string {
   const teamsAppId = values.teamsAppId ?? values.appId;
   if (!GUID.test(values.appId)) throw new Error('MANIFEST_APP_ID must be the bot’s Microsoft app id (a GUID).');
   if (!GUID.test(teamsAppId)) throw new Error('TEAMS_APP_ID must be a GUID.');
-  if (!DOMAIN.test(values.botDomain)) throw new Error('BOT_DOMAIN must be the host name the bot is served from, e.g. nas-transfer.azurewebsites.net (no scheme or path).');
+  if (!DOMAIN.test(values.botDomain))
+    throw new Error('BOT_DOMAIN must be the host name the bot is served from, e.g. nas-transfer.azurewebsites.net (no scheme or path).');
   const filled = template.replaceAll('${{TEAMS_APP_ID}}', teamsAppId).replaceAll('${{BOT_ID}}', values.appId).replaceAll('${{BOT_DOMAIN}}', values.botDomain);
   const unfilled = filled.match(/\$\{\{[A-Z0-9_]+\}\}/);
   if (unfilled) throw new Error(`The manifest has a placeholder this script does not fill: ${unfilled[0]}`);
@@ -45,7 +46,10 @@ export async function packageManifest(values: ManifestValues, outputDir: string)
 
 if (require.main === module) {
   const env = process.env;
-  packageManifest({ appId: env.MANIFEST_APP_ID ?? '', botDomain: env.BOT_DOMAIN ?? '', teamsAppId: env.TEAMS_APP_ID || undefined }, path.join(__dirname, 'build')).then(
+  packageManifest(
+    { appId: env.MANIFEST_APP_ID ?? '', botDomain: env.BOT_DOMAIN ?? '', teamsAppId: env.TEAMS_APP_ID || undefined },
+    path.join(__dirname, 'build'),
+  ).then(
     (target) => process.stdout.write(`Wrote ${target}\n`),
     (error: Error) => {
       process.stderr.write(`${error.message}\n`);

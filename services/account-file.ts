@@ -24,11 +24,17 @@ export const DEFAULT_ACCOUNT_FILE_LIMITS: AccountFileLimits = { maxBytes: 2 * 10
 const XLSX_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-
-export async function parseAccountFile(file: AccountFile, limits: AccountFileLimits = DEFAULT_ACCOUNT_FILE_LIMITS, options: Omit<AccountListOptions, 'rowWord'> = {}): Promise<ParsedAccountList> {
+export async function parseAccountFile(
+  file: AccountFile,
+  limits: AccountFileLimits = DEFAULT_ACCOUNT_FILE_LIMITS,
+  options: Omit<AccountListOptions, 'rowWord'> = {},
+): Promise<ParsedAccountList> {
   if (file.content.length === 0) throw new AppError('INVALID_INPUT', 'The attached file is empty.');
   if (file.content.length > limits.maxBytes) {
-    throw new AppError('INVALID_INPUT', `The attached file is larger than ${Math.round(limits.maxBytes / 1024)} KB. Split the list, or remove other sheets and columns.`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The attached file is larger than ${Math.round(limits.maxBytes / 1024)} KB. Split the list, or remove other sheets and columns.`,
+    );
   }
   const kind = fileKind(file);
   const rows = kind === 'xlsx' ? await readWorkbook(file.content, limits) : readCsv(file.content, limits);
@@ -39,7 +45,8 @@ function fileKind(file: AccountFile): 'xlsx' | 'csv' {
   const name = (file.name ?? '').toLowerCase();
   const type = (file.contentType ?? '').toLowerCase();
   if (name.endsWith('.xls') || type === 'application/vnd.ms-excel') {
-    if (!file.content.subarray(0, 4).equals(XLSX_SIGNATURE)) throw new AppError('INVALID_INPUT', 'Old Excel .xls files cannot be read: save the sheet as .xlsx or CSV and attach it again.');
+    if (!file.content.subarray(0, 4).equals(XLSX_SIGNATURE))
+      throw new AppError('INVALID_INPUT', 'Old Excel .xls files cannot be read: save the sheet as .xlsx or CSV and attach it again.');
   }
   if (file.content.subarray(0, 4).equals(XLSX_SIGNATURE)) return 'xlsx';
   if (name.endsWith('.xlsx') || type === XLSX_TYPE) throw new AppError('INVALID_INPUT', 'The attached file is not a readable Excel workbook.');
@@ -61,7 +68,14 @@ function decodeText(content: Buffer): string {
 function readCsv(content: Buffer, limits: AccountFileLimits): SheetRow[] {
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parse(decodeText(content), { relax_column_count: true, relax_quotes: true, skip_empty_lines: false, trim: true, info: true, to_line: limits.maxRows + 1 }) as unknown as typeof records;
+    records = parse(decodeText(content), {
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: false,
+      trim: true,
+      info: true,
+      to_line: limits.maxRows + 1,
+    }) as unknown as typeof records;
   } catch {
     throw new AppError('INVALID_INPUT', 'The attached file could not be read as comma-separated values.');
   }

@@ -98,7 +98,9 @@ export function validateAccountRow(row: RawAccountRow, options: AccountListOptio
   if (hasUnprintableCharacters(rawSpecialism)) return { problem: 'the specialism contains control characters.' };
   const vocabulary = options.specialisms;
   if (rawSpecialism && vocabulary && !(rawSpecialism.toLowerCase() in vocabulary.aliases)) {
-    return { problem: `${shown(rawSpecialism)} is not a specialism I understand. Use one of: ${specialismNames(vocabulary).join(', ')} (or a word listed on the card), or leave it out.` };
+    return {
+      problem: `${shown(rawSpecialism)} is not a specialism I understand. Use one of: ${specialismNames(vocabulary).join(', ')} (or a word listed on the card), or leave it out.`,
+    };
   }
   return { email, ...(siteOds ? { siteOds } : {}), ...(rawSpecialism ? { specialism: rawSpecialism } : {}) };
 }
@@ -147,7 +149,21 @@ type Column = 'email' | 'site' | 'specialism';
 
 /** Header spellings, compared with case, spaces and punctuation removed. */
 const HEADER_ALIASES: Record<Column, readonly string[]> = {
-  email: ['email', 'emailaddress', 'mail', 'nhsmail', 'nhsmailaddress', 'nhsmailemail', 'nhsmailaccount', 'account', 'accountemail', 'useremail', 'userprincipalname', 'upn', 'workemail'],
+  email: [
+    'email',
+    'emailaddress',
+    'mail',
+    'nhsmail',
+    'nhsmailaddress',
+    'nhsmailemail',
+    'nhsmailaccount',
+    'account',
+    'accountemail',
+    'useremail',
+    'userprincipalname',
+    'upn',
+    'workemail',
+  ],
   site: ['siteodscode', 'siteods', 'sitecode', 'site', 'odscode', 'ods', 'odssitecode', 'siteodscodeoptional'],
   specialism: ['specialism', 'specialty', 'speciality', 'sector', 'specialismoptional'],
 };
@@ -185,7 +201,10 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
     const cell = (column: Column) => (columns[column] === undefined ? '' : (row.cells[columns[column]] ?? ''));
     if (cell('email').trim().startsWith('#')) continue;
     if (headerIndex < 0 && row.cells.some((value, index) => !known.has(index) && value.trim() !== '')) {
-      problems.push({ line: row.number, message: 'has more than three values (expected email, site ODS code, specialism, or a header row naming the columns).' });
+      problems.push({
+        line: row.number,
+        message: 'has more than three values (expected email, site ODS code, specialism, or a header row naming the columns).',
+      });
       continue;
     }
     const checked = validateAccountRow({ email: cell('email'), site: cell('site'), specialism: cell('specialism') }, options);
@@ -201,7 +220,10 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
     } else if (earlier.entry.siteOds === checked.siteOds && (earlier.entry.specialism ?? '').toLowerCase() === (checked.specialism ?? '').toLowerCase()) {
       repeats.push({ line: row.number, repeats: earlier.line });
     } else if (options.conflictingRepeats === 'refuse') {
-      problems.push({ line: row.number, message: `lists the same account as ${options.rowWord ?? 'line'} ${earlier.line} with a different site or specialism: keep one line for each account.` });
+      problems.push({
+        line: row.number,
+        message: `lists the same account as ${options.rowWord ?? 'line'} ${earlier.line} with a different site or specialism: keep one line for each account.`,
+      });
     } else {
       entries.push({ position: entries.length + 1, ...checked });
     }

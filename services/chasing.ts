@@ -69,7 +69,10 @@ export class ChaseScheduler {
     for (const question of open) {
       if (workingDaysElapsed(question.asked_at, now, this.holidays) < this.policy.afterWorkingDays) continue;
       const claimed = await this.db.transaction(async (tx) => {
-        const [row] = await tx.query<{ id: number }>('UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id', [question.id, now]);
+        const [row] = await tx.query<{ id: number }>(
+          'UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id',
+          [question.id, now],
+        );
         if (!row) return false;
         await enqueue(tx, owed.questionChase(question.request_id, question.requester_id, question.id));
         return true;

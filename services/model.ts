@@ -181,7 +181,16 @@ export function tallyDecisions(accounts: readonly StoredAccount[]): DecisionTall
   return tally;
 }
 
-const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZoneName: 'short' });
+const UK_TIME = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+  timeZoneName: 'short',
+});
 
 /** UK local time (GMT or BST, as the clocks say), e.g. "24 Nov 2026, 11:30 GMT". */
 export function formatTime(at: Date | null): string {

@@ -44,9 +44,12 @@ export class ScreeningRunner {
     const started = lastShown;
     // The lease is renewed on a timer as well as with progress: a slow directory (throttling,
     // retries) must not let the lease lapse while this runner is still at work.
-    const keepAlive = setInterval(() => {
-      void this.jobs.recordProgress(job, checkedSoFar, this.policy.leaseSeconds).catch(() => undefined);
-    }, (this.policy.leaseSeconds * 1000) / 3);
+    const keepAlive = setInterval(
+      () => {
+        void this.jobs.recordProgress(job, checkedSoFar, this.policy.leaseSeconds).catch(() => undefined);
+      },
+      (this.policy.leaseSeconds * 1000) / 3,
+    );
     keepAlive.unref();
     try {
       const result = await this.screening.screen(job.organisationOds, job.entries, {

@@ -82,7 +82,8 @@ export class ScreeningService {
       const code = account?.organisationOds?.toUpperCase();
       if (code && code !== requestingOrgOds.toUpperCase()) otherOrganisations.add(code);
     }
-    const names = otherOrganisations.size > 0 ? organisations.names([requestingOrgOds.toUpperCase(), ...otherOrganisations]) : Promise.resolve(new Map<string, string>());
+    const names =
+      otherOrganisations.size > 0 ? organisations.names([requestingOrgOds.toUpperCase(), ...otherOrganisations]) : Promise.resolve(new Map<string, string>());
 
     const siteCodeOf = (entry: AccountEntry) => entry.siteOds ?? directoryAccounts.get(entry.email.toLowerCase())?.siteOds;
     const siteCodes = [...new Set(entries.map(siteCodeOf).filter((code): code is string => code !== undefined))];
@@ -190,7 +191,7 @@ class OrganisationCache {
   /** Names for messages: best effort, a name that cannot be read is left out. */
   async names(codes: readonly string[]): Promise<Map<string, string>> {
     const found = await Promise.all(codes.map((code) => this.organisation(code).catch(() => null)));
-    return new Map(codes.flatMap((code, index) => (found[index] ? [[code, (found[index]).name] as [string, string]] : [])));
+    return new Map(codes.flatMap((code, index) => (found[index] ? [[code, found[index].name] as [string, string]] : [])));
   }
 
   private organisation(key: string): Promise<OdsSite | null> {

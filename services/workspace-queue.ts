@@ -22,11 +22,35 @@ const blankToUndefined = (value: unknown) => (typeof value === 'string' && value
 export const queueFiltersSchema = z.object({
   status: z.preprocess(blankToUndefined, z.enum(STATUS_FILTERS).default('open')),
   /** mine, unassigned, or a reviewer's directory id. */
-  reviewer: z.preprocess(blankToUndefined, z.string().max(64).regex(/^[A-Za-z0-9-]+$/).optional()),
-  organisation: z.preprocess(blankToUndefined, z.string().trim().max(16).regex(/^[A-Za-z0-9]+$/, 'an ODS code: letters and digits').transform((code) => code.toUpperCase()).optional()),
+  reviewer: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
+  ),
+  organisation: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .max(16)
+      .regex(/^[A-Za-z0-9]+$/, 'an ODS code: letters and digits')
+      .transform((code) => code.toUpperCase())
+      .optional(),
+  ),
   overdue: z.preprocess(blankToUndefined, z.enum(['true', 'false']).optional()).transform((value) => value === 'true'),
   q: z.preprocess(blankToUndefined, z.string().trim().max(100).optional()),
-  address: z.preprocess(blankToUndefined, z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'a whole account address').optional()),
+  address: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+$/, 'a whole account address')
+      .optional(),
+  ),
   page: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(100_000).default(1)),
 });
 export type QueueFilters = z.infer<typeof queueFiltersSchema>;
@@ -82,7 +106,13 @@ export class WorkspaceQueue {
   async page(filters: QueueFilters, viewer: Actor): Promise<QueueView> {
     const now = this.now();
     const { rows, total } = await this.queue.page(this.conditions(filters, viewer, now), (filters.page - 1) * QUEUE_PAGE_SIZE, QUEUE_PAGE_SIZE);
-    return { entries: rows.map((row) => this.entry(row, now)), total, page: filters.page, pageSize: QUEUE_PAGE_SIZE, overdueAfterWorkingDays: this.policy.overdueAfterWorkingDays };
+    return {
+      entries: rows.map((row) => this.entry(row, now)),
+      total,
+      page: filters.page,
+      pageSize: QUEUE_PAGE_SIZE,
+      overdueAfterWorkingDays: this.policy.overdueAfterWorkingDays,
+    };
   }
 
   /** Every request the filters find (the export), in the queue's order. */
@@ -143,7 +173,12 @@ export class WorkspaceQueue {
   }
 
   private conditions(filters: QueueFilters, viewer: Actor, now: Date): QueueConditions {
-    const reviewer = filters.reviewer === undefined ? undefined : filters.reviewer === 'unassigned' ? ({ kind: 'unassigned' } as const) : ({ kind: 'person', id: filters.reviewer === 'mine' ? viewer.id : filters.reviewer } as const);
+    const reviewer =
+      filters.reviewer === undefined
+        ? undefined
+        : filters.reviewer === 'unassigned'
+          ? ({ kind: 'unassigned' } as const)
+          : ({ kind: 'person', id: filters.reviewer === 'mine' ? viewer.id : filters.reviewer } as const);
     return {
       status: filters.status,
       reviewer,

@@ -104,9 +104,16 @@ async function readCapped(response: Response, maxBytes: number): Promise<Buffer>
 }
 
 function notFetched(cause?: unknown): AppError {
-  return new AppError('INVALID_INPUT', 'The attached file could not be fetched from Teams. Attach it again, or paste the list.', cause === undefined ? undefined : { cause });
+  return new AppError(
+    'INVALID_INPUT',
+    'The attached file could not be fetched from Teams. Attach it again, or paste the list.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function tooLarge(): AppError {
-  return new AppError('INVALID_INPUT', `The attached file is larger than ${DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes / 1024} KB. Split the list into several requests.`);
+  return new AppError(
+    'INVALID_INPUT',
+    `The attached file is larger than ${DEFAULT_ACCOUNT_FILE_LIMITS.maxBytes / 1024} KB. Split the list into several requests.`,
+  );
 }

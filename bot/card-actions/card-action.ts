@@ -20,6 +20,8 @@ export interface CardActionHandler<Schema extends z.ZodType<{ requestId: number 
 }
 
 /** Lets handlers with different data shapes sit in one registry. */
-export function cardAction<Schema extends z.ZodType<{ requestId: number }>>(handler: CardActionHandler<Schema>): CardActionHandler<z.ZodType<{ requestId: number }>> {
+export function cardAction<Schema extends z.ZodType<{ requestId: number }>>(
+  handler: CardActionHandler<Schema>,
+): CardActionHandler<z.ZodType<{ requestId: number }>> {
   return handler;
 }

@@ -85,7 +85,9 @@ export class CardActionDispatcher {
     }
     const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true, actor.id, handler.verb)));
+    return cardResponse(
+      this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true, actor.id, handler.verb)),
+    );
   }
 
   /**
@@ -109,7 +111,9 @@ export class CardActionDispatcher {
     const request = await this.parts.requests.get(parsed.data.requestId);
     const access = requestAccess(request, viewer);
     if (!request || !access.see) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(access.operate, viewer.kind === 'ops' ? viewer.actor.id : undefined)));
+    return cardResponse(
+      this.parts.renderCard(request, parsed.data.start, '', undefined, await this.view(access.operate, viewer.kind === 'ops' ? viewer.actor.id : undefined)),
+    );
   }
 
   /** The card as `viewerId` sees it (a refresh or their own click); a refusal of `noticeVerb` is shown by its button. */

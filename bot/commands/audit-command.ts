@@ -6,7 +6,6 @@ import type { AuditEvent, TransferRequests } from '../../services/requests/trans
 import type { AccessControl } from '../access-control';
 import type { Command } from './command';
 
-
 /**
  * A Teams message holds about 28 KB of text. Each line is bounded (LINE_LIMIT), so this many
  * lines stays far below it, and a long history is still readable in a chat. The rest is
@@ -46,7 +45,13 @@ const MESSAGE_KIND: Record<string, string> = {
   'question.chase': 'a reminder of the question',
 };
 
-const STATUS_WORDS: Record<string, string> = { submitted: 'awaiting review', in_review: 'in review', decided: 'decided', completed: 'completed', withdrawn: 'withdrawn' };
+const STATUS_WORDS: Record<string, string> = {
+  submitted: 'awaiting review',
+  in_review: 'in review',
+  decided: 'decided',
+  completed: 'completed',
+  withdrawn: 'withdrawn',
+};
 
 /** "audit NTR-…": the request's history for NAS Operations, newest last, in UK local time. */
 export function auditCommand(requests: TransferRequests, access: AccessControl): Command {
@@ -57,7 +62,8 @@ export function auditCommand(requests: TransferRequests, access: AccessControl):
     interruptsDialog: true,
     async run({ context, argument, userId }) {
       if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-      if (!REQUEST_REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Type **audit NTR-…** with the request’s reference, like audit NTR-100001.');
+      if (!REQUEST_REFERENCE_PATTERN.test(argument))
+        throw new AppError('INVALID_INPUT', 'Type **audit NTR-…** with the request’s reference, like audit NTR-100001.');
       const request = await requests.getByReference(argument);
       if (!request) throw new AppError('REQUEST_NOT_FOUND');
       await context.sendActivity(describeAudit(request, await requests.history(request.id)));
@@ -84,7 +90,9 @@ export function describeAudit(request: StoredRequest, events: readonly AuditEven
   });
   return [
     `**Audit history of ${request.reference}** (${plural(events.length, 'event')}, UK time)`,
-    ...(hidden > 0 ? [`${hidden} earlier ${hidden === 1 ? 'event is' : 'events are'} not shown here: type **export ${request.reference}** for the full history.`] : []),
+    ...(hidden > 0
+      ? [`${hidden} earlier ${hidden === 1 ? 'event is' : 'events are'} not shown here: type **export ${request.reference}** for the full history.`]
+      : []),
     '',
     ...(lines.length > 0 ? lines : ['Nothing has been recorded for this request.']),
   ].join('\n');

@@ -6,7 +6,6 @@ import { DeliveryError } from '../messaging/messenger';
 import { ConversationReferences } from '../state/conversation-references';
 import type { Command } from './command';
 
-
 const OPEN_A_CHAT_FIRST =
   'I can only send files in a personal chat, and I do not have one with you yet. Open a chat with me (search for the NAS Transfer app in Teams Chat), say hello, then type **export** here again.';
 
@@ -24,7 +23,8 @@ export function exportCommand(deps: FileExportDependencies): Command {
     interruptsDialog: true,
     async run({ context, argument, userId }) {
       if (!userId || !(await deps.access.isOpsMember(userId))) throw new AppError('NOT_OPS');
-      if (!REQUEST_REFERENCE_PATTERN.test(argument)) throw new AppError('INVALID_INPUT', 'Type **export NTR-…** with the request’s reference, like export NTR-100001.');
+      if (!REQUEST_REFERENCE_PATTERN.test(argument))
+        throw new AppError('INVALID_INPUT', 'Type **export NTR-…** with the request’s reference, like export NTR-100001.');
       const found = await deps.requests.getByReference(argument);
       if (!found) throw new AppError('REQUEST_NOT_FOUND');
       const chat = await deps.references.get(ConversationReferences.forUser(userId));

@@ -27,7 +27,9 @@ export function opsCommands(requests: TransferRequests, access: AccessControl, o
         const parts = [
           ...warning,
           undecided.length > 0 ? describeRequestList('Awaiting a decision:', undecided) : 'No transfer requests are awaiting a decision.',
-          ...(untransferred.length > 0 ? [describeRequestList('Decided, awaiting transfer (approved accounts not yet marked transferred):', untransferred)] : []),
+          ...(untransferred.length > 0
+            ? [describeRequestList('Decided, awaiting transfer (approved accounts not yet marked transferred):', untransferred)]
+            : []),
         ];
         await context.sendActivity(parts.join('\n\n'));
       },

@@ -22,7 +22,8 @@ export function requesterCommands(requests: TransferRequests, access: AccessCont
         if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
         const [reference = '', ...words] = argument.split(/\s+/);
         const answer = words.join(' ').trim();
-        if (!REQUEST_REFERENCE_PATTERN.test(reference) || answer === '') throw new AppError('INVALID_INPUT', 'Answer like this: **answer NTR-100001** then your answer.');
+        if (!REQUEST_REFERENCE_PATTERN.test(reference) || answer === '')
+          throw new AppError('INVALID_INPUT', 'Answer like this: **answer NTR-100001** then your answer.');
         if (answer.length > 1000) throw new AppError('INVALID_INPUT', 'Please keep the answer to 1,000 characters.');
         const request = await requests.getByReference(reference);
         if (!request) throw new AppError('REQUEST_NOT_FOUND');
@@ -113,6 +114,11 @@ export async function startResubmission(turn: CommandTurn, requests: TransferReq
   );
   // The same line format the form reads back, so a specialism with a comma survives (entryAsLine quotes it).
   const previousList = accounts.map(entryAsLine).join('\n');
-  await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID(), earlierRequest: { reference: request.reference, reason: request.reason }, previousList } satisfies TransferDialogOptions);
+  await dialogs.beginDialog(TRANSFER_DIALOG, {
+    requester,
+    draftId: randomUUID(),
+    earlierRequest: { reference: request.reference, reason: request.reason },
+    previousList,
+  } satisfies TransferDialogOptions);
   return true;
 }

@@ -6,7 +6,6 @@ import type { AccessControl } from '../access-control';
 import { describeRequest, describeRequestList } from '../replies';
 import type { CommandTurn } from './command';
 
-
 /** "status" and "status NTR-…", for requesters (their own requests) and ops (any request). */
 export async function showStatus(turn: CommandTurn, requests: TransferRequests, access: AccessControl, asOps: boolean): Promise<void> {
   const { context, argument: reference, userId } = turn;
@@ -18,7 +17,10 @@ export async function showStatus(turn: CommandTurn, requests: TransferRequests, 
     }
     const mine = await requests.listBy(userId);
     const draft = (await turn.dialogs()).activeDialog ? '\n\nYou also have a transfer in progress here: carry on with it, or type **cancel**.' : '';
-    await context.sendActivity((mine.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', mine)) + draft);
+    await context.sendActivity(
+      (mine.length === 0 ? 'You have no transfer requests yet. Type **new transfer** to start one.' : describeRequestList('Your transfer requests:', mine)) +
+        draft,
+    );
     return;
   }
   if (!REQUEST_REFERENCE_PATTERN.test(reference)) throw new AppError('INVALID_INPUT', 'A reference looks like NTR-100001.');

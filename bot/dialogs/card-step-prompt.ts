@@ -32,7 +32,8 @@ export class CardStepPrompt extends Prompt<CardStepAnswer> {
   protected async onRecognize(context: TurnContext): Promise<PromptRecognizerResult<CardStepAnswer>> {
     // A file attached in the chat: where to fetch it; the step that asked decides whether it takes files.
     const file = attachedFile(context.activity);
-    if (file) return { succeeded: true, value: { step: ATTACHED_FILE_STEP, inputs: { name: file.name, fileType: file.fileType, downloadUrl: file.downloadUrl } } };
+    if (file)
+      return { succeeded: true, value: { step: ATTACHED_FILE_STEP, inputs: { name: file.name, fileType: file.fileType, downloadUrl: file.downloadUrl } } };
     const submitted = submittedCardSchema.safeParse(context.activity.value);
     if (submitted.success) {
       const inputs: Record<string, string> = {};

@@ -62,7 +62,9 @@ export class ReviewDialog extends ComponentDialog {
     const job = await this.screening.jobs.get(jobId);
     if (!job) return true;
     if (job.status === 'queued' || job.status === 'running') {
-      await prompt.context.sendActivity(`Still checking: ${job.checked} of ${plural(job.total, 'account')} done. I will post the results here when they are ready; **cancel** stops the transfer.`);
+      await prompt.context.sendActivity(
+        `Still checking: ${job.checked} of ${plural(job.total, 'account')} done. I will post the results here when they are ready; **cancel** stops the transfer.`,
+      );
       return false;
     }
     if (job.status === 'failed') return this.afterFailure(prompt, job, choice);
@@ -99,5 +101,5 @@ export class ReviewDialog extends ComponentDialog {
 
 /** Where "more" starts after the first page, which the outbox posted. */
 function firstPageEnd(job: ScreeningJob): number {
-  return job.result ? renderScreeningResultsCard(job.organisationName, job.result, 0).nextStart ?? 0 : 0;
+  return job.result ? (renderScreeningResultsCard(job.organisationName, job.result, 0).nextStart ?? 0) : 0;
 }

@@ -157,7 +157,9 @@ export class TransferDialog extends CancelAndHelpDialog {
     const repeated = answer.inputs.repeatNotice ? `${answer.inputs.repeatNotice}\n\n` : '';
     const [, progress] = await step.context.sendActivities([
       { type: ActivityTypes.Typing },
-      MessageFactory.text(`${repeated}Checking ${plural(job.total, 'account')} against the transfer policy… I will post the results here as soon as they are ready.`),
+      MessageFactory.text(
+        `${repeated}Checking ${plural(job.total, 'account')} against the transfer policy… I will post the results here as soon as they are ready.`,
+      ),
     ]);
     if (progress?.id) await this.screening.jobs.recordProgressMessage(job.id, progress.id);
     return step.beginDialog(REVIEW_DIALOG, { jobId: job.id } satisfies ReviewOptions);
@@ -196,7 +198,9 @@ export class TransferDialog extends CancelAndHelpDialog {
     await step.context.sendActivity(
       (created ? 'Submitted.' : 'This list was already submitted.') +
         ` Your reference is **${request.reference}** (${plural(request.accounts.length - notSent, 'account')}).` +
-        (notSent > 0 ? ` ${plural(notSent, 'account')} that ${pluralWord(notSent, 'is', 'are')} not eligible ${pluralWord(notSent, 'was', 'were')} not sent for a decision; the next steps are on the results card.` : '') +
+        (notSent > 0
+          ? ` ${plural(notSent, 'account')} that ${pluralWord(notSent, 'is', 'are')} not eligible ${pluralWord(notSent, 'was', 'were')} not sent for a decision; the next steps are on the results card.`
+          : '') +
         ` It is with NAS Operations. I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
     );
     return step.endDialog(request.reference);
@@ -238,7 +242,13 @@ export class TransferDialog extends CancelAndHelpDialog {
   }
 
   private accountsCard(problemSummary: string, problems: string[], previousText: string) {
-    return renderAccountsEntryCard({ maxAccounts: this.maxAccounts, problemSummary, problems: problems.map((line) => ({ text: line })), previousText, specialisms: this.specialisms });
+    return renderAccountsEntryCard({
+      maxAccounts: this.maxAccounts,
+      problemSummary,
+      problems: problems.map((line) => ({ text: line })),
+      previousText,
+      specialisms: this.specialisms,
+    });
   }
 
   private async validateAccounts(prompt: PromptValidatorContext<CardStepAnswer>): Promise<boolean> {
@@ -249,7 +259,8 @@ export class TransferDialog extends CancelAndHelpDialog {
     if (fromFile === null) return false;
     const text = fromFile?.text ?? accountListText(answer);
     const { entries, problems, repeats } = fromFile?.parsed ?? parseAccountList(text, this.listOptions);
-    const retry = async (problemSummary: string, lines: string[]) => prompt.context.sendActivity(MessageFactory.attachment(this.accountsCard(problemSummary, lines, text)));
+    const retry = async (problemSummary: string, lines: string[]) =>
+      prompt.context.sendActivity(MessageFactory.attachment(this.accountsCard(problemSummary, lines, text)));
     const where = fromFile ? 'Row' : 'Line';
     if (problems.length > 0) {
       const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `${where} ${problem.line}: ${problem.message}`);
@@ -274,15 +285,25 @@ export class TransferDialog extends CancelAndHelpDialog {
       answer.step = 'accounts';
       answer.inputs = { accounts: fromFile.text };
     }
-    if (repeats.length > 0) answer.inputs.repeatNotice = repeats.map((repeat) => `${where} ${repeat.line} repeats ${where.toLowerCase()} ${repeat.repeats}: counted once.`).slice(0, PROBLEMS_SHOWN).join(' ');
+    if (repeats.length > 0)
+      answer.inputs.repeatNotice = repeats
+        .map((repeat) => `${where} ${repeat.line} repeats ${where.toLowerCase()} ${repeat.repeats}: counted once.`)
+        .slice(0, PROBLEMS_SHOWN)
+        .join(' ');
     return true;
   }
 
   /** Downloads and reads an attached CSV or XLSX; null (after saying why) when it cannot be used. */
-  private async readAttachedFile(prompt: PromptValidatorContext<CardStepAnswer>, answer: CardStepAnswer): Promise<{ name: string; text: string; parsed: ParsedAccountList } | null> {
+  private async readAttachedFile(
+    prompt: PromptValidatorContext<CardStepAnswer>,
+    answer: CardStepAnswer,
+  ): Promise<{ name: string; text: string; parsed: ParsedAccountList } | null> {
     const name = answer.inputs.name ?? 'the file';
     try {
-      const file = await downloadAttachedFile({ name, fileType: answer.inputs.fileType ?? '', downloadUrl: answer.inputs.downloadUrl ?? '' }, this.allowInsecureFileLinks);
+      const file = await downloadAttachedFile(
+        { name, fileType: answer.inputs.fileType ?? '', downloadUrl: answer.inputs.downloadUrl ?? '' },
+        this.allowInsecureFileLinks,
+      );
       const parsed = await parseAccountFile(file, undefined, this.listOptions);
       return { name, parsed, text: parsed.entries.map(entryAsLine).join('\n') };
     } catch (error) {
@@ -298,7 +319,9 @@ export class TransferDialog extends CancelAndHelpDialog {
     if (answer?.step === 'cancel' || answer?.step === 'edit') return true;
     const validations = prompt.options.validations as AttestationsValidations;
     if (answer?.step !== 'attestations') {
-      await prompt.context.sendActivity(`Please tick the confirmations on the card and press **Submit ${plural(validations.submitCount, 'account')} to NAS**, or type **cancel**.`);
+      await prompt.context.sendActivity(
+        `Please tick the confirmations on the card and press **Submit ${plural(validations.submitCount, 'account')} to NAS**, or type **cancel**.`,
+      );
       return false;
     }
     const missing = ATTESTATION_KEYS.filter((key) => answer.inputs[key] !== 'true');
@@ -323,7 +346,7 @@ function attestationsCard(validations: AttestationsValidations, missingNotice: s
 
 /** The list comes from the card's box, or from a message typed or pasted into the chat. */
 function accountListText(answer: CardStepAnswer): string {
-  return answer.step === 'accounts' ? answer.inputs.accounts ?? '' : answer.inputs.text ?? '';
+  return answer.step === 'accounts' ? (answer.inputs.accounts ?? '') : (answer.inputs.text ?? '');
 }
 
 function attestationsFrom(answer: CardStepAnswer): Attestations {

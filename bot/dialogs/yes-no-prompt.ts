@@ -30,7 +30,10 @@ export class YesNoPrompt extends Prompt<boolean> {
 
 export function recogniseYesNo(text: string): boolean | undefined {
   if (text.length > LONGEST_ANSWER) return undefined;
-  const answer = text.trim().toLowerCase().replace(/[.!]+$/, '');
+  const answer = text
+    .trim()
+    .toLowerCase()
+    .replace(/[.!]+$/, '');
   if (YES.has(answer)) return true;
   if (NO.has(answer)) return false;
   return undefined;

@@ -96,7 +96,14 @@ export async function acceptFileConsent(deps: FileExportDependencies, context: T
     reference = request.reference;
     await upload(uploadInfo.uploadUrl, bytes, deps.fetch ?? fetch);
     await context.sendActivity({
-      attachments: [{ contentType: FILE_INFO_CONTENT_TYPE, contentUrl: uploadInfo.contentUrl, name: uploadInfo.name, content: { uniqueId: uploadInfo.uniqueId, fileType: 'csv' } }],
+      attachments: [
+        {
+          contentType: FILE_INFO_CONTENT_TYPE,
+          contentUrl: uploadInfo.contentUrl,
+          name: uploadInfo.name,
+          content: { uniqueId: uploadInfo.uniqueId, fileType: 'csv' },
+        },
+      ],
     });
     await deps.requests.recordExport(actor, request.id);
     deps.logger.info('export.uploaded', { requestId: request.id, bytes: bytes.length });
@@ -104,7 +111,9 @@ export async function acceptFileConsent(deps: FileExportDependencies, context: T
     const appError = findAppError(error);
     deps.logger.warn('export.failed', { requestId: consent.requestId, ...describeErrorForLog(error) });
     const message = appError?.userMessage ?? new AppError('EXPORT_UPLOAD_FAILED').userMessage;
-    await context.sendActivity(reference && appError?.code !== 'NOT_OPS' ? `${message} Type **export ${reference}** in the NAS Operations channel to try again.` : message);
+    await context.sendActivity(
+      reference && appError?.code !== 'NOT_OPS' ? `${message} Type **export ${reference}** in the NAS Operations channel to try again.` : message,
+    );
   }
 }
 

@@ -281,7 +281,8 @@ export class TeamsDeliveries {
       if (delivery.requestId !== null) await appendAudit(tx, BOT_ACTOR, 'requester.notified', delivery.requestId, null, { kind: delivery.kind });
     },
     gaveUp: async (tx, delivery, code) => {
-      if (delivery.requestId !== null) await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', delivery.requestId, null, { kind: delivery.kind, reason: code });
+      if (delivery.requestId !== null)
+        await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', delivery.requestId, null, { kind: delivery.kind, reason: code });
     },
   };
 
@@ -316,7 +317,10 @@ export class TeamsDeliveries {
   private readonly postedOpsCard: Recipient<AboutRequest> = {
     reach: async (delivery, { request }) => {
       const card = await this.postedCard(request);
-      const place = await this.opsChannelPlace(delivery, false, (reference) => ({ ...reference, conversation: { ...reference.conversation, id: card.conversationId } }));
+      const place = await this.opsChannelPlace(delivery, false, (reference) => ({
+        ...reference,
+        conversation: { ...reference.conversation, id: card.conversationId },
+      }));
       return { ...place, replaces: card.activityId };
     },
     reclassify: async (delivery, failure) => (failure.status === 403 ? this.opsChannelRefused(delivery, failure.status, false) : undefined),
@@ -385,7 +389,13 @@ export class TeamsDeliveries {
    */
   private async opsChannelRefused(delivery: Delivery, status: number, tellRequester: boolean): Promise<Verdict> {
     if (await this.references.markUnreachable(ConversationReferences.OPS_CHANNEL, status)) {
-      this.logger.error('ops_channel.unreachable', { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts, status });
+      this.logger.error('ops_channel.unreachable', {
+        deliveryId: delivery.id,
+        kind: delivery.kind,
+        requestId: delivery.requestId ?? undefined,
+        attempt: delivery.attempts,
+        status,
+      });
     }
     if (tellRequester) await this.oweDelayNotice(delivery);
     return { action: 'wait', code: 'OPS_CHANNEL_UNREACHABLE', seconds: UNREACHABLE_PROBE_SECONDS };
@@ -420,7 +430,11 @@ export class TeamsDeliveries {
           }, destinationOf(place.reference));
         };
         const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
-        return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered && ((tx) => to.delivered!(tx, delivery)));
+        return inOrder(
+          kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }),
+          place.settle,
+          to.delivered && ((tx) => to.delivered!(tx, delivery)),
+        );
       },
       reclassify: to.reclassify && ((delivery, failure) => to.reclassify!(delivery, failure)),
       gaveUp:

@@ -46,7 +46,11 @@ export const owedMessageRenderers: OwedMessageRenderers = {
     const lines = moved.slice(0, 50).map((account) => `- ${escapeMarkdown(account.email)}`);
     if (moved.length > 50) lines.push(`- …and ${moved.length - 50} more`);
     return MessageFactory.text(
-      [`The transfer **${request.reference}** is complete: NAS now administers ${moved.length === 1 ? 'this account' : `these ${moved.length} accounts`}.`, '', ...lines].join('\n'),
+      [
+        `The transfer **${request.reference}** is complete: NAS now administers ${moved.length === 1 ? 'this account' : `these ${moved.length} accounts`}.`,
+        '',
+        ...lines,
+      ].join('\n'),
     );
   },
   answerInThread: (request, question): Partial<Activity> =>

@@ -42,14 +42,20 @@ export class ReferenceCapture implements Middleware {
     const bot = activity.recipient?.id;
     if (activity.type === 'conversationUpdate' && bot && activity.membersRemoved?.some((member) => member.id === bot)) {
       // Removed from the ops team: owed cards wait for it to be added back rather than failing one by one.
-      if (await this.references.markUnreachable(ConversationReferences.OPS_CHANNEL, 403)) this.logger.error('ops_channel.unreachable', { status: 403, cause: 'bot_removed' });
+      if (await this.references.markUnreachable(ConversationReferences.OPS_CHANNEL, 403))
+        this.logger.error('ops_channel.unreachable', { status: 403, cause: 'bot_removed' });
       return;
     }
     // Added (again): the stored reference may be unchanged, but whatever waited for the channel can go now.
     const readded = activity.type === 'conversationUpdate' && bot !== undefined && (activity.membersAdded?.some((member) => member.id === bot) ?? false);
     // A channel's reference addresses the channel itself, not the thread the activity came from.
     // Nor does it depend on who spoke, so each new speaker does not rewrite it.
-    const opsReference: Partial<ConversationReference> = { ...reference, user: undefined, locale: undefined, conversation: { ...reference.conversation!, id: this.opsChannelId } };
+    const opsReference: Partial<ConversationReference> = {
+      ...reference,
+      user: undefined,
+      locale: undefined,
+      conversation: { ...reference.conversation!, id: this.opsChannelId },
+    };
     if (await this.references.save(ConversationReferences.OPS_CHANNEL, opsReference, readded)) {
       this.logger.info('ops_channel.learned', {});
       await this.availability.opsChannelKnown();

@@ -77,12 +77,17 @@ export class ConversationReferences {
       [key],
     );
     if (!row) return null;
-    return { reference: row.reference, unreachable: row.unreachable_since ? { since: new Date(row.unreachable_since), status: row.unreachable_status ?? 0 } : null };
+    return {
+      reference: row.reference,
+      unreachable: row.unreachable_since ? { since: new Date(row.unreachable_since), status: row.unreachable_status ?? 0 } : null,
+    };
   }
 
   /** Teams accepted a message in the chat (inside the settling transaction): whatever mark it had is stale. */
   static async markReachable(tx: SqlExecutor, key: string): Promise<void> {
-    await tx.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL WHERE key = $1 AND unreachable_since IS NOT NULL', [key]);
+    await tx.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL WHERE key = $1 AND unreachable_since IS NOT NULL', [
+      key,
+    ]);
   }
 
   /** The ops channel's problem in words for NAS Operations (pending, /readyz), or null while Teams accepts it. */

@@ -46,8 +46,14 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
     return undefined;
   }
   const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await bundlePageNow();
-  const devSignIn = parts.environment === 'development' && settings.devSignInUserId ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, userId: settings.devSignInUserId }) : undefined;
-  const verifier = new EntraTokenVerifier({ tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl }, devSignIn?.keys);
+  const devSignIn =
+    parts.environment === 'development' && settings.devSignInUserId
+      ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, userId: settings.devSignInUserId })
+      : undefined;
+  const verifier = new EntraTokenVerifier(
+    { tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl },
+    devSignIn?.keys,
+  );
   const queue = new WorkspaceQueue(new QueueRepository(parts.db), parts.holidays, { overdueAfterWorkingDays: parts.overdueAfterWorkingDays });
   if (devSignIn) logger.warn('workspace.development_sign_in', { note: 'the workspace signs in as the demo NAS Operations member' });
   return {

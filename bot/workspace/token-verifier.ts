@@ -80,9 +80,11 @@ export class EntraTokenVerifier {
 /** A token we refuse is 401; a key server we could not read is 503. */
 function classify(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return new AppError('WORKSPACE_SIGN_IN_UNAVAILABLE', undefined, { cause: error });
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid)
+    return new AppError('WORKSPACE_SIGN_IN_UNAVAILABLE', undefined, { cause: error });
   // jose raises its generic error for a key set answered with an error status; fetch raises TypeError when unreachable.
-  if (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC') return new AppError('WORKSPACE_SIGN_IN_UNAVAILABLE', undefined, { cause: error });
+  if (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC')
+    return new AppError('WORKSPACE_SIGN_IN_UNAVAILABLE', undefined, { cause: error });
   if (error instanceof joseErrors.JOSEError) return new AppError('WORKSPACE_UNAUTHENTICATED', undefined, { cause: error });
   if (error instanceof TypeError || (error as { name?: string })?.name === 'AbortError' || (error as { name?: string })?.name === 'TimeoutError') {
     return new AppError('WORKSPACE_SIGN_IN_UNAVAILABLE', undefined, { cause: error });

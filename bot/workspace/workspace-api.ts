@@ -125,7 +125,9 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     if (status === 500) logger.error('workspace.failed', { route, ...describeErrorForLog(error) });
     else logger.warn('workspace.refused', { route, status, ...describeErrorForLog(error) });
     if (userId && AUDITED_REFUSALS.has(code)) {
-      await parts.audit.record({ id: userId, name: 'unknown' }, 'workspace.refused', null, { route, reason: code }).catch((auditError: unknown) => logger.error('workspace.audit_failed', describeErrorForLog(auditError)));
+      await parts.audit
+        .record({ id: userId, name: 'unknown' }, 'workspace.refused', null, { route, reason: code })
+        .catch((auditError: unknown) => logger.error('workspace.audit_failed', describeErrorForLog(auditError)));
     }
     if (status === 401) res.header('www-authenticate', 'Bearer');
     if (status === 503) res.header('retry-after', '5');
@@ -133,51 +135,72 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message } });
   };
 
-  server.get('/api/workspace/me', authed('me', async (_req, res, actor) => {
-    res.send(200, { id: actor.id, name: actor.name });
-  }));
+  server.get(
+    '/api/workspace/me',
+    authed('me', async (_req, res, actor) => {
+      res.send(200, { id: actor.id, name: actor.name });
+    }),
+  );
 
-  server.get('/api/workspace/queue', authed('queue', async (req, res, actor) => {
-    const filters = parseFilters(req);
-    const [view, reviewers] = await Promise.all([parts.queue.page(filters, actor), parts.queue.reviewers()]);
-    res.send(200, { ...view, entries: view.entries.map(entryJson), reviewers, filters });
-  }));
+  server.get(
+    '/api/workspace/queue',
+    authed('queue', async (req, res, actor) => {
+      const filters = parseFilters(req);
+      const [view, reviewers] = await Promise.all([parts.queue.page(filters, actor), parts.queue.reviewers()]);
+      res.send(200, { ...view, entries: view.entries.map(entryJson), reviewers, filters });
+    }),
+  );
 
-  server.get('/api/workspace/picture', authed('picture', async (_req, res) => {
-    res.send(200, await parts.queue.picture());
-  }));
+  server.get(
+    '/api/workspace/picture',
+    authed('picture', async (_req, res) => {
+      res.send(200, await parts.queue.picture());
+    }),
+  );
 
-  server.get('/api/workspace/export.csv', authed('export', async (req, res, actor) => {
-    const filters = parseFilters(req);
-    const entries = await parts.queue.all(filters, actor);
-    // The audit says what was exported; an address searched for is personal data, so only that one was.
-    const { address, ...named } = filters;
-    await parts.audit.record(actor, 'workspace.exported', null, { filters: { ...named, page: undefined, addressSearched: address !== undefined }, rows: entries.length });
-    logger.info('workspace.exported', { rows: entries.length });
-    const body = csvFileBytes(queueCsv(entries));
-    res.writeHead(200, {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="nas-transfer-queue-${new Date().toISOString().slice(0, 10)}.csv"`,
-      'cache-control': 'no-store',
-    });
-    res.end(body);
-  }));
+  server.get(
+    '/api/workspace/export.csv',
+    authed('export', async (req, res, actor) => {
+      const filters = parseFilters(req);
+      const entries = await parts.queue.all(filters, actor);
+      // The audit says what was exported; an address searched for is personal data, so only that one was.
+      const { address, ...named } = filters;
+      await parts.audit.record(actor, 'workspace.exported', null, {
+        filters: { ...named, page: undefined, addressSearched: address !== undefined },
+        rows: entries.length,
+      });
+      logger.info('workspace.exported', { rows: entries.length });
+      const body = csvFileBytes(queueCsv(entries));
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="nas-transfer-queue-${new Date().toISOString().slice(0, 10)}.csv"`,
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    }),
+  );
 
-  server.get('/api/workspace/requests/:id', authed('request', async (req, res, actor) => {
-    const request = await parts.requests.get(parseRequestId(req));
-    if (!request || !requestAccess(request, { kind: 'ops', actor }).see) throw new AppError('REQUEST_NOT_FOUND');
-    res.send(200, await requestJson(request, actor, parts));
-  }));
+  server.get(
+    '/api/workspace/requests/:id',
+    authed('request', async (req, res, actor) => {
+      const request = await parts.requests.get(parseRequestId(req));
+      if (!request || !requestAccess(request, { kind: 'ops', actor }).see) throw new AppError('REQUEST_NOT_FOUND');
+      res.send(200, await requestJson(request, actor, parts));
+    }),
+  );
 
-  server.post('/api/workspace/requests/:id/claim', authed('claim', async (req, res, actor) => {
-    const requestId = parseRequestId(req);
-    const before = await parts.requests.get(requestId);
-    if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
-    await parts.requests.claim(requestId, actor);
-    parts.messagesOwed();
-    logger.info('workspace.claimed', { requestId });
-    res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
-  }));
+  server.post(
+    '/api/workspace/requests/:id/claim',
+    authed('claim', async (req, res, actor) => {
+      const requestId = parseRequestId(req);
+      const before = await parts.requests.get(requestId);
+      if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
+      await parts.requests.claim(requestId, actor);
+      parts.messagesOwed();
+      logger.info('workspace.claimed', { requestId });
+      res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
+    }),
+  );
 }
 
 function noStore(res: restify.Response): void {
@@ -186,7 +209,11 @@ function noStore(res: restify.Response): void {
 
 function parseFilters(req: restify.Request): QueueFilters {
   const parsed = queueFiltersSchema.safeParse(Object.fromEntries(new URL(req.url ?? '/', 'http://workspace.invalid').searchParams));
-  if (!parsed.success) throw new AppError('INVALID_INPUT', `Check the filters: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} must be ${issue.message}`).join('; ')}.`);
+  if (!parsed.success)
+    throw new AppError(
+      'INVALID_INPUT',
+      `Check the filters: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} must be ${issue.message}`).join('; ')}.`,
+    );
   return parsed.data;
 }
 
@@ -257,7 +284,15 @@ export function queueCsv(entries: readonly QueueEntry[]): string {
       String(entry.ageWorkingDays),
       entry.overdue ? 'yes' : 'no',
       entry.reviewer?.name ?? '',
-      ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.ineligible, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map(String),
+      ...[
+        entry.counts.accounts,
+        entry.counts.eligible,
+        entry.counts.review,
+        entry.counts.ineligible,
+        entry.counts.approved,
+        entry.counts.rejected,
+        entry.counts.transferred,
+      ].map(String),
       // Empty until the request's accounts have been screened again.
       entry.counts.changed === null ? '' : String(entry.counts.changed),
     ]),

@@ -33,7 +33,10 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new AppError('PLAYGROUND_UNAVAILABLE', `It did not start within ${START_TIMEOUT_MS / 1000} s; see ${options.logDir}.`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new AppError('PLAYGROUND_UNAVAILABLE', `It did not start within ${START_TIMEOUT_MS / 1000} s; see ${options.logDir}.`)),
+      START_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       const match = /Listening on (\d+)/.exec(chunk.toString());
       if (match) {
@@ -59,7 +62,10 @@ async function waitForPage(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new AppError('PLAYGROUND_UNAVAILABLE', 'It stopped while starting: check its configuration file.');
-    const ok = await fetch(url).then((response) => response.ok, () => false);
+    const ok = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       if (child.exitCode === null) return;

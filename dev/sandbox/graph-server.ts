@@ -8,7 +8,19 @@ const directorySchema = z.object({
 });
 export type SandboxDirectory = z.infer<typeof directorySchema>;
 
-const DEFAULT_USER_FIELDS = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const DEFAULT_USER_FIELDS = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
 const MAX_BATCH = 20;
 
 export interface SandboxGraph extends RunningSandbox {
@@ -53,7 +65,12 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
   const findUser = (key: string) => usersByKey.get(key.toLowerCase());
   const notFound = (what: string): SandboxResponse => ({
     status: 404,
-    body: { error: { code: 'Request_ResourceNotFound', message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.` } },
+    body: {
+      error: {
+        code: 'Request_ResourceNotFound',
+        message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`,
+      },
+    },
   });
 
   const getUser = (key: string, select: string | null): SandboxResponse => {
@@ -103,7 +120,12 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       const match = /^\/users\/([^/]+)$/.exec(decodeURIComponent(url.pathname));
       if (throttleRemaining > 0) {
         throttleRemaining--;
-        return { id: inner.id, status: 429, headers: { 'Retry-After': String(throttleSeconds) }, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } };
+        return {
+          id: inner.id,
+          status: 429,
+          headers: { 'Retry-After': String(throttleSeconds) },
+          body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } },
+        };
       }
       const result = inner.method === 'GET' && match ? getUser(match[1] as string, url.searchParams.get('$select')) : notFound(url.pathname);
       return { id: inner.id, status: result.status, headers: { 'Content-Type': 'application/json' }, body: result.body };

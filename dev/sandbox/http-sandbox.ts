@@ -43,7 +43,13 @@ export async function startSandbox(route: SandboxRoute, port = 0, basePath = '')
       } catch {
         return send(res, { status: 400, body: { error: { code: 'BadRequest', message: 'Body is not JSON.' } } });
       }
-      const request: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body, headers: req.headers };
+      const request: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(url.pathname),
+        query: url.searchParams,
+        body,
+        headers: req.headers,
+      };
       requests.push(request);
       send(res, route(request) ?? { status: 404, body: { error: { code: 'NotFound', message: 'No such resource.' } } });
     });

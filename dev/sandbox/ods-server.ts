@@ -31,7 +31,13 @@ const ordRecordSchema = z.object({
     OrgId: z.object({ extension: z.string() }),
     orgRecordClass: z.string().optional(),
     Roles: z.object({ Role: z.array(z.object({ id: z.string(), uniqueRoleId: z.number().optional(), Status: z.string().optional(), Date: datesSchema })) }),
-    Rels: z.object({ Rel: z.array(z.object({ id: z.string(), Status: z.string().optional(), Date: datesSchema, Target: z.object({ OrgId: z.object({ extension: z.string() }) }) })) }).optional(),
+    Rels: z
+      .object({
+        Rel: z.array(
+          z.object({ id: z.string(), Status: z.string().optional(), Date: datesSchema, Target: z.object({ OrgId: z.object({ extension: z.string() }) }) }),
+        ),
+      })
+      .optional(),
   }),
 });
 type OrdRecord = z.infer<typeof ordRecordSchema>['Organisation'];
@@ -92,7 +98,10 @@ function toOrganization(record: OrdRecord, roleNames: Map<string, string>) {
             {
               url: TYPED_DATE_TIME,
               extension: [
-                { url: 'type', valueCoding: { system: 'https://fhir.nhs.uk/England/CodeSystem/England-ODSDateTime', code: 'LastChangeDate', display: 'Last Change Date' } },
+                {
+                  url: 'type',
+                  valueCoding: { system: 'https://fhir.nhs.uk/England/CodeSystem/England-ODSDateTime', code: 'LastChangeDate', display: 'Last Change Date' },
+                },
                 { url: 'dateTime', valueDateTime: record.LastChangeDate },
               ],
             },
@@ -144,13 +153,18 @@ export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptio
     if (options.apiKey !== undefined && request.headers.apikey !== options.apiKey) return outcome(401, 'forbidden', 'Invalid API Key');
     if (throttleRemaining > 0) {
       throttleRemaining--;
-      return { ...outcome(429, 'throttled', 'You have exceeded your application\'s rate limit'), headers: { 'content-type': 'application/fhir+json', 'retry-after': String(throttleSeconds) } };
+      return {
+        ...outcome(429, 'throttled', "You have exceeded your application's rate limit"),
+        headers: { 'content-type': 'application/fhir+json', 'retry-after': String(throttleSeconds) },
+      };
     }
     if (request.method !== 'GET') return outcome(405, 'not-supported', 'HAPI-0427: Method Not Allowed');
     const single = /^\/Organization\/([^/]+)$/.exec(path);
     if (single) {
       const found = organisations.get((single[1] as string).toUpperCase());
-      return found ? { status: 200, headers: { 'content-type': 'application/fhir+json' }, body: found } : outcome(404, 'processing', `HAPI-2001: Resource Organization/${single[1]} is not known`);
+      return found
+        ? { status: 200, headers: { 'content-type': 'application/fhir+json' }, body: found }
+        : outcome(404, 'processing', `HAPI-2001: Resource Organization/${single[1]} is not known`);
     }
     if (path === '/OrganizationAffiliation') {
       const known = new Set(['primary-organization', 'participating-organization', 'active', '_count', '_offset']);
@@ -182,7 +196,11 @@ export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptio
             { relation: 'self', url: `${origin}${FHIR_BASE_PATH}/OrganizationAffiliation?${self}` },
             ...(offset + count < matches.length ? [{ relation: 'next', url: `${origin}${FHIR_BASE_PATH}/OrganizationAffiliation?${next}` }] : []),
           ],
-          entry: page.map((resource) => ({ fullUrl: `${origin}${FHIR_BASE_PATH}/OrganizationAffiliation/${resource.id}`, resource, search: { mode: 'match' } })),
+          entry: page.map((resource) => ({
+            fullUrl: `${origin}${FHIR_BASE_PATH}/OrganizationAffiliation/${resource.id}`,
+            resource,
+            search: { mode: 'match' },
+          })),
         },
       };
     }

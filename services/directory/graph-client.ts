@@ -10,7 +10,10 @@ export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
  * SDK adds the version itself, so a trailing /v1.0 is dropped rather than doubled.
  */
 export function graphServiceRoot(baseUrl: string): string {
-  return baseUrl.trim().replace(/\/+$/, '').replace(/\/v1\.0$/i, '');
+  return baseUrl
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\/v1\.0$/i, '');
 }
 
 /**

@@ -24,7 +24,10 @@ export function createGraphCredential(settings: GraphAuthSettings | undefined): 
       try {
         accessSync(settings.certificatePath, constants.R_OK);
       } catch {
-        throw new AppError('CONFIG_INVALID', `Fix these settings:\n  - GRAPH_CLIENT_CERTIFICATE_PATH: no readable certificate file at ${settings.certificatePath}`);
+        throw new AppError(
+          'CONFIG_INVALID',
+          `Fix these settings:\n  - GRAPH_CLIENT_CERTIFICATE_PATH: no readable certificate file at ${settings.certificatePath}`,
+        );
       }
       return new ClientCertificateCredential(settings.tenantId, settings.clientId, {
         certificatePath: settings.certificatePath,

@@ -44,19 +44,21 @@ const batchResponseSchema = z.object({
   ),
 });
 
-const graphUserSchema = z.object({
-  id: z.string(),
-  userPrincipalName: z.string(),
-  displayName: z.string().nullish(),
-  givenName: z.string().nullish(),
-  surname: z.string().nullish(),
-  accountEnabled: z.boolean().nullish(),
-  mobilePhone: z.string().nullish(),
-  jobTitle: z.string().nullish(),
-  department: z.string().nullish(),
-  otherMails: z.array(z.string()).nullish(),
-  proxyAddresses: z.array(z.string()).nullish(),
-}).passthrough();
+const graphUserSchema = z
+  .object({
+    id: z.string(),
+    userPrincipalName: z.string(),
+    displayName: z.string().nullish(),
+    givenName: z.string().nullish(),
+    surname: z.string().nullish(),
+    accountEnabled: z.boolean().nullish(),
+    mobilePhone: z.string().nullish(),
+    jobTitle: z.string().nullish(),
+    department: z.string().nullish(),
+    otherMails: z.array(z.string()).nullish(),
+    proxyAddresses: z.array(z.string()).nullish(),
+  })
+  .passthrough();
 
 /**
  * The Graph user fields the eligibility rules read, and no others: names (generic accounts),
@@ -107,7 +109,10 @@ export class GraphDirectory implements Directory {
     const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
     let body: unknown;
     try {
-      body = await this.client.api(`/users/${encodeURIComponent(userId)}`).select(select).get();
+      body = await this.client
+        .api(`/users/${encodeURIComponent(userId)}`)
+        .select(select)
+        .get();
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });

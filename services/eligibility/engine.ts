@@ -30,7 +30,12 @@ function screenOne(facts: AccountFacts, context: RuleContext, duplicateOf: numbe
       remedy: 'Remove the duplicate entry.',
     });
   } else if (facts.directory === null) {
-    reasons.push({ rule: 'ACCOUNT_NOT_FOUND', verdict: 'ineligible', message: 'No account with this address in the NHSmail directory.', remedy: 'Check the address.' });
+    reasons.push({
+      rule: 'ACCOUNT_NOT_FOUND',
+      verdict: 'ineligible',
+      message: 'No account with this address in the NHSmail directory.',
+      remedy: 'Check the address.',
+    });
   } else {
     for (const rule of ACCOUNT_RULES) {
       const reason = rule(facts, context);

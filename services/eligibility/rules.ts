@@ -23,7 +23,15 @@ export function ukDate(iso: string): string {
   return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1] ?? match[2]} ${match[1]}`;
 }
 
-const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const LONDON_TIME = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 /** Register dates repeat for every account of a run: formatting each once keeps screening 5,000 accounts cheap. */
 const formattedInstants = new Map<string, string>();
@@ -71,7 +79,6 @@ export function dsptStanding(entry: DsptEntry, policy: Policy): DsptStanding {
   return policy.dspt.statuses[words] ?? 'unrecognised';
 }
 
-
 /** A per-account rule: facts in, zero or one reason out. Pure. */
 export type AccountRule = (facts: AccountFacts, context: RuleContext) => Reason | undefined;
 
@@ -117,7 +124,10 @@ function inSentence(name: string): string {
 
 /** Lower-case words, so keywords match whole words or phrases in any case. */
 function words(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 }
 
 function containsPhrase(haystack: readonly string[], phrase: string): boolean {
@@ -188,12 +198,18 @@ export const genericAccount: AccountRule = (facts, { policy }) => {
   const displayWords = (directory?.displayName ?? '').toLowerCase().split(/[^a-z]+/);
   const displayHit = displayWords.some((word) => policy.genericAccount.weakNameWords.includes(word));
   const remedy = 'Follow the shared mailbox conversion process first.';
-  const reviewRemedy = 'If one person uses it, make the display name in the directory that person’s full name before submitting; if it is shared, follow the shared mailbox conversion process first.';
+  const reviewRemedy =
+    'If one person uses it, make the display name in the directory that person’s full name before submitting; if it is shared, follow the shared mailbox conversion process first.';
   if (keywordHit && (namesMissing || displayHit)) {
     return { rule: 'GENERIC_ACCOUNT', verdict: 'ineligible', message: 'The account is generically named (a role or shared use, not a person).', remedy };
   }
   if (keywordHit || namesMissing || displayHit) {
-    return { rule: 'GENERIC_ACCOUNT', verdict: 'review', message: 'The account may be generic: its name does not clearly identify one person.', remedy: reviewRemedy };
+    return {
+      rule: 'GENERIC_ACCOUNT',
+      verdict: 'review',
+      message: 'The account may be generic: its name does not clearly identify one person.',
+      remedy: reviewRemedy,
+    };
   }
   return undefined;
 };
@@ -207,7 +223,12 @@ export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
     const siteLabel = `ODS records site ${facts.site?.odsCode} as ${fromOds.roleName} (${sectorName(policy, fromOds.sector)})`;
     if (!policy.supportedSectors.includes(fromOds.sector)) {
       const alsoDeclared = declared && declared !== fromOds.sector ? ` The line declares ${quote(declaredText ?? '')}, but the site's ODS record decides.` : '';
-      return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'ineligible', message: `${siteLabel}, a sector NAS does not support.${alsoDeclared}`, remedy: otherOrganisation };
+      return {
+        rule: 'UNSUPPORTED_SPECIALISM',
+        verdict: 'ineligible',
+        message: `${siteLabel}, a sector NAS does not support.${alsoDeclared}`,
+        remedy: otherOrganisation,
+      };
     }
     if (declared && declared !== fromOds.sector) {
       return {
@@ -221,7 +242,12 @@ export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
   }
   if (declared) {
     if (policy.supportedSectors.includes(declared)) return undefined;
-    return { rule: 'UNSUPPORTED_SPECIALISM', verdict: 'ineligible', message: `${sectorName(policy, declared)} (declared on the line) is not a sector NAS supports.`, remedy: otherOrganisation };
+    return {
+      rule: 'UNSUPPORTED_SPECIALISM',
+      verdict: 'ineligible',
+      message: `${sectorName(policy, declared)} (declared on the line) is not a sector NAS supports.`,
+      remedy: otherOrganisation,
+    };
   }
   // An unknown site code is one problem with one fix (SITE_CLOSED says to check it), not also an unknown sector.
   if (facts.site?.ods === null) return undefined;
@@ -237,7 +263,9 @@ export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
   return {
     rule: 'UNSUPPORTED_SPECIALISM',
     verdict: 'review',
-    message: facts.site?.ods ? `The sector could not be determined: ODS gives no sector NAS knows for site ${facts.site.odsCode}.` : 'The sector could not be determined: no site record gives it.',
+    message: facts.site?.ods
+      ? `The sector could not be determined: ODS gives no sector NAS knows for site ${facts.site.odsCode}.`
+      : 'The sector could not be determined: no site record gives it.',
     remedy: `Add the specialism on that line (email, site ODS code, specialism), one of: ${supported}.`,
   };
 };
@@ -269,7 +297,12 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
   const remedy = 'Publish the current year’s Data Security and Protection Toolkit (DSPT) assessment for the site.';
   const site = facts.site;
   if (!site) {
-    return { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'No site ODS code was given or recorded, so DSPT status is unknown.', remedy: 'Give the site ODS code for this account.' };
+    return {
+      rule: 'SITE_NOT_DSPT_COMPLIANT',
+      verdict: 'review',
+      message: 'No site ODS code was given or recorded, so DSPT status is unknown.',
+      remedy: 'Give the site ODS code for this account.',
+    };
   }
   // An unknown site code has its own reason (check the code); the DSPT question waits for the right code.
   if (site.ods === null) return undefined;
@@ -294,7 +327,9 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
   if (!entry.year) return review(`Site ${site.odsCode} DSPT status is ${status}, which does not say which DSPT year it is for (${needed} or later is needed).`);
   const until = dsptCurrentUntil(entry.year, policy);
   if (today > until) {
-    return ineligible(`Site ${site.odsCode} last published its DSPT for ${entry.year} (${status}), which stopped counting after ${ukDate(until)}; ${needed} or later is needed.`);
+    return ineligible(
+      `Site ${site.odsCode} last published its DSPT for ${entry.year} (${status}), which stopped counting after ${ukDate(until)}; ${needed} or later is needed.`,
+    );
   }
   if (standing === 'approaching') {
     const sector = resolveSector(facts, policy)?.sector;
@@ -414,7 +449,13 @@ function domainOf(address: string): string | undefined {
   const bare = address.replace(/^smtp:/i, '');
   if (/^[a-z0-9]+:/i.test(bare)) return undefined; // SIP:, X500: and other non-mail proxies
   const at = bare.lastIndexOf('@');
-  return at > 0 ? bare.slice(at + 1).trim().toLowerCase().replace(/\.$/, '') : undefined;
+  return at > 0
+    ? bare
+        .slice(at + 1)
+        .trim()
+        .toLowerCase()
+        .replace(/\.$/, '')
+    : undefined;
 }
 
 export const centrallyFundedEmail: AccountRule = (facts, { policy }) => {

@@ -98,7 +98,14 @@ export function requestCsv(request: StoredRequest, events: readonly AuditEvent[]
     ]),
     [],
     ['Section', 'Asked at (UTC)', 'Asked by', 'Question', 'Answered at (UTC)', 'Answer'],
-    ...request.questions.map((question) => ['Question', time(question.askedAt), question.askedBy.name, question.question, time(question.answeredAt), question.answer ?? '']),
+    ...request.questions.map((question) => [
+      'Question',
+      time(question.askedAt),
+      question.askedBy.name,
+      question.question,
+      time(question.answeredAt),
+      question.answer ?? '',
+    ]),
     [],
     ['Section', 'Time (UTC)', 'Event', 'Actor', 'Actor id', 'Account #', 'Detail'],
     ...events.map((event) => [

@@ -78,7 +78,8 @@ export function classifyFailure(failure: DeliveryFailure | undefined): Verdict {
   const code = `HTTP_${failure.status}`;
   const refused = REFUSALS.get(failure.status);
   if (refused) return { action: 'give-up', as: refused, code };
-  if (failure.status === 429) return failure.retryAfterSeconds === undefined ? { action: 'wait', code } : { action: 'wait', code, seconds: failure.retryAfterSeconds };
+  if (failure.status === 429)
+    return failure.retryAfterSeconds === undefined ? { action: 'wait', code } : { action: 'wait', code, seconds: failure.retryAfterSeconds };
   return { action: 'retry', code };
 }
 
@@ -187,7 +188,11 @@ export class DeliveryEngine {
     let unreadable = 0;
     const due = await this.outbox.claimDue(this.policy.batchSize, this.policy.leaseSeconds, (row) => {
       unreadable++;
-      this.logger.error('delivery.payload_invalid', { deliveryId: row.id, kind: Object.hasOwn(this.handlers, row.kind) ? row.kind : 'unknown', problems: row.problems });
+      this.logger.error('delivery.payload_invalid', {
+        deliveryId: row.id,
+        kind: Object.hasOwn(this.handlers, row.kind) ? row.kind : 'unknown',
+        problems: row.problems,
+      });
     });
     // A destination found without a slot in this batch is not asked again for the rest of it.
     const pacedUntil = new Map<string, number>();

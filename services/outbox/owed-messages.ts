@@ -43,7 +43,11 @@ const opsChasePayload = z.object({
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
-const transferChasePayload = z.object({ workingDays: z.number().int().nonnegative(), reminder: z.number().int().positive(), unmoved: z.number().int().positive() });
+const transferChasePayload = z.object({
+  workingDays: z.number().int().nonnegative(),
+  reminder: z.number().int().positive(),
+  unmoved: z.number().int().positive(),
+});
 
 /** Each kind with its payload, as a row must read back. */
 export const owedContent = z.discriminatedUnion('kind', [
@@ -98,7 +102,9 @@ interface NotToAPerson {
   recipient?: undefined;
 }
 /** Kinds with nothing to carry may leave the payload out. */
-type Owed<K extends DeliveryKind> = { kind: K; dedupeKey: string } & (PayloadOf<K> extends Record<string, never> ? { payload?: PayloadOf<K> } : { payload: PayloadOf<K> });
+type Owed<K extends DeliveryKind> = { kind: K; dedupeKey: string } & (PayloadOf<K> extends Record<string, never>
+  ? { payload?: PayloadOf<K> }
+  : { payload: PayloadOf<K> });
 
 /** A message to owe, as `enqueue` writes it; build one with `owed`, which fills in the dedupe key. */
 export type OwedMessage =
@@ -121,8 +127,18 @@ export type OwedMessageOf<K extends DeliveryKind> = Extract<OwedMessage, { kind:
 export const owed = {
   opsPost: (requestId: number): OwedMessageOf<'ops.post'> => ({ kind: 'ops.post', dedupeKey: dedupeKeys.opsPost(requestId), requestId }),
   opsUpdate: (requestId: number): OwedMessageOf<'ops.update'> => ({ kind: 'ops.update', dedupeKey: dedupeKeys.opsUpdate(requestId), requestId }),
-  outcome: (requestId: number, recipient: string): OwedMessageOf<'outcome'> => ({ kind: 'outcome', dedupeKey: dedupeKeys.outcome(requestId), requestId, recipient }),
-  completion: (requestId: number, recipient: string): OwedMessageOf<'completion'> => ({ kind: 'completion', dedupeKey: dedupeKeys.completion(requestId), requestId, recipient }),
+  outcome: (requestId: number, recipient: string): OwedMessageOf<'outcome'> => ({
+    kind: 'outcome',
+    dedupeKey: dedupeKeys.outcome(requestId),
+    requestId,
+    recipient,
+  }),
+  completion: (requestId: number, recipient: string): OwedMessageOf<'completion'> => ({
+    kind: 'completion',
+    dedupeKey: dedupeKeys.completion(requestId),
+    requestId,
+    recipient,
+  }),
   question: (requestId: number, recipient: string, questionId: number): OwedMessageOf<'question'> => ({
     kind: 'question',
     dedupeKey: dedupeKeys.question(questionId),
@@ -150,7 +166,12 @@ export const owed = {
     recipient,
     payload: { jobId, run },
   }),
-  opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({ kind: 'ops.delayed', dedupeKey: dedupeKeys.opsDelayed(requestId), requestId, recipient }),
+  opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({
+    kind: 'ops.delayed',
+    dedupeKey: dedupeKeys.opsDelayed(requestId),
+    requestId,
+    recipient,
+  }),
   leaverAlert: (requestId: number, recipient: string, accountIds: readonly number[]): OwedMessageOf<'leaver.alert'> => ({
     kind: 'leaver.alert',
     dedupeKey: dedupeKeys.leaverAlert(requestId, Math.min(...accountIds)),

@@ -155,7 +155,9 @@ export class OdsFhirClient implements OrganisationLookup {
 
   private toSite(organisation: z.infer<typeof organizationSchema>): OdsSite {
     const today = this.today();
-    const roles = (organisation.extension ?? []).filter((extension) => extension.url === ORGANISATION_ROLE_EXTENSION).map((extension) => readRole(extension, today));
+    const roles = (organisation.extension ?? [])
+      .filter((extension) => extension.url === ORGANISATION_ROLE_EXTENSION)
+      .map((extension) => readRole(extension, today));
     const active = roles.filter((role): role is { code: string; active: true } => role.code !== undefined && role.active);
     // Stable sort: primary roles first, then the order ODS gives.
     const ordered = active.map((role) => role.code).sort((a, b) => Number(this.primaryRoleIds.has(b)) - Number(this.primaryRoleIds.has(a)));

@@ -75,11 +75,18 @@ export class OdsHttp {
           await this.sleep(wait);
           continue;
         }
-        throw this.failure(new AppError('ODS_UNAVAILABLE', response.status === 429 ? 'ODS is limiting how often it may be asked; screening will be tried again.' : undefined));
+        throw this.failure(
+          new AppError('ODS_UNAVAILABLE', response.status === 429 ? 'ODS is limiting how often it may be asked; screening will be tried again.' : undefined),
+        );
       }
       if (response.status === 401 || response.status === 403) {
         await response.body?.cancel().catch(() => undefined);
-        throw this.failure(new AppError('ODS_MISCONFIGURED', `ODS answered HTTP ${response.status}: check the API key (ODS_API_KEY) and that the application is subscribed to the API.`));
+        throw this.failure(
+          new AppError(
+            'ODS_MISCONFIGURED',
+            `ODS answered HTTP ${response.status}: check the API key (ODS_API_KEY) and that the application is subscribed to the API.`,
+          ),
+        );
       }
       const body: unknown = await response.json().catch(() => undefined);
       if (response.ok || response.status === 404) this.lastSuccessAt = this.now().toISOString();

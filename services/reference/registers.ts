@@ -75,7 +75,10 @@ export function parseRegisterCsv<T>(
   const positions = new Map(header.record.map((name, index) => [headerKey(name), index]));
   const missing = Object.values(columns).filter((column) => column.required && !positions.has(headerKey(column.header)));
   if (missing.length > 0) {
-    throw new AppError('REGISTER_UNAVAILABLE', `The ${label} has no ${missing.map((column) => `"${column.header}"`).join(', ')} column${missing.length > 1 ? 's' : ''} (its header row is: ${header.record.slice(0, 8).join(', ')}).`);
+    throw new AppError(
+      'REGISTER_UNAVAILABLE',
+      `The ${label} has no ${missing.map((column) => `"${column.header}"`).join(', ')} column${missing.length > 1 ? 's' : ''} (its header row is: ${header.record.slice(0, 8).join(', ')}).`,
+    );
   }
   const entries = new Map<string, T>();
   const problems: RowProblem[] = [];
@@ -145,7 +148,10 @@ export function parseDsptRegister(text: string): ParsedRegister<DsptEntry> {
     const published = publishedText ? parseUkDate(publishedText) : undefined;
     if (publishedText && !published) return `Date Of Publication ${shownValue(publishedText)} is not a dd/mm/yyyy date`;
     const sector = row.sector?.trim();
-    return { code, entry: { odsCode: code, status, ...splitDsptStatus(status), ...(published ? { published } : {}), ...(sector ? { primarySector: sector } : {}) } };
+    return {
+      code,
+      entry: { odsCode: code, status, ...splitDsptStatus(status), ...(published ? { published } : {}), ...(sector ? { primarySector: sector } : {}) },
+    };
   });
   return parsed;
 }
@@ -258,7 +264,10 @@ export class RegisterSource<T> {
       this.lastError = undefined;
       this.emit({ kind: 'loaded', register: this.label, file: snapshot.file, rows: snapshot.rows, problems: parsed.problems });
     } catch (error) {
-      const message = error instanceof AppError ? error.userMessage.replace(/^A reference register \(DSPT or NAS sites\) could not be read\. /, '') : `The ${this.label} could not be read.`;
+      const message =
+        error instanceof AppError
+          ? error.userMessage.replace(/^A reference register \(DSPT or NAS sites\) could not be read\. /, '')
+          : `The ${this.label} could not be read.`;
       this.fail(version, `${message}${this.copy ? ' The previous copy is still in use.' : ''}`);
     }
   }

@@ -1,5 +1,16 @@
 import { AppError } from '../../core/errors';
-import { changedSinceSubmission, formatTime, isScreenedOut, OPEN_STATUSES, transferState, type Actor, type Decision, type RequestStatus, type StoredAccount, type StoredRequest } from '../model';
+import {
+  changedSinceSubmission,
+  formatTime,
+  isScreenedOut,
+  OPEN_STATUSES,
+  transferState,
+  type Actor,
+  type Decision,
+  type RequestStatus,
+  type StoredAccount,
+  type StoredRequest,
+} from '../model';
 
 /**
  * The request's life in one place: which actions a request, an account and an actor allow.
@@ -18,7 +29,8 @@ export type RequesterAction = 'withdraw' | 'answer';
 /** The request as the lifecycle needs it: its status, who reviews it, its accounts' decisions and questions. */
 export type LifecycleRequest = Pick<StoredRequest, 'status' | 'claimedBy' | 'claimedAt' | 'withdrawnAt'> & {
   accounts: ReadonlyArray<
-    Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'> & Partial<Pick<StoredAccount, 'recheck' | 'transferConfirmedAt' | 'transferOverride'>>
+    Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'> &
+      Partial<Pick<StoredAccount, 'recheck' | 'transferConfirmedAt' | 'transferOverride'>>
   >;
   questions: ReadonlyArray<{ answer: string | null }>;
   requester: Pick<Actor, 'id'>;
@@ -35,7 +47,13 @@ export function isOpen(status: RequestStatus): boolean {
   return OPEN_STATUSES.includes(status);
 }
 
-const STATUS_WORDS: Record<RequestStatus, string> = { submitted: 'waiting for review', in_review: 'in review', decided: 'decided', completed: 'completed', withdrawn: 'withdrawn' };
+const STATUS_WORDS: Record<RequestStatus, string> = {
+  submitted: 'waiting for review',
+  in_review: 'in review',
+  decided: 'decided',
+  completed: 'completed',
+  withdrawn: 'withdrawn',
+};
 
 function undecided(request: LifecycleRequest): LifecycleAccount[] {
   return request.accounts.filter((account) => account.decision === null && !isScreenedOut(account));
@@ -61,7 +79,8 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
   switch (action) {
     case 'claim':
     case 'takeOver': {
-      if (!isOpen(request.status)) return refused(new AppError('INVALID_INPUT', `This request is ${STATUS_WORDS[request.status]}: there is nothing to review.`));
+      if (!isOpen(request.status))
+        return refused(new AppError('INVALID_INPUT', `This request is ${STATUS_WORDS[request.status]}: there is nothing to review.`));
       if (request.claimedBy?.id === actor.id) return refused(new AppError('INVALID_INPUT', 'You are already reviewing this request.'));
       if (action === 'claim' && request.claimedBy) return refused(alreadyClaimed(request));
       if (action === 'takeOver' && !request.claimedBy) return refused(new AppError('INVALID_INPUT', 'Nobody is reviewing this request now: use Assign to me.'));
@@ -92,7 +111,12 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
         : ALLOWED;
     case 'markTransferred':
       if (request.status !== 'decided') {
-        return refused(new AppError('INVALID_INPUT', `Accounts can be marked as transferred once every account is decided; this request is ${STATUS_WORDS[request.status]}.`));
+        return refused(
+          new AppError(
+            'INVALID_INPUT',
+            `Accounts can be marked as transferred once every account is decided; this request is ${STATUS_WORDS[request.status]}.`,
+          ),
+        );
       }
       return untransferred(request).length > 0 ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
   }
@@ -105,8 +129,12 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
   switch (action) {
     case 'decide': {
       if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.'));
-      if (account.decision !== null) return refused(new AppError('ALREADY_DECIDED', `It was ${account.decision} by ${account.decidedBy?.name ?? 'someone'} at ${formatTime(account.decidedAt)}.`));
-      if (isScreenedOut(account)) return refused(new AppError('INVALID_INPUT', 'That account was screened out at submission as not eligible: it is not for decision.'));
+      if (account.decision !== null)
+        return refused(
+          new AppError('ALREADY_DECIDED', `It was ${account.decision} by ${account.decidedBy?.name ?? 'someone'} at ${formatTime(account.decidedAt)}.`),
+        );
+      if (isScreenedOut(account))
+        return refused(new AppError('INVALID_INPUT', 'That account was screened out at submission as not eligible: it is not for decision.'));
       if (!isOpen(request.status)) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
       return ALLOWED;
     }
@@ -114,7 +142,10 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
       if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request.'));
       if (request.status === 'completed') return refused(new AppError('INVALID_INPUT', 'This request is completed: its decisions can no longer change.'));
       if (account.decision === null) return refused(new AppError('INVALID_INPUT', 'That account has not been decided yet: use Approve or Reject.'));
-      if (account.transferredAt) return refused(new AppError('INVALID_INPUT', `That account was transferred at ${formatTime(account.transferredAt)}; its decision can no longer change.`));
+      if (account.transferredAt)
+        return refused(
+          new AppError('INVALID_INPUT', `That account was transferred at ${formatTime(account.transferredAt)}; its decision can no longer change.`),
+        );
       if (to !== undefined && account.decision === to) return refused(new AppError('INVALID_INPUT', `That account is already ${to}.`));
       return ALLOWED;
     }
@@ -125,12 +156,20 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
       return account.transferredAt === null ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
     }
     case 'overrideTransfer': {
-      if (request.status !== 'decided') return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${STATUS_WORDS[request.status]}.`));
+      if (request.status !== 'decided')
+        return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${STATUS_WORDS[request.status]}.`));
       if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account is transferred.'));
       const state = transferState(account);
       if (state === 'approved') return refused(new AppError('INVALID_INPUT', 'Mark the account as transferred first: the bot then checks the directory.'));
-      if (state === 'confirmed') return refused(new AppError('ALREADY_DECIDED', `The directory shows it moved at ${formatTime(account.transferConfirmedAt ?? null)}.`));
-      if (state === 'overridden') return refused(new AppError('ALREADY_DECIDED', `${account.transferOverride?.by.name ?? 'Someone'} overrode it at ${formatTime(account.transferOverride?.at ?? null)}.`));
+      if (state === 'confirmed')
+        return refused(new AppError('ALREADY_DECIDED', `The directory shows it moved at ${formatTime(account.transferConfirmedAt ?? null)}.`));
+      if (state === 'overridden')
+        return refused(
+          new AppError(
+            'ALREADY_DECIDED',
+            `${account.transferOverride?.by.name ?? 'Someone'} overrode it at ${formatTime(account.transferOverride?.at ?? null)}.`,
+          ),
+        );
       return ALLOWED;
     }
   }
@@ -185,5 +224,8 @@ export function assertAllowed(verdict: Verdict): void {
 }
 
 function alreadyClaimed(request: LifecycleRequest): AppError {
-  return new AppError('ALREADY_CLAIMED', `${request.claimedBy?.name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimedAt)}.`);
+  return new AppError(
+    'ALREADY_CLAIMED',
+    `${request.claimedBy?.name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimedAt)}.`,
+  );
 }

@@ -67,7 +67,10 @@ const CHANGE_WORDS: Partial<Record<RuleId, [appeared: string, went: string]>> = 
  * What differs between the verdict at submission and the verdict now, in words ("marked as
  * a leaver, now ineligible"); null when the verdict and the rules behind it are the same.
  */
-export function describeChange(before: { verdict: Verdict; reasons: readonly Reason[] }, after: { verdict: Verdict; reasons: readonly Reason[] }): string | null {
+export function describeChange(
+  before: { verdict: Verdict; reasons: readonly Reason[] },
+  after: { verdict: Verdict; reasons: readonly Reason[] },
+): string | null {
   const rulesBefore = new Set(before.reasons.map((reason) => reason.rule));
   const rulesAfter = new Set(after.reasons.map((reason) => reason.rule));
   const parts: string[] = [];
@@ -209,7 +212,13 @@ export class RequestRechecks {
       await enqueue(tx, owed.opsUpdate(locked.id));
     });
     this.signal.workQueued();
-    this.logger.info('recheck.done', { requestId: request.id, trigger: check.trigger, accounts: subjects.length, changed: newlyChanged, leavers: alerted.length });
+    this.logger.info('recheck.done', {
+      requestId: request.id,
+      trigger: check.trigger,
+      accounts: subjects.length,
+      changed: newlyChanged,
+      leavers: alerted.length,
+    });
     return DAY_SECONDS;
   }
 
@@ -225,14 +234,20 @@ export class RequestRechecks {
     const request = await this.reads.get(check.requestId);
     if (!request || request.status !== 'decided') return null;
     const waiting = awaitingConfirmation(request.accounts);
-    const found = waiting.length > 0 ? await this.directory.lookupAccounts(waiting.map((account) => account.email)) : new Map<string, DirectoryAccount | null>();
+    const found =
+      waiting.length > 0 ? await this.directory.lookupAccounts(waiting.map((account) => account.email)) : new Map<string, DirectoryAccount | null>();
     const moved = waiting.filter((account) => this.isNasAdministered(found.get(account.email.toLowerCase())?.organisationOds));
     const now = this.now();
     let remaining = 0;
     await this.db.transaction(async (tx) => {
       const locked = await lockRequest(tx, request.id);
       if (!locked || locked.status !== 'decided') return;
-      const confirmed = await confirmTransfers(tx, locked.id, moved.map((account) => account.id), BOT_ACTOR);
+      const confirmed = await confirmTransfers(
+        tx,
+        locked.id,
+        moved.map((account) => account.id),
+        BOT_ACTOR,
+      );
       for (const id of confirmed) {
         const before = locked.accounts.find((account) => account.id === id);
         await appendAudit(tx, BOT_ACTOR, 'account.transfer_confirmed', locked.id, id, {

@@ -138,7 +138,11 @@ export class TransferRequests {
     });
     if (outcome.created) this.signal.workQueued();
     const request = (await this.reads.get(outcome.id)) as StoredRequest;
-    this.logger.info(outcome.created ? 'request.submitted' : 'request.resubmitted', { requestId: request.id, reference: request.reference, accountCount: request.accounts.length });
+    this.logger.info(outcome.created ? 'request.submitted' : 'request.resubmitted', {
+      requestId: request.id,
+      reference: request.reference,
+      accountCount: request.accounts.length,
+    });
     return { request, created: outcome.created };
   }
 
@@ -189,20 +193,30 @@ export class TransferRequests {
   }
 
   approveEligible(requestId: number, actor: Actor): Promise<DecisionOutcome> {
-    return this.decide(requestId, actor, (request) => requestAction(request, 'approveEligible', actor), async (tx) => ({
-      ids: await approveEligibleAccounts(tx, requestId, actor),
-      action: 'request.approved_eligible',
-      detail: {},
-    }));
+    return this.decide(
+      requestId,
+      actor,
+      (request) => requestAction(request, 'approveEligible', actor),
+      async (tx) => ({
+        ids: await approveEligibleAccounts(tx, requestId, actor),
+        action: 'request.approved_eligible',
+        detail: {},
+      }),
+    );
   }
 
   rejectUndecided(requestId: number, actor: Actor, reason: string | null | undefined): Promise<DecisionOutcome> {
     if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
-    return this.decide(requestId, actor, (request) => requestAction(request, 'rejectUndecided', actor), async (tx) => ({
-      ids: await rejectUndecidedAccounts(tx, requestId, actor, reason),
-      action: 'request.rejected',
-      detail: { reason },
-    }));
+    return this.decide(
+      requestId,
+      actor,
+      (request) => requestAction(request, 'rejectUndecided', actor),
+      async (tx) => ({
+        ids: await rejectUndecidedAccounts(tx, requestId, actor, reason),
+        action: 'request.rejected',
+        detail: { reason },
+      }),
+    );
   }
 
   /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
@@ -319,7 +333,8 @@ export class TransferRequests {
       const settled = await settleIfAllDecided(tx, requestId);
       if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
       // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
-      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled) await oweCheck(tx, requestId, 'recheck', 'approval');
+      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled)
+        await oweCheck(tx, requestId, 'recheck', 'approval');
       if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
       return { decidedAccountIds: ids, requestNowDecided: settled };
     });

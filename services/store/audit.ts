@@ -43,10 +43,15 @@ export class AuditLog {
   }
 
   private async select(where: string, params: unknown[]): Promise<AuditEvent[]> {
-    const rows = await this.db.query<{ action: string; actor_id: string; actor_name: string; request_id: number | null; account_id: number | null; occurred_at: Date; detail: Record<string, unknown> }>(
-      `SELECT action, actor_id, actor_name, request_id, account_id, occurred_at, detail FROM audit_events ${where} ORDER BY id`,
-      params,
-    );
+    const rows = await this.db.query<{
+      action: string;
+      actor_id: string;
+      actor_name: string;
+      request_id: number | null;
+      account_id: number | null;
+      occurred_at: Date;
+      detail: Record<string, unknown>;
+    }>(`SELECT action, actor_id, actor_name, request_id, account_id, occurred_at, detail FROM audit_events ${where} ORDER BY id`, params);
     return rows.map((row) => ({
       action: row.action,
       actorId: row.actor_id,

@@ -24,7 +24,8 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   return {
     engine: 'pglite',
     query: async <Row>(sql: string, params: readonly unknown[] = []) => (await db.query<Row>(sql, [...params])).rows,
-    transaction: (work) => db.transaction((tx) => work({ query: async <Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<Row>(sql, [...params])).rows })),
+    transaction: (work) =>
+      db.transaction((tx) => work({ query: async <Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<Row>(sql, [...params])).rows })),
     exec: async (script) => {
       await db.exec(script);
     },

@@ -30,6 +30,11 @@ export async function readiness(db: SqlDatabase): Promise<{ ready: boolean; chec
     () => true,
     () => false,
   );
-  const migrated = reachable && (await pendingMigrations(db).then((pending) => pending.length === 0, () => false));
+  const migrated =
+    reachable &&
+    (await pendingMigrations(db).then(
+      (pending) => pending.length === 0,
+      () => false,
+    ));
   return { ready: reachable && migrated, checks: { database: reachable, migrations: migrated } };
 }

@@ -34,7 +34,9 @@ export class OpsMembersSeen {
   /** The Teams ids to name in refresh.userIds; read at most once a minute. */
   async refreshUserIds(): Promise<string[]> {
     if (this.cached && Date.now() - this.cached.at < 60_000) return this.cached.ids;
-    const rows = await this.db.query<{ teams_user_id: string }>('SELECT teams_user_id FROM ops_members_seen ORDER BY seen_at DESC LIMIT $1', [REFRESH_USER_LIMIT]);
+    const rows = await this.db.query<{ teams_user_id: string }>('SELECT teams_user_id FROM ops_members_seen ORDER BY seen_at DESC LIMIT $1', [
+      REFRESH_USER_LIMIT,
+    ]);
     this.cached = { ids: rows.map((row) => row.teams_user_id), at: Date.now() };
     return this.cached.ids;
   }

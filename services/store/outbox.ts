@@ -91,7 +91,14 @@ export class Outbox {
     rows.sort((a, b) => new Date(a.due_at).getTime() - new Date(b.due_at).getTime() || Number(a.id) - Number(b.id));
     const due: Delivery[] = [];
     for (const row of rows) {
-      const claim: Claim = { id: Number(row.id), claimToken: row.claim_token, requestId: row.request_id, recipient: row.recipient, version: row.version, attempts: row.attempts };
+      const claim: Claim = {
+        id: Number(row.id),
+        claimToken: row.claim_token,
+        requestId: row.request_id,
+        recipient: row.recipient,
+        version: row.version,
+        attempts: row.attempts,
+      };
       const read = readOwedContent(row.kind, row.payload);
       if (read.ok) {
         due.push({ ...claim, ...read.content });
@@ -104,10 +111,10 @@ export class Outbox {
   }
 
   private async settleUnreadable(claim: Claim): Promise<void> {
-    await this.db.query(`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = 'PAYLOAD_INVALID', claim_token = NULL WHERE id = $1 AND claim_token = $2`, [
-      claim.id,
-      claim.claimToken,
-    ]);
+    await this.db.query(
+      `UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = 'PAYLOAD_INVALID', claim_token = NULL WHERE id = $1 AND claim_token = $2`,
+      [claim.id, claim.claimToken],
+    );
   }
 
   /**
@@ -133,7 +140,8 @@ export class Outbox {
          WHERE id = $1 AND version = $2 AND claim_token = $3 RETURNING id`,
         [delivery.id, delivery.version, delivery.claimToken],
       );
-      if (!settled) await tx.query('UPDATE outbox SET lease_until = NULL, claim_token = NULL WHERE id = $1 AND claim_token = $2', [delivery.id, delivery.claimToken]);
+      if (!settled)
+        await tx.query('UPDATE outbox SET lease_until = NULL, claim_token = NULL WHERE id = $1 AND claim_token = $2', [delivery.id, delivery.claimToken]);
       if (also) await also(tx);
     });
   }
@@ -149,15 +157,17 @@ export class Outbox {
   }
 
   /** Never: the recipient refused for good (403, 404) or the attempts ran out. */
-  async giveUp(delivery: Claim, status: Exclude<DeliveryStatus, 'pending' | 'delivered'>, errorCode: string, also?: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+  async giveUp(
+    delivery: Claim,
+    status: Exclude<DeliveryStatus, 'pending' | 'delivered'>,
+    errorCode: string,
+    also?: (tx: SqlExecutor) => Promise<void>,
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, claim_token = NULL WHERE id = $1 AND version = $4 AND claim_token = $5`, [
-        delivery.id,
-        status,
-        errorCode,
-        delivery.version,
-        delivery.claimToken,
-      ]);
+      await tx.query(
+        `UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, claim_token = NULL WHERE id = $1 AND version = $4 AND claim_token = $5`,
+        [delivery.id, status, errorCode, delivery.version, delivery.claimToken],
+      );
       await tx.query('UPDATE outbox SET lease_until = NULL, claim_token = NULL WHERE id = $1 AND claim_token = $2', [delivery.id, delivery.claimToken]);
       if (also) await also(tx);
     });
@@ -232,7 +242,9 @@ export class Outbox {
   }
 
   async statusOf(dedupeKey: string): Promise<{ status: DeliveryStatus; lastError: string | null } | null> {
-    const [row] = await this.db.query<{ status: DeliveryStatus; last_error: string | null }>('SELECT status, last_error FROM outbox WHERE dedupe_key = $1', [dedupeKey]);
+    const [row] = await this.db.query<{ status: DeliveryStatus; last_error: string | null }>('SELECT status, last_error FROM outbox WHERE dedupe_key = $1', [
+      dedupeKey,
+    ]);
     return row ? { status: row.status, lastError: row.last_error } : null;
   }
 

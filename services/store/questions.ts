@@ -13,12 +13,10 @@ export interface QuestionRow {
 
 /** A question from NAS Operations to the requester; its id. */
 export async function insertQuestion(tx: SqlExecutor, requestId: number, actor: Actor, question: string): Promise<number> {
-  const [row] = await tx.query<{ id: number }>('INSERT INTO request_questions (request_id, asked_by_id, asked_by_name, question) VALUES ($1, $2, $3, $4) RETURNING id', [
-    requestId,
-    actor.id,
-    actor.name,
-    question,
-  ]);
+  const [row] = await tx.query<{ id: number }>(
+    'INSERT INTO request_questions (request_id, asked_by_id, asked_by_name, question) VALUES ($1, $2, $3, $4) RETURNING id',
+    [requestId, actor.id, actor.name, question],
+  );
   return (row as { id: number }).id;
 }
 

@@ -128,22 +128,29 @@ export class QueueRepository {
 
   /** Open requests: when each was submitted and its status (the ages chart). */
   async openRequests(): Promise<Array<{ createdAt: Date; status: RequestStatus }>> {
-    const rows = await this.db.query<{ created_at: Date; status: RequestStatus }>('SELECT created_at, status FROM transfer_requests WHERE status = ANY($1::text[])', [OPEN_STATUSES]);
+    const rows = await this.db.query<{ created_at: Date; status: RequestStatus }>(
+      'SELECT created_at, status FROM transfer_requests WHERE status = ANY($1::text[])',
+      [OPEN_STATUSES],
+    );
     return rows.map((row) => ({ createdAt: row.created_at, status: row.status }));
   }
 
   /** Requests received per week (weeks start on Monday, in London) since `since`. */
   async receivedPerWeek(since: Date): Promise<Map<string, number>> {
-    return weekly(await this.db.query<{ week: string; count: number }>(
-      `SELECT to_char(date_trunc('week', created_at AT TIME ZONE 'Europe/London'), 'YYYY-MM-DD') AS week, count(*)::int AS count
+    return weekly(
+      await this.db.query<{ week: string; count: number }>(
+        `SELECT to_char(date_trunc('week', created_at AT TIME ZONE 'Europe/London'), 'YYYY-MM-DD') AS week, count(*)::int AS count
        FROM transfer_requests WHERE created_at >= $1 GROUP BY 1`,
-      [since],
-    ));
+        [since],
+      ),
+    );
   }
 
   /** Requests decided per week since `since`, with when each was submitted and decided (the median). */
   async decidedSince(since: Date): Promise<Array<{ createdAt: Date; decidedAt: Date }>> {
-    const rows = await this.db.query<{ created_at: Date; decided_at: Date }>('SELECT created_at, decided_at FROM transfer_requests WHERE decided_at >= $1', [since]);
+    const rows = await this.db.query<{ created_at: Date; decided_at: Date }>('SELECT created_at, decided_at FROM transfer_requests WHERE decided_at >= $1', [
+      since,
+    ]);
     return rows.map((row) => ({ createdAt: row.created_at, decidedAt: row.decided_at }));
   }
 }
@@ -175,7 +182,10 @@ function whereClause(conditions: QueueConditions): { where: string; params: unkn
       const words = text.toLowerCase().match(WORD) ?? [];
       // Nothing searchable (only punctuation) finds nothing, rather than everything.
       if (words.length === 0) clauses.push('false');
-      else clauses.push(`to_tsvector('simple', r.organisation_name || ' ' || r.organisation_ods) @@ to_tsquery('simple', ${param(words.map((word) => `${word}:*`).join(' & '))})`);
+      else
+        clauses.push(
+          `to_tsvector('simple', r.organisation_name || ' ' || r.organisation_ods) @@ to_tsquery('simple', ${param(words.map((word) => `${word}:*`).join(' & '))})`,
+        );
     }
   }
   if (conditions.address !== undefined) {

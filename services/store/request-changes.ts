@@ -35,7 +35,14 @@ export async function rejectUndecidedAccounts(tx: SqlExecutor, requestId: number
 }
 
 /** Decides one undecided account (compare-and-set: one decision per account, ever); the id, or none. */
-export async function decideOneAccount(tx: SqlExecutor, requestId: number, accountId: number, decision: Decision, actor: Actor, reason: string | null): Promise<number[]> {
+export async function decideOneAccount(
+  tx: SqlExecutor,
+  requestId: number,
+  accountId: number,
+  decision: Decision,
+  actor: Actor,
+  reason: string | null,
+): Promise<number[]> {
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET decision = $3, decision_reason = $6, decided_by_id = $4, decided_by_name = $5, decided_at = now()
@@ -68,11 +75,21 @@ export async function changeDecision(tx: SqlExecutor, requestId: number, account
 
 /** The request is in review by `actor` from now. */
 export async function assignReviewer(tx: SqlExecutor, requestId: number, actor: Actor): Promise<void> {
-  await tx.query(`UPDATE transfer_requests SET status = 'in_review', claimed_by_id = $2, claimed_by_name = $3, claimed_at = now() WHERE id = $1`, [requestId, actor.id, actor.name]);
+  await tx.query(`UPDATE transfer_requests SET status = 'in_review', claimed_by_id = $2, claimed_by_name = $3, claimed_at = now() WHERE id = $1`, [
+    requestId,
+    actor.id,
+    actor.name,
+  ]);
 }
 
 /** Marks approved accounts (all, or those named) as moved to NAS; the ids marked. */
-export async function markAccountsTransferred(tx: SqlExecutor, requestId: number, actor: Actor, accountIds: readonly number[] | 'all', note: string | null): Promise<number[]> {
+export async function markAccountsTransferred(
+  tx: SqlExecutor,
+  requestId: number,
+  actor: Actor,
+  accountIds: readonly number[] | 'all',
+  note: string | null,
+): Promise<number[]> {
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET transferred_at = now(), transferred_by_id = $2, transferred_by_name = $3, transfer_note = $4

@@ -66,7 +66,11 @@ export class RequestChecks {
   async settle(check: ClaimedCheck, nextInSeconds: number | null, error: string | null = null): Promise<void> {
     if (nextInSeconds === null && error === null) {
       // Removed only if nobody owed it again meanwhile (a re-arm resets attempts to 0).
-      await this.db.query('DELETE FROM request_checks WHERE request_id = $1 AND kind = $2 AND claim_token = $3 AND attempts > 0', [check.requestId, check.kind, check.claimToken]);
+      await this.db.query('DELETE FROM request_checks WHERE request_id = $1 AND kind = $2 AND claim_token = $3 AND attempts > 0', [
+        check.requestId,
+        check.kind,
+        check.claimToken,
+      ]);
       return;
     }
     await this.db.query(
@@ -190,6 +194,9 @@ export async function claimTransferChase(tx: SqlExecutor, requestId: number, see
 }
 
 export async function transferChaseState(db: SqlExecutor, requestId: number): Promise<{ chasedAt: Date | null; count: number }> {
-  const [row] = await db.query<{ transfer_chased_at: Date | null; transfer_chase_count: number }>('SELECT transfer_chased_at, transfer_chase_count FROM transfer_requests WHERE id = $1', [requestId]);
+  const [row] = await db.query<{ transfer_chased_at: Date | null; transfer_chase_count: number }>(
+    'SELECT transfer_chased_at, transfer_chase_count FROM transfer_requests WHERE id = $1',
+    [requestId],
+  );
   return { chasedAt: row?.transfer_chased_at ?? null, count: row?.transfer_chase_count ?? 0 };
 }

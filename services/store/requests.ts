@@ -1,5 +1,14 @@
 import type { Evidence, Reason, ScreenedAccount, Verdict } from '../eligibility/types';
-import { OPEN_STATUSES, type Attestations, type Decision, type NewTransferRequest, type NotificationState, type RequestStatus, type RequestSummary, type StoredRequest } from '../model';
+import {
+  OPEN_STATUSES,
+  type Attestations,
+  type Decision,
+  type NewTransferRequest,
+  type NotificationState,
+  type RequestStatus,
+  type RequestSummary,
+  type StoredRequest,
+} from '../model';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { toQuestion, type QuestionRow } from './questions';
 
@@ -115,7 +124,15 @@ export class RequestRepository {
 
   private async summaries(where: string, params: unknown[], order = 'r.created_at DESC, r.id DESC'): Promise<RequestSummary[]> {
     const rows = await this.db.query<{
-      id: number; reference: string; organisation_name: string; status: RequestStatus; created_at: Date; claimed_by_name: string | null; account_count: number; approved_count: number; rejected_count: number;
+      id: number;
+      reference: string;
+      organisation_name: string;
+      status: RequestStatus;
+      created_at: Date;
+      claimed_by_name: string | null;
+      account_count: number;
+      approved_count: number;
+      rejected_count: number;
     }>(
       `SELECT r.id, r.reference, r.organisation_name, r.status, r.created_at, r.claimed_by_name,
               count(a.id) FILTER (WHERE a.verdict <> 'ineligible')::int AS account_count,
@@ -212,13 +229,16 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
       transferCheckedAt: account.transfer_checked_at ?? null,
       transferOverride:
         account.transfer_overridden_at && account.transfer_overridden_by_id
-          ? { by: { id: account.transfer_overridden_by_id, name: account.transfer_overridden_by_name ?? '' }, at: account.transfer_overridden_at, reason: account.transfer_override_reason ?? '' }
+          ? {
+              by: { id: account.transfer_overridden_by_id, name: account.transfer_overridden_by_name ?? '' },
+              at: account.transfer_overridden_at,
+              reason: account.transfer_override_reason ?? '',
+            }
           : null,
       leaverAlertedAt: account.leaver_alerted_at ?? null,
     })),
   };
 }
-
 
 /** Any fixed number: it serialises submissions, so two of them cannot both take one mailbox. */
 const SUBMISSION_LOCK_KEY = 7_272_002;
@@ -229,13 +249,25 @@ export async function lockSubmissions(tx: SqlExecutor): Promise<void> {
 }
 
 /** A new request for the draft; `created` false (and the existing request's id) when the draft was submitted before. */
-export async function insertRequest(tx: SqlExecutor, request: Omit<NewTransferRequest, 'accounts'>): Promise<{ id: number; reference: string; created: boolean }> {
+export async function insertRequest(
+  tx: SqlExecutor,
+  request: Omit<NewTransferRequest, 'accounts'>,
+): Promise<{ id: number; reference: string; created: boolean }> {
   const [created] = await tx.query<{ id: number; reference: string }>(
     `INSERT INTO transfer_requests (reference, draft_id, organisation_ods, organisation_name, requester_id, requester_name, reason, attestations, policy_version)
      VALUES ('NTR-' || nextval('request_reference_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (draft_id) DO NOTHING
      RETURNING id, reference`,
-    [request.draftId, request.organisationOds, request.organisationName, request.requester.id, request.requester.name, request.reason, JSON.stringify(request.attestations), request.policyVersion],
+    [
+      request.draftId,
+      request.organisationOds,
+      request.organisationName,
+      request.requester.id,
+      request.requester.name,
+      request.reason,
+      JSON.stringify(request.attestations),
+      request.policyVersion,
+    ],
   );
   if (created) return { ...created, created: true };
   const [existing] = await tx.query<{ id: number; reference: string }>('SELECT id, reference FROM transfer_requests WHERE draft_id = $1', [request.draftId]);

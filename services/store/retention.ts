@@ -105,7 +105,10 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
   // The only path through the audit trigger (migrations/003): for this transaction alone, and
   // the trigger still lets it only take information away.
   await tx.query(`SELECT set_config('nas.audit_purge', 'on', true)`);
-  const events = await tx.query<{ id: string | number; detail: Record<string, unknown> }>('SELECT id, detail FROM audit_events WHERE request_id = ANY($1::int[])', [ids]);
+  const events = await tx.query<{ id: string | number; detail: Record<string, unknown> }>(
+    'SELECT id, detail FROM audit_events WHERE request_id = ANY($1::int[])',
+    [ids],
+  );
   if (events.length > 0) {
     await tx.query(
       `UPDATE audit_events e SET detail = x.detail, actor_name = ''

@@ -38,7 +38,14 @@ export class SqlScreeningHistory implements ScreeningHistory {
    */
   async earlierRequests(emails: readonly string[], excludeRequestId: number): Promise<Map<string, { reference: string; outcome: string }>> {
     if (emails.length === 0) return new Map();
-    const rows = await this.db.query<{ email: string; reference: string; status: string; decision: string | null; verdict: string; decision_reason: string | null }>(
+    const rows = await this.db.query<{
+      email: string;
+      reference: string;
+      status: string;
+      decision: string | null;
+      verdict: string;
+      decision_reason: string | null;
+    }>(
       `SELECT DISTINCT ON (lower(a.email)) lower(a.email) AS email, r.reference, r.status, a.decision, a.verdict, a.decision_reason
        FROM request_accounts a JOIN transfer_requests r ON r.id = a.request_id
        WHERE lower(a.email) = ANY($1::text[]) AND r.id <> $2

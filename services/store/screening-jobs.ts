@@ -117,19 +117,16 @@ export class ScreeningJobs {
     return this.db.transaction(async (tx) => {
       const held = `id = $1 AND attempts = $2 AND status = 'running'`;
       if (job.attempts < maxAttempts) {
-        const rows = await tx.query(`UPDATE screening_jobs SET error_code = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE ${held} RETURNING id`, [
-          job.id,
-          job.attempts,
-          errorCode,
-          retryInSeconds,
-        ]);
+        const rows = await tx.query(
+          `UPDATE screening_jobs SET error_code = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE ${held} RETURNING id`,
+          [job.id, job.attempts, errorCode, retryInSeconds],
+        );
         return rows.length > 0 ? 'retrying' : 'not_held';
       }
-      const rows = await tx.query(`UPDATE screening_jobs SET status = 'failed', error_code = $3, lease_until = NULL, finished_at = now(), updated_at = now() WHERE ${held} RETURNING id`, [
-        job.id,
-        job.attempts,
-        errorCode,
-      ]);
+      const rows = await tx.query(
+        `UPDATE screening_jobs SET status = 'failed', error_code = $3, lease_until = NULL, finished_at = now(), updated_at = now() WHERE ${held} RETURNING id`,
+        [job.id, job.attempts, errorCode],
+      );
       if (rows.length === 0) return 'not_held';
       await enqueue(tx, resultsMessage(job));
       return 'failed';
@@ -146,7 +143,12 @@ export class ScreeningJobs {
 }
 
 function resultsMessage(job: ScreeningJob) {
-  return { kind: 'screening.results' as const, dedupeKey: dedupeKeys.screeningResults(job.id, job.run), recipient: job.ownerId, payload: { jobId: job.id, run: job.run } };
+  return {
+    kind: 'screening.results' as const,
+    dedupeKey: dedupeKeys.screeningResults(job.id, job.run),
+    recipient: job.ownerId,
+    payload: { jobId: job.id, run: job.run },
+  };
 }
 
 function toJob(row: JobRow): ScreeningJob {

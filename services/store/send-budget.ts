@@ -29,7 +29,10 @@ export class SqlSendBudget implements SendPacer {
     const conversation = `conversation:${conversationKeyOf(destination.conversation)}`;
     const tenant = `tenant:${destination.tenant}`;
     const margin = this.limits.marginMs / 1000;
-    const windows = [...this.limits.conversation.map((window) => ({ scope: conversation, ...window })), ...this.limits.tenant.map((window) => ({ scope: tenant, ...window }))];
+    const windows = [
+      ...this.limits.conversation.map((window) => ({ scope: conversation, ...window })),
+      ...this.limits.tenant.map((window) => ({ scope: tenant, ...window })),
+    ];
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SEND_BUDGET_LOCK, tenant]);
       // clock_timestamp(), not now(): now() is when the transaction began, before the lock was granted.
@@ -48,10 +51,18 @@ export class SqlSendBudget implements SendPacer {
            WHERE frees.at IS NULL OR frees.at <= clock.now
            RETURNING id)
          SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
-        [windows.map((window) => window.scope), windows.map((window) => window.seconds + margin), windows.map((window) => window.sends), [conversation, tenant]],
+        [
+          windows.map((window) => window.scope),
+          windows.map((window) => window.seconds + margin),
+          windows.map((window) => window.sends),
+          [conversation, tenant],
+        ],
       );
       if (row?.granted) {
-        await tx.query('DELETE FROM send_budget WHERE scope = ANY($1::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $2)', [[conversation, tenant], this.longestWindowSeconds]);
+        await tx.query('DELETE FROM send_budget WHERE scope = ANY($1::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $2)', [
+          [conversation, tenant],
+          this.longestWindowSeconds,
+        ]);
         return { granted: true };
       }
       return { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };

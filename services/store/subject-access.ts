@@ -133,7 +133,9 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
 
 /** The columns of `table` searched for the subject, with how. */
 export function searchedColumns(table: string): Array<[string, 'address' | 'id' | 'mentions']> {
-  return Object.entries(SUBJECT_ACCESS_COVERAGE[table] ?? {}).flatMap(([column, coverage]) => ('search' in coverage ? [[column, coverage.search] as [string, 'address' | 'id' | 'mentions']] : []));
+  return Object.entries(SUBJECT_ACCESS_COVERAGE[table] ?? {}).flatMap(([column, coverage]) =>
+    'search' in coverage ? [[column, coverage.search] as [string, 'address' | 'id' | 'mentions']] : [],
+  );
 }
 
 /** An address as the bot stores it, or refuses it: a search for less would find other people. */
@@ -217,7 +219,9 @@ export async function findSubjectData(db: SqlExecutor, subject: Subject, now: Da
       if (how === 'id') return subject.directoryObjectId ? [`lower(${name}) = lower(${parameter(subject.directoryObjectId)})`] : [];
       return [`${name}::text ~* ${parameter(pattern)}`];
     });
-    const skipped = Object.fromEntries(Object.entries(columns).flatMap(([column, coverage]) => ('notPersonal' in coverage ? [[column, coverage.notPersonal]] : [])));
+    const skipped = Object.fromEntries(
+      Object.entries(columns).flatMap(([column, coverage]) => ('notPersonal' in coverage ? [[column, coverage.notPersonal]] : [])),
+    );
     if (Object.keys(skipped).length > 0) notSearched[table] = skipped;
     if (conditions.length === 0) continue;
     tables[table] = await db.query<Record<string, unknown>>(`SELECT * FROM ${quoteIdentifier(table)} WHERE ${conditions.join(' OR ')} ORDER BY 1`, params);
@@ -229,7 +233,9 @@ export async function findSubjectData(db: SqlExecutor, subject: Subject, now: Da
   if (accountIds.length > 0) {
     const found = new Set((tables.audit_events ?? []).map((row) => String(row.id)));
     const byAccount = await db.query<Record<string, unknown>>('SELECT * FROM audit_events WHERE account_id = ANY($1::int[]) ORDER BY id', [accountIds]);
-    tables.audit_events = [...(tables.audit_events ?? []), ...byAccount.filter((row) => !found.has(String(row.id)))].sort((a, b) => Number(a.id) - Number(b.id));
+    tables.audit_events = [...(tables.audit_events ?? []), ...byAccount.filter((row) => !found.has(String(row.id)))].sort(
+      (a, b) => Number(a.id) - Number(b.id),
+    );
   }
   const requestsOfTheirAccounts =
     requestIds.length === 0

@@ -35,18 +35,53 @@ const CARDS: Array<{ name: string; card: () => Card; mine: boolean; undecidedRow
     name: `ops-${state.replace('_', '-')}`,
     card: () => content(renderOpsRequestCard(sampleRequest(state))),
     mine: true,
-    undecidedRows: state === 'submitted' ? [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review, SAMPLE_EMAILS.secondEligible] : state === 'in_review' ? [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review] : [],
+    undecidedRows:
+      state === 'submitted'
+        ? [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review, SAMPLE_EMAILS.secondEligible]
+        : state === 'in_review'
+          ? [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review]
+          : [],
   })),
-  { name: 'ops-in-review-read-only', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: [] })), mine: true },
-  { name: 'ops-refused-row', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, 'Give a reason to reject: the requester will see it.', 102)), mine: true },
+  {
+    name: 'ops-in-review-read-only',
+    card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: [] })),
+    mine: true,
+  },
+  {
+    name: 'ops-refused-row',
+    card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, 'Give a reason to reject: the requester will see it.', 102)),
+    mine: true,
+  },
   {
     name: 'screening-results',
-    card: () => content(renderScreeningResultsCard('Northmoor Community Care Partnership', { policyVersion: '2026.11-1', accounts: sampleRequest('submitted').accounts.map((account) => ({ ...account, siteOds: account.siteOds ?? undefined })) } as never).card),
+    card: () =>
+      content(
+        renderScreeningResultsCard('Northmoor Community Care Partnership', {
+          policyVersion: '2026.11-1',
+          accounts: sampleRequest('submitted').accounts.map((account) => ({ ...account, siteOds: account.siteOds ?? undefined })),
+        } as never).card,
+      ),
     mine: false,
   },
   { name: 'outcome', card: () => content(renderOutcomeCard(sampleRequest('decided'))), mine: false },
-  { name: 'attestations', card: () => content(renderAttestationsCard({ organisationName: 'Northmoor Community Care Partnership', accountCount: 3, missingNotice: '' })), mine: false },
-  { name: 'accounts-entry', card: () => content(renderAccountsEntryCard({ maxAccounts: 500, problemSummary: '1 line could not be read.', problems: [{ text: 'Line 2: not an email address' }], previousText: 'amara.mensah@nhsmail.example, ZZ9101' })), mine: false },
+  {
+    name: 'attestations',
+    card: () => content(renderAttestationsCard({ organisationName: 'Northmoor Community Care Partnership', accountCount: 3, missingNotice: '' })),
+    mine: false,
+  },
+  {
+    name: 'accounts-entry',
+    card: () =>
+      content(
+        renderAccountsEntryCard({
+          maxAccounts: 500,
+          problemSummary: '1 line could not be read.',
+          problems: [{ text: 'Line 2: not an email address' }],
+          previousText: 'amara.mensah@nhsmail.example, ZZ9101',
+        }),
+      ),
+    mine: false,
+  },
   { name: 'welcome', card: () => content(renderWelcomeCard({ firstName: 'Priya' })), mine: false },
 ];
 
@@ -155,7 +190,10 @@ describe('every card rendered by the Adaptive Cards SDK in Chromium, in Teams li
 
           // Buttons on the card itself; those behind an Action.ShowCard appear when it is opened.
           for (const action of offered.filter((candidate) => !candidate.behind)) {
-            assert.ok(await page.getByRole('button', { name: action.title, exact: true }).first().isVisible(), `${where}: "${action.title}" is a visible button`);
+            assert.ok(
+              await page.getByRole('button', { name: action.title, exact: true }).first().isVisible(),
+              `${where}: "${action.title}" is a visible button`,
+            );
           }
           for (const input of inputs) {
             const id = /"id":"([^"]+)"/.exec(input)![1]!;
@@ -167,13 +205,21 @@ describe('every card rendered by the Adaptive Cards SDK in Chromium, in Teams li
 
           // Each undecided account shows its own Approve and Reject, inside its row.
           for (const email of undecidedRows ?? []) {
-            const row = page.locator('.ac-container').filter({ hasText: email }).filter({ has: page.getByRole('button', { name: 'Reject', exact: true }) }).last();
-            for (const title of ['Approve', 'Reject']) assert.ok(await row.getByRole('button', { name: title, exact: true }).isVisible(), `${where}: ${title} on ${email}'s row`);
+            const row = page
+              .locator('.ac-container')
+              .filter({ hasText: email })
+              .filter({ has: page.getByRole('button', { name: 'Reject', exact: true }) })
+              .last();
+            for (const title of ['Approve', 'Reject'])
+              assert.ok(await row.getByRole('button', { name: title, exact: true }).isVisible(), `${where}: ${title} on ${email}'s row`);
           }
           for (const reveal of new Set(offered.map((action) => action.behind).filter((title): title is string => Boolean(title)))) {
             await page.getByRole('button', { name: reveal, exact: true }).click();
             for (const action of offered.filter((candidate) => candidate.behind === reveal)) {
-              assert.ok(await page.getByRole('button', { name: action.title, exact: true }).isVisible(), `${where}: "${action.title}" shows once "${reveal}" is opened`);
+              assert.ok(
+                await page.getByRole('button', { name: action.title, exact: true }).isVisible(),
+                `${where}: "${action.title}" shows once "${reveal}" is opened`,
+              );
             }
             await page.locator('#card').screenshot({ path: path.join(SCREENSHOTS, `${name}-${theme}-${widthName}-confirm.png`) });
           }

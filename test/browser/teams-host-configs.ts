@@ -28,7 +28,12 @@ const FONT = {
   },
 };
 
-function hostConfig(foregrounds: ForegroundSet, backgrounds: { default: string; emphasis: string }, separatorColor: string, onColouredBackground: ForegroundSet) {
+function hostConfig(
+  foregrounds: ForegroundSet,
+  backgrounds: { default: string; emphasis: string },
+  separatorColor: string,
+  onColouredBackground: ForegroundSet,
+) {
   return {
     choiceSetInputValueSeparator: ',',
     supportsInteractivity: true,

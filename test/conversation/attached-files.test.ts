@@ -50,7 +50,10 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
   }
 
   it('reads a CSV with a header in its own column order, and screens its accounts', async () => {
-    served.set('/accounts.csv', { body: Buffer.from('Site ODS code,Email address\nZZ9101,amara.mensah@nhsmail.example\n,esme.flint@nhsmail.example\n'), type: 'text/csv' });
+    served.set('/accounts.csv', {
+      body: Buffer.from('Site ODS code,Email address\nZZ9101,amara.mensah@nhsmail.example\n,esme.flint@nhsmail.example\n'),
+      type: 'text/csv',
+    });
     const adapter = harness.adapterFor('priya');
     await toAccounts(adapter);
     await adapter
@@ -69,7 +72,10 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
     sheet.addRow(['amara.mensah@nhsmail.example', 'ZZ9101', '']);
     sheet.addRow(['not an address', '', '']);
     sheet.addRow(['esme.flint@nhsmail.example', 'ZZ 91!', '']);
-    served.set('/accounts.xlsx', { body: Buffer.from(await workbook.xlsx.writeBuffer()), type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    served.set('/accounts.xlsx', {
+      body: Buffer.from(await workbook.xlsx.writeBuffer()),
+      type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    });
     const adapter = harness.adapterFor('priya');
     await toAccounts(adapter);
     await adapter
@@ -107,8 +113,18 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
   });
 
   it('counts a repeated row once, saying so, and refuses a specialism the policy does not know, naming the row', async () => {
-    served.set('/repeats.csv', { body: Buffer.from('specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\nastrology,esme.flint@nhsmail.example\n'), type: 'text/csv' });
-    served.set('/fixed.csv', { body: Buffer.from('specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\ndentistry,esme.flint@nhsmail.example\n'), type: 'text/csv' });
+    served.set('/repeats.csv', {
+      body: Buffer.from(
+        'specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\nastrology,esme.flint@nhsmail.example\n',
+      ),
+      type: 'text/csv',
+    });
+    served.set('/fixed.csv', {
+      body: Buffer.from(
+        'specialism,email\npharmacy,amara.mensah@nhsmail.example\npharmacy,amara.mensah@nhsmail.example\ndentistry,esme.flint@nhsmail.example\n',
+      ),
+      type: 'text/csv',
+    });
     const adapter = harness.adapterFor('priya');
     await toAccounts(adapter);
     await adapter
@@ -116,11 +132,19 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
       .assertReply((activity) => {
         const text = cardText(activity);
         assert.match(text, /1 of the rows of repeats\.csv needs correcting \(1 account was fine\)/);
-        assert.match(text, /Row 4: \\"astrology\\" is not a specialism I understand\. Use one of: Social care, Pharmacy, Optometry, Dentistry, Independent midwifery, GP locum/);
+        assert.match(
+          text,
+          /Row 4: \\"astrology\\" is not a specialism I understand\. Use one of: Social care, Pharmacy, Optometry, Dentistry, Independent midwifery, GP locum/,
+        );
       })
       .send(attach('fixed.csv', 'csv'))
       .assertReply((activity) => assert.equal(activity.type, 'typing'))
-      .assertReply((activity) => assert.equal(activity.text, 'Row 3 repeats row 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.'))
+      .assertReply((activity) =>
+        assert.equal(
+          activity.text,
+          'Row 3 repeats row 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
+        ),
+      )
       .send('cancel')
       .assertReply((activity) => assert.match(activity.text ?? '', /Cancelled/))
       .startTest();

@@ -8,7 +8,13 @@ import { AccessControl } from '../../bot/access-control';
 import { auditCommand, MAX_AUDIT_LINES } from '../../bot/commands/audit-command';
 import { CommandRegistry } from '../../bot/commands/command';
 import { exportCommand } from '../../bot/commands/export-command';
-import { acceptFileConsent, declineFileConsent, FILE_CONSENT_CONTENT_TYPE, FILE_INFO_CONTENT_TYPE, type FileExportDependencies } from '../../bot/files/file-consent';
+import {
+  acceptFileConsent,
+  declineFileConsent,
+  FILE_CONSENT_CONTENT_TYPE,
+  FILE_INFO_CONTENT_TYPE,
+  type FileExportDependencies,
+} from '../../bot/files/file-consent';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import { createTurnErrorHandler } from '../../bot/turn-error-handler';
 import { silentLogger } from '../../core/log';
@@ -124,7 +130,13 @@ describe('export and audit (ops channel commands, file consent)', function () {
     });
     request = created;
     await harness.app.requests.approveEligible(request.id, { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' });
-    await harness.app.requests.decideAccount(request.id, request.accounts[1]!.id, 'rejected', { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, '**not** at [this](http://x) site');
+    await harness.app.requests.decideAccount(
+      request.id,
+      request.accounts[1]!.id,
+      'rejected',
+      { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' },
+      '**not** at [this](http://x) site',
+    );
     await harness.app.references.delete(ConversationReferences.forUser(PEOPLE.tom.aadObjectId));
     harness.messenger.clear();
     oneDrive.uploads.length = 0;
@@ -138,7 +150,13 @@ describe('export and audit (ops channel commands, file consent)', function () {
     return adapter.activeQueue.splice(0);
   }
   const inChannel = (user: keyof typeof PEOPLE, text: string) =>
-    turn({ type: 'message', text, from: PEOPLE[user], conversation: opsChannel, channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } } });
+    turn({
+      type: 'message',
+      text,
+      from: PEOPLE[user],
+      conversation: opsChannel,
+      channelData: { tenant: { id: opsChannel.tenantId }, channel: { id: opsChannel.id } },
+    });
   const consent = (user: keyof typeof PEOPLE, value: Record<string, unknown>) =>
     turn({ type: 'invoke', name: 'fileConsent/invoke', from: PEOPLE[user], conversation: personalChat(user, 'files'), value });
   /** The consent card the bot sent to Tom's chat for `export`: Accept and Decline send back its contexts, as Teams does. */
@@ -156,11 +174,25 @@ describe('export and audit (ops channel commands, file consent)', function () {
     type: 'fileUpload',
     action: 'accept',
     context: { requestId },
-    uploadInfo: { name: `${request.reference}.csv`, uploadUrl, contentUrl: 'https://contoso-my.sharepoint.com/personal/tom/Documents/Applications/NTR.csv', uniqueId: '1150D938-8870-4044-9F2C-5BBDEBA70C9D', fileType: 'csv' },
+    uploadInfo: {
+      name: `${request.reference}.csv`,
+      uploadUrl,
+      contentUrl: 'https://contoso-my.sharepoint.com/personal/tom/Documents/Applications/NTR.csv',
+      uniqueId: '1150D938-8870-4044-9F2C-5BBDEBA70C9D',
+      fileType: 'csv',
+    },
   });
-  const textOf = (activities: Array<Partial<Activity>>) => activities.filter((activity) => activity.type === 'message').map((activity) => activity.text ?? '').join('\n');
+  const textOf = (activities: Array<Partial<Activity>>) =>
+    activities
+      .filter((activity) => activity.type === 'message')
+      .map((activity) => activity.text ?? '')
+      .join('\n');
   const exportsAudited = async () => (await harness.app.audit.forRequest(request.id)).filter((event) => event.action === 'request.exported');
-  const knowTomsChat = () => harness.app.references.save(ConversationReferences.forUser(PEOPLE.tom.aadObjectId), { serviceUrl: 'https://smba.example', conversation: personalChat('tom', 'files') });
+  const knowTomsChat = () =>
+    harness.app.references.save(ConversationReferences.forUser(PEOPLE.tom.aadObjectId), {
+      serviceUrl: 'https://smba.example',
+      conversation: personalChat('tom', 'files'),
+    });
 
   describe('audit NTR-…', () => {
     it('shows an ops member the history in UK time, with actors, events and short details, escaped', async () => {
@@ -168,14 +200,21 @@ describe('export and audit (ops channel commands, file consent)', function () {
       assert.match(reply, new RegExp(`^\\*\\*Audit history of ${request.reference}\\*\\* \\(3 events, UK time\\)`));
       const lines = reply.split('\n').filter((line) => line.startsWith('- '));
       assert.equal(lines.length, 3);
-      assert.match(lines[0]!, /^- \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST) · Priya Okafor · submitted the request · 2 accounts: 1 eligible, 1 for review; screened under policy [\d.-]+$/);
+      assert.match(
+        lines[0]!,
+        /^- \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST) · Priya Okafor · submitted the request · 2 accounts: 1 eligible, 1 for review; screened under policy [\d.-]+$/,
+      );
       assert.match(lines[1]!, /Tom Ashdown · approved \(all eligible\) · account 1 \(amara\.mensah\.\d+@nhsmail\.example\)$/);
       // The decision reason is text someone typed: shown, but as text, not markdown.
-      assert.match(lines[2]!, /Tom Ashdown · rejected · account 2 \(esme\.flint\.\d+@nhsmail\.example\) · reason: \\\*\\\*not\\\*\\\* at \\\[this\\\]\(http:\/\/x\) site$/);
+      assert.match(
+        lines[2]!,
+        /Tom Ashdown · rejected · account 2 \(esme\.flint\.\d+@nhsmail\.example\) · reason: \\\*\\\*not\\\*\\\* at \\\[this\\\]\(http:\/\/x\) site$/,
+      );
     });
 
     it('is bounded: the latest lines, and how many more there are', async () => {
-      for (let index = 0; index < 60; index++) await harness.app.audit.record({ id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, 'request.exported', request.id, { note: 'x'.repeat(500) });
+      for (let index = 0; index < 60; index++)
+        await harness.app.audit.record({ id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' }, 'request.exported', request.id, { note: 'x'.repeat(500) });
       const reply = textOf(await inChannel('tom', `audit ${request.reference}`));
       assert.equal(reply.split('\n').filter((line) => line.startsWith('- ')).length, MAX_AUDIT_LINES);
       assert.match(reply, new RegExp(`23 earlier events are not shown here: type \\*\\*export ${request.reference}\\*\\* for the full history\\.`));
@@ -246,7 +285,10 @@ describe('export and audit (ops channel commands, file consent)', function () {
       const rows = parse(upload!.body.subarray(3).toString('utf8')) as string[][];
       assert.equal(rows.find((row) => row[1] === 'Reference')?.[2], request.reference);
       assert.equal(rows.find((row) => row[1] === 'Reason for transfer')?.[2], `'=HYPERLINK("http://evil.example") sponsorship ends`);
-      assert.deepEqual(rows.filter((row) => row[0] === 'Account').map((row) => row[2]), request.accounts.map((account) => account.email));
+      assert.deepEqual(
+        rows.filter((row) => row[0] === 'Account').map((row) => row[2]),
+        request.accounts.map((account) => account.email),
+      );
 
       const card = replies.find((activity) => activity.type === 'message')?.attachments?.[0];
       assert.deepEqual(card, {
@@ -256,7 +298,10 @@ describe('export and audit (ops channel commands, file consent)', function () {
         content: { uniqueId: '1150D938-8870-4044-9F2C-5BBDEBA70C9D', fileType: 'csv' },
       });
       assert.equal(replies.find((activity) => activity.type === 'invokeResponse')?.value?.status, 200);
-      assert.deepEqual((await exportsAudited()).map((event) => [event.actorId, event.actorName]), [[PEOPLE.tom.aadObjectId, 'Tom Ashdown']]);
+      assert.deepEqual(
+        (await exportsAudited()).map((event) => [event.actorId, event.actorName]),
+        [[PEOPLE.tom.aadObjectId, 'Tom Ashdown']],
+      );
     });
 
     it('tampering: re-checks membership on accept: someone outside NAS Operations sending an accept gets nothing uploaded', async () => {
@@ -285,7 +330,12 @@ describe('export and audit (ops channel commands, file consent)', function () {
       oneDrive.status = 500;
       const replies = await consent('tom', offered);
       assert.equal(oneDrive.uploads.length, 1);
-      assert.match(textOf(replies), new RegExp(`The export could not be saved to your OneDrive\\. Nothing was recorded as exported\\. Type \\*\\*export ${request.reference}\\*\\* in the NAS Operations channel to try again\\.`));
+      assert.match(
+        textOf(replies),
+        new RegExp(
+          `The export could not be saved to your OneDrive\\. Nothing was recorded as exported\\. Type \\*\\*export ${request.reference}\\*\\* in the NAS Operations channel to try again\\.`,
+        ),
+      );
       assert.equal(replies.filter((activity) => activity.attachments?.length).length, 0, 'no file card for a file that is not there');
       assert.deepEqual(await exportsAudited(), []);
     });

@@ -34,7 +34,11 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
   const events = async () => harness.app.audit.forRequest(request.id);
   /** The directory changes, as an administrator would change it in the NHSmail Portal. */
   const change = async (upn: string, fields: Record<string, unknown>) => {
-    const response = await fetch(harness.graph.adminUserUrl(upn), { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fields) });
+    const response = await fetch(harness.graph.adminUserUrl(upn), {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+    });
     assert.equal(response.status, 204);
   };
   /** The background checks run (as their worker would), then what they owe is delivered. */
@@ -68,7 +72,10 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     await knowOpsChannelAndRequester(harness);
     // Screened as the bot screens at submission: the same engine and sources.
     const screening = new ScreeningService({ ...harness.dataSources, history: new SqlScreeningHistory(harness.db) });
-    const screened = await screening.screen('ZZ9001', [AMARA, BEN, WREN, ZAC, ESME].map((email, index) => ({ position: index + 1, email })));
+    const screened = await screening.screen(
+      'ZZ9001',
+      [AMARA, BEN, WREN, ZAC, ESME].map((email, index) => ({ position: index + 1, email })),
+    );
     assert.deepEqual(
       screened.accounts.map((account) => account.verdict),
       ['eligible', 'eligible', 'eligible', 'eligible', 'review'],
@@ -97,10 +104,16 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     const shared = opsChannelCard(harness.messenger, request.opsActivityId);
     tom.sees(shared);
     const text = words();
-    assert.match(text, /Urgent: account 3 was marked as a leaver since submission and will be deleted 30 days after marking unless unmarked\. The requester has been told\./);
+    assert.match(
+      text,
+      /Urgent: account 3 was marked as a leaver since submission and will be deleted 30 days after marking unless unmarked\. The requester has been told\./,
+    );
     assert.ok(text.indexOf('Urgent') < text.indexOf('Organisation'), 'at the top');
     assert.match(text, /Accounts screened again at .*: 3 changed since submission/);
-    assert.match(findOffered(tom.card, { title: 'Approve', row: BEN }).row, /Since submission: disabled, now ineligible \(seen \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)\)/);
+    assert.match(
+      findOffered(tom.card, { title: 'Approve', row: BEN }).row,
+      /Since submission: disabled, now ineligible \(seen \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST)\)/,
+    );
     assert.match(findOffered(tom.card, { title: 'Approve', row: WREN }).row, /Since submission: marked as a leaver, now ineligible/);
     assert.match(findOffered(tom.card, { title: 'Approve', row: ZAC }).row, /Since submission: .*now ineligible/);
     assert.doesNotMatch(findOffered(tom.card, { title: 'Approve', row: AMARA }).row, /Since submission/);
@@ -133,7 +146,10 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
   it('approves all eligible without the changed accounts, and approving one now ineligible needs a reason', async () => {
     await tom.press({ title: 'Approve all eligible (1)' });
     let current = await stored();
-    assert.deepEqual(current.accounts.map((account) => account.decision), ['approved', null, null, null, null]);
+    assert.deepEqual(
+      current.accounts.map((account) => account.decision),
+      ['approved', null, null, null, null],
+    );
 
     const refused = await tom.press({ title: 'Approve', row: BEN });
     assert.match(card(refused), /This account is not eligible now .*give a reason to approve it anyway/);
@@ -160,7 +176,10 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     await tom.press({ title: 'Mark approved as transferred (2)' });
     await checksRun();
     tom.sees(opsChannelCard(harness.messenger, request.opsActivityId));
-    assert.match(findOffered(tom.card, { title: 'Transferred anyway: override', row: BEN }).row, /Not yet moved in the directory \(last checked .*\); marked transferred by Tom Ashdown/);
+    assert.match(
+      findOffered(tom.card, { title: 'Transferred anyway: override', row: BEN }).row,
+      /Not yet moved in the directory \(last checked .*\); marked transferred by Tom Ashdown/,
+    );
     assert.match(findOffered(tom.card, { title: 'Transferred anyway: override', row: ESME }).row, /Not yet moved in the directory/);
     assert.equal((await stored()).status, 'decided');
     assert.equal(toPriya().filter((message) => message.includes('is complete')).length, 0, 'not complete: the directory does not agree yet');
@@ -181,7 +200,10 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
     await harness.db.query(`UPDATE transfer_requests SET decided_at = now() - interval '15 days' WHERE id = $1`, [request.id]);
     await harness.db.query(`UPDATE request_checks SET due_at = now() WHERE request_id = $1 AND kind = 'transfer'`, [request.id]);
     await checksRun();
-    const flagged = harness.messenger.opsPosts().map((sent) => sent.activity.text ?? '').filter((message) => message.includes('not yet moved in the directory'));
+    const flagged = harness.messenger
+      .opsPosts()
+      .map((sent) => sent.activity.text ?? '')
+      .filter((message) => message.includes('not yet moved in the directory'));
     assert.equal(flagged.length, 1);
     assert.match(flagged[0]!, new RegExp(`${request.reference}.* has 1 approved account not yet moved in the directory, \\d+ working days after the decision`));
 
@@ -200,7 +222,10 @@ describe('facts change: re-checks before deciding, and transfers confirmed in th
 
     const finalStatus = await statusForPriya();
     assert.match(finalStatus, /Completed/);
-    assert.match(finalStatus, /esme\.flint@nhsmail\.example: approved by Tom Ashdown .*; transferred: overridden by Tom Ashdown at .* \(Moved by the service desk; the directory lags\.\)/);
+    assert.match(
+      finalStatus,
+      /esme\.flint@nhsmail\.example: approved by Tom Ashdown .*; transferred: overridden by Tom Ashdown at .* \(Moved by the service desk; the directory lags\.\)/,
+    );
     assert.match(finalStatus, /ben\.hollis@nhsmail\.example: approved .*; transferred: seen moved in the directory at /);
     assert.match(finalStatus, /wren\.hadley@nhsmail\.example: rejected by Tom Ashdown .* \(Marked as a leaver\.\)$/m);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
+import type { AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { StoredRequest } from '../../services/model';
 import { cardText, knowOpsChannelAndRequester, opsCardUser, opsChannel, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
@@ -79,10 +79,18 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     const body = card(withoutReason);
     const rowNotice = body.indexOf('Give a reason for changing the decision');
     assert.ok(rowNotice > body.indexOf('life.review.'), 'the refusal is shown by that account, below its address');
-    assert.match(findOffered(tom.card, { title: 'Change to approved', row: reviewEmail }).row, /Give a reason for changing the decision/, 'in that account’s row, next to the button pressed');
+    assert.match(
+      findOffered(tom.card, { title: 'Change to approved', row: reviewEmail }).row,
+      /Give a reason for changing the decision/,
+      'in that account’s row, next to the button pressed',
+    );
     assert.doesNotMatch(findOffered(tom.card, { title: 'Mark transferred', row: eligibleEmail }).row, /Give a reason/, 'not in another account’s row');
     // Accent, not Attention: Attention is 2.5:1 on Teams dark (the ops card's notices, test/browser/cards-render.test.ts).
-    assert.match(body, /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","weight":"Bolder","color":"Accent"/, 'in the row, not at the foot of the card');
+    assert.match(
+      body,
+      /"text":"[^"]*Give a reason for changing the decision[^"]*","wrap":true,"size":"Small","weight":"Bolder","color":"Accent"/,
+      'in the row, not at the foot of the card',
+    );
     assert.equal((await stored()).accounts[1]?.decision, 'rejected');
 
     const corrected = await tom.press({ title: 'Change to approved', row: reviewEmail }, { decisionReason: 'DSPT now met (checked 24 Nov).' });
@@ -91,7 +99,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     const correction = audit.find((event) => event.action === 'account.corrected');
     assert.deepEqual(correction?.detail.before, { decision: 'rejected', by: 'Tom Ashdown', reason: 'DSPT not met.' });
     assert.deepEqual(correction?.detail.after, { decision: 'approved', by: 'Tom Ashdown', reason: 'DSPT now met (checked 24 Nov).' });
-    assert.ok(audit.some((event) => event.action === 'account.rejected' && event.accountId === reviewId), 'the first decision stays');
+    assert.ok(
+      audit.some((event) => event.action === 'account.rejected' && event.accountId === reviewId),
+      'the first decision stays',
+    );
   });
 
   it('completes the request only when every approved account marked transferred is confirmed (here: overridden), tells the requester, and freezes those decisions', async () => {
@@ -130,7 +141,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     ]);
 
     await harness.settle();
-    const told = harness.messenger.toUser('priya').map((sent) => sent.activity.text ?? '').filter((text) => text.includes('is complete'));
+    const told = harness.messenger
+      .toUser('priya')
+      .map((sent) => sent.activity.text ?? '')
+      .filter((text) => text.includes('is complete'));
     assert.equal(told.length, 1);
     assert.match(told[0]!, new RegExp(`The transfer \\*\\*${request.reference}\\*\\* is complete: NAS now administers these 2 accounts\\.`));
     assert.match(told[0]!, /- life\.eligible\.\d+@nhsmail\.example\n- life\.review\.\d+@nhsmail\.example/);
@@ -204,11 +218,22 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     const empty = await tom.press({ title: 'Send the question' }, { question: '  ' });
     assert.match(card(empty), /Type the question in the box above the button/);
     const asked = await tom.press({ title: 'Send the question' }, { question: 'Is the DSPT for ZZ9103 published yet? **urgent**' });
-    assert.match(card(asked), /"text":"Tom Ashdown asked at [^"]+:","size":"Small","weight":"Bolder"\},\{"type":"TextRun","text":" Is the DSPT for ZZ9103 published yet\? \*\*urgent\*\*"/);
+    assert.match(
+      card(asked),
+      /"text":"Tom Ashdown asked at [^"]+:","size":"Small","weight":"Bolder"\},\{"type":"TextRun","text":" Is the DSPT for ZZ9103 published yet\? \*\*urgent\*\*"/,
+    );
     assert.match(card(asked), /Not answered yet\./);
     await harness.settle();
-    const sent = harness.messenger.toUser('priya').map((message) => message.activity.text ?? '').find((text) => text.includes('asks about'));
-    assert.match(sent ?? '', new RegExp(`Tom Ashdown in NAS Operations asks about \\*\\*${request.reference}\\*\\*:\\n\\nIs the DSPT for ZZ9103 published yet\\? \\\\\\*\\\\\\*urgent`));
+    const sent = harness.messenger
+      .toUser('priya')
+      .map((message) => message.activity.text ?? '')
+      .find((text) => text.includes('asks about'));
+    assert.match(
+      sent ?? '',
+      new RegExp(
+        `Tom Ashdown in NAS Operations asks about \\*\\*${request.reference}\\*\\*:\\n\\nIs the DSPT for ZZ9103 published yet\\? \\\\\\*\\\\\\*urgent`,
+      ),
+    );
 
     await harness
       .adapterFor('priya')
@@ -230,7 +255,8 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   it('reminds the requester once of a question left unanswered for 3 working days', async () => {
     await tom.press({ title: 'Send the question' }, { question: 'Which site is this account at?' });
     await harness.settle();
-    const reminders = () => harness.messenger.toUser('priya').filter((sent) => (sent.activity.text ?? '').startsWith('Reminder: NAS Operations are still waiting for your answer.'));
+    const reminders = () =>
+      harness.messenger.toUser('priya').filter((sent) => (sent.activity.text ?? '').startsWith('Reminder: NAS Operations are still waiting for your answer.'));
     const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
     await harness.app.chasing.flagOverdue(inDays(1));
     await harness.settle();
@@ -248,7 +274,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     await tom.press({ title: 'Reject', row: reviewEmail }, { decisionReason: 'DSPT not met.' });
     await harness.settle();
     const outcome = harness.messenger.toUser('priya').find((sent) => cardText(sent.activity).includes(`${request.reference} has been decided`));
-    assert.match(cardText(outcome!.activity), new RegExp(`"title":"Start a new request with the (1|one) (I|you) can fix","data":\\{"step":"resubmit","requestId":${request.id}\\}`));
+    assert.match(
+      cardText(outcome!.activity),
+      new RegExp(`"title":"Start a new request with the (1|one) (I|you) can fix","data":\\{"step":"resubmit","requestId":${request.id}\\}`),
+    );
 
     await harness
       .adapterFor('sam')
@@ -258,15 +287,22 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     await harness
       .adapterFor('priya')
       .send({ type: 'message', value: { step: 'resubmit', requestId: String(request.id) } })
-      .assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`A new request from \\*\\*${request.reference}\\*\\*, with the account you can fix`)))
+      .assertReply((activity) =>
+        assert.match(activity.text ?? '', new RegExp(`A new request from \\*\\*${request.reference}\\*\\*, with the account you can fix`)),
+      )
       // The reason comes first, quoting the earlier request's; "same" gives it again.
       .assertReply((activity) => {
-        assert.match(activity.text ?? '', new RegExp(`Your reason on ${request.reference} was:\\n\\n> Sponsorship ends in March\\.\\n\\nType \\*\\*same\\*\\* to give it again`));
+        assert.match(
+          activity.text ?? '',
+          new RegExp(`Your reason on ${request.reference} was:\\n\\n> Sponsorship ends in March\\.\\n\\nType \\*\\*same\\*\\* to give it again`),
+        );
         assert.equal(activity.attachments?.length ?? 0, 0, 'a question, not yet the accounts card');
       })
       .send('same')
       .assertReply((activity) => {
-        const input = ((activity.attachments?.[0]?.content as { body: Array<{ id?: string; value?: string }> }).body).find((element) => element.id === 'accounts');
+        const input = (activity.attachments?.[0]?.content as { body: Array<{ id?: string; value?: string }> }).body.find(
+          (element) => element.id === 'accounts',
+        );
         assert.equal(input?.value, `life.review.${made}@nhsmail.example, ZZ9103`, 'only the fixable account, as it was listed');
       })
       .send('cancel')
@@ -293,7 +329,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     assert.equal(await say('priya', `audit ${request.reference}`), 'Only members of NAS Operations can act on transfer requests.');
 
     // Tom has a personal chat with the bot in this test: the consent card goes there.
-    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.tom.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:tom-chat-1' } as never });
+    await harness.app.references.save(ConversationReferences.forUser(PEOPLE.tom.aadObjectId), {
+      serviceUrl: 'https://test',
+      conversation: { id: 'a:tom-chat-1' } as never,
+    });
     harness.messenger.clear();
     const answer = await say('tom', `export ${request.reference}`);
     assert.match(answer, /sent the export to your chat/i);
@@ -333,7 +372,10 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
 
   it('lets the requester withdraw until the first decision, and then no one can decide it', async () => {
     const priya = harness.adapterFor('priya');
-    await priya.send(`withdraw ${request.reference}`).assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`))).startTest();
+    await priya
+      .send(`withdraw ${request.reference}`)
+      .assertReply((activity) => assert.match(activity.text ?? '', new RegExp(`Withdrawn: \\*\\*${request.reference}\\*\\*`)))
+      .startTest();
     assert.equal((await stored()).status, 'withdrawn');
     adapter = harness.adapterFor('tom');
     // Tom's card is the one from before the withdrawal.

@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import type { Activity, AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
+import type { AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { ScreenedAccount } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/model';
-import { cardText, executeCardAction, knowOpsChannelAndRequester, opsCardUser, opsChannel, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import {
+  cardText,
+  executeCardAction,
+  knowOpsChannelAndRequester,
+  opsCardUser,
+  opsChannel,
+  opsChannelCard,
+  PEOPLE,
+  startHarness,
+  type Harness,
+} from '../support/bot-harness';
 import type { CardUser } from '../support/card-actions';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
@@ -29,7 +39,11 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   /** A submitted request, posted to the ops channel by the outbox as in the app. */
   async function submitted(accounts: ScreenedAccount[]): Promise<StoredRequest> {
-    const { request: created } = await harness.app.requests.submit({ ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }), draftId: randomUUID(), accounts });
+    const { request: created } = await harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts,
+    });
     await harness.settle();
     return (await harness.app.requests.get(created.id))!;
   }
@@ -84,10 +98,16 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(outcome, new RegExp(`Transfer request ${request.reference} has been decided`));
     assert.match(outcome, /1 accepted for transfer to NAS, 1 rejected/);
     assert.match(outcome, /"Accepted".*amara\.mensah\.\d+@nhsmail\.example/);
-    assert.match(outcome, /esme\.flint\.\d+@nhsmail\.example.*Why: [^"]*DSPT must be met before transfer\.[^"]*".*Next step: [^"]*Keep administering this account locally/);
+    assert.match(
+      outcome,
+      /esme\.flint\.\d+@nhsmail\.example.*Why: [^"]*DSPT must be met before transfer\.[^"]*".*Next step: [^"]*Keep administering this account locally/,
+    );
     const stored = (await harness.app.requests.get(request.id))!;
     assert.ok(stored.outcomeNotifiedAt, 'the notification is recorded');
-    assert.ok((await harness.app.audit.forRequest(request.id)).some((event) => event.action === 'requester.notified' && event.detail.kind === 'outcome'), 'and audited');
+    assert.ok(
+      (await harness.app.audit.forRequest(request.id)).some((event) => event.action === 'requester.notified' && event.detail.kind === 'outcome'),
+      'and audited',
+    );
     assert.equal(stored.outcomeNotification, 'delivered');
     await harness.settle();
     assert.equal(outcomesSent().length, 1, 'sent once');
@@ -103,7 +123,11 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.equal((await harness.app.requests.get(request.id))?.outcomeNotifiedAt, null);
     assert.equal((await harness.app.requests.get(request.id))?.outcomeNotification, 'pending');
 
-    await harness.adapterFor('priya').send('help').assertReply((activity) => assert.match(activity.text ?? '', /new transfer/)).startTest();
+    await harness
+      .adapterFor('priya')
+      .send('help')
+      .assertReply((activity) => assert.match(activity.text ?? '', /new transfer/))
+      .startTest();
     await harness.settle();
     const delivered = outcomesSent().filter((sent) => cardText(sent.activity).includes(`Transfer request ${request.reference} has been decided`));
     assert.equal(delivered.length, 1);
@@ -136,7 +160,10 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.equal(stored.outcomeNotification, 'undeliverable');
     assert.equal(stored.outcomeNotifiedAt, null, 'never marked as told');
     assert.match(cardText(harness.messenger.updates.at(-1)!.activity), /The requester could not be notified in Teams/);
-    const [row] = await harness.db.query<{ status: string; last_error: string; attempts: number }>(`SELECT status, last_error, attempts FROM outbox WHERE dedupe_key = $1`, [`outcome:${request.id}`]);
+    const [row] = await harness.db.query<{ status: string; last_error: string; attempts: number }>(
+      `SELECT status, last_error, attempts FROM outbox WHERE dedupe_key = $1`,
+      [`outcome:${request.id}`],
+    );
     assert.deepEqual(row, { status: 'undeliverable', last_error: 'HTTP_403', attempts: 1 });
     const failed = (await harness.app.audit.forRequest(request.id)).find((event) => event.action === 'requester.notification_failed');
     assert.deepEqual(failed?.detail, { kind: 'outcome', reason: 'HTTP_403' });
@@ -169,10 +196,13 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.match(cardOf(again), /That has already been decided\. It was approved by Tom Ashdown at/);
     assert.equal((await harness.app.requests.get(request.id))?.accounts[1]?.decision, 'approved');
     const audit = await harness.app.audit.forRequest(request.id);
-    assert.deepEqual(audit.map((event) => [event.action, event.actorName]), [
-      ['request.submitted', 'Priya Okafor'],
-      ['account.approved', 'Tom Ashdown'],
-    ]);
+    assert.deepEqual(
+      audit.map((event) => [event.action, event.actorName]),
+      [
+        ['request.submitted', 'Priya Okafor'],
+        ['account.approved', 'Tom Ashdown'],
+      ],
+    );
   });
 
   it('refuses someone outside NAS Operations with a 403 that shows nothing of the request, audits it, and changes nothing', async () => {
@@ -182,7 +212,10 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     assert.equal(response.type, 'application/vnd.microsoft.error');
     assert.deepEqual(response.value, { code: 'NOT_OPS', message: 'Only members of NAS Operations can act on transfer requests.' });
     assert.doesNotMatch(JSON.stringify(response), /amara|esme|Northmoor|Sponsorship/i, 'no request content in the answer');
-    assert.deepEqual((await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+    assert.deepEqual(
+      (await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision),
+      [null, null],
+    );
     await harness.settle();
     assert.equal(harness.messenger.updates.length, 0);
     const refusals = (await harness.app.audit.forRequest(request.id)).filter((event) => event.action === 'card_action.refused');
@@ -197,13 +230,18 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     harness.graph.respondAfter(20_000);
     try {
       const started = performance.now();
-      const response = await opsCardUser(() => fresh, 'tom').sees(tom.card).press({ title: 'Approve all eligible (1)' });
+      const response = await opsCardUser(() => fresh, 'tom')
+        .sees(tom.card)
+        .press({ title: 'Approve all eligible (1)' });
       const took = performance.now() - started;
       assert.ok(took < 4500, `answered in ${Math.round(took)} ms, well inside Teams' 15 s`);
       assert.equal(response.statusCode, 503);
       // Membership that cannot be confirmed fails closed (bot/access-control.ts).
       assert.equal((response.value as unknown as { code: string }).code, 'OPS_UNCONFIRMED');
-      assert.deepEqual((await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision), [null, null]);
+      assert.deepEqual(
+        (await harness.app.requests.get(request.id))?.accounts.map((stored) => stored.decision),
+        [null, null],
+      );
     } finally {
       harness.graph.respondAfter(0);
     }
@@ -220,7 +258,10 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
     const posted = await harness.app.requests.get(forged.request.id);
     const body = JSON.stringify(opsChannelCard(harness.messenger, posted?.opsActivityId));
     const runs = [...body.matchAll(/"type":"TextRun","text":"([^"]*)"/g)].map((match) => match[1]);
-    assert.ok(runs.includes('**Checked and verified by NAS Operations** [approve here](https://evil.example)'), 'the reason is a TextRun, which Teams does not read as markdown');
+    assert.ok(
+      runs.includes('**Checked and verified by NAS Operations** [approve here](https://evil.example)'),
+      'the reason is a TextRun, which Teams does not read as markdown',
+    );
     assert.doesNotMatch(body, /"type":"TextBlock","text":"[^"]*Checked and verified/, 'never in a TextBlock');
   });
 
@@ -233,8 +274,20 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
   }
   const TAMPERED: TamperCase[] = [
     { name: 'an unknown verb', verb: 'deleteEverything', data: { requestId: 1 }, status: 400, code: 'CARD_DATA_INVALID' },
-    { name: 'a request id that is not a number', verb: 'approveEligible', data: { requestId: "1; DROP TABLE transfer_requests" }, status: 400, code: 'CARD_DATA_INVALID' },
-    { name: 'a decision that is not approve or reject', verb: 'decideAccount', data: { requestId: 1, accountId: 1, decision: 'transferred' }, status: 400, code: 'CARD_DATA_INVALID' },
+    {
+      name: 'a request id that is not a number',
+      verb: 'approveEligible',
+      data: { requestId: '1; DROP TABLE transfer_requests' },
+      status: 400,
+      code: 'CARD_DATA_INVALID',
+    },
+    {
+      name: 'a decision that is not approve or reject',
+      verb: 'decideAccount',
+      data: { requestId: 1, accountId: 1, decision: 'transferred' },
+      status: 400,
+      code: 'CARD_DATA_INVALID',
+    },
     { name: 'a request that does not exist', verb: 'approveEligible', data: { requestId: 987654 }, status: 404, code: 'REQUEST_NOT_FOUND' },
   ];
   for (const tampered of TAMPERED) {
@@ -249,7 +302,11 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   it('tampering: refuses forged card data naming an account of another request', async () => {
     const other = await submitted([account(1, 'x@nhsmail.example', 'review')]);
-    const response = await sendForgedCardData(adapter, 'tom', 'decideAccount', { requestId: request.id, accountId: other.accounts[0]!.id, decision: 'approved' });
+    const response = await sendForgedCardData(adapter, 'tom', 'decideAccount', {
+      requestId: request.id,
+      accountId: other.accounts[0]!.id,
+      decision: 'approved',
+    });
     assert.match(cardOf(response), /That account is not part of this request\./);
   });
 

@@ -37,8 +37,13 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       accounts: emails.map((email, index) => screenedAccount(index + 1, email, 'eligible')),
     });
   const opsRow = async (requestId: number) =>
-    (await harness.db.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM outbox WHERE dedupe_key = $1`, [`ops.post:${requestId}`]))[0];
-  const delayNotices = () => harness.messenger.toUser('priya').filter((message) => (message.activity.text ?? '').includes('NAS Operations have not received your request'));
+    (
+      await harness.db.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM outbox WHERE dedupe_key = $1`, [
+        `ops.post:${requestId}`,
+      ])
+    )[0];
+  const delayNotices = () =>
+    harness.messenger.toUser('priya').filter((message) => (message.activity.text ?? '').includes('NAS Operations have not received your request'));
   const channelAdapter = () => {
     const adapter = new TestAdapter((context) => harness.app.bot.run(context));
     for (const middleware of harness.app.middleware) adapter.use(middleware);
@@ -90,7 +95,11 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       await botAddedToOpsTeam(channelAdapter());
       await harness.settle();
       const posts = harness.messenger.opsPosts();
-      assert.deepEqual(posts.map((post) => /Transfer request (NTR-\d+)/.exec(cardText(post.activity))?.[1]).sort(), [first.reference, second.reference].sort(), 'each card posted once');
+      assert.deepEqual(
+        posts.map((post) => /Transfer request (NTR-\d+)/.exec(cardText(post.activity))?.[1]).sort(),
+        [first.reference, second.reference].sort(),
+        'each card posted once',
+      );
       assert.equal(await harness.app.references.unreachable('ops-channel'), null);
       assert.equal(delayNotices().length, 2, 'each requester told once');
     });
@@ -143,7 +152,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       });
       const response = adapter.activeQueue.find((activity) => activity.type === 'invokeResponse');
       assert.equal((response?.value as { status: number }).status, 400);
-      assert.equal(((response?.value as { body: { value: { code: string } } }).body.value.code), 'CARD_DATA_INVALID');
+      assert.equal((response?.value as { body: { value: { code: string } } }).body.value.code, 'CARD_DATA_INVALID');
     });
   }
 });

@@ -10,13 +10,16 @@ const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.exampl
 const submit = (value: Record<string, string>): Partial<Activity> => ({ type: 'message', value });
 const says = (fragment: string | RegExp) => (activity: Partial<Activity>) => {
   const text = activity.text ?? '';
-  if (typeof fragment === 'string') assert.ok(text.includes(fragment), `expected a reply containing "${fragment}", got "${text || cardText(activity).slice(0, 200)}"`);
+  if (typeof fragment === 'string')
+    assert.ok(text.includes(fragment), `expected a reply containing "${fragment}", got "${text || cardText(activity).slice(0, 200)}"`);
   else assert.match(text, fragment);
 };
-const showsCard = (...fragments: string[]) => (activity: Partial<Activity>) => {
-  const text = cardText(activity);
-  for (const fragment of fragments) assert.ok(text.includes(fragment), `expected a card containing "${fragment}", got ${text.slice(0, 3000)}`);
-};
+const showsCard =
+  (...fragments: string[]) =>
+  (activity: Partial<Activity>) => {
+    const text = cardText(activity);
+    for (const fragment of fragments) assert.ok(text.includes(fragment), `expected a card containing "${fragment}", got ${text.slice(0, 3000)}`);
+  };
 const isTyping = (activity: Partial<Activity>) => assert.equal(activity.type, 'typing');
 
 /** Walks the requester to the accounts card. */
@@ -149,20 +152,33 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     assert.doesNotMatch(text, /Not found in the directory/, 'an unknown address is explained once, by its reason');
     assert.match(text, /2\. esme\.flint@nhsmail\.example.*?Needs review.*?Site ZZ9103 DSPT status is/);
     assert.match(text, /1\. amara\.mensah@nhsmail\.example.*?Eligible/);
-    assert.ok(text.indexOf('esme.flint') < text.indexOf('kezia.morrow') && text.indexOf('kezia.morrow') < text.indexOf('amara.mensah'), 'review first, then not eligible, then eligible');
+    assert.ok(
+      text.indexOf('esme.flint') < text.indexOf('kezia.morrow') && text.indexOf('kezia.morrow') < text.indexOf('amara.mensah'),
+      'review first, then not eligible, then eligible',
+    );
 
     // The confirmations come after the results, for the accounts being submitted; ticks survive a correction.
     await adapter
       .send('maybe later')
       .assertReply(says('Use the buttons on the results card'))
       .send(submit({ step: 'submit' }))
-      .assertReply(showsCard('Before you submit', 'Confirm each of these for the 2 accounts you are submitting from Northmoor Community Care Partnership', 'Submit 2 accounts to NAS'))
+      .assertReply(
+        showsCard(
+          'Before you submit',
+          'Confirm each of these for the 2 accounts you are submitting from Northmoor Community Care Partnership',
+          'Submit 2 accounts to NAS',
+        ),
+      )
       .send('submit')
       .assertReply(says('Please tick the confirmations on the card and press **Submit 2 accounts to NAS**'))
       .send(submit({ step: 'attestations', ...ALL_TICKED, notMarkedAsLeavers: 'false', residualDataRemoved: 'false' }))
       .assertReply((activity) => {
         showsCard('All four confirmations are needed', '2 are not ticked')(activity);
-        assert.deepEqual(toggles(activity), { usersInformed: 'true', residualDataRemoved: 'false', notMarkedAsLeavers: 'false', resolutionForIneligible: 'true' }, 'what was ticked stays ticked');
+        assert.deepEqual(
+          toggles(activity),
+          { usersInformed: 'true', residualDataRemoved: 'false', notMarkedAsLeavers: 'false', resolutionForIneligible: 'true' },
+          'what was ticked stays ticked',
+        );
       })
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent for a decision/))
@@ -170,17 +186,24 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
 
     const [summary] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);
     const request = (await harness.app.requests.get(summary!.id))!;
-    assert.deepEqual(request.accounts.map((account) => [account.email, account.verdict, account.decision]), [
-      ['amara.mensah@nhsmail.example', 'eligible', null],
-      ['esme.flint@nhsmail.example', 'review', null],
-      ['kezia.morrow@nhsmail.example', 'ineligible', null],
-      ['nobody.here@nhsmail.example', 'ineligible', null],
-    ], 'the screened-out accounts are kept, for the record');
+    assert.deepEqual(
+      request.accounts.map((account) => [account.email, account.verdict, account.decision]),
+      [
+        ['amara.mensah@nhsmail.example', 'eligible', null],
+        ['esme.flint@nhsmail.example', 'review', null],
+        ['kezia.morrow@nhsmail.example', 'ineligible', null],
+        ['nobody.here@nhsmail.example', 'ineligible', null],
+      ],
+      'the screened-out accounts are kept, for the record',
+    );
     assert.deepEqual(request.attestations, { usersInformed: true, residualDataRemoved: true, notMarkedAsLeavers: true, resolutionForIneligible: true });
     assert.equal(request.reason, REASON);
     assert.equal(request.requester.name, 'Priya Okafor');
 
-    const logged = writeLog.getCalls().map((call) => call.args[0]).join('\n');
+    const logged = writeLog
+      .getCalls()
+      .map((call) => call.args[0])
+      .join('\n');
     assert.match(logged, new RegExp(`"event":"request.submitted","requestId":${request.id},"reference":"${request.reference}"`));
     assert.doesNotMatch(logged, /07700|sponsorship|amara|nhsmail\.example/i, 'the log holds ids and events, never phone numbers, addresses or message text');
 
@@ -204,7 +227,14 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     await harness
       .adapterFor('priya', 'restart')
       .send(submit({ step: 'attestations', usersInformed: 'true', residualDataRemoved: 'true' }))
-      .assertReply((activity) => assert.deepEqual(toggles(activity), { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'false', resolutionForIneligible: 'false' }))
+      .assertReply((activity) =>
+        assert.deepEqual(toggles(activity), {
+          usersInformed: 'true',
+          residualDataRemoved: 'true',
+          notMarkedAsLeavers: 'false',
+          resolutionForIneligible: 'false',
+        }),
+      )
       .startTest();
     await harness
       .adapterFor('priya', 'restart')
@@ -386,7 +416,12 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     await harness.app.requests.rejectUndecided(request.id, tom, 'The site has not published its DSPT for this year.');
     await harness.settle();
     const pending = await inOpsChannel('tom', 'pending');
-    assert.match(pending, new RegExp(`Decided, awaiting transfer \\(approved accounts not yet marked transferred\\):\\n\\n- \\*\\*${request.reference}\\*\\*[^\\n]*Decided[^\\n]*2 accounts \\(1 approved, 1 rejected\\) · approved accounts not yet marked transferred`));
+    assert.match(
+      pending,
+      new RegExp(
+        `Decided, awaiting transfer \\(approved accounts not yet marked transferred\\):\\n\\n- \\*\\*${request.reference}\\*\\*[^\\n]*Decided[^\\n]*2 accounts \\(1 approved, 1 rejected\\) · approved accounts not yet marked transferred`,
+      ),
+    );
 
     const outcome = harness.messenger.toUser('priya').find((message) => cardText(message.activity).includes(`${request.reference} has been decided`));
     assert.ok(outcome, 'the outcome was sent');
@@ -406,7 +441,11 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .send('same')
       .assertReply((activity) => {
         const input = (cardBody(activity).body as Array<{ id?: string; value?: string }>).find((element) => element.id === 'accounts');
-        assert.equal(input?.value, 'esme.flint@nhsmail.example, ZZ9103\nkezia.morrow@nhsmail.example, ZZ9101', 'the rejected and the leaver, each fixable, as stored');
+        assert.equal(
+          input?.value,
+          'esme.flint@nhsmail.example, ZZ9103\nkezia.morrow@nhsmail.example, ZZ9101',
+          'the rejected and the leaver, each fixable, as stored',
+        );
       })
       .send('cancel')
       .assertReply(says('Cancelled.'))
@@ -417,12 +456,27 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
     await toAccounts(harness.adapterFor('priya'))
       .send(submit({ step: 'accounts', accounts: 'specialism,email\nastrology,wren.hadley@nhsmail.example' }))
       .assertReply((activity) => {
-        showsCard('1 of the lines needs correcting (0 accounts were fine)', 'Line 2: \\"astrology\\" is not a specialism I understand. Use one of: Social care, Pharmacy', 'GP locum', 'Specialisms I understand: Social care (or care home')(activity);
+        showsCard(
+          '1 of the lines needs correcting (0 accounts were fine)',
+          'Line 2: \\"astrology\\" is not a specialism I understand. Use one of: Social care, Pharmacy',
+          'GP locum',
+          'Specialisms I understand: Social care (or care home',
+        )(activity);
         assert.ok(!cardText(activity).includes('gp locum,'), 'sector names properly cased');
       })
-      .send(submit({ step: 'accounts', accounts: 'specialism,email\n,wren.hadley@nhsmail.example\ndentistry,"Esme Flint" <esme.flint@nhsmail.example>\n,wren.hadley@nhsmail.example' }))
+      .send(
+        submit({
+          step: 'accounts',
+          accounts: 'specialism,email\n,wren.hadley@nhsmail.example\ndentistry,"Esme Flint" <esme.flint@nhsmail.example>\n,wren.hadley@nhsmail.example',
+        }),
+      )
       .assertReply(isTyping)
-      .assertReply((activity) => assert.equal(activity.text, 'Line 4 repeats line 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.'))
+      .assertReply((activity) =>
+        assert.equal(
+          activity.text,
+          'Line 4 repeats line 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
+        ),
+      )
       .send('cancel')
       .assertReply(says('Cancelled.'))
       .startTest();

@@ -39,7 +39,12 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'nas-e2e-'));
     bot = await startBotProcess(botEnv());
     const logDir = path.join(dataDir, 'playground-logs');
-    requesterTeams = await startPlayground({ configFile: path.join(ROOT, 'dev', 'playground', 'requester.yml'), port: 56250, botEndpoint: bot.endpoint, logDir });
+    requesterTeams = await startPlayground({
+      configFile: path.join(ROOT, 'dev', 'playground', 'requester.yml'),
+      port: 56250,
+      botEndpoint: bot.endpoint,
+      logDir,
+    });
     opsTeams = await startPlayground({ configFile: path.join(ROOT, 'dev', 'playground', 'ops.yml'), port: 56251, botEndpoint: bot.endpoint, logDir });
     browser = await launchChromium();
     ops = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
@@ -105,7 +110,10 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await shot(requester, '2-attestations');
     await requester.getByRole('button', { name: 'Submit 2 accounts to NAS' }).last().click();
     await sees(requester, /Your reference is NTR-\d+/);
-    const confirmation = await requester.getByText(/Your reference is NTR-\d+/).last().innerText();
+    const confirmation = await requester
+      .getByText(/Your reference is NTR-\d+/)
+      .last()
+      .innerText();
     const reference = /NTR-\d+/.exec(confirmation)![0];
 
     // NAS Operations decide on the card in their channel; it updates in place. The Playground has
@@ -113,7 +121,13 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(ops, `Transfer request ${reference}`);
     const button = (name: string) => ops.getByRole('button', { name, exact: true });
     /** The account's row on the card (the innermost container with its address and the button). */
-    const inRow = (email: string, name: string) => ops.locator('.ac-container').filter({ hasText: email }).filter({ has: button(name) }).last().getByRole('button', { name, exact: true });
+    const inRow = (email: string, name: string) =>
+      ops
+        .locator('.ac-container')
+        .filter({ hasText: email })
+        .filter({ has: button(name) })
+        .last()
+        .getByRole('button', { name, exact: true });
     for (const email of ['amara.mensah@nhsmail.example', 'esme.flint@nhsmail.example']) {
       for (const name of ['Approve', 'Reject']) assert.ok(await inRow(email, name).isVisible(), `${name} is on ${email}'s row`);
     }
@@ -153,6 +167,10 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
 
     const log = bot!.output();
     assert.match(log, /"event":"bot.started"/);
-    assert.doesNotMatch(log, /07\d{3} ?\d{3} ?\d{3}|\+447|Our sponsorship|DSPT must be met|nhsmail\.example/, 'no phone numbers, addresses or message text in the log');
+    assert.doesNotMatch(
+      log,
+      /07\d{3} ?\d{3} ?\d{3}|\+447|Our sponsorship|DSPT must be met|nhsmail\.example/,
+      'no phone numbers, addresses or message text in the log',
+    );
   });
 });

@@ -72,7 +72,12 @@ async function post(bot: Bot, authorization: string | undefined, activity: objec
     body: JSON.stringify(activity),
   });
   const text = await response.text();
-  return { status: response.status, text, headers: response.headers, body: text ? (JSON.parse(text) as { error?: { code: string; message: string } }) : undefined };
+  return {
+    status: response.status,
+    text,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as { error?: { code: string; message: string } }) : undefined,
+  };
 }
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -118,7 +123,9 @@ describe('Bot Framework authentication at /api/messages', function () {
     assert.equal(response.status, 200);
     const correlationId = response.headers.get('x-correlation-id');
     assert.ok(correlationId);
-    const turnLine = bot.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.event === 'test.turn' && line.correlationId === correlationId);
+    const turnLine = bot.logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.event === 'test.turn' && line.correlationId === correlationId);
     assert.ok(turnLine, 'the turn logged under the request correlation id');
   });
 
@@ -128,7 +135,8 @@ describe('Bot Framework authentication at /api/messages', function () {
     { name: 'a string that is not a JWT', authorization: async () => 'Bearer not.a.jwt' },
     {
       name: 'alg "none" (unsigned)',
-      authorization: async () => `Bearer ${base64url({ alg: 'none', typ: 'JWT', kid: keys.key.kid })}.${base64url({ ...VALID_CLAIMS, nbf: now() - 60, exp: now() + 3600 })}.`,
+      authorization: async () =>
+        `Bearer ${base64url({ alg: 'none', typ: 'JWT', kid: keys.key.kid })}.${base64url({ ...VALID_CLAIMS, nbf: now() - 60, exp: now() + 3600 })}.`,
     },
     {
       name: 'HS256 with the published public key as the HMAC secret',
@@ -137,16 +145,31 @@ describe('Bot Framework authentication at /api/messages', function () {
         return `Bearer ${unsigned}.${createHmac('sha256', keys.key.publicPem).update(unsigned).digest('base64url')}`;
       },
     },
-    { name: 'a key the metadata does not publish', authorization: async () => `Bearer ${await keys.sign(VALID_CLAIMS, { key: await createSigningKey('attacker-key') })}` },
+    {
+      name: 'a key the metadata does not publish',
+      authorization: async () => `Bearer ${await keys.sign(VALID_CLAIMS, { key: await createSigningKey('attacker-key') })}`,
+    },
     {
       name: 'the published key id over another key’s signature',
       authorization: async () => `Bearer ${await keys.sign(VALID_CLAIMS, { key: await createSigningKey('attacker-key'), kid: keys.key.kid })}`,
     },
-    { name: 'another bot’s audience', authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, aud: '6e6d7300-0000-4000-8000-0000000000ee' })}` },
-    { name: 'another issuer', authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, iss: 'https://api.botframework.com.attacker.example' })}` },
+    {
+      name: 'another bot’s audience',
+      authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, aud: '6e6d7300-0000-4000-8000-0000000000ee' })}`,
+    },
+    {
+      name: 'another issuer',
+      authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, iss: 'https://api.botframework.com.attacker.example' })}`,
+    },
     { name: 'an expired token', authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, nbf: now() - 7200 }, { expiresInSeconds: -3600 })}` },
-    { name: 'a token not valid yet', authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, nbf: now() + 3600 }, { expiresInSeconds: 7200 })}` },
-    { name: 'a serviceUrl claim for another service', authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, serviceurl: 'https://attacker.example/' })}` },
+    {
+      name: 'a token not valid yet',
+      authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, nbf: now() + 3600 }, { expiresInSeconds: 7200 })}`,
+    },
+    {
+      name: 'a serviceUrl claim for another service',
+      authorization: async () => `Bearer ${await keys.sign({ ...VALID_CLAIMS, serviceurl: 'https://attacker.example/' })}`,
+    },
     { name: 'no serviceUrl claim', authorization: async () => `Bearer ${await keys.sign({ iss: BOT_FRAMEWORK_ISSUER, aud: APP_ID })}` },
     {
       name: 'a valid token replayed for a channel its key is not endorsed for',

@@ -76,7 +76,15 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
     graph = await startSandboxGraph(directory);
     schema = await freshPostgresSchema();
     // No grace while Graph is down: every click is confirmed in the directory, or refused.
-    bot = await startBotProcess({ PORT: String(await freePort()), DATABASE_URL: schema.url, GRAPH_BASE_URL: graph.url, OPS_MEMBERSHIP_MAX_AGE_MINUTES: '0', LOG_LEVEL: 'info', APP_ENV: 'development', MicrosoftAppId: '' });
+    bot = await startBotProcess({
+      PORT: String(await freePort()),
+      DATABASE_URL: schema.url,
+      GRAPH_BASE_URL: graph.url,
+      OPS_MEMBERSHIP_MAX_AGE_MINUTES: '0',
+      LOG_LEVEL: 'info',
+      APP_ENV: 'development',
+      MicrosoftAppId: '',
+    });
     const db = await openPostgres(schema.url);
     try {
       const submitted = await transferRequests(db).submit({
@@ -105,7 +113,8 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
       const refused = await send({ user: 'sam', conversation: personal('sam'), verb: 'refreshCard', data: { requestId, start: 0 } }, 'automatic');
       assert.equal(refused.status, 403);
       const body = JSON.stringify(refused.body);
-      for (const secret of [...ACCOUNTS, reference, PEOPLE.priya.name, 'Sponsorship ends']) assert.ok(!body.includes(secret), `the refusal does not mention ${secret}`);
+      for (const secret of [...ACCOUNTS, reference, PEOPLE.priya.name, 'Sponsorship ends'])
+        assert.ok(!body.includes(secret), `the refusal does not mention ${secret}`);
       const audit = await query<{ action: string; actor_id: string; request_id: number | null; detail: { verb?: string } }>(
         `SELECT action, actor_id, request_id, detail FROM audit_events WHERE action = 'card_action.refused' ORDER BY id DESC LIMIT 1`,
       );
@@ -115,7 +124,10 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
 
     it('answers an unknown request id exactly as a foreign one: no 404 oracle', async () => {
       const foreign = await send({ user: 'sam', conversation: personal('sam'), verb: 'refreshCard', data: { requestId, start: 0 } }, 'automatic');
-      const unknown = await send({ user: 'sam', conversation: personal('sam'), verb: 'refreshCard', data: { requestId: requestId + 1000, start: 0 } }, 'automatic');
+      const unknown = await send(
+        { user: 'sam', conversation: personal('sam'), verb: 'refreshCard', data: { requestId: requestId + 1000, start: 0 } },
+        'automatic',
+      );
       assert.equal(unknown.status, foreign.status);
       assert.deepEqual(unknown.body, foreign.body);
     });
@@ -146,12 +158,22 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
       assert.equal((await send({ user: 'tom', conversation: opsChannelThread, verb: 'refreshCard', data: { requestId, start: 0 } }, 'automatic')).status, 200);
       graph.failWith(503);
       const accountId = (await query<{ id: number }>('SELECT id FROM request_accounts WHERE request_id = $1 ORDER BY position LIMIT 1', [requestId]))[0]!.id;
-      const clicked = await send({ user: 'tom', conversation: opsChannelThread, verb: 'decideAccount', data: { requestId, accountId, decision: 'approved', start: 0 } });
+      const clicked = await send({
+        user: 'tom',
+        conversation: opsChannelThread,
+        verb: 'decideAccount',
+        data: { requestId, accountId, decision: 'approved', start: 0 },
+      });
       assert.equal(clicked.status, 503);
       assert.match(JSON.stringify(clicked.body), /cannot confirm you are in NAS Operations/);
-      const decided = await query<{ count: number }>('SELECT count(*)::int AS count FROM request_accounts WHERE request_id = $1 AND decision IS NOT NULL', [requestId]);
+      const decided = await query<{ count: number }>('SELECT count(*)::int AS count FROM request_accounts WHERE request_id = $1 AND decision IS NOT NULL', [
+        requestId,
+      ]);
       assert.equal(decided[0]?.count, 0, 'nothing was decided');
-      const audit = await query<{ detail: { verb?: string; reason?: string } }>(`SELECT detail FROM audit_events WHERE action = 'card_action.refused' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [PEOPLE.tom.aadObjectId]);
+      const audit = await query<{ detail: { verb?: string; reason?: string } }>(
+        `SELECT detail FROM audit_events WHERE action = 'card_action.refused' AND actor_id = $1 ORDER BY id DESC LIMIT 1`,
+        [PEOPLE.tom.aadObjectId],
+      );
       assert.deepEqual({ verb: audit[0]?.detail.verb, reason: audit[0]?.detail.reason }, { verb: 'decideAccount', reason: 'OPS_UNCONFIRMED' });
     });
 
@@ -166,7 +188,9 @@ describe('authorisation over the Bot Framework protocol (real bot process, Postg
         graph.failWith(undefined);
         const afterwards = await send({ user: 'tom', conversation: opsChannelThread, verb: 'approveEligible', data: { requestId, start: 0 } });
         assert.equal(afterwards.status, 403);
-        const decided = await query<{ count: number }>('SELECT count(*)::int AS count FROM request_accounts WHERE request_id = $1 AND decision IS NOT NULL', [requestId]);
+        const decided = await query<{ count: number }>('SELECT count(*)::int AS count FROM request_accounts WHERE request_id = $1 AND decision IS NOT NULL', [
+          requestId,
+        ]);
         assert.equal(decided[0]?.count, 0);
       } finally {
         ops.members.splice(0, ops.members.length, ...before);

@@ -32,7 +32,13 @@ async function freePort(): Promise<number> {
 
 const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
 const opsPostsOf = (connector: FakeConnector, reference: string) =>
-  connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && activityText(call).includes(`Transfer request ${reference}`));
+  connector.calls.filter(
+    (call) =>
+      call.method === 'POST' &&
+      call.conversationId === DEMO.opsChannelId &&
+      call.status === 200 &&
+      activityText(call).includes(`Transfer request ${reference}`),
+  );
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a database outage under the running bot (real bot process, a PostgreSQL cluster of its own stopped and started)', function () {
@@ -51,11 +57,20 @@ describe('a database outage under the running bot (real bot process, a PostgreSQ
       await connection.end();
     }
   };
-  const status = async (path: string): Promise<number | 'down'> => fetch(`${bot!.baseUrl}${path}`).then((response) => response.status, () => 'down' as const);
+  const status = async (path: string): Promise<number | 'down'> =>
+    fetch(`${bot!.baseUrl}${path}`).then(
+      (response) => response.status,
+      () => 'down' as const,
+    );
 
   /** The form, turn by turn, through the screening results to the confirmations card, whose button is the Submit. */
   async function toSubmit(chatId: string, accounts: string[]): Promise<void> {
-    const turns: Array<string | Record<string, unknown>> = ['new transfer', 'yes', 'Our sponsorship of these sites ends in March.', { step: 'accounts', accounts: accounts.join('\n') }];
+    const turns: Array<string | Record<string, unknown>> = [
+      'new transfer',
+      'yes',
+      'Our sponsorship of these sites ends in March.',
+      { step: 'accounts', accounts: accounts.join('\n') },
+    ];
     for (const [index, content] of turns.entries()) {
       const sent = await client.message(bot!.endpoint, 'priya', chatId, content);
       assert.equal(sent.status, 200, `turn ${index + 1} was taken`);
@@ -73,7 +88,8 @@ describe('a database outage under the running bot (real bot process, a PostgreSQ
 
   before(async function () {
     if (!postgresServerBinaries()) {
-      if (process.env.CI === 'true') throw new Error('CI needs the PostgreSQL server binaries (/usr/lib/postgresql/*/bin: apt-get install postgresql) for the database outage test.');
+      if (process.env.CI === 'true')
+        throw new Error('CI needs the PostgreSQL server binaries (/usr/lib/postgresql/*/bin: apt-get install postgresql) for the database outage test.');
       process.stderr.write('  (skipped: the PostgreSQL server binaries, /usr/lib/postgresql/*/bin/initdb and pg_ctl, are not installed on this machine)\n');
       this.skip();
     }
@@ -85,7 +101,8 @@ describe('a database outage under the running bot (real bot process, a PostgreSQ
   });
   afterEach(function () {
     // The bot's own log (structured, personal data removed) says why, when a step did not come.
-    if (this.currentTest?.state === 'failed' && bot) process.stderr.write(`  the bot's log, last 40 lines:\n${bot.output().split('\n').slice(-40).join('\n')}\n`);
+    if (this.currentTest?.state === 'failed' && bot)
+      process.stderr.write(`  the bot's log, last 40 lines:\n${bot.output().split('\n').slice(-40).join('\n')}\n`);
   });
   after(async () => {
     await bot?.stop();
@@ -163,7 +180,10 @@ describe('a database outage under the running bot (real bot process, a PostgreSQ
     const lines = log.split('\n').filter((line) => line && !/^\(node:\d+\) \[DEP\d+\]|^\(Use `node --trace-deprecation/.test(line));
     assert.ok(
       lines.every((line) => line.startsWith('{')),
-      `every line is a structured log line, nothing printed around them:\n${lines.filter((line) => !line.startsWith('{')).slice(0, 10).join('\n')}`,
+      `every line is a structured log line, nothing printed around them:\n${lines
+        .filter((line) => !line.startsWith('{'))
+        .slice(0, 10)
+        .join('\n')}`,
     );
     assert.doesNotMatch(log, /\bat .+:\d+:\d+\)?$/m, 'no stack trace');
     assert.doesNotMatch(log, new RegExp(`${NAMES.user}|${NAMES.database}`), 'neither the database user nor the database name');
@@ -171,7 +191,12 @@ describe('a database outage under the running bot (real bot process, a PostgreSQ
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const unavailable = events.filter((event) => event.event === 'database.unavailable');
     assert.equal(unavailable.length, 1, 'the outage is logged once');
-    assert.deepEqual(Object.keys(unavailable[0]!).filter((key) => !['level', 'time', 'pid', 'event'].includes(key)).sort(), ['errorCode', 'host']);
+    assert.deepEqual(
+      Object.keys(unavailable[0]!)
+        .filter((key) => !['level', 'time', 'pid', 'event'].includes(key))
+        .sort(),
+      ['errorCode', 'host'],
+    );
     assert.equal(unavailable[0]!.host, '127.0.0.1');
     assert.equal(unavailable[0]!.level, 'warn');
     assert.equal(events.filter((event) => event.event === 'database.available').length, 1, 'and its end once');

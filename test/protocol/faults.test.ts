@@ -30,7 +30,13 @@ async function freePort(): Promise<number> {
 const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;
 const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
 const opsPostsOf = (connector: FakeConnector, reference: string) =>
-  connector.calls.filter((call) => call.method === 'POST' && call.conversationId === DEMO.opsChannelId && call.status === 200 && activityText(call).includes(`Transfer request ${reference}`));
+  connector.calls.filter(
+    (call) =>
+      call.method === 'POST' &&
+      call.conversationId === DEMO.opsChannelId &&
+      call.status === 200 &&
+      activityText(call).includes(`Transfer request ${reference}`),
+  );
 
 async function count(databaseUrl: string, sql: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -52,7 +58,13 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
   const bots: BotProcess[] = [];
 
   const startBot = async (): Promise<BotProcess> => {
-    const bot = await startBotProcess({ PORT: String(await freePort()), DATABASE_URL: schema.url, LOG_LEVEL: 'info', APP_ENV: 'development', MicrosoftAppId: '' });
+    const bot = await startBotProcess({
+      PORT: String(await freePort()),
+      DATABASE_URL: schema.url,
+      LOG_LEVEL: 'info',
+      APP_ENV: 'development',
+      MicrosoftAppId: '',
+    });
     bots.push(bot);
     return bot;
   };
@@ -130,7 +142,10 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const results = await toResults((turn) => instances[turn % 2]!, chatId);
     const submit = await toConfirmations(second, chatId, results);
     const submits = await Promise.all([client.message(first.endpoint, 'priya', chatId, submit), client.message(second.endpoint, 'priya', chatId, submit)]);
-    assert.deepEqual(submits.map((sent) => sent.status), [200, 200]);
+    assert.deepEqual(
+      submits.map((sent) => sent.status),
+      [200, 200],
+    );
     const confirmation = await connector.waitFor(inChat(chatId, 'Your reference is'));
     const reference = /NTR-\d+/.exec(activityText(confirmation))![0];
     const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
@@ -141,17 +156,30 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const onFirst = opsCardUserOverHttp(client, () => first.endpoint, 'tom').sees(cardIn(posted));
     const onSecond = opsCardUserOverHttp(client, () => second.endpoint, 'tom').sees(cardIn(posted));
     const approvals = await Promise.all([onFirst.press({ verb: 'approveEligible' }), onSecond.press({ verb: 'approveEligible' })]);
-    assert.deepEqual(approvals.map((sent) => sent.status), [200, 200]);
+    assert.deepEqual(
+      approvals.map((sent) => sent.status),
+      [200, 200],
+    );
     // An account for review (esme.flint, while the DSPT rules make it one): both press its row, one Approve, one Reject.
     const reviewRow = 'esme.flint@nhsmail.example';
     if (onFirst.sees(cardIn(posted)).offers({ title: 'Approve', row: reviewRow })) {
       onSecond.sees(cardIn(posted));
-      await Promise.all([onFirst.press({ title: 'Approve', row: reviewRow }), onSecond.press({ title: 'Reject', row: reviewRow }, { decisionReason: 'crossed' })]);
+      await Promise.all([
+        onFirst.press({ title: 'Approve', row: reviewRow }),
+        onSecond.press({ title: 'Reject', row: reviewRow }, { decisionReason: 'crossed' }),
+      ]);
     }
     const forDecision = `request_id = ${requestId} AND verdict <> 'ineligible'`;
-    assert.equal(await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision} AND decision IS NULL`), 0, 'every account for decision decided');
     assert.equal(
-      await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND (action LIKE 'account.%' OR action = 'request.approved_eligible')`),
+      await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision} AND decision IS NULL`),
+      0,
+      'every account for decision decided',
+    );
+    assert.equal(
+      await count(
+        schema.url,
+        `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND (action LIKE 'account.%' OR action = 'request.approved_eligible')`,
+      ),
       await count(schema.url, `SELECT count(*) FROM request_accounts WHERE ${forDecision}`),
       'one decision per account in the audit',
     );
@@ -169,7 +197,10 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const before = await count(schema.url, 'SELECT count(*) FROM transfer_requests');
     // Three presses of the confirmations card's Submit at once (a triple click, or Teams retrying).
     const sent = await Promise.all([1, 2, 3].map(() => client.message(bot.endpoint, 'priya', chatId, submit)));
-    assert.deepEqual(sent.map((response) => response.status), [200, 200, 200]);
+    assert.deepEqual(
+      sent.map((response) => response.status),
+      [200, 200, 200],
+    );
     assert.equal(await count(schema.url, 'SELECT count(*) FROM transfer_requests'), before + 1);
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
     await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call));
@@ -183,7 +214,11 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const chatId = `a:priya-${randomUUID()}`;
     const submit = await toConfirmations(bot, chatId, await toResults(() => bot, chatId));
     // The confirmation reply hangs: the request is committed, the turn (and its state save) is not finished.
-    connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('Your reference is'), hold: true, times: 1 });
+    connector.addFault({
+      matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('Your reference is'),
+      hold: true,
+      times: 1,
+    });
     const submitting = client.message(bot.endpoint, 'priya', chatId, submit).catch(() => undefined);
     const held = await connector.waitFor(inChat(chatId, 'Your reference is'));
     const reference = /NTR-\d+/.exec(activityText(held))![0];
@@ -195,7 +230,13 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     assert.equal(again.status, 200);
     const answer = await connector.waitFor((call) => call !== held && inChat(chatId, 'Your reference is')(call));
     assert.match(activityText(answer), new RegExp(`already submitted\\. Your reference is \\*\\*${reference}\\*\\*`));
-    assert.equal(await count(schema.url, `SELECT count(*) FROM transfer_requests WHERE draft_id = (SELECT draft_id FROM transfer_requests WHERE reference = '${reference}')`), 1);
+    assert.equal(
+      await count(
+        schema.url,
+        `SELECT count(*) FROM transfer_requests WHERE draft_id = (SELECT draft_id FROM transfer_requests WHERE reference = '${reference}')`,
+      ),
+      1,
+    );
     // If the dead instance had leased the post, it is taken over when the lease (60 s) runs out.
     await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 75_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -208,12 +249,17 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const chatId = `a:priya-${randomUUID()}`;
     const { posted } = await submittedAndPosted(bot, chatId);
     connector.addFault({ matches: (call) => call.method === 'PUT', delayMs: 20_000 });
-    const approval = await opsCardUserOverHttp(client, () => bot.endpoint, 'tom').sees(cardIn(posted)).press({ verb: 'approveEligible' });
+    const approval = await opsCardUserOverHttp(client, () => bot.endpoint, 'tom')
+      .sees(cardIn(posted))
+      .press({ verb: 'approveEligible' });
     assert.equal(approval.status, 200);
     assert.ok(approval.ms < 2000, `answered in ${Math.round(approval.ms)} ms`);
     assert.match(JSON.stringify(approval.body), /Approved by Tom Ashdown/);
     // The card everyone sees is still brought up to date, when Teams gets round to it.
-    const update = await connector.waitFor((call) => call.method === 'PUT' && call.conversationId === DEMO.opsChannelId && activityText(call).includes('Approved by Tom Ashdown'), 40_000);
+    const update = await connector.waitFor(
+      (call) => call.method === 'PUT' && call.conversationId === DEMO.opsChannelId && activityText(call).includes('Approved by Tom Ashdown'),
+      40_000,
+    );
     assert.equal(update.status, 200);
     assert.equal(update.activityId, posted.answeredId, 'it updates the card that was posted, in place');
   });
@@ -248,12 +294,18 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     assert.match(opsCard, /"statusCode":200/);
     assert.match(opsCard, /"title":"Assign to me"/);
     assert.ok(tom.offers({ title: 'Approve', row: 'esme.flint@nhsmail.example' }), 'the refreshed card has the rows’ buttons');
-    const forOthers = await opsCardUserOverHttp(client, () => bot.endpoint, 'sam').sees(cardIn(posted)).refresh();
+    const forOthers = await opsCardUserOverHttp(client, () => bot.endpoint, 'sam')
+      .sees(cardIn(posted))
+      .refresh();
     const readOnly = JSON.stringify(forOthers.body);
     assert.match(readOnly, /"statusCode":200/);
     assert.match(readOnly, new RegExp(`Transfer request ${reference}`));
     assert.doesNotMatch(readOnly, /"title":"(Assign to me|Approve all eligible|Reject all undecided|Approve|Reject)/);
-    assert.equal(await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND action = 'card_action.refused'`), 0, 'a refresh is not a refusal');
+    assert.equal(
+      await count(schema.url, `SELECT count(*) FROM audit_events WHERE request_id = ${requestId} AND action = 'card_action.refused'`),
+      0,
+      'a refresh is not a refusal',
+    );
   });
 
   it('stops cleanly on SIGTERM: the turn in flight is answered, then the process exits 0 having closed the server', async () => {
@@ -277,24 +329,42 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     await client.message(bot.endpoint, 'priya', chatId, await toConfirmations(bot, chatId, await toResults(() => bot, chatId)));
     const reference = /NTR-\d+/.exec(activityText(await connector.waitFor(inChat(chatId, 'Your reference is'))))![0];
     const posted = await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 30_000);
-    const attempts = connector.calls.filter((call) => call.conversationId === DEMO.opsChannelId && call.method === 'POST' && activityText(call).includes(reference));
-    assert.deepEqual(attempts.map((call) => call.status), [429, 503, 200], 'throttled, failed, then accepted');
+    const attempts = connector.calls.filter(
+      (call) => call.conversationId === DEMO.opsChannelId && call.method === 'POST' && activityText(call).includes(reference),
+    );
+    assert.deepEqual(
+      attempts.map((call) => call.status),
+      [429, 503, 200],
+      'throttled, failed, then accepted',
+    );
     assert.ok(attempts[1]!.at - attempts[0]!.at >= 900, 'the retry waited for Retry-After');
     // Three calls by the outbox itself (the connector client's own retry policy is out of the way), two of them attempts: a 429 is a wait, not an attempt.
     assert.equal(
-      await count(schema.url, `SELECT count(*) FROM outbox WHERE dedupe_key = 'ops.post:' || (SELECT id FROM transfer_requests WHERE reference = '${reference}') AND status = 'delivered' AND attempts = 2`),
+      await count(
+        schema.url,
+        `SELECT count(*) FROM outbox WHERE dedupe_key = 'ops.post:' || (SELECT id FROM transfer_requests WHERE reference = '${reference}') AND status = 'delivered' AND attempts = 2`,
+      ),
       1,
     );
 
     // The requester blocked the bot: Teams answers 403 to the outcome, for good.
     const requestId = await count(schema.url, `SELECT id AS count FROM transfer_requests WHERE reference = '${reference}'`);
     connector.addFault({ matches: (call) => call.conversationId === chatId && JSON.stringify(call.activity).includes('has been decided'), status: 403 });
-    await opsCardUserOverHttp(client, () => bot.endpoint, 'tom').sees(cardIn(posted)).press({ verb: 'rejectRequest' }, { decisionReason: 'Not this time.' });
+    await opsCardUserOverHttp(client, () => bot.endpoint, 'tom')
+      .sees(cardIn(posted))
+      .press({ verb: 'rejectRequest' }, { decisionReason: 'Not this time.' });
     const refused = await connector.waitFor((call) => inChat(chatId, 'has been decided')(call) && call.status === 403, 20_000);
     assert.ok(refused);
     const update = await connector.waitFor((call) => call.method === 'PUT' && activityText(call).includes('could not be notified'), 20_000);
     assert.ok(update);
-    assert.equal(await count(schema.url, `SELECT count(*) FROM outbox WHERE dedupe_key = 'outcome:${requestId}' AND status = 'undeliverable' AND last_error = 'HTTP_403'`), 1);
-    assert.equal(await count(schema.url, `SELECT count(*) FROM transfer_requests WHERE id = ${requestId} AND outcome_notified_at IS NULL`), 1, 'never marked as told');
+    assert.equal(
+      await count(schema.url, `SELECT count(*) FROM outbox WHERE dedupe_key = 'outcome:${requestId}' AND status = 'undeliverable' AND last_error = 'HTTP_403'`),
+      1,
+    );
+    assert.equal(
+      await count(schema.url, `SELECT count(*) FROM transfer_requests WHERE id = ${requestId} AND outcome_notified_at IS NULL`),
+      1,
+      'never marked as told',
+    );
   });
 });

@@ -65,7 +65,8 @@ describe('bot HTTP server', () => {
   });
 
   it('shows a notice on /readyz (the ops channel refusing the bot) without taking the bot out of service', async () => {
-    const notice = 'Teams has refused the NAS Operations channel since 29 Nov 2026, 17:00 GMT (the bot was removed from the team or blocked): new request cards are held.';
+    const notice =
+      'Teams has refused the NAS Operations channel since 29 Nov 2026, 17:00 GMT (the bot was removed from the team or blocked): new request cards are held.';
     const server = await start({ readiness: async () => ({ ready: true, checks: { database: true, migrations: true }, notices: [notice] }) });
     const response = await fetch(`${server.url}/readyz`);
     assert.equal(response.status, 200);

@@ -19,7 +19,8 @@ describeOnEachDatabase('audit_events is append-only', (db) => {
     await new AuditLog(db()).record(ops, 'request.exported', null, { reference: 'NTR-100001', note: 'personal words' });
   });
 
-  const stored = () => db().query<{ action: string; actor_name: string; detail: Record<string, unknown> }>('SELECT action, actor_name, detail FROM audit_events ORDER BY id');
+  const stored = () =>
+    db().query<{ action: string; actor_name: string; detail: Record<string, unknown> }>('SELECT action, actor_name, detail FROM audit_events ORDER BY id');
 
   for (const [what, sql] of [
     ['an UPDATE', "UPDATE audit_events SET action = 'request.rewritten'"],
@@ -38,7 +39,10 @@ describeOnEachDatabase('audit_events is append-only', (db) => {
 
   it('still accepts new events', async () => {
     await appendAudit(db(), ops, 'request.claimed', null, null, {});
-    assert.deepEqual((await stored()).map((row) => row.action), ['request.exported', 'request.claimed']);
+    assert.deepEqual(
+      (await stored()).map((row) => row.action),
+      ['request.exported', 'request.claimed'],
+    );
   });
 
   it('lets the purge path only take information away, and only inside its own transaction', async () => {

@@ -14,7 +14,13 @@ const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
 
 const submit = async (requests: TransferRequests, emails: string[]) =>
-  (await requests.submit({ ...requestDetails(PRIYA, 'test-1'), draftId: randomUUID(), accounts: emails.map((email, index) => screenedAccount(index + 1, email, 'eligible')) })).request;
+  (
+    await requests.submit({
+      ...requestDetails(PRIYA, 'test-1'),
+      draftId: randomUUID(),
+      accounts: emails.map((email, index) => screenedAccount(index + 1, email, 'eligible')),
+    })
+  ).request;
 
 const codeOf = async (work: Promise<unknown>): Promise<string | undefined> =>
   work.then(
@@ -68,7 +74,10 @@ describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
     assert.equal((await history.siteAccountsInOtherRequests(['ZZ9103'])).get('ZZ9103'), undefined, 'nor counts towards the site allowance');
     // And the re-check at submission, under the lock, agrees: the new request keeps its eligible accounts.
     const second = await submit(requests, emails);
-    assert.deepEqual(second.accounts.map((account) => account.verdict), ['eligible', 'eligible']);
+    assert.deepEqual(
+      second.accounts.map((account) => account.verdict),
+      ['eligible', 'eligible'],
+    );
   });
 
   it('carries an account’s earlier request and how it ended into the new one, for the card’s history', async () => {

@@ -206,7 +206,9 @@ describe('PostgreSQL going away under an open database [postgres]', function () 
 
       await proxy.restore();
       assert.deepEqual(await db.query<{ one: number }>('SELECT 1 AS one'), [{ one: 1 }], 'back without reopening anything');
-      const codes = events().filter((event) => event.event === 'database.unavailable').map((event) => event.errorCode);
+      const codes = events()
+        .filter((event) => event.event === 'database.unavailable')
+        .map((event) => event.errorCode);
       assert.equal(codes.length, 2, 'one line per outage');
       assert.equal(events().filter((event) => event.event === 'database.available').length, 2);
     } finally {

@@ -137,7 +137,10 @@ describeOnEachDatabase('outbox', (db) => {
     await db().query(`UPDATE outbox SET payload = '{"reminder": 1}'::jsonb WHERE kind = 'ops.chase'`);
     const unreadable: Array<{ kind: string; problems: string[] }> = [];
     const claimed = await outbox.claimDue(10, 30, ({ kind, problems }) => unreadable.push({ kind, problems }));
-    assert.deepEqual(claimed.map((delivery) => delivery.kind), ['outcome']);
+    assert.deepEqual(
+      claimed.map((delivery) => delivery.kind),
+      ['outcome'],
+    );
     assert.deepEqual(unreadable, [
       { kind: 'question', problems: ['payload.questionId: invalid_type'] },
       { kind: 'ops.chase', problems: ['payload.workingDays: invalid_type'] },
@@ -177,7 +180,10 @@ describeOnEachDatabase('screening jobs (claims fenced by attempt)', (db) => {
     await jobs.complete(second, result);
     assert.equal((await jobs.get(job.id))?.status, 'done');
     const owed = await db().query<{ dedupe_key: string }>('SELECT dedupe_key FROM outbox');
-    assert.deepEqual(owed.map((row) => row.dedupe_key), [dedupeKeys.screeningResults(job.id, 1)]);
+    assert.deepEqual(
+      owed.map((row) => row.dedupe_key),
+      [dedupeKeys.screeningResults(job.id, 1)],
+    );
   });
 
   it('makes a retry after a failure a new run, with its own results message', async () => {
@@ -190,7 +196,10 @@ describeOnEachDatabase('screening jobs (claims fenced by attempt)', (db) => {
     assert.equal(again.run, 2);
     await jobs.complete(again, result);
     const owed = await db().query<{ dedupe_key: string }>('SELECT dedupe_key FROM outbox ORDER BY id');
-    assert.deepEqual(owed.map((row) => row.dedupe_key), [dedupeKeys.screeningResults('draft-2:1', 1), dedupeKeys.screeningResults('draft-2:1', 2)]);
+    assert.deepEqual(
+      owed.map((row) => row.dedupe_key),
+      [dedupeKeys.screeningResults('draft-2:1', 1), dedupeKeys.screeningResults('draft-2:1', 2)],
+    );
   });
 });
 
@@ -210,10 +219,16 @@ describeOnEachDatabase('dialog state (eTag read at the start of the turn)', (db)
     await store.save(first);
     await assert.rejects(store.save(second), { code: 'STORAGE_CONFLICT' });
     const later = turn('c1');
-    assert.deepEqual((await store.get(later)).dialogStack.map((entry) => entry.id), ['from-first']);
+    assert.deepEqual(
+      (await store.get(later)).dialogStack.map((entry) => entry.id),
+      ['from-first'],
+    );
     (await store.get(later)).dialogStack.push({ id: 'next', state: {} });
     await store.save(later);
-    assert.deepEqual((await store.get(turn('c1'))).dialogStack.map((entry) => entry.id), ['from-first', 'next']);
+    assert.deepEqual(
+      (await store.get(turn('c1'))).dialogStack.map((entry) => entry.id),
+      ['from-first', 'next'],
+    );
   });
 
   it('writes nothing for a turn that changed nothing', async () => {

@@ -56,7 +56,18 @@ async function oweBacklog(db: SqlDatabase): Promise<void> {
 /** Two instances' delivery workers on one database, each polling as the app's worker does, until nothing is owed. */
 async function drainWithTwoInstances(db: SqlDatabase, pacer: SendPacer, handlers: DeliveryHandlers, timeoutMs: number): Promise<number> {
   const policy = { ...DEFAULT_DELIVERY_POLICY, batchSize: 5, lookAheadMs: 2000 };
-  const engines = [0, 1].map(() => new DeliveryEngine(new Outbox(db), handlers, (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)), silentLogger, policy, Math.random, pacer));
+  const engines = [0, 1].map(
+    () =>
+      new DeliveryEngine(
+        new Outbox(db),
+        handlers,
+        (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)),
+        silentLogger,
+        policy,
+        Math.random,
+        pacer,
+      ),
+  );
   const started = performance.now();
   const owedRows = async () => (await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE status = 'pending'`))[0]!.count;
   await Promise.all(
@@ -74,7 +85,15 @@ describeOnEachDatabase('paced delivery (two instances, one send budget)', (db) =
     this.timeout(30_000);
     await oweBacklog(db());
     const { teams, handlers } = throttlingTeams();
-    const engine = new DeliveryEngine(new Outbox(db()), handlers, (error) => error as DeliveryFailure, silentLogger, { ...DEFAULT_DELIVERY_POLICY, batchSize: 20 }, Math.random, UNPACED);
+    const engine = new DeliveryEngine(
+      new Outbox(db()),
+      handlers,
+      (error) => error as DeliveryFailure,
+      silentLogger,
+      { ...DEFAULT_DELIVERY_POLICY, batchSize: 20 },
+      Math.random,
+      UNPACED,
+    );
     await engine.deliverDue();
     assert.ok(teams.throttled > 0, 'twelve at once exceed three a second');
     const [row] = await db().query<{ attempts: number }>(`SELECT max(attempts)::int AS attempts FROM outbox WHERE last_error = 'HTTP_429'`);

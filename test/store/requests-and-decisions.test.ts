@@ -15,7 +15,11 @@ const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const LENA = { id: 'ops-lena', name: 'Lena Marsh' };
 
 const screened = screenedAccount;
-const newRequest = (accounts: ScreenedAccount[], draftId: string = randomUUID()): NewTransferRequest => ({ ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, 'test-1'), draftId, accounts });
+const newRequest = (accounts: ScreenedAccount[], draftId: string = randomUUID()): NewTransferRequest => ({
+  ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, 'test-1'),
+  draftId,
+  accounts,
+});
 
 /** The request use cases and the audit over one database, as the app wires them. */
 class RequestStore {
@@ -36,10 +40,17 @@ class RequestStore {
   rejectRemaining: TransferRequests['rejectUndecided'] = (...args) => this.requests.rejectUndecided(...args);
   decideAccount: TransferRequests['decideAccount'] = (...args) => this.requests.decideAccount(...args);
   auditEvents = (id: number) => this.audit.forRequest(id);
-  owed = async () => (await this.db.query<{ dedupe_key: string; status: string; version: number }>('SELECT dedupe_key, status, version FROM outbox ORDER BY id')).map((row) => [row.dedupe_key, row.status, row.version]);
+  owed = async () =>
+    (await this.db.query<{ dedupe_key: string; status: string; version: number }>('SELECT dedupe_key, status, version FROM outbox ORDER BY id')).map((row) => [
+      row.dedupe_key,
+      row.status,
+      row.version,
+    ]);
 }
 
-const MIGRATIONS = readdirSync(path.join(__dirname, '..', '..', 'services', 'store', 'migrations')).filter((file) => file.endsWith('.sql')).sort();
+const MIGRATIONS = readdirSync(path.join(__dirname, '..', '..', 'services', 'store', 'migrations'))
+  .filter((file) => file.endsWith('.sql'))
+  .sort();
 
 describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
   it('stores a request with its accounts in order and gives it an NTR reference', async () => {
@@ -47,16 +58,22 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     const request = await store.createRequest(newRequest([screened(1, 'a@x.example', 'eligible'), screened(2, 'b@x.example', 'review')]));
     assert.match(request.reference, /^NTR-\d+$/);
     assert.equal(request.status, 'submitted');
-    assert.deepEqual(request.accounts.map((account) => [account.position, account.email, account.verdict, account.decision]), [
-      [1, 'a@x.example', 'eligible', null],
-      [2, 'b@x.example', 'review', null],
-    ]);
+    assert.deepEqual(
+      request.accounts.map((account) => [account.position, account.email, account.verdict, account.decision]),
+      [
+        [1, 'a@x.example', 'eligible', null],
+        [2, 'b@x.example', 'review', null],
+      ],
+    );
     assert.equal(request.accounts[1]?.reasons[0]?.rule, 'SITE_NOT_DSPT_COMPLIANT');
     const second = await store.createRequest(newRequest([screened(1, 'c@x.example', 'eligible')]));
     assert.equal(Number(second.reference.slice(4)), Number(request.reference.slice(4)) + 1);
     assert.deepEqual((await store.getRequestByReference(request.reference.toLowerCase()))?.id, request.id);
     const audit = await store.auditEvents(request.id);
-    assert.deepEqual(audit.map((event) => [event.action, event.actorName]), [['request.submitted', 'Priya Okafor']]);
+    assert.deepEqual(
+      audit.map((event) => [event.action, event.actorName]),
+      [['request.submitted', 'Priya Okafor']],
+    );
   });
 
   it('approves eligible accounts, then settles the request exactly once when the last account is decided', async () => {
@@ -70,16 +87,22 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     assert.equal(rejection.requestNowDecided, true);
     const stored = (await store.getRequest(request.id))!;
     assert.equal(stored.status, 'decided');
-    assert.deepEqual(stored.accounts.map((account) => [account.decision, account.decidedBy?.name, account.decisionReason]), [
-      ['approved', 'Tom Ashdown', null],
-      ['rejected', 'Lena Marsh', 'DSPT must be met first.'],
-    ]);
+    assert.deepEqual(
+      stored.accounts.map((account) => [account.decision, account.decidedBy?.name, account.decisionReason]),
+      [
+        ['approved', 'Tom Ashdown', null],
+        ['rejected', 'Lena Marsh', 'DSPT must be met first.'],
+      ],
+    );
     const audit = await store.auditEvents(request.id);
-    assert.deepEqual(audit.map((event) => [event.action, event.actorName]), [
-      ['request.submitted', 'Priya Okafor'],
-      ['request.approved_eligible', 'Tom Ashdown'],
-      ['account.rejected', 'Lena Marsh'],
-    ]);
+    assert.deepEqual(
+      audit.map((event) => [event.action, event.actorName]),
+      [
+        ['request.submitted', 'Priya Okafor'],
+        ['request.approved_eligible', 'Tom Ashdown'],
+        ['account.rejected', 'Lena Marsh'],
+      ],
+    );
   });
 
   it('allows one decision per account: a second, even concurrent, learns who decided first', async () => {
@@ -127,7 +150,9 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     const second = newRequest([screened(1, 'Shared@x.example', 'eligible')]);
     // Both lists were screened while neither was submitted; they are submitted at the same moment.
     const [a, b] = await Promise.all([store.requests.submit(first), store.requests.submit(second)]);
-    const holders = [a.request, b.request].filter((request) => request.accounts.some((account) => account.email.toLowerCase() === 'shared@x.example' && account.verdict !== 'ineligible'));
+    const holders = [a.request, b.request].filter((request) =>
+      request.accounts.some((account) => account.email.toLowerCase() === 'shared@x.example' && account.verdict !== 'ineligible'),
+    );
     assert.equal(holders.length, 1, 'the mailbox is in one open request only');
     const loser = [a.request, b.request].find((request) => !holders.includes(request))!;
     const lost = loser.accounts.find((account) => account.email.toLowerCase() === 'shared@x.example')!;
@@ -166,18 +191,27 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     const newer = await store.createRequest(newRequest([screened(1, 'c@x.example', 'eligible')]));
     await store.approveEligible(older.id, TOM);
     const summaries = await store.listRequestsBy('priya');
-    assert.deepEqual(summaries.map((summary) => [summary.reference, summary.accountCount, summary.approvedCount, summary.status]), [
-      [newer.reference, 1, 0, 'submitted'],
-      [older.reference, 2, 2, 'decided'],
-    ]);
-    assert.deepEqual((await store.listAwaitingDecision()).map((summary) => summary.reference), [newer.reference]);
+    assert.deepEqual(
+      summaries.map((summary) => [summary.reference, summary.accountCount, summary.approvedCount, summary.status]),
+      [
+        [newer.reference, 1, 0, 'submitted'],
+        [older.reference, 2, 2, 'decided'],
+      ],
+    );
+    assert.deepEqual(
+      (await store.listAwaitingDecision()).map((summary) => summary.reference),
+      [newer.reference],
+    );
     assert.deepEqual(await store.listRequestsBy('someone-else'), []);
   });
 
   it('applies migrations once, however often it starts', async () => {
     assert.deepEqual(await migrate(db()), []);
     const applied = await db().query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
-    assert.deepEqual(applied.map((row) => row.name), MIGRATIONS);
+    assert.deepEqual(
+      applied.map((row) => row.name),
+      MIGRATIONS,
+    );
   });
 
   it('keeps a NUL-free copy of what it is given: text columns refuse NUL, so the edge removes it first', async () => {

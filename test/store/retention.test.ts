@@ -14,11 +14,22 @@ const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
 const DAY = 86_400_000;
 
 const accounts = (prefix: string): ScreenedAccount[] => [
-  { ...screenedAccount(1, `${prefix}.eligible@nhsmail.example`, 'eligible'), specialism: 'pharmacy', evidence: { directoryFound: true, displayName: `${prefix} Person`, jobTitle: 'Pharmacist', siteOds: 'ZZ9103' } },
+  {
+    ...screenedAccount(1, `${prefix}.eligible@nhsmail.example`, 'eligible'),
+    specialism: 'pharmacy',
+    evidence: { directoryFound: true, displayName: `${prefix} Person`, jobTitle: 'Pharmacist', siteOds: 'ZZ9103' },
+  },
   screenedAccount(2, `${prefix}.review@nhsmail.example`, 'review'),
   {
     ...screenedAccount(3, `${prefix}.leaver@nhsmail.example`, 'ineligible'),
-    reasons: [{ rule: 'MARKED_AS_LEAVER', verdict: 'ineligible', message: `${prefix}.leaver@nhsmail.example is marked as a leaver.`, remedy: 'Unmark as leaver, then resubmit.' }],
+    reasons: [
+      {
+        rule: 'MARKED_AS_LEAVER',
+        verdict: 'ineligible',
+        message: `${prefix}.leaver@nhsmail.example is marked as a leaver.`,
+        remedy: 'Unmark as leaver, then resubmit.',
+      },
+    ],
   },
 ];
 
@@ -30,7 +41,12 @@ describeOnEachDatabase('retention purge', (db) => {
   });
 
   async function decidedRequest(prefix: string) {
-    const { request } = await requests.submit({ ...requestDetails(PRIYA), reason: `${prefix} reason: Dr ${prefix} retires`, draftId: randomUUID(), accounts: accounts(prefix) });
+    const { request } = await requests.submit({
+      ...requestDetails(PRIYA),
+      reason: `${prefix} reason: Dr ${prefix} retires`,
+      draftId: randomUUID(),
+      accounts: accounts(prefix),
+    });
     const [eligible, review] = request.accounts;
     await requests.approveEligible(request.id, TOM);
     await requests.decideAccount(request.id, review!.id, 'rejected', TOM, `${prefix} is a locum, not at this site`);
@@ -52,7 +68,12 @@ describeOnEachDatabase('retention purge', (db) => {
 
   it('removes the personal data of a request closed longer than the period and keeps the audit skeleton', async () => {
     // The old request goes through the whole lifecycle: claimed, asked and answered, decided, transferred, completed.
-    const { request: oldRequest } = await requests.submit({ ...requestDetails(PRIYA), reason: 'alder reason: Dr alder retires', draftId: randomUUID(), accounts: accounts('alder') });
+    const { request: oldRequest } = await requests.submit({
+      ...requestDetails(PRIYA),
+      reason: 'alder reason: Dr alder retires',
+      draftId: randomUUID(),
+      accounts: accounts('alder'),
+    });
     await requests.claim(oldRequest.id, TOM);
     await requests.ask(oldRequest.id, TOM, 'Is alder.review still at the site?');
     await requests.answer(oldRequest.id, PRIYA, 'No, alder left in May');
@@ -81,7 +102,16 @@ describeOnEachDatabase('retention purge', (db) => {
     assert.equal(purged.reason, REDACTED);
     assert.equal(purged.organisationOds, 'ZZ9001');
     assert.deepEqual(
-      purged.accounts.map((account) => [account.email, account.specialism, account.evidence, account.verdict, account.reasons.map((reason) => [reason.rule, reason.message]), account.decision, account.decisionReason, account.decidedBy?.id ?? null]),
+      purged.accounts.map((account) => [
+        account.email,
+        account.specialism,
+        account.evidence,
+        account.verdict,
+        account.reasons.map((reason) => [reason.rule, reason.message]),
+        account.decision,
+        account.decisionReason,
+        account.decidedBy?.id ?? null,
+      ]),
       [
         [`redacted-${old.eligible.id}`, null, { directoryFound: true }, 'eligible', [], 'approved', null, TOM.id],
         [`redacted-${old.review.id}`, null, { directoryFound: true }, 'review', [['SITE_NOT_DSPT_COMPLIANT', '']], 'rejected', REDACTED, TOM.id],
@@ -91,12 +121,17 @@ describeOnEachDatabase('retention purge', (db) => {
     assert.equal(purged.accounts[1]?.reasons[0]?.remedy, 'Complete the DSPT for the site.', 'policy text is not personal');
 
     const auditAfter = await new AuditLog(db()).forRequest(old.request.id);
-    const skeleton = (events: typeof auditAfter) => events.map((event) => [event.action, event.actorId, event.requestId, event.accountId, event.occurredAt.toISOString()]);
+    const skeleton = (events: typeof auditAfter) =>
+      events.map((event) => [event.action, event.actorId, event.requestId, event.accountId, event.occurredAt.toISOString()]);
     assert.deepEqual(skeleton(auditAfter.slice(0, -1)), skeleton(auditBefore), 'the same events, actors, ids and times');
     assert.deepEqual(
       auditAfter.map((event) => [event.action, event.actorName, event.detail]),
       [
-        ['request.submitted', '', { reference: old.request.reference, accountCount: 3, policyVersion: '2026.11-1', screened: { eligible: 1, review: 1, ineligible: 1 } }],
+        [
+          'request.submitted',
+          '',
+          { reference: old.request.reference, accountCount: 3, policyVersion: '2026.11-1', screened: { eligible: 1, review: 1, ineligible: 1 } },
+        ],
         ['request.claimed', '', { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review' } }],
         ['request.asked', '', { questionId: auditBefore.find((event) => event.action === 'request.asked')?.detail.questionId }],
         ['request.answered', '', { questionId: auditBefore.find((event) => event.action === 'request.answered')?.detail.questionId }],
@@ -109,11 +144,15 @@ describeOnEachDatabase('retention purge', (db) => {
       ],
     );
     assert.equal(purged.status, 'completed');
-    assert.deepEqual(purged.questions.map((question) => [question.question, question.answer, question.askedBy.id]), [[REDACTED, REDACTED, TOM.id]]);
+    assert.deepEqual(
+      purged.questions.map((question) => [question.question, question.answer, question.askedBy.id]),
+      [[REDACTED, REDACTED, TOM.id]],
+    );
     assert.equal(purged.claimedBy?.id, TOM.id);
 
     const left = await everythingAbout(old.request.id);
-    for (const personal of ['alder', 'Priya', 'Tom Ashdown', 'Pharmacist', 'pharmacy', 'locum', 'marked as a leaver', 'Tuesday', 'May', 'Portal']) assert.ok(!left.includes(personal), `"${personal}" must be gone`);
+    for (const personal of ['alder', 'Priya', 'Tom Ashdown', 'Pharmacist', 'pharmacy', 'locum', 'marked as a leaver', 'Tuesday', 'May', 'Portal'])
+      assert.ok(!left.includes(personal), `"${personal}" must be gone`);
     // The ops card still showing the addresses is re-rendered from the purged store.
     assert.deepEqual(await db().query(`SELECT status FROM outbox WHERE dedupe_key = $1`, [`ops.update:${old.request.id}`]), [{ status: 'pending' }]);
 
@@ -135,7 +174,11 @@ describeOnEachDatabase('retention purge', (db) => {
 
   it('works through more requests than one batch', async () => {
     for (let index = 0; index < 52; index++) {
-      const { request } = await requests.submit({ ...requestDetails(PRIYA), draftId: randomUUID(), accounts: [screenedAccount(1, `p${index}@nhsmail.example`, 'eligible')] });
+      const { request } = await requests.submit({
+        ...requestDetails(PRIYA),
+        draftId: randomUUID(),
+        accounts: [screenedAccount(1, `p${index}@nhsmail.example`, 'eligible')],
+      });
       await requests.approveEligible(request.id, TOM);
     }
     assert.equal(await purgeClosedRequests(db(), 7, new Date(Date.now() + 8 * DAY)), 52);

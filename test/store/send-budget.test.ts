@@ -17,7 +17,10 @@ const LIMITS: PacingLimits = {
 
 /** Requests already sent to `scope`, `secondsAgo` each (by the database's clock). */
 async function sentBefore(db: SqlDatabase, scope: string, secondsAgo: number[]): Promise<void> {
-  await db.query(`INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() - make_interval(secs => ago) FROM unnest($2::float8[]) AS ago`, [scope, secondsAgo]);
+  await db.query(`INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() - make_interval(secs => ago) FROM unnest($2::float8[]) AS ago`, [
+    scope,
+    secondsAgo,
+  ]);
 }
 
 interface Case {
@@ -37,7 +40,12 @@ const cases: Case[] = [
   { name: 'requests older than a window do not count in it', before: [[`conversation:${CHANNEL}`, [1.2, 1.5]]] },
   { name: 'three in ten seconds: waits for the third most recent to leave the longer window', before: [[`conversation:${CHANNEL}`, [2, 5, 8]]], waitMs: 2000 },
   { name: 'both windows full: the later moment wins', before: [[`conversation:${CHANNEL}`, [0.1, 0.3, 9.5]]], waitMs: 700 },
-  { name: 'a channel’s thread counts as the channel', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], to: { conversation: `${CHANNEL};messageid=1712`, tenant: 't1' }, waitMs: 400 },
+  {
+    name: 'a channel’s thread counts as the channel',
+    before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]],
+    to: { conversation: `${CHANNEL};messageid=1712`, tenant: 't1' },
+    waitMs: 400,
+  },
   { name: 'another conversation has its own budget', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], to: { conversation: 'a:chat', tenant: 't1' } },
   { name: 'the tenant’s budget is shared by every conversation in it', before: [[`tenant:t1`, [0.1, 0.2, 0.3, 0.4, 0.9]]], waitMs: 100 },
   { name: 'another tenant has its own', before: [[`tenant:t2`, [0.1, 0.2, 0.3, 0.4, 0.9]]] },

@@ -34,7 +34,10 @@ async function schemaColumns(db: SqlDatabase): Promise<{ tables: string[]; textC
      WHERE table_schema = current_schema() AND data_type = ANY($1::text[]) ORDER BY table_name, ordinal_position`,
     [TEXT_TYPES],
   );
-  return { tables: tables.map((row) => row.table_name), textColumns: columns.map((row) => ({ table: row.table_name, column: row.column_name, type: row.data_type })) };
+  return {
+    tables: tables.map((row) => row.table_name),
+    textColumns: columns.map((row) => ({ table: row.table_name, column: row.column_name, type: row.data_type })),
+  };
 }
 
 /**
@@ -50,7 +53,11 @@ async function seedStore(db: SqlDatabase): Promise<{ reference: string }> {
     reason: `Sponsorship ends; ${AMARA} moves to the pharmacy`,
     draftId: randomUUID(),
     accounts: [
-      { ...screenedAccount(1, AMARA, 'eligible'), specialism: 'pharmacy', evidence: { directoryFound: true, displayName: 'Amara Mensah', jobTitle: 'Pharmacist', siteOds: 'ZZ9101' } },
+      {
+        ...screenedAccount(1, AMARA, 'eligible'),
+        specialism: 'pharmacy',
+        evidence: { directoryFound: true, displayName: 'Amara Mensah', jobTitle: 'Pharmacist', siteOds: 'ZZ9101' },
+      },
       screenedAccount(2, NEAR_MISS, 'review'),
       screenedAccount(3, OTHER, 'review'),
     ],
@@ -65,11 +72,26 @@ async function seedStore(db: SqlDatabase): Promise<{ reference: string }> {
   await requests.decideAccount(request.id, other!.id, 'rejected', TOM, `The same person as ${AMARA.toUpperCase()}`);
   await requests.markTransferred(request.id, TOM, amara!.id, `Moved ${AMARA} to NAS`);
 
-  await new ScreeningJobs(db).create({ id: randomUUID(), ownerId: PRIYA.id, organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries: [{ position: 1, email: AMARA }] });
-  await new ScreeningJobs(db).create({ id: randomUUID(), ownerId: 'someone-else-oid', organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries: [{ position: 1, email: OTHER }] });
+  await new ScreeningJobs(db).create({
+    id: randomUUID(),
+    ownerId: PRIYA.id,
+    organisationOds: 'ZZ9001',
+    organisationName: 'Northmoor',
+    entries: [{ position: 1, email: AMARA }],
+  });
+  await new ScreeningJobs(db).create({
+    id: randomUUID(),
+    ownerId: 'someone-else-oid',
+    organisationOds: 'ZZ9001',
+    organisationName: 'Northmoor',
+    entries: [{ position: 1, email: OTHER }],
+  });
   await new SqlStorage(db).write({ 'msteams/conversations/a:priya-chat': { eTag: '*', dialogState: { accountsText: `${AMARA}, ZZ9101\n${OTHER}` } } });
   await new SqlStorage(db).write({ 'msteams/conversations/a:other-chat': { eTag: '*', dialogState: { accountsText: NEAR_MISS } } });
-  await new ConversationReferences(db).save(ConversationReferences.forUser(PRIYA.id), { user: { id: '29:priya-mri', name: PRIYA.name, aadObjectId: PRIYA.id }, conversation: { id: 'a:priya-chat', isGroup: false, conversationType: 'personal' } } as never);
+  await new ConversationReferences(db).save(ConversationReferences.forUser(PRIYA.id), {
+    user: { id: '29:priya-mri', name: PRIYA.name, aadObjectId: PRIYA.id },
+    conversation: { id: 'a:priya-chat', isGroup: false, conversationType: 'personal' },
+  } as never);
   await new OpsMembersSeen(db).record('29:tom-mri', TOM.id);
   return { reference: request.reference };
 }
@@ -100,7 +122,9 @@ describe('subject access search', function () {
       assert.ok(tables.includes('request_accounts') && tables.includes('audit_events'), 'the migrated schema is the one read');
       const undeclaredTables = tables.filter((table) => !(table in SUBJECT_ACCESS_COVERAGE));
       assert.deepEqual(undeclaredTables, [], 'a table the subject-access search does not know: add it to SUBJECT_ACCESS_COVERAGE');
-      const undeclaredColumns = textColumns.filter(({ table, column }) => SUBJECT_ACCESS_COVERAGE[table]?.[column] === undefined).map(({ table, column, type }) => `${table}.${column} (${type})`);
+      const undeclaredColumns = textColumns
+        .filter(({ table, column }) => SUBJECT_ACCESS_COVERAGE[table]?.[column] === undefined)
+        .map(({ table, column, type }) => `${table}.${column} (${type})`);
       assert.deepEqual(undeclaredColumns, [], 'text or JSON columns the subject-access search neither covers nor declares as holding no personal data');
       const stale = Object.entries(SUBJECT_ACCESS_COVERAGE).flatMap(([table, columns]) =>
         Object.keys(columns)
@@ -135,8 +159,14 @@ describe('subject access search', function () {
       assert.equal(account.decision, 'approved');
       assert.equal(account.transfer_note, `Moved ${AMARA} to NAS`);
       assert.equal((account.evidence as { displayName?: string }).displayName, 'Amara Mensah');
-      assert.deepEqual(report.requestsOfTheirAccounts.map((row) => row.reference), [reference]);
-      assert.deepEqual(report.tables.request_questions?.map((row) => row.question), [`Is ${AMARA} still at ZZ9101?`]);
+      assert.deepEqual(
+        report.requestsOfTheirAccounts.map((row) => row.reference),
+        [reference],
+      );
+      assert.deepEqual(
+        report.tables.request_questions?.map((row) => row.question),
+        [`Is ${AMARA} still at ZZ9101?`],
+      );
       assert.equal(report.tables.transfer_requests?.length, 1, 'the request whose reason names her');
       assert.equal(report.tables.screening_jobs?.length, 1, "the job that screened her, not the other person's");
       assert.equal(report.tables.bot_state?.length, 1, 'the half-filled conversation that lists her');
@@ -147,28 +177,47 @@ describe('subject access search', function () {
         report.tables.request_accounts.every((row) => row.email !== NEAR_MISS) && !JSON.stringify(report.tables.bot_state).includes(NEAR_MISS),
         'nothing found only because another address contains hers',
       );
-      assert.equal(report.rowCount, Object.values(report.tables).reduce((sum, rows) => sum + rows.length, 0));
+      assert.equal(
+        report.rowCount,
+        Object.values(report.tables).reduce((sum, rows) => sum + rows.length, 0),
+      );
     });
 
     it("finds what a requester and a NAS Operations member did by their Entra object id: requests, decisions, questions, owed messages, the chat's reference, the audit", async () => {
       await seedStore(db());
       const priya = await findSubjectData(db(), parseSubject({ address: 'priya.okafor@nhsmail.example', directoryObjectId: PRIYA.id }));
-      assert.deepEqual(priya.tables.transfer_requests?.map((row) => row.requester_name), [PRIYA.name]);
+      assert.deepEqual(
+        priya.tables.transfer_requests?.map((row) => row.requester_name),
+        [PRIYA.name],
+      );
       assert.equal(priya.tables.screening_jobs?.length, 1);
       assert.equal(priya.tables.conversation_references?.length, 1);
-      assert.ok((priya.tables.outbox ?? []).some((row) => row.recipient === PRIYA.id), 'a message owed to her chat');
+      assert.ok(
+        (priya.tables.outbox ?? []).some((row) => row.recipient === PRIYA.id),
+        'a message owed to her chat',
+      );
       assert.ok(priya.tables.audit_events!.some((row) => row.actor_id === PRIYA.id && row.action === 'request.submitted'));
       const everywhere = await rowsMentioning(db(), PRIYA.id);
       for (const [table, rows] of everywhere) {
         const found = reportRows(priya, table);
-        assert.deepEqual([...rows].filter((row) => !found.has(row)), [], `${table}: rows holding her object id that subject access did not find`);
+        assert.deepEqual(
+          [...rows].filter((row) => !found.has(row)),
+          [],
+          `${table}: rows holding her object id that subject access did not find`,
+        );
       }
 
       const tom = await findSubjectData(db(), parseSubject({ address: 'tom.ashdown@nhsmail.example', directoryObjectId: TOM.id.toUpperCase() }));
       assert.equal(tom.tables.request_accounts?.length, 3, 'every account he decided');
       assert.equal(tom.tables.request_questions?.length, 1);
-      assert.deepEqual(tom.tables.ops_members_seen?.map((row) => row.teams_user_id), ['29:tom-mri']);
-      assert.deepEqual(tom.tables.transfer_requests?.map((row) => row.claimed_by_name), [TOM.name]);
+      assert.deepEqual(
+        tom.tables.ops_members_seen?.map((row) => row.teams_user_id),
+        ['29:tom-mri'],
+      );
+      assert.deepEqual(
+        tom.tables.transfer_requests?.map((row) => row.claimed_by_name),
+        [TOM.name],
+      );
     });
 
     it('finds nothing for an address the store does not hold, and refuses a search that would find other people', async () => {
@@ -193,7 +242,11 @@ describe('nas-transfer subject-access (command line, PostgreSQL)', function () {
   async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
-    const code = await runCli(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
+    const code = await runCli(args, {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    });
     return { code, stdout, stderr };
   }
 
@@ -220,11 +273,16 @@ describe('nas-transfer subject-access (command line, PostgreSQL)', function () {
     if (process.platform !== 'win32') assert.equal(statSync(out).mode & 0o777, 0o600);
     const report = JSON.parse(readFileSync(out, 'utf8')) as SubjectAccessReport;
     assert.equal(report.subject.address, AMARA);
-    assert.deepEqual(report.tables.request_accounts?.map((row) => row.email), [AMARA, OTHER]);
+    assert.deepEqual(
+      report.tables.request_accounts?.map((row) => row.email),
+      [AMARA, OTHER],
+    );
     assert.ok(report.notSearched.transfer_requests?.reference, 'the file says which columns it did not search, and why');
     const db = await openPostgres(schema!.url);
     try {
-      const audited = await db.query<{ actor_id: string; request_id: number | null; detail: Record<string, unknown> }>(`SELECT actor_id, request_id, detail FROM audit_events WHERE action = 'subject.accessed'`);
+      const audited = await db.query<{ actor_id: string; request_id: number | null; detail: Record<string, unknown> }>(
+        `SELECT actor_id, request_id, detail FROM audit_events WHERE action = 'subject.accessed'`,
+      );
       assert.equal(audited.length, 1);
       assert.match(audited[0]!.actor_id, /^cli:/);
       assert.equal(audited[0]!.request_id, null);

@@ -26,7 +26,13 @@ export const PEOPLE = {
   lena: { id: '29:lena.marsh', name: 'Lena Marsh', aadObjectId: '6e6d7300-0000-4000-8000-000000000132' },
 } as const;
 
-export const personalChat = (user: keyof typeof PEOPLE, key: string) => ({ id: `a:${user}-chat-${key}`, conversationType: 'personal', tenantId: DEMO.tenantId, isGroup: false, name: '' });
+export const personalChat = (user: keyof typeof PEOPLE, key: string) => ({
+  id: `a:${user}-chat-${key}`,
+  conversationType: 'personal',
+  tenantId: DEMO.tenantId,
+  isGroup: false,
+  name: '',
+});
 export const opsChannel = { id: DEMO.opsChannelId, conversationType: 'channel', tenantId: DEMO.tenantId, isGroup: true, name: 'Transfer Requests' };
 
 export interface SentMessage {
@@ -106,7 +112,14 @@ export interface Harness {
 }
 
 /** Retries at once in tests: the backoff is a unit-tested function, not something to wait for. */
-export const IMMEDIATE_RETRIES: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, maxAttempts: 4, baseBackoffSeconds: 0, maxBackoffSeconds: 0, leaseSeconds: 30, batchSize: 10 };
+export const IMMEDIATE_RETRIES: DeliveryPolicy = {
+  ...DEFAULT_DELIVERY_POLICY,
+  maxAttempts: 4,
+  baseBackoffSeconds: 0,
+  maxBackoffSeconds: 0,
+  leaseSeconds: 30,
+  batchSize: 10,
+};
 
 /**
  * The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP).
@@ -123,7 +136,15 @@ export async function startHarness(options: { writeLog?: (line: string) => void;
   const dataSources = await openDataSources(config);
   const messenger = new RecordingMessenger();
   const compose = () =>
-    composeBot({ config, db, dataSources, messenger, logger, deliveryPolicy: options.deliveryPolicy ?? IMMEDIATE_RETRIES, screeningPolicy: { leaseSeconds: 30, progressEverySeconds: 0, maxAttempts: 1, retryInSeconds: 0 } });
+    composeBot({
+      config,
+      db,
+      dataSources,
+      messenger,
+      logger,
+      deliveryPolicy: options.deliveryPolicy ?? IMMEDIATE_RETRIES,
+      screeningPolicy: { leaseSeconds: 30, progressEverySeconds: 0, maxAttempts: 1, retryInSeconds: 0 },
+    });
   let app = compose();
   return {
     db,
@@ -167,7 +188,10 @@ export function cardBody(activity: Partial<Activity>): Record<string, unknown> {
 /** The chats the bot has learned, as after the ops team installed it and Priya first wrote to it. */
 export async function knowOpsChannelAndRequester(harness: Harness): Promise<void> {
   await harness.app.references.save(ConversationReferences.OPS_CHANNEL, { serviceUrl: 'https://test', conversation: opsChannel });
-  await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), { serviceUrl: 'https://test', conversation: { id: 'a:priya-chat-1' } as never });
+  await harness.app.references.save(ConversationReferences.forUser(PEOPLE.priya.aadObjectId), {
+    serviceUrl: 'https://test',
+    conversation: { id: 'a:priya-chat-1' } as never,
+  });
 }
 
 /** Sends an Action.Execute invoke as `user` from the ops channel and returns the invoke response the bot gave. */
@@ -194,7 +218,8 @@ export async function executeCardAction(
 
 /** The ops channel's card for a posted message as everyone sees it now: its latest update, else as posted. */
 export function opsChannelCard(messenger: RecordingMessenger, activityId: string | null | undefined): Record<string, unknown> | undefined {
-  const latest = [...messenger.updates].reverse().find((update) => update.activityId === activityId) ?? messenger.sent.find((sent) => sent.activityId === activityId);
+  const latest =
+    [...messenger.updates].reverse().find((update) => update.activityId === activityId) ?? messenger.sent.find((sent) => sent.activityId === activityId);
   return latest?.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;
 }
 
@@ -206,6 +231,6 @@ export function opsCardUser(adapter: () => TestAdapter, user: keyof typeof PEOPL
   return new CardUser(
     PEOPLE[user].name,
     (verb, data, trigger) => executeCardAction(adapter(), user, verb, data, trigger),
-    (response) => (response.type === 'application/vnd.microsoft.card.adaptive' ? (response.value) : undefined),
+    (response) => (response.type === 'application/vnd.microsoft.card.adaptive' ? response.value : undefined),
   );
 }

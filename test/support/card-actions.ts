@@ -62,7 +62,10 @@ function inputsIn(elements: unknown): CardInput[] {
   if (Array.isArray(elements)) return elements.flatMap(inputsIn);
   if (!elements || typeof elements !== 'object') return [];
   const node = elements as Element;
-  const own = typeof node.type === 'string' && node.type.startsWith('Input.') && typeof node.id === 'string' ? [{ id: node.id, type: node.type, label: node.label as string | undefined, value: node.value as string | undefined }] : [];
+  const own =
+    typeof node.type === 'string' && node.type.startsWith('Input.') && typeof node.id === 'string'
+      ? [{ id: node.id, type: node.type, label: node.label as string | undefined, value: node.value as string | undefined }]
+      : [];
   // Inputs inside a ShowCard belong to that card, not to the one it is on.
   return [...own, ...['items', 'columns'].flatMap((key) => inputsIn(node[key]))];
 }
@@ -106,7 +109,8 @@ export function offeredActions(card: Card): OfferedAction[] {
   return found;
 }
 
-const describe = (action: OfferedAction) => `"${action.title}" (${action.verb})${action.row ? ` in the row "${action.row.split('\n')[0]}"` : ''}${action.behind ? ` behind "${action.behind}"` : ''}`;
+const describe = (action: OfferedAction) =>
+  `"${action.title}" (${action.verb})${action.row ? ` in the row "${action.row.split('\n')[0]}"` : ''}${action.behind ? ` behind "${action.behind}"` : ''}`;
 
 function matches(action: OfferedAction, target: ActionTarget): boolean {
   if (target.verb !== undefined && action.verb !== target.verb) return false;

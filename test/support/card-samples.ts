@@ -30,11 +30,36 @@ function sampleAccount(id: number, email: string, verdict: Verdict, decision: De
     verdict,
     reasons:
       verdict === 'review'
-        ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is Approaching Standards.', remedy: 'Complete the DSPT for the site.' }]
+        ? [
+            {
+              rule: 'SITE_NOT_DSPT_COMPLIANT',
+              verdict: 'review',
+              message: 'Site ZZ9103 DSPT status is Approaching Standards.',
+              remedy: 'Complete the DSPT for the site.',
+            },
+          ]
         : verdict === 'ineligible'
-          ? [{ rule: 'MARKED_AS_LEAVER', verdict: 'ineligible', message: 'The account is marked as a leaver.', remedy: 'Unmark it as a leaver, then resubmit.' }]
+          ? [
+              {
+                rule: 'MARKED_AS_LEAVER',
+                verdict: 'ineligible',
+                message: 'The account is marked as a leaver.',
+                remedy: 'Unmark it as a leaver, then resubmit.',
+              },
+            ]
           : [],
-    evidence: { directoryFound: true, displayName: email.split('@')[0], siteOds: 'ZZ9103', siteName: 'Harbour Lane Pharmacy', siteSource: 'directory', sectorName: 'Pharmacy', sectorSource: 'ods-role', dsptStatus: '25/26 Approaching Standards', jobTitle: 'Pharmacist', ukMobileOnRecord: true },
+    evidence: {
+      directoryFound: true,
+      displayName: email.split('@')[0],
+      siteOds: 'ZZ9103',
+      siteName: 'Harbour Lane Pharmacy',
+      siteSource: 'directory',
+      sectorName: 'Pharmacy',
+      sectorSource: 'ods-role',
+      dsptStatus: '25/26 Approaching Standards',
+      jobTitle: 'Pharmacist',
+      ukMobileOnRecord: true,
+    },
     decision,
     decisionReason: decision === 'rejected' ? 'DSPT must be met before transfer.' : null,
     decidedBy: decision ? TOM : null,
@@ -75,9 +100,7 @@ export function sampleRequest(state: SampleState): StoredRequest {
     completedAt: state === 'completed' ? AT : null,
     withdrawnAt: state === 'withdrawn' ? AT : null,
     questions:
-      state === 'in_review'
-        ? [{ id: 1, askedBy: TOM, question: 'Is the DSPT for ZZ9103 published yet?', askedAt: AT, answer: null, answeredAt: null }]
-        : [],
+      state === 'in_review' ? [{ id: 1, askedBy: TOM, question: 'Is the DSPT for ZZ9103 published yet?', askedAt: AT, answer: null, answeredAt: null }] : [],
     accounts: [
       sampleAccount(101, SAMPLE_EMAILS.eligible, 'eligible', first, state === 'part_transferred' || state === 'completed'),
       sampleAccount(102, SAMPLE_EMAILS.review, 'review', review),

@@ -71,7 +71,12 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         return;
       }
       const activity = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-      const base = { method: req.method as 'POST' | 'PUT', conversationId: decodeURIComponent(route[1]!), activityId: route[2] ? decodeURIComponent(route[2]) : undefined, activity };
+      const base = {
+        method: req.method as 'POST' | 'PUT',
+        conversationId: decodeURIComponent(route[1]!),
+        activityId: route[2] ? decodeURIComponent(route[2]) : undefined,
+        activity,
+      };
       const fault = faults.find((candidate) => (candidate.times === undefined || candidate.times > 0) && candidate.matches(base));
       if (fault?.times !== undefined) fault.times--;
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -105,8 +110,15 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       const done = calls.find(predicate);
       if (done) return Promise.resolve(done);
       return new Promise((resolve, reject) => {
-        const recent = () => calls.slice(-4).map((call) => `${call.method} ${call.conversationId} ${call.status}: ${activityText(call).slice(0, 120)}`).join('\n  ');
-        const timer = setTimeout(() => reject(new Error(`the expected connector call did not come within ${timeoutMs} ms; the last calls were:\n  ${recent()}`)), timeoutMs);
+        const recent = () =>
+          calls
+            .slice(-4)
+            .map((call) => `${call.method} ${call.conversationId} ${call.status}: ${activityText(call).slice(0, 120)}`)
+            .join('\n  ');
+        const timer = setTimeout(
+          () => reject(new Error(`the expected connector call did not come within ${timeoutMs} ms; the last calls were:\n  ${recent()}`)),
+          timeoutMs,
+        );
         waiters.push({
           predicate,
           resolve: (call) => {

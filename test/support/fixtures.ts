@@ -25,7 +25,14 @@ export function screenedAccount(position: number, email: string, verdict: Verdic
     verdict,
     reasons:
       verdict === 'review'
-        ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is Approaching Standards.', remedy: 'Complete the DSPT for the site.' }]
+        ? [
+            {
+              rule: 'SITE_NOT_DSPT_COMPLIANT',
+              verdict: 'review',
+              message: 'Site ZZ9103 DSPT status is Approaching Standards.',
+              remedy: 'Complete the DSPT for the site.',
+            },
+          ]
         : [],
     evidence: { directoryFound: true, siteOds: 'ZZ9103' },
   };

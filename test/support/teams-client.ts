@@ -112,15 +112,21 @@ function elementsOf(elements: unknown): CardElement[] {
 export function submitPressed(card: Record<string, unknown> | undefined, title: string | RegExp, typed: Record<string, string> = {}): Record<string, unknown> {
   if (!card) throw new Error(`No card to press "${String(title)}" on.`);
   const body = elementsOf(card.body);
-  const actions = [...(Array.isArray(card.actions) ? (card.actions as CardElement[]) : []), ...body.flatMap((element) => (element.type === 'ActionSet' && Array.isArray(element.actions) ? (element.actions as CardElement[]) : []))];
+  const actions = [
+    ...(Array.isArray(card.actions) ? (card.actions as CardElement[]) : []),
+    ...body.flatMap((element) => (element.type === 'ActionSet' && Array.isArray(element.actions) ? (element.actions as CardElement[]) : [])),
+  ];
   const submits = actions.filter((action) => action.type === 'Action.Submit');
   const fitting = submits.filter((action) => (typeof title === 'string' ? action.title === title : title.test(String(action.title ?? ''))));
   if (fitting.length !== 1) {
-    throw new Error(`The card shows ${fitting.length} Action.Submit buttons "${String(title)}". It shows: ${submits.map((action) => `"${String(action.title)}"`).join(', ') || '(none)'}`);
+    throw new Error(
+      `The card shows ${fitting.length} Action.Submit buttons "${String(title)}". It shows: ${submits.map((action) => `"${String(action.title)}"`).join(', ') || '(none)'}`,
+    );
   }
   const inputs = body.filter((element) => typeof element.type === 'string' && element.type.startsWith('Input.') && typeof element.id === 'string');
   for (const id of Object.keys(typed)) {
-    if (!inputs.some((input) => input.id === id)) throw new Error(`The card has no input "${id}": its inputs are ${inputs.map((input) => String(input.id)).join(', ') || 'none'}.`);
+    if (!inputs.some((input) => input.id === id))
+      throw new Error(`The card has no input "${id}": its inputs are ${inputs.map((input) => String(input.id)).join(', ') || 'none'}.`);
   }
   const data: Record<string, unknown> = { ...((fitting[0]!.data as Record<string, unknown> | undefined) ?? {}) };
   for (const input of inputs) {

@@ -13,7 +13,9 @@ async function xlsx(rows: unknown[][], name = 'accounts.xlsx'): Promise<{ conten
 
 describe('attached account files (CSV and XLSX)', () => {
   it('CSV: finds the header in any order and spelling, below a title row, and numbers rows as the file does', async () => {
-    const parsed = await parseAccountFile(csv('Transfer list for Northmoor,,\nSpeciality,Site ODS Code,E-mail Address\npharmacy,zz9101,Jo.Bloggs@NHSmail.example\n,,sam.lee@nhsmail.example\n'));
+    const parsed = await parseAccountFile(
+      csv('Transfer list for Northmoor,,\nSpeciality,Site ODS Code,E-mail Address\npharmacy,zz9101,Jo.Bloggs@NHSmail.example\n,,sam.lee@nhsmail.example\n'),
+    );
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(parsed.entries, [
       { position: 1, email: 'jo.bloggs@nhsmail.example', siteOds: 'ZZ9101', specialism: 'pharmacy' },
@@ -23,12 +25,21 @@ describe('attached account files (CSV and XLSX)', () => {
 
   it('CSV without a header: email, site, specialism by position; extra values are a problem', async () => {
     const parsed = await parseAccountFile(csv('a@x.example,ZZ9101,Optician\nb@x.example,,,surprise\n', 'list.txt'));
-    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['a@x.example']);
-    assert.deepEqual(parsed.problems.map((problem) => problem.line), [2]);
+    assert.deepEqual(
+      parsed.entries.map((entry) => entry.email),
+      ['a@x.example'],
+    );
+    assert.deepEqual(
+      parsed.problems.map((problem) => problem.line),
+      [2],
+    );
   });
 
   it('CSV saved by Excel in Windows-1252 still reads', async () => {
-    const parsed = await parseAccountFile({ content: Buffer.concat([Buffer.from('email,specialism\na@x.example,Soci'), Buffer.from([0xe9]), Buffer.from('t'), Buffer.from([0xe9])]), name: 'l.csv' });
+    const parsed = await parseAccountFile({
+      content: Buffer.concat([Buffer.from('email,specialism\na@x.example,Soci'), Buffer.from([0xe9]), Buffer.from('t'), Buffer.from([0xe9])]),
+      name: 'l.csv',
+    });
     assert.equal(parsed.entries[0]?.specialism, 'Soci\u00e9t\u00e9');
   });
 
@@ -47,10 +58,13 @@ describe('attached account files (CSV and XLSX)', () => {
       { position: 1, email: 'amara.mensah@nhsmail.example', siteOds: 'ZZ9101', specialism: 'Pharmacy' },
       { position: 2, email: 'wren.hadley@nhsmail.example' },
     ]);
-    assert.deepEqual(parsed.problems.map((problem) => [problem.line, problem.message]), [
-      [5, '"not an address" is not an email address.'],
-      [6, '"Z!" is not an ODS code (3 to 10 letters and digits).'],
-    ]);
+    assert.deepEqual(
+      parsed.problems.map((problem) => [problem.line, problem.message]),
+      [
+        [5, '"not an address" is not an email address.'],
+        [6, '"Z!" is not an ODS code (3 to 10 letters and digits).'],
+      ],
+    );
   });
 
   it('never echoes control characters from a bad row, and cuts long values', async () => {
@@ -71,8 +85,17 @@ describe('attached account files (CSV and XLSX)', () => {
     { name: 'an empty file', file: () => csv(''), message: /empty/ },
     { name: 'a file over the size cap', file: () => csv('a@x.example\n'.repeat(100)), limits: { maxBytes: 100, maxRows: 1000 }, message: /larger than/ },
     { name: 'a CSV over the row cap', file: () => csv('a@x.example\n'.repeat(20)), limits: { maxBytes: 10_000, maxRows: 10 }, message: /more than 10 rows/ },
-    { name: 'an XLSX over the row cap', file: () => xlsx(Array.from({ length: 20 }, () => ['a@x.example'])), limits: { maxBytes: 1_000_000, maxRows: 10 }, message: /more than 10 rows/ },
-    { name: 'an old .xls workbook', file: () => ({ content: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2, 3]), name: 'old.xls' }), message: /\.xls files cannot be read/ },
+    {
+      name: 'an XLSX over the row cap',
+      file: () => xlsx(Array.from({ length: 20 }, () => ['a@x.example'])),
+      limits: { maxBytes: 1_000_000, maxRows: 10 },
+      message: /more than 10 rows/,
+    },
+    {
+      name: 'an old .xls workbook',
+      file: () => ({ content: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2, 3]), name: 'old.xls' }),
+      message: /\.xls files cannot be read/,
+    },
     { name: 'a corrupt .xlsx', file: () => ({ content: Buffer.from('PK\u0003\u0004garbage'), name: 'bad.xlsx' }), message: /not a readable Excel workbook/ },
     { name: 'a PDF', file: () => ({ content: Buffer.from('%PDF-1.7'), name: 'list.pdf', contentType: 'application/pdf' }), message: /CSV or an Excel/ },
   ];
@@ -90,15 +113,24 @@ describe('attached account files (CSV and XLSX)', () => {
 describe('attached account files share the pasted list’s rules', () => {
   it('counts a repeated row once and names the row it repeats', async () => {
     const parsed = await parseAccountFile(csv('email,site\na@x.example,ZZ9101\nb@x.example,\na@x.example,ZZ9101\n'));
-    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['a@x.example', 'b@x.example']);
+    assert.deepEqual(
+      parsed.entries.map((entry) => entry.email),
+      ['a@x.example', 'b@x.example'],
+    );
     assert.deepEqual(parsed.repeats, [{ line: 4, repeats: 2 }]);
   });
 
   it('refuses an unknown specialism when given the policy’s vocabulary', async () => {
     const vocabulary = { aliases: { pharmacy: 'pharmacy' }, sectorNames: { pharmacy: 'Pharmacy' } };
     const parsed = await parseAccountFile(csv('email,specialism\na@x.example,astrology\nb@x.example,Pharmacy\n'), undefined, { specialisms: vocabulary });
-    assert.deepEqual(parsed.entries.map((entry) => entry.email), ['b@x.example']);
-    assert.deepEqual(parsed.problems.map((problem) => problem.line), [2]);
+    assert.deepEqual(
+      parsed.entries.map((entry) => entry.email),
+      ['b@x.example'],
+    );
+    assert.deepEqual(
+      parsed.problems.map((problem) => problem.line),
+      [2],
+    );
     assert.match(parsed.problems[0]!.message, /"astrology" is not a specialism I understand\. Use one of: Pharmacy/);
   });
 });

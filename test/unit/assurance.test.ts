@@ -57,7 +57,10 @@ describe('assurance documents: the data inventory matches the code', function ()
     const selected = new Set<string>();
     const operations = new Set<string>();
     for (const request of graph.requests) {
-      const inner = request.path === '/v1.0/$batch' ? (request.body as { requests: Array<{ method: string; url: string }> }).requests : [{ method: request.method, url: `${request.path}?${request.query.toString()}` }];
+      const inner =
+        request.path === '/v1.0/$batch'
+          ? (request.body as { requests: Array<{ method: string; url: string }> }).requests
+          : [{ method: request.method, url: `${request.path}?${request.query.toString()}` }];
       if (request.path === '/v1.0/$batch') operations.add('POST /$batch');
       for (const call of inner) {
         const url = new URL(call.url, 'http://graph');
@@ -74,7 +77,9 @@ describe('assurance documents: the data inventory matches the code', function ()
 
   it('lists every field of a verdict’s stored evidence (services/eligibility/types.ts Evidence)', () => {
     const source = ts.createSourceFile('types.ts', read('services/eligibility/types.ts'), ts.ScriptTarget.Latest, true);
-    const evidence = source.statements.find((statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'Evidence');
+    const evidence = source.statements.find(
+      (statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'Evidence',
+    );
     assert.ok(evidence, 'the Evidence interface');
     const fields = evidence.members.filter(ts.isPropertySignature).map((member) => member.name.getText(source));
     assert.ok(fields.includes('directoryFound'));
@@ -101,14 +106,24 @@ describe('assurance documents: the data inventory matches the code', function ()
         .filter(([, coverage]) => !('notPersonal' in coverage))
         .map(([column]) => `${table}.${column}`),
     );
-    const rows = [...section(inventory(), 'Retention of each personal column').matchAll(/^\|\s*`([a-z_]+\.[a-z_]+)`\s*\|\s*([^|]+)\|/gm)].map((match) => ({ column: match[1] as string, treatment: (match[2] as string).trim() }));
-    assert.deepEqual(sorted(rows.map((row) => row.column)), sorted(personal), 'personal columns (services/store/subject-access.ts) without a retention line, or lines for columns that are not personal');
+    const rows = [...section(inventory(), 'Retention of each personal column').matchAll(/^\|\s*`([a-z_]+\.[a-z_]+)`\s*\|\s*([^|]+)\|/gm)].map((match) => ({
+      column: match[1] as string,
+      treatment: (match[2] as string).trim(),
+    }));
+    assert.deepEqual(
+      sorted(rows.map((row) => row.column)),
+      sorted(personal),
+      'personal columns (services/store/subject-access.ts) without a retention line, or lines for columns that are not personal',
+    );
     const purge = read('services/store/retention.ts');
     for (const row of rows) {
       assert.match(row.treatment, /^(removed|kept|cleared|emptied)\b/, `${row.column}: the treatment starts with removed, cleared, emptied or kept`);
       const [table, column] = row.column.split('.') as [string, string];
       if (/^(removed|cleared|emptied)/.test(row.treatment)) {
-        assert.ok(purge.includes(table) && new RegExp(`\\b${column}\\b`).test(purge), `${row.column} is said to be removed, and services/store/retention.ts does not name it`);
+        assert.ok(
+          purge.includes(table) && new RegExp(`\\b${column}\\b`).test(purge),
+          `${row.column} is said to be removed, and services/store/retention.ts does not name it`,
+        );
       }
     }
   });
@@ -149,7 +164,16 @@ describe('assurance documents: every test cited as evidence exists, under that t
   const markdownFiles = () => (existsSync(ASSURANCE) ? readdirSync(ASSURANCE).filter((name) => name.endsWith('.md')) : []);
 
   it('has the documents the issue asks for', () => {
-    for (const name of ['README.md', 'data-flow.md', 'data-inventory.md', 'permissions.md', 'security-controls.md', 'clinical-safety.md', 'dtac-dpia.md', 'accessibility.md']) {
+    for (const name of [
+      'README.md',
+      'data-flow.md',
+      'data-inventory.md',
+      'permissions.md',
+      'security-controls.md',
+      'clinical-safety.md',
+      'dtac-dpia.md',
+      'accessibility.md',
+    ]) {
       assert.ok(markdownFiles().includes(name), `docs/assurance/${name}`);
     }
     assert.match(doc('data-flow.md'), /```mermaid\n(flowchart|graph) /, 'a Mermaid diagram');
@@ -161,7 +185,10 @@ describe('assurance documents: every test cited as evidence exists, under that t
       for (const [, file, title] of text.matchAll(CITATION)) {
         assert.ok(existsSync(path.join(ROOT, file as string)), `${name} cites ${file}, which does not exist`);
         const source = read(file as string);
-        const declared = [`'`, `"`, '`'].some((quote) => source.includes(`it(${quote}${title}${quote}`) || source.includes(`describe(${quote}${title}${quote}`) || source.includes(`it(${quote}${title}`));
+        const declared = [`'`, `"`, '`'].some(
+          (quote) =>
+            source.includes(`it(${quote}${title}${quote}`) || source.includes(`describe(${quote}${title}${quote}`) || source.includes(`it(${quote}${title}`),
+        );
         assert.ok(declared, `${name} cites «${title}» in ${file}, and no test there has that title`);
       }
       for (const [, file] of text.matchAll(/`(test\/[\w./-]+\.ts)`/g)) {
@@ -182,8 +209,12 @@ describe('assurance documents: every test cited as evidence exists, under that t
     const hazards = [...doc('clinical-safety.md').matchAll(/^### (H\d+)\b.*$/gm)].map((match) => match[1]);
     assert.ok(hazards.length >= 6, 'the hazard log has the hazards');
     for (const hazard of hazards) {
-      const text = section(doc('clinical-safety.md'), (doc('clinical-safety.md').match(new RegExp(`^### (${hazard}\\b.*)$`, 'm')) as RegExpMatchArray)[1] as string);
-      for (const field of ['Causes', 'Controls in the product', 'Residual risk', 'Evidence']) assert.match(text, new RegExp(`\\*\\*${field}`), `${hazard} has ${field}`);
+      const text = section(
+        doc('clinical-safety.md'),
+        (doc('clinical-safety.md').match(new RegExp(`^### (${hazard}\\b.*)$`, 'm')) as RegExpMatchArray)[1] as string,
+      );
+      for (const field of ['Causes', 'Controls in the product', 'Residual risk', 'Evidence'])
+        assert.match(text, new RegExp(`\\*\\*${field}`), `${hazard} has ${field}`);
     }
   });
 });

@@ -49,7 +49,8 @@ function cardProblems(card: Record<string, unknown>): string[] {
   for (const event of parsed.validateProperties().validationEvents) {
     problems.push(`SDK validation ${AdaptiveCards.ValidationEvent[event.event]}: ${event.message}`);
   }
-  if (card.version !== '1.5' && !['1.0', '1.1', '1.2', '1.3', '1.4'].includes(String(card.version))) problems.push(`card version ${String(card.version)} is not at most 1.5`);
+  if (card.version !== '1.5' && !['1.0', '1.1', '1.2', '1.3', '1.4'].includes(String(card.version)))
+    problems.push(`card version ${String(card.version)} is not at most 1.5`);
   if (!validateSchema(card)) {
     for (const error of validateSchema.errors ?? []) problems.push(`schema ${error.instancePath || '/'} ${error.message} ${JSON.stringify(error.params)}`);
   }
@@ -106,33 +107,81 @@ const outcomeData = (overrides: Partial<OutcomeCardData> = {}): OutcomeCardData 
 /** Each case is one expansion; variants cover both sides of every `$when`. */
 const CASES: Array<{ name: string; owner: 'mine' | 'others'; card: () => Record<string, unknown> }> = [
   { name: 'welcome', owner: 'mine', card: () => content(renderWelcomeCard({ firstName: 'Priya' })) },
-  { name: 'attestations, first showing', owner: 'mine', card: () => content(renderAttestationsCard({ organisationName: 'Northmoor Community Care Partnership', accountCount: 4, missingNotice: '' })) },
-  { name: 'attestations, with a missing notice', owner: 'mine', card: () => content(renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 4, missingNotice: 'Tick all four to continue.' })) },
-  { name: 'accounts entry, first showing', owner: 'mine', card: () => content(renderAccountsEntryCard({ maxAccounts: 500, problemSummary: '', problems: [], previousText: '' })) },
+  {
+    name: 'attestations, first showing',
+    owner: 'mine',
+    card: () => content(renderAttestationsCard({ organisationName: 'Northmoor Community Care Partnership', accountCount: 4, missingNotice: '' })),
+  },
+  {
+    name: 'attestations, with a missing notice',
+    owner: 'mine',
+    card: () => content(renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 4, missingNotice: 'Tick all four to continue.' })),
+  },
+  {
+    name: 'accounts entry, first showing',
+    owner: 'mine',
+    card: () => content(renderAccountsEntryCard({ maxAccounts: 500, problemSummary: '', problems: [], previousText: '' })),
+  },
   {
     name: 'accounts entry, with problems',
     owner: 'mine',
-    card: () => content(renderAccountsEntryCard({ maxAccounts: 500, problemSummary: '2 lines could not be read.', problems: [{ text: 'Line 2: not an address' }, { text: 'Line 5: unknown sector' }], previousText: 'a@nhs.net\nnot an address' })),
+    card: () =>
+      content(
+        renderAccountsEntryCard({
+          maxAccounts: 500,
+          problemSummary: '2 lines could not be read.',
+          problems: [{ text: 'Line 2: not an address' }, { text: 'Line 5: unknown sector' }],
+          previousText: 'a@nhs.net\nnot an address',
+        }),
+      ),
   },
   ...(['submitted', 'in_review', 'decided', 'part_transferred', 'completed', 'withdrawn'] as SampleState[]).map((state) => ({
     name: `ops request, ${state.replace('_', ' ')}`,
     owner: 'mine' as const,
     card: () => content(renderOpsRequestCard(sampleRequest(state))),
   })),
-  { name: 'ops request, read-only view', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: ['29:tom'] })) },
-  { name: 'ops request, a refusal on a row', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, 'Give a reason to reject: the requester will see it.', 102)) },
-  { name: 'ops request, a refusal of a bulk button', owner: 'mine', card: () => content(renderOpsRequestCard(sampleRequest('submitted'), 0, 'Give a reason to reject: the requester will see it.')) },
+  {
+    name: 'ops request, read-only view',
+    owner: 'mine',
+    card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: ['29:tom'] })),
+  },
+  {
+    name: 'ops request, a refusal on a row',
+    owner: 'mine',
+    card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, 'Give a reason to reject: the requester will see it.', 102)),
+  },
+  {
+    name: 'ops request, a refusal of a bulk button',
+    owner: 'mine',
+    card: () => content(renderOpsRequestCard(sampleRequest('submitted'), 0, 'Give a reason to reject: the requester will see it.')),
+  },
   { name: 'screening results, first of two pages', owner: 'others', card: () => content(expandCard(template('screening-results'), screeningResultsData())) },
   {
     name: 'screening results, nothing to submit',
     owner: 'others',
-    card: () => content(expandCard(template('screening-results'), screeningResultsData({ total: 2, lastShown: 2, pageHint: '', eligibleCount: 0, reviewCount: 0, ineligibleCount: 2, submitCount: 0, submitNotice: 'No account can be submitted. Edit the list, or cancel.' }))),
+    card: () =>
+      content(
+        expandCard(
+          template('screening-results'),
+          screeningResultsData({
+            total: 2,
+            lastShown: 2,
+            pageHint: '',
+            eligibleCount: 0,
+            reviewCount: 0,
+            ineligibleCount: 2,
+            submitCount: 0,
+            submitNotice: 'No account can be submitted. Edit the list, or cancel.',
+          }),
+        ),
+      ),
   },
   { name: 'outcome, all three kinds', owner: 'others', card: () => content(expandCard(template('outcome'), outcomeData())) },
   {
     name: 'outcome, all approved, cut short',
     owner: 'others',
-    card: () => content(expandCard(template('outcome'), outcomeData({ rejectedCount: 0, screenedOutCount: 0, rejected: [], screenedOut: [], total: 40, shownCount: 1 }))),
+    card: () =>
+      content(expandCard(template('outcome'), outcomeData({ rejectedCount: 0, screenedOutCount: 0, rejected: [], screenedOut: [], total: 40, shownCount: 1 }))),
   },
 ];
 
@@ -149,12 +198,29 @@ describe('card templates at Adaptive Cards 1.5', () => {
     const problems = cardProblems({
       type: 'AdaptiveCard',
       version: '1.5',
-      body: [{ type: 'Bogus' }, { type: 'TextBlock', text: 'x', size: 'Huge' }, { type: 'TextBlock', text: '${unbound}' }, { type: 'TextBlock', text: 'y', colour: 'Good' }],
+      body: [
+        { type: 'Bogus' },
+        { type: 'TextBlock', text: 'x', size: 'Huge' },
+        { type: 'TextBlock', text: '${unbound}' },
+        { type: 'TextBlock', text: 'y', colour: 'Good' },
+      ],
     });
-    assert.ok(problems.some((problem) => /Unknown element type "Bogus"/.test(problem)), problems.join('\n'));
-    assert.ok(problems.some((problem) => /Invalid value "Huge"/.test(problem)), problems.join('\n'));
-    assert.ok(problems.some((problem) => /unexpanded/.test(problem)), problems.join('\n'));
-    assert.ok(problems.some((problem) => /^schema .*additionalProperty.*colour/.test(problem)), problems.join('\n'));
+    assert.ok(
+      problems.some((problem) => /Unknown element type "Bogus"/.test(problem)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((problem) => /Invalid value "Huge"/.test(problem)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((problem) => /unexpanded/.test(problem)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((problem) => /^schema .*additionalProperty.*colour/.test(problem)),
+      problems.join('\n'),
+    );
   });
 });
 
@@ -196,7 +262,8 @@ function unboundInRepetitions(element: unknown, scope: Record<string, unknown>, 
     problems.push(...unboundInRepetitions(node.$data, scope, `${where}.$data`, isRepetition));
     const [name] = namesIn(node.$data);
     const items = scope[name!];
-    if (!Array.isArray(items) || items.length === 0 || typeof items[0] !== 'object') return [`${where}: the sample data has no items in "${name}" to check this repetition against`];
+    if (!Array.isArray(items) || items.length === 0 || typeof items[0] !== 'object')
+      return [`${where}: the sample data has no items in "${name}" to check this repetition against`];
     inner = Object.assign({}, ...items) as Record<string, unknown>;
     repetition = true;
   }
@@ -236,7 +303,9 @@ describe('card templates: every expression inside a $data repetition names a fie
   });
 
   it('every template with a repetition is checked', () => {
-    const withRepetitions = readdirSync(CARDS_DIR).filter((file) => file.endsWith('.json') && readFileSync(path.join(CARDS_DIR, file), 'utf8').includes('"$data"')).map((file) => file.replace(/\.json$/, ''));
+    const withRepetitions = readdirSync(CARDS_DIR)
+      .filter((file) => file.endsWith('.json') && readFileSync(path.join(CARDS_DIR, file), 'utf8').includes('"$data"'))
+      .map((file) => file.replace(/\.json$/, ''));
     assert.deepEqual([...new Set(REPEATING.map((entry) => entry.name))].sort(), withRepetitions.sort());
   });
 });

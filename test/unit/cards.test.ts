@@ -15,9 +15,24 @@ import { cardWords, findOffered, offeredActions, type Card } from '../support/ca
 import { SAMPLE_EMAILS, sampleRequest } from '../support/card-samples';
 
 const LONG_REASONS: Reason[] = [
-  { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message: 'Site ZZ9104 DSPT status is Standards Not Met.'.repeat(3), remedy: 'Complete the Data Security and Protection Toolkit for the site.' },
-  { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'No mobile number is registered.', remedy: 'Add a valid UK mobile number to the account, then resubmit it.' },
-  { rule: 'GENERIC_ACCOUNT', verdict: 'review', message: 'The account may be generic: its name does not clearly identify one person.', remedy: 'Follow the shared mailbox conversion process first.' },
+  {
+    rule: 'SITE_NOT_DSPT_COMPLIANT',
+    verdict: 'ineligible',
+    message: 'Site ZZ9104 DSPT status is Standards Not Met.'.repeat(3),
+    remedy: 'Complete the Data Security and Protection Toolkit for the site.',
+  },
+  {
+    rule: 'NO_UK_MOBILE',
+    verdict: 'ineligible',
+    message: 'No mobile number is registered.',
+    remedy: 'Add a valid UK mobile number to the account, then resubmit it.',
+  },
+  {
+    rule: 'GENERIC_ACCOUNT',
+    verdict: 'review',
+    message: 'The account may be generic: its name does not clearly identify one person.',
+    remedy: 'Follow the shared mailbox conversion process first.',
+  },
 ];
 
 const screened = (count: number): ScreenedAccount[] =>
@@ -111,8 +126,14 @@ describe('cards stay under the Teams message limit and say what they leave out',
   it('attestations: the four considerations of the transfer process, each a toggle', () => {
     const card = renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 3, missingNotice: '' });
     const toggles = (card.content as { body: Array<{ type: string; id?: string; title?: string }> }).body.filter((element) => element.type === 'Input.Toggle');
-    assert.deepEqual(toggles.map((toggle) => toggle.id), Object.keys(ATTESTATION_TEXT));
-    assert.deepEqual(toggles.map((toggle) => toggle.title), Object.values(ATTESTATION_TEXT));
+    assert.deepEqual(
+      toggles.map((toggle) => toggle.id),
+      Object.keys(ATTESTATION_TEXT),
+    );
+    assert.deepEqual(
+      toggles.map((toggle) => toggle.title),
+      Object.values(ATTESTATION_TEXT),
+    );
     assert.doesNotMatch(JSON.stringify(card), /\$\{/, 'every template expression was expanded');
   });
 
@@ -150,7 +171,16 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
       evidenceLine(EVIDENCE),
       'Jo \\*Bloggs\\* · Site ZZ9101 HARBOUR LANE PHARMACY (from the directory) · Sector: Pharmacy (from ODS role RO182) · DSPT: Standards Met (28 Jun 2026) · Job title: Pharmacist\\_Lead · UK mobile registered: yes',
     );
-    const declared = evidenceLine({ ...EVIDENCE, sectorSource: 'declared', sectorRoleId: undefined, jobTitle: undefined, ukMobileOnRecord: false, mobileCheck: 'crown-dependency-mobile', mobileCountry: 'GG', dsptStatus: undefined });
+    const declared = evidenceLine({
+      ...EVIDENCE,
+      sectorSource: 'declared',
+      sectorRoleId: undefined,
+      jobTitle: undefined,
+      ukMobileOnRecord: false,
+      mobileCheck: 'crown-dependency-mobile',
+      mobileCountry: 'GG',
+      dsptStatus: undefined,
+    });
     assert.match(declared, /Sector: Pharmacy \(declared\)/);
     assert.match(declared, /DSPT: not in the register/);
     assert.match(declared, /Job title: none recorded/);
@@ -177,7 +207,6 @@ describe('account rows: evidence for deciding, in words a person reads', () => {
   });
 });
 
-
 describe('ops card: every button a row needs is on the card (rendered, not only handled)', () => {
   const card = (request: StoredRequest, notice = '', noticeAccountId?: number, actionable = true, noticeVerb?: string) =>
     renderOpsRequestCard(request, 0, notice, noticeAccountId, { actionable, refreshUserIds: [], noticeVerb }).content as Card;
@@ -198,18 +227,32 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     assert.deepEqual(rows[SAMPLE_EMAILS.secondEligible], ['correctDecision:Change to rejected'], 'approved, not transferred: correctable');
     assert.equal(rows[SAMPLE_EMAILS.screenedOut], undefined);
     // The card everyone sees offers the take-over to all; the reviewer's own refreshed view does not (below).
-    assert.deepEqual(rows[''], ['takeOverRequest:Take over from Tom Ashdown', 'approveEligible:Approve all eligible (1)', 'rejectRequest:Yes, reject all 2 undecided', 'askRequester:Send the question']);
-    const ownView = renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: true, refreshUserIds: [], viewerId: sampleRequest('in_review').claimedBy!.id }).content as Card;
+    assert.deepEqual(rows[''], [
+      'takeOverRequest:Take over from Tom Ashdown',
+      'approveEligible:Approve all eligible (1)',
+      'rejectRequest:Yes, reject all 2 undecided',
+      'askRequester:Send the question',
+    ]);
+    const ownView = renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, {
+      actionable: true,
+      refreshUserIds: [],
+      viewerId: sampleRequest('in_review').claimedBy!.id,
+    }).content as Card;
     assert.ok(!offeredActions(ownView).some((action) => action.verb === 'takeOverRequest'), 'not offered to the reviewer themselves');
     const approve = findOffered(card(sampleRequest('in_review')), { title: 'Approve', row: SAMPLE_EMAILS.review });
     assert.deepEqual(approve.data, { requestId: 7, accountId: 102, decision: 'approved', start: 0 });
-    assert.deepEqual(approve.inputs.map((input) => input.id), ['decisionReason', 'question'], 'a row button sends the reason box with it');
+    assert.deepEqual(
+      approve.inputs.map((input) => input.id),
+      ['decisionReason', 'question'],
+      'a row button sends the reason box with it',
+    );
   });
 
   it('a fresh request: Assign to me, Approve and Reject on every undecided row, and bulk reject asks first and says it includes the eligible ones', () => {
     const fresh = card(sampleRequest('submitted'));
     const rows = buttonsByRow(fresh);
-    for (const email of [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review, SAMPLE_EMAILS.secondEligible]) assert.deepEqual(rows[email], ['decideAccount:Approve', 'decideAccount:Reject'], email);
+    for (const email of [SAMPLE_EMAILS.eligible, SAMPLE_EMAILS.review, SAMPLE_EMAILS.secondEligible])
+      assert.deepEqual(rows[email], ['decideAccount:Approve', 'decideAccount:Reject'], email);
     assert.ok(rows['']!.includes('claimRequest:Assign to me'));
     const rejectAll = findOffered(fresh, { verb: 'rejectRequest' });
     assert.equal(rejectAll.behind, 'Reject all undecided (3)…', 'behind a confirmation');
@@ -236,7 +279,13 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     for (const state of ['completed', 'withdrawn'] as const) {
       const shown = card(sampleRequest(state));
       assert.doesNotMatch(JSON.stringify(shown), /"id":"decisionReason"|"id":"transferNote"/, state);
-      assert.deepEqual(offeredActions(shown).map((action) => action.verb).filter((verb) => verb !== 'askRequester'), [], `${state}: no decision buttons`);
+      assert.deepEqual(
+        offeredActions(shown)
+          .map((action) => action.verb)
+          .filter((verb) => verb !== 'askRequester'),
+        [],
+        `${state}: no decision buttons`,
+      );
     }
   });
 
@@ -258,9 +307,16 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     assert.ok(byRow.indexOf('Give a reason to reject') > byRow.indexOf('esme.flint@'), 'after the row’s address');
     assert.ok(byRow.indexOf('Give a reason to reject') < byRow.indexOf('rosa.kemp@'), 'before the next row');
     const bulk = JSON.stringify(card(sampleRequest('in_review'), 'Give a reason to reject: the requester will see it.'));
-    assert.ok(bulk.indexOf('Give a reason to reject') > bulk.indexOf('"id":"decisionReason"') && bulk.indexOf('Give a reason to reject') < bulk.indexOf('"Approve all eligible (1)"'), 'between the reason box and the bulk buttons');
+    assert.ok(
+      bulk.indexOf('Give a reason to reject') > bulk.indexOf('"id":"decisionReason"') &&
+        bulk.indexOf('Give a reason to reject') < bulk.indexOf('"Approve all eligible (1)"'),
+      'between the reason box and the bulk buttons',
+    );
     const question = JSON.stringify(card(sampleRequest('in_review'), 'Type the question in the box above the button.', undefined, true, 'askRequester'));
-    assert.ok(question.indexOf('Type the question') > question.indexOf('"id":"question"') && question.indexOf('Type the question') < question.indexOf('"Send the question"'));
+    assert.ok(
+      question.indexOf('Type the question') > question.indexOf('"id":"question"') &&
+        question.indexOf('Type the question') < question.indexOf('"Send the question"'),
+    );
   });
 
   it('the read-only view offers no button and no input', () => {

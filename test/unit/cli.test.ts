@@ -43,29 +43,51 @@ describe('nas-transfer screen (command line)', function () {
 
   it('bin/nas-transfer.js, spawned as a person runs it: one JSON document on stdout, exit code 0', () => {
     const input = file('spawned.txt', 'wren.hadley@nhsmail.example\n');
-    const result = spawnSync(process.execPath, [BIN, 'screen', '--org', 'ZZ9001', '--input', input, '--json'], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' }, timeout: 60_000 });
+    const result = spawnSync(process.execPath, [BIN, 'screen', '--org', 'ZZ9001', '--input', input, '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     const document = JSON.parse(result.stdout) as { accounts: Array<{ email: string; verdict: string }> };
-    assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict]), [['wren.hadley@nhsmail.example', 'eligible']]);
+    assert.deepEqual(
+      document.accounts.map((account) => [account.email, account.verdict]),
+      [['wren.hadley@nhsmail.example', 'eligible']],
+    );
   });
 
   it('prints exactly one JSON document with verdicts in input order', async () => {
-    const input = file('list.csv', 'email,site_ods_code,specialism\nkezia.morrow@nhsmail.example,,\namara.mensah@nhsmail.example,ZZ9101,pharmacy\nAMARA.MENSAH@nhsmail.example,ZZ9101,\n');
+    const input = file(
+      'list.csv',
+      'email,site_ods_code,specialism\nkezia.morrow@nhsmail.example,,\namara.mensah@nhsmail.example,ZZ9101,pharmacy\nAMARA.MENSAH@nhsmail.example,ZZ9101,\n',
+    );
     const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json']);
     assert.equal(code, 0, stderr);
-    const document = JSON.parse(stdout) as { policyVersion: string; accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
+    const document = JSON.parse(stdout) as {
+      policyVersion: string;
+      accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }>;
+    };
     assert.match(document.policyVersion, /^\d{4}\.\d{2}-\d+$/);
-    assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]), [
-      ['kezia.morrow@nhsmail.example', 'ineligible', ['MARKED_AS_LEAVER']],
-      ['amara.mensah@nhsmail.example', 'eligible', []],
-      ['amara.mensah@nhsmail.example', 'ineligible', ['DUPLICATE_IN_REQUEST']],
-    ]);
+    assert.deepEqual(
+      document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]),
+      [
+        ['kezia.morrow@nhsmail.example', 'ineligible', ['MARKED_AS_LEAVER']],
+        ['amara.mensah@nhsmail.example', 'eligible', []],
+        ['amara.mensah@nhsmail.example', 'ineligible', ['DUPLICATE_IN_REQUEST']],
+      ],
+    );
     assert.deepEqual(Object.keys(document.accounts[0]!.reasons[0]!), ['rule', 'message']);
     for (const account of document.accounts) for (const reason of account.reasons) assert.ok((RULE_IDS as readonly string[]).includes(reason.rule));
   });
 
   it('prints a readable table without --json, from a plain list of addresses', async () => {
-    const { code, stdout } = await screen(['screen', '--org', 'zz9001', '--input', file('plain.txt', 'nadia.quinn@nhsmail.example\nwren.hadley@nhsmail.example\n')]);
+    const { code, stdout } = await screen([
+      'screen',
+      '--org',
+      'zz9001',
+      '--input',
+      file('plain.txt', 'nadia.quinn@nhsmail.example\nwren.hadley@nhsmail.example\n'),
+    ]);
     assert.equal(code, 0);
     assert.match(stdout, /^Policy \d{4}\.\d{2}-\d+/);
     assert.match(stdout, /1\s+nadia\.quinn@nhsmail\.example\s+ineligible\s+NO_UK_MOBILE/);
@@ -79,8 +101,16 @@ describe('nas-transfer screen (command line)', function () {
     stderr: RegExp;
   }
   const FAILURES: FailureCase[] = [
-    { name: 'a bad line', args: ['--org', 'ZZ9001', '--input', file('bad.csv', 'ok@nhsmail.example\nnot an address\n')], stderr: /line 2: "not an address" is not an email address/ },
-    { name: 'an organisation ODS does not know', args: ['--org', 'ZZ0000', '--input', file('known.txt', 'amara.mensah@nhsmail.example')], stderr: /ODS has no organisation with the code ZZ0000/ },
+    {
+      name: 'a bad line',
+      args: ['--org', 'ZZ9001', '--input', file('bad.csv', 'ok@nhsmail.example\nnot an address\n')],
+      stderr: /line 2: "not an address" is not an email address/,
+    },
+    {
+      name: 'an organisation ODS does not know',
+      args: ['--org', 'ZZ0000', '--input', file('known.txt', 'amara.mensah@nhsmail.example')],
+      stderr: /ODS has no organisation with the code ZZ0000/,
+    },
     { name: 'a missing file', args: ['--org', 'ZZ9001', '--input', path.join(dir, 'nope.csv')], stderr: /could not be read/ },
     { name: 'a bad ODS code', args: ['--org', 'Z!', '--input', file('one.txt', 'a@nhsmail.example')], stderr: /--org "Z!" is not an ODS code/ },
     { name: 'missing arguments', args: [], stderr: /--org and --input are required/ },
@@ -112,10 +142,13 @@ describe('nas-transfer screen (command line)', function () {
     const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', target, '--json']);
     assert.equal(code, 0, stderr);
     const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string }> }> };
-    assert.deepEqual(document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]), [
-      ['amara.mensah@nhsmail.example', 'eligible', []],
-      ['ines.harlow@nhsmail.example', 'ineligible', ['NOT_DIRECT_PATIENT_CARE']],
-    ]);
+    assert.deepEqual(
+      document.accounts.map((account) => [account.email, account.verdict, account.reasons.map((reason) => reason.rule)]),
+      [
+        ['amara.mensah@nhsmail.example', 'eligible', []],
+        ['ines.harlow@nhsmail.example', 'ineligible', ['NOT_DIRECT_PATIENT_CARE']],
+      ],
+    );
   });
 
   it('refresh-roles writes a dated snapshot from ODS_BASE_URL/roles and says what changed', async () => {
@@ -124,10 +157,17 @@ describe('nas-transfer screen (command line)', function () {
       const output = path.join(dir, 'ord-roles-test.json');
       const { code, stdout, stderr } = await screen(['refresh-roles', '--output', output], { ODS_BASE_URL: ord.url });
       assert.equal(code, 0, stderr);
-      const snapshot = JSON.parse(readFileSync(output, 'utf8')) as { snapshotDate: string; source: string; roles: Array<{ id: string; displayName: string; primaryRole: boolean }> };
+      const snapshot = JSON.parse(readFileSync(output, 'utf8')) as {
+        snapshotDate: string;
+        source: string;
+        roles: Array<{ id: string; displayName: string; primaryRole: boolean }>;
+      };
       assert.match(snapshot.snapshotDate, /^\d{4}-\d{2}-\d{2}$/);
       assert.match(snapshot.source, /\/ORD\/2-0-0\/roles/);
-      assert.deepEqual(snapshot.roles.find((role) => role.id === 'RO166'), { id: 'RO166', code: '166', displayName: 'OPTICAL HEADQUARTERS', primaryRole: true });
+      assert.deepEqual(
+        snapshot.roles.find((role) => role.id === 'RO166'),
+        { id: 'RO166', code: '166', displayName: 'OPTICAL HEADQUARTERS', primaryRole: true },
+      );
       assert.match(stdout, /Wrote \d+ roles/);
       assert.match(stdout, /removed RO\d+/, 'the sandbox serves fewer roles than the committed snapshot');
     } finally {
@@ -148,15 +188,23 @@ describe('nas-transfer screen (command line)', function () {
         ].join('\n'),
       );
       const input = file('fhir.csv', 'email\namara.mensah@nhsmail.example\nesme.flint@nhsmail.example\nada.voss@nhsmail.example\n');
-      const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json'], { ODS_FHIR_BASE_URL: ods.fhirUrl, ODS_API_KEY: 'cli-key', ODS_BASE_URL: '', DSPT_REGISTER_CSV: register });
+      const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json'], {
+        ODS_FHIR_BASE_URL: ods.fhirUrl,
+        ODS_API_KEY: 'cli-key',
+        ODS_BASE_URL: '',
+        DSPT_REGISTER_CSV: register,
+      });
       assert.equal(code, 0, stderr);
       assert.match(stderr, /DSPT register DSPT export\.csv: skipped line 4: Date Of Publication "2026-06-30" is not a dd\/mm\/yyyy date/);
       const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
-      assert.deepEqual(document.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]), [
-        ['eligible', []],
-        ['review', ['SITE_NOT_DSPT_COMPLIANT']],
-        ['ineligible', ['SITE_NOT_DSPT_COMPLIANT']],
-      ]);
+      assert.deepEqual(
+        document.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]),
+        [
+          ['eligible', []],
+          ['review', ['SITE_NOT_DSPT_COMPLIANT']],
+          ['ineligible', ['SITE_NOT_DSPT_COMPLIANT']],
+        ],
+      );
       assert.match(document.accounts[2]!.reasons[0]!.message, /ZZ9104 is not in the DSPT register/);
       assert.ok(ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/') && request.headers.apikey === 'cli-key'));
     } finally {
@@ -219,11 +267,17 @@ describe('nas-transfer export (command line)', function () {
     const rows = parse(bytes.subarray(3).toString('utf8')) as string[][];
     assert.deepEqual(rows.find((row) => row[1] === 'Reference')?.slice(0, 3), ['Request', 'Reference', reference]);
     assert.equal(rows.find((row) => row[1] === 'Reason for transfer')?.[2], "'=cmd|calc, sponsorship ends");
-    assert.deepEqual(rows.filter((row) => row[0] === 'Account').map((row) => [row[1], row[2], row[5]]), [
-      ['1', 'amara.mensah@nhsmail.example', 'eligible'],
-      ['2', 'wren.hadley@nhsmail.example', 'review'],
-    ]);
-    assert.deepEqual(rows.filter((row) => row[0] === 'Audit').map((row) => row[2]), ['request.submitted']);
+    assert.deepEqual(
+      rows.filter((row) => row[0] === 'Account').map((row) => [row[1], row[2], row[5]]),
+      [
+        ['1', 'amara.mensah@nhsmail.example', 'eligible'],
+        ['2', 'wren.hadley@nhsmail.example', 'review'],
+      ],
+    );
+    assert.deepEqual(
+      rows.filter((row) => row[0] === 'Audit').map((row) => row[2]),
+      ['request.submitted'],
+    );
     if (process.platform !== 'win32') assert.equal(statSync(out).mode & 0o777, 0o600);
     const db = await openPostgres(schema!.url);
     try {

@@ -64,7 +64,21 @@ describe('configuration', () => {
       () => loadConfig({ APP_ENV: 'production' }),
       (error: { code: string; userMessage: string }) => {
         assert.equal(error.code, 'CONFIG_INVALID');
-        for (const setting of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'TENANT_ID', 'DATABASE_URL', 'GRAPH_BASE_URL', 'ODS_FHIR_BASE_URL', 'REQUESTER_GROUP_ID', 'OPS_GROUP_ID', 'OPS_CHANNEL_ID', 'GRAPH_AUTH', 'DSPT_REGISTER_CSV', 'NAS_SITES_CSV']) {
+        for (const setting of [
+          'MicrosoftAppId',
+          'MicrosoftAppTenantId',
+          'MicrosoftAppPassword',
+          'TENANT_ID',
+          'DATABASE_URL',
+          'GRAPH_BASE_URL',
+          'ODS_FHIR_BASE_URL',
+          'REQUESTER_GROUP_ID',
+          'OPS_GROUP_ID',
+          'OPS_CHANNEL_ID',
+          'GRAPH_AUTH',
+          'DSPT_REGISTER_CSV',
+          'NAS_SITES_CSV',
+        ]) {
           assert.match(error.userMessage, new RegExp(`- ${setting}: `));
         }
         return true;
@@ -74,18 +88,34 @@ describe('configuration', () => {
 
   it('ODS: exactly one of the FHIR API and ORD; the FHIR API needs its key unless on loopback; https in production', () => {
     const config = loadConfig(PRODUCTION);
-    assert.deepEqual(config.ods, { fhirBaseUrl: PRODUCTION.ODS_FHIR_BASE_URL, apiKey: 'an-api-key', baseUrl: undefined, sandboxDataFile: config.ods.sandboxDataFile });
+    assert.deepEqual(config.ods, {
+      fhirBaseUrl: PRODUCTION.ODS_FHIR_BASE_URL,
+      apiKey: 'an-api-key',
+      baseUrl: undefined,
+      sandboxDataFile: config.ods.sandboxDataFile,
+    });
     const ord = loadConfig({ ...PRODUCTION, ODS_FHIR_BASE_URL: '', ODS_API_KEY: '', ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0' });
     assert.equal(ord.ods.baseUrl, 'https://directory.spineservices.nhs.uk/ORD/2-0-0');
     assert.equal(ord.ods.fhirBaseUrl, undefined);
-    assert.match(configProblems({ ...PRODUCTION, ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0' }), /ODS_BASE_URL: must be empty when ODS_FHIR_BASE_URL is set/);
+    assert.match(
+      configProblems({ ...PRODUCTION, ODS_BASE_URL: 'https://directory.spineservices.nhs.uk/ORD/2-0-0' }),
+      /ODS_BASE_URL: must be empty when ODS_FHIR_BASE_URL is set/,
+    );
     assert.match(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: '' }), /ODS_FHIR_BASE_URL: is required in production \(or ODS_BASE_URL/);
     const noKey = configProblems({ ...PRODUCTION, ODS_API_KEY: '' });
     assert.match(noKey, /ODS_API_KEY: is required with a non-loopback ODS_FHIR_BASE_URL/);
-    assert.match(configProblems({ ODS_FHIR_BASE_URL: 'https://int.api.service.nhs.uk/organisation-data-terminology-api/fhir' }), /ODS_API_KEY/, 'outside production too');
+    assert.match(
+      configProblems({ ODS_FHIR_BASE_URL: 'https://int.api.service.nhs.uk/organisation-data-terminology-api/fhir' }),
+      /ODS_API_KEY/,
+      'outside production too',
+    );
     assert.match(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: 'http://ods.example.test/fhir' }), /ODS_FHIR_BASE_URL: must be an https URL in production/);
     assert.equal(loadConfig({ ODS_FHIR_BASE_URL: 'http://127.0.0.1:8080/fhir' }).ods.apiKey, undefined, 'a loopback sandbox needs no key');
-    assert.doesNotMatch(configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: 'not a url', ODS_API_KEY: 'secret-key-value' }), /secret-key-value/, 'the key is never echoed');
+    assert.doesNotMatch(
+      configProblems({ ...PRODUCTION, ODS_FHIR_BASE_URL: 'not a url', ODS_API_KEY: 'secret-key-value' }),
+      /secret-key-value/,
+      'the key is never echoed',
+    );
   });
 
   it('DSPT_MAX_AGE_DAYS: 14 by default for a configured register, none for the built-in sample', () => {
@@ -96,18 +126,27 @@ describe('configuration', () => {
   });
 
   it('names each malformed value', () => {
-    assert.throws(() => loadConfig({ PORT: 'eighty', GRAPH_BASE_URL: 'not a url', MAX_ACCOUNTS_PER_REQUEST: '0' }), (error: { userMessage: string }) => {
-      assert.match(error.userMessage, /- PORT: /);
-      assert.match(error.userMessage, /- GRAPH_BASE_URL: /);
-      assert.match(error.userMessage, /- MAX_ACCOUNTS_PER_REQUEST: /);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', GRAPH_BASE_URL: 'not a url', MAX_ACCOUNTS_PER_REQUEST: '0' }),
+      (error: { userMessage: string }) => {
+        assert.match(error.userMessage, /- PORT: /);
+        assert.match(error.userMessage, /- GRAPH_BASE_URL: /);
+        assert.match(error.userMessage, /- MAX_ACCOUNTS_PER_REQUEST: /);
+        return true;
+      },
+    );
   });
 
   it('accepts a complete production configuration', () => {
     const config = loadConfig(PRODUCTION);
     assert.equal(config.environment, 'production');
-    assert.deepEqual(config.bot, { appId: PRODUCTION.MicrosoftAppId, appPassword: 's3cret', appType: 'SingleTenant', appTenantId: PRODUCTION.MicrosoftAppTenantId, openIdMetadataUrl: undefined });
+    assert.deepEqual(config.bot, {
+      appId: PRODUCTION.MicrosoftAppId,
+      appPassword: 's3cret',
+      appType: 'SingleTenant',
+      appTenantId: PRODUCTION.MicrosoftAppTenantId,
+      openIdMetadataUrl: undefined,
+    });
     assert.deepEqual(config.graph.auth, { kind: 'managed-identity', clientId: PRODUCTION.GRAPH_MANAGED_IDENTITY_CLIENT_ID });
   });
 
@@ -150,9 +189,13 @@ describe('configuration', () => {
       certificatePath: '/secrets/graph.pem',
       certificatePassword: undefined,
     });
-    assert.deepEqual(loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'managed-identity' }).graph.auth, { kind: 'managed-identity', clientId: undefined });
+    assert.deepEqual(loadConfig({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'managed-identity' }).graph.auth, {
+      kind: 'managed-identity',
+      clientId: undefined,
+    });
     const missing = configProblems({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'certificate' });
-    for (const setting of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_CERTIFICATE_PATH']) assert.match(missing, new RegExp(`- ${setting}: is required for Graph certificate`));
+    for (const setting of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_CERTIFICATE_PATH'])
+      assert.match(missing, new RegExp(`- ${setting}: is required for Graph certificate`));
   });
 
   it('refuses a remote Graph without credentials', () => {
@@ -164,6 +207,9 @@ describe('configuration', () => {
     const example = readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Za-z_]+)=/gm)].map((match) => match[1]));
     assert.ok(CONFIG_VARIABLES.length > 20);
-    assert.deepEqual(CONFIG_VARIABLES.filter((name) => !documented.has(name)), []);
+    assert.deepEqual(
+      CONFIG_VARIABLES.filter((name) => !documented.has(name)),
+      [],
+    );
   });
 });

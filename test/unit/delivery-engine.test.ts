@@ -49,12 +49,15 @@ describe('owed message payloads (one schema per kind)', () => {
     ];
     assert.equal(Object.keys(owed).length, owedContent.options.length, 'every kind has a constructor');
     assert.equal(new Set(written.map((message) => message.kind)).size, written.length);
-    for (const message of written) assert.ok(owedContent.safeParse({ kind: message.kind, payload: JSON.parse(JSON.stringify(message.payload ?? {})) }).success, message.kind);
+    for (const message of written)
+      assert.ok(owedContent.safeParse({ kind: message.kind, payload: JSON.parse(JSON.stringify(message.payload ?? {})) }).success, message.kind);
   });
 
   it('keys each message by what makes it owed once', () => {
     assert.deepEqual(
-      [owed.opsPost(3), owed.opsChase(3, 2, 9), owed.question(3, 'u', 8), owed.opsAnswer(3, 8), owed.screeningResults('d:1', 2, 'u')].map((message) => message.dedupeKey),
+      [owed.opsPost(3), owed.opsChase(3, 2, 9), owed.question(3, 'u', 8), owed.opsAnswer(3, 8), owed.screeningResults('d:1', 2, 'u')].map(
+        (message) => message.dedupeKey,
+      ),
       ['ops.post:3', 'ops.chase:3:2', 'question:8', 'ops.answer:8', 'screening.results:d:1:2'],
     );
   });
@@ -85,7 +88,10 @@ interface Logged {
 }
 
 function recordingLogger(lines: Logged[]): Logger {
-  const at = (level: string) => (event: string, fields: Record<string, unknown> = {}) => lines.push({ level, event, fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: Record<string, unknown> = {}) =>
+      lines.push({ level, event, fields });
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -113,7 +119,14 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
 
   const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, maxAttempts: 3, baseBackoffSeconds: 8, leaseSeconds: 30, sendTimeoutSeconds: 0.2 };
   const engine = (handler: DeliveryHandler<Delivery>, overrides: Partial<DeliveryPolicy> = {}) =>
-    new DeliveryEngine(outbox, everyKind(handler), (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)), recordingLogger(logged), { ...policy, ...overrides }, () => 0);
+    new DeliveryEngine(
+      outbox,
+      everyKind(handler),
+      (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)),
+      recordingLogger(logged),
+      { ...policy, ...overrides },
+      () => 0,
+    );
   const oweResults = (job: string) => outbox.enqueue(owed.screeningResults(job, 1, 'u1'));
   const row = async (job: string) =>
     (
@@ -153,7 +166,11 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
       await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE status = 'pending'`);
     }
     assert.equal(calls, 14);
-    assert.deepEqual({ ...(await row('a2')), wait: undefined }, { status: 'pending', last_error: 'HTTP_429', attempts: 2, wait: undefined }, 'eleven 429s and two 503s: still owed');
+    assert.deepEqual(
+      { ...(await row('a2')), wait: undefined },
+      { status: 'pending', last_error: 'HTTP_429', attempts: 2, wait: undefined },
+      'eleven 429s and two 503s: still owed',
+    );
     for (let round = 0; round < 10 && (await row('a2'))!.status === 'pending'; round++) {
       await worker.deliverDue();
       await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE status = 'pending'`);
@@ -249,7 +266,10 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
       },
     }).deliverDue();
     assert.equal(sent, 0);
-    assert.deepEqual(logged.map((line) => line.event), ['delivery.claim_lost']);
+    assert.deepEqual(
+      logged.map((line) => line.event),
+      ['delivery.claim_lost'],
+    );
   });
 
   it('gives a tampered row up as PAYLOAD_INVALID, logs where (not what), and delivers the rest', async () => {

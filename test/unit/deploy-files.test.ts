@@ -14,7 +14,11 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 
 function dockerStages(dockerfile: string): Array<{ name: string; lines: string[] }> {
   const stages: Array<{ name: string; lines: string[] }> = [];
-  const logical = dockerfile.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const logical = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   for (const line of logical) {
     const from = line.match(/^FROM\s+\S+(?:\s+AS\s+(\S+))?/i);
     if (from) stages.push({ name: from[1] ?? `stage${stages.length}`, lines: [] });
@@ -28,13 +32,22 @@ describe('deployment files', () => {
   const stages = dockerStages(dockerfile);
 
   it('Dockerfile: builds in one stage, installs production dependencies only in another, runs as non-root with a health check', () => {
-    assert.deepEqual(stages.map((stage) => stage.name), ['build', 'deps', 'runtime']);
+    assert.deepEqual(
+      stages.map((stage) => stage.name),
+      ['build', 'deps', 'runtime'],
+    );
     const runtime = stages.find((stage) => stage.name === 'runtime')!.lines;
     const deps = stages.find((stage) => stage.name === 'deps')!.lines;
-    assert.ok(deps.some((line) => /^RUN npm ci --omit=dev\b/.test(line)), 'production dependencies only');
+    assert.ok(
+      deps.some((line) => /^RUN npm ci --omit=dev\b/.test(line)),
+      'production dependencies only',
+    );
     assert.ok(!runtime.some((line) => /^RUN npm/.test(line)), 'nothing installed in the runtime stage');
     assert.ok(runtime.some((line) => /^COPY --from=deps .*node_modules/.test(line)));
-    assert.ok(!runtime.some((line) => /^COPY\s+(?!--from)(?:--\S+\s+)*(dev|test|bench|node_modules)\b/.test(line)), 'no dev/, test/ or host node_modules in the image');
+    assert.ok(
+      !runtime.some((line) => /^COPY\s+(?!--from)(?:--\S+\s+)*(dev|test|bench|node_modules)\b/.test(line)),
+      'no dev/, test/ or host node_modules in the image',
+    );
     const user = runtime.filter((line) => /^USER /.test(line)).at(-1);
     assert.ok(user && !/^USER\s+(root|0)\b/.test(user), 'runs as a non-root user');
     assert.match(runtime.find((line) => /^HEALTHCHECK /.test(line)) ?? '', /\/healthz/);
@@ -42,7 +55,10 @@ describe('deployment files', () => {
   });
 
   it('Dockerfile: every path it copies from the build context exists and is not excluded by .dockerignore', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#') && !line.startsWith('!'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#') && !line.startsWith('!'));
     for (const stage of stages) {
       for (const line of stage.lines.filter((candidate) => /^COPY /.test(candidate) && !/--from=/.test(candidate))) {
         const parts = line.replace(/--\S+/g, '').trim().split(/\s+/).slice(1);
@@ -71,7 +87,11 @@ describe('deployment files', () => {
     });
     const sources = Object.keys(result.metafile.inputs);
     assert.ok(sources.includes('index.ts') && sources.includes('config.ts'));
-    assert.deepEqual(sources.filter((source) => /^(dev|test|bench|cli)\//.test(source)), [], 'no development code in the bundle');
+    assert.deepEqual(
+      sources.filter((source) => /^(dev|test|bench|cli)\//.test(source)),
+      [],
+      'no development code in the bundle',
+    );
     assert.match(build, /--external:\.\/dev\/\*/);
     assert.match(build, /cp -r services\/store\/migrations dist\/migrations/);
     assert.ok(existsSync(path.join(ROOT, 'services', 'store', 'migrations')));
@@ -81,7 +101,8 @@ describe('deployment files', () => {
   it('m365agents.yml: provision, deploy and publish, pointing at files that exist', () => {
     const project = yaml.load(read('m365agents.yml')) as Record<string, Array<{ uses: string; with?: Record<string, unknown> }>>;
     assert.match(String(project.version), /^v1\.\d+$/);
-    for (const lifecycle of ['provision', 'deploy', 'publish']) assert.ok(Array.isArray(project[lifecycle]) && project[lifecycle].length > 0, `${lifecycle} has actions`);
+    for (const lifecycle of ['provision', 'deploy', 'publish'])
+      assert.ok(Array.isArray(project[lifecycle]) && project[lifecycle].length > 0, `${lifecycle} has actions`);
     const uses = (lifecycle: string) => project[lifecycle]!.map((action) => action.uses);
     assert.ok(uses('provision').includes('arm/deploy') && uses('provision').includes('teamsApp/create'));
     assert.ok(uses('deploy').includes('azureAppService/zipDeploy'));
@@ -101,12 +122,28 @@ describe('deployment files', () => {
     const bicep = read('infra/main.bicep');
     const declared = new Set([...bicep.matchAll(/^param\s+(\w+)/gm)].map((match) => match[1]));
     const parameters = JSON.parse(read('infra/main.parameters.json')).parameters as Record<string, unknown>;
-    assert.deepEqual(Object.keys(parameters).filter((name) => !declared.has(name)), []);
+    assert.deepEqual(
+      Object.keys(parameters).filter((name) => !declared.has(name)),
+      [],
+    );
     const required = [...bicep.matchAll(/^param\s+(\w+)\s+\w+\s*$/gm)].map((match) => match[1]!);
-    assert.deepEqual(required.filter((name) => !(name in parameters)), [], 'every parameter without a default is given');
+    assert.deepEqual(
+      required.filter((name) => !(name in parameters)),
+      [],
+      'every parameter without a default is given',
+    );
     const resources = [...bicep.matchAll(/^resource\s+\w+\s+'([^']+)'/gm)].map((match) => match[1]!);
-    for (const type of ['Microsoft.BotService/botServices', 'Microsoft.Web/sites', 'Microsoft.DBforPostgreSQL/flexibleServers', 'Microsoft.KeyVault/vaults', 'Microsoft.ManagedIdentity/userAssignedIdentities']) {
-      assert.ok(resources.some((resource) => resource.startsWith(`${type}@`)), `${type} is declared`);
+    for (const type of [
+      'Microsoft.BotService/botServices',
+      'Microsoft.Web/sites',
+      'Microsoft.DBforPostgreSQL/flexibleServers',
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.ManagedIdentity/userAssignedIdentities',
+    ]) {
+      assert.ok(
+        resources.some((resource) => resource.startsWith(`${type}@`)),
+        `${type} is declared`,
+      );
     }
     for (const resource of resources) assert.match(resource, /^Microsoft\.[\w.]+\/[\w/]+@\d{4}-\d{2}-\d{2}(-preview)?$/);
     assert.match(bicep, /@Microsoft\.KeyVault\(VaultName=/, 'secrets reach the app as Key Vault references');

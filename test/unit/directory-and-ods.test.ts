@@ -42,7 +42,10 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     const found = await directory.lookupAccounts(emails);
     const batches = graph.requests.filter((request) => request.path === '/v1.0/$batch');
     assert.equal(graph.requests.length, batches.length, 'every look-up went through $batch');
-    assert.deepEqual(batches.map((batch) => (batch.body as { requests: unknown[] }).requests.length), [20, 20, 5]);
+    assert.deepEqual(
+      batches.map((batch) => (batch.body as { requests: unknown[] }).requests.length),
+      [20, 20, 5],
+    );
     const firstUrl = (batches[0]!.body as { requests: Array<{ method: string; url: string }> }).requests[0]!;
     assert.equal(firstUrl.method, 'GET');
     const select = new URL(firstUrl.url, 'http://graph').searchParams.get('$select')!.split(',');
@@ -93,11 +96,22 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
 
   it('retries the look-ups Graph throttled inside a batch after their Retry-After, and loses none', async () => {
     graph.throttleNext(3, 2);
-    const found = await directory.lookupAccounts(['amara.mensah@nhsmail.example', 'ben.hollis@nhsmail.example', 'chloe.danvers@nhsmail.example', 'dev.raman@nhsmail.example']);
+    const found = await directory.lookupAccounts([
+      'amara.mensah@nhsmail.example',
+      'ben.hollis@nhsmail.example',
+      'chloe.danvers@nhsmail.example',
+      'dev.raman@nhsmail.example',
+    ]);
     assert.deepEqual(waits, [2000]);
     const batches = graph.requests.filter((request) => request.path === '/v1.0/$batch');
-    assert.deepEqual(batches.map((batch) => (batch.body as { requests: unknown[] }).requests.length), [4, 3]);
-    assert.deepEqual([...found.values()].map((account) => account?.givenName), ['Dev', 'Amara', 'Ben', 'Chloe']);
+    assert.deepEqual(
+      batches.map((batch) => (batch.body as { requests: unknown[] }).requests.length),
+      [4, 3],
+    );
+    assert.deepEqual(
+      [...found.values()].map((account) => account?.givenName),
+      ['Dev', 'Amara', 'Ben', 'Chloe'],
+    );
   });
 
   it('gives up with DIRECTORY_UNAVAILABLE when throttling never ends', async () => {
@@ -129,19 +143,32 @@ describe('ORD API client (sandbox ORD server)', () => {
 
   it('reads name, status and active roles, primary role first', async () => {
     const site = await new OrdClient(ord.url).getOrganisation('zz9106');
-    assert.deepEqual(site, { odsCode: 'ZZ9106', name: 'OLD MILL PHARMACY', active: false, roleIds: ['RO182'], links: [{ relationship: 'RE4', targetOds: 'ZZ9001', targetPrimaryRoleId: 'RO98' }], lastChanged: '2026-10-01' });
+    assert.deepEqual(site, {
+      odsCode: 'ZZ9106',
+      name: 'OLD MILL PHARMACY',
+      active: false,
+      roleIds: ['RO182'],
+      links: [{ relationship: 'RE4', targetOds: 'ZZ9001', targetPrimaryRoleId: 'RO98' }],
+      lastChanged: '2026-10-01',
+    });
     assert.equal(ord.requests.at(-1)?.path, '/ORD/2-0-0/organisations/zz9106');
   });
 
   it('reads an optical site’s link to its optical headquarters (RO166), primary role first', async () => {
     const site = await new OrdClient(ord.url).getOrganisation('ZZ9110');
     assert.deepEqual(site?.roleIds, ['RO167']);
-    assert.deepEqual(site?.links?.find((link) => link.targetPrimaryRoleId === 'RO166'), { relationship: 'RE6', targetOds: 'ZZ9201', targetPrimaryRoleId: 'RO166' });
+    assert.deepEqual(
+      site?.links?.find((link) => link.targetPrimaryRoleId === 'RO166'),
+      { relationship: 'RE6', targetOds: 'ZZ9201', targetPrimaryRoleId: 'RO166' },
+    );
   });
 
   it('serves the roles code system in the ORD shape, and the client reads it', async () => {
     const roles = await fetchOrdRoles(ord.url);
-    assert.deepEqual(roles.find((role) => role.id === 'RO167'), { id: 'RO167', code: '167', displayName: 'OPTICAL SITE', primaryRole: true });
+    assert.deepEqual(
+      roles.find((role) => role.id === 'RO167'),
+      { id: 'RO167', code: '167', displayName: 'OPTICAL SITE', primaryRole: true },
+    );
     assert.equal(ord.requests.at(-1)?.path, '/ORD/2-0-0/roles');
   });
 
@@ -160,7 +187,12 @@ function fhirOrganization(code: string, roles: Array<{ code: string; active?: bo
     extension: roles.map((role) => ({
       url: 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-OrganisationRole',
       extension: [
-        { url: 'roleCode', valueCodeableConcept: { coding: [{ system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSOrganisationRole', code: role.code }] } },
+        {
+          url: 'roleCode',
+          valueCodeableConcept: {
+            coding: [{ system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSOrganisationRole', code: role.code }],
+          },
+        },
         {
           url: 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-TypedPeriod',
           extension: [
@@ -253,7 +285,9 @@ describe('ODS FHIR R4 API client (sandbox ODS server)', () => {
   });
 
   it('ODS_UNAVAILABLE when ODS cannot be reached', async () => {
-    await assert.rejects(new OdsFhirClient('http://127.0.0.1:9/fhir', KEY, { sleep: async () => undefined }).getOrganisation('ZZ9101'), { code: 'ODS_UNAVAILABLE' });
+    await assert.rejects(new OdsFhirClient('http://127.0.0.1:9/fhir', KEY, { sleep: async () => undefined }).getOrganisation('ZZ9101'), {
+      code: 'ODS_UNAVAILABLE',
+    });
   });
 });
 
@@ -270,8 +304,23 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
   const client = () => new OdsFhirClient(server.url, 'k', { primaryRoleIds: new Set(['RO177']), now: () => new Date('2026-11-29T12:00:00Z') });
 
   it('orders roles primary first by the roles code system, drops roles marked inactive or ended, and falls back to meta.lastUpdated', async () => {
-    answers.set('/Organization/A1', fhirOrganization('A1', [{ code: 'RO76', active: true }, { code: 'RO177', active: true }, { code: 'RO101', active: false }, { code: 'RO182', end: '2024-03-31' }, { code: 'RO65', active: true, end: '2025-01-01' }]));
-    assert.deepEqual(await client().getOrganisation('A1'), { odsCode: 'A1', name: 'ORGANISATION A1', active: true, roleIds: ['RO177', 'RO76'], lastChanged: '2026-09-14' });
+    answers.set(
+      '/Organization/A1',
+      fhirOrganization('A1', [
+        { code: 'RO76', active: true },
+        { code: 'RO177', active: true },
+        { code: 'RO101', active: false },
+        { code: 'RO182', end: '2024-03-31' },
+        { code: 'RO65', active: true, end: '2025-01-01' },
+      ]),
+    );
+    assert.deepEqual(await client().getOrganisation('A1'), {
+      odsCode: 'A1',
+      name: 'ORGANISATION A1',
+      active: true,
+      roleIds: ['RO177', 'RO76'],
+      lastChanged: '2026-09-14',
+    });
   });
 
   it('follows a next page on the API’s own origin only', async () => {
@@ -280,8 +329,17 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
         resourceType: 'OrganizationAffiliation',
         active,
         organization: { reference: 'Organization/A2', identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A2' } },
-        participatingOrganization: { reference: `Organization/${target}`, identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: target } },
-        code: [{ coding: [{ system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSRelationship', code: 'RE6', display: 'IS OPERATED BY' }] }],
+        participatingOrganization: {
+          reference: `Organization/${target}`,
+          identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: target },
+        },
+        code: [
+          {
+            coding: [
+              { system: 'https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSRelationship', code: 'RE6', display: 'IS OPERATED BY' },
+            ],
+          },
+        ],
       },
     });
     answers.set('/OrganizationAffiliation?primary-organization=A2&active=true&_count=100', {
@@ -289,7 +347,11 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
       link: [{ relation: 'next', url: `${server.url}/OrganizationAffiliation?page=2` }],
       entry: [affiliation('H1'), affiliation('H0', false), { resource: fhirOrganization('A2', []) }],
     });
-    answers.set('/OrganizationAffiliation?page=2', { resourceType: 'Bundle', link: [{ relation: 'next', url: 'https://elsewhere.example/steal?page=3' }], entry: [affiliation('H2')] });
+    answers.set('/OrganizationAffiliation?page=2', {
+      resourceType: 'Bundle',
+      link: [{ relation: 'next', url: 'https://elsewhere.example/steal?page=3' }],
+      entry: [affiliation('H2')],
+    });
     assert.deepEqual(await client().getRelationships('a2'), [
       { relationship: 'RE6', targetOds: 'H1' },
       { relationship: 'RE6', targetOds: 'H2' },

@@ -10,7 +10,16 @@ import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { loadDsptRegister, loadNasSitesRegister, splitDsptStatus } from '../../services/reference/registers';
 import { ScreeningService } from '../../services/screening';
 import { loadPolicy, type Policy } from '../../services/eligibility/policy';
-import { RULE_IDS, type AccountFacts, type DirectoryAccount, type DsptEntry, type OdsSite, type RuleId, type SiteFacts, type Verdict } from '../../services/eligibility/types';
+import {
+  RULE_IDS,
+  type AccountFacts,
+  type DirectoryAccount,
+  type DsptEntry,
+  type OdsSite,
+  type RuleId,
+  type SiteFacts,
+  type Verdict,
+} from '../../services/eligibility/types';
 
 const ORG = 'ZZ9001';
 /** Screening happens on a fixed day: DSPT years are current or lapsed relative to it. */
@@ -38,9 +47,21 @@ function person(overrides: Partial<DirectoryAccount> = {}): DirectoryAccount {
 }
 
 /** A DSPT register row as the export gives it: the status with its year, the date of publication. */
-const dspt = (status: string, published?: string, code = 'ZZ9101'): DsptEntry => ({ odsCode: code, status, ...splitDsptStatus(status), ...(published ? { published } : {}) });
+const dspt = (status: string, published?: string, code = 'ZZ9101'): DsptEntry => ({
+  odsCode: code,
+  status,
+  ...splitDsptStatus(status),
+  ...(published ? { published } : {}),
+});
 
-const ods = (changes: Partial<OdsSite> = {}): OdsSite => ({ odsCode: 'ZZ9101', name: 'HARBOUR LANE PHARMACY', active: true, roleIds: ['RO182'], links: [], ...changes });
+const ods = (changes: Partial<OdsSite> = {}): OdsSite => ({
+  odsCode: 'ZZ9101',
+  name: 'HARBOUR LANE PHARMACY',
+  active: true,
+  roleIds: ['RO182'],
+  links: [],
+  ...changes,
+});
 
 function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> | null = {}): AccountFacts {
   return {
@@ -62,7 +83,8 @@ function facts(overrides: Partial<AccountFacts> = {}, directory: Partial<Directo
 
 const site = (changes: Partial<SiteFacts>): SiteFacts => ({ ...facts().site!, ...changes });
 const onDspt = (entry: DsptEntry) => facts({ site: site({ dspt: entry }) });
-const onSite = (odsChanges: Partial<OdsSite>, extra: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> = {}) => facts({ site: site({ ods: ods(odsChanges) }), ...extra }, directory);
+const onSite = (odsChanges: Partial<OdsSite>, extra: Partial<AccountFacts> = {}, directory: Partial<DirectoryAccount> = {}) =>
+  facts({ site: site({ ods: ods(odsChanges) }), ...extra }, directory);
 
 interface RuleCase {
   name: string;
@@ -80,16 +102,39 @@ interface RuleCase {
 const specsaversHq = ods({ odsCode: 'ZZ9201', name: 'SPECSAVERS OPTICIANS LIMITED', roleIds: ['RO166'] });
 const independentHq = ods({ odsCode: 'ZZ9202', name: 'FELLSIDE EYE CARE LIMITED', roleIds: ['RO166'] });
 const opticalSite = (parent: OdsSite, name = 'HARBOURSIDE OPTICIANS') =>
-  facts({ site: site({ ods: ods({ name, roleIds: ['RO167'], links: [{ relationship: 'RE6', targetOds: parent.odsCode, targetPrimaryRoleId: 'RO166' }] }), parents: [parent] }) });
+  facts({
+    site: site({
+      ods: ods({ name, roleIds: ['RO167'], links: [{ relationship: 'RE6', targetOds: parent.odsCode, targetPrimaryRoleId: 'RO166' }] }),
+      parents: [parent],
+    }),
+  });
 
 /** Each rule with accounts it lets through and accounts it stops, boundaries included. */
 const CASES: RuleCase[] = [
   { name: 'a complete, in-policy account is eligible', account: facts(), verdict: 'eligible', rules: [] },
   { name: 'ACCOUNT_NOT_FOUND: not in the directory', account: facts({}, null), verdict: 'ineligible', rules: ['ACCOUNT_NOT_FOUND'] },
   // ALREADY_REQUESTED tells waiting from done.
-  { name: 'ALREADY_REQUESTED: in another open request', account: facts({ priorRequest: { reference: 'NTR-100007', state: 'open' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /waiting for a decision/ },
-  { name: 'ALREADY_REQUESTED: already approved in another request', account: facts({ priorRequest: { reference: 'NTR-100003', state: 'approved' } }), verdict: 'ineligible', rules: ['ALREADY_REQUESTED'], says: /Already approved for transfer to NAS in request NTR-100003/ },
-  { name: 'NOT_IN_REQUESTING_ORG: administered elsewhere', account: facts({}, { organisationOds: 'ZZ9002' }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'], says: /^Administered by ZZ9002, not by ZZ9001\.$/ },
+  {
+    name: 'ALREADY_REQUESTED: in another open request',
+    account: facts({ priorRequest: { reference: 'NTR-100007', state: 'open' } }),
+    verdict: 'ineligible',
+    rules: ['ALREADY_REQUESTED'],
+    says: /waiting for a decision/,
+  },
+  {
+    name: 'ALREADY_REQUESTED: already approved in another request',
+    account: facts({ priorRequest: { reference: 'NTR-100003', state: 'approved' } }),
+    verdict: 'ineligible',
+    rules: ['ALREADY_REQUESTED'],
+    says: /Already approved for transfer to NAS in request NTR-100003/,
+  },
+  {
+    name: 'NOT_IN_REQUESTING_ORG: administered elsewhere',
+    account: facts({}, { organisationOds: 'ZZ9002' }),
+    verdict: 'ineligible',
+    rules: ['NOT_IN_REQUESTING_ORG'],
+    says: /^Administered by ZZ9002, not by ZZ9001\.$/,
+  },
   {
     name: 'NOT_IN_REQUESTING_ORG: names both organisations when ODS gave their names',
     account: facts({ administeringOrganisationName: 'EASTFOLD HEALTH ALLIANCE' }, { organisationOds: 'zz9002' }),
@@ -98,7 +143,12 @@ const CASES: RuleCase[] = [
     says: /^Administered by EASTFOLD HEALTH ALLIANCE \(ZZ9002\), not by ZZ9001\.$/,
   },
   { name: 'NOT_IN_REQUESTING_ORG: organisation compared without case', account: facts({}, { organisationOds: 'zz9001' }), verdict: 'eligible', rules: [] },
-  { name: 'NOT_IN_REQUESTING_ORG: no organisation recorded', account: facts({}, { organisationOds: undefined }), verdict: 'ineligible', rules: ['NOT_IN_REQUESTING_ORG'] },
+  {
+    name: 'NOT_IN_REQUESTING_ORG: no organisation recorded',
+    account: facts({}, { organisationOds: undefined }),
+    verdict: 'ineligible',
+    rules: ['NOT_IN_REQUESTING_ORG'],
+  },
   { name: 'ACCOUNT_DISABLED', account: facts({}, { accountEnabled: false }), verdict: 'ineligible', rules: ['ACCOUNT_DISABLED'] },
   { name: 'MARKED_AS_LEAVER', account: facts({}, { markedAsLeaver: true }), verdict: 'ineligible', rules: ['MARKED_AS_LEAVER'] },
   {
@@ -108,15 +158,36 @@ const CASES: RuleCase[] = [
     rules: ['GENERIC_ACCOUNT'],
   },
   { name: 'GENERIC_ACCOUNT weak: a surname is missing', account: facts({}, { surname: undefined }), verdict: 'review', rules: ['GENERIC_ACCOUNT'] },
-  { name: 'GENERIC_ACCOUNT: a person whose name merely contains a keyword is not generic', account: facts({ email: 'teamworth.jo@nhsmail.example' }), verdict: 'eligible', rules: [] },
+  {
+    name: 'GENERIC_ACCOUNT: a person whose name merely contains a keyword is not generic',
+    account: facts({ email: 'teamworth.jo@nhsmail.example' }),
+    verdict: 'eligible',
+    rules: [],
+  },
   // Sector: ODS first, on the real ORD role codes.
-  { name: 'UNSUPPORTED_SPECIALISM: an NHS trust site (RO198)', account: onSite({ roleIds: ['RO198'] }), verdict: 'ineligible', rules: ['UNSUPPORTED_SPECIALISM'], says: /NHS TRUST SITE/ },
-  { name: 'sector: a care home (RO101 SOCIAL CARE SITE + RO269 CARE HOME) is social care', account: onSite({ roleIds: ['RO101', 'RO269'] }), verdict: 'eligible', rules: [] },
+  {
+    name: 'UNSUPPORTED_SPECIALISM: an NHS trust site (RO198)',
+    account: onSite({ roleIds: ['RO198'] }),
+    verdict: 'ineligible',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+    says: /NHS TRUST SITE/,
+  },
+  {
+    name: 'sector: a care home (RO101 SOCIAL CARE SITE + RO269 CARE HOME) is social care',
+    account: onSite({ roleIds: ['RO101', 'RO269'] }),
+    verdict: 'eligible',
+    rules: [],
+  },
   { name: 'sector: domiciliary care (RO270) is social care', account: onSite({ roleIds: ['RO101', 'RO270'] }), verdict: 'eligible', rules: [] },
   { name: 'sector: an optical site (RO167) is optometry', account: onSite({ roleIds: ['RO167'] }), verdict: 'eligible', rules: [] },
   { name: 'sector: an appliance contractor (RO94) is a DAC', account: onSite({ roleIds: ['RO94'] }), verdict: 'eligible', rules: [] },
   { name: 'sector: a private dental practice (RO65) is dentistry', account: onSite({ roleIds: ['RO65'] }), verdict: 'eligible', rules: [] },
-  { name: 'sector: RO266 EXTENDED ACCESS PROVIDER is not optometry', account: onSite({ roleIds: ['RO266'] }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
+  {
+    name: 'sector: RO266 EXTENDED ACCESS PROVIDER is not optometry',
+    account: onSite({ roleIds: ['RO266'] }),
+    verdict: 'review',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+  },
   {
     name: 'sector: a GP practice (primary RO177 PRESCRIBING COST CENTRE, non-primary RO76) is a GP practice',
     account: onSite({ roleIds: ['RO177', 'RO76'] }),
@@ -138,7 +209,12 @@ const CASES: RuleCase[] = [
     rules: ['UNSUPPORTED_SPECIALISM'],
     says: /declares “Optician” \(Optometry\), but ODS records site ZZ9101 as PHARMACY \(Pharmacy\)/,
   },
-  { name: 'specialism: declared agrees with ODS, in any case', account: onSite({ roleIds: ['RO182'] }, { declaredSpecialism: 'COMMUNITY PHARMACY' }), verdict: 'eligible', rules: [] },
+  {
+    name: 'specialism: declared agrees with ODS, in any case',
+    account: onSite({ roleIds: ['RO182'] }, { declaredSpecialism: 'COMMUNITY PHARMACY' }),
+    verdict: 'eligible',
+    rules: [],
+  },
   {
     name: 'specialism: a supported declaration does not rescue an unsupported ODS sector',
     account: onSite({ roleIds: ['RO197'] }, { declaredSpecialism: 'pharmacy' }),
@@ -146,15 +222,30 @@ const CASES: RuleCase[] = [
     rules: ['UNSUPPORTED_SPECIALISM'],
     says: /NHS TRUST .*site's ODS record decides/,
   },
-  { name: 'specialism: an unsupported declaration where ODS has no sector', account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'hospital' }), verdict: 'ineligible', rules: ['UNSUPPORTED_SPECIALISM'] },
-  { name: 'specialism: an unrecognised declaration is for review', account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'eye stuff' }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
+  {
+    name: 'specialism: an unsupported declaration where ODS has no sector',
+    account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'hospital' }),
+    verdict: 'ineligible',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+  },
+  {
+    name: 'specialism: an unrecognised declaration is for review',
+    account: onSite({ roleIds: ['RO172'] }, { declaredSpecialism: 'eye stuff' }),
+    verdict: 'review',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+  },
   {
     name: 'specialism: sector unknown, with the remedy to add it on the line',
     account: onSite({ roleIds: ['RO172'] }),
     verdict: 'review',
     rules: ['UNSUPPORTED_SPECIALISM'],
   },
-  { name: 'sector: a site whose only mapped role has ended (not in its active roles) has no ODS sector', account: onSite({ roleIds: ['RO172'] }), verdict: 'review', rules: ['UNSUPPORTED_SPECIALISM'] },
+  {
+    name: 'sector: a site whose only mapped role has ended (not in its active roles) has no ODS sector',
+    account: onSite({ roleIds: ['RO172'] }),
+    verdict: 'review',
+    rules: ['UNSUPPORTED_SPECIALISM'],
+  },
   // Optometry multiples.
   {
     name: 'OPTOMETRY_MULTIPLE: a FHIR affiliation (RE6, no target role) to a headquarters whose own roles include RO166',
@@ -165,21 +256,52 @@ const CASES: RuleCase[] = [
   },
   {
     name: 'OPTOMETRY_MULTIPLE: an affiliation to a Specsavers-named organisation that is not an optical headquarters is not a multiple',
-    account: facts({ site: site({ ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE6', targetOds: 'ZZ9201' }] }), parents: [{ ...specsaversHq, roleIds: ['RO172'] }] }) }),
+    account: facts({
+      site: site({
+        ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE6', targetOds: 'ZZ9201' }] }),
+        parents: [{ ...specsaversHq, roleIds: ['RO172'] }],
+      }),
+    }),
     verdict: 'eligible',
     rules: [],
   },
   {
     name: 'OPTOMETRY_MULTIPLE: a relationship type other than RE6 does not make a headquarters',
-    account: facts({ site: site({ ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE4', targetOds: 'ZZ9201' }] }), parents: [specsaversHq] }) }),
+    account: facts({
+      site: site({
+        ods: ods({ roleIds: ['RO167'], name: 'HARBOURSIDE OPTICIANS', links: [{ relationship: 'RE4', targetOds: 'ZZ9201' }] }),
+        parents: [specsaversHq],
+      }),
+    }),
     verdict: 'eligible',
     rules: [],
   },
-  { name: 'OPTOMETRY_MULTIPLE: optical headquarters (RO166 parent) is Specsavers', account: opticalSite(specsaversHq), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'], says: /Specsavers \(its optical headquarters is ZZ9201/ },
+  {
+    name: 'OPTOMETRY_MULTIPLE: optical headquarters (RO166 parent) is Specsavers',
+    account: opticalSite(specsaversHq),
+    verdict: 'ineligible',
+    rules: ['OPTOMETRY_MULTIPLE'],
+    says: /Specsavers \(its optical headquarters is ZZ9201/,
+  },
   { name: 'OPTOMETRY_MULTIPLE: an independent optical headquarters passes', account: opticalSite(independentHq), verdict: 'eligible', rules: [] },
-  { name: 'OPTOMETRY_MULTIPLE: an optical site named for a multiple, in any case', account: onSite({ name: 'Vision Express (UK) Ltd - Harbour Mall', roleIds: ['RO167'] }), verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'] },
-  { name: 'OPTOMETRY_MULTIPLE: a Boots pharmacy is not an optometry multiple', account: onSite({ name: 'BOOTS THE CHEMIST', roleIds: ['RO182'] }), verdict: 'eligible', rules: [] },
-  { name: 'OPTOMETRY_MULTIPLE: a name that merely contains a multiple’s name', account: onSite({ name: 'BOOTSTRAP EYE CARE', roleIds: ['RO167'] }), verdict: 'eligible', rules: [] },
+  {
+    name: 'OPTOMETRY_MULTIPLE: an optical site named for a multiple, in any case',
+    account: onSite({ name: 'Vision Express (UK) Ltd - Harbour Mall', roleIds: ['RO167'] }),
+    verdict: 'ineligible',
+    rules: ['OPTOMETRY_MULTIPLE'],
+  },
+  {
+    name: 'OPTOMETRY_MULTIPLE: a Boots pharmacy is not an optometry multiple',
+    account: onSite({ name: 'BOOTS THE CHEMIST', roleIds: ['RO182'] }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'OPTOMETRY_MULTIPLE: a name that merely contains a multiple’s name',
+    account: onSite({ name: 'BOOTSTRAP EYE CARE', roleIds: ['RO167'] }),
+    verdict: 'eligible',
+    rules: [],
+  },
   {
     name: 'SITE_CLOSED: inactive in ODS',
     account: onSite({ odsCode: 'ZZ9106', name: 'OLD MILL', active: false }),
@@ -187,10 +309,33 @@ const CASES: RuleCase[] = [
     rules: ['SITE_CLOSED'],
   },
   // DSPT, as the export publishes it: the status names its year.
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Not Met', account: onDspt(dspt('25/26 Standards Not Met', '2026-06-30')), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“25\/26 Standards Not Met”, published 30 Jun 2026/ },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: Not Published', account: onDspt(dspt('Not Published')), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“Not Published”\./ },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: not in the register', account: facts({ site: site({ dspt: null }) }), verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /not in the DSPT register/ },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Exceeded passes', account: onDspt(dspt('25/26 Standards Exceeded', '2026-06-20')), verdict: 'eligible', rules: [] },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Not Met',
+    account: onDspt(dspt('25/26 Standards Not Met', '2026-06-30')),
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /“25\/26 Standards Not Met”, published 30 Jun 2026/,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: Not Published',
+    account: onDspt(dspt('Not Published')),
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /“Not Published”\./,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: not in the register',
+    account: facts({ site: site({ dspt: null }) }),
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /not in the DSPT register/,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 Standards Exceeded passes',
+    account: onDspt(dspt('25/26 Standards Exceeded', '2026-06-20')),
+    verdict: 'eligible',
+    rules: [],
+  },
   { name: 'SITE_NOT_DSPT_COMPLIANT: status words in any case', account: onDspt(dspt('25/26 STANDARDS met', '2026-06-20')), verdict: 'eligible', rules: [] },
   {
     name: 'SITE_NOT_DSPT_COMPLIANT: a lapsed year’s Standards Met is not compliant, and says which year is needed',
@@ -199,11 +344,43 @@ const CASES: RuleCase[] = [
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
     says: /published its DSPT for 24\/25 .*30 Jun 2025.*stopped counting after 30 Jun 2026; 25\/26 or later is needed/,
   },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 still counts on 30 June 2026', account: onDspt(dspt('24/25 Standards Met', '2025-06-30')), today: '2026-06-30', verdict: 'eligible', rules: [] },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 has lapsed on 1 July 2026', account: onDspt(dspt('24/25 Standards Met', '2025-06-30')), today: '2026-07-01', verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /25\/26 or later is needed/ },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 counts until 30 June 2027', account: onDspt(dspt('25/26 Standards Met', '2026-06-28')), today: '2027-06-30', verdict: 'eligible', rules: [] },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 has lapsed on 1 July 2027', account: onDspt(dspt('25/26 Standards Met', '2026-06-28')), today: '2027-07-01', verdict: 'ineligible', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /26\/27 or later is needed/ },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: a Standards Met that names no year is for review', account: onDspt(dspt('Standards Met', '2026-06-28')), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /does not say which DSPT year/ },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 still counts on 30 June 2026',
+    account: onDspt(dspt('24/25 Standards Met', '2025-06-30')),
+    today: '2026-06-30',
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 24/25 has lapsed on 1 July 2026',
+    account: onDspt(dspt('24/25 Standards Met', '2025-06-30')),
+    today: '2026-07-01',
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /25\/26 or later is needed/,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 counts until 30 June 2027',
+    account: onDspt(dspt('25/26 Standards Met', '2026-06-28')),
+    today: '2027-06-30',
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: 25/26 has lapsed on 1 July 2027',
+    account: onDspt(dspt('25/26 Standards Met', '2026-06-28')),
+    today: '2027-07-01',
+    verdict: 'ineligible',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /26\/27 or later is needed/,
+  },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: a Standards Met that names no year is for review',
+    account: onDspt(dspt('Standards Met', '2026-06-28')),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /does not say which DSPT year/,
+  },
   {
     name: 'SITE_NOT_DSPT_COMPLIANT: current Approaching Standards at a social care site (RO101) is compliant',
     account: facts({ site: site({ ods: ods({ roleIds: ['RO101', 'RO269'] }), dspt: dspt('25/26 Approaching Standards', '2026-06-29') }) }),
@@ -236,7 +413,13 @@ const CASES: RuleCase[] = [
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
     says: /“Standards Not Fully Met \(Plan Agreed\)”, published 15 Jul 2020: NAS Operations will judge it/,
   },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: an unrecognised status is for review, as published', account: onDspt(dspt('25/26 Entry Level', '2026-05-01')), verdict: 'review', rules: ['SITE_NOT_DSPT_COMPLIANT'], says: /“25\/26 Entry Level”/ },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: an unrecognised status is for review, as published',
+    account: onDspt(dspt('25/26 Entry Level', '2026-05-01')),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    says: /“25\/26 Entry Level”/,
+  },
   {
     name: 'SITE_NOT_DSPT_COMPLIANT: a pass from a register older than DSPT_MAX_AGE_DAYS is for review',
     account: facts({ site: site({ dsptRegister: { file: 'dspt.csv', fileDate: '2026-11-01T09:00:00Z', rows: 10, ageDays: 28 } }) }),
@@ -245,10 +428,18 @@ const CASES: RuleCase[] = [
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
     says: /the DSPT register is 28 days old/,
   },
-  { name: 'SITE_NOT_DSPT_COMPLIANT: a register exactly DSPT_MAX_AGE_DAYS old still passes', account: facts({ site: site({ dsptRegister: { file: 'dspt.csv', fileDate: '2026-11-15T09:00:00Z', rows: 10, ageDays: 14 } }) }), maxAge: 14, verdict: 'eligible', rules: [] },
+  {
+    name: 'SITE_NOT_DSPT_COMPLIANT: a register exactly DSPT_MAX_AGE_DAYS old still passes',
+    account: facts({ site: site({ dsptRegister: { file: 'dspt.csv', fileDate: '2026-11-15T09:00:00Z', rows: 10, ageDays: 14 } }) }),
+    maxAge: 14,
+    verdict: 'eligible',
+    rules: [],
+  },
   {
     name: 'SITE_NOT_DSPT_COMPLIANT: an old register does not soften a failure',
-    account: facts({ site: site({ dspt: dspt('Not Published'), dsptRegister: { file: 'dspt.csv', fileDate: '2026-10-01T09:00:00Z', rows: 10, ageDays: 59 } }) }),
+    account: facts({
+      site: site({ dspt: dspt('Not Published'), dsptRegister: { file: 'dspt.csv', fileDate: '2026-10-01T09:00:00Z', rows: 10, ageDays: 59 } }),
+    }),
     maxAge: 14,
     verdict: 'ineligible',
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
@@ -261,32 +452,133 @@ const CASES: RuleCase[] = [
     rules: ['SITE_CLOSED'],
     says: /^ZZ91O1 is not a known ODS code: check it\.$/,
   },
-  { name: 'SITE_CLOSED: an inactive organisation is closed', account: onSite({ active: false }), verdict: 'ineligible', rules: ['SITE_CLOSED'], says: /is not active in ODS/ },
+  {
+    name: 'SITE_CLOSED: an inactive organisation is closed',
+    account: onSite({ active: false }),
+    verdict: 'ineligible',
+    rules: ['SITE_CLOSED'],
+    says: /is not active in ODS/,
+  },
   // Direct patient care: whole words and phrases, any case.
-  { name: 'NOT_DIRECT_PATIENT_CARE: job title PAYROLL Officer', account: facts({}, { jobTitle: 'PAYROLL Officer' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'], says: /job title “PAYROLL Officer”/ },
-  { name: 'NOT_DIRECT_PATIENT_CARE: department Head Office', account: facts({}, { jobTitle: 'Administrator', department: 'head OFFICE' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: hR Business Partner', account: facts({}, { jobTitle: 'hR Business Partner' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: IT Support Analyst', account: facts({}, { jobTitle: 'IT Support Analyst' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: Human-Resources Manager (punctuation between words)', account: facts({}, { jobTitle: 'Human-Resources Manager' }), verdict: 'ineligible', rules: ['NOT_DIRECT_PATIENT_CARE'] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: “Head of Dispensary” is not head office', account: facts({}, { jobTitle: 'Head of Dispensary' }), verdict: 'eligible', rules: [] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: keywords inside words do not match (Chris, Transition, Community)', account: facts({}, { jobTitle: 'Transitions Nurse', department: 'Community Christchurch' }), verdict: 'eligible', rules: [] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: no job title or department is for review', account: facts({}, { jobTitle: undefined, department: undefined }), verdict: 'review', rules: ['NOT_DIRECT_PATIENT_CARE'] },
-  { name: 'NOT_DIRECT_PATIENT_CARE: no job information, but a specialism was declared', account: facts({ declaredSpecialism: 'pharmacy' }, { jobTitle: undefined, department: undefined }), verdict: 'eligible', rules: [] },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: job title PAYROLL Officer',
+    account: facts({}, { jobTitle: 'PAYROLL Officer' }),
+    verdict: 'ineligible',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+    says: /job title “PAYROLL Officer”/,
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: department Head Office',
+    account: facts({}, { jobTitle: 'Administrator', department: 'head OFFICE' }),
+    verdict: 'ineligible',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: hR Business Partner',
+    account: facts({}, { jobTitle: 'hR Business Partner' }),
+    verdict: 'ineligible',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: IT Support Analyst',
+    account: facts({}, { jobTitle: 'IT Support Analyst' }),
+    verdict: 'ineligible',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: Human-Resources Manager (punctuation between words)',
+    account: facts({}, { jobTitle: 'Human-Resources Manager' }),
+    verdict: 'ineligible',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: “Head of Dispensary” is not head office',
+    account: facts({}, { jobTitle: 'Head of Dispensary' }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: keywords inside words do not match (Chris, Transition, Community)',
+    account: facts({}, { jobTitle: 'Transitions Nurse', department: 'Community Christchurch' }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: no job title or department is for review',
+    account: facts({}, { jobTitle: undefined, department: undefined }),
+    verdict: 'review',
+    rules: ['NOT_DIRECT_PATIENT_CARE'],
+  },
+  {
+    name: 'NOT_DIRECT_PATIENT_CARE: no job information, but a specialism was declared',
+    account: facts({ declaredSpecialism: 'pharmacy' }, { jobTitle: undefined, department: undefined }),
+    verdict: 'eligible',
+    rules: [],
+  },
   // UK mobiles by the numbering plan.
   { name: 'NO_UK_MOBILE: none registered', account: facts({}, { mobilePhone: undefined }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
   { name: 'NO_UK_MOBILE: a French mobile', account: facts({}, { mobilePhone: '+33 6 12 34 56 78' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
-  { name: 'NO_UK_MOBILE: a 070 personal number is not a mobile', account: facts({}, { mobilePhone: '07011 123456' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
+  {
+    name: 'NO_UK_MOBILE: a 070 personal number is not a mobile',
+    account: facts({}, { mobilePhone: '07011 123456' }),
+    verdict: 'ineligible',
+    rules: ['NO_UK_MOBILE'],
+  },
   { name: 'NO_UK_MOBILE: a 076 pager is not a mobile', account: facts({}, { mobilePhone: '07640 123456' }), verdict: 'ineligible', rules: ['NO_UK_MOBILE'] },
-  { name: 'NO_UK_MOBILE: a Guernsey mobile is for review, and says so', account: facts({}, { mobilePhone: '07781 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Guernsey/ },
-  { name: 'NO_UK_MOBILE: a Jersey mobile is for review', account: facts({}, { mobilePhone: '+44 7797 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Jersey/ },
-  { name: 'NO_UK_MOBILE: an Isle of Man mobile is for review', account: facts({}, { mobilePhone: '07624 123456' }), verdict: 'review', rules: ['NO_UK_MOBILE'], says: /Isle of Man/ },
+  {
+    name: 'NO_UK_MOBILE: a Guernsey mobile is for review, and says so',
+    account: facts({}, { mobilePhone: '07781 123456' }),
+    verdict: 'review',
+    rules: ['NO_UK_MOBILE'],
+    says: /Guernsey/,
+  },
+  {
+    name: 'NO_UK_MOBILE: a Jersey mobile is for review',
+    account: facts({}, { mobilePhone: '+44 7797 123456' }),
+    verdict: 'review',
+    rules: ['NO_UK_MOBILE'],
+    says: /Jersey/,
+  },
+  {
+    name: 'NO_UK_MOBILE: an Isle of Man mobile is for review',
+    account: facts({}, { mobilePhone: '07624 123456' }),
+    verdict: 'review',
+    rules: ['NO_UK_MOBILE'],
+    says: /Isle of Man/,
+  },
   { name: 'NO_UK_MOBILE: +44 format passes', account: facts({}, { mobilePhone: '+44 7400 123456' }), verdict: 'eligible', rules: [] },
   // Centrally funded email: gov.uk and its subdomains, in otherMails or smtp proxies.
-  { name: 'CENTRALLY_FUNDED_EMAIL: an otherMails address at gov.uk', account: facts({}, { otherMails: ['jo@gov.uk'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'] },
-  { name: 'CENTRALLY_FUNDED_EMAIL: a subdomain of gov.uk, in any case', account: facts({}, { otherMails: ['Jo.Bloggs@Northmoor.GOV.UK'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'], says: /northmoor\.gov\.uk/ },
-  { name: 'CENTRALLY_FUNDED_EMAIL: a secondary smtp proxy address', account: facts({}, { proxyAddresses: ['SMTP:jo.bloggs@nhsmail.example', 'smtp:jo@dwp.gov.uk'] }), verdict: 'ineligible', rules: ['CENTRALLY_FUNDED_EMAIL'] },
-  { name: 'CENTRALLY_FUNDED_EMAIL: a domain merely ending in gov.uk letters is not gov.uk', account: facts({}, { otherMails: ['jo@notgov.uk', 'jo@gov.uk.example.com'] }), verdict: 'eligible', rules: [] },
-  { name: 'CENTRALLY_FUNDED_EMAIL: a SIP proxy is not an email address', account: facts({}, { proxyAddresses: ['SIP:jo@gov.uk'] }), verdict: 'eligible', rules: [] },
+  {
+    name: 'CENTRALLY_FUNDED_EMAIL: an otherMails address at gov.uk',
+    account: facts({}, { otherMails: ['jo@gov.uk'] }),
+    verdict: 'ineligible',
+    rules: ['CENTRALLY_FUNDED_EMAIL'],
+  },
+  {
+    name: 'CENTRALLY_FUNDED_EMAIL: a subdomain of gov.uk, in any case',
+    account: facts({}, { otherMails: ['Jo.Bloggs@Northmoor.GOV.UK'] }),
+    verdict: 'ineligible',
+    rules: ['CENTRALLY_FUNDED_EMAIL'],
+    says: /northmoor\.gov\.uk/,
+  },
+  {
+    name: 'CENTRALLY_FUNDED_EMAIL: a secondary smtp proxy address',
+    account: facts({}, { proxyAddresses: ['SMTP:jo.bloggs@nhsmail.example', 'smtp:jo@dwp.gov.uk'] }),
+    verdict: 'ineligible',
+    rules: ['CENTRALLY_FUNDED_EMAIL'],
+  },
+  {
+    name: 'CENTRALLY_FUNDED_EMAIL: a domain merely ending in gov.uk letters is not gov.uk',
+    account: facts({}, { otherMails: ['jo@notgov.uk', 'jo@gov.uk.example.com'] }),
+    verdict: 'eligible',
+    rules: [],
+  },
+  {
+    name: 'CENTRALLY_FUNDED_EMAIL: a SIP proxy is not an email address',
+    account: facts({}, { proxyAddresses: ['SIP:jo@gov.uk'] }),
+    verdict: 'eligible',
+    rules: [],
+  },
 ];
 
 describe('eligibility engine', () => {
@@ -299,7 +591,10 @@ describe('eligibility engine', () => {
     it(testCase.name, () => {
       const context = { requestingOrgOds: ORG, today: testCase.today ?? TODAY, policy, ...(testCase.maxAge ? { dsptMaxAgeDays: testCase.maxAge } : {}) };
       const [result] = screenAccounts([testCase.account], context).accounts;
-      assert.deepEqual(result?.reasons.map((reason) => reason.rule), testCase.rules);
+      assert.deepEqual(
+        result?.reasons.map((reason) => reason.rule),
+        testCase.rules,
+      );
       assert.equal(result?.verdict, testCase.verdict);
       if (testCase.says) assert.match(result.reasons[0]!.message, testCase.says);
       for (const reason of result?.reasons ?? []) {
@@ -324,17 +619,30 @@ describe('eligibility engine', () => {
   });
 
   it('OPTOMETRY_MULTIPLE: a headquarters listed by ODS code matches whatever its name', () => {
-    const byCode: Policy = { ...policy, optometryMultiples: { ...policy.optometryMultiples, multiples: [{ name: 'Example Multiple', nameWords: [], odsCodes: ['ZZ9202'] }] } };
+    const byCode: Policy = {
+      ...policy,
+      optometryMultiples: { ...policy.optometryMultiples, multiples: [{ name: 'Example Multiple', nameWords: [], odsCodes: ['ZZ9202'] }] },
+    };
     const [result] = screenAccounts([opticalSite(independentHq)], { requestingOrgOds: ORG, today: TODAY, policy: byCode }).accounts;
-    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE']);
+    assert.deepEqual(
+      result?.reasons.map((reason) => reason.rule),
+      ['OPTOMETRY_MULTIPLE'],
+    );
   });
 
   it('DUPLICATE_IN_REQUEST: the second listing of an address, in any case, is ineligible and the first is not', () => {
-    const result = screenAccounts([facts({ position: 1 }), facts({ position: 2, email: 'JO.Bloggs@nhsmail.example' })], { requestingOrgOds: ORG, today: TODAY, policy });
-    assert.deepEqual(result.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]), [
-      ['eligible', []],
-      ['ineligible', ['DUPLICATE_IN_REQUEST']],
-    ]);
+    const result = screenAccounts([facts({ position: 1 }), facts({ position: 2, email: 'JO.Bloggs@nhsmail.example' })], {
+      requestingOrgOds: ORG,
+      today: TODAY,
+      policy,
+    });
+    assert.deepEqual(
+      result.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]),
+      [
+        ['eligible', []],
+        ['ineligible', ['DUPLICATE_IN_REQUEST']],
+      ],
+    );
     assert.match(result.accounts[1]!.reasons[0]!.message, /line 1/);
   });
 
@@ -349,20 +657,65 @@ describe('eligibility engine', () => {
   }
   const ALLOWANCES: AllowanceCase[] = [
     { name: 'exactly reached within the request', allowed: 3, nasAccounts: 0, inOtherRequests: 0, accounts: 3, expected: [[], [], []] },
-    { name: 'exceeded within the request by one', allowed: 3, nasAccounts: 0, inOtherRequests: 0, accounts: 4, expected: [[], [], [], ['SITE_ALLOWANCE_EXCEEDED']] },
-    { name: 'exactly reached across requests (register + other requests + this one)', allowed: 3, nasAccounts: 1, inOtherRequests: 1, accounts: 1, expected: [[]] },
-    { name: 'exceeded across requests: the other request took the last place', allowed: 3, nasAccounts: 1, inOtherRequests: 2, accounts: 1, expected: [['SITE_ALLOWANCE_EXCEEDED']] },
-    { name: 'exceeded across requests by the second account here', allowed: 3, nasAccounts: 1, inOtherRequests: 1, accounts: 2, expected: [[], ['SITE_ALLOWANCE_EXCEEDED']] },
-    { name: 'already over the allowance before this request', allowed: 2, nasAccounts: 2, inOtherRequests: 1, accounts: 1, expected: [['SITE_ALLOWANCE_EXCEEDED']] },
+    {
+      name: 'exceeded within the request by one',
+      allowed: 3,
+      nasAccounts: 0,
+      inOtherRequests: 0,
+      accounts: 4,
+      expected: [[], [], [], ['SITE_ALLOWANCE_EXCEEDED']],
+    },
+    {
+      name: 'exactly reached across requests (register + other requests + this one)',
+      allowed: 3,
+      nasAccounts: 1,
+      inOtherRequests: 1,
+      accounts: 1,
+      expected: [[]],
+    },
+    {
+      name: 'exceeded across requests: the other request took the last place',
+      allowed: 3,
+      nasAccounts: 1,
+      inOtherRequests: 2,
+      accounts: 1,
+      expected: [['SITE_ALLOWANCE_EXCEEDED']],
+    },
+    {
+      name: 'exceeded across requests by the second account here',
+      allowed: 3,
+      nasAccounts: 1,
+      inOtherRequests: 1,
+      accounts: 2,
+      expected: [[], ['SITE_ALLOWANCE_EXCEEDED']],
+    },
+    {
+      name: 'already over the allowance before this request',
+      allowed: 2,
+      nasAccounts: 2,
+      inOtherRequests: 1,
+      accounts: 1,
+      expected: [['SITE_ALLOWANCE_EXCEEDED']],
+    },
   ];
   for (const testCase of ALLOWANCES) {
     it(`SITE_ALLOWANCE_EXCEEDED: ${testCase.name}`, () => {
-      const limited = site({ odsCode: 'ZZ9108', nasSite: { odsCode: 'ZZ9108', allowedAccounts: testCase.allowed, nasAccounts: testCase.nasAccounts }, accountsInOtherRequests: testCase.inOtherRequests });
-      const accounts = Array.from({ length: testCase.accounts }, (_, index) => facts({ position: index + 1, email: `p${index}@nhsmail.example`, site: limited }));
+      const limited = site({
+        odsCode: 'ZZ9108',
+        nasSite: { odsCode: 'ZZ9108', allowedAccounts: testCase.allowed, nasAccounts: testCase.nasAccounts },
+        accountsInOtherRequests: testCase.inOtherRequests,
+      });
+      const accounts = Array.from({ length: testCase.accounts }, (_, index) =>
+        facts({ position: index + 1, email: `p${index}@nhsmail.example`, site: limited }),
+      );
       const result = screenAccounts(accounts, { requestingOrgOds: ORG, today: TODAY, policy });
-      assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), testCase.expected);
+      assert.deepEqual(
+        result.accounts.map((account) => account.reasons.map((reason) => reason.rule)),
+        testCase.expected,
+      );
       const blocked = result.accounts.find((account) => account.verdict === 'ineligible');
-      if (blocked && testCase.inOtherRequests > 0) assert.match(blocked.reasons.at(-1)!.message, new RegExp(`${testCase.inOtherRequests} approved or awaiting a decision in other requests`));
+      if (blocked && testCase.inOtherRequests > 0)
+        assert.match(blocked.reasons.at(-1)!.message, new RegExp(`${testCase.inOtherRequests} approved or awaiting a decision in other requests`));
     });
   }
 
@@ -375,7 +728,10 @@ describe('eligibility engine', () => {
       facts({ position: 4, email: 'd@nhsmail.example', site: limited }),
     ];
     const result = screenAccounts(accounts, { requestingOrgOds: ORG, today: TODAY, policy });
-    assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [[], ['MARKED_AS_LEAVER'], [], ['SITE_ALLOWANCE_EXCEEDED']]);
+    assert.deepEqual(
+      result.accounts.map((account) => account.reasons.map((reason) => reason.rule)),
+      [[], ['MARKED_AS_LEAVER'], [], ['SITE_ALLOWANCE_EXCEEDED']],
+    );
   });
 
   it('records the policy version and the evidence each verdict used, as plain JSON without the mobile number', () => {
@@ -412,8 +768,14 @@ describe('eligibility engine', () => {
   });
 
   it('lists every reason that applies, not only the first', () => {
-    const [result] = screenAccounts([facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false, jobTitle: 'Finance Officer', otherMails: ['jo@gov.uk'] })], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
-    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['ACCOUNT_DISABLED', 'MARKED_AS_LEAVER', 'NOT_DIRECT_PATIENT_CARE', 'NO_UK_MOBILE', 'CENTRALLY_FUNDED_EMAIL']);
+    const [result] = screenAccounts(
+      [facts({}, { markedAsLeaver: true, mobilePhone: undefined, accountEnabled: false, jobTitle: 'Finance Officer', otherMails: ['jo@gov.uk'] })],
+      { requestingOrgOds: ORG, today: TODAY, policy },
+    ).accounts;
+    assert.deepEqual(
+      result?.reasons.map((reason) => reason.rule),
+      ['ACCOUNT_DISABLED', 'MARKED_AS_LEAVER', 'NOT_DIRECT_PATIENT_CARE', 'NO_UK_MOBILE', 'CENTRALLY_FUNDED_EMAIL'],
+    );
   });
 
   it('the issue’s example, a head-office HR account at a Specsavers store with a gov.uk address, is not eligible on all three counts', () => {
@@ -421,7 +783,10 @@ describe('eligibility engine', () => {
     const account = { ...store, directory: person({ jobTitle: 'HR Advisor', department: 'Head Office', otherMails: ['jo@gov.uk'] }) };
     const [result] = screenAccounts([account], { requestingOrgOds: ORG, today: TODAY, policy }).accounts;
     assert.equal(result?.verdict, 'ineligible');
-    assert.deepEqual(result?.reasons.map((reason) => reason.rule), ['OPTOMETRY_MULTIPLE', 'NOT_DIRECT_PATIENT_CARE', 'CENTRALLY_FUNDED_EMAIL']);
+    assert.deepEqual(
+      result?.reasons.map((reason) => reason.rule),
+      ['OPTOMETRY_MULTIPLE', 'NOT_DIRECT_PATIENT_CARE', 'CENTRALLY_FUNDED_EMAIL'],
+    );
   });
 });
 

@@ -16,7 +16,15 @@ function account(overrides: Partial<StoredAccount>): StoredAccount {
     specialism: 'pharmacy',
     verdict: 'eligible',
     reasons: [],
-    evidence: { directoryFound: true, displayName: 'Amara Mensah', jobTitle: 'Pharmacist', siteName: 'Northmoor Pharmacy', ukMobileOnRecord: true, mobileCheck: 'uk-mobile', dsptStatus: 'Standards Met' },
+    evidence: {
+      directoryFound: true,
+      displayName: 'Amara Mensah',
+      jobTitle: 'Pharmacist',
+      siteName: 'Northmoor Pharmacy',
+      ukMobileOnRecord: true,
+      mobileCheck: 'uk-mobile',
+      dsptStatus: 'Standards Met',
+    },
     decision: 'approved',
     decisionReason: null,
     decidedBy: TOM,
@@ -48,7 +56,16 @@ const request: StoredRequest = {
   claimedAt: at('2026-11-19T08:00:00Z'),
   completedAt: null,
   withdrawnAt: null,
-  questions: [{ id: 1, askedBy: TOM, question: 'Is Kezia still at the site?', askedAt: at('2026-11-19T08:05:00Z'), answer: '+ yes, until May', answeredAt: at('2026-11-19T09:00:00Z') }],
+  questions: [
+    {
+      id: 1,
+      askedBy: TOM,
+      question: 'Is Kezia still at the site?',
+      askedAt: at('2026-11-19T08:05:00Z'),
+      answer: '+ yes, until May',
+      answeredAt: at('2026-11-19T09:00:00Z'),
+    },
+  ],
   accounts: [
     account({}),
     account({
@@ -57,7 +74,9 @@ const request: StoredRequest = {
       email: 'wren.hadley@nhsmail.example',
       specialism: null,
       verdict: 'review',
-      reasons: [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is "Approaching Standards".', remedy: 'Complete the DSPT.' }],
+      reasons: [
+        { rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: 'Site ZZ9103 DSPT status is "Approaching Standards".', remedy: 'Complete the DSPT.' },
+      ],
       // A phone number smuggled into evidence (it never is stored there) must still not reach the file.
       evidence: { directoryFound: true, mobilePhone: '+44 7700 900123' } as StoredAccount['evidence'],
       decision: 'rejected',
@@ -81,8 +100,24 @@ const request: StoredRequest = {
 };
 
 const events: AuditEvent[] = [
-  { action: 'request.submitted', actorId: 'priya-oid', actorName: 'Priya Okafor', requestId: 7, accountId: null, occurredAt: at('2026-11-18T09:00:00Z'), detail: { reference: 'NTR-100007', accountCount: 3 } },
-  { action: 'account.rejected', actorId: 'ops-tom', actorName: 'Tom Ashdown', requestId: 7, accountId: 12, occurredAt: at('2026-11-20T10:16:00Z'), detail: { reason: 'not at this site' } },
+  {
+    action: 'request.submitted',
+    actorId: 'priya-oid',
+    actorName: 'Priya Okafor',
+    requestId: 7,
+    accountId: null,
+    occurredAt: at('2026-11-18T09:00:00Z'),
+    detail: { reference: 'NTR-100007', accountCount: 3 },
+  },
+  {
+    action: 'account.rejected',
+    actorId: 'ops-tom',
+    actorName: 'Tom Ashdown',
+    requestId: 7,
+    accountId: 12,
+    occurredAt: at('2026-11-20T10:16:00Z'),
+    detail: { reason: 'not at this site' },
+  },
 ];
 
 const csv = requestCsv(request, events);
@@ -116,7 +151,10 @@ describe('request CSV export', () => {
   });
 
   it('has one row per account with verdict, rule ids, reasons, evidence, decision and screened-out flag', () => {
-    assert.deepEqual(section('Account').map((row) => row[2]), ['amara.mensah@nhsmail.example', 'wren.hadley@nhsmail.example', 'kezia.morrow@nhsmail.example']);
+    assert.deepEqual(
+      section('Account').map((row) => row[2]),
+      ['amara.mensah@nhsmail.example', 'wren.hadley@nhsmail.example', 'kezia.morrow@nhsmail.example'],
+    );
     assert.equal(accountCell(1, 'Specialism'), 'pharmacy');
     assert.equal(accountCell(1, 'Evidence: Job title'), 'Pharmacist');
     assert.equal(accountCell(1, 'Evidence: UK mobile on record'), 'yes');
@@ -139,7 +177,17 @@ describe('request CSV export', () => {
   });
 
   it('has the questions and the audit history', () => {
-    assert.deepEqual(section('Question'), [['Question', '2026-11-19T08:05:00.000Z', 'Tom Ashdown', 'Is Kezia still at the site?', '2026-11-19T09:00:00.000Z', "'+ yes, until May", ...Array(accountHeader.length - 6).fill('')]]);
+    assert.deepEqual(section('Question'), [
+      [
+        'Question',
+        '2026-11-19T08:05:00.000Z',
+        'Tom Ashdown',
+        'Is Kezia still at the site?',
+        '2026-11-19T09:00:00.000Z',
+        "'+ yes, until May",
+        ...Array(accountHeader.length - 6).fill(''),
+      ],
+    ]);
     assert.deepEqual(
       section('Audit').map((row) => row.slice(1, 7)),
       [
@@ -163,7 +211,8 @@ describe('request CSV export', () => {
       ['plain', 'plain'],
       ['x\u0000y\u001b', 'xy'],
       ['say "hi", ok', '"say ""hi"", ok"'],
-    ]) assert.equal(csvField(raw!), expected, JSON.stringify(raw));
+    ])
+      assert.equal(csvField(raw!), expected, JSON.stringify(raw));
   });
 
   it('is written as UTF-8 with a byte order mark, for Excel', () => {

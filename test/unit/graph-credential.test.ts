@@ -7,7 +7,11 @@ import { loadConfig } from '../../config';
 import { createGraphCredential } from '../../services/directory/graph-credential';
 
 describe('Graph app-only credential', () => {
-  const app = { GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_TENANT_ID: '6e6d7300-0000-4000-8000-000000000001', GRAPH_CLIENT_ID: '6e6d7300-0000-4000-8000-0000000000c1' };
+  const app = {
+    GRAPH_BASE_URL: 'https://graph.microsoft.com',
+    GRAPH_TENANT_ID: '6e6d7300-0000-4000-8000-000000000001',
+    GRAPH_CLIENT_ID: '6e6d7300-0000-4000-8000-0000000000c1',
+  };
 
   it('has none for a loopback sandbox', () => {
     assert.equal(createGraphCredential(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).graph.auth), undefined);
@@ -29,6 +33,8 @@ describe('Graph app-only credential', () => {
 
   it('uses a managed identity, user-assigned when a client id is given', () => {
     assert.ok(createGraphCredential({ kind: 'managed-identity', clientId: app.GRAPH_CLIENT_ID }) instanceof ManagedIdentityCredential);
-    assert.ok(createGraphCredential(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential);
+    assert.ok(
+      createGraphCredential(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential,
+    );
   });
 });

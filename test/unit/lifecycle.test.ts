@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { accountAction, readyToComplete, reasonNeeded, requestAction, requesterAction, type AccountAction, type LifecycleRequest, type RequestAction } from '../../services/requests/lifecycle';
+import {
+  accountAction,
+  readyToComplete,
+  reasonNeeded,
+  requestAction,
+  requesterAction,
+  type AccountAction,
+  type LifecycleRequest,
+  type RequestAction,
+} from '../../services/requests/lifecycle';
 import type { RequestStatus } from '../../services/model';
 
 /**
@@ -32,7 +41,17 @@ function request(status: RequestStatus, accounts: AccountState[], options: { rev
       transferredAt: ['transferred', 'confirmed', 'overridden'].includes(state) ? at : null,
       transferConfirmedAt: state === 'confirmed' ? at : null,
       transferOverride: state === 'overridden' ? { by: LENA, at, reason: 'moved by hand' } : null,
-      recheck: state === 'changed' ? { at, verdict: 'ineligible' as const, reasons: [], evidence: { directoryFound: true }, changes: 'marked as a leaver, now ineligible', changedAt: at } : null,
+      recheck:
+        state === 'changed'
+          ? {
+              at,
+              verdict: 'ineligible' as const,
+              reasons: [],
+              evidence: { directoryFound: true },
+              changes: 'marked as a leaver, now ineligible',
+              changedAt: at,
+            }
+          : null,
     })),
   };
 }
@@ -59,7 +78,13 @@ describe('the request lifecycle (one pure function for cards and transactions)',
     ['mark transferred while open', request('in_review', ['approved', 'eligible']), 'markTransferred', TOM, 'INVALID_INPUT'],
     ['mark transferred when all are', request('decided', ['transferred', 'rejected']), 'markTransferred', TOM, 'ALREADY_DECIDED'],
     ['approve eligible leaves a changed account alone', request('in_review', ['changed', 'eligible'], { reviewer: TOM }), 'approveEligible', TOM, 'allowed'],
-    ['approve eligible when only changed accounts are left', request('in_review', ['changed', 'approved'], { reviewer: TOM }), 'approveEligible', TOM, 'INVALID_INPUT'],
+    [
+      'approve eligible when only changed accounts are left',
+      request('in_review', ['changed', 'approved'], { reviewer: TOM }),
+      'approveEligible',
+      TOM,
+      'INVALID_INPUT',
+    ],
   ];
   for (const [name, subject, action, actor, expected] of requestCases) {
     it(`${name}: ${expected}`, () => assert.equal(outcome(requestAction(subject, action, actor)), expected));
@@ -130,7 +155,10 @@ describe('the Teams edge calls use cases, never the store', () => {
   for (const dir of ['card-actions', 'commands', 'files']) {
     it(`bot/${dir} imports nothing from services/store`, () => {
       const offenders = filesUnder(path.join(ROOT, 'bot', dir)).filter((file) => /from '(\.\.\/)+services\/store\//.test(readFileSync(file, 'utf8')));
-      assert.deepEqual(offenders.map((file) => path.relative(ROOT, file)), []);
+      assert.deepEqual(
+        offenders.map((file) => path.relative(ROOT, file)),
+        [],
+      );
     });
   }
 });

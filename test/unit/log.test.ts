@@ -28,7 +28,13 @@ describe('logging', () => {
     warnOnly.logger.info('b');
     warnOnly.logger.warn('c');
     warnOnly.logger.error('d');
-    assert.deepEqual(warnOnly.records().map((record) => [record.level, record.event]), [['warn', 'c'], ['error', 'd']]);
+    assert.deepEqual(
+      warnOnly.records().map((record) => [record.level, record.event]),
+      [
+        ['warn', 'c'],
+        ['error', 'd'],
+      ],
+    );
     const silent = capture('silent');
     silent.logger.error('e');
     assert.deepEqual(silent.lines, []);

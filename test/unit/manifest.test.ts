@@ -88,7 +88,8 @@ describe('Teams app manifest', () => {
     const manifest = filledManifest();
     const [bot] = manifest.bots;
     assert.deepEqual(bot.scopes, ['personal', 'team']);
-    const commands = (scope: string) => bot.commandLists.find((list: { scopes: string[] }) => list.scopes.includes(scope)).commands.map((command: { title: string }) => command.title);
+    const commands = (scope: string) =>
+      bot.commandLists.find((list: { scopes: string[] }) => list.scopes.includes(scope)).commands.map((command: { title: string }) => command.title);
     assert.deepEqual(commands('personal'), ['new transfer', 'status', 'help', 'cancel', 'withdraw', 'answer']);
     assert.deepEqual(commands('team'), ['pending', 'status', 'audit', 'export', 'sources', 'help']);
     assert.deepEqual(manifest.validDomains, [VALUES.botDomain]);
@@ -128,7 +129,9 @@ describe('Teams app package', () => {
   });
 
   it('takes a separate Teams app id when the Agents Toolkit registered one', () => {
-    const manifest = JSON.parse(fillManifest(readFileSync(path.join(MANIFEST_DIR, 'manifest.json'), 'utf8'), { ...VALUES, teamsAppId: '6e6d7300-0000-4000-8000-0000000000f2' }));
+    const manifest = JSON.parse(
+      fillManifest(readFileSync(path.join(MANIFEST_DIR, 'manifest.json'), 'utf8'), { ...VALUES, teamsAppId: '6e6d7300-0000-4000-8000-0000000000f2' }),
+    );
     assert.equal(manifest.id, '6e6d7300-0000-4000-8000-0000000000f2');
     assert.equal(manifest.bots[0].botId, VALUES.appId);
   });

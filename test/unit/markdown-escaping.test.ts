@@ -94,7 +94,10 @@ function cardStrings(card: Attachment): { markdown: string[]; plain: string[] } 
 }
 
 function assertShownEscaped(markdown: readonly string[], raw: string, escaped: string, where: string): void {
-  assert.ok(markdown.some((text) => text.includes(escaped)), `${where}: "${escaped}" shown; markdown texts: ${JSON.stringify(markdown).slice(0, 1500)}`);
+  assert.ok(
+    markdown.some((text) => text.includes(escaped)),
+    `${where}: "${escaped}" shown; markdown texts: ${JSON.stringify(markdown).slice(0, 1500)}`,
+  );
   for (const text of markdown) assert.ok(!text.replaceAll(escaped, '').includes(raw), `${where}: "${raw}" unescaped in "${text}"`);
 }
 
@@ -102,7 +105,10 @@ describe('markdown in addresses, names and reasons is shown as written', () => {
   it('the address parser accepts such addresses, so they can reach the cards', () => {
     const parsed = parseAccountList([BOLD_ADDRESS, UNDERSCORE_ADDRESS, '`code`@x.nhs.uk'].join('\n'));
     assert.deepEqual(parsed.problems, []);
-    assert.deepEqual(parsed.entries.map((entry) => entry.email), [BOLD_ADDRESS, UNDERSCORE_ADDRESS, '`code`@x.nhs.uk']);
+    assert.deepEqual(
+      parsed.entries.map((entry) => entry.email),
+      [BOLD_ADDRESS, UNDERSCORE_ADDRESS, '`code`@x.nhs.uk'],
+    );
   });
 
   it('screening results card: addresses and the organisation name', () => {
@@ -120,7 +126,10 @@ describe('markdown in addresses, names and reasons is shown as written', () => {
     assertShownEscaped(markdown, BOLD_ADDRESS, BOLD_ADDRESS_ESCAPED, 'ops');
     assertShownEscaped(markdown, UNDERSCORE_ADDRESS, UNDERSCORE_ADDRESS_ESCAPED, 'ops');
     for (const text of markdown) assert.ok(!text.includes('[click]'), `the reason is not in markdown text: "${text}"`);
-    assert.ok(plain.some((text) => text.includes(`: ${LINK_REASON}`)), `the reason is shown as written: ${JSON.stringify(plain)}`);
+    assert.ok(
+      plain.some((text) => text.includes(`: ${LINK_REASON}`)),
+      `the reason is shown as written: ${JSON.stringify(plain)}`,
+    );
   });
 
   it('outcome card: addresses in every list, the organisation name and the decision reason', () => {
@@ -138,7 +147,13 @@ describe('markdown in addresses, names and reasons is shown as written', () => {
     assertShownEscaped([reply], UNDERSCORE_ADDRESS, UNDERSCORE_ADDRESS_ESCAPED, 'status');
     assertShownEscaped([reply], ORGANISATION, ORGANISATION_ESCAPED, 'status');
     assertShownEscaped([reply], LINK_REASON, LINK_REASON_ESCAPED, 'status');
-    assert.match(reply, new RegExp(`^- ${escapeForRegExp(BOLD_ADDRESS_ESCAPED)}: rejected by Tom \\\\\\*Ashdown\\\\\\* at .* \\(${escapeForRegExp(LINK_REASON_ESCAPED)}\\)$`, 'm'));
+    assert.match(
+      reply,
+      new RegExp(
+        `^- ${escapeForRegExp(BOLD_ADDRESS_ESCAPED)}: rejected by Tom \\\\\\*Ashdown\\\\\\* at .* \\(${escapeForRegExp(LINK_REASON_ESCAPED)}\\)$`,
+        'm',
+      ),
+    );
     assert.match(reply, /^Submitted by Priya \\_Okafor\\_ at /m);
   });
 
@@ -152,7 +167,17 @@ describe('markdown in addresses, names and reasons is shown as written', () => {
 
   it('status list: organisation names', () => {
     const reply = describeRequestList('Your requests', [
-      { id: 9, reference: 'NTR-100009', organisationName: ORGANISATION, status: 'decided', createdAt: new Date('2026-11-23T10:00:00Z'), claimedByName: null, accountCount: 3, approvedCount: 1, rejectedCount: 1 },
+      {
+        id: 9,
+        reference: 'NTR-100009',
+        organisationName: ORGANISATION,
+        status: 'decided',
+        createdAt: new Date('2026-11-23T10:00:00Z'),
+        claimedByName: null,
+        accountCount: 3,
+        approvedCount: 1,
+        rejectedCount: 1,
+      },
     ]);
     assertShownEscaped([reply], ORGANISATION, ORGANISATION_ESCAPED, 'status list');
     assert.match(reply, /^- \*\*NTR-100009\*\* · Northmoor /m, 'our own markdown (the bold reference, the list) stays');

@@ -78,12 +78,23 @@ describe('FHIR and ORD give the same verdicts, through the command line and the 
     const code = await runCli(['screen', '--org', 'ZZ9001', '--input', input, '--json'], {
       stdout: (text) => void (stdout += text),
       stderr: (text) => void (stderr += text),
-      env: { LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url, ODS_FHIR_BASE_URL: ods.fhirUrl, ODS_API_KEY: KEY, ODS_BASE_URL: '', DSPT_REGISTER_CSV: registerCopy, NAS_SITES_CSV: path.join(DEV, 'nas-sites.csv') },
+      env: {
+        LOG_LEVEL: 'silent',
+        GRAPH_BASE_URL: graph.url,
+        ODS_FHIR_BASE_URL: ods.fhirUrl,
+        ODS_API_KEY: KEY,
+        ODS_BASE_URL: '',
+        DSPT_REGISTER_CSV: registerCopy,
+        NAS_SITES_CSV: path.join(DEV, 'nas-sites.csv'),
+      },
     });
     assert.equal(code, 0, stderr);
     const cli = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
     assert.deepEqual(verdicts(cli.accounts), verdicts(overOrd.accounts));
-    assert.ok(ods.requests.length > 0 && ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/')), 'the command line read the FHIR API only');
+    assert.ok(
+      ods.requests.length > 0 && ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/')),
+      'the command line read the FHIR API only',
+    );
     assert.ok(ods.requests.every((request) => request.headers.apikey === KEY));
     // The unknown code, the same everywhere.
     assert.deepEqual(

@@ -22,7 +22,13 @@ function largestRequest(accounts = 500): StoredRequest {
     specialism: 'pharmacy',
     verdict: index % 3 === 0 ? 'review' : 'eligible',
     reasons: index % 3 === 0 ? [{ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message: LONG_REASON, remedy: LONG_REASON }] : [],
-    evidence: { directoryFound: true, displayName: 'Ⓐ'.repeat(120), siteOds: 'ZZ9101', siteName: 'Harbour Lane Pharmacy'.repeat(4), jobTitle: 'Pharmacist'.repeat(10) },
+    evidence: {
+      directoryFound: true,
+      displayName: 'Ⓐ'.repeat(120),
+      siteOds: 'ZZ9101',
+      siteName: 'Harbour Lane Pharmacy'.repeat(4),
+      jobTitle: 'Pharmacist'.repeat(10),
+    },
     decision: null,
     decisionReason: null,
     decidedBy: null,
@@ -51,7 +57,14 @@ function largestRequest(accounts = 500): StoredRequest {
     claimedAt: new Date('2026-11-24T11:30:00Z'),
     completedAt: null,
     withdrawnAt: null,
-    questions: Array.from({ length: 10 }, (_, index) => ({ id: index + 1, askedBy: { id: 'tom', name: 'Tom Ashdown' }, question: 'q'.repeat(500), askedAt: new Date(), answer: 'a'.repeat(500), answeredAt: new Date() })),
+    questions: Array.from({ length: 10 }, (_, index) => ({
+      id: index + 1,
+      askedBy: { id: 'tom', name: 'Tom Ashdown' },
+      question: 'q'.repeat(500),
+      askedAt: new Date(),
+      answer: 'a'.repeat(500),
+      answeredAt: new Date(),
+    })),
     accounts: rows,
   };
 }
@@ -60,7 +73,13 @@ describe('ops card size: the largest request fits, and a 413 always makes it sma
   it('renders the largest request allowed within the card budget, and strictly smaller at every step after a 413', () => {
     const request = largestRequest();
     const sizes = Array.from({ length: MAX_SMALLER_RENDERS + 1 }, (_, smaller) =>
-      utf16Bytes(renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds: Array.from({ length: 60 }, (_, index) => `29:member-${index}`), smaller })),
+      utf16Bytes(
+        renderOpsRequestCard(request, 0, '', undefined, {
+          actionable: true,
+          refreshUserIds: Array.from({ length: 60 }, (_, index) => `29:member-${index}`),
+          smaller,
+        }),
+      ),
     );
     assert.ok(sizes[0]! <= CARD_BUDGET_BYTES && sizes[0]! < MESSAGE_LIMIT_BYTES, `first render ${sizes[0]} bytes`);
     for (let step = 1; step < sizes.length; step++) assert.ok(sizes[step]! < sizes[step - 1]!, `step ${step}: ${sizes.join(' > ')} bytes`);
@@ -69,7 +88,12 @@ describe('ops card size: the largest request fits, and a 413 always makes it sma
 
   it('says how many accounts it shows, so the smaller card hides nothing silently', () => {
     const ordinary = largestRequest(30);
-    const request = { ...ordinary, questions: [], reason: 'Sponsorship ends in March.', accounts: ordinary.accounts.map((account) => ({ ...account, email: `a${account.id}@nhs.net`, reasons: [], evidence: { directoryFound: true } })) };
+    const request = {
+      ...ordinary,
+      questions: [],
+      reason: 'Sponsorship ends in March.',
+      accounts: ordinary.accounts.map((account) => ({ ...account, email: `a${account.id}@nhs.net`, reasons: [], evidence: { directoryFound: true } })),
+    };
     const card = JSON.stringify(renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds: [], smaller: 1 }).content);
     const shown = Number(/Accounts 1 to (\d+) of 30/.exec(card)?.[1]);
     assert.ok(shown >= 1 && shown <= 10, `a smaller page, said as such (${shown} of 30)`);

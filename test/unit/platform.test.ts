@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ActivityTypes, CardFactory, CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type ConversationReference, type TurnContext } from 'botbuilder';
+import {
+  ActivityTypes,
+  CardFactory,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type Activity,
+  type ConversationReference,
+  type TurnContext,
+} from 'botbuilder';
 import { PUBLIC_CLOUD_CHANNEL, processActivityDirectly, removeConnectorClientRetries } from '../../bot/platform/botbuilder-internals';
 import { expandCard } from '../../cards/render';
 
@@ -18,7 +26,9 @@ const REACH_INS = [/\.processActivity\(/, /removePolicy\(/, /\bAuthenticationCon
 
 /** A file's code without its comments (which may name these things freely). */
 function code(file: string): string {
-  return readFileSync(path.join(ROOT, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return readFileSync(path.join(ROOT, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
 }
 
 function productionSources(directory: string): string[] {
@@ -55,10 +65,15 @@ describe('platform: botbuilder internals the bot relies on', () => {
 
   it('processActivityDirectly runs the turn with the activity and gives back the invoke response it set', async () => {
     const seen: string[] = [];
-    const answer = await processActivityDirectly(unauthenticatedAdapter(), '', activity({ type: ActivityTypes.Invoke, name: 'adaptiveCard/action', value: { verb: 'x' } }), async (context: TurnContext) => {
-      seen.push(`${context.activity.type}:${context.activity.name}`);
-      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body: { statusCode: 200, value: 'done' } } });
-    });
+    const answer = await processActivityDirectly(
+      unauthenticatedAdapter(),
+      '',
+      activity({ type: ActivityTypes.Invoke, name: 'adaptiveCard/action', value: { verb: 'x' } }),
+      async (context: TurnContext) => {
+        seen.push(`${context.activity.type}:${context.activity.name}`);
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body: { statusCode: 200, value: 'done' } } });
+      },
+    );
     assert.deepEqual(seen, ['invoke:adaptiveCard/action']);
     assert.deepEqual(answer, { status: 200, body: { statusCode: 200, value: 'done' } });
   });
@@ -74,7 +89,11 @@ describe('platform: botbuilder internals the bot relies on', () => {
 
   it("the connector client a proactive turn uses has core-rest-pipeline's retry policy where removeConnectorClientRetries takes it out", async () => {
     const adapter = unauthenticatedAdapter();
-    const reference: Partial<ConversationReference> = { channelId: 'msteams', serviceUrl: SERVICE_URL, conversation: { id: 'conversation-1', isGroup: false, name: '', conversationType: 'personal' } };
+    const reference: Partial<ConversationReference> = {
+      channelId: 'msteams',
+      serviceUrl: SERVICE_URL,
+      conversation: { id: 'conversation-1', isGroup: false, name: '', conversationType: 'personal' },
+    };
     const removed: number[] = [];
     await adapter.continueConversationAsync('', reference, async (context) => {
       assert.ok(context.turnState.get(adapter.ConnectorClientKey), 'the connector client is in turnState under ConnectorClientKey');

@@ -30,14 +30,15 @@ describe('PollingWorker while the database is away', () => {
   it('backs off exponentially up to its cap, says once that it paused and once that it resumed, then goes back to its idle pace', async () => {
     const { polling, lines, ticks } = worker(['away', 'away', 'away', 'away', 'away', 'ok']);
     polling.start();
-    for (const deadline = Date.now() + 5000; ticks.length < 6 && Date.now() < deadline; ) await wait(10);
+    for (const deadline = Date.now() + 5000; ticks.length < 6 && Date.now() < deadline;) await wait(10);
     await wait(100);
     await polling.stop();
     assert.equal(ticks.length, 6, 'five failed ticks and the one that succeeded; the idle pace (10 s) after it');
     const gaps = ticks.slice(1).map((at, index) => at - ticks[index]!);
     const expected = [40, 80, 160, 160, 160];
     // Timers never fire early; a busy machine may fire them late, so only the total has an upper bound.
-    for (const [index, least] of expected.entries()) assert.ok(gaps[index]! >= least - 5, `gap ${index + 1} was ${Math.round(gaps[index]!)} ms, at least ${least} expected`);
+    for (const [index, least] of expected.entries())
+      assert.ok(gaps[index]! >= least - 5, `gap ${index + 1} was ${Math.round(gaps[index]!)} ms, at least ${least} expected`);
     assert.ok(gaps.reduce((sum, gap) => sum + gap, 0) < 600 + 400, `the retries took ${Math.round(gaps.reduce((sum, gap) => sum + gap, 0))} ms`);
     assert.deepEqual(
       lines.map((line) => [line.level, line.event]),

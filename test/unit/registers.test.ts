@@ -28,7 +28,14 @@ const EXPORT = [
 describe('DSPT register as exported', () => {
   it('reads the real header and formats: year prefix, dd/mm/yyyy dates, extra columns ignored; bad rows reported by line and skipped', () => {
     const { entries, problems } = parseDsptRegister(EXPORT);
-    assert.deepEqual(entries.get('A1B2C'), { odsCode: 'A1B2C', status: '25/26 Standards Met', year: '25/26', statusWords: 'Standards Met', published: '2026-06-28', primarySector: 'Pharmacy' });
+    assert.deepEqual(entries.get('A1B2C'), {
+      odsCode: 'A1B2C',
+      status: '25/26 Standards Met',
+      year: '25/26',
+      statusWords: 'Standards Met',
+      published: '2026-06-28',
+      primarySector: 'Pharmacy',
+    });
     assert.deepEqual(entries.get('VXY12')?.statusWords, 'Approaching Standards');
     assert.deepEqual(entries.get('D3E4F'), { odsCode: 'D3E4F', status: 'Not Published', statusWords: 'Not Published', primarySector: 'Social Care' });
     assert.deepEqual(entries.get('K7L8M')?.year, undefined);
@@ -40,12 +47,24 @@ describe('DSPT register as exported', () => {
   });
 
   it('matches header names without regard to case or spacing, in any column order', () => {
-    const { entries } = parseDsptRegister('primary sector,STATUS,date of publication,  code  ,organisation name\nPharmacy,25/26 Standards Exceeded,1/7/2026,a1b2c,X\n');
-    assert.deepEqual(entries.get('A1B2C'), { odsCode: 'A1B2C', status: '25/26 Standards Exceeded', year: '25/26', statusWords: 'Standards Exceeded', published: '2026-07-01', primarySector: 'Pharmacy' });
+    const { entries } = parseDsptRegister(
+      'primary sector,STATUS,date of publication,  code  ,organisation name\nPharmacy,25/26 Standards Exceeded,1/7/2026,a1b2c,X\n',
+    );
+    assert.deepEqual(entries.get('A1B2C'), {
+      odsCode: 'A1B2C',
+      status: '25/26 Standards Exceeded',
+      year: '25/26',
+      statusWords: 'Standards Exceeded',
+      published: '2026-07-01',
+      primarySector: 'Pharmacy',
+    });
   });
 
   it('refuses a file without the columns it needs, naming them', () => {
-    assert.throws(() => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'), /no "Code", "Date Of Publication" columns/);
+    assert.throws(
+      () => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'),
+      /no "Code", "Date Of Publication" columns/,
+    );
   });
 });
 
@@ -58,7 +77,10 @@ describe('register sources: re-read when the file changes', () => {
     const first = await source.current();
     assert.equal(first.snapshot.rows, 4);
     assert.equal(first.snapshot.file, 'dspt.csv');
-    assert.deepEqual(events.map((event) => [event.kind, event.kind === 'loaded' ? event.problems.map((problem) => problem.line) : []]), [['loaded', [4, 6]]]);
+    assert.deepEqual(
+      events.map((event) => [event.kind, event.kind === 'loaded' ? event.problems.map((problem) => problem.line) : []]),
+      [['loaded', [4, 6]]],
+    );
     assert.equal(await source.current(), first, 'an unchanged file is not read again');
 
     write('dspt.csv', 'this is,not,the export\n1,2,3\n');

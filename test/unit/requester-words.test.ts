@@ -56,18 +56,50 @@ describe('words a requester and an analyst meet', () => {
 
   it('an address the directory does not know is explained once, by its reason', () => {
     const row = accountRow(
-      { position: 1, email: 'nobody@x.example', verdict: 'ineligible', reasons: [{ rule: 'ACCOUNT_NOT_FOUND', verdict: 'ineligible', message: 'No account with this address.', remedy: 'Check the address.' }], evidence: { directoryFound: false } },
+      {
+        position: 1,
+        email: 'nobody@x.example',
+        verdict: 'ineligible',
+        reasons: [{ rule: 'ACCOUNT_NOT_FOUND', verdict: 'ineligible', message: 'No account with this address.', remedy: 'Check the address.' }],
+        evidence: { directoryFound: false },
+      },
       'requester',
     );
     assert.equal(row.evidenceLine, '');
-    assert.deepEqual(row.reasons.map((reason) => reason.text), ['No account with this address. Next step: Check the address.']);
+    assert.deepEqual(
+      row.reasons.map((reason) => reason.text),
+      ['No account with this address. Next step: Check the address.'],
+    );
   });
 
   it('a status reply shows the policy version to NAS Operations only; a list counts accounts in words', () => {
-    const request = { ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, '2026.11-2'), id: 1, reference: 'NTR-100001', status: 'submitted', createdAt: new Date('2026-11-24T10:00:00Z'), accounts: [], questions: [], claimedBy: null, withdrawnAt: null, completedAt: null } as unknown as StoredRequest;
+    const request = {
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }, '2026.11-2'),
+      id: 1,
+      reference: 'NTR-100001',
+      status: 'submitted',
+      createdAt: new Date('2026-11-24T10:00:00Z'),
+      accounts: [],
+      questions: [],
+      claimedBy: null,
+      withdrawnAt: null,
+      completedAt: null,
+    } as unknown as StoredRequest;
     assert.doesNotMatch(describeRequest(request), /2026\.11-2/);
     assert.match(describeRequest(request, true), /under policy 2026\.11-2/);
-    const list = describeRequestList('Yours', [{ id: 1, reference: 'NTR-100001', organisationName: 'Northmoor', status: 'submitted', createdAt: new Date(), claimedByName: null, accountCount: 1, approvedCount: 0, rejectedCount: 0 }]);
+    const list = describeRequestList('Yours', [
+      {
+        id: 1,
+        reference: 'NTR-100001',
+        organisationName: 'Northmoor',
+        status: 'submitted',
+        createdAt: new Date(),
+        claimedByName: null,
+        accountCount: 1,
+        approvedCount: 0,
+        rejectedCount: 0,
+      },
+    ]);
     assert.match(list, / · 1 account \(0 approved, 0 rejected\)/);
   });
 
@@ -78,7 +110,10 @@ describe('words a requester and an analyst meet', () => {
   });
 
   it('the confirmations card counts the accounts being submitted and keeps what was ticked', () => {
-    const card = JSON.stringify(renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 1, missingNotice: '', ticked: { usersInformed: true, notMarkedAsLeavers: true } }).content);
+    const card = JSON.stringify(
+      renderAttestationsCard({ organisationName: 'Northmoor', accountCount: 1, missingNotice: '', ticked: { usersInformed: true, notMarkedAsLeavers: true } })
+        .content,
+    );
     assert.match(card, /for the 1 account you are submitting from Northmoor/);
     assert.match(card, /"title":"Submit 1 account to NAS"/);
     assert.match(card, /"id":"usersInformed"[^}]*"value":"true"/);
@@ -104,17 +139,39 @@ describe('words a requester and an analyst meet', () => {
   });
 
   describe('audit history in words', () => {
-    const request = { ...requestDetails({ id: 'priya', name: 'Priya Okafor' }), id: 1, reference: 'NTR-100001', accounts: [{ id: 11, position: 2, email: 'esme.flint@nhsmail.example' }] } as unknown as StoredRequest;
+    const request = {
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      id: 1,
+      reference: 'NTR-100001',
+      accounts: [{ id: 11, position: 2, email: 'esme.flint@nhsmail.example' }],
+    } as unknown as StoredRequest;
     const at = new Date('2026-11-24T10:00:00Z');
-    const event = (action: string, detail: Record<string, unknown>, accountId: number | null = null): AuditEvent => ({ action, actorId: 'x', actorName: 'Tom Ashdown', requestId: 1, accountId, occurredAt: at, detail });
+    const event = (action: string, detail: Record<string, unknown>, accountId: number | null = null): AuditEvent => ({
+      action,
+      actorId: 'x',
+      actorName: 'Tom Ashdown',
+      requestId: 1,
+      accountId,
+      occurredAt: at,
+      detail,
+    });
 
     it('renders each event as a sentence, never as raw fields', () => {
       const text = describeAudit(request, [
-        event('request.submitted', { reference: 'NTR-100001', accountCount: 6, policyVersion: '2026.11-2', screened: { eligible: 2, review: 1, ineligible: 3 } }),
+        event('request.submitted', {
+          reference: 'NTR-100001',
+          accountCount: 6,
+          policyVersion: '2026.11-2',
+          screened: { eligible: 2, review: 1, ineligible: 3 },
+        }),
         event('request.claimed', { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review', reviewer: 'Tom Ashdown' } }),
         event('request.asked', { questionId: 1, question: 'Which site?' }),
         event('request.answered', { questionId: 1, answer: 'Harbour Lane.' }),
-        event('account.corrected', { before: { decision: 'approved', by: 'Tom', reason: null }, after: { decision: 'rejected', by: 'Tom', reason: 'Wrong site.' } }, 11),
+        event(
+          'account.corrected',
+          { before: { decision: 'approved', by: 'Tom', reason: null }, after: { decision: 'rejected', by: 'Tom', reason: 'Wrong site.' } },
+          11,
+        ),
         event('requester.notification_failed', { kind: 'outcome', reason: 'HTTP_403' }),
       ]);
       assert.match(text, /submitted the request · 6 accounts: 2 eligible, 1 for review, 3 not eligible; screened under policy 2026\.11-2/);
@@ -127,7 +184,8 @@ describe('words a requester and an analyst meet', () => {
     });
 
     it('cuts long text at a word boundary, with an ellipsis', () => {
-      const reason = 'The site has not published its Data Security and Protection Toolkit assessment for this year and the practice manager says it will not be ready before the spring';
+      const reason =
+        'The site has not published its Data Security and Protection Toolkit assessment for this year and the practice manager says it will not be ready before the spring';
       const text = describeAudit(request, [event('account.rejected', { reason }, 11)]);
       const shown = /reason: (.*)$/m.exec(text)?.[1] ?? '';
       assert.ok(shown.endsWith('…'), shown);

@@ -36,9 +36,20 @@ describeOnEachDatabase('screening history (SQL)', (db) => {
       { email: 'screened.out@x.example', verdict: 'ineligible' },
       { email: 'both@x.example' },
     ]);
-    await request(db(), 'NTR-100002', [{ email: 'both@x.example', decision: 'approved' }, { email: 'review@x.example', verdict: 'review' }]);
+    await request(db(), 'NTR-100002', [
+      { email: 'both@x.example', decision: 'approved' },
+      { email: 'review@x.example', verdict: 'review' },
+    ]);
     const history = new SqlScreeningHistory(db());
-    const prior = await history.priorRequests(['open.one@x.example', 'APPROVED@x.example', 'rejected@x.example', 'screened.out@x.example', 'both@x.example', 'review@x.example', 'nobody@x.example']);
+    const prior = await history.priorRequests([
+      'open.one@x.example',
+      'APPROVED@x.example',
+      'rejected@x.example',
+      'screened.out@x.example',
+      'both@x.example',
+      'review@x.example',
+      'nobody@x.example',
+    ]);
     assert.deepEqual(Object.fromEntries(prior), {
       'open.one@x.example': { reference: 'NTR-100001', state: 'open' },
       'approved@x.example': { reference: 'NTR-100001', state: 'approved' },

@@ -31,11 +31,16 @@ class RecordingHistory implements ScreeningHistory {
   }
 }
 
-const entries = (emails: string[], extra: Partial<AccountEntry>[] = []): AccountEntry[] => emails.map((email, index) => ({ position: index + 1, email, ...extra[index] }));
+const entries = (emails: string[], extra: Partial<AccountEntry>[] = []): AccountEntry[] =>
+  emails.map((email, index) => ({ position: index + 1, email, ...extra[index] }));
 
 /** What ODS was asked, in order-free form: Organization/{code} reads and relationship searches. */
 const odsReads = (server: SandboxOdsServer) =>
-  server.requests.map((request) => (request.path.endsWith('/OrganizationAffiliation') ? `rels:${request.query.get('primary-organization')}` : request.path.split('/').at(-1))).sort();
+  server.requests
+    .map((request) =>
+      request.path.endsWith('/OrganizationAffiliation') ? `rels:${request.query.get('primary-organization')}` : request.path.split('/').at(-1),
+    )
+    .sort();
 
 describe('screening service over the sandbox Graph and ODS FHIR servers', () => {
   let graph: SandboxGraph;
@@ -68,10 +73,17 @@ describe('screening service over the sandbox Graph and ODS FHIR servers', () => 
 
   it('gives each demo account the verdict its _demoNote promises', async () => {
     const directory = await loadSandboxDirectory(path.join(DEV, 'demo-directory.json'));
-    const demo = directory.users.filter((user) => /^(eligible|review|ineligible)/.test(String(user._demoNote)) && !String(user._demoNote).includes('when listed after'));
+    const demo = directory.users.filter(
+      (user) => /^(eligible|review|ineligible)/.test(String(user._demoNote)) && !String(user._demoNote).includes('when listed after'),
+    );
     const result = await new ScreeningService(deps).screen('ZZ9001', entries(demo.map((user) => user.userPrincipalName)));
     const wrong = result.accounts
-      .map((account, index) => ({ email: account.email, verdict: account.verdict, note: String(demo[index]!._demoNote), rules: account.reasons.map((reason) => reason.rule) }))
+      .map((account, index) => ({
+        email: account.email,
+        verdict: account.verdict,
+        note: String(demo[index]!._demoNote),
+        rules: account.reasons.map((reason) => reason.rule),
+      }))
       .filter((row) => !row.note.startsWith(row.verdict));
     assert.deepEqual(wrong, []);
   });
@@ -94,15 +106,27 @@ describe('screening service over the sandbox Graph and ODS FHIR servers', () => 
   });
 
   it('reads each site and parent once however many accounts share them', async () => {
-    const result = await new ScreeningService(deps).screen('ZZ9001', entries(['maya.sorel@nhsmail.example', 'maya.sorel@nhsmail.example', 'chloe.danvers@nhsmail.example', 'dev.raman@nhsmail.example']));
+    const result = await new ScreeningService(deps).screen(
+      'ZZ9001',
+      entries(['maya.sorel@nhsmail.example', 'maya.sorel@nhsmail.example', 'chloe.danvers@nhsmail.example', 'dev.raman@nhsmail.example']),
+    );
     assert.deepEqual(odsReads(ord), ['ZZ9102', 'ZZ9110', 'ZZ9201', 'ZZ9202', 'rels:ZZ9102', 'rels:ZZ9110']);
-    assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [['OPTOMETRY_MULTIPLE'], ['DUPLICATE_IN_REQUEST'], [], []]);
+    assert.deepEqual(
+      result.accounts.map((account) => account.reasons.map((reason) => reason.rule)),
+      [['OPTOMETRY_MULTIPLE'], ['DUPLICATE_IN_REQUEST'], [], []],
+    );
   });
 
   it('reads relationships only for optical sites, and names the organisations of an account administered elsewhere (each read once)', async () => {
-    const result = await new ScreeningService(deps).screen('ZZ9001', entries(['jonah.pike@nhsmail.example', 'amara.mensah@nhsmail.example', 'farid.nouri@nhsmail.example']));
+    const result = await new ScreeningService(deps).screen(
+      'ZZ9001',
+      entries(['jonah.pike@nhsmail.example', 'amara.mensah@nhsmail.example', 'farid.nouri@nhsmail.example']),
+    );
     assert.deepEqual(odsReads(ord), ['ZZ9001', 'ZZ9002', 'ZZ9101', 'ZZ9104']);
-    assert.equal(result.accounts[0]!.reasons[0]!.message, 'Administered by EASTFOLD HEALTH ALLIANCE (ZZ9002), not by NORTHMOOR COMMUNITY CARE PARTNERSHIP (ZZ9001).');
+    assert.equal(
+      result.accounts[0]!.reasons[0]!.message,
+      'Administered by EASTFOLD HEALTH ALLIANCE (ZZ9002), not by NORTHMOOR COMMUNITY CARE PARTNERSHIP (ZZ9001).',
+    );
     assert.equal(result.accounts[0]!.evidence.organisationName, 'EASTFOLD HEALTH ALLIANCE');
   });
 
@@ -134,12 +158,18 @@ describe('screening service over the sandbox Graph and ODS FHIR servers', () => 
       entries(['Amara.Mensah@nhsmail.example', 'quentin.ashe@nhsmail.example', 'wren.hadley@nhsmail.example']),
       { excludeRequestId: 42 },
     );
-    assert.deepEqual(history.calls.map((call) => [call.method, [...call.keys].sort(), call.excludeRequestId]), [
-      ['priorRequests', ['amara.mensah@nhsmail.example', 'quentin.ashe@nhsmail.example', 'wren.hadley@nhsmail.example'], 42],
-      ['siteAccountsInOtherRequests', ['ZZ9101', 'ZZ9108'], 42],
-    ]);
+    assert.deepEqual(
+      history.calls.map((call) => [call.method, [...call.keys].sort(), call.excludeRequestId]),
+      [
+        ['priorRequests', ['amara.mensah@nhsmail.example', 'quentin.ashe@nhsmail.example', 'wren.hadley@nhsmail.example'], 42],
+        ['siteAccountsInOtherRequests', ['ZZ9101', 'ZZ9108'], 42],
+      ],
+    );
     // ZZ9108 allows 3 and NAS already manages 2: the one place left went to another request.
-    assert.deepEqual(result.accounts.map((account) => account.reasons.map((reason) => reason.rule)), [['ALREADY_REQUESTED'], ['SITE_ALLOWANCE_EXCEEDED'], []]);
+    assert.deepEqual(
+      result.accounts.map((account) => account.reasons.map((reason) => reason.rule)),
+      [['ALREADY_REQUESTED'], ['SITE_ALLOWANCE_EXCEEDED'], []],
+    );
     assert.match(result.accounts[0]!.reasons[0]!.message, /Already approved/);
   });
 });

@@ -48,7 +48,10 @@ describe('data sources: freshness for the ops command "sources", and registers t
   it('lists each source: kind, host or file name (never the key), age, rows, last error', async () => {
     const text = describeSources(sources.sources(), new Date());
     assert.match(text, /\*\*ODS\*\*: ODS FHIR R4 API, 127\.0\.0\.1:\d+; last answered .*; \d+ requests since start; no errors/);
-    assert.match(text, /\*\*DSPT register\*\*: CSV file, DSPT export\.csv; file of .* \(20 days old\); 12 rows; DSPT passes go to review when it is over 14 days old; no errors/);
+    assert.match(
+      text,
+      /\*\*DSPT register\*\*: CSV file, DSPT export\.csv; file of .* \(20 days old\); 12 rows; DSPT passes go to review when it is over 14 days old; no errors/,
+    );
     assert.match(text, /\*\*NAS site register\*\*: CSV file, nas-sites\.csv; .*6 rows/);
     assert.match(text, /\*\*Directory\*\*: Microsoft Graph, 127\.0\.0\.1:\d+/);
     assert.doesNotMatch(text, new RegExp(KEY));
@@ -61,9 +64,15 @@ describe('data sources: freshness for the ops command "sources", and registers t
     assert.equal(events.at(-1)?.kind, 'failed');
     const result = await new ScreeningService(sources).screen('ZZ9001', [{ position: 1, email: 'farid.nouri@nhsmail.example' }]);
     assert.equal(result.accounts[0]!.verdict, 'ineligible', 'screened on the previous copy');
-    assert.match(describeSources(sources.sources(), new Date()), /DSPT register.*12 rows.*last error .*no "Code", "Status", "Date Of Publication" columns \(its header row is: Code;Status\)\. The previous copy is still in use/);
+    assert.match(
+      describeSources(sources.sources(), new Date()),
+      /DSPT register.*12 rows.*last error .*no "Code", "Status", "Date Of Publication" columns \(its header row is: Code;Status\)\. The previous copy is still in use/,
+    );
 
-    writeFileSync(dsptFile, 'Code,Organisation Name,Status,Date Of Publication,Primary Sector\nZZ9101,HARBOUR LANE PHARMACY,25/26 Standards Met,28/06/2026,Pharmacy\nZZ9104,QUAYSIDE CARE HOME,25/26 Approaching Standards,30/06/2026,Social Care\n');
+    writeFileSync(
+      dsptFile,
+      'Code,Organisation Name,Status,Date Of Publication,Primary Sector\nZZ9101,HARBOUR LANE PHARMACY,25/26 Standards Met,28/06/2026,Pharmacy\nZZ9104,QUAYSIDE CARE HOME,25/26 Approaching Standards,30/06/2026,Social Care\n',
+    );
     const after = await new ScreeningService(sources).screen('ZZ9001', [{ position: 1, email: 'farid.nouri@nhsmail.example' }]);
     assert.deepEqual(after.accounts[0]!.reasons, [], 'the new file is used at the next screening: approaching standards at a care home passes');
     assert.equal(after.accounts[0]!.evidence.dsptRegisterRows, 2);

@@ -21,12 +21,24 @@ const POP_DIRECTIONAL_ISOLATE = '\u2069';
 
 describe('core/text: unprintable characters, one definition', () => {
   const cases: Array<{ name: string; input: string; oneLine: string; withoutInvisible: string; controlsAsQuery: string }> = [
-    { name: 'plain text', input: 'jo.bloggs@nhs.net', oneLine: 'jo.bloggs@nhs.net', withoutInvisible: 'jo.bloggs@nhs.net', controlsAsQuery: 'jo.bloggs@nhs.net' },
+    {
+      name: 'plain text',
+      input: 'jo.bloggs@nhs.net',
+      oneLine: 'jo.bloggs@nhs.net',
+      withoutInvisible: 'jo.bloggs@nhs.net',
+      controlsAsQuery: 'jo.bloggs@nhs.net',
+    },
     { name: 'NUL and a terminal escape', input: `a${NUL}b${ESC}[31m`, oneLine: 'a b [31m', withoutInvisible: 'ab[31m', controlsAsQuery: 'a?b?[31m' },
     { name: 'tab and line breaks', input: `a${TAB}b${LF}c${CR}d`, oneLine: 'a b c d', withoutInvisible: `a${TAB}b${LF}c${CR}d`, controlsAsQuery: 'a?b?c?d' },
     { name: 'vertical tab', input: `a${VT}b`, oneLine: 'a b', withoutInvisible: 'ab', controlsAsQuery: 'a?b' },
     { name: 'DEL and a C1 control', input: `a${DEL}b${C1_CSI}c`, oneLine: 'a b c', withoutInvisible: 'abc', controlsAsQuery: 'a?b?c' },
-    { name: 'line and paragraph separators', input: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c`, oneLine: 'a b c', withoutInvisible: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c`, controlsAsQuery: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c` },
+    {
+      name: 'line and paragraph separators',
+      input: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c`,
+      oneLine: 'a b c',
+      withoutInvisible: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c`,
+      controlsAsQuery: `a${LINE_SEPARATOR}b${PARAGRAPH_SEPARATOR}c`,
+    },
     {
       name: 'bidirectional override and isolates',
       input: `moc.evil${RIGHT_TO_LEFT_OVERRIDE}@x ${FIRST_STRONG_ISOLATE}y${POP_DIRECTIONAL_ISOLATE}`,
@@ -34,7 +46,13 @@ describe('core/text: unprintable characters, one definition', () => {
       withoutInvisible: 'moc.evil@x y',
       controlsAsQuery: `moc.evil${RIGHT_TO_LEFT_OVERRIDE}@x ${FIRST_STRONG_ISOLATE}y${POP_DIRECTIONAL_ISOLATE}`,
     },
-    { name: 'letters from other scripts stay', input: 'Zoë Ó Briain Łukasz 山田', oneLine: 'Zoë Ó Briain Łukasz 山田', withoutInvisible: 'Zoë Ó Briain Łukasz 山田', controlsAsQuery: 'Zoë Ó Briain Łukasz 山田' },
+    {
+      name: 'letters from other scripts stay',
+      input: 'Zoë Ó Briain Łukasz 山田',
+      oneLine: 'Zoë Ó Briain Łukasz 山田',
+      withoutInvisible: 'Zoë Ó Briain Łukasz 山田',
+      controlsAsQuery: 'Zoë Ó Briain Łukasz 山田',
+    },
   ];
 
   for (const { name, input, oneLine, withoutInvisible, controlsAsQuery } of cases) {

@@ -52,7 +52,8 @@ describe('NAS Operations workspace API', function () {
     const text = await response.text();
     return { status: response.status, text, headers: response.headers };
   };
-  const tokenFor = (oid: string, claims: Record<string, unknown> = {}, options: Parameters<OpenIdServer['sign']>[1] = {}) => keys.sign({ iss: ISSUER, aud: AUDIENCE, oid, tid: TENANT, ...claims }, options);
+  const tokenFor = (oid: string, claims: Record<string, unknown> = {}, options: Parameters<OpenIdServer['sign']>[1] = {}) =>
+    keys.sign({ iss: ISSUER, aud: AUDIENCE, oid, tid: TENANT, ...claims }, options);
   const bearer = async (oid: string) => `Bearer ${await tokenFor(oid)}`;
 
   before(async function () {
@@ -65,7 +66,14 @@ describe('NAS Operations workspace API', function () {
     await db.close();
     const logger = createLogger('info', (line) => logLines.push(line));
     sandboxed = await startMissingSandboxes(
-      loadConfig({ APP_ENV: 'test', PORT: '0', DATABASE_URL: schema.url, TENANT_ID: TENANT, WORKSPACE_APP_ID_URI: AUDIENCE, WORKSPACE_OPENID_METADATA: keys.metadataUrl }),
+      loadConfig({
+        APP_ENV: 'test',
+        PORT: '0',
+        DATABASE_URL: schema.url,
+        TENANT_ID: TENANT,
+        WORKSPACE_APP_ID_URI: AUDIENCE,
+        WORKSPACE_OPENID_METADATA: keys.metadataUrl,
+      }),
       logger,
     );
     app = await startApp(sandboxed.config, logger);
@@ -84,7 +92,12 @@ describe('NAS Operations workspace API', function () {
     { name: 'no token', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => undefined },
     { name: 'not a bearer token', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => 'Basic dG9tOnBhc3N3b3Jk' },
     { name: 'a malformed token', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => 'Bearer not.a.jwt' },
-    { name: 'a token signed by a key the tenant does not publish (same kid)', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await tokenFor(TOM.id, {}, { key: await createSigningKey(keys.key.kid) })}` },
+    {
+      name: 'a token signed by a key the tenant does not publish (same kid)',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await tokenFor(TOM.id, {}, { key: await createSigningKey(keys.key.kid) })}`,
+    },
     {
       name: 'an HS256 token keyed with the published public key',
       status: 401,
@@ -94,12 +107,43 @@ describe('NAS Operations workspace API', function () {
         return `Bearer ${unsigned}.${createHmac('sha256', keys.key.publicPem).update(unsigned).digest('base64url')}`;
       },
     },
-    { name: 'an unsigned token (alg none)', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ iss: ISSUER, aud: AUDIENCE, oid: TOM.id, tid: TENANT, exp: now() + 3600 })}.` },
-    { name: 'an expired token', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await tokenFor(TOM.id, {}, { expiresInSeconds: -600 })}` },
-    { name: 'a token from another tenant', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await tokenFor(TOM.id, { iss: `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT })}` },
-    { name: 'our issuer but another tenant id', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await tokenFor(TOM.id, { tid: OTHER_TENANT })}` },
-    { name: 'a token for another application', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await tokenFor(TOM.id, { aud: 'api://elsewhere.example/11111111-2222-3333-4444-555555555555' })}` },
-    { name: 'a token with no user (oid)', status: 401, code: 'WORKSPACE_UNAUTHENTICATED', authorization: async () => `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, tid: TENANT })}` },
+    {
+      name: 'an unsigned token (alg none)',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () =>
+        `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ iss: ISSUER, aud: AUDIENCE, oid: TOM.id, tid: TENANT, exp: now() + 3600 })}.`,
+    },
+    {
+      name: 'an expired token',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await tokenFor(TOM.id, {}, { expiresInSeconds: -600 })}`,
+    },
+    {
+      name: 'a token from another tenant',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await tokenFor(TOM.id, { iss: `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT })}`,
+    },
+    {
+      name: 'our issuer but another tenant id',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await tokenFor(TOM.id, { tid: OTHER_TENANT })}`,
+    },
+    {
+      name: 'a token for another application',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await tokenFor(TOM.id, { aud: 'api://elsewhere.example/11111111-2222-3333-4444-555555555555' })}`,
+    },
+    {
+      name: 'a token with no user (oid)',
+      status: 401,
+      code: 'WORKSPACE_UNAUTHENTICATED',
+      authorization: async () => `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, tid: TENANT })}`,
+    },
     { name: 'a valid token of someone outside NAS Operations', status: 403, code: 'NOT_OPS', authorization: () => bearer(PRIYA.id) },
   ];
 
@@ -131,14 +175,20 @@ describe('NAS Operations workspace API', function () {
     assert.equal(me.status, 200, me.text);
     assert.deepEqual(JSON.parse(me.text), { id: TOM.id, name: TOM.name }, 'the name from the directory');
     const queue = JSON.parse((await call('GET', 'queue?status=all&reviewer=mine', await bearer(TOM.id))).text);
-    assert.deepEqual(queue.entries.map((entry: { reference: string }) => entry.reference), [seeded.requests.completed.reference, seeded.requests.mine.reference]);
+    assert.deepEqual(
+      queue.entries.map((entry: { reference: string }) => entry.reference),
+      [seeded.requests.completed.reference, seeded.requests.mine.reference],
+    );
     assert.equal(queue.filters.reviewer, 'mine');
     const request = await call('GET', `requests/${seeded.requests.overdue.id}`, await bearer(TOM.id));
     const body = JSON.parse(request.text);
     assert.equal(body.request.reference, seeded.requests.overdue.reference);
     assert.equal(body.overdue, true);
     assert.equal(body.canClaim, true);
-    assert.match(body.cardLink, /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?tenantId=6e6d7300-0000-4000-8000-000000000001&parentMessageId=1732890000000$/);
+    assert.match(
+      body.cardLink,
+      /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?tenantId=6e6d7300-0000-4000-8000-000000000001&parentMessageId=1732890000000$/,
+    );
     assert.ok(body.audit.some((event: { action: string }) => event.action === 'request.submitted'));
     const picture = JSON.parse((await call('GET', 'picture', await bearer(TOM.id))).text);
     assert.equal(picture.weeks.length, 12);
@@ -155,7 +205,9 @@ describe('NAS Operations workspace API', function () {
     assert.equal(second.status, 409);
     assert.match(JSON.parse(second.text).error.message, /Tom Ashdown has been reviewing it since/);
     const { rows } = await admin!.query(`SELECT actor_name, detail FROM audit_events WHERE request_id = $1 AND action = 'request.claimed'`, [id]);
-    assert.deepEqual(rows, [{ actor_name: TOM.name, detail: { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review', reviewer: TOM.name } } }]);
+    assert.deepEqual(rows, [
+      { actor_name: TOM.name, detail: { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review', reviewer: TOM.name } } },
+    ]);
     const { rows: owed } = await admin!.query(`SELECT kind FROM outbox WHERE request_id = $1 AND kind = 'ops.update'`, [id]);
     assert.equal(owed.length, 1, 'the ops card is owed its update');
   });
@@ -170,11 +222,18 @@ describe('NAS Operations workspace API', function () {
     const lines = bytes.toString('utf8').slice(1).split('\r\n');
     assert.match(lines[0]!, /^Reference,Organisation,Organisation ODS code,Requested by,Status,/);
     assert.equal(lines.length, 3, 'header, one request, final line end');
-    assert.ok(lines[1]!.startsWith(`${seeded.requests.formula.reference},"'${FORMULA_ORGANISATION.replace(/"/g, '""')}",ZZ9005,Priya Okafor,Awaiting review,`), lines[1]);
+    assert.ok(
+      lines[1]!.startsWith(`${seeded.requests.formula.reference},"'${FORMULA_ORGANISATION.replace(/"/g, '""')}",ZZ9005,Priya Okafor,Awaiting review,`),
+      lines[1],
+    );
     await fetch(api(`export.csv?address=${encodeURIComponent('jane.doe@nhsmail.example')}`), { headers: { authorization: await bearer(TOM.id) } });
     const { rows } = await admin!.query(`SELECT actor_id, actor_name, detail FROM audit_events WHERE action = 'workspace.exported' ORDER BY id`);
     assert.equal(rows.length, 2);
-    assert.deepEqual(rows[0], { actor_id: TOM.id, actor_name: TOM.name, detail: { filters: { status: 'all', q: 'hyperlink', overdue: false, addressSearched: false }, rows: 1 } });
+    assert.deepEqual(rows[0], {
+      actor_id: TOM.id,
+      actor_name: TOM.name,
+      detail: { filters: { status: 'all', q: 'hyperlink', overdue: false, addressSearched: false }, rows: 1 },
+    });
     assert.equal(rows[1].detail.filters.addressSearched, true);
     assert.doesNotMatch(JSON.stringify(rows[1]), /jane\.doe/, 'the address searched for is not kept in the audit');
   });
@@ -209,7 +268,11 @@ describe('workspace sign-in: the tenant’s keys cannot be fetched', () => {
       await assert.rejects(verifier.verify(token), (error: AppError) => error.code === 'WORKSPACE_SIGN_IN_UNAVAILABLE');
       keys.setMode('serving');
       assert.deepEqual(await verifier.verify(token), { userId: TOM.id });
-      const unreachable = new EntraTokenVerifier({ tenantId: TENANT, audience: AUDIENCE, openIdMetadataUrl: 'http://127.0.0.1:9/v2.0/.well-known/openid-configuration' });
+      const unreachable = new EntraTokenVerifier({
+        tenantId: TENANT,
+        audience: AUDIENCE,
+        openIdMetadataUrl: 'http://127.0.0.1:9/v2.0/.well-known/openid-configuration',
+      });
       await assert.rejects(unreachable.verify(token), (error: AppError) => error.code === 'WORKSPACE_SIGN_IN_UNAVAILABLE');
     } finally {
       await keys.close();
@@ -218,7 +281,10 @@ describe('workspace sign-in: the tenant’s keys cannot be fetched', () => {
 
   it('refuses the local demo sign-in outside development: production and test configurations fail to load with it on', () => {
     for (const environment of ['production', 'test']) {
-      assert.throws(() => loadConfig({ APP_ENV: environment, WORKSPACE_DEV_SIGN_IN: 'on' }), (error: AppError) => /WORKSPACE_DEV_SIGN_IN: is refused outside APP_ENV=development/.test(error.userMessage));
+      assert.throws(
+        () => loadConfig({ APP_ENV: environment, WORKSPACE_DEV_SIGN_IN: 'on' }),
+        (error: AppError) => /WORKSPACE_DEV_SIGN_IN: is refused outside APP_ENV=development/.test(error.userMessage),
+      );
     }
     assert.equal(loadConfig({ APP_ENV: 'test' }).workspace.devSignInUserId, undefined);
     assert.equal(loadConfig({}).workspace.devSignInUserId, TOM.id, 'development signs in as Tom Ashdown');

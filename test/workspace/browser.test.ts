@@ -67,10 +67,18 @@ describe('NAS Operations workspace in the browser', function () {
   const axe = async (target: Page, label: string) => {
     await target.evaluate(AXE_SOURCE);
     const violations = (await target.evaluate(async () => {
-      const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-      });
-      return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, nodes: violation.nodes.slice(0, 3).map((node) => ({ target: node.target, failureSummary: node.failureSummary })) }));
+      const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(
+        document,
+        {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+        },
+      );
+      return result.violations.map((violation) => ({
+        id: violation.id,
+        impact: violation.impact,
+        help: violation.help,
+        nodes: violation.nodes.slice(0, 3).map((node) => ({ target: node.target, failureSummary: node.failureSummary })),
+      }));
     })) as AxeViolation[];
     assert.deepEqual(violations, [], `${label}: ${JSON.stringify(violations, null, 2)}`);
   };
@@ -121,7 +129,14 @@ describe('NAS Operations workspace in the browser', function () {
     assert.match((await overdueRow.textContent()) ?? '', /Fenwick Valley Pharmacy.*ZZ9003.*Priya Okafor.*Awaiting review.*Overdue.*Unassigned/s);
     // The running bot screens open requests again by itself (the re-check), so the changed figure is whatever it found.
     assert.deepEqual((await overdueRow.locator('td.number').allTextContents()).slice(1, 7), ['2', '1', '0', '0', '0', '0']);
-    assert.match((await page.locator(`tr[data-reference="${reference('mine')}"] td.number`).last().textContent()) ?? '', /^[1-9]\d*$/, 'accounts changed since submission');
+    assert.match(
+      (await page
+        .locator(`tr[data-reference="${reference('mine')}"] td.number`)
+        .last()
+        .textContent()) ?? '',
+      /^[1-9]\d*$/,
+      'accounts changed since submission',
+    );
     assert.equal(await page.locator(`tr[data-reference="${reference('completed')}"] td.number`).count(), 0, 'closed requests are not on the open queue');
     assert.match((await page.textContent(`tr[data-reference="${reference('lenas')}"]`)) ?? '', /In review.*Lena Marsh/s);
     await axe(page, 'queue');
@@ -185,7 +200,7 @@ describe('NAS Operations workspace in the browser', function () {
     await go(page, './?view=queue&status=all&organisation=ZZ9003');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     assert.match(download.suggestedFilename(), /^nas-transfer-queue-\d{4}-\d{2}-\d{2}\.csv$/);
-    const csv = readFileSync((await download.path()), 'utf8').replace(/^\uFEFF/, '');
+    const csv = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
     const lines = csv.trimEnd().split('\r\n');
     assert.equal(lines.length, 3);
     assert.ok(lines[1]!.startsWith(`${reference('withdrawn')},Fenwick Valley Pharmacy,ZZ9003,Priya Okafor,Withdrawn,`));
@@ -211,7 +226,10 @@ describe('NAS Operations workspace in the browser', function () {
     assert.match((await page.textContent('main')) ?? '', /Confirmed: Affected users told of the process and timescales/);
     assert.match((await page.textContent(`#accounts-table tr[data-email="${SHARED_ADDRESS}"]`)) ?? '', /eligible.*Undecided/s);
     assert.match((await page.textContent('#audit-table')) ?? '', /request\.submitted.*Priya Okafor/s);
-    assert.match((await page.getAttribute('#card-link', 'href')) ?? '', /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?/);
+    assert.match(
+      (await page.getAttribute('#card-link', 'href')) ?? '',
+      /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?/,
+    );
     await axe(page, 'request');
 
     let onAssign = false;
@@ -251,11 +269,17 @@ describe('NAS Operations workspace in the browser', function () {
     assert.equal(await page.locator('#assign-to-me').count(), 0);
     assert.match((await page.textContent('main dl.facts')) ?? '', /Reviewer\s*Lena Marsh, since/);
     await go(page, `./?view=request&id=${seeded.requests.mine.id}`);
-    assert.match((await page.locator('#accounts-table [data-changed]').first().textContent()) ?? '', /^Changed since submission \(seen \d{1,2} \w{3} \d{4}, \d{2}:\d{2}\): .+/);
+    assert.match(
+      (await page.locator('#accounts-table [data-changed]').first().textContent()) ?? '',
+      /^Changed since submission \(seen \d{1,2} \w{3} \d{4}, \d{2}:\d{2}\): .+/,
+    );
     await go(page, `./?view=request&id=${seeded.requests.completed.id}`);
     const text = (await page.textContent('main')) ?? '';
     assert.match(text, /Approved by Tom Ashdown/);
-    assert.match(text, /Marked transferred by Tom Ashdown, .*; confirmed by Tom Ashdown, .*: Seen in the NAS portal; the directory lags\..*Note: Moved in the NAS portal\./s);
+    assert.match(
+      text,
+      /Marked transferred by Tom Ashdown, .*; confirmed by Tom Ashdown, .*: Seen in the NAS portal; the directory lags\..*Note: Moved in the NAS portal\./s,
+    );
     assert.match(text, /Tom Ashdown asked, .*Are both users still at the practice\?.*Answered .*Yes, both of them\./s);
     assert.match(text, /Its card has not been posted to the ops channel yet\./);
     await go(page, `./?view=request&id=${seeded.requests.decided.id}`);
@@ -277,10 +301,19 @@ describe('NAS Operations workspace in the browser', function () {
     assert.ok((await page.locator('#chart-ages svg rect').count()) >= 3, 'bars drawn');
     const weeks = await page.$$eval('#chart-weeks-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
     assert.equal(weeks.length, 12);
-    assert.equal(weeks.reduce((sum, [, received]) => sum + Number(received), 0), 34);
-    assert.equal(weeks.reduce((sum, [, , decided]) => sum + Number(decided), 0), 2);
+    assert.equal(
+      weeks.reduce((sum, [, received]) => sum + Number(received), 0),
+      34,
+    );
+    assert.equal(
+      weeks.reduce((sum, [, , decided]) => sum + Number(decided), 0),
+      2,
+    );
     assert.match((await page.getAttribute('#chart-ages svg', 'aria-labelledby')) ?? '', /chart-ages-title chart-ages-summary/);
-    assert.match((await page.textContent('#median-text')) ?? '', /^Median time to a decision over the last 12 weeks: \d+(\.\d+)? working days? \(96(\.\d)? hours\), across 2 decisions\.$/);
+    assert.match(
+      (await page.textContent('#median-text')) ?? '',
+      /^Median time to a decision over the last 12 weeks: \d+(\.\d+)? working days? \(96(\.\d)? hours\), across 2 decisions\.$/,
+    );
     await axe(page, 'picture');
   });
 
@@ -290,7 +323,10 @@ describe('NAS Operations workspace in the browser', function () {
       ['request', `./?view=request&id=${seeded.requests.decided.id}`],
       ['picture', './?view=picture'],
     ];
-    for (const [width, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    for (const [width, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
       await page.setViewportSize(viewport);
       // Light at desktop width was checked by axe in the tests above; high contrast is checked once, at desktop width.
       for (const theme of width === 'desktop' ? ['light', 'dark', 'contrast'] : ['light', 'dark']) {

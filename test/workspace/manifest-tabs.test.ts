@@ -24,9 +24,22 @@ describe('Teams app manifest: the NAS Operations workspace', () => {
 
   it('offers the workspace as a personal tab and as a tab for the ops channel, on the bot’s domain', () => {
     assert.deepEqual(manifest.staticTabs, [
-      { entityId: 'nas-operations-workspace', name: 'NAS workspace', contentUrl: 'https://nas-transfer.azurewebsites.net/workspace/', websiteUrl: 'https://nas-transfer.azurewebsites.net/workspace/', scopes: ['personal'] },
+      {
+        entityId: 'nas-operations-workspace',
+        name: 'NAS workspace',
+        contentUrl: 'https://nas-transfer.azurewebsites.net/workspace/',
+        websiteUrl: 'https://nas-transfer.azurewebsites.net/workspace/',
+        scopes: ['personal'],
+      },
     ]);
-    assert.deepEqual(manifest.configurableTabs, [{ configurationUrl: 'https://nas-transfer.azurewebsites.net/workspace/configure', canUpdateConfiguration: false, scopes: ['team'], context: ['channelTab'] }]);
+    assert.deepEqual(manifest.configurableTabs, [
+      {
+        configurationUrl: 'https://nas-transfer.azurewebsites.net/workspace/configure',
+        canUpdateConfiguration: false,
+        scopes: ['team'],
+        context: ['channelTab'],
+      },
+    ]);
     assert.ok(manifest.validDomains.includes('nas-transfer.azurewebsites.net'));
   });
 

@@ -39,12 +39,48 @@ interface Plan {
 }
 
 const PLANS: Record<SeedKey, Plan> = {
-  fresh: { organisation: { ods: 'ZZ9001', name: 'Northmoor Community Care Partnership' }, accounts: [['amara.mensah@nhsmail.example', 'eligible'], ['esme.flint@nhsmail.example', 'review'], ['reception.harbourlane@nhsmail.example', 'ineligible']], daysAgo: 0 },
-  mine: { organisation: { ods: 'ZZ9002', name: 'Harbour Lane Surgery' }, accounts: [['ben.hollis@nhsmail.example', 'eligible'], ['chloe.danvers@nhsmail.example', 'eligible']], daysAgo: 1 },
+  fresh: {
+    organisation: { ods: 'ZZ9001', name: 'Northmoor Community Care Partnership' },
+    accounts: [
+      ['amara.mensah@nhsmail.example', 'eligible'],
+      ['esme.flint@nhsmail.example', 'review'],
+      ['reception.harbourlane@nhsmail.example', 'ineligible'],
+    ],
+    daysAgo: 0,
+  },
+  mine: {
+    organisation: { ods: 'ZZ9002', name: 'Harbour Lane Surgery' },
+    accounts: [
+      ['ben.hollis@nhsmail.example', 'eligible'],
+      ['chloe.danvers@nhsmail.example', 'eligible'],
+    ],
+    daysAgo: 1,
+  },
   lenas: { organisation: { ods: 'ZZ9001', name: 'Northmoor Community Care Partnership' }, accounts: [['kezia.morrow@nhsmail.example', 'review']], daysAgo: 20 },
-  overdue: { organisation: { ods: 'ZZ9003', name: 'Fenwick Valley Pharmacy' }, accounts: [[SHARED_ADDRESS, 'eligible'], ['quentin.ashe@nhsmail.example', 'ineligible']], daysAgo: 10 },
-  decided: { organisation: { ods: 'ZZ9002', name: 'Harbour Lane Surgery' }, accounts: [['rosa.kemp@nhsmail.example', 'eligible'], ['sam.oduya@nhsmail.example', 'review']], daysAgo: 30 },
-  completed: { organisation: { ods: 'ZZ9004', name: 'Kestrel Optical Partners' }, accounts: [['tariq.nunez@nhsmail.example', 'eligible'], ['una.wilde@nhsmail.example', 'eligible']], daysAgo: 40 },
+  overdue: {
+    organisation: { ods: 'ZZ9003', name: 'Fenwick Valley Pharmacy' },
+    accounts: [
+      [SHARED_ADDRESS, 'eligible'],
+      ['quentin.ashe@nhsmail.example', 'ineligible'],
+    ],
+    daysAgo: 10,
+  },
+  decided: {
+    organisation: { ods: 'ZZ9002', name: 'Harbour Lane Surgery' },
+    accounts: [
+      ['rosa.kemp@nhsmail.example', 'eligible'],
+      ['sam.oduya@nhsmail.example', 'review'],
+    ],
+    daysAgo: 30,
+  },
+  completed: {
+    organisation: { ods: 'ZZ9004', name: 'Kestrel Optical Partners' },
+    accounts: [
+      ['tariq.nunez@nhsmail.example', 'eligible'],
+      ['una.wilde@nhsmail.example', 'eligible'],
+    ],
+    daysAgo: 40,
+  },
   withdrawn: { organisation: { ods: 'ZZ9003', name: 'Fenwick Valley Pharmacy' }, accounts: [[SHARED_ADDRESS, 'eligible']], daysAgo: 15 },
   formula: { organisation: { ods: 'ZZ9005', name: FORMULA_ORGANISATION }, accounts: [['vic.amos@nhsmail.example', 'eligible']], daysAgo: 0 },
 };
@@ -88,7 +124,8 @@ export async function seedEveryState(db: SqlDatabase, options: { extraOpen?: num
     }
     const createdAt = new Date(now.getTime() - PLANS[key].daysAgo * DAY - 60_000);
     await db.query('UPDATE transfer_requests SET created_at = $2 WHERE id = $1', [request.id, createdAt]);
-    if (key === 'decided' || key === 'completed') await db.query('UPDATE transfer_requests SET decided_at = $2, claimed_at = $2 WHERE id = $1', [request.id, new Date(createdAt.getTime() + 4 * DAY)]);
+    if (key === 'decided' || key === 'completed')
+      await db.query('UPDATE transfer_requests SET decided_at = $2, claimed_at = $2 WHERE id = $1', [request.id, new Date(createdAt.getTime() + 4 * DAY)]);
   }
   // Re-screened while in review: one account of 'mine' was marked a leaver since submission; the other unchanged.
   await db.query(
@@ -101,7 +138,11 @@ export async function seedEveryState(db: SqlDatabase, options: { extraOpen?: num
   await RequestRepository.recordOpsMessage(db, seeded.overdue.id, '19:nas-ops-transfer-requests@thread.tacv2;messageid=1732890000000', '1732890000000');
   const extraOpen = options.extraOpen ?? 0;
   for (let index = 0; index < extraOpen; index++) {
-    const request = await submit({ organisation: { ods: 'ZZ9010', name: 'Ashby Care Homes' }, accounts: [[`staff${index}@ashby.example`, 'eligible']], daysAgo: 0 });
+    const request = await submit({
+      organisation: { ods: 'ZZ9010', name: 'Ashby Care Homes' },
+      accounts: [[`staff${index}@ashby.example`, 'eligible']],
+      daysAgo: 0,
+    });
     await db.query('UPDATE transfer_requests SET created_at = $2 WHERE id = $1', [request.id, new Date(now.getTime() - (index + 1) * 1000)]);
   }
   return { requests: seeded, extraOpen };

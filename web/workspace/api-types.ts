@@ -19,7 +19,16 @@ export interface QueueEntry {
   reviewer: Actor | null;
   ageWorkingDays: number;
   overdue: boolean;
-  counts: { accounts: number; eligible: number; review: number; ineligible: number; approved: number; rejected: number; transferred: number; changed: number | null };
+  counts: {
+    accounts: number;
+    eligible: number;
+    review: number;
+    ineligible: number;
+    approved: number;
+    rejected: number;
+    transferred: number;
+    changed: number | null;
+  };
 }
 
 export interface QueueAnswer {

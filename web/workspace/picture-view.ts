@@ -15,9 +15,10 @@ export async function renderPicture(main: HTMLElement, session: Session): Promis
   const received = picture.weeks.reduce((sum, week) => sum + week.received, 0);
   const decided = picture.weeks.reduce((sum, week) => sum + week.decided, 0);
   const weeks = picture.weeks.map((week) => WEEK_LABEL.format(new Date(`${week.week}T00:00:00Z`)));
-  const median = picture.decisions.medianWorkingDays === null
-    ? 'No request has been decided in the last 12 weeks.'
-    : `Median time to a decision over the last 12 weeks: ${plural(picture.decisions.medianWorkingDays, 'working day')} (${plural(picture.decisions.medianHours ?? 0, 'hour')}), across ${plural(picture.decisions.count, 'decision')}.`;
+  const median =
+    picture.decisions.medianWorkingDays === null
+      ? 'No request has been decided in the last 12 weeks.'
+      : `Median time to a decision over the last 12 weeks: ${plural(picture.decisions.medianWorkingDays, 'working day')} (${plural(picture.decisions.medianHours ?? 0, 'hour')}), across ${plural(picture.decisions.count, 'decision')}.`;
 
   main.replaceChildren(
     heading,
@@ -25,7 +26,11 @@ export async function renderPicture(main: HTMLElement, session: Session): Promis
       'section',
       { class: 'panel', 'aria-labelledby': 'median-heading', id: 'median' },
       h('h2', { id: 'median-heading' }, 'Time to a decision'),
-      h('p', { class: 'headline' }, picture.decisions.medianWorkingDays === null ? 'No decisions yet' : plural(picture.decisions.medianWorkingDays, 'working day')),
+      h(
+        'p',
+        { class: 'headline' },
+        picture.decisions.medianWorkingDays === null ? 'No decisions yet' : plural(picture.decisions.medianWorkingDays, 'working day'),
+      ),
       h('p', { id: 'median-text' }, median),
     ),
     h(

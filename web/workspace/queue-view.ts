@@ -80,7 +80,12 @@ function filterForm(
   const text = textInput('filter-q', 'Reference or organisation', filters.q);
   const address = textInput('filter-address', 'Account address (exact)', filters.address, 'address');
   const overdue = h('fluent-checkbox', { id: 'filter-overdue', slot: 'input', checked: filters.overdue === 'true' });
-  const overdueField = h('fluent-field', { 'label-position': 'after' }, h('label', { slot: 'label', for: 'filter-overdue' }, `Overdue only (${plural(overdueAfter, 'working day')} or more)`), overdue);
+  const overdueField = h(
+    'fluent-field',
+    { 'label-position': 'after' },
+    h('label', { slot: 'label', for: 'filter-overdue' }, `Overdue only (${plural(overdueAfter, 'working day')} or more)`),
+    overdue,
+  );
 
   const read = (): Record<string, string> => {
     const reviewerValue = valueOf(reviewer.control);
@@ -97,7 +102,7 @@ function filterForm(
   for (const control of [status.control, reviewer.control, overdue]) control.addEventListener('change', apply);
   for (const input of [organisation, text, address]) {
     input.addEventListener('keydown', (event) => {
-      if ((event).key === 'Enter') apply();
+      if (event.key === 'Enter') apply();
     });
   }
 
@@ -138,7 +143,21 @@ async function exportQueue(session: Session, filters: Record<string, string>, st
 }
 
 function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTMLElement {
-  const header = ['Reference', 'Organisation', 'Requested by', 'Status', 'Age (working days)', 'Reviewer', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred', 'Changed since submission'];
+  const header = [
+    'Reference',
+    'Organisation',
+    'Requested by',
+    'Status',
+    'Age (working days)',
+    'Reviewer',
+    'Accounts',
+    'Eligible',
+    'Review',
+    'Approved',
+    'Rejected',
+    'Transferred',
+    'Changed since submission',
+  ];
   const numeric = new Set(['Age (working days)', 'Accounts', 'Eligible', 'Review', 'Approved', 'Rejected', 'Transferred', 'Changed since submission']);
   return h(
     'div',
@@ -147,7 +166,15 @@ function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTM
       'table',
       { id: 'queue-table' },
       h('caption', { id: 'queue-caption' }, 'Transfer requests, oldest first'),
-      h('thead', {}, h('tr', {}, header.map((title) => h('th', { scope: 'col', class: numeric.has(title) ? 'number' : null }, title)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          header.map((title) => h('th', { scope: 'col', class: numeric.has(title) ? 'number' : null }, title)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -155,13 +182,42 @@ function queueTable(entries: QueueEntry[], filters: Record<string, string>): HTM
           h(
             'tr',
             { 'data-reference': entry.reference },
-            h('th', { scope: 'row' }, h('a', { href: href('request', { id: entry.id }), 'data-internal': true }, entry.reference), h('div', { class: 'muted' }, formatDate(entry.createdAt))),
-            h('td', { class: 'wrap' }, entry.organisationName, h('div', {}, h('a', { href: href('queue', { ...filters, organisation: entry.organisationOds }), 'data-internal': true, 'aria-label': `Only ${entry.organisationOds}` }, entry.organisationOds))),
+            h(
+              'th',
+              { scope: 'row' },
+              h('a', { href: href('request', { id: entry.id }), 'data-internal': true }, entry.reference),
+              h('div', { class: 'muted' }, formatDate(entry.createdAt)),
+            ),
+            h(
+              'td',
+              { class: 'wrap' },
+              entry.organisationName,
+              h(
+                'div',
+                {},
+                h(
+                  'a',
+                  {
+                    href: href('queue', { ...filters, organisation: entry.organisationOds }),
+                    'data-internal': true,
+                    'aria-label': `Only ${entry.organisationOds}`,
+                  },
+                  entry.organisationOds,
+                ),
+              ),
+            ),
             h('td', {}, entry.requesterName),
             h('td', {}, statusBadge(entry.status, entry.statusLabel)),
-            h('td', { class: 'number' }, String(entry.ageWorkingDays), entry.overdue ? h('div', {}, h('fluent-badge', { appearance: 'tint', color: 'danger' }, 'Overdue')) : null),
+            h(
+              'td',
+              { class: 'number' },
+              String(entry.ageWorkingDays),
+              entry.overdue ? h('div', {}, h('fluent-badge', { appearance: 'tint', color: 'danger' }, 'Overdue')) : null,
+            ),
             h('td', {}, entry.reviewer?.name ?? h('span', { class: 'muted' }, 'Unassigned')),
-            ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map((count) => h('td', { class: 'number' }, String(count))),
+            ...[entry.counts.accounts, entry.counts.eligible, entry.counts.review, entry.counts.approved, entry.counts.rejected, entry.counts.transferred].map(
+              (count) => h('td', { class: 'number' }, String(count)),
+            ),
             h('td', { class: 'number' }, entry.counts.changed === null ? h('span', { class: 'muted' }, 'not re-checked') : String(entry.counts.changed)),
           ),
         ),
@@ -199,7 +255,12 @@ async function nameDropdownControls(root: HTMLElement): Promise<void> {
       if (!control.hasAttribute('aria-expanded')) control.setAttribute('aria-expanded', 'false');
     };
     patch();
-    new MutationObserver(patch).observe(dropdown, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-labelledby', 'id'] });
+    new MutationObserver(patch).observe(dropdown, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['aria-expanded', 'aria-labelledby', 'id'],
+    });
   }
   // The controls appear once the components have rendered: wait a few frames for them.
   for (let frame = 0; frame < 30 && dropdowns.some((dropdown) => !dropdown.querySelector(':scope > [slot="control"][aria-expanded]')); frame++) {
@@ -208,7 +269,15 @@ async function nameDropdownControls(root: HTMLElement): Promise<void> {
 }
 
 function dropdown(id: string, label: string, options: Array<[string, string]>, selected: string): { field: HTMLElement; control: HTMLElement } {
-  const control = h('fluent-dropdown', { id, slot: 'input' }, h('fluent-listbox', {}, options.map(([value, text]) => h('fluent-option', { value, selected: value === selected }, text))));
+  const control = h(
+    'fluent-dropdown',
+    { id, slot: 'input' },
+    h(
+      'fluent-listbox',
+      {},
+      options.map(([value, text]) => h('fluent-option', { value, selected: value === selected }, text)),
+    ),
+  );
   const field = h('fluent-field', {}, h('label', { slot: 'label', for: id, id: `${id}-label` }, label), control);
   return { field, control };
 }
@@ -220,4 +289,3 @@ function textInput(id: string, label: string, value: string, className?: string)
 function valueOf(element: HTMLElement): string {
   return String((element as unknown as { value?: string | null }).value ?? '');
 }
-

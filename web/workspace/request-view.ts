@@ -68,7 +68,11 @@ export async function renderRequest(main: HTMLElement, session: Session, id: str
   if (answer.cardLink) {
     const link = answer.cardLink;
     actions.append(
-      h('a', { href: link, target: '_blank', rel: 'noopener', id: 'card-link', onclick: (event: Event) => (event.preventDefault(), session.openLink(link)) }, 'Open its card in the ops channel'),
+      h(
+        'a',
+        { href: link, target: '_blank', rel: 'noopener', id: 'card-link', onclick: (event: Event) => (event.preventDefault(), session.openLink(link)) },
+        'Open its card in the ops channel',
+      ),
     );
   } else actions.append(h('span', { class: 'muted' }, 'Its card has not been posted to the ops channel yet.'));
 
@@ -86,7 +90,10 @@ export async function renderRequest(main: HTMLElement, session: Session, id: str
         ['Requested by', request.requester.name],
         ['Submitted', formatTime(request.createdAt)],
         ['Age', `${plural(answer.ageWorkingDays, 'working day')}${answer.overdue ? ' (overdue)' : ''}`],
-        ['Reviewer', request.claimedBy ? `${request.claimedBy.name}${answer.reviewingIsMe ? ' (you)' : ''}, since ${formatTime(request.claimedAt)}` : 'Unassigned'],
+        [
+          'Reviewer',
+          request.claimedBy ? `${request.claimedBy.name}${answer.reviewingIsMe ? ' (you)' : ''}, since ${formatTime(request.claimedAt)}` : 'Unassigned',
+        ],
         ['Decided', formatTime(request.decidedAt) || 'Not yet'],
         ...(request.completedAt ? [['Completed', formatTime(request.completedAt)] as [string, string]] : []),
         ...(request.withdrawnAt ? [['Withdrawn', formatTime(request.withdrawnAt)] as [string, string]] : []),
@@ -101,7 +108,11 @@ export async function renderRequest(main: HTMLElement, session: Session, id: str
       h('h3', {}, 'Reason for the transfer'),
       h('p', { class: 'reason-text' }, request.reason),
       h('h3', {}, 'Confirmations'),
-      h('ul', {}, Object.entries(ATTESTATION_LABEL).map(([key, label]) => h('li', {}, `${request.attestations[key] ? 'Confirmed' : 'Not confirmed'}: ${label}`))),
+      h(
+        'ul',
+        {},
+        Object.entries(ATTESTATION_LABEL).map(([key, label]) => h('li', {}, `${request.attestations[key] ? 'Confirmed' : 'Not confirmed'}: ${label}`)),
+      ),
     ),
     accountsSection(request.accounts),
     questionsSection(request.questions),
@@ -124,7 +135,11 @@ async function claim(main: HTMLElement, session: Session, id: string, reference:
 }
 
 function facts(rows: Array<[string, string]>): HTMLElement {
-  return h('dl', { class: 'facts' }, rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', { class: 'wrap' }, value)]));
+  return h(
+    'dl',
+    { class: 'facts' },
+    rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', { class: 'wrap' }, value)]),
+  );
 }
 
 function accountsSection(accounts: Account[]): HTMLElement {
@@ -138,7 +153,15 @@ function accountsSection(accounts: Account[]): HTMLElement {
       h(
         'table',
         { id: 'accounts-table' },
-        h('thead', {}, h('tr', {}, ['#', 'Account', 'Verdict', 'Reasons', 'Evidence', 'Decision', 'Transfer'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['#', 'Account', 'Verdict', 'Reasons', 'Evidence', 'Decision', 'Transfer'].map((title) => h('th', { scope: 'col' }, title)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -147,23 +170,47 @@ function accountsSection(accounts: Account[]): HTMLElement {
               'tr',
               { 'data-email': account.email },
               h('td', {}, String(account.position)),
-              h('th', { scope: 'row', class: 'wrap' }, account.email, account.siteOds ? h('div', { class: 'muted' }, `Site ${account.siteOds}`) : null, account.specialism ? h('div', { class: 'muted' }, account.specialism) : null),
+              h(
+                'th',
+                { scope: 'row', class: 'wrap' },
+                account.email,
+                account.siteOds ? h('div', { class: 'muted' }, `Site ${account.siteOds}`) : null,
+                account.specialism ? h('div', { class: 'muted' }, account.specialism) : null,
+              ),
               h(
                 'td',
                 {},
                 account.verdict,
                 account.recheck?.changes
-                  ? h('div', { class: 'reason-text', 'data-changed': true }, `Changed since submission (seen ${formatTime(account.recheck.changedAt ?? account.recheck.at)}): ${account.recheck.changes}`)
+                  ? h(
+                      'div',
+                      { class: 'reason-text', 'data-changed': true },
+                      `Changed since submission (seen ${formatTime(account.recheck.changedAt ?? account.recheck.at)}): ${account.recheck.changes}`,
+                    )
                   : account.recheck
                     ? h('div', { class: 'muted' }, `Unchanged when re-checked ${formatTime(account.recheck.at)}`)
                     : null,
               ),
-              h('td', { class: 'wrap' }, account.reasons.length === 0 ? h('span', { class: 'muted' }, 'None') : h('ul', {}, account.reasons.map((reason) => h('li', {}, `${reason.rule}: ${reason.message}`)))),
+              h(
+                'td',
+                { class: 'wrap' },
+                account.reasons.length === 0
+                  ? h('span', { class: 'muted' }, 'None')
+                  : h(
+                      'ul',
+                      {},
+                      account.reasons.map((reason) => h('li', {}, `${reason.rule}: ${reason.message}`)),
+                    ),
+              ),
               h('td', {}, evidence(account)),
               h(
                 'td',
                 { class: 'wrap' },
-                account.decision ? `${account.decision === 'approved' ? 'Approved' : 'Rejected'} by ${account.decidedBy?.name ?? 'unknown'}, ${formatTime(account.decidedAt)}` : account.verdict === 'ineligible' ? 'Screened out' : 'Undecided',
+                account.decision
+                  ? `${account.decision === 'approved' ? 'Approved' : 'Rejected'} by ${account.decidedBy?.name ?? 'unknown'}, ${formatTime(account.decidedAt)}`
+                  : account.verdict === 'ineligible'
+                    ? 'Screened out'
+                    : 'Undecided',
                 account.decisionReason ? h('div', { class: 'reason-text' }, `Reason: ${account.decisionReason}`) : null,
               ),
               h(
@@ -184,7 +231,8 @@ function accountsSection(accounts: Account[]): HTMLElement {
 function transferText(account: Account): string {
   const marked = account.transferredAt ? `Marked transferred by ${account.transferredBy?.name ?? 'unknown'}, ${formatTime(account.transferredAt)}` : '';
   if (account.transferConfirmedAt) return `${marked}${marked ? '; ' : ''}confirmed in the directory ${formatTime(account.transferConfirmedAt)}`;
-  if (account.transferOverride) return `${marked}${marked ? '; ' : ''}confirmed by ${account.transferOverride.by.name}, ${formatTime(account.transferOverride.at)}: ${account.transferOverride.reason}`;
+  if (account.transferOverride)
+    return `${marked}${marked ? '; ' : ''}confirmed by ${account.transferOverride.by.name}, ${formatTime(account.transferOverride.at)}: ${account.transferOverride.reason}`;
   if (marked) return `${marked}; not yet seen in the directory`;
   return account.decision === 'approved' ? 'Not yet transferred' : '';
 }
@@ -234,7 +282,15 @@ function auditSection(answer: RequestAnswer, accounts: Account[]): HTMLElement {
       h(
         'table',
         { id: 'audit-table' },
-        h('thead', {}, h('tr', {}, ['When', 'What', 'Who', 'Account #', 'Detail'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['When', 'What', 'Who', 'Account #', 'Detail'].map((title) => h('th', { scope: 'col' }, title)),
+          ),
+        ),
         h(
           'tbody',
           {},

@@ -30,7 +30,10 @@ export class Session {
     const { signIn } = (await answer.json()) as { signIn: 'teams' | 'development' };
     if (signIn === 'development') return new Session({ kind: 'browser' });
     // Outside a Teams host there is nobody to answer: say so rather than wait for ever.
-    await Promise.race([app.initialize(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error('No Teams host answered.')), TEAMS_HOST_WAIT_MS))]);
+    await Promise.race([
+      app.initialize(),
+      new Promise((_resolve, reject) => setTimeout(() => reject(new Error('No Teams host answered.')), TEAMS_HOST_WAIT_MS)),
+    ]);
     const context = await app.getContext();
     void app.notifySuccess();
     return new Session({ kind: 'teams', context });
