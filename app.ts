@@ -1,3 +1,4 @@
+import { describeErrorForLog } from './core/errors';
 import path from 'node:path';
 import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
@@ -48,7 +49,8 @@ import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy }
 import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { openDatabase, readiness } from './services/store/open-database';
-import { Outbox } from './services/store/outbox';
+import { Outbox, owed } from './services/store/outbox';
+import type { RegisterEvent } from './services/reference/registers';
 import { SqlSendBudget } from './services/store/send-budget';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
@@ -138,6 +140,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const requests = new TransferRequests(db, { workQueued: () => deliveries.wake(), checksQueued: () => checks.wake() }, logger);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
+  const unwatchRegisters: Array<() => void> = [];
   const jobs = new ScreeningJobs(db);
   const references = new ConversationReferences(db);
   const opsMembers = new OpsMembersSeen(db);
@@ -297,6 +300,16 @@ export function composeBot(parts: BotParts): ComposedBot {
     access,
     holidays,
     startWorkers() {
+      // A register file that cannot be used keeps the previous copy; NAS Operations are told in the channel (owed, like every message).
+      const tellOps = (event: RegisterEvent) => {
+        if (event.kind !== 'failed') return;
+        const { register, file, message, keptPrevious } = event;
+        outbox
+          .enqueue(owed.sourceProblem({ register, file, message, keptPrevious }, new Date()))
+          .then(() => deliveries.wake())
+          .catch((error: unknown) => logger.warn('register.problem_not_owed', describeErrorForLog(error)));
+      };
+      unwatchRegisters.push(dataSources.dspt.onChange(tellOps), dataSources.nasSites.onChange(tellOps));
       deliveries.start();
       screenings.start();
       reminders.start();
@@ -305,6 +318,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       checkSweep.start();
     },
     async stopWorkers() {
+      for (const unwatch of unwatchRegisters.splice(0)) unwatch();
       outboxWorker.stop();
       await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop(), retention.stop(), checks.stop(), checkSweep.stop()]);
     },

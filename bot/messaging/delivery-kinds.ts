@@ -2,7 +2,7 @@ import { MessageFactory, type Activity, type Attachment, type ConversationRefere
 import type { Logger } from '../../core/log';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
-import { dedupeKeys, owed, type DeliveryKind } from '../../services/outbox/owed-messages';
+import { dedupeKeys, owed, type DeliveryKind, type PayloadOf } from '../../services/outbox/owed-messages';
 import { appendAudit } from '../../services/store/audit';
 import type { SqlExecutor } from '../../services/store/database';
 import type { SendDestination } from '../../services/outbox/send-pacing';
@@ -32,6 +32,8 @@ export interface OwedMessageRenderers {
   leaverAlert(request: StoredRequest, accountIds: readonly number[]): Partial<Activity>;
   /** To the ops channel: approved accounts not yet moved in the directory. */
   transferChase(request: StoredRequest, workingDays: number, unmoved: number): Partial<Activity>;
+  /** To the ops channel: a reference register's new file could not be used. */
+  sourceProblem(problem: PayloadOf<'ops.source_problem'>): Partial<Activity>;
 }
 
 /** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
@@ -82,6 +84,7 @@ interface Subjects {
   'screening.results': AboutJob;
   'leaver.alert': AboutRequest & { accountIds: number[] };
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
+  'ops.source_problem': PayloadOf<'ops.source_problem'>;
 }
 
 /** Where a message lands, resolved when it goes. */
@@ -234,6 +237,11 @@ export class TeamsDeliveries {
         to: this.opsChannel({ tellRequesterWhileOut: false }),
         render: ({ request, workingDays, unmoved }) => this.render.transferChase(request, workingDays, unmoved),
       },
+      'ops.source_problem': {
+        about: async (delivery) => delivery.payload,
+        to: this.opsChannel({ tellRequesterWhileOut: false }),
+        render: (problem) => this.render.sourceProblem(problem),
+      },
       'screening.results': {
         about: async (delivery) => {
           const job = await this.jobs.get(delivery.payload.jobId);
@@ -302,7 +310,7 @@ export class TeamsDeliveries {
    * (the conversation gone) refuse the channel itself. `tellRequesterWhileOut`: the card
    * cannot reach NAS Operations, so its requester is told it has not arrived yet.
    */
-  private opsChannel(options: { tellRequesterWhileOut: boolean }): Recipient<AboutRequest> {
+  private opsChannel<S>(options: { tellRequesterWhileOut: boolean }): Recipient<S> {
     return {
       reach: async (delivery) => this.opsChannelPlace(delivery, options.tellRequesterWhileOut, (reference) => reference),
       reclassify: async (delivery, failure) =>

@@ -2,7 +2,7 @@ import { MessageFactory, type Activity, type Attachment } from 'botbuilder';
 import { renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
-import { escapeMarkdown } from '../../cards/account-rows';
+import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/store/screening-jobs';
 import type { OwedMessageRenderers } from './delivery-kinds';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
@@ -24,6 +24,14 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),
   outcome: (request): Attachment => renderOutcomeCard(request),
+  sourceProblem: (problem): Partial<Activity> =>
+    MessageFactory.text(
+      `The new ${escapeMarkdown(problem.register)} file (${escapeMarkdown(problem.file)}) could not be used: ${escapeMarkdown(problem.message)} ` +
+        (problem.keptPrevious
+          ? 'Verdicts keep using the previous copy until a readable file replaces it.'
+          : 'No copy is in use, so screening that needs it stops with a clear message rather than giving verdicts.') +
+        ' Type **sources** to see every source.',
+    ),
   opsDelayed: (request): Partial<Activity> =>
     MessageFactory.text(
       `NAS Operations have not received your request **${request.reference}** yet: the bot cannot reach their Teams channel at the moment. ` +

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -29,7 +30,9 @@ export type DeliveryKind =
   /** Tell the requester at once: accounts were marked as leavers after submission and will be deleted unless unmarked. */
   | 'leaver.alert'
   /** Flag in the ops channel approved accounts the directory has not shown moved for a period of working days. */
-  | 'ops.transfer_chase';
+  | 'ops.transfer_chase'
+  /** Tell NAS Operations in the channel that a reference register's new file could not be used. */
+  | 'ops.source_problem';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -40,6 +43,13 @@ const opsChasePayload = z.object({
   workingDays: z.number().int().nonnegative(),
   /** Which reminder this is (1 for the first); rows from before it was recorded have none. */
   reminder: z.number().int().positive().optional(),
+});
+const sourceProblemPayload = z.object({
+  /** Which register ("DSPT register", "NAS site register"), its file name, and our own words for what was wrong (no cell values). */
+  register: z.string().min(1).max(100),
+  file: z.string().min(1).max(260),
+  message: z.string().min(1).max(1000),
+  keptPrevious: z.boolean(),
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
@@ -63,6 +73,7 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ops.answer'), payload: aboutQuestion }),
   z.object({ kind: z.literal('leaver.alert'), payload: leaverAlertPayload }),
   z.object({ kind: z.literal('ops.transfer_chase'), payload: transferChasePayload }),
+  z.object({ kind: z.literal('ops.source_problem'), payload: sourceProblemPayload }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -88,6 +99,9 @@ export const dedupeKeys = {
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
   transferChase: (requestId: number, reminder: number) => `ops.transfer_chase:${requestId}:${reminder}`,
+  /** Every instance watching the file sees the same failure: one message per register, problem and hour. */
+  sourceProblem: (register: string, message: string, at: Date) =>
+    `ops.source_problem:${register}:${createHash('sha256').update(message).digest('hex').slice(0, 16)}:${at.toISOString().slice(0, 13)}`,
 };
 
 /** About a request: the row names it (and is removed with its personal data). */
@@ -119,7 +133,8 @@ export type OwedMessage =
   | (Owed<'question'> & ForRequest & ToPerson)
   | (Owed<'question.chase'> & ForRequest & ToPerson)
   | (Owed<'ops.delayed'> & ForRequest & ToPerson)
-  | (Owed<'screening.results'> & ToPerson & { requestId?: undefined });
+  | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
+  | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
 export type OwedMessageOf<K extends DeliveryKind> = Extract<OwedMessage, { kind: K }>;
 
@@ -185,6 +200,11 @@ export const owed = {
     dedupeKey: dedupeKeys.transferChase(requestId, reminder),
     requestId,
     payload: { workingDays, reminder, unmoved },
+  }),
+  sourceProblem: (problem: PayloadOf<'ops.source_problem'>, at: Date): OwedMessageOf<'ops.source_problem'> => ({
+    kind: 'ops.source_problem',
+    dedupeKey: dedupeKeys.sourceProblem(problem.register, problem.message, at),
+    payload: problem,
   }),
   opsAnswer: (requestId: number, questionId: number): OwedMessageOf<'ops.answer'> => ({
     kind: 'ops.answer',

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dsptRegisterSource } from '../../services/reference/registers';
 import { randomUUID } from 'node:crypto';
 import { TestAdapter } from 'botbuilder';
 import { DEMO } from '../../config';
@@ -155,4 +159,32 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       assert.equal((response?.value as { body: { value: { code: string } } }).body.value.code, 'CARD_DATA_INVALID');
     });
   }
+
+  it('tells NAS Operations in the channel when a new register file cannot be used, once, and keeps the previous copy', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'register-'));
+    const file = path.join(folder, 'dspt-export.csv');
+    copyFileSync(path.join(__dirname, '..', '..', 'dev', 'dspt-register.csv'), file);
+    const source = dsptRegisterSource(file);
+    await source.refresh();
+    const original = harness.dataSources.dspt;
+    harness.dataSources.dspt = source;
+    const app = harness.app;
+    try {
+      app.startWorkers();
+      // The file as downloaded with the wrong export: not the DSPT organisation search's columns.
+      writeFileSync(file, 'Organisation,Status\nZZ9101,Met\n');
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      await source.refresh();
+      await source.refresh();
+      const told = async () => harness.messenger.opsPosts().filter((post) => (post.activity.text ?? '').includes('could not be used'));
+      for (let wait = 0; wait < 50 && (await told()).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      const posts = await told();
+      assert.equal(posts.length, 1, 'told once');
+      assert.match(posts[0]!.activity.text ?? '', /The new DSPT register file \(dspt-export\.csv\) could not be used: .*previous copy/);
+      assert.ok((await source.current()).get('ZZ9101'), 'the previous copy is still in use');
+    } finally {
+      await app.stopWorkers();
+      harness.dataSources.dspt = original;
+    }
+  });
 });
