@@ -150,7 +150,16 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await ops.waitForTimeout(1500);
     await ops.getByPlaceholder('For example: moved in the 3 December batch').last().fill('Moved in the first batch');
     await ops.getByRole('button', { name: 'Mark approved as transferred (1)' }).click();
-    await sees(ops, /Transferred to NAS by Tom Ashdown at .*Moved in the first batch/);
+    // Marked is not moved: the bot reads the directory, where the demo account is still Northmoor's.
+    await sees(ops, /Not yet moved in the directory/);
+    await shot(ops, '5-ops-marked-not-moved');
+    // NAS Operations override the directory for it, with a reason kept in the audit: that completes the request.
+    await ops.waitForTimeout(1500);
+    await ops
+      .getByPlaceholder('Type it here, then press Reject or Change on an account')
+      .last()
+      .fill('Moved by hand in the NHSmail Portal; the directory lags.');
+    await inRow('amara.mensah@nhsmail.example', 'Transferred anyway: override').click();
     await sees(ops, 'Completed');
     await shot(ops, '6-ops-completed');
 
