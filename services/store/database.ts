@@ -76,9 +76,10 @@ export async function openPostgres(connectionString: string, options: PostgresOp
 
   /** Every statement goes through here, so a lost server becomes one typed error in one place. */
   const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<Row[]> => {
+    const started = Date.now();
     try {
       const result = await client.query(sql, [...params]);
-      availability.succeeded();
+      availability.succeeded(started);
       return result.rows as Row[];
     } catch (error) {
       throw availability.translate(error);
@@ -190,8 +191,13 @@ class Availability {
     this.logger.warn('database.unavailable', { host: this.host, errorCode: failureCode(error) });
   }
 
-  succeeded(): void {
-    if (this.downSince === undefined) return;
+  /**
+   * A statement that began at `startedAt` succeeded. One that began before the outage was
+   * noticed (finishing as the server shuts down) says nothing about now: only a statement
+   * begun since counts as the server being back, so one outage is one pair of log lines.
+   */
+  succeeded(startedAt: number): void {
+    if (this.downSince === undefined || startedAt < this.downSince) return;
     const downMs = Date.now() - this.downSince;
     this.downSince = undefined;
     this.logger.info('database.available', { host: this.host, downMs });
