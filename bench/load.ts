@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +10,7 @@ import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../d
 import { CardUser, offeredActions, type Card, type OfferedAction, type Trigger } from '../test/support/card-actions';
 import { freshPostgresSchema, POSTGRES_URL } from '../test/support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../test/support/fake-connector';
-import { startBotProcess, type BotProcess } from '../test/support/processes';
+import { startBotProcess, type BotProcess, freePort } from '../test/support/processes';
 import { submitPressed, TeamsClient, type Sent } from '../test/support/teams-client';
 import { bareBotTurnCost, percentile } from './turns';
 
@@ -194,14 +193,6 @@ async function sitesRegister(dir: string): Promise<string> {
   const file = path.join(dir, 'nas-sites.csv');
   await writeFile(file, `${roomy}\n`);
   return file;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { DEMO } from '../../config';
@@ -9,7 +8,7 @@ import { PEOPLE } from '../support/bot-harness';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
 import { startFakeConnector, type FakeConnector } from '../support/fake-connector';
 import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
-import { startBotProcess, type BotProcess } from '../support/processes';
+import { startBotProcess, type BotProcess, freePort } from '../support/processes';
 import { TeamsClient } from '../support/teams-client';
 
 /**
@@ -17,13 +16,6 @@ import { TeamsClient } from '../support/teams-client';
  * real bot process: a tenant user who names any request in a refresh from their own chat, and
  * a NAS Operations member removed from the group while Graph is failing.
  */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const ACCOUNTS = ['amara.mensah@nhsmail.example', 'esme.flint@nhsmail.example'];
 

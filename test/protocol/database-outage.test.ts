@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { DEMO } from '../../config';
 import { findOffered, teamsActionData, type Card } from '../support/card-actions';
 import { postgresServerBinaries, startThrowawayPostgres, type ThrowawayPostgres } from '../support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
-import { startBotProcess, type BotProcess } from '../support/processes';
+import { startBotProcess, type BotProcess, freePort } from '../support/processes';
 import { TeamsClient } from '../support/teams-client';
 
 /**
@@ -21,14 +20,6 @@ const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMark
 /** Names the log must never show: the cluster's superuser and database are ours, so any trace of them is a leak. */
 const NAMES = { user: 'nas_outage_owner', database: 'nas_outage_db' };
 const BRIEFLY_UNAVAILABLE = 'The service is briefly unavailable. Nothing was lost; please try again in a minute.';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
 const opsPostsOf = (connector: FakeConnector, reference: string) =>

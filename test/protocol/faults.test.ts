@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { DEMO } from '../../config';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
-import { startBotProcess, type BotProcess } from '../support/processes';
+import { startBotProcess, type BotProcess, freePort } from '../support/processes';
 import { opsCardUserOverHttp, submitPressed, TeamsClient } from '../support/teams-client';
 
 /**
@@ -17,14 +16,6 @@ import { opsCardUserOverHttp, submitPressed, TeamsClient } from '../support/team
 const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMarkedAsLeavers: 'true', resolutionForIneligible: 'true' };
 /** Two of these go for a decision (eligible, and for review): kezia.morrow is not eligible. */
 const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.example', 'kezia.morrow@nhsmail.example'].join('\n');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The card a message carried, as Teams shows it. */
 const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { stopChild } from '../../dev/playground/launch';
@@ -28,6 +29,15 @@ export function launchChromium(): Promise<Browser> {
 }
 
 const START_LIMIT_MS = 90_000;
+
+/** A loopback port nobody is listening on now, for a bot process or a server of a test's own. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 export interface BotProcess {
   endpoint: string;
