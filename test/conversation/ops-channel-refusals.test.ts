@@ -54,18 +54,20 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
     adapter.onTurnError = createTurnErrorHandler(silentLogger);
     return adapter;
   };
-  /** What Teams sends when the bot is added to the ops team again. */
-  const botAddedToOpsTeam = (adapter: TestAdapter) =>
+  const BOT = { id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' };
+  /** What Teams sends when the bot is added to the ops team (again), or removed from it. */
+  const opsTeamChange = (adapter: TestAdapter, change: 'membersAdded' | 'membersRemoved') =>
     adapter.processActivity({
       type: 'conversationUpdate',
       channelId: 'msteams',
       serviceUrl: 'https://test',
       from: PEOPLE.tom,
-      recipient: { id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' },
-      membersAdded: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
+      recipient: BOT,
+      [change]: [BOT],
       conversation: opsChannel,
       channelData: { tenant: { id: DEMO.tenantId }, team: { id: '19:nas-ops-general@thread.tacv2' }, channel: { id: DEMO.opsChannelId } },
     });
+  const botAddedToOpsTeam = (adapter: TestAdapter) => opsTeamChange(adapter, 'membersAdded');
 
   for (const status of [404, 403]) {
     it(`holds the card when Teams answers ${status} to the post, tells the requester, logs it once, and posts it when the bot is added back`, async () => {
@@ -111,16 +113,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
 
   it('marks the channel when Teams says the bot was removed from the team, so cards wait instead of failing', async () => {
     const adapter = channelAdapter();
-    await adapter.processActivity({
-      type: 'conversationUpdate',
-      channelId: 'msteams',
-      serviceUrl: 'https://test',
-      from: PEOPLE.tom,
-      recipient: { id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' },
-      membersRemoved: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
-      conversation: opsChannel,
-      channelData: { tenant: { id: DEMO.tenantId }, channel: { id: DEMO.opsChannelId } },
-    });
+    await opsTeamChange(adapter, 'membersRemoved');
     const { request } = await submit(['a@x.example']);
     await harness.settle();
     assert.equal(harness.messenger.opsPosts().length, 0);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { DEMO } from '../../config';
 import { findOffered, teamsActionData, type Card } from '../support/card-actions';
 import { postgresServerBinaries, startThrowawayPostgres, type ThrowawayPostgres } from '../support/databases';
-import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
+import { activityText, startFakeConnector, type FakeConnector, inChat, opsPostsOf } from '../support/fake-connector';
 import { startBotProcess, type BotProcess, freePort } from '../support/processes';
 import { TeamsClient } from '../support/teams-client';
 
@@ -21,15 +20,6 @@ const ALL_TICKED = { usersInformed: 'true', residualDataRemoved: 'true', notMark
 const NAMES = { user: 'nas_outage_owner', database: 'nas_outage_db' };
 const BRIEFLY_UNAVAILABLE = 'The service is briefly unavailable. Nothing was lost; please try again in a minute.';
 
-const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
-const opsPostsOf = (connector: FakeConnector, reference: string) =>
-  connector.calls.filter(
-    (call) =>
-      call.method === 'POST' &&
-      call.conversationId === DEMO.opsChannelId &&
-      call.status === 200 &&
-      activityText(call).includes(`Transfer request ${reference}`),
-  );
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a database outage under the running bot (real bot process, a PostgreSQL cluster of its own stopped and started)', function () {

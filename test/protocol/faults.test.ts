@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DEMO } from '../../config';
 import { freshPostgresSchema, requirePostgres } from '../support/databases';
-import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../support/fake-connector';
+import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector, inChat, opsPostsOf } from '../support/fake-connector';
 import { startBotProcess, type BotProcess, freePort } from '../support/processes';
 import { opsCardUserOverHttp, submitPressed, TeamsClient } from '../support/teams-client';
 
@@ -19,15 +19,6 @@ const LIST = ['amara.mensah@nhsmail.example, ZZ9101', 'esme.flint@nhsmail.exampl
 
 /** The card a message carried, as Teams shows it. */
 const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Record<string, unknown> | undefined;
-const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
-const opsPostsOf = (connector: FakeConnector, reference: string) =>
-  connector.calls.filter(
-    (call) =>
-      call.method === 'POST' &&
-      call.conversationId === DEMO.opsChannelId &&
-      call.status === 200 &&
-      activityText(call).includes(`Transfer request ${reference}`),
-  );
 
 async function count(databaseUrl: string, sql: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });

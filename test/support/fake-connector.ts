@@ -1,3 +1,4 @@
+import { DEMO } from '../../config';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -148,3 +149,16 @@ function answer(res: http.ServerResponse, status: number, headers: Record<string
 export function activityText(call: ConnectorCall): string {
   return `${call.activity.text ?? ''} ${JSON.stringify(call.activity.attachments?.map((attachment) => attachment.content) ?? [])}`;
 }
+
+/** A call to chat `chatId` whose text (or card) says `fragment`. */
+export const inChat = (chatId: string, fragment: string) => (call: ConnectorCall) => call.conversationId === chatId && activityText(call).includes(fragment);
+
+/** The ops channel posts Teams accepted for the card of request `reference`. */
+export const opsPostsOf = (connector: FakeConnector, reference: string) =>
+  connector.calls.filter(
+    (call) =>
+      call.method === 'POST' &&
+      call.conversationId === DEMO.opsChannelId &&
+      call.status === 200 &&
+      activityText(call).includes(`Transfer request ${reference}`),
+  );
