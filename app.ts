@@ -35,8 +35,9 @@ import { ReferenceCapture } from './bot/middleware/reference-capture';
 import { TenantGate } from './bot/middleware/tenant-gate';
 import { NasTransferBot } from './bot/nas-transfer-bot';
 import { ConversationReferences } from './bot/state/conversation-references';
+import { ConversationReferenceRecords } from './services/store/conversation-references';
 import { DialogStateStore } from './bot/state/dialog-state';
-import { SqlStorage } from './bot/state/sql-storage';
+import { SqlStorage } from './services/store/bot-state';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { createWorkspace } from './bot/workspace/create-workspace';
 import { renderOpsRequestCard } from './cards/ops-request';
@@ -55,6 +56,11 @@ import { SqlSendBudget } from './services/store/send-budget';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
 import { RequestRechecks } from './services/requests/recheck';
+import { DeliveryRecords } from './services/outbox/delivery-records';
+import { ScreeningRequests } from './services/screening-requests';
+import { QueueRepository } from './services/store/queue';
+import { WorkspaceAudit } from './services/workspace-audit';
+import { WorkspaceQueue } from './services/workspace-queue';
 import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
@@ -142,15 +148,13 @@ export function composeBot(parts: BotParts): ComposedBot {
   const outbox = new Outbox(db);
   const unwatchRegisters: Array<() => void> = [];
   const jobs = new ScreeningJobs(db);
-  const references = new ConversationReferences(db);
+  const references = new ConversationReferences(new ConversationReferenceRecords(db));
   const opsMembers = new OpsMembersSeen(db);
 
   // One send budget for everything the bot sends on its own, shared by every instance through the database.
   const sendBudget = new SqlSendBudget(db, config.teamsPacing);
   const outboxWorker = new OutboxWorker(
-    outbox,
-    requestRecords,
-    jobs,
+    new DeliveryRecords(outbox, requestRecords, jobs),
     references,
     messenger,
     owedMessageRenderers,
@@ -230,10 +234,16 @@ export function composeBot(parts: BotParts): ComposedBot {
   const fileExports: FileExportDependencies = { requests, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
   const bot = new NasTransferBot({
     dialogState: new DialogStateStore(new SqlStorage(db)),
-    transferDialog: new TransferDialog({ jobs, wake: screenAndDeliver }, requests, config.maxAccountsPerRequest, config.environment !== 'production', {
-      aliases: dataSources.policy.declaredSpecialismAliases,
-      sectorNames: dataSources.policy.sectorNames,
-    }),
+    transferDialog: new TransferDialog(
+      new ScreeningRequests(jobs, screenAndDeliver),
+      requests,
+      config.maxAccountsPerRequest,
+      config.environment !== 'production',
+      {
+        aliases: dataSources.policy.declaredSpecialismAliases,
+        sectorNames: dataSources.policy.sectorNames,
+      },
+    ),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
     commands: new CommandRegistry([
@@ -342,12 +352,10 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   const workspace = await createWorkspace({
     settings: config.workspace,
     environment: config.environment,
-    db,
     access: composed.access,
     requests: composed.requests,
-    audit: composed.audit,
-    holidays: composed.holidays,
-    overdueAfterWorkingDays: config.chaseAfterWorkingDays,
+    queue: new WorkspaceQueue(new QueueRepository(db), composed.holidays, { overdueAfterWorkingDays: config.chaseAfterWorkingDays }),
+    audit: new WorkspaceAudit(composed.audit),
     messagesOwed: () => composed.deliveries.wake(),
     logger,
   });

@@ -7,6 +7,8 @@ import { ConnectorMessenger } from '../bot/messaging/messenger';
 import { OutboxWorker, DEFAULT_DELIVERY_POLICY } from '../bot/messaging/outbox-worker';
 import { owedMessageRenderers } from '../bot/messaging/owed-messages';
 import { ConversationReferences } from '../bot/state/conversation-references';
+import { ConversationReferenceRecords } from '../services/store/conversation-references';
+import { DeliveryRecords } from '../services/outbox/delivery-records';
 import { DEMO } from '../config';
 import { silentLogger } from '../core/log';
 import { PollingWorker } from '../services/polling-worker';
@@ -95,10 +97,8 @@ function startInstance(db: SqlDatabase) {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
   const outbox = new Outbox(db);
   const worker = new OutboxWorker(
-    outbox,
-    new RequestRepository(db),
-    new ScreeningJobs(db),
-    new ConversationReferences(db),
+    new DeliveryRecords(outbox, new RequestRepository(db), new ScreeningJobs(db)),
+    new ConversationReferences(new ConversationReferenceRecords(db)),
     new ConnectorMessenger(adapter, ''),
     owedMessageRenderers,
     async () => [],
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const instances: Array<ReturnType<typeof startInstance>> = [];
   try {
     await migrate(dbs[0]);
-    const references = new ConversationReferences(dbs[0]);
+    const references = new ConversationReferences(new ConversationReferenceRecords(dbs[0]));
     const opsReference: Partial<ConversationReference> = {
       serviceUrl: connector.url,
       channelId: 'msteams',

@@ -3,9 +3,8 @@ import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type PromptVal
 import { countVerdicts } from '../../cards/account-rows';
 import { plural } from '../../cards/plural';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
-import type { ScreeningJob } from '../../services/store/screening-jobs';
 import { CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
-import type { ScreeningRequests } from './screening-requests';
+import type { ScreeningJob, ScreeningRequests } from '../../services/screening-requests';
 
 export const REVIEW_DIALOG = 'reviewDialog';
 const REVIEW_STEPS = 'reviewSteps';
@@ -59,7 +58,7 @@ export class ReviewDialog extends ComponentDialog {
     const choice = prompt.recognized.value?.step ?? '';
     if (choice === 'edit' || choice === 'cancel') return true;
     const { jobId } = prompt.options.validations as { jobId: string };
-    const job = await this.screening.jobs.get(jobId);
+    const job = await this.screening.get(jobId);
     if (!job) return true;
     if (job.status === 'queued' || job.status === 'running') {
       await prompt.context.sendActivity(
@@ -89,8 +88,7 @@ export class ReviewDialog extends ComponentDialog {
 
   private async afterFailure(prompt: PromptValidatorContext<CardStepAnswer>, job: ScreeningJob, choice: string): Promise<boolean> {
     if (choice === RETRY) {
-      await this.screening.jobs.requeue(job.id);
-      this.screening.wake();
+      await this.screening.retry(job.id);
       await prompt.context.sendActivity(`Checking the ${plural(job.total, 'account')} again… I will post the results here.`);
       return false;
     }

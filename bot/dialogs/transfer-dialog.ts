@@ -13,7 +13,7 @@ import type { TransferRequests } from '../../services/requests/transfer-requests
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
 import { ATTACHED_FILE_STEP, CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
 import { REVIEW_DIALOG, ReviewDialog, type ReviewOptions, type ReviewOutcome } from './review-dialog';
-import type { ScreeningRequests } from './screening-requests';
+import type { ScreeningRequests } from '../../services/screening-requests';
 import { YesNoPrompt } from './yes-no-prompt';
 
 export const TRANSFER_DIALOG = 'transferDialog';
@@ -145,7 +145,7 @@ export class TransferDialog extends CancelAndHelpDialog {
     values.listText = entries.map(entryAsLine).join('\n');
     const { requester, draftId, round = 1 } = values.options;
     // Named by draft and round, so a retried or concurrent turn queues the same job, not a second one.
-    const job = await this.screening.jobs.create({
+    const job = await this.screening.start({
       id: `${draftId}:${round}`,
       ownerId: requester.id,
       organisationOds: requester.organisationOds,
@@ -153,7 +153,6 @@ export class TransferDialog extends CancelAndHelpDialog {
       entries,
     });
     values.jobId = job.id;
-    this.screening.wake();
     const repeated = answer.inputs.repeatNotice ? `${answer.inputs.repeatNotice}\n\n` : '';
     const [, progress] = await step.context.sendActivities([
       { type: ActivityTypes.Typing },
@@ -161,7 +160,7 @@ export class TransferDialog extends CancelAndHelpDialog {
         `${repeated}Checking ${plural(job.total, 'account')} against the transfer policy… I will post the results here as soon as they are ready.`,
       ),
     ]);
-    if (progress?.id) await this.screening.jobs.recordProgressMessage(job.id, progress.id);
+    if (progress?.id) await this.screening.recordProgressMessage(job.id, progress.id);
     return step.beginDialog(REVIEW_DIALOG, { jobId: job.id } satisfies ReviewOptions);
   }
 
@@ -181,7 +180,7 @@ export class TransferDialog extends CancelAndHelpDialog {
     if (answer.step === 'cancel') return this.cancelled(step);
     if (answer.step === 'edit') return this.editList(step);
     const values = this.values(step);
-    const job = await this.screening.jobs.get(values.jobId);
+    const job = await this.screening.get(values.jobId);
     if (!job?.result) return this.cancelled(step);
     const { requester } = values.options;
     const { request, created } = await this.requests.submit({
@@ -219,7 +218,7 @@ export class TransferDialog extends CancelAndHelpDialog {
   }
 
   private async submittableCounts(jobId: string): Promise<{ submit: number } | undefined> {
-    const job = await this.screening.jobs.get(jobId);
+    const job = await this.screening.get(jobId);
     if (!job?.result) return undefined;
     const counts = countVerdicts(job.result.accounts);
     return { submit: counts.eligible + counts.review };

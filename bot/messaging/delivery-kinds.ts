@@ -2,13 +2,10 @@ import { MessageFactory, type Activity, type Attachment, type ConversationRefere
 import type { Logger } from '../../core/log';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
-import { dedupeKeys, owed, type DeliveryKind, type PayloadOf } from '../../services/outbox/owed-messages';
-import { appendAudit } from '../../services/store/audit';
-import type { SqlExecutor } from '../../services/store/database';
+import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
+import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
 import type { SendDestination } from '../../services/outbox/send-pacing';
-import { enqueue, Outbox, type Delivery, type DeliveryOf } from '../../services/store/outbox';
-import { RequestRepository } from '../../services/store/requests';
-import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
+import type { ScreeningJob } from '../../services/screening-requests';
 import { ConversationReferences } from '../state/conversation-references';
 import { DeliveryError, type Messenger } from './messenger';
 
@@ -47,9 +44,6 @@ const UNREACHABLE_PROBE_SECONDS = 3600;
 const WAITING_FOR_POST_SECONDS = 2;
 /** How long screening results wait for their run to finish before looking again. */
 const WAITING_FOR_JOB_SECONDS = 5;
-/** The bot itself, as the actor of what it does on its own. */
-const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
-
 /** What each kind of message is about, read from the store when it goes. */
 interface AboutRequest {
   request: StoredRequest;
@@ -103,9 +97,9 @@ interface Recipient<S> {
   /** A refusal that says more about this recipient than about the message (undefined: the engine's table decides). */
   reclassify?(delivery: Delivery, failure: DeliveryFailure): Promise<Verdict | undefined>;
   /** Written in the transaction that marks a message to them delivered. */
-  delivered?(tx: SqlExecutor, delivery: Delivery): Promise<void>;
+  delivered?(delivery: Delivery): Settle | undefined;
   /** Written in the transaction that gives a message to them up after a real failure. */
-  gaveUp?(tx: SqlExecutor, delivery: Delivery, code: string): Promise<void>;
+  gaveUp?(delivery: Delivery, code: string): Settle | undefined;
 }
 
 /** One kind of owed message, as the bot delivers it to Teams. */
@@ -120,7 +114,7 @@ interface OwedKind<K extends DeliveryKind> {
   /** What to write in the transaction that marks it delivered (may throw when Teams' answer is not enough to settle). */
   settle?(subject: Subjects[K], sent: { activityId: string | undefined; conversationId: string | undefined }): Settle;
   /** What to write, beyond the recipient's own record, in the transaction that gives it up after a real failure. */
-  gaveUp?(tx: SqlExecutor, delivery: DeliveryOf<K>, code: string): Promise<void>;
+  gaveUp?(delivery: DeliveryOf<K>, code: string): Settle | undefined;
 }
 
 type OwedKinds = { [K in DeliveryKind]: OwedKind<K> };
@@ -136,9 +130,7 @@ export class TeamsDeliveries {
   readonly handlers: DeliveryHandlers;
 
   constructor(
-    private readonly outbox: Outbox,
-    private readonly requests: RequestRepository,
-    private readonly jobs: ScreeningJobs,
+    private readonly records: DeliveryRecords,
     private readonly references: ConversationReferences,
     private readonly messenger: Messenger,
     private readonly render: OwedMessageRenderers,
@@ -157,7 +149,7 @@ export class TeamsDeliveries {
       'ops.post': {
         about: async (delivery) => {
           // Read before the request: the card then shows at least the state this version of the update reports.
-          const updateOwed = delivery.requestId === null ? undefined : await this.outbox.pendingVersion(dedupeKeys.opsUpdate(delivery.requestId));
+          const updateOwed = delivery.requestId === null ? undefined : await this.records.cardUpdateOwed(delivery.requestId);
           return { ...(await this.opsCardOf(delivery)), updateOwed };
         },
         to: this.opsChannel({ tellRequesterWhileOut: true }),
@@ -166,11 +158,8 @@ export class TeamsDeliveries {
         settle: ({ request, updateOwed }, { activityId, conversationId }) => {
           // Without the id Teams gave the card it could never be updated: not delivered.
           if (!activityId || !conversationId) throw new DeliveryError(undefined, undefined);
-          return async (tx) => {
-            await RequestRepository.recordOpsMessage(tx, request.id, conversationId, activityId);
-            // Changes made while the channel was out are on the card as posted: no request to Teams repeats them.
-            if (updateOwed !== undefined) await Outbox.coveredBy(tx, dedupeKeys.opsUpdate(request.id), updateOwed, 'COVERED_BY_POST');
-          };
+          // Changes made while the channel was out are on the card as posted: no request to Teams repeats them.
+          return DeliveryRecords.cardPosted(request.id, conversationId, activityId, updateOwed);
         },
       },
       'ops.update': { about: (delivery) => this.opsCardOf(delivery), to: this.postedOpsCard, render: opsCard, shrinks: true },
@@ -198,17 +187,10 @@ export class TeamsDeliveries {
         about: (delivery) => this.aboutRequest(delivery),
         to: this.requesterChat,
         render: ({ request }) => MessageFactory.attachment(this.render.outcome(request)),
-        settle:
-          ({ request }) =>
-          async (tx) => {
-            await RequestRepository.recordOutcomeNotified(tx, request.id);
-            // The ops card says whether the requester has been told.
-            await enqueue(tx, owed.opsUpdate(request.id));
-          },
+        // The ops card says whether the requester has been told.
+        settle: ({ request }) => DeliveryRecords.outcomeDelivered(request.id),
         // The requester could not be told the outcome: NAS Operations see it on the card.
-        gaveUp: async (tx, delivery) => {
-          if (delivery.requestId !== null) await enqueue(tx, owed.opsUpdate(delivery.requestId));
-        },
+        gaveUp: (delivery) => (delivery.requestId === null ? undefined : DeliveryRecords.outcomeUndelivered(delivery.requestId)),
       },
       completion: { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.completion(request) },
       question: {
@@ -244,7 +226,7 @@ export class TeamsDeliveries {
       },
       'screening.results': {
         about: async (delivery) => {
-          const job = await this.jobs.get(delivery.payload.jobId);
+          const job = await this.records.screeningJob(delivery.payload.jobId);
           if (!job || job.run !== delivery.payload.run) throw new Never('SUPERSEDED');
           if (job.status !== 'done' && job.status !== 'failed') throw new NotYet('JOB_NOT_FINISHED', WAITING_FOR_JOB_SECONDS);
           return { job };
@@ -258,7 +240,7 @@ export class TeamsDeliveries {
   // What the messages are about.
 
   private async requestOf(delivery: Delivery): Promise<StoredRequest> {
-    const request = delivery.requestId === null ? null : await this.requests.get(delivery.requestId);
+    const request = delivery.requestId === null ? null : await this.records.request(delivery.requestId);
     if (!request) throw new Never('REQUEST_NOT_FOUND');
     return request;
   }
@@ -285,13 +267,9 @@ export class TeamsDeliveries {
   /** The requester's personal chat: every message to them, delivered or given up on, is in the request's audit. */
   private readonly requesterChat: Recipient<AboutRequest> = {
     reach: async (_delivery, { request }) => ({ reference: await this.personalChat(request.requester.id) }),
-    delivered: async (tx, delivery) => {
-      if (delivery.requestId !== null) await appendAudit(tx, BOT_ACTOR, 'requester.notified', delivery.requestId, null, { kind: delivery.kind });
-    },
-    gaveUp: async (tx, delivery, code) => {
-      if (delivery.requestId !== null)
-        await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', delivery.requestId, null, { kind: delivery.kind, reason: code });
-    },
+    delivered: (delivery) => (delivery.requestId === null ? undefined : DeliveryRecords.requesterNotified(delivery.requestId, delivery.kind)),
+    gaveUp: (delivery, code) =>
+      delivery.requestId === null ? undefined : DeliveryRecords.requesterNotificationFailed(delivery.requestId, delivery.kind, code),
   };
 
   /** The personal chat of whoever started the screening. */
@@ -354,8 +332,7 @@ export class TeamsDeliveries {
   /** The card as posted; until the post goes (and renders the current state) there is nothing to update or reply to. */
   private async postedCard(request: StoredRequest): Promise<{ conversationId: string; activityId: string }> {
     if (request.opsConversationId && request.opsActivityId) return { conversationId: request.opsConversationId, activityId: request.opsActivityId };
-    const post = await this.outbox.statusOf(dedupeKeys.opsPost(request.id));
-    if (post?.status === 'pending') throw new NotYet('WAITING_FOR_POST', WAITING_FOR_POST_SECONDS);
+    if (await this.records.cardPostOwed(request.id)) throw new NotYet('WAITING_FOR_POST', WAITING_FOR_POST_SECONDS);
     throw new Never('NOT_POSTED');
   }
 
@@ -378,13 +355,7 @@ export class TeamsDeliveries {
     }
     const reference = within({ ...reach.reference, conversation: reach.reference.conversation });
     if (!reach.unreachable) return { reference };
-    return {
-      reference,
-      settle: async (tx) => {
-        await ConversationReferences.markReachable(tx, ConversationReferences.OPS_CHANNEL);
-        await this.outbox.nudgeOpsChannel(tx);
-      },
-    };
+    return { reference, settle: this.records.channelBack(ConversationReferences.OPS_CHANNEL) };
   }
 
   /**
@@ -410,10 +381,7 @@ export class TeamsDeliveries {
   }
 
   private async oweDelayNotice(delivery: Delivery): Promise<void> {
-    if (delivery.requestId === null) return;
-    const request = await this.requests.get(delivery.requestId);
-    if (!request) return;
-    await this.outbox.enqueue(owed.opsDelayed(request.id, request.requester.id));
+    if (delivery.requestId !== null) await this.records.oweDelayNotice(delivery.requestId);
   }
 
   // How a kind is delivered, from its entry.
@@ -438,18 +406,13 @@ export class TeamsDeliveries {
           }, destinationOf(place.reference));
         };
         const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
-        return inOrder(
-          kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }),
-          place.settle,
-          to.delivered && ((tx) => to.delivered!(tx, delivery)),
-        );
+        return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered?.(delivery));
       },
       reclassify: to.reclassify && ((delivery, failure) => to.reclassify!(delivery, failure)),
       gaveUp:
         to.gaveUp || kind.gaveUp
           ? async (tx, delivery, code) => {
-              await to.gaveUp?.(tx, delivery, code);
-              await kind.gaveUp?.(tx, delivery, code);
+              await inOrder(to.gaveUp?.(delivery, code), kind.gaveUp?.(delivery, code))?.(tx);
             }
           : undefined,
     };

@@ -1,9 +1,7 @@
 import type { Logger } from '../../core/log';
-import { DEFAULT_DELIVERY_POLICY, DeliveryEngine, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
+import { DEFAULT_DELIVERY_POLICY, type DeliveryEngine, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
 import { UNPACED, type SendPacer } from '../../services/outbox/send-pacing';
-import type { Outbox } from '../../services/store/outbox';
-import type { RequestRepository } from '../../services/store/requests';
-import type { ScreeningJobs } from '../../services/store/screening-jobs';
+import type { DeliveryRecords } from '../../services/outbox/delivery-records';
 import type { ConversationReferences } from '../state/conversation-references';
 import { TeamsDeliveries, type OwedMessageRenderers } from './delivery-kinds';
 import { toDeliveryError, type Messenger } from './messenger';
@@ -21,9 +19,7 @@ export class OutboxWorker {
   private readonly engine: DeliveryEngine;
 
   constructor(
-    outbox: Outbox,
-    requests: RequestRepository,
-    jobs: ScreeningJobs,
+    records: DeliveryRecords,
     references: ConversationReferences,
     messenger: Messenger,
     render: OwedMessageRenderers,
@@ -34,8 +30,8 @@ export class OutboxWorker {
     pacer: SendPacer = UNPACED,
     random: () => number = Math.random,
   ) {
-    const deliveries = new TeamsDeliveries(outbox, requests, jobs, references, messenger, render, opsViewers, logger, policy.noConversationWaitSeconds);
-    this.engine = new DeliveryEngine(outbox, deliveries.handlers, toDeliveryError, logger, policy, random, pacer);
+    const deliveries = new TeamsDeliveries(records, references, messenger, render, opsViewers, logger, policy.noConversationWaitSeconds);
+    this.engine = records.engine(deliveries.handlers, toDeliveryError, logger, policy, random, pacer);
   }
 
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */

@@ -3,7 +3,7 @@ import { renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../core/text';
-import type { ScreeningJob } from '../../services/store/screening-jobs';
+import type { ScreeningJob } from '../../services/screening-requests';
 import type { OwedMessageRenderers } from './delivery-kinds';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 

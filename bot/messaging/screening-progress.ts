@@ -1,7 +1,7 @@
 import { MessageFactory } from 'botbuilder';
 import { UNPACED, type SendPacer } from '../../services/outbox/send-pacing';
 import type { ScreeningProgress } from '../../services/screening-runner';
-import type { ScreeningJob, ScreeningJobs } from '../../services/store/screening-jobs';
+import type { ScreeningJob, ScreeningRequests } from '../../services/screening-requests';
 import { ConversationReferences } from '../state/conversation-references';
 import { destinationOf } from './delivery-kinds';
 import type { Messenger } from './messenger';
@@ -21,7 +21,7 @@ export class ChatScreeningProgress implements ScreeningProgress {
   private readonly waiting = new Map<string, { job: ScreeningJob; checked: number } | null>();
 
   constructor(
-    private readonly jobs: ScreeningJobs,
+    private readonly jobs: Pick<ScreeningRequests, 'get'>,
     private readonly references: ConversationReferences,
     private readonly messenger: Messenger,
     private readonly pacer: SendPacer = UNPACED,

@@ -1,17 +1,21 @@
 import type { ConversationReference } from 'botbuilder';
 import { formatTime } from '../../services/model';
-import type { SqlDatabase, SqlExecutor } from '../../services/store/database';
 
-/**
- * Where the bot may speak without being spoken to: each requester's personal chat and the
- * NAS Operations channel. Captured from inbound activities and kept in SQL, so that any
- * instance can deliver. A reference that has not changed is not written again: most turns
- * cost no write at all.
- */
+/** Since when, and why, Teams has refused a chat. */
 export interface Unreachable {
   since: Date;
   /** What Teams answered: 403 (bot removed or blocked) or 404 (conversation gone). */
   status: number;
+}
+
+/** The stored references (services/store/conversation-references.ts), wired in by the composition root. */
+export interface ReferenceRecords {
+  save(key: string, referenceJson: string): Promise<boolean>;
+  markUnreachable(key: string, status: number): Promise<boolean>;
+  reach<R>(key: string): Promise<{ reference: R; unreachable: Unreachable | null } | null>;
+  unreachable(key: string): Promise<Unreachable | null>;
+  get<R>(key: string): Promise<R | null>;
+  delete(key: string): Promise<void>;
 }
 
 /**
@@ -21,12 +25,18 @@ export interface Unreachable {
  */
 const KNOWN_FOR_MS = 60_000;
 
+/**
+ * Where the bot may speak without being spoken to: each requester's personal chat and the
+ * NAS Operations channel. Captured from inbound activities and kept in the database, so that
+ * any instance can deliver. A reference that has not changed is not written again: most turns
+ * cost no write at all.
+ */
 export class ConversationReferences {
   /** What this process last wrote or read per key, and when, to skip identical writes. */
   private readonly known = new Map<string, { json: string; at: number }>();
 
   constructor(
-    private readonly db: SqlDatabase,
+    private readonly records: ReferenceRecords,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -45,15 +55,9 @@ export class ConversationReferences {
     const json = JSON.stringify(reference);
     const known = this.known.get(key);
     if (!recheck && known?.json === json && this.now() - known.at < KNOWN_FOR_MS) return false;
-    const [row] = await this.db.query<{ changed: boolean }>(
-      `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
-       ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
-         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL
-       RETURNING true AS changed`,
-      [key, json],
-    );
+    const changed = await this.records.save(key, json);
     this.remember(key, json);
-    return row?.changed === true;
+    return changed;
   }
 
   /**
@@ -61,33 +65,14 @@ export class ConversationReferences {
    * when the bot is added again); true only for the call that marked it, so the outage is
    * logged and told once.
    */
-  async markUnreachable(key: string, status: number): Promise<boolean> {
+  markUnreachable(key: string, status: number): Promise<boolean> {
     this.known.delete(key);
-    const rows = await this.db.query<{ key: string }>(
-      `UPDATE conversation_references SET unreachable_since = now(), unreachable_status = $2 WHERE key = $1 AND unreachable_since IS NULL RETURNING key`,
-      [key, status],
-    );
-    return rows.length > 0;
+    return this.records.markUnreachable(key, status);
   }
 
   /** The reference and whether Teams has refused the chat, in one read. */
-  async reach(key: string): Promise<{ reference: Partial<ConversationReference>; unreachable: Unreachable | null } | null> {
-    const [row] = await this.db.query<{ reference: Partial<ConversationReference>; unreachable_since: Date | null; unreachable_status: number | null }>(
-      'SELECT reference, unreachable_since, unreachable_status FROM conversation_references WHERE key = $1',
-      [key],
-    );
-    if (!row) return null;
-    return {
-      reference: row.reference,
-      unreachable: row.unreachable_since ? { since: new Date(row.unreachable_since), status: row.unreachable_status ?? 0 } : null,
-    };
-  }
-
-  /** Teams accepted a message in the chat (inside the settling transaction): whatever mark it had is stale. */
-  static async markReachable(tx: SqlExecutor, key: string): Promise<void> {
-    await tx.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL WHERE key = $1 AND unreachable_since IS NOT NULL', [
-      key,
-    ]);
+  reach(key: string): Promise<{ reference: Partial<ConversationReference>; unreachable: Unreachable | null } | null> {
+    return this.records.reach<Partial<ConversationReference>>(key);
   }
 
   /** The ops channel's problem in words for NAS Operations (pending, /readyz), or null while Teams accepts it. */
@@ -99,22 +84,17 @@ export class ConversationReferences {
   }
 
   /** Since when, and why, Teams has refused the chat; null while it is reachable. */
-  async unreachable(key: string): Promise<Unreachable | null> {
-    const [row] = await this.db.query<{ unreachable_since: Date | null; unreachable_status: number | null }>(
-      'SELECT unreachable_since, unreachable_status FROM conversation_references WHERE key = $1',
-      [key],
-    );
-    return row?.unreachable_since ? { since: new Date(row.unreachable_since), status: row.unreachable_status ?? 0 } : null;
+  unreachable(key: string): Promise<Unreachable | null> {
+    return this.records.unreachable(key);
   }
 
   async delete(key: string): Promise<void> {
     this.known.delete(key);
-    await this.db.query('DELETE FROM conversation_references WHERE key = $1', [key]);
+    await this.records.delete(key);
   }
 
-  async get(key: string): Promise<Partial<ConversationReference> | null> {
-    const [row] = await this.db.query<{ reference: Partial<ConversationReference> }>('SELECT reference FROM conversation_references WHERE key = $1', [key]);
-    return row?.reference ?? null;
+  get(key: string): Promise<Partial<ConversationReference> | null> {
+    return this.records.get<Partial<ConversationReference>>(key);
   }
 
   private remember(key: string, json: string): void {

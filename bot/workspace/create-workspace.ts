@@ -2,11 +2,9 @@ import path from 'node:path';
 import type restify from 'restify';
 import type { WorkspaceSettings } from '../../config';
 import type { Logger } from '../../core/log';
-import type { AuditLog } from '../../services/store/audit';
-import type { SqlDatabase } from '../../services/store/database';
-import { QueueRepository } from '../../services/store/queue';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
-import { WorkspaceQueue } from '../../services/workspace-queue';
+import type { WorkspaceAudit } from '../../services/workspace-audit';
+import type { WorkspaceQueue } from '../../services/workspace-queue';
 import type { AccessControl } from '../access-control';
 import { DevSignIn } from './dev-sign-in';
 import { loadPageFiles, type PageFiles } from './page-files';
@@ -16,12 +14,10 @@ import { registerWorkspaceRoutes } from './workspace-api';
 export interface WorkspaceParts {
   settings: WorkspaceSettings;
   environment: 'development' | 'test' | 'production';
-  db: SqlDatabase;
   access: AccessControl;
   requests: TransferRequests;
-  audit: AuditLog;
-  holidays: ReadonlySet<string>;
-  overdueAfterWorkingDays: number;
+  queue: WorkspaceQueue;
+  audit: WorkspaceAudit;
   messagesOwed: () => void;
   logger: Logger;
 }
@@ -54,7 +50,6 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
     { tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl },
     devSignIn?.keys,
   );
-  const queue = new WorkspaceQueue(new QueueRepository(parts.db), parts.holidays, { overdueAfterWorkingDays: parts.overdueAfterWorkingDays });
   if (devSignIn) logger.warn('workspace.development_sign_in', { note: 'the workspace signs in as the demo NAS Operations member' });
   return {
     path: '/workspace/',
@@ -63,7 +58,7 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
         page,
         verifier,
         access: parts.access,
-        queue,
+        queue: parts.queue,
         requests: parts.requests,
         audit: parts.audit,
         messagesOwed: parts.messagesOwed,

@@ -5,8 +5,8 @@ import type { Logger } from '../../core/log';
 import { csvField, csvFileBytes } from '../../services/export/request-csv';
 import { OPEN_STATUSES, STATUS_LABEL, type Actor, type StoredRequest } from '../../services/model';
 import { requestAccess } from '../../services/request-access';
-import type { AuditLog } from '../../services/store/audit';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
+import type { WorkspaceAudit } from '../../services/workspace-audit';
 import { queueFiltersSchema, type QueueEntry, type QueueFilters, type WorkspaceQueue } from '../../services/workspace-queue';
 import type { AccessControl } from '../access-control';
 import type { DevSignIn } from './dev-sign-in';
@@ -26,7 +26,7 @@ export interface WorkspaceApiParts {
   access: Pick<AccessControl, 'opsMember'>;
   queue: WorkspaceQueue;
   requests: TransferRequests;
-  audit: AuditLog;
+  audit: WorkspaceAudit;
   /** A claim owes the ops card its update: deliver it now. */
   messagesOwed: () => void;
   /** For the deep link to a request's card in the ops channel. */
@@ -125,9 +125,7 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     if (status === 500) logger.error('workspace.failed', { route, ...describeErrorForLog(error) });
     else logger.warn('workspace.refused', { route, status, ...describeErrorForLog(error) });
     if (userId && AUDITED_REFUSALS.has(code)) {
-      await parts.audit
-        .record({ id: userId, name: 'unknown' }, 'workspace.refused', null, { route, reason: code })
-        .catch((auditError: unknown) => logger.error('workspace.audit_failed', describeErrorForLog(auditError)));
+      await parts.audit.refused(userId, route, code).catch((auditError: unknown) => logger.error('workspace.audit_failed', describeErrorForLog(auditError)));
     }
     if (status === 401) res.header('www-authenticate', 'Bearer');
     if (status === 503) res.header('retry-after', '5');
@@ -163,12 +161,7 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     authed('export', async (req, res, actor) => {
       const filters = parseFilters(req);
       const entries = await parts.queue.all(filters, actor);
-      // The audit says what was exported; an address searched for is personal data, so only that one was.
-      const { address, ...named } = filters;
-      await parts.audit.record(actor, 'workspace.exported', null, {
-        filters: { ...named, page: undefined, addressSearched: address !== undefined },
-        rows: entries.length,
-      });
+      await parts.audit.exported(actor, filters, entries.length);
       logger.info('workspace.exported', { rows: entries.length });
       const body = csvFileBytes(queueCsv(entries));
       res.writeHead(200, {
@@ -232,7 +225,7 @@ async function requestJson(request: StoredRequest, actor: Actor, parts: Pick<Wor
   const closedAt = request.decidedAt ?? request.withdrawnAt;
   return {
     request: { ...request, statusLabel: STATUS_LABEL[request.status] },
-    audit: await parts.audit.forRequest(request.id),
+    audit: await parts.audit.trailOf(request.id),
     ageWorkingDays: parts.queue.ageOf({ status: request.status, createdAt: request.createdAt, closedAt }),
     overdue: parts.queue.isOverdue(request),
     cardLink: cardDeepLink(request, parts.tenantId),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { DialogStateStore } from '../../bot/state/dialog-state';
-import { SqlStorage } from '../../bot/state/sql-storage';
+import { SqlStorage } from '../../services/store/bot-state';
 import { openPostgres, type SqlDatabase } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
 import { Outbox, dedupeKeys, enqueue, owed } from '../../services/store/outbox';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { SqlStorage } from '../../bot/state/sql-storage';
+import { SqlStorage } from '../../services/store/bot-state';
 import { ConversationReferences } from '../../bot/state/conversation-references';
+import { ConversationReferenceRecords } from '../../services/store/conversation-references';
 import { describeOnEachDatabase } from '../support/databases';
 
 describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {
@@ -9,8 +10,8 @@ describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {
     await storage.write({ 'conv/1': { dialogState: { step: 3 } } });
     const items = await storage.read(['conv/1', 'missing']);
     assert.deepEqual(Object.keys(items), ['conv/1']);
-    assert.deepEqual(items['conv/1'].dialogState, { step: 3 });
-    assert.equal(typeof items['conv/1'].eTag, 'string');
+    assert.deepEqual(items['conv/1']!.dialogState, { step: 3 });
+    assert.equal(typeof items['conv/1']!.eTag, 'string');
   });
 
   it('refuses a write that carries a stale eTag, and keeps the newer document', async () => {
@@ -20,7 +21,7 @@ describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {
     const seenByB = (await storage.read(['key'])).key;
     await storage.write({ key: { ...seenByA, value: 'from A' } });
     await assert.rejects(storage.write({ key: { ...seenByB, value: 'from B' } }), { code: 'STORAGE_CONFLICT' });
-    assert.equal((await storage.read(['key'])).key.value, 'from A');
+    assert.equal((await storage.read(['key'])).key!.value, 'from A');
   });
 
   it('lets a "*" eTag or no eTag overwrite, and the new eTag is handed back to the caller', async () => {
@@ -29,7 +30,7 @@ describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {
     await storage.write({ key: item });
     const firstETag = item.eTag;
     await storage.write({ key: { value: 2, eTag: '*' } });
-    assert.notEqual((await storage.read(['key'])).key.eTag, firstETag);
+    assert.notEqual((await storage.read(['key'])).key!.eTag, firstETag);
     item.value = 3;
     await assert.rejects(storage.write({ key: item }), { code: 'STORAGE_CONFLICT' });
   });
@@ -42,7 +43,7 @@ describeOnEachDatabase('SqlStorage (botbuilder Storage)', (db) => {
   });
 
   it('keeps conversation references for proactive messages, one per key', async () => {
-    const references = new ConversationReferences(db());
+    const references = new ConversationReferences(new ConversationReferenceRecords(db()));
     await references.save(ConversationReferences.forUser('u1'), { serviceUrl: 'http://one', conversation: { id: 'c1' } as never });
     await references.save(ConversationReferences.forUser('u1'), { serviceUrl: 'http://two', conversation: { id: 'c1' } as never });
     assert.equal((await references.get('user:u1'))?.serviceUrl, 'http://two');

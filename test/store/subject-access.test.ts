@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/nas-transfer';
 import { ConversationReferences } from '../../bot/state/conversation-references';
-import { SqlStorage } from '../../bot/state/sql-storage';
+import { ConversationReferenceRecords } from '../../services/store/conversation-references';
+import { SqlStorage } from '../../services/store/bot-state';
 import type { SqlDatabase } from '../../services/store/database';
 import { openPostgres } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
@@ -88,7 +89,7 @@ async function seedStore(db: SqlDatabase): Promise<{ reference: string }> {
   });
   await new SqlStorage(db).write({ 'msteams/conversations/a:priya-chat': { eTag: '*', dialogState: { accountsText: `${AMARA}, ZZ9101\n${OTHER}` } } });
   await new SqlStorage(db).write({ 'msteams/conversations/a:other-chat': { eTag: '*', dialogState: { accountsText: NEAR_MISS } } });
-  await new ConversationReferences(db).save(ConversationReferences.forUser(PRIYA.id), {
+  await new ConversationReferences(new ConversationReferenceRecords(db)).save(ConversationReferences.forUser(PRIYA.id), {
     user: { id: '29:priya-mri', name: PRIYA.name, aadObjectId: PRIYA.id },
     conversation: { id: 'a:priya-chat', isGroup: false, conversationType: 'personal' },
   } as never);

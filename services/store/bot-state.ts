@@ -1,22 +1,28 @@
-import type { Storage, StoreItems } from 'botbuilder';
 import { AppError } from '../../core/errors';
-import type { SqlDatabase } from '../../services/store/database';
+import type { SqlDatabase } from './database';
+
+/** A document as read, with its eTag. */
+type StoredDocument = Record<string, unknown> & { eTag: string };
+/** Documents by key: the shape of botbuilder's (and the Agents SDK's) StoreItems. */
+type StoreItems = Record<string, unknown>;
 
 /**
- * botbuilder Storage over SQL, so that any bot instance can take any turn and a
- * half-finished conversation survives a restart. eTags are row versions: a write that
- * carries an out-of-date eTag is refused, as botbuilder's own storages do.
+ * The bot's conversation state over SQL, so that any bot instance can take any turn and a
+ * half-finished conversation survives a restart. It has the shape of botbuilder's Storage
+ * (read, write, delete with eTags), so the bot uses it as one without the store knowing
+ * botbuilder. eTags are row versions: a write that carries an out-of-date eTag is refused, as
+ * botbuilder's own storages do.
  */
-export class SqlStorage implements Storage {
+export class SqlStorage {
   constructor(private readonly db: SqlDatabase) {}
 
-  async read(keys: string[]): Promise<StoreItems> {
+  async read(keys: string[]): Promise<Record<string, StoredDocument>> {
     if (keys.length === 0) return {};
     const rows = await this.db.query<{ key: string; document: Record<string, unknown>; etag: number }>(
       'SELECT key, document, etag FROM bot_state WHERE key = ANY($1::text[])',
       [keys],
     );
-    const items: StoreItems = {};
+    const items: Record<string, StoredDocument> = {};
     for (const row of rows) items[row.key] = { ...row.document, eTag: String(row.etag) };
     return items;
   }

@@ -1,0 +1,103 @@
+import type { StoredRequest } from '../model';
+import { appendAudit } from '../store/audit';
+import { ConversationReferenceRecords } from '../store/conversation-references';
+import { enqueue, Outbox } from '../store/outbox';
+import { RequestRepository } from '../store/requests';
+import type { ScreeningJob, ScreeningJobs } from '../store/screening-jobs';
+import { DeliveryEngine, type Settle } from './delivery-engine';
+import { dedupeKeys, owed } from './owed-messages';
+
+export type { Delivery, DeliveryOf } from '../store/outbox';
+
+type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
+
+/** The bot itself, as the actor of what it does on its own. */
+const BOT_ACTOR = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
+
+/**
+ * What delivering an owed message reads and records, for the Teams deliveries in bot/messaging:
+ * the reads say what a message is about when it goes, and each settle is written in the
+ * transaction that marks the message delivered or given up, so what it records and the row's
+ * state cannot disagree. The bot never touches the store itself.
+ */
+export class DeliveryRecords {
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly requests: RequestRepository,
+    private readonly jobs: ScreeningJobs,
+  ) {}
+
+  /** The engine that delivers this outbox with the given handlers (the rest of its arguments as DeliveryEngine's). */
+  engine(...args: DropFirst<ConstructorParameters<typeof DeliveryEngine>>): DeliveryEngine {
+    return new DeliveryEngine(this.outbox, ...args);
+  }
+
+  // Reads, when a message goes.
+
+  request(id: number): Promise<StoredRequest | null> {
+    return this.requests.get(id);
+  }
+
+  screeningJob(id: string): Promise<ScreeningJob | null> {
+    return this.jobs.get(id);
+  }
+
+  /** The version of the request card's update still owed, if one is: read before the request, so the card shows at least that state. */
+  cardUpdateOwed(requestId: number): Promise<number | undefined> {
+    return this.outbox.pendingVersion(dedupeKeys.opsUpdate(requestId));
+  }
+
+  /** Whether the request's card is still owed its first post (an update or thread reply waits for it). */
+  async cardPostOwed(requestId: number): Promise<boolean> {
+    return (await this.outbox.statusOf(dedupeKeys.opsPost(requestId)))?.status === 'pending';
+  }
+
+  /** The requester is owed word that NAS Operations have not received the request yet (once per request). */
+  async oweDelayNotice(requestId: number): Promise<void> {
+    const request = await this.requests.get(requestId);
+    if (request) await this.outbox.enqueue(owed.opsDelayed(request.id, request.requester.id));
+  }
+
+  // Settles, each written with the delivery's own row.
+
+  /**
+   * The card is in the channel: its ids are kept for updates, and an update owed at `updateOwed`
+   * is settled by the post itself (the post already shows that state), unless newer.
+   */
+  static cardPosted(requestId: number, conversationId: string, activityId: string, updateOwed: number | undefined): Settle {
+    return async (tx) => {
+      await RequestRepository.recordOpsMessage(tx, requestId, conversationId, activityId);
+      if (updateOwed !== undefined) await Outbox.coveredBy(tx, dedupeKeys.opsUpdate(requestId), updateOwed, 'COVERED_BY_POST');
+    };
+  }
+
+  /** The requester has the outcome: recorded, and the card (which says whether they were told) owes an update. */
+  static outcomeDelivered(requestId: number): Settle {
+    return async (tx) => {
+      await RequestRepository.recordOutcomeNotified(tx, requestId);
+      await enqueue(tx, owed.opsUpdate(requestId));
+    };
+  }
+
+  /** The requester could not be told the outcome: NAS Operations see it on the card. */
+  static outcomeUndelivered(requestId: number): Settle {
+    return (tx) => enqueue(tx, owed.opsUpdate(requestId));
+  }
+
+  /** Every message to a requester, delivered or given up on, is in the request's audit. */
+  static requesterNotified(requestId: number, kind: string): Settle {
+    return (tx) => appendAudit(tx, BOT_ACTOR, 'requester.notified', requestId, null, { kind });
+  }
+
+  static requesterNotificationFailed(requestId: number, kind: string, reason: string): Settle {
+    return (tx) => appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', requestId, null, { kind, reason });
+  }
+
+  /** A chat Teams had refused took a message: the mark is cleared and everything waiting for it falls due. */
+  channelBack(key: string): Settle {
+    return async (tx) => {
+      await ConversationReferenceRecords.markReachable(tx, key);
+      await this.outbox.nudgeOpsChannel(tx);
+    };
+  }
+}

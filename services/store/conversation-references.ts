@@ -1,0 +1,79 @@
+import type { SqlDatabase, SqlExecutor } from './database';
+
+/** Since when, and why, Teams has refused a chat. */
+export interface Unreachable {
+  since: Date;
+  /** What Teams answered: 403 (bot removed or blocked) or 404 (conversation gone). */
+  status: number;
+}
+
+/**
+ * The conversation_references table: where the bot may speak without being spoken to, by key,
+ * and whether Teams has refused the chat. SQL and mapping only; the reference itself is the
+ * Bot Framework's JSON, stored as given.
+ */
+export class ConversationReferenceRecords {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Stores the reference; true when it was new, different from what was stored, or the chat was
+   * marked unreachable (an activity in it shows it is back, so the mark is cleared).
+   */
+  async save(key: string, referenceJson: string): Promise<boolean> {
+    const [row] = await this.db.query<{ changed: boolean }>(
+      `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
+         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL
+       RETURNING true AS changed`,
+      [key, referenceJson],
+    );
+    return row?.changed === true;
+  }
+
+  /** Marks the chat refused; true only for the call that marked it (compare-and-set on the mark). */
+  async markUnreachable(key: string, status: number): Promise<boolean> {
+    const rows = await this.db.query<{ key: string }>(
+      `UPDATE conversation_references SET unreachable_since = now(), unreachable_status = $2 WHERE key = $1 AND unreachable_since IS NULL RETURNING key`,
+      [key, status],
+    );
+    return rows.length > 0;
+  }
+
+  /** Clears the mark, inside the transaction that records a message Teams accepted in the chat. */
+  static async markReachable(tx: SqlExecutor, key: string): Promise<void> {
+    await tx.query('UPDATE conversation_references SET unreachable_since = NULL, unreachable_status = NULL WHERE key = $1 AND unreachable_since IS NOT NULL', [
+      key,
+    ]);
+  }
+
+  /** The reference and the chat's mark, in one read. */
+  async reach<R>(key: string): Promise<{ reference: R; unreachable: Unreachable | null } | null> {
+    const [row] = await this.db.query<{ reference: R; unreachable_since: Date | null; unreachable_status: number | null }>(
+      'SELECT reference, unreachable_since, unreachable_status FROM conversation_references WHERE key = $1',
+      [key],
+    );
+    if (!row) return null;
+    return { reference: row.reference, unreachable: unreachableOf(row) };
+  }
+
+  async unreachable(key: string): Promise<Unreachable | null> {
+    const [row] = await this.db.query<{ unreachable_since: Date | null; unreachable_status: number | null }>(
+      'SELECT unreachable_since, unreachable_status FROM conversation_references WHERE key = $1',
+      [key],
+    );
+    return row ? unreachableOf(row) : null;
+  }
+
+  async get<R>(key: string): Promise<R | null> {
+    const [row] = await this.db.query<{ reference: R }>('SELECT reference FROM conversation_references WHERE key = $1', [key]);
+    return row?.reference ?? null;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.query('DELETE FROM conversation_references WHERE key = $1', [key]);
+  }
+}
+
+function unreachableOf(row: { unreachable_since: Date | null; unreachable_status: number | null }): Unreachable | null {
+  return row.unreachable_since ? { since: new Date(row.unreachable_since), status: row.unreachable_status ?? 0 } : null;
+}
