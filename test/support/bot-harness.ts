@@ -14,8 +14,7 @@ import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../.
 import { startMissingSandboxes } from '../../dev/sandbox/sandbox-defaults';
 import { openDataSources, type DataSources } from '../../services/data-sources';
 import type { SqlDatabase } from '../../services/store/database';
-import { openPglite } from '../../services/store/database';
-import { migrate } from '../../services/store/migrate';
+import { freshPglite } from './databases';
 import { CardUser } from './card-actions';
 
 /** Demo directory people (dev/demo-directory.json). */
@@ -131,8 +130,7 @@ export async function startHarness(options: { writeLog?: (line: string) => void;
   const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
   const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url }), silentLogger);
   const config = sandboxed.config;
-  const db = await openPglite();
-  await migrate(db);
+  const db = await freshPglite();
   const dataSources = await openDataSources(config);
   const messenger = new RecordingMessenger();
   const compose = () =>
