@@ -128,7 +128,12 @@ export async function startHarness(options: { writeLog?: (line: string) => void;
   const logger = options.writeLog ? createLogger('debug', options.writeLog) : silentLogger;
   // Our own sandbox Graph, so tests can make it misbehave; ORD is the sandbox the entry points start.
   const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
-  const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url }), silentLogger);
+  // Teams' limits are kept by the real send budget, but wide: a suite's tests share one ops channel and post to it faster
+  // than 60 in 30 s, and settle() does not wait out a paced row. Pacing has tests of its own (store/paced-delivery, bench/pacing).
+  const sandboxed = await startMissingSandboxes(
+    loadConfig({ LOG_LEVEL: 'silent', GRAPH_BASE_URL: graph.url, TEAMS_CONVERSATION_LIMITS: '1:10000', TEAMS_TENANT_LIMITS: '1:10000' }),
+    silentLogger,
+  );
   const config = sandboxed.config;
   const db = await freshPglite();
   const dataSources = await openDataSources(config);

@@ -158,7 +158,8 @@ export function describeOnEachDatabase(title: string, body: (db: () => SqlDataba
       let db: SqlDatabase | undefined;
       before(async function () {
         if (factory.name === 'postgres' && !(await postgresReachable())) {
-          if (process.env.CI === 'true' || process.env.REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL at ${POSTGRES_URL} is required and not reachable.`);
+          if (process.env.CI === 'true' || process.env.REQUIRE_POSTGRES === '1')
+            throw new Error(`PostgreSQL at ${POSTGRES_URL} is required and not reachable.`);
           process.stderr.write(`  (skipped: PostgreSQL at ${POSTGRES_URL} is not reachable on this machine)\n`);
           this.skip();
         }
