@@ -346,7 +346,14 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   const dataSources = await openDataSources(config);
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
-  const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, config.bot.appId), logger });
+  const composed = composeBot({
+    config,
+    db,
+    dataSources,
+    messenger: new ConnectorMessenger(adapter, config.bot.appId),
+    logger,
+    deliveryPolicy: { ...DEFAULT_DELIVERY_POLICY, leaseSeconds: config.outboxLeaseSeconds },
+  });
   for (const middleware of composed.middleware) adapter.use(middleware);
 
   const workspace = await createWorkspace({

@@ -90,6 +90,8 @@ const environmentSchema = z.object({
   TRANSFER_CHECK_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_080).default(180)),
   TRANSFER_CHASE_WORKING_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(5)),
   OPS_MEMBERSHIP_MAX_AGE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+  // Longer than a connector call may take (30 s), so a live worker's row is never taken over mid-call.
+  OUTBOX_LEASE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(31).max(3600).default(60)),
 
   // Pacing of what the bot sends on its own, inside Teams' documented rate limits (services/outbox/send-pacing.ts).
   TEAMS_CONVERSATION_LIMITS: sendWindows(TEAMS_DOCUMENTED_LIMITS.conversation),
@@ -254,6 +256,8 @@ export interface AppConfig {
   transferChaseWorkingDays: number;
   /** While the directory cannot answer, a NAS Operations membership confirmed this long ago still stands; older, the click is refused (fail closed). */
   opsMembershipMaxAgeMinutes: number;
+  /** How long an owed message a worker took is its alone; a worker that died without settling it loses it after this. */
+  outboxLeaseSeconds: number;
   /** The rolling windows what the bot sends on its own is paced to, per conversation and per tenant (defaults: Microsoft's documented limits). */
   teamsPacing: PacingLimits;
   workspace: WorkspaceSettings;
@@ -327,6 +331,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
     transferCheckMinutes: e.TRANSFER_CHECK_MINUTES,
     transferChaseWorkingDays: e.TRANSFER_CHASE_WORKING_DAYS,
     opsMembershipMaxAgeMinutes: e.OPS_MEMBERSHIP_MAX_AGE_MINUTES,
+    outboxLeaseSeconds: e.OUTBOX_LEASE_SECONDS,
     teamsPacing: { conversation: parseWindows(e.TEAMS_CONVERSATION_LIMITS)!, tenant: parseWindows(e.TEAMS_TENANT_LIMITS)!, marginMs: e.TEAMS_PACING_MARGIN_MS },
     workspace: workspaceSettings(e),
   };

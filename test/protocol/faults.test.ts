@@ -39,13 +39,14 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
   const schemas: Array<typeof schema> = [];
   const bots: BotProcess[] = [];
 
-  const startBot = async (): Promise<BotProcess> => {
+  const startBot = async (env: Record<string, string> = {}): Promise<BotProcess> => {
     const bot = await startBotProcess({
       PORT: String(await freePort()),
       DATABASE_URL: schema.url,
       LOG_LEVEL: 'info',
       APP_ENV: 'development',
       MicrosoftAppId: '',
+      ...env,
     });
     bots.push(bot);
     return bot;
@@ -192,7 +193,10 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
 
   it('survives kill -9 during Submit: after a restart, Submit again gives the same reference and the card is posted once', async function () {
     this.timeout(180_000);
-    const bot = await aBot();
+    // The shortest lease allowed, so the dead instance's claim on the post runs out sooner.
+    const shortLease = { OUTBOX_LEASE_SECONDS: '31' };
+    const bot = await startBot(shortLease);
+    await client.opsChannelInstalled(bot.endpoint);
     const chatId = `a:priya-${randomUUID()}`;
     const submit = await toConfirmations(bot, chatId, await toResults(() => bot, chatId));
     // The confirmation reply hangs: the request is committed, the turn (and its state save) is not finished.
@@ -206,7 +210,7 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
     const reference = /NTR-\d+/.exec(activityText(held))![0];
     await bot.kill();
     await submitting;
-    const restarted = await startBot();
+    const restarted = await startBot(shortLease);
     // The confirmations card is still in the chat: Submit again, to the restarted bot.
     const again = await client.message(restarted.endpoint, 'priya', chatId, submit);
     assert.equal(again.status, 200);
@@ -219,8 +223,8 @@ describe('fault injection over the Bot Framework protocol (real bot process, loo
       ),
       1,
     );
-    // If the dead instance had leased the post, it is taken over when the lease (60 s) runs out.
-    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 75_000);
+    // If the dead instance had leased the post, it is taken over when the lease (31 s) runs out.
+    await connector.waitFor((call) => opsPostsOf(connector, reference).includes(call), 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(opsPostsOf(connector, reference).length, 1, 'posted once');
   });
