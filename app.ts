@@ -33,6 +33,7 @@ import { InputGuard } from './bot/middleware/input-guard';
 import { InvokeGuard } from './bot/middleware/invoke-guard';
 import { ReferenceCapture } from './bot/middleware/reference-capture';
 import { TenantGate } from './bot/middleware/tenant-gate';
+import { TurnSendsCounted } from './bot/middleware/turn-sends';
 import { NasTransferBot } from './bot/nas-transfer-bot';
 import { ConversationReferences } from './bot/state/conversation-references';
 import { ConversationReferenceRecords } from './services/store/conversation-references';
@@ -106,7 +107,7 @@ export interface BotParts {
 
 export interface ComposedBot {
   bot: NasTransferBot;
-  /** Adapter middleware, in order: tenant gate, input bounds, conversation references. */
+  /** Adapter middleware, in order: tenant gate, turn sends counted, input bounds, invoke guard, conversation references. */
   middleware: Middleware[];
   /** The request use cases: what the bot, the workspace and the tests change requests through. */
   requests: TransferRequests;
@@ -289,6 +290,8 @@ export function composeBot(parts: BotParts): ComposedBot {
   };
   const middleware: Middleware[] = [
     new TenantGate(config.allowedTenantId, logger),
+    // A turn's replies count against Teams' limits too; counted after they went, never held.
+    new TurnSendsCounted(sendBudget, logger),
     new InputGuard(),
     new InvokeGuard(),
     new ReferenceCapture(references, config.opsChannelId, availability, logger),

@@ -68,4 +68,21 @@ export class SqlSendBudget implements SendPacer {
       return { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };
     });
   }
+
+  /**
+   * Records requests that already went: a turn's own replies, which are never held for the
+   * budget, so that what is paced leaves room for them. One statement, without the lock: the
+   * requests went whatever the ledger says, and a reservation granted meanwhile is at worst one
+   * over a window, which Teams' 429 (waited out, never counted as a failure) then paces.
+   */
+  async spent(destination: SendDestination, requests: number): Promise<void> {
+    if (requests < 1) return;
+    const scopes = [`conversation:${conversationKeyOf(destination.conversation)}`, `tenant:${destination.tenant}`];
+    // Rows past every window are dropped here too: a chat only the turns speak in would otherwise keep its rows.
+    await this.db.query(
+      `WITH forgotten AS (DELETE FROM send_budget WHERE scope = ANY($2::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $3))
+       INSERT INTO send_budget (scope, sent_at) SELECT scope, clock_timestamp() FROM unnest($1::text[]) AS scope`,
+      [scopes.flatMap((scope) => Array<string>(requests).fill(scope)), scopes, this.longestWindowSeconds],
+    );
+  }
 }

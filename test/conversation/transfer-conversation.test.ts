@@ -111,6 +111,22 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
+  it('counts its replies in the shared send budget, by chat and tenant, without holding them', async () => {
+    const adapter = harness.adapterFor('sam');
+    const chat = adapter.conversation.conversation;
+    await adapter.send('status').assertReply(says('You have no transfer requests yet.')).startTest();
+    const counted = async () =>
+      (
+        await harness.db.query<{ scope: string; count: number }>(
+          `SELECT scope, count(*)::int AS count FROM send_budget WHERE scope IN ($1, $2) GROUP BY scope ORDER BY scope`,
+          [`conversation:${chat.id}`, `tenant:${chat.tenantId}`],
+        )
+      ).map((row) => row.scope);
+    // Written just after the reply went, without the turn waiting for it.
+    for (let tries = 0; tries < 50 && (await counted()).length < 2; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(await counted(), [`conversation:${chat.id}`, `tenant:${chat.tenantId}`]);
+  });
+
   it('refuses an activity from another tenant, and says so', async () => {
     const adapter = harness.adapterFor('priya');
     adapter.conversation.conversation = { ...adapter.conversation.conversation, tenantId: 'some-other-tenant' };

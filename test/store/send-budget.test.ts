@@ -95,6 +95,25 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
     assert.equal(row?.count, 2);
   });
 
+  it('counts requests that already went (a turn’s replies) against the conversation and the tenant, so what is paced waits for them', async () => {
+    const budget = new SqlSendBudget(db(), LIMITS);
+    await sentBefore(db(), `conversation:${CHANNEL}`, [30]);
+    await budget.spent({ conversation: `${CHANNEL};messageid=9`, tenant: 't1' }, 2);
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    assert.deepEqual(
+      rows,
+      [
+        { scope: `conversation:${CHANNEL}`, count: 2 },
+        { scope: 'tenant:t1', count: 2 },
+      ],
+      'two in each scope; the one older than every window is forgotten',
+    );
+    const reservation = await budget.reserve({ conversation: CHANNEL, tenant: 't1' });
+    assert.equal(reservation.granted, false, 'two in the last second: the conversation’s 1 s window is full');
+    await budget.spent({ conversation: 'a:chat', tenant: 't1' }, 0);
+    assert.equal((await db().query('SELECT 1 FROM send_budget WHERE scope = $1', ['conversation:a:chat'])).length, 0, 'nothing went, nothing counted');
+  });
+
   it('grants concurrent callers no more than the limits allow, checked by the documented rule', async () => {
     const budget = new SqlSendBudget(db(), { conversation: [{ seconds: 1, sends: 3 }], tenant: [{ seconds: 1, sends: 50 }], marginMs: 0 });
     const to = { conversation: CHANNEL, tenant: 't1' };
