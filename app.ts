@@ -63,7 +63,7 @@ import { QueueRepository } from './services/store/queue';
 import { WorkspaceAudit } from './services/workspace-audit';
 import { WorkspaceQueue } from './services/workspace-queue';
 import { ScreeningJobs } from './services/store/screening-jobs';
-import { purgeClosedRequests } from './services/store/retention';
+import { purgeClosedRequests, purgeStaleWork } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
 
@@ -177,7 +177,8 @@ export function composeBot(parts: BotParts): ComposedBot {
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
   const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
   const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? { afterWorkingDays: config.chaseAfterWorkingDays }, logger);
-  // Personal data of requests closed longer than RETENTION_DAYS is purged; unset keeps everything.
+  // Personal data of requests closed longer than RETENTION_DAYS is purged, and screening jobs and dialog state untouched
+  // that long are deleted; unset keeps everything.
   const retention = new PollingWorker(
     'retention',
     async () => {
@@ -187,6 +188,8 @@ export function composeBot(parts: BotParts): ComposedBot {
         logger.info('retention.purged', { requests: purged });
         deliveries.wake();
       }
+      const stale = await purgeStaleWork(db, config.retentionDays);
+      if (stale.screeningJobs + stale.dialogStates > 0) logger.info('retention.stale_work_deleted', stale);
       return false;
     },
     RETENTION_CHECK_MS,

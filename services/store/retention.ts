@@ -127,6 +127,21 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
   return due.length;
 }
 
+/**
+ * Working data nobody has touched for `olderThanDays` days is deleted, whole rows: a screening
+ * job (its owner_id, the entries screened and their result) and a conversation's dialog state
+ * (bot_state's document: answers and pasted lists). Both exist only while someone is filling in
+ * the form; a list screened and never submitted would otherwise stay for good. A request holds
+ * its own copy of what was submitted, so neither is needed once it is. Returns what it deleted.
+ */
+export async function purgeStaleWork(db: SqlDatabase, olderThanDays: number, now: Date = new Date()): Promise<{ screeningJobs: number; dialogStates: number }> {
+  if (!Number.isInteger(olderThanDays) || olderThanDays < 1) throw new RangeError('olderThanDays must be an integer of at least 1.');
+  const cutoff = new Date(now.getTime() - olderThanDays * DAY_MS);
+  const jobs = await db.query('DELETE FROM screening_jobs WHERE updated_at < $1 RETURNING id', [cutoff]);
+  const states = await db.query('DELETE FROM bot_state WHERE updated_at < $1 RETURNING key', [cutoff]);
+  return { screeningJobs: jobs.length, dialogStates: states.length };
+}
+
 /** Text values kept in audit detail: references, versions and machine words, never what a person wrote or is called. */
 const KEPT_TEXT_KEYS = new Set(['reference', 'policyVersion', 'verb', 'decision', 'verdict', 'status', 'state', 'kind', 'rule', 'rules']);
 /** Keys whose value is kept only when it is one of our codes (e.g. a refusal's reason NOT_OPS), never free text. */

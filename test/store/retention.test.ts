@@ -5,7 +5,9 @@ import { loadConfig } from '../../config';
 import { AuditLog } from '../../services/store/audit';
 import { RequestRepository } from '../../services/store/requests';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
-import { auditSkeleton, purgeClosedRequests, REDACTED } from '../../services/store/retention';
+import { SqlStorage } from '../../services/store/bot-state';
+import { auditSkeleton, purgeClosedRequests, purgeStaleWork, REDACTED } from '../../services/store/retention';
+import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { describeOnEachDatabase } from '../support/databases';
 import { transferRequests, requestDetails, screenedAccount } from '../support/fixtures';
 
@@ -187,6 +189,29 @@ describeOnEachDatabase('retention purge', (db) => {
 
   it('refuses a period that is not a whole number of days', async () => {
     for (const days of [0, -1, 1.5, Number.NaN]) await assert.rejects(purgeClosedRequests(db(), days), RangeError);
+    for (const days of [0, -1, 1.5, Number.NaN]) await assert.rejects(purgeStaleWork(db(), days), RangeError);
+  });
+
+  it('deletes screening jobs and dialog state nobody has touched for the period, and keeps what is still in use', async () => {
+    const jobs = new ScreeningJobs(db());
+    const entries = [{ position: 1, email: 'rowan.pike@nhsmail.example', siteOds: 'ZZ9101' }];
+    await jobs.create({ id: 'abandoned:1', ownerId: PRIYA.id, organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries });
+    await jobs.create({ id: 'in-use:1', ownerId: PRIYA.id, organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries });
+    const storage = new SqlStorage(db());
+    await storage.write({ 'msteams/conversations/a:old/': { listText: 'rowan.pike@nhsmail.example' }, 'msteams/conversations/a:new/': { step: 2 } });
+    await db().query(`UPDATE screening_jobs SET updated_at = now() - interval '31 days' WHERE id = 'abandoned:1'`);
+    await db().query(`UPDATE bot_state SET updated_at = now() - interval '31 days' WHERE key = 'msteams/conversations/a:old/'`);
+
+    assert.deepEqual(await purgeStaleWork(db(), 30), { screeningJobs: 1, dialogStates: 1 });
+    assert.equal(await jobs.get('abandoned:1'), null);
+    assert.ok(await jobs.get('in-use:1'), 'touched within the period: kept');
+    assert.deepEqual(Object.keys(await storage.read(['msteams/conversations/a:old/', 'msteams/conversations/a:new/'])), ['msteams/conversations/a:new/']);
+    assert.deepEqual(
+      await db().query(`SELECT count(*)::int AS n FROM screening_jobs WHERE entries::text LIKE '%rowan.pike%'`),
+      [{ n: 1 }],
+      'only the job still in use holds the address',
+    );
+    assert.deepEqual(await purgeStaleWork(db(), 30), { screeningJobs: 0, dialogStates: 0 }, 'nothing more to delete');
   });
 });
 
