@@ -198,6 +198,11 @@ async function sitesRegister(dir: string): Promise<string> {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content as Card | undefined;
 
+interface Arrival {
+  call: ConnectorCall;
+  text: string;
+}
+
 /**
  * What reached the connector, read once per call and filed by conversation. The connector's own
  * waitFor reads every call (cards included) again for every waiter: with 100 chats waiting at once
@@ -206,16 +211,16 @@ const cardIn = (call: ConnectorCall) => call.activity.attachments?.[0]?.content 
  */
 class Arrivals {
   private scanned = 0;
-  private readonly byConversation = new Map<string, Array<{ call: ConnectorCall; text: string }>>();
-  private readonly waiters = new Set<{ conversationId: string; fragment: string; resolve: (call: ConnectorCall) => void }>();
+  private readonly byConversation = new Map<string, Arrival[]>();
+  private readonly waiters = new Set<{ conversationId: string; from: number; matches: (arrival: Arrival) => boolean; resolve: (index: number) => void }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly connector: FakeConnector) {
     this.timer = setInterval(() => this.scan(), 20);
   }
 
-  /** The accepted calls (status 200) in a conversation, with their text. */
-  in(conversationId: string): Array<{ call: ConnectorCall; text: string }> {
+  /** The accepted calls (status 200) in a conversation, with their text, in the order they came. */
+  in(conversationId: string): Arrival[] {
     this.scan();
     return this.byConversation.get(conversationId) ?? [];
   }
@@ -224,28 +229,40 @@ class Arrivals {
     return this.in(conversationId).filter(({ text }) => text.includes(fragment)).length;
   }
 
-  waitFor(conversationId: string, fragment: string, timeoutMs: number): Promise<ConnectorCall> {
-    const done = this.in(conversationId).find(({ text }) => text.includes(fragment));
-    if (done) return Promise.resolve(done.call);
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        conversationId,
-        fragment,
-        resolve: (call: ConnectorCall) => {
-          clearTimeout(timer);
-          resolve(call);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`no "${fragment}" came within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
+  /** The first call in the conversation that says `fragment`, whenever it came. */
+  async waitFor(conversationId: string, fragment: string, timeoutMs: number): Promise<ConnectorCall> {
+    const index = await this.waitUntil(conversationId, 0, ({ text }) => text.includes(fragment), timeoutMs, `no "${fragment}" came`);
+    return this.in(conversationId)[index]!.call;
+  }
+
+  /** The position of the first new message (a post, not an update of one, nor typing) in the conversation at or after position `from`. */
+  nextMessage(conversationId: string, from: number, timeoutMs: number): Promise<number> {
+    return this.waitUntil(conversationId, from, ({ call }) => call.method === 'POST' && call.activity.type !== 'typing', timeoutMs, 'no message came');
   }
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  private waitUntil(conversationId: string, from: number, matches: (arrival: Arrival) => boolean, timeoutMs: number, timedOut: string): Promise<number> {
+    const done = this.in(conversationId).findIndex((arrival, index) => index >= from && matches(arrival));
+    if (done >= 0) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        conversationId,
+        from,
+        matches,
+        resolve: (index: number) => {
+          clearTimeout(timer);
+          resolve(index);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`${timedOut} within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
   }
 
   private scan(): void {
@@ -253,14 +270,14 @@ class Arrivals {
     for (; this.scanned < calls.length; this.scanned++) {
       const call = calls[this.scanned]!;
       if (call.status !== 200) continue;
-      const text = activityText(call);
+      const arrival = { call, text: activityText(call) };
       const filed = this.byConversation.get(call.conversationId) ?? [];
-      filed.push({ call, text });
+      filed.push(arrival);
       this.byConversation.set(call.conversationId, filed);
       for (const waiter of this.waiters) {
-        if (waiter.conversationId === call.conversationId && text.includes(waiter.fragment)) {
+        if (waiter.conversationId === call.conversationId && filed.length - 1 >= waiter.from && waiter.matches(arrival)) {
           this.waiters.delete(waiter);
-          waiter.resolve(call);
+          waiter.resolve(filed.length - 1);
         }
       }
     }
@@ -320,7 +337,14 @@ class LoadClient {
   }
 }
 
-/** The requester's whole form, each turn to the next instance in turn, up to the reference; returns it and the chat. */
+/**
+ * The requester's whole form, each turn to the next instance in turn, up to the reference;
+ * returns it and the chat. Each turn is answered before the next is sent, as a person reads
+ * the bot's answer before typing the next one: the messages it posts in reply must be the
+ * ones that step brings, and anything else (a refusal, "try again", a question asked again)
+ * ends the journey there, with the bot's words, rather than the next answers going to a form
+ * that is not where the requester thinks it is.
+ */
 async function requesterJourney(
   requester: Requester,
   bots: BotProcess[],
@@ -330,20 +354,40 @@ async function requesterJourney(
 ): Promise<{ chatId: string; reference: string }> {
   const chatId = `a:load-${requester.index}-${randomUUID()}`;
   let turn = requester.index;
-  const next = () => bots[turn++ % bots.length]!.endpoint;
-  const waitFor = (fragment: string) => arrivals.waitFor(chatId, fragment, Math.max(1000, deadline - Date.now()));
-  const say = async (content: string | Record<string, unknown>) => {
-    const sent = await client.message(next(), requester, chatId, content);
-    if (sent.status !== 200) throw new Error(`requester ${requester.index}: a turn was answered ${sent.status}`);
+  /** How far into the chat the requester has read. */
+  let read = 0;
+  /** Sends one answer; resolves with the message that says `awaited`, once every fragment named has come, in any order. */
+  const answer = async (step: string, content: string | Record<string, unknown>, awaited: string, ...alsoSaid: string[]): Promise<ConnectorCall> => {
+    const instance = turn++ % bots.length;
+    const sent = await client.message(bots[instance]!.endpoint, requester, chatId, content);
+    const by = `instance ${'ab'[instance]}`;
+    if (sent.status !== 200) throw new Error(`"${step}" was answered HTTP ${sent.status} by ${by}`);
+    const due = new Set([awaited, ...alsoSaid]);
+    let found: ConnectorCall | undefined;
+    while (due.size > 0) {
+      const index = await arrivals.nextMessage(chatId, read, Math.max(1000, deadline - Date.now())).catch((error: unknown) => {
+        throw new Error(`"${step}" (to ${by}): ${(error as Error).message} (waiting for "${[...due].join('", "')}")`);
+      });
+      read = index + 1;
+      const { call, text } = arrivals.in(chatId)[index]!;
+      const fragment = [...due].find((candidate) => text.includes(candidate));
+      if (!fragment) throw new Error(`"${step}" was answered by ${by} ${JSON.stringify(text.trim().slice(0, 160))}, not "${[...due].join('", "')}"`);
+      due.delete(fragment);
+      if (fragment === awaited) found = call;
+    }
+    return found!;
   };
-  for (const text of ['new transfer', 'yes', 'Our sponsorship of these sites ends in March.']) await say(text);
-  const accountsCard = cardIn(await waitFor('Accounts to transfer'));
-  await say(submitPressed(accountsCard, 'Continue', { accounts: requester.accounts.join('\n') }));
-  const results = cardIn(await waitFor('Screening results'));
-  await say(submitPressed(results, /^Continue with \d+ accounts?$/));
-  const confirmations = cardIn(await waitFor('Before you submit'));
-  await say(submitPressed(confirmations, /^Submit \d+ accounts? to NAS$/, ALL_TICKED));
-  const reference = /NTR-\d+/.exec(activityText(await waitFor('Your reference is')))![0];
+  await answer('new transfer', 'new transfer', 'Are the accounts transferring from this organisation?');
+  await answer('yes', 'yes', 'Why are these accounts being transferred to NAS?');
+  const accountsCard = cardIn(await answer('reason', 'Our sponsorship of these sites ends in March.', 'Accounts to transfer'));
+  // The list is screened off the turn: the turn says so, the results card follows from the outbox.
+  const checking = `Checking ${ACCOUNTS_EACH} accounts against the transfer policy`;
+  const results = cardIn(
+    await answer('accounts', submitPressed(accountsCard, 'Continue', { accounts: requester.accounts.join('\n') }), 'Screening results', checking),
+  );
+  const confirmations = cardIn(await answer('results', submitPressed(results, /^Continue with \d+ accounts?$/), 'Before you submit'));
+  const submitted = await answer('confirmations', submitPressed(confirmations, /^Submit \d+ accounts? to NAS$/, ALL_TICKED), 'Your reference is');
+  const reference = /NTR-\d+/.exec(activityText(submitted))![0];
   return { chatId, reference };
 }
 
@@ -525,7 +569,7 @@ async function main(): Promise<void> {
       DATABASE_URL: instanceUrl(name),
       GRAPH_BASE_URL: graph.url,
       NAS_SITES_CSV: sitesFile,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOAD_LOG_LEVEL ?? 'warn',
       APP_ENV: 'development',
       MicrosoftAppId: '',
     });
@@ -551,9 +595,9 @@ async function main(): Promise<void> {
     let scanned = 0;
     let journeysDone = false;
     const decided: string[] = [];
-    const opsErrors: string[] = [];
+    const opsErrors: Array<{ who: string; what: string }> = [];
     const submitted: Array<{ chatId: string; reference: string }> = [];
-    const journeyErrors: string[] = [];
+    const journeyErrors: Array<{ who: string; what: string }> = [];
     const watch = (async () => {
       while (!journeysDone || scanned < arrivals.in(DEMO.opsChannelId).length) {
         const opsCalls = arrivals.in(DEMO.opsChannelId);
@@ -582,7 +626,7 @@ async function main(): Promise<void> {
           pressCount += presses;
           decided.push(next.reference);
         } catch (error) {
-          opsErrors.push(`${next.reference}: ${(error as Error).message.split('\n')[0]}`);
+          opsErrors.push({ who: next.reference, what: (error as Error).message.split('\n')[0]! });
         }
       }
     });
@@ -591,7 +635,7 @@ async function main(): Promise<void> {
       requesters.map((requester) =>
         requesterJourney(requester, bots, client, arrivals, deadline).then(
           (done) => submitted.push(done),
-          (error: unknown) => journeyErrors.push(`requester ${requester.index}: ${(error as Error).message.split('\n')[0]}`),
+          (error: unknown) => journeyErrors.push({ who: `requester ${requester.index}`, what: (error as Error).message.split('\n')[0]! }),
         ),
       ),
     );
@@ -733,7 +777,14 @@ async function main(): Promise<void> {
       line(row.relname, `${row.scans} scans (${row.seq_scan} sequential), ${row.tup_read} rows read, ${row.writes} rows written`);
 
     const problems = [...journeyErrors, ...opsErrors];
-    if (problems.length) process.stdout.write(`\nWhat went wrong (${problems.length}):\n  ${problems.slice(0, 10).join('\n  ')}\n`);
+    if (problems.length) {
+      // The same failure for many requesters is one line, with who it happened to.
+      const byWhat = new Map<string, string[]>();
+      for (const { who, what } of problems) byWhat.set(what, [...(byWhat.get(what) ?? []), who]);
+      process.stdout.write(`\nWhat went wrong (${problems.length}):\n`);
+      for (const [what, who] of [...byWhat.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 10))
+        process.stdout.write(`  ${who.length} x ${what}\n      (${who.slice(0, 12).join(', ')}${who.length > 12 ? ', …' : ''})\n`);
+    }
     const allRight =
       submitted.length === REQUESTERS &&
       stored === references.size &&
@@ -744,10 +795,15 @@ async function main(): Promise<void> {
       outcomeCounts.every((n) => n === 1) &&
       problems.length === 0;
     process.stdout.write(`\nLoad run ${allRight ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
-    if (!allRight) {
-      process.exitCode = 1;
-      for (const [index, bot] of bots.entries())
-        process.stderr.write(`instance ${'ab'[index]}'s log, last 15 lines:\n${bot.output().split('\n').slice(-15).join('\n')}\n`);
+    if (!allRight || process.argv.includes('--keep-logs')) {
+      if (!allRight) process.exitCode = 1;
+      // The whole logs outlive the run's temporary folder: a failure is read from them afterwards.
+      const logs = await mkdtemp(path.join(tmpdir(), 'nas-load-logs-'));
+      for (const [index, bot] of bots.entries()) {
+        await writeFile(path.join(logs, `instance-${'ab'[index]}.log`), bot.output());
+        if (!allRight) process.stderr.write(`instance ${'ab'[index]}'s log, last 15 lines:\n${bot.output().split('\n').slice(-15).join('\n')}\n`);
+      }
+      process.stderr.write(`the instances' whole logs are in ${logs}\n`);
     }
   } finally {
     await sampler?.stop().catch(() => undefined);
