@@ -3,7 +3,7 @@ import type { Logger } from '../../core/log';
 import { alreadyRequestedReason } from '../eligibility/rules';
 import type { ScreenedAccount, Verdict } from '../eligibility/types';
 import type { Actor, Decision, NewTransferRequest, RequestQuestion, RequestSummary, StoredRequest } from '../model';
-import { appendAudit, AuditLog, type AuditEvent } from '../store/audit';
+import { appendAccountAudits, appendAudit, AuditLog, type AuditEvent } from '../store/audit';
 import type { SqlDatabase, SqlExecutor } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
 import { answerOldestOpenQuestion, insertQuestion } from '../store/questions';
@@ -17,7 +17,7 @@ import {
   rejectUndecidedAccounts,
   settleIfAllDecided,
 } from '../store/request-changes';
-import { insertAccounts, insertRequest, lockRequest, lockSubmissions, RequestRepository } from '../store/requests';
+import { insertAccounts, insertRequest, lockAddresses, lockRequest, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
 import { completeIfAllConfirmed, oweCheck, overrideTransfer } from '../store/request-checks';
 import { accountAction, assertAllowed, isOpen, reasonNeeded, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
@@ -116,7 +116,7 @@ export class TransferRequests {
   /**
    * Turns a reviewed draft into a request for NAS Operations and owes its card. A draft
    * submitted again (a double click, a Teams retry, a Submit after a crash) answers with the
-   * request it already became. Under the submission lock, an account another request took
+   * request it already became. With its addresses locked, an account another request took
    * since screening is screened out here, with why.
    */
   async submit(submission: NewTransferRequest): Promise<Submitted> {
@@ -258,7 +258,7 @@ export class TransferRequests {
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountId === 'all' ? requestAction(request, 'markTransferred', actor) : accountAction(request, accountId, 'markAccountTransferred'));
       const marked = await markAccountsTransferred(tx, requestId, actor, accountId === 'all' ? 'all' : [accountId], note ?? null);
-      for (const id of marked) await appendAudit(tx, actor, 'account.transferred', requestId, id, note ? { note } : {});
+      await appendAccountAudits(tx, actor, 'account.transferred', requestId, marked, note ? { note } : {});
       await oweCheck(tx, requestId, 'transfer', 'marked');
       const completed = await completeIfAllConfirmed(tx, requestId);
       if (completed) {
@@ -278,7 +278,7 @@ export class TransferRequests {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
       if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
-      for (const id of overridden) await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason });
+      await appendAccountAudits(tx, actor, 'account.transfer_overridden', requestId, overridden, { reason });
       const completed = await completeIfAllConfirmed(tx, requestId);
       if (completed) {
         await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
@@ -329,7 +329,7 @@ export class TransferRequests {
     return this.change(requestId, async (tx, request) => {
       assertAllowed(allowed(request));
       const { ids, action, detail } = await update(tx);
-      for (const id of ids) await appendAudit(tx, actor, action, requestId, id, detail);
+      await appendAccountAudits(tx, actor, action, requestId, ids, detail);
       const settled = await settleIfAllDecided(tx, requestId);
       if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
       // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
@@ -350,14 +350,15 @@ function count(accounts: readonly ScreenedAccount[], verdict: Verdict): number {
 }
 
 /**
- * The re-check at Submit, under the submission lock: an account another request took since
- * this list was screened (approved there, or waiting for a decision) is screened out here, with
- * the same reason screening would have given, so one mailbox is never in two open requests.
+ * The re-check at Submit, with the addresses it would take locked until it commits: an account
+ * another request took since this list was screened (approved there, or waiting for a decision)
+ * is screened out here, with the same reason screening would have given, so one mailbox is
+ * never in two open requests.
  */
 async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number, accounts: readonly ScreenedAccount[]): Promise<ScreenedAccount[]> {
-  await lockSubmissions(tx);
   const wanted = accounts.filter((account) => account.verdict !== 'ineligible').map((account) => account.email.toLowerCase());
   if (wanted.length === 0) return [...accounts];
+  await lockAddresses(tx, wanted);
   const taken = await new SqlScreeningHistory(tx).priorRequests(wanted, requestId);
   if (taken.size === 0) return [...accounts];
   return accounts.map((account) => {

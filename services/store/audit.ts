@@ -30,6 +30,27 @@ export async function appendAudit(
   ]);
 }
 
+/**
+ * The same event for each of `accountIds`, in that order, in one statement: a decision on many
+ * accounts is written while the request's lock is held, and one round trip per account kept
+ * the lock (and every click waiting for it) for as many trips as the request had accounts.
+ */
+export async function appendAccountAudits(
+  tx: SqlExecutor,
+  actor: Actor,
+  action: string,
+  requestId: number,
+  accountIds: readonly number[],
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  if (accountIds.length === 0) return;
+  await tx.query(
+    `INSERT INTO audit_events (actor_id, actor_name, action, request_id, account_id, detail)
+     SELECT $1, $2, $3, $4, account.id, $6 FROM unnest($5::int[]) WITH ORDINALITY AS account (id, position) ORDER BY account.position`,
+    [actor.id, actor.name, action, requestId, [...accountIds], JSON.stringify(detail)],
+  );
+}
+
 /** Who did what, when: every submission, decision and refusal. */
 export class AuditLog {
   constructor(private readonly db: SqlDatabase) {}

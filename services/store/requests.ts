@@ -240,12 +240,24 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
   };
 }
 
-/** Any fixed number: it serialises submissions, so two of them cannot both take one mailbox. */
-const SUBMISSION_LOCK_KEY = 7_272_002;
+/** Namespace of the advisory locks on account addresses (the two-key form, apart from the other locks' keys). */
+const ADDRESS_LOCK_NAMESPACE = 7_272_002;
 
-/** Submissions take turns for the rest of `tx`: the accounts another request holds are read, then taken, by one at a time. */
-export async function lockSubmissions(tx: SqlExecutor): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [SUBMISSION_LOCK_KEY]);
+/**
+ * Locks `emails` for the rest of `tx`, so that the requests holding an address are read, and
+ * the address then taken, by one submission at a time. Only submissions that share an address
+ * wait for each other: one lock for every submission made each wait for all those before it,
+ * holding a pooled connection while it waited. The locks are taken in one order (by hash), so
+ * two submissions sharing several addresses cannot deadlock; two addresses with the same hash
+ * share a lock, which only makes them wait for each other.
+ */
+export async function lockAddresses(tx: SqlExecutor, emails: readonly string[]): Promise<void> {
+  if (emails.length === 0) return;
+  // A volatile function in the select list is evaluated after ORDER BY (PostgreSQL 9.6 and later), so the locks are taken in key order.
+  await tx.query(
+    `SELECT pg_advisory_xact_lock($1, address.key) FROM (SELECT DISTINCT hashtext(lower(email)) AS key FROM unnest($2::text[]) AS email) AS address ORDER BY address.key`,
+    [ADDRESS_LOCK_NAMESPACE, [...emails]],
+  );
 }
 
 /** A new request for the draft; `created` false (and the existing request's id) when the draft was submitted before. */
