@@ -36,6 +36,8 @@ export class SqlSendBudget implements SendPacer {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SEND_BUDGET_LOCK, tenant]);
       // clock_timestamp(), not now(): now() is when the transaction began, before the lock was granted.
+      // One statement under the lock, pruning included: every round trip made while holding it is one
+      // every other sender in the tenant waits through, on an instance whose event loop may be busy.
       const [row] = await tx.query<{ wait_ms: number | string | null; granted: boolean }>(
         `WITH clock AS (SELECT clock_timestamp() AS now),
          frees AS (
@@ -49,23 +51,20 @@ export class SqlSendBudget implements SendPacer {
            INSERT INTO send_budget (scope, sent_at)
            SELECT scope, clock.now FROM clock, frees, unnest($4::text[]) AS scope
            WHERE frees.at IS NULL OR frees.at <= clock.now
-           RETURNING id)
+           RETURNING id),
+         forgotten AS (
+           DELETE FROM send_budget USING clock
+           WHERE scope = ANY($4::text[]) AND sent_at < clock.now - make_interval(secs => $5) AND EXISTS (SELECT 1 FROM taken))
          SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
         [
           windows.map((window) => window.scope),
           windows.map((window) => window.seconds + margin),
           windows.map((window) => window.sends),
           [conversation, tenant],
+          this.longestWindowSeconds,
         ],
       );
-      if (row?.granted) {
-        await tx.query('DELETE FROM send_budget WHERE scope = ANY($1::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $2)', [
-          [conversation, tenant],
-          this.longestWindowSeconds,
-        ]);
-        return { granted: true };
-      }
-      return { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };
+      return row?.granted ? { granted: true } : { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };
     });
   }
 
