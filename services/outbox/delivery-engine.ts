@@ -144,6 +144,15 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   lookAheadMs: 2000,
 };
 
+/**
+ * How many times a round looks again for a row it slept until. A timer can fire a millisecond or
+ * two before the database's clock reaches the moment it was set for (Node times it from the
+ * event loop's cached clock), so the row is not yet claimable: the round looks again rather than
+ * report nothing to do, which left a paced message for the next poll (and a drain ended with it
+ * still owed).
+ */
+const LOOKS_FOR_A_ROW_FALLING_DUE = 5;
+
 /** How often the engine looks for failed rows that have rested long enough. */
 const REARM_SWEEP_MS = 10 * 60 * 1000;
 
@@ -178,10 +187,16 @@ export class DeliveryEngine {
       if (rearmed > 0) this.logger.warn('delivery.rearmed', { rows: rearmed });
     }
     if (await this.deliverBatch()) return true;
-    const nextInMs = await this.outbox.nextDueInMs(this.policy.lookAheadMs);
-    if (nextInMs === undefined || this.stopping) return false;
-    await new Promise((resolve) => setTimeout(resolve, nextInMs));
-    return !this.stopping && (await this.deliverBatch());
+    for (let look = 0; look < LOOKS_FOR_A_ROW_FALLING_DUE && !this.stopping; look++) {
+      const nextInMs = await this.outbox.nextDueInMs(this.policy.lookAheadMs);
+      if (nextInMs === undefined) return false;
+      await new Promise((resolve) => setTimeout(resolve, nextInMs));
+      if (this.stopping) return false;
+      if (await this.deliverBatch()) return true;
+      // Reported due now and still not claimable: another worker holds it, or nothing was due.
+      if (nextInMs === 0) return false;
+    }
+    return false;
   }
 
   private async deliverBatch(): Promise<boolean> {
