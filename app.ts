@@ -24,7 +24,7 @@ import { opsCommands } from './bot/commands/ops-commands';
 import { sourcesCommand } from './bot/commands/sources-command';
 import type { FileExportDependencies } from './bot/files/file-consent';
 import { requesterCommands, startResubmission } from './bot/commands/requester-commands';
-import { TransferDialog } from './bot/dialogs/transfer-dialog';
+import { TRANSFER_FORM_VERSION, TransferDialog } from './bot/dialogs/transfer-dialog';
 import { ConnectorMessenger, type Messenger } from './bot/messaging/messenger';
 import { OutboxWorker, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './bot/messaging/outbox-worker';
 import { owedMessageRenderers } from './bot/messaging/owed-messages';
@@ -237,7 +237,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const access = new AccessControl(dataSources.directory, dataSources.organisations, config);
   const fileExports: FileExportDependencies = { requests, access, references, messenger, logger, allowInsecureUpload: config.environment !== 'production' };
   const bot = new NasTransferBot({
-    dialogState: new DialogStateStore(new SqlStorage(db)),
+    dialogState: new DialogStateStore(new SqlStorage(db), TRANSFER_FORM_VERSION),
     transferDialog: new TransferDialog(
       new ScreeningRequests(jobs, screenAndDeliver),
       requests,

@@ -109,7 +109,14 @@ export class NasTransferBot extends TeamsActivityHandler {
       return;
     }
     if (await this.deps.resubmit({ ...turn, argument: '' })) return;
-    const result = await (await dialogs()).continueDialog();
+    const dialogContext = await dialogs();
+    if (this.deps.dialogState.outdated(context)) {
+      await context.sendActivity(
+        'The transfer form has changed since you started it, so I cannot carry on from where you were. Nothing was submitted: type **new transfer** to start again.',
+      );
+      return;
+    }
+    const result = await dialogContext.continueDialog();
     if (result.status !== DialogTurnStatus.empty) return;
     await context.sendActivity(
       context.activity.value !== undefined && text === ''

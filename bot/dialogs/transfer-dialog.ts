@@ -17,6 +17,12 @@ import type { ScreeningRequests } from '../../services/screening-requests';
 import { YesNoPrompt } from './yes-no-prompt';
 
 export const TRANSFER_DIALOG = 'transferDialog';
+/**
+ * Raise it whenever the steps change order or what they save changes shape: a conversation
+ * saved under another version is set aside (bot/state/dialog-state.ts) instead of resuming at
+ * the wrong step. 2: the confirmations moved after the screening results.
+ */
+export const TRANSFER_FORM_VERSION = 2;
 const STEPS = 'transferSteps';
 const CONFIRM_ORGANISATION = 'confirmOrganisation';
 const REASON_PROMPT = 'reasonPrompt';

@@ -8,6 +8,8 @@ interface Loaded {
   /** What the store said when this turn read it: the write must find it unchanged. */
   eTag: string;
   snapshot: string;
+  /** The stored state was saved by another version of the form and was set aside. */
+  outdated: boolean;
 }
 
 /** An eTag no stored row has (they start at 1): "create, but only if nobody else has". */
@@ -23,14 +25,27 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
   readonly name = 'dialogState';
   private readonly turnKey = Symbol('dialogState');
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    /**
+     * The version of the dialogs' steps and saved values. State saved under another version is
+     * set aside rather than resumed: after a deploy that reorders steps, an old conversation
+     * would otherwise carry on at the wrong one.
+     */
+    private readonly formVersion: number,
+  ) {}
+
+  /** Whether this turn found state saved by another version of the form (set aside, and cleared when the turn saves). */
+  outdated(context: TurnContext): boolean {
+    return context.turnState.get<Loaded | undefined>(this.turnKey)?.outdated ?? false;
+  }
 
   async get(context: TurnContext, defaultValue?: DialogState): Promise<DialogState> {
     const loaded = await this.load(context);
     if (loaded.state === undefined && defaultValue !== undefined) {
       loaded.state = structuredClone(defaultValue);
-      // An empty default is not a change: a turn that only looked writes nothing.
-      loaded.snapshot = JSON.stringify(loaded.state);
+      // An empty default is not a change: a turn that only looked writes nothing (unless it replaces an outdated state).
+      if (!loaded.outdated) loaded.snapshot = JSON.stringify(loaded.state);
     }
     return loaded.state as DialogState;
   }
@@ -49,7 +64,7 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
     if (!loaded) return;
     const snapshot = JSON.stringify(loaded.state ?? null);
     if (snapshot === loaded.snapshot) return;
-    const item = { state: loaded.state ?? null, eTag: loaded.eTag };
+    const item = { state: loaded.state ?? null, formVersion: this.formVersion, eTag: loaded.eTag };
     try {
       await this.storage.write({ [loaded.key]: item });
     } catch (error) {
@@ -64,9 +79,13 @@ export class DialogStateStore implements StatePropertyAccessor<DialogState> {
     if (cached) return cached;
     const activity = context.activity;
     const key = `${activity.channelId}/conversations/${activity.conversation.id}/dialogState`;
-    const item = (await this.storage.read([key]))[key] as { state?: DialogState | null; eTag?: string } | undefined;
-    const state = item?.state ?? undefined;
-    const loaded: Loaded = { key, state, eTag: item?.eTag ?? NOT_YET_STORED, snapshot: JSON.stringify(state ?? null) };
+    const item = (await this.storage.read([key]))[key] as { state?: DialogState | null; formVersion?: number; eTag?: string } | undefined;
+    const stored = item?.state ?? undefined;
+    // State from before versions were saved counts as version 1.
+    const outdated = stored !== undefined && (item?.formVersion ?? 1) !== this.formVersion;
+    const state = outdated ? undefined : stored;
+    // An outdated state is remembered as it was, so the turn's save replaces it even if nothing else changes.
+    const loaded: Loaded = { key, state, eTag: item?.eTag ?? NOT_YET_STORED, snapshot: JSON.stringify(stored ?? null), outdated };
     context.turnState.set(this.turnKey, loaded);
     return loaded;
   }

@@ -261,6 +261,28 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .startTest();
   });
 
+  it('sets aside a conversation saved by an older version of the form instead of resuming it at the wrong step', async () => {
+    const adapter = harness.adapterFor('priya', 'before-deploy');
+    await toAccounts(adapter).startTest();
+    // As a deploy that reordered the steps finds it: the saved state carries no form version (version 1).
+    const key = `msteams/conversations/${adapter.conversation.conversation.id}/dialogState`;
+    const [row] = await harness.db.query<{ document: { formVersion?: number } }>('SELECT document FROM bot_state WHERE key = $1', [key]);
+    assert.equal(row?.document.formVersion, 2, 'saved with the current version');
+    await harness.db.query(`UPDATE bot_state SET document = document - 'formVersion' WHERE key = $1`, [key]);
+    const jobs = async () => (await harness.db.query('SELECT 1 FROM screening_jobs')).length;
+    const jobsBefore = await jobs();
+    await harness
+      .adapterFor('priya', 'before-deploy')
+      .send(submit({ step: 'accounts', accounts: FRESH_LIST }))
+      .assertReply(says('The transfer form has changed since you started it'))
+      .send('hello')
+      .assertReply(says('Hello Priya.'))
+      .startTest();
+    const [after] = await harness.db.query<{ document: { state: unknown; formVersion?: number } }>('SELECT document FROM bot_state WHERE key = $1', [key]);
+    assert.deepEqual(after?.document, { state: { dialogStack: [] }, formVersion: 2 }, 'the old state is replaced by an empty one, and told once');
+    assert.equal(await jobs(), jobsBefore, 'the list sent to the old conversation was not screened');
+  });
+
   it('sends the list back for editing with the reason kept, and a cancel from a card ends the conversation', async () => {
     const adapter = harness.adapterFor('priya');
     await toScreening(adapter, FRESH_LIST).startTest();

@@ -210,7 +210,7 @@ describeOnEachDatabase('dialog state (eTag read at the start of the turn)', (db)
   };
 
   it('lets only one of two concurrent turns of a conversation advance it', async () => {
-    const store = new DialogStateStore(new SqlStorage(db()));
+    const store = new DialogStateStore(new SqlStorage(db()), 1);
     const first = turn('c1');
     const second = turn('c1');
     const [a, b] = await Promise.all([store.get(first, { dialogStack: [] }), store.get(second, { dialogStack: [] })]);
@@ -232,7 +232,7 @@ describeOnEachDatabase('dialog state (eTag read at the start of the turn)', (db)
   });
 
   it('writes nothing for a turn that changed nothing', async () => {
-    const store = new DialogStateStore(new SqlStorage(db()));
+    const store = new DialogStateStore(new SqlStorage(db()), 1);
     const context = turn('c2');
     await store.get(context, { dialogStack: [] });
     await store.save(context);
