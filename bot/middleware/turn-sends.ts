@@ -1,4 +1,4 @@
-import type { Activity, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
+import { ActivityEventNames, ActivityTypes, type Activity, type Middleware, type ResourceResponse, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../core/log';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 
@@ -23,6 +23,9 @@ export class TurnSendsCounted implements Middleware {
   ) {}
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    // The outbox's own sends (continueConversation turns) took their slot in the budget before they went: counted again here,
+    // each would use two slots and a channel would get half of what Teams allows.
+    if (context.activity.type === ActivityTypes.Event && context.activity.name === ActivityEventNames.ContinueConversation) return next();
     context.onSendActivities(async (turn, activities, send): Promise<ResourceResponse[]> => {
       const responses = await send();
       this.record(turn.activity, activities.filter((activity) => !NOT_SENT.has(activity.type ?? '')).length);

@@ -254,16 +254,11 @@ export class Outbox {
    */
   async nextDueInMs(withinMs: number): Promise<number | undefined> {
     const [row] = await this.db.query<{ in_ms: number | string | null }>(
-      `SELECT greatest(0, extract(epoch FROM min(due_at) - clock_timestamp()) * 1000) AS in_ms FROM outbox
+      // Not greatest(0, …): PostgreSQL's greatest ignores NULL, so "none due" would read as "due now".
+      `SELECT extract(epoch FROM min(due_at) - clock_timestamp()) * 1000 AS in_ms FROM outbox
        WHERE status = 'pending' AND due_at <= clock_timestamp() + make_interval(secs => $1) AND (lease_until IS NULL OR lease_until < clock_timestamp())`,
       [withinMs / 1000],
     );
-    return row?.in_ms === null || row?.in_ms === undefined ? undefined : Math.ceil(Number(row.in_ms));
-  }
-
-  /** When the next row falls due, for a worker deciding how long to sleep. */
-  async pendingCount(): Promise<number> {
-    const [row] = await this.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE status = 'pending' AND due_at <= now()`);
-    return row?.count ?? 0;
+    return row?.in_ms === null || row?.in_ms === undefined ? undefined : Math.max(0, Math.ceil(Number(row.in_ms)));
   }
 }

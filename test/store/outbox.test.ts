@@ -29,6 +29,19 @@ describeOnEachDatabase('outbox', (db) => {
     assert.deepEqual(await outbox.claimDue(10, 30), [], 'leased: nobody else gets it while it is in flight');
   });
 
+  it('says when the next row falls due, and that none does when nothing is owed soon', async () => {
+    const outbox = new Outbox(db());
+    assert.equal(await outbox.nextDueInMs(2000), undefined, 'nothing owed: nothing to wait for');
+    const request = await aRequest(db(), 'NTR-9');
+    await outbox.enqueue(owed.outcome(request, 'u9'));
+    assert.equal(await outbox.nextDueInMs(2000), 0, 'due now');
+    await db().query(`UPDATE outbox SET due_at = clock_timestamp() + interval '1 second'`);
+    const inMs = await outbox.nextDueInMs(2000);
+    assert.ok(inMs !== undefined && inMs > 500 && inMs <= 1000, `due in ${inMs} ms`);
+    await db().query(`UPDATE outbox SET due_at = clock_timestamp() + interval '10 seconds'`);
+    assert.equal(await outbox.nextDueInMs(2000), undefined, 'beyond the look-ahead');
+  });
+
   it('keeps an update owed when the state changed while it was in flight', async () => {
     const outbox = new Outbox(db());
     const request = await aRequest(db(), 'NTR-1');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ActivityTypes, TestAdapter, type TurnContext } from 'botbuilder';
+import { ActivityEventNames, ActivityTypes, TestAdapter, type TurnContext } from 'botbuilder';
 import { TurnSendsCounted, type SendsSpent } from '../../bot/middleware/turn-sends';
 import { createLogger } from '../../core/log';
 import type { SendDestination } from '../../services/outbox/send-pacing';
@@ -65,6 +65,20 @@ describe('a turn’s own replies count against Teams’ limits (never held for t
       await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body: {} } });
     });
     await adapter.send({ type: ActivityTypes.Invoke, name: 'adaptiveCard/action', value: {} });
+    await recorded();
+    assert.deepEqual(spent.spentOn, []);
+  });
+
+  it('does not count the outbox’s own sends again: they took their slot before they went', async () => {
+    const spent = budget();
+    const adapter = adapterWith(spent, [], async (context) => {
+      await context.sendActivity('Transfer request NTR-100001 has been decided.');
+    });
+    // What CloudAdapter.continueConversation runs through the middleware for a proactive send.
+    await adapter
+      .send({ type: ActivityTypes.Event, name: ActivityEventNames.ContinueConversation })
+      .assertReply('Transfer request NTR-100001 has been decided.')
+      .startTest();
     await recorded();
     assert.deepEqual(spent.spentOn, []);
   });
