@@ -10,3 +10,12 @@ export const decisionReasonField = z
   .max(500)
   .optional()
   .transform((value) => (value ? value : undefined));
+
+/** A decision on one account, as a row's Approve/Reject (decideAccount) or a change of it (correctDecision) sends it. */
+export const accountDecisionData = z.object({
+  requestId: requestIdField,
+  accountId: requestIdField,
+  decision: z.enum(['approved', 'rejected']),
+  start: startField,
+  decisionReason: decisionReasonField,
+});

@@ -26,8 +26,7 @@ export class SqlSendBudget implements SendPacer {
   }
 
   async reserve(destination: SendDestination): Promise<Reservation> {
-    const conversation = `conversation:${conversationKeyOf(destination.conversation)}`;
-    const tenant = `tenant:${destination.tenant}`;
+    const [conversation, tenant] = scopesOf(destination);
     const margin = this.limits.marginMs / 1000;
     const windows = [
       ...this.limits.conversation.map((window) => ({ scope: conversation, ...window })),
@@ -76,7 +75,7 @@ export class SqlSendBudget implements SendPacer {
    */
   async spent(destination: SendDestination, requests: number): Promise<void> {
     if (requests < 1) return;
-    const scopes = [`conversation:${conversationKeyOf(destination.conversation)}`, `tenant:${destination.tenant}`];
+    const scopes = scopesOf(destination);
     // Rows past every window are dropped here too: a chat only the turns speak in would otherwise keep its rows.
     await this.db.query(
       `WITH forgotten AS (DELETE FROM send_budget WHERE scope = ANY($2::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $3))
@@ -84,4 +83,9 @@ export class SqlSendBudget implements SendPacer {
       [scopes.flatMap((scope) => Array<string>(requests).fill(scope)), scopes, this.longestWindowSeconds],
     );
   }
+}
+
+/** The ledger's scopes a request to `destination` counts against: its conversation (a channel for its threads), then its tenant. */
+function scopesOf(destination: SendDestination): [conversation: string, tenant: string] {
+  return [`conversation:${conversationKeyOf(destination.conversation)}`, `tenant:${destination.tenant}`];
 }
