@@ -100,6 +100,8 @@ const environmentSchema = z.object({
 
   // The NAS Operations workspace (Teams tab): the token audience, the tenant's keys, the local sign-in.
   WORKSPACE_APP_ID_URI: optionalString,
+  WORKSPACE_CLIENT_ID: z.preprocess(emptyToUndefined, z.guid().optional()),
+  WORKSPACE_SCOPE: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be one scope name, such as access_as_user').default('access_as_user')),
   WORKSPACE_OPENID_METADATA: optionalUrl,
   WORKSPACE_DEV_SIGN_IN: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
 });
@@ -267,6 +269,10 @@ export interface AppConfig {
 export interface WorkspaceSettings {
   /** The token audience: the application ID URI (webApplicationInfo.resource in the manifest). Unset in production: the workspace is not served. */
   appIdUri?: string;
+  /** The app registration's client ID (webApplicationInfo.id): the audience of v2.0 tokens. Default: the GUID ending appIdUri. */
+  clientId?: string;
+  /** The delegated scope every token must carry (Expose an API), e.g. access_as_user. */
+  scope: string;
   /** The tenant whose tokens are accepted (TENANT_ID). */
   tenantId: string;
   /** Entra ID OpenID metadata for the tenant: where its signing keys are published. */
@@ -340,12 +346,21 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
 function workspaceSettings(e: z.infer<typeof environmentSchema>): WorkspaceSettings {
   const tenantId = e.APP_ENV === 'production' ? (e.TENANT_ID ?? '') : (e.TENANT_ID ?? DEMO.tenantId);
   const devSignIn = e.APP_ENV === 'development' && (e.WORKSPACE_DEV_SIGN_IN ?? 'on') === 'on';
+  const appIdUri = e.WORKSPACE_APP_ID_URI ?? (e.APP_ENV === 'production' ? undefined : DEMO.workspaceAppIdUri);
+  const clientId = e.WORKSPACE_CLIENT_ID ?? trailingGuid(appIdUri);
   return {
-    appIdUri: e.WORKSPACE_APP_ID_URI ?? (e.APP_ENV === 'production' ? undefined : DEMO.workspaceAppIdUri),
+    appIdUri,
+    ...(clientId ? { clientId } : {}),
+    scope: e.WORKSPACE_SCOPE,
     tenantId,
     openIdMetadataUrl: e.WORKSPACE_OPENID_METADATA ?? `https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
     ...(devSignIn ? { devSignInUserId: DEMO.opsUserId } : {}),
   };
+}
+
+/** Teams documents the App ID URI as api://<domain>/<client id> (or .../botid-<client id>): the client ID is its end. */
+function trailingGuid(uri: string | undefined): string | undefined {
+  return /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(uri ?? '')?.[1]?.toLowerCase();
 }
 
 /** Called only after crossSettingProblems found nothing missing, so the required values are present. */

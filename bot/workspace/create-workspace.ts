@@ -44,10 +44,16 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
   const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await bundlePageNow();
   const devSignIn =
     parts.environment === 'development' && settings.devSignInUserId
-      ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, userId: settings.devSignInUserId })
+      ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, scope: settings.scope, userId: settings.devSignInUserId })
       : undefined;
   const verifier = new EntraTokenVerifier(
-    { tenantId: settings.tenantId, audience: settings.appIdUri, openIdMetadataUrl: settings.openIdMetadataUrl },
+    {
+      tenantId: settings.tenantId,
+      appIdUri: settings.appIdUri,
+      ...(settings.clientId ? { clientId: settings.clientId } : {}),
+      scope: settings.scope,
+      openIdMetadataUrl: settings.openIdMetadataUrl,
+    },
     devSignIn?.keys,
   );
   if (devSignIn) logger.warn('workspace.development_sign_in', { note: 'the workspace signs in as the demo NAS Operations member' });

@@ -11,10 +11,10 @@ export class DevSignIn {
     private readonly privateKey: CryptoKey,
     /** The only key the verifier trusts in this mode. */
     readonly keys: JWTVerifyGetKey,
-    private readonly claims: { tenantId: string; audience: string; userId: string },
+    private readonly claims: { tenantId: string; audience: string; scope: string; userId: string },
   ) {}
 
-  static async create(claims: { tenantId: string; audience: string; userId: string }): Promise<DevSignIn> {
+  static async create(claims: { tenantId: string; audience: string; scope: string; userId: string }): Promise<DevSignIn> {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'development-sign-in', alg: 'RS256', use: 'sig' };
     return new DevSignIn(privateKey, createLocalJWKSet({ keys: [jwk] }), claims);
@@ -22,7 +22,7 @@ export class DevSignIn {
 
   /** A token for an hour, as Teams would give the page. */
   issue(): Promise<string> {
-    return new SignJWT({ oid: this.claims.userId, tid: this.claims.tenantId, scp: 'access_as_user' })
+    return new SignJWT({ oid: this.claims.userId, tid: this.claims.tenantId, scp: this.claims.scope })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'development-sign-in' })
       .setIssuer(`https://login.microsoftonline.com/${this.claims.tenantId}/v2.0`)
       .setAudience(this.claims.audience)

@@ -53,7 +53,7 @@ describe('NAS Operations workspace API', function () {
     return { status: response.status, text, headers: response.headers };
   };
   const tokenFor = (oid: string, claims: Record<string, unknown> = {}, options: Parameters<OpenIdServer['sign']>[1] = {}) =>
-    keys.sign({ iss: ISSUER, aud: AUDIENCE, oid, tid: TENANT, ...claims }, options);
+    keys.sign({ iss: ISSUER, aud: AUDIENCE, oid, tid: TENANT, scp: 'access_as_user', ...claims }, options);
   const bearer = async (oid: string) => `Bearer ${await tokenFor(oid)}`;
 
   before(async function () {
@@ -142,7 +142,7 @@ describe('NAS Operations workspace API', function () {
       name: 'a token with no user (oid)',
       status: 401,
       code: 'WORKSPACE_UNAUTHENTICATED',
-      authorization: async () => `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, tid: TENANT })}`,
+      authorization: async () => `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, tid: TENANT, scp: 'access_as_user' })}`,
     },
     { name: 'a valid token of someone outside NAS Operations', status: 403, code: 'NOT_OPS', authorization: () => bearer(PRIYA.id) },
   ];
@@ -262,15 +262,16 @@ describe('workspace sign-in: the tenant’s keys cannot be fetched', () => {
   it('answers "not now" (never yes) while the key server fails or cannot be reached, and checks tokens once it is back', async () => {
     const keys = await startOpenIdServer();
     try {
-      const verifier = new EntraTokenVerifier({ tenantId: TENANT, audience: AUDIENCE, openIdMetadataUrl: keys.metadataUrl });
-      const token = `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, oid: TOM.id, tid: TENANT })}`;
+      const verifier = new EntraTokenVerifier({ tenantId: TENANT, appIdUri: AUDIENCE, scope: 'access_as_user', openIdMetadataUrl: keys.metadataUrl });
+      const token = `Bearer ${await keys.sign({ iss: ISSUER, aud: AUDIENCE, oid: TOM.id, tid: TENANT, scp: 'access_as_user' })}`;
       keys.setMode('failing');
       await assert.rejects(verifier.verify(token), (error: AppError) => error.code === 'WORKSPACE_SIGN_IN_UNAVAILABLE');
       keys.setMode('serving');
       assert.deepEqual(await verifier.verify(token), { userId: TOM.id });
       const unreachable = new EntraTokenVerifier({
         tenantId: TENANT,
-        audience: AUDIENCE,
+        appIdUri: AUDIENCE,
+        scope: 'access_as_user',
         openIdMetadataUrl: 'http://127.0.0.1:9/v2.0/.well-known/openid-configuration',
       });
       await assert.rejects(unreachable.verify(token), (error: AppError) => error.code === 'WORKSPACE_SIGN_IN_UNAVAILABLE');
