@@ -101,7 +101,13 @@ const environmentSchema = z.object({
   // The NAS Operations workspace (Teams tab): the token audience, the tenant's keys, the local sign-in.
   WORKSPACE_APP_ID_URI: optionalString,
   WORKSPACE_CLIENT_ID: z.preprocess(emptyToUndefined, z.guid().optional()),
-  WORKSPACE_SCOPE: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be one scope name, such as access_as_user').default('access_as_user')),
+  WORKSPACE_SCOPE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be one scope name, such as access_as_user')
+      .default('access_as_user'),
+  ),
   WORKSPACE_OPENID_METADATA: optionalUrl,
   WORKSPACE_DEV_SIGN_IN: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
 });

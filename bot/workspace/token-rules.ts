@@ -31,17 +31,7 @@ export const CLOCK_TOLERANCE_SECONDS = 300;
 export const SIGNING_ALGORITHM = 'RS256';
 
 /** Why a token is refused, for the log (never shown to the caller, who is told only 401). */
-export type TokenRefusal =
-  | 'algorithm'
-  | 'no-key-id'
-  | 'issuer'
-  | 'tenant'
-  | 'audience'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'app-only'
-  | 'scope'
-  | 'no-user';
+export type TokenRefusal = 'algorithm' | 'no-key-id' | 'issuer' | 'tenant' | 'audience' | 'expired' | 'not-yet-valid' | 'app-only' | 'scope' | 'no-user';
 
 export function acceptedIssuers(tenantId: string): string[] {
   return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];

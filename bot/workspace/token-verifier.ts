@@ -1,7 +1,15 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
-import { acceptedAudiences, acceptedIssuers, CLOCK_TOLERANCE_SECONDS, refusalOf, SIGNING_ALGORITHM, type TokenAudience, type TokenRefusal } from './token-rules';
+import {
+  acceptedAudiences,
+  acceptedIssuers,
+  CLOCK_TOLERANCE_SECONDS,
+  refusalOf,
+  SIGNING_ALGORITHM,
+  type TokenAudience,
+  type TokenRefusal,
+} from './token-rules';
 
 /**
  * Checks the Teams single sign-on token the workspace page sends. First on its face (token-rules.ts:
@@ -49,7 +57,7 @@ export class EntraTokenVerifier {
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'oid', 'tid', 'scp'],
       });
-      const verified = refusalOf(protectedHeader as Record<string, unknown>, payload, this.settings, nowSeconds());
+      const verified = refusalOf(protectedHeader, payload, this.settings, nowSeconds());
       if (verified) throw refused(verified);
       return { userId: payload.oid as string };
     } catch (error) {
@@ -86,7 +94,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Header and payload as they came: a token that is not a JWT at all is refused here. */
 function readUnverified(token: string): [Record<string, unknown>, Record<string, unknown>] {
   try {
-    return [decodeProtectedHeader(token) as Record<string, unknown>, decodeJwt(token) as Record<string, unknown>];
+    return [decodeProtectedHeader(token), decodeJwt(token)];
   } catch (error) {
     throw new AppError('WORKSPACE_UNAUTHENTICATED', undefined, { cause: error });
   }
