@@ -4,7 +4,7 @@
 # esbuild (infra/build.sh) so that the image needs neither tsx nor any dev dependency, nor dev/.
 
 # ---- build: all dependencies, bundle to dist/ ----
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -19,14 +19,14 @@ COPY infra/build.sh ./infra/build.sh
 RUN bash infra/build.sh
 
 # ---- deps: production dependencies only ----
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no install script runs in the production tree (none is needed at run time).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime ----
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     APP_ENV=production \
     HOST=0.0.0.0 \

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist
-npx esbuild index.ts --bundle --platform=node --target=node20 --format=cjs --packages=external \
+npx esbuild index.ts --bundle --platform=node --target=node24 --format=cjs --packages=external \
   '--external:./dev/*' --outfile=dist/index.js --log-level=warning
 cp -r services/store/migrations dist/migrations
 cp -r policy dist/policy

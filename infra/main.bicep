@@ -50,7 +50,7 @@ param postgresAdminLogin string = 'nasadmin'
 @secure()
 param postgresAdminPassword string
 
-@description('A container image (e.g. myregistry.azurecr.io/nas-transfer-bot:1.0.0) built from the Dockerfile; empty = Node 20 code deployment (infra/stage.sh, m365agents.yml).')
+@description('A container image (e.g. myregistry.azurecr.io/nas-transfer-bot:1.0.0) built from the Dockerfile; empty = Node 24 code deployment (infra/stage.sh, m365agents.yml).')
 param containerImage string = ''
 
 param appServiceSku string = 'B1'
@@ -163,7 +163,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
     httpsOnly: true
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
-      linuxFxVersion: empty(containerImage) ? 'NODE|20-lts' : 'DOCKER|${containerImage}'
+      linuxFxVersion: empty(containerImage) ? 'NODE|24-lts' : 'DOCKER|${containerImage}'
       appCommandLine: empty(containerImage) ? 'node dist/index.js' : ''
       alwaysOn: true
       ftpsState: 'Disabled'

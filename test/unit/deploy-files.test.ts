@@ -76,7 +76,7 @@ describe('deployment files', () => {
       entryPoints: [path.join(ROOT, 'index.ts')],
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node24',
       format: 'cjs',
       packages: 'external',
       external: ['./dev/*'],
@@ -96,6 +96,19 @@ describe('deployment files', () => {
     assert.match(build, /cp -r services\/store\/migrations dist\/migrations/);
     assert.ok(existsSync(path.join(ROOT, 'services', 'store', 'migrations')));
     assert.match(build, /cp -r policy dist\/policy/);
+  });
+
+  it('one Node line everywhere: engines, the Docker base image, App Service, the bundle target, the README and the Node the tests run on', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const major = /^\^(\d+)\./.exec(engines)?.[1];
+    assert.equal(major, '24', 'Node 24 LTS (supported until April 2028)');
+    const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((match) => match[1]);
+    assert.deepEqual([...new Set(bases)], [`node:${major}-bookworm-slim`]);
+    assert.match(read('infra/main.bicep'), new RegExp(`'NODE\\|${major}-lts'`));
+    assert.doesNotMatch(read('infra/main.bicep'), /NODE\|(?!24-lts)\d+/);
+    assert.match(read('infra/build.sh'), new RegExp(`--target=node${major}\\b`));
+    assert.match(read('README.md'), new RegExp(`^Node ${major} `, 'm'));
+    assert.equal(process.versions.node.split('.')[0], major, 'the tests themselves run on it');
   });
 
   it('m365agents.yml: provision, deploy and publish, pointing at files that exist', () => {
