@@ -65,15 +65,30 @@ const affiliationSchema = z.looseObject({
 
 const bundleSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
+  total: z.number().int().nonnegative().optional(),
   link: z.array(z.looseObject({ relation: z.string(), url: z.string() })).optional(),
-  entry: z.array(z.looseObject({ resource: z.looseObject({ resourceType: z.string() }).optional() })).optional(),
+  entry: z
+    .array(
+      z.looseObject({
+        resource: z.looseObject({ resourceType: z.string() }).optional(),
+        search: z.looseObject({ mode: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
 });
+type BundleEntry = NonNullable<z.infer<typeof bundleSchema>['entry']>[number];
 
 const operationOutcomeSchema = z.looseObject({ resourceType: z.literal('OperationOutcome') });
 
-/** Pages of relationships followed at most; an organisation has far fewer than 100 × this. */
-const MAX_PAGES = 10;
-const PAGE_SIZE = 100;
+/*
+ * Relationship paging. The specification recommends _count=1000 with _offset paging, and
+ * refuses any search of more than 50,000 results: 50 pages of 1,000 is the most a real list can
+ * need (a site has a handful). A list that runs on past that is not read whole, and says so.
+ */
+export const RELATIONSHIP_PAGE_SIZE = 1000;
+export const RELATIONSHIP_MAX_PAGES = 50;
+const PAGE_SIZE = RELATIONSHIP_PAGE_SIZE;
+const MAX_PAGES = RELATIONSHIP_MAX_PAGES;
 
 export interface OdsFhirOptions extends OdsHttpOptions {
   /** Roles the ODS roles code system marks primary (FHIR does not say which of a record's roles is primary). */
@@ -104,7 +119,8 @@ export class OdsFhirClient implements OrganisationLookup {
   }
 
   async getOrganisation(odsCode: string): Promise<OdsSite | null> {
-    const answer = await this.http.get(`${this.base}/Organization/${encodeURIComponent(odsCode)}`);
+    // ODS codes are upper case; a code typed in lower case is the same organisation.
+    const answer = await this.http.get(`${this.base}/Organization/${encodeURIComponent(odsCode.trim().toUpperCase())}`);
     if (answer.status === 404) return this.notFound(answer.body);
     if (answer.status !== 200) throw this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS answered HTTP ${answer.status}.`));
     const parsed = organizationSchema.safeParse(answer.body);
@@ -112,29 +128,48 @@ export class OdsFhirClient implements OrganisationLookup {
     return this.toSite(parsed.data);
   }
 
+  /**
+   * Every relationship the site holds as the primary organisation, read whole or not at all: a
+   * list read only in part could hide the RE6 link that makes an optical site part of a
+   * multiple, so any page that cannot be read, followed or trusted fails the read (ODS_UNAVAILABLE,
+   * the screening is retried and never yields "eligible").
+   */
   async getRelationships(odsCode: string): Promise<OdsLink[]> {
-    const code = odsCode.toUpperCase();
+    const code = odsCode.trim().toUpperCase();
     const links: OdsLink[] = [];
+    const seen = new Set<string>();
+    let affiliationsRead = 0;
+    let total: number | undefined;
     let url: string | undefined = `${this.base}/OrganizationAffiliation?primary-organization=${encodeURIComponent(code)}&active=true&_count=${PAGE_SIZE}`;
-    for (let page = 0; url && page < MAX_PAGES; page++) {
+    while (url) {
+      if (seen.has(url)) throw this.incomplete(code, 'its pages lead back to a page already read');
+      if (seen.size >= MAX_PAGES) throw this.incomplete(code, `it runs to more than ${MAX_PAGES} pages of ${PAGE_SIZE}, the most the bot reads`);
+      seen.add(url);
       const answer = await this.http.get(url);
-      if (answer.status === 404) {
+      if (answer.status === 404 && seen.size === 1) {
         this.notFound(answer.body);
         return links;
       }
       const bundle = answer.status === 200 ? bundleSchema.safeParse(answer.body) : undefined;
       if (!bundle?.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered a relationship search the bot could not read.'));
+      total ??= bundle.data.total;
       for (const entry of bundle.data.entry ?? []) {
-        const affiliation = affiliationSchema.safeParse(entry.resource);
-        if (!affiliation.success || affiliation.data.active === false) continue;
-        const source = organisationCode(affiliation.data.organization);
-        const target = organisationCode(affiliation.data.participatingOrganization);
-        const relationship = relationshipCode(affiliation.data.code);
-        if (source === code && target && relationship) links.push({ relationship, targetOds: target });
+        const read = readAffiliation(entry);
+        if (read === 'unreadable') throw this.incomplete(code, 'one of its entries is not a relationship the bot can read');
+        if (read === 'other') continue;
+        affiliationsRead++;
+        if (read.active && read.source === code) links.push({ relationship: read.relationship, targetOds: read.target });
       }
-      url = this.sameApi(bundle.data.link?.find((link) => link.relation === 'next')?.url);
+      const next = bundle.data.link?.find((link) => link.relation === 'next')?.url;
+      url = next === undefined ? undefined : this.sameApi(next, url, code);
     }
+    if (total !== undefined && total !== affiliationsRead) throw this.incomplete(code, `ODS counted ${total} but listed ${affiliationsRead}`);
     return links;
+  }
+
+  /** A relationship list that could not be read whole: "could not check", never an empty or partial answer. */
+  private incomplete(code: string, why: string): AppError {
+    return this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS's list of relationships for ${code} could not be read whole (${why}), so it was not used.`));
   }
 
   /** A 404 is "no such organisation" only when ODS says so in an OperationOutcome; otherwise the URL is wrong. */
@@ -143,14 +178,19 @@ export class OdsFhirClient implements OrganisationLookup {
     throw this.http.failure(new AppError('ODS_MISCONFIGURED', 'ODS answered HTTP 404 without an OperationOutcome: check ODS_FHIR_BASE_URL.'));
   }
 
-  /** Paging links are followed only on the API's own origin, so the key never goes anywhere else. */
-  private sameApi(next: string | undefined): string | undefined {
-    if (!next) return undefined;
+  /**
+   * The next page, resolved against the page it came from. Only the API's own origin is asked,
+   * so the key never goes anywhere else; a link elsewhere fails the read rather than ending it.
+   */
+  private sameApi(next: string, current: string, code: string): string {
+    let resolved: URL;
     try {
-      return new URL(next).origin === new URL(this.base).origin ? next : undefined;
+      resolved = new URL(next, current);
     } catch {
-      return undefined;
+      throw this.incomplete(code, 'its next page link is not a URL');
     }
+    if (resolved.origin !== new URL(this.base).origin) throw this.incomplete(code, `its next page is on another host (${resolved.host})`);
+    return resolved.href;
   }
 
   private toSite(organisation: z.infer<typeof organizationSchema>): OdsSite {
@@ -202,6 +242,27 @@ function lastChangeDate(extensions: readonly Extension[]): string | undefined {
     return sub(extension, 'dateTime')[0]?.valueDateTime?.slice(0, 10);
   }
   return undefined;
+}
+
+/**
+ * One search entry: a relationship, something else the search may carry (an _include'd
+ * Organization, an informational OperationOutcome), or unreadable: a relationship without its
+ * two organisations and its type, an entry without a resource, or an OperationOutcome error.
+ */
+function readAffiliation(entry: BundleEntry): { active: boolean; source: string | undefined; target: string; relationship: string } | 'other' | 'unreadable' {
+  const resource = entry.resource;
+  if (!resource) return 'unreadable';
+  if (resource.resourceType === 'OperationOutcome') {
+    const issues = (resource as { issue?: Array<{ severity?: unknown }> }).issue ?? [];
+    return issues.some((issue) => issue.severity === 'error' || issue.severity === 'fatal') ? 'unreadable' : 'other';
+  }
+  if (resource.resourceType !== 'OrganizationAffiliation' || entry.search?.mode === 'include') return 'other';
+  const affiliation = affiliationSchema.safeParse(resource);
+  if (!affiliation.success) return 'unreadable';
+  const target = organisationCode(affiliation.data.participatingOrganization);
+  const relationship = relationshipCode(affiliation.data.code);
+  if (!target || !relationship) return 'unreadable';
+  return { active: affiliation.data.active !== false, source: organisationCode(affiliation.data.organization), target, relationship };
 }
 
 function organisationCode(reference: z.infer<typeof referenceSchema> | undefined): string | undefined {

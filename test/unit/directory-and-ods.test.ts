@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { DEMO } from '../../config';
+import type { AppError } from '../../core/errors';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
 import { loadSandboxOds, startSandboxOrd } from '../../dev/sandbox/ord-server';
@@ -233,7 +234,7 @@ describe('ODS FHIR R4 API client (sandbox ODS server)', () => {
     const site = await client.getOrganisation('zz9104');
     assert.deepEqual(site, { odsCode: 'ZZ9104', name: 'QUAYSIDE CARE HOME', active: true, roleIds: ['RO101', 'RO269'], lastChanged: '2026-10-01' });
     const request = server.requests.at(-1)!;
-    assert.equal(request.path, '/organisation-data-terminology-api/fhir/Organization/zz9104');
+    assert.equal(request.path, '/organisation-data-terminology-api/fhir/Organization/ZZ9104', 'the code is upper-cased before the look-up');
     assert.equal(request.headers.apikey, KEY);
     assert.match(String(request.headers.accept), /application\/fhir\+json/);
     assert.ok(!server.requests.some((recorded) => [...recorded.query.values()].some((value) => value.includes(KEY))), 'the key is never in a URL');
@@ -323,7 +324,7 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
     });
   });
 
-  it('follows a next page on the API’s own origin only', async () => {
+  it('follows a next page on the API’s own origin, and a next page elsewhere fails the read rather than ending it', async () => {
     const affiliation = (target: string, active = true) => ({
       resource: {
         resourceType: 'OrganizationAffiliation',
@@ -342,7 +343,7 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
         ],
       },
     });
-    answers.set('/OrganizationAffiliation?primary-organization=A2&active=true&_count=100', {
+    answers.set('/OrganizationAffiliation?primary-organization=A2&active=true&_count=1000', {
       resourceType: 'Bundle',
       link: [{ relation: 'next', url: `${server.url}/OrganizationAffiliation?page=2` }],
       entry: [affiliation('H1'), affiliation('H0', false), { resource: fhirOrganization('A2', []) }],
@@ -352,6 +353,12 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
       link: [{ relation: 'next', url: 'https://elsewhere.example/steal?page=3' }],
       entry: [affiliation('H2')],
     });
+    await assert.rejects(client().getRelationships('a2'), (error: AppError) => {
+      assert.equal(error.code, 'ODS_UNAVAILABLE');
+      assert.match(error.message, /relationships for A2 could not be read whole \(its next page is on another host \(elsewhere\.example\)\)/);
+      return true;
+    });
+    answers.set('/OrganizationAffiliation?page=2', { resourceType: 'Bundle', entry: [affiliation('H2')] });
     assert.deepEqual(await client().getRelationships('a2'), [
       { relationship: 'RE6', targetOds: 'H1' },
       { relationship: 'RE6', targetOds: 'H2' },
