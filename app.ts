@@ -51,8 +51,9 @@ import { DEFAULT_SCREENING_POLICY, ScreeningRunner, type ScreeningRunnerPolicy }
 import { AuditLog } from './services/store/audit';
 import type { SqlDatabase } from './services/store/database';
 import { openDatabase, readiness } from './services/store/open-database';
+import { RegisterContents } from './services/store/register-contents';
 import { Outbox, owed } from './services/store/outbox';
-import type { RegisterEvent } from './services/reference/registers';
+import { describeRegisterEvent, type RegisterEvent } from './services/reference/registers';
 import { SqlSendBudget } from './services/store/send-budget';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
@@ -316,12 +317,20 @@ export function composeBot(parts: BotParts): ComposedBot {
     access,
     holidays,
     startWorkers() {
-      // A register file that cannot be used keeps the previous copy; NAS Operations are told in the channel (owed, like every message).
+      // A new register copy, one held back as broken, or one that cannot be used: NAS Operations are told in the channel with the counts (owed, like every message).
       const tellOps = (event: RegisterEvent) => {
-        if (event.kind !== 'failed') return;
-        const { register, file, message, keptPrevious } = event;
+        const message = describeRegisterEvent(event);
+        if (message === undefined) return;
+        const { register, file } = event;
+        const problem = {
+          register,
+          file,
+          message,
+          keptPrevious: event.kind === 'loaded' || event.keptPrevious,
+          ...(event.kind === 'loaded' ? { loaded: true as const } : {}),
+        };
         outbox
-          .enqueue(owed.sourceProblem({ register, file, message, keptPrevious }, new Date()))
+          .enqueue(owed.sourceProblem(problem, new Date()))
           .then(() => deliveries.wake())
           .catch((error: unknown) => logger.warn('register.problem_not_owed', describeErrorForLog(error)));
       };
@@ -349,7 +358,7 @@ export function composeBot(parts: BotParts): ComposedBot {
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
-  const dataSources = await openDataSources(config);
+  const dataSources = await openDataSources(config, { registerLedger: new RegisterContents(db) });
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
   const composed = composeBot({

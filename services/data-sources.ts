@@ -9,7 +9,7 @@ import type { DsptEntry, NasSite } from './eligibility/types';
 import { OdsFhirClient } from './reference/ods-fhir-client';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
 import { latestRolesSnapshotFile, loadRolesSnapshot } from './reference/ord-roles';
-import { dsptRegisterSource, nasSitesRegisterSource, type RegisterSource } from './reference/registers';
+import { dsptRegisterSource, nasSitesRegisterSource, type RegisterLedger, type RegisterSource } from './reference/registers';
 import { hostOf, type SourceStatus } from './reference/source-status';
 
 /** Register files are looked at this often besides on every screening, so a bad new file is reported promptly. */
@@ -19,7 +19,7 @@ const REGISTER_CHECK_MS = 60_000;
 export interface DataSources {
   directory: Directory;
   organisations: OrganisationLookup;
-  /** Re-read when their files change; subscribe with onChange to hear of a reload or a file that could not be used. */
+  /** Re-read when their files change; subscribe with onChange to hear of a reload, a file held back, or one that could not be used. */
   dspt: RegisterSource<DsptEntry>;
   nasSites: RegisterSource<NasSite>;
   policy: Policy;
@@ -40,7 +40,7 @@ export interface DataSources {
  * that run locally fill them in with sandboxes before calling this. A register that cannot
  * be read does not stop the bot: screening says so (REGISTER_UNAVAILABLE) until it can be.
  */
-export async function openDataSources(config: AppConfig): Promise<DataSources> {
+export async function openDataSources(config: AppConfig, options: { registerLedger?: RegisterLedger } = {}): Promise<DataSources> {
   const graphUrl = config.graph.baseUrl;
   const fhirUrl = config.ods.fhirBaseUrl;
   const ordUrl = config.ods.baseUrl;
@@ -51,8 +51,10 @@ export async function openDataSources(config: AppConfig): Promise<DataSources> {
   const organisations: OrganisationLookup = fhirUrl
     ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: await primaryRoleIds(path.dirname(config.policyFile)) })
     : new OrdClient(ordUrl as string);
-  const dspt = dsptRegisterSource(config.registers.dsptCsv);
-  const nasSites = nasSitesRegisterSource(config.registers.nasSitesCsv);
+  // The database dates a DSPT export whose name is gone, and remembers the copy in use across restarts.
+  const ledger = options.registerLedger ? { ledger: options.registerLedger } : {};
+  const dspt = dsptRegisterSource(config.registers.dsptCsv, ledger);
+  const nasSites = nasSitesRegisterSource(config.registers.nasSitesCsv, ledger);
   await Promise.all([dspt.refresh(), nasSites.refresh()]);
   const stopWatching = [dspt.watch(REGISTER_CHECK_MS), nasSites.watch(REGISTER_CHECK_MS)];
   const directory = new GraphDirectory(createGraphClient(graphUrl, createGraphCredential(config.graph.auth)), config.directoryAttributes);

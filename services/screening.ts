@@ -94,7 +94,9 @@ export class ScreeningService {
       registers,
       names,
     ]);
-    const dsptRegister = { ...dspt.snapshot, ageDays: Math.max(0, Math.floor((now.getTime() - Date.parse(dspt.snapshot.fileDate)) / DAY_MS)) };
+    // The export's own date (its download name, or when the bot first saw its content); unknown stays unknown.
+    const dataDate = dspt.snapshot.fileDate;
+    const dsptRegister = { ...dspt.snapshot, ...(dataDate ? { ageDays: Math.max(0, Math.floor((now.getTime() - Date.parse(dataDate)) / DAY_MS)) } : {}) };
 
     const facts = entries.map((entry): AccountFacts => {
       const email = entry.email.toLowerCase();

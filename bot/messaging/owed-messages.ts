@@ -26,11 +26,13 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   outcome: (request): Attachment => renderOutcomeCard(request),
   sourceProblem: (problem): Partial<Activity> =>
     MessageFactory.text(
-      `The new ${escapeMarkdown(problem.register)} file (${escapeMarkdown(problem.file)}) could not be used: ${escapeMarkdown(problem.message)} ` +
-        (problem.keptPrevious
-          ? 'Verdicts keep using the previous copy until a readable file replaces it.'
-          : 'No copy is in use, so screening that needs it stops with a clear message rather than giving verdicts.') +
-        ' Type **sources** to see every source.',
+      problem.loaded
+        ? `The ${escapeMarkdown(problem.register)} was reloaded from ${escapeMarkdown(problem.file)}. ${escapeMarkdown(problem.message)} Type **sources** to see every source.`
+        : `The new ${escapeMarkdown(problem.register)} file (${escapeMarkdown(problem.file)}) could not be used: ${escapeMarkdown(problem.message)} ` +
+            (problem.keptPrevious
+              ? 'Verdicts keep using the previous copy until a readable file replaces it.'
+              : 'No copy is in use, so screening that needs it stops with a clear message rather than giving verdicts.') +
+            ' Type **sources** to see every source.',
     ),
   opsDelayed: (request): Partial<Activity> =>
     MessageFactory.text(

@@ -341,6 +341,12 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
     }
   }
   const age = site.dsptRegister?.ageDays;
+  if (context.dsptMaxAgeDays !== undefined && site.dsptRegister && age === undefined) {
+    return review(
+      `Site ${site.odsCode} DSPT status is ${status}, but the DSPT register's date is not known (${site.dsptRegister.file}: not the export's own name, and not dated by the database): check the site's current status.`,
+      'Nothing for the requester to do: NAS Operations will check the current DSPT status.',
+    );
+  }
   if (context.dsptMaxAgeDays !== undefined && age !== undefined && age > context.dsptMaxAgeDays) {
     return review(
       `Site ${site.odsCode} DSPT status is ${status}, but the DSPT register is ${age} days old (${site.dsptRegister?.file}): check the site's current status.`,

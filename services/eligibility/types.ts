@@ -90,8 +90,12 @@ export interface DsptEntry {
 export interface RegisterSnapshot {
   /** The file's name (never its folder). */
   file: string;
-  /** When the file was last written, ISO 8601. */
-  fileDate: string;
+  /**
+   * When the data was produced, ISO 8601: for the DSPT export, the moment in its download name,
+   * else when the bot first saw that exact content; never a copy's modified time. Undefined: unknown.
+   */
+  fileDate?: string;
+  dateSource?: 'export-name' | 'first-seen' | 'file-modified';
   rows: number;
 }
 
@@ -117,7 +121,7 @@ export interface SiteFacts {
   parents: OdsSite[];
   dspt: DsptEntry | null;
   /** The DSPT register copy the entry came from, and how old it was at screening. */
-  dsptRegister?: RegisterSnapshot & { ageDays: number };
+  dsptRegister?: RegisterSnapshot & { ageDays?: number };
   nasSite: NasSite | null;
   nasRegister?: RegisterSnapshot;
   /** Accounts at this site approved, or awaiting a decision, in other requests through the bot. */
@@ -174,6 +178,12 @@ export interface Evidence {
   /** The DSPT register copy used: file name, its date (UK style, with time), row count. */
   dsptRegisterFile?: string;
   dsptRegisterDate?: string;
+  /** What dated the DSPT register copy: the export's download name, or when the bot first saw its content. */
+  dsptRegisterDateSource?: RegisterSnapshot['dateSource'];
+  /** How old the DSPT register copy was at screening, in days; absent when its date is unknown. */
+  dsptRegisterAgeDays?: number;
+  /** The site's Primary Sector as the DSPT export gives it (e.g. "Pharmacy"). */
+  dsptPrimarySector?: string;
   dsptRegisterRows?: number;
   nasRegisterFile?: string;
   nasRegisterDate?: string;

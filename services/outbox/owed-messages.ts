@@ -50,6 +50,8 @@ const sourceProblemPayload = z.object({
   file: z.string().min(1).max(260),
   message: z.string().min(1).max(1000),
   keptPrevious: z.boolean(),
+  /** Not a problem: a new copy is in use (message: its counts). */
+  loaded: z.literal(true).optional(),
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dsptRegisterSource, nasSitesRegisterSource, parseDsptRegister, type RegisterEvent } from '../../services/reference/registers';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  describeRegisterEvent,
+  dsptRegisterSource,
+  nasSitesRegisterSource,
+  parseDsptRegister,
+  REGISTER_MAX_BYTES,
+  type RegisterEvent,
+  type RegisterLedger,
+} from '../../services/reference/registers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nas-registers-'));
 let fileNumber = 0;
@@ -96,7 +106,10 @@ describe('register sources: re-read when the file changes', () => {
     assert.match(status.lastError?.message ?? '', /no "Code"/);
     assert.equal(status.where, 'dspt.csv');
 
-    write('dspt.csv', `${EXPORT}\r\nN9P8Q,New Site,25/26 Standards Met,01/07/2026,Pharmacy,`);
+    const clean = EXPORT.split('\r\n')
+      .filter((_, index) => index !== 3 && index !== 5)
+      .join('\r\n');
+    write('dspt.csv', `${clean}\r\nN9P8Q,New Site,25/26 Standards Met,01/07/2026,Pharmacy,`);
     const next = await source.current();
     assert.equal(next.snapshot.rows, 5);
     assert.equal(next.get('n9p8q')?.published, '2026-07-01');
@@ -116,3 +129,151 @@ describe('register sources: re-read when the file changes', () => {
     assert.deepEqual(register.problems, [{ line: 3, message: 'allowed_accounts "ten" is not a whole number' }]);
   });
 });
+
+/** A DSPT export of `rows` sites, every one readable unless `badDates` of them carry an impossible date. */
+function exportOf(rows: number, badDates = 0, ending = '\r\n'): string {
+  const lines = ['Code,Organisation Name,Status,Date Of Publication,Primary Sector'];
+  for (let index = 0; index < rows; index++) {
+    const date = index < rows - badDates ? '28/06/2026' : '31/02/2026';
+    lines.push(`S${String(index).padStart(4, '0')},Site ${index},25/26 Standards Met,${date},Pharmacy`);
+  }
+  return lines.join(ending);
+}
+
+describe('register reloads that would silently lose rows (issue 20 §3)', () => {
+  it('a new file with 9 of 10 rows unusable is held back: the previous copy stays in use, ops are told the counts, and it is used once confirmed', async () => {
+    const file = write('shrunk.csv', exportOf(10));
+    const source = dsptRegisterSource(file);
+    const events: RegisterEvent[] = [];
+    source.onChange((event) => events.push(event));
+    assert.equal((await source.current()).snapshot.rows, 10);
+
+    write('shrunk.csv', exportOf(10, 9));
+    const inUse = await source.current();
+    assert.equal(inUse.snapshot.rows, 10, 'the previous copy is kept');
+    assert.ok(inUse.get('S0005'), 'a site the bad file cannot read is still in the register');
+    const held = events.at(-1);
+    assert.equal(held?.kind, 'held');
+    if (held?.kind !== 'held') return;
+    assert.deepEqual([held.rows, held.skipped, held.previousRows], [1, 9, 10]);
+    const told = describeRegisterEvent(held) ?? '';
+    assert.match(told, /held back: 90% of its rows could not be used .*\(loaded 1 rows, skipped 9, previous copy 10 rows\)/);
+    assert.match(told, new RegExp(`writing ${held.fingerprint} into a file named shrunk\\.csv\\.confirm`));
+    assert.match(source.status().lastError?.message ?? '', /held back.*loaded 1 rows, skipped 9, previous copy 10 rows.*previous copy is still in use/);
+    await source.current();
+    assert.equal(events.length, 2, 'held once, not at every look');
+
+    // A confirmation for some other file does nothing; one naming this file's fingerprint puts it in use.
+    writeFileSync(`${file}.confirm`, '0123456789ab\n');
+    assert.equal((await source.current()).snapshot.rows, 10);
+    writeFileSync(`${file}.confirm`, `${held.fingerprint}\n`);
+    const confirmed = await source.current();
+    assert.equal(confirmed.snapshot.rows, 1);
+    const loaded = events.at(-1);
+    assert.equal(loaded?.kind, 'loaded');
+    assert.match(describeRegisterEvent(loaded!) ?? '', /^Confirmed and now in use: loaded 1 rows, skipped 9, previous copy 10 rows/);
+  });
+
+  it('a file with far fewer rows than the copy in use is held back too; a normal reload is used and told with its counts', async () => {
+    const file = write('fewer.csv', exportOf(100));
+    const source = dsptRegisterSource(file);
+    const events: RegisterEvent[] = [];
+    source.onChange((event) => events.push(event));
+    await source.current();
+    write('fewer.csv', exportOf(50));
+    assert.equal((await source.current()).snapshot.rows, 100);
+    assert.match(describeRegisterEvent(events.at(-1)!) ?? '', /it has 50 usable rows where the copy in use has 100/);
+    write('fewer.csv', exportOf(98));
+    assert.equal((await source.current()).snapshot.rows, 98, 'a small change is a normal reload');
+    assert.equal(describeRegisterEvent(events.at(-1)!), 'Now in use: loaded 98 rows, skipped 0, previous copy 100 rows.');
+  });
+
+  it('after a restart, a file held back is compared with the copy last in use (from the database), not taken because nothing is in memory', async () => {
+    const ledger = memoryLedger();
+    const file = write('restart.csv', exportOf(10));
+    await dsptRegisterSource(file, { ledger }).current();
+    write('restart.csv', exportOf(10, 9));
+    const restarted = dsptRegisterSource(file, { ledger });
+    await assert.rejects(restarted.current(), /held back: 90% of its rows could not be used .*previous copy 10 rows.*No copy is in use/);
+  });
+
+  it('reads LF rows appended to a CRLF export as rows of their own, counting every one', async () => {
+    const mixed = `${exportOf(5)}\r\n${['S9001,Appended One,25/26 Standards Met,01/07/2026,Pharmacy', 'S9002,Appended Two,25/26 Standards Met,02/07/2026,Pharmacy'].join('\n')}\n`;
+    const { entries, problems } = parseDsptRegister(mixed);
+    assert.equal(entries.size, 7);
+    assert.deepEqual(problems, []);
+    assert.equal(entries.get('S9001')?.published, '2026-07-01');
+    assert.equal(entries.get('S0004')?.statusWords, 'Standards Met', 'the row before the appended ones does not swallow them');
+    const file = write('mixed.csv', mixed);
+    assert.equal((await dsptRegisterSource(file).current()).snapshot.rows, 7);
+  });
+});
+
+describe('register size and the event loop (issue 20 §4)', function () {
+  this.timeout(120_000);
+
+  it('refuses a file over the cap before reading it, keeps the previous copy, and says what the cap is', async () => {
+    const file = write('big.csv', exportOf(10));
+    const source = dsptRegisterSource(file, { maxBytes: 4096 });
+    const events: RegisterEvent[] = [];
+    source.onChange((event) => events.push(event));
+    await source.current();
+    write('big.csv', exportOf(200));
+    assert.equal((await source.current()).snapshot.rows, 10);
+    const failed = events.at(-1);
+    assert.equal(failed?.kind, 'failed');
+    assert.match(failed?.kind === 'failed' ? failed.message : '', /file is 0\.0 MB, over the 0\.0 MB a register may be .*The previous copy is still in use/);
+    // At start-up (nothing in use) the same file is a clear REGISTER_UNAVAILABLE, not a crash.
+    await assert.rejects(dsptRegisterSource(file, { maxBytes: 4096 }).current(), { code: 'REGISTER_UNAVAILABLE' });
+  });
+
+  it('the default cap is a stated 64 MiB', () => {
+    assert.equal(REGISTER_MAX_BYTES, 64 * 1024 * 1024);
+  });
+
+  it('reads a 30 MB export without holding the event loop (max delay well under 500 ms while reading)', async () => {
+    const file = path.join(dir, 'large.csv');
+    const stream = createWriteStream(file);
+    stream.write('Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB\r\n');
+    let index = 0;
+    while (stream.bytesWritten + stream.writableLength < 30 * 1024 * 1024) {
+      const chunk: string[] = [];
+      for (let row = 0; row < 5000; row++, index++) {
+        chunk.push(
+          `X${index.toString(36).toUpperCase().padStart(7, '0')},Generated Organisation ${index},25/26 Standards Met,28/06/2026,Pharmacy,NHS Somewhere ICB\r\n`,
+        );
+      }
+      if (!stream.write(chunk.join(''))) await once(stream, 'drain');
+    }
+    await new Promise<void>((resolve) => stream.end(resolve));
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const register = await dsptRegisterSource(file).current();
+    delay.disable();
+    assert.equal(register.snapshot.rows, index);
+    const maxMs = delay.max / 1e6;
+    assert.ok(maxMs < 500, `the event loop was held for ${maxMs.toFixed(0)} ms`);
+  });
+});
+
+/** The database's part, in memory: when each content was first seen, and which was last put in use. */
+function memoryLedger(): RegisterLedger & { firstSeen: Map<string, Date> } {
+  const firstSeen = new Map<string, Date>();
+  const accepted: Array<{ register: string; sha256: string; rows: number }> = [];
+  return {
+    firstSeen,
+    async seen(register, sha256, at) {
+      const key = `${register}:${sha256}`;
+      const known = firstSeen.get(key);
+      if (known) return { firstSeenAt: known, isNew: false };
+      firstSeen.set(key, at);
+      return { firstSeenAt: at, isNew: true };
+    },
+    async accepted(register, sha256, counts) {
+      accepted.push({ register, sha256, rows: counts.rows });
+    },
+    async lastAccepted(register) {
+      return accepted.filter((entry) => entry.register === register).at(-1);
+    },
+  };
+}
