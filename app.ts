@@ -55,6 +55,7 @@ import { RegisterContents } from './services/store/register-contents';
 import { Outbox, owed } from './services/store/outbox';
 import { describeRegisterEvent, type RegisterEvent } from './services/reference/registers';
 import { SqlSendBudget } from './services/store/send-budget';
+import { SpentTally } from './services/outbox/spent-tally';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
 import { RequestRechecks } from './services/requests/recheck';
@@ -155,6 +156,8 @@ export function composeBot(parts: BotParts): ComposedBot {
 
   // One send budget for everything the bot sends on its own, shared by every instance through the database.
   const sendBudget = new SqlSendBudget(db, config.teamsPacing);
+  // A turn's replies are counted in memory and reach the ledger in one statement per short interval, off the reply path.
+  const turnSends = new SpentTally(sendBudget, (requests) => logger.warn('send_budget.record_failed', { requests }));
   const outboxWorker = new OutboxWorker(
     new DeliveryRecords(outbox, requestRecords, jobs),
     references,
@@ -295,7 +298,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const middleware: Middleware[] = [
     new TenantGate(config.allowedTenantId, logger),
     // A turn's replies count against Teams' limits too; counted after they went, never held.
-    new TurnSendsCounted(sendBudget, logger),
+    new TurnSendsCounted(turnSends, logger),
     new InputGuard(),
     new InvokeGuard(),
     new ReferenceCapture(references, config.opsChannelId, availability, logger),
@@ -346,6 +349,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       for (const unwatch of unwatchRegisters.splice(0)) unwatch();
       outboxWorker.stop();
       await Promise.all([deliveries.stop(), screenings.stop(), reminders.stop(), retention.stop(), checks.stop(), checkSweep.stop()]);
+      await turnSends.stop();
     },
     async settle() {
       // The directory checks are left to tests that mean them (checks.drain()): they read the directory again.

@@ -1,4 +1,5 @@
 import { conversationKeyOf, type PacingLimits, type Reservation, type SendDestination, type SendPacer } from '../outbox/send-pacing';
+import type { SpentRecord } from '../outbox/spent-tally';
 import type { SqlDatabase } from './database';
 
 /** Namespace of the advisory locks taken here (the two-key form, apart from the migrations' key). */
@@ -74,13 +75,30 @@ export class SqlSendBudget implements SendPacer {
    * over a window, which Teams' 429 (waited out, never counted as a failure) then paces.
    */
   async spent(destination: SendDestination, requests: number): Promise<void> {
-    if (requests < 1) return;
-    const scopes = scopesOf(destination);
+    await this.spentAll([{ destination, requests, ageMs: 0 }]);
+  }
+
+  /**
+   * Many records in one statement (an instance's replies since its last flush, services/outbox/spent-tally.ts),
+   * each dated by the database's clock less its age, so a reply counts from when it went, not from when it was written.
+   */
+  async spentAll(records: readonly SpentRecord[]): Promise<void> {
+    const scopes: string[] = [];
+    const ages: number[] = [];
+    for (const { destination, requests, ageMs } of records) {
+      for (const scope of scopesOf(destination)) {
+        for (let request = 0; request < requests; request++) {
+          scopes.push(scope);
+          ages.push(ageMs / 1000);
+        }
+      }
+    }
+    if (scopes.length === 0) return;
     // Rows past every window are dropped here too: a chat only the turns speak in would otherwise keep its rows.
     await this.db.query(
-      `WITH forgotten AS (DELETE FROM send_budget WHERE scope = ANY($2::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $3))
-       INSERT INTO send_budget (scope, sent_at) SELECT scope, clock_timestamp() FROM unnest($1::text[]) AS scope`,
-      [scopes.flatMap((scope) => Array<string>(requests).fill(scope)), scopes, this.longestWindowSeconds],
+      `WITH forgotten AS (DELETE FROM send_budget WHERE scope = ANY($3::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $4))
+       INSERT INTO send_budget (scope, sent_at) SELECT scope, clock_timestamp() - make_interval(secs => age) FROM unnest($1::text[], $2::float8[]) AS spent (scope, age)`,
+      [scopes, ages, [...new Set(scopes)], this.longestWindowSeconds],
     );
   }
 }

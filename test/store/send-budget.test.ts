@@ -114,6 +114,20 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
     assert.equal((await db().query('SELECT 1 FROM send_budget WHERE scope = $1', ['conversation:a:chat'])).length, 0, 'nothing went, nothing counted');
   });
 
+  it('dates tallied replies by when they went, so a reply written late still leaves its window on time', async () => {
+    const budget = new SqlSendBudget(db(), LIMITS);
+    // Two replies that went 0.8 s before they were written: the 1 s window frees about 0.2 s from now, not 1 s.
+    await budget.spentAll([{ destination: { conversation: CHANNEL, tenant: 't1' }, requests: 2, ageMs: 800 }]);
+    const reservation = await budget.reserve({ conversation: CHANNEL, tenant: 't1' });
+    assert.equal(reservation.granted, false);
+    assert.ok(!reservation.granted && reservation.waitMs <= 201, `wait ${reservation.granted ? 0 : reservation.waitMs} ms, expected at most 200`);
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    assert.deepEqual(rows, [
+      { scope: `conversation:${CHANNEL}`, count: 2 },
+      { scope: 'tenant:t1', count: 2 },
+    ]);
+  });
+
   it('grants concurrent callers no more than the limits allow, checked by the documented rule', async () => {
     const budget = new SqlSendBudget(db(), { conversation: [{ seconds: 1, sends: 3 }], tenant: [{ seconds: 1, sends: 50 }], marginMs: 0 });
     const to = { conversation: CHANNEL, tenant: 't1' };

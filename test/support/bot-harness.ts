@@ -124,7 +124,9 @@ export const IMMEDIATE_RETRIES: DeliveryPolicy = {
  * The real bot, database (PGlite in memory) and data sources (sandbox Graph and ORD over HTTP).
  * `writeLog` receives every log line the bot writes, for tests of what is logged.
  */
-export async function startHarness(options: { writeLog?: (line: string) => void; deliveryPolicy?: DeliveryPolicy } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { writeLog?: (line: string) => void; deliveryPolicy?: DeliveryPolicy; wrapDatabase?: (db: SqlDatabase) => SqlDatabase } = {},
+): Promise<Harness> {
   const logger = options.writeLog ? createLogger('debug', options.writeLog) : silentLogger;
   // Our own sandbox Graph, so tests can make it misbehave; ORD is the sandbox the entry points start.
   const graph = await startSandboxGraph(await loadSandboxDirectory(path.join(__dirname, '..', '..', 'dev', 'demo-directory.json')));
@@ -135,7 +137,7 @@ export async function startHarness(options: { writeLog?: (line: string) => void;
     silentLogger,
   );
   const config = sandboxed.config;
-  const db = await freshPglite();
+  const db = (options.wrapDatabase ?? ((plain: SqlDatabase) => plain))(await freshPglite());
   const dataSources = await openDataSources(config);
   const messenger = new RecordingMessenger();
   const compose = () =>
