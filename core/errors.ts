@@ -15,6 +15,10 @@ export const ERROR_CATALOGUE = {
   REQUEST_NOT_FOUND: 'No transfer request has that reference.',
   ACCOUNT_NOT_IN_REQUEST: 'That account is not part of this request.',
   ALREADY_DECIDED: 'That has already been decided.',
+  /** Typed text (a reason, a note, a question) made only of spaces or invisible characters: nothing anyone could read in the audit. */
+  TEXT_UNREADABLE: 'Readable text is needed: what was typed is only spaces or invisible characters.',
+  /** Typed text longer than the card's box allows (TYPED_TEXT_MAX_CHARACTERS). */
+  TEXT_TOO_LONG: 'That is too long.',
   CARD_DATA_INVALID: 'That card action was not recognised. Please use the latest card.',
   DIRECTORY_UNAVAILABLE: 'The NHSmail directory could not be reached. Nothing was lost; please try again in a few minutes.',
   ODS_UNAVAILABLE: 'The NHS organisation data service could not be reached. Nothing was lost; please try again in a few minutes.',

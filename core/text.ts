@@ -48,3 +48,22 @@ export function escapeMarkdown(text: string): string {
     .replace(/([\\`*_~[\]<>#|])/g, '\\$1')
     .replace(/^(\s*)([-+]|\d+\.)(\s)/, '$1\\$2$3');
 }
+
+/**
+ * Characters that show nothing: white space and separators, format characters (zero-width
+ * space U+200B, word joiner U+2060, …), the Default_Ignorable_Code_Point set (which holds the
+ * Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, though they are letters by category),
+ * combining marks with nothing to combine with, controls, and the braille pattern blank U+2800
+ * (a symbol that prints as a space). Unicode property escapes: ECMA-262 §22.2.2.9, UAX #44.
+ */
+const BLANK_CHARACTER = /[\p{White_Space}\p{Z}\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\p{M}\u2800\u115F\u1160\u3164\uFFA0]/gu;
+
+/** Whether a person could read anything in `text`: at least one character that shows. */
+export function hasReadableText(text: string): boolean {
+  return text.replace(BLANK_CHARACTER, '').length > 0;
+}
+
+/** Length as a person counts it: characters (code points), not UTF-16 units. */
+export function characterCount(text: string): number {
+  return [...text].length;
+}

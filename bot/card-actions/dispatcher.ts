@@ -1,7 +1,7 @@
 import type { AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, Attachment, TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { OpsCardView } from '../../cards/ops-request';
-import { requestIdField, startField } from './card-data';
+import { requestIdField, startField, typedTextRefusalOf } from './card-data';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Actor, StoredRequest } from '../../services/model';
@@ -14,6 +14,8 @@ type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
 
 export const REFRESH_VERB = 'refreshCard';
 const refreshSchema = z.object({ requestId: requestIdField, start: startField });
+/** The ids of an action refused for its typed text: enough to show the refusal by the button pressed. */
+const refusedTextIds = z.object({ requestId: requestIdField, start: startField, accountId: requestIdField.optional() });
 
 const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   CARD_DATA_INVALID: 400,
@@ -59,9 +61,13 @@ export class CardActionDispatcher {
   async dispatch(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     if (invoke.action?.verb === REFRESH_VERB) return this.refresh(context, invoke);
     const handler = this.handlers.get(invoke.action?.verb ?? '');
-    const parsed = handler?.schema.safeParse({ ...(invoke.action?.data as object | undefined) });
-    if (!handler || !parsed?.success) return errorResponse(new AppError('CARD_DATA_INVALID'));
-    const data = parsed.data;
+    const raw = { ...(invoke.action?.data as object | undefined) };
+    const parsed = handler?.schema.safeParse(raw);
+    // Typed text that cannot be kept (unreadable, too long) is told by the button pressed, like any refusal; other bad data is not recognised.
+    const textRefusal = parsed && !parsed.success ? typedTextRefusalOf(parsed.error) : undefined;
+    const ids = textRefusal ? refusedTextIds.safeParse(raw) : undefined;
+    if (!handler || (!parsed?.success && !ids?.success)) return errorResponse(new AppError('CARD_DATA_INVALID'));
+    const data = parsed?.success ? parsed.data : ids!.data!;
     const start = Number((data as { start?: number }).start ?? 0);
 
     // Who is asking comes first: someone outside NAS Operations learns nothing, not even whether the request exists.
@@ -74,10 +80,12 @@ export class CardActionDispatcher {
     if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
     await this.rememberOpsMember(context);
 
-    let notice = '';
+    let notice = textRefusal?.userMessage ?? '';
     try {
-      await handler.handle({ requests: this.parts.requests }, actor, data);
-      this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
+      if (!textRefusal) {
+        await handler.handle({ requests: this.parts.requests }, actor, data);
+        this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
+      }
     } catch (error) {
       const appError = findAppError(error);
       if (!appError) throw error;

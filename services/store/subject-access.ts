@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
 import type { SqlExecutor } from './database';
+import { subjectRow } from './subject-view';
 
 /**
  * Subject access (UK GDPR Article 15): everything the store holds about one person, found by
@@ -173,7 +174,7 @@ export interface SubjectAccessReport {
   generatedAt: string;
   /** For whoever releases the file: what it is and what to check first. */
   notes: string[];
-  /** Every row found, by table; rows are as stored (times in UTC). */
+  /** Every row found, by table; rows are as stored (times in UTC), with other people withheld (subject-view.ts). */
   tables: Record<string, Array<Record<string, unknown>>>;
   /** The requests the subject's accounts belong to: reference, organisation, state and dates only. */
   requestsOfTheirAccounts: Array<Record<string, unknown>>;
@@ -184,7 +185,8 @@ export interface SubjectAccessReport {
 
 const NOTES = [
   'Everything the NAS Transfer Bot store holds about this person, found by their account address and, where given, their Entra object id (UK GDPR Article 15).',
-  'Rows may also name other people (requesters, NAS Operations staff, other accounts in the same request): review them before release (DPA 2018 Schedule 2 Part 3).',
+  'Other account holders (in the same request, screening list or conversation) are withheld: their addresses read "[another person]", their records "withheld: another account holder", so only how many there were shows.',
+  'Rows may still name the requester and NAS Operations staff who acted, and free text written by them: review it before release (DPA 2018 Schedule 2 Part 3).',
   'Personal data removed under the retention policy (RETENTION_DAYS) shows as "[removed under the retention policy]" or a redacted-<id> address and cannot be found by address any more.',
   'The bot keeps no copy of Microsoft Graph data outside these rows; the NHSmail directory itself is answered by the NHSmail service.',
 ];
@@ -246,7 +248,9 @@ export async function findSubjectData(db: SqlExecutor, subject: Subject, now: Da
           [requestIds],
         );
   const rowCount = Object.values(tables).reduce((sum, rows) => sum + rows.length, 0);
-  return { subject, generatedAt: now.toISOString(), notes: NOTES, tables, requestsOfTheirAccounts, notSearched, rowCount };
+  // The file holds the subject's data only: everything about other people found in the same rows is withheld before it leaves the store.
+  const theirs = Object.fromEntries(Object.entries(tables).map(([table, rows]) => [table, rows.map((row) => subjectRow(table, row, subject.address))]));
+  return { subject, generatedAt: now.toISOString(), notes: NOTES, tables: theirs, requestsOfTheirAccounts, notSearched, rowCount };
 }
 
 /** The file's text: one JSON document, times in ISO 8601 UTC. */

@@ -13,6 +13,7 @@ import { migrate } from '../../services/store/migrate';
 import { OpsMembersSeen } from '../../services/store/ops-members';
 import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { findSubjectData, parseSubject, SUBJECT_ACCESS_COVERAGE, type SubjectAccessReport } from '../../services/store/subject-access';
+import { WITHHELD } from '../../services/store/subject-view';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
 import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 
@@ -109,8 +110,17 @@ async function rowsMentioning(db: SqlDatabase, term: string): Promise<Map<string
   return found;
 }
 
+/** A row's identity: its first column (the query orders by it), since the report's rows have other people withheld. */
+function rowKey(row: Record<string, unknown>): string {
+  return String(Object.values(row)[0]);
+}
+
 function reportRows(report: SubjectAccessReport, table: string): Set<string> {
-  return new Set((report.tables[table] ?? []).map((row) => JSON.stringify(row)));
+  return new Set((report.tables[table] ?? []).map(rowKey));
+}
+
+function keysOf(rows: Set<string>): string[] {
+  return [...rows].map((row) => rowKey(JSON.parse(row) as Record<string, unknown>));
 }
 
 describe('subject access search', function () {
@@ -148,13 +158,13 @@ describe('subject access search', function () {
       const everywhere = await rowsMentioning(db(), AMARA);
       for (const [table, rows] of everywhere) {
         const found = reportRows(report, table);
-        const missed = [...rows].filter((row) => !found.has(row) && !row.includes(NEAR_MISS.toLowerCase()));
+        const missed = [...rows].filter((row) => !found.has(keysOf(new Set([row]))[0]!) && !row.includes(NEAR_MISS.toLowerCase()));
         assert.deepEqual(missed, [], `${table}: rows holding the address that subject access did not find`);
       }
       assert.deepEqual(
         report.tables.request_accounts?.map((row) => row.email),
-        [AMARA, OTHER],
-        'her own account row, and the one whose decision reason names her; not tamara.mensah',
+        [AMARA, WITHHELD],
+        "her own account row, and the one whose decision reason names her (that holder's address withheld); not tamara.mensah",
       );
       const account = report.tables.request_accounts[0]!;
       assert.equal(account.decision, 'approved');
@@ -202,7 +212,7 @@ describe('subject access search', function () {
       for (const [table, rows] of everywhere) {
         const found = reportRows(priya, table);
         assert.deepEqual(
-          [...rows].filter((row) => !found.has(row)),
+          keysOf(rows).filter((key) => !found.has(key)),
           [],
           `${table}: rows holding her object id that subject access did not find`,
         );
@@ -219,6 +229,68 @@ describe('subject access search', function () {
         tom.tables.transfer_requests?.map((row) => row.claimed_by_name),
         [TOM.name],
       );
+    });
+
+    it('gives one of several account holders in one list their own data only: the others appear as counts, without their addresses, names, job titles or departments', async () => {
+      const others = [
+        { email: OTHER, displayName: 'Wren Hadley', jobTitle: 'Locum Dispensing Optician', department: 'Eye Casualty Outreach' },
+        { email: 'kofi.boateng@nhsmail.example', displayName: 'Kofi Boateng', jobTitle: 'Community Podiatrist', department: 'Foot Health Northmoor' },
+      ];
+      const holders = [{ email: AMARA, displayName: 'Amara Mensah', jobTitle: 'Pharmacist', department: 'Dispensary' }, ...others];
+      const screened = holders.map((holder, index) => ({
+        ...screenedAccount(index + 1, holder.email, 'review'),
+        evidence: { directoryFound: true, displayName: holder.displayName, jobTitle: holder.jobTitle, department: holder.department, siteOds: 'ZZ9103' },
+      }));
+      const jobs = new ScreeningJobs(db());
+      const job = await jobs.create({
+        id: randomUUID(),
+        ownerId: PRIYA.id,
+        organisationOds: 'ZZ9001',
+        organisationName: 'Northmoor',
+        entries: holders.map((holder, index) => ({ position: index + 1, email: holder.email })),
+      });
+      await jobs.claimNext(60);
+      await jobs.complete({ ...job, attempts: 1 }, { policyVersion: 'test', accounts: screened });
+      await new SqlStorage(db()).write({
+        'msteams/conversations/a:priya-chat': {
+          eTag: '*',
+          dialogState: { accountsText: holders.map((holder) => holder.email).join('\n'), screened },
+        },
+      });
+      const { request } = await transferRequests(db()).submit({
+        ...requestDetails(PRIYA),
+        reason: 'Three dispensary staff move to NAS',
+        draftId: randomUUID(),
+        accounts: screened,
+      });
+      await transferRequests(db()).decideAccount(request.id, request.accounts[1]!.id, 'rejected', TOM, `Not the same post as ${AMARA}; ${OTHER} is a locum`);
+
+      const report = await findSubjectData(db(), parseSubject({ address: AMARA }));
+      const file = JSON.stringify(report);
+      for (const other of others) {
+        for (const [field, value] of Object.entries(other)) {
+          assert.ok(!file.toLowerCase().includes(value.toLowerCase()), `another holder's ${field} (${value}) is in the subject access file`);
+        }
+      }
+      // Her own data is all there.
+      for (const value of Object.values(holders[0]!)) assert.ok(file.includes(value), `her own ${value} is in the file`);
+      // The others as counts: the list keeps its length, each other entry withheld whole.
+      const [jobRow] = report.tables.screening_jobs!;
+      const entries = jobRow!.entries as Array<Record<string, unknown>>;
+      assert.equal(entries.length, 3);
+      assert.deepEqual(entries.filter((entry) => entry.withheld === 'another account holder').length, 2);
+      const results = (jobRow!.result as { accounts: Array<Record<string, unknown>> }).accounts;
+      assert.deepEqual(
+        results.map((account) => account.email ?? account.withheld),
+        [AMARA, 'another account holder', 'another account holder'],
+      );
+      // The other account's row found because its decision reason names her: the decision stays, the holder does not.
+      const otherRow = report.tables.request_accounts!.find((row) => row.id === request.accounts[1]!.id)!;
+      assert.equal(otherRow.email, WITHHELD);
+      assert.equal(otherRow.evidence, WITHHELD);
+      assert.equal(otherRow.decision, 'rejected');
+      assert.equal(otherRow.decision_reason, `Not the same post as ${AMARA}; [another person] is a locum`);
+      assert.equal(report.tables.bot_state?.length, 1);
     });
 
     it('finds nothing for an address the store does not hold, and refuses a search that would find other people', async () => {
@@ -276,8 +348,9 @@ describe('nas-transfer subject-access (command line, PostgreSQL)', function () {
     assert.equal(report.subject.address, AMARA);
     assert.deepEqual(
       report.tables.request_accounts?.map((row) => row.email),
-      [AMARA, OTHER],
+      [AMARA, WITHHELD],
     );
+    assert.ok(!readFileSync(out, 'utf8').includes(OTHER), "the file does not hold the other account holder's address");
     assert.ok(report.notSearched.transfer_requests?.reference, 'the file says which columns it did not search, and why');
     const db = await openPostgres(schema!.url);
     try {
