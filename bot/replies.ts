@@ -1,6 +1,7 @@
 import { escapeMarkdown } from '../core/text';
 import { changeWords, transferStateWords } from './transfer-words';
 import { plural } from '../cards/plural';
+import { NOTHING_TO_TRANSFER_LABEL, statusLabel } from '../services/requests/lifecycle';
 import { ageInDays, formatTime, isScreenedOut, STATUS_LABEL, type RequestSummary, type StoredRequest } from '../services/model';
 
 export const REQUESTER_HELP = [
@@ -42,7 +43,7 @@ function age(at: Date): string {
 export function describeRequestList(title: string, requests: readonly RequestSummary[]): string {
   const lines = requests.map(
     (request) =>
-      `- **${request.reference}** · ${escapeMarkdown(request.organisationName)} · ${formatTime(request.createdAt)} (${age(request.createdAt)}) · ${STATUS_LABEL[request.status]}` +
+      `- **${request.reference}** · ${escapeMarkdown(request.organisationName)} · ${formatTime(request.createdAt)} (${age(request.createdAt)}) · ${request.status === 'decided' && request.approvedCount === 0 ? NOTHING_TO_TRANSFER_LABEL : STATUS_LABEL[request.status]}` +
       (request.claimedByName ? ` by ${escapeMarkdown(request.claimedByName)}` : '') +
       ` · ${plural(request.accountCount, 'account')} (${request.approvedCount} approved, ${request.rejectedCount} rejected)` +
       (request.status === 'decided' && request.approvedCount > 0 ? ' · approved accounts not yet marked transferred' : ''),
@@ -62,7 +63,7 @@ export function describeRequest(request: StoredRequest, forOps = false): string 
   });
   const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${plural(request.accounts.length - MAX_ACCOUNT_LINES, 'more account')}.`] : [];
   return [
-    `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${STATUS_LABEL[request.status]}`,
+    `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${statusLabel(request)}`,
     `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)}${forOps ? ` under policy ${request.policyVersion}` : ''}.`,
     ...(request.claimedBy && request.status === 'in_review'
       ? [`Being reviewed by ${escapeMarkdown(request.claimedBy.name)} since ${formatTime(request.claimedAt)}.`]

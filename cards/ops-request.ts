@@ -2,7 +2,6 @@ import {
   changedSinceSubmission,
   formatTime,
   isScreenedOut,
-  STATUS_LABEL,
   tallyDecisions,
   transferState,
   type DecisionTally,
@@ -13,7 +12,7 @@ import {
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
-import { accountAction, isOpen, requestAction, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
+import { accountAction, isOpen, nothingToTransfer, requestAction, statusLabel, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
 import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit, type CardAttachment } from './render';
 import template from './ops-request.json';
 
@@ -232,7 +231,7 @@ export function opsRequestCardData(
   return {
     requestId: request.id,
     reference: request.reference,
-    statusLabel: STATUS_LABEL[request.status],
+    statusLabel: statusLabel(request),
     statusColor: REQUEST_STATUS_COLOR[request.status],
     statusDetail: statusDetail(request),
     showClaim: reviewer === null && allows('claim'),
@@ -305,6 +304,7 @@ function statusDetail(request: StoredRequest): string {
     case 'in_review':
       return request.claimedBy ? ` · assigned to ${request.claimedBy.name} since ${formatTime(request.claimedAt)}` : '';
     case 'decided':
+      if (nothingToTransfer(request)) return ` · no account was approved, so nothing is transferred; a decision can still be changed`;
       return ` · every account decided${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ''}; approved accounts are waiting to be transferred`;
     case 'completed':
       return ` · every approved account transferred${request.completedAt ? ` at ${formatTime(request.completedAt)}` : ''}`;

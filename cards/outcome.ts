@@ -13,6 +13,8 @@ interface ExplainedRow {
 }
 
 export interface OutcomeCardData {
+  /** Decided, or decided with nothing to transfer (no account approved): said first, in words. */
+  headline: string;
   reference: string;
   organisationName: string;
   approvedCount: number;
@@ -58,6 +60,10 @@ export function renderOutcomeCard(request: StoredRequest): CardAttachment {
   return fitToMessageLimit(ordered.length, (shown) => {
     const visible = ordered.slice(0, shown);
     return expandCard<OutcomeCardData>(template, {
+      headline:
+        approved.length === 0
+          ? `Transfer request ${request.reference} has been decided: nothing to transfer, as no account was accepted`
+          : `Transfer request ${request.reference} has been decided`,
       reference: request.reference,
       organisationName: escapeMarkdown(request.organisationName),
       approvedCount: approved.length,

@@ -210,6 +210,11 @@ export const STATUS_LABEL: Record<RequestStatus, string> = {
   withdrawn: 'Withdrawn',
 };
 
+/** The status inside a sentence ("this request is awaiting review"): the same words as the label. */
+export function statusPhrase(status: RequestStatus): string {
+  return STATUS_LABEL[status].toLowerCase();
+}
+
 /**
  * Reasons a requester can put right themselves (add a UK mobile, unmark a leaver, complete
  * the DSPT), after which the account may be requested again.

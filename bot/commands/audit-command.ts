@@ -1,7 +1,7 @@
 import { escapeMarkdown } from '../../core/text';
 import { plural } from '../../cards/plural';
 import { AppError } from '../../core/errors';
-import { formatTime, REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/model';
+import { formatTime, REQUEST_REFERENCE_PATTERN, STATUS_LABEL, statusPhrase, type RequestStatus, type StoredRequest } from '../../services/model';
 import type { AuditEvent, TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import type { Command } from './command';
@@ -43,14 +43,6 @@ const MESSAGE_KIND: Record<string, string> = {
   completion: 'that the transfer is complete',
   question: 'a question from NAS Operations',
   'question.chase': 'a reminder of the question',
-};
-
-const STATUS_WORDS: Record<string, string> = {
-  submitted: 'awaiting review',
-  in_review: 'in review',
-  decided: 'decided',
-  completed: 'completed',
-  withdrawn: 'withdrawn',
 };
 
 /** "audit NTR-…": the request's history for NAS Operations, newest last, in UK local time. */
@@ -127,8 +119,8 @@ function shortDetail(action: string, detail: Record<string, unknown>): string {
     case 'request.taken_over':
     case 'request.completed':
     case 'request.withdrawn': {
-      const from = STATUS_WORDS[text('status', before)] ?? text('status', before);
-      const to = STATUS_WORDS[text('status', after)] ?? text('status', after);
+      const from = statusWordsOf(text('status', before));
+      const to = statusWordsOf(text('status', after));
       if (from && to && from !== to) parts.push(`was ${from}, now ${to}`);
       if (text('reviewer', before) && text('reviewer', before) !== text('reviewer', after)) parts.push(`previously reviewed by ${text('reviewer', before)}`);
       break;
@@ -180,4 +172,9 @@ export function clip(text: string, limit: number): string {
   const cut = text.slice(0, limit - 1);
   const boundary = cut.search(/\s\S*$/);
   return `${(boundary > limit / 2 ? cut.slice(0, boundary) : cut).replace(/[\s,;:.]+$/, '')}…`;
+}
+
+/** A status as the audit recorded it, in the status words (services/model.ts); an unknown one as written. */
+function statusWordsOf(status: string): string {
+  return status in STATUS_LABEL ? statusPhrase(status as RequestStatus) : status;
 }

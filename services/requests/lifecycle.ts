@@ -4,6 +4,8 @@ import {
   formatTime,
   isScreenedOut,
   OPEN_STATUSES,
+  STATUS_LABEL,
+  statusPhrase,
   transferState,
   type Actor,
   type Decision,
@@ -11,6 +13,7 @@ import {
   type StoredAccount,
   type StoredRequest,
 } from '../model';
+import { requestMeets, type AccountCondition, type RequestCondition } from './request-conditions';
 
 /**
  * The request's life in one place: which actions a request, an account and an actor allow.
@@ -47,14 +50,6 @@ export function isOpen(status: RequestStatus): boolean {
   return OPEN_STATUSES.includes(status);
 }
 
-const STATUS_WORDS: Record<RequestStatus, string> = {
-  submitted: 'waiting for review',
-  in_review: 'in review',
-  decided: 'decided',
-  completed: 'completed',
-  withdrawn: 'withdrawn',
-};
-
 function undecided(request: LifecycleRequest): LifecycleAccount[] {
   return request.accounts.filter((account) => account.decision === null && !isScreenedOut(account));
 }
@@ -80,7 +75,7 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
     case 'claim':
     case 'takeOver': {
       if (!isOpen(request.status))
-        return refused(new AppError('INVALID_INPUT', `This request is ${STATUS_WORDS[request.status]}: there is nothing to review.`));
+        return refused(new AppError('INVALID_INPUT', `This request is ${statusPhrase(request.status)}: there is nothing to review.`));
       if (request.claimedBy?.id === actor.id) return refused(new AppError('INVALID_INPUT', 'You are already reviewing this request.'));
       if (action === 'claim' && request.claimedBy) return refused(alreadyClaimed(request));
       if (action === 'takeOver' && !request.claimedBy) return refused(new AppError('INVALID_INPUT', 'Nobody is reviewing this request now: use Assign to me.'));
@@ -114,7 +109,7 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
         return refused(
           new AppError(
             'INVALID_INPUT',
-            `Accounts can be marked as transferred once every account is decided; this request is ${STATUS_WORDS[request.status]}.`,
+            `Accounts can be marked as transferred once every account is decided; this request is ${statusPhrase(request.status)}.`,
           ),
         );
       }
@@ -157,7 +152,7 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
     }
     case 'overrideTransfer': {
       if (request.status !== 'decided')
-        return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${STATUS_WORDS[request.status]}.`));
+        return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${statusPhrase(request.status)}.`));
       if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account is transferred.'));
       const state = transferState(account);
       if (state === 'approved') return refused(new AppError('INVALID_INPUT', 'Mark the account as transferred first: the bot then checks the directory.'));
@@ -207,10 +202,56 @@ export function reasonNeeded(request: LifecycleRequest, accountId: number, actio
   return undefined;
 }
 
-/** The request may complete: every approved account is seen moved in the directory or overridden by NAS Operations. */
+const APPROVED: AccountCondition = { decisionIs: 'approved' };
+/** Seen moved in the directory, or vouched for by NAS Operations: nothing more to watch. */
+const MOVED: AccountCondition = { any: [{ has: 'transferConfirmedAt' }, { has: 'transferOverride' }] };
+const DECIDED: RequestCondition = { statusIn: ['decided'] };
+
+/**
+ * The request's conditions, each written once. The lifecycle and the cards evaluate them
+ * (requestMeets); the store filters by the same definitions compiled to SQL (requestSql).
+ */
+export const REQUEST_CONDITIONS = {
+  /** NAS Operations may still decide its accounts. */
+  open: { statusIn: OPEN_STATUSES } as RequestCondition,
+  /** Decided, with approved accounts not yet seen moved (nor overridden): the directory is watched for the moves. */
+  awaitingTransfer: { all: [DECIDED, { someAccount: { all: [APPROVED, { not: MOVED }] } }] } as RequestCondition,
+  /**
+   * The request may complete: at least one account approved, and every approved account seen
+   * moved in the directory or overridden. A request with nothing approved never completes.
+   */
+  readyToComplete: { all: [DECIDED, { someAccount: APPROVED }, { everyAccount: { any: [{ not: APPROVED }, MOVED] } }] } as RequestCondition,
+  /** Every account decided and none approved: there is nothing to transfer (and it stays correctable). */
+  nothingToTransfer: { all: [DECIDED, { not: { someAccount: APPROVED } }] } as RequestCondition,
+  /**
+   * Its accounts are screened again (a leaver found at once): while it is open, and after the
+   * decision until every approved account has moved, since a leaver is deleted.
+   */
+  rechecked: { any: [{ statusIn: OPEN_STATUSES }, { all: [DECIDED, { someAccount: { all: [APPROVED, { not: MOVED }] } }] }] } as RequestCondition,
+} as const;
+
+export type RequestConditionName = keyof typeof REQUEST_CONDITIONS;
+
+/** Whether the request meets the named condition. */
+export function meets(request: Parameters<typeof requestMeets>[0], name: RequestConditionName): boolean {
+  return requestMeets(request, REQUEST_CONDITIONS[name]);
+}
+
+export const NOTHING_TO_TRANSFER_LABEL = 'Decided: nothing to transfer';
+
+/** The status as a label, from the one table of status words: a decided request with nothing approved says so. */
+export function statusLabel(request: LifecycleRequest): string {
+  return nothingToTransfer(request) ? NOTHING_TO_TRANSFER_LABEL : STATUS_LABEL[request.status];
+}
+
+/** The request may complete (see REQUEST_CONDITIONS.readyToComplete). */
 export function readyToComplete(request: LifecycleRequest): boolean {
-  if (request.status !== 'decided') return false;
-  return request.accounts.every((account) => account.decision !== 'approved' || ['confirmed', 'overridden'].includes(transferState(account)));
+  return meets(request, 'readyToComplete');
+}
+
+/** Every account decided and none approved: "decided: nothing to transfer". */
+export function nothingToTransfer(request: LifecycleRequest): boolean {
+  return meets(request, 'nothingToTransfer');
 }
 
 /** Approved accounts still waiting to be seen moved (or overridden). */

@@ -10,7 +10,6 @@ import type { SqlDatabase } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
 import {
   claimTransferChase,
-  completeIfAllConfirmed,
   confirmTransfers,
   markLeaverAlerted,
   recordRechecks,
@@ -22,7 +21,9 @@ import {
 } from '../store/request-checks';
 import { lockRequest, RequestRepository } from '../store/requests';
 import { londonDate, workingDaysElapsed } from '../working-days';
-import { awaitingConfirmation, isOpen } from './lifecycle';
+import { completeIfReady } from './completion';
+import { awaitingConfirmation, isOpen, REQUEST_CONDITIONS } from './lifecycle';
+import { requestSql } from './request-conditions';
 import type { WorkSignal } from './transfer-requests';
 
 /** The bot itself, as the actor of what it does on its own. */
@@ -37,6 +38,9 @@ export interface RecheckPolicy {
   transferChaseWorkingDays: number;
   holidays: ReadonlySet<string>;
 }
+
+/** Which requests the daily sweep owes checks: the lifecycle's conditions, as SQL. */
+const SWEPT = { rechecked: requestSql(REQUEST_CONDITIONS.rechecked), awaitingTransfer: requestSql(REQUEST_CONDITIONS.awaitingTransfer) };
 
 /** Requests checked per tick: each re-check screens a whole request, so a few at a time keep a tick short. */
 const REQUESTS_PER_TICK = 5;
@@ -121,7 +125,7 @@ export class RequestRechecks {
 
   /** Adds the daily re-checks and the scheduled transfer checks that are missing. */
   sweep(): Promise<number> {
-    return this.checks.sweep();
+    return this.checks.sweep(SWEPT);
   }
 
   /** Runs due checks of both kinds; true when there may be more due now. */
@@ -259,12 +263,8 @@ export class RequestRechecks {
       const notMoved = waiting.filter((account) => !confirmed.includes(account.id)).map((account) => account.id);
       await recordTransferChecked(tx, locked.id, notMoved);
       remaining = notMoved.length;
-      if (await completeIfAllConfirmed(tx, locked.id)) {
-        await appendAudit(tx, BOT_ACTOR, 'request.completed', locked.id, null, { before: { status: 'decided' }, after: { status: 'completed' } });
-        await enqueue(tx, owed.completion(locked.id, locked.requester.id));
-      } else if (notMoved.length > 0) {
-        await this.chaseUnmoved(tx, locked, notMoved.length, now);
-      }
+      const completed = await completeIfReady(tx, locked, BOT_ACTOR);
+      if (!completed && notMoved.length > 0) await this.chaseUnmoved(tx, locked, notMoved.length, now);
       await enqueue(tx, owed.opsUpdate(locked.id));
     });
     this.signal.workQueued();

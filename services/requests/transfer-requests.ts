@@ -19,8 +19,10 @@ import {
 } from '../store/request-changes';
 import { insertAccounts, insertRequest, lockAddresses, lockRequest, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
-import { completeIfAllConfirmed, oweCheck, overrideTransfer } from '../store/request-checks';
-import { accountAction, assertAllowed, isOpen, reasonNeeded, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
+import { oweCheck, overrideTransfer } from '../store/request-checks';
+import { completeIfReady } from './completion';
+import { requestSql } from './request-conditions';
+import { accountAction, assertAllowed, isOpen, reasonNeeded, REQUEST_CONDITIONS, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
 
 export type { AuditEvent };
 
@@ -42,6 +44,8 @@ export interface DecisionOutcome {
   /** This decision left nothing undecided: the request is decided and the requester is owed the outcome. */
   requestNowDecided: boolean;
 }
+
+const AWAITING_TRANSFER_SQL = requestSql(REQUEST_CONDITIONS.awaitingTransfer);
 
 const REASON_TO_REJECT = 'Give a reason to reject: the requester will see it.';
 const REASON_TO_CHANGE = 'Give a reason for changing the decision, in the box above the buttons: it is kept in the audit.';
@@ -86,7 +90,7 @@ export class TransferRequests {
 
   /** Waiting for NAS Operations: undecided (oldest first), and decided with approved accounts not yet transferred. */
   async pending(): Promise<{ awaitingDecision: RequestSummary[]; awaitingTransfer: RequestSummary[] }> {
-    const [awaitingDecision, awaitingTransfer] = await Promise.all([this.reads.listAwaitingDecision(), this.reads.listAwaitingTransfer()]);
+    const [awaitingDecision, awaitingTransfer] = await Promise.all([this.reads.listAwaitingDecision(), this.reads.listAwaitingTransfer(AWAITING_TRANSFER_SQL)]);
     return { awaitingDecision, awaitingTransfer };
   }
 
@@ -260,11 +264,7 @@ export class TransferRequests {
       const marked = await markAccountsTransferred(tx, requestId, actor, accountId === 'all' ? 'all' : [accountId], note ?? null);
       await appendAccountAudits(tx, actor, 'account.transferred', requestId, marked, note ? { note } : {});
       await oweCheck(tx, requestId, 'transfer', 'marked');
-      const completed = await completeIfAllConfirmed(tx, requestId);
-      if (completed) {
-        await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
-        await enqueue(tx, owed.completion(requestId, request.requester.id));
-      }
+      const completed = await completeIfReady(tx, request, actor);
       return { transferred: marked.length, completed };
     });
   }
@@ -279,11 +279,7 @@ export class TransferRequests {
       if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
       await appendAccountAudits(tx, actor, 'account.transfer_overridden', requestId, overridden, { reason });
-      const completed = await completeIfAllConfirmed(tx, requestId);
-      if (completed) {
-        await appendAudit(tx, actor, 'request.completed', requestId, null, { before: { status: 'decided' }, after: { status: 'completed' } });
-        await enqueue(tx, owed.completion(requestId, request.requester.id));
-      }
+      const completed = await completeIfReady(tx, request, actor);
       return { completed };
     });
   }

@@ -31,18 +31,17 @@ export class RequestChecks {
   constructor(private readonly db: SqlDatabase) {}
 
   /**
-   * Every open request owes a daily re-check and every decided one with approved accounts not
-   * yet confirmed or overridden a transfer check: rows missing for them are added, due now.
+   * Every request meeting `rechecked` owes a daily re-check and every one meeting
+   * `awaitingTransfer` a transfer check (the lifecycle's conditions as SQL on `transfer_requests r`,
+   * services/requests/request-conditions.ts): rows missing for them are added, due now.
    * Cheap and idempotent, so any instance may run it.
    */
-  async sweep(): Promise<number> {
+  async sweep(conditions: { rechecked: string; awaitingTransfer: string }): Promise<number> {
     const rows = await this.db.query<{ request_id: number }>(
       `INSERT INTO request_checks (request_id, kind, trigger)
-       SELECT r.id, 'recheck', 'daily' FROM transfer_requests r WHERE r.status IN ('submitted', 'in_review')
+       SELECT r.id, 'recheck', 'daily' FROM transfer_requests r WHERE ${conditions.rechecked}
        UNION ALL
-       SELECT r.id, 'transfer', 'scheduled' FROM transfer_requests r WHERE r.status = 'decided'
-         AND EXISTS (SELECT 1 FROM request_accounts a WHERE a.request_id = r.id AND a.decision = 'approved'
-                     AND a.transfer_confirmed_at IS NULL AND a.transfer_overridden_at IS NULL)
+       SELECT r.id, 'transfer', 'scheduled' FROM transfer_requests r WHERE ${conditions.awaitingTransfer}
        ON CONFLICT (request_id, kind) DO NOTHING RETURNING request_id`,
     );
     return rows.length;
@@ -172,13 +171,13 @@ export async function overrideTransfer(tx: SqlExecutor, requestId: number, accou
   return rows.map((row) => row.id);
 }
 
-/** The request is completed when every approved account is confirmed or overridden; true for the call that completed it. */
-export async function completeIfAllConfirmed(tx: SqlExecutor, requestId: number): Promise<boolean> {
+/**
+ * The request is completed when it meets `readyToComplete` (the lifecycle's condition as SQL on
+ * `transfer_requests r`, from services/requests/request-conditions.ts); true for the call that completed it.
+ */
+export async function completeWhen(tx: SqlExecutor, requestId: number, readyToComplete: string): Promise<boolean> {
   const rows = await tx.query<{ id: number }>(
-    `UPDATE transfer_requests SET status = 'completed', completed_at = now()
-     WHERE id = $1 AND status = 'decided' AND NOT EXISTS (
-       SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision = 'approved' AND transfer_confirmed_at IS NULL AND transfer_overridden_at IS NULL)
-     RETURNING id`,
+    `UPDATE transfer_requests r SET status = 'completed', completed_at = now() WHERE r.id = $1 AND r.status = 'decided' AND ${readyToComplete} RETURNING r.id`,
     [requestId],
   );
   return rows.length > 0;

@@ -104,13 +104,9 @@ export class RequestRepository {
     return this.summaries(`WHERE r.status = ANY($1::text[])`, [OPEN_STATUSES, limit], 'r.created_at ASC, r.id ASC');
   }
 
-  /** Requests every account of which is decided, with approved accounts not yet seen moved in the directory (nor overridden), oldest first. */
-  async listAwaitingTransfer(limit = 20): Promise<RequestSummary[]> {
-    return this.summaries(
-      `WHERE r.status = 'decided' AND EXISTS (SELECT 1 FROM request_accounts t WHERE t.request_id = r.id AND t.decision = 'approved' AND t.transfer_confirmed_at IS NULL AND t.transfer_overridden_at IS NULL)`,
-      [limit],
-      'r.created_at ASC, r.id ASC',
-    );
+  /** Requests meeting `awaitingTransfer` (the lifecycle's condition as SQL on `transfer_requests r`), oldest first. */
+  async listAwaitingTransfer(awaitingTransfer: string, limit = 20): Promise<RequestSummary[]> {
+    return this.summaries(`WHERE ${awaitingTransfer}`, [limit], 'r.created_at ASC, r.id ASC');
   }
 
   /** Where the ops card was posted, so later changes update it in place. */

@@ -88,6 +88,7 @@ const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {})
 });
 
 const outcomeData = (overrides: Partial<OutcomeCardData> = {}): OutcomeCardData => ({
+  headline: 'Transfer request NTR-000007 has been decided',
   reference: 'NTR-000007',
   requestId: 7,
   fixableCount: 1,

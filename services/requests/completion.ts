@@ -1,0 +1,23 @@
+import type { Actor } from '../model';
+import { appendAudit } from '../store/audit';
+import type { SqlExecutor } from '../store/database';
+import { enqueue, owed } from '../store/outbox';
+import { completeWhen } from '../store/request-checks';
+import { REQUEST_CONDITIONS } from './lifecycle';
+import { requestSql } from './request-conditions';
+
+const READY_TO_COMPLETE_SQL = requestSql(REQUEST_CONDITIONS.readyToComplete);
+
+/**
+ * The one way a request completes, inside the transaction of the change that may have made it
+ * ready (a transfer marked, confirmed in the directory, or overridden): when it meets the
+ * lifecycle's `readyToComplete` (at least one approved account, every approved one moved or
+ * overridden) it completes, the completion is audited once and the requester is owed the news.
+ * True for the call that completed it.
+ */
+export async function completeIfReady(tx: SqlExecutor, request: { id: number; requester: Pick<Actor, 'id'> }, actor: Actor): Promise<boolean> {
+  if (!(await completeWhen(tx, request.id, READY_TO_COMPLETE_SQL))) return false;
+  await appendAudit(tx, actor, 'request.completed', request.id, null, { before: { status: 'decided' }, after: { status: 'completed' } });
+  await enqueue(tx, owed.completion(request.id, request.requester.id));
+  return true;
+}
