@@ -4,6 +4,7 @@ import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
 import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
+import type { SendTally } from '../../services/store/affected-user-messages';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 import type { ScreeningJob } from '../../services/screening-requests';
 import { ConversationReferences } from '../state/conversation-references';
@@ -31,7 +32,14 @@ export interface OwedMessageRenderers {
   transferChase(request: StoredRequest, workingDays: number, unmoved: number): Partial<Activity>;
   /** To the ops channel: a reference register's new file could not be used. */
   sourceProblem(problem: PayloadOf<'ops.source_problem'>): Partial<Activity>;
+  /** To the requester: how sending their messages to the affected users went. */
+  dutiesTally(request: StoredRequest, tally: SendTally): Partial<Activity>;
 }
+
+/** Kinds that go somewhere other than Teams, delivered by their own handlers (services/duties: mail from the requester's mailbox). */
+export type NotTeamsKind = 'duties.mail';
+type TeamsKind = Exclude<DeliveryKind, NotTeamsKind>;
+export type TeamsDeliveryHandlers = Omit<DeliveryHandlers, NotTeamsKind>;
 
 /** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
 export const MAX_SMALLER_RENDERS = 3;
@@ -79,6 +87,7 @@ interface Subjects {
   'leaver.alert': AboutRequest & { accountIds: number[] };
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
   'ops.source_problem': PayloadOf<'ops.source_problem'>;
+  'duties.tally': AboutRequest & { tally: SendTally };
 }
 
 /** Where a message lands, resolved when it goes. */
@@ -103,7 +112,7 @@ interface Recipient<S> {
 }
 
 /** One kind of owed message, as the bot delivers it to Teams. */
-interface OwedKind<K extends DeliveryKind> {
+interface OwedKind<K extends TeamsKind> {
   /** What it is about, from the store; throws Never when it is no longer owed, NotYet when not yet. */
   about(delivery: DeliveryOf<K>): Promise<Subjects[K]>;
   to: Recipient<Subjects[K]>;
@@ -117,7 +126,7 @@ interface OwedKind<K extends DeliveryKind> {
   gaveUp?(delivery: DeliveryOf<K>, code: string): Settle | undefined;
 }
 
-type OwedKinds = { [K in DeliveryKind]: OwedKind<K> };
+type OwedKinds = { [K in TeamsKind]: OwedKind<K> };
 
 /**
  * Every message the bot owes, as it goes to Teams: to whom (the ops channel, the posted ops
@@ -127,7 +136,7 @@ type OwedKinds = { [K in DeliveryKind]: OwedKind<K> };
  * itself holds what is owed to it until the channel is back.
  */
 export class TeamsDeliveries {
-  readonly handlers: DeliveryHandlers;
+  readonly handlers: TeamsDeliveryHandlers;
 
   constructor(
     private readonly records: DeliveryRecords,
@@ -139,6 +148,8 @@ export class TeamsDeliveries {
     private readonly logger: Logger,
     /** How long a message with no chat to go to waits before it is looked at again. */
     private readonly noConversationWaitSeconds: number,
+    /** How sending the affected users' messages went, per stage. */
+    private readonly sendTallies: (requestId: number) => Promise<SendTally[]> = async () => [],
   ) {
     this.handlers = this.handlersOf(this.kinds());
   }
@@ -223,6 +234,16 @@ export class TeamsDeliveries {
         about: async (delivery) => delivery.payload,
         to: this.opsChannel({ tellRequesterWhileOut: false }),
         render: (problem) => this.render.sourceProblem(problem),
+      },
+      'duties.tally': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          const tally = (await this.sendTallies(request.id)).find((each) => each.stage === delivery.payload.stage);
+          if (!tally) throw new Never('NOTHING_SENT');
+          return { request, tally };
+        },
+        to: this.requesterChat,
+        render: ({ request, tally }) => this.render.dutiesTally(request, tally),
       },
       'screening.results': {
         about: async (delivery) => {
@@ -386,12 +407,12 @@ export class TeamsDeliveries {
 
   // How a kind is delivered, from its entry.
 
-  private handlersOf(kinds: OwedKinds): DeliveryHandlers {
-    const handlers = Object.fromEntries((Object.keys(kinds) as DeliveryKind[]).map((kind) => [kind, this.handlerFor(kinds[kind] as OwedKind<typeof kind>)]));
-    return handlers as DeliveryHandlers;
+  private handlersOf(kinds: OwedKinds): TeamsDeliveryHandlers {
+    const handlers = Object.fromEntries((Object.keys(kinds) as TeamsKind[]).map((kind) => [kind, this.handlerFor(kinds[kind] as OwedKind<typeof kind>)]));
+    return handlers as TeamsDeliveryHandlers;
   }
 
-  private handlerFor<K extends DeliveryKind>(kind: OwedKind<K>): DeliveryHandler<DeliveryOf<K>> {
+  private handlerFor<K extends TeamsKind>(kind: OwedKind<K>): DeliveryHandler<DeliveryOf<K>> {
     const { to } = kind;
     return {
       deliver: async (delivery, call) => {

@@ -1,5 +1,7 @@
 import type { Logger } from '../../core/log';
-import { DEFAULT_DELIVERY_POLICY, type DeliveryEngine, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
+import { DEFAULT_DELIVERY_POLICY, Never, type DeliveryEngine, type DeliveryHandler, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
+import type { DeliveryOf } from '../../services/store/outbox';
+import type { SendTally } from '../../services/store/affected-user-messages';
 import { UNPACED, type SendPacer } from '../../services/outbox/send-pacing';
 import type { DeliveryRecords } from '../../services/outbox/delivery-records';
 import type { ConversationReferences } from '../state/conversation-references';
@@ -8,6 +10,21 @@ import { toDeliveryError, type Messenger } from './messenger';
 
 export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
 export { MAX_SMALLER_RENDERS, type OwedMessageRenderers } from './delivery-kinds';
+
+export interface AffectedUserMail {
+  mail: DeliveryHandler<DeliveryOf<'duties.mail'>>;
+  tallies: (requestId: number) => Promise<SendTally[]>;
+}
+
+/** No mail is sent: a message owed by mistake is given up, never left to block the outbox. */
+const NO_AFFECTED_USER_MAIL: AffectedUserMail = {
+  mail: {
+    deliver: async () => {
+      throw new Never('MAIL_NOT_CONFIGURED');
+    },
+  },
+  tallies: async () => [],
+};
 
 /**
  * Delivers the outbox to Teams: the generic delivery engine (claim, lease, paced and time-boxed
@@ -29,9 +46,11 @@ export class OutboxWorker {
     policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
     pacer: SendPacer = UNPACED,
     random: () => number = Math.random,
+    /** The affected users' mail (services/duties): its own handler, and the tallies told to the requester. */
+    duties: AffectedUserMail = NO_AFFECTED_USER_MAIL,
   ) {
-    const deliveries = new TeamsDeliveries(records, references, messenger, render, opsViewers, logger, policy.noConversationWaitSeconds);
-    this.engine = records.engine(deliveries.handlers, toDeliveryError, logger, policy, random, pacer);
+    const deliveries = new TeamsDeliveries(records, references, messenger, render, opsViewers, logger, policy.noConversationWaitSeconds, duties.tallies);
+    this.engine = records.engine({ ...deliveries.handlers, 'duties.mail': duties.mail }, toDeliveryError, logger, policy, random, pacer);
   }
 
   /** One round: claims due rows and delivers them one by one. True when it found any (more may be due). */

@@ -4,6 +4,7 @@ import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/screening-requests';
+import { tallyWords } from '../../services/duties/tally-words';
 import type { OwedMessageRenderers } from './delivery-kinds';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
@@ -20,6 +21,7 @@ function clipWords(text: string, limit: number): string {
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
   leaverAlert: leaverAlertMessage,
+  dutiesTally: (request, tally): Partial<Activity> => MessageFactory.text(tallyWords(request, tally, escapeMarkdown)),
   transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),

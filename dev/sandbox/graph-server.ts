@@ -32,7 +32,39 @@ export interface SandboxGraph extends RunningSandbox {
   failWith(status: number | undefined): void;
   /** The test-only admin route that changes a user while the sandbox runs (PATCH, JSON merged into the user). */
   adminUserUrl(idOrUpn: string): string;
+  /** Every message /me/sendMail accepted, in order: from whom (the token's user), to whom, and what. */
+  readonly sentMail: SentMail[];
+  /** The next `count` sendMail calls answer `status` (429 with this Retry-After, 5xx, 403…) and send nothing. */
+  failNextSendMail(status: number, count?: number, retryAfterSeconds?: number): void;
+  /** This user's mailbox refuses to send for the app (403 ErrorAccessDenied), as when Mail.Send was not granted. */
+  denyMailSend(userId: string): void;
 }
+
+/** A message the sandbox's sendMail accepted. */
+export interface SentMail {
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+}
+
+/**
+ * The delegated token the sandbox accepts for sendMail: `sandbox-user:<user id>` (a real one is a
+ * JWT from Microsoft Entra ID, which the Bot Framework token service hands the bot). Anything
+ * else is answered 401, as Graph answers an expired or missing token.
+ */
+export function sandboxUserToken(userId: string): string {
+  return `sandbox-user:${userId}`;
+}
+
+const sendMailSchema = z.object({
+  message: z.object({
+    subject: z.string(),
+    body: z.object({ contentType: z.string(), content: z.string() }),
+    toRecipients: z.array(z.object({ emailAddress: z.object({ address: z.string() }) })).min(1),
+  }),
+  saveToSentItems: z.boolean().optional(),
+});
 
 /** A user's fields merged with changes; nested objects (onPremisesExtensionAttributes) merged one level down, null removes a field. */
 function mergeUser(user: Record<string, unknown>, changes: Record<string, unknown>): void {
@@ -56,6 +88,9 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
   let throttleSeconds = 0;
   let delayMs = 0;
   let failStatus: number | undefined;
+  const sentMail: SentMail[] = [];
+  const mailFaults: Array<{ status: number; retryAfterSeconds?: number }> = [];
+  const mailDenied = new Set<string>();
   // Graph finds a user by id or userPrincipalName, without regard to case.
   const usersByKey = new Map<string, SandboxDirectory['users'][number]>();
   for (const user of directory.users) {
@@ -106,7 +141,51 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)', value } };
     }
     if (request.method === 'POST' && request.path === '/v1.0/$batch') return batch(request.body);
+    if (request.method === 'POST' && request.path === '/v1.0/me/sendMail') return sendMail(request);
+    // Test-only, for a bot in another process: what was sent, and faults to answer with.
+    if (request.method === 'GET' && request.path === '/_sandbox/sent-mail') return { status: 200, body: { value: sentMail } };
+    if (request.method === 'POST' && request.path === '/_sandbox/mail-faults') {
+      const fault = z
+        .object({
+          status: z.number().int(),
+          count: z.number().int().positive().default(1),
+          retryAfterSeconds: z.number().optional(),
+          denyUserId: z.string().optional(),
+        })
+        .safeParse(request.body);
+      if (!fault.success) return { status: 400, body: { error: { code: 'BadRequest', message: 'status is required.' } } };
+      if (fault.data.denyUserId) mailDenied.add(fault.data.denyUserId);
+      else for (let i = 0; i < fault.data.count; i++) mailFaults.push({ status: fault.data.status, retryAfterSeconds: fault.data.retryAfterSeconds });
+      return { status: 204 };
+    }
     return undefined;
+  };
+
+  /** Graph's POST /me/sendMail: 202 Accepted with no body; the token names the mailbox. */
+  const sendMail = (request: RecordedRequest): SandboxResponse => {
+    const token = /^Bearer sandbox-user:(.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (!token || !findUser(token))
+      return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } } };
+    const fault = mailFaults.shift();
+    if (fault) {
+      return {
+        status: fault.status,
+        headers: fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
+        body: { error: { code: fault.status === 429 ? 'ApplicationThrottled' : 'ServiceUnavailable', message: 'Try again later.' } },
+      };
+    }
+    if (mailDenied.has(token))
+      return { status: 403, body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } } };
+    const parsed = sendMailSchema.safeParse(request.body);
+    if (!parsed.success) return { status: 400, body: { error: { code: 'ErrorInvalidRequest', message: 'The message is not valid.' } } };
+    const { message } = parsed.data;
+    sentMail.push({
+      from: token,
+      to: message.toRecipients.map((recipient) => recipient.emailAddress.address),
+      subject: message.subject,
+      body: message.body.content,
+    });
+    return { status: 202 };
   };
 
   const batch = (body: unknown): SandboxResponse => {
@@ -151,6 +230,13 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     },
     failWith(status) {
       failStatus = status;
+    },
+    sentMail,
+    failNextSendMail(status, count = 1, retryAfterSeconds) {
+      for (let i = 0; i < count; i++) mailFaults.push({ status, retryAfterSeconds });
+    },
+    denyMailSend(userId) {
+      mailDenied.add(userId);
     },
     adminUserUrl(idOrUpn) {
       return `${new URL(sandbox.url).origin}/_sandbox/users/${encodeURIComponent(idOrUpn)}`;

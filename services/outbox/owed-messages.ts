@@ -32,7 +32,11 @@ export type DeliveryKind =
   /** Flag in the ops channel approved accounts the directory has not shown moved for a period of working days. */
   | 'ops.transfer_chase'
   /** Tell NAS Operations in the channel that a reference register's new file could not be used. */
-  | 'ops.source_problem';
+  | 'ops.source_problem'
+  /** Send one affected user their message, by email from the requester's own mailbox (Microsoft Graph sendMail). */
+  | 'duties.mail'
+  /** Tell the requester how sending the affected users' messages went ("told 14 of 16; 2 failed: …"). */
+  | 'duties.tally';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -55,6 +59,8 @@ const sourceProblemPayload = z.object({
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
+const dutiesMailPayload = z.object({ messageId: z.number().int().positive() });
+const dutiesTallyPayload = z.object({ stage: z.enum(['submitted', 'outcome']) });
 const transferChasePayload = z.object({
   workingDays: z.number().int().nonnegative(),
   reminder: z.number().int().positive(),
@@ -76,6 +82,8 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('leaver.alert'), payload: leaverAlertPayload }),
   z.object({ kind: z.literal('ops.transfer_chase'), payload: transferChasePayload }),
   z.object({ kind: z.literal('ops.source_problem'), payload: sourceProblemPayload }),
+  z.object({ kind: z.literal('duties.mail'), payload: dutiesMailPayload }),
+  z.object({ kind: z.literal('duties.tally'), payload: dutiesTallyPayload }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -101,6 +109,10 @@ export const dedupeKeys = {
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
   transferChase: (requestId: number, reminder: number) => `ops.transfer_chase:${requestId}:${reminder}`,
+  /** One message per affected user and round of sending (a failed message queued again is owed afresh). */
+  dutiesMail: (messageId: number, round: number) => `duties.mail:${messageId}:${round}`,
+  /** One tally per request, stage and state of the rounds: sending again after failures owes a new one. */
+  dutiesTally: (requestId: number, stage: string, rounds: number) => `duties.tally:${requestId}:${stage}:${rounds}`,
   /** Every instance watching the file sees the same failure: one message per register, problem and hour. */
   sourceProblem: (register: string, message: string, at: Date) =>
     `ops.source_problem:${register}:${createHash('sha256').update(message).digest('hex').slice(0, 16)}:${at.toISOString().slice(0, 13)}`,
@@ -135,6 +147,8 @@ export type OwedMessage =
   | (Owed<'question'> & ForRequest & ToPerson)
   | (Owed<'question.chase'> & ForRequest & ToPerson)
   | (Owed<'ops.delayed'> & ForRequest & ToPerson)
+  | (Owed<'duties.mail'> & ForRequest & NotToAPerson)
+  | (Owed<'duties.tally'> & ForRequest & ToPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -207,6 +221,19 @@ export const owed = {
     kind: 'ops.source_problem',
     dedupeKey: dedupeKeys.sourceProblem(problem.register, problem.message, at),
     payload: problem,
+  }),
+  dutiesMail: (requestId: number, messageId: number, round: number): OwedMessageOf<'duties.mail'> => ({
+    kind: 'duties.mail',
+    dedupeKey: dedupeKeys.dutiesMail(messageId, round),
+    requestId,
+    payload: { messageId },
+  }),
+  dutiesTally: (requestId: number, recipient: string, stage: 'submitted' | 'outcome', rounds: number): OwedMessageOf<'duties.tally'> => ({
+    kind: 'duties.tally',
+    dedupeKey: dedupeKeys.dutiesTally(requestId, stage, rounds),
+    requestId,
+    recipient,
+    payload: { stage },
   }),
   opsAnswer: (requestId: number, questionId: number): OwedMessageOf<'ops.answer'> => ({
     kind: 'ops.answer',

@@ -1,3 +1,7 @@
+import { dutiesDraftsData } from '../../cards/duties-drafts';
+import { draftMessages } from '../../services/duties/drafts';
+import { loadAffectedUserMessages } from '../../services/duties/message-templates';
+import { NO_MOBILE, NOT_PATIENT_CARE, storedAccount, storedRequest } from '../support/duty-requests';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -186,6 +190,21 @@ const CASES: Array<{ name: string; owner: 'mine' | 'others'; card: () => Record<
   },
 ];
 
+/** A drafts card for a request with someone in each group. */
+function dutiesDraftsSample() {
+  const request = storedRequest([
+    storedAccount(1, 'asha.patel@nhs.net', { displayName: 'Asha Patel' }),
+    storedAccount(2, 'ben.cole@nhs.net', { reasons: [NO_MOBILE] }),
+    storedAccount(3, 'cara.diaz@nhs.net', { reasons: [NOT_PATIENT_CARE] }),
+  ]);
+  const timescales = { decision: { known: false as const, samples: 0 }, transfer: { known: false as const, samples: 0 } };
+  return dutiesDraftsData(
+    { request, drafts: draftMessages(request, 'submitted', loadAffectedUserMessages(), timescales), timescales, tallies: [] },
+    { canSend: true },
+    12,
+  );
+}
+
 describe('card templates at Adaptive Cards 1.5', () => {
   for (const { name, owner, card } of CASES) {
     it(`${name} parses with the adaptivecards SDK and validates against the schema, with no errors or warnings`, () => {
@@ -287,6 +306,7 @@ describe('card templates: every expression inside a $data repetition names a fie
     })),
     { name: 'screening-results', data: () => screeningResultsData() },
     { name: 'outcome', data: () => outcomeData() },
+    { name: 'duties-drafts', data: () => dutiesDraftsSample() },
     { name: 'accounts-entry', data: () => ({ maxAccounts: 500, problemSummary: 'x', problems: [{ text: 'Line 2' }], previousText: '' }) },
   ];
   for (const { name, data } of REPEATING) {

@@ -1,0 +1,38 @@
+import type { StoredRequest } from '../model';
+import type { SendTally } from '../store/affected-user-messages';
+import { mailFailureWords } from './mail-delivery';
+import { formatTime } from '../model';
+
+const FAILED_SHOWN = 20;
+/** Failures the requester can put right by signing in again, or by downloading the messages instead. */
+const NEEDS_THE_REQUESTER: ReadonlySet<string> = new Set(['SIGN_IN_NEEDED', 'MAIL_SEND_NOT_ALLOWED']);
+
+/** "Told 14 of 16 affected users by email; 2 failed: …", with what to do about the failures. Addresses are escaped by the caller's renderer. */
+export function tallyWords(request: Pick<StoredRequest, 'reference'>, tally: SendTally, escape: (text: string) => string): string {
+  const lines = [`**${request.reference}**: told ${tally.sent} of ${tally.total} affected users by email from your mailbox.`];
+  if (tally.failed.length > 0) {
+    const shown = tally.failed.slice(0, FAILED_SHOWN).map((failure) => `- ${escape(failure.recipient)}: ${mailFailureWords(failure.code)}`);
+    if (tally.failed.length > FAILED_SHOWN) shown.push(`- …and ${tally.failed.length - FAILED_SHOWN} more`);
+    lines.push('', `${tally.failed.length} failed:`, ...shown, '');
+    lines.push(
+      tally.failed.some((failure) => NEEDS_THE_REQUESTER.has(failure.code))
+        ? `Type **tell ${request.reference}** to sign in and send the failed ones again, or choose **Download** there to send them yourself.`
+        : `Type **tell ${request.reference}** to send the failed ones again (those already sent are not sent twice), or download them to send yourself.`,
+    );
+  }
+  if (tally.lastSentAt)
+    lines.push('', `Each message is in your Sent Items. NAS Operations see this tally on the request (last sent ${formatTime(tally.lastSentAt)}).`);
+  return lines.join('\n');
+}
+
+/** For the ops card, beside the consideration's tick: "affected users told by email on 6 Dec: 14 of 16". */
+export function opsTallyWords(tallies: readonly SendTally[]): string | undefined {
+  const parts = tallies
+    .filter((tally) => tally.total > 0)
+    .map((tally) => {
+      const when = tally.lastSentAt ? ` on ${tally.lastSentAt.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'Europe/London' })}` : '';
+      const stage = tally.stage === 'submitted' ? 'at submission' : 'after the outcome';
+      return `affected users told by email${when} (${stage}): ${tally.sent} of ${tally.total}${tally.pending > 0 ? `, ${tally.pending} still sending` : ''}`;
+    });
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}

@@ -1,0 +1,194 @@
+import type { Draft } from '../duties/drafts';
+import type { MessageGroup, MessageStage } from '../duties/message-templates';
+import type { Actor } from '../model';
+import { owed } from '../outbox/owed-messages';
+import { appendAudit } from './audit';
+import type { SqlDatabase, SqlExecutor } from './database';
+import { enqueue } from './outbox';
+
+/** One message to an affected user, as the delivery reads it. */
+export interface AffectedUserMessage {
+  id: number;
+  requestId: number;
+  accountId: number;
+  stage: MessageStage;
+  group: MessageGroup;
+  recipient: string;
+  /** Null once it is sent or given up: the text is kept only while it is owed. */
+  subject: string | null;
+  body: string | null;
+  senderId: string;
+  status: 'pending' | 'sent' | 'failed';
+  errorCode: string | null;
+  settledAt: Date | null;
+}
+
+/** How sending went for one stage of a request. */
+export interface SendTally {
+  stage: MessageStage;
+  total: number;
+  sent: number;
+  pending: number;
+  failed: Array<{ recipient: string; code: string }>;
+  /** When the last message was sent. */
+  lastSentAt: Date | null;
+}
+
+export interface QueueOutcome {
+  /** Newly owed (including failed ones queued again). */
+  queued: number;
+  /** Sent before: never sent twice. */
+  alreadySent: number;
+  /** Already owed and not yet sent. */
+  alreadyQueued: number;
+}
+
+interface MessageRow {
+  id: string | number;
+  request_id: number;
+  account_id: number;
+  stage: MessageStage;
+  message_group: MessageGroup;
+  recipient: string;
+  subject: string | null;
+  body: string | null;
+  sender_id: string;
+  status: AffectedUserMessage['status'];
+  error_code: string | null;
+  settled_at: Date | null;
+}
+
+const BOT = { id: 'nas-transfer-bot', name: 'NAS Transfer Bot' };
+
+function messageOf(row: MessageRow): AffectedUserMessage {
+  return {
+    id: Number(row.id),
+    requestId: row.request_id,
+    accountId: row.account_id,
+    stage: row.stage,
+    group: row.message_group,
+    recipient: row.recipient,
+    subject: row.subject,
+    body: row.body,
+    senderId: row.sender_id,
+    status: row.status,
+    errorCode: row.error_code,
+    settledAt: row.settled_at,
+  };
+}
+
+/**
+ * The affected users' messages in the store: queued with their owed deliveries in one
+ * transaction, settled one by one with an audit event per recipient (never the text), and a
+ * tally owed to the requester once none is left pending.
+ */
+export class AffectedUserMailStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Owes each draft, from `sender`'s mailbox. A message already sent is never sent again; one
+   * still owed is left as it is; one that failed is owed again (a new round) with the text drafted now.
+   */
+  async queue(requestId: number, stage: MessageStage, sender: Actor, drafts: readonly Draft[]): Promise<QueueOutcome> {
+    return this.db.transaction(async (tx) => {
+      // One sender at a time per request: two clicks of Send cannot both owe the same round.
+      await tx.query('SELECT id FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
+      const existing = new Map(
+        (
+          await tx.query<{ account_id: number; status: string }>('SELECT account_id, status FROM affected_user_messages WHERE request_id = $1 AND stage = $2', [
+            requestId,
+            stage,
+          ])
+        ).map((row) => [row.account_id, row.status]),
+      );
+      const outcome: QueueOutcome = { queued: 0, alreadySent: 0, alreadyQueued: 0 };
+      const groups: Record<string, number> = {};
+      for (const draft of drafts) {
+        const before = existing.get(draft.accountId);
+        if (before === 'sent') {
+          outcome.alreadySent++;
+          continue;
+        }
+        if (before === 'pending') {
+          outcome.alreadyQueued++;
+          continue;
+        }
+        const [row] = await tx.query<{ id: string | number; round: number }>(
+          `INSERT INTO affected_user_messages (request_id, account_id, stage, message_group, recipient, subject, body, sender_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (request_id, stage, account_id) DO UPDATE SET
+             message_group = EXCLUDED.message_group, recipient = EXCLUDED.recipient, subject = EXCLUDED.subject, body = EXCLUDED.body,
+             sender_id = EXCLUDED.sender_id, round = affected_user_messages.round + 1, status = 'pending', error_code = NULL,
+             queued_at = now(), settled_at = NULL
+           WHERE affected_user_messages.status = 'failed'
+           RETURNING id, round`,
+          [requestId, draft.accountId, stage, draft.group, draft.to, draft.subject, draft.body, sender.id],
+        );
+        if (!row) continue;
+        await enqueue(tx, owed.dutiesMail(requestId, Number(row.id), row.round));
+        outcome.queued++;
+        groups[draft.group] = (groups[draft.group] ?? 0) + 1;
+      }
+      if (outcome.queued > 0) await appendAudit(tx, sender, 'duties.mail_queued', requestId, null, { stage, queued: outcome.queued, groups });
+      return outcome;
+    });
+  }
+
+  async message(id: number): Promise<AffectedUserMessage | null> {
+    const [row] = await this.db.query<MessageRow>('SELECT * FROM affected_user_messages WHERE id = $1', [id]);
+    return row ? messageOf(row) : null;
+  }
+
+  /** Written with the delivery: sent, audited for this recipient, the text forgotten. */
+  static sent(id: number): (tx: SqlExecutor) => Promise<void> {
+    return (tx) => AffectedUserMailStore.settle(tx, id, 'sent', null);
+  }
+
+  /** Written when it is given up: failed with our code (never Graph's words), audited, the text forgotten. */
+  static failed(id: number, code: string): (tx: SqlExecutor) => Promise<void> {
+    return (tx) => AffectedUserMailStore.settle(tx, id, 'failed', code);
+  }
+
+  /** Given up outside a delivery's own transaction (nobody signed in to send it). */
+  async fail(id: number, code: string): Promise<void> {
+    await this.db.transaction((tx) => AffectedUserMailStore.settle(tx, id, 'failed', code));
+  }
+
+  private static async settle(tx: SqlExecutor, id: number, status: 'sent' | 'failed', code: string | null): Promise<void> {
+    const [row] = await tx.query<MessageRow>('SELECT * FROM affected_user_messages WHERE id = $1', [id]);
+    if (!row || row.status !== 'pending') return;
+    // Serialises the last settles of a stage, so exactly one of them sees none left and owes the tally.
+    await tx.query('SELECT id FROM transfer_requests WHERE id = $1 FOR UPDATE', [row.request_id]);
+    await tx.query(
+      `UPDATE affected_user_messages SET status = $2, error_code = $3, settled_at = now(), subject = NULL, body = NULL WHERE id = $1 AND status = 'pending'`,
+      [id, status, code],
+    );
+    await appendAudit(tx, BOT, status === 'sent' ? 'duties.mail_sent' : 'duties.mail_failed', row.request_id, row.account_id, {
+      stage: row.stage,
+      group: row.message_group,
+      ...(code ? { code } : {}),
+    });
+    const [left] = await tx.query<{ pending: string | number; rounds: string | number }>(
+      `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, sum(round) AS rounds FROM affected_user_messages WHERE request_id = $1 AND stage = $2`,
+      [row.request_id, row.stage],
+    );
+    if (Number(left?.pending ?? 1) === 0) await enqueue(tx, owed.dutiesTally(row.request_id, row.sender_id, row.stage, Number(left?.rounds ?? 0)));
+  }
+
+  /** How sending went, per stage that has any messages. */
+  async tallies(requestId: number): Promise<SendTally[]> {
+    const rows = await this.db.query<MessageRow>('SELECT * FROM affected_user_messages WHERE request_id = $1 ORDER BY stage DESC, id', [requestId]);
+    const byStage = new Map<MessageStage, SendTally>();
+    for (const row of rows) {
+      const tally = byStage.get(row.stage) ?? { stage: row.stage, total: 0, sent: 0, pending: 0, failed: [], lastSentAt: null };
+      byStage.set(row.stage, tally);
+      tally.total++;
+      if (row.status === 'sent') {
+        tally.sent++;
+        if (row.settled_at && (!tally.lastSentAt || row.settled_at > tally.lastSentAt)) tally.lastSentAt = new Date(row.settled_at);
+      } else if (row.status === 'pending') tally.pending++;
+      else tally.failed.push({ recipient: row.recipient, code: row.error_code ?? 'FAILED' });
+    }
+    return [...byStage.values()];
+  }
+}
