@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { AppError } from './core/errors';
 import { isLoopbackUrl } from './core/net';
 import type { LogLevel } from './core/log';
+import type { DataSourceSettings } from './services/data-sources';
+import type { GraphAuthSettings } from './services/directory/graph-credential';
 import { parseWindows, TEAMS_DOCUMENTED_LIMITS, type PacingLimits, type SendWindow } from './services/outbox/send-pacing';
+import type { DatabaseSettings } from './services/store/open-database';
 
 /**
  * The only reader of process.env. Development defaults point at the embedded sandbox
@@ -215,14 +218,8 @@ function graphAuthKind(env: RawEnvironment): GraphAuthSettings['kind'] | undefin
 /** Every environment variable the bot reads; .env.example documents each one. */
 export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
-/** How the bot authenticates to Microsoft Graph, app-only (services/directory/graph-credential.ts). */
-export type GraphAuthSettings =
-  | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: string }
-  | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string; certificatePassword?: string }
-  /** clientId names a user-assigned identity; without it, the system-assigned one. */
-  | { kind: 'managed-identity'; clientId?: string };
-
-export interface AppConfig {
+/** The settings services need arrive as their own types (services/ owns them; config.ts never is imported there). */
+export interface AppConfig extends DataSourceSettings {
   environment: 'development' | 'test' | 'production';
   /** Listen address: 0.0.0.0 in production, 127.0.0.1 elsewhere, unless HOST says otherwise. */
   host: string;
@@ -238,7 +235,7 @@ export interface AppConfig {
   };
   /** Activities from any other tenant are refused; undefined only outside production. */
   allowedTenantId?: string;
-  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  database: DatabaseSettings;
   /** Undefined baseUrl means: start the sandbox Graph server and use it. */
   graph: { baseUrl?: string; auth?: GraphAuthSettings; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };
