@@ -203,6 +203,13 @@ function workspaceProblems(value: (name: string) => string | undefined, producti
   const metadata = value('WORKSPACE_OPENID_METADATA');
   if (production && metadata && URL.canParse(metadata) && new URL(metadata).protocol !== 'https:')
     problems.push({ setting: 'WORKSPACE_OPENID_METADATA', message: 'must be an https URL in production' });
+  const appIdUri = value('WORKSPACE_APP_ID_URI');
+  if (production && appIdUri && !value('WORKSPACE_CLIENT_ID') && !trailingGuid(appIdUri)) {
+    problems.push({
+      setting: 'WORKSPACE_CLIENT_ID',
+      message: 'is required when WORKSPACE_APP_ID_URI does not end in the client ID: v2.0 tokens carry the client ID as their audience',
+    });
+  }
   return problems;
 }
 
