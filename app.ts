@@ -377,6 +377,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
 
   const workspace = await createWorkspace({
     settings: config.workspace,
+    pageDir: () => workspacePageDir(config.environment),
     environment: config.environment,
     access: composed.access,
     requests: composed.requests,
@@ -419,4 +420,16 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
       await db.close();
     },
   };
+}
+
+/**
+ * Where the workspace page is: in production beside the bundle (`npm run build` wrote dist/workspace);
+ * elsewhere web/ builds it now into a temporary folder. bot/ serves the folder and web/ writes it;
+ * neither imports the other.
+ */
+function workspacePageDir(environment: AppConfig['environment']): Promise<string> {
+  if (environment === 'production') return Promise.resolve(path.join(__dirname, 'workspace'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps esbuild (a development dependency) out of production start-up (a dynamic import would bypass the TypeScript loader in tests).
+  const { workspacePageForDevelopment } = require('./web/workspace/build') as typeof import('./web/workspace/build.js');
+  return workspacePageForDevelopment();
 }

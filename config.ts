@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { AppError } from './core/errors';
 import { isLoopbackUrl } from './core/net';
 import type { LogLevel } from './core/log';
+import type { DataSourceSettings } from './services/data-sources';
+import type { GraphAuthSettings } from './services/directory/graph-credential';
 import { parseWindows, TEAMS_DOCUMENTED_LIMITS, type PacingLimits, type SendWindow } from './services/outbox/send-pacing';
+import type { DatabaseSettings } from './services/store/open-database';
 
 /**
  * The only reader of process.env. Development defaults point at the embedded sandbox
@@ -200,6 +203,13 @@ function workspaceProblems(value: (name: string) => string | undefined, producti
   const metadata = value('WORKSPACE_OPENID_METADATA');
   if (production && metadata && URL.canParse(metadata) && new URL(metadata).protocol !== 'https:')
     problems.push({ setting: 'WORKSPACE_OPENID_METADATA', message: 'must be an https URL in production' });
+  const appIdUri = value('WORKSPACE_APP_ID_URI');
+  if (production && appIdUri && !value('WORKSPACE_CLIENT_ID') && !trailingGuid(appIdUri)) {
+    problems.push({
+      setting: 'WORKSPACE_CLIENT_ID',
+      message: 'is required when WORKSPACE_APP_ID_URI does not end in the client ID: v2.0 tokens carry the client ID as their audience',
+    });
+  }
   return problems;
 }
 
@@ -215,14 +225,8 @@ function graphAuthKind(env: RawEnvironment): GraphAuthSettings['kind'] | undefin
 /** Every environment variable the bot reads; .env.example documents each one. */
 export const CONFIG_VARIABLES = Object.keys(environmentSchema.shape);
 
-/** How the bot authenticates to Microsoft Graph, app-only (services/directory/graph-credential.ts). */
-export type GraphAuthSettings =
-  | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: string }
-  | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string; certificatePassword?: string }
-  /** clientId names a user-assigned identity; without it, the system-assigned one. */
-  | { kind: 'managed-identity'; clientId?: string };
-
-export interface AppConfig {
+/** The settings services need arrive as their own types (services/ owns them; config.ts never is imported there). */
+export interface AppConfig extends DataSourceSettings {
   environment: 'development' | 'test' | 'production';
   /** Listen address: 0.0.0.0 in production, 127.0.0.1 elsewhere, unless HOST says otherwise. */
   host: string;
@@ -238,7 +242,7 @@ export interface AppConfig {
   };
   /** Activities from any other tenant are refused; undefined only outside production. */
   allowedTenantId?: string;
-  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  database: DatabaseSettings;
   /** Undefined baseUrl means: start the sandbox Graph server and use it. */
   graph: { baseUrl?: string; auth?: GraphAuthSettings; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };

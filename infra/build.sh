@@ -5,7 +5,7 @@
 #                            and are installed with `npm ci --omit=dev` beside it.
 #   dist/migrations/*.sql    services/store/migrate.ts reads them from beside its code (__dirname).
 #   dist/policy/             config.ts resolves the default POLICY_FILE beside its code.
-#   dist/workspace/          the workspace page (bot/workspace/create-workspace.ts reads it beside its code).
+#   dist/workspace/          the workspace page, written by web/workspace/build.ts; app.ts names it beside its code for bot/ to serve.
 # dev/ is left out on purpose: index.ts loads it only outside production (external below).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import type { AppConfig } from '../config';
 import { AppError } from '../core/errors';
 import { createGraphClient } from './directory/graph-client';
-import { createGraphCredential } from './directory/graph-credential';
-import { GraphDirectory, type Directory } from './directory/graph-directory';
+import { createGraphCredential, type GraphAuthSettings } from './directory/graph-credential';
+import { GraphDirectory, type Directory, type DirectoryAttributePaths } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
 import { OdsFhirClient } from './reference/ods-fhir-client';
@@ -35,12 +34,21 @@ export interface DataSources {
   close(): void;
 }
 
+/** What the data sources are opened from: config.ts's AppConfig is one (it extends this), the command line passes the same. */
+export interface DataSourceSettings {
+  graph: { baseUrl?: string; auth?: GraphAuthSettings };
+  directoryAttributes: DirectoryAttributePaths;
+  ods: { fhirBaseUrl?: string; apiKey?: string; baseUrl?: string };
+  registers: { dsptCsv: string; nasSitesCsv: string; dsptMaxAgeDays?: number };
+  policyFile: string;
+}
+
 /**
  * Opens the configured data sources. The service URLs must be known by now: entry points
  * that run locally fill them in with sandboxes before calling this. A register that cannot
  * be read does not stop the bot: screening says so (REGISTER_UNAVAILABLE) until it can be.
  */
-export async function openDataSources(config: AppConfig, options: { registerLedger?: RegisterLedger } = {}): Promise<DataSources> {
+export async function openDataSources(config: DataSourceSettings, options: { registerLedger?: RegisterLedger } = {}): Promise<DataSources> {
   const graphUrl = config.graph.baseUrl;
   const fhirUrl = config.ods.fhirBaseUrl;
   const ordUrl = config.ods.baseUrl;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type restify from 'restify';
 import type { WorkspaceSettings } from '../../config';
 import type { Logger } from '../../core/log';
@@ -13,6 +12,8 @@ import { registerWorkspaceRoutes } from './workspace-api';
 
 export interface WorkspaceParts {
   settings: WorkspaceSettings;
+  /** The folder holding the built page (index.html, workspace.js, workspace.css): web/workspace/build.ts writes it. */
+  pageDir: () => Promise<string>;
   environment: 'development' | 'test' | 'production';
   access: AccessControl;
   requests: TransferRequests;
@@ -31,9 +32,8 @@ export interface Workspace {
 
 /**
  * Builds the NAS Operations workspace, or nothing when production has no application ID URI
- * (no token could be for us). The page is the bundle `npm run build` wrote beside the
- * production code (dist/workspace); elsewhere it is bundled now, in memory (esbuild, a
- * development dependency, loaded only then).
+ * (no token could be for us). The page is served from the folder the composition root names
+ * (in production the one `npm run build` wrote beside the code): bot/ never builds it.
  */
 export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace | undefined> {
   const { settings, logger } = parts;
@@ -41,7 +41,7 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
     logger.warn('workspace.disabled', { reason: 'WORKSPACE_APP_ID_URI is not set' });
     return undefined;
   }
-  const page: PageFiles = parts.environment === 'production' ? await loadPageFiles(path.join(__dirname, 'workspace')) : await bundlePageNow();
+  const page: PageFiles = await loadPageFiles(await parts.pageDir());
   const devSignIn =
     parts.environment === 'development' && settings.devSignInUserId
       ? await DevSignIn.create({ tenantId: settings.tenantId, audience: settings.appIdUri, scope: settings.scope, userId: settings.devSignInUserId })
@@ -73,11 +73,4 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
         logger,
       }),
   };
-}
-
-/** Loaded only outside production: esbuild is a development dependency. */
-function bundlePageNow(): Promise<PageFiles> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps esbuild out of production start-up (a dynamic import would bypass the TypeScript loader in tests).
-  const { buildWorkspacePage } = require('../../web/workspace/build') as typeof import('../../web/workspace/build.js');
-  return buildWorkspacePage();
 }

@@ -1,7 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import type { GraphAuthSettings } from '../../config';
 import { AppError } from '../../core/errors';
+
+/** How the bot authenticates to Microsoft Graph, app-only (config.ts reads it from the GRAPH_* settings). */
+export type GraphAuthSettings =
+  | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: string }
+  | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string; certificatePassword?: string }
+  /** clientId names a user-assigned identity; without it, the system-assigned one. */
+  | { kind: 'managed-identity'; clientId?: string };
 
 /** The scope an app-only Graph token is requested for (application permissions, admin consented). */
 export const GRAPH_APP_ONLY_SCOPE = 'https://graph.microsoft.com/.default';

@@ -1,7 +1,9 @@
-import type { AppConfig } from '../../config';
 import { silentLogger, type Logger } from '../../core/log';
 import { openPglite, openPostgres, type SqlDatabase } from './database';
 import { migrate, pendingMigrations } from './migrate';
+
+/** Which database the bot keeps its state in (config.ts reads it from DATABASE_URL or PGLITE_DATA_DIR). */
+export type DatabaseSettings = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
 
 /**
  * Opens the configured database and brings its schema up to date. On PostgreSQL the
@@ -9,7 +11,7 @@ import { migrate, pendingMigrations } from './migrate';
  * (a migration may rewrite a large table); the bot then works through a pool that bounds every
  * statement and reports outages to `logger`.
  */
-export async function openDatabase(settings: AppConfig['database'], logger: Logger = silentLogger): Promise<SqlDatabase> {
+export async function openDatabase(settings: DatabaseSettings, logger: Logger = silentLogger): Promise<SqlDatabase> {
   if (settings.kind !== 'postgres') {
     const db = await openPglite(settings.dataDir);
     await migrate(db);

@@ -224,6 +224,23 @@ describe('workspace sign-in settings', () => {
     assert.equal(loadConfig({ APP_ENV: 'test', WORKSPACE_APP_ID_URI: 'api://bot.example/nas' }).workspace.clientId, undefined);
   });
 
+  it('refuses to start production with an App ID URI that does not name the client ID and no WORKSPACE_CLIENT_ID (every v2.0 token would be refused)', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ APP_ENV: 'production', ...env });
+        return '';
+      } catch (error) {
+        return (error as AppError).userMessage;
+      }
+    };
+    assert.match(
+      problems({ WORKSPACE_APP_ID_URI: 'api://bot.example/nas' }),
+      /WORKSPACE_CLIENT_ID: is required when WORKSPACE_APP_ID_URI does not end in the client ID/,
+    );
+    assert.doesNotMatch(problems({ WORKSPACE_APP_ID_URI: APP_ID_URI }), /WORKSPACE_CLIENT_ID/);
+    assert.doesNotMatch(problems({ WORKSPACE_APP_ID_URI: 'api://bot.example/nas', WORKSPACE_CLIENT_ID: CLIENT_ID }), /WORKSPACE_CLIENT_ID/);
+  });
+
   it('requires the access_as_user scope unless WORKSPACE_SCOPE names another, and refuses a list', () => {
     assert.equal(loadConfig({ APP_ENV: 'test' }).workspace.scope, 'access_as_user');
     assert.equal(loadConfig({ APP_ENV: 'test', WORKSPACE_SCOPE: 'Workspace.Use' }).workspace.scope, 'Workspace.Use');

@@ -1,17 +1,21 @@
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { contentTypeOf, type PageFiles } from '../../bot/workspace/page-files';
 
 /**
- * Bundles the workspace page (main.ts with Fluent UI web components and teams-js) with
- * esbuild: in memory when the bot starts in development and tests, to dist/workspace for
- * production (`npm run build`). Everything comes from node_modules: nothing is fetched.
+ * Bundles the workspace page (main.ts with Fluent UI web components and teams-js) with esbuild
+ * into a folder, which the bot serves (bot/workspace/page-files.ts) without knowing how it was
+ * made: dist/workspace for production (`npm run build`, minified); outside production a
+ * temporary folder, built once per process when the bot starts (app.ts). Everything comes
+ * from node_modules: nothing is fetched.
  */
 const PAGE_DIR = __dirname;
 const STATIC_FILES = ['index.html', 'workspace.css'];
 
-export async function buildWorkspacePage(options: { minify?: boolean } = {}): Promise<PageFiles> {
+/** Writes the page's files into `outDir`; answers their names. */
+export async function buildWorkspacePage(outDir: string, options: { minify?: boolean } = {}): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
   const result = await build({
     entryPoints: [path.join(PAGE_DIR, 'main.ts')],
     bundle: true,
@@ -22,24 +26,36 @@ export async function buildWorkspacePage(options: { minify?: boolean } = {}): Pr
     sourcemap: false,
     legalComments: 'none',
     write: false,
-    outfile: 'workspace.js',
+    outfile: path.join(outDir, 'workspace.js'),
     logLevel: 'silent',
   });
-  const files = new Map<string, { contentType: string; body: Buffer }>();
+  const names: string[] = [];
   for (const output of result.outputFiles) {
-    const name = path.basename(output.path);
-    files.set(name, { contentType: contentTypeOf(name), body: Buffer.from(output.contents) });
+    await writeFile(output.path, output.contents);
+    names.push(path.basename(output.path));
   }
-  for (const name of STATIC_FILES) files.set(name, { contentType: contentTypeOf(name), body: await readFile(path.join(PAGE_DIR, name)) });
-  return files;
+  for (const name of STATIC_FILES) {
+    await copyFile(path.join(PAGE_DIR, name), path.join(outDir, name));
+    names.push(name);
+  }
+  return names;
+}
+
+let builtThisProcess: Promise<string> | undefined;
+
+/** The page built into a temporary folder, once per process (tests start the bot many times). */
+export function workspacePageForDevelopment(): Promise<string> {
+  builtThisProcess ??= mkdtemp(path.join(os.tmpdir(), 'nas-transfer-workspace-')).then(async (dir) => {
+    await buildWorkspacePage(dir);
+    return dir;
+  });
+  return builtThisProcess;
 }
 
 /** `tsx web/workspace/build.ts <dir>`: writes the page for production (infra/build.sh). */
 async function main(outDir: string): Promise<void> {
-  const files = await buildWorkspacePage({ minify: true });
-  await mkdir(outDir, { recursive: true });
-  for (const [name, file] of files) await writeFile(path.join(outDir, name), file.body);
-  process.stdout.write(`workspace page: ${[...files.keys()].join(', ')} in ${outDir}\n`);
+  const names = await buildWorkspacePage(outDir, { minify: true });
+  process.stdout.write(`workspace page: ${names.join(', ')} in ${outDir}\n`);
 }
 
 if (require.main === module) {
