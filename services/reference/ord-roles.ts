@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { fetchSameOrigin } from '../../core/redirects';
 
 /** One entry of the ORD roles code system, as GET {ODS_BASE_URL}/roles lists it. */
 export interface OrdRole {
@@ -42,7 +43,8 @@ export async function fetchOrdRoles(baseUrl: string, timeoutMs = 15_000): Promis
   const url = `${baseUrl.replace(/\/+$/, '')}/roles`;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    // Redirects only on ORD's own origin: the roles are read from the configured source or not at all.
+    response = await fetchSameOrigin(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new AppError('ODS_UNAVAILABLE', undefined, { cause: error });
   }
