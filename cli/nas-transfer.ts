@@ -13,6 +13,7 @@ import type { ScreeningResult } from '../services/eligibility/types';
 import { REQUEST_REFERENCE_PATTERN } from '../services/model';
 import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
 import { csvFileBytes, requestCsv } from '../services/export/request-csv';
+import { fetchFhirRoles, ODS_ROLE_CODE_SYSTEM } from '../services/reference/ods-role-codesystem';
 import { describeProblems } from '../services/reference/registers';
 import { ScreeningService, type ScreeningHistory } from '../services/screening';
 import { AuditLog } from '../services/store/audit';
@@ -35,9 +36,11 @@ screen         Screens a list of NHSmail accounts against the NAS transfer polic
                and specialism columns, or one address per line
   --json       print one JSON document instead of a table
 
-refresh-roles  Reads the ORD roles code system from ODS_BASE_URL/roles and writes a dated
-               snapshot (policy/ord-roles-YYYY-MM-DD.json unless --output says otherwise),
-               then lists what changed since the newest snapshot there.
+refresh-roles  Reads the ODS roles code system and writes a dated snapshot (policy/ods-roles-
+               YYYY-MM-DD.json unless --output says otherwise), then lists what changed since
+               the newest snapshot there. Reads the ODSOrganisationRole CodeSystem from the ODS
+               FHIR R4 API (ODS_FHIR_BASE_URL, ODS_API_KEY), or ORD's /roles (ODS_BASE_URL).
+               The bot reads the CodeSystem itself; the snapshot is its offline fallback.
 
 export         Writes one transfer request as CSV (answers, accounts, verdicts with evidence,
                decisions, questions, audit history): the file NAS Operations get in Teams
@@ -213,26 +216,47 @@ export function formatProblems(problems: readonly LineProblem[]): string {
   return [...listed, ...(rest > 0 ? [`  ... and ${rest} more ${rest === 1 ? 'problem' : 'problems'}.`] : [])].join('\n');
 }
 
+/**
+ * Reads the roles code system and writes a dated snapshot: from the ODS FHIR R4 API's
+ * ODSOrganisationRole CodeSystem when ODS_FHIR_BASE_URL is set (the source the bot itself reads),
+ * else from the ORD API's /roles. The snapshot is the bot's offline fallback only.
+ */
 async function refreshRoles({ output }: Extract<Command, { name: 'refresh-roles' }>, io: CliIo): Promise<number> {
   const config = loadConfig(io.env);
-  const baseUrl = config.ods.baseUrl;
-  if (!baseUrl)
-    throw new AppError('INVALID_INPUT', 'Set ODS_BASE_URL to the ORD API (for example https://directory.spineservices.nhs.uk/ORD/2-0-0) to refresh the roles.');
+  const fhirUrl = config.ods.fhirBaseUrl;
+  const ordUrl = config.ods.baseUrl;
+  if (!fhirUrl && !ordUrl) {
+    throw new AppError(
+      'INVALID_INPUT',
+      'Set ODS_FHIR_BASE_URL and ODS_API_KEY (the ODS FHIR R4 API, for example https://api.service.nhs.uk/organisation-data-terminology-api/fhir), or ODS_BASE_URL (the ORD API), to refresh the roles.',
+    );
+  }
   const date = io.today?.() ?? new Date().toISOString().slice(0, 10);
   const policyFolder = path.dirname(config.policyFile);
   const previous = await latestRolesSnapshotFile(policyFolder)
     .then(loadRolesSnapshot)
     .catch(() => undefined);
-  const roles = await fetchOrdRoles(baseUrl);
-  const snapshot: OrdRolesSnapshot = {
-    codeSystem: 'ODS OrganisationRole (ORD API 2-0-0 GET /roles)',
-    snapshotDate: date,
-    source: `GET ${baseUrl.replace(/\/+$/, '')}/roles on ${date}, written by nas-transfer refresh-roles.`,
-    roles,
-  };
+  let snapshot: OrdRolesSnapshot;
+  if (fhirUrl) {
+    const fhir = await fetchFhirRoles(fhirUrl, config.ods.apiKey);
+    snapshot = {
+      codeSystem: `ODSOrganisationRole (ODS FHIR R4 API CodeSystem ${ODS_ROLE_CODE_SYSTEM}, version ${fhir.version})`,
+      snapshotDate: date,
+      source: `GET ${fhirUrl.replace(/\/+$/, '')}/CodeSystem?system=${ODS_ROLE_CODE_SYSTEM}&_summary=false on ${date} (CodeSystem version ${fhir.version}, dated ${fhir.dataDate}), written by nas-transfer refresh-roles.`,
+      roles: fhir.roles,
+    };
+  } else {
+    const base = (ordUrl as string).replace(/\/+$/, '');
+    snapshot = {
+      codeSystem: 'ODS OrganisationRole (ORD API 2-0-0 GET /roles)',
+      snapshotDate: date,
+      source: `GET ${base}/roles on ${date}, written by nas-transfer refresh-roles.`,
+      roles: await fetchOrdRoles(base),
+    };
+  }
   const target = output ?? path.join(policyFolder, rolesSnapshotFileName(date));
   await writeFile(target, `${JSON.stringify(snapshot, null, 1)}\n`);
-  io.stdout(`Wrote ${roles.length} roles to ${target}.\n${previous ? describeChanges(previous, snapshot) : ''}`);
+  io.stdout(`Wrote ${snapshot.roles.length} roles to ${target}.\n${previous ? describeChanges(previous, snapshot) : ''}`);
   return 0;
 }
 

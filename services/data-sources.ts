@@ -7,12 +7,14 @@ import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
 import { OdsFhirClient } from './reference/ods-fhir-client';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
-import { latestRolesSnapshotFile, loadRolesSnapshot } from './reference/ord-roles';
+import { PrimaryRoles } from './reference/ods-role-codesystem';
 import { dsptRegisterSource, nasSitesRegisterSource, type RegisterLedger, type RegisterSource } from './reference/registers';
 import { hostOf, type SourceStatus } from './reference/source-status';
 
 /** Register files are looked at this often besides on every screening, so a bad new file is reported promptly. */
 const REGISTER_CHECK_MS = 60_000;
+/** The start-up read of the roles CodeSystem waits this long at most before the snapshot stands in. */
+const PRIMARY_ROLES_READ = { timeoutMs: 5_000, maxAttempts: 2 };
 
 /** Everything screening reads, shared by the bot and the command line. */
 export interface DataSources {
@@ -56,9 +58,11 @@ export async function openDataSources(config: DataSourceSettings, options: { reg
     throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL, and ODS_FHIR_BASE_URL or ODS_BASE_URL, must be set.');
   }
   const policy = await loadPolicy(config.policyFile);
-  const organisations: OrganisationLookup = fhirUrl
-    ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: await primaryRoleIds(path.dirname(config.policyFile)) })
-    : new OrdClient(ordUrl as string);
+  // Primary roles from the FHIR API's ODSOrganisationRole CodeSystem; the dated snapshot beside the policy only while it cannot be read.
+  const primaryRoles = fhirUrl ? new PrimaryRoles(fhirUrl, config.ods.apiKey, path.dirname(config.policyFile), PRIMARY_ROLES_READ) : undefined;
+  await primaryRoles?.refresh();
+  const organisations: OrganisationLookup =
+    fhirUrl && primaryRoles ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: primaryRoles }) : new OrdClient(ordUrl as string);
   // The database dates a DSPT export whose name is gone, and remembers the copy in use across restarts.
   const ledger = options.registerLedger ? { ledger: options.registerLedger } : {};
   const dspt = dsptRegisterSource(config.registers.dsptCsv, ledger);
@@ -79,6 +83,7 @@ export async function openDataSources(config: DataSourceSettings, options: { reg
     sources: () => [
       { name: 'Directory', kind: 'Microsoft Graph', where: hostOf(graphUrl) },
       organisations.status(),
+      ...(primaryRoles ? [primaryRoles.status()] : []),
       withAgeLimit(dspt.status(), config.registers.dsptMaxAgeDays),
       nasSites.status(),
       { name: 'Policy', kind: 'JSON file', where: path.basename(config.policyFile), notes: `version ${policy.version}` },
@@ -90,14 +95,4 @@ export async function openDataSources(config: DataSourceSettings, options: { reg
 function withAgeLimit(status: SourceStatus, maxAgeDays: number | undefined): SourceStatus {
   const limit = maxAgeDays === undefined ? 'no age limit (development sample)' : `DSPT passes go to review when it is over ${maxAgeDays} days old`;
   return { ...status, notes: status.notes ? `${status.notes}; ${limit}` : limit };
-}
-
-/** FHIR does not say which of a record's roles is primary; the ODS roles code system snapshot beside the policy does. */
-async function primaryRoleIds(policyFolder: string): Promise<Set<string>> {
-  try {
-    const snapshot = await loadRolesSnapshot(await latestRolesSnapshotFile(policyFolder));
-    return new Set(snapshot.roles.filter((role) => role.primaryRole).map((role) => role.id));
-  } catch {
-    return new Set();
-  }
 }

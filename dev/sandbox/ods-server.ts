@@ -55,6 +55,8 @@ export interface SandboxOdsOptions {
   /** When set, FHIR requests without this key in the apikey header answer 401, as the API platform does. */
   apiKey?: string;
   port?: number;
+  /** The ODSOrganisationRole CodeSystem's version (a date, as ODS names its versions). */
+  rolesVersion?: string;
 }
 
 const outcome = (status: number, code: string, diagnostics: string): SandboxResponse => ({
@@ -137,12 +139,36 @@ function toAffiliations(record: OrdRecord) {
   });
 }
 
+/** The demo roles (ORD shape) as the ODSOrganisationRole CodeSystem: a FHIR R4 CodeSystem with the primaryRole property. */
+function toRoleCodeSystem(data: SandboxOds, version: string) {
+  return {
+    resourceType: 'CodeSystem',
+    id: `ODSOrganisationRole-${version}`,
+    url: ROLE_SYSTEM,
+    version,
+    name: 'ODSOrganisationRole',
+    status: 'active',
+    date: version,
+    content: 'complete',
+    property: [{ code: 'primaryRole', type: 'boolean' }],
+    concept: (data.roles?.Roles ?? []).map((role) => {
+      const ord = role as { id: string; displayName?: unknown; primaryRole?: unknown };
+      return {
+        code: ord.id,
+        display: String(ord.displayName ?? ord.id),
+        property: [{ code: 'primaryRole', valueBoolean: ord.primaryRole === true || ord.primaryRole === 'true' }],
+      };
+    }),
+  };
+}
+
 /** The sandbox ODS server: the FHIR R4 API at FHIR_BASE_PATH and the ORD API at ORD_BASE_PATH, from the same records. */
 export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptions = {}): Promise<SandboxOdsServer> {
   const records = data.organisations.map((raw) => ordRecordSchema.parse(raw).Organisation);
   const roleNames = new Map((data.roles?.Roles ?? []).map((role) => [role.id, String((role as { displayName?: unknown }).displayName ?? role.id)]));
   const organisations = new Map(records.map((record) => [record.OrgId.extension.toUpperCase(), toOrganization(record, roleNames)]));
   const affiliations = records.flatMap(toAffiliations);
+  const roleCodeSystem = toRoleCodeSystem(data, options.rolesVersion ?? '2026-11-30');
   const ord = ordRoute(data);
   let throttleRemaining = 0;
   let throttleSeconds = 0;
@@ -165,6 +191,16 @@ export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptio
       return found
         ? { status: 200, headers: { 'content-type': 'application/fhir+json' }, body: found }
         : outcome(404, 'processing', `HAPI-2001: Resource Organization/${single[1]} is not known`);
+    }
+    if (path === '/CodeSystem' || path === '/CodeSystem/') {
+      // The reference CodeSystems in full (_summary=false), as the specification's search-codesystem describes.
+      if (request.query.get('system') !== ROLE_SYSTEM || request.query.get('_summary') !== 'false')
+        return outcome(422, 'too-costly', 'Too many records requested (Use _count and _offset)');
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/fhir+json' },
+        body: { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: roleCodeSystem }] },
+      };
     }
     if (path === '/OrganizationAffiliation') {
       const known = new Set(['primary-organization', 'participating-organization', 'active', '_count', '_offset']);

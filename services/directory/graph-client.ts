@@ -1,6 +1,16 @@
 import type { TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler, RetryHandler, RetryHandlerOptions, type Middleware } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RedirectHandler,
+  RedirectHandlerOptions,
+  RetryHandler,
+  RetryHandlerOptions,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { isSameOriginRedirect, MAX_SAME_ORIGIN_REDIRECTS } from '../../core/redirects';
 
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -25,7 +35,14 @@ export function createGraphClient(baseUrl: string, credential?: TokenCredential)
   const root = graphServiceRoot(baseUrl);
   const chain: Middleware[] = [];
   if (credential) chain.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })));
-  chain.push(new RetryHandler(new RetryHandlerOptions(1, 3)), new HTTPMessageHandler());
+  // Redirects are handled here, not by fetch (which would follow them anywhere with every header
+  // but Authorization): only to Graph's own origin. A redirect elsewhere comes back as the 3xx it
+  // is, so the directory is "unavailable", never read from another host.
+  chain.push(
+    new RetryHandler(new RetryHandlerOptions(1, 3)),
+    new RedirectHandler(new RedirectHandlerOptions(MAX_SAME_ORIGIN_REDIRECTS, isSameOriginRedirect)),
+    new HTTPMessageHandler(),
+  );
   chain.reduce((previous, next) => {
     (previous as unknown as { setNext(next: Middleware): void }).setNext(next);
     return next;

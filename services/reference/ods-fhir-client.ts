@@ -50,7 +50,8 @@ const organizationSchema = z.looseObject({
   id: z.string(),
   meta: z.looseObject({ lastUpdated: z.string().optional() }).optional(),
   identifier: z.array(identifierSchema).optional(),
-  active: z.boolean(),
+  // 0..1 in the England-Organization-ODS profile: read from the roles when absent (toSite).
+  active: z.boolean().optional(),
   name: z.string(),
   extension: z.array(extensionSchema).optional(),
 });
@@ -91,21 +92,25 @@ const PAGE_SIZE = RELATIONSHIP_PAGE_SIZE;
 const MAX_PAGES = RELATIONSHIP_MAX_PAGES;
 
 export interface OdsFhirOptions extends OdsHttpOptions {
-  /** Roles the ODS roles code system marks primary (FHIR does not say which of a record's roles is primary). */
-  primaryRoleIds?: ReadonlySet<string>;
+  /**
+   * Roles the ODSOrganisationRole CodeSystem marks primary (an Organization does not say which of
+   * its roles is primary): a fixed set, or a source read again as the CodeSystem changes.
+   */
+  primaryRoleIds?: ReadonlySet<string> | { current(): ReadonlySet<string> };
 }
 
 export class OdsFhirClient implements OrganisationLookup {
   private readonly http: OdsHttp;
   private readonly base: string;
-  private readonly primaryRoleIds: ReadonlySet<string>;
+  private readonly primaryRoles: { current(): ReadonlySet<string> };
   private readonly today: () => string;
 
   constructor(baseUrl: string, apiKey: string | undefined, options: OdsFhirOptions = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
     // The key goes in the apikey header only: never in a URL, a log or an error.
     this.http = new OdsHttp({ accept: 'application/fhir+json', ...(apiKey ? { apikey: apiKey } : {}) }, options);
-    this.primaryRoleIds = options.primaryRoleIds ?? new Set();
+    const primary = options.primaryRoleIds ?? new Set<string>();
+    this.primaryRoles = 'current' in primary ? primary : { current: () => primary };
     const now = options.now ?? (() => new Date());
     this.today = () => now().toISOString().slice(0, 10);
   }
@@ -200,13 +205,16 @@ export class OdsFhirClient implements OrganisationLookup {
       .map((extension) => readRole(extension, today));
     const active = roles.filter((role): role is { code: string; active: true } => role.code !== undefined && role.active);
     // Stable sort: primary roles first, then the order ODS gives.
-    const ordered = active.map((role) => role.code).sort((a, b) => Number(this.primaryRoleIds.has(b)) - Number(this.primaryRoleIds.has(a)));
+    const primary = this.primaryRoles.current();
+    const ordered = active.map((role) => role.code).sort((a, b) => Number(primary.has(b)) - Number(primary.has(a)));
     const code = organisation.identifier?.find((identifier) => identifier.system === ODS_CODE_SYSTEM)?.value ?? organisation.id;
     const lastChanged = lastChangeDate(organisation.extension ?? []) ?? organisation.meta?.lastUpdated?.slice(0, 10);
     return {
       odsCode: code.toUpperCase(),
       name: organisation.name,
-      active: organisation.active,
+      // Without the flag, an organisation is open while it holds a role that is active today:
+      // one whose roles have all ended or been marked inactive is closed, never assumed open.
+      active: organisation.active ?? active.length > 0,
       roleIds: [...new Set(ordered)],
       ...(lastChanged ? { lastChanged } : {}),
     };

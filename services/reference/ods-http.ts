@@ -1,4 +1,5 @@
 import { AppError } from '../../core/errors';
+import { fetchSameOrigin, RedirectRefused } from '../../core/redirects';
 import { retryAfterSeconds } from '../../core/retry-after';
 import type { SourceStatus } from './source-status';
 
@@ -22,6 +23,17 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** Retry-After in ms; a missing or odd one waits a second. */
 function retryAfterMs(header: string | null, now: Date): number {
   return (retryAfterSeconds(header, now) ?? 1) * 1000;
+}
+
+/** A redirect ODS gave that the bot would not follow: a setting to check, not a reason to try again. */
+function redirectRefused(error: RedirectRefused): AppError {
+  return new AppError(
+    'ODS_MISCONFIGURED',
+    error.reason === 'other-origin'
+      ? `ODS redirected the bot to another host (${error.target}); the API key is sent only to the configured ODS host, so the redirect was not followed. Check the ODS base URL.`
+      : 'ODS redirected the bot too many times. Check the ODS base URL.',
+    { cause: error },
+  );
 }
 
 /**
@@ -60,8 +72,10 @@ export class OdsHttp {
       let response: Response;
       this.requests++;
       try {
-        response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        // Redirects are followed on ODS's own origin only: the key never goes to another host.
+        response = await fetchSameOrigin(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (error) {
+        if (error instanceof RedirectRefused) throw this.failure(redirectRefused(error));
         if (attempt < this.maxAttempts && attempt < 3) {
           await this.sleep(250 * 2 ** attempt);
           continue;

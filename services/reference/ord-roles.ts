@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { fetchSameOrigin } from '../../core/redirects';
 
 /** One entry of the ORD roles code system, as GET {ODS_BASE_URL}/roles lists it. */
 export interface OrdRole {
@@ -31,10 +32,11 @@ const snapshotSchema = z.object({
   roles: z.array(roleSchema).min(1),
 });
 
-export const ROLES_SNAPSHOT_PATTERN = /^ord-roles-(\d{4}-\d{2}-\d{2})\.json$/;
+/** ods-roles-DATE.json (refresh-roles since the FHIR API) or ord-roles-DATE.json (from ORD); the newest date wins. */
+export const ROLES_SNAPSHOT_PATTERN = /^(?:ods|ord)-roles-(\d{4}-\d{2}-\d{2})\.json$/;
 
 export function rolesSnapshotFileName(date: string): string {
-  return `ord-roles-${date}.json`;
+  return `ods-roles-${date}.json`;
 }
 
 /** Reads the roles code system from the ORD API 2-0-0 (`{baseUrl}/roles`). */
@@ -42,7 +44,8 @@ export async function fetchOrdRoles(baseUrl: string, timeoutMs = 15_000): Promis
   const url = `${baseUrl.replace(/\/+$/, '')}/roles`;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    // Redirects only on ORD's own origin: the roles are read from the configured source or not at all.
+    response = await fetchSameOrigin(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new AppError('ODS_UNAVAILABLE', undefined, { cause: error });
   }
@@ -60,7 +63,10 @@ export async function loadRolesSnapshot(file: string): Promise<OrdRolesSnapshot>
 
 /** The newest dated snapshot in a folder (policy/). */
 export async function latestRolesSnapshotFile(folder: string): Promise<string> {
-  const dated = (await readdir(folder)).filter((name) => ROLES_SNAPSHOT_PATTERN.test(name)).sort();
+  const dateOf = (name: string) => ROLES_SNAPSHOT_PATTERN.exec(name)?.[1] ?? '';
+  const dated = (await readdir(folder))
+    .filter((name) => ROLES_SNAPSHOT_PATTERN.test(name))
+    .sort((a, b) => dateOf(a).localeCompare(dateOf(b)) || a.localeCompare(b));
   const newest = dated.at(-1);
   if (!newest) throw new AppError('CONFIG_INVALID', `No ORD roles snapshot (ord-roles-YYYY-MM-DD.json) in ${folder}.`);
   return path.join(folder, newest);

@@ -212,10 +212,41 @@ describe('nas-transfer screen (command line)', function () {
     }
   });
 
-  it('refresh-roles without ODS_BASE_URL exits 2 and says what to set', async () => {
-    const { code, stderr } = await screen(['refresh-roles', '--output', path.join(dir, 'never.json')], { ODS_BASE_URL: '' });
+  it('refresh-roles without ODS_FHIR_BASE_URL or ODS_BASE_URL exits 2 and says what to set', async () => {
+    const { code, stderr } = await screen(['refresh-roles', '--output', path.join(dir, 'never.json')], { ODS_BASE_URL: '', ODS_FHIR_BASE_URL: '' });
     assert.equal(code, 2);
-    assert.match(stderr, /Set ODS_BASE_URL/);
+    assert.match(stderr, /Set ODS_FHIR_BASE_URL and ODS_API_KEY .* or ODS_BASE_URL/);
+  });
+
+  it('refresh-roles reads the ODSOrganisationRole CodeSystem from the FHIR API when ODS_FHIR_BASE_URL is set (issue 22)', async () => {
+    const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')), {
+      apiKey: 'cli-key',
+      rolesVersion: '2026-12-02',
+    });
+    try {
+      const output = path.join(dir, 'ods-roles-test.json');
+      const { code, stdout, stderr } = await screen(['refresh-roles', '--output', output], {
+        ODS_FHIR_BASE_URL: ods.fhirUrl,
+        ODS_API_KEY: 'cli-key',
+        ODS_BASE_URL: '',
+      });
+      assert.equal(code, 0, stderr);
+      const snapshot = JSON.parse(readFileSync(output, 'utf8')) as { codeSystem: string; source: string; roles: Array<{ id: string; primaryRole: boolean }> };
+      assert.match(snapshot.codeSystem, /ODSOrganisationRole .*version 2026-12-02/);
+      assert.match(
+        snapshot.source,
+        /\/CodeSystem\?system=https:\/\/digital\.nhs\.uk\/services\/organisation-data-service\/CodeSystem\/ODSOrganisationRole&_summary=false/,
+      );
+      assert.doesNotMatch(JSON.stringify(snapshot), /cli-key/);
+      assert.deepEqual(
+        snapshot.roles.find((role) => role.id === 'RO166'),
+        { id: 'RO166', code: '166', displayName: 'OPTICAL HEADQUARTERS', primaryRole: true },
+      );
+      assert.match(stdout, /Wrote \d+ roles/);
+      assert.ok(ods.requests.every((request) => request.path.endsWith('/CodeSystem') && request.headers.apikey === 'cli-key'));
+    } finally {
+      await ods.close();
+    }
   });
 
   for (const failure of FAILURES) {
