@@ -75,7 +75,7 @@ export const REGISTER_MAX_BYTES = 64 * 1024 * 1024;
 /** One CSV record longer than this is not a register row (a missing quote swallowing the file): refused, not buffered. */
 const MAX_RECORD_BYTES = 64 * 1024;
 /** Rows handled between turns of the event loop while reading: each batch is a millisecond or two of work. */
-const ROWS_PER_TURN = 2_000;
+const ROWS_PER_TURN = 500;
 
 /**
  * A new copy with fewer usable rows than this share of the copy in use is held back: the DSPT
@@ -219,7 +219,7 @@ export async function readRegisterFile<T>(file: string, format: RegisterFormat<T
   const reader = new RowReader(label, format.columns, format.toEntry);
   try {
     await pipeline(
-      createReadStream(file, { highWaterMark: 256 * 1024 }),
+      createReadStream(file, { highWaterMark: 64 * 1024 }),
       meter,
       parseStream(CSV_OPTIONS),
       async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
@@ -557,7 +557,7 @@ export class RegisterSource<T> {
     }
     if (sameVersion(version, this.version) || sameVersion(version, this.failedVersion)) return;
     if (this.held && sameVersion(version, this.held.version)) {
-      if (await this.confirmed(this.held.fingerprint)) this.use(this.held, true);
+      if (await this.confirmed(this.held.fingerprint)) await this.use(this.held, true);
       return;
     }
     let read: ReadRegister<T>;
@@ -586,19 +586,18 @@ export class RegisterSource<T> {
     };
     // The first copy ever is used whatever it holds (holding it would leave no copy at all), and ops are told its counts.
     const why = alreadyAccepted || previousRows === undefined ? undefined : holdReason(counts);
-    if (why === undefined) this.use(file, false);
-    else if (await this.confirmed(file.fingerprint)) this.use(file, true);
+    if (why === undefined) await this.use(file, false);
+    else if (await this.confirmed(file.fingerprint)) await this.use(file, true);
     else this.hold(file, why);
   }
 
-  private use(file: HeldFile<T>, confirmed: boolean): void {
+  private async use(file: HeldFile<T>, confirmed: boolean): Promise<void> {
     const snapshot: RegisterSnapshot = { file: path.basename(this.file), rows: file.read.entries.size, ...file.dated };
     this.copy = new Register(file.read.entries, snapshot, file.read.problems);
     this.version = file.version;
     this.held = undefined;
     this.failedVersion = undefined;
     this.lastError = undefined;
-    this.options.ledger?.accepted(this.label, file.read.sha256, { rows: file.counts.rows, skipped: file.counts.skipped }, this.now()).catch(() => undefined);
     this.emit({
       kind: 'loaded',
       register: this.label,
@@ -608,6 +607,10 @@ export class RegisterSource<T> {
       ...file.counts,
       ...(confirmed ? { confirmed: true as const } : {}),
     });
+    // Remembered as the copy in use, for the next start-up's comparison; the database away only loses that.
+    await this.options.ledger
+      ?.accepted(this.label, file.read.sha256, { rows: file.counts.rows, skipped: file.counts.skipped }, this.now())
+      .catch(() => undefined);
   }
 
   private hold(file: HeldFile<T>, why: string): void {

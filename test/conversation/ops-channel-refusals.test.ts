@@ -180,4 +180,51 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       harness.dataSources.dspt = original;
     }
   });
+
+  it('holds back a register file that lost most of its rows and tells NAS Operations the counts; tells them again once it is confirmed', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'register-'));
+    const file = path.join(folder, 'dspt-export.csv');
+    const header = 'Code,Organisation Name,Status,Date Of Publication,Primary Sector';
+    const rows = (bad: number) =>
+      Array.from(
+        { length: 10 },
+        (_, index) => `ZZ${9500 + index},Site ${index},25/26 Standards Met,${index < 10 - bad ? '28/06/2026' : '31/02/2026'},Pharmacy`,
+      );
+    writeFileSync(file, [header, ...rows(0)].join('\r\n'));
+    const source = dsptRegisterSource(file);
+    await source.refresh();
+    const original = harness.dataSources.dspt;
+    harness.dataSources.dspt = source;
+    harness.adapterFor('priya'); // a freshly composed bot: the previous test stopped the workers of the last one
+    const app = harness.app;
+    try {
+      app.startWorkers();
+      writeFileSync(file, [header, ...rows(9)].join('\r\n'));
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      await source.refresh();
+      await source.refresh();
+      const told = async (words: string) => harness.messenger.opsPosts().filter((post) => (post.activity.text ?? '').includes(words));
+      for (let wait = 0; wait < 50 && (await told('held back')).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      const held = await told('held back');
+      assert.equal(held.length, 1, 'told once');
+      assert.match(
+        held[0]!.activity.text ?? '',
+        /dspt-export\.csv.*held back: 90% of its rows could not be used.*loaded 1 rows, skipped 9, previous copy 10 rows/,
+      );
+      assert.ok((await source.current()).get('ZZ9505'), 'the previous copy is still in use');
+
+      const fingerprint = /writing (\w{12}) into a file named dspt-export\.csv\.confirm/.exec(held[0]!.activity.text ?? '')?.[1];
+      writeFileSync(`${file}.confirm`, fingerprint ?? '');
+      await source.refresh();
+      for (let wait = 0; wait < 50 && (await told('Confirmed and now in use')).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.match(
+        (await told('Confirmed and now in use'))[0]?.activity.text ?? '',
+        /reloaded from dspt-export\.csv\. Confirmed and now in use: loaded 1 rows, skipped 9/,
+      );
+      assert.equal((await source.current()).get('ZZ9505'), null);
+    } finally {
+      await app.stopWorkers();
+      harness.dataSources.dspt = original;
+    }
+  });
 });
