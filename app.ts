@@ -288,6 +288,8 @@ export function composeBot(parts: BotParts): ComposedBot {
   });
   const availability = {
     userChatKnown: async (userId: string) => {
+      // A new chat (Teams' install activity comes before the first message): the requester look-up starts now, off the turn.
+      access.warmRequester(userId);
       if ((await outbox.nudgeRecipient(userId)) > 0) deliveries.wake();
     },
     opsChannelKnown: async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { composeBot } from '../app';
 import { startHttpServer } from '../bot/http-server';
@@ -10,9 +11,11 @@ import { DEMO, loadConfig } from '../config';
 import { silentLogger } from '../core/log';
 import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
 import { openDataSources } from '../services/data-sources';
-import { openPglite } from '../services/store/database';
+import { openPglite, openPostgres, type SqlDatabase } from '../services/store/database';
 import { migrate } from '../services/store/migrate';
 import { requestDetails, screenedAccount } from '../test/support/fixtures';
+import { countingDatabase } from '../test/support/counting-database';
+import { freshPostgresSchema, POSTGRES_URL } from '../test/support/databases';
 import { startFakeConnector } from '../test/support/fake-connector';
 import { PEOPLE } from '../test/support/bot-harness';
 import { TeamsClient } from '../test/support/teams-client';
@@ -24,6 +27,8 @@ import { TeamsClient } from '../test/support/teams-client';
  */
 const CONVERSATIONS = 50;
 const TURNS_EACH = 10;
+/** Conversations at once in the concurrent runs (issue 23: at 50 and at 200). */
+const CONCURRENCY = [50, 200];
 const INVOKES = 30;
 const SLOW_UPDATE_MS = 5000;
 
@@ -50,6 +55,34 @@ export async function helpTurns(client: TeamsClient, endpoint: string): Promise<
     }
   }
   return times;
+}
+
+/** "help" in `conversations` personal chats at once, each sending `turnsEach` in turn: each turn's time, and turns per second. */
+export async function concurrentHelpTurns(
+  client: TeamsClient,
+  endpoint: string,
+  conversations: number,
+  turnsEach = TURNS_EACH,
+): Promise<{ times: number[]; perSecond: number; socketRetries: string[] }> {
+  const times: number[] = [];
+  const socketRetries: string[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: conversations }, async () => {
+      const chatId = `a:priya-bench-${randomUUID()}`;
+      for (let turn = 0; turn < turnsEach; turn++) {
+        // A keep-alive socket the server closed as the client reused it fails before the turn reached the bot; "help" is
+        // safe to send again. Counted and printed, never hidden.
+        const sent = await client.message(endpoint, 'priya', chatId, 'help').catch((error: unknown) => {
+          socketRetries.push(String((error as { cause?: { code?: string } }).cause?.code ?? error));
+          return client.message(endpoint, 'priya', chatId, 'help');
+        });
+        if (sent.status !== 200) throw new Error(`a turn was answered ${sent.status}`);
+        times.push(sent.ms);
+      }
+    }),
+  );
+  return { times, perSecond: times.length / ((performance.now() - started) / 1000), socketRetries };
 }
 
 /** The bare bot: botbuilder's CloudAdapter and an ActivityHandler that replies, nothing else. */
@@ -86,22 +119,13 @@ export async function bareBotTurnCost(): Promise<number[]> {
   }
 }
 
-async function main(): Promise<void> {
-  const connector = await startFakeConnector();
-  const client = new TeamsClient(connector.url);
-  const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', PORT: '0' }), silentLogger);
-  const config = sandboxed.config;
-  const db = await openPglite();
-  await migrate(db);
-  const dataSources = await openDataSources(config);
-
-  const bare = await startBareBot();
-
+/** Our bot on `db`, on its own adapter and server, with its workers running. */
+async function startOurBot(config: ReturnType<typeof loadConfig>, db: SqlDatabase, dataSources: Awaited<ReturnType<typeof openDataSources>>) {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
   adapter.onTurnError = createTurnErrorHandler(silentLogger);
   const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, ''), logger: silentLogger });
   for (const middleware of composed.middleware) adapter.use(middleware);
-  const ours = await startHttpServer({
+  const server = await startHttpServer({
     host: '127.0.0.1',
     port: 0,
     adapter,
@@ -110,9 +134,105 @@ async function main(): Promise<void> {
     logger: silentLogger,
   });
   composed.startWorkers();
+  return {
+    endpoint: server.endpoint,
+    composed,
+    async close() {
+      await composed.stopWorkers();
+      await server.close();
+    },
+  };
+}
+
+const ratioLine = (label: string, ratio: number, target: string) => process.stdout.write(`  ${label.padEnd(62)} ${ratio.toFixed(2).padStart(6)}  ${target}\n`);
+
+/**
+ * "help" at CONCURRENCY conversations at once on one database engine, beside the bare bot in the
+ * same run (each measured after a warm-up, the two alternated), and the round trips of a quiet turn.
+ */
+async function turnCostOn(
+  engine: string,
+  db: SqlDatabase,
+  statements: string[],
+  client: TeamsClient,
+  bareEndpoint: string,
+  config: ReturnType<typeof loadConfig>,
+  dataSources: Awaited<ReturnType<typeof openDataSources>>,
+): Promise<void> {
+  const ours = await startOurBot(config, db, dataSources);
+  try {
+    process.stdout.write(`\nPer-turn cost on ${engine}: "help", ${TURNS_EACH} turns in each conversation, loopback connector\n`);
+    for (const conversations of CONCURRENCY) {
+      await concurrentHelpTurns(client, bareEndpoint, conversations, 2); // warm-up
+      await concurrentHelpTurns(client, ours.endpoint, conversations, 2);
+      const bare = await concurrentHelpTurns(client, bareEndpoint, conversations);
+      const mine = await concurrentHelpTurns(client, ours.endpoint, conversations);
+      const line = (label: string, run: { times: number[]; perSecond: number }) =>
+        process.stdout.write(
+          `  ${label.padEnd(44)} p50 ${percentile(run.times, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(run.times, 95).toFixed(1).padStart(7)} ms   max ${Math.max(
+            ...run.times,
+          )
+            .toFixed(0)
+            .padStart(5)} ms   ${run.perSecond.toFixed(0).padStart(5)} turns/s\n`,
+        );
+      line(`${conversations} at once, bare botbuilder bot`, bare);
+      line(`${conversations} at once, NAS Transfer Bot`, mine);
+      const retried = [...bare.socketRetries, ...mine.socketRetries];
+      if (retried.length > 0)
+        process.stdout.write(
+          `  (sent again after a closed socket: bare ${bare.socketRetries.length}, ours ${mine.socketRetries.length}: ${[...new Set(retried)].join(', ')})\n`,
+        );
+      ratioLine(`${conversations} at once: p50 ours / bare`, percentile(mine.times, 50) / percentile(bare.times, 50), '');
+      ratioLine(`${conversations} at once: p95 ours / bare`, percentile(mine.times, 95) / percentile(bare.times, 95), 'target <= 1.5');
+      ratioLine(`${conversations} at once: throughput bare / ours (times lower)`, bare.perSecond / mine.perSecond, 'target <= 1.2');
+    }
+    // A quiet turn: "help" in a chat the bot already knows (its first turn stored the reference).
+    const chatId = `a:priya-quiet-${randomUUID()}`;
+    await client.message(ours.endpoint, 'priya', chatId, 'help');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = statements.length;
+    await client.message(ours.endpoint, 'priya', chatId, 'help');
+    const quiet = statements.slice(before);
+    process.stdout.write(
+      `  ${'round trips to the database in a quiet "help" turn'.padEnd(62)} ${String(quiet.length).padStart(6)}  target <= 1 (the dialog state read)${quiet.length ? `: ${quiet.map((sql) => sql.slice(0, 60)).join(' | ')}` : ''}\n`,
+    );
+  } finally {
+    await ours.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const connector = await startFakeConnector();
+  const client = new TeamsClient(connector.url);
+  const sandboxed = await startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', PORT: '0' }), silentLogger);
+  const config = sandboxed.config;
+  const counting = countingDatabase(await openPglite());
+  const db = counting.db;
+  await migrate(db);
+  const dataSources = await openDataSources(config);
+
+  const bare = await startBareBot();
+  const postgres = await freshPostgresSchema().catch(() => undefined);
 
   try {
-    process.stdout.write(`Per-turn cost: "help", ${CONVERSATIONS} conversations x ${TURNS_EACH} turns, loopback connector\n`);
+    await turnCostOn('PGlite (embedded)', db, counting.statements, client, bare.endpoint, config, dataSources);
+    if (postgres) {
+      const onPostgres = countingDatabase(await openPostgres(postgres.url));
+      await migrate(onPostgres.db);
+      try {
+        await turnCostOn('PostgreSQL', onPostgres.db, onPostgres.statements, client, bare.endpoint, config, dataSources);
+      } finally {
+        await onPostgres.db.close();
+      }
+    } else process.stdout.write(`\n(PostgreSQL at ${POSTGRES_URL} not reachable: its turn cost is not measured)\n`);
+  } finally {
+    await postgres?.drop();
+  }
+
+  const ours = await startOurBot(config, db, dataSources);
+  const composed = ours.composed;
+  try {
+    process.stdout.write(`\nOne conversation at a time: "help", ${CONVERSATIONS} conversations x ${TURNS_EACH} turns (PGlite)\n`);
     await helpTurns(client, bare.endpoint); // warm-up
     await helpTurns(client, ours.endpoint);
     const bareMedian = report('baseline: bare botbuilder CloudAdapter bot', await helpTurns(client, bare.endpoint));
@@ -156,7 +276,6 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${'approval p99 with the slow connector'.padEnd(52)} ${percentile(slow, 99).toFixed(0).padStart(6)} ms  target < 2000\n`);
   } finally {
     connector.clearFaults();
-    await composed.stopWorkers();
     await ours.close();
     await bare.close();
     await connector.close();

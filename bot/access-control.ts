@@ -35,10 +35,27 @@ export const INTERACTIVE_DIRECTORY_MS = 3000;
  * told a quarter of them the directory "could not be reached" when it had not answered yet.
  */
 export const MESSAGE_DIRECTORY_MS = 10_000;
+/**
+ * How long a requester's organisation and roles, once looked up (two Graph calls and ODS), serve
+ * their next turns. Removal from the requester group, or a new organisation, takes effect within
+ * this time, as an ops member's removal does within OPS_MEMBERSHIP_TTL_MS. Only confirmed answers
+ * are kept: a refusal or a directory that could not answer is asked again next turn.
+ */
+export const REQUESTER_TTL_MS = 60_000;
+/**
+ * How long "not in NAS Operations" is trusted: a requester's every "help" and greeting asks, and
+ * the answer only ever withholds ops rights, so keeping it fails closed. Someone just added to the
+ * group is treated as ops within this time.
+ */
+const NOT_OPS_TTL_MS = 60_000;
+/** Cached people at most, per cache: forgetting one only costs a look-up. */
+const CACHE_LIMIT = 1000;
 
 /** Who may do what, decided from directory group membership, never from the client. */
 export class AccessControl {
   private readonly confirmedOps = new Map<string, { actor: Actor; until: number; staleUntil: number }>();
+  private readonly notOps = new Map<string, number>();
+  private readonly requesters = new Map<string, { context: Promise<RequesterContext>; until: number }>();
 
   constructor(
     private readonly directory: Directory,
@@ -73,7 +90,31 @@ export class AccessControl {
 
   async requester(userId: string | undefined): Promise<RequesterContext> {
     if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
-    return interactive(this.lookUpRequester(userId), MESSAGE_DIRECTORY_MS);
+    return interactive(this.cachedRequester(userId), MESSAGE_DIRECTORY_MS);
+  }
+
+  /**
+   * Starts the requester look-up off the turn (when their chat first becomes known, before they
+   * type "new transfer"), so the form's first question finds it done. Failures are dropped: the
+   * turn that needs the answer asks again, and fails closed as ever.
+   */
+  warmRequester(userId: string | undefined): void {
+    if (userId) this.cachedRequester(userId).catch(() => undefined);
+  }
+
+  /** The look-up in flight or confirmed within REQUESTER_TTL_MS, else a new one; concurrent turns share it. */
+  private cachedRequester(userId: string): Promise<RequesterContext> {
+    const cached = this.requesters.get(userId);
+    if (cached && cached.until > this.now()) return cached.context;
+    const context = this.lookUpRequester(userId);
+    if (this.requesters.size >= CACHE_LIMIT) this.requesters.clear();
+    this.requesters.set(userId, { context, until: this.now() + REQUESTER_TTL_MS });
+    // Only a confirmed requester is kept: a refusal or a failure is forgotten, and asked again.
+    context.then(
+      () => this.requesters.get(userId)?.context === context && this.requesters.set(userId, { context, until: this.now() + REQUESTER_TTL_MS }),
+      () => this.requesters.get(userId)?.context === context && this.requesters.delete(userId),
+    );
+    return context;
   }
 
   private async lookUpRequester(userId: string): Promise<RequesterContext> {
@@ -97,6 +138,7 @@ export class AccessControl {
     if (!userId) throw new AppError('NOT_OPS');
     const confirmed = this.confirmedOps.get(userId);
     if (confirmed && confirmed.until > this.now()) return confirmed.actor;
+    if ((this.notOps.get(userId) ?? 0) > this.now()) throw new AppError('NOT_OPS');
     const lookUp = this.lookUpOps(userId);
     try {
       return await interactive(lookUp);
@@ -123,10 +165,13 @@ export class AccessControl {
     const [groups, user] = await Promise.all([this.directory.memberGroups(userId, [this.groups.opsGroupId]), this.directory.getAdministrator(userId)]);
     if (!groups.has(this.groups.opsGroupId) || !user) {
       this.confirmedOps.delete(userId);
+      if (this.notOps.size >= CACHE_LIMIT) this.notOps.clear();
+      this.notOps.set(userId, this.now() + NOT_OPS_TTL_MS);
       throw new AppError('NOT_OPS');
     }
     const actor = { id: user.id, name: user.displayName };
-    if (this.confirmedOps.size >= 1000) this.confirmedOps.clear();
+    this.notOps.delete(userId);
+    if (this.confirmedOps.size >= CACHE_LIMIT) this.confirmedOps.clear();
     const maxAgeMs = this.groups.opsMembershipMaxAgeMinutes === undefined ? DEFAULT_OPS_MEMBERSHIP_MAX_AGE_MS : this.groups.opsMembershipMaxAgeMinutes * 60_000;
     this.confirmedOps.set(userId, { actor, until: this.now() + Math.min(OPS_MEMBERSHIP_TTL_MS, maxAgeMs), staleUntil: this.now() + maxAgeMs });
     return actor;

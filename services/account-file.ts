@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { AppError } from '../core/errors';
 import { rowsToEntries, type AccountListOptions, type ParsedAccountList, type SheetRow } from './account-list';
 
@@ -84,7 +84,10 @@ function readCsv(content: Buffer, limits: AccountFileLimits): SheetRow[] {
 }
 
 async function readWorkbook(content: Buffer, limits: AccountFileLimits): Promise<SheetRow[]> {
-  const workbook = new ExcelJS.Workbook();
+  // Loaded on the first workbook, not at start: exceljs and what it pulls in (about 300 modules) is memory every instance
+  // would hold for a feature most turns never use.
+  const { default: excel } = await import('exceljs');
+  const workbook = new excel.Workbook();
   try {
     await workbook.xlsx.load(content as unknown as ArrayBuffer);
   } catch {

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { AccessControl, REQUESTER_TTL_MS } from '../../bot/access-control';
+import type { Directory } from '../../services/directory/graph-directory';
+import type { OrganisationLookup } from '../../services/reference/ord-client';
+
+const REQUESTERS = 'group-requesters';
+const OPS = 'group-ops';
+
+/** A directory whose group members can change, counting the calls it answers; `down` makes every call fail. */
+function directory() {
+  const state = { members: new Set<string>(), down: false, calls: 0 };
+  const answer = async <T>(value: () => T): Promise<T> => {
+    state.calls++;
+    if (state.down) throw Object.assign(new Error('Graph 503'), { code: 'DIRECTORY_UNAVAILABLE' });
+    return value();
+  };
+  const port: Directory = {
+    lookupAccounts: async () => new Map(),
+    getAdministrator: (userId) =>
+      answer(() => ({ id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' })),
+    memberGroups: (userId, groupIds) => answer(() => new Set(groupIds.filter((group) => state.members.has(`${userId}@${group}`)))),
+  };
+  return { state, port };
+}
+
+const organisations = { getOrganisation: async () => ({ name: 'NORTHMOOR COMMUNITY CARE PARTNERSHIP' }) } as unknown as OrganisationLookup;
+
+function setUp() {
+  const { state, port } = directory();
+  const clock = { now: 1_000_000 };
+  const access = new AccessControl(port, organisations, { requesterGroupId: REQUESTERS, opsGroupId: OPS }, () => clock.now);
+  return { state, clock, access };
+}
+
+describe('the requester look-up and "not in NAS Operations" are kept for a short, stated time, failing closed', () => {
+  it('serves a confirmed requester’s next turns without the directory, and sees a removal once REQUESTER_TTL_MS has passed', async () => {
+    const { state, clock, access } = setUp();
+    state.members.add(`priya@${REQUESTERS}`);
+    assert.equal((await access.requester('priya')).organisationOds, 'ZZ9001');
+    const calls = state.calls;
+    await access.requester('priya');
+    assert.equal(state.calls, calls, 'the second turn asked nobody');
+    state.members.delete(`priya@${REQUESTERS}`);
+    clock.now += REQUESTER_TTL_MS + 1;
+    await assert.rejects(access.requester('priya'), { code: 'NOT_AN_ADMINISTRATOR' });
+  });
+
+  it('keeps no refusal and no failure: the next turn asks again', async () => {
+    const { state, access } = setUp();
+    await assert.rejects(access.requester('priya'), { code: 'NOT_AN_ADMINISTRATOR' });
+    state.members.add(`priya@${REQUESTERS}`);
+    state.down = true;
+    await assert.rejects(access.requester('priya'));
+    state.down = false;
+    assert.equal((await access.requester('priya')).id, 'priya');
+  });
+
+  it('looks a requester up once when their chat becomes known, and the first turn finds the answer (one look-up between them)', async () => {
+    const { state, access } = setUp();
+    state.members.add(`priya@${REQUESTERS}`);
+    access.warmRequester('priya');
+    await access.requester('priya');
+    assert.equal(state.calls, 2, 'one group check and one administrator read, shared');
+  });
+
+  it('warming never throws, whatever the directory says', async () => {
+    const { state, access } = setUp();
+    state.down = true;
+    access.warmRequester('priya');
+    access.warmRequester(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it('trusts "not in NAS Operations" for a minute (it only withholds ops rights), then asks again', async () => {
+    const { state, clock, access } = setUp();
+    assert.equal(await access.isOpsMember('priya'), false);
+    const calls = state.calls;
+    assert.equal(await access.isOpsMember('priya'), false);
+    await assert.rejects(access.opsMember('priya'), { code: 'NOT_OPS' });
+    assert.equal(state.calls, calls, 'no directory call for the repeat');
+    state.members.add(`priya@${OPS}`);
+    clock.now += 60_001;
+    assert.equal(await access.isOpsMember('priya'), true, 'added to the group: seen as ops once the minute has passed');
+  });
+});
