@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
-import { CONTROL_CHARACTERS } from '../../core/text';
+import { CONTROL_CHARACTERS, joinClauses } from '../../core/text';
 import type { DsptEntry, NasSite, RegisterSnapshot } from '../eligibility/types';
 import type { SourceStatus } from './source-status';
 
@@ -98,7 +98,7 @@ export function parseRegisterCsv<T>(
 export function describeProblems(problems: readonly RowProblem[]): string {
   const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `line ${problem.line}: ${problem.message}`);
   const rest = problems.length - shown.length;
-  return `${shown.join('; ')}${rest > 0 ? `; and ${rest} more` : ''}`;
+  return joinClauses([...shown, ...(rest > 0 ? [`and ${rest} more`] : [])]);
 }
 
 /** Values from a file, safe to quote in a message: printable, bounded. */
