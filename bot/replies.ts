@@ -62,7 +62,8 @@ export function describeRequest(request: StoredRequest, forOps = false): string 
     return `- ${email}: ${account.decision} ${by}${account.decisionReason ? ` (${escapeMarkdown(account.decisionReason)})` : ''}${transferStateWords(account)}${changed}`;
   });
   const more = request.accounts.length > MAX_ACCOUNT_LINES ? [`- …and ${plural(request.accounts.length - MAX_ACCOUNT_LINES, 'more account')}.`] : [];
-  return [
+  // Teams joins lines a single line break separates: each line of the heading is its own paragraph, so the status never runs into "Submitted by".
+  const heading = [
     `**${request.reference}** · ${escapeMarkdown(request.organisationName)} (${request.organisationOds}) · ${statusLabel(request)}`,
     `Submitted by ${escapeMarkdown(request.requester.name)} at ${formatTime(request.createdAt)}${forOps ? ` under policy ${request.policyVersion}` : ''}.`,
     ...(request.claimedBy && request.status === 'in_review'
@@ -70,8 +71,6 @@ export function describeRequest(request: StoredRequest, forOps = false): string 
       : []),
     ...(request.status === 'withdrawn' ? [`Withdrawn by the requester at ${formatTime(request.withdrawnAt)}.`] : []),
     ...(request.status === 'completed' ? [`Completed at ${formatTime(request.completedAt)}: NAS administers the approved accounts.`] : []),
-    '',
-    ...accountLines,
-    ...more,
-  ].join('\n');
+  ];
+  return [heading.join('\n\n'), '', ...accountLines, ...more].join('\n');
 }

@@ -10,6 +10,7 @@ import {
   type StoredRequest,
 } from '../services/model';
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
+import { plural, pluralWord } from './plural';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
 import { accountAction, isOpen, nothingToTransfer, requestAction, statusLabel, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
@@ -109,6 +110,7 @@ export interface OpsRequestCardData {
   showApproveEligible: boolean;
   showRejectUndecided: boolean;
   rejectUndecidedWarning: string;
+  rejectUndecidedTitle: string;
   showTransferArea: boolean;
   decisionNotice: string;
   accounts: OpsAccountRowData[];
@@ -271,6 +273,7 @@ export function opsRequestCardData(
     showApproveEligible,
     showRejectUndecided,
     rejectUndecidedWarning: rejectUndecidedWarning(tally),
+    rejectUndecidedTitle: `Yes, reject ${tally.undecided === 1 ? 'the undecided account' : tally.undecided === 2 ? 'both undecided' : `all ${tally.undecided} undecided`}`,
     showTransferArea,
     decisionNotice: place === 'decision' ? notice : '',
     accounts: rows,
@@ -297,15 +300,38 @@ export function opsRequestCardData(
   };
 }
 
+/** Who decided the request's accounts, in the order they first decided: "Tom Ashdown", "Tom Ashdown and Jo Bloggs". */
+export function decidersOf(request: Pick<StoredRequest, 'accounts'>): string {
+  const names = [...new Set(request.accounts.flatMap((account) => (account.decision && account.decidedBy ? [account.decidedBy.name] : [])))];
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** Where a decided request's approved accounts stand, after "every account decided". */
+function transferStage(request: StoredRequest): string {
+  if (nothingToTransfer(request)) return 'no account was approved, so nothing is transferred; a decision can still be changed';
+  const approved = request.accounts.filter((account) => account.decision === 'approved');
+  const unmarked = approved.filter((account) => transferState(account) === 'approved').length;
+  if (unmarked > 0) return `${plural(unmarked, 'approved account')} ${pluralWord(unmarked, 'is', 'are')} waiting to be transferred`;
+  const unseen = approved.filter((account) => transferState(account) === 'marked').length;
+  return unseen === 0
+    ? 'every approved account is transferred'
+    : `every approved account is marked transferred; the bot is waiting for the directory to show ${unseen === 1 ? 'one' : unseen} moved`;
+}
+
 function statusDetail(request: StoredRequest): string {
+  // Nobody need press Assign to me to decide: the card then says who decided, never "not assigned" alone.
+  const deciders = decidersOf(request);
   switch (request.status) {
     case 'submitted':
-      return ' · not assigned to anyone yet';
+      return deciders ? ` · not assigned; decided so far by ${deciders}` : ' · not assigned to anyone yet';
     case 'in_review':
-      return request.claimedBy ? ` · assigned to ${request.claimedBy.name} since ${formatTime(request.claimedAt)}` : '';
+      return request.claimedBy
+        ? ` · assigned to ${request.claimedBy.name} since ${formatTime(request.claimedAt)}`
+        : deciders
+          ? ` · decided so far by ${deciders}`
+          : '';
     case 'decided':
-      if (nothingToTransfer(request)) return ` · no account was approved, so nothing is transferred; a decision can still be changed`;
-      return ` · every account decided${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ''}; approved accounts are waiting to be transferred`;
+      return ` · every account decided${deciders ? ` by ${deciders}` : ''}${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ''}; ${transferStage(request)}`;
     case 'completed':
       return ` · every approved account transferred${request.completedAt ? ` at ${formatTime(request.completedAt)}` : ''}`;
     case 'withdrawn':
@@ -358,7 +384,14 @@ function decisionSummary(request: StoredRequest, tally: DecisionTally): string {
 function rejectUndecidedWarning(tally: DecisionTally): string {
   const eligible = tally.eligibleUndecided;
   const including = eligible > 0 ? `, including ${eligible} screened as eligible` : '';
-  return `This rejects all ${tally.undecided} undecided account${tally.undecided === 1 ? '' : 's'}${including}, each with the reason in the box above. The requester sees it.`;
+  return `This rejects ${everyOf(tally.undecided, 'undecided account')}${including}, each with the reason in the box above. The requester sees it.`;
+}
+
+/** "the undecided account", "both undecided accounts", "all 3 undecided accounts": never "all 1" or "all 2". */
+export function everyOf(count: number, noun: string): string {
+  if (count === 1) return `the ${noun}`;
+  if (count === 2) return `both ${noun}s`;
+  return `all ${plural(count, noun)}`;
 }
 
 function opsAccountRow(request: StoredRequest, start: number, account: StoredAccount, can: boolean): OpsAccountRowData {

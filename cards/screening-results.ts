@@ -46,10 +46,10 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
     submitCount === 0
       ? 'No account can be submitted. Edit the list, or cancel.'
       : counts.ineligible > 0
-        ? `Submitting sends the ${plural(submitCount, 'account')} that ${pluralWord(submitCount, 'is', 'are')} eligible or for review; the ${counts.ineligible} not eligible stay with you, with the next steps shown. You confirm the four considerations for the submitted accounts next.`
+        ? `Submitting sends the ${plural(submitCount, 'account')} that ${pluralWord(submitCount, 'is', 'are')} eligible or for review; ${counts.ineligible === 1 ? 'the one that is not eligible stays' : `the ${counts.ineligible} that are not eligible stay`} with you, with the next steps shown. You confirm the four considerations for the submitted accounts next.`
         : submitCount === 1
           ? 'The account can be submitted. You confirm the four considerations for it next.'
-          : `All ${plural(submitCount, 'account')} can be submitted. You confirm the four considerations for them next.`;
+          : `${submitCount === 2 ? 'Both accounts' : `All ${plural(submitCount, 'account')}`} can be submitted. You confirm the four considerations for them next.`;
   const { card, shown } = fitToMessageLimit(pageAccounts.length, (count) =>
     expandCard<ScreeningResultsCardData>(template, {
       organisationName: escapeMarkdown(organisationName),

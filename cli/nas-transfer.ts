@@ -7,7 +7,7 @@ import { AppError, isAppError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { startMissingSandboxes } from '../dev/sandbox/sandbox-defaults';
 import { parseAccountFile } from '../services/account-file';
-import { ODS_CODE_PATTERN, shown, type LineProblem } from '../services/account-list';
+import { ODS_CODE_PATTERN, shown, type LineProblem, type RepeatedLine } from '../services/account-list';
 import { openDataSources } from '../services/data-sources';
 import type { ScreeningResult } from '../services/eligibility/types';
 import { REQUEST_REFERENCE_PATTERN } from '../services/model';
@@ -108,7 +108,7 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     const content = await readFile(input).catch(() => {
       throw new AppError('INVALID_INPUT', `The input file ${shown(input)} could not be read.`);
     });
-    const { entries, problems } = await parseAccountFile({ content, name: path.basename(input) });
+    const { entries, problems, repeats } = await parseAccountFile({ content, name: path.basename(input) });
     if (problems.length > 0) throw new AppError('INVALID_INPUT', `\n${formatProblems(problems)}`);
     if (entries.length === 0) throw new AppError('INVALID_INPUT', 'The input file lists no accounts.');
     const config = loadConfig(io.env);
@@ -136,7 +136,9 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
       history = new SqlScreeningHistory(db);
     }
     const result = await new ScreeningService({ ...dataSources, history }).screen(org, entries);
-    io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
+    // A repeated row is screened once; the output says so rather than dropping it without a trace (stderr for the table, so stdout stays the table).
+    if (!json) for (const repeat of repeats) io.stderr(`${repeatWords(repeat)}\n`);
+    io.stdout(json ? `${JSON.stringify(toJson(result, repeats), null, 2)}\n` : formatTable(result));
     return 0;
   } finally {
     await Promise.all(closers.map((close) => close()));
@@ -310,10 +312,18 @@ function parseCommandLine(argv: string[]): Command {
 }
 
 /** The public JSON contract: policy version, then accounts in input order with rule ids and messages. */
-function toJson(result: ScreeningResult) {
+/** "Row 5: listed twice (also row 1): counted once." */
+function repeatWords(repeat: RepeatedLine): string {
+  return `Row ${repeat.line}: listed twice (also row ${repeat.repeats}): counted once.`;
+}
+
+function toJson(result: ScreeningResult, repeats: readonly RepeatedLine[] = []) {
   return {
     policyVersion: result.policyVersion,
+    /** Rows of the input that list an account already listed: screened once, under the first row. */
+    repeats: repeats.map((repeat) => ({ row: repeat.line, sameAsRow: repeat.repeats, message: repeatWords(repeat) })),
     accounts: result.accounts.map((account) => ({
+      row: account.position,
       email: account.email,
       verdict: account.verdict,
       reasons: account.reasons.map((reason) => ({ rule: reason.rule, message: reason.message })),

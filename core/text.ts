@@ -67,3 +67,12 @@ export function hasReadableText(text: string): boolean {
 export function characterCount(text: string): number {
   return [...text].length;
 }
+
+/**
+ * Clauses joined into one sentence: a clause's own full stop is dropped before the separator,
+ * so a message that ends a sentence never reads "flags.; no errors". Empty clauses are skipped.
+ */
+export function joinClauses(clauses: readonly string[], separator = '; '): string {
+  const kept = clauses.map((clause) => clause.trim()).filter((clause) => clause.length > 0);
+  return kept.map((clause, index) => (index < kept.length - 1 ? clause.replace(/(?<!\.)\.$/, '') : clause)).join(separator);
+}

@@ -91,7 +91,15 @@ export function validateAccountRow(row: RawAccountRow, options: AccountListOptio
   const address = NAME_AND_ADDRESS.exec(rawEmail)?.[1] ?? rawEmail;
   const email = address.replace(/^mailto:/i, '').toLowerCase();
   if (email === '') return { problem: 'has no email address.' };
-  if (email.length > 254 || !EMAIL_PATTERN.test(email)) return { problem: `${shown(rawEmail)} is not an email address.` };
+  if (email.length > 254 || !EMAIL_PATTERN.test(email)) {
+    // "a@x.example; ZZ9101; pharmacy": values separated as some spreadsheets export them.
+    const semicolonSeparated = email.includes(';') && email.split(';').some((value) => EMAIL_PATTERN.test(value.trim()));
+    if (semicolonSeparated)
+      return {
+        problem: `${shown(rawEmail)} is separated with semicolons: separate the values with commas (email, site ODS code, specialism), one account per line.`,
+      };
+    return { problem: `${shown(rawEmail)} is not an email address.` };
+  }
   const siteOds = rawSite.toUpperCase();
   if (siteOds && !ODS_CODE_PATTERN.test(siteOds)) return { problem: `${shown(rawSite)} is not an ODS code (3 to 10 letters and digits).` };
   if (rawSpecialism.length > MAX_SPECIALISM_LENGTH) return { problem: `the specialism is longer than ${MAX_SPECIALISM_LENGTH} characters.` };
@@ -186,7 +194,9 @@ function headerColumns(cells: readonly string[]): Partial<Record<Column, number>
 /**
  * Rows (of pasted text or of a file) to entries. A header row (in the first rows, columns in
  * any order, common spellings) says which column is which; without one the columns are email,
- * site ODS code, specialism. A line that repeats an earlier one exactly is counted once.
+ * site ODS code, specialism. A line that repeats an earlier one exactly is counted once. Each
+ * entry's position is the requester's own line (or row) number, so "account 5" is the line they
+ * pasted as line 5 even when a repeat, a blank line or a header came before it.
  */
 export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOptions = {}): ParsedAccountList {
   const entries: AccountEntry[] = [];
@@ -216,7 +226,7 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
     // An exact repeat is the same request twice over: counted once, and the requester told.
     if (!earlier) {
       firstLine.set(checked.email, { line: row.number, entry: checked });
-      entries.push({ position: entries.length + 1, ...checked });
+      entries.push({ position: row.number, ...checked });
     } else if (earlier.entry.siteOds === checked.siteOds && (earlier.entry.specialism ?? '').toLowerCase() === (checked.specialism ?? '').toLowerCase()) {
       repeats.push({ line: row.number, repeats: earlier.line });
     } else if (options.conflictingRepeats === 'refuse') {
@@ -225,7 +235,7 @@ export function rowsToEntries(rows: readonly SheetRow[], options: AccountListOpt
         message: `lists the same account as ${options.rowWord ?? 'line'} ${earlier.line} with a different site or specialism: keep one line for each account.`,
       });
     } else {
-      entries.push({ position: entries.length + 1, ...checked });
+      entries.push({ position: row.number, ...checked });
     }
   }
   return { entries, problems, repeats };

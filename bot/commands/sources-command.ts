@@ -1,4 +1,5 @@
 import { AppError } from '../../core/errors';
+import { joinClauses } from '../../core/text';
 import { ukDateTime } from '../../services/eligibility/rules';
 import type { SourceStatus } from '../../services/reference/source-status';
 import type { AccessControl } from '../access-control';
@@ -27,7 +28,7 @@ export function describeSources(sources: readonly SourceStatus[], now: Date): st
     if (source.requests !== undefined) parts.push(`${source.requests} requests since start`);
     if (source.notes) parts.push(source.notes);
     parts.push(source.lastError ? `last error ${ukDateTime(source.lastError.at)}: ${source.lastError.message}` : 'no errors');
-    return `- ${parts.join('; ')}`;
+    return `- ${joinClauses(parts)}`;
   });
   return ['Data sources:', ...lines].join('\n');
 }

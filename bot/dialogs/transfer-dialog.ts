@@ -292,7 +292,7 @@ export class TransferDialog extends CancelAndHelpDialog {
     }
     if (repeats.length > 0)
       answer.inputs.repeatNotice = repeats
-        .map((repeat) => `${where} ${repeat.line} repeats ${where.toLowerCase()} ${repeat.repeats}: counted once.`)
+        .map((repeat) => `${where} ${repeat.line}: listed twice (also ${where.toLowerCase()} ${repeat.repeats}): counted once.`)
         .slice(0, PROBLEMS_SHOWN)
         .join(' ');
     return true;

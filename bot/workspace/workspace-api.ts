@@ -1,4 +1,5 @@
 import type restify from 'restify';
+import { auditDetailWords, auditEventWords } from '../audit-words';
 import { z } from 'zod';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
@@ -225,7 +226,12 @@ async function requestJson(request: StoredRequest, actor: Actor, parts: Pick<Wor
   const closedAt = request.decidedAt ?? request.withdrawnAt;
   return {
     request: { ...request, statusLabel: STATUS_LABEL[request.status] },
-    audit: await parts.audit.trailOf(request.id),
+    // In words, as the chat's audit shows them: never an event name or raw JSON.
+    audit: (await parts.audit.trailOf(request.id)).map((event) => ({
+      ...event,
+      what: auditEventWords(event.action),
+      detailText: auditDetailWords(event.action, event.detail, (id) => request.accounts.find((account) => account.id === id)?.position),
+    })),
     ageWorkingDays: parts.queue.ageOf({ status: request.status, createdAt: request.createdAt, closedAt }),
     overdue: parts.queue.isOverdue(request),
     cardLink: cardDeepLink(request, parts.tenantId),

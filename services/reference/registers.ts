@@ -9,7 +9,7 @@ import { parse as parseStream, type Options as CsvOptions } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
-import { CONTROL_CHARACTERS } from '../../core/text';
+import { CONTROL_CHARACTERS, joinClauses } from '../../core/text';
 import type { DsptEntry, NasSite, RegisterSnapshot } from '../eligibility/types';
 import type { SourceStatus } from './source-status';
 
@@ -242,7 +242,7 @@ export async function readRegisterFile<T>(file: string, format: RegisterFormat<T
 export function describeProblems(problems: readonly RowProblem[]): string {
   const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `line ${problem.line}: ${problem.message}`);
   const rest = problems.length - shown.length;
-  return `${shown.join('; ')}${rest > 0 ? `; and ${rest} more` : ''}`;
+  return joinClauses([...shown, ...(rest > 0 ? [`and ${rest} more`] : [])]);
 }
 
 /** Values from a file, safe to quote in a message: printable, bounded. */

@@ -142,7 +142,7 @@ describe('requester conversation: a list attached as a CSV or XLSX file', () => 
       .assertReply((activity) =>
         assert.equal(
           activity.text,
-          'Row 3 repeats row 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
+          'Row 3: listed twice (also row 2): counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
         ),
       )
       .send('cancel')

@@ -208,7 +208,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
     await harness.settle();
     assert.equal(reminders().length, 2);
     assert.match(reminders()[1]!.activity.text ?? '', /has waited 7 working days/);
-    await tom.press({ title: 'Yes, reject all 2 undecided' }, { decisionReason: 'Not now.' });
+    await tom.press({ title: 'Yes, reject both undecided' }, { decisionReason: 'Not now.' });
     await harness.app.chasing.flagOverdue(later(12));
     await harness.settle();
     assert.equal(reminders().length, 2, 'a decided request is not chased');
@@ -345,7 +345,7 @@ describe('request lifecycle (claim, correct, transferred, completed, withdrawn)'
   const OPS_ONLY_BUTTONS: Array<{ title: string; row?: 'eligible' | 'review'; stage: 'fresh' | 'decided'; typed?: Record<string, string> }> = [
     { title: 'Assign to me', stage: 'fresh' },
     { title: 'Approve', row: 'review', stage: 'fresh' },
-    { title: 'Yes, reject all 2 undecided', stage: 'fresh', typed: { decisionReason: 'x' } },
+    { title: 'Yes, reject both undecided', stage: 'fresh', typed: { decisionReason: 'x' } },
     { title: 'Send the question', stage: 'fresh', typed: { question: 'Who are you?' } },
     { title: 'Change to rejected', row: 'eligible', stage: 'decided', typed: { decisionReason: 'x' } },
     { title: 'Mark transferred', row: 'eligible', stage: 'decided' },

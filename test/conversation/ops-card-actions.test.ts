@@ -84,11 +84,11 @@ describe('ops card actions (Action.Execute, one handler per verb)', () => {
 
   it('needs a reason to reject, then rejects the rest and tells the requester the outcome with next steps', async () => {
     await tom.press({ title: 'Approve all eligible (1)' });
-    const withoutReason = await tom.press({ title: 'Yes, reject all 1 undecided' }, { decisionReason: '  ' });
+    const withoutReason = await tom.press({ title: 'Yes, reject the undecided account' }, { decisionReason: '  ' });
     assert.match(cardOf(withoutReason), /Give a reason to reject: the requester will see it\./);
     assert.equal((await harness.app.requests.get(request.id))?.status, 'submitted');
 
-    const rejected = await tom.press({ title: 'Yes, reject all 1 undecided' }, { decisionReason: 'DSPT must be met before transfer.' });
+    const rejected = await tom.press({ title: 'Yes, reject the undecided account' }, { decisionReason: 'DSPT must be met before transfer.' });
     assert.match(cardOf(rejected), /"Decided"/);
     assert.match(cardOf(rejected), /Rejected by Tom Ashdown at .*?: DSPT must be met before transfer\./);
 

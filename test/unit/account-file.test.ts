@@ -18,8 +18,8 @@ describe('attached account files (CSV and XLSX)', () => {
     );
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(parsed.entries, [
-      { position: 1, email: 'jo.bloggs@nhsmail.example', siteOds: 'ZZ9101', specialism: 'pharmacy' },
-      { position: 2, email: 'sam.lee@nhsmail.example' },
+      { position: 3, email: 'jo.bloggs@nhsmail.example', siteOds: 'ZZ9101', specialism: 'pharmacy' },
+      { position: 4, email: 'sam.lee@nhsmail.example' },
     ]);
   });
 
@@ -55,8 +55,8 @@ describe('attached account files (CSV and XLSX)', () => {
     ]);
     const parsed = await parseAccountFile(file);
     assert.deepEqual(parsed.entries, [
-      { position: 1, email: 'amara.mensah@nhsmail.example', siteOds: 'ZZ9101', specialism: 'Pharmacy' },
-      { position: 2, email: 'wren.hadley@nhsmail.example' },
+      { position: 4, email: 'amara.mensah@nhsmail.example', siteOds: 'ZZ9101', specialism: 'Pharmacy' },
+      { position: 7, email: 'wren.hadley@nhsmail.example' },
     ]);
     assert.deepEqual(
       parsed.problems.map((problem) => [problem.line, problem.message]),

@@ -7,7 +7,7 @@ describe('account list parsing', () => {
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(parsed.entries, [
       { position: 1, email: 'jo.bloggs@nhsmail.example', siteOds: 'ZZ9101', specialism: 'Pharmacy' },
-      { position: 2, email: 'sam.lee@nhsmail.example' },
+      { position: 4, email: 'sam.lee@nhsmail.example' },
     ]);
   });
 
@@ -45,6 +45,30 @@ describe('account list parsing', () => {
       [1, 2],
     );
   });
+
+  it("keeps the requester's own line numbers after a repeat, a blank line or a comment, so 'account 5' is the line they pasted as 5", () => {
+    const parsed = parseAccountList('a@x.example\nA@x.example\n\n# the pharmacy\nb@x.example');
+    assert.deepEqual(
+      parsed.entries.map((entry) => [entry.position, entry.email]),
+      [
+        [1, 'a@x.example'],
+        [5, 'b@x.example'],
+      ],
+    );
+    assert.deepEqual(parsed.repeats, [{ line: 2, repeats: 1 }]);
+  });
+
+  it('tells a line separated with semicolons to use commas, not only that it is not an email address', () => {
+    for (const line of ['a@x.example; ZZ9101; pharmacy', 'a@x.example;ZZ9101', 'a@x.example;b@x.example']) {
+      const [problem] = parseAccountList(line).problems;
+      assert.match(
+        problem?.message ?? '',
+        /is separated with semicolons: separate the values with commas \(email, site ODS code, specialism\), one account per line\./,
+        line,
+      );
+    }
+    assert.match(parseAccountList('not-an-address').problems[0]?.message ?? '', /is not an email address\.$/);
+  });
 });
 
 describe('account list parsing: headers, repeats, display names, specialisms (issues 11, 12, 13)', () => {
@@ -65,8 +89,8 @@ describe('account list parsing: headers, repeats, display names, specialisms (is
     const parsed = parseAccountList('specialism,email,site_ods_code\npharmacy,a@x.example,zz9101\n,b@x.example,\n');
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(parsed.entries, [
-      { position: 1, email: 'a@x.example', siteOds: 'ZZ9101', specialism: 'pharmacy' },
-      { position: 2, email: 'b@x.example' },
+      { position: 2, email: 'a@x.example', siteOds: 'ZZ9101', specialism: 'pharmacy' },
+      { position: 3, email: 'b@x.example' },
     ]);
   });
 
@@ -117,7 +141,7 @@ describe('account list parsing: headers, repeats, display names, specialisms (is
   it('takes the address from "Name" <address> in any column of a header-led list', () => {
     const parsed = parseAccountList('site,email\nZZ9101,"Hart, Amelia" <amelia.hart@nhsmail.example>');
     assert.deepEqual(parsed.problems, []);
-    assert.deepEqual(parsed.entries, [{ position: 1, email: 'amelia.hart@nhsmail.example', siteOds: 'ZZ9101' }]);
+    assert.deepEqual(parsed.entries, [{ position: 2, email: 'amelia.hart@nhsmail.example', siteOds: 'ZZ9101' }]);
   });
 
   it('reads a long line of quotation marks in linear time', () => {

@@ -230,7 +230,7 @@ describe('ops card: every button a row needs is on the card (rendered, not only 
     assert.deepEqual(rows[''], [
       'takeOverRequest:Take over from Tom Ashdown',
       'approveEligible:Approve all eligible (1)',
-      'rejectRequest:Yes, reject all 2 undecided',
+      'rejectRequest:Yes, reject both undecided',
       'askRequester:Send the question',
     ]);
     const ownView = renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, {

@@ -80,6 +80,26 @@ describe('nas-transfer screen (command line)', function () {
     for (const account of document.accounts) for (const reason of account.reasons) assert.ok((RULE_IDS as readonly string[]).includes(reason.rule));
   });
 
+  it('reports a repeated row in --json (row numbers as in the file) instead of dropping it without a trace', async () => {
+    const input = file('repeats.csv', 'email\nwren.hadley@nhsmail.example\nnadia.quinn@nhsmail.example\nWren.Hadley@nhsmail.example\n');
+    const { code, stdout, stderr } = await screen(['screen', '--org', 'ZZ9001', '--input', input, '--json']);
+    assert.equal(code, 0, stderr);
+    const document = JSON.parse(stdout) as {
+      repeats: Array<{ row: number; sameAsRow: number; message: string }>;
+      accounts: Array<{ row: number; email: string }>;
+    };
+    assert.deepEqual(document.repeats, [{ row: 4, sameAsRow: 2, message: 'Row 4: listed twice (also row 2): counted once.' }]);
+    assert.deepEqual(
+      document.accounts.map((account) => [account.row, account.email]),
+      [
+        [2, 'wren.hadley@nhsmail.example'],
+        [3, 'nadia.quinn@nhsmail.example'],
+      ],
+    );
+    const table = await screen(['screen', '--org', 'ZZ9001', '--input', input]);
+    assert.match(table.stderr, /Row 4: listed twice \(also row 2\): counted once\./);
+  });
+
   it('prints a readable table without --json, from a plain list of addresses', async () => {
     const { code, stdout } = await screen([
       'screen',

@@ -190,6 +190,13 @@ describe('NAS Operations workspace API', function () {
       /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?tenantId=6e6d7300-0000-4000-8000-000000000001&parentMessageId=1732890000000$/,
     );
     assert.ok(body.audit.some((event: { action: string }) => event.action === 'request.submitted'));
+    // The trail in words, as the chat's audit shows it: never an event name or raw JSON (issue 21 §4).
+    const trail = body.audit as Array<{ what: string; detailText: string }>;
+    assert.ok(trail.some((event) => event.what === 'submitted the request'));
+    assert.ok(
+      trail.every((event) => !/[._]/.test(event.what) && !/[{}]/.test(event.detailText)),
+      JSON.stringify(trail.map((event) => [event.what, event.detailText])),
+    );
     const picture = JSON.parse((await call('GET', 'picture', await bearer(TOM.id))).text);
     assert.equal(picture.weeks.length, 12);
     assert.equal((await call('GET', 'requests/999999', await bearer(TOM.id))).status, 404);

@@ -225,7 +225,7 @@ describe('NAS Operations workspace in the browser', function () {
     assert.match((await page.textContent('main')) ?? '', /Sponsorship ends in March\. <b>not markup<\/b>/, 'the requester’s text is shown as text');
     assert.match((await page.textContent('main')) ?? '', /Confirmed: Affected users told of the process and timescales/);
     assert.match((await page.textContent(`#accounts-table tr[data-email="${SHARED_ADDRESS}"]`)) ?? '', /eligible.*Undecided/s);
-    assert.match((await page.textContent('#audit-table')) ?? '', /request\.submitted.*Priya Okafor/s);
+    assert.match((await page.textContent('#audit-table')) ?? '', /submitted the request.*Priya Okafor/s);
     assert.match(
       (await page.getAttribute('#card-link', 'href')) ?? '',
       /^https:\/\/teams\.microsoft\.com\/l\/message\/19%3Anas-ops-transfer-requests%40thread\.tacv2\/1732890000000\?/,
@@ -243,7 +243,7 @@ describe('NAS Operations workspace in the browser', function () {
     assert.match((await page.textContent('#claim-message')) ?? '', new RegExp(`You are now reviewing ${reference('overdue')}`));
     assert.match((await page.textContent('main dl.facts')) ?? '', /Reviewer\s*Tom Ashdown \(you\)/);
     assert.equal(await page.locator('#assign-to-me').count(), 0, 'no Assign to me once assigned, as on the card');
-    assert.match((await page.textContent('#audit-table')) ?? '', /request\.claimed\s*Tom Ashdown/);
+    assert.match((await page.textContent('#audit-table')) ?? '', /started reviewing\s*Tom Ashdown/);
 
     let onBack = false;
     for (let presses = 0; presses < 10 && !onBack; presses++) {

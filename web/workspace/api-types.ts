@@ -90,7 +90,16 @@ export interface RequestAnswer {
     questions: Array<{ id: number; askedBy: Actor; question: string; askedAt: string; answer: string | null; answeredAt: string | null }>;
     accounts: Account[];
   };
-  audit: Array<{ action: string; actorName: string; accountId: number | null; occurredAt: string; detail: Record<string, unknown> }>;
+  /** `what` and `detailText` are the event in words (bot/audit-words.ts); `action` and `detail` as recorded. */
+  audit: Array<{
+    action: string;
+    what: string;
+    actorName: string;
+    accountId: number | null;
+    occurredAt: string;
+    detail: Record<string, unknown>;
+    detailText: string;
+  }>;
   ageWorkingDays: number;
   overdue: boolean;
   cardLink: string | null;

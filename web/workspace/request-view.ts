@@ -92,8 +92,14 @@ export async function renderRequest(main: HTMLElement, session: Session, id: str
         ['Age', `${plural(answer.ageWorkingDays, 'working day')}${answer.overdue ? ' (overdue)' : ''}`],
         [
           'Reviewer',
-          request.claimedBy ? `${request.claimedBy.name}${answer.reviewingIsMe ? ' (you)' : ''}, since ${formatTime(request.claimedAt)}` : 'Unassigned',
+          request.claimedBy
+            ? `${request.claimedBy.name}${answer.reviewingIsMe ? ' (you)' : ''}, since ${formatTime(request.claimedAt)}`
+            : deciders(request.accounts)
+              ? 'Nobody pressed Assign to me'
+              : 'Unassigned',
         ],
+        // Who decided, whether or not they assigned it to themselves first.
+        ...(deciders(request.accounts) ? [['Decided by', deciders(request.accounts)] as [string, string]] : []),
         ['Decided', formatTime(request.decidedAt) || 'Not yet'],
         ...(request.completedAt ? [['Completed', formatTime(request.completedAt)] as [string, string]] : []),
         ...(request.withdrawnAt ? [['Withdrawn', formatTime(request.withdrawnAt)] as [string, string]] : []),
@@ -132,6 +138,12 @@ async function claim(main: HTMLElement, session: Session, id: string, reference:
     button.removeAttribute('disabled');
     result.replaceChildren(messageBar(error instanceof ApiError && error.status === 409 ? 'warning' : 'error', (error as Error).message, 'claim-message'));
   }
+}
+
+/** Who decided the accounts, in the order they first decided: "Tom Ashdown", "Tom Ashdown and Jo Bloggs"; empty when nobody has. */
+function deciders(accounts: Account[]): string {
+  const names = [...new Set(accounts.flatMap((account) => (account.decision && account.decidedBy ? [account.decidedBy.name] : [])))];
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
 function facts(rows: Array<[string, string]>): HTMLElement {
@@ -299,10 +311,10 @@ function auditSection(answer: RequestAnswer, accounts: Account[]): HTMLElement {
               'tr',
               {},
               h('td', {}, formatTime(event.occurredAt)),
-              h('td', {}, event.action),
+              h('td', {}, event.what),
               h('td', {}, event.actorName),
               h('td', {}, event.accountId === null ? '' : String(position.get(event.accountId) ?? '')),
-              h('td', { class: 'wrap' }, Object.keys(event.detail ?? {}).length === 0 ? '' : JSON.stringify(event.detail)),
+              h('td', { class: 'wrap' }, event.detailText),
             ),
           ),
         ),
