@@ -5,6 +5,7 @@ import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/screening-requests';
 import type { OwedMessageRenderers } from './delivery-kinds';
+import { outcomeChangedMessage } from './change-messages';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
 /** Enough of an answer to read in the thread; the card above has all of it. */
@@ -20,6 +21,7 @@ function clipWords(text: string, limit: number): string {
 /** How each owed message looks, rendered from the store when it is delivered. */
 export const owedMessageRenderers: OwedMessageRenderers = {
   leaverAlert: leaverAlertMessage,
+  outcomeChanged: outcomeChangedMessage,
   transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),

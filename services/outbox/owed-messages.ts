@@ -32,7 +32,11 @@ export type DeliveryKind =
   /** Flag in the ops channel approved accounts the directory has not shown moved for a period of working days. */
   | 'ops.transfer_chase'
   /** Tell NAS Operations in the channel that a reference register's new file could not be used. */
-  | 'ops.source_problem';
+  | 'ops.source_problem'
+  /** Tell the requester, after they were told the outcome, what changed on their request, by whom and why (one audit event each). */
+  | 'outcome.changed'
+  /** Bring the requester's outcome card up to date in place (one row per request, re-armed by each change). */
+  | 'outcome.update';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -53,6 +57,7 @@ const sourceProblemPayload = z.object({
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
+const outcomeChangedPayload = z.object({ auditId: z.number().int().positive() });
 const transferChasePayload = z.object({
   workingDays: z.number().int().nonnegative(),
   reminder: z.number().int().positive(),
@@ -74,6 +79,8 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('leaver.alert'), payload: leaverAlertPayload }),
   z.object({ kind: z.literal('ops.transfer_chase'), payload: transferChasePayload }),
   z.object({ kind: z.literal('ops.source_problem'), payload: sourceProblemPayload }),
+  z.object({ kind: z.literal('outcome.changed'), payload: outcomeChangedPayload }),
+  z.object({ kind: z.literal('outcome.update'), payload: nothing }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -99,6 +106,9 @@ export const dedupeKeys = {
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
   transferChase: (requestId: number, reminder: number) => `ops.transfer_chase:${requestId}:${reminder}`,
+  /** Each change is told once: the change's audit event names it. */
+  outcomeChanged: (auditId: number) => `outcome.changed:${auditId}`,
+  outcomeUpdate: (requestId: number) => `outcome.update:${requestId}`,
   /** Every instance watching the file sees the same failure: one message per register, problem and hour. */
   sourceProblem: (register: string, message: string, at: Date) =>
     `ops.source_problem:${register}:${createHash('sha256').update(message).digest('hex').slice(0, 16)}:${at.toISOString().slice(0, 13)}`,
@@ -133,6 +143,8 @@ export type OwedMessage =
   | (Owed<'question'> & ForRequest & ToPerson)
   | (Owed<'question.chase'> & ForRequest & ToPerson)
   | (Owed<'ops.delayed'> & ForRequest & ToPerson)
+  | (Owed<'outcome.changed'> & ForRequest & ToPerson)
+  | (Owed<'outcome.update'> & ForRequest & ToPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -194,6 +206,20 @@ export const owed = {
     recipient,
     payload: { accountIds: [...accountIds] },
   }),
+  /** What changed on the request after the requester was told, as audit event `auditId` records it. */
+  outcomeChanged: (requestId: number, recipient: string, auditId: number): OwedMessageOf<'outcome.changed'> => ({
+    kind: 'outcome.changed',
+    dedupeKey: dedupeKeys.outcomeChanged(auditId),
+    requestId,
+    recipient,
+    payload: { auditId },
+  }),
+  outcomeUpdate: (requestId: number, recipient: string): OwedMessageOf<'outcome.update'> => ({
+    kind: 'outcome.update',
+    dedupeKey: dedupeKeys.outcomeUpdate(requestId),
+    requestId,
+    recipient,
+  }),
   /** The `reminder`th flag of approved accounts (`unmoved` of them) not moved `workingDays` working days after the decision. */
   transferChase: (requestId: number, reminder: number, workingDays: number, unmoved: number): OwedMessageOf<'ops.transfer_chase'> => ({
     kind: 'ops.transfer_chase',
@@ -216,7 +242,7 @@ export const owed = {
 
 /** Kinds that re-arm when owed again: a newer change makes the update owed again, whatever happened to the last one. */
 export function rearmsWhenOwedAgain(kind: DeliveryKind): boolean {
-  return kind === 'ops.update';
+  return kind === 'ops.update' || kind === 'outcome.update';
 }
 
 /**

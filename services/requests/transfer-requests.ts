@@ -20,7 +20,7 @@ import {
 import { insertAccounts, insertRequest, lockAddresses, lockRequest, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
 import { oweCheck, overrideTransfer } from '../store/request-checks';
-import { completeIfReady } from './completion';
+import { completeIfReady, tellRequesterOfChange } from './completion';
 import { requestSql } from './request-conditions';
 import { accountAction, assertAllowed, isOpen, reasonNeeded, REQUEST_CONDITIONS, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
 
@@ -246,10 +246,14 @@ export class TransferRequests {
       if (decision === 'approved') await oweCheck(tx, requestId, 'recheck', 'approval');
       const before = request.accounts.find((account) => account.id === accountId)!;
       await changeDecision(tx, requestId, accountId, decision, actor, reason);
-      await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
+      const auditId = await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
         before: { decision: before.decision, by: before.decidedBy?.name ?? null, reason: before.decisionReason },
         after: { decision, by: actor.name, reason },
       });
+      await tellRequesterOfChange(tx, request, auditId);
+      // Decided: an account approved now is watched for its move; one rejected may leave every other approved one moved.
+      if (request.status === 'decided' && decision === 'approved') await oweCheck(tx, requestId, 'transfer', 'decided');
+      await completeIfReady(tx, request, actor);
     });
   }
 
@@ -278,7 +282,8 @@ export class TransferRequests {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
       if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
-      await appendAccountAudits(tx, actor, 'account.transfer_overridden', requestId, overridden, { reason });
+      for (const id of overridden)
+        await tellRequesterOfChange(tx, request, await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
       const completed = await completeIfReady(tx, request, actor);
       return { completed };
     });
