@@ -333,8 +333,9 @@ export class TransferRequests {
       await appendAccountAudits(tx, actor, action, requestId, ids, detail);
       const settled = await settleIfAllDecided(tx, requestId);
       if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
-      // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
-      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled)
+      // An approval has the facts read again at once, also the one that decides the request (a leaver found then is
+      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched for the moves.
+      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status))
         await oweCheck(tx, requestId, 'recheck', 'approval');
       if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
       return { decidedAccountIds: ids, requestNowDecided: settled };
