@@ -33,14 +33,15 @@ function inOpsOrder(accounts: readonly StoredAccount[]): StoredAccount[] {
 }
 
 /** Marked as a leaver since submission, and not yet decided against or moved: it will be deleted unless unmarked. */
+/**
+ * Marked as a leaver since submission and not yet administered by NAS (a leaver is deleted): found
+ * by a re-check, or by a transfer check before the re-check it owes has recorded the reasons.
+ */
 function isUrgentLeaver(account: StoredAccount): boolean {
-  return (
-    account.decision !== 'rejected' &&
-    account.transferredAt === null &&
-    account.leaverAlertedAt !== null &&
-    account.leaverAlertedAt !== undefined &&
-    (account.recheck?.reasons.some((reason) => reason.rule === 'MARKED_AS_LEAVER') ?? false)
-  );
+  if (account.decision === 'rejected' || account.transferConfirmedAt || account.transferOverride || !account.leaverAlertedAt) return false;
+  const recheck = account.recheck;
+  if (!recheck || recheck.at < account.leaverAlertedAt) return true;
+  return recheck.reasons.some((reason) => reason.rule === 'MARKED_AS_LEAVER');
 }
 
 /**

@@ -115,6 +115,8 @@ export interface StoredRequest extends RequestDetails {
   opsConversationId: string | null;
   opsActivityId: string | null;
   outcomeNotifiedAt: Date | null;
+  /** Where the requester's outcome card was sent (absent before it was, or for requests told before this was kept). */
+  outcomeCard?: { conversationId: string; activityId: string } | null;
   outcomeNotification: NotificationState;
   /** Who in NAS Operations is reviewing it ("Assign to me"). */
   claimedBy: Actor | null;

@@ -1,5 +1,6 @@
 import { MessageFactory, type Activity, type Attachment, type ConversationReference } from 'botbuilder';
 import type { Logger } from '../../core/log';
+import type { AuditEvent } from '../../services/requests/transfer-requests';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
 import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
@@ -34,6 +35,8 @@ export interface OwedMessageRenderers {
   sourceProblem(problem: PayloadOf<'ops.source_problem'>): Partial<Activity>;
   /** To the requester: how sending their messages to the affected users went. */
   dutiesTally(request: StoredRequest, tally: SendTally): Partial<Activity>;
+  /** To the requester, after the outcome: what changed (the change's audit event), by whom and why. */
+  outcomeChanged(request: StoredRequest, change: AuditEvent): Partial<Activity>;
 }
 
 /** Kinds that go somewhere other than Teams, delivered by their own handlers (services/duties: mail from the requester's mailbox). */
@@ -88,6 +91,8 @@ interface Subjects {
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
   'ops.source_problem': PayloadOf<'ops.source_problem'>;
   'duties.tally': AboutRequest & { tally: SendTally };
+  'outcome.changed': AboutRequest & { change: AuditEvent };
+  'outcome.update': AboutRequest;
 }
 
 /** Where a message lands, resolved when it goes. */
@@ -199,9 +204,30 @@ export class TeamsDeliveries {
         to: this.requesterChat,
         render: ({ request }) => MessageFactory.attachment(this.render.outcome(request)),
         // The ops card says whether the requester has been told.
-        settle: ({ request }) => DeliveryRecords.outcomeDelivered(request.id),
+        settle: ({ request }, sent) => DeliveryRecords.outcomeDelivered(request.id, sent),
         // The requester could not be told the outcome: NAS Operations see it on the card.
         gaveUp: (delivery) => (delivery.requestId === null ? undefined : DeliveryRecords.outcomeUndelivered(delivery.requestId)),
+      },
+      'outcome.changed': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          const change = await this.records.auditEvent(delivery.payload.auditId);
+          if (!change || change.requestId !== request.id) throw new Never('CHANGE_NOT_FOUND');
+          return { request, change };
+        },
+        to: this.requesterChat,
+        render: ({ request, change }) => this.render.outcomeChanged(request, change),
+      },
+      'outcome.update': {
+        about: async (delivery) => {
+          const request = await this.requestOf(delivery);
+          // Still on its way, the outcome will show the request as it is then: the update waits for it, then replaces it.
+          if (!request.outcomeCard && (await this.records.outcomeOwed(request.id))) throw new NotYet('WAITING_FOR_OUTCOME', WAITING_FOR_POST_SECONDS);
+          if (!request.outcomeCard) throw new Never('OUTCOME_NOT_SENT');
+          return { request };
+        },
+        to: this.requesterOutcomeCard,
+        render: ({ request }) => MessageFactory.attachment(this.render.outcome(request)),
       },
       completion: { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.completion(request) },
       question: {
@@ -291,6 +317,15 @@ export class TeamsDeliveries {
     delivered: (delivery) => (delivery.requestId === null ? undefined : DeliveryRecords.requesterNotified(delivery.requestId, delivery.kind)),
     gaveUp: (delivery, code) =>
       delivery.requestId === null ? undefined : DeliveryRecords.requesterNotificationFailed(delivery.requestId, delivery.kind, code),
+  };
+
+  /** The outcome card in the requester's chat, updated in place (Teams lets a bot update its own message). */
+  private readonly requesterOutcomeCard: Recipient<AboutRequest> = {
+    reach: async (_delivery, { request }) => {
+      const card = request.outcomeCard!;
+      const chat = await this.personalChat(request.requester.id);
+      return { reference: { ...chat, conversation: { ...chat.conversation!, id: card.conversationId } }, replaces: card.activityId };
+    },
   };
 
   /** The personal chat of whoever started the screening. */

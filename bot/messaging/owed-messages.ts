@@ -6,6 +6,7 @@ import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/screening-requests';
 import { tallyWords } from '../../services/duties/tally-words';
 import type { OwedMessageRenderers } from './delivery-kinds';
+import { outcomeChangedMessage } from './change-messages';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
 /** Enough of an answer to read in the thread; the card above has all of it. */
@@ -22,6 +23,7 @@ function clipWords(text: string, limit: number): string {
 export const owedMessageRenderers: OwedMessageRenderers = {
   leaverAlert: leaverAlertMessage,
   dutiesTally: (request, tally): Partial<Activity> => MessageFactory.text(tallyWords(request, tally, escapeMarkdown)),
+  outcomeChanged: outcomeChangedMessage,
   transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
   opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),

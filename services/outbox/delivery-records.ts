@@ -1,5 +1,5 @@
 import type { StoredRequest } from '../model';
-import { appendAudit } from '../store/audit';
+import { appendAudit, type AuditEvent } from '../store/audit';
 import { ConversationReferenceRecords } from '../store/conversation-references';
 import { enqueue, Outbox } from '../store/outbox';
 import { RequestRepository } from '../store/requests';
@@ -38,6 +38,16 @@ export class DeliveryRecords {
     return this.requests.get(id);
   }
 
+  /** The audit event a message about a change names: what changed, by whom and why. */
+  auditEvent(id: number): Promise<AuditEvent | null> {
+    return this.requests.auditEvent(id);
+  }
+
+  /** Whether the requester's outcome is still on its way (it will show the request as it is then). */
+  async outcomeOwed(requestId: number): Promise<boolean> {
+    return (await this.outbox.statusOf(dedupeKeys.outcome(requestId)))?.status === 'pending';
+  }
+
   screeningJob(id: string): Promise<ScreeningJob | null> {
     return this.jobs.get(id);
   }
@@ -71,10 +81,13 @@ export class DeliveryRecords {
     };
   }
 
-  /** The requester has the outcome: recorded, and the card (which says whether they were told) owes an update. */
-  static outcomeDelivered(requestId: number): Settle {
+  /**
+   * The requester has the outcome: recorded, with where the card is (a later change updates it
+   * in place), and the ops card (which says whether they were told) owes an update.
+   */
+  static outcomeDelivered(requestId: number, sent: { conversationId: string | undefined; activityId: string | undefined }): Settle {
     return async (tx) => {
-      await RequestRepository.recordOutcomeNotified(tx, requestId);
+      await RequestRepository.recordOutcomeNotified(tx, requestId, sent);
       await enqueue(tx, owed.opsUpdate(requestId));
     };
   }
@@ -86,11 +99,15 @@ export class DeliveryRecords {
 
   /** Every message to a requester, delivered or given up on, is in the request's audit. */
   static requesterNotified(requestId: number, kind: string): Settle {
-    return (tx) => appendAudit(tx, BOT_ACTOR, 'requester.notified', requestId, null, { kind });
+    return async (tx) => {
+      await appendAudit(tx, BOT_ACTOR, 'requester.notified', requestId, null, { kind });
+    };
   }
 
   static requesterNotificationFailed(requestId: number, kind: string, reason: string): Settle {
-    return (tx) => appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', requestId, null, { kind, reason });
+    return async (tx) => {
+      await appendAudit(tx, BOT_ACTOR, 'requester.notification_failed', requestId, null, { kind, reason });
+    };
   }
 
   /** A chat Teams had refused took a message: the mark is cleared and everything waiting for it falls due. */

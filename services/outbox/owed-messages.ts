@@ -36,7 +36,11 @@ export type DeliveryKind =
   /** Send one affected user their message, by email from the requester's own mailbox (Microsoft Graph sendMail). */
   | 'duties.mail'
   /** Tell the requester how sending the affected users' messages went ("told 14 of 16; 2 failed: …"). */
-  | 'duties.tally';
+  | 'duties.tally'
+  /** Tell the requester, after they were told the outcome, what changed on their request, by whom and why (one audit event each). */
+  | 'outcome.changed'
+  /** Bring the requester's outcome card up to date in place (one row per request, re-armed by each change). */
+  | 'outcome.update';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -61,6 +65,7 @@ const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.numb
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
 const dutiesMailPayload = z.object({ messageId: z.number().int().positive() });
 const dutiesTallyPayload = z.object({ stage: z.enum(['submitted', 'outcome']) });
+const outcomeChangedPayload = z.object({ auditId: z.number().int().positive() });
 const transferChasePayload = z.object({
   workingDays: z.number().int().nonnegative(),
   reminder: z.number().int().positive(),
@@ -84,6 +89,8 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ops.source_problem'), payload: sourceProblemPayload }),
   z.object({ kind: z.literal('duties.mail'), payload: dutiesMailPayload }),
   z.object({ kind: z.literal('duties.tally'), payload: dutiesTallyPayload }),
+  z.object({ kind: z.literal('outcome.changed'), payload: outcomeChangedPayload }),
+  z.object({ kind: z.literal('outcome.update'), payload: nothing }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -113,6 +120,9 @@ export const dedupeKeys = {
   dutiesMail: (messageId: number, round: number) => `duties.mail:${messageId}:${round}`,
   /** One tally per request, stage and state of the rounds: sending again after failures owes a new one. */
   dutiesTally: (requestId: number, stage: string, rounds: number) => `duties.tally:${requestId}:${stage}:${rounds}`,
+  /** Each change is told once: the change's audit event names it. */
+  outcomeChanged: (auditId: number) => `outcome.changed:${auditId}`,
+  outcomeUpdate: (requestId: number) => `outcome.update:${requestId}`,
   /** Every instance watching the file sees the same failure: one message per register, problem and hour. */
   sourceProblem: (register: string, message: string, at: Date) =>
     `ops.source_problem:${register}:${createHash('sha256').update(message).digest('hex').slice(0, 16)}:${at.toISOString().slice(0, 13)}`,
@@ -149,6 +159,8 @@ export type OwedMessage =
   | (Owed<'ops.delayed'> & ForRequest & ToPerson)
   | (Owed<'duties.mail'> & ForRequest & NotToAPerson)
   | (Owed<'duties.tally'> & ForRequest & ToPerson)
+  | (Owed<'outcome.changed'> & ForRequest & ToPerson)
+  | (Owed<'outcome.update'> & ForRequest & ToPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -210,6 +222,20 @@ export const owed = {
     recipient,
     payload: { accountIds: [...accountIds] },
   }),
+  /** What changed on the request after the requester was told, as audit event `auditId` records it. */
+  outcomeChanged: (requestId: number, recipient: string, auditId: number): OwedMessageOf<'outcome.changed'> => ({
+    kind: 'outcome.changed',
+    dedupeKey: dedupeKeys.outcomeChanged(auditId),
+    requestId,
+    recipient,
+    payload: { auditId },
+  }),
+  outcomeUpdate: (requestId: number, recipient: string): OwedMessageOf<'outcome.update'> => ({
+    kind: 'outcome.update',
+    dedupeKey: dedupeKeys.outcomeUpdate(requestId),
+    requestId,
+    recipient,
+  }),
   /** The `reminder`th flag of approved accounts (`unmoved` of them) not moved `workingDays` working days after the decision. */
   transferChase: (requestId: number, reminder: number, workingDays: number, unmoved: number): OwedMessageOf<'ops.transfer_chase'> => ({
     kind: 'ops.transfer_chase',
@@ -245,7 +271,7 @@ export const owed = {
 
 /** Kinds that re-arm when owed again: a newer change makes the update owed again, whatever happened to the last one. */
 export function rearmsWhenOwedAgain(kind: DeliveryKind): boolean {
-  return kind === 'ops.update';
+  return kind === 'ops.update' || kind === 'outcome.update';
 }
 
 /**

@@ -3,7 +3,7 @@ import { appendAudit } from '../store/audit';
 import type { SqlExecutor } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
 import { completeWhen } from '../store/request-checks';
-import { REQUEST_CONDITIONS } from './lifecycle';
+import { meets, REQUEST_CONDITIONS, type LifecycleRequest } from './lifecycle';
 import { requestSql } from './request-conditions';
 
 const READY_TO_COMPLETE_SQL = requestSql(REQUEST_CONDITIONS.readyToComplete);
@@ -19,5 +19,18 @@ export async function completeIfReady(tx: SqlExecutor, request: { id: number; re
   if (!(await completeWhen(tx, request.id, READY_TO_COMPLETE_SQL))) return false;
   await appendAudit(tx, actor, 'request.completed', request.id, null, { before: { status: 'decided' }, after: { status: 'completed' } });
   await enqueue(tx, owed.completion(request.id, request.requester.id));
+  return true;
+}
+
+/**
+ * A change to a request whose outcome the requester is owed (told, or on its way) reaches them:
+ * a message naming the change (its audit event `auditId`: what, by whom, why), and their
+ * outcome card brought up to date in place. Before the outcome is owed nothing is needed: it
+ * is rendered from the request as it is when it goes.
+ */
+export async function tellRequesterOfChange(tx: SqlExecutor, request: LifecycleRequest & { id: number }, auditId: number): Promise<boolean> {
+  if (!meets(request, 'outcomeOwed')) return false;
+  await enqueue(tx, owed.outcomeChanged(request.id, request.requester.id, auditId));
+  await enqueue(tx, owed.outcomeUpdate(request.id, request.requester.id));
   return true;
 }

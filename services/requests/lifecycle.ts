@@ -221,6 +221,8 @@ export const REQUEST_CONDITIONS = {
    * moved in the directory or overridden. A request with nothing approved never completes.
    */
   readyToComplete: { all: [DECIDED, { someAccount: APPROVED }, { everyAccount: { any: [{ not: APPROVED }, MOVED] } }] } as RequestCondition,
+  /** The requester is owed the outcome (it is on its way or told): a change from now on must reach them too. */
+  outcomeOwed: { statusIn: ['decided', 'completed'] } as RequestCondition,
   /** Every account decided and none approved: there is nothing to transfer (and it stays correctable). */
   nothingToTransfer: { all: [DECIDED, { not: { someAccount: APPROVED } }] } as RequestCondition,
   /**

@@ -12,6 +12,7 @@ import {
   claimTransferChase,
   confirmTransfers,
   markLeaverAlerted,
+  oweCheck,
   recordRechecks,
   recordTransferChecked,
   RequestChecks,
@@ -21,8 +22,8 @@ import {
 } from '../store/request-checks';
 import { lockRequest, RequestRepository } from '../store/requests';
 import { londonDate, workingDaysElapsed } from '../working-days';
-import { completeIfReady } from './completion';
-import { awaitingConfirmation, isOpen, REQUEST_CONDITIONS } from './lifecycle';
+import { completeIfReady, tellRequesterOfChange } from './completion';
+import { awaitingConfirmation, isOpen, meets, REQUEST_CONDITIONS } from './lifecycle';
 import { requestSql } from './request-conditions';
 import type { WorkSignal } from './transfer-requests';
 
@@ -156,11 +157,11 @@ export class RequestRechecks {
   /** Screens the request's accounts again; seconds until the next (null: no more while it is not open). */
   private async recheck(check: ClaimedCheck): Promise<number | null> {
     const request = await this.reads.get(check.requestId);
-    if (!request || !isOpen(request.status)) return null;
+    if (!request || !meets(request, 'rechecked')) return null;
     const now = this.now();
     // The daily round runs on working days; one owed by a person's action runs whenever it is owed.
     if (check.trigger === 'daily' && !this.isWorkingDay(now)) return DAY_SECONDS;
-    const subjects = request.accounts.filter((account) => !isScreenedOut(account));
+    const subjects = request.accounts.filter((account) => watched(request, account));
     if (subjects.length === 0) return DAY_SECONDS;
     const result = await this.screening.screen(
       request.organisationOds,
@@ -177,14 +178,17 @@ export class RequestRechecks {
     let newlyChanged = 0;
     let alerted: number[] = [];
     await this.db.transaction(async (tx) => {
+      // What was found is kept even if the request was decided meanwhile (the approval that decides it
+      // closes it): a leaver found at that moment is exactly the one that must not be lost.
       const locked = await lockRequest(tx, request.id);
-      if (!locked || !isOpen(locked.status)) return;
+      if (!locked) return;
       const rechecks: AccountRecheck[] = [];
       const changed: Array<Record<string, unknown>> = [];
       const leavers: number[] = [];
       for (const account of locked.accounts) {
         const now = screenedAt.get(account.position);
         if (!now || isScreenedOut(account)) continue;
+        const stillAtRisk = watched(locked, account);
         const changes = describeChange(account, now);
         const changeIsNew = changes !== null && changes !== (account.recheck?.changes ?? null);
         rechecks.push({ accountId: account.id, verdict: now.verdict, reasons: now.reasons, evidence: now.evidence, changeSummary: changes, changeIsNew });
@@ -198,16 +202,24 @@ export class RequestRechecks {
           });
         }
         if (changeIsNew) newlyChanged++;
-        if (becameLeaver(account, now.reasons) && !account.leaverAlertedAt) leavers.push(account.id);
+        if (stillAtRisk && becameLeaver(account, now.reasons) && !account.leaverAlertedAt) leavers.push(account.id);
       }
       await recordRechecks(tx, locked.id, rechecks);
       alerted = await markLeaverAlerted(tx, locked.id, leavers);
-      await appendAudit(tx, BOT_ACTOR, 'request.rechecked', locked.id, null, {
+      const auditId = await appendAudit(tx, BOT_ACTOR, 'request.rechecked', locked.id, null, {
         trigger: check.trigger,
         accounts: rechecks.length,
         changed,
         snapshot: snapshotOf(result.accounts, result.policyVersion, now),
       });
+      // After the outcome, an approved account re-checked into another verdict is news for the requester (a leaver has its own alert, below).
+      const approvedChanged = rechecks.filter(
+        (recheck) =>
+          recheck.changeIsNew &&
+          !leavers.includes(recheck.accountId) &&
+          locked.accounts.find((account) => account.id === recheck.accountId)?.decision === 'approved',
+      );
+      if (approvedChanged.length > 0) await tellRequesterOfChange(tx, locked, auditId);
       if (alerted.length > 0) {
         await appendAudit(tx, BOT_ACTOR, 'request.leaver_alerted', locked.id, null, { accountIds: alerted });
         await enqueue(tx, owed.leaverAlert(locked.id, locked.requester.id, alerted));
@@ -223,7 +235,8 @@ export class RequestRechecks {
       changed: newlyChanged,
       leavers: alerted.length,
     });
-    return DAY_SECONDS;
+    const after = await this.reads.get(request.id);
+    return after && meets(after, 'rechecked') ? DAY_SECONDS : null;
   }
 
   private isWorkingDay(at: Date): boolean {
@@ -262,6 +275,21 @@ export class RequestRechecks {
       }
       const notMoved = waiting.filter((account) => !confirmed.includes(account.id)).map((account) => account.id);
       await recordTransferChecked(tx, locked.id, notMoved);
+      // A leaver is deleted: one the directory shows among accounts not yet moved is urgent, whichever check sees it first.
+      const leavers = waiting.filter(
+        (account) => notMoved.includes(account.id) && !account.leaverAlertedAt && found.get(account.email.toLowerCase())?.markedAsLeaver === true,
+      );
+      const alerted = await markLeaverAlerted(
+        tx,
+        locked.id,
+        leavers.map((account) => account.id),
+      );
+      if (alerted.length > 0) {
+        await appendAudit(tx, BOT_ACTOR, 'request.leaver_alerted', locked.id, null, { accountIds: alerted, seenBy: 'transfer check' });
+        await enqueue(tx, owed.leaverAlert(locked.id, locked.requester.id, alerted));
+        // The re-check records the whole finding (the card's reasons), now rather than at the next daily round.
+        await oweCheck(tx, locked.id, 'recheck', 'leaver');
+      }
       remaining = notMoved.length;
       const completed = await completeIfReady(tx, locked, BOT_ACTOR);
       if (!completed && notMoved.length > 0) await this.chaseUnmoved(tx, locked, notMoved.length, now);
@@ -285,6 +313,17 @@ export class RequestRechecks {
   private isNasAdministered(organisationOds: string | undefined): boolean {
     return organisationOds !== undefined && this.policy.nasOrganisations.has(organisationOds.toUpperCase());
   }
+}
+
+/**
+ * An account the re-checks screen: while the request is open, every account put to a decision;
+ * once decided, each approved account until it is seen moved in the directory or overridden
+ * (a leaver is deleted, so the risk lasts until NAS administers it).
+ */
+function watched(request: StoredRequest, account: StoredAccount): boolean {
+  if (isScreenedOut(account)) return false;
+  if (isOpen(request.status)) return true;
+  return request.status === 'decided' && awaitingConfirmation([account]).length > 0;
 }
 
 function becameLeaver(account: StoredAccount, reasonsNow: readonly Reason[]): boolean {

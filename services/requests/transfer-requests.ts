@@ -20,7 +20,7 @@ import {
 import { insertAccounts, insertRequest, lockAddresses, lockRequest, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
 import { oweCheck, overrideTransfer } from '../store/request-checks';
-import { completeIfReady } from './completion';
+import { completeIfReady, tellRequesterOfChange } from './completion';
 import { requestSql } from './request-conditions';
 import { accountAction, assertAllowed, isOpen, reasonNeeded, REQUEST_CONDITIONS, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
 
@@ -246,10 +246,14 @@ export class TransferRequests {
       if (decision === 'approved') await oweCheck(tx, requestId, 'recheck', 'approval');
       const before = request.accounts.find((account) => account.id === accountId)!;
       await changeDecision(tx, requestId, accountId, decision, actor, reason);
-      await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
+      const auditId = await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
         before: { decision: before.decision, by: before.decidedBy?.name ?? null, reason: before.decisionReason },
         after: { decision, by: actor.name, reason },
       });
+      await tellRequesterOfChange(tx, request, auditId);
+      // Decided: an account approved now is watched for its move; one rejected may leave every other approved one moved.
+      if (request.status === 'decided' && decision === 'approved') await oweCheck(tx, requestId, 'transfer', 'decided');
+      await completeIfReady(tx, request, actor);
     });
   }
 
@@ -278,7 +282,8 @@ export class TransferRequests {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
       if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
-      await appendAccountAudits(tx, actor, 'account.transfer_overridden', requestId, overridden, { reason });
+      for (const id of overridden)
+        await tellRequesterOfChange(tx, request, await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
       const completed = await completeIfReady(tx, request, actor);
       return { completed };
     });
@@ -328,8 +333,9 @@ export class TransferRequests {
       await appendAccountAudits(tx, actor, action, requestId, ids, detail);
       const settled = await settleIfAllDecided(tx, requestId);
       if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
-      // Before an approval takes effect the facts are read again; once decided, the directory is watched for the moves.
-      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status) && !settled)
+      // An approval has the facts read again at once, also the one that decides the request (a leaver found then is
+      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched for the moves.
+      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status))
         await oweCheck(tx, requestId, 'recheck', 'approval');
       if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
       return { decidedAccountIds: ids, requestNowDecided: settled };

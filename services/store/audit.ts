@@ -19,15 +19,12 @@ export async function appendAudit(
   requestId: number | null,
   accountId: number | null,
   detail: Record<string, unknown> = {},
-): Promise<void> {
-  await tx.query('INSERT INTO audit_events (actor_id, actor_name, action, request_id, account_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
-    actor.id,
-    actor.name,
-    action,
-    requestId,
-    accountId,
-    JSON.stringify(detail),
-  ]);
+): Promise<number> {
+  const [row] = await tx.query<{ id: string | number }>(
+    'INSERT INTO audit_events (actor_id, actor_name, action, request_id, account_id, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+    [actor.id, actor.name, action, requestId, accountId, JSON.stringify(detail)],
+  );
+  return Number(row!.id);
 }
 
 /**
@@ -55,8 +52,14 @@ export async function appendAccountAudits(
 export class AuditLog {
   constructor(private readonly db: SqlDatabase) {}
 
-  record(actor: Actor, action: string, requestId: number | null, detail: Record<string, unknown> = {}): Promise<void> {
-    return appendAudit(this.db, actor, action, requestId, null, detail);
+  async record(actor: Actor, action: string, requestId: number | null, detail: Record<string, unknown> = {}): Promise<void> {
+    await appendAudit(this.db, actor, action, requestId, null, detail);
+  }
+
+  /** One event, by the id appendAudit returned (a message about a change names the change's event). */
+  async event(id: number): Promise<AuditEvent | null> {
+    const [event] = await this.select('WHERE id = $1', [id]);
+    return event ?? null;
   }
 
   async forRequest(requestId: number): Promise<AuditEvent[]> {

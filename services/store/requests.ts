@@ -9,6 +9,7 @@ import {
   type RequestSummary,
   type StoredRequest,
 } from '../model';
+import { AuditLog, type AuditEvent } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { toQuestion, type QuestionRow } from './questions';
 
@@ -27,6 +28,8 @@ interface RequestRow {
   decided_at: Date | null;
   ops_conversation_id: string | null;
   ops_activity_id: string | null;
+  outcome_conversation_id?: string | null;
+  outcome_activity_id?: string | null;
   outcome_notified_at: Date | null;
   claimed_by_id: string | null;
   claimed_by_name: string | null;
@@ -114,8 +117,23 @@ export class RequestRepository {
     await tx.query('UPDATE transfer_requests SET ops_conversation_id = $2, ops_activity_id = $3 WHERE id = $1', [requestId, conversationId, activityId]);
   }
 
-  static async recordOutcomeNotified(tx: SqlExecutor, requestId: number): Promise<void> {
-    await tx.query('UPDATE transfer_requests SET outcome_notified_at = now() WHERE id = $1 AND outcome_notified_at IS NULL', [requestId]);
+  /** The requester was sent the outcome; where its card is, so a later change updates it in place. */
+  static async recordOutcomeNotified(
+    tx: SqlExecutor,
+    requestId: number,
+    sent: { conversationId?: string | undefined; activityId?: string | undefined } = {},
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE transfer_requests SET outcome_notified_at = COALESCE(outcome_notified_at, now()),
+         outcome_conversation_id = COALESCE($2, outcome_conversation_id), outcome_activity_id = COALESCE($3, outcome_activity_id)
+       WHERE id = $1`,
+      [requestId, sent.conversationId ?? null, sent.activityId ?? null],
+    );
+  }
+
+  /** One event of the request's audit, by id. */
+  auditEvent(id: number): Promise<AuditEvent | null> {
+    return new AuditLog(this.db).event(id);
   }
 
   private async summaries(where: string, params: unknown[], order = 'r.created_at DESC, r.id DESC'): Promise<RequestSummary[]> {
@@ -188,6 +206,8 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
     opsConversationId: row.ops_conversation_id,
     opsActivityId: row.ops_activity_id,
     outcomeNotifiedAt: row.outcome_notified_at,
+    outcomeCard:
+      row.outcome_conversation_id && row.outcome_activity_id ? { conversationId: row.outcome_conversation_id, activityId: row.outcome_activity_id } : null,
     outcomeNotification: notificationState(row.outcome_status),
     claimedBy: row.claimed_by_id ? { id: row.claimed_by_id, name: row.claimed_by_name ?? '' } : null,
     claimedAt: row.claimed_at,

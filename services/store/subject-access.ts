@@ -47,6 +47,9 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
     status: notPersonal('a lifecycle state'),
     ops_conversation_id: notPersonal("the NAS Operations channel's Teams conversation id"),
     ops_activity_id: notPersonal("the ops card's Teams activity id"),
+    // An opaque Teams id of the requester's chat and of the card in it (no address or name); the request row itself is the requester's, by requester_id.
+    outcome_conversation_id: notPersonal("the Teams conversation id of the requester's chat with the bot, where the outcome card is"),
+    outcome_activity_id: notPersonal("the outcome card's Teams activity id"),
     draft_id: notPersonal('a random id of the conversation draft'),
     claimed_by_id: id,
     claimed_by_name: withRow('claimed_by_id'),
