@@ -89,7 +89,7 @@ export class DutiesTurns {
   }
 
   private card(offered: Awaited<ReturnType<AffectedUserDuties['offer']>>): Attachment {
-    return renderDutiesDraftsCard(offered, { canSend: this.deps.signIn !== undefined }) as Attachment;
+    return renderDutiesDraftsCard(offered, { canSend: this.deps.signIn !== undefined });
   }
 
   private async send(context: TurnContext, requestId: number, stage: (typeof MESSAGE_STAGES)[number] | undefined, userId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { CardFactory, type Activity, type Attachment, type TurnContext } from 'botbuilder';
+import { CardFactory, type Attachment, type TurnContext } from 'botbuilder';
 import { ClaimsIdentity, AuthenticationConstants, type UserTokenClient } from 'botframework-connector';
 import type { MailTokens } from '../../services/duties/mail-tokens';
 import { ConversationReferences } from '../state/conversation-references';
@@ -43,7 +43,7 @@ export class TokenServiceMailSignIn implements MailSignIn {
   }
 
   async signInCard(context: TurnContext): Promise<Attachment> {
-    const resource = await (await this.client()).getSignInResource(this.connectionName, context.activity as Activity, '');
+    const resource = await (await this.client()).getSignInResource(this.connectionName, context.activity, '');
     return CardFactory.oauthCard(
       this.connectionName,
       'Sign in to send from your mailbox',
