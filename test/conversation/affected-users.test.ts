@@ -5,7 +5,7 @@ import type { MailSignIn } from '../../bot/duties/mail-sign-in';
 import { sandboxUserToken } from '../../dev/sandbox/graph-server';
 import type { Reason } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/model';
-import { cardText, knowOpsChannelAndRequester, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
+import { cardText, knowOpsChannelAndRequester, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /** Stands in for the Bot Framework token service: a person has a token once they signed in with the right code. */
@@ -123,6 +123,12 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
       tallies().some((text) => text.startsWith(`**${request.reference}**: told 3 of 3 affected users by email from your mailbox.`)),
       tallies().join('\n'),
     );
+
+    // NAS Operations see what was done beside the requester's tick, not the tick alone.
+    const posted = (await harness.app.requests.get(request.id))!;
+    const opsCard = JSON.stringify(opsChannelCard(harness.messenger, posted.opsActivityId));
+    const today = new Date().toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'Europe/London' });
+    assert.ok(opsCard.includes(`told about the transfer process and its timescales. (affected users told by email on ${today} (at submission): 3 of 3)`), opsCard);
 
     // Pressing Send again sends nobody a second message.
     await priya()
