@@ -68,6 +68,8 @@ import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests, purgeStaleWork } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
+import { composeDuties } from './bot/duties/compose-duties';
+import type { MailSignIn } from './bot/duties/mail-sign-in';
 
 export interface RunningApp {
   /** The messaging endpoint, for the Agents Playground or Azure Bot. */
@@ -105,6 +107,8 @@ export interface BotParts {
   /** How often idle workers look for work (ms); they are also woken when work is queued here. */
   pollMs?: number;
   chasePolicy?: ChasePolicy;
+  /** The requester's sign-in for sending the affected users' messages from their mailbox; without it they can only download them. */
+  mailSignIn?: MailSignIn;
 }
 
 export interface ComposedBot {
@@ -154,6 +158,20 @@ export function composeBot(parts: BotParts): ComposedBot {
   const references = new ConversationReferences(new ConversationReferenceRecords(db));
   const opsMembers = new OpsMembersSeen(db);
 
+  // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
+  const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
+  const duties = composeDuties({
+    db,
+    requests,
+    holidays,
+    policyFile: config.policyFile,
+    graphUrl: dataSources.graphUrl,
+    signIn: parts.mailSignIn,
+    logger,
+    workQueued: () => deliveries.wake(),
+    allowInsecureUpload: config.environment !== 'production',
+  });
+
   // One send budget for everything the bot sends on its own, shared by every instance through the database.
   const sendBudget = new SqlSendBudget(db, config.teamsPacing);
   // A turn's replies are counted in memory and reach the ledger in one statement per short interval, off the reply path.
@@ -166,7 +184,9 @@ export function composeBot(parts: BotParts): ComposedBot {
     () => opsMembers.refreshUserIds(),
     logger,
     parts.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY,
-    sendBudget,
+    duties.pacer(sendBudget),
+    Math.random,
+    duties.mail,
   );
   const deliveries = new PollingWorker('outbox', () => outboxWorker.deliverDue(), pollMs, logger);
   const screening = new ScreeningService({ ...dataSources, history: new SqlScreeningHistory(db) });
@@ -178,8 +198,6 @@ export function composeBot(parts: BotParts): ComposedBot {
     parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY,
   );
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
-  // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
-  const holidays = loadBankHolidays(path.join(path.dirname(config.policyFile), BANK_HOLIDAYS_FILE_NAME));
   const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? { afterWorkingDays: config.chaseAfterWorkingDays }, logger);
   // Personal data of requests closed longer than RETENTION_DAYS is purged, and screening jobs and dialog state untouched
   // that long are deleted; unset keeps everything.
@@ -251,6 +269,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         aliases: dataSources.policy.declaredSpecialismAliases,
         sectorNames: dataSources.policy.sectorNames,
       },
+      (context, request) => duties.turns.offerAfterSubmission(context, request),
     ),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
@@ -260,6 +279,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       sourcesCommand(() => dataSources.sources(), access),
       auditCommand(requests, access),
       exportCommand(fileExports),
+      duties.turns.command(),
     ]),
     fileExports,
     cardActions: new CardActionDispatcher(
@@ -284,6 +304,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         logger,
       },
     ),
+    duties: duties.turns,
     logger,
   });
   const availability = {

@@ -4,6 +4,7 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type FileConsentCardResponse,
+  type SigninStateVerificationQuery,
   type TurnContext,
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
@@ -20,6 +21,7 @@ import { plainText } from './message-text';
 import { isPersonal } from './middleware/reference-capture';
 import { OPS_HELP, OPS_PERSONAL_HELP, REQUESTER_HELP } from './replies';
 import type { DialogStateStore } from './state/dialog-state';
+import { DutiesTurns } from './duties/duties-turns';
 
 export interface BotDependencies {
   dialogState: DialogStateStore;
@@ -32,6 +34,8 @@ export interface BotDependencies {
   /** Whether someone is in NAS Operations, to greet and help them as ops in their personal chat. */
   isOpsMember: (userId: string | undefined) => Promise<boolean>;
   cardActions: CardActionDispatcher;
+  /** Telling the affected users: the drafts card's buttons, its files and the mail sign-in. */
+  duties?: DutiesTurns;
   logger: Logger;
 }
 
@@ -82,11 +86,18 @@ export class NasTransferBot extends TeamsActivityHandler {
   }
 
   protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    if (this.deps.duties && DutiesTurns.isDutiesConsent(response)) return this.deps.duties.acceptFile(context, response);
     await acceptFileConsent(this.deps.fileExports, context, response);
   }
 
   protected override async handleTeamsFileConsentDecline(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    if (this.deps.duties && DutiesTurns.isDutiesConsent(response)) return this.deps.duties.declineFile(context);
     await declineFileConsent(this.deps.fileExports, context, response);
+  }
+
+  /** The mail sign-in card's answer: Teams sends the code here once the person has signed in. */
+  protected override async handleTeamsSigninVerifyState(context: TurnContext, query: SigninStateVerificationQuery): Promise<void> {
+    await this.deps.duties?.verifySignIn(context, query.state);
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
@@ -108,6 +119,7 @@ export class NasTransferBot extends TeamsActivityHandler {
       await context.sendActivity(await this.notRecognised(context, text, scope));
       return;
     }
+    if (this.deps.duties && (await this.deps.duties.handleAction(context, turn.userId))) return;
     if (await this.deps.resubmit({ ...turn, argument: '' })) return;
     const dialogContext = await dialogs();
     if (this.deps.dialogState.outdated(context)) {

@@ -12,6 +12,7 @@ import {
 import { escapeMarkdown, printableOnOneLine } from '../core/text';
 import { plural, pluralWord } from './plural';
 import { accountRow, countVerdicts, type AccountRowData } from './account-rows';
+import { opsTallyWords } from '../services/duties/tally-words';
 import { ATTESTATION_TEXT, DECISION_DISPLAY, REQUEST_STATUS_COLOR, type CardColor, type TextWeight } from './labels';
 import { accountAction, isOpen, nothingToTransfer, requestAction, statusLabel, type AccountAction, type RequestAction } from '../services/requests/lifecycle';
 import { CARD_BUDGET_BYTES, expandCard, fitToMessageLimit, type CardAttachment } from './render';
@@ -254,7 +255,7 @@ export function opsRequestCardData(
         : request.reason,
     attestations: (Object.keys(ATTESTATION_TEXT) as Array<keyof typeof ATTESTATION_TEXT>)
       .filter((key) => request.attestations[key])
-      .map((key) => ({ text: ATTESTATION_TEXT[key] })),
+      .map((key) => ({ text: ATTESTATION_TEXT[key] + (key === 'usersInformed' ? toldByEmail(request) : '') })),
     total: accounts.length,
     eligibleCount: counts.eligible,
     reviewCount: counts.review,
@@ -428,4 +429,10 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
       : '',
     rowNotice: '',
   };
+}
+
+/** What the bot did, beside the requester's tick: "(affected users told by email on 6 Dec (at submission): 14 of 16)". */
+function toldByEmail(request: StoredRequest): string {
+  const words = opsTallyWords(request.affectedUsersTold ?? []);
+  return words ? ` (${words})` : '';
 }

@@ -126,6 +126,17 @@ export interface StoredRequest extends RequestDetails {
   /** What NAS Operations asked the requester, and the answers. */
   questions: RequestQuestion[];
   accounts: StoredAccount[];
+  /** The affected users' messages sent from the requester's mailbox, per stage (services/duties); absent where not read. */
+  affectedUsersTold?: AffectedUsersTold[];
+}
+
+/** How many of the affected users were told by email at a stage, and when the last message went. */
+export interface AffectedUsersTold {
+  stage: 'submitted' | 'outcome';
+  total: number;
+  sent: number;
+  pending: number;
+  lastSentAt: Date | null;
 }
 
 export interface RequestQuestion {

@@ -1,4 +1,4 @@
-import { ActivityTypes, MessageFactory } from 'botbuilder';
+import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
 import { TextPrompt, WaterfallDialog, type DialogTurnResult, type PromptValidatorContext, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { countVerdicts } from '../../cards/account-rows';
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
@@ -8,7 +8,7 @@ import { parseAccountFile } from '../../services/account-file';
 import { entryAsLine, parseAccountList, type AccountListOptions, type ParsedAccountList, type SpecialismVocabulary } from '../../services/account-list';
 import { findAppError } from '../../core/errors';
 import { downloadAttachedFile } from '../attachments/attached-file';
-import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext } from '../../services/model';
+import { ATTESTATION_KEYS, isScreenedOut, type Attestations, type RequesterContext, type StoredRequest } from '../../services/model';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
 import { CancelAndHelpDialog } from './cancel-and-help-dialog';
 import { ATTACHED_FILE_STEP, CardStepPrompt, type CardStepAnswer } from './card-step-prompt';
@@ -77,6 +77,8 @@ export class TransferDialog extends CancelAndHelpDialog {
     private readonly allowInsecureFileLinks = false,
     /** The policy's specialism words: a line with any other is refused at the list step. */
     private readonly specialisms?: SpecialismVocabulary,
+    /** After submission: the messages to the affected users, offered for the accounts just submitted and those turned away. */
+    private readonly afterSubmit?: (context: TurnContext, request: StoredRequest) => Promise<void>,
   ) {
     super(TRANSFER_DIALOG);
     this.addDialog(new YesNoPrompt(CONFIRM_ORGANISATION));
@@ -208,6 +210,7 @@ export class TransferDialog extends CancelAndHelpDialog {
           : '') +
         ` It is with NAS Operations. I will message you here when it is decided. Type **status ${request.reference}** at any time.`,
     );
+    if (created && this.afterSubmit) await this.afterSubmit(step.context, request);
     return step.endDialog(request.reference);
   }
 

@@ -125,7 +125,7 @@ export async function declineFileConsent(deps: Pick<FileExportDependencies, 'log
 }
 
 /** One PUT of the whole file to the upload session Teams made (files here are far below its single-request limit). */
-async function upload(uploadUrl: string, bytes: Buffer, fetchImpl: typeof fetch): Promise<void> {
+export async function upload(uploadUrl: string, bytes: Buffer, fetchImpl: typeof fetch): Promise<void> {
   const response = await fetchImpl(uploadUrl, {
     method: 'PUT',
     headers: { 'Content-Length': String(bytes.length), 'Content-Range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
@@ -144,7 +144,7 @@ async function upload(uploadUrl: string, bytes: Buffer, fetchImpl: typeof fetch)
  * sharepoint.com, over https. In local runs a loopback server stands in for it. The invoke is
  * JSON anyone able to reach the bot could send, so the URL is not trusted because it arrived.
  */
-function isUploadUrlAllowed(url: URL, allowInsecure: boolean): boolean {
+export function isUploadUrlAllowed(url: URL, allowInsecure: boolean): boolean {
   if (url.username !== '' || url.password !== '') return false;
   if (allowInsecure && isLoopbackHost(url.hostname) && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
   return url.protocol === 'https:' && url.hostname.endsWith('.sharepoint.com');

@@ -6,19 +6,6 @@ import type { MailSender } from './graph-mail';
 import { mailboxDestination } from './mail-pacing';
 import type { MailTokens } from './mail-tokens';
 
-/** Our codes for why a message to an affected user was not sent, as the requester is told them. */
-export const MAIL_FAILURE_WORDS: Record<string, string> = {
-  SIGN_IN_NEEDED: 'you are not signed in to send mail (or your sign-in expired)',
-  MAIL_SEND_NOT_ALLOWED: 'your mailbox does not allow the bot to send mail for you',
-  RECIPIENT_REFUSED: 'the address was refused',
-  HTTP_400: 'the message was refused',
-  DELIVERY_FAILED: 'sending kept failing',
-};
-
-export function mailFailureWords(code: string): string {
-  return MAIL_FAILURE_WORDS[code] ?? (code.startsWith('HTTP_5') || code === 'CONNECTOR_UNREACHABLE' ? 'Microsoft 365 kept failing' : 'sending failed');
-}
-
 /**
  * Delivers one affected user's message from the requester's own mailbox. The outbox gives it
  * its lease, pacing (Exchange Online's limits, per mailbox), retries and give-up: 429 waits its

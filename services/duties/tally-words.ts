@@ -1,7 +1,19 @@
-import type { StoredRequest } from '../model';
+import type { AffectedUsersTold, StoredRequest } from '../model';
 import type { SendTally } from '../store/affected-user-messages';
-import { mailFailureWords } from './mail-delivery';
 import { formatTime } from '../model';
+
+/** Our codes for why a message to an affected user was not sent, as the requester is told them. */
+export const MAIL_FAILURE_WORDS: Record<string, string> = {
+  SIGN_IN_NEEDED: 'you are not signed in to send mail (or your sign-in expired)',
+  MAIL_SEND_NOT_ALLOWED: 'your mailbox does not allow the bot to send mail for you',
+  RECIPIENT_REFUSED: 'the address was refused',
+  HTTP_400: 'the message was refused',
+  DELIVERY_FAILED: 'sending kept failing',
+};
+
+export function mailFailureWords(code: string): string {
+  return MAIL_FAILURE_WORDS[code] ?? (code.startsWith('HTTP_5') || code === 'CONNECTOR_UNREACHABLE' ? 'Microsoft 365 kept failing' : 'sending failed');
+}
 
 const FAILED_SHOWN = 20;
 /** Failures the requester can put right by signing in again, or by downloading the messages instead. */
@@ -26,7 +38,7 @@ export function tallyWords(request: Pick<StoredRequest, 'reference'>, tally: Sen
 }
 
 /** For the ops card, beside the consideration's tick: "affected users told by email on 6 Dec: 14 of 16". */
-export function opsTallyWords(tallies: readonly SendTally[]): string | undefined {
+export function opsTallyWords(tallies: readonly AffectedUsersTold[]): string | undefined {
   const parts = tallies
     .filter((tally) => tally.total > 0)
     .map((tally) => {

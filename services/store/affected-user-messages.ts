@@ -172,7 +172,11 @@ export class AffectedUserMailStore {
       `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, sum(round) AS rounds FROM affected_user_messages WHERE request_id = $1 AND stage = $2`,
       [row.request_id, row.stage],
     );
-    if (Number(left?.pending ?? 1) === 0) await enqueue(tx, owed.dutiesTally(row.request_id, row.sender_id, row.stage, Number(left?.rounds ?? 0)));
+    if (Number(left?.pending ?? 1) === 0) {
+      await enqueue(tx, owed.dutiesTally(row.request_id, row.sender_id, row.stage, Number(left?.rounds ?? 0)));
+      // The ops card shows the tally beside the requester's confirmation that the users were told.
+      await enqueue(tx, owed.opsUpdate(row.request_id));
+    }
   }
 
   /** How sending went, per stage that has any messages. */

@@ -8,6 +8,7 @@ import {
   type RequestStatus,
   type RequestSummary,
   type StoredRequest,
+  type AffectedUsersTold,
 } from '../model';
 import { AuditLog, type AuditEvent } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
@@ -187,9 +188,10 @@ export function lockRequest(tx: SqlExecutor, requestId: number): Promise<StoredR
 }
 
 async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredRequest> {
-  const [accounts, questions] = await Promise.all([
+  const [accounts, questions, told] = await Promise.all([
     db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]),
     db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]),
+    affectedUsersTold(db, row.id),
   ]);
   return {
     id: row.id,
@@ -214,6 +216,7 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
     completedAt: row.completed_at,
     withdrawnAt: row.withdrawn_at,
     questions: questions.map(toQuestion),
+    affectedUsersTold: told,
     accounts: accounts.map((account) => ({
       id: account.id,
       position: account.position,
@@ -325,4 +328,27 @@ function notificationState(outboxStatus: RequestRow['outcome_status']): Notifica
   if (outboxStatus === null) return 'not_due';
   if (outboxStatus === 'failed') return 'undeliverable';
   return outboxStatus;
+}
+
+/** The affected users' messages per stage (migration 017), for the ops card's tally beside the requester's confirmation. */
+async function affectedUsersTold(db: SqlExecutor, requestId: number): Promise<AffectedUsersTold[]> {
+  const rows = await db.query<{
+    stage: AffectedUsersTold['stage'];
+    total: string | number;
+    sent: string | number;
+    pending: string | number;
+    last_sent: Date | null;
+  }>(
+    `SELECT stage, count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'pending') AS pending,
+            max(settled_at) FILTER (WHERE status = 'sent') AS last_sent
+     FROM affected_user_messages WHERE request_id = $1 GROUP BY stage ORDER BY stage DESC`,
+    [requestId],
+  );
+  return rows.map((row) => ({
+    stage: row.stage,
+    total: Number(row.total),
+    sent: Number(row.sent),
+    pending: Number(row.pending),
+    lastSentAt: row.last_sent ? new Date(row.last_sent) : null,
+  }));
 }

@@ -102,6 +102,9 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
     [ids, REDACTED],
   );
 
+  // The affected users' messages (migration 017): who they went to goes with the accounts; their text went when each was settled.
+  await tx.query(`UPDATE affected_user_messages SET recipient = 'redacted-' || id, subject = NULL, body = NULL WHERE request_id = ANY($1::int[])`, [ids]);
+
   // The only path through the audit trigger (migrations/003): for this transaction alone, and
   // the trigger still lets it only take information away.
   await tx.query(`SELECT set_config('nas.audit_purge', 'on', true)`);

@@ -127,8 +127,19 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
     aad_object_id: id,
   },
   send_budget: {
-    // A personal chat's Teams conversation id is an opaque id, no address or name, and the row is gone within the hour (the longest pacing window).
-    scope: notPersonal('a Teams conversation or tenant id and a time, pruned after an hour: which chat a message went to, not what it said'),
+    // A personal chat's Teams conversation id is an opaque id, no address or name, and the row is gone within the hour (the longest
+    // Teams window); mail pacing names the sender's mailbox by their Entra object id (mailbox:<id>), kept a day (Exchange's daily limit).
+    scope: mentions,
+  },
+  affected_user_messages: {
+    stage: notPersonal('submitted or outcome'),
+    message_group: notPersonal('transferring, notEligible or keptLocally'),
+    recipient: address,
+    subject: withRow('recipient'),
+    body: withRow('recipient'),
+    sender_id: id,
+    status: notPersonal('a sending state'),
+    error_code: notPersonal('our code for why a message was not sent, such as MAIL_SEND_NOT_ALLOWED'),
   },
   schema_migrations: {
     name: notPersonal('a migration file name'),

@@ -198,6 +198,8 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       })
       .send(submit({ step: 'attestations', ...ALL_TICKED }))
       .assertReply(says(/^Submitted\. Your reference is \*\*NTR-\d+\*\* \(2 accounts\)\. 2 accounts that are not eligible were not sent for a decision/))
+      // Then the messages to the people affected, drafted for them: consideration 1 and 2 as help, not a tick.
+      .assertReply(showsCard('Tell the affected users', 'Being transferred to NAS (2)', 'Dear Amara Mensah', 'Download to send yourself'))
       .startTest();
 
     const [summary] = await harness.app.requests.listBy(PEOPLE.priya.aadObjectId);

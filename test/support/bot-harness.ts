@@ -1,3 +1,4 @@
+import type { MailSignIn } from '../../bot/duties/mail-sign-in';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Activity, AdaptiveCardInvokeResponse, Attachment, ConversationReference } from 'botbuilder';
@@ -125,7 +126,12 @@ export const IMMEDIATE_RETRIES: DeliveryPolicy = {
  * `writeLog` receives every log line the bot writes, for tests of what is logged.
  */
 export async function startHarness(
-  options: { writeLog?: (line: string) => void; deliveryPolicy?: DeliveryPolicy; wrapDatabase?: (db: SqlDatabase) => SqlDatabase } = {},
+  options: {
+    writeLog?: (line: string) => void;
+    deliveryPolicy?: DeliveryPolicy;
+    wrapDatabase?: (db: SqlDatabase) => SqlDatabase;
+    mailSignIn?: MailSignIn;
+  } = {},
 ): Promise<Harness> {
   const logger = options.writeLog ? createLogger('debug', options.writeLog) : silentLogger;
   // Our own sandbox Graph, so tests can make it misbehave; ORD is the sandbox the entry points start.
@@ -149,6 +155,7 @@ export async function startHarness(
       logger,
       deliveryPolicy: options.deliveryPolicy ?? IMMEDIATE_RETRIES,
       screeningPolicy: { leaseSeconds: 30, progressEverySeconds: 0, maxAttempts: 1, retryInSeconds: 0 },
+      mailSignIn: options.mailSignIn,
     });
   let app = compose();
   return {
