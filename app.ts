@@ -53,6 +53,7 @@ import type { SqlDatabase } from './services/store/database';
 import { openDatabase, readiness } from './services/store/open-database';
 import { Outbox, owed } from './services/store/outbox';
 import type { RegisterEvent } from './services/reference/registers';
+import { SqlOdsBudget } from './services/store/ods-budget';
 import { SqlSendBudget } from './services/store/send-budget';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
@@ -349,7 +350,8 @@ export function composeBot(parts: BotParts): ComposedBot {
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
-  const dataSources = await openDataSources(config);
+  // ODS calls are paced across instances on the shared ledger (the API asks under 5,000 requests in 5 minutes).
+  const dataSources = await openDataSources(config, { odsPacer: new SqlOdsBudget(db, config.ods.fhirBaseUrl ?? config.ods.baseUrl ?? '') });
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
   const composed = composeBot({
