@@ -54,6 +54,7 @@ import { openDatabase, readiness } from './services/store/open-database';
 import { RegisterContents } from './services/store/register-contents';
 import { Outbox, owed } from './services/store/outbox';
 import { describeRegisterEvent, type RegisterEvent } from './services/reference/registers';
+import { SqlOdsBudget } from './services/store/ods-budget';
 import { SqlSendBudget } from './services/store/send-budget';
 import { SpentTally } from './services/outbox/spent-tally';
 import { RequestRepository } from './services/store/requests';
@@ -385,7 +386,12 @@ export function composeBot(parts: BotParts): ComposedBot {
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
-  const dataSources = await openDataSources(config, { registerLedger: new RegisterContents(db) });
+  // ODS calls are paced across instances on the shared ledger (the API asks under 5,000 requests in 5 minutes);
+  // the database dates a DSPT export whose name is gone and remembers the register copy in use.
+  const dataSources = await openDataSources(config, {
+    registerLedger: new RegisterContents(db),
+    odsPacer: new SqlOdsBudget(db, config.ods.fhirBaseUrl ?? config.ods.baseUrl ?? ''),
+  });
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
   const composed = composeBot({

@@ -7,6 +7,7 @@ import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
 import { OdsFhirClient } from './reference/ods-fhir-client';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
+import type { OdsPacer } from './reference/ods-http';
 import { PrimaryRoles } from './reference/ods-role-codesystem';
 import { dsptRegisterSource, nasSitesRegisterSource, type RegisterLedger, type RegisterSource } from './reference/registers';
 import { hostOf, type SourceStatus } from './reference/source-status';
@@ -50,7 +51,10 @@ export interface DataSourceSettings {
  * that run locally fill them in with sandboxes before calling this. A register that cannot
  * be read does not stop the bot: screening says so (REGISTER_UNAVAILABLE) until it can be.
  */
-export async function openDataSources(config: DataSourceSettings, options: { registerLedger?: RegisterLedger } = {}): Promise<DataSources> {
+export async function openDataSources(
+  config: DataSourceSettings,
+  options: { registerLedger?: RegisterLedger; odsPacer?: OdsPacer } = {},
+): Promise<DataSources> {
   const graphUrl = config.graph.baseUrl;
   const fhirUrl = config.ods.fhirBaseUrl;
   const ordUrl = config.ods.baseUrl;
@@ -58,11 +62,15 @@ export async function openDataSources(config: DataSourceSettings, options: { reg
     throw new AppError('CONFIG_INVALID', 'Fix these settings:\n  - GRAPH_BASE_URL, and ODS_FHIR_BASE_URL or ODS_BASE_URL, must be set.');
   }
   const policy = await loadPolicy(config.policyFile);
+  // Every instance's ODS calls share one budget when a store is attached (the bot); the command line goes unpaced.
+  const pacing = options.odsPacer ? { pacer: options.odsPacer } : {};
   // Primary roles from the FHIR API's ODSOrganisationRole CodeSystem; the dated snapshot beside the policy only while it cannot be read.
-  const primaryRoles = fhirUrl ? new PrimaryRoles(fhirUrl, config.ods.apiKey, path.dirname(config.policyFile), PRIMARY_ROLES_READ) : undefined;
+  const primaryRoles = fhirUrl
+    ? new PrimaryRoles(fhirUrl, config.ods.apiKey, path.dirname(config.policyFile), { ...PRIMARY_ROLES_READ, ...pacing })
+    : undefined;
   await primaryRoles?.refresh();
   const organisations: OrganisationLookup =
-    fhirUrl && primaryRoles ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: primaryRoles }) : new OrdClient(ordUrl as string);
+    fhirUrl && primaryRoles ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: primaryRoles, ...pacing }) : new OrdClient(ordUrl as string);
   // The database dates a DSPT export whose name is gone, and remembers the copy in use across restarts.
   const ledger = options.registerLedger ? { ledger: options.registerLedger } : {};
   const dspt = dsptRegisterSource(config.registers.dsptCsv, ledger);

@@ -145,7 +145,10 @@ export class OdsFhirClient implements OrganisationLookup {
     const seen = new Set<string>();
     let affiliationsRead = 0;
     let total: number | undefined;
-    let url: string | undefined = `${this.base}/OrganizationAffiliation?primary-organization=${encodeURIComponent(code)}&active=true&_count=${PAGE_SIZE}`;
+    // Written as URL.href, like every next link, so a loop back to the first page is seen as one.
+    let url: string | undefined = new URL(
+      `${this.base}/OrganizationAffiliation?primary-organization=${encodeURIComponent(code)}&active=true&_count=${PAGE_SIZE}`,
+    ).href;
     while (url) {
       if (seen.has(url)) throw this.incomplete(code, 'its pages lead back to a page already read');
       if (seen.size >= MAX_PAGES) throw this.incomplete(code, `it runs to more than ${MAX_PAGES} pages of ${PAGE_SIZE}, the most the bot reads`);

@@ -3,6 +3,13 @@ import { fetchSameOrigin, RedirectRefused } from '../../core/redirects';
 import { retryAfterSeconds } from '../../core/retry-after';
 import type { SourceStatus } from './source-status';
 
+export type OdsReservation = { granted: true } | { granted: false; waitMs: number };
+
+/** Whoever grants ODS requests their slot (services/store/ods-budget.ts across instances); asked before each request. */
+export interface OdsPacer {
+  reserve(): Promise<OdsReservation>;
+}
+
 export interface OdsHttpOptions {
   timeoutMs?: number;
   /** How many times one read is tried when ODS throttles (429) or fails (5xx). */
@@ -11,6 +18,8 @@ export interface OdsHttpOptions {
   maxRetryAfterMs?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** The ledger every instance shares, asked before each request: the API's limit is per application, not per instance. */
+  pacer?: OdsPacer;
 }
 
 export interface OdsAnswer {
@@ -50,6 +59,7 @@ export class OdsHttp {
   private readonly maxRetryAfterMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => Date;
+  private readonly pacer: OdsPacer | undefined;
 
   constructor(
     private readonly headers: Record<string, string>,
@@ -60,6 +70,23 @@ export class OdsHttp {
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? (() => new Date());
+    this.pacer = options.pacer;
+  }
+
+  /**
+   * Waits for the shared ledger to grant a slot. A wait longer than maxRetryAfterMs is not waited
+   * out: the read fails as ODS being busy, and the screening is tried again later.
+   */
+  private async paced(): Promise<void> {
+    if (!this.pacer) return;
+    for (;;) {
+      const reservation = await this.pacer.reserve();
+      if (reservation.granted) return;
+      if (reservation.waitMs > this.maxRetryAfterMs) {
+        throw this.failure(new AppError('ODS_UNAVAILABLE', 'The bot has used its share of ODS requests for the moment; screening will be tried again.'));
+      }
+      await this.sleep(reservation.waitMs);
+    }
   }
 
   /** HTTP requests sent so far (retries included). */
@@ -70,6 +97,7 @@ export class OdsHttp {
   async get(url: string): Promise<OdsAnswer> {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
+      await this.paced();
       this.requests++;
       try {
         // Redirects are followed on ODS's own origin only: the key never goes to another host.
