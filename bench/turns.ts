@@ -69,14 +69,23 @@ export async function concurrentHelpTurns(
   const refused: number[] = [];
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: conversations }, async () => {
-      const chatId = `a:priya-bench-${randomUUID()}`;
+    Array.from({ length: conversations }, async (_, index) => {
+      // Each conversation is its own person, as in Teams (one personal chat per person): one person in many chats
+      // would make each chat's reference replace the last one's on every turn.
+      const person = { id: `29:bench-${index}`, name: `Bench Person ${index}`, aadObjectId: randomUUID() };
+      const help = {
+        type: 'message',
+        text: 'help',
+        from: person,
+        conversation: { id: `a:bench-${randomUUID()}`, conversationType: 'personal', tenantId: DEMO.tenantId },
+        channelData: { tenant: { id: DEMO.tenantId } },
+      };
       for (let turn = 0; turn < turnsEach; turn++) {
         // A keep-alive socket the server closed as the client reused it fails before the turn reached the bot; "help" is
         // safe to send again. Counted and printed, never hidden.
-        const sent = await client.message(endpoint, 'priya', chatId, 'help').catch((error: unknown) => {
+        const sent = await client.post(endpoint, help).catch((error: unknown) => {
           socketRetries.push(String((error as { cause?: { code?: string } }).cause?.code ?? error));
-          return client.message(endpoint, 'priya', chatId, 'help');
+          return client.post(endpoint, help);
         });
         if (sent.status !== 200) refused.push(sent.status);
         else times.push(sent.ms);
