@@ -22,6 +22,8 @@ export class ReferenceCapture implements Middleware {
   ) {}
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    // On the reply path only when the reference is new or changed, or once per chat a minute (KNOWN_FOR_MS, to clear an
+    // unreachable mark another instance set): a chat's reference is stored before the turn can owe anything through it.
     await this.capture(context);
     await next();
   }

@@ -5,7 +5,7 @@ import type { Directory } from '../directory/graph-directory';
 import type { Evidence, Reason, RuleId, ScreenedAccount, Verdict } from '../eligibility/types';
 import { isScreenedOut, type Actor, type StoredAccount, type StoredRequest } from '../model';
 import type { ScreeningService } from '../screening';
-import { appendAudit } from '../store/audit';
+import { appendAccountAuditsEach, appendAudit } from '../store/audit';
 import type { SqlDatabase } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
 import {
@@ -265,14 +265,24 @@ export class RequestRechecks {
         moved.map((account) => account.id),
         BOT_ACTOR,
       );
-      for (const id of confirmed) {
-        const before = locked.accounts.find((account) => account.id === id);
-        await appendAudit(tx, BOT_ACTOR, 'account.transfer_confirmed', locked.id, id, {
-          state: before?.transferredAt ? 'marked' : 'approved',
-          organisationOds: found.get(before?.email.toLowerCase() ?? '')?.organisationOds ?? null,
-          seenAt: now.toISOString(),
-        });
-      }
+      const accounts = new Map(locked.accounts.map((account) => [account.id, account]));
+      await appendAccountAuditsEach(
+        tx,
+        BOT_ACTOR,
+        'account.transfer_confirmed',
+        locked.id,
+        confirmed.map((id) => {
+          const before = accounts.get(id);
+          return {
+            accountId: id,
+            detail: {
+              state: before?.transferredAt ? 'marked' : 'approved',
+              organisationOds: found.get(before?.email.toLowerCase() ?? '')?.organisationOds ?? null,
+              seenAt: now.toISOString(),
+            },
+          };
+        }),
+      );
       const notMoved = waiting.filter((account) => !confirmed.includes(account.id)).map((account) => account.id);
       await recordTransferChecked(tx, locked.id, notMoved);
       // A leaver is deleted: one the directory shows among accounts not yet moved is urgent, whichever check sees it first.

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { AuditLog, appendAudit } from '../../services/store/audit';
+import { AuditLog, appendAccountAuditsEach, appendAudit } from '../../services/store/audit';
+import { countingDatabase } from '../support/counting-database';
+import { randomUUID } from 'node:crypto';
+import { silentLogger } from '../../core/log';
+import { TransferRequests } from '../../services/requests/transfer-requests';
+import { requestDetails, screenedAccount } from '../support/fixtures';
 import { describeOnEachDatabase } from '../support/databases';
 
 const ops = { id: 'ops-1', name: 'Olu Ops' };
@@ -70,5 +75,29 @@ describeOnEachDatabase('audit_events is append-only', (db) => {
     // The setting died with the transaction: the next plain statement is refused again.
     assert.equal((await refusal(() => db().query("UPDATE audit_events SET detail = '{}'")))?.code, '42501');
     assert.deepEqual(await stored(), [{ action: 'request.exported', actor_name: '', detail: { reference: 'NTR-100001' } }]);
+  });
+});
+
+describeOnEachDatabase('one audit event per account, each with its own detail, in one statement', (db) => {
+  it('writes each account’s event with its own detail, in the order given, in one round trip', async () => {
+    const { request } = await new TransferRequests(db(), { workQueued: () => undefined, checksQueued: () => undefined }, silentLogger).submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, 'one@nhsmail.example', 'eligible'), screenedAccount(2, 'two@nhsmail.example', 'eligible')],
+    });
+    const [first, second] = request.accounts.map((account) => account.id);
+    const counting = countingDatabase(db());
+    await appendAccountAuditsEach(counting.db, ops, 'account.transfer_confirmed', request.id, [
+      { accountId: second!, detail: { state: 'marked', organisationOds: 'X26' } },
+      { accountId: first!, detail: { state: 'approved', organisationOds: null } },
+    ]);
+    assert.equal(counting.statements.length, 1);
+    assert.deepEqual(
+      await db().query(`SELECT actor_name, request_id, account_id, detail FROM audit_events WHERE action = 'account.transfer_confirmed' ORDER BY id`),
+      [
+        { actor_name: 'Olu Ops', request_id: request.id, account_id: second, detail: { state: 'marked', organisationOds: 'X26' } },
+        { actor_name: 'Olu Ops', request_id: request.id, account_id: first, detail: { state: 'approved', organisationOds: null } },
+      ],
+    );
   });
 });
