@@ -103,3 +103,21 @@ export async function markAccountsTransferred(
 export async function markWithdrawn(tx: SqlExecutor, requestId: number): Promise<void> {
   await tx.query(`UPDATE transfer_requests SET status = 'withdrawn', withdrawn_at = now() WHERE id = $1 AND status IN ('submitted', 'in_review')`, [requestId]);
 }
+
+/** Counts one more reminder of an undecided request (compare-and-set on the count seen); true when this call counted it. */
+export async function claimRequestChase(tx: SqlExecutor, requestId: number, seenCount: number, at: Date): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    'UPDATE transfer_requests SET last_chased_at = $3, chase_count = chase_count + 1 WHERE id = $1 AND chase_count = $2 RETURNING id',
+    [requestId, seenCount, at],
+  );
+  return rows.length > 0;
+}
+
+/** Marks an unanswered question as put once more (once only); true when this call marked it. */
+export async function claimQuestionChase(tx: SqlExecutor, questionId: number, at: Date): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    'UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id',
+    [questionId, at],
+  );
+  return rows.length > 0;
+}
