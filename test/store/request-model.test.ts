@@ -287,7 +287,7 @@ describeOnEachDatabase('the request model: random sequences of actions against t
     await fc.assert(
       fc.asyncProperty(scenario, async ({ verdicts, steps }) => run(db(), verdicts, steps)),
       {
-        numRuns: Number(process.env.MODEL_RUNS ?? 12),
+        numRuns: Number(process.env.MODEL_RUNS ?? 8),
         seed: process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined,
         // The two walks of issue 21 always run: everything rejected, then the checks; rejected, told, then changed to approved.
         examples: [
