@@ -1,8 +1,15 @@
 import type { Logger } from '../core/log';
-import { OPEN_STATUSES } from './model';
+import { meets, REQUEST_CONDITIONS, requestAction } from './requests/lifecycle';
+import { requestSql } from './requests/request-conditions';
+import { RequestEnvelope, type WorkSignal } from './requests/request-envelope';
 import type { SqlDatabase } from './store/database';
 import { enqueue, owed } from './store/outbox';
+import { claimQuestionChase, claimRequestChase } from './store/request-changes';
 import { workingDaysElapsed } from './working-days';
+
+const OPEN_SQL = requestSql(REQUEST_CONDITIONS.open);
+/** Reminders are the bot's own doing; the lifecycle is asked as for anyone. */
+const BOT = { id: 'nas-transfer-bot' };
 
 export interface ChasePolicy {
   /** Undecided this many whole working days after submission (or after the last reminder): flag it. */
@@ -28,13 +35,18 @@ export class ChaseScheduler {
     private readonly holidays: ReadonlySet<string>,
     private readonly policy: ChasePolicy,
     private readonly logger: Logger,
-  ) {}
+    /** Woken after a reminder is owed (the envelope's after-commit hook). */
+    signal: WorkSignal = { workQueued() {} },
+  ) {
+    this.envelope = new RequestEnvelope(db, signal);
+  }
+
+  private readonly envelope: RequestEnvelope;
 
   /** Flags what is due at `now`; returns how many requests were flagged. */
   async flagOverdue(now: Date = new Date()): Promise<number> {
     const open = await this.db.query<OpenRequestRow>(
-      'SELECT id, created_at, last_chased_at, chase_count FROM transfer_requests WHERE status = ANY($1::text[]) ORDER BY id',
-      [OPEN_STATUSES],
+      `SELECT r.id, r.created_at, r.last_chased_at, r.chase_count FROM transfer_requests r WHERE ${OPEN_SQL} ORDER BY r.id`,
     );
     let flagged = 0;
     for (const request of open) {
@@ -42,17 +54,17 @@ export class ChaseScheduler {
       const waited = workingDaysElapsed(since, now, this.holidays);
       if (waited < this.policy.afterWorkingDays) continue;
       const total = workingDaysElapsed(request.created_at, now, this.holidays);
-      const claimed = await this.db.transaction(async (tx) => {
-        const [row] = await tx.query<{ id: number }>(
-          `UPDATE transfer_requests SET last_chased_at = $3, chase_count = chase_count + 1 WHERE id = $1 AND chase_count = $2 AND status = ANY($4::text[]) RETURNING id`,
-          [request.id, request.chase_count, now, OPEN_STATUSES],
-        );
-        if (!row) return false;
-        const number = request.chase_count + 1;
-        await enqueue(tx, owed.opsChase(request.id, number, total));
-        return true;
-      });
-      if (claimed) flagged++;
+      // Through the envelope: the request locked and still open (decided meanwhile: no reminder), compare-and-set on the count.
+      const changed = await this.envelope.changeIfPresent(
+        request.id,
+        async (tx, locked) => {
+          if (!meets(locked, 'open') || !(await claimRequestChase(tx, request.id, request.chase_count, now))) return false;
+          await enqueue(tx, owed.opsChase(request.id, request.chase_count + 1, total));
+          return true;
+        },
+        { cardUpdate: false },
+      );
+      if (changed.found && changed.result) flagged++;
     }
     const questionsChased = await this.chaseUnansweredQuestions(now);
     if (flagged + questionsChased > 0) this.logger.info('chase.flagged', { requests: flagged, questions: questionsChased });
@@ -63,20 +75,22 @@ export class ChaseScheduler {
   private async chaseUnansweredQuestions(now: Date): Promise<number> {
     const open = await this.db.query<{ id: number; request_id: number; asked_at: Date; requester_id: string }>(
       `SELECT q.id, q.request_id, q.asked_at, r.requester_id FROM request_questions q JOIN transfer_requests r ON r.id = q.request_id
-       WHERE q.answered_at IS NULL AND q.chased_at IS NULL AND r.status NOT IN ('withdrawn', 'completed') ORDER BY q.id`,
+       WHERE q.answered_at IS NULL AND q.chased_at IS NULL ORDER BY q.id`,
     );
     let chased = 0;
     for (const question of open) {
       if (workingDaysElapsed(question.asked_at, now, this.holidays) < this.policy.afterWorkingDays) continue;
-      const claimed = await this.db.transaction(async (tx) => {
-        const [row] = await tx.query<{ id: number }>(
-          'UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id',
-          [question.id, now],
-        );
-        if (!row) return false;
-        await enqueue(tx, owed.questionChase(question.request_id, question.requester_id, question.id));
-        return true;
-      });
+      // A question is put again only while NAS Operations could ask it (the lifecycle's own rule).
+      const changed = await this.envelope.changeIfPresent(
+        question.request_id,
+        async (tx, request) => {
+          if (!requestAction(request, 'ask', BOT).allowed || !(await claimQuestionChase(tx, question.id, now))) return false;
+          await enqueue(tx, owed.questionChase(question.request_id, question.requester_id, question.id));
+          return true;
+        },
+        { cardUpdate: false },
+      );
+      const claimed = changed.found && changed.result;
       if (claimed) chased++;
     }
     return chased;

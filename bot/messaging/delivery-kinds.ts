@@ -2,6 +2,7 @@ import { MessageFactory, type Activity, type Attachment, type ConversationRefere
 import type { Logger } from '../../core/log';
 import type { AuditEvent } from '../../services/requests/transfer-requests';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
+import { isOpen } from '../../services/requests/lifecycle';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
 import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
@@ -183,7 +184,7 @@ export class TeamsDeliveries {
         about: async (delivery) => {
           const request = await this.requestOf(delivery);
           // Decided (or withdrawn) since it was flagged: the reminder is moot.
-          if (request.status !== 'submitted' && request.status !== 'in_review') throw new Never('NO_LONGER_OPEN');
+          if (!isOpen(request.status)) throw new Never('NO_LONGER_OPEN');
           return { request, workingDays: delivery.payload.workingDays };
         },
         to: this.opsChannel({ tellRequesterWhileOut: false }),

@@ -20,11 +20,12 @@ import {
   type AccountRecheck,
   type ClaimedCheck,
 } from '../store/request-checks';
-import { lockRequest, RequestRepository } from '../store/requests';
+import { RequestRepository } from '../store/requests';
 import { londonDate, workingDaysElapsed } from '../working-days';
 import { completeIfReady, tellRequesterOfChange } from './completion';
 import { awaitingConfirmation, isOpen, meets, REQUEST_CONDITIONS } from './lifecycle';
 import { requestSql } from './request-conditions';
+import { RequestEnvelope } from './request-envelope';
 import type { WorkSignal } from './transfer-requests';
 
 /** The bot itself, as the actor of what it does on its own. */
@@ -110,6 +111,7 @@ function snapshotOf(accounts: readonly ScreenedAccount[], policyVersion: string,
 export class RequestRechecks {
   private readonly checks: RequestChecks;
   private readonly reads: RequestRepository;
+  private readonly envelope: RequestEnvelope;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -122,6 +124,7 @@ export class RequestRechecks {
   ) {
     this.checks = new RequestChecks(db);
     this.reads = new RequestRepository(db);
+    this.envelope = new RequestEnvelope(db, signal);
   }
 
   /** Adds the daily re-checks and the scheduled transfer checks that are missing. */
@@ -177,11 +180,9 @@ export class RequestRechecks {
     const screenedAt = new Map(result.accounts.map((account) => [account.position, account]));
     let newlyChanged = 0;
     let alerted: number[] = [];
-    await this.db.transaction(async (tx) => {
+    await this.envelope.changeIfPresent(request.id, async (tx, locked) => {
       // What was found is kept even if the request was decided meanwhile (the approval that decides it
       // closes it): a leaver found at that moment is exactly the one that must not be lost.
-      const locked = await lockRequest(tx, request.id);
-      if (!locked) return;
       const rechecks: AccountRecheck[] = [];
       const changed: Array<Record<string, unknown>> = [];
       const leavers: number[] = [];
@@ -224,10 +225,8 @@ export class RequestRechecks {
         await appendAudit(tx, BOT_ACTOR, 'request.leaver_alerted', locked.id, null, { accountIds: alerted });
         await enqueue(tx, owed.leaverAlert(locked.id, locked.requester.id, alerted));
       }
-      // The card shows when the accounts were last checked, whatever was found.
-      await enqueue(tx, owed.opsUpdate(locked.id));
+      // The card shows when the accounts were last checked, whatever was found: the envelope owes its update.
     });
-    this.signal.workQueued();
     this.logger.info('recheck.done', {
       requestId: request.id,
       trigger: check.trigger,
@@ -256,9 +255,8 @@ export class RequestRechecks {
     const moved = waiting.filter((account) => this.isNasAdministered(found.get(account.email.toLowerCase())?.organisationOds));
     const now = this.now();
     let remaining = 0;
-    await this.db.transaction(async (tx) => {
-      const locked = await lockRequest(tx, request.id);
-      if (!locked || locked.status !== 'decided') return;
+    await this.envelope.changeIfPresent(request.id, async (tx, locked) => {
+      if (locked.status !== 'decided') return;
       const confirmed = await confirmTransfers(
         tx,
         locked.id,
@@ -303,9 +301,7 @@ export class RequestRechecks {
       remaining = notMoved.length;
       const completed = await completeIfReady(tx, locked, BOT_ACTOR);
       if (!completed && notMoved.length > 0) await this.chaseUnmoved(tx, locked, notMoved.length, now);
-      await enqueue(tx, owed.opsUpdate(locked.id));
     });
-    this.signal.workQueued();
     this.logger.info('transfer_check.done', { requestId: request.id, trigger: check.trigger, waiting: waiting.length, confirmed: waiting.length - remaining });
     return remaining > 0 ? this.policy.transferCheckMinutes * 60 : null;
   }

@@ -17,21 +17,17 @@ import {
   rejectUndecidedAccounts,
   settleIfAllDecided,
 } from '../store/request-changes';
-import { insertAccounts, insertRequest, lockAddresses, lockRequest, RequestRepository } from '../store/requests';
+import { insertAccounts, insertRequest, lockAddresses, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
 import { oweCheck, overrideTransfer } from '../store/request-checks';
 import { completeIfReady, tellRequesterOfChange } from './completion';
+import { inTransaction, RequestEnvelope, type WorkSignal } from './request-envelope';
 import { requestSql } from './request-conditions';
 import { accountAction, assertAllowed, isOpen, reasonNeeded, REQUEST_CONDITIONS, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
 
 export type { AuditEvent };
 
-/** Raised after a use case commits messages it owes, so the workers deliver them now rather than at their next poll. */
-export interface WorkSignal {
-  workQueued(): void;
-  /** A re-check or transfer check was owed: the checks worker looks now. */
-  checksQueued?(): void;
-}
+export type { WorkSignal };
 
 export interface Submitted {
   request: StoredRequest;
@@ -59,6 +55,7 @@ const REASON_TO_CHANGE = 'Give a reason for changing the decision, in the box ab
  */
 export class TransferRequests {
   private readonly reads: RequestRepository;
+  private readonly envelope: RequestEnvelope;
   private readonly audit: AuditLog;
 
   constructor(
@@ -68,6 +65,7 @@ export class TransferRequests {
   ) {
     this.reads = new RequestRepository(db);
     this.audit = new AuditLog(db);
+    this.envelope = new RequestEnvelope(db, signal);
   }
 
   // --- reading -------------------------------------------------------------------------
@@ -125,7 +123,8 @@ export class TransferRequests {
    */
   async submit(submission: NewTransferRequest): Promise<Submitted> {
     const requester = submission.requester;
-    const outcome = await this.db.transaction(async (tx) => {
+    // A new request has no row to lock yet: its insert is the change, in one transaction that wakes the workers when it commits.
+    const outcome = await inTransaction(this.db, this.signal, async (tx) => {
       const inserted = await insertRequest(tx, submission);
       if (!inserted.created) return inserted;
       const accounts = await withHistory(tx, inserted.id, await withoutAccountsTakenMeanwhile(tx, inserted.id, submission.accounts));
@@ -140,7 +139,6 @@ export class TransferRequests {
       await enqueue(tx, owed.opsPost(inserted.id));
       return inserted;
     });
-    if (outcome.created) this.signal.workQueued();
     const request = (await this.reads.get(outcome.id)) as StoredRequest;
     this.logger.info(outcome.created ? 'request.submitted' : 'request.resubmitted', {
       requestId: request.id,
@@ -307,17 +305,8 @@ export class TransferRequests {
    * Locks the request, applies the change, owes the ops card its update (every change shows
    * on it), commits, then signals the workers.
    */
-  private async change<T>(requestId: number, apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(async (tx) => {
-      const request = await lockRequest(tx, requestId);
-      if (!request) throw new AppError('REQUEST_NOT_FOUND');
-      const applied = await apply(tx, request);
-      await enqueue(tx, owed.opsUpdate(requestId));
-      return applied;
-    });
-    this.signal.workQueued();
-    this.signal.checksQueued?.();
-    return result;
+  private change<T>(requestId: number, apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>): Promise<T> {
+    return this.envelope.change(requestId, apply);
   }
 
   /** A decision: allowed on the request as locked, each decided account audited, the outcome owed when it settles the request. */

@@ -1,4 +1,4 @@
-import type { Actor, Decision } from '../model';
+import { OPEN_STATUSES, type Actor, type Decision } from '../model';
 import type { SqlExecutor } from './database';
 
 /**
@@ -56,10 +56,10 @@ export async function decideOneAccount(
 export async function settleIfAllDecided(tx: SqlExecutor, requestId: number): Promise<boolean> {
   const rows = await tx.query<{ id: number }>(
     `UPDATE transfer_requests SET status = 'decided', decided_at = now()
-     WHERE id = $1 AND status IN ('submitted', 'in_review')
+     WHERE id = $1 AND status = ANY($2::text[])
        AND NOT EXISTS (SELECT 1 FROM request_accounts WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible')
      RETURNING id`,
-    [requestId],
+    [requestId, OPEN_STATUSES],
   );
   return rows.length > 0;
 }
@@ -101,5 +101,26 @@ export async function markAccountsTransferred(
 }
 
 export async function markWithdrawn(tx: SqlExecutor, requestId: number): Promise<void> {
-  await tx.query(`UPDATE transfer_requests SET status = 'withdrawn', withdrawn_at = now() WHERE id = $1 AND status IN ('submitted', 'in_review')`, [requestId]);
+  await tx.query(`UPDATE transfer_requests SET status = 'withdrawn', withdrawn_at = now() WHERE id = $1 AND status = ANY($2::text[])`, [
+    requestId,
+    OPEN_STATUSES,
+  ]);
+}
+
+/** Counts one more reminder of an undecided request (compare-and-set on the count seen); true when this call counted it. */
+export async function claimRequestChase(tx: SqlExecutor, requestId: number, seenCount: number, at: Date): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    'UPDATE transfer_requests SET last_chased_at = $3, chase_count = chase_count + 1 WHERE id = $1 AND chase_count = $2 RETURNING id',
+    [requestId, seenCount, at],
+  );
+  return rows.length > 0;
+}
+
+/** Marks an unanswered question as put once more (once only); true when this call marked it. */
+export async function claimQuestionChase(tx: SqlExecutor, questionId: number, at: Date): Promise<boolean> {
+  const rows = await tx.query<{ id: number }>(
+    'UPDATE request_questions SET chased_at = $2 WHERE id = $1 AND chased_at IS NULL AND answered_at IS NULL RETURNING id',
+    [questionId, at],
+  );
+  return rows.length > 0;
 }

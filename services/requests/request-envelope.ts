@@ -1,0 +1,79 @@
+import { AppError } from '../../core/errors';
+import type { StoredRequest } from '../model';
+import type { SqlDatabase, SqlExecutor } from '../store/database';
+import { enqueue, owed } from '../store/outbox';
+import { lockRequest } from '../store/requests';
+
+/** Raised after a change commits what it owes, so the workers deliver (or check) now rather than at their next poll. */
+export interface WorkSignal {
+  workQueued(): void;
+  /** A re-check or transfer check was owed: the checks worker looks now. */
+  checksQueued?(): void;
+}
+
+/** What a committed transaction wrote for the workers. */
+interface Enqueued {
+  messages: boolean;
+  checks: boolean;
+}
+
+/**
+ * Runs `work` in one transaction and, once it has committed, wakes the workers for what it
+ * enqueued: the delivery worker for owed messages (outbox rows), the checks worker for owed
+ * checks. Nothing is woken for a transaction that rolled back, nor for one that owed nothing;
+ * no caller has to remember to signal. Every owed message and check is written by one of two
+ * statements (services/store/outbox.ts `enqueue`, services/store/request-checks.ts `oweCheck`),
+ * which is what is watched.
+ */
+export async function inTransaction<T>(db: SqlDatabase, signal: WorkSignal, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  const enqueued: Enqueued = { messages: false, checks: false };
+  const result = await db.transaction((tx) =>
+    work({
+      query: (sql, params) => {
+        if (/^\s*INSERT INTO outbox\b/i.test(sql)) enqueued.messages = true;
+        else if (/^\s*INSERT INTO request_checks\b/i.test(sql)) enqueued.checks = true;
+        return tx.query(sql, params);
+      },
+    }),
+  );
+  if (enqueued.messages) signal.workQueued();
+  if (enqueued.checks) signal.checksQueued?.();
+  return result;
+}
+
+/**
+ * The one way a request changes: in one transaction, the request is locked (changes to one
+ * request happen one after another) and read as it is now, `apply` asks the lifecycle and makes
+ * the change with its audit events and the messages it owes, the ops card owes its update
+ * (every change shows on it), and after the commit the workers are woken for what was owed.
+ * The use cases of people (TransferRequests), the background checks (RequestRechecks) and the
+ * reminders (ChaseScheduler) all change requests through it.
+ */
+export class RequestEnvelope {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly signal: WorkSignal,
+  ) {}
+
+  /** Throws REQUEST_NOT_FOUND when there is no such request. */
+  async change<T>(requestId: number, apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>): Promise<T> {
+    const changed = await this.changeIfPresent(requestId, apply);
+    if (!changed.found) throw new AppError('REQUEST_NOT_FOUND');
+    return changed.result;
+  }
+
+  /** As `change`, for the bot's own work: a request gone meanwhile (removed under retention) is nothing to do. */
+  async changeIfPresent<T>(
+    requestId: number,
+    apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>,
+    options: { cardUpdate: boolean } = { cardUpdate: true },
+  ): Promise<{ found: true; result: T } | { found: false }> {
+    return inTransaction(this.db, this.signal, async (tx) => {
+      const request = await lockRequest(tx, requestId);
+      if (!request) return { found: false as const };
+      const result = await apply(tx, request);
+      if (options.cardUpdate) await enqueue(tx, owed.opsUpdate(requestId));
+      return { found: true as const, result };
+    });
+  }
+}
