@@ -18,6 +18,7 @@ import { ScreeningService, type ScreeningHistory } from '../services/screening';
 import { AuditLog } from '../services/store/audit';
 import { RequestRepository } from '../services/store/requests';
 import { openDatabase } from '../services/store/open-database';
+import { RegisterContents } from '../services/store/register-contents';
 import { SqlScreeningHistory } from '../services/store/screening-history';
 import { findSubjectData, parseSubject, subjectAccessFile } from '../services/store/subject-access';
 
@@ -115,7 +116,17 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     // The command line is an entry point: with no service URLs set it screens against the local sandboxes.
     const sandboxed = await startMissingSandboxes(config, createLogger('silent'));
     closers.push(() => sandboxed.close());
-    const dataSources = await openDataSources(sandboxed.config);
+    // Other requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
+    // The store also dates a DSPT export whose name is gone (when the bot first saw that content).
+    let history: ScreeningHistory | undefined;
+    let registerLedger: RegisterContents | undefined;
+    if (config.database.kind === 'postgres') {
+      const db = await openDatabase(config.database);
+      closers.push(() => db.close());
+      history = new SqlScreeningHistory(db);
+      registerLedger = new RegisterContents(db);
+    }
+    const dataSources = await openDataSources(sandboxed.config, registerLedger ? { registerLedger } : {});
     closers.push(async () => dataSources.close());
     // Rows a register skipped are worth knowing about; they go to stderr so --json stays one document.
     for (const register of [dataSources.dspt, dataSources.nasSites]) {
@@ -124,13 +135,6 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     }
     if ((await dataSources.organisations.getOrganisation(org)) === null) {
       throw new AppError('INVALID_INPUT', `ODS has no organisation with the code ${org}: check --org.`);
-    }
-    // Other requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
-    let history: ScreeningHistory | undefined;
-    if (config.database.kind === 'postgres') {
-      const db = await openDatabase(config.database);
-      closers.push(() => db.close());
-      history = new SqlScreeningHistory(db);
     }
     const result = await new ScreeningService({ ...dataSources, history }).screen(org, entries);
     io.stdout(json ? `${JSON.stringify(toJson(result), null, 2)}\n` : formatTable(result));
@@ -292,7 +296,8 @@ function toJson(result: ScreeningResult) {
     accounts: result.accounts.map((account) => ({
       email: account.email,
       verdict: account.verdict,
-      reasons: account.reasons.map((reason) => ({ rule: reason.rule, message: reason.message })),
+      // Each reason with its own next step, so scripts and NAS read what to do as the requester is told it.
+      reasons: account.reasons.map((reason) => ({ rule: reason.rule, message: reason.message, nextStep: reason.remedy })),
     })),
   };
 }
