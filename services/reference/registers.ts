@@ -454,7 +454,7 @@ export function describeRegisterEvent(event: RegisterEvent): string | undefined 
     case 'held':
       return (
         `it looks incomplete, so it was held back: ${event.why} (${describeCounts(event)}). ` +
-        `If the file is right, confirm it by writing ${event.fingerprint} into a file named ${event.confirmFile} beside it; otherwise replace it with a complete export.`
+        `If the file is right, confirm it by writing ${event.fingerprint} into a file named ${event.confirmFile} beside it (nas-transfer confirm-register does that); otherwise replace it with a complete export.`
       );
     case 'loaded':
       if (!event.newContent && !event.confirmed) return undefined;

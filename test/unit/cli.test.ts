@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dsptRegisterSource } from '../../services/reference/registers';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { startSandboxOds } from '../../dev/sandbox/ods-server';
@@ -330,4 +331,32 @@ describe('nas-transfer export without what it needs', () => {
       assert.match(stderr, /nas-transfer export <NTR-reference> --out <file.csv>/);
     });
   }
+});
+
+describe('nas-transfer confirm-register (command line)', () => {
+  it('confirms a held-back register file: its fingerprint goes into <file>.confirm and the bot then uses it', async () => {
+    const header = 'Code,Organisation Name,Status,Date Of Publication,Primary Sector';
+    const rows = (bad: number) =>
+      Array.from(
+        { length: 10 },
+        (_, index) => `ZZ${9600 + index},Site ${index},25/26 Standards Met,${index < 10 - bad ? '28/06/2026' : '31/02/2026'},Pharmacy`,
+      );
+    const register = file('held.csv', [header, ...rows(0)].join('\r\n'));
+    const source = dsptRegisterSource(register);
+    await source.current();
+    writeFileSync(register, [header, ...rows(9)].join('\r\n'));
+    utimesSync(register, new Date(), new Date(Date.now() + 5000));
+    assert.equal((await source.current()).snapshot.rows, 10, 'held back');
+
+    const { code, stdout } = await screen(['confirm-register', register]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Confirmed held\.csv \(fingerprint [0-9a-f]{12}: 1 usable rows, 9 skipped\)/);
+    assert.equal((await source.current()).snapshot.rows, 1, 'in use once confirmed');
+  });
+
+  it('a file that is not there is a clear error, exit 2', async () => {
+    const { code, stderr } = await screen(['confirm-register', path.join(dir, 'absent.csv')]);
+    assert.equal(code, 2);
+    assert.match(stderr, /could not be read/);
+  });
 });
