@@ -478,6 +478,7 @@ export class RegisterSource<T> {
   private lastChecked: string | undefined;
   private readonly listeners = new Set<(event: RegisterEvent) => void>();
   private reading: Promise<void> | undefined;
+  private lastEvent: RegisterEvent | undefined;
   private readonly now: () => Date;
 
   constructor(
@@ -497,9 +498,14 @@ export class RegisterSource<T> {
     return `${this.file}.confirm`;
   }
 
-  /** Listen for reloads, held-back files and failed reloads (e.g. to tell NAS Operations in their channel). */
-  onChange(listener: (event: RegisterEvent) => void): () => void {
+  /**
+   * Listen for reloads, held-back files and failed reloads (e.g. to tell NAS Operations in their channel).
+   * `replay`: hear the latest event at once too, so what happened at start-up, before anyone listened
+   * (a file held back or refused), is told as well.
+   */
+  onChange(listener: (event: RegisterEvent) => void, options: { replay?: boolean } = {}): () => void {
     this.listeners.add(listener);
+    if (options.replay && this.lastEvent) this.tell(listener, this.lastEvent);
     return () => this.listeners.delete(listener);
   }
 
@@ -675,12 +681,15 @@ export class RegisterSource<T> {
   }
 
   private emit(event: RegisterEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must not stop the register or the other listeners.
-      }
+    this.lastEvent = event;
+    for (const listener of this.listeners) this.tell(listener, event);
+  }
+
+  private tell(listener: (event: RegisterEvent) => void, event: RegisterEvent): void {
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure must not stop the register or the other listeners.
     }
   }
 }

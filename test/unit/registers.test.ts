@@ -308,3 +308,23 @@ describe('the DSPT export dated by its own name (issue 22)', () => {
     assert.match(undated.status().notes ?? '', /date unknown/);
   });
 });
+
+describe('what happened before anyone listened (start-up)', () => {
+  it('a listener that asks for it hears the latest event at once: a file held back at start-up is told, not lost', async () => {
+    const ledger = memoryLedger();
+    const file = write('startup.csv', exportOf(10));
+    await dsptRegisterSource(file, { ledger }).current();
+    write('startup.csv', exportOf(10, 9));
+    const restarted = dsptRegisterSource(file, { ledger });
+    await restarted.refresh();
+    const heard: RegisterEvent[] = [];
+    restarted.onChange((event) => heard.push(event), { replay: true });
+    assert.deepEqual(
+      heard.map((event) => event.kind),
+      ['held'],
+    );
+    const late: RegisterEvent[] = [];
+    restarted.onChange((event) => late.push(event));
+    assert.deepEqual(late, [], 'without replay, only what happens next');
+  });
+});
