@@ -457,7 +457,8 @@ export function describeRegisterEvent(event: RegisterEvent): string | undefined 
         `If the file is right, confirm it by writing ${event.fingerprint} into a file named ${event.confirmFile} beside it (nas-transfer confirm-register does that); otherwise replace it with a complete export.`
       );
     case 'loaded':
-      if (!event.newContent && !event.confirmed) return undefined;
+      // News is a new copy replacing one (or the first with rows skipped): the first clean copy of a new deployment is not.
+      if (!event.confirmed && (!event.newContent || (event.previousRows === undefined && event.problems.length === 0))) return undefined;
       return `${event.confirmed ? 'Confirmed and now in use' : 'Now in use'}: ${describeCounts(event)}${event.problems.length > 0 ? `; skipped ${describeProblems(event.problems)}` : ''}.`;
   }
 }
