@@ -361,7 +361,7 @@ export function composeBot(parts: BotParts): ComposedBot {
           .then(() => deliveries.wake())
           .catch((error: unknown) => logger.warn('register.problem_not_owed', describeErrorForLog(error)));
       };
-      unwatchRegisters.push(dataSources.dspt.onChange(tellOps), dataSources.nasSites.onChange(tellOps));
+      unwatchRegisters.push(dataSources.dspt.onChange(tellOps, { replay: true }), dataSources.nasSites.onChange(tellOps, { replay: true }));
       deliveries.start();
       screenings.start();
       reminders.start();

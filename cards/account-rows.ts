@@ -96,12 +96,15 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
   }
   if (evidence.sectorName) {
     const role = reader === 'ops' && evidence.sectorRoleId ? ` role ${evidence.sectorRoleId}` : '';
-    parts.push(`Sector: ${evidence.sectorName} (${evidence.sectorSource === 'ods-role' ? `from ODS${role}` : 'declared'})`);
+    const from = evidence.sectorSource === 'ods-role' ? `from ODS${role}` : evidence.sectorSource === 'dspt-sector' ? 'from the DSPT register' : 'declared';
+    parts.push(`Sector: ${evidence.sectorName} (${from})`);
   } else parts.push('Sector: unknown');
-  if (evidence.siteOds)
-    parts.push(
-      `DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${evidence.dsptPublished ? ` (${ukDate(evidence.dsptPublished)})` : ''}` : 'not in the register'}`,
-    );
+  if (evidence.siteOds) {
+    // A "Not Published" row may carry a date: it is not a publication date, so it is not shown as one.
+    const published = evidence.dsptPublished && !/not published/i.test(evidence.dsptStatus ?? '') ? ` (${ukDate(evidence.dsptPublished)})` : '';
+    const sector = reader === 'ops' && evidence.dsptPrimarySector ? `, DSPT sector ${evidence.dsptPrimarySector}` : '';
+    parts.push(`DSPT: ${evidence.dsptStatus ? `${evidence.dsptStatus}${published}${sector}` : 'not in the register'}`);
+  }
   parts.push(`Job title: ${evidence.jobTitle ?? 'none recorded'}`);
   if (evidence.mobileCheck !== undefined || evidence.ukMobileOnRecord !== undefined) {
     const crown =
@@ -114,12 +117,30 @@ export function evidenceLine(evidence: Evidence, reader: RowAudience = 'ops'): s
   return escapeMarkdown(parts.join(' · '));
 }
 
+/** How the DSPT register copy was dated, and how old it was at screening: the age the DSPT rule judged. */
+function dsptRegisterAge(evidence: Evidence): string | undefined {
+  if (!evidence.dsptRegisterFile) return undefined;
+  if (!evidence.dsptRegisterDate) return 'date unknown';
+  const source =
+    evidence.dsptRegisterDateSource === 'export-name'
+      ? 'by its export name'
+      : evidence.dsptRegisterDateSource === 'first-seen'
+        ? 'first seen by the bot'
+        : undefined;
+  const age =
+    evidence.dsptRegisterAgeDays !== undefined ? `${evidence.dsptRegisterAgeDays} ${evidence.dsptRegisterAgeDays === 1 ? 'day' : 'days'} old` : undefined;
+  const words = [source, age].filter(Boolean).join(', ');
+  return words || undefined;
+}
+
 function snapshots(evidence: Evidence): string[] {
-  const register = (name: string, file?: string, date?: string, rows?: number) =>
-    file ? [`${name} ${file}${date ? ` of ${ukDate(date)}` : ''}${rows !== undefined ? ` (${rows.toLocaleString('en-GB')} rows)` : ''}`] : [];
+  const register = (name: string, file?: string, date?: string, rows?: number, age?: string) =>
+    file
+      ? [`${name} ${file}${date ? ` of ${ukDate(date)}` : ''}${age ? ` (${age})` : ''}${rows !== undefined ? ` (${rows.toLocaleString('en-GB')} rows)` : ''}`]
+      : [];
   return [
     ...(evidence.siteRecordChanged ? [`ODS record changed ${ukDate(evidence.siteRecordChanged)}`] : []),
-    ...register('DSPT register', evidence.dsptRegisterFile, evidence.dsptRegisterDate, evidence.dsptRegisterRows),
+    ...register('DSPT register', evidence.dsptRegisterFile, evidence.dsptRegisterDate, evidence.dsptRegisterRows, dsptRegisterAge(evidence)),
     ...register('NAS sites', evidence.nasRegisterFile, evidence.nasRegisterDate, evidence.nasRegisterRows),
   ];
 }

@@ -14,11 +14,12 @@ import { REQUEST_REFERENCE_PATTERN } from '../services/model';
 import { fetchOrdRoles, latestRolesSnapshotFile, loadRolesSnapshot, rolesSnapshotFileName, type OrdRolesSnapshot } from '../services/reference/ord-roles';
 import { csvFileBytes, requestCsv } from '../services/export/request-csv';
 import { fetchFhirRoles, ODS_ROLE_CODE_SYSTEM } from '../services/reference/ods-role-codesystem';
-import { describeProblems } from '../services/reference/registers';
+import { describeProblems, DSPT_FORMAT, NAS_SITES_FORMAT, readRegisterFile } from '../services/reference/registers';
 import { ScreeningService, type ScreeningHistory } from '../services/screening';
 import { AuditLog } from '../services/store/audit';
 import { RequestRepository } from '../services/store/requests';
 import { openDatabase } from '../services/store/open-database';
+import { RegisterContents } from '../services/store/register-contents';
 import { SqlScreeningHistory } from '../services/store/screening-history';
 import { findSubjectData, parseSubject, subjectAccessFile } from '../services/store/subject-access';
 
@@ -26,6 +27,7 @@ const USAGE = `Usage: nas-transfer screen --org <ODS code> --input <file> [--jso
        nas-transfer refresh-roles [--output <file>]
        nas-transfer export <NTR-reference> --out <file.csv>
        nas-transfer subject-access <address> [--id <Entra object id>] --out <file.json>
+       nas-transfer confirm-register <register file> [--nas-sites]
 
 screen         Screens a list of NHSmail accounts against the NAS transfer policy, with the
                same engine and data sources as the bot (configured by the same environment
@@ -57,6 +59,14 @@ subject-access Writes everything the bot's store holds about one person (UK GDPR
                requesters and NAS Operations did
   --out        the JSON file to write (created readable by its owner only)
 
+confirm-register
+               Confirms a register file the bot held back as looking incomplete (far fewer
+               rows than the copy in use, or many rows skipped): reads it, prints its counts
+               and writes its fingerprint into <register file>.confirm beside it, which the
+               bot reads within a minute and then uses the file. Same as writing the
+               fingerprint from the ops channel message into that file by hand.
+  --nas-sites  the file is the NAS site register (default: the DSPT export)
+
 Exit status: 0 when the command did its work (whatever the verdicts), 2 for bad input or
 unreachable data sources.`;
 
@@ -76,7 +86,8 @@ type Command =
   | { name: 'screen'; org: string; input: string; json: boolean }
   | { name: 'refresh-roles'; output?: string }
   | { name: 'export'; reference: string; out: string }
-  | { name: 'subject-access'; address: string; id?: string; out: string };
+  | { name: 'subject-access'; address: string; id?: string; out: string }
+  | { name: 'confirm-register'; file: string; nasSites: boolean };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let command: Command;
@@ -93,6 +104,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (command.name === 'export') return await exportRequest(command, io);
     if (command.name === 'subject-access') return await subjectAccess(command, io);
+    if (command.name === 'confirm-register') return await confirmRegister(command, io);
     return command.name === 'screen' ? await screen(command, io) : await refreshRoles(command, io);
   } catch (error) {
     io.stderr(isAppError(error) ? `${error.userMessage}\n` : 'The command failed: a data source could not be used.\n');
@@ -118,7 +130,17 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     // The command line is an entry point: with no service URLs set it screens against the local sandboxes.
     const sandboxed = await startMissingSandboxes(config, createLogger('silent'));
     closers.push(() => sandboxed.close());
-    const dataSources = await openDataSources(sandboxed.config);
+    // Other requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
+    // The store also dates a DSPT export whose name is gone (when the bot first saw that content).
+    let history: ScreeningHistory | undefined;
+    let registerLedger: RegisterContents | undefined;
+    if (config.database.kind === 'postgres') {
+      const db = await openDatabase(config.database);
+      closers.push(() => db.close());
+      history = new SqlScreeningHistory(db);
+      registerLedger = new RegisterContents(db);
+    }
+    const dataSources = await openDataSources(sandboxed.config, registerLedger ? { registerLedger } : {});
     closers.push(async () => dataSources.close());
     // Rows a register skipped are worth knowing about; they go to stderr so --json stays one document.
     for (const register of [dataSources.dspt, dataSources.nasSites]) {
@@ -127,13 +149,6 @@ async function screen({ org: rawOrg, input, json }: Extract<Command, { name: 'sc
     }
     if ((await dataSources.organisations.getOrganisation(org)) === null) {
       throw new AppError('INVALID_INPUT', `ODS has no organisation with the code ${org}: check --org.`);
-    }
-    // Other requests live in the bot's store; an embedded PGlite folder belongs to the running bot, so only a server database is shared.
-    let history: ScreeningHistory | undefined;
-    if (config.database.kind === 'postgres') {
-      const db = await openDatabase(config.database);
-      closers.push(() => db.close());
-      history = new SqlScreeningHistory(db);
     }
     const result = await new ScreeningService({ ...dataSources, history }).screen(org, entries);
     // A repeated row is screened once; the output says so rather than dropping it without a trace (stderr for the table, so stdout stays the table).
@@ -209,6 +224,22 @@ async function subjectAccess({ address, id, out }: Extract<Command, { name: 'sub
   } finally {
     await db.close();
   }
+}
+
+/** Writes the fingerprint of a held-back register file into <file>.confirm, where the bot looks for it. */
+async function confirmRegister({ file, nasSites }: Extract<Command, { name: 'confirm-register' }>, io: CliIo): Promise<number> {
+  const read = await (nasSites ? readRegisterFile(file, NAS_SITES_FORMAT) : readRegisterFile(file, DSPT_FORMAT)).catch((error: unknown) => {
+    throw isAppError(error) ? error : new AppError('INVALID_INPUT', `The register file ${shown(file)} could not be read.`);
+  });
+  const fingerprint = read.sha256.slice(0, 12);
+  await writeFile(`${file}.confirm`, `${fingerprint}\n`).catch(() => {
+    throw new AppError('INVALID_INPUT', `The file ${shown(`${file}.confirm`)} could not be written.`);
+  });
+  io.stdout(
+    `Confirmed ${path.basename(file)} (fingerprint ${fingerprint}: ${read.entries.size} usable rows, ${read.problems.length} skipped). ` +
+      'The bot uses it at its next look (within a minute) and says so in the ops channel.\n',
+  );
+  return 0;
 }
 
 /** At most MAX_PROBLEMS_SHOWN lines, then a count of the rest. Values in messages are already made printable. */
@@ -287,6 +318,7 @@ function parseCommandLine(argv: string[]): Command {
       out: { type: 'string' },
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'nas-sites': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -304,8 +336,13 @@ function parseCommandLine(argv: string[]): Command {
     if (!values.out) throw new Error('--out <file.json> is required.');
     return { name, address, ...(values.id === undefined ? {} : { id: values.id }), out: values.out };
   }
+  if (name === 'confirm-register') {
+    const [file, ...extra] = rest;
+    if (!file || extra.length > 0) throw new Error('confirm-register takes one register file.');
+    return { name, file, nasSites: values['nas-sites'] ?? false };
+  }
   if (rest.length > 0 || (name !== 'screen' && name !== 'refresh-roles'))
-    throw new Error('The commands are "screen", "refresh-roles", "export" and "subject-access".');
+    throw new Error('The commands are "screen", "refresh-roles", "export", "subject-access" and "confirm-register".');
   if (name === 'refresh-roles') return { name, ...(values.output ? { output: values.output } : {}) };
   if (!values.org || !values.input) throw new Error('--org and --input are required.');
   return { name, org: values.org, input: values.input, json: values.json ?? false };
@@ -326,7 +363,8 @@ function toJson(result: ScreeningResult, repeats: readonly RepeatedLine[] = []) 
       row: account.position,
       email: account.email,
       verdict: account.verdict,
-      reasons: account.reasons.map((reason) => ({ rule: reason.rule, message: reason.message })),
+      // Each reason with its own next step, so scripts and NAS read what to do as the requester is told it.
+      reasons: account.reasons.map((reason) => ({ rule: reason.rule, message: reason.message, nextStep: reason.remedy })),
     })),
   };
 }

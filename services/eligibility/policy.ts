@@ -39,6 +39,9 @@ export const policySchema = z.object({
     statuses: z.record(z.string(), z.enum(DSPT_STANDINGS)),
     /** Sectors where a current Approaching Standards is enough. */
     approachingAcceptedSectors: z.array(z.string().min(1)),
+    primarySectorsNote: z.string().optional(),
+    /** The export's Primary Sector (lower case) to a sector, for a site ODS gives none. */
+    primarySectors: z.record(z.string(), z.string().min(1)).default({}),
     /** A status for DSPT year S/S+1 is current until this day and month of year S + yearsAfterStart, inclusive. */
     currentUntil: z.object({ yearsAfterStart: z.number().int().min(1), month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
   }),
@@ -63,6 +66,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
   }
   const unnamed = Object.values(parsed.data.odsRoleSectors)
     .map((entry) => entry.sector)
+    .concat(Object.values(parsed.data.dspt.primarySectors))
     .concat(parsed.data.supportedSectors)
     .filter((sector) => !(sector in parsed.data.sectorNames));
   if (unnamed.length > 0) throw new AppError('CONFIG_INVALID', `The policy file ${file} has sectors without a name: ${[...new Set(unnamed)].join(', ')}`);

@@ -84,9 +84,19 @@ export type AccountRule = (facts: AccountFacts, context: RuleContext) => Reason 
 
 export interface ResolvedSector {
   sector: string;
-  source: 'declared' | 'ods-role';
+  source: 'declared' | 'ods-role' | 'dspt-sector';
   /** The ODS role the sector came from (source ods-role). */
   roleId?: string;
+}
+
+/** A sector a record gives the site: ODS's role, else the DSPT export's Primary Sector; `label` says so in a sentence. */
+export interface RecordedSector {
+  sector: string;
+  source: 'ods-role' | 'dspt-sector';
+  roleId?: string;
+  label: string;
+  /** Which record decides when the requester's line says otherwise. */
+  record: string;
 }
 
 /** The sector ODS gives the site: its first mapped role, primary role first. */
@@ -98,15 +108,46 @@ export function odsSector(site: OdsSite | null | undefined, policy: Policy): { s
   return undefined;
 }
 
+/** The sector the DSPT export's Primary Sector gives the site, when the policy maps it. */
+export function dsptSector(entry: DsptEntry | null | undefined, policy: Policy): string | undefined {
+  const named = entry?.primarySector?.trim().toLowerCase().replace(/\s+/g, ' ');
+  return named ? policy.dspt.primarySectors[named] : undefined;
+}
+
+/** The site's sector by its records: ODS first; the DSPT export's Primary Sector where ODS gives none. */
+export function recordedSector(facts: AccountFacts, policy: Policy): RecordedSector | undefined {
+  const site = facts.site;
+  const fromOds = odsSector(site?.ods, policy);
+  if (fromOds) {
+    return {
+      sector: fromOds.sector,
+      source: 'ods-role',
+      roleId: fromOds.roleId,
+      label: `ODS records site ${site?.odsCode} as ${fromOds.roleName} (${sectorName(policy, fromOds.sector)})`,
+      record: "the site's ODS record",
+    };
+  }
+  const fromDspt = dsptSector(site?.dspt, policy);
+  if (fromDspt && site?.dspt?.primarySector) {
+    return {
+      sector: fromDspt,
+      source: 'dspt-sector',
+      label: `ODS gives site ${site.odsCode} no sector, and the DSPT register gives its primary sector as ${quote(site.dspt.primarySector)} (${sectorName(policy, fromDspt)})`,
+      record: "the site's DSPT registration",
+    };
+  }
+  return undefined;
+}
+
 export function declaredSector(facts: AccountFacts, policy: Policy): string | undefined {
   const declared = facts.declaredSpecialism?.trim().toLowerCase();
   return declared ? policy.declaredSpecialismAliases[declared] : undefined;
 }
 
-/** The site's ODS sector first; what the requester declared only when ODS gives none. */
+/** The site's recorded sector first (ODS, then its DSPT Primary Sector); what the requester declared only when neither gives one. */
 export function resolveSector(facts: AccountFacts, policy: Policy): ResolvedSector | undefined {
-  const fromOds = odsSector(facts.site?.ods, policy);
-  if (fromOds) return { sector: fromOds.sector, source: 'ods-role', roleId: fromOds.roleId };
+  const recorded = recordedSector(facts, policy);
+  if (recorded) return { sector: recorded.sector, source: recorded.source, ...(recorded.roleId ? { roleId: recorded.roleId } : {}) };
   const declared = declaredSector(facts, policy);
   return declared ? { sector: declared, source: 'declared' } : undefined;
 }
@@ -215,14 +256,14 @@ export const genericAccount: AccountRule = (facts, { policy }) => {
 };
 
 export const unsupportedSpecialism: AccountRule = (facts, { policy }) => {
-  const fromOds = odsSector(facts.site?.ods, policy);
+  const fromOds = recordedSector(facts, policy);
   const declaredText = facts.declaredSpecialism?.trim();
   const declared = declaredSector(facts, policy);
   const otherOrganisation = 'Transfer it to another NHSmail organisation.';
   if (fromOds) {
-    const siteLabel = `ODS records site ${facts.site?.odsCode} as ${fromOds.roleName} (${sectorName(policy, fromOds.sector)})`;
+    const siteLabel = fromOds.label;
     if (!policy.supportedSectors.includes(fromOds.sector)) {
-      const alsoDeclared = declared && declared !== fromOds.sector ? ` The line declares ${quote(declaredText ?? '')}, but the site's ODS record decides.` : '';
+      const alsoDeclared = declared && declared !== fromOds.sector ? ` The line declares ${quote(declaredText ?? '')}, but ${fromOds.record} decides.` : '';
       return {
         rule: 'UNSUPPORTED_SPECIALISM',
         verdict: 'ineligible',
@@ -292,42 +333,90 @@ export const siteClosed: AccountRule = (facts) => {
   return undefined;
 };
 
+/** What a DSPT finding can be; each has its own next step (DSPT_NEXT_STEPS). */
+export type DsptOutcome =
+  | 'no-site-code'
+  | 'not-in-register'
+  | 'not-published'
+  | 'not-met'
+  | 'plan-agreed'
+  | 'unrecognised'
+  | 'no-year'
+  | 'out-of-date'
+  | 'approaching-outside-accepted'
+  | 'register-old'
+  | 'register-undated';
+
+const NAS_CHECKS_REGISTER = 'Nothing for the requester to do: NAS Operations will check the current DSPT status.';
+
+/**
+ * The true next step for each DSPT outcome, given the DSPT year a publication is needed for.
+ * Approaching Standards is published with an improvement plan for the items still to do
+ * (Digital Social Care, "What does Approaching Standards mean?"); Standards Not Met is a
+ * published assessment that did not meet the mandatory standards, so publishing again alone
+ * does not help: meeting them does.
+ */
+export const DSPT_NEXT_STEPS: Record<DsptOutcome, (needed: string) => string> = {
+  'no-site-code': () => 'Give the site ODS code for this account.',
+  'not-in-register': (needed) =>
+    `Register the site on the Data Security and Protection Toolkit (DSPT) and publish its ${needed} assessment at Standards Met or above.`,
+  'not-published': (needed) => `Publish the site’s Data Security and Protection Toolkit (DSPT) assessment for ${needed}, at Standards Met or above.`,
+  'out-of-date': (needed) =>
+    `Publish this year’s Data Security and Protection Toolkit (DSPT) assessment (${needed}) for the site: its last one no longer counts.`,
+  'not-met': () =>
+    'Meet the DSPT standards for the site: complete the mandatory evidence items it did not meet (for example, agree an improvement plan for them and complete it), then publish again at Standards Met.',
+  'approaching-outside-accepted': () =>
+    'Nothing to publish for now: NAS Operations will judge whether Approaching Standards is enough for this site. The site’s DSPT improvement plan, and when it expects to reach Standards Met, help them decide.',
+  'plan-agreed': () => 'NAS Operations will judge it: the site’s agreed DSPT improvement plan, and how far it has got with it, help them decide.',
+  unrecognised: () => 'Nothing for the requester to do unless NAS Operations ask: they will check the site’s DSPT status.',
+  'no-year': () => NAS_CHECKS_REGISTER,
+  'register-old': () => NAS_CHECKS_REGISTER,
+  'register-undated': () => NAS_CHECKS_REGISTER,
+};
+
 export const siteNotDsptCompliant: AccountRule = (facts, context) => {
   const { policy, today } = context;
-  const remedy = 'Publish the current year’s Data Security and Protection Toolkit (DSPT) assessment for the site.';
+  const needed = dsptYearNeeded(today, policy);
+  const reason = (verdict: Reason['verdict'], outcome: DsptOutcome, message: string): Reason => ({
+    rule: 'SITE_NOT_DSPT_COMPLIANT',
+    verdict,
+    message,
+    remedy: DSPT_NEXT_STEPS[outcome](needed),
+  });
   const site = facts.site;
-  if (!site) {
-    return {
-      rule: 'SITE_NOT_DSPT_COMPLIANT',
-      verdict: 'review',
-      message: 'No site ODS code was given or recorded, so DSPT status is unknown.',
-      remedy: 'Give the site ODS code for this account.',
-    };
-  }
+  if (!site) return reason('review', 'no-site-code', 'No site ODS code was given or recorded, so DSPT status is unknown.');
   // An unknown site code has its own reason (check the code); the DSPT question waits for the right code.
   if (site.ods === null) return undefined;
   const entry = site.dspt;
-  const ineligible = (message: string): Reason => ({ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'ineligible', message, remedy });
-  const review = (message: string, reviewRemedy = remedy): Reason => ({ rule: 'SITE_NOT_DSPT_COMPLIANT', verdict: 'review', message, remedy: reviewRemedy });
-  if (!entry) return ineligible(`Site ${site.odsCode} is not in the DSPT register: it has no DSPT publication.`);
-  const published = entry.published ? `, published ${ukDate(entry.published)}` : '';
-  const status = `${quote(entry.status)}${published}`;
+  if (!entry) return reason('ineligible', 'not-in-register', `Site ${site.odsCode} is not in the DSPT register: it has no DSPT publication.`);
   const standing = dsptStanding(entry, policy);
+  // A "Not Published" row can carry a date (a real export does): it is not a publication, so it is never "published" that day.
+  const published = entry.published && standing !== 'not-published' ? `, published ${ukDate(entry.published)}` : '';
+  const status = `${quote(entry.status)}${published}`;
   switch (standing) {
     case 'not-published':
+      return reason('ineligible', 'not-published', `Site ${site.odsCode} DSPT status is ${status}: it has no current DSPT publication.`);
     case 'not-met':
-      return ineligible(`Site ${site.odsCode} DSPT status is ${status}.`);
+      return reason('ineligible', 'not-met', `Site ${site.odsCode} DSPT status is ${status}: it published, but did not meet the DSPT standards.`);
     case 'plan-agreed':
+      return reason('review', 'plan-agreed', `Site ${site.odsCode} DSPT status is ${status}: NAS Operations will judge it.`);
     case 'unrecognised':
-      return review(`Site ${site.odsCode} DSPT status is ${status}: NAS Operations will judge it.`);
+      return reason('review', 'unrecognised', `Site ${site.odsCode} DSPT status is ${status}: NAS Operations will judge it.`);
     default:
       break;
   }
-  const needed = dsptYearNeeded(today, policy);
-  if (!entry.year) return review(`Site ${site.odsCode} DSPT status is ${status}, which does not say which DSPT year it is for (${needed} or later is needed).`);
+  if (!entry.year) {
+    return reason(
+      'review',
+      'no-year',
+      `Site ${site.odsCode} DSPT status is ${status}, which does not say which DSPT year it is for (${needed} or later is needed).`,
+    );
+  }
   const until = dsptCurrentUntil(entry.year, policy);
   if (today > until) {
-    return ineligible(
+    return reason(
+      'ineligible',
+      'out-of-date',
       `Site ${site.odsCode} last published its DSPT for ${entry.year} (${status}), which stopped counting after ${ukDate(until)}; ${needed} or later is needed.`,
     );
   }
@@ -335,22 +424,26 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
     const sector = resolveSector(facts, policy)?.sector;
     if (!sector || !policy.dspt.approachingAcceptedSectors.includes(sector)) {
       const accepted = policy.dspt.approachingAcceptedSectors.map((id) => inSentence(sectorName(policy, id))).join(', ');
-      return review(
+      return reason(
+        'review',
+        'approaching-outside-accepted',
         `Site ${site.odsCode} DSPT status is ${status}: Approaching Standards is accepted for ${accepted}; for ${sector ? `a ${inSentence(sectorName(policy, sector))} site` : 'a site of unknown sector'} NAS Operations will judge it.`,
       );
     }
   }
   const age = site.dsptRegister?.ageDays;
   if (context.dsptMaxAgeDays !== undefined && site.dsptRegister && age === undefined) {
-    return review(
+    return reason(
+      'review',
+      'register-undated',
       `Site ${site.odsCode} DSPT status is ${status}, but the DSPT register's date is not known (${site.dsptRegister.file}: not the export's own name, and not dated by the database): check the site's current status.`,
-      'Nothing for the requester to do: NAS Operations will check the current DSPT status.',
     );
   }
   if (context.dsptMaxAgeDays !== undefined && age !== undefined && age > context.dsptMaxAgeDays) {
-    return review(
+    return reason(
+      'review',
+      'register-old',
       `Site ${site.odsCode} DSPT status is ${status}, but the DSPT register is ${age} days old (${site.dsptRegister?.file}): check the site's current status.`,
-      'Nothing for the requester to do: NAS Operations will check the current DSPT status.',
     );
   }
   return undefined;

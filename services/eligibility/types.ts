@@ -166,7 +166,7 @@ export interface Evidence {
   /** Sector id from the policy, and its display name. */
   sector?: string;
   sectorName?: string;
-  sectorSource?: 'declared' | 'ods-role';
+  sectorSource?: 'declared' | 'ods-role' | 'dspt-sector';
   /** The ODS role the sector came from. */
   sectorRoleId?: string;
   declaredSpecialism?: string;

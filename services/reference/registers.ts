@@ -454,10 +454,11 @@ export function describeRegisterEvent(event: RegisterEvent): string | undefined 
     case 'held':
       return (
         `it looks incomplete, so it was held back: ${event.why} (${describeCounts(event)}). ` +
-        `If the file is right, confirm it by writing ${event.fingerprint} into a file named ${event.confirmFile} beside it; otherwise replace it with a complete export.`
+        `If the file is right, confirm it by writing ${event.fingerprint} into a file named ${event.confirmFile} beside it (nas-transfer confirm-register does that); otherwise replace it with a complete export.`
       );
     case 'loaded':
-      if (!event.newContent && !event.confirmed) return undefined;
+      // News is a new copy replacing one (or the first with rows skipped): the first clean copy of a new deployment is not.
+      if (!event.confirmed && (!event.newContent || (event.previousRows === undefined && event.problems.length === 0))) return undefined;
       return `${event.confirmed ? 'Confirmed and now in use' : 'Now in use'}: ${describeCounts(event)}${event.problems.length > 0 ? `; skipped ${describeProblems(event.problems)}` : ''}.`;
   }
 }
@@ -478,6 +479,7 @@ export class RegisterSource<T> {
   private lastChecked: string | undefined;
   private readonly listeners = new Set<(event: RegisterEvent) => void>();
   private reading: Promise<void> | undefined;
+  private lastEvent: RegisterEvent | undefined;
   private readonly now: () => Date;
 
   constructor(
@@ -497,9 +499,14 @@ export class RegisterSource<T> {
     return `${this.file}.confirm`;
   }
 
-  /** Listen for reloads, held-back files and failed reloads (e.g. to tell NAS Operations in their channel). */
-  onChange(listener: (event: RegisterEvent) => void): () => void {
+  /**
+   * Listen for reloads, held-back files and failed reloads (e.g. to tell NAS Operations in their channel).
+   * `replay`: hear the latest event at once too, so what happened at start-up, before anyone listened
+   * (a file held back or refused), is told as well.
+   */
+  onChange(listener: (event: RegisterEvent) => void, options: { replay?: boolean } = {}): () => void {
     this.listeners.add(listener);
+    if (options.replay && this.lastEvent) this.tell(listener, this.lastEvent);
     return () => this.listeners.delete(listener);
   }
 
@@ -675,12 +682,15 @@ export class RegisterSource<T> {
   }
 
   private emit(event: RegisterEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must not stop the register or the other listeners.
-      }
+    this.lastEvent = event;
+    for (const listener of this.listeners) this.tell(listener, event);
+  }
+
+  private tell(listener: (event: RegisterEvent) => void, event: RegisterEvent): void {
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure must not stop the register or the other listeners.
     }
   }
 }

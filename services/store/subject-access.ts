@@ -144,6 +144,10 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
   schema_migrations: {
     name: notPersonal('a migration file name'),
   },
+  register_contents: {
+    register: notPersonal('a register name ("DSPT register", "NAS site register")'),
+    sha256: notPersonal("the SHA-256 of a register file's bytes"),
+  },
 };
 
 /** The columns of `table` searched for the subject, with how. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dsptRegisterSource } from '../../services/reference/registers';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { startSandboxOds } from '../../dev/sandbox/ods-server';
@@ -76,7 +77,9 @@ describe('nas-transfer screen (command line)', function () {
         ['amara.mensah@nhsmail.example', 'ineligible', ['DUPLICATE_IN_REQUEST']],
       ],
     );
-    assert.deepEqual(Object.keys(document.accounts[0]!.reasons[0]!), ['rule', 'message']);
+    // Each reason carries its own next step beside its message (issue 21), as the requester is told it.
+    assert.deepEqual(Object.keys(document.accounts[0]!.reasons[0]!), ['rule', 'message', 'nextStep']);
+    assert.match((document.accounts[0]!.reasons[0] as { nextStep?: string }).nextStep ?? '', /\w/);
     for (const account of document.accounts) for (const reason of account.reasons) assert.ok((RULE_IDS as readonly string[]).includes(reason.rule));
   });
 
@@ -198,8 +201,12 @@ describe('nas-transfer screen (command line)', function () {
   it('screens with ODS_FHIR_BASE_URL, ODS_API_KEY and a DSPT export set (ODS_BASE_URL unset); a bad register row is reported by line and skipped', async () => {
     const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')), { apiKey: 'cli-key' });
     try {
+      // Under the name the DSPT organisation search gives its download, which dates it (today, in the test).
+      const stamp = new Date()
+        .toLocaleString('en-GB', { timeZone: 'Europe/London', hourCycle: 'h23' })
+        .replace(/(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)/, '$1_$2_$3 $4_$5_$6');
       const register = file(
-        'DSPT export.csv',
+        `DSPT search results ${stamp}.csv`,
         [
           'Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB',
           'ZZ9101,HARBOUR LANE PHARMACY,25/26 Standards Met,28/06/2026,Pharmacy,NHS DEMO ICB',
@@ -215,7 +222,7 @@ describe('nas-transfer screen (command line)', function () {
         DSPT_REGISTER_CSV: register,
       });
       assert.equal(code, 0, stderr);
-      assert.match(stderr, /DSPT register DSPT export\.csv: skipped line 4: Date Of Publication "2026-06-30" is not a dd\/mm\/yyyy date/);
+      assert.match(stderr, /DSPT register DSPT search results [\d_ ]+\.csv: skipped line 4: Date Of Publication "2026-06-30" is not a dd\/mm\/yyyy date/);
       const document = JSON.parse(stdout) as { accounts: Array<{ email: string; verdict: string; reasons: Array<{ rule: string; message: string }> }> };
       assert.deepEqual(
         document.accounts.map((account) => [account.verdict, account.reasons.map((reason) => reason.rule)]),
@@ -226,6 +233,10 @@ describe('nas-transfer screen (command line)', function () {
         ],
       );
       assert.match(document.accounts[2]!.reasons[0]!.message, /ZZ9104 is not in the DSPT register/);
+      // Each DSPT outcome with its own next step: approaching standards at a dental site is for NAS to judge; a site not in the register must register and publish.
+      const steps = document.accounts.map((account) => (account.reasons[0] as { nextStep?: string } | undefined)?.nextStep);
+      assert.match(steps[1] ?? '', /^Nothing to publish for now: NAS Operations will judge whether Approaching Standards is enough/);
+      assert.match(steps[2] ?? '', /^Register the site on the Data Security and Protection Toolkit \(DSPT\) and publish its \d\d\/\d\d assessment/);
       assert.ok(ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/') && request.headers.apikey === 'cli-key'));
     } finally {
       await ods.close();
@@ -371,4 +382,32 @@ describe('nas-transfer export without what it needs', () => {
       assert.match(stderr, /nas-transfer export <NTR-reference> --out <file.csv>/);
     });
   }
+});
+
+describe('nas-transfer confirm-register (command line)', () => {
+  it('confirms a held-back register file: its fingerprint goes into <file>.confirm and the bot then uses it', async () => {
+    const header = 'Code,Organisation Name,Status,Date Of Publication,Primary Sector';
+    const rows = (bad: number) =>
+      Array.from(
+        { length: 10 },
+        (_, index) => `ZZ${9600 + index},Site ${index},25/26 Standards Met,${index < 10 - bad ? '28/06/2026' : '31/02/2026'},Pharmacy`,
+      );
+    const register = file('held.csv', [header, ...rows(0)].join('\r\n'));
+    const source = dsptRegisterSource(register);
+    await source.current();
+    writeFileSync(register, [header, ...rows(9)].join('\r\n'));
+    utimesSync(register, new Date(), new Date(Date.now() + 5000));
+    assert.equal((await source.current()).snapshot.rows, 10, 'held back');
+
+    const { code, stdout } = await screen(['confirm-register', register]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Confirmed held\.csv \(fingerprint [0-9a-f]{12}: 1 usable rows, 9 skipped\)/);
+    assert.equal((await source.current()).snapshot.rows, 1, 'in use once confirmed');
+  });
+
+  it('a file that is not there is a clear error, exit 2', async () => {
+    const { code, stderr } = await screen(['confirm-register', path.join(dir, 'absent.csv')]);
+    assert.equal(code, 2);
+    assert.match(stderr, /could not be read/);
+  });
 });

@@ -321,7 +321,7 @@ const CASES: RuleCase[] = [
     account: onDspt(dspt('Not Published')),
     verdict: 'ineligible',
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
-    says: /“Not Published”\./,
+    says: /“Not Published”: it has no current DSPT publication\./,
   },
   {
     name: 'SITE_NOT_DSPT_COMPLIANT: not in the register',

@@ -99,7 +99,13 @@ describe('FHIR and ORD give the same verdicts, through the command line and the 
     // The unknown code, the same everywhere.
     assert.deepEqual(
       cli.accounts.at(-1)?.reasons.filter((reason) => reason.rule.startsWith('SITE_') || reason.rule === 'UNSUPPORTED_SPECIALISM'),
-      [{ rule: 'SITE_CLOSED', message: 'ZZ91O1 is not a known ODS code: check it.' }],
+      [
+        {
+          rule: 'SITE_CLOSED',
+          message: 'ZZ91O1 is not a known ODS code: check it.',
+          nextStep: 'Correct the site ODS code on that line (O and 0, I and 1 are easily mixed up), then resubmit the account.',
+        },
+      ],
     );
   });
 

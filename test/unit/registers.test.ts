@@ -308,3 +308,42 @@ describe('the DSPT export dated by its own name (issue 22)', () => {
     assert.match(undated.status().notes ?? '', /date unknown/);
   });
 });
+
+describe('what happened before anyone listened (start-up)', () => {
+  it('a listener that asks for it hears the latest event at once: a file held back at start-up is told, not lost', async () => {
+    const ledger = memoryLedger();
+    const file = write('startup.csv', exportOf(10));
+    await dsptRegisterSource(file, { ledger }).current();
+    write('startup.csv', exportOf(10, 9));
+    const restarted = dsptRegisterSource(file, { ledger });
+    await restarted.refresh();
+    const heard: RegisterEvent[] = [];
+    restarted.onChange((event) => heard.push(event), { replay: true });
+    assert.deepEqual(
+      heard.map((event) => event.kind),
+      ['held'],
+    );
+    const late: RegisterEvent[] = [];
+    restarted.onChange((event) => late.push(event));
+    assert.deepEqual(late, [], 'without replay, only what happens next');
+  });
+});
+
+describe('what ops are told of a loaded copy', () => {
+  const loaded = (changes: Partial<Extract<RegisterEvent, { kind: 'loaded' }>>): RegisterEvent => ({
+    kind: 'loaded',
+    register: 'DSPT register',
+    file: 'dspt.csv',
+    problems: [],
+    newContent: true,
+    rows: 10,
+    skipped: 0,
+    ...changes,
+  });
+  it('a new copy replacing one, with the counts; nothing for content already seen, or for the first clean copy of a new deployment', () => {
+    assert.equal(describeRegisterEvent(loaded({ previousRows: 9 })), 'Now in use: loaded 10 rows, skipped 0, previous copy 9 rows.');
+    assert.equal(describeRegisterEvent(loaded({ previousRows: 9, newContent: false })), undefined);
+    assert.equal(describeRegisterEvent(loaded({})), undefined);
+    assert.match(describeRegisterEvent(loaded({ skipped: 1, problems: [{ line: 3, message: 'bad' }] })) ?? '', /no previous copy; skipped line 3: bad/);
+  });
+});
