@@ -4,7 +4,6 @@ import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Logger } from './core/log';
 import { AccessControl } from './bot/access-control';
-import { createAdapter } from './bot/adapter';
 import { startHttpServer } from './bot/http-server';
 import { approveEligible } from './bot/card-actions/approve-eligible';
 import { decideAccount } from './bot/card-actions/decide-account';
@@ -67,7 +66,9 @@ import { purgeClosedRequests, purgeStaleWork } from './services/store/retention'
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
 import { composeDuties } from './bot/duties/compose-duties';
-import type { MailSignIn } from './bot/duties/mail-sign-in';
+import { TokenServiceMailSignIn, type MailSignIn } from './bot/duties/mail-sign-in';
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { botFrameworkAuthenticationOptions, createAdapter } from './bot/adapter';
 
 export interface RunningApp {
   /** The messaging endpoint, for the Agents Playground or Azure Bot. */
@@ -367,6 +368,18 @@ export function composeBot(parts: BotParts): ComposedBot {
   };
 }
 
+/** The requester's mail sign-in through the bot's OAuth connection, when one is configured. */
+function mailSignInFor(config: AppConfig, conversationReferences: ConversationReferences): MailSignIn | undefined {
+  if (!config.mail.oauthConnection) return undefined;
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    ...botFrameworkAuthenticationOptions(config.bot),
+    ...(config.mail.tokenServiceUrl ? { OAuthUrl: config.mail.tokenServiceUrl } : {}),
+  });
+  return new TokenServiceMailSignIn(TokenServiceMailSignIn.clientFor(auth, config.bot.appId ?? ''), config.mail.oauthConnection, conversationReferences);
+}
+
+const references = (db: SqlDatabase) => new ConversationReferences(new ConversationReferenceRecords(db));
+
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
@@ -379,6 +392,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     dataSources,
     messenger: new ConnectorMessenger(adapter, config.bot.appId),
     logger,
+    mailSignIn: mailSignInFor(config, references(db)),
     deliveryPolicy: { ...DEFAULT_DELIVERY_POLICY, leaseSeconds: config.outboxLeaseSeconds },
   });
   for (const middleware of composed.middleware) adapter.use(middleware);
