@@ -76,6 +76,14 @@ describe('the affected users’ messages: templates in the policy data', () => {
       says: /resolutions\.NO_UK_MOBILE use \{\{reason\}\}/,
     },
   ];
+  it('refuses a set of templates where one message would fit everybody (no name, no reason)', () => {
+    const raw = rawFile();
+    raw.templates.outcome.keptLocally.body = 'Dear colleague, your account is staying with us.';
+    const said = refusal(raw);
+    assert.match(said, /outcome\.keptLocally no longer includes \{\{name\}\}/);
+    assert.match(said, /outcome\.keptLocally no longer includes \{\{reason\}\}/);
+  });
+
   for (const testCase of REFUSED) {
     it(`refuses ${testCase.name}, saying what to put back`, () => {
       const raw = rawFile();
