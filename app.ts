@@ -65,7 +65,8 @@ import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests, purgeStaleWork } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
-import { composeDuties } from './bot/duties/compose-duties';
+import { composeDuties } from './services/duties/compose-duties';
+import { DutiesTurns } from './bot/duties/duties-turns';
 import { TokenServiceMailSignIn, type MailSignIn } from './bot/duties/mail-sign-in';
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { botFrameworkAuthenticationOptions, createAdapter } from './bot/adapter';
@@ -165,9 +166,14 @@ export function composeBot(parts: BotParts): ComposedBot {
     holidays,
     policyFile: config.policyFile,
     graphUrl: dataSources.graphUrl,
-    signIn: parts.mailSignIn,
+    tokens: parts.mailSignIn,
     logger,
     workQueued: () => deliveries.wake(),
+  });
+  const dutiesTurns = new DutiesTurns({
+    duties: duties.duties,
+    signIn: parts.mailSignIn,
+    logger,
     allowInsecureUpload: config.environment !== 'production',
   });
 
@@ -266,7 +272,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         aliases: dataSources.policy.declaredSpecialismAliases,
         sectorNames: dataSources.policy.sectorNames,
       },
-      (context, request) => duties.turns.offerAfterSubmission(context, request),
+      (context, request) => dutiesTurns.offerAfterSubmission(context, request),
     ),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
@@ -276,7 +282,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       sourcesCommand(() => dataSources.sources(), access),
       auditCommand(requests, access),
       exportCommand(fileExports),
-      duties.turns.command(),
+      dutiesTurns.command(),
     ]),
     fileExports,
     cardActions: new CardActionDispatcher(
@@ -301,7 +307,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         logger,
       },
     ),
-    duties: duties.turns,
+    duties: dutiesTurns,
     logger,
   });
   const availability = {
