@@ -4,7 +4,6 @@ import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Logger } from './core/log';
 import { AccessControl } from './bot/access-control';
-import { createAdapter } from './bot/adapter';
 import { startHttpServer } from './bot/http-server';
 import { approveEligible } from './bot/card-actions/approve-eligible';
 import { decideAccount } from './bot/card-actions/decide-account';
@@ -69,8 +68,11 @@ import { ScreeningJobs } from './services/store/screening-jobs';
 import { purgeClosedRequests, purgeStaleWork } from './services/store/retention';
 import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
-import { composeDuties } from './bot/duties/compose-duties';
-import type { MailSignIn } from './bot/duties/mail-sign-in';
+import { composeDuties } from './services/duties/compose-duties';
+import { DutiesTurns } from './bot/duties/duties-turns';
+import { TokenServiceMailSignIn, type MailSignIn } from './bot/duties/mail-sign-in';
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { botFrameworkAuthenticationOptions, createAdapter } from './bot/adapter';
 
 export interface RunningApp {
   /** The messaging endpoint, for the Agents Playground or Azure Bot. */
@@ -167,9 +169,14 @@ export function composeBot(parts: BotParts): ComposedBot {
     holidays,
     policyFile: config.policyFile,
     graphUrl: dataSources.graphUrl,
-    signIn: parts.mailSignIn,
+    tokens: parts.mailSignIn,
     logger,
     workQueued: () => deliveries.wake(),
+  });
+  const dutiesTurns = new DutiesTurns({
+    duties: duties.duties,
+    signIn: parts.mailSignIn,
+    logger,
     allowInsecureUpload: config.environment !== 'production',
   });
 
@@ -270,7 +277,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         aliases: dataSources.policy.declaredSpecialismAliases,
         sectorNames: dataSources.policy.sectorNames,
       },
-      (context, request) => duties.turns.offerAfterSubmission(context, request),
+      (context, request) => dutiesTurns.offerAfterSubmission(context, request),
     ),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
@@ -280,7 +287,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       sourcesCommand(() => dataSources.sources(), access),
       auditCommand(requests, access),
       exportCommand(fileExports),
-      duties.turns.command(),
+      dutiesTurns.command(),
     ]),
     fileExports,
     cardActions: new CardActionDispatcher(
@@ -305,7 +312,7 @@ export function composeBot(parts: BotParts): ComposedBot {
         logger,
       },
     ),
-    duties: duties.turns,
+    duties: dutiesTurns,
     logger,
   });
   const availability = {
@@ -383,6 +390,18 @@ export function composeBot(parts: BotParts): ComposedBot {
   };
 }
 
+/** The requester's mail sign-in through the bot's OAuth connection, when one is configured. */
+function mailSignInFor(config: AppConfig, conversationReferences: ConversationReferences): MailSignIn | undefined {
+  if (!config.mail.oauthConnection) return undefined;
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    ...botFrameworkAuthenticationOptions(config.bot),
+    ...(config.mail.tokenServiceUrl ? { OAuthUrl: config.mail.tokenServiceUrl } : {}),
+  });
+  return new TokenServiceMailSignIn(TokenServiceMailSignIn.clientFor(auth, config.bot.appId ?? ''), config.mail.oauthConnection, conversationReferences);
+}
+
+const references = (db: SqlDatabase) => new ConversationReferences(new ConversationReferenceRecords(db));
+
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
@@ -400,6 +419,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     dataSources,
     messenger: new ConnectorMessenger(adapter, config.bot.appId),
     logger,
+    mailSignIn: mailSignInFor(config, references(db)),
     deliveryPolicy: { ...DEFAULT_DELIVERY_POLICY, leaseSeconds: config.outboxLeaseSeconds },
   });
   for (const middleware of composed.middleware) adapter.use(middleware);

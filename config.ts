@@ -73,6 +73,11 @@ const environmentSchema = z.object({
   DIRECTORY_LEAVER_VALUE: z.preprocess(emptyToUndefined, z.string().default('Leaver')),
 
   // The Organisation Data Terminology FHIR R4 API (the default) or the ORD API 2-0-0 (the alternative): one of them.
+  // The OAuth connection (Azure Bot > Configuration > OAuth Connection Settings) through which a requester grants Mail.Send
+  // (delegated) to send the affected users' messages from their own mailbox; unset: the messages can only be downloaded.
+  MAIL_OAUTH_CONNECTION: optionalString,
+  // The Bot Framework token service; unset is the public one botbuilder uses (https://api.botframework.com). Tests point it at a fake.
+  MAIL_TOKEN_SERVICE_URL: optionalUrl,
   ODS_FHIR_BASE_URL: optionalUrl,
   ODS_API_KEY: optionalString,
   ODS_BASE_URL: optionalUrl,
@@ -246,6 +251,8 @@ export interface AppConfig extends DataSourceSettings {
   /** Undefined baseUrl means: start the sandbox Graph server and use it. */
   graph: { baseUrl?: string; auth?: GraphAuthSettings; sandboxDataFile: string };
   directoryAttributes: { organisation: string; site: string; leaver: string; leaverValue: string };
+  /** Sending the affected users' messages from the requester's mailbox: the OAuth connection's name, and the token service. */
+  mail: { oauthConnection?: string; tokenServiceUrl?: string };
   /**
    * fhirBaseUrl: the Organisation Data Terminology FHIR R4 API (apiKey is its secret: never logged);
    * baseUrl: the ORD API 2-0-0, the alternative. Neither set means: start the sandbox ODS server and use its FHIR API.
@@ -331,6 +338,7 @@ export function loadConfig(env: RawEnvironment = process.env): AppConfig {
       leaver: e.DIRECTORY_LEAVER_ATTRIBUTE,
       leaverValue: e.DIRECTORY_LEAVER_VALUE,
     },
+    mail: { oauthConnection: e.MAIL_OAUTH_CONNECTION, tokenServiceUrl: e.MAIL_TOKEN_SERVICE_URL },
     ods: { fhirBaseUrl: e.ODS_FHIR_BASE_URL, apiKey: e.ODS_API_KEY, baseUrl: e.ODS_BASE_URL, sandboxDataFile: e.SANDBOX_ODS_FILE },
     registers: {
       dsptCsv: e.DSPT_REGISTER_CSV,

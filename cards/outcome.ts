@@ -2,6 +2,7 @@ import { fixableAccounts, isScreenedOut, type StoredRequest } from '../services/
 import { escapeMarkdown } from '../core/text';
 import { expandCard, fitToMessageLimit, type CardAttachment } from './render';
 import template from './outcome.json';
+import { leaverReminder } from './duties-drafts';
 
 export const REJECTED_NEXT_STEP = 'Keep administering this account locally, or transfer it to another NHSmail organisation.';
 
@@ -29,6 +30,8 @@ export interface OutcomeCardData {
   /** Accounts turned down only for reasons the requester can fix: offered as a new request. */
   fixableCount: number;
   resubmitTitle: string;
+  /** Until every approved account is confirmed moved: marking any as a leaver deletes it. */
+  leaverReminder: string;
 }
 
 /**
@@ -82,6 +85,7 @@ export function renderOutcomeCard(request: StoredRequest): CardAttachment {
       screenedOut: visible.filter((item) => item.kind === 'screenedOut').map((item) => item.row),
       requestId: request.id,
       fixableCount,
+      leaverReminder: leaverReminder(request),
       resubmitTitle: fixableCount === 1 ? 'Start a new request with the one you can fix' : `Start a new request with the ${fixableCount} you can fix`,
     });
   }).card;

@@ -50,6 +50,11 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
         : submitCount === 1
           ? 'The account can be submitted. You confirm the four considerations for it next.'
           : `${submitCount === 2 ? 'Both accounts' : `All ${plural(submitCount, 'account')}`} can be submitted. You confirm the four considerations for them next.`;
+  // Consideration 3, said where it matters: from submission until NAS confirm the move, a leaver mark deletes the account.
+  const leaverWarning =
+    submitCount === 0
+      ? ''
+      : ' From submission until NAS confirm each account has moved, do not mark any of them as a leaver: a leaver’s account is deleted, with its mailbox.';
   const { card, shown } = fitToMessageLimit(pageAccounts.length, (count) =>
     expandCard<ScreeningResultsCardData>(template, {
       organisationName: escapeMarkdown(organisationName),
@@ -64,7 +69,7 @@ export function renderScreeningResultsCard(organisationName: string, result: Scr
       accounts: pageAccounts.slice(0, count).map((account) => accountRow(account, 'requester')),
       submitCount,
       continueTitle: `Continue with ${plural(submitCount, 'account')}`,
-      submitNotice,
+      submitNotice: submitNotice + leaverWarning,
     }),
   );
   return { card, nextStart: from + shown < ordered.length ? from + shown : undefined };

@@ -1,5 +1,6 @@
 import { CardFactory, type Attachment, type TurnContext } from 'botbuilder';
-import { ClaimsIdentity, AuthenticationConstants, type UserTokenClient } from 'botframework-connector';
+import type { ClaimsIdentity, UserTokenClient } from 'botframework-connector';
+import { botAudienceIdentity } from '../platform/botbuilder-internals';
 import type { MailTokens } from '../../services/duties/mail-tokens';
 import { ConversationReferences } from '../state/conversation-references';
 
@@ -32,7 +33,7 @@ export class TokenServiceMailSignIn implements MailSignIn {
   /** A UserTokenClient for the bot's own app id, outside any turn (the outbox sends mail long after the click). */
   static clientFor(auth: { createUserTokenClient(identity: ClaimsIdentity): Promise<UserTokenClient> }, appId: string): () => Promise<UserTokenClient> {
     let client: Promise<UserTokenClient> | undefined;
-    return () => (client ??= auth.createUserTokenClient(new ClaimsIdentity([{ type: AuthenticationConstants.AudienceClaim, value: appId }], true)));
+    return () => (client ??= auth.createUserTokenClient(botAudienceIdentity(appId)));
   }
 
   async tokenFor(userId: string): Promise<string | undefined> {

@@ -6,7 +6,7 @@ import { isOpen } from '../../services/requests/lifecycle';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
 import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
-import type { SendTally } from '../../services/store/affected-user-messages';
+import type { SendTally } from '../../services/duties/send-tally';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 import type { ScreeningJob } from '../../services/screening-requests';
 import { ConversationReferences } from '../state/conversation-references';

@@ -1,7 +1,8 @@
 import type { Logger } from '../../core/log';
-import { DEFAULT_DELIVERY_POLICY, Never, type DeliveryEngine, type DeliveryHandler, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
-import type { DeliveryOf } from '../../services/store/outbox';
-import type { SendTally } from '../../services/store/affected-user-messages';
+import { DEFAULT_DELIVERY_POLICY, Never, type DeliveryEngine, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
+import type { AffectedUserMail } from '../../services/duties/compose-duties';
+
+export type { AffectedUserMail } from '../../services/duties/compose-duties';
 import { UNPACED, type SendPacer } from '../../services/outbox/send-pacing';
 import type { DeliveryRecords } from '../../services/outbox/delivery-records';
 import type { ConversationReferences } from '../state/conversation-references';
@@ -10,11 +11,6 @@ import { toDeliveryError, type Messenger } from './messenger';
 
 export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../services/outbox/delivery-engine';
 export { MAX_SMALLER_RENDERS, type OwedMessageRenderers } from './delivery-kinds';
-
-export interface AffectedUserMail {
-  mail: DeliveryHandler<DeliveryOf<'duties.mail'>>;
-  tallies: (requestId: number) => Promise<SendTally[]>;
-}
 
 /** No mail is sent: a message owed by mistake is given up, never left to block the outbox. */
 const NO_AFFECTED_USER_MAIL: AffectedUserMail = {

@@ -1,5 +1,5 @@
 import { CallerIdConstants, type Activity, type CloudAdapter, type InvokeResponse, type TurnContext } from 'botbuilder';
-import { AuthenticationConstants } from 'botframework-connector';
+import { AuthenticationConstants, ClaimsIdentity } from 'botframework-connector';
 
 /*
  * Every place the bot leans on botbuilder beyond its public, typed API, in one file. botbuilder
@@ -52,3 +52,12 @@ export const PUBLIC_CLOUD_CHANNEL = {
   CallerId: CallerIdConstants.PublicAzureChannel,
   ValidateAuthority: true,
 } as const;
+
+/**
+ * The identity botbuilder's createUserTokenClient reads the bot's app id from (its audience
+ * claim, as on an inbound channel request): the outbox asks the token service for a
+ * requester's token outside any turn, so it has no inbound identity of its own.
+ */
+export function botAudienceIdentity(appId: string): ClaimsIdentity {
+  return new ClaimsIdentity([{ type: AuthenticationConstants.AudienceClaim, value: appId }], true);
+}

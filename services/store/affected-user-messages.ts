@@ -1,5 +1,8 @@
 import type { Draft } from '../duties/drafts';
 import type { MessageGroup, MessageStage } from '../duties/message-templates';
+import type { SendTally } from '../duties/send-tally';
+
+export type { SendTally } from '../duties/send-tally';
 import type { Actor } from '../model';
 import { owed } from '../outbox/owed-messages';
 import { appendAudit } from './audit';
@@ -21,17 +24,6 @@ export interface AffectedUserMessage {
   status: 'pending' | 'sent' | 'failed';
   errorCode: string | null;
   settledAt: Date | null;
-}
-
-/** How sending went for one stage of a request. */
-export interface SendTally {
-  stage: MessageStage;
-  total: number;
-  sent: number;
-  pending: number;
-  failed: Array<{ recipient: string; code: string }>;
-  /** When the last message was sent. */
-  lastSentAt: Date | null;
 }
 
 export interface QueueOutcome {

@@ -128,7 +128,10 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
     const posted = (await harness.app.requests.get(request.id))!;
     const opsCard = JSON.stringify(opsChannelCard(harness.messenger, posted.opsActivityId));
     const today = new Date().toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'Europe/London' });
-    assert.ok(opsCard.includes(`told about the transfer process and its timescales. (affected users told by email on ${today} (at submission): 3 of 3)`), opsCard);
+    assert.ok(
+      opsCard.includes(`told about the transfer process and its timescales. (affected users told by email on ${today} (at submission): 3 of 3)`),
+      opsCard,
+    );
 
     // Pressing Send again sends nobody a second message.
     await priya()
@@ -171,6 +174,44 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
       tallies().some((text) => /told 0 of 3[\s\S]*you are not signed in to send mail \(or your sign-in expired\)/.test(text)),
       tallies().join('\n'),
     );
+  });
+
+  it('the outcome offers the follow-up messages: the approved told they are moving, the rejected their NAS reason, with the leaver warning', async () => {
+    const tom = { id: PEOPLE.tom.aadObjectId, name: 'Tom Ashdown' };
+    const submitted = await harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [
+        { ...screenedAccount(1, `eve.stone.${n}@nhsmail.example`, 'eligible'), evidence: { directoryFound: true, displayName: 'Eve Stone' } },
+        { ...screenedAccount(2, `dev.rao.${n}@nhsmail.example`, 'review'), evidence: { directoryFound: true, displayName: 'Dev Rao' } },
+      ],
+    });
+    await harness.app.requests.approveEligible(submitted.request.id, tom);
+    await harness.app.requests.rejectUndecided(submitted.request.id, tom, 'Works at head office, not in patient care.');
+    await harness.settle();
+    const decided = (await harness.app.requests.get(submitted.request.id))!;
+    const outcome = harness.messenger.toUser('priya').find((sent) => cardText(sent.activity).includes(`${decided.reference} has been decided`));
+    assert.ok(outcome);
+    const outcomeCard = cardText(outcome.activity);
+    assert.match(outcomeCard, /"title":"Tell the affected users","data":\{"duties":"show","requestId":\d+,"stage":"outcome"\}/);
+    assert.match(outcomeCard, /Do not mark any of the 1 account being transferred as a leaver/);
+
+    signIn.signedIn.add(PEOPLE.priya.aadObjectId);
+    await priya()
+      .send({ type: 'message', value: { duties: 'show', requestId: String(decided.id), stage: 'outcome' } })
+      .assertReply((activity) => {
+        const text = cardText(activity);
+        assert.match(text, /NAS Operations have decided every account/);
+        assert.match(text, /Staying with you: each is told their reason and what happens next \(1\)/);
+      })
+      .send({ type: 'message', value: { duties: 'send', requestId: String(decided.id), stage: 'outcome' } })
+      .assertReply((activity) => assert.match(activity.text ?? '', /^Sending 2 messages/))
+      .startTest();
+    await harness.settle();
+    const dev = harness.graph.sentMail.find((sent) => sent.to[0] === `dev.rao.${n}@nhsmail.example`);
+    assert.match(dev!.body, /^Dear Dev Rao,[\s\S]*Why: NAS Operations decided not to take it: Works at head office, not in patient care\./);
+    const eve = harness.graph.sentMail.find((sent) => sent.to[0] === `eve.stone.${n}@nhsmail.example`);
+    assert.match(eve!.body, /agreed to administer your NHSmail account/);
   });
 
   it('offers the messages as files to download, a CSV for mail merge and one per group', async () => {

@@ -1,9 +1,10 @@
+import { GraphMailSender } from '../../services/duties/graph-mail';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ts from 'typescript';
 import { loadConfig } from '../../config';
-import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
+import { loadSandboxDirectory, sandboxUserToken, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
 import { RULE_IDS } from '../../services/eligibility/types';
@@ -54,6 +55,12 @@ describe('assurance documents: the data inventory matches the code', function ()
     await directory.lookupAccounts(['amara.mensah@nhsmail.example']);
     await directory.getAdministrator('priya.okafor@nhsmail.example');
     await directory.memberGroups('priya.okafor@nhsmail.example', ['a-group-id']);
+    // The one delegated call: a message to an affected user from the requester's own mailbox.
+    await new GraphMailSender(graph.url).send(sandboxUserToken('priya.okafor@nhsmail.example'), {
+      to: 'amara.mensah@nhsmail.example',
+      subject: 's',
+      body: 'b',
+    });
     const selected = new Set<string>();
     const operations = new Set<string>();
     for (const request of graph.requests) {

@@ -94,6 +94,7 @@ const screeningResultsData = (overrides: Partial<ScreeningResultsCardData> = {})
 const outcomeData = (overrides: Partial<OutcomeCardData> = {}): OutcomeCardData => ({
   headline: 'Transfer request NTR-000007 has been decided',
   reference: 'NTR-000007',
+  leaverReminder: 'Do not mark any of the 2 accounts being transferred as a leaver.',
   requestId: 7,
   fixableCount: 1,
   resubmitTitle: 'Start a new request with the one you can fix',

@@ -1,3 +1,5 @@
+import { leaverReminder } from '../../cards/duties-drafts';
+import { renderScreeningResultsCard } from '../../cards/screening-results';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isAppError } from '../../core/errors';
@@ -74,6 +76,14 @@ describe('the affected users’ messages: templates in the policy data', () => {
       says: /resolutions\.NO_UK_MOBILE use \{\{reason\}\}/,
     },
   ];
+  it('refuses a set of templates where one message would fit everybody (no name, no reason)', () => {
+    const raw = rawFile();
+    raw.templates.outcome.keptLocally.body = 'Dear colleague, your account is staying with us.';
+    const said = refusal(raw);
+    assert.match(said, /outcome\.keptLocally no longer includes \{\{name\}\}/);
+    assert.match(said, /outcome\.keptLocally no longer includes \{\{reason\}\}/);
+  });
+
   for (const testCase of REFUSED) {
     it(`refuses ${testCase.name}, saying what to put back`, () => {
       const raw = rawFile();
@@ -244,5 +254,40 @@ describe('the affected users’ messages: measured timescales', () => {
     assert.equal(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
     assert.equal(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), 9);
     assert.equal(nearestRank([4], 90), 4);
+  });
+});
+
+describe('the leaver warning (consideration 3), until every approved account is confirmed moved', () => {
+  const CASES: Array<{ name: string; request: () => ReturnType<typeof storedRequest>; warns: boolean }> = [
+    { name: 'submitted, awaiting a decision', request: () => storedRequest([storedAccount(1, 'a@nhs.net')]), warns: true },
+    { name: 'only screened-out accounts', request: () => storedRequest([storedAccount(1, 'a@nhs.net', { reasons: [NO_MOBILE] })]), warns: false },
+    {
+      name: 'approved, not yet seen moved',
+      request: () => storedRequest([storedAccount(1, 'a@nhs.net', { decision: 'approved' })], { status: 'decided' }),
+      warns: true,
+    },
+    {
+      name: 'approved and confirmed moved',
+      request: () => storedRequest([{ ...storedAccount(1, 'a@nhs.net', { decision: 'approved' }), transferConfirmedAt: new Date() }], { status: 'decided' }),
+      warns: false,
+    },
+    { name: 'completed', request: () => storedRequest([storedAccount(1, 'a@nhs.net', { decision: 'approved' })], { status: 'completed' }), warns: false },
+    { name: 'rejected', request: () => storedRequest([storedAccount(1, 'a@nhs.net', { decision: 'rejected' })], { status: 'decided' }), warns: false },
+  ];
+  for (const testCase of CASES) {
+    it(`${testCase.name}: ${testCase.warns ? 'warns' : 'says nothing'}`, () => {
+      const words = leaverReminder(testCase.request());
+      if (testCase.warns) assert.match(words, /as a leaver: a leaver’s account is deleted/);
+      else assert.equal(words, '');
+    });
+  }
+
+  it('the screening results say it for the accounts about to be submitted, and not when none can be', () => {
+    const result = (verdict: 'eligible' | 'ineligible') => ({
+      policyVersion: 'x',
+      accounts: [{ position: 1, email: 'a@nhs.net', verdict, reasons: verdict === 'eligible' ? [] : [NO_MOBILE], evidence: { directoryFound: true } }],
+    });
+    assert.match(JSON.stringify(renderScreeningResultsCard('Northmoor', result('eligible')).card), /do not mark any of them as a leaver/);
+    assert.doesNotMatch(JSON.stringify(renderScreeningResultsCard('Northmoor', result('ineligible')).card), /leaver/);
   });
 });

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigurationBotFrameworkAuthentication, TestAdapter, TurnContext, type Activity } from 'botbuilder';
+import { TokenServiceMailSignIn } from '../../bot/duties/mail-sign-in';
+import { ConversationReferences } from '../../bot/state/conversation-references';
+import { ConversationReferenceRecords } from '../../services/store/conversation-references';
+import type { SqlDatabase } from '../../services/store/database';
+import { freshPglite } from '../support/databases';
+
+/**
+ * The Bot Framework token service, faked at the HTTP level (the Agents Playground cannot do
+ * OAuth): GET api/usertoken/GetToken answers the person's token once they have signed in (the
+ * magic code redeemed), 404 before; GET api/botsignin/GetSignInResource answers the sign-in link.
+ */
+async function startFakeTokenService() {
+  const calls: Array<{ path: string; query: URLSearchParams }> = [];
+  const signedIn = new Set<string>();
+  let failWith: number | undefined;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://token');
+    calls.push({ path: url.pathname, query: url.searchParams });
+    const json = (status: number, body?: unknown) => {
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (failWith) return json(failWith, { error: { code: 'ServiceError', message: 'Broken.' } });
+    if (url.pathname === '/api/usertoken/GetToken') {
+      const user = url.searchParams.get('userId') ?? '';
+      if (url.searchParams.get('code') === '246810') signedIn.add(user);
+      if (!signedIn.has(user)) return json(404);
+      return json(200, {
+        channelId: url.searchParams.get('channelId'),
+        connectionName: url.searchParams.get('connectionName'),
+        token: `delegated-token-for-${user}`,
+        expiration: '2026-12-06T22:00:00Z',
+      });
+    }
+    if (url.pathname === '/api/botsignin/GetSignInResource')
+      return json(200, { signInLink: 'https://token.example/sign-in?state=abc', tokenExchangeResource: { id: 'x', uri: 'api://bot', providerId: 'aad' } });
+    return json(404);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    failNext(status: number | undefined) {
+      failWith = status;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('the requester’s mail sign-in, against a fake Bot Framework token service over HTTP', () => {
+  let tokenService: Awaited<ReturnType<typeof startFakeTokenService>>;
+  let db: SqlDatabase;
+  let signIn: TokenServiceMailSignIn;
+  const PRIYA_AAD = '6e6d7300-0000-4000-8000-000000000128';
+
+  before(async () => {
+    tokenService = await startFakeTokenService();
+    db = await freshPglite();
+    const references = new ConversationReferences(new ConversationReferenceRecords(db));
+    await references.save(ConversationReferences.forUser(PRIYA_AAD), {
+      channelId: 'msteams',
+      serviceUrl: 'https://smba.example/',
+      user: { id: '29:priya.okafor', name: 'Priya Okafor', aadObjectId: PRIYA_AAD },
+      conversation: { id: 'a:priya-chat', conversationType: 'personal', isGroup: false, name: '' },
+      bot: { id: '28:bot', name: 'NAS Transfer' },
+    });
+    // No app id: as in local runs, the token service is called without a Bot Framework token.
+    const auth = new ConfigurationBotFrameworkAuthentication({ OAuthUrl: tokenService.url });
+    signIn = new TokenServiceMailSignIn(TokenServiceMailSignIn.clientFor(auth, ''), 'graph-mail', references);
+  });
+  after(async () => {
+    await tokenService.close();
+    await db.close();
+  });
+
+  const turn = (activity: Partial<Activity>) =>
+    new TurnContext(new TestAdapter(), {
+      type: 'invoke',
+      channelId: 'msteams',
+      serviceUrl: 'https://smba.example/',
+      from: { id: '29:priya.okafor', name: 'Priya Okafor', aadObjectId: PRIYA_AAD },
+      recipient: { id: '28:bot', name: 'NAS Transfer' },
+      conversation: { id: 'a:priya-chat', conversationType: 'personal', isGroup: false, name: '' },
+      ...activity,
+    } as Activity);
+
+  it('has no token for someone who has not signed in (the token service answers 404)', async () => {
+    assert.equal(await signIn.tokenFor(PRIYA_AAD), undefined);
+    const call = tokenService.calls.at(-1)!;
+    assert.equal(call.path, '/api/usertoken/GetToken');
+    assert.equal(call.query.get('userId'), '29:priya.okafor', 'the token service knows people by their Teams user id, found from their chat');
+    assert.equal(call.query.get('connectionName'), 'graph-mail');
+    assert.equal(call.query.get('channelId'), 'msteams');
+  });
+
+  it('has no token for someone the bot has no chat with', async () => {
+    const before = tokenService.calls.length;
+    assert.equal(await signIn.tokenFor('someone-unknown'), undefined);
+    assert.equal(tokenService.calls.length, before, 'nothing asked of the token service');
+  });
+
+  it('gives an OAuth card with the token service’s sign-in link', async () => {
+    const card = await signIn.signInCard(turn({ type: 'message' }));
+    assert.equal(card.contentType, 'application/vnd.microsoft.card.oauth');
+    const content = card.content as { connectionName: string; buttons: Array<{ value: string }> };
+    assert.equal(content.connectionName, 'graph-mail');
+    assert.equal(content.buttons[0]?.value, 'https://token.example/sign-in?state=abc');
+    assert.equal(tokenService.calls.at(-1)?.path, '/api/botsignin/GetSignInResource');
+  });
+
+  it('redeems the code of signin/verifyState, after which each send asks for (and gets) the token', async () => {
+    assert.equal(await signIn.verify(turn({ name: 'signin/verifyState' }), '999999'), false, 'a wrong code gives no token');
+    assert.equal(await signIn.verify(turn({ name: 'signin/verifyState' }), '246810'), true);
+    assert.equal(tokenService.calls.at(-1)?.query.get('code'), '246810');
+    assert.equal(await signIn.tokenFor(PRIYA_AAD), 'delegated-token-for-29:priya.okafor');
+  });
+
+  it('throws when the token service fails (the message is retried), rather than treating it as not signed in', async () => {
+    tokenService.failNext(500);
+    try {
+      await assert.rejects(signIn.tokenFor(PRIYA_AAD));
+    } finally {
+      tokenService.failNext(undefined);
+    }
+  });
+});
