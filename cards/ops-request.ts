@@ -129,6 +129,8 @@ export interface OpsRequestCardData {
   recheckLine: string;
   /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
   refreshUserIds: string[];
+  /** The read-only base card's button for one's own view (channels of more than 60 members). */
+  showOwnViewButton: boolean;
 }
 
 const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: CardColor }> = {
@@ -147,6 +149,13 @@ export interface OpsCardView {
   noticeVerb?: string;
   /** How many times Teams found this card too large (413): each step shows fewer accounts, in less room. */
   smaller?: number;
+  /**
+   * The base card of a channel with more than 60 members: read-only, with a button that asks
+   * for one's own view (an Action.Execute the bot answers with the viewer's card), as Microsoft
+   * recommends where refresh.userIds cannot name everyone.
+   * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views
+   */
+  askForOwnView?: boolean;
   refreshUserIds: readonly string[];
 }
 
@@ -298,6 +307,7 @@ export function opsRequestCardData(
     urgentLine: urgentLine(accounts),
     recheckLine: recheckLine(accounts),
     refreshUserIds: [...view.refreshUserIds],
+    showOwnViewButton: view.askForOwnView === true && !can,
   };
 }
 

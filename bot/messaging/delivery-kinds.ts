@@ -6,6 +6,7 @@ import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 import type { ScreeningJob } from '../../services/screening-requests';
+import { REFRESH_USER_LIMIT } from '../../services/store/ops-members';
 import { ConversationReferences } from '../state/conversation-references';
 import { DeliveryError, type Messenger } from './messenger';
 
@@ -15,7 +16,7 @@ export interface OwedMessageRenderers {
    * The ops card. `smaller` counts how often Teams answered 413 (too large) to this render:
    * each step must make the card smaller, down to a summary that always fits.
    */
-  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number): Attachment;
+  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number, largeChannel?: boolean): Attachment;
   /** To the requester: NAS Operations have not received the request yet. */
   opsDelayed(request: StoredRequest): Partial<Activity>;
   outcome(request: StoredRequest): Attachment;
@@ -51,7 +52,12 @@ interface AboutRequest {
 interface AboutOpsCard extends AboutRequest {
   /** NAS Operations members to name in the card's refresh.userIds. */
   viewers: readonly string[];
+  /** The ops channel has more members than refresh.userIds can name: the base card is read-only, with a button for one's own view. */
+  largeChannel: boolean;
 }
+
+/** How long the ops channel's size is trusted before Teams is asked again. */
+const CHANNEL_SIZE_SECONDS = 3600;
 interface AboutQuestion extends AboutRequest {
   question: RequestQuestion;
 }
@@ -144,7 +150,8 @@ export class TeamsDeliveries {
   }
 
   private kinds(): OwedKinds {
-    const opsCard = ({ request, viewers }: AboutOpsCard, smaller: number) => MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller));
+    const opsCard = ({ request, viewers, largeChannel }: AboutOpsCard, smaller: number) =>
+      MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller, largeChannel));
     return {
       'ops.post': {
         about: async (delivery) => {
@@ -250,7 +257,24 @@ export class TeamsDeliveries {
   }
 
   private async opsCardOf(delivery: Delivery): Promise<AboutOpsCard> {
-    return { request: await this.requestOf(delivery), viewers: await this.opsViewers() };
+    return { request: await this.requestOf(delivery), viewers: await this.opsViewers(), largeChannel: await this.largeOpsChannel() };
+  }
+
+  private channelSize: { large: boolean; at: number } | undefined;
+
+  /**
+   * Whether the ops channel has more members than refresh.userIds may name (60): then anyone
+   * beyond the list sees the base card, so it must be read-only. When Teams cannot say, the
+   * card stays as it was (the server checks every click either way).
+   */
+  private async largeOpsChannel(): Promise<boolean> {
+    if (this.channelSize && Date.now() - this.channelSize.at < CHANNEL_SIZE_SECONDS * 1000) return this.channelSize.large;
+    const reach = await this.references.reach(ConversationReferences.OPS_CHANNEL);
+    if (!reach?.reference.conversation || !this.messenger.memberCount) return false;
+    const count = await this.messenger.memberCount(reach.reference, REFRESH_USER_LIMIT + 1).catch(() => undefined);
+    if (count === undefined) return this.channelSize?.large ?? false;
+    this.channelSize = { large: count > REFRESH_USER_LIMIT, at: Date.now() };
+    return this.channelSize.large;
   }
 
   private async questionOf(delivery: DeliveryOf<'question' | 'question.chase'>, reminder: boolean): Promise<AboutQuestion> {

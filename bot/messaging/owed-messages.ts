@@ -22,7 +22,9 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   leaverAlert: leaverAlertMessage,
   transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
-  opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),
+  // In a channel of more than 60 members, those beyond refresh.userIds keep this card: read-only, with a button for their own view.
+  opsRequest: (request, refreshUserIds, smaller, largeChannel = false): Attachment =>
+    renderOpsRequestCard(request, 0, '', undefined, { actionable: !largeChannel, askForOwnView: largeChannel, refreshUserIds, smaller }),
   outcome: (request): Attachment => renderOutcomeCard(request),
   sourceProblem: (problem): Partial<Activity> =>
     MessageFactory.text(

@@ -63,6 +63,13 @@ export class RecordingMessenger implements Messenger {
     return message.activityId;
   }
 
+  /** How many members the ops channel has, as Teams' roster would say (undefined: Teams could not say). */
+  channelMembers: number | undefined = 3;
+
+  async memberCount(_reference: Partial<ConversationReference>, atLeast: number): Promise<number | undefined> {
+    return this.channelMembers === undefined ? undefined : Math.min(this.channelMembers, atLeast);
+  }
+
   async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
     this.maybeFail(reference.conversation?.id ?? '');
     this.updates.push({ conversationId: reference.conversation?.id ?? '', activityId, activity });
