@@ -38,6 +38,7 @@ const MESSAGE_KIND: Readonly<Record<string, string>> = {
   question: 'a question from NAS Operations',
   'question.chase': 'a reminder of the question',
   'leaver.alert': 'that accounts were marked as leavers',
+  'card.too_large': 'that NAS Operations got a summary (the full card was too large for Teams)',
 };
 
 const STATUS_WORDS: Readonly<Record<string, string>> = {

@@ -439,3 +439,41 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
     rowNotice: '',
   };
 }
+
+/**
+ * The card posted when Teams refuses even the smallest rendering as too large (413): the
+ * reference, the counts, and where to open the request in full. NAS Operations read on it
+ * that the full card could not be shown, and the requester is told separately.
+ */
+export function renderMinimalOpsCard(request: StoredRequest): CardAttachment {
+  const tally = tallyDecisions(request.accounts);
+  const counts = countVerdicts(request.accounts);
+  return {
+    contentType: 'application/vnd.microsoft.card.adaptive',
+    content: {
+      type: 'AdaptiveCard',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      version: '1.5',
+      body: [
+        { type: 'TextBlock', text: `Transfer request ${request.reference}`, weight: 'Bolder', size: 'Medium', wrap: true },
+        {
+          type: 'TextBlock',
+          text: `${STATUS_LABEL[request.status]} · ${escapeMarkdown(request.organisationName)} (${escapeMarkdown(request.organisationOds)})`,
+          wrap: true,
+        },
+        {
+          type: 'TextBlock',
+          text: `${plural(request.accounts.length, 'account')}: ${counts.eligible} eligible, ${counts.review} for review, ${tally.screenedOut} screened out. Decisions: ${decisionSummary(request, tally)}.`,
+          wrap: true,
+        },
+        {
+          type: 'TextBlock',
+          text: `Teams refused this request's full card as too large, even at its smallest. Open ${request.reference} in the NAS workspace tab to see and decide it (type **status ${request.reference}** for a summary here). The requester has been told.`,
+          wrap: true,
+          weight: 'Bolder',
+          color: 'Accent',
+        },
+      ],
+    },
+  };
+}

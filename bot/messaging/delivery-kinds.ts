@@ -19,6 +19,8 @@ export interface OwedMessageRenderers {
   opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number, largeChannel?: boolean): Attachment;
   /** To the requester: NAS Operations have not received the request yet. */
   opsDelayed(request: StoredRequest): Partial<Activity>;
+  /** To the requester: NAS Operations got only a short summary of the request (Teams refused its card as too large at every size). */
+  cardTooLarge(request: StoredRequest): Partial<Activity>;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
@@ -36,6 +38,12 @@ export interface OwedMessageRenderers {
 
 /** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
 export const MAX_SMALLER_RENDERS = 3;
+/**
+ * The render after the smallest: a minimal card (reference, counts, where to open it in the
+ * NAS workspace). Posting it owes the requester word, and NAS Operations read it on the card:
+ * "undeliverable" never means "forgotten".
+ */
+export const MINIMAL_OPS_CARD = MAX_SMALLER_RENDERS + 1;
 /**
  * A channel marked unreachable is not tried again for this long (the bot being added back
  * clears the mark at once); after it, the next owed card is sent anyway, as a probe.
@@ -81,6 +89,7 @@ interface Subjects {
   question: AboutQuestion;
   'question.chase': AboutQuestion;
   'ops.delayed': AboutRequest;
+  'card.too_large': AboutRequest;
   'screening.results': AboutJob;
   'leaver.alert': AboutRequest & { accountIds: number[] };
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
@@ -211,6 +220,11 @@ export class TeamsDeliveries {
         render: ({ request, question }) => this.render.question(request, question, true),
       },
       'ops.delayed': { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.opsDelayed(request) },
+      'card.too_large': {
+        about: (delivery) => this.aboutRequest(delivery),
+        to: this.requesterChat,
+        render: ({ request }) => this.render.cardTooLarge(request),
+      },
       'leaver.alert': {
         about: async (delivery) => ({ request: await this.requestOf(delivery), accountIds: delivery.payload.accountIds }),
         to: this.requesterChat,
@@ -429,8 +443,15 @@ export class TeamsDeliveries {
             return place.replaces;
           }, destinationOf(place.reference));
         };
-        const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
-        return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered?.(delivery));
+        const { sent: activityId, smaller } = kind.shrinks ? await this.smallerOnTooLarge(transmit) : { sent: await transmit(0), smaller: 0 };
+        // Only the minimal card got through: the requester is told NAS Operations have a summary (once per request).
+        const minimal = smaller >= MINIMAL_OPS_CARD ? this.oweTooLargeNotice(subject) : undefined;
+        return inOrder(
+          kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }),
+          place.settle,
+          to.delivered?.(delivery),
+          minimal,
+        );
       },
       reclassify: to.reclassify && ((delivery, failure) => to.reclassify!(delivery, failure)),
       gaveUp:
@@ -447,15 +468,20 @@ export class TeamsDeliveries {
    * to a summary. A card that cannot be made small enough is a bug (a test renders the largest
    * request allowed at every step).
    */
-  private async smallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<T> {
+  private async smallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<{ sent: T; smaller: number }> {
     for (let smaller = 0; ; smaller++) {
       try {
-        return await attempt(smaller);
+        return { sent: await attempt(smaller), smaller };
       } catch (error) {
-        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MAX_SMALLER_RENDERS) throw error;
+        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MINIMAL_OPS_CARD) throw error;
         this.logger.warn('delivery.too_large', { smaller: smaller + 1 });
       }
     }
+  }
+
+  private oweTooLargeNotice(subject: unknown): Settle | undefined {
+    const request = (subject as Partial<AboutRequest> | undefined)?.request;
+    return request ? DeliveryRecords.cardTooLarge(request.id, request.requester.id) : undefined;
   }
 }
 

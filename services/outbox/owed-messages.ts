@@ -32,7 +32,9 @@ export type DeliveryKind =
   /** Flag in the ops channel approved accounts the directory has not shown moved for a period of working days. */
   | 'ops.transfer_chase'
   /** Tell NAS Operations in the channel that a reference register's new file could not be used. */
-  | 'ops.source_problem';
+  | 'ops.source_problem'
+  /** Tell the requester NAS Operations got only a short summary of their request: Teams refused its card as too large. */
+  | 'card.too_large';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -74,6 +76,7 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('leaver.alert'), payload: leaverAlertPayload }),
   z.object({ kind: z.literal('ops.transfer_chase'), payload: transferChasePayload }),
   z.object({ kind: z.literal('ops.source_problem'), payload: sourceProblemPayload }),
+  z.object({ kind: z.literal('card.too_large'), payload: nothing }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -95,6 +98,7 @@ export const dedupeKeys = {
   questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
   opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
+  cardTooLarge: (requestId: number) => `card.too_large:${requestId}`,
   opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
@@ -133,6 +137,7 @@ export type OwedMessage =
   | (Owed<'question'> & ForRequest & ToPerson)
   | (Owed<'question.chase'> & ForRequest & ToPerson)
   | (Owed<'ops.delayed'> & ForRequest & ToPerson)
+  | (Owed<'card.too_large'> & ForRequest & ToPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -180,6 +185,12 @@ export const owed = {
     dedupeKey: dedupeKeys.screeningResults(jobId, run),
     recipient,
     payload: { jobId, run },
+  }),
+  cardTooLarge: (requestId: number, recipient: string): OwedMessageOf<'card.too_large'> => ({
+    kind: 'card.too_large',
+    dedupeKey: dedupeKeys.cardTooLarge(requestId),
+    requestId,
+    recipient,
   }),
   opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({
     kind: 'ops.delayed',

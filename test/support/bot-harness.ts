@@ -56,8 +56,12 @@ export class RecordingMessenger implements Messenger {
     this.faults.push(...faults);
   }
 
+  /** A connector that answers 413 to any card bigger than this many bytes of JSON (undefined: no limit). */
+  tooLargeOver: number | undefined;
+
   async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
     this.maybeFail(reference.conversation?.id ?? '');
+    this.refuseIfTooLarge(activity);
     const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.nextActivity++}`, activity };
     this.sent.push(message);
     return message.activityId;
@@ -72,6 +76,7 @@ export class RecordingMessenger implements Messenger {
 
   async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
     this.maybeFail(reference.conversation?.id ?? '');
+    this.refuseIfTooLarge(activity);
     this.updates.push({ conversationId: reference.conversation?.id ?? '', activityId, activity });
   }
 
@@ -88,6 +93,11 @@ export class RecordingMessenger implements Messenger {
   clear(): void {
     this.sent.length = 0;
     this.updates.length = 0;
+  }
+
+  private refuseIfTooLarge(activity: Partial<Activity>): void {
+    if (this.tooLargeOver !== undefined && activity.attachments && JSON.stringify(activity.attachments).length > this.tooLargeOver)
+      throw new DeliveryError(413, undefined);
   }
 
   /** A fault with a 2xx status is a call that goes through. */
