@@ -6,7 +6,7 @@ import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 import type { ScreeningJob } from '../../services/screening-requests';
-import { REFRESH_USER_LIMIT } from '../../services/store/ops-members';
+import { REFRESH_USER_LIMIT } from '../../services/model';
 import { ConversationReferences } from '../state/conversation-references';
 import { DeliveryError, type Messenger } from './messenger';
 
