@@ -39,6 +39,7 @@ const MESSAGE_KIND: Readonly<Record<string, string>> = {
   question: 'a question from NAS Operations',
   'question.chase': 'a reminder of the question',
   'leaver.alert': 'that accounts were marked as leavers',
+  'card.too_large': 'that NAS Operations got a summary (the full card was too large for Teams)',
 };
 
 /** What started a re-check (request_checks.trigger), in words. */

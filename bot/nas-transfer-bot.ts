@@ -53,6 +53,19 @@ const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status'
 /** Greetings are answered with what the bot can do, not "did you mean help". */
 const GREETINGS: ReadonlySet<string> = new Set(['hello', 'hi', 'hey', 'hiya', 'good morning', 'good afternoon', 'hello there']);
 
+/** A typed message on its way through the route table. */
+export interface TextTurn extends Omit<CommandTurn, 'argument'> {
+  text: string;
+  scope: CommandScope;
+}
+
+/** One way a typed message can be handled; `take` answers whether it did. */
+export interface TextRoute {
+  name: string;
+  scopes: readonly CommandScope[];
+  take(turn: TextTurn): Promise<boolean>;
+}
+
 function buttonCommand(value: unknown): string {
   const parsed = buttonCommandSchema.safeParse(value);
   return parsed.success ? parsed.data.command : '';
@@ -104,37 +117,70 @@ export class NasTransferBot extends TeamsActivityHandler {
     return this.deps.cardActions.dispatch(context, invokeValue);
   }
 
+  /**
+   * THE route table for typed text (and card buttons that stand for it): each route in turn
+   * may take the message; the first that does ends the turn. Every way text reaches the bot is
+   * here, in this order, and tests drive this table through the real bot, never a copy.
+   */
+  readonly textRoutes: readonly TextRoute[] = [
+    {
+      name: 'command',
+      scopes: ['personal', 'channel'],
+      take: async (turn) => {
+        const matched = this.deps.commands.match(turn.text, turn.scope);
+        if (!matched || (!matched.command.interruptsDialog && (await turn.dialogs()).activeDialog)) return false;
+        await matched.command.run({ ...turn, argument: matched.argument });
+        return true;
+      },
+    },
+    // The affected-users drafts card's buttons (send by email, download): handled before the transfer conversation sees them.
+    {
+      name: 'affected users',
+      scopes: ['personal'],
+      take: async (turn) => (this.deps.duties ? this.deps.duties.handleAction(turn.context, turn.userId) : false),
+    },
+    { name: 'resubmit', scopes: ['personal'], take: (turn) => this.deps.resubmit({ ...turn, argument: '' }) },
+    {
+      name: 'outdated form',
+      scopes: ['personal'],
+      take: async (turn) => {
+        await turn.dialogs();
+        if (!this.deps.dialogState.outdated(turn.context)) return false;
+        await turn.context.sendActivity(
+          'The transfer form has changed since you started it, so I cannot carry on from where you were. Nothing was submitted: type **new transfer** to start again.',
+        );
+        return true;
+      },
+    },
+    {
+      name: 'transfer conversation',
+      scopes: ['personal'],
+      take: async (turn) => (await (await turn.dialogs()).continueDialog()).status !== DialogTurnStatus.empty,
+    },
+    {
+      name: 'not recognised',
+      scopes: ['personal', 'channel'],
+      take: async (turn) => {
+        const staleCard = turn.scope === 'personal' && turn.context.activity.value !== undefined && turn.text === '';
+        await turn.context.sendActivity(
+          staleCard
+            ? 'That card belongs to a transfer that has already been submitted or cancelled. Type **status** to see your requests, or **new transfer** to start again.'
+            : await this.notRecognised(turn.context, turn.text, turn.scope),
+        );
+        return true;
+      },
+    },
+  ];
+
   private async onText(context: TurnContext, scope: CommandScope): Promise<void> {
     const text = plainText(context.activity) || buttonCommand(context.activity.value);
     // Dialog state is read only when this turn needs it: most commands do not.
     let loaded: Promise<DialogContext> | undefined;
     const dialogs = () => (loaded ??= this.dialogs.createContext(context));
-    const matched = this.deps.commands.match(text, scope);
-    const turn = { context, dialogs, userId: context.activity.from?.aadObjectId };
-    if (matched && (matched.command.interruptsDialog || !(await dialogs()).activeDialog)) {
-      await matched.command.run({ ...turn, argument: matched.argument });
-      return;
+    const turn: TextTurn = { context, dialogs, userId: context.activity.from?.aadObjectId, text, scope };
+    for (const route of this.textRoutes) {
+      if (route.scopes.includes(scope) && (await route.take(turn))) return;
     }
-    if (scope === 'channel') {
-      await context.sendActivity(await this.notRecognised(context, text, scope));
-      return;
-    }
-    if (this.deps.duties && (await this.deps.duties.handleAction(context, turn.userId))) return;
-    if (await this.deps.resubmit({ ...turn, argument: '' })) return;
-    const dialogContext = await dialogs();
-    if (this.deps.dialogState.outdated(context)) {
-      await context.sendActivity(
-        'The transfer form has changed since you started it, so I cannot carry on from where you were. Nothing was submitted: type **new transfer** to start again.',
-      );
-      return;
-    }
-    const result = await dialogContext.continueDialog();
-    if (result.status !== DialogTurnStatus.empty) return;
-    await context.sendActivity(
-      context.activity.value !== undefined && text === ''
-        ? 'That card belongs to a transfer that has already been submitted or cancelled. Type **status** to see your requests, or **new transfer** to start again.'
-        : await this.notRecognised(context, text, scope),
-    );
   }
 
   /** A greeting gets what the bot can do; a near miss ("new tranfser") the command it was probably meant to be. */

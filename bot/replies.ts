@@ -17,10 +17,10 @@ export const REQUESTER_HELP = [
 
 /** The commands NAS Operations have, in the channel and in their personal chat with the bot. */
 export const OPS_COMMANDS =
-  '**pending** (requests awaiting a decision or a transfer), **status NTR-…** (one request), **audit NTR-…** (its history), **export NTR-…** (a CSV, sent to your chat with me), **help**';
+  '**pending** (requests awaiting a decision or a transfer), **status NTR-…** (one request), **audit NTR-…** (its history), **export NTR-…** (a CSV, sent to your chat with me), **sources** (how fresh each data source is), **help**';
 
 export const OPS_HELP =
-  `In this channel I understand: ${OPS_COMMANDS}, **sources** (how fresh each data source is). Decide on each request with the buttons on its card. ` +
+  `In this channel I understand: ${OPS_COMMANDS}. Decide on each request with the buttons on its card. ` +
   'Teams passes me a channel message only when it @mentions me, so start each command with **@NAS Transfer**.';
 
 export const OPS_PERSONAL_HELP =

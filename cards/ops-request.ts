@@ -130,6 +130,8 @@ export interface OpsRequestCardData {
   recheckLine: string;
   /** Who gets the card refreshed automatically to their own view (Teams user ids, at most 60). */
   refreshUserIds: string[];
+  /** The read-only base card's button for one's own view (channels of more than 60 members). */
+  showOwnViewButton: boolean;
 }
 
 const NOTIFICATION_DISPLAY: Record<NotificationState, { line: string; color: CardColor }> = {
@@ -148,6 +150,13 @@ export interface OpsCardView {
   noticeVerb?: string;
   /** How many times Teams found this card too large (413): each step shows fewer accounts, in less room. */
   smaller?: number;
+  /**
+   * The base card of a channel with more than 60 members: read-only, with a button that asks
+   * for one's own view (an Action.Execute the bot answers with the viewer's card), as Microsoft
+   * recommends where refresh.userIds cannot name everyone.
+   * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views
+   */
+  askForOwnView?: boolean;
   refreshUserIds: readonly string[];
 }
 
@@ -299,6 +308,7 @@ export function opsRequestCardData(
     urgentLine: urgentLine(accounts),
     recheckLine: recheckLine(accounts),
     refreshUserIds: [...view.refreshUserIds],
+    showOwnViewButton: view.askForOwnView === true && !can,
   };
 }
 
@@ -435,4 +445,42 @@ function opsAccountRow(request: StoredRequest, start: number, account: StoredAcc
 function toldByEmail(request: StoredRequest): string {
   const words = opsTallyWords(request.affectedUsersTold ?? []);
   return words ? ` (${words})` : '';
+}
+
+/**
+ * The card posted when Teams refuses even the smallest rendering as too large (413): the
+ * reference, the counts, and where to open the request in full. NAS Operations read on it
+ * that the full card could not be shown, and the requester is told separately.
+ */
+export function renderMinimalOpsCard(request: StoredRequest): CardAttachment {
+  const tally = tallyDecisions(request.accounts);
+  const counts = countVerdicts(request.accounts);
+  return {
+    contentType: 'application/vnd.microsoft.card.adaptive',
+    content: {
+      type: 'AdaptiveCard',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      version: '1.5',
+      body: [
+        { type: 'TextBlock', text: `Transfer request ${request.reference}`, weight: 'Bolder', size: 'Medium', wrap: true },
+        {
+          type: 'TextBlock',
+          text: `${statusLabel(request)} · ${escapeMarkdown(request.organisationName)} (${escapeMarkdown(request.organisationOds)})`,
+          wrap: true,
+        },
+        {
+          type: 'TextBlock',
+          text: `${plural(request.accounts.length, 'account')}: ${counts.eligible} eligible, ${counts.review} for review, ${tally.screenedOut} screened out. Decisions: ${decisionSummary(request, tally)}.`,
+          wrap: true,
+        },
+        {
+          type: 'TextBlock',
+          text: `Teams refused this request's full card as too large, even at its smallest. Open ${request.reference} in the NAS workspace tab to see and decide it (type **status ${request.reference}** for a summary here). The requester has been told.`,
+          wrap: true,
+          weight: 'Bolder',
+          color: 'Accent',
+        },
+      ],
+    },
+  };
 }

@@ -243,3 +243,10 @@ export function fixableAccounts(request: StoredRequest): StoredAccount[] {
     return blocking.length > 0 && blocking.every((reason) => reason.fixable === true || FIXABLE_RULES.has(reason.rule));
   });
 }
+
+/**
+ * Teams refreshes a card automatically for at most this many users named in refresh.userIds;
+ * in a larger channel the rest keep the base card.
+ * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views
+ */
+export const REFRESH_USER_LIMIT = 60;

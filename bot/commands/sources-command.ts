@@ -33,11 +33,11 @@ export function describeSources(sources: readonly SourceStatus[], now: Date): st
   return ['Data sources:', ...lines].join('\n');
 }
 
-/** "sources" in the ops channel: each data source's freshness, for NAS Operations. */
+/** "sources" in the ops channel, or an ops member's personal chat (as help there says): each data source's freshness, for NAS Operations. */
 export function sourcesCommand(sources: () => SourceStatus[], access: AccessControl, now: () => Date = () => new Date()): Command {
   return {
     words: ['sources'],
-    scope: 'channel',
+    scope: ['channel', 'personal'],
     interruptsDialog: true,
     async run({ context, userId }) {
       if (!(await access.isOpsMember(userId))) throw new AppError('NOT_OPS');

@@ -9,6 +9,7 @@ import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-message
 import type { SendTally } from '../../services/duties/send-tally';
 import type { SendDestination } from '../../services/outbox/send-pacing';
 import type { ScreeningJob } from '../../services/screening-requests';
+import { REFRESH_USER_LIMIT } from '../../services/model';
 import { ConversationReferences } from '../state/conversation-references';
 import { DeliveryError, type Messenger } from './messenger';
 
@@ -18,9 +19,11 @@ export interface OwedMessageRenderers {
    * The ops card. `smaller` counts how often Teams answered 413 (too large) to this render:
    * each step must make the card smaller, down to a summary that always fits.
    */
-  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number): Attachment;
+  opsRequest(request: StoredRequest, refreshUserIds: readonly string[], smaller: number, largeChannel?: boolean): Attachment;
   /** To the requester: NAS Operations have not received the request yet. */
   opsDelayed(request: StoredRequest): Partial<Activity>;
+  /** To the requester: NAS Operations got only a short summary of the request (Teams refused its card as too large at every size). */
+  cardTooLarge(request: StoredRequest): Partial<Activity>;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
@@ -48,6 +51,12 @@ export type TeamsDeliveryHandlers = Omit<DeliveryHandlers, NotTeamsKind>;
 /** How many times an ops card is rendered smaller after Teams answers 413 before it is a bug, not a size. */
 export const MAX_SMALLER_RENDERS = 3;
 /**
+ * The render after the smallest: a minimal card (reference, counts, where to open it in the
+ * NAS workspace). Posting it owes the requester word, and NAS Operations read it on the card:
+ * "undeliverable" never means "forgotten".
+ */
+export const MINIMAL_OPS_CARD = MAX_SMALLER_RENDERS + 1;
+/**
  * A channel marked unreachable is not tried again for this long (the bot being added back
  * clears the mark at once); after it, the next owed card is sent anyway, as a probe.
  */
@@ -63,7 +72,12 @@ interface AboutRequest {
 interface AboutOpsCard extends AboutRequest {
   /** NAS Operations members to name in the card's refresh.userIds. */
   viewers: readonly string[];
+  /** The ops channel has more members than refresh.userIds can name: the base card is read-only, with a button for one's own view. */
+  largeChannel: boolean;
 }
+
+/** How long the ops channel's size is trusted before Teams is asked again. */
+const CHANNEL_SIZE_SECONDS = 3600;
 interface AboutQuestion extends AboutRequest {
   question: RequestQuestion;
 }
@@ -87,6 +101,7 @@ interface Subjects {
   question: AboutQuestion;
   'question.chase': AboutQuestion;
   'ops.delayed': AboutRequest;
+  'card.too_large': AboutRequest;
   'screening.results': AboutJob;
   'leaver.alert': AboutRequest & { accountIds: number[] };
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
@@ -161,7 +176,8 @@ export class TeamsDeliveries {
   }
 
   private kinds(): OwedKinds {
-    const opsCard = ({ request, viewers }: AboutOpsCard, smaller: number) => MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller));
+    const opsCard = ({ request, viewers, largeChannel }: AboutOpsCard, smaller: number) =>
+      MessageFactory.attachment(this.render.opsRequest(request, viewers, smaller, largeChannel));
     return {
       'ops.post': {
         about: async (delivery) => {
@@ -242,6 +258,11 @@ export class TeamsDeliveries {
         render: ({ request, question }) => this.render.question(request, question, true),
       },
       'ops.delayed': { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.opsDelayed(request) },
+      'card.too_large': {
+        about: (delivery) => this.aboutRequest(delivery),
+        to: this.requesterChat,
+        render: ({ request }) => this.render.cardTooLarge(request),
+      },
       'leaver.alert': {
         about: async (delivery) => ({ request: await this.requestOf(delivery), accountIds: delivery.payload.accountIds }),
         to: this.requesterChat,
@@ -298,7 +319,24 @@ export class TeamsDeliveries {
   }
 
   private async opsCardOf(delivery: Delivery): Promise<AboutOpsCard> {
-    return { request: await this.requestOf(delivery), viewers: await this.opsViewers() };
+    return { request: await this.requestOf(delivery), viewers: await this.opsViewers(), largeChannel: await this.largeOpsChannel() };
+  }
+
+  private channelSize: { large: boolean; at: number } | undefined;
+
+  /**
+   * Whether the ops channel has more members than refresh.userIds may name (60): then anyone
+   * beyond the list sees the base card, so it must be read-only. When Teams cannot say, the
+   * card stays as it was (the server checks every click either way).
+   */
+  private async largeOpsChannel(): Promise<boolean> {
+    if (this.channelSize && Date.now() - this.channelSize.at < CHANNEL_SIZE_SECONDS * 1000) return this.channelSize.large;
+    const reach = await this.references.reach(ConversationReferences.OPS_CHANNEL);
+    if (!reach?.reference.conversation || !this.messenger.memberCount) return false;
+    const count = await this.messenger.memberCount(reach.reference, REFRESH_USER_LIMIT + 1).catch(() => undefined);
+    if (count === undefined) return this.channelSize?.large ?? false;
+    this.channelSize = { large: count > REFRESH_USER_LIMIT, at: Date.now() };
+    return this.channelSize.large;
   }
 
   private async questionOf(delivery: DeliveryOf<'question' | 'question.chase'>, reminder: boolean): Promise<AboutQuestion> {
@@ -462,8 +500,15 @@ export class TeamsDeliveries {
             return place.replaces;
           }, destinationOf(place.reference));
         };
-        const activityId = kind.shrinks ? await this.smallerOnTooLarge(transmit) : await transmit(0);
-        return inOrder(kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }), place.settle, to.delivered?.(delivery));
+        const { sent: activityId, smaller } = kind.shrinks ? await this.smallerOnTooLarge(transmit) : { sent: await transmit(0), smaller: 0 };
+        // Only the minimal card got through: the requester is told NAS Operations have a summary (once per request).
+        const minimal = smaller >= MINIMAL_OPS_CARD ? this.oweTooLargeNotice(subject) : undefined;
+        return inOrder(
+          kind.settle?.(subject, { activityId, conversationId: place.reference.conversation?.id }),
+          place.settle,
+          to.delivered?.(delivery),
+          minimal,
+        );
       },
       reclassify: to.reclassify && ((delivery, failure) => to.reclassify!(delivery, failure)),
       gaveUp:
@@ -480,15 +525,20 @@ export class TeamsDeliveries {
    * to a summary. A card that cannot be made small enough is a bug (a test renders the largest
    * request allowed at every step).
    */
-  private async smallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<T> {
+  private async smallerOnTooLarge<T>(attempt: (smaller: number) => Promise<T>): Promise<{ sent: T; smaller: number }> {
     for (let smaller = 0; ; smaller++) {
       try {
-        return await attempt(smaller);
+        return { sent: await attempt(smaller), smaller };
       } catch (error) {
-        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MAX_SMALLER_RENDERS) throw error;
+        if (!(error instanceof DeliveryError && error.status === 413) || smaller >= MINIMAL_OPS_CARD) throw error;
         this.logger.warn('delivery.too_large', { smaller: smaller + 1 });
       }
     }
+  }
+
+  private oweTooLargeNotice(subject: unknown): Settle | undefined {
+    const request = (subject as Partial<AboutRequest> | undefined)?.request;
+    return request ? DeliveryRecords.cardTooLarge(request.id, request.requester.id) : undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import { TeamsInfo, type Activity, type CloudAdapter, type ConversationReference, type TurnContext } from 'botbuilder';
 import { DeliveryFailure as DeliveryError } from '../../services/outbox/delivery-engine';
 import { removeConnectorClientRetries } from '../platform/botbuilder-internals';
 
@@ -10,6 +10,11 @@ export interface Messenger {
   /** Returns the id Teams gave the new message. */
   send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string | undefined>;
   update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void>;
+  /**
+   * How many members the conversation has, counted up to `atLeast` (enough to know it is
+   * larger); undefined when Teams could not say.
+   */
+  memberCount?(reference: Partial<ConversationReference>, atLeast: number): Promise<number | undefined>;
 }
 
 /**
@@ -31,6 +36,16 @@ export class ConnectorMessenger implements Messenger {
       id = (await context.sendActivity(activity))?.id;
     });
     return id;
+  }
+
+  /** One page of the roster (Teams' getPagedMembers, pageSize `atLeast`): a further page means more than that. */
+  async memberCount(reference: Partial<ConversationReference>, atLeast: number): Promise<number | undefined> {
+    let count: number | undefined;
+    await this.continueIn(reference, async (context) => {
+      const page = await TeamsInfo.getPagedMembers(context, atLeast);
+      count = page.continuationToken ? Math.max(atLeast + 1, page.members.length + 1) : page.members.length;
+    }).catch(() => undefined);
+    return count;
   }
 
   async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {

@@ -1,11 +1,11 @@
 import { MessageFactory, type Activity, type Attachment } from 'botbuilder';
-import { renderOpsRequestCard } from '../../cards/ops-request';
+import { renderMinimalOpsCard, renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/screening-requests';
 import { tallyWords } from '../../services/duties/tally-words';
-import type { OwedMessageRenderers } from './delivery-kinds';
+import { MINIMAL_OPS_CARD, type OwedMessageRenderers } from './delivery-kinds';
 import { outcomeChangedMessage } from './change-messages';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
@@ -26,7 +26,11 @@ export const owedMessageRenderers: OwedMessageRenderers = {
   outcomeChanged: outcomeChangedMessage,
   transferChase: transferChaseMessage,
   // The card everyone in the channel sees; Teams refreshes it to each viewer's own view (buttons for NAS Operations).
-  opsRequest: (request, refreshUserIds, smaller): Attachment => renderOpsRequestCard(request, 0, '', undefined, { actionable: true, refreshUserIds, smaller }),
+  // In a channel of more than 60 members, those beyond refresh.userIds keep this card: read-only, with a button for their own view.
+  opsRequest: (request, refreshUserIds, smaller, largeChannel = false): Attachment =>
+    smaller >= MINIMAL_OPS_CARD
+      ? renderMinimalOpsCard(request)
+      : renderOpsRequestCard(request, 0, '', undefined, { actionable: !largeChannel, askForOwnView: largeChannel, refreshUserIds, smaller }),
   outcome: (request): Attachment => renderOutcomeCard(request),
   sourceProblem: (problem): Partial<Activity> =>
     MessageFactory.text(
@@ -37,6 +41,11 @@ export const owedMessageRenderers: OwedMessageRenderers = {
               ? 'Verdicts keep using the previous copy until a readable file replaces it.'
               : 'No copy is in use, so screening that needs it stops with a clear message rather than giving verdicts.') +
             ' Type **sources** to see every source.',
+    ),
+  cardTooLarge: (request): Partial<Activity> =>
+    MessageFactory.text(
+      `Your request **${request.reference}** reached NAS Operations as a short summary: Teams refused its full card as too large. ` +
+        'Nothing is lost: they open the request in full in their NAS workspace, and you will hear the outcome here as usual.',
     ),
   opsDelayed: (request): Partial<Activity> =>
     MessageFactory.text(

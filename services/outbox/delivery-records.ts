@@ -92,6 +92,11 @@ export class DeliveryRecords {
     };
   }
 
+  /** Teams took only the minimal ops card: the requester is owed word that NAS Operations have a summary (once per request). */
+  static cardTooLarge(requestId: number, requesterId: string): Settle {
+    return (tx) => enqueue(tx, owed.cardTooLarge(requestId, requesterId));
+  }
+
   /** The requester could not be told the outcome: NAS Operations see it on the card. */
   static outcomeUndelivered(requestId: number): Settle {
     return (tx) => enqueue(tx, owed.opsUpdate(requestId));

@@ -40,7 +40,9 @@ export type DeliveryKind =
   /** Tell the requester, after they were told the outcome, what changed on their request, by whom and why (one audit event each). */
   | 'outcome.changed'
   /** Bring the requester's outcome card up to date in place (one row per request, re-armed by each change). */
-  | 'outcome.update';
+  | 'outcome.update'
+  /** Tell the requester NAS Operations got only a short summary of their request: Teams refused its card as too large. */
+  | 'card.too_large';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -91,6 +93,7 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('duties.tally'), payload: dutiesTallyPayload }),
   z.object({ kind: z.literal('outcome.changed'), payload: outcomeChangedPayload }),
   z.object({ kind: z.literal('outcome.update'), payload: nothing }),
+  z.object({ kind: z.literal('card.too_large'), payload: nothing }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -112,6 +115,7 @@ export const dedupeKeys = {
   questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
   opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
+  cardTooLarge: (requestId: number) => `card.too_large:${requestId}`,
   opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
@@ -161,6 +165,7 @@ export type OwedMessage =
   | (Owed<'duties.tally'> & ForRequest & ToPerson)
   | (Owed<'outcome.changed'> & ForRequest & ToPerson)
   | (Owed<'outcome.update'> & ForRequest & ToPerson)
+  | (Owed<'card.too_large'> & ForRequest & ToPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -208,6 +213,12 @@ export const owed = {
     dedupeKey: dedupeKeys.screeningResults(jobId, run),
     recipient,
     payload: { jobId, run },
+  }),
+  cardTooLarge: (requestId: number, recipient: string): OwedMessageOf<'card.too_large'> => ({
+    kind: 'card.too_large',
+    dedupeKey: dedupeKeys.cardTooLarge(requestId),
+    requestId,
+    recipient,
   }),
   opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({
     kind: 'ops.delayed',

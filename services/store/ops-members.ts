@@ -6,7 +6,8 @@ import type { SqlDatabase } from './database';
  * members of NAS Operations most recently seen acting.
  * https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views
  */
-export const REFRESH_USER_LIMIT = 60;
+export { REFRESH_USER_LIMIT } from '../model';
+import { REFRESH_USER_LIMIT } from '../model';
 
 /** Recency only orders who is named; an hour's staleness changes nothing that matters. */
 const RECORD_AGAIN_AFTER_MS = 60 * 60_000;

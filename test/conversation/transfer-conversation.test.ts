@@ -514,7 +514,7 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
       .assertReply((activity) =>
         assert.equal(
           activity.text,
-          'Line 4 repeats line 2: counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
+          'Line 4: listed twice (also line 2): counted once.\n\nChecking 2 accounts against the transfer policy… I will post the results here as soon as they are ready.',
         ),
       )
       .send('cancel')

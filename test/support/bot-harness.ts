@@ -57,15 +57,27 @@ export class RecordingMessenger implements Messenger {
     this.faults.push(...faults);
   }
 
+  /** A connector that answers 413 to any card bigger than this many bytes of JSON (undefined: no limit). */
+  tooLargeOver: number | undefined;
+
   async send(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
     this.maybeFail(reference.conversation?.id ?? '');
+    this.refuseIfTooLarge(activity);
     const message = { conversationId: reference.conversation?.id ?? '', activityId: `sent-${this.nextActivity++}`, activity };
     this.sent.push(message);
     return message.activityId;
   }
 
+  /** How many members the ops channel has, as Teams' roster would say (undefined: Teams could not say). */
+  channelMembers: number | undefined = 3;
+
+  async memberCount(_reference: Partial<ConversationReference>, atLeast: number): Promise<number | undefined> {
+    return this.channelMembers === undefined ? undefined : Math.min(this.channelMembers, atLeast);
+  }
+
   async update(reference: Partial<ConversationReference>, activityId: string, activity: Partial<Activity>): Promise<void> {
     this.maybeFail(reference.conversation?.id ?? '');
+    this.refuseIfTooLarge(activity);
     this.updates.push({ conversationId: reference.conversation?.id ?? '', activityId, activity });
   }
 
@@ -82,6 +94,11 @@ export class RecordingMessenger implements Messenger {
   clear(): void {
     this.sent.length = 0;
     this.updates.length = 0;
+  }
+
+  private refuseIfTooLarge(activity: Partial<Activity>): void {
+    if (this.tooLargeOver !== undefined && activity.attachments && JSON.stringify(activity.attachments).length > this.tooLargeOver)
+      throw new DeliveryError(413, undefined);
   }
 
   /** A fault with a 2xx status is a call that goes through. */
