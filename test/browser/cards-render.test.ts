@@ -4,10 +4,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { renderAccountsEntryCard } from '../../cards/accounts-entry';
 import { renderAttestationsCard } from '../../cards/attestations';
-import { renderOpsRequestCard } from '../../cards/ops-request';
+import { renderDutiesDraftsCard } from '../../cards/duties-drafts';
+import { renderMinimalOpsCard, renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { renderWelcomeCard } from '../../cards/welcome';
+import { draftMessages } from '../../services/duties/drafts';
+import { loadAffectedUserMessages } from '../../services/duties/message-templates';
 import { offeredActions, type Card } from '../support/card-actions';
 import { SAMPLE_EMAILS, sampleRequest, type SampleState } from '../support/card-samples';
 import { chromiumAvailable, launchChromium } from '../support/processes';
@@ -45,6 +48,29 @@ const CARDS: Array<{ name: string; card: () => Card; mine: boolean; undecidedRow
   {
     name: 'ops-in-review-read-only',
     card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, refreshUserIds: [] })),
+    mine: true,
+  },
+  {
+    // A channel of more than 60 members: those beyond refresh.userIds see this base card, read-only with a button for their own view.
+    name: 'ops-large-channel-base',
+    card: () => content(renderOpsRequestCard(sampleRequest('in_review'), 0, '', undefined, { actionable: false, askForOwnView: true, refreshUserIds: [] })),
+    mine: true,
+  },
+  {
+    // Teams refused every rendering as too large (413): the short card posted instead.
+    name: 'ops-minimal',
+    card: () => content(renderMinimalOpsCard(sampleRequest('in_review'))),
+    mine: true,
+  },
+  {
+    // The messages to the affected users, offered to the requester before anything is sent.
+    name: 'duties-drafts',
+    card: () => {
+      const request = sampleRequest('decided');
+      const timescales = { decision: { known: false as const, samples: 0 }, transfer: { known: false as const, samples: 0 } };
+      const drafts = draftMessages(request, 'outcome', loadAffectedUserMessages(), timescales);
+      return content(renderDutiesDraftsCard({ request, drafts, timescales, tallies: [] }, { canSend: true }));
+    },
     mine: true,
   },
   {
