@@ -30,6 +30,9 @@ export const EVENT_WORDS: Readonly<Record<string, string>> = {
   'requester.notified': 'told the requester',
   'requester.notification_failed': 'could not tell the requester',
   'card_action.refused': 'was refused an action',
+  'duties.mail_queued': 'queued a message to an affected user, from the requester’s mailbox',
+  'duties.mail_sent': 'sent a message to an affected user, from the requester’s mailbox',
+  'duties.mail_failed': 'could not send a message to an affected user',
 };
 
 /** The owed messages a requester can be sent, as the audit names them. */
@@ -40,6 +43,9 @@ const MESSAGE_KIND: Readonly<Record<string, string>> = {
   'question.chase': 'a reminder of the question',
   'leaver.alert': 'that accounts were marked as leavers',
   'card.too_large': 'that NAS Operations got a summary (the full card was too large for Teams)',
+  'outcome.changed': 'what changed after the outcome',
+  'outcome.update': 'the outcome card brought up to date',
+  'duties.tally': 'how sending to the affected users went',
 };
 
 /** What started a re-check (request_checks.trigger), in words. */

@@ -440,10 +440,14 @@ export function holdReason(counts: RegisterCounts): string | undefined {
   return undefined;
 }
 
-/** "loaded 1 rows, skipped 9, previous copy 10 rows": the counts ops are told, in one place. */
+/** "loaded 1 row, skipped 9, previous copy 10 rows": the counts ops are told, in one place. */
 export function describeCounts(counts: RegisterCounts): string {
-  const previous = counts.previousRows === undefined ? 'no previous copy' : `previous copy ${counts.previousRows} rows`;
-  return `loaded ${counts.rows} rows, skipped ${counts.skipped}, ${previous}`;
+  const previous = counts.previousRows === undefined ? 'no previous copy' : `previous copy ${rows(counts.previousRows)}`;
+  return `loaded ${rows(counts.rows)}, skipped ${counts.skipped}, ${previous}`;
+}
+
+function rows(count: number): string {
+  return `${count} ${count === 1 ? 'row' : 'rows'}`;
 }
 
 /** What NAS Operations are told about a register event, with its counts; undefined when there is nothing new to tell. */

@@ -209,7 +209,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       assert.equal(held.length, 1, 'told once');
       assert.match(
         held[0]!.activity.text ?? '',
-        /dspt-export\.csv.*held back: 90% of its rows could not be used.*loaded 1 rows, skipped 9, previous copy 10 rows/,
+        /dspt-export\.csv.*held back: 90% of its rows could not be used.*loaded 1 row, skipped 9, previous copy 10 rows/,
       );
       assert.ok((await source.current()).get('ZZ9505'), 'the previous copy is still in use');
 
@@ -219,7 +219,7 @@ describe('ops channel refusals (the bot removed, the channel gone, a card too la
       for (let wait = 0; wait < 50 && (await told('Confirmed and now in use')).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
       assert.match(
         (await told('Confirmed and now in use'))[0]?.activity.text ?? '',
-        /reloaded from dspt-export\.csv\. Confirmed and now in use: loaded 1 rows, skipped 9/,
+        /reloaded from dspt-export\.csv\. Confirmed and now in use: loaded 1 row, skipped 9/,
       );
       assert.equal((await source.current()).get('ZZ9505'), null);
     } finally {

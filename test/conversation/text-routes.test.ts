@@ -11,12 +11,13 @@ describe('text routes: one table, in the real bot', function () {
   });
   after(() => harness.close());
 
-  it('routes every message through one ordered table: commands, a resubmission, an outdated form, the transfer conversation, then "not recognised"', () => {
+  it('routes every message through one ordered table: commands, the affected-users card, a resubmission, an outdated form, the transfer conversation, then "not recognised"', () => {
     harness.adapterFor('tom');
     assert.deepEqual(
       harness.app.bot.textRoutes.map((route) => [route.name, [...route.scopes]]),
       [
         ['command', ['personal', 'channel']],
+        ['affected users', ['personal']],
         ['resubmit', ['personal']],
         ['outdated form', ['personal']],
         ['transfer conversation', ['personal']],

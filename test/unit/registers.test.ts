@@ -158,9 +158,9 @@ describe('register reloads that would silently lose rows (issue 20 §3)', () => 
     if (held?.kind !== 'held') return;
     assert.deepEqual([held.rows, held.skipped, held.previousRows], [1, 9, 10]);
     const told = describeRegisterEvent(held) ?? '';
-    assert.match(told, /held back: 90% of its rows could not be used .*\(loaded 1 rows, skipped 9, previous copy 10 rows\)/);
+    assert.match(told, /held back: 90% of its rows could not be used .*\(loaded 1 row, skipped 9, previous copy 10 rows\)/);
     assert.match(told, new RegExp(`writing ${held.fingerprint} into a file named shrunk\\.csv\\.confirm`));
-    assert.match(source.status().lastError?.message ?? '', /held back.*loaded 1 rows, skipped 9, previous copy 10 rows.*previous copy is still in use/);
+    assert.match(source.status().lastError?.message ?? '', /held back.*loaded 1 row, skipped 9, previous copy 10 rows.*previous copy is still in use/);
     await source.current();
     assert.equal(events.length, 2, 'held once, not at every look');
 
@@ -172,7 +172,7 @@ describe('register reloads that would silently lose rows (issue 20 §3)', () => 
     assert.equal(confirmed.snapshot.rows, 1);
     const loaded = events.at(-1);
     assert.equal(loaded?.kind, 'loaded');
-    assert.match(describeRegisterEvent(loaded!) ?? '', /^Confirmed and now in use: loaded 1 rows, skipped 9, previous copy 10 rows/);
+    assert.match(describeRegisterEvent(loaded!) ?? '', /^Confirmed and now in use: loaded 1 row, skipped 9, previous copy 10 rows/);
   });
 
   it('a file with far fewer rows than the copy in use is held back too; a normal reload is used and told with its counts', async () => {
