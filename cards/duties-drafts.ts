@@ -56,7 +56,8 @@ export function leaverReminder(request: Pick<StoredRequest, 'status' | 'accounts
       : account.decision === null && account.verdict !== 'ineligible',
   );
   if (waiting.length === 0) return '';
-  return `Do not mark any of the ${plural(waiting.length, 'account')} being transferred as a leaver: a leaver’s account is deleted, with its mailbox, and NAS cannot then move it. NAS move them; this holds until each is confirmed moved.`;
+  const one = waiting.length === 1;
+  return `Do not mark ${one ? 'the account' : `any of the ${plural(waiting.length, 'account')}`} being transferred as a leaver: a leaver’s account is deleted, with its mailbox, and NAS cannot then move it. NAS move ${one ? 'it; this holds until it is' : 'them; this holds until each is'} confirmed moved.`;
 }
 
 export interface DraftsCardOptions {

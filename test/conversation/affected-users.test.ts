@@ -74,7 +74,7 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
         assert.match(text, /Staying with you: each is told their reason and what happens next \(1\)/);
         assert.match(text, /Dear Asha Patel,/);
         assert.match(text, /Why: Your NHSmail account has no UK mobile number registered\./);
-        assert.match(text, /Do not mark any of the 1 account being transferred as a leaver: a leaver’s account is deleted/);
+        assert.match(text, /Do not mark the account being transferred as a leaver: a leaver’s account is deleted/);
         assert.match(text, /shared mailboxes and any delegated access.*forwarding rules.*patient-identifiable data in their mailbox and OneDrive/);
         assert.match(text, /too little history to measure/);
         assert.match(text, /"title":"Send 3 messages by email"/);
@@ -194,7 +194,7 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
     assert.ok(outcome);
     const outcomeCard = cardText(outcome.activity);
     assert.match(outcomeCard, /"title":"Tell the affected users","data":\{"duties":"show","requestId":\d+,"stage":"outcome"\}/);
-    assert.match(outcomeCard, /Do not mark any of the 1 account being transferred as a leaver/);
+    assert.match(outcomeCard, /Do not mark the account being transferred as a leaver/);
 
     signIn.signedIn.add(PEOPLE.priya.aadObjectId);
     await priya()
