@@ -36,10 +36,11 @@ interface GroupData {
   exampleBody: string;
 }
 
-/** Markdown-safe, keeping the message's paragraphs. */
+/** Markdown-safe, keeping the message's paragraphs: each line its own, blank lines dropped (Teams already spaces paragraphs). */
 function paragraphs(text: string): string {
   return text
     .split(/\n/)
+    .filter((line) => line.trim() !== '')
     .map((line) => escapeMarkdown(line))
     .join('\n\n');
 }
