@@ -28,8 +28,6 @@ export interface WorkspaceApiParts {
   queue: WorkspaceQueue;
   requests: TransferRequests;
   audit: WorkspaceAudit;
-  /** A claim owes the ops card its update: deliver it now. */
-  messagesOwed: () => void;
   /** For the deep link to a request's card in the ops channel. */
   tenantId: string;
   /** Development only: the page signs in without Teams. */
@@ -190,7 +188,6 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
       const before = await parts.requests.get(requestId);
       if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
       await parts.requests.claim(requestId, actor);
-      parts.messagesOwed();
       logger.info('workspace.claimed', { requestId });
       res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
     }),
