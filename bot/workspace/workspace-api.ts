@@ -13,6 +13,7 @@ import type { AccessControl } from '../access-control';
 import type { DevSignIn } from './dev-sign-in';
 import type { PageFiles } from './page-files';
 import type { EntraTokenVerifier } from './token-verifier';
+import { userWords } from '../refusal-words';
 
 /**
  * The NAS Operations workspace over HTTP: the page's static files under /workspace/ and its
@@ -128,7 +129,7 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     }
     if (status === 401) res.header('www-authenticate', 'Bearer');
     if (status === 503) res.header('retry-after', '5');
-    const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : (appError?.userMessage ?? '');
+    const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : appError ? userWords(appError) : '';
     res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message } });
   };
 
