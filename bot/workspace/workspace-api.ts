@@ -14,6 +14,7 @@ import type { DevSignIn } from './dev-sign-in';
 import type { PageFiles } from './page-files';
 import type { EntraTokenVerifier } from './token-verifier';
 import { userWords } from '../refusal-words';
+import { RefusedError } from '../../services/requests/lifecycle';
 
 /**
  * The NAS Operations workspace over HTTP: the page's static files under /workspace/ and its
@@ -130,7 +131,9 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     if (status === 401) res.header('www-authenticate', 'Bearer');
     if (status === 503) res.header('retry-after', '5');
     const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : appError ? userWords(appError) : '';
-    res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message } });
+    // A lifecycle refusal names its rule too, so the page (and a test) can tell which rule refused.
+    const reason = appError instanceof RefusedError ? { reason: appError.refusal.reason } : {};
+    res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message, ...reason } });
   };
 
   server.get(
