@@ -58,6 +58,7 @@ import { SqlSendBudget } from './services/store/send-budget';
 import { SpentTally } from './services/outbox/spent-tally';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
+import { signalledDatabase, type WorkSignal } from './services/requests/request-envelope';
 import { RequestRechecks } from './services/requests/recheck';
 import { DeliveryRecords } from './services/outbox/delivery-records';
 import { ScreeningRequests } from './services/screening-requests';
@@ -152,10 +153,13 @@ export function composeBot(parts: BotParts): ComposedBot {
   const { config, db, dataSources, messenger, logger } = parts;
   const pollMs = parts.pollMs ?? 1000;
   const requestRecords = new RequestRepository(db);
-  // Every use case that owes a message signals after it commits: the delivery worker looks at once.
-  const requests = new TransferRequests(db, { workQueued: () => deliveries.wake(), checksQueued: () => checks.wake() }, logger);
+  // Whatever commits owed messages or checks wakes the worker for them (the envelope's after-commit hook): wired once, here.
+  const workSignal: WorkSignal = { workQueued: () => deliveries.wake(), checksQueued: () => checks.wake() };
+  const signalledDb = signalledDatabase(db, workSignal);
+  const requests = new TransferRequests(db, workSignal, logger);
   const audit = new AuditLog(db);
   const outbox = new Outbox(db);
+  const signalledOutbox = new Outbox(signalledDb);
   const unwatchRegisters: Array<() => void> = [];
   const jobs = new ScreeningJobs(db);
   const references = new ConversationReferences(new ConversationReferenceRecords(db));
@@ -171,7 +175,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     graphUrl: dataSources.graphUrl,
     tokens: parts.mailSignIn,
     logger,
-    workQueued: () => deliveries.wake(),
+    workQueued: () => workSignal.workQueued(),
   });
   const dutiesTurns = new DutiesTurns({
     duties: duties.duties,
@@ -206,18 +210,15 @@ export function composeBot(parts: BotParts): ComposedBot {
     parts.screeningPolicy ?? DEFAULT_SCREENING_POLICY,
   );
   const screenings = new PollingWorker('screening', () => runner.runNext(), pollMs, logger);
-  const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? { afterWorkingDays: config.chaseAfterWorkingDays }, logger);
+  const chasing = new ChaseScheduler(db, holidays, parts.chasePolicy ?? { afterWorkingDays: config.chaseAfterWorkingDays }, logger, workSignal);
   // Personal data of requests closed longer than RETENTION_DAYS is purged, and screening jobs and dialog state untouched
   // that long are deleted; unset keeps everything.
   const retention = new PollingWorker(
     'retention',
     async () => {
       if (config.retentionDays === undefined) return false;
-      const purged = await purgeClosedRequests(db, config.retentionDays);
-      if (purged > 0) {
-        logger.info('retention.purged', { requests: purged });
-        deliveries.wake();
-      }
+      const purged = await purgeClosedRequests(signalledDb, config.retentionDays);
+      if (purged > 0) logger.info('retention.purged', { requests: purged });
       const stale = await purgeStaleWork(db, config.retentionDays);
       if (stale.screeningJobs + stale.dialogStates > 0) logger.info('retention.stale_work_deleted', stale);
       return false;
@@ -235,7 +236,7 @@ export function composeBot(parts: BotParts): ComposedBot {
       transferChaseWorkingDays: config.transferChaseWorkingDays,
       holidays,
     },
-    { workQueued: () => deliveries.wake() },
+    workSignal,
     logger,
   );
   const checks = new PollingWorker('checks', () => rechecks.runDue(), pollMs, logger);
@@ -243,7 +244,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const checkSweep = new PollingWorker(
     'check-sweep',
     async () => {
-      if ((await rechecks.sweep()) > 0) checks.wake();
+      await rechecks.sweep();
       return false;
     },
     CHASE_CHECK_MS,
@@ -252,7 +253,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const reminders = new PollingWorker(
     'chasing',
     async () => {
-      if ((await chasing.flagOverdue()) > 0) deliveries.wake();
+      await chasing.flagOverdue();
       return false;
     },
     CHASE_CHECK_MS,
@@ -363,9 +364,8 @@ export function composeBot(parts: BotParts): ComposedBot {
           keptPrevious: event.kind === 'loaded' || event.keptPrevious,
           ...(event.kind === 'loaded' ? { loaded: true as const } : {}),
         };
-        outbox
+        signalledOutbox
           .enqueue(owed.sourceProblem(problem, new Date()))
-          .then(() => deliveries.wake())
           .catch((error: unknown) => logger.warn('register.problem_not_owed', describeErrorForLog(error)));
       };
       unwatchRegisters.push(dataSources.dspt.onChange(tellOps, { replay: true }), dataSources.nasSites.onChange(tellOps, { replay: true }));
@@ -432,7 +432,6 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     requests: composed.requests,
     queue: new WorkspaceQueue(new QueueRepository(db), composed.holidays, { overdueAfterWorkingDays: config.chaseAfterWorkingDays }),
     audit: new WorkspaceAudit(composed.audit),
-    messagesOwed: () => composed.deliveries.wake(),
     logger,
   });
   const server = await startHttpServer({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../core/log';
+import { userWords } from './refusal-words';
 
 /** Failures that say "try again shortly" rather than "no": an invoke hears them as 503. */
 const TRY_AGAIN_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -23,7 +24,7 @@ export function createTurnErrorHandler(logger: Logger) {
     const appError = findAppError(error);
     if (appError) {
       logger.info('turn.refused', { activityType: context.activity.type, ...describeErrorForLog(appError) });
-      if (context.activity.type === 'message') await context.sendActivity(appError.userMessage);
+      if (context.activity.type === 'message') await context.sendActivity(userWords(appError));
       if (context.activity.type === 'invoke') await answerInvoke(context, TRY_AGAIN_CODES.has(appError.code) ? 503 : 400, appError);
       return;
     }
@@ -46,7 +47,7 @@ export function createTurnErrorHandler(logger: Logger) {
  * status itself.
  */
 async function answerInvoke(context: TurnContext, status: number, error: AppError): Promise<void> {
-  const detail = { code: error.code, message: error.userMessage };
+  const detail = { code: error.code, message: userWords(error) };
   const value =
     context.activity.name === 'adaptiveCard/action'
       ? { status: 200, body: { statusCode: status, type: 'application/vnd.microsoft.error', value: detail } }

@@ -36,7 +36,7 @@ export class ChaseScheduler {
     private readonly policy: ChasePolicy,
     private readonly logger: Logger,
     /** Woken after a reminder is owed (the envelope's after-commit hook). */
-    signal: WorkSignal = { workQueued() {} },
+    signal: WorkSignal,
   ) {
     this.envelope = new RequestEnvelope(db, signal);
   }

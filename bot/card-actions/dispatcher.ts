@@ -9,6 +9,7 @@ import { requestAccess, type RequestViewer } from '../../services/request-access
 import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import type { CardActionHandler } from './card-action';
+import { userWords } from '../refusal-words';
 
 type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
 
@@ -89,7 +90,7 @@ export class CardActionDispatcher {
     } catch (error) {
       const appError = findAppError(error);
       if (!appError) throw error;
-      notice = appError.userMessage;
+      notice = userWords(appError);
     }
     const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
@@ -158,6 +159,6 @@ function errorResponse(error: AppError): AdaptiveCardInvokeResponse {
   return {
     statusCode: ERROR_STATUS[error.code] ?? 400,
     type: 'application/vnd.microsoft.error',
-    value: { code: error.code, message: error.userMessage },
+    value: { code: error.code, message: userWords(error) },
   };
 }

@@ -19,7 +19,6 @@ export interface WorkspaceParts {
   requests: TransferRequests;
   queue: WorkspaceQueue;
   audit: WorkspaceAudit;
-  messagesOwed: () => void;
   logger: Logger;
 }
 
@@ -67,7 +66,6 @@ export async function createWorkspace(parts: WorkspaceParts): Promise<Workspace 
         queue: parts.queue,
         requests: parts.requests,
         audit: parts.audit,
-        messagesOwed: parts.messagesOwed,
         tenantId: settings.tenantId,
         devSignIn,
         logger,

@@ -13,6 +13,8 @@ import type { AccessControl } from '../access-control';
 import type { DevSignIn } from './dev-sign-in';
 import type { PageFiles } from './page-files';
 import type { EntraTokenVerifier } from './token-verifier';
+import { userWords } from '../refusal-words';
+import { RefusedError } from '../../services/requests/lifecycle';
 
 /**
  * The NAS Operations workspace over HTTP: the page's static files under /workspace/ and its
@@ -28,8 +30,6 @@ export interface WorkspaceApiParts {
   queue: WorkspaceQueue;
   requests: TransferRequests;
   audit: WorkspaceAudit;
-  /** A claim owes the ops card its update: deliver it now. */
-  messagesOwed: () => void;
   /** For the deep link to a request's card in the ops channel. */
   tenantId: string;
   /** Development only: the page signs in without Teams. */
@@ -130,8 +130,10 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     }
     if (status === 401) res.header('www-authenticate', 'Bearer');
     if (status === 503) res.header('retry-after', '5');
-    const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : (appError?.userMessage ?? '');
-    res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message } });
+    const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : appError ? userWords(appError) : '';
+    // A lifecycle refusal names its rule too, so the page (and a test) can tell which rule refused.
+    const reason = appError instanceof RefusedError ? { reason: appError.refusal.reason } : {};
+    res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message, ...reason } });
   };
 
   server.get(
@@ -190,7 +192,6 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
       const before = await parts.requests.get(requestId);
       if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
       await parts.requests.claim(requestId, actor);
-      parts.messagesOwed();
       logger.info('workspace.claimed', { requestId });
       res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
     }),

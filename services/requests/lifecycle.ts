@@ -1,11 +1,9 @@
-import { AppError } from '../../core/errors';
+import { AppError, type ErrorCode } from '../../core/errors';
 import {
   changedSinceSubmission,
-  formatTime,
   isScreenedOut,
   OPEN_STATUSES,
   STATUS_LABEL,
-  statusPhrase,
   transferState,
   type Actor,
   type Decision,
@@ -40,11 +38,105 @@ export type LifecycleRequest = Pick<StoredRequest, 'status' | 'claimedBy' | 'cla
 };
 type LifecycleAccount = LifecycleRequest['accounts'][number];
 
-/** Allowed, or why not, in words for the person who pressed (AppError: the catalogue's code and our own detail). */
+/**
+ * Why the lifecycle refuses an action: one code per rule, so a test can tell which rule refused.
+ * The words for the person who pressed are the Teams edge's (bot/refusal-words.ts), never here.
+ */
+export type RefusalReason =
+  /** The requester withdrew it: nothing to decide. */
+  | 'withdrawn'
+  /** Claim or take over a request no longer open. */
+  | 'not_open'
+  | 'already_reviewing'
+  | 'claimed_by_other'
+  | 'nobody_reviewing'
+  | 'no_eligible_accounts'
+  /** Decisions are closed, or there is nothing left to decide. */
+  | 'nothing_left_to_decide'
+  | 'all_changed_since_submission'
+  | 'no_one_to_ask'
+  | 'not_all_decided'
+  | 'already_marked_transferred'
+  | 'account_not_in_request'
+  | 'account_already_decided'
+  | 'screened_out'
+  | 'withdrawn_no_corrections'
+  | 'completed'
+  | 'not_decided_yet'
+  | 'account_transferred'
+  | 'same_decision'
+  | 'transfer_not_decided'
+  | 'not_approved'
+  | 'not_approved_to_override'
+  | 'not_marked_transferred'
+  | 'transfer_confirmed'
+  | 'transfer_overridden'
+  | 'not_your_request'
+  | 'already_withdrawn'
+  | 'decisions_made'
+  | 'no_open_question';
+
+/** The catalogue code each refusal carries (core/errors.ts: how an API or log classes it). */
+export const REFUSAL_CODE: Record<RefusalReason, ErrorCode> = {
+  withdrawn: 'INVALID_INPUT',
+  not_open: 'INVALID_INPUT',
+  already_reviewing: 'INVALID_INPUT',
+  claimed_by_other: 'ALREADY_CLAIMED',
+  nobody_reviewing: 'INVALID_INPUT',
+  no_eligible_accounts: 'INVALID_INPUT',
+  nothing_left_to_decide: 'ALREADY_DECIDED',
+  all_changed_since_submission: 'INVALID_INPUT',
+  no_one_to_ask: 'INVALID_INPUT',
+  not_all_decided: 'INVALID_INPUT',
+  already_marked_transferred: 'ALREADY_DECIDED',
+  account_not_in_request: 'ACCOUNT_NOT_IN_REQUEST',
+  account_already_decided: 'ALREADY_DECIDED',
+  screened_out: 'INVALID_INPUT',
+  withdrawn_no_corrections: 'INVALID_INPUT',
+  completed: 'INVALID_INPUT',
+  not_decided_yet: 'INVALID_INPUT',
+  account_transferred: 'INVALID_INPUT',
+  same_decision: 'INVALID_INPUT',
+  transfer_not_decided: 'INVALID_INPUT',
+  not_approved: 'INVALID_INPUT',
+  not_approved_to_override: 'INVALID_INPUT',
+  not_marked_transferred: 'INVALID_INPUT',
+  transfer_confirmed: 'ALREADY_DECIDED',
+  transfer_overridden: 'ALREADY_DECIDED',
+  not_your_request: 'NOT_YOUR_REQUEST',
+  already_withdrawn: 'INVALID_INPUT',
+  decisions_made: 'INVALID_INPUT',
+  no_open_question: 'INVALID_INPUT',
+};
+
+/** A refusal and the facts its words need: the request as locked, the account, the decision asked for. */
+export interface Refusal {
+  reason: RefusalReason;
+  request: LifecycleRequest;
+  account?: LifecycleAccount;
+  to?: Decision;
+}
+
+/** The lifecycle's refusal as an error a use case throws; its words are the edge's (bot/refusal-words.ts). */
+export class RefusedError extends AppError {
+  constructor(readonly refusal: Refusal) {
+    super(REFUSAL_CODE[refusal.reason]);
+  }
+}
+
+/** Allowed, or which rule refused (an AppError a use case throws as it is). */
 export type Verdict = { allowed: true } | { allowed: false; error: AppError };
 
 const ALLOWED: Verdict = { allowed: true };
-const refused = (error: AppError): Verdict => ({ allowed: false, error });
+const refused = (reason: RefusalReason, request: LifecycleRequest, account?: LifecycleAccount, to?: Decision): Verdict => ({
+  allowed: false,
+  error: new RefusedError({ reason, request, ...(account ? { account } : {}), ...(to ? { to } : {}) }),
+});
+
+/** Which rule refused, if the lifecycle did: what tests and the edge read. */
+export function refusalReason(verdict: Verdict): RefusalReason | undefined {
+  return !verdict.allowed && verdict.error instanceof RefusedError ? verdict.error.refusal.reason : undefined;
+}
 
 export function isOpen(status: RequestStatus): boolean {
   return OPEN_STATUSES.includes(status);
@@ -58,14 +150,9 @@ function untransferred(request: LifecycleRequest): LifecycleAccount[] {
   return request.accounts.filter((account) => account.decision === 'approved' && account.transferredAt === null);
 }
 
-function lastDecided(request: LifecycleRequest): string {
-  const latest = request.accounts.filter((account) => account.decidedAt).sort((a, b) => b.decidedAt!.getTime() - a.decidedAt!.getTime())[0];
-  return latest ? `Last decided by ${latest.decidedBy?.name ?? 'someone'} at ${formatTime(latest.decidedAt)}.` : 'There is nothing left to decide.';
-}
-
 function closedToDecisions(request: LifecycleRequest): Verdict | undefined {
-  if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.'));
-  if (!isOpen(request.status)) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+  if (request.status === 'withdrawn') return refused('withdrawn', request);
+  if (!isOpen(request.status)) return refused('nothing_left_to_decide', request);
   return undefined;
 }
 
@@ -74,97 +161,72 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
   switch (action) {
     case 'claim':
     case 'takeOver': {
-      if (!isOpen(request.status))
-        return refused(new AppError('INVALID_INPUT', `This request is ${statusPhrase(request.status)}: there is nothing to review.`));
-      if (request.claimedBy?.id === actor.id) return refused(new AppError('INVALID_INPUT', 'You are already reviewing this request.'));
-      if (action === 'claim' && request.claimedBy) return refused(alreadyClaimed(request));
-      if (action === 'takeOver' && !request.claimedBy) return refused(new AppError('INVALID_INPUT', 'Nobody is reviewing this request now: use Assign to me.'));
+      if (!isOpen(request.status)) return refused('not_open', request);
+      if (request.claimedBy?.id === actor.id) return refused('already_reviewing', request);
+      if (action === 'claim' && request.claimedBy) return refused('claimed_by_other', request);
+      if (action === 'takeOver' && !request.claimedBy) return refused('nobody_reviewing', request);
       return ALLOWED;
     }
     case 'approveEligible': {
       if (request.status !== 'withdrawn' && !request.accounts.some((account) => account.verdict === 'eligible')) {
-        return refused(new AppError('INVALID_INPUT', 'This request has no eligible accounts: decide the accounts for review one by one.'));
+        return refused('no_eligible_accounts', request);
       }
       const closed = closedToDecisions(request);
       if (closed) return closed;
       const eligibleUndecided = undecided(request).filter((account) => account.verdict === 'eligible');
-      if (eligibleUndecided.length === 0) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      if (eligibleUndecided.length === 0) return refused('nothing_left_to_decide', request);
       // An account whose facts changed since submission is decided on its own, never in bulk.
-      if (!eligibleUndecided.some((account) => !changedSinceSubmission(account))) {
-        return refused(new AppError('INVALID_INPUT', 'Every eligible account left has changed since submission: decide them one by one.'));
-      }
+      if (!eligibleUndecided.some((account) => !changedSinceSubmission(account))) return refused('all_changed_since_submission', request);
       return ALLOWED;
     }
     case 'rejectUndecided': {
       const closed = closedToDecisions(request);
       if (closed) return closed;
-      return undecided(request).length > 0 ? ALLOWED : refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      return undecided(request).length > 0 ? ALLOWED : refused('nothing_left_to_decide', request);
     }
     case 'ask':
-      return request.status === 'withdrawn' || request.status === 'completed'
-        ? refused(new AppError('INVALID_INPUT', `This request is ${request.status}: there is no one to ask.`))
-        : ALLOWED;
+      return request.status === 'withdrawn' || request.status === 'completed' ? refused('no_one_to_ask', request) : ALLOWED;
     case 'markTransferred':
-      if (request.status !== 'decided') {
-        return refused(
-          new AppError(
-            'INVALID_INPUT',
-            `Accounts can be marked as transferred once every account is decided; this request is ${statusPhrase(request.status)}.`,
-          ),
-        );
-      }
-      return untransferred(request).length > 0 ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
+      // Completed: every approved account was marked (and seen moved) already.
+      if (request.status === 'completed') return refused('already_marked_transferred', request);
+      if (request.status !== 'decided') return refused('not_all_decided', request);
+      return untransferred(request).length > 0 ? ALLOWED : refused('already_marked_transferred', request);
   }
 }
 
 /** May a member of NAS Operations do `action` to account `accountId` of the request (`to`: the decision asked for)? */
 export function accountAction(request: LifecycleRequest, accountId: number, action: AccountAction, to?: Decision): Verdict {
   const account = request.accounts.find((candidate) => candidate.id === accountId);
-  if (!account) return refused(new AppError('ACCOUNT_NOT_IN_REQUEST'));
+  if (!account) return refused('account_not_in_request', request);
   switch (action) {
     case 'decide': {
-      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request: there is nothing to decide.'));
-      if (account.decision !== null)
-        return refused(
-          new AppError('ALREADY_DECIDED', `It was ${account.decision} by ${account.decidedBy?.name ?? 'someone'} at ${formatTime(account.decidedAt)}.`),
-        );
-      if (isScreenedOut(account))
-        return refused(new AppError('INVALID_INPUT', 'That account was screened out at submission as not eligible: it is not for decision.'));
-      if (!isOpen(request.status)) return refused(new AppError('ALREADY_DECIDED', lastDecided(request)));
+      if (request.status === 'withdrawn') return refused('withdrawn', request, account);
+      if (account.decision !== null) return refused('account_already_decided', request, account);
+      if (isScreenedOut(account)) return refused('screened_out', request, account);
+      if (!isOpen(request.status)) return refused('nothing_left_to_decide', request, account);
       return ALLOWED;
     }
     case 'correct': {
-      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'The requester withdrew this request.'));
-      if (request.status === 'completed') return refused(new AppError('INVALID_INPUT', 'This request is completed: its decisions can no longer change.'));
-      if (account.decision === null) return refused(new AppError('INVALID_INPUT', 'That account has not been decided yet: use Approve or Reject.'));
-      if (account.transferredAt)
-        return refused(
-          new AppError('INVALID_INPUT', `That account was transferred at ${formatTime(account.transferredAt)}; its decision can no longer change.`),
-        );
-      if (to !== undefined && account.decision === to) return refused(new AppError('INVALID_INPUT', `That account is already ${to}.`));
+      if (request.status === 'withdrawn') return refused('withdrawn_no_corrections', request, account);
+      if (request.status === 'completed') return refused('completed', request, account);
+      if (account.decision === null) return refused('not_decided_yet', request, account);
+      if (account.transferredAt) return refused('account_transferred', request, account);
+      if (to !== undefined && account.decision === to) return refused('same_decision', request, account, to);
       return ALLOWED;
     }
     case 'markAccountTransferred': {
       const whole = requestAction(request, 'markTransferred', { id: '' });
       if (!whole.allowed) return whole;
-      if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account can be marked as transferred.'));
-      return account.transferredAt === null ? ALLOWED : refused(new AppError('ALREADY_DECIDED', 'Those accounts are already marked as transferred.'));
+      if (account.decision !== 'approved') return refused('not_approved', request, account);
+      return account.transferredAt === null ? ALLOWED : refused('already_marked_transferred', request, account);
     }
     case 'overrideTransfer': {
-      if (request.status !== 'decided')
-        return refused(new AppError('INVALID_INPUT', `Only a decided request's transfers can be overridden; this request is ${statusPhrase(request.status)}.`));
-      if (account.decision !== 'approved') return refused(new AppError('INVALID_INPUT', 'Only an approved account is transferred.'));
+      if (request.status !== 'decided') return refused('transfer_not_decided', request, account);
+      if (account.decision !== 'approved') return refused('not_approved_to_override', request, account);
       const state = transferState(account);
-      if (state === 'approved') return refused(new AppError('INVALID_INPUT', 'Mark the account as transferred first: the bot then checks the directory.'));
-      if (state === 'confirmed')
-        return refused(new AppError('ALREADY_DECIDED', `The directory shows it moved at ${formatTime(account.transferConfirmedAt ?? null)}.`));
-      if (state === 'overridden')
-        return refused(
-          new AppError(
-            'ALREADY_DECIDED',
-            `${account.transferOverride?.by.name ?? 'Someone'} overrode it at ${formatTime(account.transferOverride?.at ?? null)}.`,
-          ),
-        );
+      if (state === 'approved') return refused('not_marked_transferred', request, account);
+      if (state === 'confirmed') return refused('transfer_confirmed', request, account);
+      if (state === 'overridden') return refused('transfer_overridden', request, account);
       return ALLOWED;
     }
   }
@@ -172,18 +234,14 @@ export function accountAction(request: LifecycleRequest, accountId: number, acti
 
 /** May the requester (`requesterId`) do `action` to their request? */
 export function requesterAction(request: LifecycleRequest, action: RequesterAction, requesterId: string): Verdict {
-  if (request.requester.id !== requesterId) return refused(new AppError('NOT_YOUR_REQUEST'));
+  if (request.requester.id !== requesterId) return refused('not_your_request', request);
   switch (action) {
     case 'withdraw':
-      if (request.status === 'withdrawn') return refused(new AppError('INVALID_INPUT', 'This request is already withdrawn.'));
-      if (!isOpen(request.status) || request.accounts.some((account) => account.decision !== null)) {
-        return refused(new AppError('INVALID_INPUT', 'NAS Operations have already decided on accounts in this request, so it can no longer be withdrawn.'));
-      }
+      if (request.status === 'withdrawn') return refused('already_withdrawn', request);
+      if (!isOpen(request.status) || request.accounts.some((account) => account.decision !== null)) return refused('decisions_made', request);
       return ALLOWED;
     case 'answer':
-      return request.questions.some((question) => question.answer === null)
-        ? ALLOWED
-        : refused(new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.'));
+      return request.questions.some((question) => question.answer === null) ? ALLOWED : refused('no_open_question', request);
   }
 }
 
@@ -264,11 +322,4 @@ export function awaitingConfirmation<A extends LifecycleAccount>(accounts: reado
 /** Throws the refusal: what a use case does inside its transaction. */
 export function assertAllowed(verdict: Verdict): void {
   if (!verdict.allowed) throw verdict.error;
-}
-
-function alreadyClaimed(request: LifecycleRequest): AppError {
-  return new AppError(
-    'ALREADY_CLAIMED',
-    `${request.claimedBy?.name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimedAt)}.`,
-  );
 }

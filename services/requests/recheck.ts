@@ -25,7 +25,7 @@ import { londonDate, workingDaysElapsed } from '../working-days';
 import { completeIfReady, tellRequesterOfChange } from './completion';
 import { awaitingConfirmation, isOpen, meets, REQUEST_CONDITIONS } from './lifecycle';
 import { requestSql } from './request-conditions';
-import { RequestEnvelope } from './request-envelope';
+import { RequestEnvelope, signalledDatabase } from './request-envelope';
 import type { WorkSignal } from './transfer-requests';
 
 /** The bot itself, as the actor of what it does on its own. */
@@ -122,7 +122,8 @@ export class RequestRechecks {
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.checks = new RequestChecks(db);
+    // The sweep's owed checks wake the checks worker after they commit, as every change's do.
+    this.checks = new RequestChecks(signalledDatabase(db, signal));
     this.reads = new RequestRepository(db);
     this.envelope = new RequestEnvelope(db, signal);
   }

@@ -11,6 +11,10 @@ export interface WorkSignal {
   checksQueued?(): void;
 }
 
+/** The two statements that owe work (services/store/outbox.ts `enqueue`, services/store/request-checks.ts): what is watched. */
+const OWES_MESSAGE = /^\s*INSERT INTO outbox\b/i;
+const OWES_CHECK = /^\s*INSERT INTO request_checks\b/i;
+
 /** What a committed transaction wrote for the workers. */
 interface Enqueued {
   messages: boolean;
@@ -30,8 +34,8 @@ export async function inTransaction<T>(db: SqlDatabase, signal: WorkSignal, work
   const result = await db.transaction((tx) =>
     work({
       query: (sql, params) => {
-        if (/^\s*INSERT INTO outbox\b/i.test(sql)) enqueued.messages = true;
-        else if (/^\s*INSERT INTO request_checks\b/i.test(sql)) enqueued.checks = true;
+        if (OWES_MESSAGE.test(sql)) enqueued.messages = true;
+        else if (OWES_CHECK.test(sql)) enqueued.checks = true;
         return tx.query(sql, params);
       },
     }),
@@ -39,6 +43,30 @@ export async function inTransaction<T>(db: SqlDatabase, signal: WorkSignal, work
   if (enqueued.messages) signal.workQueued();
   if (enqueued.checks) signal.checksQueued?.();
   return result;
+}
+
+/**
+ * `db` whose every commit wakes the workers for what it enqueued: a transaction after it commits
+ * (as `inTransaction`), a single statement outside one after it returns (it commits on its own).
+ * For the bot's bulk work that owes messages or checks outside a single request's envelope (the
+ * daily check sweep, retention, register notices), so the composition root wires one signal and
+ * no worker is woken by hand.
+ */
+export function signalledDatabase(db: SqlDatabase, signal: WorkSignal): SqlDatabase {
+  return {
+    engine: db.engine,
+    query: (sql, params) => autocommitted(db, signal, sql, params),
+    transaction: (work) => inTransaction(db, signal, work),
+    exec: (script) => db.exec(script),
+    close: () => db.close(),
+  };
+}
+
+async function autocommitted<Row>(db: SqlDatabase, signal: WorkSignal, sql: string, params?: readonly unknown[]): Promise<Row[]> {
+  const rows = await db.query<Row>(sql, params);
+  if (OWES_MESSAGE.test(sql)) signal.workQueued();
+  else if (OWES_CHECK.test(sql)) signal.checksQueued?.();
+  return rows;
 }
 
 /**

@@ -23,7 +23,17 @@ import { oweCheck, overrideTransfer } from '../store/request-checks';
 import { completeIfReady, tellRequesterOfChange } from './completion';
 import { inTransaction, RequestEnvelope, type WorkSignal } from './request-envelope';
 import { requestSql } from './request-conditions';
-import { accountAction, assertAllowed, isOpen, reasonNeeded, REQUEST_CONDITIONS, requestAction, requesterAction, type Verdict as Allowed } from './lifecycle';
+import {
+  accountAction,
+  assertAllowed,
+  isOpen,
+  reasonNeeded,
+  RefusedError,
+  REQUEST_CONDITIONS,
+  requestAction,
+  requesterAction,
+  type Verdict as Allowed,
+} from './lifecycle';
 
 export type { AuditEvent };
 
@@ -162,7 +172,7 @@ export class TransferRequests {
     return this.change(requestId, async (tx, request) => {
       assertAllowed(requesterAction(request, 'answer', requester.id));
       const question = await answerOldestOpenQuestion(tx, requestId, answer);
-      if (!question) throw new AppError('INVALID_INPUT', 'NAS Operations have no open question on that request.');
+      if (!question) throw new RefusedError({ reason: 'no_open_question', request });
       await appendAudit(tx, requester, 'request.answered', requestId, null, { questionId: question.id, answer });
       // A card that changes in place is easy to miss: a reply in its thread tells NAS Operations.
       await enqueue(tx, owed.opsAnswer(requestId, question.id));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { evidenceLine } from '../../cards/account-rows';
 import { AppError } from '../../core/errors';
+import { userWords } from '../../bot/refusal-words';
 import { AuditLog } from '../../services/store/audit';
 import { migrate } from '../../services/store/migrate';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
@@ -42,7 +43,7 @@ describeOnEachDatabase('claims and withdrawals (compare-and-set)', (db) => {
     assert.equal(stored.claimedBy?.name, winner.name);
     const loser = winner === TOM ? LENA : TOM;
     const refused = await lifecycle.claim(request.id, loser).catch((error: AppError) => error);
-    assert.match((refused as AppError).userMessage, new RegExp(`${winner.name} has been reviewing it since`));
+    assert.match(userWords(refused as AppError), new RegExp(`${winner.name} has been reviewing it since`));
     const claims = (await new AuditLog(db()).forRequest(request.id)).filter((event) => event.action === 'request.claimed');
     assert.equal(claims.length, 1, 'one claim audited');
   });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { AppError } from '../../core/errors';
+import { userWords } from '../../bot/refusal-words';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -119,7 +121,7 @@ describeOnEachDatabase('request store (requests, decisions, audit)', (db) => {
     assert.equal(refused.length, 1);
     assert.equal(refused[0]!.reason.code, 'ALREADY_DECIDED');
     const winner = (await store.getRequest(request.id))!.accounts[0]!;
-    assert.match(refused[0]!.reason.userMessage, new RegExp(`${winner.decision} by ${winner.decidedBy!.name}`));
+    assert.match(userWords(refused[0]!.reason as AppError), new RegExp(`${winner.decision} by ${winner.decidedBy!.name}`));
     await assert.rejects(store.approveEligible(request.id, TOM), { code: 'INVALID_INPUT' });
     await assert.rejects(store.rejectRemaining(request.id, TOM, 'late'), { code: 'ALREADY_DECIDED' });
   });

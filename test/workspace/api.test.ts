@@ -211,6 +211,7 @@ describe('NAS Operations workspace API', function () {
     const second = await call('POST', `requests/${id}/claim`, await bearer(LENA.id));
     assert.equal(second.status, 409);
     assert.match(JSON.parse(second.text).error.message, /Tom Ashdown has been reviewing it since/);
+    assert.equal(JSON.parse(second.text).error.reason, 'claimed_by_other', 'the rule that refused, by its code');
     const { rows } = await admin!.query(`SELECT actor_name, detail FROM audit_events WHERE request_id = $1 AND action = 'request.claimed'`, [id]);
     assert.deepEqual(rows, [
       { actor_name: TOM.name, detail: { before: { status: 'submitted', reviewer: null }, after: { status: 'in_review', reviewer: TOM.name } } },

@@ -1,0 +1,61 @@
+import { ERROR_CATALOGUE, type AppError } from '../core/errors';
+import { formatTime, statusPhrase } from '../services/model';
+import { RefusedError, type Refusal, type RefusalReason } from '../services/requests/lifecycle';
+
+function lastDecided({ request }: Refusal): string {
+  const latest = request.accounts.filter((account) => account.decidedAt).sort((a, b) => b.decidedAt!.getTime() - a.decidedAt!.getTime())[0];
+  return latest ? `Last decided by ${latest.decidedBy?.name ?? 'someone'} at ${formatTime(latest.decidedAt)}.` : 'There is nothing left to decide.';
+}
+
+/**
+ * What the person who pressed is told for each of the lifecycle's refusals: the one table of
+ * refusal words (the lifecycle says only which rule refused). Undefined: the catalogue's words
+ * for the refusal's code say it all. A catalogue code other than INVALID_INPUT prefaces these
+ * words with its own (core/errors.ts), as for every AppError.
+ */
+export const REFUSAL_WORDS: Record<RefusalReason, ((refusal: Refusal) => string) | undefined> = {
+  withdrawn: () => 'The requester withdrew this request: there is nothing to decide.',
+  not_open: ({ request }) => `This request is ${statusPhrase(request.status)}: there is nothing to review.`,
+  already_reviewing: () => 'You are already reviewing this request.',
+  claimed_by_other: ({ request }) =>
+    `${request.claimedBy?.name ?? 'Another member of NAS Operations'} has been reviewing it since ${formatTime(request.claimedAt)}.`,
+  nobody_reviewing: () => 'Nobody is reviewing this request now: use Assign to me.',
+  no_eligible_accounts: () => 'This request has no eligible accounts: decide the accounts for review one by one.',
+  nothing_left_to_decide: lastDecided,
+  all_changed_since_submission: () => 'Every eligible account left has changed since submission: decide them one by one.',
+  no_one_to_ask: ({ request }) => `This request is ${request.status}: there is no one to ask.`,
+  not_all_decided: ({ request }) => `Accounts can be marked as transferred once every account is decided; this request is ${statusPhrase(request.status)}.`,
+  already_marked_transferred: () => 'Those accounts are already marked as transferred.',
+  account_not_in_request: undefined,
+  account_already_decided: ({ account }) =>
+    `It was ${account?.decision ?? 'decided'} by ${account?.decidedBy?.name ?? 'someone'} at ${formatTime(account?.decidedAt ?? null)}.`,
+  screened_out: () => 'That account was screened out at submission as not eligible: it is not for decision.',
+  withdrawn_no_corrections: () => 'The requester withdrew this request.',
+  completed: () => 'This request is completed: its decisions can no longer change.',
+  not_decided_yet: () => 'That account has not been decided yet: use Approve or Reject.',
+  account_transferred: ({ account }) => `That account was transferred at ${formatTime(account?.transferredAt ?? null)}; its decision can no longer change.`,
+  same_decision: ({ to }) => `That account is already ${to ?? 'so decided'}.`,
+  transfer_not_decided: ({ request }) => `Only a decided request's transfers can be overridden; this request is ${statusPhrase(request.status)}.`,
+  not_approved: () => 'Only an approved account can be marked as transferred.',
+  not_approved_to_override: () => 'Only an approved account is transferred.',
+  not_marked_transferred: () => 'Mark the account as transferred first: the bot then checks the directory.',
+  transfer_confirmed: ({ account }) => `The directory shows it moved at ${formatTime(account?.transferConfirmedAt ?? null)}.`,
+  transfer_overridden: ({ account }) =>
+    `${account?.transferOverride?.by.name ?? 'Someone'} overrode it at ${formatTime(account?.transferOverride?.at ?? null)}.`,
+  not_your_request: undefined,
+  already_withdrawn: () => 'This request is already withdrawn.',
+  decisions_made: () => 'NAS Operations have already decided on accounts in this request, so it can no longer be withdrawn.',
+  no_open_question: () => 'NAS Operations have no open question on that request.',
+};
+
+/** A refusal in words for the person who pressed. */
+export function refusalWords(refusal: Refusal, code: AppError['code']): string {
+  const detail = REFUSAL_WORDS[refusal.reason]?.(refusal);
+  if (!detail) return ERROR_CATALOGUE[code];
+  return code === 'INVALID_INPUT' ? detail : `${ERROR_CATALOGUE[code]} ${detail}`;
+}
+
+/** What the person is told for an error: a lifecycle refusal worded from the table, any other AppError in its own words. */
+export function userWords(error: AppError): string {
+  return error instanceof RefusedError ? refusalWords(error.refusal, error.code) : error.userMessage;
+}
