@@ -80,7 +80,9 @@ describe('the affected users told from the requester’s mailbox (real bot proce
     // Send: she has not signed in, so the sign-in card, from the token service's sign-in resource.
     await say(submitPressed(cardIn(drafts), /^Send \d+ messages? by email$/));
     const oauth = await connector.waitFor(
-      (call) => call.conversationId === chatId && call.activity.attachments?.[0]?.contentType === 'application/vnd.microsoft.card.oauth',
+      (call) =>
+        call.conversationId === chatId &&
+        (call.activity.attachments?.[0] as { contentType?: string } | undefined)?.contentType === 'application/vnd.microsoft.card.oauth',
     );
     assert.match(activityText(oauth), /https:\/\/token\.example\/sign-in\?state=abc/);
     assert.ok(tokenService.calls.some((call) => call.path === '/api/botsignin/GetSignInResource'));
