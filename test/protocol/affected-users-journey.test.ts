@@ -125,6 +125,13 @@ describe('the affected users told from the requester’s mailbox (real bot proce
     }
     const bodies = new Set(graph.sentMail.map((sent) => sent.body));
     assert.equal(bodies.size, graph.sentMail.length, 'each message is the person’s own');
+
+    // NAS Operations see what was done beside the requester's tick, on the card in their channel.
+    const updated = await connector.waitFor(
+      (call) => call.conversationId.startsWith(DEMO.opsChannelId) && call.status === 200 && activityText(call).includes('affected users told by email'),
+      30_000,
+    );
+    assert.match(activityText(updated), /affected users told by email on \d+ [A-Z][a-z]{2} \(at submission\): 2 of 3/);
     assert.doesNotMatch(bot.output(), /Dear |nhsmail\.example/, 'no message text or address in the log');
   });
 });
