@@ -71,6 +71,7 @@ import { OpsMembersSeen } from './services/store/ops-members';
 import { SqlScreeningHistory } from './services/store/screening-history';
 import { composeDuties } from './services/duties/compose-duties';
 import { DutiesTurns } from './bot/duties/duties-turns';
+import { PendingSends } from './bot/duties/pending-sends';
 import { TokenServiceMailSignIn, type MailSignIn } from './bot/duties/mail-sign-in';
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { botFrameworkAuthenticationOptions, createAdapter } from './bot/adapter';
@@ -180,6 +181,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const dutiesTurns = new DutiesTurns({
     duties: duties.duties,
     signIn: parts.mailSignIn,
+    pendingSends: new PendingSends(new SqlStorage(db)),
     logger,
     allowInsecureUpload: config.environment !== 'production',
   });

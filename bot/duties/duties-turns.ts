@@ -11,6 +11,7 @@ import { REQUEST_REFERENCE_PATTERN, type StoredRequest } from '../../services/mo
 import type { Command } from '../commands/command';
 import { FILE_CONSENT_CONTENT_TYPE, FILE_INFO_CONTENT_TYPE, isUploadUrlAllowed, upload } from '../files/file-consent';
 import type { MailSignIn } from './mail-sign-in';
+import type { PendingSends } from './pending-sends';
 
 /**
  * The requester's side of telling the affected users, in their personal chat: "tell NTR-…"
@@ -23,6 +24,8 @@ export interface DutiesTurnDependencies {
   duties: AffectedUserDuties;
   /** Undefined when no OAuth connection is configured: only the download is offered. */
   signIn?: MailSignIn;
+  /** What each requester was about to send when asked to sign in: sent once the sign-in completes. */
+  pendingSends?: PendingSends;
   logger: Logger;
   /** Local runs and tests: an http upload URL on loopback stands in for OneDrive. */
   allowInsecureUpload: boolean;
@@ -42,7 +45,7 @@ const consentSchema = z.object({
 });
 
 const NOT_SIGNED_IN =
-  'To send from your mailbox, sign in on the card below and allow the bot to send mail as you (once), then press **Send** on the drafts card again. If you would rather not, or your organisation does not allow it, choose **Download to send yourself** instead.';
+  'To send from your mailbox, sign in on the card below and allow the bot to send mail as you (once): the messages then go without pressing **Send** again. If you would rather not, or your organisation does not allow it, choose **Download to send yourself** instead.';
 
 export class DutiesTurns {
   constructor(private readonly deps: DutiesTurnDependencies) {}
@@ -102,6 +105,7 @@ export class DutiesTurns {
     });
     if (!token) {
       this.deps.logger.info('duties.sign_in_offered', { requestId });
+      await this.deps.pendingSends?.remember(userId, { requestId, stage });
       await context.sendActivity(NOT_SIGNED_IN);
       await context.sendActivity(MessageFactory.attachment(await signIn.signInCard(context)));
       return;
@@ -194,13 +198,30 @@ export class DutiesTurns {
     await context.sendActivity('Download cancelled: nothing was saved to your OneDrive.');
   }
 
-  /** Teams' signin/verifyState after the sign-in card: the code is exchanged for the token, which the token service keeps. */
+  /**
+   * Teams' signin/verifyState after the sign-in card: the code is exchanged for the token, which
+   * the token service keeps; then what the requester was about to send goes, without a second press.
+   */
   async verifySignIn(context: TurnContext, code: string | undefined): Promise<void> {
     const signed = this.deps.signIn && code ? await this.deps.signIn.verify(context, code).catch(() => false) : false;
     this.deps.logger.info('duties.sign_in', { signed });
+    const userId = context.activity.from?.aadObjectId;
+    const pending = signed && userId ? await this.deps.pendingSends?.take(userId) : undefined;
+    if (signed && userId && pending) {
+      await context.sendActivity('Signed in: the bot may now send mail as you.');
+      try {
+        await this.send(context, pending.requestId, pending.stage, userId);
+      } catch (error) {
+        const appError = findAppError(error);
+        if (!appError) throw error;
+        this.deps.logger.info('duties.refused', { requestId: pending.requestId, action: 'send', code: appError.code });
+        await context.sendActivity(appError.userMessage);
+      }
+      return;
+    }
     await context.sendActivity(
       signed
-        ? 'Signed in: the bot may now send mail as you. Press **Send** on the drafts card again to send the messages.'
+        ? 'Signed in: the bot may now send mail as you. Press **Send** on the drafts card to send the messages.'
         : 'The sign-in did not complete, so nothing was sent. Press **Send** on the drafts card to try again, or choose **Download to send yourself**.',
     );
   }

@@ -23,7 +23,9 @@ export interface OwedMessageRenderers {
   /** To the requester: NAS Operations have not received the request yet. */
   opsDelayed(request: StoredRequest): Partial<Activity>;
   /** To the requester: NAS Operations got only a short summary of the request (Teams refused its card as too large at every size). */
-  cardTooLarge(request: StoredRequest): Partial<Activity>;
+  cardTooLarge(request: StoredRequest, refused?: boolean): Partial<Activity>;
+  /** To the ops channel, as plain text: Teams refused this request's card as too large even at its minimal size. */
+  opsCardRefused(request: StoredRequest): Partial<Activity>;
   outcome(request: StoredRequest): Attachment;
   completion(request: StoredRequest): Partial<Activity>;
   chase(request: StoredRequest, workingDays: number): Partial<Activity>;
@@ -101,7 +103,8 @@ interface Subjects {
   question: AboutQuestion;
   'question.chase': AboutQuestion;
   'ops.delayed': AboutRequest;
-  'card.too_large': AboutRequest;
+  'card.too_large': AboutRequest & { refused: boolean };
+  'ops.card_refused': AboutRequest;
   'screening.results': AboutJob;
   'leaver.alert': AboutRequest & { accountIds: number[] };
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
@@ -188,6 +191,8 @@ export class TeamsDeliveries {
         to: this.opsChannel({ tellRequesterWhileOut: true }),
         render: opsCard,
         shrinks: true,
+        // Even the minimal card was refused as too large: NAS Operations (in plain text) and the requester are told.
+        gaveUp: (delivery, code) => (code === 'HTTP_413' && delivery.requestId !== null ? DeliveryRecords.cardRefused(delivery.requestId) : undefined),
         settle: ({ request, updateOwed }, { activityId, conversationId }) => {
           // Without the id Teams gave the card it could never be updated: not delivered.
           if (!activityId || !conversationId) throw new DeliveryError(undefined, undefined);
@@ -259,9 +264,14 @@ export class TeamsDeliveries {
       },
       'ops.delayed': { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.opsDelayed(request) },
       'card.too_large': {
-        about: (delivery) => this.aboutRequest(delivery),
+        about: async (delivery) => ({ ...(await this.aboutRequest(delivery)), refused: delivery.payload.refused === true }),
         to: this.requesterChat,
-        render: ({ request }) => this.render.cardTooLarge(request),
+        render: ({ request, refused }) => this.render.cardTooLarge(request, refused),
+      },
+      'ops.card_refused': {
+        about: (delivery) => this.aboutRequest(delivery),
+        to: this.opsChannel({ tellRequesterWhileOut: false }),
+        render: ({ request }) => this.render.opsCardRefused(request),
       },
       'leaver.alert': {
         about: async (delivery) => ({ request: await this.requestOf(delivery), accountIds: delivery.payload.accountIds }),

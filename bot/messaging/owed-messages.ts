@@ -2,6 +2,7 @@ import { MessageFactory, type Activity, type Attachment } from 'botbuilder';
 import { renderMinimalOpsCard, renderOpsRequestCard } from '../../cards/ops-request';
 import { renderOutcomeCard } from '../../cards/outcome';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
+import { plural } from '../../cards/plural';
 import { escapeMarkdown } from '../../core/text';
 import type { ScreeningJob } from '../../services/screening-requests';
 import { tallyWords } from '../../services/duties/tally-words';
@@ -42,10 +43,18 @@ export const owedMessageRenderers: OwedMessageRenderers = {
               : 'No copy is in use, so screening that needs it stops with a clear message rather than giving verdicts.') +
             ' Type **sources** to see every source.',
     ),
-  cardTooLarge: (request): Partial<Activity> =>
+  cardTooLarge: (request, refused = false): Partial<Activity> =>
     MessageFactory.text(
-      `Your request **${request.reference}** reached NAS Operations as a short summary: Teams refused its full card as too large. ` +
-        'Nothing is lost: they open the request in full in their NAS workspace, and you will hear the outcome here as usual.',
+      refused
+        ? `Your request **${request.reference}** could not be shown to NAS Operations as a card: Teams refused it as too large, even as a short summary. ` +
+            'NAS Operations have been told in their channel and open it in their NAS workspace: nothing is lost, and you will hear the outcome here as usual.'
+        : `Your request **${request.reference}** reached NAS Operations as a short summary: Teams refused its full card as too large. ` +
+            'Nothing is lost: they open the request in full in their NAS workspace, and you will hear the outcome here as usual.',
+    ),
+  opsCardRefused: (request): Partial<Activity> =>
+    MessageFactory.text(
+      `Transfer request **${request.reference}** (${plural(request.accounts.length, 'account')}) could not be posted here: Teams refused its card as too large, even its minimal summary. ` +
+        `Open **${request.reference}** in the NAS workspace tab to review and decide it; ${escapeMarkdown(request.requester.name)} has been told.`,
     ),
   opsDelayed: (request): Partial<Activity> =>
     MessageFactory.text(

@@ -97,6 +97,18 @@ export class DeliveryRecords {
     return (tx) => enqueue(tx, owed.cardTooLarge(requestId, requesterId));
   }
 
+  /**
+   * Teams refused even the minimal ops card as too large: NAS Operations are told in plain text
+   * in their channel, and the requester is told, so "undeliverable" never means "forgotten".
+   */
+  static cardRefused(requestId: number): Settle {
+    return async (tx) => {
+      const [row] = await tx.query<{ requester_id: string }>('SELECT requester_id FROM transfer_requests WHERE id = $1', [requestId]);
+      await enqueue(tx, owed.opsCardRefused(requestId));
+      if (row) await enqueue(tx, owed.cardTooLarge(requestId, row.requester_id, true));
+    };
+  }
+
   /** The requester could not be told the outcome: NAS Operations see it on the card. */
   static outcomeUndelivered(requestId: number): Settle {
     return (tx) => enqueue(tx, owed.opsUpdate(requestId));

@@ -42,7 +42,9 @@ export type DeliveryKind =
   /** Bring the requester's outcome card up to date in place (one row per request, re-armed by each change). */
   | 'outcome.update'
   /** Tell the requester NAS Operations got only a short summary of their request: Teams refused its card as too large. */
-  | 'card.too_large';
+  | 'card.too_large'
+  /** Tell NAS Operations, as plain text in their channel, that a request's card was refused as too large even at its minimal size. */
+  | 'ops.card_refused';
 
 // Keys beyond these are ignored (stripped), so a row written by an older version still parses;
 // a key that is here must have its type.
@@ -65,6 +67,8 @@ const sourceProblemPayload = z.object({
 });
 const screeningResultsPayload = z.object({ jobId: z.string().min(1), run: z.number().int().positive() });
 const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().positive()).min(1) });
+/** `refused`: not even the minimal card got through (NAS Operations were told in plain text instead). */
+const cardTooLargePayload = z.object({ refused: z.literal(true).optional() });
 const dutiesMailPayload = z.object({ messageId: z.number().int().positive() });
 const dutiesTallyPayload = z.object({ stage: z.enum(['submitted', 'outcome']) });
 const outcomeChangedPayload = z.object({ auditId: z.number().int().positive() });
@@ -93,7 +97,8 @@ export const owedContent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('duties.tally'), payload: dutiesTallyPayload }),
   z.object({ kind: z.literal('outcome.changed'), payload: outcomeChangedPayload }),
   z.object({ kind: z.literal('outcome.update'), payload: nothing }),
-  z.object({ kind: z.literal('card.too_large'), payload: nothing }),
+  z.object({ kind: z.literal('card.too_large'), payload: cardTooLargePayload }),
+  z.object({ kind: z.literal('ops.card_refused'), payload: nothing }),
 ]);
 
 export type OwedContent = z.infer<typeof owedContent>;
@@ -115,7 +120,8 @@ export const dedupeKeys = {
   questionChase: (questionId: number) => `question.chase:${questionId}`,
   screeningResults: (jobId: string, run: number) => `screening.results:${jobId}:${run}`,
   opsDelayed: (requestId: number) => `ops.delayed:${requestId}`,
-  cardTooLarge: (requestId: number) => `card.too_large:${requestId}`,
+  cardTooLarge: (requestId: number, refused = false) => `card.too_large:${requestId}${refused ? ':refused' : ''}`,
+  opsCardRefused: (requestId: number) => `ops.card_refused:${requestId}`,
   opsAnswer: (questionId: number) => `ops.answer:${questionId}`,
   /** Each account is alerted once, so the first of a newly alerted set names the message. */
   leaverAlert: (requestId: number, firstAccountId: number) => `leaver.alert:${requestId}:${firstAccountId}`,
@@ -166,6 +172,7 @@ export type OwedMessage =
   | (Owed<'outcome.changed'> & ForRequest & ToPerson)
   | (Owed<'outcome.update'> & ForRequest & ToPerson)
   | (Owed<'card.too_large'> & ForRequest & ToPerson)
+  | (Owed<'ops.card_refused'> & ForRequest & NotToAPerson)
   | (Owed<'screening.results'> & ToPerson & { requestId?: undefined })
   | (Owed<'ops.source_problem'> & NotToAPerson & { requestId?: undefined });
 
@@ -214,11 +221,17 @@ export const owed = {
     recipient,
     payload: { jobId, run },
   }),
-  cardTooLarge: (requestId: number, recipient: string): OwedMessageOf<'card.too_large'> => ({
+  cardTooLarge: (requestId: number, recipient: string, refused = false): OwedMessageOf<'card.too_large'> => ({
     kind: 'card.too_large',
-    dedupeKey: dedupeKeys.cardTooLarge(requestId),
+    dedupeKey: dedupeKeys.cardTooLarge(requestId, refused),
     requestId,
     recipient,
+    payload: refused ? { refused: true } : {},
+  }),
+  opsCardRefused: (requestId: number): OwedMessageOf<'ops.card_refused'> => ({
+    kind: 'ops.card_refused',
+    dedupeKey: dedupeKeys.opsCardRefused(requestId),
+    requestId,
   }),
   opsDelayed: (requestId: number, recipient: string): OwedMessageOf<'ops.delayed'> => ({
     kind: 'ops.delayed',

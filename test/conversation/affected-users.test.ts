@@ -101,12 +101,10 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
     await harness.settle();
     assert.equal(harness.graph.sentMail.length, 0, 'nothing is sent before the sign-in');
 
+    // The sign-in completes: what Priya was about to send goes, without pressing Send again.
     await priya()
       .send({ type: 'invoke', name: 'signin/verifyState', value: { state: '246810' } } as Partial<Activity>)
       .assertReply((activity) => assert.match(activity.text ?? '', /^Signed in/))
-      .startTest();
-    await priya()
-      .send(press('send'))
       .assertReply((activity) => assert.match(activity.text ?? '', /^Sending 3 messages from your mailbox/))
       .startTest();
     await harness.settle();
@@ -145,6 +143,19 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
     assert.equal(events.filter((action) => action === 'duties.mail_sent').length, 3, 'audited per recipient');
     const details = JSON.stringify((await harness.app.audit.forRequest(request.id)).map((event) => event.detail));
     assert.doesNotMatch(details, /Dear|mobile number/, 'no message text in the audit');
+  });
+
+  it('a sign-in with nothing about to be sent (or a failed one) sends nothing and says what to press', async () => {
+    await priya()
+      .send({ type: 'invoke', name: 'signin/verifyState', value: { state: '999999' } } as Partial<Activity>)
+      .assertReply((activity) => assert.match(activity.text ?? '', /^The sign-in did not complete, so nothing was sent/))
+      .startTest();
+    await priya()
+      .send({ type: 'invoke', name: 'signin/verifyState', value: { state: '246810' } } as Partial<Activity>)
+      .assertReply((activity) => assert.match(activity.text ?? '', /^Signed in: .* Press \*\*Send\*\* on the drafts card/))
+      .startTest();
+    await harness.settle();
+    assert.equal(harness.graph.sentMail.length, 0);
   });
 
   it('waits out a 429, gives up on a 403, and says who was not told and what to do', async () => {

@@ -1,59 +1,14 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigurationBotFrameworkAuthentication, TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { TokenServiceMailSignIn } from '../../bot/duties/mail-sign-in';
 import { ConversationReferences } from '../../bot/state/conversation-references';
 import { ConversationReferenceRecords } from '../../services/store/conversation-references';
 import type { SqlDatabase } from '../../services/store/database';
 import { freshPglite } from '../support/databases';
-
-/**
- * The Bot Framework token service, faked at the HTTP level (the Agents Playground cannot do
- * OAuth): GET api/usertoken/GetToken answers the person's token once they have signed in (the
- * magic code redeemed), 404 before; GET api/botsignin/GetSignInResource answers the sign-in link.
- */
-async function startFakeTokenService() {
-  const calls: Array<{ path: string; query: URLSearchParams }> = [];
-  const signedIn = new Set<string>();
-  let failWith: number | undefined;
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://token');
-    calls.push({ path: url.pathname, query: url.searchParams });
-    const json = (status: number, body?: unknown) => {
-      res.statusCode = status;
-      res.setHeader('content-type', 'application/json');
-      res.end(body === undefined ? undefined : JSON.stringify(body));
-    };
-    if (failWith) return json(failWith, { error: { code: 'ServiceError', message: 'Broken.' } });
-    if (url.pathname === '/api/usertoken/GetToken') {
-      const user = url.searchParams.get('userId') ?? '';
-      if (url.searchParams.get('code') === '246810') signedIn.add(user);
-      if (!signedIn.has(user)) return json(404);
-      return json(200, {
-        channelId: url.searchParams.get('channelId'),
-        connectionName: url.searchParams.get('connectionName'),
-        token: `delegated-token-for-${user}`,
-        expiration: '2026-12-06T22:00:00Z',
-      });
-    }
-    if (url.pathname === '/api/botsignin/GetSignInResource')
-      return json(200, { signInLink: 'https://token.example/sign-in?state=abc', tokenExchangeResource: { id: 'x', uri: 'api://bot', providerId: 'aad' } });
-    return json(404);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    failNext(status: number | undefined) {
-      failWith = status;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { startFakeTokenService, type FakeTokenService } from '../support/fake-token-service';
 
 describe('the requester’s mail sign-in, against a fake Bot Framework token service over HTTP', () => {
-  let tokenService: Awaited<ReturnType<typeof startFakeTokenService>>;
+  let tokenService: FakeTokenService;
   let db: SqlDatabase;
   let signIn: TokenServiceMailSignIn;
   const PRIYA_AAD = '6e6d7300-0000-4000-8000-000000000128';

@@ -1,0 +1,56 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The Bot Framework token service, faked at the HTTP level (the Agents Playground cannot do
+ * OAuth): GET api/usertoken/GetToken answers the person's token once they have signed in (the
+ * magic code `SIGN_IN_CODE` redeemed), 404 before; GET api/botsignin/GetSignInResource answers
+ * the sign-in link. `tokenOf` gives the token for a Teams user id (29:…).
+ */
+export const SIGN_IN_CODE = '246810';
+
+export interface FakeTokenService {
+  url: string;
+  readonly calls: Array<{ path: string; query: URLSearchParams }>;
+  failNext(status: number | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeTokenService(tokenOf: (channelUserId: string) => string = (user) => `delegated-token-for-${user}`): Promise<FakeTokenService> {
+  const calls: FakeTokenService['calls'] = [];
+  const signedIn = new Set<string>();
+  let failWith: number | undefined;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://token');
+    calls.push({ path: url.pathname, query: url.searchParams });
+    const json = (status: number, body?: unknown) => {
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (failWith) return json(failWith, { error: { code: 'ServiceError', message: 'Broken.' } });
+    if (url.pathname === '/api/usertoken/GetToken') {
+      const user = url.searchParams.get('userId') ?? '';
+      if (url.searchParams.get('code') === SIGN_IN_CODE) signedIn.add(user);
+      if (!signedIn.has(user)) return json(404);
+      return json(200, {
+        channelId: url.searchParams.get('channelId'),
+        connectionName: url.searchParams.get('connectionName'),
+        token: tokenOf(user),
+        expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    }
+    if (url.pathname === '/api/botsignin/GetSignInResource')
+      return json(200, { signInLink: 'https://token.example/sign-in?state=abc', tokenExchangeResource: { id: 'x', uri: 'api://bot', providerId: 'aad' } });
+    return json(404);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    failNext(status) {
+      failWith = status;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
