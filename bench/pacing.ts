@@ -38,9 +38,9 @@ const WITHDRAWN_EVERY = 4;
 /** ...and this many more as soon as the channel is back, while the backlog drains (their cards may need an update). */
 const WITHDRAWN_DURING_DRAIN = 6;
 const TARGET_RATIO = 1.15;
-/** The second phase (issue 23, "Also"): the channel down (503) this long while OUTAGE_CARDS requests are submitted, then back. */
+/** The second phase (issue 23, "Also"): the channel down (503) this long while OUTAGE_CARDS requests are submitted, then back (both configurable). */
 const OUTAGE_SECONDS = Number(process.env.PACING_OUTAGE_SECONDS ?? 60);
-const OUTAGE_CARDS = 40;
+const OUTAGE_CARDS = Number(process.env.PACING_OUTAGE_CARDS ?? 40);
 const TENANT = DEMO.tenantId;
 
 interface Call {
