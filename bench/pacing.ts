@@ -38,6 +38,9 @@ const WITHDRAWN_EVERY = 4;
 /** ...and this many more as soon as the channel is back, while the backlog drains (their cards may need an update). */
 const WITHDRAWN_DURING_DRAIN = 6;
 const TARGET_RATIO = 1.15;
+/** The second phase (issue 23, "Also"): the channel down (503) this long while OUTAGE_CARDS requests are submitted, then back (both configurable). */
+const OUTAGE_SECONDS = Number(process.env.PACING_OUTAGE_SECONDS ?? 60);
+const OUTAGE_CARDS = Number(process.env.PACING_OUTAGE_CARDS ?? 40);
 const TENANT = DEMO.tenantId;
 
 interface Call {
@@ -54,7 +57,8 @@ interface Call {
 async function startThrottlingConnector(opsChannelId: string) {
   const teams = new RollingLimits(TEAMS_DOCUMENTED_LIMITS);
   const calls: Call[] = [];
-  let channelOut = true;
+  /** The ops channel refuses the bot (403: removed), is down (503: the service failing), or answers. */
+  let channel: 'refusing' | 'down' | 'up' = 'refusing';
   let nextId = 1;
   const route = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?\/?$/;
   const server = http.createServer((req, res) => {
@@ -70,15 +74,21 @@ async function startThrottlingConnector(opsChannelId: string) {
       const conversationId = decodeURIComponent(match[1]!);
       const method = req.method;
       const within = teams.admit({ conversation: conversationId, tenant: TENANT }, at);
-      const out = channelOut && conversationId.split(';')[0] === opsChannelId;
-      const status = !within ? 429 : out ? 403 : 200;
+      const toChannel = conversationId.split(';')[0] === opsChannelId;
+      const status = !within ? 429 : toChannel && channel === 'refusing' ? 403 : toChannel && channel === 'down' ? 503 : 200;
       const activityId = status !== 200 ? undefined : method === 'PUT' ? decodeURIComponent(match[2] ?? '') : `bench-activity-${nextId++}`;
       calls.push({ method, conversationId, activityId, status, at, content: Buffer.concat(chunks).toString('utf8') });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (status === 429) headers['retry-after'] = '1';
       res
         .writeHead(status, headers)
-        .end(JSON.stringify(status === 200 ? { id: activityId } : { error: { code: status === 429 ? 'TooManyRequests' : 'Forbidden', message: 'refused' } }));
+        .end(
+          JSON.stringify(
+            status === 200
+              ? { id: activityId }
+              : { error: { code: status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : 'Forbidden', message: 'refused' } },
+          ),
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,7 +96,10 @@ async function startThrottlingConnector(opsChannelId: string) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
     bringChannelBack() {
-      channelOut = false;
+      channel = 'up';
+    },
+    takeChannelDown() {
+      channel = 'down';
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -228,12 +241,63 @@ async function main(): Promise<void> {
     process.stdout.write(`  every update after its post, last content current ${problems.length === 0 ? 'yes' : 'NO'}\n`);
     for (const problem of problems.slice(0, 10)) process.stdout.write(`    ${problem}\n`);
     if (ratio > TARGET_RATIO || throttled > 0 || problems.length > 0) process.exitCode = 1;
+
+    await outageDrain(connector, requests, dbs[0]);
   } finally {
     for (const instance of instances) await instance.stop();
     await connector.close();
     for (const db of dbs) await db.close();
     await schema.drop();
   }
+}
+
+/**
+ * The backlog an outage leaves: the channel answers 503 for OUTAGE_SECONDS while OUTAGE_CARDS
+ * requests are submitted (each card retried with back-off meanwhile), then answers again. Nothing
+ * tells the bot it is back but the next retry that gets through; the drain is timed from the
+ * moment it is back to the last request to the channel, beside the least time the windows allow.
+ */
+async function outageDrain(connector: Awaited<ReturnType<typeof startThrottlingConnector>>, requests: TransferRequests, db: SqlDatabase): Promise<void> {
+  process.stdout.write(`Outage: ${OUTAGE_CARDS} requests submitted while the ops channel answers 503 for ${OUTAGE_SECONDS} s, then back\n`);
+  connector.takeChannelDown();
+  const downAt = performance.now();
+  for (let index = 0; index < OUTAGE_CARDS; index++) {
+    const requester = { id: randomUUID(), name: `Outage requester ${index}` };
+    await requests.submit({
+      ...requestDetails(requester),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, `outage.${index}@nhsmail.example`, 'eligible')],
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_SECONDS * 1000 - (performance.now() - downAt))));
+  connector.bringChannelBack();
+  const backAt = performance.now();
+  const throttledBefore = connector.calls.filter((call) => call.status === 429).length;
+  const owed = async () =>
+    (await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE kind IN ('ops.post', 'ops.update') AND status = 'pending'`))[0]!.count;
+  await waitUntil(async () => (await owed()) === 0, 600_000, 'the outage backlog to drain');
+  const toChannel = connector.calls.filter((call) => call.at >= backAt && call.conversationId.split(';')[0] === DEMO.opsChannelId);
+  const refusedWhileDown = connector.calls.filter((call) => call.at >= downAt && call.at < backAt && call.status === 503).length;
+  const drainMs = Math.max(...toChannel.map((call) => call.at)) - backAt;
+  // The requests made while it was down still fill Teams' windows when it is back: the least time counts them.
+  const earlier = connector.calls.filter((call) => call.at < backAt && call.conversationId.split(';')[0] === DEMO.opsChannelId).map((call) => call.at - backAt);
+  const leastMs = leastTimeMs(toChannel.length, TEAMS_DOCUMENTED_LIMITS.conversation, earlier);
+  const freshMs = leastTimeMs(toChannel.length, TEAMS_DOCUMENTED_LIMITS.conversation);
+  const throttled = connector.calls.filter((call) => call.status === 429).length - throttledBefore;
+  const ratio = drainMs / leastMs;
+  if (process.env.PACING_TIMELINE)
+    process.stdout.write(`${toChannel.map((call) => `${call.method}${call.status}@${((call.at - backAt) / 1000).toFixed(1)}`).join(' ')}\n`);
+  process.stdout.write(`  503s answered while down                          ${refusedWhileDown}\n`);
+  process.stdout.write(`  requests to the channel after it came back       ${toChannel.length}\n`);
+  process.stdout.write(`  drain time                                        ${(drainMs / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `  least time the limits allow for those requests    ${(leastMs / 1000).toFixed(1)} s (counting the requests made while down; ${(freshMs / 1000).toFixed(1)} s from empty windows)\n`,
+  );
+  process.stdout.write(
+    `  ratio                                             ${ratio.toFixed(3)} (target <= ${TARGET_RATIO}; ${(drainMs / freshMs).toFixed(3)} against empty windows)\n`,
+  );
+  process.stdout.write(`  answers of 429                                    ${throttled} (target 0)\n`);
+  if (ratio > TARGET_RATIO || throttled > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { QueueRepository } from '../services/store/queue';
 import { loadBankHolidays } from '../services/working-days';
 import { queueFiltersSchema, WorkspaceQueue } from '../services/workspace-queue';
 import { freshPostgresSchema } from '../test/support/databases';
+import { measureLargeRequests } from './large-request';
 
 /**
  * `npm run bench` (workspace): the NAS Operations queue on PostgreSQL (127.0.0.1:5432, database
@@ -140,6 +141,8 @@ async function main(): Promise<boolean> {
     await measure('organisation words ("bench organisation 42")', () => page({ status: 'all', q: 'bench organisation 42' }), OTHER_RUNS);
     await measure('reference prefix ("NTR-10500")', () => page({ status: 'all', q: 'NTR-10500' }), OTHER_RUNS);
     await measure('picture of the work', async () => (await queue.picture()).weeks.length, OTHER_RUNS);
+
+    await measureLargeRequests(db);
 
     if (process.env.BENCH_EXPLAIN === '1') await explain(db, { first: {}, address: { status: 'all', address: 'user4242.7@nhsmail.example' } });
 

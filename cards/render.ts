@@ -23,9 +23,23 @@ export function utf16Bytes(value: unknown): number {
   return JSON.stringify(value).length * 2;
 }
 
+/**
+ * Each template parsed once. Parsing its ${…} expressions (adaptive-expressions' ANTLR parser) is
+ * nearly all of a render: 200-400 ms for the ops card on a loaded machine, on every render. The
+ * library prepares a Template once so it can "be bound to different data objects in a loop"
+ * (adaptivecards-templating 2.3.1, Template's constructor); expand is synchronous, so sharing one
+ * is safe. Keyed by the template object: templates are module constants.
+ */
+const parsedTemplates = new WeakMap<object, Template>();
+
 /** Expands a JSON card template with its typed data into an adaptive card attachment. */
 export function expandCard<Data extends object>(template: object, data: Data): CardAttachment {
-  const card = new Template(template).expand({ $root: data }) as Record<string, unknown>;
+  let parsed = parsedTemplates.get(template);
+  if (!parsed) {
+    parsed = new Template(template);
+    parsedTemplates.set(template, parsed);
+  }
+  const card = parsed.expand({ $root: data }) as Record<string, unknown>;
   return { contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card };
 }
 

@@ -222,7 +222,7 @@ function entryJson(entry: QueueEntry) {
   return { ...entry, statusLabel: STATUS_LABEL[entry.status] };
 }
 
-async function requestJson(request: StoredRequest, actor: Actor, parts: Pick<WorkspaceApiParts, 'audit' | 'queue' | 'tenantId'>) {
+export async function requestJson(request: StoredRequest, actor: Actor, parts: Pick<WorkspaceApiParts, 'audit' | 'queue' | 'tenantId'>) {
   const open = OPEN_STATUSES.includes(request.status);
   const closedAt = request.decidedAt ?? request.withdrawnAt;
   return {

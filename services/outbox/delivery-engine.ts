@@ -2,7 +2,7 @@ import { DeadlineExceeded, withDeadline } from '../../core/deadline';
 import { describeErrorForLog } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { SqlExecutor } from '../store/database';
-import type { Delivery, DeliveryKind, DeliveryOf, Outbox } from '../store/outbox';
+import { SERVICE_DOWN_CODE, type Delivery, type DeliveryKind, type DeliveryOf, type Outbox } from '../store/outbox';
 import { conversationKeyOf, UNPACED, type SendDestination, type SendPacer } from './send-pacing';
 
 /**
@@ -167,6 +167,12 @@ const REARM_SWEEP_MS = 10 * 60 * 1000;
 export class DeliveryEngine {
   private stopping = false;
   private lastSweep = 0;
+  /**
+   * Where this instance saw the service down since it last woke what waits there (by recipient;
+   * '' for messages to no person). A row that itself failed before (attempts > 1) is the other
+   * sign, and the one another instance's failures leave.
+   */
+  private readonly sawDown = new Set<string>();
 
   constructor(
     private readonly outbox: Outbox,
@@ -234,10 +240,12 @@ export class DeliveryEngine {
   private async deliver(delivery: Delivery, pacedUntil: Map<string, number>): Promise<void> {
     const handler = this.handlerOf(delivery);
     const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
+    const answered = { yes: false };
     try {
-      const settle = await handler.deliver(delivery, this.guardedCall(delivery, pacedUntil));
+      const settle = await handler.deliver(delivery, this.guardedCall(delivery, pacedUntil, answered));
       await this.outbox.markDelivered(delivery, settle);
       this.logger.info('delivery.sent', context);
+      if (answered.yes) await this.wakeWhatWaitedForTheService(delivery);
     } catch (error) {
       if (error instanceof ClaimLost) {
         this.logger.info('delivery.claim_lost', context);
@@ -280,8 +288,22 @@ export class DeliveryEngine {
       return;
     }
     const wait = verdict.afterSeconds ?? this.backoff(delivery.attempts);
+    if (SERVICE_DOWN_CODE.test(verdict.code)) this.sawDown.add(delivery.recipient ?? '');
     await this.outbox.retryLater(delivery, wait, verdict.code);
     this.logger.warn('delivery.retrying', { ...context, reason: verdict.code, inSeconds: Math.round(wait) });
+  }
+
+  /**
+   * The service took a message where it had been down: what waits out back-off there is due
+   * now (one statement), and goes as pacing allows. Only after a sign of an outage, so an
+   * ordinary send costs no extra statement.
+   */
+  private async wakeWhatWaitedForTheService(delivery: Delivery): Promise<void> {
+    const scope = delivery.recipient ?? '';
+    if (delivery.attempts <= 1 && !this.sawDown.has(scope)) return;
+    this.sawDown.delete(scope);
+    const woken = await this.outbox.wakeBackedOff(delivery.recipient);
+    if (woken > 0) this.logger.info('delivery.backlog_woken', { deliveryId: delivery.id, kind: delivery.kind, rows: woken });
   }
 
   /** The slot is taken last, just before the request leaves, so the ledger's time is when it went. */
@@ -301,12 +323,14 @@ export class DeliveryEngine {
     return ceiling / 2 + (this.random() * ceiling) / 2;
   }
 
-  private guardedCall(delivery: Delivery, pacedUntil: Map<string, number>): GuardedCall {
+  private guardedCall(delivery: Delivery, pacedUntil: Map<string, number>, answered: { yes: boolean }): GuardedCall {
     return async (send, to) => {
       if (!(await this.outbox.stillHeld(delivery, this.policy.leaseSeconds))) throw new ClaimLost();
       if (to) await this.takeSlot(to, pacedUntil);
       try {
-        return await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
+        const result = await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
+        answered.yes = true;
+        return result;
       } catch (error) {
         throw error instanceof DeadlineExceeded ? new DeliveryFailure(undefined, undefined) : this.toFailure(error);
       }

@@ -34,6 +34,14 @@ export interface UnreadableDelivery {
   problems: string[];
 }
 
+/**
+ * The failures that say the service (or the recipient's side of it) was down, not that it refused
+ * this message: no answer, or a 5xx (services/outbox/delivery-engine.ts classifyFailure names
+ * them). One source for the engine's test and the SQL below.
+ */
+const SERVICE_DOWN_PATTERN = '^(CONNECTOR_UNREACHABLE|HTTP_5[0-9][0-9])$';
+export const SERVICE_DOWN_CODE = new RegExp(SERVICE_DOWN_PATTERN);
+
 /** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
 const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 
@@ -193,6 +201,23 @@ export class Outbox {
       `UPDATE outbox SET status = 'pending', attempts = 0, due_at = now()
        WHERE status = 'failed' AND due_at < now() - make_interval(secs => $1) AND NOT (last_error = ANY($2::text[])) RETURNING id`,
       [restedSeconds, PERMANENT_FAILURES],
+    );
+    return rows.length;
+  }
+
+  /**
+   * A send to `recipient`'s chat (null: the messages to no person, the ops channel's) was
+   * accepted after it had been down: what still waits out back-off because that service was
+   * down is due now, so a backlog drains as fast as pacing allows rather than as the back-off
+   * happened to fall (with the channel out a minute, back-offs had reached 30-60 s). 429s are
+   * not touched (Teams said when), nor refusals; pacing still spaces what falls due.
+   */
+  async wakeBackedOff(recipient: string | null): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET due_at = now()
+       WHERE status = 'pending' AND recipient IS NOT DISTINCT FROM $1::text AND due_at > now() AND (lease_until IS NULL OR lease_until < now())
+         AND last_error ~ $2 RETURNING id`,
+      [recipient, SERVICE_DOWN_PATTERN],
     );
     return rows.length;
   }

@@ -155,5 +155,7 @@ describe('the fakes’ reading of the documented limits', () => {
     assert.equal(leastTimeMs(9, windows), 2000, 'then eight per two seconds');
     assert.equal(leastTimeMs(60, windows), 14_000);
     assert.equal(leastTimeMs(61, windows), 30_000, 'the 61st waits for the first to leave the 30 s window');
+    assert.equal(leastTimeMs(1, windows, Array<number>(60).fill(-10_000)), 20_000, 'sixty made 10 s before (refused or not) hold the 30 s window 20 s more');
+    assert.equal(leastTimeMs(2, windows, [-1500]), 0, 'one made earlier, well inside the limits, delays nothing');
   });
 });

@@ -42,8 +42,9 @@ export class RollingLimits {
  * to the last: each sent at the earliest moment the windows allow (no schedule does better,
  * since sending earlier never delays a later request).
  */
-export function leastTimeMs(count: number, windows: readonly SendWindow[]): number {
-  const times: number[] = [];
+export function leastTimeMs(count: number, windows: readonly SendWindow[], earlierMs: readonly number[] = []): number {
+  // `earlierMs`: requests already made (before 0, ascending), which still count in the windows (Teams counts refused ones too).
+  const times: number[] = [...earlierMs];
   for (let index = 0; index < count; index++) {
     let at = 0;
     for (const window of windows) {
@@ -51,5 +52,5 @@ export function leastTimeMs(count: number, windows: readonly SendWindow[]): numb
     }
     times.push(at);
   }
-  return times[count - 1] ?? 0;
+  return count > 0 ? Math.max(0, times[times.length - 1]!) : 0;
 }

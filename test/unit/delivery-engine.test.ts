@@ -15,7 +15,10 @@ import {
 import { owed, owedContent, readOwedContent } from '../../services/outbox/owed-messages';
 import type { SqlDatabase } from '../../services/store/database';
 import { Outbox, type Delivery } from '../../services/store/outbox';
+import { SqlSendBudget } from '../../services/store/send-budget';
+import type { PacingLimits, SendDestination } from '../../services/outbox/send-pacing';
 import { pgliteDatabase } from '../support/databases';
+import { RollingLimits } from '../support/teams-rate-limits';
 
 describe('the delivery engine’s classification of failures', () => {
   const cases: Array<[string, DeliveryFailure | undefined, Verdict]> = [
@@ -307,5 +310,87 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
     assert.equal((await row('l'))?.status, 'delivered');
     assert.deepEqual({ ...(await row('m')), wait: undefined }, { status: 'pending', last_error: null, attempts: 0, wait: undefined });
     assert.equal((await outbox.claimDue(10, 30)).length, 1, 'at once, not after its lease');
+  });
+
+  it('after an outage, the first accepted send makes what waits out back-off for that destination due now; it drains within pacing, no 429', async () => {
+    // Small windows so the drain is quick: 2 a second to a chat. Teams (the fake) enforces them without the margin.
+    const limits: PacingLimits = { conversation: [{ seconds: 1, sends: 2 }], tenant: [{ seconds: 1, sends: 50 }], marginMs: 50 };
+    const teams = new RollingLimits(limits);
+    await db.query('DELETE FROM send_budget');
+    let down = true;
+    const sends: Array<{ status: number; key: string }> = [];
+    const connector: DeliveryHandler<Delivery> = {
+      deliver: async (delivery, call) => {
+        const to: SendDestination = { conversation: `a:${delivery.recipient}`, tenant: 'tenant' };
+        await call(async () => {
+          const status = down ? 503 : teams.admit(to, Date.now()) ? 200 : 429;
+          sends.push({ status, key: `${delivery.kind}:${delivery.id}` });
+          if (status !== 200) throw new DeliveryFailure(status, status === 429 ? 1 : undefined);
+        }, to);
+        return undefined;
+      },
+    };
+    const worker = new DeliveryEngine(
+      outbox,
+      everyKind(connector),
+      (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)),
+      recordingLogger(logged),
+      { ...policy, batchSize: 1 },
+      () => 0.5,
+      new SqlSendBudget(db, limits),
+    );
+    // Six messages to one chat, one to another.
+    for (let job = 1; job <= 6; job++) await outbox.enqueue(owed.screeningResults(`job${job}`, 1, 'u1'));
+    await outbox.enqueue(owed.screeningResults('elsewhere', 1, 'u2'));
+    // That service is down: every message fails once and backs off (6 s, with the jitter drawn at 0.5).
+    while (sends.length < 7) await worker.deliverDue();
+    assert.ok(sends.every((send) => send.status === 503));
+    // One of them Teams throttled instead: it waits what Teams said, outage or not.
+    await db.query(`UPDATE outbox SET last_error = 'HTTP_429' WHERE dedupe_key = 'screening.results:job6:1'`);
+    const waiting = async () =>
+      (
+        await db.query<{ key: string; due: boolean; status: string }>(
+          `SELECT dedupe_key AS key, due_at <= now() AS due, status FROM outbox ORDER BY dedupe_key`,
+        )
+      ).map((row) => `${row.key} ${row.status === 'delivered' ? 'delivered' : row.due ? 'due' : 'backing off'}`);
+    assert.deepEqual(await waiting(), [
+      'screening.results:elsewhere:1 backing off',
+      'screening.results:job1:1 backing off',
+      'screening.results:job2:1 backing off',
+      'screening.results:job3:1 backing off',
+      'screening.results:job4:1 backing off',
+      'screening.results:job5:1 backing off',
+      'screening.results:job6:1 backing off',
+    ]);
+
+    // It answers again; the first row's back-off runs out and it goes.
+    down = false;
+    await db.query(`UPDATE outbox SET due_at = now() - interval '1 second' WHERE dedupe_key = 'screening.results:job1:1'`);
+    // (The sends refused while it was down still count in the send budget: it may first wait for a slot.)
+    for (let round = 0; round < 10 && !(await waiting()).includes('screening.results:job1:1 delivered'); round++) await worker.deliverDue();
+    assert.deepEqual(await waiting(), [
+      'screening.results:elsewhere:1 backing off',
+      'screening.results:job1:1 delivered',
+      'screening.results:job2:1 due',
+      'screening.results:job3:1 due',
+      'screening.results:job4:1 due',
+      'screening.results:job5:1 due',
+      'screening.results:job6:1 backing off',
+    ]);
+    assert.equal(logged.find((line) => line.event === 'delivery.backlog_woken')?.fields.rows, 4);
+
+    // They drain as pacing allows (2 a second), none throttled.
+    const started = Date.now();
+    const drained = async () => (await waiting()).filter((line) => line.endsWith(' delivered')).length === 5;
+    while (!(await drained()) && Date.now() - started < 10_000) await worker.deliverDue();
+    assert.deepEqual((await waiting()).slice(1, 6), [
+      'screening.results:job1:1 delivered',
+      'screening.results:job2:1 delivered',
+      'screening.results:job3:1 delivered',
+      'screening.results:job4:1 delivered',
+      'screening.results:job5:1 delivered',
+    ]);
+    assert.equal(sends.filter((send) => send.status === 429).length, 0, 'no 429');
+    assert.ok(Date.now() - started < 5000, `drained in ${Date.now() - started} ms, paced, not backed off`);
   });
 });
