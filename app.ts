@@ -180,6 +180,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   });
   const dutiesTurns = new DutiesTurns({
     duties: duties.duties,
+    authoriseRequester: (userId) => access.requester(userId),
     signIn: parts.mailSignIn,
     pendingSends: new PendingSends(new SqlStorage(db)),
     logger,

@@ -22,6 +22,8 @@ import type { PendingSends } from './pending-sends';
  */
 export interface DutiesTurnDependencies {
   duties: AffectedUserDuties;
+  /** The one requester check (AccessControl.requester): still a Primary or Local Administrator. Throws when not. */
+  authoriseRequester: (userId: string | undefined) => Promise<unknown>;
   /** Undefined when no OAuth connection is configured: only the download is offered. */
   signIn?: MailSignIn;
   /** What each requester was about to send when asked to sign in: sent once the sign-in completes. */
@@ -57,6 +59,7 @@ export class DutiesTurns {
       scope: 'personal',
       interruptsDialog: true,
       run: async ({ context, argument, userId }) => {
+        await this.deps.authoriseRequester(userId);
         if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
         if (!REQUEST_REFERENCE_PATTERN.test(argument))
           throw new AppError('INVALID_INPUT', 'Say which request: for example **tell NTR-100001** shows the messages for the people it affects.');
@@ -78,6 +81,7 @@ export class DutiesTurns {
     if (!parsed.success) return false;
     const { duties: action, requestId, stage } = parsed.data;
     try {
+      await this.deps.authoriseRequester(userId);
       if (!userId) throw new AppError('NOT_AN_ADMINISTRATOR');
       if (action === 'show') await context.sendActivity(MessageFactory.attachment(this.card(await this.deps.duties.offer(requestId, userId))));
       else if (action === 'download') await this.offerDownload(context, requestId, userId);
@@ -171,6 +175,7 @@ export class DutiesTurns {
     try {
       const userId = context.activity.from?.aadObjectId;
       if (!userId) throw new AppError('NOT_YOUR_REQUEST');
+      await this.deps.authoriseRequester(userId);
       if (!isUploadUrlAllowed(new URL(uploadInfo.uploadUrl), this.deps.allowInsecureUpload)) throw new AppError('EXPORT_UPLOAD_FAILED');
       const { drafts } = await this.deps.duties.offer(requestId, userId);
       if (drafts.stage !== consent.data.stage)
@@ -210,6 +215,7 @@ export class DutiesTurns {
     if (signed && userId && pending) {
       await context.sendActivity('Signed in: the bot may now send mail as you.');
       try {
+        await this.deps.authoriseRequester(userId);
         await this.send(context, pending.requestId, pending.stage, userId);
       } catch (error) {
         const appError = findAppError(error);

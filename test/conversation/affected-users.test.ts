@@ -86,10 +86,22 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
 
   it('refuses the drafts of someone else’s request', async () => {
     await harness
-      .adapterFor('sam')
+      .adapterFor('ruth')
       .send(press('show'))
       .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
       .startTest();
+  });
+
+  it('asks the one requester check first: someone who is not a Primary or Local Administrator gets no drafts, by button or command', async () => {
+    const refused = 'Only Primary or Local Administrators can request a NAS transfer.';
+    await harness
+      .adapterFor('tom')
+      .send(press('show'))
+      .assertReply((activity) => assert.equal(activity.text, refused))
+      .send(`tell ${request.reference}`)
+      .assertReply((activity) => assert.equal(activity.text, refused))
+      .startTest();
+    assert.equal(harness.graph.sentMail.length, 0);
   });
 
   it('asks for the one-off sign-in first, then sends one message per person with their own reason, and tells the tally', async () => {

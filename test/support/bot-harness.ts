@@ -22,6 +22,8 @@ import { CardUser } from './card-actions';
 export const PEOPLE = {
   priya: { id: '29:priya.okafor', name: 'Priya Okafor', aadObjectId: '6e6d7300-0000-4000-8000-000000000128' },
   sam: { id: '29:sam.idowu', name: 'Sam Idowu', aadObjectId: '6e6d7300-0000-4000-8000-000000000129' },
+  /** A Local Administrator of another organisation: a requester, but not of Priya's requests. */
+  ruth: { id: '29:ruth.kellaway', name: 'Ruth Kellaway', aadObjectId: '6e6d7300-0000-4000-8000-000000000130' },
   tom: { id: '29:tom.ashdown', name: 'Tom Ashdown', aadObjectId: '6e6d7300-0000-4000-8000-000000000131' },
   lena: { id: '29:lena.marsh', name: 'Lena Marsh', aadObjectId: '6e6d7300-0000-4000-8000-000000000132' },
 } as const;
