@@ -103,6 +103,8 @@ export class DutiesTurns {
     if (!stage) throw new AppError('CARD_DATA_INVALID');
     const signIn = this.deps.signIn;
     if (!signIn) throw new AppError('INVALID_INPUT', 'Sending from your mailbox is not set up for this bot. Choose **Download to send yourself** on the card.');
+    // Whose request it is, before anything is remembered or a sign-in offered for it.
+    const request = (await this.deps.duties.offer(requestId, userId)).request;
     const token = await signIn.tokenFor(userId).catch((error: unknown) => {
       this.deps.logger.warn('duties.token_unavailable', { requestId, ...describeErrorForLog(error) });
       return undefined;
@@ -114,7 +116,6 @@ export class DutiesTurns {
       await context.sendActivity(MessageFactory.attachment(await signIn.signInCard(context)));
       return;
     }
-    const request = (await this.deps.duties.offer(requestId, userId)).request;
     const outcome = await this.deps.duties.send(requestId, stage, { id: userId, name: request.requester.name });
     this.deps.logger.info('duties.mail_owed', { requestId, stage, queued: outcome.queued, alreadySent: outcome.alreadySent });
     const minutes = Math.ceil(outcome.queued / 30);

@@ -89,6 +89,11 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
       .adapterFor('ruth')
       .send(press('show'))
       .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
+      // Send is refused before a sign-in is offered or anything remembered for after it.
+      .send(press('send'))
+      .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
+      .send(press('download'))
+      .assertReply((activity) => assert.equal(activity.text, 'That request was not raised by you.'))
       .startTest();
   });
 
