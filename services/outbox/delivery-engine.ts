@@ -302,8 +302,14 @@ export class DeliveryEngine {
     const scope = delivery.recipient ?? '';
     if (delivery.attempts <= 1 && !this.sawDown.has(scope)) return;
     this.sawDown.delete(scope);
-    const woken = await this.outbox.wakeBackedOff(delivery.recipient);
-    if (woken > 0) this.logger.info('delivery.backlog_woken', { deliveryId: delivery.id, kind: delivery.kind, rows: woken });
+    // The delivery in hand is already settled as sent: a failure here must never reach its failure path
+    // (which could give a sent message up as undeliverable). The rows simply wait out their back-off.
+    try {
+      const woken = await this.outbox.wakeBackedOff(delivery.recipient);
+      if (woken > 0) this.logger.info('delivery.backlog_woken', { deliveryId: delivery.id, kind: delivery.kind, rows: woken });
+    } catch (error) {
+      this.logger.warn('delivery.backlog_wake_failed', { deliveryId: delivery.id, kind: delivery.kind, ...describeErrorForLog(error) });
+    }
   }
 
   /** The slot is taken last, just before the request leaves, so the ledger's time is when it went. */

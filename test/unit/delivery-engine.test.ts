@@ -145,6 +145,38 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
     },
   });
 
+  it('a sent message stays sent when waking the backlog after it fails: never given up, its give-up never run', async () => {
+    await oweResults('last');
+    // Its last attempt: two real failures before, so a failure now would give it up.
+    await db.query(`UPDATE outbox SET attempts = 2, last_error = 'HTTP_503' WHERE dedupe_key = 'screening.results:last:1'`);
+    const gaveUp: string[] = [];
+    const answering: DeliveryHandler<Delivery> = {
+      deliver: async (_delivery, call) => {
+        await call(async () => undefined);
+        return undefined;
+      },
+      gaveUp: async (_tx, _delivery, code) => {
+        gaveUp.push(code);
+      },
+    };
+    const failingWake = Object.assign(Object.create(outbox) as Outbox, {
+      wakeBackedOff: () => Promise.reject(new Error('connection terminated')),
+    });
+    const worker = new DeliveryEngine(
+      failingWake,
+      everyKind(answering),
+      (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)),
+      recordingLogger(logged),
+      policy,
+      () => 0,
+    );
+    await worker.deliverDue();
+    assert.equal((await row('last'))!.status, 'delivered');
+    assert.deepEqual(gaveUp, []);
+    assert.ok(logged.some((line) => line.event === 'delivery.backlog_wake_failed'));
+    assert.ok(!logged.some((line) => line.event === 'delivery.gave_up'));
+  });
+
   it('waits out a 429’s Retry-After without counting an attempt', async () => {
     await oweResults('a');
     assert.equal(await engine(failingWith(new DeliveryFailure(429, 30))).deliverDue(), true);
