@@ -109,11 +109,10 @@ export class AccessControl {
     const context = this.lookUpRequester(userId);
     if (this.requesters.size >= CACHE_LIMIT) this.requesters.clear();
     this.requesters.set(userId, { context, until: this.now() + REQUESTER_TTL_MS });
-    // Only a confirmed requester is kept: a refusal or a failure is forgotten, and asked again.
-    context.then(
-      () => this.requesters.get(userId)?.context === context && this.requesters.set(userId, { context, until: this.now() + REQUESTER_TTL_MS }),
-      () => this.requesters.get(userId)?.context === context && this.requesters.delete(userId),
-    );
+    // Only a confirmed requester is kept, and only until REQUESTER_TTL_MS after the look-up began (not after
+    // it answered: a slow directory must not stretch how long a removal goes unseen). A refusal or a
+    // failure is forgotten, and asked again.
+    context.catch(() => this.requesters.get(userId)?.context === context && this.requesters.delete(userId));
     return context;
   }
 

@@ -45,6 +45,18 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     await assert.rejects(access.requester('priya'), { code: 'NOT_AN_ADMINISTRATOR' });
   });
 
+  it('counts REQUESTER_TTL_MS from when the look-up began, not when a slow directory answered', async () => {
+    const { state, clock, access } = setUp();
+    state.members.add(`priya@${REQUESTERS}`);
+    const looking = access.requester('priya');
+    // The directory takes most of the minute to answer (Retry-After honoured inside Graph's client).
+    clock.now += REQUESTER_TTL_MS - 1000;
+    await looking;
+    state.members.delete(`priya@${REQUESTERS}`);
+    clock.now += 1001;
+    await assert.rejects(access.requester('priya'), { code: 'NOT_AN_ADMINISTRATOR' }, 'the removal is seen REQUESTER_TTL_MS after the look-up began');
+  });
+
   it('keeps no refusal and no failure: the next turn asks again', async () => {
     const { state, access } = setUp();
     await assert.rejects(access.requester('priya'), { code: 'NOT_AN_ADMINISTRATOR' });
