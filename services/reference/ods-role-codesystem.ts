@@ -36,10 +36,15 @@ const codeSystemSchema = z.looseObject({
   version: z.string().optional(),
   date: z.string().optional(),
   meta: z.looseObject({ lastUpdated: z.string().optional() }).optional(),
+  // FHIR R4 CodeSystem.content (complete | fragment | example | not-present | supplement) and .count:
+  // a version that says it lists only part of its concepts is not taken as the whole list.
+  content: z.string().optional(),
+  count: z.number().int().nonnegative().optional(),
   concept: z.array(conceptSchema).min(1),
 });
 const bundleSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
+  link: z.array(z.looseObject({ relation: z.string(), url: z.string() })).optional(),
   entry: z.array(z.looseObject({ resource: z.looseObject({ resourceType: z.string() }).optional() })).optional(),
 });
 
@@ -76,6 +81,9 @@ export async function fetchFhirRoles(fhirBaseUrl: string, apiKey: string | undef
   if (answer.status !== 200) throw new AppError('ODS_UNAVAILABLE', `The ODSOrganisationRole CodeSystem search answered HTTP ${answer.status}.`);
   const bundle = bundleSchema.safeParse(answer.body);
   if (!bundle.success) throw new AppError('ODS_UNAVAILABLE', 'The ODSOrganisationRole CodeSystem search did not answer a Bundle.');
+  // Versions on a further page would make "the newest" a guess: the search is read whole or not used.
+  if (bundle.data.link?.some((link) => link.relation === 'next'))
+    throw new AppError('ODS_UNAVAILABLE', 'The ODSOrganisationRole CodeSystem search came in more than one page, so it was not used.');
   const versions = (bundle.data.entry ?? [])
     .map((entry) => entry.resource)
     .filter((resource) => resource?.resourceType === 'CodeSystem')
@@ -88,6 +96,13 @@ export async function fetchFhirRoles(fhirBaseUrl: string, apiKey: string | undef
   const newest = parsed.sort((a, b) => (dateOf(b) ?? '').localeCompare(dateOf(a) ?? ''))[0];
   const dataDate = newest ? dateOf(newest) : undefined;
   if (!newest || !dataDate) throw new AppError('ODS_UNAVAILABLE', 'The ODSOrganisationRole CodeSystem has no date, so its age is unknown.');
+  if (newest.content !== undefined && newest.content !== 'complete')
+    throw new AppError('ODS_UNAVAILABLE', `The ODSOrganisationRole CodeSystem says its content is "${newest.content}", not complete, so it was not used.`);
+  if (newest.count !== undefined && newest.count !== newest.concept.length)
+    throw new AppError(
+      'ODS_UNAVAILABLE',
+      `The ODSOrganisationRole CodeSystem counts ${newest.count} concepts but lists ${newest.concept.length}, so it was not used.`,
+    );
   const roles: OrdRole[] = [];
   for (const concept of newest.concept) {
     const primaryRole = primaryRoleOf(concept);

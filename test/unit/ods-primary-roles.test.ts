@@ -117,6 +117,21 @@ describe('ODS primary roles from the FHIR API’s ODSOrganisationRole CodeSystem
     await assert.rejects(fetchFhirRoles(fake.url, KEY), { code: 'ODS_UNAVAILABLE' });
   });
 
+  it('a CodeSystem that says it lists only part of its concepts, counts more than it lists, or comes in pages is refused', async () => {
+    const roles = codeSystem('2026-11-30', [
+      ['RO76', 'GP PRACTICE', true],
+      ['RO177', 'PRESCRIBING COST CENTRE', false],
+    ]);
+    answer = { resourceType: 'Bundle', entry: [{ resource: { ...roles, content: 'fragment' } }] };
+    await assert.rejects(fetchFhirRoles(fake.url, KEY), /content is "fragment", not complete/);
+    answer = { resourceType: 'Bundle', entry: [{ resource: { ...roles, count: 3 } }] };
+    await assert.rejects(fetchFhirRoles(fake.url, KEY), /counts 3 concepts but lists 2/);
+    answer = { resourceType: 'Bundle', link: [{ relation: 'next', url: `${fake.url}/CodeSystem?page=2` }], entry: [{ resource: roles }] };
+    await assert.rejects(fetchFhirRoles(fake.url, KEY), /more than one page/);
+    answer = { resourceType: 'Bundle', entry: [{ resource: { ...roles, count: 2 } }] };
+    assert.equal((await fetchFhirRoles(fake.url, KEY)).roles.length, 2, 'a complete CodeSystem whose count matches is read');
+  });
+
   it('the FHIR client orders an organisation’s roles primary first by the CodeSystem read from the API, and sources names it with its date', async () => {
     answer = {
       resourceType: 'Bundle',
