@@ -204,7 +204,8 @@ export async function readRegisterFile<T>(file: string, format: RegisterFormat<T
       'REGISTER_UNAVAILABLE',
       `The ${label} file is ${megabytes(bytes)}, over the ${megabytes(maxBytes)} a register may be (the DSPT export of every organisation in England is a few tens of MB at most): check it is the right file.`,
     );
-  const size = (await stat(file)).size;
+  const before = await stat(file);
+  const size = before.size;
   if (size > maxBytes) throw tooBig(size);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -236,6 +237,11 @@ export async function readRegisterFile<T>(file: string, format: RegisterFormat<T
   } catch (error) {
     throw notCsv(label, error);
   }
+  // A file still being copied or rewritten reads as a shorter, valid-looking file (a cut last row can
+  // even read as a smaller number): a read that did not see the file whole and unchanged is not used.
+  const after = await stat(file);
+  if (bytes !== size || after.size !== size || after.mtimeMs !== before.mtimeMs)
+    throw new AppError('REGISTER_UNAVAILABLE', `The ${label} file changed while it was being read, so it was not used; it is read again at the next check.`);
   return { ...reader.finish(), sha256: hash.digest('hex'), bytes };
 }
 

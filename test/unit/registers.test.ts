@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -226,6 +226,21 @@ describe('register size and the event loop (issue 20 §4)', function () {
     assert.match(failed?.kind === 'failed' ? failed.message : '', /file is 0\.0 MB, over the 0\.0 MB a register may be .*The previous copy is still in use/);
     // At start-up (nothing in use) the same file is a clear REGISTER_UNAVAILABLE, not a crash.
     await assert.rejects(dsptRegisterSource(file, { maxBytes: 4096 }).current(), { code: 'REGISTER_UNAVAILABLE' });
+  });
+
+  it('a file that grows while it is read (a copy still being written) is not used: the previous copy stays', async () => {
+    const file = write('growing.csv', exportOf(10));
+    const source = dsptRegisterSource(file);
+    assert.equal((await source.current()).snapshot.rows, 10);
+    // The new file is written in two parts; the second lands while the first is being read.
+    const lines = exportOf(60000).split(/(?<=\n)/);
+    write('growing.csv', lines.slice(0, 50000).join(''));
+    const reading = source.current();
+    // Long after the read has looked at the file's size, long before it has read 50,000 rows.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    appendFileSync(file, lines.slice(50000).join(''));
+    assert.equal((await reading).snapshot.rows, 10, 'the copy in use is kept');
+    assert.match(source.status().lastError?.message ?? '', /changed while it was being read/);
   });
 
   it('the default cap is a stated 64 MiB', () => {
