@@ -8,6 +8,8 @@ import { claimQuestionChase, claimRequestChase } from './store/request-changes';
 import { workingDaysElapsed } from './working-days';
 
 const OPEN_SQL = requestSql(REQUEST_CONDITIONS.open);
+/** Only questions on requests that can still be asked are read (the lifecycle's ask rule, compiled): a withdrawn or completed request's old question is never looked at again. */
+const ASKABLE_SQL = requestSql(REQUEST_CONDITIONS.askable);
 /** Reminders are the bot's own doing; the lifecycle is asked as for anyone. */
 const BOT = { id: 'nas-transfer-bot' };
 
@@ -75,7 +77,7 @@ export class ChaseScheduler {
   private async chaseUnansweredQuestions(now: Date): Promise<number> {
     const open = await this.db.query<{ id: number; request_id: number; asked_at: Date; requester_id: string }>(
       `SELECT q.id, q.request_id, q.asked_at, r.requester_id FROM request_questions q JOIN transfer_requests r ON r.id = q.request_id
-       WHERE q.answered_at IS NULL AND q.chased_at IS NULL ORDER BY q.id`,
+       WHERE q.answered_at IS NULL AND q.chased_at IS NULL AND ${ASKABLE_SQL} ORDER BY q.id`,
     );
     let chased = 0;
     for (const question of open) {

@@ -185,7 +185,7 @@ export function requestAction(request: LifecycleRequest, action: RequestAction, 
       return undecided(request).length > 0 ? ALLOWED : refused('nothing_left_to_decide', request);
     }
     case 'ask':
-      return request.status === 'withdrawn' || request.status === 'completed' ? refused('no_one_to_ask', request) : ALLOWED;
+      return requestMeets(request, REQUEST_CONDITIONS.askable) ? ALLOWED : refused('no_one_to_ask', request);
     case 'markTransferred':
       // Completed: every approved account was marked (and seen moved) already.
       if (request.status === 'completed') return refused('already_marked_transferred', request);
@@ -279,6 +279,8 @@ export const REQUEST_CONDITIONS = {
    * moved in the directory or overridden. A request with nothing approved never completes.
    */
   readyToComplete: { all: [DECIDED, { someAccount: APPROVED }, { everyAccount: { any: [{ not: APPROVED }, MOVED] } }] } as RequestCondition,
+  /** NAS Operations can still put a question to the requester (and the bot can put it again): anything not withdrawn or completed. */
+  askable: { not: { statusIn: ['withdrawn', 'completed'] } } as RequestCondition,
   /** The requester is owed the outcome (it is on its way or told): a change from now on must reach them too. */
   outcomeOwed: { statusIn: ['decided', 'completed'] } as RequestCondition,
   /** Every account decided and none approved: there is nothing to transfer (and it stays correctable). */
