@@ -71,8 +71,15 @@ export class DutiesTurns {
 
   /** Offered right after submission, for the accounts submitted and those turned away. */
   async offerAfterSubmission(context: TurnContext, request: StoredRequest): Promise<void> {
-    const offered = await this.deps.duties.offer(request.id, request.requester.id);
-    await context.sendActivity(MessageFactory.attachment(this.card(offered)));
+    // The request is submitted and the requester told so: drafts that cannot be offered now must not fail the
+    // submission's turn (the form would never end). They are one "tell NTR-…" away.
+    try {
+      const offered = await this.deps.duties.offer(request.id, request.requester.id);
+      await context.sendActivity(MessageFactory.attachment(this.card(offered)));
+    } catch (error) {
+      this.deps.logger.warn('duties.offer_failed', { requestId: request.id, ...describeErrorForLog(error) });
+      await context.sendActivity(`The messages for the people this affects could not be drafted just now: type **tell ${request.reference}** to see them.`);
+    }
   }
 
   /** A button of the drafts card (or the outcome card's "Tell the affected users"); false when the activity is not one. */
