@@ -1,6 +1,10 @@
 import {
+  InvokeException,
   MessageFactory,
+  StatusCodes,
   TeamsActivityHandler,
+  type InvokeResponse,
+  type TokenExchangeInvokeResponse,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type FileConsentCardResponse,
@@ -50,6 +54,11 @@ export interface BotDependencies {
  * so the welcome card's buttons carry the command as data, which every client submits.)
  */
 const buttonCommandSchema = z.object({ command: z.enum(['new transfer', 'status', 'help', 'pending']) });
+/** Teams' signin/tokenExchange value (botframework-schema's TokenExchangeInvokeRequest). */
+const tokenExchangeSchema = z.object({ id: z.string().max(200), connectionName: z.string().max(200), token: z.string().min(1).max(20_000) });
+const SIGN_IN_FAILURE = 'signin/failure';
+/** Its code is a fixed lower-case word (installappfailed, resourcematchfailed, …); anything else is logged as unknown. */
+const signInFailureSchema = z.object({ code: z.string().regex(/^[a-z]{1,40}$/) });
 /** Greetings are answered with what the bot can do, not "did you mean help". */
 const GREETINGS: ReadonlySet<string> = new Set(['hello', 'hi', 'hey', 'hiya', 'good morning', 'good afternoon', 'hello there']);
 
@@ -111,6 +120,32 @@ export class NasTransferBot extends TeamsActivityHandler {
   /** The mail sign-in card's answer: Teams sends the code here once the person has signed in. */
   protected override async handleTeamsSigninVerifyState(context: TurnContext, query: SigninStateVerificationQuery): Promise<void> {
     await this.deps.duties?.verifySignIn(context, query.state);
+  }
+
+  /**
+   * Teams' single sign-on for the mail sign-in card (it carries a tokenExchangeResource): the
+   * token exchanged, or 412 with the exchange's id so Teams shows the card's sign-in button.
+   * Microsoft Learn, "Add code to enable SSO in your bot app" (the invoke response):
+   * https://learn.microsoft.com/microsoftteams/platform/bots/how-to/authentication/bot-sso-code
+   */
+  protected override async handleTeamsSigninTokenExchange(context: TurnContext): Promise<void> {
+    const value = tokenExchangeSchema.safeParse(context.activity.value);
+    const exchanged = value.success && this.deps.duties ? await this.deps.duties.exchangeSignIn(context, value.data.token) : false;
+    if (exchanged) return;
+    const refusal: TokenExchangeInvokeResponse = {
+      id: value.success ? value.data.id : '',
+      connectionName: value.success ? value.data.connectionName : '',
+      failureDetail: 'The token could not be exchanged: sign in with the card’s button.',
+    };
+    throw new InvokeException(StatusCodes.PRECONDITION_FAILED, refusal);
+  }
+
+  /** signin/failure (single sign-on failed in the Teams client) is not routed by botbuilder: it is answered here. */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    if (context.activity.name !== SIGN_IN_FAILURE) return super.onInvokeActivity(context);
+    const code = signInFailureSchema.safeParse(context.activity.value);
+    await this.deps.duties?.signInFailed(context, code.success ? code.data.code : 'unknown');
+    return { status: StatusCodes.OK };
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {

@@ -217,26 +217,70 @@ export class DutiesTurns {
    */
   async verifySignIn(context: TurnContext, code: string | undefined): Promise<void> {
     const signed = this.deps.signIn && code ? await this.deps.signIn.verify(context, code).catch(() => false) : false;
-    this.deps.logger.info('duties.sign_in', { signed });
-    const userId = context.activity.from?.aadObjectId;
-    const pending = signed && userId ? await this.deps.pendingSends?.take(userId) : undefined;
-    if (signed && userId && pending) {
-      await context.sendActivity('Signed in: the bot may now send mail as you.');
-      try {
-        await this.deps.authoriseRequester(userId);
-        await this.send(context, pending.requestId, pending.stage, userId);
-      } catch (error) {
-        const appError = findAppError(error);
-        if (!appError) throw error;
-        this.deps.logger.info('duties.refused', { requestId: pending.requestId, action: 'send', code: appError.code });
-        await context.sendActivity(appError.userMessage);
-      }
-      return;
-    }
+    this.deps.logger.info('duties.sign_in', { signed, via: 'code' });
+    const sent = signed ? await this.sendPending(context) : false;
+    if (sent) return;
     await context.sendActivity(
       signed
         ? 'Signed in: the bot may now send mail as you. Press **Send** on the drafts card to send the messages.'
         : 'The sign-in did not complete, so nothing was sent. Press **Send** on the drafts card to try again, or choose **Download to send yourself**.',
     );
+  }
+
+  /**
+   * Teams' single sign-on (signin/tokenExchange), sent when the sign-in card is shown: true when
+   * the token service exchanged the person's Teams token, and what they were about to send then
+   * goes. False (consent not given yet, or the exchange failed) and Teams shows the card's
+   * sign-in button, which ends in verifySignIn. Teams may send the same exchange from each of
+   * the person's devices: the pending send is taken once, and the others say nothing.
+   * Microsoft Learn, "Add code to enable SSO in your bot app":
+   * https://learn.microsoft.com/microsoftteams/platform/bots/how-to/authentication/bot-sso-code
+   */
+  async exchangeSignIn(context: TurnContext, teamsToken: string | undefined): Promise<boolean> {
+    const signIn = this.deps.signIn;
+    const exchanged =
+      signIn && teamsToken
+        ? await signIn.exchange(context, teamsToken).catch((error: unknown) => {
+            this.deps.logger.warn('duties.token_exchange_failed', describeErrorForLog(error));
+            return false;
+          })
+        : false;
+    this.deps.logger.info('duties.sign_in', { signed: exchanged, via: 'single sign-on' });
+    if (exchanged) await this.sendPending(context);
+    return exchanged;
+  }
+
+  /**
+   * Teams' signin/failure: single sign-on failed in the Teams client, which shows the person
+   * nothing for most codes. They are told nothing was sent and what they can do; only the code
+   * (a fixed word such as resourcematchfailed) is logged, never Teams' message.
+   * Microsoft Learn, "SSO troubleshooting" (failure codes):
+   * https://learn.microsoft.com/microsoftteams/platform/teams-sdk/teams/user-authentication/troubleshooting-sso
+   */
+  async signInFailed(context: TurnContext, code: string): Promise<void> {
+    this.deps.logger.warn('duties.sign_in_failed', { code });
+    // Teams answers these two itself, with the card's sign-in button.
+    if (code === 'userconsentrequired' || code === 'interactionrequired') return;
+    await context.sendActivity(
+      'Signing in through Teams did not work, so nothing was sent. Choose **Download to send yourself** on the drafts card, or ask the bot’s administrators to check its sign-in set-up.',
+    );
+  }
+
+  /** What the requester was about to send when asked to sign in, sent now: false when there was nothing waiting. */
+  private async sendPending(context: TurnContext): Promise<boolean> {
+    const userId = context.activity.from?.aadObjectId;
+    const pending = userId ? await this.deps.pendingSends?.take(userId) : undefined;
+    if (!userId || !pending) return false;
+    await context.sendActivity('Signed in: the bot may now send mail as you.');
+    try {
+      await this.deps.authoriseRequester(userId);
+      await this.send(context, pending.requestId, pending.stage, userId);
+    } catch (error) {
+      const appError = findAppError(error);
+      if (!appError) throw error;
+      this.deps.logger.info('duties.refused', { requestId: pending.requestId, action: 'send', code: appError.code });
+      await context.sendActivity(appError.userMessage);
+    }
+    return true;
   }
 }

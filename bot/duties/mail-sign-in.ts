@@ -18,6 +18,12 @@ export interface MailSignIn extends MailTokens {
   signInCard(context: TurnContext): Promise<Attachment>;
   /** The code Teams sends back after sign-in (signin/verifyState): true when it gave a token. */
   verify(context: TurnContext, code: string): Promise<boolean>;
+  /**
+   * Teams' single sign-on (signin/tokenExchange): the person's Teams token, exchanged by the
+   * token service for one of the bot's connection. False when it gives none (consent not yet
+   * given, or the exchange refused): Teams then shows the card's sign-in button instead.
+   */
+  exchange(context: TurnContext, teamsToken: string): Promise<boolean>;
 }
 
 const TEAMS = 'msteams';
@@ -58,6 +64,13 @@ export class TokenServiceMailSignIn implements MailSignIn {
     const channelUserId = context.activity.from?.id;
     if (!channelUserId) return false;
     return (await this.token(channelUserId, context.activity.channelId ?? TEAMS, code)) !== undefined;
+  }
+
+  async exchange(context: TurnContext, teamsToken: string): Promise<boolean> {
+    const channelUserId = context.activity.from?.id;
+    if (!channelUserId || !teamsToken) return false;
+    const response = await (await this.client()).exchangeToken(channelUserId, this.connectionName, context.activity.channelId ?? TEAMS, { token: teamsToken });
+    return Boolean(response?.token);
   }
 
   /** The token service answers 404 when it holds no token for the person (never signed in, consent withdrawn, refresh expired). */

@@ -1,4 +1,5 @@
 import type { Storage } from 'botbuilder';
+import { findAppError } from '../../core/errors';
 import { MESSAGE_STAGES, type MessageStage } from '../../services/duties/message-templates';
 
 /**
@@ -6,7 +7,9 @@ import { MESSAGE_STAGES, type MessageStage } from '../../services/duties/message
  * completes, the send goes ahead without a second press of Send. Kept in the bot's shared
  * state store (any instance may take the sign-in's answer), one per person, and only for a
  * short while: a sign-in finished the next day should not send anything by itself.
- * Taking it twice is harmless: the outbox never sends one person's message twice.
+ * It is taken once: Teams may answer one sign-in from several of the person's devices, or
+ * two instances may take the answers at once, and only one of them sends (the outbox would
+ * not send a message twice anyway, but the person would be told twice).
  */
 export interface PendingSend {
   requestId: number;
@@ -18,6 +21,8 @@ export const PENDING_SEND_MINUTES = 30;
 
 interface StoredPendingSend extends PendingSend {
   at: string;
+  /** Set when taken: the row is kept as a marker, so that a second taker's compare-and-set fails. */
+  taken?: boolean;
 }
 
 const keyFor = (userId: string) => `duties-pending-send/${userId}`;
@@ -33,15 +38,29 @@ export class PendingSends {
     await this.storage.write({ [keyFor(userId)]: { ...stored, eTag: '*' } });
   }
 
-  /** The pending send, if recent, removed as it is taken. */
+  /**
+   * The pending send, if recent, marked taken with a compare-and-set on the row's eTag: of two
+   * takers only the first gets it. (A delete carries no eTag in botbuilder's Storage, so the row
+   * stays, marked taken, until the next remember() overwrites it.)
+   */
   async take(userId: string): Promise<PendingSend | undefined> {
     const key = keyFor(userId);
-    const stored = (await this.storage.read([key]))[key] as Partial<StoredPendingSend> | undefined;
-    if (!stored) return undefined;
-    await this.storage.delete([key]);
+    const stored = (await this.storage.read([key]))[key] as (Partial<StoredPendingSend> & { eTag?: string }) | undefined;
+    if (!stored || stored.taken || !stored.eTag) return undefined;
+    try {
+      await this.storage.write({ [key]: { ...stored, taken: true, eTag: stored.eTag } });
+    } catch (error) {
+      if (isETagConflict(error)) return undefined;
+      throw error;
+    }
     const age = this.now().getTime() - Date.parse(stored.at ?? '');
     const stage = MESSAGE_STAGES.find((known) => known === stored.stage);
     if (!(age >= 0 && age <= PENDING_SEND_MINUTES * 60_000) || !stage || !Number.isInteger(stored.requestId)) return undefined;
     return { requestId: stored.requestId!, stage };
   }
+}
+
+/** A write refused for its eTag: our SqlStorage's STORAGE_CONFLICT, or botbuilder's own storages' "eTag conflict". */
+function isETagConflict(error: unknown): boolean {
+  return findAppError(error)?.code === 'STORAGE_CONFLICT' || /etag conflict/i.test((error as Error | undefined)?.message ?? '');
 }

@@ -24,6 +24,12 @@ class FakeMailSignIn implements MailSignIn {
     this.signedIn.add(context.activity.from.aadObjectId ?? '');
     return true;
   }
+  /** Single sign-on: only the one Teams token given consent exchanges. */
+  async exchange(context: TurnContext, teamsToken: string): Promise<boolean> {
+    if (teamsToken !== 'consented-teams-token') return false;
+    this.signedIn.add(context.activity.from.aadObjectId ?? '');
+    return true;
+  }
 }
 
 const NO_MOBILE: Reason = { rule: 'NO_UK_MOBILE', verdict: 'ineligible', message: 'No mobile number is registered.', remedy: 'Add a UK mobile.' };
@@ -32,12 +38,13 @@ const NOT_PATIENT_CARE: Reason = { rule: 'NOT_DIRECT_PATIENT_CARE', verdict: 'in
 describe('telling the affected users (drafts, sign-in, sending from the requester’s mailbox, the tally)', () => {
   let harness: Harness;
   let signIn: FakeMailSignIn;
+  const logLines: string[] = [];
   let request: StoredRequest;
   let n = 0;
 
   before(async () => {
     signIn = new FakeMailSignIn();
-    harness = await startHarness({ mailSignIn: signIn });
+    harness = await startHarness({ mailSignIn: signIn, writeLog: (line) => logLines.push(line) });
     await knowOpsChannelAndRequester(harness);
   });
   after(() => harness.close());
@@ -160,6 +167,58 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
     assert.equal(events.filter((action) => action === 'duties.mail_sent').length, 3, 'audited per recipient');
     const details = JSON.stringify((await harness.app.audit.forRequest(request.id)).map((event) => event.detail));
     assert.doesNotMatch(details, /Dear|mobile number/, 'no message text in the audit');
+  });
+
+  it('single sign-on: a consented Teams token sends what was about to go, once, however many devices answer; a refused one gets 412', async () => {
+    await priya().send(press('send')).startTest(); // the sign-in card, with the send remembered
+    const exchange = (id: string, token: string) =>
+      ({ type: 'invoke', name: 'signin/tokenExchange', value: { id, connectionName: 'graph-mail', token } }) as Partial<Activity>;
+
+    // Consent not given yet: 412 echoing the exchange, so Teams shows the sign-in button; nothing sent.
+    await priya()
+      .send(exchange('exchange-1', 'unconsented-teams-token'))
+      .assertReply((activity) => {
+        assert.equal(activity.type, 'invokeResponse');
+        const response = activity.value as { status: number; body: { id: string; connectionName: string } };
+        assert.equal(response.status, 412);
+        assert.equal(response.body.id, 'exchange-1');
+        assert.equal(response.body.connectionName, 'graph-mail');
+      })
+      .startTest();
+    await harness.settle();
+    assert.equal(harness.graph.sentMail.length, 0);
+
+    // Consented, from two devices: one send, one "Signed in", and the second answer is silent.
+    const replies: Array<Partial<Activity>> = [];
+    for (const device of [1, 2]) {
+      const adapter = priya();
+      await adapter.receiveActivity(exchange('exchange-2', 'consented-teams-token'));
+      const answered = adapter.activeQueue.splice(0);
+      assert.deepEqual(
+        answered.filter((activity) => activity.type === 'invokeResponse').map((activity) => (activity.value as { status: number }).status),
+        [200],
+        `device ${device}`,
+      );
+      replies.push(...answered.filter((activity) => activity.type === 'message'));
+    }
+    await harness.settle();
+    assert.equal(harness.graph.sentMail.length, 3, 'each affected user mailed once');
+    const texts = replies.map((activity) => activity.text ?? '');
+    assert.equal(texts.filter((text) => text.startsWith('Signed in')).length, 1, texts.join('\n'));
+    assert.equal(texts.filter((text) => text.startsWith('Sending 3 messages')).length, 1, texts.join('\n'));
+  });
+
+  it('tells the requester when single sign-on failed in Teams (signin/failure), which Teams itself does not', async () => {
+    await priya()
+      .send({
+        type: 'invoke',
+        name: 'signin/failure',
+        value: { code: 'resourcematchfailed', message: 'Resource match failed for priya@…' },
+      } as Partial<Activity>)
+      .assertReply((activity) => assert.match(activity.text ?? '', /^Signing in through Teams did not work, so nothing was sent\. Choose \*\*Download/))
+      .assertReply((activity) => assert.equal((activity.value as { status: number }).status, 200))
+      .startTest();
+    assert.ok(!logLines.some((line) => line.includes('Resource match failed')), 'Teams’ message (personal data) is not logged');
   });
 
   it('a sign-in with nothing about to be sent (or a failed one) sends nothing and says what to press', async () => {

@@ -5,7 +5,7 @@ import { ConversationReferences } from '../../bot/state/conversation-references'
 import { ConversationReferenceRecords } from '../../services/store/conversation-references';
 import type { SqlDatabase } from '../../services/store/database';
 import { freshPglite } from '../support/databases';
-import { startFakeTokenService, type FakeTokenService } from '../support/fake-token-service';
+import { startFakeTokenService, TEAMS_SSO_TOKEN, type FakeTokenService } from '../support/fake-token-service';
 
 describe('the requester’s mail sign-in, against a fake Bot Framework token service over HTTP', () => {
   let tokenService: FakeTokenService;
@@ -73,6 +73,16 @@ describe('the requester’s mail sign-in, against a fake Bot Framework token ser
     assert.equal(await signIn.verify(turn({ name: 'signin/verifyState' }), '246810'), true);
     assert.equal(tokenService.calls.at(-1)?.query.get('code'), '246810');
     assert.equal(await signIn.tokenFor(PRIYA_AAD), 'delegated-token-for-29:priya.okafor');
+  });
+
+  it('exchanges the Teams token of single sign-on (signin/tokenExchange), and gives none while consent is needed', async () => {
+    const sam = (activity: Partial<Activity>) => turn({ ...activity, from: { id: '29:sam', name: 'Sam', aadObjectId: 'sam-aad' } });
+    assert.equal(await signIn.exchange(sam({ name: 'signin/tokenExchange' }), 'a-token-needing-consent'), false);
+    const call = tokenService.calls.at(-1)!;
+    assert.equal(call.path, '/api/usertoken/exchange');
+    assert.equal(call.query.get('userId'), '29:sam');
+    assert.equal(call.query.get('connectionName'), 'graph-mail');
+    assert.equal(await signIn.exchange(sam({ name: 'signin/tokenExchange' }), TEAMS_SSO_TOKEN), true);
   });
 
   it('throws when the token service fails (the message is retried), rather than treating it as not signed in', async () => {

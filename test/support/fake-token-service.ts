@@ -5,9 +5,12 @@ import type { AddressInfo } from 'node:net';
  * The Bot Framework token service, faked at the HTTP level (the Agents Playground cannot do
  * OAuth): GET api/usertoken/GetToken answers the person's token once they have signed in (the
  * magic code `SIGN_IN_CODE` redeemed), 404 before; GET api/botsignin/GetSignInResource answers
- * the sign-in link. `tokenOf` gives the token for a Teams user id (29:…).
+ * the sign-in link; POST api/usertoken/exchange (Teams single sign-on) exchanges the Teams token
+ * `TEAMS_SSO_TOKEN` and answers 400 "consent required" otherwise, as the service does before the
+ * person has consented. `tokenOf` gives the token for a Teams user id (29:…).
  */
 export const SIGN_IN_CODE = '246810';
+export const TEAMS_SSO_TOKEN = 'teams-sso-token-for-the-bot';
 
 export interface FakeTokenService {
   url: string;
@@ -39,6 +42,18 @@ export async function startFakeTokenService(tokenOf: (channelUserId: string) => 
         token: tokenOf(user),
         expiration: new Date(Date.now() + 3_600_000).toISOString(),
       });
+    }
+    if (url.pathname === '/api/usertoken/exchange' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const user = url.searchParams.get('userId') ?? '';
+        const { token } = JSON.parse(body || '{}') as { token?: string };
+        if (token !== TEAMS_SSO_TOKEN) return json(400, { error: { code: 'ConsentRequired', message: 'Consent required.' } });
+        signedIn.add(user);
+        json(200, { channelId: url.searchParams.get('channelId'), connectionName: url.searchParams.get('connectionName'), token: tokenOf(user) });
+      });
+      return;
     }
     if (url.pathname === '/api/botsignin/GetSignInResource')
       return json(200, { signInLink: 'https://token.example/sign-in?state=abc', tokenExchangeResource: { id: 'x', uri: 'api://bot', providerId: 'aad' } });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage } from 'botbuilder';
 import { PENDING_SEND_MINUTES, PendingSends } from '../../bot/duties/pending-sends';
+import { SqlStorage } from '../../services/store/bot-state';
+import { freshPglite } from '../support/databases';
 
 describe('the send a requester was about to make when asked to sign in', () => {
   const at = new Date('2026-12-06T10:00:00Z');
@@ -26,5 +28,25 @@ describe('the send a requester was about to make when asked to sign in', () => {
     await pending.remember('priya', { requestId: 7, stage: 'submitted' });
     assert.equal(await pending.take('sam'), undefined);
     assert.deepEqual(await pending.take('priya'), { requestId: 7, stage: 'submitted' });
+  });
+
+  it('is taken by one of two takers at once (two devices answering one sign-in, or two instances), on the bot’s SQL storage', async () => {
+    const db = await freshPglite();
+    try {
+      const storage = new SqlStorage(db);
+      const pending = new PendingSends(storage, () => at);
+      await pending.remember('priya', { requestId: 7, stage: 'outcome' });
+      const taken = await Promise.all([pending.take('priya'), new PendingSends(storage, () => at).take('priya')]);
+      assert.deepEqual(
+        taken.filter((one) => one !== undefined),
+        [{ requestId: 7, stage: 'outcome' }],
+        'exactly one taker gets it',
+      );
+      // The next Send remembers anew over the taken marker.
+      await pending.remember('priya', { requestId: 8, stage: 'submitted' });
+      assert.deepEqual(await pending.take('priya'), { requestId: 8, stage: 'submitted' });
+    } finally {
+      await db.close();
+    }
   });
 });
