@@ -7,6 +7,7 @@ import { loadSandboxOds } from '../../dev/sandbox/ord-server';
 import type { AppError } from '../../core/errors';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
+import { GraphMailSender } from '../../services/duties/graph-mail';
 import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { fetchOrdRoles } from '../../services/reference/ord-roles';
 
@@ -129,5 +130,19 @@ describe('no credential follows a redirect to another origin (issue 20 §2)', fu
       redirecting.requests.map((request) => request.path),
       ['/v1.0/users/old-id', '/v1.0/users/new-id'],
     );
+  });
+
+  // The mail sender sets the requester's delegated token itself, so it is sent over http too: this one would see a leak.
+  it('Graph mail: a redirect to another host is neither followed nor sent the requester’s token; the message fails with its status', async () => {
+    answer = () => ({ status: 307, headers: { location: `${elsewhere.url}/v1.0/me/sendMail` } });
+    await assert.rejects(
+      new GraphMailSender(redirecting.url).send('delegated-token-that-must-stay-home', { to: 'a@nhsmail.example', subject: 's', body: 'b' }),
+      {
+        name: 'DeliveryError',
+        status: 307,
+      },
+    );
+    assert.equal(redirecting.requests[0]?.headers.authorization, 'Bearer delegated-token-that-must-stay-home', 'sent to Graph itself');
+    assert.deepEqual(leaked(), [], 'nothing reached the other host');
   });
 });
