@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,9 +44,13 @@ export async function buildWorkspacePage(outDir: string, options: { minify?: boo
 
 let builtThisProcess: Promise<string> | undefined;
 
-/** The page built into a temporary folder, once per process (tests start the bot many times). */
+/**
+ * The page built into a temporary folder, once per process (tests start the bot many times),
+ * and removed when the process exits, so that test runs and local starts leave no folders behind.
+ */
 export function workspacePageForDevelopment(): Promise<string> {
   builtThisProcess ??= mkdtemp(path.join(os.tmpdir(), 'nas-transfer-workspace-')).then(async (dir) => {
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     await buildWorkspacePage(dir);
     return dir;
   });
