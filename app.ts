@@ -114,6 +114,8 @@ export interface BotParts {
   chasePolicy?: ChasePolicy;
   /** The requester's sign-in for sending the affected users' messages from their mailbox; without it they can only download them. */
   mailSignIn?: MailSignIn;
+  /** The conversation references, when the caller shares them with a part it built (the mail sign-in); otherwise made here. */
+  references?: ConversationReferences;
 }
 
 export interface ComposedBot {
@@ -163,7 +165,7 @@ export function composeBot(parts: BotParts): ComposedBot {
   const signalledOutbox = new Outbox(signalledDb);
   const unwatchRegisters: Array<() => void> = [];
   const jobs = new ScreeningJobs(db);
-  const references = new ConversationReferences(new ConversationReferenceRecords(db));
+  const references = parts.references ?? new ConversationReferences(new ConversationReferenceRecords(db));
   const opsMembers = new OpsMembersSeen(db);
 
   // The bank holidays sit beside the policy file (policy/ here, dist/policy/ in the production bundle).
@@ -403,8 +405,6 @@ function mailSignInFor(config: AppConfig, conversationReferences: ConversationRe
   return new TokenServiceMailSignIn(TokenServiceMailSignIn.clientFor(auth, config.bot.appId ?? ''), config.mail.oauthConnection, conversationReferences);
 }
 
-const references = (db: SqlDatabase) => new ConversationReferences(new ConversationReferenceRecords(db));
-
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
   const db = await openDatabase(config.database, logger);
@@ -416,13 +416,16 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   });
   const adapter = createAdapter(config, logger);
   adapter.onTurnError = createTurnErrorHandler(logger);
+  // One set of conversation references: the mail sign-in finds each requester's Teams id in the same one the bot keeps.
+  const references = new ConversationReferences(new ConversationReferenceRecords(db));
   const composed = composeBot({
     config,
     db,
     dataSources,
     messenger: new ConnectorMessenger(adapter, config.bot.appId),
     logger,
-    mailSignIn: mailSignInFor(config, references(db)),
+    mailSignIn: mailSignInFor(config, references),
+    references,
     deliveryPolicy: { ...DEFAULT_DELIVERY_POLICY, leaseSeconds: config.outboxLeaseSeconds },
   });
   for (const middleware of composed.middleware) adapter.use(middleware);
