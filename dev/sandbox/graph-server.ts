@@ -113,7 +113,9 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     if (!user) return notFound(key);
     const fields = select ? select.split(',').map((field) => field.trim()) : DEFAULT_USER_FIELDS;
     const projected: Record<string, unknown> = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity' };
-    for (const field of fields) projected[field] = (user as Record<string, unknown>)[field] ?? null;
+    for (const field of fields) projected[field] = (user as Record<string, unknown>)[field] ?? (COLLECTIONS.has(field) ? [] : null);
+    // As Graph does: all 15 extension attributes, null where unset (the demo file lists only those set).
+    if ('onPremisesExtensionAttributes' in projected) projected.onPremisesExtensionAttributes = allExtensionAttributes(projected.onPremisesExtensionAttributes);
     return { status: 200, body: projected };
   };
 
@@ -242,4 +244,13 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       return `${new URL(sandbox.url).origin}/_sandbox/users/${encodeURIComponent(idOrUpn)}`;
     },
   };
+}
+
+/** Graph answers an empty collection as [], never null. */
+const COLLECTIONS: ReadonlySet<string> = new Set(['otherMails', 'proxyAddresses', 'businessPhones']);
+
+/** onPremisesExtensionAttributes as Graph answers it: extensionAttribute1 to 15, each null when unset. */
+function allExtensionAttributes(set: unknown): Record<string, unknown> {
+  const given = set && typeof set === 'object' ? (set as Record<string, unknown>) : {};
+  return Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`extensionAttribute${index + 1}`, given[`extensionAttribute${index + 1}`] ?? null]));
 }

@@ -81,8 +81,26 @@ export const ACCOUNT_FIELDS = [
 
 const memberGroupsSchema = z.object({ value: z.array(z.string()) });
 
+/**
+ * Graph answers every property named in $select, null when it holds no value (Microsoft Learn,
+ * "Use the $select query parameter"; onPremisesExtensionAttributes "returns 15 custom extension
+ * attribute properties", each null when unset:
+ * https://learn.microsoft.com/graph/api/resources/onpremisesextensionattributes). A selected
+ * property missing from the answer, or a collection or flag answered null, is an answer in
+ * part: it is never read as "no value" (a missing accountEnabled was read as enabled, a missing
+ * leaver attribute as not a leaver, missing otherMails as none), so the look-up fails.
+ */
+const NEVER_NULL: ReadonlySet<string> = new Set(['id', 'userPrincipalName', 'accountEnabled', 'otherMails', 'proxyAddresses']);
+/** Graph's code for a user that does not exist (a 404 with any other code is not "not found"). */
+const USER_NOT_FOUND_CODE = 'Request_ResourceNotFound';
+const notFoundSchema = z.object({ error: z.object({ code: z.literal(USER_NOT_FOUND_CODE) }) });
+
+const ANSWERED_IN_PART = 'The directory answered in part, so the accounts were not checked.';
+
 export class GraphDirectory implements Directory {
   private readonly accountFields: string[];
+  /** The property paths every user answer must carry (see NEVER_NULL). */
+  private readonly requiredPaths: string[];
 
   constructor(
     private readonly client: Client,
@@ -92,6 +110,16 @@ export class GraphDirectory implements Directory {
     // Only the fields an eligibility rule reads.
     const attributeRoots = [attributes.organisation, attributes.site, attributes.leaver].map((attributePath) => attributePath.split('.')[0] as string);
     this.accountFields = [...new Set([...ACCOUNT_FIELDS, ...attributeRoots])];
+    this.requiredPaths = [
+      ...ACCOUNT_FIELDS,
+      ...[attributes.organisation, attributes.site, attributes.leaver].filter((attributePath) => attributePath.includes('.')),
+    ];
+  }
+
+  /** Every selected property is in the answer, and none that Graph always fills is null. */
+  private answeredWhole(body: unknown): boolean {
+    if (!this.requiredPaths.every((propertyPath) => present(body, propertyPath))) return false;
+    return [...NEVER_NULL].every((field) => (body as Record<string, unknown>)[field] !== null);
   }
 
   async lookupAccounts(emails: readonly string[]): Promise<Map<string, DirectoryAccount | null>> {
@@ -158,6 +186,9 @@ export class GraphDirectory implements Directory {
       if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
       const throttled: typeof pending = [];
       let waitSeconds = 0;
+      // One answer per request: two answers for one id (found and not found) cannot both be true.
+      const ids = parsed.data.responses.map((response) => response.id);
+      if (new Set(ids).size !== ids.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
       for (const response of parsed.data.responses) {
         const email = byId.get(response.id);
         if (email === undefined) continue;
@@ -165,9 +196,11 @@ export class GraphDirectory implements Directory {
           throttled.push({ id: response.id, email });
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(headerValue(response.headers, 'retry-after')) ?? 1);
         } else if (response.status === 404) {
+          // Only Graph's "no such user" is "not found"; another 404 (a wrong path, a gateway) is not an answer about the account.
+          if (!notFoundSchema.safeParse(response.body).success) throw new AppError('DIRECTORY_UNAVAILABLE');
           found.set(email, null);
         } else if (response.status >= 200 && response.status < 300) {
-          found.set(email, this.toAccount(response.body));
+          found.set(email, this.toAccount(response.body, email));
         } else {
           throw new AppError('DIRECTORY_UNAVAILABLE');
         }
@@ -181,9 +214,13 @@ export class GraphDirectory implements Directory {
     return found;
   }
 
-  private toAccount(body: unknown): DirectoryAccount {
+  /** The account `email` as Graph answered it: refused when the answer is in part, or about someone else. */
+  private toAccount(body: unknown, email: string): DirectoryAccount {
     const user = graphUserSchema.safeParse(body);
     if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    // Looked up by user principal name: an answer about anyone else would screen their facts under this address.
+    if (user.data.userPrincipalName.toLowerCase() !== email.toLowerCase()) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+    if (!this.answeredWhole(body)) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     const leaverFlag = readString(body, this.attributes.leaver);
     return {
       id: user.data.id,
@@ -191,17 +228,32 @@ export class GraphDirectory implements Directory {
       displayName: user.data.displayName ?? undefined,
       givenName: user.data.givenName ?? undefined,
       surname: user.data.surname ?? undefined,
-      accountEnabled: user.data.accountEnabled !== false,
+      accountEnabled: user.data.accountEnabled === true,
       mobilePhone: user.data.mobilePhone ?? undefined,
       jobTitle: user.data.jobTitle?.trim() || undefined,
       department: user.data.department?.trim() || undefined,
-      otherMails: user.data.otherMails ?? [],
-      proxyAddresses: user.data.proxyAddresses ?? [],
+      otherMails: user.data.otherMails!,
+      proxyAddresses: user.data.proxyAddresses!,
       organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
       siteOds: readString(body, this.attributes.site)?.toUpperCase(),
       markedAsLeaver: leaverFlag !== undefined && leaverFlag.toLowerCase() === this.attributes.leaverValue.toLowerCase(),
     };
   }
+}
+
+/**
+ * Whether a property path is in the answer at all (null counts: Graph's "no value"). A
+ * directory extension at the top level (extension_<app id>_<name>) is left out by Graph when
+ * it has no value, so only paths into a complex property (onPremisesExtensionAttributes.…)
+ * must be there.
+ */
+function present(source: unknown, propertyPath: string): boolean {
+  let value: unknown = source;
+  for (const segment of propertyPath.split('.')) {
+    if (value === null || typeof value !== 'object' || !(segment in value)) return false;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return true;
 }
 
 function readString(source: unknown, attributePath: string): string | undefined {

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { startSandbox, type RunningSandbox } from '../../dev/sandbox/http-sandbox';
+import { createGraphClient } from '../../services/directory/graph-client';
+import { GraphDirectory } from '../../services/directory/graph-directory';
+
+/*
+ * Issue 20: a check that read its data only in part never yields "eligible". Graph answers
+ * every $select-ed property (null when it has no value) and all 15 extension attributes; an
+ * answer missing one, about someone else, or answered twice is a partial answer, and the
+ * look-up fails (DIRECTORY_UNAVAILABLE: "could not check"), rather than reading the gap as
+ * "enabled", "not a leaver" or "no other addresses". Each case is a $batch answer over HTTP.
+ */
+const ATTRIBUTES = {
+  organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
+  site: 'onPremisesExtensionAttributes.extensionAttribute2',
+  leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
+  leaverValue: 'Leaver',
+};
+const EMAIL = 'chloe.danvers@nhsmail.example';
+
+type User = Record<string, unknown> & { onPremisesExtensionAttributes: Record<string, unknown> };
+/** A whole answer, as Graph gives it for the fields the bot selects. */
+function wholeUser(): User {
+  return {
+    id: 'chloe-id',
+    userPrincipalName: EMAIL,
+    displayName: 'Chloe Danvers',
+    givenName: 'Chloe',
+    surname: 'Danvers',
+    accountEnabled: true,
+    mobilePhone: '+447400123103',
+    jobTitle: 'Optometrist',
+    department: 'Clinical',
+    otherMails: [],
+    proxyAddresses: [`SMTP:${EMAIL}`],
+    onPremisesExtensionAttributes: Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`extensionAttribute${index + 1}`, null])),
+  };
+}
+
+type Answer = (id: string) => Array<{ id: string; status: number; body?: unknown }>;
+const userAnswer =
+  (change: (user: User) => void): Answer =>
+  (id) => {
+    const user = wholeUser();
+    user.onPremisesExtensionAttributes.extensionAttribute1 = 'ZZ9001';
+    user.onPremisesExtensionAttributes.extensionAttribute2 = 'ZZ9102';
+    change(user);
+    return [{ id, status: 200, body: user }];
+  };
+
+describe('Graph answers in part are never read as "no problem" (issue 20)', () => {
+  let graph: RunningSandbox;
+  let answer: Answer;
+
+  before(async () => {
+    graph = await startSandbox((request) =>
+      request.path === '/v1.0/$batch'
+        ? { status: 200, body: { responses: answer((request.body as { requests: Array<{ id: string }> }).requests[0]!.id) } }
+        : undefined,
+    );
+  });
+  after(() => graph.close());
+
+  const lookUp = () => new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async () => undefined).lookupAccounts([EMAIL]);
+
+  it('reads a whole answer (the control: the same answer as below, nothing missing)', async () => {
+    answer = userAnswer(() => undefined);
+    const account = (await lookUp()).get(EMAIL);
+    assert.equal(account?.accountEnabled, true);
+    assert.equal(account?.markedAsLeaver, false);
+    assert.equal(account?.siteOds, 'ZZ9102');
+  });
+
+  const partial: Array<{ name: string; answer: Answer }> = [
+    { name: 'accountEnabled left out (was read as enabled)', answer: userAnswer((user) => delete user.accountEnabled) },
+    { name: 'accountEnabled null (was read as enabled)', answer: userAnswer((user) => (user.accountEnabled = null)) },
+    {
+      name: 'the leaver attribute left out (was read as not a leaver)',
+      answer: userAnswer((user) => delete user.onPremisesExtensionAttributes.extensionAttribute3),
+    },
+    { name: 'onPremisesExtensionAttributes left out', answer: userAnswer((user) => delete (user as Record<string, unknown>).onPremisesExtensionAttributes) },
+    {
+      name: 'otherMails and proxyAddresses left out (the centrally funded email check never ran)',
+      answer: userAnswer((user) => {
+        delete user.otherMails;
+        delete user.proxyAddresses;
+      }),
+    },
+    { name: 'otherMails null', answer: userAnswer((user) => (user.otherMails = null)) },
+    { name: 'mobilePhone left out (null is "none registered"; missing is not an answer)', answer: userAnswer((user) => delete user.mobilePhone) },
+    {
+      name: 'an answer about someone else (another user principal name)',
+      answer: userAnswer((user) => (user.userPrincipalName = 'someone.else@nhsmail.example')),
+    },
+    {
+      name: 'two answers for one request (found, then not found)',
+      answer: (id) => [...userAnswer(() => undefined)(id), { id, status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'Not found.' } } }],
+    },
+    {
+      name: 'a 404 that is not Graph’s "no such user" (was read as not found)',
+      answer: (id) => [{ id, status: 404, body: { error: { code: 'UnknownError', message: '' } } }],
+    },
+  ];
+  for (const { name, answer: given } of partial) {
+    it(`could not check: ${name}`, async () => {
+      answer = given;
+      await assert.rejects(lookUp(), (error: { code?: string; userMessage?: string }) => {
+        assert.equal(error.code, 'DIRECTORY_UNAVAILABLE');
+        return true;
+      });
+    });
+  }
+
+  it('Graph’s own "no such user" is still not found (an account that does not exist)', async () => {
+    answer = (id) => [{ id, status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist.' } } }];
+    assert.equal((await lookUp()).get(EMAIL), null);
+  });
+
+  it('a directory extension at the top level may be left out: Graph omits one with no value', async () => {
+    answer = userAnswer((user) => (user.extension_0f3a_leaver = 'Leaver'));
+    const extension = { ...ATTRIBUTES, leaver: 'extension_0f3a_leaver' };
+    const directory = new GraphDirectory(createGraphClient(graph.url), extension, async () => undefined);
+    assert.equal((await directory.lookupAccounts([EMAIL])).get(EMAIL)?.markedAsLeaver, true);
+    answer = userAnswer(() => undefined);
+    assert.equal((await directory.lookupAccounts([EMAIL])).get(EMAIL)?.markedAsLeaver, false);
+  });
+});
