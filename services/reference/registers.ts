@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
 import { CONTROL_CHARACTERS, joinClauses } from '../../core/text';
-import type { DsptEntry, NasSite, RegisterSnapshot } from '../eligibility/types';
+import type { DsptEntry, NasSite, RegisterSnapshot, UnreadableRow } from '../eligibility/types';
 import type { SourceStatus } from './source-status';
 
 /** A row the register could not use: skipped, and reported by its line in the file. */
@@ -19,10 +19,24 @@ export interface RowProblem {
   message: string;
 }
 
+/**
+ * Rows of a file that could not be used, by what they are known to be about: a site whose row is
+ * among them is neither "in" nor "not in" the register, and no verdict may rest on either.
+ */
+export interface RowsNotRead {
+  /** Upper-case ODS code to the lines of its rows that were not used: a bad value, or rows for it that disagree. */
+  byCode: ReadonlyMap<string, readonly number[]>;
+  /** Lines of skipped rows whose ODS code itself could not be read: any site missing from the register may be one of them. */
+  codeless: readonly number[];
+}
+
 export interface ParsedRegister<T> {
   entries: Map<string, T>;
   problems: RowProblem[];
+  notRead: RowsNotRead;
 }
+
+const NOTHING_UNREAD: RowsNotRead = { byCode: new Map(), codeless: [] };
 
 /** One copy of a register, keyed by upper-case ODS code. */
 export class Register<T> {
@@ -30,10 +44,26 @@ export class Register<T> {
     private readonly byCode: ReadonlyMap<string, T>,
     readonly snapshot: RegisterSnapshot,
     readonly problems: readonly RowProblem[] = [],
+    private readonly notRead: RowsNotRead = NOTHING_UNREAD,
   ) {}
 
+  /** The site's entry when its row was read; null otherwise. For a verdict use `lookup`, which tells "absent" from "not read". */
   get(odsCode: string): T | null {
     return this.byCode.get(odsCode.toUpperCase()) ?? null;
+  }
+
+  /**
+   * What the register says of a site: its entry; null when it is certainly not listed; or the
+   * rows that could be its own but could not be read (its row had a bad value, its rows disagree,
+   * or it is missing while some row's code could not be read).
+   */
+  lookup(odsCode: string): T | null | UnreadableRow {
+    const code = odsCode.toUpperCase();
+    const own = this.notRead.byCode.get(code);
+    if (own) return { unreadable: true, ownRow: true, lines: [...own] };
+    const entry = this.byCode.get(code);
+    if (entry !== undefined) return entry;
+    return this.notRead.codeless.length > 0 ? { unreadable: true, ownRow: false, lines: [...this.notRead.codeless] } : null;
   }
 
   /** A copy is its own newest copy: tests and the bench can hand one where a source is expected. */
@@ -93,7 +123,8 @@ const PROBLEMS_SHOWN = 5;
 const headerKey = (name: string) => name.toLowerCase().replace(/[\s_]+/g, '');
 
 type Columns = Readonly<Record<string, { header: string; required: boolean }>>;
-type ToEntry<T> = (row: Record<string, string>) => { code: string; entry: T } | string;
+/** A row read, or why not: with its ODS code when the code itself could be read. */
+type ToEntry<T> = (row: Record<string, string>) => { code: string; entry: T } | { problem: string; code?: string };
 
 /**
  * How a register file reads. Rows end in CRLF or LF, mixed in one file (LF rows appended to a
@@ -110,11 +141,18 @@ const CSV_OPTIONS: CsvOptions = {
   max_record_size: MAX_RECORD_BYTES,
 };
 
-/** Turns CSV records into entries by header name (extra columns ignored), one record at a time. */
+/**
+ * Turns CSV records into entries by header name (extra columns ignored), one record at a time.
+ * A site whose row is skipped, or listed twice with different values, is remembered as not read
+ * (never just left out, which would read as "not in the register"); an identical repeat is harmless.
+ */
 class RowReader<T> {
   private positions: Map<string, number> | undefined;
   readonly entries = new Map<string, T>();
   readonly problems: RowProblem[] = [];
+  private readonly lineOf = new Map<string, number>();
+  private readonly notReadByCode = new Map<string, number[]>();
+  private readonly codeless: number[] = [];
 
   constructor(
     private readonly label: string,
@@ -130,8 +168,41 @@ class RowReader<T> {
     const row: Record<string, string> = {};
     for (const [field, column] of Object.entries(this.columns)) row[field] = record[this.positions.get(headerKey(column.header)) ?? -1] ?? '';
     const result = this.toEntry(row);
-    if (typeof result === 'string') this.problems.push({ line, message: result });
-    else this.entries.set(result.code, result.entry);
+    if ('problem' in result) {
+      this.problems.push({ line, message: result.problem });
+      if (result.code) this.notRead(result.code, line);
+      else this.codeless.push(line);
+      return;
+    }
+    const { code, entry } = result;
+    const other = this.notReadByCode.get(code);
+    if (other) {
+      this.problems.push({ line, message: `${code} is listed again, and its row at line ${other[0]} could not be read: neither is used` });
+      other.push(line);
+      return;
+    }
+    const first = this.lineOf.get(code);
+    if (first === undefined) {
+      this.entries.set(code, entry);
+      this.lineOf.set(code, line);
+      return;
+    }
+    if (JSON.stringify(this.entries.get(code)) === JSON.stringify(entry)) return;
+    this.problems.push({ line, message: `${code} is listed again with different values (first at line ${first}): neither row is used` });
+    this.notRead(code, line);
+  }
+
+  /** The site's rows are not used: which of them is right cannot be known from the file. */
+  private notRead(code: string, line: number): void {
+    const lines = this.notReadByCode.get(code) ?? [];
+    const first = this.lineOf.get(code);
+    if (first !== undefined) {
+      lines.push(first);
+      this.entries.delete(code);
+      this.lineOf.delete(code);
+    }
+    lines.push(line);
+    this.notReadByCode.set(code, lines);
   }
 
   finish(): ParsedRegister<T> {
@@ -142,7 +213,8 @@ class RowReader<T> {
         `The ${this.label} has no usable row${this.problems.length > 0 ? `: ${describeProblems(this.problems)}` : ''}.`,
       );
     }
-    return { entries: this.entries, problems: this.problems };
+    const byCode = new Map([...this.notReadByCode].map(([code, lines]) => [code, [...lines].sort((a, b) => a - b)]));
+    return { entries: this.entries, problems: this.problems, notRead: { byCode, codeless: this.codeless } };
   }
 
   private header(record: string[]): Map<string, number> {
@@ -287,14 +359,14 @@ const DSPT_COLUMNS = {
   sector: { header: 'Primary Sector', required: false },
 } as const;
 
-function dsptRow(row: Record<string, string>): { code: string; entry: DsptEntry } | string {
+function dsptRow(row: Record<string, string>): ReturnType<ToEntry<DsptEntry>> {
   const code = odsCode(row.code ?? '', 'Code');
-  if (typeof code !== 'string') return code.problem;
+  if (typeof code !== 'string') return code;
   const status = (row.status ?? '').trim();
-  if (!status) return `no Status for ${code}`;
+  if (!status) return { code, problem: `no Status for ${code}` };
   const publishedText = (row.published ?? '').trim();
   const published = publishedText ? parseUkDate(publishedText) : undefined;
-  if (publishedText && !published) return `Date Of Publication ${shownValue(publishedText)} is not a dd/mm/yyyy date`;
+  if (publishedText && !published) return { code, problem: `Date Of Publication ${shownValue(publishedText)} is not a dd/mm/yyyy date` };
   const sector = row.sector?.trim();
   return {
     code,
@@ -377,13 +449,13 @@ const NAS_SITE_COLUMNS = {
 
 const count = z.string().trim().regex(/^\d+$/).transform(Number);
 
-function nasSiteRow(row: Record<string, string>): { code: string; entry: NasSite } | string {
+function nasSiteRow(row: Record<string, string>): ReturnType<ToEntry<NasSite>> {
   const code = odsCode(row.code ?? '', 'ods_code');
-  if (typeof code !== 'string') return code.problem;
+  if (typeof code !== 'string') return code;
   const allowed = count.safeParse(row.allowed ?? '');
-  if (!allowed.success) return `allowed_accounts ${shownValue(row.allowed ?? '')} is not a whole number`;
+  if (!allowed.success) return { code, problem: `allowed_accounts ${shownValue(row.allowed ?? '')} is not a whole number` };
   const nas = count.safeParse(row.nas ?? '');
-  if (!nas.success) return `nas_accounts ${shownValue(row.nas ?? '')} is not a whole number`;
+  if (!nas.success) return { code, problem: `nas_accounts ${shownValue(row.nas ?? '')} is not a whole number` };
   return { code, entry: { odsCode: code, allowedAccounts: allowed.data, nasAccounts: nas.data } };
 }
 
@@ -601,8 +673,10 @@ export class RegisterSource<T> {
       fingerprint: read.sha256.slice(0, 12),
       newContent: seen ? seen.isNew : this.copy !== undefined,
     };
-    // The first copy ever is used whatever it holds (holding it would leave no copy at all), and ops are told its counts.
-    const why = alreadyAccepted || previousRows === undefined ? undefined : holdReason(counts);
+    // The first copy is held too when too many of its rows were skipped: no copy at all makes screening say the register
+    // is unavailable (could not check), where a copy missing rows would answer for sites it could not read. Ops are told
+    // (the held event is replayed to the channel at start-up); a first copy with no row skipped is never held.
+    const why = alreadyAccepted ? undefined : holdReason(counts);
     if (why === undefined) await this.use(file, false);
     else if (await this.confirmed(file.fingerprint)) await this.use(file, true);
     else this.hold(file, why);
@@ -610,7 +684,7 @@ export class RegisterSource<T> {
 
   private async use(file: HeldFile<T>, confirmed: boolean): Promise<void> {
     const snapshot: RegisterSnapshot = { file: path.basename(this.file), rows: file.read.entries.size, ...file.dated };
-    this.copy = new Register(file.read.entries, snapshot, file.read.problems);
+    this.copy = new Register(file.read.entries, snapshot, file.read.problems, file.read.notRead);
     this.version = file.version;
     this.held = undefined;
     this.failedVersion = undefined;
