@@ -6,7 +6,6 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { parse as parseStream, type Options as CsvOptions } from 'csv-parse';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
 import { CONTROL_CHARACTERS, joinClauses } from '../../core/text';
@@ -238,23 +237,6 @@ function notCsv(label: string, error: unknown): AppError {
   return new AppError('REGISTER_UNAVAILABLE', `The ${label} is not a readable CSV file${line ? ` (line ${line})` : ''}${why}.`);
 }
 
-/**
- * Reads a CSV register by header name (extra columns ignored), row by row: a bad row is
- * reported with its line number and skipped. Throws only when the file as a whole cannot
- * be used: not CSV, a required column missing, or no usable row at all.
- */
-export function parseRegisterCsv<T>(text: string, label: string, columns: Columns, toEntry: ToEntry<T>): ParsedRegister<T> {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parse(text, CSV_OPTIONS) as unknown as typeof records;
-  } catch (error) {
-    throw notCsv(label, error);
-  }
-  const reader = new RowReader(label, columns, toEntry);
-  for (const { record, info } of records) reader.add(record, info.lines);
-  return reader.finish();
-}
-
 /** A register file as read: its rows, and the SHA-256 of its bytes (the same content anywhere, under any name, has the same one). */
 export interface ReadRegister<T> extends ParsedRegister<T> {
   sha256: string;
@@ -427,6 +409,7 @@ export interface RegisterFormat<T> {
   dateFromName?: (fileName: string) => string | undefined;
 }
 
+/** The DSPT organisation search export, as downloaded. */
 export const DSPT_FORMAT: RegisterFormat<DsptEntry> = {
   label: 'DSPT register',
   columns: DSPT_COLUMNS,
@@ -434,11 +417,6 @@ export const DSPT_FORMAT: RegisterFormat<DsptEntry> = {
   datedBy: 'export',
   dateFromName: dsptExportDate,
 };
-
-/** The DSPT organisation search export, as downloaded. */
-export function parseDsptRegister(text: string): ParsedRegister<DsptEntry> {
-  return parseRegisterCsv<DsptEntry>(text, DSPT_FORMAT.label, DSPT_FORMAT.columns, DSPT_FORMAT.toEntry);
-}
 
 const NAS_SITE_COLUMNS = {
   code: { header: 'ods_code', required: true },
@@ -459,17 +437,13 @@ function nasSiteRow(row: Record<string, string>): ReturnType<ToEntry<NasSite>> {
   return { code, entry: { odsCode: code, allowedAccounts: allowed.data, nasAccounts: nas.data } };
 }
 
+/** The NAS site register, in NAS's own format: ods_code,site_name,allowed_accounts,nas_accounts. */
 export const NAS_SITES_FORMAT: RegisterFormat<NasSite> = {
   label: 'NAS site register',
   columns: NAS_SITE_COLUMNS,
   toEntry: nasSiteRow,
   datedBy: 'file-modified',
 };
-
-/** The NAS site register, in NAS's own format: ods_code,site_name,allowed_accounts,nas_accounts. */
-export function parseNasSitesRegister(text: string): ParsedRegister<NasSite> {
-  return parseRegisterCsv<NasSite>(text, NAS_SITES_FORMAT.label, NAS_SITES_FORMAT.columns, NAS_SITES_FORMAT.toEntry);
-}
 
 /**
  * What the database remembers of register contents, by SHA-256, across restarts and instances

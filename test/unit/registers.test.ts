@@ -8,9 +8,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   describeRegisterEvent,
   dsptExportDate,
+  DSPT_FORMAT,
   dsptRegisterSource,
   nasSitesRegisterSource,
-  parseDsptRegister,
+  readRegisterFile,
   REGISTER_MAX_BYTES,
   type RegisterEvent,
   type RegisterLedger,
@@ -26,6 +27,9 @@ function write(name: string, content: string, mtime = new Date(Date.now() - 1000
   return file;
 }
 
+/** A DSPT register file read as the bot reads one (streamed), from its text. */
+const readDspt = (text: string) => readRegisterFile(write(`read-${fileNumber}.csv`, text), DSPT_FORMAT);
+
 /** The header as the DSPT organisation search exports it, with an extra ICB column. */
 const EXPORT = [
   'Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB',
@@ -38,8 +42,8 @@ const EXPORT = [
 ].join('\r\n');
 
 describe('DSPT register as exported', () => {
-  it('reads the real header and formats: year prefix, dd/mm/yyyy dates, extra columns ignored; bad rows reported by line and skipped', () => {
-    const { entries, problems } = parseDsptRegister(EXPORT);
+  it('reads the real header and formats: year prefix, dd/mm/yyyy dates, extra columns ignored; bad rows reported by line and skipped', async () => {
+    const { entries, problems } = await readDspt(EXPORT);
     assert.deepEqual(entries.get('A1B2C'), {
       odsCode: 'A1B2C',
       status: '25/26 Standards Met',
@@ -58,8 +62,8 @@ describe('DSPT register as exported', () => {
     assert.equal(entries.size, 4);
   });
 
-  it('matches header names without regard to case or spacing, in any column order', () => {
-    const { entries } = parseDsptRegister(
+  it('matches header names without regard to case or spacing, in any column order', async () => {
+    const { entries } = await readDspt(
       'primary sector,STATUS,date of publication,  code  ,organisation name\nPharmacy,25/26 Standards Exceeded,1/7/2026,a1b2c,X\n',
     );
     assert.deepEqual(entries.get('A1B2C'), {
@@ -72,9 +76,9 @@ describe('DSPT register as exported', () => {
     });
   });
 
-  it('refuses a file without the columns it needs, naming them', () => {
-    assert.throws(
-      () => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'),
+  it('refuses a file without the columns it needs, naming them', async () => {
+    await assert.rejects(
+      readDspt('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'),
       /no "Code", "Date Of Publication" columns/,
     );
   });
@@ -264,13 +268,25 @@ describe('register reloads that would silently lose rows (issue 20 §3)', () => 
 
   it('reads LF rows appended to a CRLF export as rows of their own, counting every one', async () => {
     const mixed = `${exportOf(5)}\r\n${['S9001,Appended One,25/26 Standards Met,01/07/2026,Pharmacy', 'S9002,Appended Two,25/26 Standards Met,02/07/2026,Pharmacy'].join('\n')}\n`;
-    const { entries, problems } = parseDsptRegister(mixed);
+    // Read as production reads it: streamed, the line endings found chunk by chunk.
+    const { entries, problems } = await readDspt(mixed);
     assert.equal(entries.size, 7);
     assert.deepEqual(problems, []);
     assert.equal(entries.get('S9001')?.published, '2026-07-01');
     assert.equal(entries.get('S0004')?.statusWords, 'Standards Met', 'the row before the appended ones does not swallow them');
     const file = write('mixed.csv', mixed);
     assert.equal((await dsptRegisterSource(file).current()).snapshot.rows, 7);
+  });
+
+  it('reads LF rows that begin chunks into the file (the stream is read 64 KB at a time), with the lines of bad ones right', async () => {
+    const crlf = exportOf(3000); // about 160 KB of CRLF rows: the LF rows come in the third chunk
+    const appended = ['S9001,Appended One,25/26 Standards Met,01/07/2026,Pharmacy', 'S9002,Appended Two,25/26 Standards Met,31/02/2026,Pharmacy'];
+    assert.ok(crlf.length > 2 * 64 * 1024);
+    const { entries, problems } = await readDspt(`${crlf}\r\n${appended.join('\n')}\n`);
+    assert.equal(entries.size, 3001);
+    assert.equal(entries.get('S2999')?.published, '2026-06-28', 'the last CRLF row does not swallow the LF ones');
+    assert.equal(entries.get('S9001')?.published, '2026-07-01');
+    assert.deepEqual(problems, [{ line: 3003, message: 'Date Of Publication "31/02/2026" is not a dd/mm/yyyy date' }]);
   });
 });
 
