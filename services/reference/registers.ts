@@ -164,6 +164,8 @@ class RowReader<T> {
       this.positions = this.header(record);
       return;
     }
+    // A record of empty fields (",,,," a spreadsheet leaves below its data) is a blank line, not a row whose code could not be read.
+    if (record.every((field) => field.trim() === '')) return;
     const row: Record<string, string> = {};
     for (const [field, column] of Object.entries(this.columns)) row[field] = record[this.positions.get(headerKey(column.header)) ?? -1] ?? '';
     const result = this.toEntry(row);

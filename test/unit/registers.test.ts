@@ -173,6 +173,13 @@ describe('register sources: re-read when the file changes', () => {
     assert.deepEqual(register.lookup('Z9Z9Z'), { unreadable: true, ownRow: false, lines: [3] });
     assert.deepEqual(register.lookup('A1B2C'), { odsCode: 'A1B2C', allowedAccounts: 10, nasAccounts: 2 }, 'a site read is still read');
   });
+
+  it('lines of empty fields (",,," a spreadsheet leaves below its data) are blank lines, not rows whose code could not be read', async () => {
+    const file = write('sites-blank.csv', `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\n,,,\n , , ,\n${fillerSites(3)}\n,,,\n`);
+    const register = await nasSitesRegisterSource(file).current();
+    assert.deepEqual(register.problems, []);
+    assert.equal(register.lookup('Z9Z9Z'), null);
+  });
 });
 
 /** A DSPT export of `rows` sites, every one readable unless `badDates` of them carry an impossible date. */
