@@ -116,9 +116,9 @@ export class ScreeningService {
               source: entry.siteOds ? 'input' : 'directory',
               ods: site?.ods ?? null,
               parents: site?.parents ?? [],
-              dspt: dspt.get(siteCode),
+              dspt: dspt.lookup(siteCode),
               dsptRegister,
-              nasSite: nasSites.get(siteCode),
+              nasSite: nasSites.lookup(siteCode),
               nasRegister: nasSites.snapshot,
               accountsInOtherRequests: usage.get(siteCode.toUpperCase()) ?? 0,
             }

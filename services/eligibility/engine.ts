@@ -1,5 +1,5 @@
 import { sectorName } from './policy';
-import { ACCOUNT_RULES, optometryMultipleOf, resolveSector, ukDate, ukDateTime, type RuleContext } from './rules';
+import { ACCOUNT_RULES, entryRead, isUnreadable, optometryMultipleOf, resolveSector, ukDate, ukDateTime, unreadableRowText, type RuleContext } from './rules';
 import type { AccountFacts, Evidence, Reason, ScreenedAccount, ScreeningResult, Verdict } from './types';
 import { classifyMobile } from './uk-mobile';
 
@@ -62,23 +62,44 @@ export function combineVerdicts(reasons: readonly Reason[]): Verdict {
 /**
  * What is left at a site: its allowance less the accounts NAS already manages there (the
  * register) and those approved or awaiting a decision in other requests through the bot.
+ * Undefined when the site's row in the register could not be read: not the default allowance.
  */
-export function remainingAllowance(site: NonNullable<AccountFacts['site']>, defaultAllowance: number): { allowed: number; remaining: number } {
+export function remainingAllowance(site: NonNullable<AccountFacts['site']>, defaultAllowance: number): { allowed: number; remaining: number } | undefined {
+  if (isUnreadable(site.nasSite)) return undefined;
   const allowed = site.nasSite?.allowedAccounts ?? defaultAllowance;
   return { allowed, remaining: allowed - (site.nasSite?.nasAccounts ?? 0) - site.accountsInOtherRequests };
 }
 
-/** Accounts beyond a site's remaining allowance, counted in request order, are ineligible. */
+/**
+ * Accounts beyond a site's remaining allowance, counted in request order, are ineligible. Where
+ * the site's register row could not be read, the allowance is unknown: its accounts go to review.
+ */
 function applySiteAllowances(screened: ScreenedAccount[], facts: readonly AccountFacts[], { policy }: RuleContext): void {
   const usedBySite = new Map<string, number>();
   screened.forEach((account, index) => {
     const site = facts[index]?.site;
     if (!site || account.verdict === 'ineligible') return;
-    const { allowed, remaining } = remainingAllowance(site, policy.defaultSiteAllowance);
+    const row = site.nasSite;
+    const allowance = remainingAllowance(site, policy.defaultSiteAllowance);
+    if (allowance === undefined || isUnreadable(row)) {
+      const why = isUnreadable(row)
+        ? unreadableRowText(site.odsCode, 'NAS site register', site.nasRegister?.file, row)
+        : `site ${site.odsCode}'s row could not be read`;
+      account.reasons.push({
+        rule: 'SITE_ALLOWANCE_EXCEEDED',
+        verdict: 'review',
+        message: `The site's allowance of NAS managed accounts could not be checked: ${why}.`,
+        remedy:
+          'Nothing for the requester to do: NAS Operations will check how many NAS managed accounts the site may have, and have the NAS site register corrected.',
+      });
+      account.verdict = combineVerdicts(account.reasons);
+      return;
+    }
+    const { allowed, remaining } = allowance;
     const used = (usedBySite.get(site.odsCode) ?? 0) + 1;
     usedBySite.set(site.odsCode, used);
     if (used <= remaining) return;
-    const already = site.nasSite?.nasAccounts ?? 0;
+    const already = entryRead(site.nasSite)?.nasAccounts ?? 0;
     const inOthers = site.accountsInOtherRequests > 0 ? `, ${site.accountsInOtherRequests} approved or awaiting a decision in other requests` : '';
     account.reasons.push({
       rule: 'SITE_ALLOWANCE_EXCEEDED',
@@ -98,6 +119,7 @@ function evidenceOf(facts: AccountFacts, context: RuleContext): Evidence {
   const site = facts.site;
   const multiple = optometryMultipleOf(facts, policy);
   const allowance = site ? remainingAllowance(site, policy.defaultSiteAllowance) : undefined;
+  const dspt = entryRead(site?.dspt);
   // Undefined fields are dropped by JSON; listing only what is known keeps stored evidence small.
   const evidence: Evidence = {
     directoryFound: directory !== null,
@@ -116,11 +138,11 @@ function evidenceOf(facts: AccountFacts, context: RuleContext): Evidence {
     sectorSource: sector?.source,
     sectorRoleId: sector?.roleId,
     declaredSpecialism: facts.declaredSpecialism,
-    dsptStatus: site?.dspt?.status,
-    dsptPublished: site?.dspt?.published ? ukDate(site.dspt.published) : undefined,
-    dsptYear: site?.dspt?.year,
+    dsptStatus: dspt?.status,
+    dsptPublished: dspt?.published ? ukDate(dspt.published) : undefined,
+    dsptYear: dspt?.year,
     dsptRegisterFile: site?.dsptRegister?.file,
-    dsptPrimarySector: site?.dspt?.primarySector,
+    dsptPrimarySector: dspt?.primarySector,
     dsptRegisterDate: site?.dsptRegister?.fileDate ? ukDateTime(site.dsptRegister.fileDate) : undefined,
     dsptRegisterDateSource: site?.dsptRegister?.dateSource,
     dsptRegisterAgeDays: site?.dsptRegister?.ageDays,
@@ -136,7 +158,7 @@ function evidenceOf(facts: AccountFacts, context: RuleContext): Evidence {
     priorRequestReference: facts.priorRequest?.reference,
     priorRequestState: facts.priorRequest?.state,
     siteAllowance: allowance?.allowed,
-    siteNasAccounts: site?.nasSite?.nasAccounts,
+    siteNasAccounts: entryRead(site?.nasSite)?.nasAccounts,
     siteAccountsInOtherRequests: site?.accountsInOtherRequests,
     policyVersion: policy.version,
   };

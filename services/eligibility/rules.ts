@@ -1,6 +1,6 @@
 import { printableOnOneLine } from '../../core/text';
 import { sectorName, type DsptStanding, type Policy } from './policy';
-import type { AccountFacts, DsptEntry, OdsSite, PriorRequest, Reason } from './types';
+import type { AccountFacts, DsptEntry, OdsSite, PriorRequest, Reason, UnreadableRow } from './types';
 import { classifyMobile, crownDependencyName } from './uk-mobile';
 
 export interface RuleContext {
@@ -79,6 +79,34 @@ export function dsptStanding(entry: DsptEntry, policy: Policy): DsptStanding {
   return policy.dspt.statuses[words] ?? 'unrecognised';
 }
 
+export function isUnreadable(value: object | null | undefined): value is UnreadableRow {
+  return value !== null && value !== undefined && 'unreadable' in value;
+}
+
+/** A register entry when the site's row was read; undefined when it is not listed or its row could not be read. */
+export function entryRead<T extends object>(value: T | null | UnreadableRow | undefined): T | undefined {
+  return value === null || value === undefined || isUnreadable(value) ? undefined : value;
+}
+
+const LINES_SHOWN = 5;
+
+function linesText(lines: readonly number[]): string {
+  const shown = lines.slice(0, LINES_SHOWN).join(', ');
+  const rest = lines.length - LINES_SHOWN;
+  return `line${lines.length > 1 ? 's' : ''} ${shown}${rest > 0 ? ` and ${rest} more` : ''}`;
+}
+
+/**
+ * Why a site's register row gives no answer, in a sentence for the requester and NAS Operations:
+ * its own row could not be read, or it is missing while rows whose code could not be read may be its.
+ */
+export function unreadableRowText(siteCode: string, register: string, file: string | undefined, row: UnreadableRow): string {
+  const where = `${file ? `${file}, ` : ''}${linesText(row.lines)}`;
+  return row.ownRow
+    ? `site ${siteCode}'s row in the ${register} (${where}) could not be read`
+    : `site ${siteCode} is not among the rows of the ${register} that could be read, and rows whose ODS code could not be read (${where}) may be its own`;
+}
+
 /** A per-account rule: facts in, zero or one reason out. Pure. */
 export type AccountRule = (facts: AccountFacts, context: RuleContext) => Reason | undefined;
 
@@ -127,12 +155,13 @@ export function recordedSector(facts: AccountFacts, policy: Policy): RecordedSec
       record: "the site's ODS record",
     };
   }
-  const fromDspt = dsptSector(site?.dspt, policy);
-  if (fromDspt && site?.dspt?.primarySector) {
+  const dspt = entryRead(site?.dspt);
+  const fromDspt = dsptSector(dspt, policy);
+  if (site && fromDspt && dspt?.primarySector) {
     return {
       sector: fromDspt,
       source: 'dspt-sector',
-      label: `ODS gives site ${site.odsCode} no sector, and the DSPT register gives its primary sector as ${quote(site.dspt.primarySector)} (${sectorName(policy, fromDspt)})`,
+      label: `ODS gives site ${site.odsCode} no sector, and the DSPT register gives its primary sector as ${quote(dspt.primarySector)} (${sectorName(policy, fromDspt)})`,
       record: "the site's DSPT registration",
     };
   }
@@ -345,7 +374,8 @@ export type DsptOutcome =
   | 'out-of-date'
   | 'approaching-outside-accepted'
   | 'register-old'
-  | 'register-undated';
+  | 'register-undated'
+  | 'register-row-unreadable';
 
 const NAS_CHECKS_REGISTER = 'Nothing for the requester to do: NAS Operations will check the current DSPT status.';
 
@@ -372,6 +402,8 @@ export const DSPT_NEXT_STEPS: Record<DsptOutcome, (needed: string) => string> = 
   'no-year': () => NAS_CHECKS_REGISTER,
   'register-old': () => NAS_CHECKS_REGISTER,
   'register-undated': () => NAS_CHECKS_REGISTER,
+  'register-row-unreadable': () =>
+    'Nothing for the requester to do: NAS Operations will check the site’s DSPT status, and have the DSPT register file corrected.',
 };
 
 export const siteNotDsptCompliant: AccountRule = (facts, context) => {
@@ -388,6 +420,11 @@ export const siteNotDsptCompliant: AccountRule = (facts, context) => {
   // An unknown site code has its own reason (check the code); the DSPT question waits for the right code.
   if (site.ods === null) return undefined;
   const entry = site.dspt;
+  // A row that could not be read is neither a status nor an absence: whatever it says, NAS Operations check it.
+  if (isUnreadable(entry)) {
+    const why = unreadableRowText(site.odsCode, 'DSPT register', site.dsptRegister?.file, entry);
+    return reason('review', 'register-row-unreadable', `The DSPT status could not be checked: ${why}.`);
+  }
   if (!entry) return reason('ineligible', 'not-in-register', `Site ${site.odsCode} is not in the DSPT register: it has no DSPT publication.`);
   const standing = dsptStanding(entry, policy);
   // A "Not Published" row can carry a date (a real export does): it is not a publication, so it is never "published" that day.

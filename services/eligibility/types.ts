@@ -99,6 +99,18 @@ export interface RegisterSnapshot {
   rows: number;
 }
 
+/**
+ * A register row that may be the site's but could not be read: a check that read its data only in
+ * part never gives a verdict either way, so the account goes to review.
+ */
+export interface UnreadableRow {
+  unreadable: true;
+  /** ownRow: the site's own row (a bad value, or its rows disagree); else rows whose ODS code could not be read. */
+  ownRow: boolean;
+  /** Their line numbers in the register file. */
+  lines: number[];
+}
+
 export interface NasSite {
   odsCode: string;
   allowedAccounts: number;
@@ -119,10 +131,12 @@ export interface SiteFacts {
   ods: OdsSite | null;
   /** Organisations the site is linked to whose ORD records were read (e.g. its optical headquarters). */
   parents: OdsSite[];
-  dspt: DsptEntry | null;
+  /** null: certainly not in the DSPT register. */
+  dspt: DsptEntry | null | UnreadableRow;
   /** The DSPT register copy the entry came from, and how old it was at screening. */
   dsptRegister?: RegisterSnapshot & { ageDays?: number };
-  nasSite: NasSite | null;
+  /** null: not in the NAS site register (the default allowance, no NAS accounts yet). */
+  nasSite: NasSite | null | UnreadableRow;
   nasRegister?: RegisterSnapshot;
   /** Accounts at this site approved, or awaiting a decision, in other requests through the bot. */
   accountsInOtherRequests: number;

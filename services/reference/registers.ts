@@ -6,11 +6,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { parse as parseStream, type Options as CsvOptions } from 'csv-parse';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../core/errors';
 import { CONTROL_CHARACTERS, joinClauses } from '../../core/text';
-import type { DsptEntry, NasSite, RegisterSnapshot } from '../eligibility/types';
+import type { DsptEntry, NasSite, RegisterSnapshot, UnreadableRow } from '../eligibility/types';
 import type { SourceStatus } from './source-status';
 
 /** A row the register could not use: skipped, and reported by its line in the file. */
@@ -19,10 +18,24 @@ export interface RowProblem {
   message: string;
 }
 
+/**
+ * Rows of a file that could not be used, by what they are known to be about: a site whose row is
+ * among them is neither "in" nor "not in" the register, and no verdict may rest on either.
+ */
+export interface RowsNotRead {
+  /** Upper-case ODS code to the lines of its rows that were not used: a bad value, or rows for it that disagree. */
+  byCode: ReadonlyMap<string, readonly number[]>;
+  /** Lines of skipped rows whose ODS code itself could not be read: any site missing from the register may be one of them. */
+  codeless: readonly number[];
+}
+
 export interface ParsedRegister<T> {
   entries: Map<string, T>;
   problems: RowProblem[];
+  notRead: RowsNotRead;
 }
+
+const NOTHING_UNREAD: RowsNotRead = { byCode: new Map(), codeless: [] };
 
 /** One copy of a register, keyed by upper-case ODS code. */
 export class Register<T> {
@@ -30,10 +43,26 @@ export class Register<T> {
     private readonly byCode: ReadonlyMap<string, T>,
     readonly snapshot: RegisterSnapshot,
     readonly problems: readonly RowProblem[] = [],
+    private readonly notRead: RowsNotRead = NOTHING_UNREAD,
   ) {}
 
+  /** The site's entry when its row was read; null otherwise. For a verdict use `lookup`, which tells "absent" from "not read". */
   get(odsCode: string): T | null {
     return this.byCode.get(odsCode.toUpperCase()) ?? null;
+  }
+
+  /**
+   * What the register says of a site: its entry; null when it is certainly not listed; or the
+   * rows that could be its own but could not be read (its row had a bad value, its rows disagree,
+   * or it is missing while some row's code could not be read).
+   */
+  lookup(odsCode: string): T | null | UnreadableRow {
+    const code = odsCode.toUpperCase();
+    const own = this.notRead.byCode.get(code);
+    if (own) return { unreadable: true, ownRow: true, lines: [...own] };
+    const entry = this.byCode.get(code);
+    if (entry !== undefined) return entry;
+    return this.notRead.codeless.length > 0 ? { unreadable: true, ownRow: false, lines: [...this.notRead.codeless] } : null;
   }
 
   /** A copy is its own newest copy: tests and the bench can hand one where a source is expected. */
@@ -93,7 +122,8 @@ const PROBLEMS_SHOWN = 5;
 const headerKey = (name: string) => name.toLowerCase().replace(/[\s_]+/g, '');
 
 type Columns = Readonly<Record<string, { header: string; required: boolean }>>;
-type ToEntry<T> = (row: Record<string, string>) => { code: string; entry: T } | string;
+/** A row read, or why not: with its ODS code when the code itself could be read. */
+type ToEntry<T> = (row: Record<string, string>) => { code: string; entry: T } | { problem: string; code?: string };
 
 /**
  * How a register file reads. Rows end in CRLF or LF, mixed in one file (LF rows appended to a
@@ -110,11 +140,18 @@ const CSV_OPTIONS: CsvOptions = {
   max_record_size: MAX_RECORD_BYTES,
 };
 
-/** Turns CSV records into entries by header name (extra columns ignored), one record at a time. */
+/**
+ * Turns CSV records into entries by header name (extra columns ignored), one record at a time.
+ * A site whose row is skipped, or listed twice with different values, is remembered as not read
+ * (never just left out, which would read as "not in the register"); an identical repeat is harmless.
+ */
 class RowReader<T> {
   private positions: Map<string, number> | undefined;
   readonly entries = new Map<string, T>();
   readonly problems: RowProblem[] = [];
+  private readonly lineOf = new Map<string, number>();
+  private readonly notReadByCode = new Map<string, number[]>();
+  private readonly codeless: number[] = [];
 
   constructor(
     private readonly label: string,
@@ -127,11 +164,46 @@ class RowReader<T> {
       this.positions = this.header(record);
       return;
     }
+    // A record of empty fields (",,,," a spreadsheet leaves below its data) is a blank line, not a row whose code could not be read.
+    if (record.every((field) => field.trim() === '')) return;
     const row: Record<string, string> = {};
     for (const [field, column] of Object.entries(this.columns)) row[field] = record[this.positions.get(headerKey(column.header)) ?? -1] ?? '';
     const result = this.toEntry(row);
-    if (typeof result === 'string') this.problems.push({ line, message: result });
-    else this.entries.set(result.code, result.entry);
+    if ('problem' in result) {
+      this.problems.push({ line, message: result.problem });
+      if (result.code) this.notRead(result.code, line);
+      else this.codeless.push(line);
+      return;
+    }
+    const { code, entry } = result;
+    const other = this.notReadByCode.get(code);
+    if (other) {
+      this.problems.push({ line, message: `${code} is listed again, and its row at line ${other[0]} could not be read: neither is used` });
+      other.push(line);
+      return;
+    }
+    const first = this.lineOf.get(code);
+    if (first === undefined) {
+      this.entries.set(code, entry);
+      this.lineOf.set(code, line);
+      return;
+    }
+    if (JSON.stringify(this.entries.get(code)) === JSON.stringify(entry)) return;
+    this.problems.push({ line, message: `${code} is listed again with different values (first at line ${first}): neither row is used` });
+    this.notRead(code, line);
+  }
+
+  /** The site's rows are not used: which of them is right cannot be known from the file. */
+  private notRead(code: string, line: number): void {
+    const lines = this.notReadByCode.get(code) ?? [];
+    const first = this.lineOf.get(code);
+    if (first !== undefined) {
+      lines.push(first);
+      this.entries.delete(code);
+      this.lineOf.delete(code);
+    }
+    lines.push(line);
+    this.notReadByCode.set(code, lines);
   }
 
   finish(): ParsedRegister<T> {
@@ -142,7 +214,8 @@ class RowReader<T> {
         `The ${this.label} has no usable row${this.problems.length > 0 ? `: ${describeProblems(this.problems)}` : ''}.`,
       );
     }
-    return { entries: this.entries, problems: this.problems };
+    const byCode = new Map([...this.notReadByCode].map(([code, lines]) => [code, [...lines].sort((a, b) => a - b)]));
+    return { entries: this.entries, problems: this.problems, notRead: { byCode, codeless: this.codeless } };
   }
 
   private header(record: string[]): Map<string, number> {
@@ -164,23 +237,6 @@ function notCsv(label: string, error: unknown): AppError {
   const code = (error as { code?: string }).code;
   const why = code === 'CSV_MAX_RECORD_SIZE' ? `: one record is over ${MAX_RECORD_BYTES / 1024} KB (an unclosed quote?)` : '';
   return new AppError('REGISTER_UNAVAILABLE', `The ${label} is not a readable CSV file${line ? ` (line ${line})` : ''}${why}.`);
-}
-
-/**
- * Reads a CSV register by header name (extra columns ignored), row by row: a bad row is
- * reported with its line number and skipped. Throws only when the file as a whole cannot
- * be used: not CSV, a required column missing, or no usable row at all.
- */
-export function parseRegisterCsv<T>(text: string, label: string, columns: Columns, toEntry: ToEntry<T>): ParsedRegister<T> {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parse(text, CSV_OPTIONS) as unknown as typeof records;
-  } catch (error) {
-    throw notCsv(label, error);
-  }
-  const reader = new RowReader(label, columns, toEntry);
-  for (const { record, info } of records) reader.add(record, info.lines);
-  return reader.finish();
 }
 
 /** A register file as read: its rows, and the SHA-256 of its bytes (the same content anywhere, under any name, has the same one). */
@@ -287,14 +343,14 @@ const DSPT_COLUMNS = {
   sector: { header: 'Primary Sector', required: false },
 } as const;
 
-function dsptRow(row: Record<string, string>): { code: string; entry: DsptEntry } | string {
+function dsptRow(row: Record<string, string>): ReturnType<ToEntry<DsptEntry>> {
   const code = odsCode(row.code ?? '', 'Code');
-  if (typeof code !== 'string') return code.problem;
+  if (typeof code !== 'string') return code;
   const status = (row.status ?? '').trim();
-  if (!status) return `no Status for ${code}`;
+  if (!status) return { code, problem: `no Status for ${code}` };
   const publishedText = (row.published ?? '').trim();
   const published = publishedText ? parseUkDate(publishedText) : undefined;
-  if (publishedText && !published) return `Date Of Publication ${shownValue(publishedText)} is not a dd/mm/yyyy date`;
+  if (publishedText && !published) return { code, problem: `Date Of Publication ${shownValue(publishedText)} is not a dd/mm/yyyy date` };
   const sector = row.sector?.trim();
   return {
     code,
@@ -355,6 +411,7 @@ export interface RegisterFormat<T> {
   dateFromName?: (fileName: string) => string | undefined;
 }
 
+/** The DSPT organisation search export, as downloaded. */
 export const DSPT_FORMAT: RegisterFormat<DsptEntry> = {
   label: 'DSPT register',
   columns: DSPT_COLUMNS,
@@ -362,11 +419,6 @@ export const DSPT_FORMAT: RegisterFormat<DsptEntry> = {
   datedBy: 'export',
   dateFromName: dsptExportDate,
 };
-
-/** The DSPT organisation search export, as downloaded. */
-export function parseDsptRegister(text: string): ParsedRegister<DsptEntry> {
-  return parseRegisterCsv<DsptEntry>(text, DSPT_FORMAT.label, DSPT_FORMAT.columns, DSPT_FORMAT.toEntry);
-}
 
 const NAS_SITE_COLUMNS = {
   code: { header: 'ods_code', required: true },
@@ -377,27 +429,23 @@ const NAS_SITE_COLUMNS = {
 
 const count = z.string().trim().regex(/^\d+$/).transform(Number);
 
-function nasSiteRow(row: Record<string, string>): { code: string; entry: NasSite } | string {
+function nasSiteRow(row: Record<string, string>): ReturnType<ToEntry<NasSite>> {
   const code = odsCode(row.code ?? '', 'ods_code');
-  if (typeof code !== 'string') return code.problem;
+  if (typeof code !== 'string') return code;
   const allowed = count.safeParse(row.allowed ?? '');
-  if (!allowed.success) return `allowed_accounts ${shownValue(row.allowed ?? '')} is not a whole number`;
+  if (!allowed.success) return { code, problem: `allowed_accounts ${shownValue(row.allowed ?? '')} is not a whole number` };
   const nas = count.safeParse(row.nas ?? '');
-  if (!nas.success) return `nas_accounts ${shownValue(row.nas ?? '')} is not a whole number`;
+  if (!nas.success) return { code, problem: `nas_accounts ${shownValue(row.nas ?? '')} is not a whole number` };
   return { code, entry: { odsCode: code, allowedAccounts: allowed.data, nasAccounts: nas.data } };
 }
 
+/** The NAS site register, in NAS's own format: ods_code,site_name,allowed_accounts,nas_accounts. */
 export const NAS_SITES_FORMAT: RegisterFormat<NasSite> = {
   label: 'NAS site register',
   columns: NAS_SITE_COLUMNS,
   toEntry: nasSiteRow,
   datedBy: 'file-modified',
 };
-
-/** The NAS site register, in NAS's own format: ods_code,site_name,allowed_accounts,nas_accounts. */
-export function parseNasSitesRegister(text: string): ParsedRegister<NasSite> {
-  return parseRegisterCsv<NasSite>(text, NAS_SITES_FORMAT.label, NAS_SITES_FORMAT.columns, NAS_SITES_FORMAT.toEntry);
-}
 
 /**
  * What the database remembers of register contents, by SHA-256, across restarts and instances
@@ -601,8 +649,10 @@ export class RegisterSource<T> {
       fingerprint: read.sha256.slice(0, 12),
       newContent: seen ? seen.isNew : this.copy !== undefined,
     };
-    // The first copy ever is used whatever it holds (holding it would leave no copy at all), and ops are told its counts.
-    const why = alreadyAccepted || previousRows === undefined ? undefined : holdReason(counts);
+    // The first copy is held too when too many of its rows were skipped: no copy at all makes screening say the register
+    // is unavailable (could not check), where a copy missing rows would answer for sites it could not read. Ops are told
+    // (the held event is replayed to the channel at start-up); a first copy with no row skipped is never held.
+    const why = alreadyAccepted ? undefined : holdReason(counts);
     if (why === undefined) await this.use(file, false);
     else if (await this.confirmed(file.fingerprint)) await this.use(file, true);
     else this.hold(file, why);
@@ -610,7 +660,7 @@ export class RegisterSource<T> {
 
   private async use(file: HeldFile<T>, confirmed: boolean): Promise<void> {
     const snapshot: RegisterSnapshot = { file: path.basename(this.file), rows: file.read.entries.size, ...file.dated };
-    this.copy = new Register(file.read.entries, snapshot, file.read.problems);
+    this.copy = new Register(file.read.entries, snapshot, file.read.problems, file.read.notRead);
     this.version = file.version;
     this.held = undefined;
     this.failedVersion = undefined;

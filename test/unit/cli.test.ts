@@ -198,7 +198,7 @@ describe('nas-transfer screen (command line)', function () {
     }
   });
 
-  it('screens with ODS_FHIR_BASE_URL, ODS_API_KEY and a DSPT export set (ODS_BASE_URL unset); a bad register row is reported by line and skipped', async () => {
+  it('screens with ODS_FHIR_BASE_URL, ODS_API_KEY and a DSPT export set (ODS_BASE_URL unset); a bad register row is reported by line, and its site is review, not "not in the register"', async () => {
     const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', '..', 'dev', 'demo-ods.json')), { apiKey: 'cli-key' });
     try {
       // Under the name the DSPT organisation search gives its download, which dates it (today, in the test).
@@ -212,6 +212,8 @@ describe('nas-transfer screen (command line)', function () {
           'ZZ9101,HARBOUR LANE PHARMACY,25/26 Standards Met,28/06/2026,Pharmacy,NHS DEMO ICB',
           'ZZ9103,MILLBROOK DENTAL PRACTICE,25/26 Approaching Standards,29/06/2026,Dentistry,NHS DEMO ICB',
           'ZZ9104,QUAYSIDE CARE HOME,25/26 Approaching Standards,2026-06-30,Social Care,NHS DEMO ICB',
+          // Enough readable rows that one bad row is under the share that holds a file back.
+          ...Array.from({ length: 30 }, (_, index) => `F${index + 1000},FILLER,25/26 Standards Met,28/06/2026,Pharmacy,NHS DEMO ICB`),
         ].join('\n'),
       );
       const input = file('fhir.csv', 'email\namara.mensah@nhsmail.example\nesme.flint@nhsmail.example\nada.voss@nhsmail.example\n');
@@ -229,14 +231,21 @@ describe('nas-transfer screen (command line)', function () {
         [
           ['eligible', []],
           ['review', ['SITE_NOT_DSPT_COMPLIANT']],
-          ['ineligible', ['SITE_NOT_DSPT_COMPLIANT']],
+          ['review', ['SITE_NOT_DSPT_COMPLIANT']],
         ],
       );
-      assert.match(document.accounts[2]!.reasons[0]!.message, /ZZ9104 is not in the DSPT register/);
-      // Each DSPT outcome with its own next step: approaching standards at a dental site is for NAS to judge; a site not in the register must register and publish.
+      // Its row was there but could not be read: never the definite "not in the DSPT register" (issue 20).
+      assert.match(
+        document.accounts[2]!.reasons[0]!.message,
+        /site ZZ9104's row in the DSPT register \(DSPT search results [\d_ ]+\.csv, line 4\) could not be read/,
+      );
+      // Each DSPT outcome with its own next step: approaching standards at a dental site is for NAS to judge; a row that could not be read is for NAS to check.
       const steps = document.accounts.map((account) => (account.reasons[0] as { nextStep?: string } | undefined)?.nextStep);
       assert.match(steps[1] ?? '', /^Nothing to publish for now: NAS Operations will judge whether Approaching Standards is enough/);
-      assert.match(steps[2] ?? '', /^Register the site on the Data Security and Protection Toolkit \(DSPT\) and publish its \d\d\/\d\d assessment/);
+      assert.match(
+        steps[2] ?? '',
+        /^Nothing for the requester to do: NAS Operations will check the site’s DSPT status, and have the DSPT register file corrected/,
+      );
       assert.ok(ods.requests.every((request) => request.path.startsWith('/organisation-data-terminology-api/fhir/') && request.headers.apikey === 'cli-key'));
     } finally {
       await ods.close();

@@ -18,7 +18,7 @@ const entry = (status: string, published?: string, primarySector?: string): Dspt
   ...(primarySector ? { primarySector } : {}),
 });
 
-function account(dspt: DsptEntry | null, roleIds: string[] = ['RO182'], site: Partial<SiteFacts> = {}): AccountFacts {
+function account(dspt: SiteFacts['dspt'], roleIds: string[] = ['RO182'], site: Partial<SiteFacts> = {}): AccountFacts {
   const ods: OdsSite = { odsCode: 'ZZ9101', name: 'HARBOUR LANE', active: true, roleIds, links: [] };
   return {
     position: 1,
@@ -142,6 +142,23 @@ const CASES: Case[] = [
     rules: ['SITE_NOT_DSPT_COMPLIANT'],
     message: /the DSPT register's date is not known \(renamed\.csv/,
     nextStep: /^Nothing for the requester to do: NAS Operations will check the current DSPT status\.$/,
+  },
+  {
+    name: 'the site’s row in the register could not be read (issue 20): NAS will check, never "not in the register"',
+    account: account({ unreadable: true, ownRow: true, lines: [7] }, ['RO182'], { dsptRegister: { file: 'dspt.csv', rows: 10 } }),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    message: /^The DSPT status could not be checked: site ZZ9101's row in the DSPT register \(dspt\.csv, line 7\) could not be read\.$/,
+    notInMessage: /not in the DSPT register/,
+    nextStep: /^Nothing for the requester to do: NAS Operations will check the site’s DSPT status, and have the DSPT register file corrected\.$/,
+  },
+  {
+    name: 'not among the rows read while rows without a readable code may be its own: NAS will check, never "not in the register"',
+    account: account({ unreadable: true, ownRow: false, lines: [4, 9] }, ['RO182'], { dsptRegister: { file: 'dspt.csv', rows: 10 } }),
+    verdict: 'review',
+    rules: ['SITE_NOT_DSPT_COMPLIANT'],
+    message:
+      /site ZZ9101 is not among the rows of the DSPT register that could be read, and rows whose ODS code could not be read \(dspt\.csv, lines 4, 9\) may be its own/,
   },
   {
     name: 'Primary Sector where ODS gives none: Approaching Standards at a "Social Care" site is accepted',

@@ -719,6 +719,34 @@ describe('eligibility engine', () => {
     });
   }
 
+  it('SITE_ALLOWANCE_EXCEEDED: a site whose NAS site register row could not be read is review for every account there, never the default allowance (issue 20)', () => {
+    const unread = site({ odsCode: 'ZZ9108', nasSite: { unreadable: true, ownRow: true, lines: [7] }, nasRegister: { file: 'nas-sites.csv', rows: 6 } });
+    const other = site({ odsCode: 'ZZ9101' });
+    const result = screenAccounts(
+      [
+        facts({ position: 1, email: 'a@nhsmail.example', site: unread }),
+        facts({ position: 2, email: 'b@nhsmail.example', site: other }),
+        facts({ position: 3, email: 'c@nhsmail.example', site: unread }, { markedAsLeaver: true }),
+      ],
+      { requestingOrgOds: ORG, today: TODAY, policy },
+    );
+    assert.deepEqual(
+      result.accounts.map((account) => [account.verdict, account.reasons.map((reason) => `${reason.rule}:${reason.verdict}`)]),
+      [
+        ['review', ['SITE_ALLOWANCE_EXCEEDED:review']],
+        ['eligible', []],
+        ['ineligible', ['MARKED_AS_LEAVER:ineligible']],
+      ],
+    );
+    const reason = result.accounts[0]!.reasons[0]!;
+    assert.equal(
+      reason.message,
+      "The site's allowance of NAS managed accounts could not be checked: site ZZ9108's row in the NAS site register (nas-sites.csv, line 7) could not be read.",
+    );
+    assert.match(reason.remedy, /^Nothing for the requester to do: NAS Operations will check/);
+    assert.equal(result.accounts[0]!.evidence.siteAllowance, undefined, 'no allowance is claimed for it');
+  });
+
   it('SITE_ALLOWANCE_EXCEEDED: ineligible accounts use no place, in request order', () => {
     const limited = site({ nasSite: { odsCode: 'ZZ9108', allowedAccounts: 3, nasAccounts: 1 }, odsCode: 'ZZ9108' });
     const accounts = [

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { appendFileSync, createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,9 +8,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   describeRegisterEvent,
   dsptExportDate,
+  DSPT_FORMAT,
   dsptRegisterSource,
   nasSitesRegisterSource,
-  parseDsptRegister,
+  readRegisterFile,
   REGISTER_MAX_BYTES,
   type RegisterEvent,
   type RegisterLedger,
@@ -25,6 +27,9 @@ function write(name: string, content: string, mtime = new Date(Date.now() - 1000
   return file;
 }
 
+/** A DSPT register file read as the bot reads one (streamed), from its text. */
+const readDspt = (text: string) => readRegisterFile(write(`read-${fileNumber}.csv`, text), DSPT_FORMAT);
+
 /** The header as the DSPT organisation search exports it, with an extra ICB column. */
 const EXPORT = [
   'Code,Organisation Name,Status,Date Of Publication,Primary Sector,ICB',
@@ -37,8 +42,8 @@ const EXPORT = [
 ].join('\r\n');
 
 describe('DSPT register as exported', () => {
-  it('reads the real header and formats: year prefix, dd/mm/yyyy dates, extra columns ignored; bad rows reported by line and skipped', () => {
-    const { entries, problems } = parseDsptRegister(EXPORT);
+  it('reads the real header and formats: year prefix, dd/mm/yyyy dates, extra columns ignored; bad rows reported by line and skipped', async () => {
+    const { entries, problems } = await readDspt(EXPORT);
     assert.deepEqual(entries.get('A1B2C'), {
       odsCode: 'A1B2C',
       status: '25/26 Standards Met',
@@ -57,8 +62,8 @@ describe('DSPT register as exported', () => {
     assert.equal(entries.size, 4);
   });
 
-  it('matches header names without regard to case or spacing, in any column order', () => {
-    const { entries } = parseDsptRegister(
+  it('matches header names without regard to case or spacing, in any column order', async () => {
+    const { entries } = await readDspt(
       'primary sector,STATUS,date of publication,  code  ,organisation name\nPharmacy,25/26 Standards Exceeded,1/7/2026,a1b2c,X\n',
     );
     assert.deepEqual(entries.get('A1B2C'), {
@@ -71,9 +76,9 @@ describe('DSPT register as exported', () => {
     });
   });
 
-  it('refuses a file without the columns it needs, naming them', () => {
-    assert.throws(
-      () => parseDsptRegister('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'),
+  it('refuses a file without the columns it needs, naming them', async () => {
+    await assert.rejects(
+      readDspt('ods_code,organisation_name,status,published\nA1B2C,X,Standards Met,2026-06-30\n'),
       /no "Code", "Date Of Publication" columns/,
     );
   });
@@ -82,6 +87,8 @@ describe('DSPT register as exported', () => {
 describe('register sources: re-read when the file changes', () => {
   it('loads, reloads on change, keeps the previous copy when the new file cannot be used, and tells its listeners', async () => {
     const file = write('dspt.csv', EXPORT);
+    // A third of its rows are bad, which holds back even a first copy: confirmed, as ops would, to follow the reloads.
+    writeFileSync(`${file}.confirm`, createHash('sha256').update(EXPORT).digest('hex').slice(0, 12));
     const source = dsptRegisterSource(file);
     const events: RegisterEvent[] = [];
     source.onChange((event) => events.push(event));
@@ -123,11 +130,55 @@ describe('register sources: re-read when the file changes', () => {
     assert.match(source.status().lastError?.message ?? '', /could not be found/);
   });
 
+  /** NAS site rows for sites F0000…, every one readable: enough of them that one bad row is under the share that holds a copy back. */
+  const fillerSites = (count: number) => Array.from({ length: count }, (_, index) => `F${String(index).padStart(4, '0')},Filler ${index},5,0`).join('\n');
+
   it('the NAS site register keeps its format, with line-numbered bad rows', async () => {
-    const file = write('sites.csv', 'ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\nD3E4F,Two,ten,0\n');
+    const file = write('sites.csv', `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\nD3E4F,Two,ten,0\n${fillerSites(30)}\n`);
     const register = await nasSitesRegisterSource(file).current();
     assert.deepEqual(register.get('a1b2c'), { odsCode: 'A1B2C', allowedAccounts: 10, nasAccounts: 2 });
     assert.deepEqual(register.problems, [{ line: 3, message: 'allowed_accounts "ten" is not a whole number' }]);
+  });
+
+  it('a site whose row could not be read, or whose rows disagree, is "not read" with its lines, never "not in the register" (issue 20)', async () => {
+    const file = write(
+      'sites-unread.csv',
+      [
+        'ods_code,site_name,allowed_accounts,nas_accounts',
+        'A1B2C,One,10,2',
+        'D3E4F,Two,3,three',
+        'G5H6J,Three,4,1',
+        'G5H6J,Three again,4,4',
+        'K7L8M,Four,2,1',
+        'K7L8M,Four,2,1',
+        fillerSites(60),
+      ].join('\n'),
+    );
+    const register = await nasSitesRegisterSource(file).current();
+    assert.deepEqual(register.lookup('a1b2c'), { odsCode: 'A1B2C', allowedAccounts: 10, nasAccounts: 2 });
+    assert.deepEqual(register.lookup('d3e4f'), { unreadable: true, ownRow: true, lines: [3] }, 'a bad number');
+    assert.deepEqual(register.lookup('G5H6J'), { unreadable: true, ownRow: true, lines: [4, 5] }, 'two rows that disagree: neither is used');
+    assert.deepEqual(register.lookup('K7L8M'), { odsCode: 'K7L8M', allowedAccounts: 2, nasAccounts: 1 }, 'an identical repeat is harmless');
+    assert.equal(register.lookup('Z9Z9Z'), null, 'certainly not listed');
+    assert.deepEqual(
+      register.problems.map((problem) => problem.line),
+      [3, 5],
+    );
+    assert.match(register.problems[1]!.message, /G5H6J is listed again with different values \(first at line 4\): neither row is used/);
+  });
+
+  it('a row whose ODS code cannot be read leaves every site missing from the register "not read", not "absent"', async () => {
+    const file = write('sites-codeless.csv', `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\nnot a code!,Two,3,3\n${fillerSites(40)}\n`);
+    const register = await nasSitesRegisterSource(file).current();
+    assert.deepEqual(register.lookup('Z9Z9Z'), { unreadable: true, ownRow: false, lines: [3] });
+    assert.deepEqual(register.lookup('A1B2C'), { odsCode: 'A1B2C', allowedAccounts: 10, nasAccounts: 2 }, 'a site read is still read');
+  });
+
+  it('lines of empty fields (",,," a spreadsheet leaves below its data) are blank lines, not rows whose code could not be read', async () => {
+    const file = write('sites-blank.csv', `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\n,,,\n , , ,\n${fillerSites(3)}\n,,,\n`);
+    const register = await nasSitesRegisterSource(file).current();
+    assert.deepEqual(register.problems, []);
+    assert.equal(register.lookup('Z9Z9Z'), null);
   });
 });
 
@@ -198,15 +249,51 @@ describe('register reloads that would silently lose rows (issue 20 §3)', () => 
     await assert.rejects(restarted.current(), /held back: 90% of its rows could not be used .*previous copy 10 rows.*No copy is in use/);
   });
 
+  it('a first copy (nothing in use, nothing in the database) with most rows skipped is held back too: no copy is in use, and ops are told', async () => {
+    const file = write('first.csv', exportOf(10, 9));
+    const source = dsptRegisterSource(file, { ledger: memoryLedger() });
+    await source.refresh();
+    const heard: RegisterEvent[] = [];
+    source.onChange((event) => heard.push(event), { replay: true });
+    const held = heard[0];
+    assert.equal(held?.kind, 'held');
+    if (held?.kind !== 'held') return;
+    assert.deepEqual([held.rows, held.skipped, held.previousRows, held.keptPrevious], [1, 9, undefined, false]);
+    assert.match(describeRegisterEvent(held) ?? '', /held back: 90% of its rows could not be used .*\(loaded 1 row, skipped 9, no previous copy\)/);
+    // Screening stops with "could not be read" (REGISTER_UNAVAILABLE) instead of answering for the nine sites it could not read.
+    await assert.rejects(source.current(), { code: 'REGISTER_UNAVAILABLE', message: /held back.*No copy is in use until it is confirmed or replaced/ });
+    writeFileSync(`${file}.confirm`, held.fingerprint);
+    assert.equal((await source.current()).snapshot.rows, 1, 'used once confirmed');
+  });
+
+  it('a first copy with a few rows skipped (under the share) is used, and those rows’ sites are "not read"', async () => {
+    const file = write('first-few.csv', exportOf(40, 1));
+    const register = await dsptRegisterSource(file).current();
+    assert.equal(register.snapshot.rows, 39);
+    assert.deepEqual(register.lookup('S0039'), { unreadable: true, ownRow: true, lines: [41] });
+  });
+
   it('reads LF rows appended to a CRLF export as rows of their own, counting every one', async () => {
     const mixed = `${exportOf(5)}\r\n${['S9001,Appended One,25/26 Standards Met,01/07/2026,Pharmacy', 'S9002,Appended Two,25/26 Standards Met,02/07/2026,Pharmacy'].join('\n')}\n`;
-    const { entries, problems } = parseDsptRegister(mixed);
+    // Read as production reads it: streamed, the line endings found chunk by chunk.
+    const { entries, problems } = await readDspt(mixed);
     assert.equal(entries.size, 7);
     assert.deepEqual(problems, []);
     assert.equal(entries.get('S9001')?.published, '2026-07-01');
     assert.equal(entries.get('S0004')?.statusWords, 'Standards Met', 'the row before the appended ones does not swallow them');
     const file = write('mixed.csv', mixed);
     assert.equal((await dsptRegisterSource(file).current()).snapshot.rows, 7);
+  });
+
+  it('reads LF rows that begin chunks into the file (the stream is read 64 KB at a time), with the lines of bad ones right', async () => {
+    const crlf = exportOf(3000); // about 160 KB of CRLF rows: the LF rows come in the third chunk
+    const appended = ['S9001,Appended One,25/26 Standards Met,01/07/2026,Pharmacy', 'S9002,Appended Two,25/26 Standards Met,31/02/2026,Pharmacy'];
+    assert.ok(crlf.length > 2 * 64 * 1024);
+    const { entries, problems } = await readDspt(`${crlf}\r\n${appended.join('\n')}\n`);
+    assert.equal(entries.size, 3001);
+    assert.equal(entries.get('S2999')?.published, '2026-06-28', 'the last CRLF row does not swallow the LF ones');
+    assert.equal(entries.get('S9001')?.published, '2026-07-01');
+    assert.deepEqual(problems, [{ line: 3003, message: 'Date Of Publication "31/02/2026" is not a dd/mm/yyyy date' }]);
   });
 });
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
@@ -173,5 +175,59 @@ describe('screening service over the sandbox Graph and ODS FHIR servers', () => 
       [['ALREADY_REQUESTED'], ['SITE_ALLOWANCE_EXCEEDED'], []],
     );
     assert.match(result.accounts[0]!.reasons[0]!.message, /Already approved/);
+  });
+
+  /**
+   * A copy of a dev register with one site's row made unreadable, and enough readable rows added that
+   * the copy is still used (a bad row under the share that holds a file back).
+   */
+  const withUnreadableRow = (devFile: string, code: string, breakRow: (row: string) => string, filler: (index: number) => string) => {
+    const rows = readFileSync(path.join(DEV, devFile), 'utf8').trimEnd().split(/\r?\n/);
+    const broken = rows.map((row) => (row.startsWith(`${code},`) ? breakRow(row) : row));
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'screening-registers-')), devFile);
+    writeFileSync(file, [...broken, ...Array.from({ length: 40 }, (_, index) => filler(index))].join('\n'));
+    return { file, line: broken.findIndex((row) => row.startsWith(`${code},`)) + 1 };
+  };
+
+  it('an account whose site’s NAS site register row has a bad number is not eligible: review, the row named by line (issue 20)', async () => {
+    // ZZ9108 may have 3 accounts and has 2: its one place left is quentin.ashe's. Read as absent, it would have the default 5 and none used.
+    const { file, line } = withUnreadableRow(
+      'nas-sites.csv',
+      'ZZ9108',
+      (row) => row.replace(/,3,2$/, ',3,two'),
+      (index) => `F${index + 1000},Filler,5,0`,
+    );
+    const result = await new ScreeningService({ ...deps, nasSites: await loadNasSitesRegister(file) }).screen(
+      'ZZ9001',
+      entries(['quentin.ashe@nhsmail.example']),
+    );
+    const [account] = result.accounts;
+    assert.equal(account!.verdict, 'review');
+    assert.deepEqual(
+      account!.reasons.map((reason) => [reason.rule, reason.verdict]),
+      [['SITE_ALLOWANCE_EXCEEDED', 'review']],
+    );
+    assert.match(
+      account!.reasons[0]!.message,
+      new RegExp(`could not be checked: site ZZ9108's row in the NAS site register \\(nas-sites\\.csv, line ${line}\\) could not be read`),
+    );
+  });
+
+  it('an account whose site’s DSPT register row has a bad date is not eligible, and not "not in the DSPT register": review (issue 20)', async () => {
+    const { file, line } = withUnreadableRow(
+      'dspt-register.csv',
+      'ZZ9101',
+      (row) => row.replace('28/06/2026', '31/06/2026'),
+      (index) => `F${index + 1000},FILLER,25/26 Standards Met,28/06/2026,Pharmacy,NHS DEMO INTEGRATED CARE BOARD`,
+    );
+    const result = await new ScreeningService({ ...deps, dspt: await loadDsptRegister(file) }).screen('ZZ9001', entries(['amara.mensah@nhsmail.example']));
+    const [account] = result.accounts;
+    assert.equal(account!.verdict, 'review');
+    assert.deepEqual(
+      account!.reasons.map((reason) => [reason.rule, reason.verdict]),
+      [['SITE_NOT_DSPT_COMPLIANT', 'review']],
+    );
+    assert.doesNotMatch(account!.reasons[0]!.message, /not in the DSPT register/);
+    assert.match(account!.reasons[0]!.message, new RegExp(`site ZZ9101's row in the DSPT register \\(dspt-register\\.csv, line ${line}\\) could not be read`));
   });
 });
