@@ -87,10 +87,10 @@ export class CardActionDispatcher {
 
     let notice = textRefusal ? userWords(textRefusal) : '';
     let current: StoredRequest | null = request;
-    if (name && action && !textRefusal) {
+    if (action && !textRefusal) {
       try {
         await action.run(this.parts.requests, actor, data);
-        this.parts.logger.info('card_action.done', { verb: name, requestId: data.requestId });
+        this.parts.logger.info('card_action.done', { verb: named, requestId: data.requestId });
       } catch (error) {
         const appError = findAppError(error);
         if (!appError) throw error;
