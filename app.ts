@@ -5,17 +5,7 @@ import type { AppConfig } from './config';
 import type { Logger } from './core/log';
 import { AccessControl } from './bot/access-control';
 import { startHttpServer } from './bot/http-server';
-import { approveEligible } from './bot/card-actions/approve-eligible';
-import { decideAccount } from './bot/card-actions/decide-account';
 import { CardActionDispatcher } from './bot/card-actions/dispatcher';
-import { rejectRequest } from './bot/card-actions/reject-request';
-import { showPage } from './bot/card-actions/show-page';
-import { claimRequest } from './bot/card-actions/claim-request';
-import { takeOverRequest } from './bot/card-actions/take-over-request';
-import { correctDecision } from './bot/card-actions/correct-decision';
-import { askRequester } from './bot/card-actions/ask-requester';
-import { markAccountTransferred, markTransferred } from './bot/card-actions/mark-transferred';
-import { overrideTransfer } from './bot/card-actions/override-transfer';
 import { CommandRegistry } from './bot/commands/command';
 import { auditCommand } from './bot/commands/audit-command';
 import { exportCommand } from './bot/commands/export-command';
@@ -296,28 +286,13 @@ export function composeBot(parts: BotParts): ComposedBot {
       dutiesTurns.command(),
     ]),
     fileExports,
-    cardActions: new CardActionDispatcher(
-      [
-        approveEligible,
-        rejectRequest,
-        decideAccount,
-        showPage,
-        claimRequest,
-        takeOverRequest,
-        markTransferred,
-        markAccountTransferred,
-        overrideTransfer,
-        correctDecision,
-        askRequester,
-      ],
-      {
-        requests,
-        access,
-        renderCard: renderOpsRequestCard,
-        opsMembers,
-        logger,
-      },
-    ),
+    cardActions: new CardActionDispatcher({
+      requests,
+      access,
+      renderCard: renderOpsRequestCard,
+      opsMembers,
+      logger,
+    }),
     duties: dutiesTurns,
     logger,
   });

@@ -1,6 +1,7 @@
 import { joinClauses } from '../core/text';
 import { plural } from '../cards/plural';
 import { STATUS_LABEL, statusPhrase, type RequestStatus } from '../services/model';
+import { opsActionOfVerb, type OpsActionName } from './ops-actions';
 
 /**
  * What each recorded action means, in words, for every place a person reads the audit (the
@@ -59,21 +60,27 @@ const TRIGGER_WORDS: Readonly<Record<string, string>> = {
   approved: 'after an approval',
 };
 
-/** The card buttons whose refusals are audited, in words. */
-const VERB_WORDS: Readonly<Record<string, string>> = {
+/** Each action NAS Operations can be refused (bot/ops-actions.ts), by its button's words. */
+const ACTION_WORDS: Readonly<Record<OpsActionName, string>> = {
   approveEligible: 'Approve all eligible',
-  rejectRequest: 'Reject all undecided',
-  decideAccount: 'Approve or Reject',
-  correctDecision: 'Change a decision',
+  rejectUndecided: 'Reject all undecided',
+  decide: 'Approve or Reject',
+  correct: 'Change a decision',
   markTransferred: 'Mark approved as transferred',
   markAccountTransferred: 'Mark transferred',
   overrideTransfer: 'Transferred anyway: override',
-  claimRequest: 'Assign to me',
-  takeOverRequest: 'Take over',
-  askRequester: 'Ask the requester',
-  refreshCard: 'see the card',
-  showPage: 'show more accounts',
+  claim: 'Assign to me',
+  takeOver: 'Take over',
+  ask: 'Ask the requester',
 };
+/** The card's verbs that only show it. */
+const VIEW_WORDS: Readonly<Record<string, string>> = { refreshCard: 'see the card', showPage: 'show more accounts' };
+
+/** A refused verb in words: an action by its name, or by the card verb recorded before actions had one name. */
+function verbWords(verb: string): string {
+  const action = opsActionOfVerb(verb);
+  return action ? ACTION_WORDS[action] : (VIEW_WORDS[verb] ?? verb);
+}
 
 /** Refusal codes (core/errors.ts) as the audit states them. */
 const REFUSAL_WORDS: Readonly<Record<string, string>> = {
@@ -173,7 +180,7 @@ export function auditDetailWords(
       if (text('olderThanDays')) parts.push(`older than ${text('olderThanDays')} days`);
       break;
     case 'card_action.refused':
-      if (text('verb')) parts.push(`action ${VERB_WORDS[text('verb')] ?? text('verb')}`);
+      if (text('verb')) parts.push(`action ${verbWords(text('verb'))}`);
       if (text('reason')) parts.push(REFUSAL_WORDS[text('reason')] ?? text('reason').toLowerCase().replace(/_/g, ' '));
       break;
     default:

@@ -1,6 +1,6 @@
 import { ERROR_CATALOGUE, type AppError } from '../core/errors';
 import { formatTime, statusPhrase } from '../services/model';
-import { RefusedError, type Refusal, type RefusalReason } from '../services/requests/lifecycle';
+import { ReasonRequiredError, RefusedError, type ReasonNeeded, type Refusal, type RefusalReason } from '../services/requests/lifecycle';
 
 function lastDecided({ request }: Refusal): string {
   const latest = request.accounts.filter((account) => account.decidedAt).sort((a, b) => b.decidedAt!.getTime() - a.decidedAt!.getTime())[0];
@@ -55,7 +55,20 @@ export function refusalWords(refusal: Refusal, code: AppError['code']): string {
   return code === 'INVALID_INPUT' ? detail : `${ERROR_CATALOGUE[code]} ${detail}`;
 }
 
-/** What the person is told for an error: a lifecycle refusal worded from the table, any other AppError in its own words. */
+/**
+ * What the person who pressed is told when an action needs a reason they did not give: where to
+ * type it and who will read it. Each sentence says it all, without the catalogue's general words.
+ */
+export const REASON_NEEDED_WORDS: Record<ReasonNeeded, string> = {
+  reject: 'Give a reason to reject: the requester will see it.',
+  correct: 'Give a reason for changing the decision, in the box above the buttons: it is kept in the audit.',
+  override: 'Give a reason for overriding the directory, in the box above the buttons: it is kept in the audit.',
+  approve_ineligible: 'This account is not eligible now (see what changed since submission): give a reason to approve it anyway, in the box above the buttons.',
+};
+
+/** What the person is told for an error: a lifecycle refusal or a missing reason worded from its table, any other AppError in its own words. */
 export function userWords(error: AppError): string {
-  return error instanceof RefusedError ? refusalWords(error.refusal, error.code) : error.userMessage;
+  if (error instanceof RefusedError) return refusalWords(error.refusal, error.code);
+  if (error instanceof ReasonRequiredError) return REASON_NEEDED_WORDS[error.needed];
+  return error.userMessage;
 }

@@ -15,6 +15,13 @@ export const ERROR_CATALOGUE = {
   REQUEST_NOT_FOUND: 'No transfer request has that reference.',
   ACCOUNT_NOT_IN_REQUEST: 'That account is not part of this request.',
   ALREADY_DECIDED: 'That has already been decided.',
+  /**
+   * An action that needs a reason was given none. The error says which reason (ReasonRequiredError
+   * in services/requests/lifecycle.ts); the Teams edge words it for the button pressed.
+   */
+  REASON_REQUIRED: 'A reason is needed for that, and none was given. Nothing was changed.',
+  /** "Ask the requester" with no question typed. */
+  QUESTION_REQUIRED: 'Type the question in the box above the button.',
   /** Typed text (a reason, a note, a question) made only of spaces or invisible characters: nothing anyone could read in the audit. */
   TEXT_UNREADABLE: 'Readable text is needed: what was typed is only spaces or invisible characters.',
   /** Typed text longer than the card's box allows (TYPED_TEXT_MAX_CHARACTERS). */

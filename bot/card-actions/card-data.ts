@@ -51,12 +51,3 @@ export function typedTextField(noun: string) {
 }
 
 export const decisionReasonField = typedTextField('reason');
-
-/** A decision on one account, as a row's Approve/Reject (decideAccount) or a change of it (correctDecision) sends it. */
-export const accountDecisionData = z.object({
-  requestId: requestIdField,
-  accountId: requestIdField,
-  decision: z.enum(['approved', 'rejected']),
-  start: startField,
-  decisionReason: decisionReasonField,
-});

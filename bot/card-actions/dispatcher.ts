@@ -8,15 +8,17 @@ import type { Actor, StoredRequest } from '../../services/model';
 import { requestAccess, type RequestViewer } from '../../services/request-access';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
-import type { CardActionHandler } from './card-action';
+import { cardVerbOf, OPS_ACTIONS, opsActionOfVerb } from '../ops-actions';
 import { userWords } from '../refusal-words';
 
-type AnyHandler = CardActionHandler<z.ZodType<{ requestId: number }>>;
-
+/** The card as it is now, for whoever may see it: no action, nothing changes. */
 export const REFRESH_VERB = 'refreshCard';
+/** Another page of the card's accounts, for NAS Operations: no action, nothing changes. */
+export const SHOW_PAGE_VERB = 'showPage';
+const onRequest = z.object({ requestId: requestIdField });
 const refreshSchema = z.object({ requestId: requestIdField, start: startField });
 /** The ids of an action refused for its typed text: enough to show the refusal by the button pressed. */
-const refusedTextIds = z.object({ requestId: requestIdField, start: startField, accountId: requestIdField.optional() });
+const refusedTextIds = z.object({ requestId: requestIdField, accountId: requestIdField.optional() });
 
 const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   CARD_DATA_INVALID: 400,
@@ -37,66 +39,68 @@ export interface OpsViewers {
 
 export interface CardActionCollaborators {
   requests: TransferRequests;
-  access: AccessControl;
+  access: Pick<AccessControl, 'opsMember' | 'viewer'>;
   renderCard: (request: StoredRequest, start: number, notice: string, noticeAccountId: number | undefined, view: OpsCardView) => Attachment;
   opsMembers: OpsViewers;
   logger: Logger;
 }
 
 /**
- * Routes each Action.Execute verb to its handler. The invoke is answered from the store
- * alone: the decision commits with the messages it makes owed, the request is read once and
- * rendered once, and the shared card update and notifications go out through the outbox, so
- * a slow Teams or a slow requester chat never holds the person who clicked.
+ * Routes each Action.Execute verb to its action in the table of actions (bot/ops-actions.ts).
+ * The invoke is answered from the store alone: the decision commits with the messages it makes
+ * owed, the request is read once and rendered once, and the shared card update and
+ * notifications go out through the outbox, so a slow Teams or a slow requester chat never
+ * holds the person who clicked.
  */
 export class CardActionDispatcher {
-  private readonly handlers: Map<string, AnyHandler>;
-
-  constructor(
-    handlers: readonly AnyHandler[],
-    private readonly parts: CardActionCollaborators,
-  ) {
-    this.handlers = new Map(handlers.map((handler) => [handler.verb, handler]));
-  }
+  constructor(private readonly parts: CardActionCollaborators) {}
 
   async dispatch(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
-    if (invoke.action?.verb === REFRESH_VERB) return this.refresh(context, invoke);
-    const handler = this.handlers.get(invoke.action?.verb ?? '');
-    const raw = { ...(invoke.action?.data as object | undefined) };
-    const parsed = handler?.schema.safeParse(raw);
+    const verb = invoke.action?.verb;
+    if (verb === REFRESH_VERB) return this.refresh(context, invoke);
+    const name = opsActionOfVerb(verb);
+    const action = name ? OPS_ACTIONS[name] : undefined;
+    const input = action?.input ?? (verb === SHOW_PAGE_VERB ? onRequest : undefined);
+    const raw = { ...(invoke.action?.data as object | undefined) } as Record<string, unknown>;
+    const parsed = input?.safeParse(raw);
+    const start = startField.safeParse(raw.start);
     // Typed text that cannot be kept (unreadable, too long) is told by the button pressed, like any refusal; other bad data is not recognised.
     const textRefusal = parsed && !parsed.success ? typedTextRefusalOf(parsed.error) : undefined;
     const ids = textRefusal ? refusedTextIds.safeParse(raw) : undefined;
-    if (!handler || (!parsed?.success && !ids?.success)) return errorResponse(new AppError('CARD_DATA_INVALID'));
-    const data = parsed?.success ? parsed.data : ids!.data!;
-    const start = Number((data as { start?: number }).start ?? 0);
+    if (!input || !start.success || (!parsed?.success && !ids?.success)) return errorResponse(new AppError('CARD_DATA_INVALID'));
+    const data = (parsed?.success ? parsed.data : ids!.data!) as { requestId: number; accountId?: number };
+    // The one name of the action, in the audit of a refusal and the log; the card's own verb places a refusal by its button.
+    const named = name ?? SHOW_PAGE_VERB;
+    const noticeVerb = name ? cardVerbOf(name) : SHOW_PAGE_VERB;
 
     // Who is asking comes first: someone outside NAS Operations learns nothing, not even whether the request exists.
     let actor: Actor;
     try {
       actor = await this.parts.access.opsMember(context.activity.from?.aadObjectId);
     } catch (error) {
-      return this.refused(context, handler.verb, data.requestId, error);
+      return this.refused(context, named, data.requestId, error);
     }
-    if (!(await this.parts.requests.exists(data.requestId))) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    // Then the one rule of who may act on which request (services/request-access.ts), as the workspace and a refresh ask it.
+    const request = await this.parts.requests.get(data.requestId);
+    if (!request || !requestAccess(request, { kind: 'ops', actor }).operate) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
     await this.rememberOpsMember(context);
 
-    let notice = textRefusal?.userMessage ?? '';
-    try {
-      if (!textRefusal) {
-        await handler.handle({ requests: this.parts.requests }, actor, data);
-        this.parts.logger.info('card_action.done', { verb: handler.verb, requestId: data.requestId });
+    let notice = textRefusal ? userWords(textRefusal) : '';
+    let current: StoredRequest | null = request;
+    if (action && !textRefusal) {
+      try {
+        await action.run(this.parts.requests, actor, data);
+        this.parts.logger.info('card_action.done', { verb: named, requestId: data.requestId });
+      } catch (error) {
+        const appError = findAppError(error);
+        if (!appError) throw error;
+        notice = userWords(appError);
       }
-    } catch (error) {
-      const appError = findAppError(error);
-      if (!appError) throw error;
-      notice = userWords(appError);
+      // As it is now: changed by this action, or by whoever acted first when it was refused.
+      current = await this.parts.requests.get(data.requestId);
     }
-    const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
-    return cardResponse(
-      this.parts.renderCard(current, start, notice, (data as { accountId?: number }).accountId, await this.view(true, actor.id, handler.verb)),
-    );
+    return cardResponse(this.parts.renderCard(current, start.data, notice, data.accountId, await this.view(true, actor.id, noticeVerb)));
   }
 
   /**

@@ -14,7 +14,9 @@ import type { DevSignIn } from './dev-sign-in';
 import type { PageFiles } from './page-files';
 import type { EntraTokenVerifier } from './token-verifier';
 import { userWords } from '../refusal-words';
-import { RefusedError } from '../../services/requests/lifecycle';
+import { ReasonRequiredError, RefusedError } from '../../services/requests/lifecycle';
+import { OPS_ACTION_NAMES, OPS_ACTIONS, type OpsAction } from '../ops-actions';
+import { typedTextRefusalOf } from '../card-actions/card-data';
 
 /**
  * The NAS Operations workspace over HTTP: the page's static files under /workspace/ and its
@@ -42,7 +44,14 @@ const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_OPS: 403,
   REQUEST_NOT_FOUND: 404,
   ALREADY_CLAIMED: 409,
+  ALREADY_DECIDED: 409,
+  STORAGE_CONFLICT: 409,
+  ACCOUNT_NOT_IN_REQUEST: 404,
   INVALID_INPUT: 400,
+  REASON_REQUIRED: 400,
+  QUESTION_REQUIRED: 400,
+  TEXT_UNREADABLE: 400,
+  TEXT_TOO_LONG: 400,
   WORKSPACE_SIGN_IN_UNAVAILABLE: 503,
   DIRECTORY_UNAVAILABLE: 503,
   OPS_UNCONFIRMED: 503,
@@ -132,7 +141,8 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     if (status === 503) res.header('retry-after', '5');
     const message = status === 500 ? new AppError('REQUEST_FAILED').userMessage : appError ? userWords(appError) : '';
     // A lifecycle refusal names its rule too, so the page (and a test) can tell which rule refused.
-    const reason = appError instanceof RefusedError ? { reason: appError.refusal.reason } : {};
+    const reason =
+      appError instanceof RefusedError ? { reason: appError.refusal.reason } : appError instanceof ReasonRequiredError ? { reason: appError.needed } : {};
     res.send(status, { error: { code: status === 500 ? 'REQUEST_FAILED' : code, message, ...reason } });
   };
 
@@ -185,16 +195,31 @@ export function registerWorkspaceRoutes(server: restify.Server, parts: Workspace
     }),
   );
 
-  server.post(
-    '/api/workspace/requests/:id/claim',
-    authed('claim', async (req, res, actor) => {
-      const requestId = parseRequestId(req);
-      const before = await parts.requests.get(requestId);
-      if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
-      await parts.requests.claim(requestId, actor);
-      logger.info('workspace.claimed', { requestId });
-      res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
-    }),
+  // Every action in the table (bot/ops-actions.ts), by its name: POST /api/workspace/requests/:id/claim, …/decide, ….
+  for (const name of OPS_ACTION_NAMES) {
+    const action = OPS_ACTIONS[name];
+    server.post(
+      `/api/workspace/requests/:id/${name}`,
+      authed(name, async (req, res, actor) => {
+        const requestId = parseRequestId(req);
+        const before = await parts.requests.get(requestId);
+        if (!before || !requestAccess(before, { kind: 'ops', actor }).operate) throw new AppError('REQUEST_NOT_FOUND');
+        await action.run(parts.requests, actor, parseActionInput(action.input, requestId, req.body));
+        logger.info('workspace.action', { action: name, requestId });
+        res.send(200, await requestJson((await parts.requests.get(requestId)) as StoredRequest, actor, parts));
+      }),
+    );
+  }
+}
+
+/** The action's input from the JSON body, with the request named by the path (never by the body). */
+function parseActionInput(input: OpsAction['input'], requestId: number, body: unknown): { requestId: number } {
+  const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  const parsed = input.safeParse({ ...fields, requestId });
+  if (parsed.success) return parsed.data;
+  throw (
+    typedTextRefusalOf(parsed.error) ??
+    new AppError('INVALID_INPUT', `Check the action’s details: ${parsed.error.issues.map((issue) => issue.path.join('.') || 'the body').join(', ')}.`)
   );
 }
 

@@ -246,17 +246,36 @@ export function requesterAction(request: LifecycleRequest, action: RequesterActi
 }
 
 /**
+ * Which reason an action needs and was not given: one code per rule, so a test can tell them
+ * apart. The words (where to type it, who will read it) are the Teams edge's (bot/refusal-words.ts).
+ */
+export type ReasonNeeded =
+  /** Rejecting (one account, or all undecided): the requester will see why. */
+  | 'reject'
+  /** Changing a decision: kept in the audit beside the first one. */
+  | 'correct'
+  /** Vouching for a transfer the directory does not show. */
+  | 'override'
+  /** Approving an account the latest re-check finds not eligible: a judgement against the facts. */
+  | 'approve_ineligible';
+
+/** An action refused because it needs a reason (`needed`) that was not given. */
+export class ReasonRequiredError extends AppError {
+  constructor(readonly needed: ReasonNeeded) {
+    super('REASON_REQUIRED');
+  }
+}
+
+/**
  * The reason an action on an account needs before it may go ahead, or undefined. Approving an
  * account the latest re-check finds ineligible is a judgement against the facts, so it is
  * explained like a correction; overriding the directory always is.
  */
-export function reasonNeeded(request: LifecycleRequest, accountId: number, action: AccountAction, to?: Decision): string | undefined {
+export function reasonNeeded(request: LifecycleRequest, accountId: number, action: AccountAction, to?: Decision): ReasonNeeded | undefined {
   const account = request.accounts.find((candidate) => candidate.id === accountId);
   if (!account) return undefined;
-  if (action === 'overrideTransfer') return 'Give a reason for overriding the directory, in the box above the buttons: it is kept in the audit.';
-  if ((action === 'decide' || action === 'correct') && to === 'approved' && account.recheck?.verdict === 'ineligible') {
-    return 'This account is not eligible now (see what changed since submission): give a reason to approve it anyway, in the box above the buttons.';
-  }
+  if (action === 'overrideTransfer') return 'override';
+  if ((action === 'decide' || action === 'correct') && to === 'approved' && account.recheck?.verdict === 'ineligible') return 'approve_ineligible';
   return undefined;
 }
 

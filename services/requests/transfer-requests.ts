@@ -28,6 +28,7 @@ import {
   assertAllowed,
   isOpen,
   reasonNeeded,
+  ReasonRequiredError,
   RefusedError,
   REQUEST_CONDITIONS,
   requestAction,
@@ -52,9 +53,6 @@ export interface DecisionOutcome {
 }
 
 const AWAITING_TRANSFER_SQL = requestSql(REQUEST_CONDITIONS.awaitingTransfer);
-
-const REASON_TO_REJECT = 'Give a reason to reject: the requester will see it.';
-const REASON_TO_CHANGE = 'Give a reason for changing the decision, in the box above the buttons: it is kept in the audit.';
 
 /**
  * What people do to transfer requests, one use case a method. Each locks the request, asks
@@ -218,7 +216,7 @@ export class TransferRequests {
   }
 
   rejectUndecided(requestId: number, actor: Actor, reason: string | null | undefined): Promise<DecisionOutcome> {
-    if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
+    if (!reason) throw new ReasonRequiredError('reject');
     return this.decide(
       requestId,
       actor,
@@ -233,11 +231,11 @@ export class TransferRequests {
 
   /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
   decideAccount(requestId: number, accountId: number, decision: Decision, actor: Actor, reason?: string | null): Promise<DecisionOutcome> {
-    if (decision === 'rejected' && !reason) throw new AppError('INVALID_INPUT', REASON_TO_REJECT);
+    if (decision === 'rejected' && !reason) throw new ReasonRequiredError('reject');
     const allowed = (request: StoredRequest): Allowed => {
       const verdict = accountAction(request, accountId, 'decide');
       const needed = verdict.allowed && !reason ? reasonNeeded(request, accountId, 'decide', decision) : undefined;
-      return needed ? { allowed: false, error: new AppError('INVALID_INPUT', needed) } : verdict;
+      return needed ? { allowed: false, error: new ReasonRequiredError(needed) } : verdict;
     };
     return this.decide(requestId, actor, allowed, async (tx) => ({
       ids: await decideOneAccount(tx, requestId, accountId, decision, actor, reason ?? null),
@@ -248,7 +246,7 @@ export class TransferRequests {
 
   /** Changes a decision, with a reason, until the account is transferred; both decisions stay in the audit. */
   correctDecision(requestId: number, accountId: number, decision: Decision, actor: Actor, reason: string | null | undefined): Promise<void> {
-    if (!reason) throw new AppError('INVALID_INPUT', REASON_TO_CHANGE);
+    if (!reason) throw new ReasonRequiredError('correct');
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountAction(request, accountId, 'correct', decision));
       if (decision === 'approved') await oweCheck(tx, requestId, 'recheck', 'approval');
@@ -288,7 +286,7 @@ export class TransferRequests {
   overrideTransfer(requestId: number, accountId: number, actor: Actor, reason: string | null | undefined): Promise<{ completed: boolean }> {
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
-      if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
+      if (!reason) throw new ReasonRequiredError(reasonNeeded(request, accountId, 'overrideTransfer') ?? 'override');
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
       for (const id of overridden)
         await tellRequesterOfChange(tx, request, await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
@@ -299,7 +297,7 @@ export class TransferRequests {
 
   /** Puts NAS Operations' question to the requester, who answers in their chat. */
   ask(requestId: number, actor: Actor, question: string | null | undefined): Promise<number> {
-    if (!question) throw new AppError('INVALID_INPUT', 'Type the question in the box above the button.');
+    if (!question) throw new AppError('QUESTION_REQUIRED');
     return this.change(requestId, async (tx, request) => {
       assertAllowed(requestAction(request, 'ask', actor));
       const id = await insertQuestion(tx, requestId, actor, question);

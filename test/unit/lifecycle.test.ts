@@ -9,6 +9,7 @@ import {
   requesterAction,
   type AccountAction,
   type LifecycleRequest,
+  type ReasonNeeded,
   type RequestAction,
 } from '../../services/requests/lifecycle';
 import type { RequestStatus } from '../../services/model';
@@ -114,14 +115,14 @@ describe('the request lifecycle (one pure function for cards and transactions)',
     it(`${name}: ${expected}`, () => assert.equal(outcome(accountAction(subject, accountId, action, to)), expected));
   }
 
-  const reasonCases: Array<[string, LifecycleRequest, AccountAction, 'approved' | 'rejected' | undefined, boolean]> = [
-    ['approving an account now ineligible', request('in_review', ['changed']), 'decide', 'approved', true],
-    ['rejecting an account now ineligible (the reject reason is its own rule)', request('in_review', ['changed']), 'decide', 'rejected', false],
-    ['approving an unchanged eligible account', request('in_review', ['eligible']), 'decide', 'approved', false],
-    ['overriding the directory', request('decided', ['transferred']), 'overrideTransfer', undefined, true],
+  const reasonCases: Array<[string, LifecycleRequest, AccountAction, 'approved' | 'rejected' | undefined, ReasonNeeded | undefined]> = [
+    ['approving an account now ineligible', request('in_review', ['changed']), 'decide', 'approved', 'approve_ineligible'],
+    ['rejecting an account now ineligible (the reject reason is its own rule)', request('in_review', ['changed']), 'decide', 'rejected', undefined],
+    ['approving an unchanged eligible account', request('in_review', ['eligible']), 'decide', 'approved', undefined],
+    ['overriding the directory', request('decided', ['transferred']), 'overrideTransfer', undefined, 'override'],
   ];
   for (const [name, subject, action, to, needed] of reasonCases) {
-    it(`${name}: ${needed ? 'needs a reason' : 'needs no reason'}`, () => assert.equal(reasonNeeded(subject, 1, action, to) !== undefined, needed));
+    it(`${name}: ${needed ? `needs a reason (${needed})` : 'needs no reason'}`, () => assert.equal(reasonNeeded(subject, 1, action, to), needed));
   }
 
   const completionCases: Array<[string, LifecycleRequest, boolean]> = [

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { refusalWords, REFUSAL_WORDS } from '../../bot/refusal-words';
+import { REASON_NEEDED_WORDS, refusalWords, REFUSAL_WORDS, userWords } from '../../bot/refusal-words';
 import { formatTime, type RequestStatus } from '../../services/model';
 import {
   accountAction,
+  ReasonRequiredError,
   REFUSAL_CODE,
   RefusedError,
   refusalReason,
@@ -264,11 +265,26 @@ describe('refusals are worded at the Teams edge, in one table', () => {
     assert.match(wordsOf(requestAction(STATES.completed, 'markTransferred', TOM)), /already marked as transferred/);
   });
 
-  it('services/requests/ holds none of the refusal words', () => {
-    const sources = readdirSync(path.join(__dirname, '../../services/requests'))
+  const servicesRequests = () =>
+    readdirSync(path.join(__dirname, '../../services/requests'))
       .filter((file) => file.endsWith('.ts'))
       .map((file) => readFileSync(path.join(__dirname, '../../services/requests', file), 'utf8'))
       .join('\n');
+
+  it('a missing reason is a code saying which (REASON_REQUIRED), worded at the edge as before, and services/requests/ holds none of those words', () => {
+    const error = new ReasonRequiredError('approve_ineligible');
+    assert.deepEqual([error.code, error.needed], ['REASON_REQUIRED', 'approve_ineligible']);
+    assert.equal(
+      userWords(error),
+      'This account is not eligible now (see what changed since submission): give a reason to approve it anyway, in the box above the buttons.',
+    );
+    const sources = servicesRequests();
+    for (const [needed, words] of Object.entries(REASON_NEEDED_WORDS))
+      assert.ok(!sources.includes(words.slice(0, 30)), `${needed} is worded in services/requests/`);
+  });
+
+  it('services/requests/ holds none of the refusal words', () => {
+    const sources = servicesRequests();
     for (const [reason, words] of Object.entries(REFUSAL_WORDS)) {
       if (!words) continue;
       const sentence = words({ reason: reason as RefusalReason, request: STATES.completed, account: STATES.completed.accounts[0]!, to: 'approved' });

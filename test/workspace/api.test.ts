@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { startApp, type RunningApp } from '../../app';
+import { OPS_ACTION_NAMES } from '../../bot/ops-actions';
 import { EntraTokenVerifier } from '../../bot/workspace/token-verifier';
 import { loadConfig } from '../../config';
 import { AppError } from '../../core/errors';
@@ -30,7 +31,8 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string }> = [
   { method: 'GET', path: 'picture' },
   { method: 'GET', path: 'export.csv?status=all' },
   { method: 'GET', path: 'requests/1' },
-  { method: 'POST', path: 'requests/1/claim' },
+  // Every action in the table, claim among them: each is a route that refuses like the rest.
+  ...OPS_ACTION_NAMES.map((name) => ({ method: 'POST' as const, path: `requests/1/${name}` })),
 ];
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
