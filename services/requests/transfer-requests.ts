@@ -290,9 +290,11 @@ export class TransferRequests {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
       if (!reason) throw new AppError('INVALID_INPUT', reasonNeeded(request, accountId, 'overrideTransfer'));
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
-      for (const id of overridden)
-        await tellRequesterOfChange(tx, request, await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
+      const audits: number[] = [];
+      for (const id of overridden) audits.push(await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
       const completed = await completeIfReady(tx, request, actor);
+      // The completion message names each override, who and why: one message for the requester, not the override and then "complete".
+      if (!completed) for (const auditId of audits) await tellRequesterOfChange(tx, request, auditId);
       return { completed };
     });
   }
