@@ -23,7 +23,7 @@ export const REFUSAL_WORDS: Record<RefusalReason, ((refusal: Refusal) => string)
   no_eligible_accounts: () => 'This request has no eligible accounts: decide the accounts for review one by one.',
   nothing_left_to_decide: lastDecided,
   all_changed_since_submission: () => 'Every eligible account left has changed since submission: decide them one by one.',
-  no_one_to_ask: ({ request }) => `This request is ${request.status}: there is no one to ask.`,
+  no_one_to_ask: ({ request }) => `This request is ${statusPhrase(request.status)}: questions can no longer be put to the requester about it.`,
   not_all_decided: ({ request }) => `Accounts can be marked as transferred once every account is decided; this request is ${statusPhrase(request.status)}.`,
   already_marked_transferred: () => 'Those accounts are already marked as transferred.',
   account_not_in_request: undefined,

@@ -14,7 +14,7 @@ interface ExplainedRow {
 }
 
 export interface OutcomeCardData {
-  /** Decided, or decided with nothing to transfer (no account approved): said first, in words. */
+  /** Decided, decided with nothing to transfer (no account approved), or complete: said first, in words. */
   headline: string;
   reference: string;
   organisationName: string;
@@ -72,7 +72,9 @@ export function renderOutcomeCard(request: StoredRequest): CardAttachment {
       headline:
         approved.length === 0
           ? `Transfer request ${request.reference} has been decided: nothing to transfer, as no account was accepted`
-          : `Transfer request ${request.reference} has been decided`,
+          : request.status === 'completed'
+            ? `Transfer request ${request.reference} is complete: NAS now administers the accepted accounts`
+            : `Transfer request ${request.reference} has been decided`,
       reference: request.reference,
       organisationName: escapeMarkdown(request.organisationName),
       approvedCount: approved.length,

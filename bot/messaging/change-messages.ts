@@ -9,10 +9,11 @@ const field = (value: unknown, key: string): unknown => (value && typeof value =
 
 /**
  * To the requester, after they were told the outcome: what changed on their request (one audit
- * event), by whom and why, and what it means for them. The outcome card above is updated in
- * place to the request as it is now; this message is what they see arrive.
+ * event; of a re-check's findings, only `accountIds`, the ones that are news for them), by whom
+ * and why, and what it means for them. The outcome card above is updated in place to the
+ * request as it is now; this message is what they see arrive.
  */
-export function outcomeChangedMessage(request: StoredRequest, change: AuditEvent): Partial<Activity> {
+export function outcomeChangedMessage(request: StoredRequest, change: AuditEvent, accountIds?: readonly number[]): Partial<Activity> {
   const account = request.accounts.find((candidate) => candidate.id === change.accountId);
   const email = account ? escapeMarkdown(account.email) : 'an account';
   const by = escapeMarkdown(change.actorName);
@@ -50,7 +51,9 @@ export function outcomeChangedMessage(request: StoredRequest, change: AuditEvent
       );
     }
     case 'request.rechecked': {
-      const changed = Array.isArray(field(change.detail, 'changed')) ? (field(change.detail, 'changed') as unknown[]) : [];
+      const found = Array.isArray(field(change.detail, 'changed')) ? (field(change.detail, 'changed') as unknown[]) : [];
+      // A leaver, or an account no longer approved, is not this message's news: only the accounts the check owed it for.
+      const changed = accountIds ? found.filter((entry) => accountIds.includes(field(entry, 'accountId') as number)) : found;
       const lines = changed.flatMap((entry) => {
         const changedAccount = request.accounts.find((candidate) => candidate.id === field(entry, 'accountId'));
         const words = text(field(entry, 'changes'));

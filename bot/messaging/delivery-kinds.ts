@@ -41,8 +41,8 @@ export interface OwedMessageRenderers {
   sourceProblem(problem: PayloadOf<'ops.source_problem'>): Partial<Activity>;
   /** To the requester: how sending their messages to the affected users went. */
   dutiesTally(request: StoredRequest, tally: SendTally): Partial<Activity>;
-  /** To the requester, after the outcome: what changed (the change's audit event), by whom and why. */
-  outcomeChanged(request: StoredRequest, change: AuditEvent): Partial<Activity>;
+  /** To the requester, after the outcome: what changed (the change's audit event; of it, only `accountIds` when given), by whom and why. */
+  outcomeChanged(request: StoredRequest, change: AuditEvent, accountIds?: readonly number[]): Partial<Activity>;
 }
 
 /** Kinds that go somewhere other than Teams, delivered by their own handlers (services/duties: mail from the requester's mailbox). */
@@ -110,7 +110,7 @@ interface Subjects {
   'ops.transfer_chase': AboutOverdueRequest & { unmoved: number };
   'ops.source_problem': PayloadOf<'ops.source_problem'>;
   'duties.tally': AboutRequest & { tally: SendTally };
-  'outcome.changed': AboutRequest & { change: AuditEvent };
+  'outcome.changed': AboutRequest & { change: AuditEvent; accountIds?: readonly number[] };
   'outcome.update': AboutRequest;
 }
 
@@ -232,26 +232,31 @@ export class TeamsDeliveries {
       },
       'outcome.changed': {
         about: async (delivery) => {
-          const request = await this.requestOf(delivery);
+          // News of a change to the outcome follows the outcome: never before it, whatever order the rows fall due in.
+          const request = await this.afterOutcome(delivery);
           const change = await this.records.auditEvent(delivery.payload.auditId);
           if (!change || change.requestId !== request.id) throw new Never('CHANGE_NOT_FOUND');
-          return { request, change };
+          return { request, change, accountIds: delivery.payload.accountIds };
         },
         to: this.requesterChat,
-        render: ({ request, change }) => this.render.outcomeChanged(request, change),
+        render: ({ request, change, accountIds }) => this.render.outcomeChanged(request, change, accountIds),
       },
       'outcome.update': {
         about: async (delivery) => {
-          const request = await this.requestOf(delivery);
           // Still on its way, the outcome will show the request as it is then: the update waits for it, then replaces it.
-          if (!request.outcomeCard && (await this.records.outcomeOwed(request.id))) throw new NotYet('WAITING_FOR_OUTCOME', WAITING_FOR_POST_SECONDS);
+          const request = await this.afterOutcome(delivery);
           if (!request.outcomeCard) throw new Never('OUTCOME_NOT_SENT');
           return { request };
         },
         to: this.requesterOutcomeCard,
         render: ({ request }) => MessageFactory.attachment(this.render.outcome(request)),
       },
-      completion: { about: (delivery) => this.aboutRequest(delivery), to: this.requesterChat, render: ({ request }) => this.render.completion(request) },
+      // "Complete" follows the outcome it completes.
+      completion: {
+        about: async (delivery) => ({ request: await this.afterOutcome(delivery) }),
+        to: this.requesterChat,
+        render: ({ request }) => this.render.completion(request),
+      },
       question: {
         about: (delivery) => this.questionOf(delivery, false),
         to: this.requesterChat,
@@ -326,6 +331,21 @@ export class TeamsDeliveries {
 
   private async aboutRequest(delivery: Delivery): Promise<AboutRequest> {
     return { request: await this.requestOf(delivery) };
+  }
+
+  /**
+   * The request of a message that must reach the requester after their outcome (a change to it,
+   * its card's update, the completion): while the outcome is still owed (not yet accepted by
+   * Teams) it waits until the outcome is next tried, as an ops card's update waits for the
+   * card's post. An outcome given up on holds nothing back.
+   */
+  private async afterOutcome(delivery: Delivery): Promise<StoredRequest> {
+    const request = await this.requestOf(delivery);
+    if (request.outcomeCard) return request;
+    // Looked at again when the outcome is next tried (a back-off, a chat not yet known), not every few seconds until then.
+    const outcomeDueIn = await this.records.outcomeOwed(request.id);
+    if (outcomeDueIn !== undefined) throw new NotYet('WAITING_FOR_OUTCOME', Math.max(WAITING_FOR_POST_SECONDS, outcomeDueIn));
+    return request;
   }
 
   private async opsCardOf(delivery: Delivery): Promise<AboutOpsCard> {

@@ -8,6 +8,7 @@ import type { ScreeningJob } from '../../services/screening-requests';
 import { tallyWords } from '../../services/duties/tally-words';
 import { MINIMAL_OPS_CARD, type OwedMessageRenderers } from './delivery-kinds';
 import { outcomeChangedMessage } from './change-messages';
+import { completionMessage } from './completion-message';
 import { leaverAlertMessage, transferChaseMessage } from './recheck-messages';
 
 /** Enough of an answer to read in the thread; the card above has all of it. */
@@ -73,18 +74,7 @@ export const owedMessageRenderers: OwedMessageRenderers = {
         `${escapeMarkdown(question.askedBy.name)} in NAS Operations asks about **${request.reference}**:\n\n${escapeMarkdown(question.question)}\n\n` +
         `Reply with **answer ${request.reference}** followed by your answer, for example: answer ${request.reference} The site's DSPT was published on 3 December.`,
     ),
-  completion: (request): Partial<Activity> => {
-    const moved = request.accounts.filter((account) => account.transferredAt !== null);
-    const lines = moved.slice(0, 50).map((account) => `- ${escapeMarkdown(account.email)}`);
-    if (moved.length > 50) lines.push(`- …and ${moved.length - 50} more`);
-    return MessageFactory.text(
-      [
-        `The transfer **${request.reference}** is complete: NAS now administers ${moved.length === 1 ? 'this account' : `these ${moved.length} accounts`}.`,
-        '',
-        ...lines,
-      ].join('\n'),
-    );
-  },
+  completion: completionMessage,
   answerInThread: (request, question): Partial<Activity> =>
     MessageFactory.text(
       `${escapeMarkdown(request.requester.name)} answered the question on **${request.reference}**` +

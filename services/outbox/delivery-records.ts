@@ -43,9 +43,12 @@ export class DeliveryRecords {
     return this.requests.auditEvent(id);
   }
 
-  /** Whether the requester's outcome is still on its way (it will show the request as it is then). */
-  async outcomeOwed(requestId: number): Promise<boolean> {
-    return (await this.outbox.statusOf(dedupeKeys.outcome(requestId)))?.status === 'pending';
+  /**
+   * Whether the requester's outcome is still on its way (it will show the request as it is then):
+   * undefined when it is not, else the seconds until it next falls due (0: due now, or being sent).
+   */
+  outcomeOwed(requestId: number): Promise<number | undefined> {
+    return this.outbox.pendingDueInSeconds(dedupeKeys.outcome(requestId));
   }
 
   screeningJob(id: string): Promise<ScreeningJob | null> {

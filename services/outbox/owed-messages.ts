@@ -71,7 +71,11 @@ const leaverAlertPayload = z.object({ accountIds: z.array(z.number().int().posit
 const cardTooLargePayload = z.object({ refused: z.literal(true).optional() });
 const dutiesMailPayload = z.object({ messageId: z.number().int().positive() });
 const dutiesTallyPayload = z.object({ stage: z.enum(['submitted', 'outcome']) });
-const outcomeChangedPayload = z.object({ auditId: z.number().int().positive() });
+const outcomeChangedPayload = z.object({
+  auditId: z.number().int().positive(),
+  /** Which accounts of the change are news for the requester (a re-check's findings); absent: the whole change. */
+  accountIds: z.array(z.number().int().positive()).min(1).optional(),
+});
 const transferChasePayload = z.object({
   workingDays: z.number().int().nonnegative(),
   reminder: z.number().int().positive(),
@@ -246,13 +250,13 @@ export const owed = {
     recipient,
     payload: { accountIds: [...accountIds] },
   }),
-  /** What changed on the request after the requester was told, as audit event `auditId` records it. */
-  outcomeChanged: (requestId: number, recipient: string, auditId: number): OwedMessageOf<'outcome.changed'> => ({
+  /** What changed on the request after the requester was told, as audit event `auditId` records it (of it, only `accountIds` when given). */
+  outcomeChanged: (requestId: number, recipient: string, auditId: number, accountIds?: readonly number[]): OwedMessageOf<'outcome.changed'> => ({
     kind: 'outcome.changed',
     dedupeKey: dedupeKeys.outcomeChanged(auditId),
     requestId,
     recipient,
-    payload: { auditId },
+    payload: accountIds && accountIds.length > 0 ? { auditId, accountIds: [...accountIds] } : { auditId },
   }),
   outcomeUpdate: (requestId: number, recipient: string): OwedMessageOf<'outcome.update'> => ({
     kind: 'outcome.update',

@@ -11,7 +11,7 @@ import {
   type StoredAccount,
   type StoredRequest,
 } from '../model';
-import { requestMeets, type AccountCondition, type RequestCondition } from './request-conditions';
+import { accountMeets, requestMeets, type AccountCondition, type RequestCondition } from './request-conditions';
 
 /**
  * The request's life in one place: which actions a request, an account and an actor allow.
@@ -283,6 +283,8 @@ const APPROVED: AccountCondition = { decisionIs: 'approved' };
 /** Seen moved in the directory, or vouched for by NAS Operations: nothing more to watch. */
 const MOVED: AccountCondition = { any: [{ has: 'transferConfirmedAt' }, { has: 'transferOverride' }] };
 const DECIDED: RequestCondition = { statusIn: ['decided'] };
+/** Approved and not yet seen moved nor overridden: the directory is watched for its move, and the account re-checked (a leaver is deleted). */
+const AWAITING_MOVE: AccountCondition = { all: [APPROVED, { not: MOVED }] };
 
 /**
  * The request's conditions, each written once. The lifecycle and the cards evaluate them
@@ -292,7 +294,7 @@ export const REQUEST_CONDITIONS = {
   /** NAS Operations may still decide its accounts. */
   open: { statusIn: OPEN_STATUSES } as RequestCondition,
   /** Decided, with approved accounts not yet seen moved (nor overridden): the directory is watched for the moves. */
-  awaitingTransfer: { all: [DECIDED, { someAccount: { all: [APPROVED, { not: MOVED }] } }] } as RequestCondition,
+  awaitingTransfer: { all: [DECIDED, { someAccount: AWAITING_MOVE }] } as RequestCondition,
   /**
    * The request may complete: at least one account approved, and every approved account seen
    * moved in the directory or overridden. A request with nothing approved never completes.
@@ -308,7 +310,7 @@ export const REQUEST_CONDITIONS = {
    * Its accounts are screened again (a leaver found at once): while it is open, and after the
    * decision until every approved account has moved, since a leaver is deleted.
    */
-  rechecked: { any: [{ statusIn: OPEN_STATUSES }, { all: [DECIDED, { someAccount: { all: [APPROVED, { not: MOVED }] } }] }] } as RequestCondition,
+  rechecked: { any: [{ statusIn: OPEN_STATUSES }, { all: [DECIDED, { someAccount: AWAITING_MOVE }] }] } as RequestCondition,
 } as const;
 
 export type RequestConditionName = keyof typeof REQUEST_CONDITIONS;
@@ -337,7 +339,19 @@ export function nothingToTransfer(request: LifecycleRequest): boolean {
 
 /** Approved accounts still waiting to be seen moved (or overridden). */
 export function awaitingConfirmation<A extends LifecycleAccount>(accounts: readonly A[]): A[] {
-  return accounts.filter((account) => account.decision === 'approved' && (transferState(account) === 'approved' || transferState(account) === 'marked'));
+  return accounts.filter((account) => accountMeets(account, AWAITING_MOVE));
+}
+
+/**
+ * The accounts a re-check screens, account by account as REQUEST_CONDITIONS.rechecked reads the
+ * request: while it is open, every account put to a decision; once decided, each approved
+ * account until it is seen moved or overridden (a leaver is deleted, so the risk lasts until NAS
+ * administers it); none once the request is not re-checked.
+ */
+export function recheckedAccounts<A extends LifecycleAccount>(request: Omit<LifecycleRequest, 'accounts'> & { accounts: readonly A[] }): A[] {
+  if (!meets(request, 'rechecked')) return [];
+  if (meets(request, 'open')) return request.accounts.filter((account) => !isScreenedOut(account));
+  return awaitingConfirmation(request.accounts);
 }
 
 /** Throws the refusal: what a use case does inside its transaction. */

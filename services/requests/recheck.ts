@@ -23,7 +23,7 @@ import {
 import { RequestRepository } from '../store/requests';
 import { londonDate, workingDaysElapsed } from '../working-days';
 import { completeIfReady, tellRequesterOfChange } from './completion';
-import { awaitingConfirmation, isOpen, meets, REQUEST_CONDITIONS } from './lifecycle';
+import { awaitingConfirmation, meets, recheckedAccounts, REQUEST_CONDITIONS } from './lifecycle';
 import { requestSql } from './request-conditions';
 import { RequestEnvelope, signalledDatabase } from './request-envelope';
 import type { WorkSignal } from './transfer-requests';
@@ -165,7 +165,7 @@ export class RequestRechecks {
     const now = this.now();
     // The daily round runs on working days; one owed by a person's action runs whenever it is owed.
     if (check.trigger === 'daily' && !this.isWorkingDay(now)) return DAY_SECONDS;
-    const subjects = request.accounts.filter((account) => watched(request, account));
+    const subjects = recheckedAccounts(request);
     if (subjects.length === 0) return DAY_SECONDS;
     const result = await this.screening.screen(
       request.organisationOds,
@@ -187,10 +187,13 @@ export class RequestRechecks {
       const rechecks: AccountRecheck[] = [];
       const changed: Array<Record<string, unknown>> = [];
       const leavers: number[] = [];
+      /** Accounts found marked as leavers: the urgent alert (now, or already by a transfer check) is how the requester hears of them. */
+      const becameLeavers = new Set<number>();
+      const atRisk = new Set(recheckedAccounts(locked).map((account) => account.id));
       for (const account of locked.accounts) {
         const now = screenedAt.get(account.position);
         if (!now || isScreenedOut(account)) continue;
-        const stillAtRisk = watched(locked, account);
+        const stillAtRisk = atRisk.has(account.id);
         const changes = describeChange(account, now);
         const changeIsNew = changes !== null && changes !== (account.recheck?.changes ?? null);
         rechecks.push({ accountId: account.id, verdict: now.verdict, reasons: now.reasons, evidence: now.evidence, changeSummary: changes, changeIsNew });
@@ -204,24 +207,30 @@ export class RequestRechecks {
           });
         }
         if (changeIsNew) newlyChanged++;
-        if (stillAtRisk && becameLeaver(account, now.reasons) && !account.leaverAlertedAt) leavers.push(account.id);
+        if (!becameLeaver(account, now.reasons)) continue;
+        if (account.leaverAlertedAt) becameLeavers.add(account.id);
+        else if (stillAtRisk) leavers.push(account.id);
       }
       await recordRechecks(tx, locked.id, rechecks);
       alerted = await markLeaverAlerted(tx, locked.id, leavers);
+      for (const id of alerted) becameLeavers.add(id);
       const auditId = await appendAudit(tx, BOT_ACTOR, 'request.rechecked', locked.id, null, {
         trigger: check.trigger,
         accounts: rechecks.length,
         changed,
         snapshot: snapshotOf(result.accounts, result.policyVersion, now),
       });
-      // After the outcome, an approved account re-checked into another verdict is news for the requester (a leaver has its own alert, below).
-      const approvedChanged = rechecks.filter(
-        (recheck) =>
-          recheck.changeIsNew &&
-          !leavers.includes(recheck.accountId) &&
-          locked.accounts.find((account) => account.id === recheck.accountId)?.decision === 'approved',
-      );
-      if (approvedChanged.length > 0) await tellRequesterOfChange(tx, locked, auditId);
+      // After the outcome, an approved account re-checked into another verdict is news for the requester, and only that
+      // account: a leaver is told once, by its urgent alert (below, or already sent by the transfer check that saw it first).
+      const approvedChanged = rechecks
+        .filter(
+          (recheck) =>
+            recheck.changeIsNew &&
+            !becameLeavers.has(recheck.accountId) &&
+            locked.accounts.find((account) => account.id === recheck.accountId)?.decision === 'approved',
+        )
+        .map((recheck) => recheck.accountId);
+      if (approvedChanged.length > 0) await tellRequesterOfChange(tx, locked, auditId, approvedChanged);
       if (alerted.length > 0) {
         await appendAudit(tx, BOT_ACTOR, 'request.leaver_alerted', locked.id, null, { accountIds: alerted });
         await enqueue(tx, owed.leaverAlert(locked.id, locked.requester.id, alerted));
@@ -320,17 +329,6 @@ export class RequestRechecks {
   private isNasAdministered(organisationOds: string | undefined): boolean {
     return organisationOds !== undefined && this.policy.nasOrganisations.has(organisationOds.toUpperCase());
   }
-}
-
-/**
- * An account the re-checks screen: while the request is open, every account put to a decision;
- * once decided, each approved account until it is seen moved in the directory or overridden
- * (a leaver is deleted, so the risk lasts until NAS administers it).
- */
-function watched(request: StoredRequest, account: StoredAccount): boolean {
-  if (isScreenedOut(account)) return false;
-  if (isOpen(request.status)) return true;
-  return request.status === 'decided' && awaitingConfirmation([account]).length > 0;
 }
 
 function becameLeaver(account: StoredAccount, reasonsNow: readonly Reason[]): boolean {

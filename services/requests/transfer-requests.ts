@@ -288,9 +288,11 @@ export class TransferRequests {
       assertAllowed(accountAction(request, accountId, 'overrideTransfer'));
       if (!reason) throw new ReasonRequiredError(reasonNeeded(request, accountId, 'overrideTransfer') ?? 'override');
       const overridden = await overrideTransfer(tx, requestId, accountId, actor, reason);
-      for (const id of overridden)
-        await tellRequesterOfChange(tx, request, await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
+      const audits: number[] = [];
+      for (const id of overridden) audits.push(await appendAudit(tx, actor, 'account.transfer_overridden', requestId, id, { reason }));
       const completed = await completeIfReady(tx, request, actor);
+      // The completion message names each override, who and why: one message for the requester, not the override and then "complete".
+      if (!completed) for (const auditId of audits) await tellRequesterOfChange(tx, request, auditId);
       return { completed };
     });
   }

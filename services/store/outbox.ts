@@ -266,6 +266,15 @@ export class Outbox {
     );
   }
 
+  /** Seconds until a pending row falls due (0 when it is due now, or in a worker's hands); undefined when none is pending. */
+  async pendingDueInSeconds(dedupeKey: string): Promise<number | undefined> {
+    const [row] = await this.db.query<{ in_seconds: number | string }>(
+      `SELECT extract(epoch FROM due_at - clock_timestamp()) AS in_seconds FROM outbox WHERE dedupe_key = $1 AND status = 'pending'`,
+      [dedupeKey],
+    );
+    return row ? Math.max(0, Math.ceil(Number(row.in_seconds))) : undefined;
+  }
+
   async statusOf(dedupeKey: string): Promise<{ status: DeliveryStatus; lastError: string | null } | null> {
     const [row] = await this.db.query<{ status: DeliveryStatus; last_error: string | null }>('SELECT status, last_error FROM outbox WHERE dedupe_key = $1', [
       dedupeKey,

@@ -156,4 +156,46 @@ describe('leaver guard: a leaver found at or after the final approval is urgent 
     assert.deepEqual(audit.find((event) => event.action === 'request.leaver_alerted')?.detail.seenBy, 'transfer check');
     await change(ESME, { onPremisesExtensionAttributes: { extensionAttribute3: null } });
   });
+
+  it('tells the requester of a leaver the transfer check found once, urgently: not again by the re-check it owes, nor by the checks after', async () => {
+    const WREN = 'wren.hadley@nhsmail.example';
+    await submitOne(WREN);
+    await harness.app.requests.decideAccount(request.id, request.accounts[0]!.id, 'approved', TOM);
+    await checksRun();
+    assert.ok(
+      harness.messenger.toUser('priya').some((sent) => JSON.stringify(sent.activity).includes(`${request.reference} has been decided`)),
+      'the requester was told the outcome',
+    );
+    harness.messenger.clear();
+    const aboutThisRequest = () => toPriya().filter((text) => text.includes(request.reference) || text.includes(WREN));
+
+    await markLeaver(WREN);
+    try {
+      // The transfer check looks first: it sees the flag, alerts at once, and owes a re-check, which then records the finding.
+      await harness.db.query(`UPDATE request_checks SET due_at = now() WHERE request_id = $1 AND kind = 'transfer'`, [request.id]);
+      await checksRun();
+      await checksRun();
+      const audit = await harness.app.audit.forRequest(request.id);
+      assert.deepEqual(audit.find((event) => event.action === 'request.leaver_alerted')?.detail.seenBy, 'transfer check');
+      const recheck = audit.filter((event) => event.action === 'request.rechecked').at(-1);
+      assert.equal(recheck?.detail.trigger, 'leaver', 're-checked after the transfer check saw the leaver');
+      assert.equal((recheck?.detail.changed as unknown[]).length, 1, 'the re-check recorded the change');
+
+      let told = aboutThisRequest();
+      assert.equal(told.length, 1, `told once: ${told.join(' | ')}`);
+      assert.match(told[0]!, /^\*\*Urgent: an account in .* has been marked as a leaver since you submitted it/);
+      assert.ok(told[0]!.includes(WREN));
+      tom.sees(opsChannelCard(harness.messenger, request.opsActivityId));
+      assert.match(cardWords(tom.card), /Urgent: account 1 was marked as a leaver since submission/);
+
+      // The checks after see the same state: nothing new to tell.
+      await harness.db.query(`UPDATE request_checks SET due_at = now() WHERE request_id = $1`, [request.id]);
+      await checksRun();
+      await checksRun();
+      told = aboutThisRequest();
+      assert.equal(told.length, 1, `still told once: ${told.join(' | ')}`);
+    } finally {
+      await change(WREN, { onPremisesExtensionAttributes: { extensionAttribute3: null } });
+    }
+  });
 });

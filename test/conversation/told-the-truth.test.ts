@@ -32,9 +32,10 @@ describe('told the truth: nothing to transfer, and changed decisions reach the r
   });
   after(() => harness.close());
 
-  async function submit(accounts: Array<'eligible' | 'review'>): Promise<string[]> {
+  /** Submits a request of these verdicts; `named` addresses (in the sandbox directory) are used first, then made-up ones. */
+  async function submit(accounts: Array<'eligible' | 'review'>, named: string[] = []): Promise<string[]> {
     const n = ++made;
-    const emails = accounts.map((_, index) => `truth.${n}.${index + 1}@nhsmail.example`);
+    const emails = accounts.map((_, index) => named[index] ?? `truth.${n}.${index + 1}@nhsmail.example`);
     const submitted = await harness.app.requests.submit({
       ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
       draftId: randomUUID(),
@@ -99,5 +100,93 @@ describe('told the truth: nothing to transfer, and changed decisions reach the r
     const audit = await harness.app.audit.forRequest(request.id);
     assert.equal(audit.filter((event) => event.action === 'account.corrected').length, 1);
     assert.ok(audit.some((event) => event.action === 'requester.notified' && event.detail.kind === 'outcome.changed'));
+  });
+
+  /** The directory changes, as an administrator would change it in the NHSmail Portal. */
+  const changeInDirectory = async (upn: string, fields: Record<string, unknown>) => {
+    const response = await fetch(harness.graph.adminUserUrl(upn), {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+    });
+    assert.equal(response.status, 204);
+  };
+  const outcomeSent = () => toPriya().find((sent) => cardText(sent.activity).includes(`${request.reference} has been decided`));
+  const outcomeAsShown = (activityId: string) => {
+    const latest = [...harness.messenger.updates].reverse().find((update) => update.activityId === activityId);
+    return cardText(latest?.activity ?? {});
+  };
+
+  it('brings the outcome card up to date in place when the directory completes the request, not only when a person changes something', async () => {
+    const OSCAR = 'oscar.bell@nhsmail.example';
+    await submit(['eligible'], [OSCAR]);
+    await tom.press({ title: 'Approve all eligible (1)' });
+    await checksRun();
+    const outcome = outcomeSent();
+    assert.ok(outcome, 'the outcome reached the requester');
+    assert.match(cardText(outcome.activity), /Do not mark the account being transferred as a leaver/);
+    harness.messenger.clear();
+
+    // Oscar moves in the NHSmail Portal; the next look in the directory sees it and completes the request, with no one pressing anything.
+    await changeInDirectory(OSCAR, { onPremisesExtensionAttributes: { extensionAttribute1: 'NAS', extensionAttribute2: 'ZZ9102' } });
+    try {
+      await harness.db.query(`UPDATE request_checks SET due_at = now() WHERE request_id = $1 AND kind = 'transfer'`, [request.id]);
+      await checksRun();
+    } finally {
+      await changeInDirectory(OSCAR, { onPremisesExtensionAttributes: { extensionAttribute1: 'ZZ9001', extensionAttribute2: 'ZZ9102' } });
+    }
+    assert.equal((await stored()).status, 'completed');
+    assert.equal(textsToPriya().filter((text) => text.includes('is complete')).length, 1, 'the completion is told');
+    const card = outcomeAsShown(outcome.activityId);
+    assert.ok(card, 'the outcome card is updated in place');
+    assert.match(card, new RegExp(`Transfer request ${request.reference} is complete`));
+    assert.doesNotMatch(card, /Do not mark the account being transferred as a leaver/, 'no longer warns of a transfer still to come');
+  });
+
+  it('tells the requester of an override that completes the request in one message: the completion, naming who overrode and why', async () => {
+    const [only] = await submit(['eligible']);
+    await tom.press({ title: 'Approve all eligible (1)' });
+    await tom.press({ title: 'Mark approved as transferred (1)' });
+    await checksRun();
+    const outcome = outcomeSent();
+    assert.ok(outcome, 'the outcome reached the requester');
+    seeCard();
+    harness.messenger.clear();
+
+    await tom.press({ title: 'Transferred anyway: override', row: only! }, { decisionReason: 'Moved by the service desk; the directory lags.' });
+    await harness.settle();
+    assert.equal((await stored()).status, 'completed');
+    const told = textsToPriya();
+    assert.equal(told.length, 1, `one message: ${told.join(' | ')}`);
+    assert.match(told[0]!, new RegExp(`The transfer \\*\\*${request.reference}\\*\\* is complete: NAS now administers this account\\.`));
+    assert.ok(told[0]!.includes(only!), 'names the account');
+    assert.match(
+      told[0]!,
+      /NAS Operations recorded this one as transferred, although the directory did not show the move yet:\n- .*: by Tom Ashdown at .*, because: Moved by the service desk; the directory lags\./,
+    );
+    assert.match(outcomeAsShown(outcome.activityId), /is complete/, 'the outcome card is brought up to date in place');
+    const audit = await harness.app.audit.forRequest(request.id);
+    assert.equal(audit.filter((event) => event.action === 'account.transfer_overridden').length, 1, 'the override is audited');
+  });
+
+  it('holds news of a change back until the outcome it changes has reached the requester', async () => {
+    const [, review] = await submit(['eligible', 'review']);
+    await tom.press({ title: 'Approve all eligible (1)' });
+    await tom.press({ title: 'Reject', row: review! }, { decisionReason: 'Site DSPT not met.' });
+    // The outcome is owed but Teams has not taken it yet (say it is waiting out a back-off).
+    await harness.db.query(`UPDATE outbox SET due_at = now() + interval '1 hour' WHERE request_id = $1 AND kind = 'outcome'`, [request.id]);
+    await checksRun();
+    seeCard();
+    await tom.press({ title: 'Change to approved', row: review! }, { decisionReason: 'DSPT now met (checked 24 Nov).' });
+    await harness.settle();
+    assert.deepEqual(textsToPriya(), [], 'nothing about a change to an outcome the requester has not seen');
+
+    await harness.db.query(`UPDATE outbox SET due_at = now() WHERE request_id = $1 AND status = 'pending'`, [request.id]);
+    await harness.settle();
+    const told = textsToPriya();
+    const outcomeAt = told.findIndex((text) => text.includes(`${request.reference} has been decided`));
+    const changeAt = told.findIndex((text) => text.includes('has changed'));
+    assert.ok(outcomeAt >= 0 && changeAt >= 0, `both told: ${told.join(' | ')}`);
+    assert.ok(outcomeAt < changeAt, 'the outcome first, then what changed');
   });
 });

@@ -3,7 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   accountAction,
+  meets,
   readyToComplete,
+  recheckedAccounts,
   reasonNeeded,
   requestAction,
   requesterAction,
@@ -141,6 +143,34 @@ describe('the request lifecycle (one pure function for cards and transactions)',
     assert.equal(outcome(requesterAction(request('in_review', ['eligible']), 'withdraw', 'sam')), 'NOT_YOUR_REQUEST');
     assert.equal(outcome(requesterAction(request('in_review', ['eligible'], { openQuestion: true }), 'answer', 'priya')), 'allowed');
     assert.equal(outcome(requesterAction(request('in_review', ['eligible']), 'answer', 'priya')), 'INVALID_INPUT');
+  });
+});
+
+describe('which accounts the re-checks screen: the lifecycle’s rechecked rule, account by account', () => {
+  const screened = (subject: LifecycleRequest) => recheckedAccounts(subject).map((account) => account.id);
+  const ALL: AccountState[] = ['eligible', 'review', 'screenedOut', 'approved', 'rejected', 'transferred', 'changed', 'confirmed', 'overridden'];
+
+  it('while open, every account put to a decision; once decided, each approved account not yet moved nor overridden; after, none', () => {
+    assert.deepEqual(screened(request('submitted', ['eligible', 'review', 'screenedOut', 'changed'])), [1, 2, 4]);
+    assert.deepEqual(screened(request('in_review', ['approved', 'rejected', 'screenedOut'])), [1, 2]);
+    assert.deepEqual(screened(request('decided', ['approved', 'rejected', 'transferred', 'confirmed', 'overridden', 'screenedOut'])), [1, 3]);
+    assert.deepEqual(screened(request('decided', ['rejected', 'confirmed'])), []);
+    assert.deepEqual(screened(request('completed', ['confirmed', 'overridden'])), []);
+    assert.deepEqual(screened(request('withdrawn', ['eligible', 'review'])), []);
+  });
+
+  it('agrees with the request condition the daily sweep filters by: accounts are screened only in a request that meets it', () => {
+    for (const status of ['submitted', 'in_review', 'decided', 'completed', 'withdrawn'] as RequestStatus[]) {
+      for (const first of ALL) {
+        for (const second of ALL) {
+          const subject = request(status, [first, second]);
+          if (screened(subject).length > 0) assert.ok(meets(subject, 'rechecked'), `${status} ${first} ${second}`);
+          // Decided, it is re-checked exactly while some account waits to be seen moved: the accounts it screens.
+          if (status !== 'submitted' && status !== 'in_review')
+            assert.equal(meets(subject, 'rechecked'), screened(subject).length > 0, `${status} ${first} ${second}`);
+        }
+      }
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REASON_NEEDED_WORDS, refusalWords, REFUSAL_WORDS, userWords } from '../../bot/refusal-words';
-import { formatTime, type RequestStatus } from '../../services/model';
+import { formatTime, STATUS_LABEL, statusPhrase, type RequestStatus } from '../../services/model';
 import {
   accountAction,
   ReasonRequiredError,
@@ -259,6 +259,16 @@ describe('refusals are worded at the Teams edge, in one table', () => {
       `That account was transferred at ${formatTime(at)}; its decision can no longer change.`,
     );
     assert.equal(wordsOf(requesterAction(STATES['decided, approved, not marked'], 'answer', 'priya')), 'NAS Operations have no open question on that request.');
+  });
+
+  it('words the status a question is refused for, from the one table of status words, never its stored value', () => {
+    assert.equal(wordsOf(requestAction(STATES.completed, 'ask', TOM)), 'This request is completed: questions can no longer be put to the requester about it.');
+    assert.equal(wordsOf(requestAction(STATES.withdrawn, 'ask', TOM)), 'This request is withdrawn: questions can no longer be put to the requester about it.');
+    // Whatever status a refusal names, the person reads it in words ("in review", "awaiting review"), never "in_review".
+    for (const status of Object.keys(STATUS_LABEL) as RequestStatus[]) {
+      const words = REFUSAL_WORDS.no_one_to_ask!({ reason: 'no_one_to_ask', request: { ...STATES.withdrawn, status } });
+      assert.ok(words.includes(statusPhrase(status)) && !words.includes('_'), `${status}: ${words}`);
+    }
   });
 
   it('a completed request is told it has nothing left to mark, not that it waits for decisions', () => {
