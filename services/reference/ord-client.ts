@@ -35,7 +35,7 @@ const ordOrganisationSchema = z.object({
 export interface OrganisationLookup {
   /** null: ODS has no organisation with this code. */
   getOrganisation(odsCode: string): Promise<OdsSite | null>;
-  /** Active relationships from the organisation to others ([] for none, or an unknown code). */
+  /** Active relationships from the organisation to others ([] for none); throws when they cannot be read whole. */
   getRelationships(odsCode: string): Promise<OdsLink[]>;
   /** Where it reads from and how it has fared, for the ops command `sources`. */
   status(): SourceStatus;
