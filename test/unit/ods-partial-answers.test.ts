@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../../dev/sandbox/graph-server';
 import { startSandbox, type RunningSandbox, type SandboxResponse } from '../../dev/sandbox/http-sandbox';
 import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
-import { loadSandboxOds } from '../../dev/sandbox/ord-server';
+import { loadSandboxOds, ORD_BASE_PATH, ordRoute } from '../../dev/sandbox/ord-server';
 import { findAppError } from '../../core/errors';
 import { createGraphClient } from '../../services/directory/graph-client';
 import { GraphDirectory } from '../../services/directory/graph-directory';
 import { loadPolicy } from '../../services/eligibility/policy';
 import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
+import { OrdClient } from '../../services/reference/ord-client';
 import { loadDsptRegister, loadNasSitesRegister } from '../../services/reference/registers';
 import { ScreeningService } from '../../services/screening';
 
@@ -302,4 +305,95 @@ describe('partial or inconsistent ODS FHIR answers never make an optical site el
       assert.match(outcome.message ?? '', hostileCase.says);
     });
   }
+});
+
+describe("the ORD API client: a 404 that is not the API's, or a record without Rels, is never a verdict", function () {
+  this.timeout(30_000);
+  let graph: SandboxGraph;
+  let ord: RunningSandbox;
+  let html: http.Server;
+  let htmlUrl: string;
+  let change: (code: string, answer: SandboxResponse) => SandboxResponse = (_code, answer) => answer;
+
+  before(async () => {
+    graph = await startSandboxGraph(await loadSandboxDirectory(path.join(DEV, 'demo-directory.json')));
+    const route = ordRoute(await loadSandboxOds(path.join(DEV, 'demo-ods.json')));
+    ord = await startSandbox(
+      (request) => {
+        const answer = route(request);
+        const code = new RegExp(`^${ORD_BASE_PATH}/organisations/([^/]+)$`).exec(request.path)?.[1];
+        return answer && code ? change(code.toUpperCase(), structuredClone(answer)) : answer;
+      },
+      0,
+      ORD_BASE_PATH,
+    );
+    // A web server's own 404 page, as a wrong ODS_BASE_URL would reach.
+    html = http.createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<html><body><h1>Not Found</h1></body></html>');
+    });
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}${ORD_BASE_PATH}`;
+  });
+  after(async () => {
+    await graph.close();
+    await ord.close();
+    await new Promise((resolve) => html.close(resolve));
+  });
+  afterEach(() => {
+    change = (_code, answer) => answer;
+  });
+
+  async function screenMaya(baseUrl: string): Promise<{ verdict: string; rules?: string[]; code?: string; message?: string }> {
+    const service = new ScreeningService({
+      directory: new GraphDirectory(createGraphClient(graph.url), {
+        organisation: 'onPremisesExtensionAttributes.extensionAttribute1',
+        site: 'onPremisesExtensionAttributes.extensionAttribute2',
+        leaver: 'onPremisesExtensionAttributes.extensionAttribute3',
+        leaverValue: 'Leaver',
+      }),
+      organisations: new OrdClient(baseUrl, { sleep: async () => undefined }),
+      dspt: await loadDsptRegister(path.join(DEV, 'dspt-register.csv')),
+      nasSites: await loadNasSitesRegister(path.join(DEV, 'nas-sites.csv')),
+      policy: await loadPolicy(path.join(ROOT, 'policy', 'nas-transfer-policy.json')),
+    });
+    try {
+      const [account] = (await service.screen('ZZ9001', [MAYA])).accounts;
+      return { verdict: account!.verdict, rules: account!.reasons.map((reason) => reason.rule) };
+    } catch (error) {
+      const appError = findAppError(error);
+      if (!appError) throw error;
+      return { verdict: 'could not check', code: appError.code, message: appError.userMessage };
+    }
+  }
+
+  it('read whole over ORD, Maya is ineligible (an optometry multiple); an unknown code is still "not a known ODS code"', async () => {
+    assert.deepEqual(await screenMaya(ord.url), { verdict: 'ineligible', rules: ['OPTOMETRY_MULTIPLE'] });
+    assert.equal(await new OrdClient(ord.url).getOrganisation('ZZ0000'), null);
+  });
+
+  it('a wrong base URL answering an HTML 404 is a setting to fix (ODS_MISCONFIGURED), not every site closed', async () => {
+    const outcome = await screenMaya(htmlUrl);
+    assert.equal(outcome.verdict, 'could not check', `verdict ${outcome.verdict} (${outcome.rules?.join(', ')})`);
+    assert.equal(outcome.code, 'ODS_MISCONFIGURED');
+    assert.match(outcome.message ?? '', /ODS answered HTTP 404 without the ORD API error body: check ODS_BASE_URL/);
+  });
+
+  it('a 404 with some other JSON body (another service behind the URL) is ODS_MISCONFIGURED too', async () => {
+    change = (code, answer) => (code === SITE ? { status: 404, body: { error: { code: 'NotFound', message: 'No such resource.' } } } : answer);
+    const outcome = await screenMaya(ord.url);
+    assert.equal(outcome.verdict, 'could not check', `verdict ${outcome.verdict} (${outcome.rules?.join(', ')})`);
+    assert.equal(outcome.code, 'ODS_MISCONFIGURED');
+  });
+
+  it('an optical site whose record has no Rels: its multiple could not be checked (ODS_UNAVAILABLE), not "no headquarters"', async () => {
+    change = (code, answer) => {
+      if (code === SITE) delete (answer.body as Json).Organisation.Rels;
+      return answer;
+    };
+    const outcome = await screenMaya(ord.url);
+    assert.equal(outcome.verdict, 'could not check', `verdict ${outcome.verdict} (${outcome.rules?.join(', ')})`);
+    assert.equal(outcome.code, 'ODS_UNAVAILABLE');
+    assert.match(outcome.message ?? '', /ODS's record of ZZ9110 gives no relationships \(no Rels\), so whether it is part of a multiple could not be checked/);
+  });
 });
