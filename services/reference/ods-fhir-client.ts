@@ -294,10 +294,11 @@ function lastChangeDate(extensions: readonly Extension[]): string | undefined {
 }
 
 /**
- * One search entry: a relationship, something else the search may carry (an _include'd
- * Organization, an informational OperationOutcome), unreadable (a relationship without its two
- * organisations and its type, an entry without a resource, or an OperationOutcome error), or
- * word that the search was cut short.
+ * One search entry: a relationship, something else the search may carry (an included resource
+ * that is not a relationship, an informational OperationOutcome), unreadable (a relationship
+ * without its two organisations and its type, one not marked a match, a match that is not a
+ * relationship, an entry without a resource, or an OperationOutcome error), or word that the
+ * search was cut short.
  */
 function readAffiliation(
   entry: BundleEntry,
@@ -311,7 +312,12 @@ function readAffiliation(
     if (issues.some((issue) => typeof issue.code === 'string' && TRUNCATION_ISSUES.has(issue.code))) return 'truncated';
     return issues.some((issue) => issue.severity === 'error' || issue.severity === 'fatal') ? 'unreadable' : 'other';
   }
-  if (resource.resourceType !== 'OrganizationAffiliation' || entry.search?.mode === 'include') return 'other';
+  // FHIR R4 Bundle.entry.search.mode: the bot asks for no _include, so a relationship marked
+  // anything but a match, or a match that is not a relationship, is an answer the bot cannot
+  // place, and could hide one it needs. Other resources not marked a match are passed over.
+  const mode = entry.search?.mode;
+  if (resource.resourceType !== 'OrganizationAffiliation') return mode === 'match' ? 'unreadable' : 'other';
+  if (mode !== undefined && mode !== 'match') return 'unreadable';
   const affiliation = affiliationSchema.safeParse(resource);
   if (!affiliation.success) return 'unreadable';
   const target = organisationCode(affiliation.data.participatingOrganization);

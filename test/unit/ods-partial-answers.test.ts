@@ -224,6 +224,28 @@ describe('partial or inconsistent ODS FHIR answers never make an optical site el
       },
       says: /relationships for ZZ9110 could not be read whole \(ODS says the search was cut short\)/,
     },
+    {
+      name: 'the RE6 marked search mode "include" (the bot asks for no _include)',
+      change: (route, answer) => {
+        if (route === 'search') {
+          for (const entry of answer.body.entry) if (JSON.stringify(entry).includes('"RE6"')) entry.search.mode = 'include';
+          answer.body.total = 1;
+        }
+        return answer;
+      },
+      says: /relationships for ZZ9110 could not be read whole \(one of its entries is not a relationship the bot can read\)/,
+    },
+    {
+      name: 'the RE6 with a misspelt resourceType (a match that is not a relationship)',
+      change: (route, answer) => {
+        if (route === 'search') {
+          for (const entry of answer.body.entry) if (JSON.stringify(entry).includes('"RE6"')) entry.resource.resourceType = 'OrganisationAffiliation';
+          answer.body.total = 1;
+        }
+        return answer;
+      },
+      says: /relationships for ZZ9110 could not be read whole \(one of its entries is not a relationship the bot can read\)/,
+    },
     // §9: the headquarters the RE6 names, unknown or closed.
     {
       name: 'the optical headquarters the RE6 names answering 404 (OperationOutcome)',
