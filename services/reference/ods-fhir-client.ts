@@ -272,7 +272,9 @@ function sub(extension: Extension, url: string): Extension[] {
  */
 function readRole(extension: Extension, today: string): { code?: string; active: boolean } {
   const coding = sub(extension, 'roleCode')[0]?.valueCodeableConcept?.coding ?? [];
-  const code = (coding.find((entry) => entry.system === ODS_ROLE_SYSTEM) ?? coding[0])?.code?.toUpperCase();
+  // Only a code in the ODSOrganisationRole system names a role (as the spec's example codes it):
+  // "RO182" in another system is not known to mean a pharmacy, so it is no role code at all.
+  const code = coding.find((entry) => entry.system === ODS_ROLE_SYSTEM)?.code?.toUpperCase();
   const flagged = sub(extension, 'active')[0]?.valueBoolean;
   const periods = sub(extension, TYPED_PERIOD_EXTENSION).map((typed) => ({
     type: sub(typed, 'dateType')[0]?.valueCoding?.code,
@@ -362,5 +364,6 @@ function nextLinks(links: ReadonlyArray<{ relation: string; url: string }>): str
 
 function relationshipCode(codes: z.infer<typeof affiliationSchema>['code']): string | undefined {
   const codings = (codes ?? []).flatMap((concept) => concept.coding ?? []);
-  return (codings.find((coding) => coding.system === ODS_RELATIONSHIP_SYSTEM) ?? codings[0])?.code?.toUpperCase();
+  // As for roles: only the ODSRelationship system says what "RE6" means.
+  return codings.find((coding) => coding.system === ODS_RELATIONSHIP_SYSTEM)?.code?.toUpperCase();
 }

@@ -286,6 +286,18 @@ describe('partial or inconsistent ODS FHIR answers never make an optical site el
       says: /ODS's record of ZZ9110 does not say what kind of organisation it is \(one of its roles has no role code\)/,
     },
     {
+      name: "the site's role coded RO182 (a pharmacy) in a system other than ODSOrganisationRole",
+      change: (route, answer) => {
+        if (route === `Organization/${SITE}`) {
+          roleOf(answer.body).extension.find((part: Json) => part.url === 'roleCode').valueCodeableConcept.coding = [
+            { system: 'https://example.org/roles', code: 'RO182' },
+          ];
+        }
+        return answer;
+      },
+      says: /ODS's record of ZZ9110 does not say what kind of organisation it is \(one of its roles has no role code\)/,
+    },
+    {
       name: 'the site with no role extension',
       change: (route, answer) => {
         if (route === `Organization/${SITE}`)
