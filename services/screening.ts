@@ -1,3 +1,4 @@
+import { AppError } from '../core/errors';
 import type { AccountEntry } from './account-list';
 import { BATCHES_IN_FLIGHT, GRAPH_BATCH_LIMIT, type Directory } from './directory/graph-directory';
 import { screenAccounts } from './eligibility/engine';
@@ -217,7 +218,10 @@ class OrganisationCache {
   private async readSite(key: string): Promise<SiteRecord> {
     let ods = await this.organisation(key);
     if (!ods) return { ods: null, parents: [] };
-    if (ods.links === undefined && odsSector(ods, this.policy)?.sector === 'optometry') {
+    // A site ODS gives no sector may still be optical by its DSPT registration or the line's
+    // declaration, and the optometry multiple check then needs its relationships too.
+    const sector = odsSector(ods, this.policy)?.sector;
+    if (ods.links === undefined && (sector === undefined || sector === 'optometry')) {
       const links = await this.gate.run(() => this.lookup.getRelationships(key));
       ods = { ...ods, links };
     }
@@ -225,8 +229,25 @@ class OrganisationCache {
     const candidates = (ods.links ?? []).filter((link) =>
       link.targetPrimaryRoleId ? headquartersRoleIds.includes(link.targetPrimaryRoleId) : headquartersRelationships.includes(link.relationship),
     );
-    const parents = await Promise.all([...new Set(candidates.map((link) => link.targetOds.toUpperCase()))].map((code) => this.organisation(code)));
+    const parents = await Promise.all([...new Set(candidates.map((link) => link.targetOds.toUpperCase()))].map((code) => this.headquarters(key, code)));
     const site = ods;
-    return { ods: site, parents: parents.filter((parent): parent is OdsSite => parent !== null && isHeadquartersOf(site, parent, this.policy)) };
+    return { ods: site, parents: parents.filter((parent) => isHeadquartersOf(site, parent, this.policy)) };
+  }
+
+  /**
+   * The organisation a live relationship names as operating the site. ODS not knowing it, or
+   * holding it closed, contradicts the relationship: the multiple could not be checked, which is
+   * not the same as the site having no headquarters.
+   */
+  private async headquarters(site: string, code: string): Promise<OdsSite> {
+    const parent = await this.organisation(code);
+    if (!parent || !parent.active) {
+      const state = parent ? 'holds it closed' : 'does not know it';
+      throw new AppError(
+        'ODS_UNAVAILABLE',
+        `Site ${site}'s ODS relationships name ${code} as the organisation operating it, but ODS ${state}, so its optometry multiple could not be checked.`,
+      );
+    }
+    return parent;
   }
 }

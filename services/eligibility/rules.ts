@@ -557,7 +557,9 @@ export function optometryMultipleOf(facts: AccountFacts, policy: Policy): { mult
   const site = facts.site?.ods;
   if (!site) return undefined;
   const headquarters = (facts.site?.parents ?? []).filter((parent) => isHeadquartersOf(site, parent, policy));
-  const isOptical = headquarters.length > 0 || odsSector(site, policy)?.sector === 'optometry';
+  // Optical by the sector the rules use (ODS, else the DSPT register, else the line's
+  // declaration), not by ODS alone: a site ODS gives no sector is still checked.
+  const isOptical = headquarters.length > 0 || resolveSector(facts, policy)?.sector === 'optometry';
   if (!isOptical) return undefined;
   for (const multiple of policy.optometryMultiples.multiples) {
     const named = (organisation: OdsSite) => multiple.nameWords.some((phrase) => containsPhrase(words(organisation.name), phrase));

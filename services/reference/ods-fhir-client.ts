@@ -130,7 +130,18 @@ export class OdsFhirClient implements OrganisationLookup {
     if (answer.status !== 200) throw this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS answered HTTP ${answer.status}.`));
     const parsed = organizationSchema.safeParse(answer.body);
     if (!parsed.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered with an organisation record the bot could not read.'));
-    return this.toSite(parsed.data);
+    const site = this.toSite(parsed.data);
+    // Another organisation's record in answer to this code (a cache or proxy gone wrong) would
+    // give its sector, status and relationships to the wrong site: the read fails instead.
+    if (site.odsCode !== odsCode.trim().toUpperCase()) {
+      throw this.http.failure(
+        new AppError(
+          'ODS_UNAVAILABLE',
+          `ODS answered the look-up of ${odsCode.trim().toUpperCase()} with the record of another organisation, so it was not used.`,
+        ),
+      );
+    }
+    return site;
   }
 
   /**
@@ -154,21 +165,34 @@ export class OdsFhirClient implements OrganisationLookup {
       if (seen.size >= MAX_PAGES) throw this.incomplete(code, `it runs to more than ${MAX_PAGES} pages of ${PAGE_SIZE}, the most the bot reads`);
       seen.add(url);
       const answer = await this.http.get(url);
-      if (answer.status === 404 && seen.size === 1) {
+      // A search answers a Bundle, empty when the site holds no relationship; a 404 is not "none"
+      // (the site's own record was just read), so it fails the read like any other failed page.
+      if (answer.status === 404) {
         this.notFound(answer.body);
-        return links;
+        throw this.incomplete(code, 'ODS answered the search HTTP 404');
       }
       const bundle = answer.status === 200 ? bundleSchema.safeParse(answer.body) : undefined;
       if (!bundle?.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered a relationship search the bot could not read.'));
       total ??= bundle.data.total;
+      let matches = 0;
       for (const entry of bundle.data.entry ?? []) {
         const read = readAffiliation(entry);
         if (read === 'unreadable') throw this.incomplete(code, 'one of its entries is not a relationship the bot can read');
+        if (read === 'truncated') throw this.incomplete(code, 'ODS says the search was cut short');
         if (read === 'other') continue;
-        affiliationsRead++;
-        if (read.active && read.source === code) links.push({ relationship: read.relationship, targetOds: read.target });
+        matches++;
+        // The search asks for this site's relationships as primary organisation: one that names
+        // another organisation, or none the bot can read, is an answer that cannot be trusted.
+        if (read.source !== code) throw this.incomplete(code, 'one of its relationships does not name the site as its organisation');
+        if (read.active) links.push({ relationship: read.relationship, targetOds: read.target });
       }
-      const next = bundle.data.link?.find((link) => link.relation === 'next')?.url;
+      affiliationsRead += matches;
+      const nexts = nextLinks(bundle.data.link ?? []);
+      if (nexts.length > 1) throw this.incomplete(code, 'it names more than one next page');
+      const next = nexts[0];
+      // Without a count from ODS, a full page with no next link may be one cut short: only a
+      // page with room to spare shows the list ended there.
+      if (next === undefined && total === undefined && matches >= PAGE_SIZE) throw this.incomplete(code, 'ODS gave no count and its last page is full');
       url = next === undefined ? undefined : this.sameApi(next, url, code);
     }
     if (total !== undefined && total !== affiliationsRead) throw this.incomplete(code, `ODS counted ${total} but listed ${affiliationsRead}`);
@@ -178,6 +202,12 @@ export class OdsFhirClient implements OrganisationLookup {
   /** A relationship list that could not be read whole: "could not check", never an empty or partial answer. */
   private incomplete(code: string, why: string): AppError {
     return this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS's list of relationships for ${code} could not be read whole (${why}), so it was not used.`));
+  }
+
+  private unreadableRoles(code: string, why: string): AppError {
+    return this.http.failure(
+      new AppError('ODS_UNAVAILABLE', `ODS's record of ${code} does not say what kind of organisation it is (${why}), so it was not used.`),
+    );
   }
 
   /** A 404 is "no such organisation" only when ODS says so in an OperationOutcome; otherwise the URL is wrong. */
@@ -206,14 +236,22 @@ export class OdsFhirClient implements OrganisationLookup {
     const roles = (organisation.extension ?? [])
       .filter((extension) => extension.url === ORGANISATION_ROLE_EXTENSION)
       .map((extension) => readRole(extension, today));
+    const code = (organisation.identifier?.find((identifier) => identifier.system === ODS_CODE_SYSTEM)?.value ?? organisation.id).toUpperCase();
+    // Every ODS organisation holds a primary role (the spec's example RR8 gives its roles as
+    // OrganisationRole extensions, each with a roleCode). A record without them, or with a role
+    // the bot cannot name, would leave the site's sector to weaker sources and skip the checks
+    // that hang on it (an optical site's multiple): "could not check", never "no sector".
+    if (roles.length === 0) throw this.unreadableRoles(code, 'it lists no organisation roles');
+    if (roles.some((role) => role.code === undefined)) throw this.unreadableRoles(code, 'one of its roles has no role code');
     const active = roles.filter((role): role is { code: string; active: true } => role.code !== undefined && role.active);
+    // ODS marks it active, yet no role of it is active today: the two disagree, so neither is used.
+    if (organisation.active === true && active.length === 0) throw this.unreadableRoles(code, 'it is marked active but none of its roles is active today');
     // Stable sort: primary roles first, then the order ODS gives.
     const primary = this.primaryRoles.current();
     const ordered = active.map((role) => role.code).sort((a, b) => Number(primary.has(b)) - Number(primary.has(a)));
-    const code = organisation.identifier?.find((identifier) => identifier.system === ODS_CODE_SYSTEM)?.value ?? organisation.id;
     const lastChanged = lastChangeDate(organisation.extension ?? []) ?? organisation.meta?.lastUpdated?.slice(0, 10);
     return {
-      odsCode: code.toUpperCase(),
+      odsCode: code,
       name: organisation.name,
       // Without the flag, an organisation is open while it holds a role that is active today:
       // one whose roles have all ended or been marked inactive is closed, never assumed open.
@@ -234,7 +272,9 @@ function sub(extension: Extension, url: string): Extension[] {
  */
 function readRole(extension: Extension, today: string): { code?: string; active: boolean } {
   const coding = sub(extension, 'roleCode')[0]?.valueCodeableConcept?.coding ?? [];
-  const code = (coding.find((entry) => entry.system === ODS_ROLE_SYSTEM) ?? coding[0])?.code?.toUpperCase();
+  // Only a code in the ODSOrganisationRole system names a role (as the spec's example codes it):
+  // "RO182" in another system is not known to mean a pharmacy, so it is no role code at all.
+  const code = coding.find((entry) => entry.system === ODS_ROLE_SYSTEM)?.code?.toUpperCase();
   const flagged = sub(extension, 'active')[0]?.valueBoolean;
   const periods = sub(extension, TYPED_PERIOD_EXTENSION).map((typed) => ({
     type: sub(typed, 'dateType')[0]?.valueCoding?.code,
@@ -256,18 +296,30 @@ function lastChangeDate(extensions: readonly Extension[]): string | undefined {
 }
 
 /**
- * One search entry: a relationship, something else the search may carry (an _include'd
- * Organization, an informational OperationOutcome), or unreadable: a relationship without its
- * two organisations and its type, an entry without a resource, or an OperationOutcome error.
+ * One search entry: a relationship, something else the search may carry (an included resource
+ * that is not a relationship, an informational OperationOutcome), unreadable (a relationship
+ * without its two organisations and its type, one not marked a match, a match that is not a
+ * relationship, an entry without a resource, or an OperationOutcome error), or word that the
+ * search was cut short.
  */
-function readAffiliation(entry: BundleEntry): { active: boolean; source: string | undefined; target: string; relationship: string } | 'other' | 'unreadable' {
+function readAffiliation(
+  entry: BundleEntry,
+): { active: boolean; source: string | undefined; target: string; relationship: string } | 'other' | 'unreadable' | 'truncated' {
   const resource = entry.resource;
   if (!resource) return 'unreadable';
   if (resource.resourceType === 'OperationOutcome') {
-    const issues = (resource as { issue?: Array<{ severity?: unknown }> }).issue ?? [];
+    const issues = (resource as { issue?: Array<{ severity?: unknown; code?: unknown }> }).issue ?? [];
+    // FHIR R4 IssueType: "incomplete", "too-costly" and "throttled" say the search stopped short,
+    // whatever their severity (a server may mark a cut-short search as only a warning).
+    if (issues.some((issue) => typeof issue.code === 'string' && TRUNCATION_ISSUES.has(issue.code))) return 'truncated';
     return issues.some((issue) => issue.severity === 'error' || issue.severity === 'fatal') ? 'unreadable' : 'other';
   }
-  if (resource.resourceType !== 'OrganizationAffiliation' || entry.search?.mode === 'include') return 'other';
+  // FHIR R4 Bundle.entry.search.mode: the bot asks for no _include, so a relationship marked
+  // anything but a match, or a match that is not a relationship, is an answer the bot cannot
+  // place, and could hide one it needs. Other resources not marked a match are passed over.
+  const mode = entry.search?.mode;
+  if (resource.resourceType !== 'OrganizationAffiliation') return mode === 'match' ? 'unreadable' : 'other';
+  if (mode !== undefined && mode !== 'match') return 'unreadable';
   const affiliation = affiliationSchema.safeParse(resource);
   if (!affiliation.success) return 'unreadable';
   const target = organisationCode(affiliation.data.participatingOrganization);
@@ -276,12 +328,42 @@ function readAffiliation(entry: BundleEntry): { active: boolean; source: string 
   return { active: affiliation.data.active !== false, source: organisationCode(affiliation.data.organization), target, relationship };
 }
 
+const TRUNCATION_ISSUES = new Set(['incomplete', 'too-costly', 'throttled']);
+
+/**
+ * The ODS code a reference names, or undefined when it names none the bot can read. The
+ * specification's examples (get-organizationAffiliation-resources) give both a relative
+ * reference "Organization/<code>" and an identifier in the ods-organization-code system; FHIR
+ * R4's Reference datatype (references.html: reference and identifier, each 0..1) also allows
+ * either alone. The identifier decides when present; a
+ * relative reference is read when it is alone, and must agree with the identifier when both are
+ * given. Any other form (an absolute URL alone, a code with spaces, another identifier system)
+ * is not read: the caller fails the list rather than guess.
+ */
 function organisationCode(reference: z.infer<typeof referenceSchema> | undefined): string | undefined {
-  const value = reference?.identifier?.value ?? /^Organization\/([^/]+)$/.exec(reference?.reference ?? '')?.[1];
-  return value?.toUpperCase();
+  const identifier = reference?.identifier;
+  if (identifier && identifier.system !== undefined && identifier.system !== ODS_CODE_SYSTEM) return undefined;
+  const fromIdentifier = identifier?.value;
+  const fromReference = /^Organization\/([^/]+)$/.exec(reference?.reference ?? '')?.[1];
+  const value = fromIdentifier ?? fromReference;
+  if (value === undefined || !ODS_CODE.test(value)) return undefined;
+  if (fromIdentifier !== undefined && fromReference !== undefined && fromReference.toUpperCase() !== fromIdentifier.toUpperCase()) return undefined;
+  return value.toUpperCase();
+}
+
+/** ODS codes are letters and digits only: a value with spaces or punctuation is not one. */
+const ODS_CODE = /^[A-Za-z0-9]+$/;
+
+/**
+ * The next page's link. RFC 8288 (section 2.1.1) compares relation types case-insensitively, so
+ * "Next" is a next page too; two different next pages leave the list's end unknown.
+ */
+function nextLinks(links: ReadonlyArray<{ relation: string; url: string }>): string[] {
+  return [...new Set(links.filter((link) => link.relation.trim().toLowerCase().split(/\s+/).includes('next')).map((link) => link.url))];
 }
 
 function relationshipCode(codes: z.infer<typeof affiliationSchema>['code']): string | undefined {
   const codings = (codes ?? []).flatMap((concept) => concept.coding ?? []);
-  return (codings.find((coding) => coding.system === ODS_RELATIONSHIP_SYSTEM) ?? codings[0])?.code?.toUpperCase();
+  // As for roles: only the ODSRelationship system says what "RE6" means.
+  return codings.find((coding) => coding.system === ODS_RELATIONSHIP_SYSTEM)?.code?.toUpperCase();
 }

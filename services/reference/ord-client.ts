@@ -28,6 +28,8 @@ const ordOrganisationSchema = z.object({
   }),
 });
 
+const ordNotFoundSchema = z.looseObject({ errorCode: z.literal(404) });
+
 /**
  * The port every ODS client implements (the FHIR R4 API by default, ORD as the alternative).
  * Screening reads each organisation once per run through it.
@@ -35,7 +37,7 @@ const ordOrganisationSchema = z.object({
 export interface OrganisationLookup {
   /** null: ODS has no organisation with this code. */
   getOrganisation(odsCode: string): Promise<OdsSite | null>;
-  /** Active relationships from the organisation to others ([] for none, or an unknown code). */
+  /** Active relationships from the organisation to others ([] for none); throws when they cannot be read whole. */
   getRelationships(odsCode: string): Promise<OdsLink[]>;
   /** Where it reads from and how it has fared, for the ops command `sources`. */
   status(): SourceStatus;
@@ -60,7 +62,7 @@ export class OrdClient implements OrganisationLookup {
 
   async getOrganisation(odsCode: string): Promise<OdsSite | null> {
     const answer = await this.http.get(`${this.base}/organisations/${encodeURIComponent(odsCode)}`);
-    if (answer.status === 404) return null;
+    if (answer.status === 404) return this.notFound(answer.body);
     if (answer.status !== 200) throw this.http.failure(new AppError('ODS_UNAVAILABLE', `ODS answered HTTP ${answer.status}.`));
     const parsed = ordOrganisationSchema.safeParse(answer.body);
     if (!parsed.success) throw this.http.failure(new AppError('ODS_UNAVAILABLE', 'ODS answered with an organisation record the bot could not read.'));
@@ -73,19 +75,47 @@ export class OrdClient implements OrganisationLookup {
       name: organisation.Name,
       active: organisation.Status === 'Active',
       roleIds: activeRoles.map((role) => role.id),
-      links: (organisation.Rels?.Rel ?? [])
-        .filter((rel) => (rel.Status ?? 'Active') === 'Active')
-        .map((rel) => ({
-          relationship: rel.id,
-          targetOds: rel.Target.OrgId.extension.toUpperCase(),
-          ...(rel.Target.PrimaryRoleId ? { targetPrimaryRoleId: rel.Target.PrimaryRoleId.id } : {}),
-        })),
+      // A record without Rels gives no links, rather than "none": screening then asks
+      // getRelationships, which says the relationships could not be read.
+      ...(organisation.Rels
+        ? {
+            links: organisation.Rels.Rel.filter((rel) => (rel.Status ?? 'Active') === 'Active').map((rel) => ({
+              relationship: rel.id,
+              targetOds: rel.Target.OrgId.extension.toUpperCase(),
+              ...(rel.Target.PrimaryRoleId ? { targetPrimaryRoleId: rel.Target.PrimaryRoleId.id } : {}),
+            })),
+          }
+        : {}),
       ...(organisation.LastChangeDate ? { lastChanged: organisation.LastChangeDate.slice(0, 10) } : {}),
     };
   }
 
-  /** ORD gives relationships inside the record: screening never needs this, but the port offers it. */
+  /**
+   * ORD gives relationships inside the record. One without Rels cannot show that an optical site
+   * has no headquarters (the link that would make it part of a multiple may simply be missing),
+   * so it is "could not check", never an empty list.
+   */
   async getRelationships(odsCode: string): Promise<OdsLink[]> {
-    return (await this.getOrganisation(odsCode))?.links ?? [];
+    const organisation = await this.getOrganisation(odsCode);
+    if (!organisation) return [];
+    if (organisation.links === undefined) {
+      throw this.http.failure(
+        new AppError(
+          'ODS_UNAVAILABLE',
+          `ODS's record of ${odsCode.toUpperCase()} gives no relationships (no Rels), so whether it is part of a multiple could not be checked.`,
+        ),
+      );
+    }
+    return organisation.links;
+  }
+
+  /**
+   * A 404 is "no such organisation" only with the ORD API's own JSON error body
+   * ({"errorCode": 404, "errorText": "Not Found"}, as the sandbox gives it); anything else, such
+   * as a web server's HTML page for a wrong base URL, is a setting to fix, not every site closed.
+   */
+  private notFound(body: unknown): null {
+    if (ordNotFoundSchema.safeParse(body).success) return null;
+    throw this.http.failure(new AppError('ODS_MISCONFIGURED', 'ODS answered HTTP 404 without the ORD API error body: check ODS_BASE_URL.'));
   }
 }

@@ -290,6 +290,26 @@ const CASES: RuleCase[] = [
     verdict: 'ineligible',
     rules: ['OPTOMETRY_MULTIPLE'],
   },
+  // Issue 20 §10: optical by DSPT or by the line's declaration (ODS giving no sector) is still checked.
+  {
+    name: 'OPTOMETRY_MULTIPLE: a site ODS gives no sector, optical by its DSPT primary sector, named for a multiple',
+    account: facts({
+      site: site({
+        ods: ods({ name: 'SPECSAVERS HARBOUR MALL', roleIds: ['RO172'] }),
+        dspt: { ...dspt('25/26 Standards Met', '2026-06-28'), primarySector: 'Optometry' },
+      }),
+    }),
+    verdict: 'ineligible',
+    rules: ['OPTOMETRY_MULTIPLE'],
+    says: /belongs to Specsavers/,
+  },
+  {
+    name: 'OPTOMETRY_MULTIPLE: a site ODS and DSPT give no sector, declared optometry on the line, named for a multiple',
+    account: facts({ declaredSpecialism: 'optician', site: site({ ods: ods({ name: 'Vision Express Harbour Mall', roleIds: ['RO172'] }) }) }),
+    verdict: 'ineligible',
+    rules: ['OPTOMETRY_MULTIPLE'],
+    says: /belongs to Vision Express/,
+  },
   {
     name: 'OPTOMETRY_MULTIPLE: a Boots pharmacy is not an optometry multiple',
     account: onSite({ name: 'BOOTS THE CHEMIST', roleIds: ['RO182'] }),

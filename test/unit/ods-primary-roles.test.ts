@@ -156,7 +156,12 @@ describe('ODS primary roles from the FHIR API’s ODSOrganisationRole CodeSystem
           inner.url === 'roleCode' ? { url: 'roleCode', valueCodeableConcept: { coding: [{ system: ODS_ROLE_CODE_SYSTEM, code }] } } : inner,
         ),
       }));
-    answer = { ...record, id: 'A9', extension: withRoles(['RO76', 'RO177']) };
+    answer = {
+      ...record,
+      id: 'A9',
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A9' }],
+      extension: withRoles(['RO76', 'RO177']),
+    };
     const client = new OdsFhirClient(fake.url, KEY, { primaryRoleIds: primaryRoles, now: () => new Date('2026-12-01T12:00:00Z') });
     assert.deepEqual((await client.getOrganisation('A9'))?.roleIds, ['RO177', 'RO76']);
     const text = describeSources([primaryRoles.status()], new Date('2026-12-01T12:00:00Z'));
@@ -204,7 +209,12 @@ describe('the specification’s own example responses (vendored in test/fixtures
             extension: outer.extension.map((inner) => (inner.url === 'active' ? { url: 'active', valueBoolean: false } : inner)),
           }));
         }
-        return { status: 200, body: rest };
+        // The record of the code asked for: the client refuses another organisation's record.
+        const code = request.path.split('/').at(-1);
+        return {
+          status: 200,
+          body: { ...rest, id: code, identifier: [{ use: 'official', system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: code }] },
+        };
       }
       return undefined;
     });
@@ -230,7 +240,7 @@ describe('the specification’s own example responses (vendored in test/fixtures
   it('an Organization without `active` (0..1 in the profile) is open while it holds a role active today, and closed once its roles end', async () => {
     assert.equal((await client().getOrganisation('NOACTIVE'))?.active, true);
     assert.deepEqual(await client().getOrganisation('ENDED'), {
-      odsCode: 'RR8',
+      odsCode: 'ENDED',
       name: 'LEEDS TEACHING HOSPITALS NHS TRUST',
       active: false,
       roleIds: [],
