@@ -80,13 +80,14 @@ export class CardActionDispatcher {
     } catch (error) {
       return this.refused(context, named, data.requestId, error);
     }
-    // Then the one rule of who may act on which request (services/request-access.ts), as the workspace and a refresh ask it.
-    const request = await this.parts.requests.get(data.requestId);
-    if (!request || !requestAccess(request, { kind: 'ops', actor }).operate) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    // Then the one rule of who may act on which request (services/request-access.ts), as the workspace and a refresh ask it,
+    // from who raised it alone: the request is read whole once, as it is after the action, to draw the card.
+    if (!requestAccess(await this.parts.requests.requesterOf(data.requestId), { kind: 'ops', actor }).operate) {
+      return errorResponse(new AppError('REQUEST_NOT_FOUND'));
+    }
     await this.rememberOpsMember(context);
 
     let notice = textRefusal ? userWords(textRefusal) : '';
-    let current: StoredRequest | null = request;
     if (action && !textRefusal) {
       try {
         await action.run(this.parts.requests, actor, data);
@@ -96,9 +97,9 @@ export class CardActionDispatcher {
         if (!appError) throw error;
         notice = userWords(appError);
       }
-      // As it is now: changed by this action, or by whoever acted first when it was refused.
-      current = await this.parts.requests.get(data.requestId);
     }
+    // As it is now: changed by this action, or by whoever acted first when it was refused.
+    const current = await this.parts.requests.get(data.requestId);
     if (!current) return errorResponse(new AppError('REQUEST_NOT_FOUND'));
     return cardResponse(this.parts.renderCard(current, start.data, notice, data.accountId, await this.view(true, actor.id, noticeVerb)));
   }

@@ -86,6 +86,11 @@ export class TransferRequests {
     return this.reads.getByReference(reference);
   }
 
+  /** Who raised a request (null when there is none): enough for the access rule, before an action reads it whole. */
+  requesterOf(id: number): Promise<Pick<StoredRequest, 'requester'> | null> {
+    return this.reads.requesterOf(id);
+  }
+
   exists(id: number): Promise<boolean> {
     return this.reads.exists(id);
   }

@@ -94,6 +94,15 @@ export class RequestRepository {
     return readRequest(this.db, 'r.reference = $1', reference.toUpperCase());
   }
 
+  /** Who raised a request, or null when there is none: what the access rule needs, without reading its accounts. */
+  async requesterOf(id: number): Promise<Pick<StoredRequest, 'requester'> | null> {
+    const [row] = await this.db.query<{ requester_id: string; requester_name: string }>(
+      'SELECT requester_id, requester_name FROM transfer_requests WHERE id = $1',
+      [id],
+    );
+    return row ? { requester: { id: row.requester_id, name: row.requester_name } } : null;
+  }
+
   async exists(id: number): Promise<boolean> {
     const [row] = await this.db.query<{ id: number }>('SELECT id FROM transfer_requests WHERE id = $1', [id]);
     return row !== undefined;
