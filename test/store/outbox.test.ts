@@ -42,6 +42,20 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(await outbox.nextDueInMs(2000), undefined, 'beyond the look-ahead');
   });
 
+  it('says how long until a pending row falls due (what a message waiting for the outcome waits), and nothing once it is not pending', async () => {
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-11');
+    const key = dedupeKeys.outcome(request);
+    assert.equal(await outbox.pendingDueInSeconds(key), undefined, 'not owed');
+    await outbox.enqueue(owed.outcome(request, 'u11'));
+    assert.equal(await outbox.pendingDueInSeconds(key), 0, 'due now');
+    await db().query(`UPDATE outbox SET due_at = clock_timestamp() + interval '90 seconds' WHERE dedupe_key = $1`, [key]);
+    const inSeconds = await outbox.pendingDueInSeconds(key);
+    assert.ok(inSeconds !== undefined && inSeconds > 85 && inSeconds <= 90, `due in ${inSeconds} s`);
+    await db().query(`UPDATE outbox SET status = 'undeliverable' WHERE dedupe_key = $1`, [key]);
+    assert.equal(await outbox.pendingDueInSeconds(key), undefined, 'given up: nothing to wait for');
+  });
+
   it('keeps an update owed when the state changed while it was in flight', async () => {
     const outbox = new Outbox(db());
     const request = await aRequest(db(), 'NTR-1');
