@@ -51,7 +51,12 @@ const DAY_SECONDS = 24 * 60 * 60;
 /** A check that could not run (the directory away) is tried again after this. */
 const RETRY_SECONDS = 5 * 60;
 
-/** What a rule's appearing (or going) means, in the words the card uses after "since submission:". */
+/**
+ * What a rule's appearing (or going) as a finding means, in the words the card uses after
+ * "since submission:". A reason at review (the rule could not be checked: a register row
+ * unreadable, say) is told in its own message instead: "over its site's allowance" would be
+ * untrue when the allowance could not be read.
+ */
 const CHANGE_WORDS: Partial<Record<RuleId, [appeared: string, went: string]>> = {
   MARKED_AS_LEAVER: ['marked as a leaver', 'no longer marked as a leaver'],
   ACCOUNT_DISABLED: ['disabled', 'enabled again'],
@@ -80,8 +85,9 @@ export function describeChange(
   const rulesBefore = new Set(before.reasons.map((reason) => reason.rule));
   const rulesAfter = new Set(after.reasons.map((reason) => reason.rule));
   const parts: string[] = [];
-  for (const reason of after.reasons) if (!rulesBefore.has(reason.rule)) parts.push(CHANGE_WORDS[reason.rule]?.[0] ?? reason.message);
-  for (const reason of before.reasons) if (!rulesAfter.has(reason.rule)) parts.push(CHANGE_WORDS[reason.rule]?.[1] ?? `no longer: ${reason.message}`);
+  const words = (reason: Reason) => (reason.verdict === 'ineligible' ? CHANGE_WORDS[reason.rule] : undefined);
+  for (const reason of after.reasons) if (!rulesBefore.has(reason.rule)) parts.push(words(reason)?.[0] ?? reason.message);
+  for (const reason of before.reasons) if (!rulesAfter.has(reason.rule)) parts.push(words(reason)?.[1] ?? `no longer: ${reason.message}`);
   if (before.verdict !== after.verdict) parts.push(`now ${after.verdict === 'review' ? 'for review' : after.verdict}`);
   return parts.length > 0 ? [...new Set(parts)].join(', ') : null;
 }
