@@ -165,8 +165,9 @@ export class OdsFhirClient implements OrganisationLookup {
       if (seen.size >= MAX_PAGES) throw this.incomplete(code, `it runs to more than ${MAX_PAGES} pages of ${PAGE_SIZE}, the most the bot reads`);
       seen.add(url);
       const answer = await this.http.get(url);
-      // A search answers a Bundle, empty when the site holds no relationship; a 404 is not "none"
-      // (the site's own record was just read), so it fails the read like any other failed page.
+      // The specification's search answers 200 with the relationships "that match the search
+      // criteria (which may be 0)": a 404 is not "none" (the site's own record was just read),
+      // so it fails the read like any other failed page.
       if (answer.status === 404) {
         this.notFound(answer.body);
         throw this.incomplete(code, 'ODS answered the search HTTP 404');
