@@ -203,7 +203,7 @@ export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptio
       };
     }
     if (path === '/OrganizationAffiliation') {
-      const known = new Set(['primary-organization', 'participating-organization', 'active', '_count', '_offset']);
+      const known = new Set(['primary-organization', 'participating-organization', 'active', '_count', '_offset', '_summary']);
       const unknown = [...request.query.keys()].find((key) => !known.has(key));
       if (unknown) return outcome(400, 'invalid', `HAPI-0524: Unknown search parameter "${unknown}"`);
       const primary = request.query.get('primary-organization')?.toUpperCase();
@@ -215,6 +215,14 @@ export async function startSandboxOds(data: SandboxOds, options: SandboxOdsOptio
           (!participating || affiliation.participatingOrganization.identifier.value === participating) &&
           (active === null || String(affiliation.active) === active),
       );
+      // _summary=count: the count alone, as the specification offers it for this search.
+      if (request.query.get('_summary') === 'count') {
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/fhir+json' },
+          body: { resourceType: 'Bundle', type: 'searchset', total: matches.length },
+        };
+      }
       const count = Math.max(1, Number(request.query.get('_count') ?? 20) || 20);
       const offset = Math.max(0, Number(request.query.get('_offset') ?? 0) || 0);
       const page = matches.slice(offset, offset + count);

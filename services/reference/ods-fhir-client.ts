@@ -165,8 +165,9 @@ export class OdsFhirClient implements OrganisationLookup {
       if (seen.size >= MAX_PAGES) throw this.incomplete(code, `it runs to more than ${MAX_PAGES} pages of ${PAGE_SIZE}, the most the bot reads`);
       seen.add(url);
       const answer = await this.http.get(url);
-      // A search answers a Bundle, empty when the site holds no relationship; a 404 is not "none"
-      // (the site's own record was just read), so it fails the read like any other failed page.
+      // The specification's search answers 200 with the relationships "that match the search
+      // criteria (which may be 0)": a 404 is not "none" (the site's own record was just read),
+      // so it fails the read like any other failed page.
       if (answer.status === 404) {
         this.notFound(answer.body);
         throw this.incomplete(code, 'ODS answered the search HTTP 404');
@@ -190,13 +191,23 @@ export class OdsFhirClient implements OrganisationLookup {
       const nexts = nextLinks(bundle.data.link ?? []);
       if (nexts.length > 1) throw this.incomplete(code, 'it names more than one next page');
       const next = nexts[0];
-      // Without a count from ODS, a full page with no next link may be one cut short: only a
-      // page with room to spare shows the list ended there.
-      if (next === undefined && total === undefined && matches >= PAGE_SIZE) throw this.incomplete(code, 'ODS gave no count and its last page is full');
       url = next === undefined ? undefined : this.sameApi(next, url, code);
     }
-    if (total !== undefined && total !== affiliationsRead) throw this.incomplete(code, `ODS counted ${total} but listed ${affiliationsRead}`);
+    // Without a total, a list whose last page lost its next link looks complete: the count is
+    // asked for instead, as the specification offers it (_summary=count: "Return a count of the
+    // matching resources, without returning the actual matches").
+    total ??= await this.count(code);
+    if (total !== affiliationsRead) throw this.incomplete(code, `ODS counted ${total} but listed ${affiliationsRead}`);
     return links;
+  }
+
+  /** How many relationships the search matches, by _summary=count; a list that cannot be counted is not used. */
+  private async count(code: string): Promise<number> {
+    const answer = await this.http.get(`${this.base}/OrganizationAffiliation?primary-organization=${encodeURIComponent(code)}&active=true&_summary=count`);
+    const bundle = answer.status === 200 ? bundleSchema.safeParse(answer.body) : undefined;
+    const total = bundle?.success ? bundle.data.total : undefined;
+    if (total === undefined) throw this.incomplete(code, 'ODS gave no count of it, in the list or when asked');
+    return total;
   }
 
   /** A relationship list that could not be read whole: "could not check", never an empty or partial answer. */

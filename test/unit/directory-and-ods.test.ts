@@ -254,6 +254,12 @@ describe('ODS FHIR R4 API client (sandbox ODS server)', () => {
     assert.equal(search.path, '/organisation-data-terminology-api/fhir/OrganizationAffiliation');
     assert.equal(search.query.get('primary-organization'), 'ZZ9110');
     assert.equal(search.query.get('active'), 'true');
+    // It gives a total, so no count is asked for; the sandbox answers _summary=count as the spec offers it.
+    assert.ok(!server.requests.some((request) => request.query.has('_summary')));
+    const counted = await fetch(`${server.fhirUrl}/OrganizationAffiliation?primary-organization=ZZ9110&active=true&_summary=count`, {
+      headers: { apikey: KEY },
+    });
+    assert.deepEqual(await counted.json(), { resourceType: 'Bundle', type: 'searchset', total: 2 });
   });
 
   it('answers null for a 404 OperationOutcome (an unknown code)', async () => {
@@ -359,6 +365,8 @@ describe('ODS FHIR client on records shaped as the specification gives them', ()
       return true;
     });
     answers.set('/OrganizationAffiliation?page=2', { resourceType: 'Bundle', entry: [affiliation('H2')] });
+    // The pages give no total, so the client asks for the count (_summary=count).
+    answers.set('/OrganizationAffiliation?primary-organization=A2&active=true&_summary=count', { resourceType: 'Bundle', type: 'searchset', total: 3 });
     assert.deepEqual(await client().getRelationships('a2'), [
       { relationship: 'RE6', targetOds: 'H1' },
       { relationship: 'RE6', targetOds: 'H2' },

@@ -34,7 +34,7 @@ const FHIR = '/organisation-data-terminology-api/fhir';
 const ODS_CODE_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 type Json = Record<string, any>;
-/** What the hostile ODS answers: the real answer for `route` ("Organization/ZZ9110", "search", "search page 2"), changed by a case. */
+/** What the hostile ODS answers: the real answer for `route` ("Organization/ZZ9110", "search", "search page 2", "count"), changed by a case. */
 type Change = (route: string, answer: { status: number; body: Json }) => { status: number; body: Json };
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -71,6 +71,8 @@ describe('partial or inconsistent ODS FHIR answers never make an optical site el
         return change(single[1]!, found ? { status: 200, body: clone(found) } : clone(notFound));
       }
       if (request.path !== `${FHIR}/OrganizationAffiliation`) return undefined;
+      if (request.query.get('_summary') === 'count')
+        return change('count', { status: 200, body: { resourceType: 'Bundle', type: 'searchset', total: search.total } });
       const route = request.query.get('page') === '2' ? 'search page 2' : 'search';
       return change(route, { status: 200, body: { ...clone(search), link: [{ relation: 'self', url: `${hostile.url}${request.path}` }] } });
     });
@@ -197,6 +199,25 @@ describe('partial or inconsistent ODS FHIR answers never make an optical site el
         return route === 'search page 2' ? { status: 500, body: {} } : answer;
       },
       says: /could not be reached/,
+    },
+    {
+      name: 'a page without total or next link that lists one of the two relationships ODS counts when asked (_summary=count)',
+      change: (route, answer) => {
+        if (route === 'search') {
+          delete answer.body.total;
+          answer.body.entry = answer.body.entry.filter((entry: Json) => !JSON.stringify(entry).includes('"RE6"'));
+        }
+        return answer;
+      },
+      says: /relationships for ZZ9110 could not be read whole \(ODS counted 2 but listed 1\)/,
+    },
+    {
+      name: 'a list without total that ODS will not count either',
+      change: (route, answer) => {
+        if (route === 'search') delete answer.body.total;
+        return route === 'count' ? { status: 200, body: { resourceType: 'Bundle', type: 'searchset' } } : answer;
+      },
+      says: /relationships for ZZ9110 could not be read whole \(ODS gave no count of it, in the list or when asked\)/,
     },
     {
       name: 'two different next pages',
