@@ -163,8 +163,8 @@ describe('end to end in the Agents Playground (headless Chromium)', function () 
     await sees(ops, 'Completed');
     await shot(ops, '6-ops-completed');
 
-    // The requester hears the outcome in their personal chat.
-    await sees(requester, `Transfer request ${reference} has been decided`);
+    // The requester hears the outcome in their personal chat: the card, updated in place once the request completed.
+    await sees(requester, `Transfer request ${reference} is complete: NAS now administers the accepted accounts`);
     await sees(requester, /1 accepted for transfer to NAS, 1 rejected, 1 not submitted/);
     // The words around the reason are the requester cards' (cards/outcome*): the reason ops gave is the point here.
     await sees(requester, /Why: .*DSPT must be met before transfer\./);
