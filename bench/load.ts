@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { DEMO } from '../config';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../dev/sandbox/graph-server';
+import { startSandboxOds } from '../dev/sandbox/ods-server';
+import { loadSandboxOds } from '../dev/sandbox/ord-server';
 import { CardUser, offeredActions, type Card, type OfferedAction, type Trigger } from '../test/support/card-actions';
 import { freshPostgresSchema, POSTGRES_URL } from '../test/support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../test/support/fake-connector';
@@ -23,8 +26,15 @@ import { bareBotTurnCost, percentile } from './turns';
  * cost measured in the same run. Loopback only; every wait is bounded and the run has a hard limit.
  *
  * `--quick` runs 10 requesters, for a look on a laptop; `npm run bench` runs the full size.
+ * The instances run the production bundle (dist/index.js, built first by infra/build.sh), as
+ * production does; `--tsx` runs index.ts through tsx instead (as `npm run bot` does), which
+ * transpiles at run time and holds the compiler's work in memory: issue 23's memory target is
+ * about the bundle. `--heap-snapshot` writes a heap snapshot of each instance (to a temporary
+ * folder it names) once every form is submitted, the busiest moment of the run.
  */
 const QUICK = process.argv.includes('--quick');
+const BUNDLE = !process.argv.includes('--tsx');
+const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 const REQUESTERS = QUICK ? 10 : 100;
 const ACCOUNTS_EACH = 20;
 const OPS_MEMBERS = 5;
@@ -489,6 +499,12 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The resident set now (VmRSS) of a process, in MiB. */
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
+}
+
 /** The peak resident set (VmHWM) of a process, in MiB. */
 async function peakRssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -541,8 +557,9 @@ async function main(): Promise<void> {
   hardStop.unref();
 
   process.stdout.write(
-    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
+    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances (${BUNDLE ? 'the production bundle, dist/index.js' : 'index.ts through tsx'}) on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
   );
+  if (BUNDLE) execFileSync('bash', [path.join(__dirname, '..', 'infra', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The baseline first, on a quiet machine: the bare botbuilder bot, as bench/turns.ts measures it.
   const bare = await bareBotTurnCost();
 
@@ -551,6 +568,10 @@ async function main(): Promise<void> {
   await writeFile(directoryFile, JSON.stringify(directory));
   const graph: SandboxGraph = await startSandboxGraph(await loadSandboxDirectory(directoryFile));
   graph.respondAfter(GRAPH_LATENCY_MS);
+  // One sandbox ODS for both instances, in this process, as production reaches one ODS API: the bundle
+  // cannot start one (dev/ is not in it), and one started inside each instance would count in its memory.
+  const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', 'dev', 'demo-ods.json')));
+  const snapshots = HEAP_SNAPSHOT ? await mkdtemp(path.join(tmpdir(), 'nas-load-heap-')) : undefined;
   const sitesFile = await sitesRegister(dir);
   const connector = await startFakeConnector();
   const timings = new Timings();
@@ -568,14 +589,26 @@ async function main(): Promise<void> {
       PORT: String(port),
       DATABASE_URL: instanceUrl(name),
       GRAPH_BASE_URL: graph.url,
+      ODS_FHIR_BASE_URL: ods.fhirUrl,
       NAS_SITES_CSV: sitesFile,
+      // The bundle resolves its default registers beside itself (dist/), where the development sample is not.
+      DSPT_REGISTER_CSV: path.join(__dirname, '..', 'dev', 'dspt-register.csv'),
+      // LOAD_INSTANCE_ENV="NAME=value NAME=value": more environment for the instances only (a Node or allocator setting to compare).
+      ...Object.fromEntries(
+        (process.env.LOAD_INSTANCE_ENV ?? '')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((pair) => [pair.split('=')[0]!, pair.slice(pair.indexOf('=') + 1)]),
+      ),
+      ...(snapshots ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`.trim() } : {}),
       LOG_LEVEL: process.env.LOAD_LOG_LEVEL ?? 'warn',
       APP_ENV: 'development',
       MicrosoftAppId: '',
     });
     // One first, so the migrations run once; then the second on a migrated database.
     // A loaded machine can take the bot past startBotProcess's 30 s to its first health check: one more try each.
-    const start = async (name: string) => startBotProcess(env(name, await freePort())).catch(async () => startBotProcess(env(name, await freePort())));
+    const start = async (name: string) =>
+      startBotProcess(env(name, await freePort()), { bundle: BUNDLE }).catch(async () => startBotProcess(env(name, await freePort()), { bundle: BUNDLE }));
     bots.push(await start('a'));
     bots.push(await start('b'));
     const installed = await new TeamsClient(connector.url).opsChannelInstalled(bots[0]!.endpoint);
@@ -640,6 +673,8 @@ async function main(): Promise<void> {
       ),
     );
     const formsDoneMs = performance.now() - loadStarted;
+    const rssAtForms = await Promise.all(bots.map((bot) => rssMiB(bot.pid)));
+    if (snapshots) for (const bot of bots) process.kill(bot.pid, 'SIGUSR2');
     // Every reference given must reach the channel before the members can stop.
     await Promise.all(
       submitted.map(({ reference }) =>
@@ -750,7 +785,10 @@ async function main(): Promise<void> {
     line('turn p50: ours under load / bare bot', `${(percentile(timings.turns, 50) / percentile(bare, 50)).toFixed(1)}x`);
 
     process.stdout.write(`\nResources\n`);
-    bots.forEach((_bot, index) => line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB`));
+    bots.forEach((_bot, index) =>
+      line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB (${rssAtForms[index]!.toFixed(0)} MiB when every form was in)`),
+    );
+    if (snapshots) line('heap snapshots (taken when every form was in)', snapshots);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     line('CPU used in the load, this process (clients, connector, Graph)', `${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
     bots.forEach((_bot, index) =>
@@ -810,6 +848,7 @@ async function main(): Promise<void> {
     await Promise.all(bots.map((bot) => bot.stop()));
     await connector.close();
     await graph.close();
+    await ods.close();
     // --keep-database: the run's schema stays, for EXPLAIN and a look at the rows.
     if (process.argv.includes('--keep-database')) process.stdout.write(`(the run's database is kept: ${schema.url})\n`);
     else await schema.drop();
