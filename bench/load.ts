@@ -31,10 +31,16 @@ import { bareBotTurnCost, percentile } from './turns';
  * transpiles at run time and holds the compiler's work in memory: issue 23's memory target is
  * about the bundle. `--heap-snapshot` writes a heap snapshot of each instance (to a temporary
  * folder it names) once every form is submitted, the busiest moment of the run.
+ * Each requester first adds the bot (Teams' install conversationUpdate) and reads its welcome, as a
+ * requester new to the bot does; `--without-install` starts at "new transfer", as one who added the
+ * bot long ago does (their directory look-up then runs inside that first turn). `--cpu-profile`
+ * writes each instance's CPU profile (node --cpu-prof) to a temporary folder it names.
  */
 const QUICK = process.argv.includes('--quick');
 const BUNDLE = !process.argv.includes('--tsx');
 const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
+const WITHOUT_INSTALL = process.argv.includes('--without-install');
+const CPU_PROFILE = process.argv.includes('--cpu-profile');
 const REQUESTERS = QUICK ? 10 : 100;
 const ACCOUNTS_EACH = 20;
 const OPS_MEMBERS = 5;
@@ -329,6 +335,26 @@ class LoadClient {
     return sent;
   }
 
+  /**
+   * What Teams posts when someone adds the bot in their personal scope: a conversationUpdate whose
+   * membersAdded holds the bot, in the new personal chat, before the person can type
+   * (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events,
+   * "Members added": the bot is in membersAdded when it is added, personal scope included). Timed as its own step.
+   */
+  async installed(endpoint: string, from: Person, chatId: string): Promise<Sent> {
+    const sent = await this.client.post(endpoint, {
+      type: 'conversationUpdate',
+      membersAdded: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
+      from,
+      conversation: { id: chatId, conversationType: 'personal', tenantId: DEMO.tenantId },
+      channelData: { tenant: { id: DEMO.tenantId } },
+    });
+    this.timings.turns.push(sent.ms);
+    this.timings.byStep.set('install', [...(this.timings.byStep.get('install') ?? []), sent.ms]);
+    if (sent.status !== 200) this.timings.failures.push(`the install was answered ${sent.status}`);
+    return sent;
+  }
+
   async invoke(endpoint: string, from: Person, verb: string, data: Record<string, unknown>, trigger: Trigger): Promise<Sent> {
     const sent = await this.client.post(endpoint, {
       type: 'invoke',
@@ -387,6 +413,13 @@ async function requesterJourney(
     }
     return found!;
   };
+  // The requester adds the bot, reads its welcome, then starts the form (WITHOUT_INSTALL: the chat's first activity is "new transfer").
+  if (!WITHOUT_INSTALL) {
+    const instance = turn++ % bots.length;
+    const sent = await client.installed(bots[instance]!.endpoint, requester, chatId);
+    if (sent.status !== 200) throw new Error(`the install was answered HTTP ${sent.status} by instance ${'ab'[instance]}`);
+    read = (await arrivals.nextMessage(chatId, read, Math.max(1000, deadline - Date.now()))) + 1;
+  }
   await answer('new transfer', 'new transfer', 'Are the accounts transferring from this organisation?');
   await answer('yes', 'yes', 'Why are these accounts being transferred to NAS?');
   const accountsCard = cardIn(await answer('reason', 'Our sponsorship of these sites ends in March.', 'Accounts to transfer'));
@@ -572,6 +605,7 @@ async function main(): Promise<void> {
   // cannot start one (dev/ is not in it), and one started inside each instance would count in its memory.
   const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', 'dev', 'demo-ods.json')));
   const snapshots = HEAP_SNAPSHOT ? await mkdtemp(path.join(tmpdir(), 'nas-load-heap-')) : undefined;
+  const profiles = CPU_PROFILE ? await mkdtemp(path.join(tmpdir(), 'nas-load-cpu-')) : undefined;
   const sitesFile = await sitesRegister(dir);
   const connector = await startFakeConnector();
   const timings = new Timings();
@@ -600,7 +634,17 @@ async function main(): Promise<void> {
           .filter(Boolean)
           .map((pair) => [pair.split('=')[0]!, pair.slice(pair.indexOf('=') + 1)]),
       ),
-      ...(snapshots ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`.trim() } : {}),
+      ...(snapshots || profiles
+        ? {
+            NODE_OPTIONS: [
+              process.env.NODE_OPTIONS ?? '',
+              snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '',
+              profiles ? `--cpu-prof --cpu-prof-dir=${profiles}` : '',
+            ]
+              .join(' ')
+              .trim(),
+          }
+        : {}),
       LOG_LEVEL: process.env.LOAD_LOG_LEVEL ?? 'warn',
       APP_ENV: 'development',
       MicrosoftAppId: '',
@@ -845,6 +889,11 @@ async function main(): Promise<void> {
     }
   } finally {
     await sampler?.stop().catch(() => undefined);
+    // A CPU profile is written as the process exits: given the time it takes, not killed after stop()'s 5 s.
+    if (profiles) {
+      await Promise.all(bots.map((bot) => bot.terminate()));
+      process.stdout.write(`(CPU profiles of the instances: ${profiles})\n`);
+    }
     await Promise.all(bots.map((bot) => bot.stop()));
     await connector.close();
     await graph.close();
