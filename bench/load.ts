@@ -532,6 +532,14 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The Node options the production image runs the bundle with (the Dockerfile's ENV NODE_OPTIONS): the bench runs what production runs. */
+function productionNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+  const options = /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('The Dockerfile sets no NODE_OPTIONS for the bench to run the bundle with.');
+  return options;
+}
+
 /** The resident set now (VmRSS) of a process, in MiB. */
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -590,7 +598,7 @@ async function main(): Promise<void> {
   hardStop.unref();
 
   process.stdout.write(
-    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances (${BUNDLE ? 'the production bundle, dist/index.js' : 'index.ts through tsx'}) on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
+    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances (${BUNDLE ? `the production bundle, dist/index.js, NODE_OPTIONS="${productionNodeOptions()}" as in the Dockerfile` : 'index.ts through tsx'}) on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
   );
   if (BUNDLE) execFileSync('bash', [path.join(__dirname, '..', 'infra', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The baseline first, on a quiet machine: the bare botbuilder bot, as bench/turns.ts measures it.
@@ -627,17 +635,19 @@ async function main(): Promise<void> {
       NAS_SITES_CSV: sitesFile,
       // The bundle resolves its default registers beside itself (dist/), where the development sample is not.
       DSPT_REGISTER_CSV: path.join(__dirname, '..', 'dev', 'dspt-register.csv'),
-      // LOAD_INSTANCE_ENV="NAME=value NAME=value": more environment for the instances only (a Node or allocator setting to compare).
+      // LOAD_INSTANCE_ENV="NAME=value; NAME=value": more environment for the instances only (a Node or allocator setting to compare).
       ...Object.fromEntries(
         (process.env.LOAD_INSTANCE_ENV ?? '')
-          .split(/\s+/)
+          .split(';')
+          .map((pair) => pair.trim())
           .filter(Boolean)
           .map((pair) => [pair.split('=')[0]!, pair.slice(pair.indexOf('=') + 1)]),
       ),
-      ...(snapshots || profiles
+      ...(BUNDLE || snapshots || profiles
         ? {
             NODE_OPTIONS: [
               process.env.NODE_OPTIONS ?? '',
+              BUNDLE ? productionNodeOptions() : '',
               snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '',
               profiles ? `--cpu-prof --cpu-prof-dir=${profiles}` : '',
             ]
