@@ -181,7 +181,9 @@ async function turnCostOn(
       await concurrentHelpTurns(client, bareEndpoint, conversations, 2); // warm-up
       await concurrentHelpTurns(client, ours.endpoint, conversations, 2);
       const bare = await concurrentHelpTurns(client, bareEndpoint, conversations);
+      const statementsBefore = statements.length;
       const mine = await concurrentHelpTurns(client, ours.endpoint, conversations);
+      const during = statements.slice(statementsBefore);
       const line = (label: string, run: { times: number[]; perSecond: number }) =>
         process.stdout.write(
           `  ${label.padEnd(44)} p50 ${percentile(run.times, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(run.times, 95).toFixed(1).padStart(7)} ms   max ${Math.max(
@@ -206,6 +208,19 @@ async function turnCostOn(
       ratioLine(`${conversations} at once: p50 ours / bare`, percentile(mine.times, 50) / percentile(bare.times, 50), '');
       ratioLine(`${conversations} at once: p95 ours / bare`, percentile(mine.times, 95) / percentile(bare.times, 95), 'target <= 1.5');
       ratioLine(`${conversations} at once: throughput bare / ours (times lower)`, bare.perSecond / mine.perSecond, 'target <= 1.2');
+      // What shared the database with the turns (PGlite has one connection: every statement queues behind the others).
+      const byKind = new Map<string, number>();
+      for (const sql of during) {
+        const kind = sql.replace(/\s+/g, ' ').trim().slice(0, 70);
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      }
+      process.stdout.write(
+        `  statements while ours ran: ${during.length} (${(during.length / mine.times.length).toFixed(2)} a turn): ${[...byKind.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([kind, count]) => `${count} x ${kind}`)
+          .join(' | ')}\n`,
+      );
       // Where the tail is: a chat's first turn does what later ones need not (its reference stored, the directory asked).
       ratioLine(
         `${conversations} at once: p95 ours / bare, each chat's turns after its first`,
