@@ -1,4 +1,5 @@
 import { describeErrorForLog } from './core/errors';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Middleware } from 'botbuilder';
 import type { AppConfig } from './config';
@@ -457,7 +458,9 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
  * neither imports the other.
  */
 function workspacePageDir(environment: AppConfig['environment']): Promise<string> {
-  if (environment === 'production') return Promise.resolve(path.join(__dirname, 'workspace'));
+  const besideBundle = path.join(__dirname, 'workspace');
+  // The bundle run outside production (the load bench runs dist/ as production does) serves the page it was built with.
+  if (environment === 'production' || existsSync(path.join(besideBundle, 'index.html'))) return Promise.resolve(besideBundle);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps esbuild (a development dependency) out of production start-up (a dynamic import would bypass the TypeScript loader in tests).
   const { workspacePageForDevelopment } = require('./web/workspace/build') as typeof import('./web/workspace/build.js');
   return workspacePageForDevelopment();

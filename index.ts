@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   let config = loadConfig();
   const logger = createLogger(config.logLevel);
   const closers: Array<() => Promise<void>> = [];
-  if (config.environment !== 'production' && (!config.graph.baseUrl || !config.ods.baseUrl)) {
+  if (config.environment !== 'production' && (!config.graph.baseUrl || (!config.ods.fhirBaseUrl && !config.ods.baseUrl))) {
     // Loaded only here, so that a production image may leave dev/ out.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require keeps dev/ out of the production bundle's module graph
     const { startMissingSandboxes } = require('./dev/sandbox/sandbox-defaults') as typeof import('./dev/sandbox/sandbox-defaults.js');

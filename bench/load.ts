@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { DEMO } from '../config';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../dev/sandbox/graph-server';
+import { startSandboxOds } from '../dev/sandbox/ods-server';
+import { loadSandboxOds } from '../dev/sandbox/ord-server';
 import { CardUser, offeredActions, type Card, type OfferedAction, type Trigger } from '../test/support/card-actions';
 import { freshPostgresSchema, POSTGRES_URL } from '../test/support/databases';
 import { activityText, startFakeConnector, type ConnectorCall, type FakeConnector } from '../test/support/fake-connector';
@@ -23,8 +26,21 @@ import { bareBotTurnCost, percentile } from './turns';
  * cost measured in the same run. Loopback only; every wait is bounded and the run has a hard limit.
  *
  * `--quick` runs 10 requesters, for a look on a laptop; `npm run bench` runs the full size.
+ * The instances run the production bundle (dist/index.js, built first by infra/build.sh), as
+ * production does; `--tsx` runs index.ts through tsx instead (as `npm run bot` does), which
+ * transpiles at run time and holds the compiler's work in memory: issue 23's memory target is
+ * about the bundle. `--heap-snapshot` writes a heap snapshot of each instance (to a temporary
+ * folder it names) once every form is submitted, the busiest moment of the run.
+ * Each requester first adds the bot (Teams' install conversationUpdate) and reads its welcome, as a
+ * requester new to the bot does; `--without-install` starts at "new transfer", as one who added the
+ * bot long ago does (their directory look-up then runs inside that first turn). `--cpu-profile`
+ * writes each instance's CPU profile (node --cpu-prof) to a temporary folder it names.
  */
 const QUICK = process.argv.includes('--quick');
+const BUNDLE = !process.argv.includes('--tsx');
+const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
+const WITHOUT_INSTALL = process.argv.includes('--without-install');
+const CPU_PROFILE = process.argv.includes('--cpu-profile');
 const REQUESTERS = QUICK ? 10 : 100;
 const ACCOUNTS_EACH = 20;
 const OPS_MEMBERS = 5;
@@ -319,6 +335,26 @@ class LoadClient {
     return sent;
   }
 
+  /**
+   * What Teams posts when someone adds the bot in their personal scope: a conversationUpdate whose
+   * membersAdded holds the bot, in the new personal chat, before the person can type
+   * (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events,
+   * "Members added": the bot is in membersAdded when it is added, personal scope included). Timed as its own step.
+   */
+  async installed(endpoint: string, from: Person, chatId: string): Promise<Sent> {
+    const sent = await this.client.post(endpoint, {
+      type: 'conversationUpdate',
+      membersAdded: [{ id: '28:nas-transfer-bot', name: 'NAS Transfer Bot' }],
+      from,
+      conversation: { id: chatId, conversationType: 'personal', tenantId: DEMO.tenantId },
+      channelData: { tenant: { id: DEMO.tenantId } },
+    });
+    this.timings.turns.push(sent.ms);
+    this.timings.byStep.set('install', [...(this.timings.byStep.get('install') ?? []), sent.ms]);
+    if (sent.status !== 200) this.timings.failures.push(`the install was answered ${sent.status}`);
+    return sent;
+  }
+
   async invoke(endpoint: string, from: Person, verb: string, data: Record<string, unknown>, trigger: Trigger): Promise<Sent> {
     const sent = await this.client.post(endpoint, {
       type: 'invoke',
@@ -377,6 +413,13 @@ async function requesterJourney(
     }
     return found!;
   };
+  // The requester adds the bot, reads its welcome, then starts the form (WITHOUT_INSTALL: the chat's first activity is "new transfer").
+  if (!WITHOUT_INSTALL) {
+    const instance = turn++ % bots.length;
+    const sent = await client.installed(bots[instance]!.endpoint, requester, chatId);
+    if (sent.status !== 200) throw new Error(`the install was answered HTTP ${sent.status} by instance ${'ab'[instance]}`);
+    read = (await arrivals.nextMessage(chatId, read, Math.max(1000, deadline - Date.now()))) + 1;
+  }
   await answer('new transfer', 'new transfer', 'Are the accounts transferring from this organisation?');
   await answer('yes', 'yes', 'Why are these accounts being transferred to NAS?');
   const accountsCard = cardIn(await answer('reason', 'Our sponsorship of these sites ends in March.', 'Accounts to transfer'));
@@ -489,6 +532,20 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The Node options the production image runs the bundle with (the Dockerfile's ENV NODE_OPTIONS): the bench runs what production runs. */
+function productionNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+  const options = /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('The Dockerfile sets no NODE_OPTIONS for the bench to run the bundle with.');
+  return options;
+}
+
+/** The resident set now (VmRSS) of a process, in MiB. */
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
+}
+
 /** The peak resident set (VmHWM) of a process, in MiB. */
 async function peakRssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -541,8 +598,9 @@ async function main(): Promise<void> {
   hardStop.unref();
 
   process.stdout.write(
-    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
+    `Load: ${REQUESTERS} requesters x ${ACCOUNTS_EACH} accounts, ${OPS_MEMBERS} NAS Operations members, 2 bot instances (${BUNDLE ? `the production bundle, dist/index.js, NODE_OPTIONS="${productionNodeOptions()}" as in the Dockerfile` : 'index.ts through tsx'}) on one PostgreSQL, sandbox Graph answering after ${GRAPH_LATENCY_MS} ms${QUICK ? ' (--quick)' : ''}\n`,
   );
+  if (BUNDLE) execFileSync('bash', [path.join(__dirname, '..', 'infra', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The baseline first, on a quiet machine: the bare botbuilder bot, as bench/turns.ts measures it.
   const bare = await bareBotTurnCost();
 
@@ -551,6 +609,11 @@ async function main(): Promise<void> {
   await writeFile(directoryFile, JSON.stringify(directory));
   const graph: SandboxGraph = await startSandboxGraph(await loadSandboxDirectory(directoryFile));
   graph.respondAfter(GRAPH_LATENCY_MS);
+  // One sandbox ODS for both instances, in this process, as production reaches one ODS API: the bundle
+  // cannot start one (dev/ is not in it), and one started inside each instance would count in its memory.
+  const ods = await startSandboxOds(await loadSandboxOds(path.join(__dirname, '..', 'dev', 'demo-ods.json')));
+  const snapshots = HEAP_SNAPSHOT ? await mkdtemp(path.join(tmpdir(), 'nas-load-heap-')) : undefined;
+  const profiles = CPU_PROFILE ? await mkdtemp(path.join(tmpdir(), 'nas-load-cpu-')) : undefined;
   const sitesFile = await sitesRegister(dir);
   const connector = await startFakeConnector();
   const timings = new Timings();
@@ -568,14 +631,38 @@ async function main(): Promise<void> {
       PORT: String(port),
       DATABASE_URL: instanceUrl(name),
       GRAPH_BASE_URL: graph.url,
+      ODS_FHIR_BASE_URL: ods.fhirUrl,
       NAS_SITES_CSV: sitesFile,
+      // The bundle resolves its default registers beside itself (dist/), where the development sample is not.
+      DSPT_REGISTER_CSV: path.join(__dirname, '..', 'dev', 'dspt-register.csv'),
+      // LOAD_INSTANCE_ENV="NAME=value; NAME=value": more environment for the instances only (a Node or allocator setting to compare).
+      ...Object.fromEntries(
+        (process.env.LOAD_INSTANCE_ENV ?? '')
+          .split(';')
+          .map((pair) => pair.trim())
+          .filter(Boolean)
+          .map((pair) => [pair.split('=')[0]!, pair.slice(pair.indexOf('=') + 1)]),
+      ),
+      ...(BUNDLE || snapshots || profiles
+        ? {
+            NODE_OPTIONS: [
+              process.env.NODE_OPTIONS ?? '',
+              BUNDLE ? productionNodeOptions() : '',
+              snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` : '',
+              profiles ? `--cpu-prof --cpu-prof-dir=${profiles}` : '',
+            ]
+              .join(' ')
+              .trim(),
+          }
+        : {}),
       LOG_LEVEL: process.env.LOAD_LOG_LEVEL ?? 'warn',
       APP_ENV: 'development',
       MicrosoftAppId: '',
     });
     // One first, so the migrations run once; then the second on a migrated database.
     // A loaded machine can take the bot past startBotProcess's 30 s to its first health check: one more try each.
-    const start = async (name: string) => startBotProcess(env(name, await freePort())).catch(async () => startBotProcess(env(name, await freePort())));
+    const start = async (name: string) =>
+      startBotProcess(env(name, await freePort()), { bundle: BUNDLE }).catch(async () => startBotProcess(env(name, await freePort()), { bundle: BUNDLE }));
     bots.push(await start('a'));
     bots.push(await start('b'));
     const installed = await new TeamsClient(connector.url).opsChannelInstalled(bots[0]!.endpoint);
@@ -640,6 +727,8 @@ async function main(): Promise<void> {
       ),
     );
     const formsDoneMs = performance.now() - loadStarted;
+    const rssAtForms = await Promise.all(bots.map((bot) => rssMiB(bot.pid)));
+    if (snapshots) for (const bot of bots) process.kill(bot.pid, 'SIGUSR2');
     // Every reference given must reach the channel before the members can stop.
     await Promise.all(
       submitted.map(({ reference }) =>
@@ -750,7 +839,10 @@ async function main(): Promise<void> {
     line('turn p50: ours under load / bare bot', `${(percentile(timings.turns, 50) / percentile(bare, 50)).toFixed(1)}x`);
 
     process.stdout.write(`\nResources\n`);
-    bots.forEach((_bot, index) => line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB`));
+    bots.forEach((_bot, index) =>
+      line(`peak RSS (VmHWM), instance ${'ab'[index]}`, `${rss[index]!.toFixed(0)} MiB (${rssAtForms[index]!.toFixed(0)} MiB when every form was in)`),
+    );
+    if (snapshots) line('heap snapshots (taken when every form was in)', snapshots);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     line('CPU used in the load, this process (clients, connector, Graph)', `${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`);
     bots.forEach((_bot, index) =>
@@ -807,9 +899,15 @@ async function main(): Promise<void> {
     }
   } finally {
     await sampler?.stop().catch(() => undefined);
+    // A CPU profile is written as the process exits: given the time it takes, not killed after stop()'s 5 s.
+    if (profiles) {
+      await Promise.all(bots.map((bot) => bot.terminate()));
+      process.stdout.write(`(CPU profiles of the instances: ${profiles})\n`);
+    }
     await Promise.all(bots.map((bot) => bot.stop()));
     await connector.close();
     await graph.close();
+    await ods.close();
     // --keep-database: the run's schema stays, for EXPLAIN and a look at the rows.
     if (process.argv.includes('--keep-database')) process.stdout.write(`(the run's database is kept: ${schema.url})\n`);
     else await schema.drop();

@@ -172,6 +172,8 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
       healthCheckPath: '/readyz'
       appSettings: [
         { name: 'APP_ENV', value: 'production' }
+        // V8's heap bounded, as in the Dockerfile (issue 23: ~240 MiB resident per instance under the load bench, not 430-590).
+        { name: 'NODE_OPTIONS', value: '--max-semi-space-size=16 --max-old-space-size=256' }
         { name: 'HOST', value: '0.0.0.0' }
         { name: 'PORT', value: '8080' }
         { name: 'WEBSITES_PORT', value: '8080' }

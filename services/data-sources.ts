@@ -14,8 +14,13 @@ import { hostOf, type SourceStatus } from './reference/source-status';
 
 /** Register files are looked at this often besides on every screening, so a bad new file is reported promptly. */
 const REGISTER_CHECK_MS = 60_000;
-/** The start-up read of the roles CodeSystem waits this long at most before the snapshot stands in. */
-const PRIMARY_ROLES_READ = { timeoutMs: 5_000, maxAttempts: 2 };
+/**
+ * The start-up read of the roles CodeSystem waits this long at most before the snapshot stands in.
+ * A 429's Retry-After (or the shared ODS ledger's wait) longer than maxRetryAfterMs is not waited out:
+ * OdsHttp's default of 60 s held start-up, and /healthz with it, for a minute (issue 23). The snapshot
+ * stands in, and the read is tried again within 15 minutes (ods-role-codesystem.ts).
+ */
+const PRIMARY_ROLES_READ = { timeoutMs: 5_000, maxAttempts: 2, maxRetryAfterMs: 2_000 };
 
 /** Everything screening reads, shared by the bot and the command line. */
 export interface DataSources {

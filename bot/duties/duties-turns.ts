@@ -111,7 +111,7 @@ export class DutiesTurns {
     const signIn = this.deps.signIn;
     if (!signIn) throw new AppError('INVALID_INPUT', 'Sending from your mailbox is not set up for this bot. Choose **Download to send yourself** on the card.');
     // Whose request it is, before anything is remembered or a sign-in offered for it.
-    const request = (await this.deps.duties.offer(requestId, userId)).request;
+    const request = await this.deps.duties.ownRequest(requestId, userId);
     const token = await signIn.tokenFor(userId).catch((error: unknown) => {
       this.deps.logger.warn('duties.token_unavailable', { requestId, ...describeErrorForLog(error) });
       return undefined;

@@ -76,10 +76,16 @@ export class AffectedUserDuties {
     return this.mail.tallies(requestId);
   }
 
-  private async ownRequest(requestId: number, requesterId: string): Promise<StoredRequest> {
+  /**
+   * The request, if it is `requesterId`'s and at a stage with messages (not withdrawn): what `offer`
+   * checks, without drafting every message, reading the tallies and the measured timescales. For a
+   * check before a sign-in, which `send` follows with the whole offer, read afresh.
+   */
+  async ownRequest(requestId: number, requesterId: string): Promise<StoredRequest> {
     const request = await this.requests.get(requestId);
     if (!request) throw new AppError('REQUEST_NOT_FOUND');
     if (request.requester.id !== requesterId) throw new AppError('NOT_YOUR_REQUEST');
+    AffectedUserDuties.stageOf(request);
     return request;
   }
 

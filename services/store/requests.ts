@@ -38,6 +38,16 @@ interface RequestRow {
   completed_at: Date | null;
   withdrawn_at: Date | null;
   outcome_status: 'pending' | 'delivered' | 'undeliverable' | 'failed' | null;
+  /** json_agg of the tally's rows; the timestamps arrive as JSON text. */
+  affected_users_told: TallyRow[];
+}
+
+interface TallyRow {
+  stage: AffectedUsersTold['stage'];
+  total: string | number;
+  sent: string | number;
+  pending: string | number;
+  last_sent: Date | string | null;
 }
 
 interface AccountRow {
@@ -79,7 +89,19 @@ export interface Submitted {
   created: boolean;
 }
 
-const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status FROM transfer_requests r
+/**
+ * The request row with its outcome message's state and the affected users' messages per stage
+ * (migration 017, for the ops card's tally beside the requester's confirmation), in one round trip:
+ * every read and lock of a request is on the reply path of a turn or an invoke, and a statement of
+ * its own for the tally queued behind the others (issue 23). The tally is a scalar subquery, so
+ * `FOR UPDATE OF r` still locks only the request's row.
+ */
+const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status,
+    (SELECT coalesce(json_agg(t ORDER BY t.stage DESC), '[]'::json) FROM (
+       SELECT m.stage, count(*) AS total, count(*) FILTER (WHERE m.status = 'sent') AS sent, count(*) FILTER (WHERE m.status = 'pending') AS pending,
+              max(m.settled_at) FILTER (WHERE m.status = 'sent') AS last_sent
+       FROM affected_user_messages m WHERE m.request_id = r.id GROUP BY m.stage) t) AS affected_users_told
+  FROM transfer_requests r
   LEFT JOIN outbox o ON o.dedupe_key = 'outcome:' || r.id`;
 
 /** Transfer requests and their screened accounts: created once per draft, read as the model. */
@@ -202,7 +224,6 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
   // outside our structured log).
   const accounts = await db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]);
   const questions = await db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]);
-  const told = await affectedUsersTold(db, row.id);
   return {
     id: row.id,
     reference: row.reference,
@@ -226,7 +247,7 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
     completedAt: row.completed_at,
     withdrawnAt: row.withdrawn_at,
     questions: questions.map(toQuestion),
-    affectedUsersTold: told,
+    affectedUsersTold: row.affected_users_told.map(toTally),
     accounts: accounts.map((account) => ({
       id: account.id,
       position: account.position,
@@ -340,25 +361,13 @@ function notificationState(outboxStatus: RequestRow['outcome_status']): Notifica
   return outboxStatus;
 }
 
-/** The affected users' messages per stage (migration 017), for the ops card's tally beside the requester's confirmation. */
-async function affectedUsersTold(db: SqlExecutor, requestId: number): Promise<AffectedUsersTold[]> {
-  const rows = await db.query<{
-    stage: AffectedUsersTold['stage'];
-    total: string | number;
-    sent: string | number;
-    pending: string | number;
-    last_sent: Date | null;
-  }>(
-    `SELECT stage, count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'pending') AS pending,
-            max(settled_at) FILTER (WHERE status = 'sent') AS last_sent
-     FROM affected_user_messages WHERE request_id = $1 GROUP BY stage ORDER BY stage DESC`,
-    [requestId],
-  );
-  return rows.map((row) => ({
+/** One stage's row of the affected users' tally, as SELECT_REQUEST aggregates it. */
+function toTally(row: TallyRow): AffectedUsersTold {
+  return {
     stage: row.stage,
     total: Number(row.total),
     sent: Number(row.sent),
     pending: Number(row.pending),
     lastSentAt: row.last_sent ? new Date(row.last_sent) : null,
-  }));
+  };
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CardFactory, type Activity, type TurnContext } from 'botbuilder';
 import type { MailSignIn } from '../../bot/duties/mail-sign-in';
+import sinon from 'sinon';
 import { sandboxUserToken } from '../../dev/sandbox/graph-server';
+import { AffectedUserDuties } from '../../services/duties/affected-users';
 import type { Reason } from '../../services/eligibility/types';
 import type { StoredRequest } from '../../services/model';
 import { cardText, knowOpsChannelAndRequester, opsChannelCard, PEOPLE, startHarness, type Harness } from '../support/bot-harness';
@@ -219,6 +221,22 @@ describe('telling the affected users (drafts, sign-in, sending from the requeste
       .assertReply((activity) => assert.equal((activity.value as { status: number }).status, 200))
       .startTest();
     assert.ok(!logLines.some((line) => line.includes('Resource match failed')), 'Teams’ message (personal data) is not logged');
+  });
+
+  it('a Send press drafts the messages once (issue 23: the check before the sign-in reads the request only)', async () => {
+    signIn.signedIn.add(PEOPLE.priya.aadObjectId);
+    const offer = sinon.spy(AffectedUserDuties.prototype, 'offer');
+    try {
+      await priya()
+        .send(press('send'))
+        .assertReply((activity) => assert.match(activity.text ?? '', /^Sending 3 messages/))
+        .startTest();
+      assert.equal(offer.callCount, 1, 'drafted once per press');
+    } finally {
+      offer.restore();
+    }
+    await harness.settle();
+    assert.equal(harness.graph.sentMail.length, 3);
   });
 
   it('a sign-in with nothing about to be sent (or a failed one) sends nothing and says what to press', async () => {

@@ -4,6 +4,7 @@ import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-se
 import { loadSandboxOds } from '../../dev/sandbox/ord-server';
 import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { ODS_REQUEST_WINDOW, SqlOdsBudget } from '../../services/store/ods-budget';
+import { countingDatabase } from '../support/counting-database';
 import { describeOnEachDatabase } from '../support/databases';
 
 /*
@@ -44,6 +45,17 @@ describeOnEachDatabase('ODS request budget (the shared pacing ledger)', (db) => 
     const instances = [new SqlOdsBudget(db(), API, { seconds: 60, requests: 7 }), new SqlOdsBudget(db(), API, { seconds: 60, requests: 7 })];
     const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => instances[index % 2]!.reserve()));
     assert.equal(answers.filter((answer) => answer.granted).length, 7);
+  });
+
+  it('callers waiting at the same moment share one reservation (issue 23: one look-up each for 100 requesters starting at once), and still get no more than the window', async () => {
+    const counting = countingDatabase(db());
+    const budget = new SqlOdsBudget(counting.db, API, { seconds: 60, requests: 25 });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => budget.reserve()));
+    assert.equal(answers.filter((answer) => answer.granted).length, 25);
+    for (const answer of answers.filter((answer) => !answer.granted)) assert.ok(!answer.granted && answer.waitMs >= 1);
+    assert.equal(counting.statements.filter((sql) => sql === 'BEGIN').length, 1, counting.statements.join('\n'));
+    const rows = await db().query<{ count: number }>(`SELECT count(*)::int AS count FROM send_budget WHERE scope = 'ods:api.service.nhs.uk'`);
+    assert.deepEqual(rows, [{ count: 25 }]);
   });
 
   describe('two bot instances reading ODS through one ledger', () => {

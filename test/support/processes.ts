@@ -54,11 +54,15 @@ export interface BotProcess {
   terminate(): Promise<number | null>;
 }
 
-/** Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /healthz. */
-export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
+/**
+ * Runs the real bot (index.ts, as `npm run bot` does) as a child process and waits for /healthz.
+ * `bundle` runs the production bundle instead (dist/index.js, which `npm run build` writes), as `npm run start:prod` does.
+ */
+export async function startBotProcess(env: Record<string, string>, options: { bundle?: boolean } = {}): Promise<BotProcess> {
   const chunks: string[] = [];
   // node --import tsx, not the tsx command: that one runs the bot in a child of its own, which a kill -9 of the parent would leave running.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'index.ts')], {
+  const args = options.bundle ? [path.join(ROOT, 'dist', 'index.js')] : ['--import', 'tsx', path.join(ROOT, 'index.ts')];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -98,6 +98,12 @@ describe('deployment files', () => {
     assert.match(build, /cp -r policy dist\/policy/);
   });
 
+  it('the same NODE_OPTIONS (V8 heap bounds, issue 23) in the image and on App Service', () => {
+    const image = /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+    assert.ok(image?.includes('--max-old-space-size='), 'the Dockerfile bounds the heap');
+    assert.match(read('infra/main.bicep'), new RegExp(`\\{ name: 'NODE_OPTIONS', value: '${image!.replace(/[-=]/g, (c) => `\\${c}`)}' \\}`));
+  });
+
   it('one Node line everywhere: engines, the Docker base image, App Service, the bundle target, the README and the Node the tests run on', () => {
     const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
     const major = /^\^(\d+)\./.exec(engines)?.[1];

@@ -6,6 +6,7 @@ import { describeSources } from '../../bot/commands/sources-command';
 import { startSandbox, type RunningSandbox } from '../../dev/sandbox/http-sandbox';
 import { startSandboxOds, type SandboxOdsServer } from '../../dev/sandbox/ods-server';
 import { loadSandboxOds } from '../../dev/sandbox/ord-server';
+import { openDataSources } from '../../services/data-sources';
 import { OdsFhirClient } from '../../services/reference/ods-fhir-client';
 import { fetchFhirRoles, ODS_ROLE_CODE_SYSTEM, PrimaryRoles } from '../../services/reference/ods-role-codesystem';
 
@@ -182,6 +183,27 @@ describe('ODS primary roles from the FHIR API’s ODSOrganisationRole CodeSystem
     assert.equal(status.dataDate, '2023-01-03');
     assert.match(status.notes ?? '', /could not be read, so the 2023-01-03 snapshot is used/);
     assert.match(status.lastError?.message ?? '', /could not be reached/);
+  });
+
+  it('a throttled roles read at start-up (429, Retry-After 60 s) does not hold start-up: the snapshot stands in within seconds', async () => {
+    ods.throttleNext(5, 60);
+    const started = Date.now();
+    const sources = await openDataSources({
+      graph: { baseUrl: 'http://127.0.0.1:9' },
+      directoryAttributes: { organisation: 'x', site: 'y', leaver: 'z', leaverValue: 'left' },
+      ods: { fhirBaseUrl: ods.fhirUrl, apiKey: KEY },
+      registers: { dsptCsv: path.join(DEV, 'dspt-register.csv'), nasSitesCsv: path.join(DEV, 'nas-sites.csv') },
+      policyFile: path.join(POLICY, 'nas-transfer-policy.json'),
+    });
+    try {
+      assert.ok(Date.now() - started < 5_000, `start-up waited ${Date.now() - started} ms for the roles`);
+      const roles = sources.sources().find((source) => source.name === 'ODS primary roles');
+      assert.equal(roles?.kind, 'roles snapshot file (offline fallback)');
+      assert.match(roles?.lastError?.message ?? '', /limiting how often/);
+    } finally {
+      sources.close();
+      ods.throttleNext(0);
+    }
   });
 
   it('with neither the API nor a snapshot, sources says roles keep the order ODS gives', async () => {

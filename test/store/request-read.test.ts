@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { RequestRepository, lockRequest } from '../../services/store/requests';
+import { describeOnEachDatabase } from '../support/databases';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
+
+/**
+ * A stored request read back whole in one statement (issue 23): the affected users' tally the ops
+ * card shows comes with the request's row, by id, by reference and under the request's lock, on
+ * both engines.
+ */
+describeOnEachDatabase('a stored request read with its affected users tally', (db) => {
+  async function requestWithMessages() {
+    const repository = new RequestRepository(db());
+    const { request } = await transferRequests(db()).submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, 'a@x.example', 'eligible'), screenedAccount(2, 'b@x.example', 'eligible'), screenedAccount(3, 'c@x.example', 'review')],
+    });
+    const [first, second, third] = request.accounts.map((account) => account.id);
+    const message = (accountId: number | undefined, stage: string, status: string, settledAt: string | null) =>
+      db().query(
+        `INSERT INTO affected_user_messages (request_id, account_id, stage, message_group, recipient, sender_id, status, settled_at)
+         VALUES ($1, $2, $3, 'transferring', 'someone@x.example', 'priya', $4, $5)`,
+        [request.id, accountId, stage, status, settledAt],
+      );
+    await message(first, 'submitted', 'sent', '2026-11-02T09:00:00Z');
+    await message(second, 'submitted', 'sent', '2026-11-02T09:05:00Z');
+    await message(third, 'submitted', 'pending', null);
+    await message(first, 'outcome', 'failed', '2026-11-03T10:00:00Z');
+    return { repository, request };
+  }
+
+  const expected = [
+    { stage: 'submitted', total: 3, sent: 2, pending: 1, lastSentAt: new Date('2026-11-02T09:05:00Z') },
+    { stage: 'outcome', total: 1, sent: 0, pending: 0, lastSentAt: null },
+  ];
+
+  it('gives the tally per stage, newest stage first, by id, by reference and when locked', async () => {
+    const { repository, request } = await requestWithMessages();
+    assert.deepEqual((await repository.get(request.id))?.affectedUsersTold, expected);
+    assert.deepEqual((await repository.getByReference(request.reference))?.affectedUsersTold, expected);
+    const locked = await db().transaction((tx) => lockRequest(tx, request.id));
+    assert.deepEqual(locked?.affectedUsersTold, expected);
+    assert.deepEqual(
+      locked?.accounts.map((account) => account.email),
+      ['a@x.example', 'b@x.example', 'c@x.example'],
+    );
+  });
+
+  it('gives an empty tally for a request whose users have not been written to', async () => {
+    const repository = new RequestRepository(db());
+    const { request } = await transferRequests(db()).submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, 'a@x.example', 'eligible')],
+    });
+    assert.deepEqual((await repository.get(request.id))?.affectedUsersTold, []);
+  });
+
+  it('reads a request in one statement, and locks it in one', async () => {
+    const { request } = await requestWithMessages();
+    const statements: string[] = [];
+    const counting = { query: <Row>(sql: string, params?: readonly unknown[]) => (statements.push(sql), db().query<Row>(sql, params)) };
+    await db().transaction(async (tx) => {
+      const recording = { query: <Row>(sql: string, params?: readonly unknown[]) => (statements.push(sql), tx.query<Row>(sql, params)) };
+      await lockRequest(recording, request.id);
+    });
+    const locks = statements.length;
+    await new RequestRepository({ ...db(), query: counting.query } as never).get(request.id);
+    // The request row (with its tally), its accounts and its questions: three statements, not four.
+    assert.equal(locks, 3, statements.join('\n'));
+    assert.equal(statements.length - locks, 3, statements.slice(locks).join('\n'));
+    assert.ok(!statements.some((sql) => /^\s*SELECT stage/.test(sql)), 'no statement of its own for the tally');
+  });
+});
