@@ -51,12 +51,7 @@ const DAY_SECONDS = 24 * 60 * 60;
 /** A check that could not run (the directory away) is tried again after this. */
 const RETRY_SECONDS = 5 * 60;
 
-/**
- * What a rule's appearing (or going) as a finding means, in the words the card uses after
- * "since submission:". A reason at review (the rule could not be checked: a register row
- * unreadable, say) is told in its own message instead: "over its site's allowance" would be
- * untrue when the allowance could not be read.
- */
+/** What a rule's appearing (or going) as a finding means, in the words the card uses after "since submission:". */
 const CHANGE_WORDS: Partial<Record<RuleId, [appeared: string, went: string]>> = {
   MARKED_AS_LEAVER: ['marked as a leaver', 'no longer marked as a leaver'],
   ACCOUNT_DISABLED: ['disabled', 'enabled again'],
@@ -75,6 +70,17 @@ const CHANGE_WORDS: Partial<Record<RuleId, [appeared: string, went: string]>> = 
 };
 
 /**
+ * A rule at review could not be checked (a register row unreadable, the DSPT register too old
+ * to trust): "over its site's allowance" would be untrue then. These words carry no counts,
+ * files or lines, which change from day to day: a change is told when its words change, so the
+ * requester would otherwise hear the same news every working day.
+ */
+const COULD_NOT_CHECK_WORDS: Partial<Record<RuleId, [appeared: string, went: string]>> = {
+  SITE_NOT_DSPT_COMPLIANT: ["its site's DSPT could not be checked", "its site's DSPT checked again"],
+  SITE_ALLOWANCE_EXCEEDED: ["its site's allowance could not be checked", "its site's allowance checked again"],
+};
+
+/**
  * What differs between the verdict at submission and the verdict now, in words ("marked as
  * a leaver, now ineligible"); null when the verdict and the rules behind it are the same.
  */
@@ -85,7 +91,8 @@ export function describeChange(
   const rulesBefore = new Set(before.reasons.map((reason) => reason.rule));
   const rulesAfter = new Set(after.reasons.map((reason) => reason.rule));
   const parts: string[] = [];
-  const words = (reason: Reason) => (reason.verdict === 'ineligible' ? CHANGE_WORDS[reason.rule] : undefined);
+  const words = (reason: Reason) =>
+    reason.verdict === 'review' ? (COULD_NOT_CHECK_WORDS[reason.rule] ?? CHANGE_WORDS[reason.rule]) : CHANGE_WORDS[reason.rule];
   for (const reason of after.reasons) if (!rulesBefore.has(reason.rule)) parts.push(words(reason)?.[0] ?? reason.message);
   for (const reason of before.reasons) if (!rulesAfter.has(reason.rule)) parts.push(words(reason)?.[1] ?? `no longer: ${reason.message}`);
   if (before.verdict !== after.verdict) parts.push(`now ${after.verdict === 'review' ? 'for review' : after.verdict}`);

@@ -23,16 +23,29 @@ describe('what a re-check says changed since submission', () => {
       name: 'a rule that could not be checked is told as such, not as a finding (was "over its site’s allowance")',
       before: at('eligible'),
       after: at('review', ROW_UNREADABLE),
-      told: `${ROW_UNREADABLE.message}, now for review`,
+      told: "its site's allowance could not be checked, now for review",
     },
     {
       name: 'and when it can be checked again, it is not told as "within its allowance"',
       before: at('review', ROW_UNREADABLE),
       after: at('eligible'),
-      told: `no longer: ${ROW_UNREADABLE.message}, now eligible`,
+      told: "its site's allowance checked again, now eligible",
     },
   ];
   for (const { name, before, after, told } of cases) {
     it(name, () => assert.equal(describeChange(before, after), told));
   }
+
+  it('says the same on the next day when nothing but a count or a file name moved (a change is told when its words change)', () => {
+    const stale = (days: number): Reason => ({
+      rule: 'SITE_NOT_DSPT_COMPLIANT',
+      verdict: 'review',
+      message: `The DSPT register is ${days} days old (dspt-export-2026-11-0${days % 9}.csv), so the site's status could not be trusted.`,
+      remedy: 'NAS Operations will check it.',
+    });
+    const monday = describeChange(at('eligible'), at('review', stale(31)));
+    const tuesday = describeChange(at('eligible'), at('review', stale(32)));
+    assert.equal(monday, "its site's DSPT could not be checked, now for review");
+    assert.equal(tuesday, monday);
+  });
 });
