@@ -147,6 +147,8 @@ const CSV_OPTIONS: CsvOptions = {
  */
 class RowReader<T> {
   private positions: Map<string, number> | undefined;
+  /** How many fields the header names: a row with more was split where it should not have been. */
+  private width = 0;
   readonly entries = new Map<string, T>();
   readonly problems: RowProblem[] = [];
   private readonly lineOf = new Map<string, number>();
@@ -162,6 +164,7 @@ class RowReader<T> {
   add(record: string[], line: number): void {
     if (!this.positions) {
       this.positions = this.header(record);
+      this.width = withoutTrailingEmpty(record).length;
       return;
     }
     // A record of empty fields (",,,," a spreadsheet leaves below its data) is a blank line, not a row whose code could not be read.
@@ -169,6 +172,19 @@ class RowReader<T> {
     const row: Record<string, string> = {};
     for (const [field, column] of Object.entries(this.columns)) row[field] = record[this.positions.get(headerKey(column.header)) ?? -1] ?? '';
     const result = this.toEntry(row);
+    // More fields than the header (an unquoted comma in a name: "Unit 3, Mill Lane"): every field after the split is read
+    // from its neighbour's column, so a site over its allowance read as within it. The row is not used, and since the code
+    // read may itself be a shifted field, it also counts as a row whose site cannot be known (codeless): any site missing
+    // from the register is then "row unreadable", never "not listed".
+    if (withoutTrailingEmpty(record).length > this.width) {
+      this.problems.push({
+        line,
+        message: `it has ${withoutTrailingEmpty(record).length} fields where the header has ${this.width} (a comma inside an unquoted value?)`,
+      });
+      if (result.code) this.notRead(result.code, line);
+      this.codeless.push(line);
+      return;
+    }
     if ('problem' in result) {
       this.problems.push({ line, message: result.problem });
       if (result.code) this.notRead(result.code, line);
@@ -229,6 +245,13 @@ class RowReader<T> {
     }
     return positions;
   }
+}
+
+/** A record without the empty fields a spreadsheet may leave after the last column. */
+function withoutTrailingEmpty(record: readonly string[]): readonly string[] {
+  let end = record.length;
+  while (end > 0 && record[end - 1]!.trim() === '') end--;
+  return record.slice(0, end);
 }
 
 function notCsv(label: string, error: unknown): AppError {

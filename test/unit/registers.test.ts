@@ -174,6 +174,19 @@ describe('register sources: re-read when the file changes', () => {
     assert.deepEqual(register.lookup('A1B2C'), { odsCode: 'A1B2C', allowedAccounts: 10, nasAccounts: 2 }, 'a site read is still read');
   });
 
+  it('a row with more fields than the header (an unquoted comma in a name) is not read shifted: its site, and any site missing, is "not read"', async () => {
+    // "Unit 3, Mill Lane" unquoted: read by position, AB123 had allowance 10 with 5 used (eligible) where the row says 5 with 9.
+    const file = write(
+      'sites-split.csv',
+      `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\nAB123,Unit 3, Mill Lane,5,9\n${fillerSites(40)}\nE5F6G,Trailing commas are fine,4,1,,\n`,
+    );
+    const register = await nasSitesRegisterSource(file).current();
+    assert.deepEqual(register.lookup('AB123'), { unreadable: true, ownRow: true, lines: [3] });
+    assert.deepEqual(register.lookup('Z9Z9Z'), { unreadable: true, ownRow: false, lines: [3] }, 'the code read may itself be shifted');
+    assert.match(register.problems[0]!.message, /5 fields where the header has 4/);
+    assert.deepEqual(register.lookup('E5F6G'), { odsCode: 'E5F6G', allowedAccounts: 4, nasAccounts: 1 });
+  });
+
   it('lines of empty fields (",,," a spreadsheet leaves below its data) are blank lines, not rows whose code could not be read', async () => {
     const file = write('sites-blank.csv', `ods_code,site_name,allowed_accounts,nas_accounts\nA1B2C,One,10,2\n,,,\n , , ,\n${fillerSites(3)}\n,,,\n`);
     const register = await nasSitesRegisterSource(file).current();
