@@ -4,7 +4,7 @@ import type { AuditEvent } from '../../services/requests/transfer-requests';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { isOpen } from '../../services/requests/lifecycle';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
-import { DeliveryRecords, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
+import { DeliveryRecords, WAITING_FOR_OUTCOME, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
 import type { SendTally } from '../../services/duties/send-tally';
 import type { SendDestination } from '../../services/outbox/send-pacing';
@@ -344,7 +344,7 @@ export class TeamsDeliveries {
     if (request.outcomeCard) return request;
     // Looked at again when the outcome is next tried (a back-off, a chat not yet known), not every few seconds until then.
     const outcomeDueIn = await this.records.outcomeOwed(request.id);
-    if (outcomeDueIn !== undefined) throw new NotYet('WAITING_FOR_OUTCOME', Math.max(WAITING_FOR_POST_SECONDS, outcomeDueIn));
+    if (outcomeDueIn !== undefined) throw new NotYet(WAITING_FOR_OUTCOME, Math.max(WAITING_FOR_POST_SECONDS, outcomeDueIn));
     return request;
   }
 

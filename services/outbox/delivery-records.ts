@@ -7,6 +7,9 @@ import type { ScreeningJob, ScreeningJobs } from '../store/screening-jobs';
 import { DeliveryEngine, type Settle } from './delivery-engine';
 import { dedupeKeys, owed } from './owed-messages';
 
+/** Why a message to the requester waits: their outcome, which it follows, is still owed. */
+export const WAITING_FOR_OUTCOME = 'WAITING_FOR_OUTCOME';
+
 export type { Delivery, DeliveryOf } from '../store/outbox';
 
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
@@ -92,6 +95,9 @@ export class DeliveryRecords {
     return async (tx) => {
       await RequestRepository.recordOutcomeNotified(tx, requestId, sent);
       await enqueue(tx, owed.opsUpdate(requestId));
+      // What waited for the outcome (a change to it, its card's update, the completion) goes now, not at the outcome's old
+      // due time (up to an hour for a chat not yet known, or a back-off after Teams was away).
+      await Outbox.dueNow(tx, requestId, WAITING_FOR_OUTCOME);
     };
   }
 

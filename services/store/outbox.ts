@@ -266,6 +266,11 @@ export class Outbox {
     );
   }
 
+  /** A request's rows waiting for `why` (what they wait for has happened) fall due now. */
+  static async dueNow(tx: SqlExecutor, requestId: number, why: string): Promise<void> {
+    await tx.query(`UPDATE outbox SET due_at = now() WHERE request_id = $1 AND status = 'pending' AND last_error = $2 AND due_at > now()`, [requestId, why]);
+  }
+
   /** Seconds until a pending row falls due (0 when it is due now, or in a worker's hands); undefined when none is pending. */
   async pendingDueInSeconds(dedupeKey: string): Promise<number | undefined> {
     const [row] = await this.db.query<{ in_seconds: number | string }>(

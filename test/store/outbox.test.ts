@@ -4,6 +4,7 @@ import { DialogStateStore } from '../../bot/state/dialog-state';
 import { SqlStorage } from '../../services/store/bot-state';
 import { openPostgres, type SqlDatabase } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
+import { DeliveryRecords, WAITING_FOR_OUTCOME } from '../../services/outbox/delivery-records';
 import { Outbox, dedupeKeys, enqueue, owed } from '../../services/store/outbox';
 import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
@@ -54,6 +55,21 @@ describeOnEachDatabase('outbox', (db) => {
     assert.ok(inSeconds !== undefined && inSeconds > 85 && inSeconds <= 90, `due in ${inSeconds} s`);
     await db().query(`UPDATE outbox SET status = 'undeliverable' WHERE dedupe_key = $1`, [key]);
     assert.equal(await outbox.pendingDueInSeconds(key), undefined, 'given up: nothing to wait for');
+  });
+
+  it('what waited for the outcome falls due when the outcome is delivered, not at the outcome’s old due time (up to an hour)', async () => {
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-12');
+    const other = await aRequest(db(), 'NTR-13');
+    await outbox.enqueue(owed.outcome(request, 'u12'));
+    await outbox.enqueue(owed.completion(request, 'u12'));
+    await outbox.enqueue(owed.completion(other, 'u13'));
+    // The completion found the outcome owed (a chat not yet known: an hour) and waits for it; so does another request's.
+    await db().query(`UPDATE outbox SET due_at = now() + interval '1 hour', last_error = $1 WHERE kind <> 'outcome'`, [WAITING_FOR_OUTCOME]);
+    await db().transaction((tx) => DeliveryRecords.outcomeDelivered(request, { conversationId: 'a:chat', activityId: 'act-1' })(tx));
+    assert.equal(await outbox.pendingDueInSeconds(dedupeKeys.completion(request)), 0, 'due now');
+    const otherDueIn = await outbox.pendingDueInSeconds(dedupeKeys.completion(other));
+    assert.ok(otherDueIn !== undefined && otherDueIn > 3500, 'another request’s outcome is still owed: its completion still waits');
   });
 
   it('keeps an update owed when the state changed while it was in flight', async () => {
