@@ -4,7 +4,7 @@ import type { AuditEvent } from '../../services/requests/transfer-requests';
 import type { RequestQuestion, StoredRequest } from '../../services/model';
 import { isOpen } from '../../services/requests/lifecycle';
 import { DeliveryFailure, Never, NotYet, type DeliveryHandler, type DeliveryHandlers, type Settle, type Verdict } from '../../services/outbox/delivery-engine';
-import { DeliveryRecords, WAITING_FOR_OUTCOME, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
+import { DeliveryRecords, WAITING_FOR_EARLIER_CHANGE, WAITING_FOR_OUTCOME, type Delivery, type DeliveryOf } from '../../services/outbox/delivery-records';
 import type { DeliveryKind, PayloadOf } from '../../services/outbox/owed-messages';
 import type { SendTally } from '../../services/duties/send-tally';
 import type { SendDestination } from '../../services/outbox/send-pacing';
@@ -65,6 +65,8 @@ export const MINIMAL_OPS_CARD = MAX_SMALLER_RENDERS + 1;
 const UNREACHABLE_PROBE_SECONDS = 3600;
 /** How long an update or thread reply waits for its card's post before looking again. */
 const WAITING_FOR_POST_SECONDS = 2;
+/** A change waiting for the one before it looks again after this, if that one's delivery has not woken it first. */
+const WAITING_FOR_CHANGE_SECONDS = 30;
 /** How long screening results wait for their run to finish before looking again. */
 const WAITING_FOR_JOB_SECONDS = 5;
 /** What each kind of message is about, read from the store when it goes. */
@@ -234,12 +236,16 @@ export class TeamsDeliveries {
         about: async (delivery) => {
           // News of a change to the outcome follows the outcome: never before it, whatever order the rows fall due in.
           const request = await this.afterOutcome(delivery);
+          // ... and follows the news before it: approved then rejected again must not end on "now approved" (a 5xx on the
+          // first, or two instances each taking one, would otherwise send them out of order).
+          if (await this.records.earlierChangeOwed(request.id, delivery.id)) throw new NotYet(WAITING_FOR_EARLIER_CHANGE, WAITING_FOR_CHANGE_SECONDS);
           const change = await this.records.auditEvent(delivery.payload.auditId);
           if (!change || change.requestId !== request.id) throw new Never('CHANGE_NOT_FOUND');
           return { request, change, accountIds: delivery.payload.accountIds };
         },
         to: this.requesterChat,
         render: ({ request, change, accountIds }) => this.render.outcomeChanged(request, change, accountIds),
+        settle: ({ request }) => DeliveryRecords.changeDelivered(request.id),
       },
       'outcome.update': {
         about: async (delivery) => {

@@ -9,6 +9,10 @@ import { dedupeKeys, owed } from './owed-messages';
 
 /** Why a message to the requester waits: their outcome, which it follows, is still owed. */
 export const WAITING_FOR_OUTCOME = 'WAITING_FOR_OUTCOME';
+/** ... or news of an earlier change to the same request is: changes are told in the order they happened. */
+export const WAITING_FOR_EARLIER_CHANGE = 'WAITING_FOR_EARLIER_CHANGE';
+/** How often what follows an outcome that failed (and will be tried again) looks again. */
+const FAILED_OUTCOME_RECHECK_SECONDS = 600;
 
 export type { Delivery, DeliveryOf } from '../store/outbox';
 
@@ -50,8 +54,23 @@ export class DeliveryRecords {
    * Whether the requester's outcome is still on its way (it will show the request as it is then):
    * undefined when it is not, else the seconds until it next falls due (0: due now, or being sent).
    */
+  /**
+   * Seconds until the requester's outcome is next tried, while it is owed: pending, or failed
+   * for a reason rest can help (Teams answered 5xx to every attempt), which is owed again and
+   * looked at again every `FAILED_OUTCOME_RECHECK_SECONDS`. Undefined once delivered or refused for good.
+   */
   outcomeOwed(requestId: number): Promise<number | undefined> {
-    return this.outbox.pendingDueInSeconds(dedupeKeys.outcome(requestId));
+    return this.outbox.pendingDueInSeconds(dedupeKeys.outcome(requestId), FAILED_OUTCOME_RECHECK_SECONDS);
+  }
+
+  /** Whether news of an earlier change to the request is still owed to the requester (the later one waits for it). */
+  earlierChangeOwed(requestId: number, id: number): Promise<boolean> {
+    return this.outbox.earlierOwed(requestId, 'outcome.changed', id);
+  }
+
+  /** News of a change reached the requester: the next one, which waited for it, goes now. */
+  static changeDelivered(requestId: number): Settle {
+    return (tx) => Outbox.dueNow(tx, requestId, WAITING_FOR_EARLIER_CHANGE);
   }
 
   screeningJob(id: string): Promise<ScreeningJob | null> {

@@ -44,6 +44,8 @@ export const SERVICE_DOWN_CODE = new RegExp(SERVICE_DOWN_PATTERN);
 
 /** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
 const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
+/** Teams refused a person's chat for good (blocked, removed, gone): tried again only when they next talk to the bot. */
+const CHAT_REFUSED = ['HTTP_403', 'HTTP_404'];
 
 interface DeliveryRow {
   id: string | number;
@@ -222,13 +224,37 @@ export class Outbox {
     return rows.length;
   }
 
-  /** A chat became known: what was waiting for it is due now. */
+  /**
+   * A chat became known: what was waiting for it is due now. An outcome Teams refused for good
+   * in that chat (403: the bot blocked or removed; 404: the chat gone) is owed again, now that
+   * the person talks to the bot: everything told after it (changes, the card's update, the
+   * completion) points at that card, and NAS Operations were told to reach them another way.
+   */
   async nudgeRecipient(recipient: string): Promise<number> {
     const rows = await this.db.query<{ id: string }>(
+      `UPDATE outbox SET due_at = now(), status = 'pending', attempts = 0, last_error = NULL, delivered_at = NULL
+       WHERE recipient = $1 AND kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY($2::text[])
+       RETURNING id`,
+      [recipient, CHAT_REFUSED],
+    );
+    const waiting = await this.db.query<{ id: string }>(
       `UPDATE outbox SET due_at = now() WHERE status = 'pending' AND recipient = $1 AND due_at > now() AND last_error = 'NO_CONVERSATION' RETURNING id`,
       [recipient],
     );
-    return rows.length;
+    return rows.length + waiting.length;
+  }
+
+  /**
+   * Whether a row of `kind` about the request, owed before row `id`, is still owed: news that
+   * must reach the person in the order it happened waits for what came before it.
+   */
+  async earlierOwed(requestId: number, kind: DeliveryKind, id: number): Promise<boolean> {
+    const [row] = await this.db.query<{ id: string }>(`SELECT id FROM outbox WHERE request_id = $1 AND kind = $2 AND id < $3 AND status = 'pending' LIMIT 1`, [
+      requestId,
+      kind,
+      id,
+    ]);
+    return row !== undefined;
   }
 
   /**
@@ -271,13 +297,20 @@ export class Outbox {
     await tx.query(`UPDATE outbox SET due_at = now() WHERE request_id = $1 AND status = 'pending' AND last_error = $2 AND due_at > now()`, [requestId, why]);
   }
 
-  /** Seconds until a pending row falls due (0 when it is due now, or in a worker's hands); undefined when none is pending. */
-  async pendingDueInSeconds(dedupeKey: string): Promise<number | undefined> {
-    const [row] = await this.db.query<{ in_seconds: number | string }>(
-      `SELECT extract(epoch FROM due_at - clock_timestamp()) AS in_seconds FROM outbox WHERE dedupe_key = $1 AND status = 'pending'`,
+  /**
+   * Seconds until a pending row falls due (0 when it is due now, or in a worker's hands);
+   * undefined when none is owed. A row that failed for a reason rest can help is still owed
+   * (rearmFailed gives it another round): `failedRetryInSeconds` is when to look again.
+   */
+  async pendingDueInSeconds(dedupeKey: string, failedRetryInSeconds?: number): Promise<number | undefined> {
+    const [row] = await this.db.query<{ in_seconds: number | string; status: DeliveryStatus; last_error: string | null }>(
+      `SELECT extract(epoch FROM due_at - clock_timestamp()) AS in_seconds, status, last_error FROM outbox WHERE dedupe_key = $1 AND status IN ('pending', 'failed')`,
       [dedupeKey],
     );
-    return row ? Math.max(0, Math.ceil(Number(row.in_seconds))) : undefined;
+    if (!row) return undefined;
+    if (row.status === 'pending') return Math.max(0, Math.ceil(Number(row.in_seconds)));
+    const retried = failedRetryInSeconds !== undefined && !PERMANENT_FAILURES.includes(row.last_error ?? '');
+    return retried ? failedRetryInSeconds : undefined;
   }
 
   async statusOf(dedupeKey: string): Promise<{ status: DeliveryStatus; lastError: string | null } | null> {

@@ -55,6 +55,11 @@ describeOnEachDatabase('outbox', (db) => {
     assert.ok(inSeconds !== undefined && inSeconds > 85 && inSeconds <= 90, `due in ${inSeconds} s`);
     await db().query(`UPDATE outbox SET status = 'undeliverable' WHERE dedupe_key = $1`, [key]);
     assert.equal(await outbox.pendingDueInSeconds(key), undefined, 'given up: nothing to wait for');
+    // Failed after its attempts on 5xx, it is owed again after a rest (rearmFailed): what follows it still waits.
+    await db().query(`UPDATE outbox SET status = 'failed', last_error = 'HTTP_503' WHERE dedupe_key = $1`, [key]);
+    assert.equal(await outbox.pendingDueInSeconds(key, 600), 600, 'failed on 5xx: owed again, looked at again in 600 s');
+    await db().query(`UPDATE outbox SET last_error = 'HTTP_413' WHERE dedupe_key = $1`, [key]);
+    assert.equal(await outbox.pendingDueInSeconds(key, 600), undefined, 'failed for good (too large): not owed');
   });
 
   it('what waited for the outcome falls due when the outcome is delivered, not at the outcome’s old due time (up to an hour)', async () => {
