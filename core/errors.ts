@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   REQUEST_NOT_FOUND: 'No transfer request has that reference.',
   ACCOUNT_NOT_IN_REQUEST: 'That account is not part of this request.',
   ALREADY_DECIDED: 'That has already been decided.',
+  /** A correction to approved for an account another request now holds (approved there, or waiting for a decision): one mailbox, one request. */
+  ACCOUNT_IN_ANOTHER_REQUEST: 'That account is in another transfer request now, so it cannot be approved in this one.',
   /**
    * An action that needs a reason was given none. The error says which reason (ReasonRequiredError
    * in services/requests/lifecycle.ts); the Teams edge words it for the button pressed.

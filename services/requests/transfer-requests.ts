@@ -254,8 +254,13 @@ export class TransferRequests {
     if (!reason) throw new ReasonRequiredError('correct');
     return this.change(requestId, async (tx, request) => {
       assertAllowed(accountAction(request, accountId, 'correct', decision));
-      if (decision === 'approved') await oweCheck(tx, requestId, 'recheck', 'approval');
       const before = request.accounts.find((account) => account.id === accountId)!;
+      if (decision === 'approved') {
+        // Rejected here, the account may since have been resubmitted (the outcome offers it): approving it here as well would put
+        // one mailbox in two requests. The address is locked as Submit locks it, so the two cannot pass each other.
+        await refuseIfHeldElsewhere(tx, requestId, before.email);
+        await oweCheck(tx, requestId, 'recheck', 'approval');
+      }
       await changeDecision(tx, requestId, accountId, decision, actor, reason);
       const auditId = await appendAudit(tx, actor, 'account.corrected', requestId, accountId, {
         before: { decision: before.decision, by: before.decidedBy?.name ?? null, reason: before.decisionReason },
@@ -371,6 +376,19 @@ async function withoutAccountsTakenMeanwhile(tx: SqlExecutor, requestId: number,
     const prior = account.verdict === 'ineligible' ? undefined : taken.get(account.email.toLowerCase());
     return prior ? { ...account, verdict: 'ineligible', reasons: [alreadyRequestedReason(prior), ...account.reasons] } : account;
   });
+}
+
+/** Refuses approving `email` here while another request holds it (approved there, or waiting for a decision). */
+async function refuseIfHeldElsewhere(tx: SqlExecutor, requestId: number, email: string): Promise<void> {
+  const address = email.toLowerCase();
+  await lockAddresses(tx, [address]);
+  const elsewhere = (await new SqlScreeningHistory(tx).priorRequests([address], requestId)).get(address);
+  if (elsewhere) {
+    throw new AppError(
+      'ACCOUNT_IN_ANOTHER_REQUEST',
+      `It is ${elsewhere.state === 'approved' ? 'approved' : 'waiting for a decision'} in ${elsewhere.reference}.`,
+    );
+  }
 }
 
 /** Each account that was in an earlier request carries how it ended there, so a resubmitted account shows its history on the card. */

@@ -12,7 +12,7 @@ import {
   startHarness,
   type Harness,
 } from '../support/bot-harness';
-import type { CardUser } from '../support/card-actions';
+import { cardWords, type CardUser } from '../support/card-actions';
 import { requestDetails, screenedAccount } from '../support/fixtures';
 
 /*
@@ -102,5 +102,24 @@ describe('news after the outcome, in order and not lost', () => {
       textsToPriya().some((text) => text.includes(`Transfer request ${request.reference} has been decided`)),
       textsToPriya().join('\n---\n'),
     );
+  });
+
+  it('a rejected account resubmitted in a new request cannot then be approved in the old one: one mailbox, one request', async () => {
+    const account = await decidedWithOneRejected();
+    const old = request;
+    const again = await harness.app.requests.submit({
+      ...requestDetails({ id: PEOPLE.priya.aadObjectId, name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, account, 'review')],
+    });
+    await harness.settle();
+    request = old;
+    await tom.press({ title: 'Change to approved', row: account }, { decisionReason: 'DSPT now met.' });
+    assert.match(
+      cardWords(tom.card),
+      /That account is in another transfer request now, so it cannot be approved in this one\. It is waiting for a decision in NTR-/,
+    );
+    assert.equal((await harness.app.requests.get(old.id))!.accounts.find((candidate) => candidate.email === account)?.decision, 'rejected');
+    assert.equal((await harness.app.requests.get(again.request.id))!.accounts[0]?.decision, null);
   });
 });

@@ -115,7 +115,8 @@ function allowed(request: StoredRequest): string[] {
 const decisionsOf = (request: StoredRequest) => request.accounts.map((candidate) => candidate.decision);
 
 /** The catalogue codes a refusal by the rules carries (core/errors.ts): what a use case may legitimately answer with. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set(Object.values(REFUSAL_CODE));
+// ACCOUNT_IN_ANOTHER_REQUEST: a correction to approved refused because another request holds the address (a rule on stored facts, not the lifecycle's).
+const REFUSAL_CODES: ReadonlySet<string> = new Set([...Object.values(REFUSAL_CODE), 'ACCOUNT_IN_ANOTHER_REQUEST']);
 
 /**
  * A use case refused by the rules: an AppError with a refusal's code. Anything else (a TypeError,
