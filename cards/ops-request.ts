@@ -359,7 +359,33 @@ function urgentLine(accounts: readonly StoredAccount[]): string {
     .slice(0, 10)
     .map((account) => account.position)
     .join(', ');
-  return `Urgent: ${one ? `account ${positions} was` : `${leavers.length} accounts (${positions}${leavers.length > 10 ? ', …' : ''}) were`} marked as ${one ? 'a leaver' : 'leavers'} since submission and will be deleted 30 days after marking unless unmarked. The requester has been told.`;
+  const told = leaverToldLine(leavers);
+  return `Urgent: ${one ? `account ${positions} was` : `${leavers.length} accounts (${positions}${leavers.length > 10 ? ', …' : ''}) were`} marked as ${one ? 'a leaver' : 'leavers'} since submission and will be deleted 30 days after marking unless unmarked.${told ? ` ${told}` : ''}`;
+}
+
+/**
+ * Whether the requester was told of each leaver, from its alert's delivery, not from its being owed:
+ * NAS Operations do not chase a deletion they believe the requester knows of. Accounts alerted
+ * together share a state; where states differ, each is named with its accounts.
+ */
+const LEAVER_TOLD: Record<Exclude<NotificationState, 'not_due'>, (ofAccounts: string) => string> = {
+  undeliverable: (of) => `could not be told${of} in Teams (the bot cannot reach their chat)`,
+  pending: (of) => `is being told${of}`,
+  delivered: (of) => `has been told${of}`,
+};
+
+function leaverToldLine(leavers: readonly StoredAccount[]): string {
+  const groups = (['undeliverable', 'pending', 'delivered'] as const)
+    .map((state) => ({ state, positions: leavers.filter((account) => account.leaverAlert === state).map((account) => account.position) }))
+    .filter((group) => group.positions.length > 0);
+  // No alert read for them (not on the card's read): nothing is claimed either way, and a state that is not every leaver's names its accounts.
+  if (groups.length === 0) return '';
+  const ofAccounts = (positions: readonly number[]) =>
+    positions.length === leavers.length
+      ? ''
+      : ` of ${positions.length === 1 ? 'account' : 'accounts'} ${positions.slice(0, 10).join(', ')}${positions.length > 10 ? ', …' : ''}`;
+  const parts = groups.map((group) => LEAVER_TOLD[group.state](ofAccounts(group.positions)));
+  return `The requester ${parts.join('; ')}${groups[0]!.state === 'undeliverable' ? ': tell them another way' : ''}.`;
 }
 
 function recheckLine(accounts: readonly StoredAccount[]): string {

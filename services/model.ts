@@ -73,8 +73,10 @@ export interface StoredAccount {
   transferCheckedAt?: Date | null;
   /** NAS Operations vouched for the transfer the directory does not show. */
   transferOverride?: { by: Actor; at: Date; reason: string } | null;
-  /** Marked as a leaver after submission: when the requester was told. */
+  /** Marked as a leaver after submission: when the requester's urgent alert was owed (not that it reached them). */
   leaverAlertedAt?: Date | null;
+  /** Whether that alert reached the requester: on its way, delivered, or refused for good; absent where not read. */
+  leaverAlert?: NotificationState;
 }
 
 /** An account screened again after submission: what it is now, and what changed (if anything) and since when. */
@@ -103,7 +105,7 @@ export function changedSinceSubmission(account: Pick<StoredAccount, 'recheck'>):
   return Boolean(account.recheck?.changes);
 }
 
-/** Whether the requester has been told the outcome: Teams accepted it, it is on its way, or Teams refused it for good. */
+/** Whether the requester has been told (the outcome, or a leaver): Teams accepted it, it is on its way, or Teams refused it for good. */
 export type NotificationState = 'not_due' | 'pending' | 'delivered' | 'undeliverable';
 
 export interface StoredRequest extends RequestDetails {

@@ -288,6 +288,9 @@ export class TeamsDeliveries {
         about: async (delivery) => ({ request: await this.requestOf(delivery), accountIds: delivery.payload.accountIds }),
         to: this.requesterChat,
         render: ({ request, accountIds }) => this.render.leaverAlert(request, accountIds),
+        // The ops card says whether the requester has been told of the leaver: delivered or refused, it changes.
+        settle: ({ request }) => DeliveryRecords.leaverAlertSettled(request.id),
+        gaveUp: (delivery) => (delivery.requestId === null ? undefined : DeliveryRecords.leaverAlertSettled(delivery.requestId)),
       },
       'ops.transfer_chase': {
         about: async (delivery) => {

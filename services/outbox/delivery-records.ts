@@ -142,6 +142,14 @@ export class DeliveryRecords {
     return (tx) => enqueue(tx, owed.opsUpdate(requestId));
   }
 
+  /**
+   * The requester's urgent leaver alert was delivered or given up on: the ops card, which says
+   * whether they were told of the leaver (NAS Operations tell them another way when not), owes an update.
+   */
+  static leaverAlertSettled(requestId: number): Settle {
+    return (tx) => enqueue(tx, owed.opsUpdate(requestId));
+  }
+
   /** Every message to a requester, delivered or given up on, is in the request's audit. */
   static requesterNotified(requestId: number, kind: string): Settle {
     return async (tx) => {

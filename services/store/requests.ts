@@ -14,6 +14,8 @@ import { AuditLog, type AuditEvent } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { toQuestion, type QuestionRow } from './questions';
 
+type OutboxStatus = 'pending' | 'delivered' | 'undeliverable' | 'failed';
+
 interface RequestRow {
   id: number;
   reference: string;
@@ -37,7 +39,7 @@ interface RequestRow {
   claimed_at: Date | null;
   completed_at: Date | null;
   withdrawn_at: Date | null;
-  outcome_status: 'pending' | 'delivered' | 'undeliverable' | 'failed' | null;
+  outcome_status: OutboxStatus | null;
   /** json_agg of the tally's rows; the timestamps arrive as JSON text. */
   affected_users_told: TallyRow[];
 }
@@ -75,6 +77,7 @@ interface AccountRow {
   change_summary?: string | null;
   changed_at?: Date | null;
   leaver_alerted_at?: Date | null;
+  leaver_alert_status?: OutboxStatus | null;
   transfer_confirmed_at?: Date | null;
   transfer_checked_at?: Date | null;
   transfer_overridden_at?: Date | null;
@@ -103,6 +106,19 @@ const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status,
        FROM affected_user_messages m WHERE m.request_id = r.id GROUP BY m.stage) t) AS affected_users_told
   FROM transfer_requests r
   LEFT JOIN outbox o ON o.dedupe_key = 'outcome:' || r.id`;
+
+/**
+ * The request's accounts, each leaver with the state of the urgent alert that named it (the card
+ * says whether the requester was told from whether Teams took the alert, not from its being owed),
+ * in the same statement. An alert names its accounts in its payload; the outbox is indexed on
+ * (request_id, kind), and only accounts alerted about look.
+ */
+const SELECT_ACCOUNTS = `SELECT a.*,
+    CASE WHEN a.leaver_alerted_at IS NOT NULL THEN (
+      SELECT o.status FROM outbox o
+      WHERE o.request_id = a.request_id AND o.kind = 'leaver.alert' AND o.payload->'accountIds' @> to_jsonb(a.id)
+      ORDER BY o.id DESC LIMIT 1) END AS leaver_alert_status
+  FROM request_accounts a WHERE a.request_id = $1 ORDER BY a.position`;
 
 /** Transfer requests and their screened accounts: created once per draft, read as the model. */
 export class RequestRepository {
@@ -222,7 +238,7 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
   // One after another: inside a transaction `db` is one pg connection, and statements sent to it
   // while it is busy queue in pg (deprecated in pg 8.23, to be removed in pg 9; the warning is printed
   // outside our structured log).
-  const accounts = await db.query<AccountRow>('SELECT * FROM request_accounts WHERE request_id = $1 ORDER BY position', [row.id]);
+  const accounts = await db.query<AccountRow>(SELECT_ACCOUNTS, [row.id]);
   const questions = await db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]);
   return {
     id: row.id,
@@ -286,6 +302,7 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
             }
           : null,
       leaverAlertedAt: account.leaver_alerted_at ?? null,
+      leaverAlert: notificationState(account.leaver_alert_status ?? null),
     })),
   };
 }
@@ -355,7 +372,7 @@ export async function insertAccounts(tx: SqlExecutor, requestId: number, screene
   );
 }
 
-function notificationState(outboxStatus: RequestRow['outcome_status']): NotificationState {
+function notificationState(outboxStatus: OutboxStatus | null): NotificationState {
   if (outboxStatus === null) return 'not_due';
   if (outboxStatus === 'failed') return 'undeliverable';
   return outboxStatus;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AdaptiveCardInvokeResponse, TestAdapter } from 'botbuilder';
 import { silentLogger } from '../../core/log';
+import { ConversationReferences } from '../../bot/state/conversation-references';
 import type { StoredRequest } from '../../services/model';
 import { RequestRechecks } from '../../services/requests/recheck';
 import { ScreeningService } from '../../services/screening';
@@ -90,6 +91,65 @@ describe('leaver guard: a leaver found at or after the final approval is urgent 
     await checksRun();
     assert.equal(urgentToPriya().length, 1);
     await change(AMARA, { onPremisesExtensionAttributes: { extensionAttribute3: null } });
+  });
+
+  /** Claimed, re-checked, then marked as a leaver: the next re-check finds it and owes the requester the urgent alert. */
+  async function leaverFoundByRecheck(email: string, beforeRecheck: () => void | Promise<void>): Promise<void> {
+    await submitOne(email);
+    await tom.press({ title: 'Assign to me' });
+    await checksRun();
+    harness.messenger.clear();
+    await markLeaver(email);
+    await beforeRecheck();
+    await harness.db.query(`UPDATE request_checks SET due_at = now() WHERE request_id = $1`, [request.id]);
+    await checksRun();
+  }
+  const urgentOnCard = () => {
+    tom.sees(opsChannelCard(harness.messenger, request.opsActivityId));
+    return cardWords(tom.card).match(/Urgent:[^\n]*/)?.[0] ?? '';
+  };
+  const leaverAlertRow = async () =>
+    (
+      await harness.db.query<{ status: string; last_error: string | null }>(
+        `SELECT status, last_error FROM outbox WHERE request_id = $1 AND kind = 'leaver.alert'`,
+        [request.id],
+      )
+    )[0];
+
+  // Found in review: the card said "The requester has been told." from the alert being owed, whatever Teams answered.
+  it('says on the ops card that the requester could not be told of a leaver when Teams refused the alert (403)', async () => {
+    const ZAC = 'zac.pemberton@nhsmail.example';
+    try {
+      await leaverFoundByRecheck(ZAC, () => harness.messenger.failNext({ status: 403, to: 'a:priya' }));
+      assert.deepEqual(await leaverAlertRow(), { status: 'undeliverable', last_error: 'HTTP_403' });
+      assert.equal(urgentToPriya().length, 0, 'Teams refused the alert');
+      const urgent = urgentOnCard();
+      assert.match(urgent, /^Urgent: account 1 was marked as a leaver since submission/);
+      assert.match(urgent, /The requester could not be told in Teams \(the bot cannot reach their chat\): tell them another way\.$/);
+      assert.doesNotMatch(urgent, /has been told|is being told/);
+    } finally {
+      await change(ZAC, { onPremisesExtensionAttributes: { extensionAttribute3: null } });
+    }
+  });
+
+  it('says the requester is being told of a leaver while the alert waits for their chat, and has been told once it is delivered', async () => {
+    const CHLOE = 'chloe.danvers@nhsmail.example';
+    try {
+      await leaverFoundByRecheck(CHLOE, () => harness.app.references.delete(ConversationReferences.forUser(PEOPLE.priya.aadObjectId)));
+      assert.equal((await leaverAlertRow())?.status, 'pending', 'no chat with the requester is known yet');
+      assert.match(urgentOnCard(), /will be deleted 30 days after marking unless unmarked\. The requester is being told\.$/);
+
+      // Priya writes to the bot: the alert goes, and the card, updated with it, says so.
+      await knowOpsChannelAndRequester(harness);
+      await harness.db.query(`UPDATE outbox SET due_at = now() WHERE request_id = $1 AND kind = 'leaver.alert'`, [request.id]);
+      await harness.settle();
+      assert.equal((await leaverAlertRow())?.status, 'delivered');
+      assert.equal(urgentToPriya().length, 1, 'the alert reached the requester');
+      assert.match(urgentOnCard(), /will be deleted 30 days after marking unless unmarked\. The requester has been told\.$/);
+    } finally {
+      await knowOpsChannelAndRequester(harness);
+      await change(CHLOE, { onPremisesExtensionAttributes: { extensionAttribute3: null } });
+    }
   });
 
   it('keeps the finding of a re-check that raced the final approval', async () => {

@@ -58,6 +58,48 @@ describeOnEachDatabase('a stored request read with its affected users tally', (d
     assert.deepEqual((await repository.get(request.id))?.affectedUsersTold, []);
   });
 
+  it('gives each leaver the state of the alert that named it, from the outbox, not from its being owed', async () => {
+    const repository = new RequestRepository(db());
+    const { request } = await transferRequests(db()).submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [1, 2, 3, 4, 5].map((position) => screenedAccount(position, `${position}@x.example`, 'eligible')),
+    });
+    const [first, second, third, fourth, fifth] = request.accounts.map((account) => account.id) as [number, number, number, number, number];
+    await db().query('UPDATE request_accounts SET leaver_alerted_at = now() WHERE id = ANY($1::int[])', [[first, second, third, fourth]]);
+    const alert = (accountIds: number[], status: string) =>
+      db().query(`INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload, status) VALUES ($1, 'leaver.alert', $2, 'priya', $3, $4)`, [
+        `leaver.alert:${request.id}:${Math.min(...accountIds)}`,
+        request.id,
+        JSON.stringify({ accountIds }),
+        status,
+      ]);
+    await alert([first, second], 'undeliverable');
+    await alert([third], 'pending');
+    await alert([fourth], 'failed');
+    // Not this request's, and naming the fifth account's id: not its alert.
+    await db().query(`INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload, status) VALUES ($1, 'outcome', $2, 'priya', $3, 'delivered')`, [
+      `other:${request.id}`,
+      request.id,
+      JSON.stringify({ accountIds: [fifth] }),
+    ]);
+    const expected = ['undeliverable', 'undeliverable', 'pending', 'undeliverable', 'not_due'];
+    assert.deepEqual(
+      (await repository.get(request.id))?.accounts.map((account) => account.leaverAlert),
+      expected,
+    );
+    const locked = await db().transaction((tx) => lockRequest(tx, request.id));
+    assert.deepEqual(
+      locked?.accounts.map((account) => account.leaverAlert),
+      expected,
+    );
+    await db().query(`UPDATE outbox SET status = 'delivered' WHERE kind = 'leaver.alert' AND request_id = $1 AND payload->'accountIds' @> to_jsonb($2::int)`, [
+      request.id,
+      third,
+    ]);
+    assert.equal((await repository.get(request.id))?.accounts[2]?.leaverAlert, 'delivered');
+  });
+
   it('reads a request in one statement, and locks it in one', async () => {
     const { request } = await requestWithMessages();
     const statements: string[] = [];

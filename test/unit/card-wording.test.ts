@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { renderOpsRequestCard, everyOf } from '../../cards/ops-request';
 import { renderScreeningResultsCard } from '../../cards/screening-results';
 import { describeRequest } from '../../bot/replies';
-import type { StoredRequest } from '../../services/model';
+import type { StoredAccount, StoredRequest } from '../../services/model';
 import { cardWords } from '../support/card-actions';
 import { sampleRequest } from '../support/card-samples';
 import { screenedAccount } from '../support/fixtures';
@@ -20,6 +20,25 @@ describe('words on the cards: who decided, where the transfer stands, plurals of
     const partly = { ...sampleRequest('in_review'), status: 'submitted' as const, claimedBy: null, claimedAt: null };
     assert.match(words(partly), /not assigned; decided so far by Tom Ashdown/);
     assert.match(words(sampleRequest('submitted')), /not assigned to anyone yet/);
+  });
+
+  it('says of urgent leavers whether the requester was told, from their alerts: each state named with its accounts where they differ', () => {
+    const leavers = (first: StoredAccount['leaverAlert'], second: StoredAccount['leaverAlert']) => {
+      const request = sampleRequest('in_review');
+      const states = [first, second];
+      request.accounts = request.accounts.map((account, index) =>
+        index < 2 ? { ...account, leaverAlertedAt: new Date('2026-11-24T09:00:00Z'), leaverAlert: states[index]! } : account,
+      );
+      return words(request).match(/Urgent:[^\n]*/)?.[0] ?? '';
+    };
+    assert.match(leavers('delivered', 'delivered'), /2 accounts \(2, 1\) were marked as leavers .* unless unmarked\. The requester has been told\.$/);
+    assert.match(leavers('pending', 'pending'), /unless unmarked\. The requester is being told\.$/);
+    assert.match(
+      leavers('delivered', 'undeliverable'),
+      /unless unmarked\. The requester could not be told of account 2 in Teams \(the bot cannot reach their chat\); has been told of account 1: tell them another way\.$/,
+    );
+    // No alert read: nothing is claimed.
+    assert.doesNotMatch(leavers('not_due', 'not_due'), /told/);
   });
 
   it('after Mark approved as transferred the header no longer says approved accounts are waiting to be transferred', () => {
