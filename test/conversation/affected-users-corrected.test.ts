@@ -152,6 +152,14 @@ describe('telling the affected users after a decision is corrected or the reques
 
     await harness.app.requests.correctDecision(request.id, dev.id, 'approved', tom, 'Patient-facing after all.');
     await harness.settle();
+    const change = priyaTexts().find((text) => text.includes('has changed'));
+    assert.ok(change, priyaTexts().join('\n'));
+    assert.match(
+      change,
+      new RegExp(
+        `if that included dev\\.rao\\.${n}@nhsmail\\.example, they were told the earlier decision\\. Type \\*\\*tell ${request.reference}\\*\\* and press \\*\\*Send\\*\\*`,
+      ),
+    );
     const reply = await pressSend(request.id);
     assert.match(reply, /^Sending 1 message from your mailbox/);
     assert.match(reply, /One goes to someone told an earlier decision, since changed\./);
