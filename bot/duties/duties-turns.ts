@@ -130,6 +130,9 @@ export class DutiesTurns {
       outcome.queued === 0
         ? `Nothing new to send for **${request.reference}**: ${outcome.alreadySent} already sent${outcome.alreadyQueued > 0 ? `, ${outcome.alreadyQueued} on their way` : ''}. Messages are never sent twice.`
         : `Sending ${plural(outcome.queued, 'message')} from your mailbox for **${request.reference}**, at most 30 a minute (Exchange Online’s limit)${minutes > 1 ? `: about ${minutes} minutes` : ''}. I will tell you here how it went.` +
+            (outcome.corrected > 0
+              ? ` ${outcome.corrected === 1 ? 'One goes to someone' : `${outcome.corrected} go to people`} told an earlier decision, since changed.`
+              : '') +
             (outcome.alreadySent > 0 ? ` ${outcome.alreadySent} sent before are not sent again.` : ''),
     );
   }

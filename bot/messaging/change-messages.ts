@@ -28,12 +28,21 @@ export function outcomeChangedMessage(request: StoredRequest, change: AuditEvent
         after === 'approved'
           ? 'NAS Operations will transfer it to NAS; you will be told when NAS administers it.'
           : `It will not be transferred. ${REJECTED_NEXT_STEP}`;
+      // The tally is per stage, not per person: whether this account was among those emailed is for the requester to know.
+      const emailed = (request.affectedUsersTold ?? []).some((tally) => tally.stage === 'outcome' && tally.sent > 0);
+      const tellAgain = emailed
+        ? [
+            '',
+            `You emailed the affected users the outcome from your mailbox: if that included ${email}, they were told the earlier decision. Type **tell ${request.reference}** and press **Send** to email them the new one (nobody is sent the same message twice).`,
+          ]
+        : [];
       return MessageFactory.text(
         [
           `**A decision on your request ${request.reference} has changed.** ${email} is now **${after ?? 'changed'}**${before ? ` (it was ${before})` : ''}.`,
           `Changed by ${by} (NAS Operations) at ${when}${reason ? `, because: ${escapeMarkdown(reason)}` : ''}.`,
           '',
           meaning,
+          ...tellAgain,
           '',
           footer,
         ].join('\n'),

@@ -55,7 +55,10 @@ export function composeDuties(parts: DutiesParts): ComposedDuties {
   const mailBudget = new SqlSendBudget(parts.db, EXCHANGE_ONLINE_SENDING_LIMITS);
   return {
     duties,
-    mail: { mail: mailDeliveryHandler(store, tokens, sender, parts.logger), tallies: (requestId) => store.tallies(requestId) },
+    mail: {
+      mail: mailDeliveryHandler(store, tokens, sender, parts.logger, { requests: parts.requests, templates: messages }),
+      tallies: (requestId) => store.tallies(requestId),
+    },
     pacer: (teams) => withMailPacing(teams, mailBudget),
   };
 }

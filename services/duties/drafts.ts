@@ -69,6 +69,12 @@ function placeOf(
   return { group: 'keptLocally', reason, resolution: (lasting && messages.resolutions[lasting.rule]) ?? messages.defaultResolution };
 }
 
+/** The group an account's message is in at this stage now; null when it gets none. What a message queued earlier is checked against before it goes. */
+export function groupOf(account: StoredAccount, stage: MessageStage, messages: AffectedUserMessages): MessageGroup | null {
+  const place = placeOf(account, stage, messages);
+  return 'notTold' in place ? null : place.group;
+}
+
 /** Drafts one message per affected user of the request at this stage. */
 export function draftMessages(request: StoredRequest, stage: MessageStage, messages: AffectedUserMessages, timescales: MeasuredTimescales): DraftSet {
   const groups = Object.fromEntries(MESSAGE_GROUPS.map((group) => [group, [] as Draft[]])) as Record<MessageGroup, Draft[]>;

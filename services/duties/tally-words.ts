@@ -9,6 +9,8 @@ export const MAIL_FAILURE_WORDS: Record<string, string> = {
   RECIPIENT_REFUSED: 'the address was refused',
   HTTP_400: 'the message was refused',
   DELIVERY_FAILED: 'sending kept failing',
+  SUPERSEDED: 'not sent: the decision changed before it went',
+  WITHDRAWN: 'not sent: the request was withdrawn',
 };
 
 export function mailFailureWords(code: string): string {
@@ -18,6 +20,8 @@ export function mailFailureWords(code: string): string {
 const FAILED_SHOWN = 20;
 /** Failures the requester can put right by signing in again, or by downloading the messages instead. */
 const NEEDS_THE_REQUESTER: ReadonlySet<string> = new Set(['SIGN_IN_NEEDED', 'MAIL_SEND_NOT_ALLOWED']);
+/** Not sent because the request changed after Send was pressed (mail-delivery), not because sending failed. */
+const NOT_SENT_ON_PURPOSE: ReadonlySet<string> = new Set(['SUPERSEDED', 'WITHDRAWN']);
 
 /** "Told 14 of 16 affected users by email; 2 failed: …", with what to do about the failures. Addresses are escaped by the caller's renderer. */
 export function tallyWords(request: Pick<StoredRequest, 'reference'>, tally: SendTally, escape: (text: string) => string): string {
@@ -26,15 +30,21 @@ export function tallyWords(request: Pick<StoredRequest, 'reference'>, tally: Sen
     const shown = tally.failed.slice(0, FAILED_SHOWN).map((failure) => `- ${escape(failure.recipient)}: ${mailFailureWords(failure.code)}`);
     if (tally.failed.length > FAILED_SHOWN) shown.push(`- …and ${tally.failed.length - FAILED_SHOWN} more`);
     lines.push('', `${tally.failed.length} failed:`, ...shown, '');
-    lines.push(
-      tally.failed.some((failure) => NEEDS_THE_REQUESTER.has(failure.code))
-        ? `Type **tell ${request.reference}** to sign in and send the failed ones again, or choose **Download** there to send them yourself.`
-        : `Type **tell ${request.reference}** to send the failed ones again (those already sent are not sent twice), or download them to send yourself.`,
-    );
+    lines.push(whatNext(request.reference, tally.failed));
   }
   if (tally.lastSentAt)
     lines.push('', `Each message is in your Sent Items. NAS Operations see this tally on the request (last sent ${formatTime(tally.lastSentAt)}).`);
   return lines.join('\n');
+}
+
+/** What the requester can do about the messages not sent: a superseded one is sent again with the current text, a withdrawn request's never. */
+function whatNext(reference: string, failed: SendTally['failed']): string {
+  if (failed.some((failure) => NEEDS_THE_REQUESTER.has(failure.code)))
+    return `Type **tell ${reference}** to sign in and send the failed ones again, or choose **Download** there to send them yourself.`;
+  if (failed.every((failure) => failure.code === 'WITHDRAWN')) return 'The request was withdrawn: nobody needs to be told about a transfer.';
+  if (failed.every((failure) => NOT_SENT_ON_PURPOSE.has(failure.code)))
+    return `Type **tell ${reference}** and press **Send** again to send the current message (those already sent are not sent twice).`;
+  return `Type **tell ${reference}** to send the failed ones again (those already sent are not sent twice), or download them to send yourself.`;
 }
 
 /** For the ops card, beside the consideration's tick: "affected users told by email on 6 Dec: 14 of 16". */

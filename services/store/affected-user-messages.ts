@@ -33,6 +33,8 @@ export interface QueueOutcome {
   alreadySent: number;
   /** Already owed and not yet sent. */
   alreadyQueued: number;
+  /** Of those queued, to someone already sent a message of another group: a decision corrected since. */
+  corrected: number;
 }
 
 interface MessageRow {
@@ -80,6 +82,9 @@ export class AffectedUserMailStore {
   /**
    * Owes each draft, from `sender`'s mailbox. A message already sent is never sent again; one
    * still owed is left as it is; one that failed is owed again (a new round) with the text drafted now.
+   * A message is the account's group at the stage: when the group changed since (NAS Operations
+   * corrected the decision), the earlier one, sent or owed, is not this one, and the new text is
+   * owed in a new round. One still owed is replaced, so it goes with the current text only.
    */
   async queue(requestId: number, stage: MessageStage, sender: Actor, drafts: readonly Draft[]): Promise<QueueOutcome> {
     return this.db.transaction(async (tx) => {
@@ -87,21 +92,22 @@ export class AffectedUserMailStore {
       await tx.query('SELECT id FROM transfer_requests WHERE id = $1 FOR UPDATE', [requestId]);
       const existing = new Map(
         (
-          await tx.query<{ account_id: number; status: string }>('SELECT account_id, status FROM affected_user_messages WHERE request_id = $1 AND stage = $2', [
-            requestId,
-            stage,
-          ])
-        ).map((row) => [row.account_id, row.status]),
+          await tx.query<{ account_id: number; status: string; message_group: MessageGroup }>(
+            'SELECT account_id, status, message_group FROM affected_user_messages WHERE request_id = $1 AND stage = $2',
+            [requestId, stage],
+          )
+        ).map((row) => [row.account_id, row]),
       );
-      const outcome: QueueOutcome = { queued: 0, alreadySent: 0, alreadyQueued: 0 };
+      const outcome: QueueOutcome = { queued: 0, alreadySent: 0, alreadyQueued: 0, corrected: 0 };
       const groups: Record<string, number> = {};
       for (const draft of drafts) {
         const before = existing.get(draft.accountId);
-        if (before === 'sent') {
+        const changed = before !== undefined && before.message_group !== draft.group;
+        if (before?.status === 'sent' && !changed) {
           outcome.alreadySent++;
           continue;
         }
-        if (before === 'pending') {
+        if (before?.status === 'pending' && !changed) {
           outcome.alreadyQueued++;
           continue;
         }
@@ -112,13 +118,14 @@ export class AffectedUserMailStore {
              message_group = EXCLUDED.message_group, recipient = EXCLUDED.recipient, subject = EXCLUDED.subject, body = EXCLUDED.body,
              sender_id = EXCLUDED.sender_id, round = affected_user_messages.round + 1, status = 'pending', error_code = NULL,
              queued_at = now(), settled_at = NULL
-           WHERE affected_user_messages.status = 'failed'
+           WHERE affected_user_messages.status = 'failed' OR affected_user_messages.message_group <> EXCLUDED.message_group
            RETURNING id, round`,
           [requestId, draft.accountId, stage, draft.group, draft.to, draft.subject, draft.body, sender.id],
         );
         if (!row) continue;
         await enqueue(tx, owed.dutiesMail(requestId, Number(row.id), row.round));
         outcome.queued++;
+        if (changed && before.status === 'sent') outcome.corrected++;
         groups[draft.group] = (groups[draft.group] ?? 0) + 1;
       }
       if (outcome.queued > 0) await appendAudit(tx, sender, 'duties.mail_queued', requestId, null, { stage, queued: outcome.queued, groups });
@@ -131,9 +138,13 @@ export class AffectedUserMailStore {
     return row ? messageOf(row) : null;
   }
 
-  /** Written with the delivery: sent, audited for this recipient, the text forgotten. */
-  static sent(id: number): (tx: SqlExecutor) => Promise<void> {
-    return (tx) => AffectedUserMailStore.settle(tx, id, 'sent', null);
+  /**
+   * Written with the delivery: sent, audited for this recipient, the text forgotten. Only if the
+   * message is still the `group` sent: one replaced meanwhile by a corrected decision's stays
+   * owed, and its own round sends it.
+   */
+  static sent(id: number, group: MessageGroup): (tx: SqlExecutor) => Promise<void> {
+    return (tx) => AffectedUserMailStore.settle(tx, id, 'sent', null, group);
   }
 
   /** Written when it is given up: failed with our code (never Graph's words), audited, the text forgotten. */
@@ -141,20 +152,22 @@ export class AffectedUserMailStore {
     return (tx) => AffectedUserMailStore.settle(tx, id, 'failed', code);
   }
 
-  /** Given up outside a delivery's own transaction (nobody signed in to send it). */
-  async fail(id: number, code: string): Promise<void> {
-    await this.db.transaction((tx) => AffectedUserMailStore.settle(tx, id, 'failed', code));
+  /** Given up outside a delivery's own transaction (nobody signed in to send it; superseded, only while still of `group`). */
+  async fail(id: number, code: string, group?: MessageGroup): Promise<void> {
+    await this.db.transaction((tx) => AffectedUserMailStore.settle(tx, id, 'failed', code, group));
   }
 
-  private static async settle(tx: SqlExecutor, id: number, status: 'sent' | 'failed', code: string | null): Promise<void> {
+  private static async settle(tx: SqlExecutor, id: number, status: 'sent' | 'failed', code: string | null, group?: MessageGroup): Promise<void> {
     const [row] = await tx.query<MessageRow>('SELECT * FROM affected_user_messages WHERE id = $1', [id]);
-    if (!row || row.status !== 'pending') return;
-    // Serialises the last settles of a stage, so exactly one of them sees none left and owes the tally.
+    if (!row || row.status !== 'pending' || (group !== undefined && row.message_group !== group)) return;
+    // Serialises the last settles of a stage, so exactly one of them sees none left and owes the tally; and with queue(), which may replace the message.
     await tx.query('SELECT id FROM transfer_requests WHERE id = $1 FOR UPDATE', [row.request_id]);
-    await tx.query(
-      `UPDATE affected_user_messages SET status = $2, error_code = $3, settled_at = now(), subject = NULL, body = NULL WHERE id = $1 AND status = 'pending'`,
-      [id, status, code],
+    const settled = await tx.query(
+      `UPDATE affected_user_messages SET status = $2, error_code = $3, settled_at = now(), subject = NULL, body = NULL
+       WHERE id = $1 AND status = 'pending' AND ($4::text IS NULL OR message_group = $4) RETURNING id`,
+      [id, status, code, group ?? null],
     );
+    if (settled.length === 0) return;
     await appendAudit(tx, BOT, status === 'sent' ? 'duties.mail_sent' : 'duties.mail_failed', row.request_id, row.account_id, {
       stage: row.stage,
       group: row.message_group,
