@@ -43,7 +43,7 @@ const SERVICE_DOWN_PATTERN = '^(CONNECTOR_UNREACHABLE|HTTP_5[0-9][0-9])$';
 export const SERVICE_DOWN_CODE = new RegExp(SERVICE_DOWN_PATTERN);
 
 /** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
-const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
+export const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 /** Teams refused a person's chat for good (blocked, removed, gone): tried again only when they next talk to the bot. */
 const CHAT_REFUSED = ['HTTP_403', 'HTTP_404'];
 

@@ -13,6 +13,7 @@ import {
 import { AuditLog, type AuditEvent } from './audit';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { toQuestion, type QuestionRow } from './questions';
+import { PERMANENT_FAILURES } from './outbox';
 
 type OutboxStatus = 'pending' | 'delivered' | 'undeliverable' | 'failed';
 
@@ -93,13 +94,20 @@ export interface Submitted {
 }
 
 /**
+ * The outcome's delivery as the card tells it: one that failed for a reason rest can help (Teams
+ * answered 5xx to every attempt) is owed again after a rest (Outbox.rearmFailed), so it is still
+ * being told, not "could not be told: tell them another way"; only a refusal for good is that.
+ */
+const OUTCOME_STATUS = `CASE WHEN o.status = 'failed' AND o.last_error <> ALL(ARRAY[${PERMANENT_FAILURES.map((code) => `'${code}'`).join(', ')}]) THEN 'pending' ELSE o.status END`;
+
+/**
  * The request row with its outcome message's state and the affected users' messages per stage
  * (migration 017, for the ops card's tally beside the requester's confirmation), in one round trip:
  * every read and lock of a request is on the reply path of a turn or an invoke, and a statement of
  * its own for the tally queued behind the others (issue 23). The tally is a scalar subquery, so
  * `FOR UPDATE OF r` still locks only the request's row.
  */
-const SELECT_REQUEST = `SELECT r.*, o.status AS outcome_status,
+const SELECT_REQUEST = `SELECT r.*, ${OUTCOME_STATUS} AS outcome_status,
     (SELECT coalesce(json_agg(t ORDER BY t.stage DESC), '[]'::json) FROM (
        SELECT m.stage, count(*) AS total, count(*) FILTER (WHERE m.status = 'sent') AS sent, count(*) FILTER (WHERE m.status = 'pending') AS pending,
               max(m.settled_at) FILTER (WHERE m.status = 'sent') AS last_sent

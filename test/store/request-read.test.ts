@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Outbox, dedupeKeys, owed } from '../../services/store/outbox';
 import { RequestRepository, lockRequest } from '../../services/store/requests';
 import { describeOnEachDatabase } from '../support/databases';
 import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
@@ -98,6 +99,24 @@ describeOnEachDatabase('a stored request read with its affected users tally', (d
       third,
     ]);
     assert.equal((await repository.get(request.id))?.accounts[2]?.leaverAlert, 'delivered');
+  });
+
+  it('an outcome Teams answered 5xx to every time is still being told (it is owed again after a rest); one refused for good is not', async () => {
+    const repository = new RequestRepository(db());
+    const { request } = await transferRequests(db()).submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [screenedAccount(1, 'outcome.failed@x.example', 'eligible')],
+    });
+    await new Outbox(db()).enqueue(owed.outcome(request.id, 'priya'));
+    const told = async (status: string, lastError: string) => {
+      await db().query(`UPDATE outbox SET status = $2, last_error = $3 WHERE dedupe_key = $1`, [dedupeKeys.outcome(request.id), status, lastError]);
+      return (await repository.get(request.id))?.outcomeNotification;
+    };
+    assert.equal(await told('failed', 'HTTP_503'), 'pending', 'was "could not be notified: tell them another way"');
+    assert.equal(await told('failed', 'UNREACHABLE'), 'pending');
+    assert.equal(await told('failed', 'HTTP_413'), 'undeliverable', 'too large: no rest helps');
+    assert.equal(await told('undeliverable', 'HTTP_403'), 'undeliverable');
   });
 
   it('reads a request in one statement, and locks it in one', async () => {
