@@ -1,7 +1,7 @@
 import { joinClauses } from '../core/text';
 import { plural } from '../cards/plural';
 import { STATUS_LABEL, statusPhrase, type RequestStatus } from '../services/model';
-import { opsActionOfVerb, type OpsActionName } from './ops-actions';
+import { opsActionRecorded, type OpsActionName } from './ops-actions';
 
 /**
  * What each recorded action means, in words, for every place a person reads the audit (the
@@ -78,7 +78,7 @@ const VIEW_WORDS: Readonly<Record<string, string>> = { refreshCard: 'see the car
 
 /** A refused verb in words: an action by its name, or by the card verb recorded before actions had one name. */
 function verbWords(verb: string): string {
-  const action = opsActionOfVerb(verb);
+  const action = opsActionRecorded(verb);
   return action ? ACTION_WORDS[action] : (VIEW_WORDS[verb] ?? verb);
 }
 

@@ -22,8 +22,8 @@ export interface OpsAction<Input extends ActionInput = ActionInput> {
   audit: readonly string[];
   /**
    * The verb the ops card's button sends (cards/ops-request.json), where it predates this table
-   * and differs from the action's name. Cards already posted in Teams carry it, so it stays
-   * accepted; the action's name is accepted as a verb too. A new action's verb is its name.
+   * and differs from the action's name. Cards already posted in Teams carry it, so it is the one
+   * verb accepted for the action (the name is not a second one no card sends). A new action's verb is its name.
    */
   cardVerb?: string;
   /** The use case: it locks the request, asks the lifecycle, changes it, audits it. */
@@ -121,11 +121,14 @@ export function cardVerbOf(name: OpsActionName): string {
   return OPS_ACTIONS[name].cardVerb ?? name;
 }
 
-const BY_VERB: ReadonlyMap<string, OpsActionName> = new Map(
-  OPS_ACTION_NAMES.flatMap((name) => [[name, name] as const, ...(OPS_ACTIONS[name].cardVerb ? [[OPS_ACTIONS[name].cardVerb, name] as const] : [])]),
-);
+const BY_VERB: ReadonlyMap<string, OpsActionName> = new Map(OPS_ACTION_NAMES.map((name) => [cardVerbOf(name), name] as const));
 
-/** The action a card verb asks for: its name, or the verb a card posted before this table carries. */
+/** The action a card verb asks for: only the verbs the ops card's buttons send (cardVerbOf). */
 export function opsActionOfVerb(verb: string | undefined): OpsActionName | undefined {
   return verb === undefined ? undefined : BY_VERB.get(verb);
+}
+
+/** The action an audit row names: by its name (recorded since this table), or by the card verb recorded before it. */
+export function opsActionRecorded(verb: string | undefined): OpsActionName | undefined {
+  return verb !== undefined && Object.hasOwn(OPS_ACTIONS, verb) ? (verb as OpsActionName) : opsActionOfVerb(verb);
 }
