@@ -1,3 +1,4 @@
+import { requestAccess } from '../../services/request-access';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
@@ -105,7 +106,7 @@ export async function startResubmission(turn: CommandTurn, requests: TransferReq
   }
   const request = await requests.get(parsed.data.requestId);
   if (!request) throw new AppError('REQUEST_NOT_FOUND');
-  if (request.requester.id !== userId) throw new AppError('NOT_YOUR_REQUEST');
+  if (!requestAccess(request, { kind: 'person', userId }).own) throw new AppError('NOT_YOUR_REQUEST');
   const accounts = fixableAccounts(request);
   if (accounts.length === 0) throw new AppError('INVALID_INPUT', 'No account in that request was turned down for a reason you can fix.');
   const requester = await access.requester(userId);

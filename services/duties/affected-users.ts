@@ -1,3 +1,4 @@
+import { requestAccess } from '../request-access';
 import { AppError } from '../../core/errors';
 import type { Actor, StoredRequest } from '../model';
 import type { AffectedUserMailStore, QueueOutcome, SendTally } from '../store/affected-user-messages';
@@ -84,7 +85,7 @@ export class AffectedUserDuties {
   async ownRequest(requestId: number, requesterId: string): Promise<StoredRequest> {
     const request = await this.requests.get(requestId);
     if (!request) throw new AppError('REQUEST_NOT_FOUND');
-    if (request.requester.id !== requesterId) throw new AppError('NOT_YOUR_REQUEST');
+    if (!requestAccess(request, { kind: 'person', userId: requesterId }).own) throw new AppError('NOT_YOUR_REQUEST');
     AffectedUserDuties.stageOf(request);
     return request;
   }
