@@ -231,17 +231,18 @@ export class Outbox {
    * completion) points at that card, and NAS Operations were told to reach them another way.
    */
   async nudgeRecipient(recipient: string): Promise<number> {
+    // One statement: it runs when a new chat's first turn stores its reference, on the reply path (bench/turns.ts).
     const rows = await this.db.query<{ id: string }>(
-      `UPDATE outbox SET due_at = now(), status = 'pending', attempts = 0, last_error = NULL, delivered_at = NULL
-       WHERE recipient = $1 AND kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY($2::text[])
+      `UPDATE outbox SET due_at = now(), status = 'pending',
+         attempts = CASE WHEN status = 'undeliverable' THEN 0 ELSE attempts END,
+         last_error = CASE WHEN status = 'undeliverable' THEN NULL ELSE last_error END
+       WHERE recipient = $1
+         AND ((status = 'pending' AND due_at > now() AND last_error = 'NO_CONVERSATION')
+           OR (kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY($2::text[])))
        RETURNING id`,
       [recipient, CHAT_REFUSED],
     );
-    const waiting = await this.db.query<{ id: string }>(
-      `UPDATE outbox SET due_at = now() WHERE status = 'pending' AND recipient = $1 AND due_at > now() AND last_error = 'NO_CONVERSATION' RETURNING id`,
-      [recipient],
-    );
-    return rows.length + waiting.length;
+    return rows.length;
   }
 
   /**
