@@ -83,7 +83,7 @@ describe('news after the outcome, in order and not lost', () => {
     assert.match(changes[1]!, /now \**rejected/, 'the last word is the decision as stored');
   });
 
-  it('an outcome Teams refused (403) goes when the requester talks to the bot again, before the news that follows it', async () => {
+  it('an outcome Teams refused (403) is owed again, and goes, when the requester talks to the bot again', async () => {
     await decidedWithOneRejected(() => harness.messenger.failNext({ status: 403, to: 'a:priya' }));
     assert.deepEqual(
       (await outboxRows()).filter((row) => row.kind === 'outcome').map((row) => row.status),
