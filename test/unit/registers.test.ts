@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync, createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, createWriteStream, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import sinon from 'sinon';
 import {
   describeRegisterEvent,
   dsptExportDate,
@@ -332,14 +333,22 @@ describe('register size and the event loop (issue 20 §4)', function () {
     const file = write('growing.csv', exportOf(10));
     const source = dsptRegisterSource(file);
     assert.equal((await source.current()).snapshot.rows, 10);
-    // The new file is written in two parts; the second lands while the first is being read.
+    // The new file is written in two parts; the second lands after the read has taken the file's size and opened it. The
+    // read's opening of the file is where the second part is written, so the order is certain (a timer raced a loaded machine).
     const lines = exportOf(60000).split(/(?<=\n)/);
     write('growing.csv', lines.slice(0, 50000).join(''));
-    const reading = source.current();
-    // Long after the read has looked at the file's size, long before it has read 50,000 rows.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    appendFileSync(file, lines.slice(50000).join(''));
-    assert.equal((await reading).snapshot.rows, 10, 'the copy in use is kept');
+    const open = fs.createReadStream;
+    const opened = sinon.stub(fs, 'createReadStream').callsFake((...args: Parameters<typeof fs.createReadStream>) => {
+      const stream = open(...args);
+      if (args[0] === file) appendFileSync(file, lines.slice(50000).join(''));
+      return stream;
+    });
+    try {
+      assert.equal((await source.current()).snapshot.rows, 10, 'the copy in use is kept');
+    } finally {
+      opened.restore();
+    }
+    assert.equal(opened.callCount, 1, 'the file was read');
     assert.match(source.status().lastError?.message ?? '', /changed while it was being read/);
   });
 
