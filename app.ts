@@ -278,6 +278,7 @@ export function composeBot(parts: BotParts): ComposedBot {
     ),
     resubmit: (turn) => startResubmission(turn, requests, access),
     isOpsMember: (userId) => access.isOpsMember(userId),
+    knownOpsMember: (userId) => access.knownOpsMember(userId),
     commands: new CommandRegistry([
       ...requesterCommands(requests, access),
       ...opsCommands(requests, access, () => references.opsChannelProblem()),

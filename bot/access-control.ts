@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { Directory } from '../services/directory/graph-directory';
+import type { Administrator, Directory } from '../services/directory/graph-directory';
 import type { RequestViewer } from '../services/request-access';
 import { DeadlineExceeded, withDeadline } from '../core/deadline';
 import { AppError, findAppError } from '../core/errors';
@@ -51,11 +51,21 @@ const NOT_OPS_TTL_MS = 60_000;
 /** Cached people at most, per cache: forgetting one only costs a look-up. */
 const CACHE_LIMIT = 1000;
 
+/** What one directory look-up says about a person: which of the two groups they are in, and their entry. */
+interface PersonFacts {
+  groups: Set<string>;
+  administrator: Administrator | null;
+}
+
 /** Who may do what, decided from directory group membership, never from the client. */
 export class AccessControl {
   private readonly confirmedOps = new Map<string, { actor: Actor; until: number; staleUntil: number }>();
   private readonly notOps = new Map<string, number>();
   private readonly requesters = new Map<string, { context: Promise<RequesterContext>; until: number }>();
+  /** Directory look-ups in flight, one per person: the ops check and the requester check share one. */
+  private readonly lookingUp = new Map<string, Promise<PersonFacts>>();
+  /** Words only (knownOpsMember): the directory's last answer about NAS Operations per person, of any age. */
+  private readonly opsLastSaid = new Map<string, boolean>();
 
   constructor(
     private readonly directory: Directory,
@@ -102,6 +112,60 @@ export class AccessControl {
     if (userId) this.cachedRequester(userId).catch(() => undefined);
   }
 
+  /**
+   * What the directory last told this process about the person and NAS Operations, however long
+   * ago, without asking anyone: for what only words depend on (which help to show), so a quiet turn
+   * never waits for Graph. Undefined when nobody has asked since the process started; a look-up
+   * then starts off the turn, so the next turn knows. Anything that acts asks opsMember, which
+   * asks the directory and fails closed.
+   */
+  knownOpsMember(userId: string | undefined): boolean | undefined {
+    if (!userId) return false;
+    const lastSaid = this.opsLastSaid.get(userId);
+    if (lastSaid === undefined) this.warmRequester(userId);
+    return lastSaid;
+  }
+
+  /**
+   * Both groups and the person's directory entry in one look-up (two Graph calls: checkMemberGroups
+   * takes up to 20 group ids), shared by whoever asks while it is in flight: a new chat's first turn
+   * warms the requester look-up and its "help" asks about NAS Operations, and the two cost one look-up.
+   * What it says about NAS Operations is kept for the ops checks whoever asked.
+   */
+  private personFacts(userId: string): Promise<PersonFacts> {
+    const inFlight = this.lookingUp.get(userId);
+    if (inFlight) return inFlight;
+    const lookUp = Promise.all([
+      this.directory.memberGroups(userId, [this.groups.requesterGroupId, this.groups.opsGroupId]),
+      this.directory.getAdministrator(userId),
+    ]).then(([groups, administrator]) => {
+      this.learnOps(userId, groups.has(this.groups.opsGroupId) && administrator ? { id: administrator.id, name: administrator.displayName } : null);
+      return { groups, administrator };
+    });
+    this.lookingUp.set(userId, lookUp);
+    const done = () => {
+      if (this.lookingUp.get(userId) === lookUp) this.lookingUp.delete(userId);
+    };
+    lookUp.then(done, done);
+    return lookUp;
+  }
+
+  /** Keeps what the directory said about NAS Operations: a member for OPS_MEMBERSHIP_TTL_MS, anyone else for NOT_OPS_TTL_MS. */
+  private learnOps(userId: string, actor: Actor | null): void {
+    if (this.opsLastSaid.size >= CACHE_LIMIT) this.opsLastSaid.clear();
+    this.opsLastSaid.set(userId, actor !== null);
+    if (!actor) {
+      this.confirmedOps.delete(userId);
+      if (this.notOps.size >= CACHE_LIMIT) this.notOps.clear();
+      this.notOps.set(userId, this.now() + NOT_OPS_TTL_MS);
+      return;
+    }
+    this.notOps.delete(userId);
+    if (this.confirmedOps.size >= CACHE_LIMIT) this.confirmedOps.clear();
+    const maxAgeMs = this.groups.opsMembershipMaxAgeMinutes === undefined ? DEFAULT_OPS_MEMBERSHIP_MAX_AGE_MS : this.groups.opsMembershipMaxAgeMinutes * 60_000;
+    this.confirmedOps.set(userId, { actor, until: this.now() + Math.min(OPS_MEMBERSHIP_TTL_MS, maxAgeMs), staleUntil: this.now() + maxAgeMs });
+  }
+
   /** The look-up in flight or confirmed within REQUESTER_TTL_MS, else a new one; concurrent turns share it. */
   private cachedRequester(userId: string): Promise<RequesterContext> {
     const cached = this.requesters.get(userId);
@@ -117,10 +181,7 @@ export class AccessControl {
   }
 
   private async lookUpRequester(userId: string): Promise<RequesterContext> {
-    const [groups, administrator] = await Promise.all([
-      this.directory.memberGroups(userId, [this.groups.requesterGroupId]),
-      this.directory.getAdministrator(userId),
-    ]);
+    const { groups, administrator } = await this.personFacts(userId);
     if (!groups.has(this.groups.requesterGroupId) || !administrator) throw new AppError('NOT_AN_ADMINISTRATOR');
     if (!administrator.organisationOds) throw new AppError('NO_ADMINISTERED_ORGANISATION');
     const organisation = await this.organisations.getOrganisation(administrator.organisationOds);
@@ -161,19 +222,9 @@ export class AccessControl {
   }
 
   private async lookUpOps(userId: string): Promise<Actor> {
-    const [groups, user] = await Promise.all([this.directory.memberGroups(userId, [this.groups.opsGroupId]), this.directory.getAdministrator(userId)]);
-    if (!groups.has(this.groups.opsGroupId) || !user) {
-      this.confirmedOps.delete(userId);
-      if (this.notOps.size >= CACHE_LIMIT) this.notOps.clear();
-      this.notOps.set(userId, this.now() + NOT_OPS_TTL_MS);
-      throw new AppError('NOT_OPS');
-    }
-    const actor = { id: user.id, name: user.displayName };
-    this.notOps.delete(userId);
-    if (this.confirmedOps.size >= CACHE_LIMIT) this.confirmedOps.clear();
-    const maxAgeMs = this.groups.opsMembershipMaxAgeMinutes === undefined ? DEFAULT_OPS_MEMBERSHIP_MAX_AGE_MS : this.groups.opsMembershipMaxAgeMinutes * 60_000;
-    this.confirmedOps.set(userId, { actor, until: this.now() + Math.min(OPS_MEMBERSHIP_TTL_MS, maxAgeMs), staleUntil: this.now() + maxAgeMs });
-    return actor;
+    const { groups, administrator } = await this.personFacts(userId);
+    if (!groups.has(this.groups.opsGroupId) || !administrator) throw new AppError('NOT_OPS');
+    return { id: administrator.id, name: administrator.displayName };
   }
 }
 

@@ -23,7 +23,7 @@ import type { CommandRegistry, CommandScope, CommandTurn } from './commands/comm
 import type { TransferDialog } from './dialogs/transfer-dialog';
 import { plainText } from './message-text';
 import { isPersonal } from './middleware/reference-capture';
-import { OPS_HELP, OPS_PERSONAL_HELP, REQUESTER_HELP } from './replies';
+import { HELP_BEFORE_DIRECTORY, OPS_HELP, OPS_PERSONAL_HELP, REQUESTER_HELP } from './replies';
 import type { DialogStateStore } from './state/dialog-state';
 import { DutiesTurns } from './duties/duties-turns';
 
@@ -37,6 +37,8 @@ export interface BotDependencies {
   resubmit: (turn: CommandTurn) => Promise<boolean>;
   /** Whether someone is in NAS Operations, to greet and help them as ops in their personal chat. */
   isOpsMember: (userId: string | undefined) => Promise<boolean>;
+  /** What the directory last said about NAS Operations, without waiting (AccessControl.knownOpsMember): for words only. */
+  knownOpsMember: (userId: string | undefined) => boolean | undefined;
   cardActions: CardActionDispatcher;
   /** Telling the affected users: the drafts card's buttons, its files and the mail sign-in. */
   duties?: DutiesTurns;
@@ -220,8 +222,10 @@ export class NasTransferBot extends TeamsActivityHandler {
 
   /** A greeting gets what the bot can do; a near miss ("new tranfser") the command it was probably meant to be. */
   private async notRecognised(context: TurnContext, text: string, scope: CommandScope): Promise<string> {
-    const asOps = scope === 'channel' || (await this.opsMember(context));
-    const help = scope === 'channel' ? OPS_HELP : asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP;
+    // Words only, so what the directory last said is enough: a greeting never waits for Graph.
+    const known = scope === 'channel' ? true : this.deps.knownOpsMember(context.activity.from?.aadObjectId);
+    const asOps = known === true;
+    const help = scope === 'channel' ? OPS_HELP : known === undefined ? HELP_BEFORE_DIRECTORY : asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP;
     const greeting = text.toLowerCase().replace(/[!.,\s]+$/, '');
     const firstName = context.activity.from?.name?.split(' ')[0];
     if (GREETINGS.has(greeting)) return `Hello${firstName ? ` ${escapeMarkdown(firstName)}` : ''}. ${help}`;

@@ -15,6 +15,9 @@ export const REQUESTER_HELP = [
   '- **help**: this message.',
 ].join('\n');
 
+/** Help for someone the bot cannot yet place (a quiet turn does not wait for the directory): where NAS Operations find theirs. */
+export const HELP_BEFORE_DIRECTORY = `${REQUESTER_HELP}\n\nIn NAS Operations? Type **ops help** for your commands.`;
+
 /** The commands NAS Operations have, in the channel and in their personal chat with the bot. */
 export const OPS_COMMANDS =
   '**pending** (requests awaiting a decision or a transfer), **status NTR-…** (one request), **audit NTR-…** (its history), **export NTR-…** (a CSV, sent to your chat with me), **sources** (how fresh each data source is), **help**';

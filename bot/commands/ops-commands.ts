@@ -41,7 +41,7 @@ export function opsCommands(requests: TransferRequests, access: AccessControl, o
       run: (turn) => showStatus(turn, requests, access, true),
     },
     {
-      words: ['help'],
+      words: ['help', 'ops help'],
       scope: 'channel',
       interruptsDialog: true,
       run: async ({ context }) => {

@@ -4,7 +4,7 @@ import { AppError } from '../../core/errors';
 import type { TransferRequests } from '../../services/requests/transfer-requests';
 import type { AccessControl } from '../access-control';
 import { TRANSFER_DIALOG, type TransferDialogOptions } from '../dialogs/transfer-dialog';
-import { OPS_PERSONAL_HELP, REQUESTER_HELP } from '../replies';
+import { HELP_BEFORE_DIRECTORY, OPS_PERSONAL_HELP, REQUESTER_HELP } from '../replies';
 import { z } from 'zod';
 import { plural } from '../../cards/plural';
 import { entryAsLine } from '../../services/account-list';
@@ -67,14 +67,25 @@ export function requesterCommands(requests: TransferRequests, access: AccessCont
       run: (turn) => showStatus(turn, requests, access, false),
     },
     {
-      // The same words whether or not a form is open (the form's own "help" says the same), so no state is read.
-      // A NAS Operations member is told their own commands; if the directory cannot say, the requester's help is safe to show.
+      // The same words whether or not a form is open (the form's own "help" says the same), so no state is read, and
+      // none of the directory either: a NAS Operations member is told their own commands once the directory has said so
+      // (a new chat's first activity starts that look-up); before it has, the requester's help says where theirs are.
       words: ['help'],
       scope: 'personal',
       interruptsDialog: true,
       run: async ({ context, userId }) => {
-        const asOps = await access.isOpsMember(userId).catch(() => false);
-        await context.sendActivity(asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP);
+        const asOps = access.knownOpsMember(userId);
+        await context.sendActivity(asOps === undefined ? HELP_BEFORE_DIRECTORY : asOps ? OPS_PERSONAL_HELP : REQUESTER_HELP);
+      },
+    },
+    {
+      // Asked for, so worth the wait for the directory (failing closed: someone it cannot place is told so).
+      words: ['ops help'],
+      scope: 'personal',
+      interruptsDialog: true,
+      run: async ({ context, userId }) => {
+        await access.opsMember(userId);
+        await context.sendActivity(OPS_PERSONAL_HELP);
       },
     },
     {

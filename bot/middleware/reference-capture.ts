@@ -1,5 +1,6 @@
 import { TurnContext, type ConversationReference, type Middleware } from 'botbuilder';
 import type { Logger } from '../../core/log';
+import { describeErrorForLog } from '../../core/errors';
 import { ConversationReferences } from '../state/conversation-references';
 
 /** What becomes possible when a chat becomes known: owed messages waiting for it can go. */
@@ -35,7 +36,11 @@ export class ReferenceCapture implements Middleware {
     delete reference.activityId;
     if (isPersonal(context)) {
       const userId = activity.from?.aadObjectId;
-      if (userId && (await this.references.save(ConversationReferences.forUser(userId), reference))) await this.availability.userChatKnown(userId);
+      // The reference itself is written before the turn goes on (the turn may owe this chat a message). What waited for
+      // the chat is woken off the reply path: rows waiting for a chat also come due again on their own (NO_CONVERSATION's
+      // wait), so a wake lost to a crash only delays them.
+      if (userId && (await this.references.save(ConversationReferences.forUser(userId), reference)))
+        this.availability.userChatKnown(userId).catch((error: unknown) => this.logger.warn('chat_known.wake_failed', describeErrorForLog(error)));
       return;
     }
     const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id;

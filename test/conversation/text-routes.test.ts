@@ -34,11 +34,14 @@ describe('text routes: one table, in the real bot', function () {
       await adapter.processActivity({ type: 'message', text, from: PEOPLE[user], channelData: { tenant: { id: tenant } } });
       return adapter.activeQueue.map((activity) => activity.text ?? '').join('\n');
     };
+    // "ops help" asks the directory; "help" then knows the answer without asking.
+    assert.match(await send(tom, 'tom', 'ops help'), /\*\*sources\*\* \(how fresh each data source is\)/);
     assert.match(await send(tom, 'tom', 'help'), /\*\*sources\*\* \(how fresh each data source is\)/);
     const sources = await send(tom, 'tom', 'sources');
     assert.match(sources, /^Data sources:/);
     assert.doesNotMatch(sources, /not recognise/);
     const priya = harness.adapterFor('priya');
     assert.equal(await send(priya, 'priya', 'sources'), 'Only members of NAS Operations can act on transfer requests.');
+    assert.equal(await send(priya, 'priya', 'ops help'), 'Only members of NAS Operations can act on transfer requests.');
   });
 });

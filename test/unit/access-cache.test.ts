@@ -94,4 +94,32 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     clock.now += 60_001;
     assert.equal(await access.isOpsMember('priya'), true, 'added to the group: seen as ops once the minute has passed');
   });
+
+  it('asks the directory once for a new chat whose first turn is "help": the warmed requester look-up and the ops check share it', async () => {
+    const { state, access } = setUp();
+    state.members.add(`tom@${OPS}`);
+    access.warmRequester('tom');
+    assert.equal(await access.isOpsMember('tom'), true);
+    await assert.rejects(access.requester('tom'), { code: 'NOT_AN_ADMINISTRATOR' }, 'in NAS Operations, not a requester');
+    assert.equal(state.calls, 4, 'one group check and one directory entry for the warm-up and the ops check; the refusal is asked again');
+  });
+
+  it('answers "which help" from what the directory last said, never waiting: unknown at first (a look-up starts), then the answer', async () => {
+    const { state, clock, access } = setUp();
+    state.members.add(`tom@${OPS}`);
+    assert.equal(access.knownOpsMember('tom'), undefined, 'nobody has asked yet');
+    assert.equal(state.calls, 2, 'but the question starts a look-up off the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(access.knownOpsMember('tom'), true);
+    assert.equal(access.knownOpsMember('priya'), undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(access.knownOpsMember('priya'), false);
+    clock.now += 24 * 60 * 60_000;
+    const calls = state.calls;
+    assert.equal(access.knownOpsMember('tom'), true, 'words only: the last answer serves however old it is');
+    assert.equal(state.calls, calls, 'and costs no directory call');
+    state.members.delete(`tom@${OPS}`);
+    await assert.rejects(access.opsMember('tom'), { code: 'NOT_OPS' }, 'acting still asks the directory, and fails closed');
+    assert.equal(access.knownOpsMember('tom'), false, 'the new answer is what the words follow next');
+  });
 });
