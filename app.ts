@@ -277,8 +277,8 @@ export function composeBot(parts: BotParts): ComposedBot {
       (context, request) => dutiesTurns.offerAfterSubmission(context, request),
     ),
     resubmit: (turn) => startResubmission(turn, requests, access),
-    isOpsMember: (userId) => access.isOpsMember(userId),
     knownOpsMember: (userId) => access.knownOpsMember(userId),
+    opsMemberWithin: (userId, ms) => access.opsMemberWithin(userId, ms),
     commands: new CommandRegistry([
       ...requesterCommands(requests, access),
       ...opsCommands(requests, access, () => references.opsChannelProblem()),

@@ -48,6 +48,13 @@ export const REQUESTER_TTL_MS = 60_000;
  * group is treated as ops within this time.
  */
 const NOT_OPS_TTL_MS = 60_000;
+/**
+ * How long the install welcome waits for the directory to say whether to greet someone as NAS
+ * Operations. A quiet directory answers in about 0.2 s; under load (100 requesters adding the bot
+ * at once, bench/load.ts) it took seconds, and the welcome is the first thing a person sees.
+ * Past it, the requester's welcome goes, saying where NAS Operations' commands are.
+ */
+export const WELCOME_DIRECTORY_MS = 500;
 /** Cached people at most, per cache: forgetting one only costs a look-up. */
 const CACHE_LIMIT = 1000;
 
@@ -124,6 +131,17 @@ export class AccessControl {
     const lastSaid = this.opsLastSaid.get(userId);
     if (lastSaid === undefined) this.warmRequester(userId);
     return lastSaid;
+  }
+
+  /**
+   * knownOpsMember, waiting for the directory at most `ms` when nobody has asked yet: for the words
+   * of a first impression (the install welcome), which a person waits for. Undefined when the
+   * directory has not answered in time or could not answer; the look-up goes on, so the next turn knows.
+   */
+  async opsMemberWithin(userId: string | undefined, ms: number): Promise<boolean | undefined> {
+    const known = this.knownOpsMember(userId);
+    if (known !== undefined || !userId) return known;
+    return withDeadline(this.isOpsMember(userId), ms).catch(() => undefined);
   }
 
   /**

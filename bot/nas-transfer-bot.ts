@@ -1,3 +1,4 @@
+import { WELCOME_DIRECTORY_MS } from './access-control';
 import {
   InvokeException,
   MessageFactory,
@@ -36,7 +37,8 @@ export interface BotDependencies {
   /** An outcome card's "start a new request" button; false when the activity is not that. */
   resubmit: (turn: CommandTurn) => Promise<boolean>;
   /** Whether someone is in NAS Operations, to greet and help them as ops in their personal chat. */
-  isOpsMember: (userId: string | undefined) => Promise<boolean>;
+  /** The same, waiting at most `ms` for a directory not yet asked (AccessControl.opsMemberWithin): the install welcome. */
+  opsMemberWithin: (userId: string | undefined, ms: number) => Promise<boolean | undefined>;
   /** What the directory last said about NAS Operations, without waiting (AccessControl.knownOpsMember): for words only. */
   knownOpsMember: (userId: string | undefined) => boolean | undefined;
   cardActions: CardActionDispatcher;
@@ -98,7 +100,8 @@ export class NasTransferBot extends TeamsActivityHandler {
       const botAdded = context.activity.membersAdded?.some((member) => member.id === context.activity.recipient.id);
       if (botAdded && isPersonal(context)) {
         const firstName = context.activity.from?.name?.split(' ')[0] || 'there';
-        await context.sendActivity(MessageFactory.attachment(renderWelcomeCard({ firstName, forOps: await this.opsMember(context) })));
+        const forOps = await this.deps.opsMemberWithin(context.activity.from?.aadObjectId, WELCOME_DIRECTORY_MS);
+        await context.sendActivity(MessageFactory.attachment(renderWelcomeCard({ firstName, forOps })));
       }
       await next();
     });
@@ -235,11 +238,6 @@ export class NasTransferBot extends TeamsActivityHandler {
     return asOps
       ? `I did not recognise that. ${OPS_PERSONAL_HELP}`
       : 'I did not recognise that. Type **new transfer** to start a transfer, **status** to see your requests, or **help**.';
-  }
-
-  /** Whether the person in this personal chat is in NAS Operations; when the directory cannot say, they are greeted as a requester. */
-  private async opsMember(context: TurnContext): Promise<boolean> {
-    return this.deps.isOpsMember(context.activity.from?.aadObjectId).catch(() => false);
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { AccessControl, INTERACTIVE_DIRECTORY_MS, MESSAGE_DIRECTORY_MS } from '../../bot/access-control';
+import { AccessControl, INTERACTIVE_DIRECTORY_MS, MESSAGE_DIRECTORY_MS, WELCOME_DIRECTORY_MS } from '../../bot/access-control';
 import type { Directory } from '../../services/directory/graph-directory';
 import type { OrganisationLookup } from '../../services/reference/ord-client';
 
@@ -47,5 +47,19 @@ describe('how long someone waiting in Teams waits for the directory', () => {
     const refused = assert.rejects(answer, (error: { code?: string }) => ['DIRECTORY_UNAVAILABLE', 'OPS_UNCONFIRMED'].includes(error.code ?? ''));
     await clock.tickAsync(INTERACTIVE_DIRECTORY_MS + 1);
     await refused;
+  });
+
+  it('gives the install welcome WELCOME_DIRECTORY_MS: in time it places the person, later it says "not yet", and the next turn knows', async () => {
+    const quick = access(WELCOME_DIRECTORY_MS - 100);
+    const onTime = quick.opsMemberWithin('tom', WELCOME_DIRECTORY_MS);
+    await clock.tickAsync(WELCOME_DIRECTORY_MS - 100);
+    assert.equal(await onTime, true, 'the directory (every group, here) answered in time');
+
+    const slow = access(WELCOME_DIRECTORY_MS + 1000);
+    const late = slow.opsMemberWithin('tom', WELCOME_DIRECTORY_MS);
+    await clock.tickAsync(WELCOME_DIRECTORY_MS + 1);
+    assert.equal(await late, undefined, 'not placed yet: the welcome does not wait longer');
+    await clock.tickAsync(1000);
+    assert.equal(slow.knownOpsMember('tom'), true, 'the look-up went on, and the next turn knows');
   });
 });
