@@ -28,7 +28,7 @@ async function planWithoutScans(db: SqlDatabase, sql: string, params: readonly u
   });
 }
 
-describeOnEachDatabase('statements that run on every new chat are answered from an index, not by reading the whole table', (db) => {
+describeOnEachDatabase('statements that run on every new chat, or on a timer, are answered from an index, not by reading the whole table', (db) => {
   it('waking what waited for a chat (Outbox.nudgeRecipient) reads the recipient’s rows only, pending or refused', async () => {
     const [nudge] = await statementsOf(db(), (counted) => new Outbox(counted).nudgeRecipient('6e6d7300-0000-4000-8000-000000000101'));
     assert.ok(nudge, 'the wake ran one statement');
@@ -38,5 +38,12 @@ describeOnEachDatabase('statements that run on every new chat are answered from 
     const searches = plan.split('\n').filter((line) => line.includes('Index Cond:'));
     assert.ok(searches.length > 0, plan);
     for (const search of searches) assert.match(search, /recipient = /, plan);
+  });
+
+  it('giving failed rows another round (Outbox.rearmFailed, every ten minutes on each instance) reads the failed rows only', async () => {
+    const [rearm] = await statementsOf(db(), (counted) => new Outbox(counted).rearmFailed(3600));
+    assert.ok(rearm, 'the re-arm ran one statement');
+    const plan = await planWithoutScans(db(), rearm.sql, rearm.params);
+    assert.doesNotMatch(plan, /Seq Scan on outbox/, plan);
   });
 });
