@@ -1,3 +1,4 @@
+import { londonDate } from '../core/london-time';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -16,12 +17,8 @@ export function loadBankHolidays(file: string = BANK_HOLIDAYS_FILE): ReadonlySet
   return new Set(holidayFileSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).events.map((event) => event.date));
 }
 
-const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
-
-/** The calendar date (YYYY-MM-DD) in London at that instant. */
-export function londonDate(at: Date): string {
-  return LONDON_DATE.format(at);
-}
+// Working days are counted in England's calendar; callers take londonDate from here with them.
+export { londonDate };
 
 function isWorkingDay(date: string, holidays: ReadonlySet<string>): boolean {
   const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();

@@ -1,3 +1,4 @@
+import { londonDate, londonParts } from '../../core/london-time';
 import { printableOnOneLine } from '../../core/text';
 import { sectorName, type DsptStanding, type Policy } from './policy';
 import type { AccountFacts, DsptEntry, OdsSite, PriorRequest, Reason, UnreadableRow } from './types';
@@ -23,16 +24,6 @@ export function ukDate(iso: string): string {
   return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1] ?? match[2]} ${match[1]}`;
 }
 
-const LONDON_TIME = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 /** Register dates repeat for every account of a run: formatting each once keeps screening 5,000 accounts cheap. */
 const formattedInstants = new Map<string, string>();
 
@@ -42,7 +33,7 @@ export function ukDateTime(instant: string): string {
   if (known) return known;
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  const parts = Object.fromEntries(LONDON_TIME.formatToParts(date).map((part) => [part.type, part.value]));
+  const parts = londonParts(date);
   const formatted = `${ukDate(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
   if (formattedInstants.size > 1000) formattedInstants.clear();
   formattedInstants.set(instant, formatted);
@@ -51,7 +42,7 @@ export function ukDateTime(instant: string): string {
 
 /** Today's date in England, YYYY-MM-DD. */
 export function englandToday(now: Date = new Date()): string {
-  return LONDON_DATE.format(now);
+  return londonDate(now);
 }
 
 /** The DSPT year starting in `startYear`, as the export writes it: 2025 is 25/26. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { londonTimeToInstant } from '../../core/london-time';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -379,29 +380,6 @@ function dsptRow(row: Record<string, string>): ReturnType<ToEntry<DsptEntry>> {
     code,
     entry: { odsCode: code, status, ...splitDsptStatus(status), ...(published ? { published } : {}), ...(sector ? { primarySector: sector } : {}) },
   };
-}
-
-const LONDON_PARTS = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
-/** A wall-clock time in England (GMT or BST) as an instant, ISO 8601. */
-export function londonTimeToInstant(year: number, month: number, day: number, hour: number, minute: number, second: number): string {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
-  const offsetAt = (instant: number) => {
-    const parts = Object.fromEntries(LONDON_PARTS.formatToParts(new Date(instant)).map((part) => [part.type, Number(part.value)]));
-    return Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second) - instant;
-  };
-  // London is UTC or UTC+1: the offset at the guess is right except within an hour of a change, which the second look settles.
-  const first = wall - offsetAt(wall);
-  return new Date(wall - offsetAt(first)).toISOString();
 }
 
 /**
