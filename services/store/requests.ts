@@ -43,6 +43,8 @@ interface RequestRow {
   outcome_status: OutboxStatus | null;
   /** json_agg of the tally's rows; the timestamps arrive as JSON text. */
   affected_users_told: TallyRow[];
+  /** json_agg of the request's questions, oldest first; the timestamps arrive as JSON text. */
+  questions: Array<Omit<QuestionRow, 'asked_at' | 'answered_at'> & { asked_at: string; answered_at: string | null }>;
 }
 
 interface TallyRow {
@@ -101,17 +103,22 @@ export interface Submitted {
 const OUTCOME_STATUS = `CASE WHEN o.status = 'failed' AND o.last_error <> ALL(ARRAY[${PERMANENT_FAILURES.map((code) => `'${code}'`).join(', ')}]) THEN 'pending' ELSE o.status END`;
 
 /**
- * The request row with its outcome message's state and the affected users' messages per stage
- * (migration 017, for the ops card's tally beside the requester's confirmation), in one round trip:
- * every read and lock of a request is on the reply path of a turn or an invoke, and a statement of
- * its own for the tally queued behind the others (issue 23). The tally is a scalar subquery, so
- * `FOR UPDATE OF r` still locks only the request's row.
+ * The request row with its outcome message's state, the affected users' messages per stage
+ * (migration 017, for the ops card's tally beside the requester's confirmation) and NAS
+ * Operations' questions, in one round trip: every read and lock of a request is on the reply path
+ * of a turn or an invoke, and a statement of its own for the tally, or for the questions, queued
+ * behind the others (issue 23). Both are scalar subqueries, so `FOR UPDATE OF r` still locks only
+ * the request's row. The questions are few (one per Ask, each at most 500 characters), so their
+ * JSON costs nothing beside a statement.
  */
 const SELECT_REQUEST = `SELECT r.*, ${OUTCOME_STATUS} AS outcome_status,
     (SELECT coalesce(json_agg(t ORDER BY t.stage DESC), '[]'::json) FROM (
        SELECT m.stage, count(*) AS total, count(*) FILTER (WHERE m.status = 'sent') AS sent, count(*) FILTER (WHERE m.status = 'pending') AS pending,
               max(m.settled_at) FILTER (WHERE m.status = 'sent') AS last_sent
-       FROM affected_user_messages m WHERE m.request_id = r.id GROUP BY m.stage) t) AS affected_users_told
+       FROM affected_user_messages m WHERE m.request_id = r.id GROUP BY m.stage) t) AS affected_users_told,
+    (SELECT coalesce(json_agg(json_build_object('id', q.id, 'asked_by_id', q.asked_by_id, 'asked_by_name', q.asked_by_name, 'question', q.question,
+                                                'asked_at', q.asked_at, 'answer', q.answer, 'answered_at', q.answered_at) ORDER BY q.id), '[]'::json)
+       FROM request_questions q WHERE q.request_id = r.id) AS questions
   FROM transfer_requests r
   LEFT JOIN outbox o ON o.dedupe_key = 'outcome:' || r.id`;
 
@@ -243,11 +250,10 @@ export function lockRequest(tx: SqlExecutor, requestId: number): Promise<StoredR
 }
 
 async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredRequest> {
-  // One after another: inside a transaction `db` is one pg connection, and statements sent to it
-  // while it is busy queue in pg (deprecated in pg 8.23, to be removed in pg 9; the warning is printed
-  // outside our structured log).
+  // After the request's row, not beside it: inside a transaction `db` is one pg connection, and
+  // statements sent to it while it is busy queue in pg (deprecated in pg 8.23, to be removed in pg 9;
+  // the warning is printed outside our structured log).
   const accounts = await db.query<AccountRow>(SELECT_ACCOUNTS, [row.id]);
-  const questions = await db.query<QuestionRow>('SELECT * FROM request_questions WHERE request_id = $1 ORDER BY id', [row.id]);
   return {
     id: row.id,
     reference: row.reference,
@@ -270,7 +276,9 @@ async function withAccounts(db: SqlExecutor, row: RequestRow): Promise<StoredReq
     claimedAt: row.claimed_at,
     completedAt: row.completed_at,
     withdrawnAt: row.withdrawn_at,
-    questions: questions.map(toQuestion),
+    questions: row.questions.map((question) =>
+      toQuestion({ ...question, asked_at: new Date(question.asked_at), answered_at: question.answered_at === null ? null : new Date(question.answered_at) }),
+    ),
     affectedUsersTold: row.affected_users_told.map(toTally),
     accounts: accounts.map((account) => ({
       id: account.id,
