@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { NewTransferRequest } from '../../services/model';
+import { AuditLog } from '../../services/store/audit';
+import { approveEligibleAccounts, decideOneAccount, rejectUndecidedAccounts } from '../../services/store/request-changes';
+import { countingDatabase } from '../support/counting-database';
+import { describeOnEachDatabase } from '../support/databases';
+import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
+
+/**
+ * A request of 500 accounts (the form's limit) is decided as a 20-account one is (issue 23,
+ * large requests): approve-all is one UPDATE for the request, its audit one INSERT of a row per
+ * account decided, with the same statements whatever the request's size; and every decision
+ * statement repeats the request's own precondition (open), so none changes a closed request.
+ */
+const TOM = { id: 'ops-tom', name: 'Tom Ashdown' };
+const PRIYA = { id: 'priya', name: 'Priya Okafor' };
+/** Every fifth account is for review (decided one by one); the rest are eligible. */
+const verdictAt = (index: number) => (index % 5 === 4 ? 'review' : 'eligible');
+
+const newRequest = (size: number, tag: string): NewTransferRequest => ({
+  ...requestDetails(PRIYA),
+  draftId: randomUUID(),
+  accounts: Array.from({ length: size }, (_, index) => screenedAccount(index + 1, `${tag}.${index + 1}@nhsmail.example`, verdictAt(index))),
+});
+
+describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
+  it('approve-all approves every eligible account in one statement and audits each, with actor and time, in one more', async () => {
+    const requests = transferRequests(db());
+    const { request } = await requests.submit(newRequest(500, 'bulk'));
+    await requests.claim(request.id, TOM);
+    const approval = await requests.approveEligible(request.id, TOM);
+    const eligible = request.accounts.filter((account) => account.verdict === 'eligible').map((account) => account.id);
+    assert.equal(eligible.length, 400);
+    assert.deepEqual(
+      [...approval.decidedAccountIds].sort((a, b) => a - b),
+      eligible,
+    );
+    assert.equal(approval.requestNowDecided, false, 'the 100 for review are still to decide');
+
+    const rows = await db().query<{
+      id: number;
+      verdict: string;
+      decision: string | null;
+      decided_by_id: string | null;
+      decided_by_name: string | null;
+      decided_at: Date | null;
+    }>('SELECT id, verdict, decision, decided_by_id, decided_by_name, decided_at FROM request_accounts WHERE request_id = $1 ORDER BY position', [request.id]);
+    assert.equal(rows.length, 500);
+    for (const row of rows) {
+      if (row.verdict === 'eligible')
+        assert.deepEqual([row.decision, row.decided_by_id, row.decided_by_name, row.decided_at instanceof Date], ['approved', TOM.id, TOM.name, true]);
+      else assert.deepEqual([row.decision, row.decided_by_id, row.decided_at], [null, null, null], `account ${row.id} is for review`);
+    }
+
+    const events = (await new AuditLog(db()).forRequest(request.id)).filter((event) => event.action === 'request.approved_eligible');
+    assert.deepEqual(
+      events.map((event) => [event.accountId, event.actorId, event.actorName, event.detail]),
+      approval.decidedAccountIds.map((id) => [id, TOM.id, TOM.name, {}]),
+      'one audit row per account approved, in the order approved',
+    );
+    assert.ok(events.every((event) => event.occurredAt instanceof Date && event.occurredAt.getTime() === events[0]!.occurredAt.getTime()));
+
+    // Pressed again (a double click, a stale card): refused, and nothing more is written.
+    await assert.rejects(requests.approveEligible(request.id, TOM), { code: 'ALREADY_DECIDED' });
+    assert.equal((await new AuditLog(db()).forRequest(request.id)).filter((event) => event.action === 'request.approved_eligible').length, 400);
+  });
+
+  it('makes the same statements for approve-all on 500 accounts as on 20: nothing per account', async () => {
+    const statementsFor = async (size: number) => {
+      const setUp = transferRequests(db());
+      const { request } = await setUp.submit(newRequest(size, `same${size}`));
+      await setUp.claim(request.id, TOM);
+      const counting = countingDatabase(db());
+      const outcome = await transferRequests(counting.db).approveEligible(request.id, TOM);
+      assert.equal(outcome.decidedAccountIds.length, (size * 4) / 5);
+      return counting.statements;
+    };
+    const small = await statementsFor(20);
+    const large = await statementsFor(500);
+    assert.deepEqual(large, small);
+    assert.equal(large.filter((sql) => /^UPDATE request_accounts/.test(sql)).length, 1, large.join('\n'));
+    assert.equal(large.filter((sql) => /^INSERT INTO audit_events/.test(sql)).length, 1, large.join('\n'));
+  });
+
+  it('changes nothing on a request that is no longer open, by the decision statements’ own WHERE, whoever calls them', async () => {
+    const requests = transferRequests(db());
+    const { request: withdrawn } = await requests.submit(newRequest(20, 'withdrawn'));
+    await requests.withdraw(withdrawn.id, PRIYA);
+    const { request: decided } = await requests.submit(newRequest(20, 'decided'));
+    await requests.approveEligible(decided.id, TOM);
+    await requests.rejectUndecided(decided.id, TOM, 'DSPT first.');
+    // Reopen one account of the decided request behind the lifecycle's back: only the request's status now says no.
+    const [reopened] = decided.accounts;
+    await db().query('UPDATE request_accounts SET decision = NULL, decided_by_id = NULL, decided_by_name = NULL, decided_at = NULL WHERE id = $1', [
+      reopened!.id,
+    ]);
+    for (const request of [withdrawn, decided]) {
+      const undecidedBefore = await db().query<{ id: number }>('SELECT id FROM request_accounts WHERE request_id = $1 AND decision IS NULL ORDER BY id', [
+        request.id,
+      ]);
+      assert.ok(undecidedBefore.length > 0);
+      await db().transaction(async (tx) => {
+        assert.deepEqual(await approveEligibleAccounts(tx, request.id, TOM), []);
+        assert.deepEqual(await rejectUndecidedAccounts(tx, request.id, TOM, 'late'), []);
+        assert.deepEqual(await decideOneAccount(tx, request.id, undecidedBefore[0]!.id, 'approved', TOM, null), []);
+      });
+      const undecidedAfter = await db().query<{ id: number }>('SELECT id FROM request_accounts WHERE request_id = $1 AND decision IS NULL ORDER BY id', [
+        request.id,
+      ]);
+      assert.deepEqual(undecidedAfter, undecidedBefore, `request ${request.reference} (${request.id === withdrawn.id ? 'withdrawn' : 'decided'})`);
+    }
+  });
+});
