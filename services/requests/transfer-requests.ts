@@ -2,7 +2,7 @@ import { AppError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { alreadyRequestedReason } from '../eligibility/rules';
 import type { ScreenedAccount, Verdict } from '../eligibility/types';
-import type { Actor, Decision, NewTransferRequest, RequestQuestion, RequestSummary, StoredRequest } from '../model';
+import type { Actor, Decision, NewTransferRequest, RequestForDecision, RequestQuestion, RequestSummary, StoredRequest } from '../model';
 import { appendAccountAudits, appendAudit, AuditLog, type AuditEvent } from '../store/audit';
 import type { SqlDatabase, SqlExecutor } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
@@ -237,7 +237,7 @@ export class TransferRequests {
   /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
   decideAccount(requestId: number, accountId: number, decision: Decision, actor: Actor, reason?: string | null): Promise<DecisionOutcome> {
     if (decision === 'rejected' && !reason) throw new ReasonRequiredError('reject');
-    const allowed = (request: StoredRequest): Allowed => {
+    const allowed = (request: RequestForDecision): Allowed => {
       const verdict = accountAction(request, accountId, 'decide');
       const needed = verdict.allowed && !reason ? reasonNeeded(request, accountId, 'decide', decision) : undefined;
       return needed ? { allowed: false, error: new ReasonRequiredError(needed) } : verdict;
@@ -329,14 +329,17 @@ export class TransferRequests {
     return this.envelope.change(requestId, apply);
   }
 
-  /** A decision: allowed on the request as locked, each decided account audited, the outcome owed when it settles the request. */
+  /**
+   * A decision: allowed on the request as locked (read as the lifecycle asks it, without the
+   * accounts' evidence), each decided account audited, the outcome owed when it settles the request.
+   */
   private decide(
     requestId: number,
     actor: Actor,
-    allowed: (request: StoredRequest) => Allowed,
+    allowed: (request: RequestForDecision) => Allowed,
     update: (tx: SqlExecutor) => Promise<{ ids: number[]; action: string; detail: Record<string, unknown> }>,
   ): Promise<DecisionOutcome> {
-    return this.change(requestId, async (tx, request) => {
+    return this.envelope.decide(requestId, async (tx, request) => {
       assertAllowed(allowed(request));
       const { ids, action, detail } = await update(tx);
       await appendAccountAudits(tx, actor, action, requestId, ids, detail);

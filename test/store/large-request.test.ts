@@ -81,6 +81,10 @@ describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
     assert.deepEqual(large, small);
     assert.equal(large.filter((sql) => /^UPDATE request_accounts/.test(sql)).length, 1, large.join('\n'));
     assert.equal(large.filter((sql) => /^INSERT INTO audit_events/.test(sql)).length, 1, large.join('\n'));
+    // Under the lock the accounts are read as the lifecycle asks them: not every account's reasons and evidence.
+    const accountReads = large.filter((sql) => /^SELECT .* FROM request_accounts a WHERE a\.request_id = \$1/.test(sql));
+    assert.equal(accountReads.length, 1, large.join('\n'));
+    assert.doesNotMatch(accountReads[0]!, /a\.\*|reasons|evidence/);
   });
 
   it('changes nothing on a request that is no longer open, by the decision statements’ own WHERE, whoever calls them', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Outbox, dedupeKeys, owed } from '../../services/store/outbox';
-import { RequestRepository, lockRequest } from '../../services/store/requests';
+import { RequestRepository, lockRequest, lockRequestForDecision } from '../../services/store/requests';
 import { describeOnEachDatabase } from '../support/databases';
 import { requestDetails, screenedAccount, transferRequests } from '../support/fixtures';
 
@@ -139,13 +139,85 @@ describeOnEachDatabase('a stored request read with its affected users tally', (d
         answer: 'Harbour Lane, ZZ9101.',
         answeredAt: stored[0]!.answered_at,
       },
-      { id: stored[1]!.id, askedBy: { id: 'lena', name: 'Lena Marsh' }, question: 'Is “b” a shared mailbox?', askedAt: stored[1]!.asked_at, answer: null, answeredAt: null },
+      {
+        id: stored[1]!.id,
+        askedBy: { id: 'lena', name: 'Lena Marsh' },
+        question: 'Is “b” a shared mailbox?',
+        askedAt: stored[1]!.asked_at,
+        answer: null,
+        answeredAt: null,
+      },
     ];
     assert.ok(expectedQuestions[0]!.askedAt instanceof Date && expectedQuestions[0]!.answeredAt instanceof Date);
     const repository = new RequestRepository(db());
     assert.deepEqual((await repository.get(request.id))?.questions, expectedQuestions);
     assert.deepEqual((await repository.getByReference(request.reference))?.questions, expectedQuestions);
     assert.deepEqual((await db().transaction((tx) => lockRequest(tx, request.id)))?.questions, expectedQuestions);
+  });
+
+  it('reads, for a decision, the same facts of each account as the whole read has, without its reasons and evidence', async () => {
+    const requests = transferRequests(db());
+    const { request } = await requests.submit({
+      ...requestDetails({ id: 'priya', name: 'Priya Okafor' }),
+      draftId: randomUUID(),
+      accounts: [1, 2, 3, 4, 5].map((position) => screenedAccount(position, `facts.${position}@x.example`, position === 5 ? 'ineligible' : 'eligible')),
+    });
+    const [first, second, third, fourth] = request.accounts.map((account) => account.id) as [number, number, number, number];
+    await db().query(
+      `UPDATE request_accounts SET rechecked_at = now(), rechecked_verdict = 'ineligible', rechecked_reasons = '[]', rechecked_evidence = '{"directoryFound":true}',
+         change_summary = 'marked as a leaver', changed_at = now() WHERE id = $1`,
+      [first],
+    );
+    await db().query(
+      `UPDATE request_accounts SET rechecked_at = now(), rechecked_verdict = 'eligible', rechecked_reasons = '[]', rechecked_evidence = '{}' WHERE id = $1`,
+      [second],
+    );
+    await requests.approveEligible(request.id, { id: 'tom', name: 'Tom Ashdown' });
+    await requests.decideAccount(request.id, first, 'rejected', { id: 'lena', name: 'Lena Marsh' }, 'A leaver now.');
+    await requests.markTransferred(request.id, { id: 'tom', name: 'Tom Ashdown' }, 'all');
+    await db().query('UPDATE request_accounts SET transfer_confirmed_at = now() WHERE id = $1', [third]);
+    await db().query(
+      `UPDATE request_accounts SET transfer_overridden_at = now(), transfer_overridden_by_id = 'tom', transfer_overridden_by_name = 'Tom Ashdown', transfer_override_reason = 'Seen in the portal.' WHERE id = $1`,
+      [fourth],
+    );
+    const [whole, facts] = await db().transaction(async (tx) => [await lockRequest(tx, request.id), await lockRequestForDecision(tx, request.id)] as const);
+    assert.ok(whole && facts);
+    const { accounts: wholeAccounts, ...wholeRow } = whole;
+    const { accounts: factAccounts, ...factRow } = facts;
+    assert.deepEqual(factRow, wholeRow, 'the request row is read whole either way');
+    assert.equal(wholeRow.status, 'decided');
+    assert.deepEqual(
+      factAccounts,
+      wholeAccounts.map((account) => ({
+        id: account.id,
+        position: account.position,
+        verdict: account.verdict,
+        decision: account.decision,
+        decidedBy: account.decidedBy,
+        decidedAt: account.decidedAt,
+        transferredAt: account.transferredAt,
+        recheck: account.recheck ? { verdict: account.recheck.verdict, changes: account.recheck.changes } : null,
+        transferConfirmedAt: account.transferConfirmedAt,
+        transferOverride: account.transferOverride,
+      })),
+    );
+    // The states above are all there, so the comparison compares something.
+    assert.deepEqual(
+      factAccounts.map((account) => [
+        account.decision,
+        account.recheck?.changes ?? null,
+        Boolean(account.transferredAt),
+        Boolean(account.transferConfirmedAt),
+        account.transferOverride?.reason ?? null,
+      ]),
+      [
+        ['rejected', 'marked as a leaver', false, false, null],
+        ['approved', null, true, false, null],
+        ['approved', null, true, true, null],
+        ['approved', null, true, false, 'Seen in the portal.'],
+        [null, null, false, false, null],
+      ],
+    );
   });
 
   it('reads a request in two statements, and locks it in two', async () => {

@@ -194,7 +194,7 @@ const ONE_RULE_CASES: Array<[string, () => Verdict, RefusalReason]> = [
     () =>
       requestAction(
         withAccounts('in_review', [
-          { recheck: { at, verdict: 'ineligible', reasons: [], evidence: { directoryFound: true }, changes: 'a leaver', changedAt: at } },
+          { recheck: { verdict: 'ineligible', changes: 'a leaver' } },
         ]),
         'approveEligible',
         TOM,
