@@ -87,6 +87,24 @@ describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
     assert.doesNotMatch(accountReads[0]!, /a\.\*|reasons|evidence/);
   });
 
+  it('approves each account beside its row: the table keeps room on each page for its rows’ next versions (fillfactor, migration 019)', async () => {
+    const requests = transferRequests(db());
+    const { request } = await requests.submit(newRequest(500, 'pages'));
+    // The block of each row version (ctid is "(block,offset)"): an update that finds room on its page writes no index entries (HOT).
+    const blocks = async () =>
+      new Map(
+        (await db().query<{ id: number; ctid: string }>('SELECT id, ctid::text AS ctid FROM request_accounts WHERE request_id = $1', [request.id])).map(
+          (row) => [row.id, row.ctid.slice(1).split(',')[0]],
+        ),
+      );
+    const before = await blocks();
+    const { decidedAccountIds } = await requests.approveEligible(request.id, TOM);
+    assert.equal(decidedAccountIds.length, 400);
+    const after = await blocks();
+    const moved = decidedAccountIds.filter((id) => after.get(id) !== before.get(id));
+    assert.deepEqual(moved, [], `${moved.length} of 400 approved accounts moved to another page`);
+  });
+
   it('changes nothing on a request that is no longer open, by the decision statements’ own WHERE, whoever calls them', async () => {
     const requests = transferRequests(db());
     const { request: withdrawn } = await requests.submit(newRequest(20, 'withdrawn'));
