@@ -19,7 +19,7 @@ import {
 } from '../store/request-changes';
 import { insertAccounts, insertRequest, lockAddresses, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
-import { oweCheck, overrideTransfer } from '../store/request-checks';
+import { oweCheck, oweChecks, overrideTransfer } from '../store/request-checks';
 import { completeIfReady, tellRequesterOfChange } from './completion';
 import { inTransaction, RequestEnvelope, type WorkSignal } from './request-envelope';
 import { requestSql } from './request-conditions';
@@ -339,17 +339,21 @@ export class TransferRequests {
     allowed: (request: RequestForDecision) => Allowed,
     update: (tx: SqlExecutor) => Promise<{ ids: number[]; action: string; detail: Record<string, unknown> }>,
   ): Promise<DecisionOutcome> {
-    return this.envelope.decide(requestId, async (tx, request) => {
+    return this.envelope.decide(requestId, async (tx, request, owe) => {
       assertAllowed(allowed(request));
       const { ids, action, detail } = await update(tx);
       await appendAccountAudits(tx, actor, action, requestId, ids, detail);
       const settled = await settleIfAllDecided(tx, requestId);
-      if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
+      // Written with the card's update, in one statement.
+      if (settled) owe(owed.outcome(requestId, request.requester.id));
       // An approval has the facts read again at once, also the one that decides the request (a leaver found then is
-      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched for the moves.
-      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status))
-        await oweCheck(tx, requestId, 'recheck', 'approval');
-      if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
+      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched
+      // for the moves. Both in one statement.
+      const approved = ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status);
+      await oweChecks(tx, requestId, [
+        ...(approved ? [{ kind: 'recheck' as const, trigger: 'approval' }] : []),
+        ...(settled ? [{ kind: 'transfer' as const, trigger: 'decided' }] : []),
+      ]);
       return { decidedAccountIds: ids, requestNowDecided: settled };
     });
   }

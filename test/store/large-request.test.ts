@@ -87,6 +87,46 @@ describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
     assert.doesNotMatch(accountReads[0]!, /a\.\*|reasons|evidence/);
   });
 
+  it('approve-all that decides the request owes the outcome and the card’s update in one statement, and both checks in one', async () => {
+    const requests = transferRequests(db());
+    const all = newRequest(500, 'settles');
+    const { request } = await requests.submit({ ...all, accounts: all.accounts.map((account) => ({ ...account, verdict: 'eligible', reasons: [] })) });
+    await requests.claim(request.id, TOM);
+    await db().query('UPDATE outbox SET status = $1', ['delivered']);
+    const counting = countingDatabase(db());
+    const outcome = await transferRequests(counting.db).approveEligible(request.id, TOM);
+    assert.deepEqual([outcome.decidedAccountIds.length, outcome.requestNowDecided], [500, true]);
+    assert.deepEqual(
+      counting.statements.map((sql) => /^(?:INSERT INTO|UPDATE|SELECT .* FROM) (\w+)/.exec(sql)?.[1] ?? sql),
+      ['BEGIN', 'transfer_requests', 'request_accounts', 'request_accounts', 'audit_events', 'transfer_requests', 'request_checks', 'outbox', 'COMMIT'],
+      counting.statements.join('\n'),
+    );
+    const outbox = await db().query<{ kind: string; status: string; recipient: string | null }>(
+      'SELECT kind, status, recipient FROM outbox WHERE request_id = $1 ORDER BY id',
+      [request.id],
+    );
+    assert.deepEqual(
+      outbox.map((row) => [row.kind, row.status, row.recipient]),
+      [
+        ['ops.post', 'delivered', null],
+        ['ops.update', 'pending', null],
+        ['outcome', 'pending', PRIYA.id],
+      ],
+    );
+    const checks = await db().query<{ kind: string; trigger: string }>('SELECT kind, trigger FROM request_checks WHERE request_id = $1 ORDER BY kind', [
+      request.id,
+    ]);
+    assert.deepEqual(
+      checks.map((row) => [row.kind, row.trigger]),
+      [
+        ['recheck', 'approval'],
+        ['transfer', 'decided'],
+      ],
+    );
+    const [stored] = await db().query<{ status: string }>('SELECT status FROM transfer_requests WHERE id = $1', [request.id]);
+    assert.equal(stored?.status, 'decided');
+  });
+
   it('approves each account beside its row: the table keeps room on each page for its rows’ next versions (fillfactor, migration 019)', async () => {
     const requests = transferRequests(db());
     const { request } = await requests.submit(newRequest(500, 'pages'));
