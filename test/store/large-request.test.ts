@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { NewTransferRequest } from '../../services/model';
-import { AuditLog } from '../../services/store/audit';
+import { requestJson } from '../../bot/workspace/workspace-api';
+import { renderOpsRequestCard } from '../../cards/ops-request';
+import { utf16Bytes, CARD_BUDGET_BYTES } from '../../cards/render';
+import type { NewTransferRequest, StoredRequest } from '../../services/model';
+import { appendAudit, AuditLog } from '../../services/store/audit';
+import { QueueRepository } from '../../services/store/queue';
+import { loadBankHolidays } from '../../services/working-days';
+import { WorkspaceAudit } from '../../services/workspace-audit';
+import { WorkspaceQueue } from '../../services/workspace-queue';
 import { approveEligibleAccounts, decideOneAccount, rejectUndecidedAccounts } from '../../services/store/request-changes';
 import { countingDatabase } from '../support/counting-database';
 import { describeOnEachDatabase } from '../support/databases';
@@ -125,6 +132,60 @@ describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
     );
     const [stored] = await db().query<{ status: string }>('SELECT status FROM transfer_requests WHERE id = $1', [request.id]);
     assert.equal(stored?.status, 'decided');
+  });
+
+  it('shows a 500-account request after approve-all: the ops card’s first page and counts, the workspace view’s every account and audit event in words', async () => {
+    const requests = transferRequests(db());
+    const { request } = await requests.submit(newRequest(500, 'shown'));
+    await requests.claim(request.id, TOM);
+    await requests.approveEligible(request.id, TOM);
+    // A leaver alert naming twelve accounts: the view says which, by their lines in the request.
+    const named = request.accounts.slice(0, 12).map((account) => account.id);
+    await appendAudit(db(), { id: 'bot', name: 'NAS Transfer bot' }, 'request.leaver_alerted', request.id, null, { accountIds: named });
+    const stored = (await requests.get(request.id)) as StoredRequest;
+
+    const card = JSON.stringify(renderOpsRequestCard(stored).content);
+    assert.ok(utf16Bytes(renderOpsRequestCard(stored)) <= CARD_BUDGET_BYTES);
+    // Twenty accounts for review, each with its buttons, do not fit one message: the page says how many it shows.
+    const shown = Number(/"Accounts 1 to (\d+) of 500"/.exec(card)?.[1]);
+    assert.ok(shown >= 10 && shown < 20, `shows ${shown}`);
+    assert.match(card, new RegExp(`"title":"Next accounts","verb":"showPage","data":\\{"requestId":${stored.id},"start":${shown}\\}`));
+    assert.match(card, /"value":"500: 400 eligible, 100 for review, 0 screened out at submission"/);
+    assert.match(card, /"value":"400 approved, 0 rejected, 100 to decide"/);
+    // The accounts for review first (the ones left to decide), in their order, each with Approve and Reject.
+    const rows = [...card.matchAll(/"text":"(\d+)\. shown\.\d+@nhsmail\.example/g)].map((match) => Number(match[1]));
+    assert.deepEqual(
+      rows,
+      Array.from({ length: shown }, (_, index) => 5 * (index + 1)),
+    );
+    assert.equal([...card.matchAll(/"verb":"decideAccount"/g)].length, 2 * shown);
+    assert.doesNotMatch(card, /"verb":"approveEligible"/, 'nothing eligible is left undecided');
+
+    const view = await requestJson(stored, TOM, {
+      audit: new WorkspaceAudit(new AuditLog(db())),
+      queue: new WorkspaceQueue(new QueueRepository(db()), loadBankHolidays(), { overdueAfterWorkingDays: 3 }),
+      tenantId: 'tenant',
+    });
+    assert.deepEqual(
+      view.request.accounts.map((account) => account.position),
+      Array.from({ length: 500 }, (_, index) => index + 1),
+    );
+    assert.deepEqual(
+      view.request.accounts.filter((account) => account.decision === 'approved').map((account) => account.position % 5),
+      Array<number>(400)
+        .fill(0)
+        .map((_, index) => ((index % 4) + 1) % 5),
+    );
+    const words = view.audit.map((event) => [event.what, event.actorName]);
+    assert.deepEqual(words.slice(0, 3), [
+      ['submitted the request', PRIYA.name],
+      ['started reviewing', TOM.name],
+      ['approved (all eligible)', TOM.name],
+    ]);
+    assert.equal(words.filter(([what]) => what === 'approved (all eligible)').length, 400);
+    const alert = view.audit.at(-1)!;
+    assert.equal(alert.what, 'told the requester of accounts marked as leavers');
+    assert.equal(alert.detailText, `12 accounts (${Array.from({ length: 12 }, (_, index) => `account ${index + 1}`).join(', ')})`);
   });
 
   it('approves each account beside its row: the table keeps room on each page for its rows’ next versions (fillfactor, migration 019)', async () => {
