@@ -91,6 +91,21 @@ export interface AccountRecheckState {
   changedAt: Date | null;
 }
 
+/** What a decision reads of an account's latest re-check: its verdict now, and what changed since submission. */
+export type RecheckFacts = Pick<AccountRecheckState, 'verdict' | 'changes'>;
+
+/**
+ * An account as a decision reads it under the request's lock: what the lifecycle asks of it
+ * (services/requests/lifecycle.ts) and what a refusal names, without its reasons and evidence.
+ */
+export type AccountFacts = Pick<
+  StoredAccount,
+  'id' | 'position' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt' | 'transferConfirmedAt' | 'transferOverride'
+> & { recheck: RecheckFacts | null };
+
+/** A request as a decision reads it: the request's row whole, its accounts as facts (services/store/requests.ts lockRequestForDecision). */
+export type RequestForDecision = Omit<StoredRequest, 'accounts'> & { accounts: AccountFacts[] };
+
 /** Where an approved account's move to NAS stands. */
 export type TransferState = 'approved' | 'marked' | 'confirmed' | 'overridden';
 
@@ -101,7 +116,7 @@ export function transferState(account: Pick<StoredAccount, 'transferredAt' | 'tr
 }
 
 /** Changed since submission, per the latest re-check. */
-export function changedSinceSubmission(account: Pick<StoredAccount, 'recheck'>): boolean {
+export function changedSinceSubmission(account: { recheck?: Pick<AccountRecheckState, 'changes'> | null }): boolean {
   return Boolean(account.recheck?.changes);
 }
 

@@ -251,13 +251,15 @@ function entryJson(entry: QueueEntry) {
 export async function requestJson(request: StoredRequest, actor: Actor, parts: Pick<WorkspaceApiParts, 'audit' | 'queue' | 'tenantId'>) {
   const open = OPEN_STATUSES.includes(request.status);
   const closedAt = request.decidedAt ?? request.withdrawnAt;
+  // An event naming accounts (a leaver alert names up to every account) looks each up here: by id, not by a search of the list per name.
+  const positions = new Map(request.accounts.map((account) => [account.id, account.position]));
   return {
     request: { ...request, statusLabel: STATUS_LABEL[request.status] },
     // In words, as the chat's audit shows them: never an event name or raw JSON.
     audit: (await parts.audit.trailOf(request.id)).map((event) => ({
       ...event,
       what: auditEventWords(event.action),
-      detailText: auditDetailWords(event.action, event.detail, (id) => request.accounts.find((account) => account.id === id)?.position),
+      detailText: auditDetailWords(event.action, event.detail, (id) => positions.get(id)),
     })),
     ageWorkingDays: parts.queue.ageOf({ status: request.status, createdAt: request.createdAt, closedAt }),
     overdue: parts.queue.isOverdue(request),

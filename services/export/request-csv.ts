@@ -72,6 +72,8 @@ const ACCOUNT_HEADER = [
 
 /** The whole file, as text. Writers add a UTF-8 byte order mark (csvFileBytes) so Excel reads accents right. */
 export function requestCsv(request: StoredRequest, events: readonly AuditEvent[]): string {
+  // Approve-all on 500 accounts writes 400 events: each names its account's line by id, not by a search of the list per event.
+  const positions = new Map(request.accounts.map((account) => [account.id, account.position]));
   const rows: string[][] = [
     ['Section', 'Field', 'Value'],
     ...requestRows(request).map(([field, value]) => ['Request', field, value]),
@@ -114,7 +116,7 @@ export function requestCsv(request: StoredRequest, events: readonly AuditEvent[]
       event.action,
       event.actorName,
       event.actorId,
-      event.accountId === null ? '' : String(request.accounts.find((account) => account.id === event.accountId)?.position ?? ''),
+      event.accountId === null ? '' : String(positions.get(event.accountId) ?? ''),
       Object.keys(event.detail ?? {}).length === 0 ? '' : JSON.stringify(event.detail),
     ]),
   ];

@@ -7,6 +7,7 @@ import {
   transferState,
   type Actor,
   type Decision,
+  type RecheckFacts,
   type RequestStatus,
   type StoredAccount,
   type StoredRequest,
@@ -27,11 +28,15 @@ export type AccountAction = 'decide' | 'correct' | 'markAccountTransferred' | 'o
 /** What the requester can do to their own request. */
 export type RequesterAction = 'withdraw' | 'answer';
 
-/** The request as the lifecycle needs it: its status, who reviews it, its accounts' decisions and questions. */
+/**
+ * The request as the lifecycle needs it: its status, who reviews it, its accounts' decisions and
+ * questions. Of a re-check only its verdict and changes: a decision reads no evidence
+ * (services/store/requests.ts lockRequestForDecision).
+ */
 export type LifecycleRequest = Pick<StoredRequest, 'status' | 'claimedBy' | 'claimedAt' | 'withdrawnAt'> & {
   accounts: ReadonlyArray<
     Pick<StoredAccount, 'id' | 'verdict' | 'decision' | 'decidedBy' | 'decidedAt' | 'transferredAt'> &
-      Partial<Pick<StoredAccount, 'recheck' | 'transferConfirmedAt' | 'transferOverride'>>
+      Partial<Pick<StoredAccount, 'transferConfirmedAt' | 'transferOverride'>> & { recheck?: RecheckFacts | null }
   >;
   questions: ReadonlyArray<{ answer: string | null }>;
   requester: Pick<Actor, 'id'>;

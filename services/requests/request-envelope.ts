@@ -1,8 +1,8 @@
 import { AppError } from '../../core/errors';
-import type { StoredRequest } from '../model';
+import type { RequestForDecision, StoredRequest } from '../model';
 import type { SqlDatabase, SqlExecutor } from '../store/database';
-import { enqueue, owed } from '../store/outbox';
-import { lockRequest } from '../store/requests';
+import { enqueueAll, owed, type OwedMessage } from '../store/outbox';
+import { lockRequest, lockRequestForDecision } from '../store/requests';
 
 /** Raised after a change commits what it owes, so the workers deliver (or check) now rather than at their next poll. */
 export interface WorkSignal {
@@ -85,23 +85,50 @@ export class RequestEnvelope {
 
   /** Throws REQUEST_NOT_FOUND when there is no such request. */
   async change<T>(requestId: number, apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>): Promise<T> {
-    const changed = await this.changeIfPresent(requestId, apply);
-    if (!changed.found) throw new AppError('REQUEST_NOT_FOUND');
-    return changed.result;
+    return found(await this.changeIfPresent(requestId, apply));
+  }
+
+  /**
+   * As `change`, for a decision on accounts: the request is locked and read as the lifecycle asks
+   * it (its accounts' decisions and facts, not their reasons and evidence), so a decision on a
+   * 500-account request does not read and parse every account's evidence under the lock. The
+   * messages the decision owes (`owe`) are written with the card's update in one statement.
+   */
+  async decide<T>(requestId: number, apply: (tx: SqlExecutor, request: RequestForDecision, owe: Owe) => Promise<T>): Promise<T> {
+    return found(await this.locked(lockRequestForDecision, requestId, apply, { cardUpdate: true }));
   }
 
   /** As `change`, for the bot's own work: a request gone meanwhile (removed under retention) is nothing to do. */
-  async changeIfPresent<T>(
+  changeIfPresent<T>(
     requestId: number,
     apply: (tx: SqlExecutor, request: StoredRequest) => Promise<T>,
     options: { cardUpdate: boolean } = { cardUpdate: true },
   ): Promise<{ found: true; result: T } | { found: false }> {
+    return this.locked(lockRequest, requestId, apply, options);
+  }
+
+  private locked<Locked, T>(
+    lock: (tx: SqlExecutor, requestId: number) => Promise<Locked | null>,
+    requestId: number,
+    apply: (tx: SqlExecutor, request: Locked, owe: Owe) => Promise<T>,
+    options: { cardUpdate: boolean },
+  ): Promise<{ found: true; result: T } | { found: false }> {
     return inTransaction(this.db, this.signal, async (tx) => {
-      const request = await lockRequest(tx, requestId);
+      const request = await lock(tx, requestId);
       if (!request) return { found: false as const };
-      const result = await apply(tx, request);
-      if (options.cardUpdate) await enqueue(tx, owed.opsUpdate(requestId));
+      const owedByChange: OwedMessage[] = [];
+      const result = await apply(tx, request, (message) => void owedByChange.push(message));
+      // What the change owes, then the card's update (every change shows on it): one statement, in that order.
+      await enqueueAll(tx, options.cardUpdate ? [...owedByChange, owed.opsUpdate(requestId)] : owedByChange);
       return { found: true as const, result };
     });
   }
+}
+
+/** Owes a message, written when the change is done, with the card's update, in one statement. */
+export type Owe = (message: OwedMessage) => void;
+
+function found<T>(changed: { found: true; result: T } | { found: false }): T {
+  if (!changed.found) throw new AppError('REQUEST_NOT_FOUND');
+  return changed.result;
 }

@@ -2,7 +2,7 @@ import { AppError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { alreadyRequestedReason } from '../eligibility/rules';
 import type { ScreenedAccount, Verdict } from '../eligibility/types';
-import type { Actor, Decision, NewTransferRequest, RequestQuestion, RequestSummary, StoredRequest } from '../model';
+import type { Actor, Decision, NewTransferRequest, RequestForDecision, RequestQuestion, RequestSummary, StoredRequest } from '../model';
 import { appendAccountAudits, appendAudit, AuditLog, type AuditEvent } from '../store/audit';
 import type { SqlDatabase, SqlExecutor } from '../store/database';
 import { enqueue, owed } from '../store/outbox';
@@ -19,7 +19,7 @@ import {
 } from '../store/request-changes';
 import { insertAccounts, insertRequest, lockAddresses, RequestRepository } from '../store/requests';
 import { SqlScreeningHistory } from '../store/screening-history';
-import { oweCheck, overrideTransfer } from '../store/request-checks';
+import { oweCheck, oweChecks, overrideTransfer } from '../store/request-checks';
 import { completeIfReady, tellRequesterOfChange } from './completion';
 import { inTransaction, RequestEnvelope, type WorkSignal } from './request-envelope';
 import { requestSql } from './request-conditions';
@@ -237,7 +237,7 @@ export class TransferRequests {
   /** One decision per account, ever: a second attempt learns who decided first. A rejection needs a reason the requester will see. */
   decideAccount(requestId: number, accountId: number, decision: Decision, actor: Actor, reason?: string | null): Promise<DecisionOutcome> {
     if (decision === 'rejected' && !reason) throw new ReasonRequiredError('reject');
-    const allowed = (request: StoredRequest): Allowed => {
+    const allowed = (request: RequestForDecision): Allowed => {
       const verdict = accountAction(request, accountId, 'decide');
       const needed = verdict.allowed && !reason ? reasonNeeded(request, accountId, 'decide', decision) : undefined;
       return needed ? { allowed: false, error: new ReasonRequiredError(needed) } : verdict;
@@ -329,24 +329,31 @@ export class TransferRequests {
     return this.envelope.change(requestId, apply);
   }
 
-  /** A decision: allowed on the request as locked, each decided account audited, the outcome owed when it settles the request. */
+  /**
+   * A decision: allowed on the request as locked (read as the lifecycle asks it, without the
+   * accounts' evidence), each decided account audited, the outcome owed when it settles the request.
+   */
   private decide(
     requestId: number,
     actor: Actor,
-    allowed: (request: StoredRequest) => Allowed,
+    allowed: (request: RequestForDecision) => Allowed,
     update: (tx: SqlExecutor) => Promise<{ ids: number[]; action: string; detail: Record<string, unknown> }>,
   ): Promise<DecisionOutcome> {
-    return this.change(requestId, async (tx, request) => {
+    return this.envelope.decide(requestId, async (tx, request, owe) => {
       assertAllowed(allowed(request));
       const { ids, action, detail } = await update(tx);
       await appendAccountAudits(tx, actor, action, requestId, ids, detail);
       const settled = await settleIfAllDecided(tx, requestId);
-      if (settled) await enqueue(tx, owed.outcome(requestId, request.requester.id));
+      // Written with the card's update, in one statement.
+      if (settled) owe(owed.outcome(requestId, request.requester.id));
       // An approval has the facts read again at once, also the one that decides the request (a leaver found then is
-      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched for the moves.
-      if (ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status))
-        await oweCheck(tx, requestId, 'recheck', 'approval');
-      if (settled) await oweCheck(tx, requestId, 'transfer', 'decided');
+      // still flagged: re-checks go on until every approved account has moved); once decided, the directory is watched
+      // for the moves. Both in one statement.
+      const approved = ids.length > 0 && action !== 'request.rejected' && action !== 'account.rejected' && isOpen(request.status);
+      await oweChecks(tx, requestId, [
+        ...(approved ? [{ kind: 'recheck' as const, trigger: 'approval' }] : []),
+        ...(settled ? [{ kind: 'transfer' as const, trigger: 'decided' }] : []),
+      ]);
       return { decidedAccountIds: ids, requestNowDecided: settled };
     });
   }

@@ -59,17 +59,49 @@ interface DeliveryRow {
   attempts: number;
 }
 
+/** A newer change: the update is owed again, whatever happened to the last one. */
+const REARM = `UPDATE SET version = outbox.version + 1, status = 'pending', due_at = now(), attempts = 0, last_error = NULL, delivered_at = NULL`;
+
 /** Writes an owed message inside the caller's transaction. */
 export async function enqueue(tx: SqlExecutor, message: OwedMessage): Promise<void> {
   await tx.query(
     `INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (dedupe_key) DO ${
-       rearmsWhenOwedAgain(message.kind)
-         ? // A newer change: the update is owed again, whatever happened to the last one.
-           `UPDATE SET version = outbox.version + 1, status = 'pending', due_at = now(), attempts = 0, last_error = NULL, delivered_at = NULL`
-         : 'NOTHING'
-     }`,
+     ON CONFLICT (dedupe_key) DO ${rearmsWhenOwedAgain(message.kind) ? REARM : 'NOTHING'}`,
     [message.dedupeKey, message.kind, message.requestId ?? null, message.recipient ?? null, JSON.stringify(message.payload ?? {})],
+  );
+}
+
+/**
+ * Writes several owed messages inside the caller's transaction in one statement, in the order
+ * given (their ids, so the worker's order), each as `enqueue` would: one already owed re-arms if
+ * its kind does (rearmsWhenOwedAgain) and is left as it is otherwise. A change that owes the
+ * requester the outcome and NAS Operations the card's update makes one round trip for both.
+ * A message named twice is written once. One left as it is stays locked by this transaction
+ * until it commits (ON CONFLICT DO UPDATE locks every conflicting row, even those its WHERE
+ * leaves unchanged: https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT);
+ * the worker's claim skips locked rows.
+ */
+export async function enqueueAll(tx: SqlExecutor, messages: readonly OwedMessage[]): Promise<void> {
+  const distinct = messages.filter((message, index) => messages.findIndex((other) => other.dedupeKey === message.dedupeKey) === index);
+  if (distinct.length <= 1) {
+    if (distinct[0]) await enqueue(tx, distinct[0]);
+    return;
+  }
+  const rearming = distinct.filter((message) => rearmsWhenOwedAgain(message.kind)).map((message) => message.dedupeKey);
+  const values = distinct.map((_, index) => `($${index * 5 + 2}, $${index * 5 + 3}, $${index * 5 + 4}::int, $${index * 5 + 5}, $${index * 5 + 6}::jsonb)`);
+  await tx.query(
+    `INSERT INTO outbox (dedupe_key, kind, request_id, recipient, payload) VALUES ${values.join(', ')}
+     ON CONFLICT (dedupe_key) DO ${REARM} WHERE outbox.dedupe_key = ANY($1::text[])`,
+    [
+      rearming,
+      ...distinct.flatMap((message) => [
+        message.dedupeKey,
+        message.kind,
+        message.requestId ?? null,
+        message.recipient ?? null,
+        JSON.stringify(message.payload ?? {}),
+      ]),
+    ],
   );
 }
 

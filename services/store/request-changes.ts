@@ -12,13 +12,24 @@ import type { SqlExecutor } from './database';
 type Ids = Array<{ id: number }>;
 const ids = (rows: Ids): number[] => rows.map((row) => row.id);
 
-/** Approves every eligible account not yet decided, except those changed since submission (decided one by one); the ids approved. */
+/**
+ * A decision's own precondition on the request, as the lifecycle's `open` condition reads it
+ * (services/requests/lifecycle.ts: decisions are taken while the request is submitted or in
+ * review): `$1` is the request's id, `$statuses` the parameter holding OPEN_STATUSES. With it a
+ * decision on a withdrawn or decided request changes nothing, whoever calls.
+ */
+const REQUEST_OPEN = (statuses: string) => `EXISTS (SELECT 1 FROM transfer_requests r WHERE r.id = $1 AND r.status = ANY(${statuses}::text[]))`;
+
+/**
+ * Approves every eligible account not yet decided, except those changed since submission (decided one by one); the ids approved.
+ * One statement for the whole request, whatever its size: a 500-account request is one UPDATE, not 500.
+ */
 export async function approveEligibleAccounts(tx: SqlExecutor, requestId: number, actor: Actor): Promise<number[]> {
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET decision = 'approved', decided_by_id = $2, decided_by_name = $3, decided_at = now()
-       WHERE request_id = $1 AND verdict = 'eligible' AND decision IS NULL AND change_summary IS NULL RETURNING id`,
-      [requestId, actor.id, actor.name],
+       WHERE request_id = $1 AND verdict = 'eligible' AND decision IS NULL AND change_summary IS NULL AND ${REQUEST_OPEN('$4')} RETURNING id`,
+      [requestId, actor.id, actor.name, OPEN_STATUSES],
     ),
   );
 }
@@ -28,8 +39,8 @@ export async function rejectUndecidedAccounts(tx: SqlExecutor, requestId: number
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET decision = 'rejected', decision_reason = $4, decided_by_id = $2, decided_by_name = $3, decided_at = now()
-       WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
-      [requestId, actor.id, actor.name, reason],
+       WHERE request_id = $1 AND decision IS NULL AND verdict <> 'ineligible' AND ${REQUEST_OPEN('$5')} RETURNING id`,
+      [requestId, actor.id, actor.name, reason, OPEN_STATUSES],
     ),
   );
 }
@@ -46,8 +57,8 @@ export async function decideOneAccount(
   return ids(
     await tx.query<{ id: number }>(
       `UPDATE request_accounts SET decision = $3, decision_reason = $6, decided_by_id = $4, decided_by_name = $5, decided_at = now()
-       WHERE request_id = $1 AND id = $2 AND decision IS NULL AND verdict <> 'ineligible' RETURNING id`,
-      [requestId, accountId, decision, actor.id, actor.name, reason],
+       WHERE request_id = $1 AND id = $2 AND decision IS NULL AND verdict <> 'ineligible' AND ${REQUEST_OPEN('$7')} RETURNING id`,
+      [requestId, accountId, decision, actor.id, actor.name, reason, OPEN_STATUSES],
     ),
   );
 }

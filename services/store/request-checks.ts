@@ -20,10 +20,21 @@ export interface ClaimedCheck {
 
 /** Owes a check of `kind` on the request now (or re-arms it to now); idempotent. */
 export async function oweCheck(tx: SqlExecutor, requestId: number, kind: CheckKind, trigger: string): Promise<void> {
+  await oweChecks(tx, requestId, [{ kind, trigger }]);
+}
+
+/**
+ * Owes each of `checks` on the request now (or re-arms it to now) in one statement; idempotent.
+ * A decision that settles the request owes a re-check and the transfer check in one round trip.
+ * One kind named twice is owed once, with the last trigger given.
+ */
+export async function oweChecks(tx: SqlExecutor, requestId: number, checks: ReadonlyArray<{ kind: CheckKind; trigger: string }>): Promise<void> {
+  const byKind = new Map(checks.map((check) => [check.kind, check.trigger]));
+  if (byKind.size === 0) return;
   await tx.query(
-    `INSERT INTO request_checks (request_id, kind, trigger) VALUES ($1, $2, $3)
+    `INSERT INTO request_checks (request_id, kind, trigger) SELECT $1, check_kind, check_trigger FROM unnest($2::text[], $3::text[]) AS owed (check_kind, check_trigger)
      ON CONFLICT (request_id, kind) DO UPDATE SET due_at = now(), trigger = EXCLUDED.trigger, attempts = 0, last_error = NULL`,
-    [requestId, kind, trigger],
+    [requestId, [...byKind.keys()], [...byKind.values()]],
   );
 }
 

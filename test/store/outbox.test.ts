@@ -5,7 +5,7 @@ import { SqlStorage } from '../../services/store/bot-state';
 import { openPostgres, type SqlDatabase } from '../../services/store/database';
 import { migrate } from '../../services/store/migrate';
 import { DeliveryRecords, WAITING_FOR_OUTCOME } from '../../services/outbox/delivery-records';
-import { Outbox, dedupeKeys, enqueue, owed } from '../../services/store/outbox';
+import { Outbox, dedupeKeys, enqueue, enqueueAll, owed } from '../../services/store/outbox';
 import { ScreeningJobs } from '../../services/store/screening-jobs';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
 
@@ -20,6 +20,38 @@ async function aRequest(db: SqlDatabase, reference: string): Promise<number> {
 }
 
 describeOnEachDatabase('outbox', (db) => {
+  it('owes several messages in one statement, in order, each as enqueue would: an update re-armed, an outcome owed once', async () => {
+    const request = await aRequest(db(), 'NTR-3');
+    const other = await aRequest(db(), 'NTR-4');
+    // Already owed: the card's update delivered, and the outcome delivered.
+    await enqueue(db(), owed.opsUpdate(request));
+    await enqueue(db(), owed.outcome(request, 'priya'));
+    await db().query(`UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = 1`);
+    const statements: string[] = [];
+    await db().transaction((tx) =>
+      enqueueAll({ query: (sql, params) => (statements.push(sql), tx.query(sql, params)) }, [
+        owed.outcome(request, 'priya'),
+        owed.outcome(other, 'priya'),
+        owed.opsUpdate(request),
+        owed.opsUpdate(other),
+        owed.opsUpdate(other),
+      ]),
+    );
+    assert.equal(statements.length, 1, statements.join('\n'));
+    const rows = await db().query<{ dedupe_key: string; status: string; version: number; attempts: number; recipient: string | null }>(
+      'SELECT dedupe_key, status, version, attempts, recipient FROM outbox ORDER BY id',
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.dedupe_key, row.status, row.version, row.attempts, row.recipient]),
+      [
+        [dedupeKeys.opsUpdate(request), 'pending', 2, 0, null],
+        [dedupeKeys.outcome(request), 'delivered', 1, 1, 'priya'],
+        [dedupeKeys.outcome(other), 'pending', 1, 0, 'priya'],
+        [dedupeKeys.opsUpdate(other), 'pending', 1, 0, null],
+      ],
+    );
+  });
+
   it('owes each message once: enqueuing the same post or outcome again changes nothing', async () => {
     const outbox = new Outbox(db());
     const request = await aRequest(db(), 'NTR-7');
