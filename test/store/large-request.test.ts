@@ -188,7 +188,7 @@ describeOnEachDatabase('a 500-account request decided in bulk', (db) => {
     assert.equal(alert.detailText, `12 accounts (${Array.from({ length: 12 }, (_, index) => `account ${index + 1}`).join(', ')})`);
   });
 
-  it('approves each account beside its row: the table keeps room on each page for its rows’ next versions (fillfactor, migration 019)', async () => {
+  it('approves each account beside its row: the table keeps room on each page for its rows’ next versions (fillfactor, migration 020)', async () => {
     const requests = transferRequests(db());
     const { request } = await requests.submit(newRequest(500, 'pages'));
     // The block of each row version (ctid is "(block,offset)"): an update that finds room on its page writes no index entries (HOT).
