@@ -24,8 +24,11 @@ export function mailboxDestination(senderId: string): SendDestination {
 
 /** Mail from a mailbox is paced by Exchange's limits, everything else by the pacer it had (Teams'). */
 export function withMailPacing(teams: SendPacer, mail: SendPacer): SendPacer {
+  const pacerOf = (destination: SendDestination) => (destination.conversation.startsWith(MAILBOX) ? mail : teams);
   return {
-    reserve: (destination: SendDestination): Promise<Reservation> =>
-      destination.conversation.startsWith(MAILBOX) ? mail.reserve(destination) : teams.reserve(destination),
+    reserve: (destination: SendDestination): Promise<Reservation> => pacerOf(destination).reserve(destination),
+    // A mailbox found down (Graph answering 5xx) is probed as a Teams chat is, in its own budget.
+    serviceDown: async (destination) => pacerOf(destination).serviceDown?.(destination),
+    serviceBack: async (destination) => pacerOf(destination).serviceBack?.(destination),
   };
 }

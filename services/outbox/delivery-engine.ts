@@ -2,7 +2,7 @@ import { DeadlineExceeded, withDeadline } from '../../core/deadline';
 import { describeErrorForLog } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { SqlExecutor } from '../store/database';
-import { SERVICE_DOWN_CODE, type Delivery, type DeliveryKind, type DeliveryOf, type Outbox } from '../store/outbox';
+import { SERVICE_DOWN_CODE, WAITING_FOR_SERVICE, type Delivery, type DeliveryKind, type DeliveryOf, type Outbox } from '../store/outbox';
 import { conversationKeyOf, UNPACED, type SendDestination, type SendPacer } from './send-pacing';
 
 /**
@@ -41,11 +41,26 @@ export class Never extends Error {
 /** This worker's claim lapsed and another holds the row: leave it to them. */
 class ClaimLost extends Error {}
 
-/** No slot in the send budget for this destination yet: the row waits for one, counting no attempt. */
+/**
+ * No slot in the send budget for this destination yet: the row waits for one, counting no
+ * attempt. `forService`: the destination is down and another request is its probe; the row is
+ * marked as waiting for it, so the probe's success wakes it.
+ */
 class Paced extends Error {
-  constructor(readonly waitMs: number) {
-    super('PACED');
+  constructor(
+    readonly waitMs: number,
+    readonly forService: boolean,
+  ) {
+    super(forService ? WAITING_FOR_SERVICE : 'PACED');
   }
+}
+
+/** What became of one delivery's calls to the service, for what follows them. */
+interface CallsMade {
+  /** The service answered a call (the backlog may be woken). */
+  answered: boolean;
+  /** A call went to a destination found down, as its probe, and it answered. */
+  probeAnswered: boolean;
 }
 
 /** What becomes of a failed attempt. */
@@ -216,7 +231,7 @@ export class DeliveryEngine {
       });
     });
     // A destination found without a slot in this batch is not asked again for the rest of it.
-    const pacedUntil = new Map<string, number>();
+    const pacedUntil = new Map<string, { until: number; forService: boolean }>();
     for (const [index, delivery] of due.entries()) {
       if (this.stopping) {
         // Shutting down: what was claimed but not tried goes back at once, not after its lease.
@@ -237,23 +252,23 @@ export class DeliveryEngine {
     return this.handlers[delivery.kind];
   }
 
-  private async deliver(delivery: Delivery, pacedUntil: Map<string, number>): Promise<void> {
+  private async deliver(delivery: Delivery, pacedUntil: Map<string, { until: number; forService: boolean }>): Promise<void> {
     const handler = this.handlerOf(delivery);
     const context = { deliveryId: delivery.id, kind: delivery.kind, requestId: delivery.requestId ?? undefined, attempt: delivery.attempts };
-    const answered = { yes: false };
+    const calls: CallsMade = { answered: false, probeAnswered: false };
     try {
-      const settle = await handler.deliver(delivery, this.guardedCall(delivery, pacedUntil, answered));
+      const settle = await handler.deliver(delivery, this.guardedCall(delivery, pacedUntil, calls));
       await this.outbox.markDelivered(delivery, settle);
       this.logger.info('delivery.sent', context);
-      if (answered.yes) await this.wakeWhatWaitedForTheService(delivery);
+      if (calls.answered) await this.wakeWhatWaitedForTheService(delivery, calls.probeAnswered);
     } catch (error) {
       if (error instanceof ClaimLost) {
         this.logger.info('delivery.claim_lost', context);
         return;
       }
       if (error instanceof Paced) {
-        await this.outbox.retryLater(delivery, error.waitMs / 1000, 'PACED', false);
-        this.logger.debug('delivery.paced', { ...context, inMs: error.waitMs });
+        await this.outbox.retryLater(delivery, error.waitMs / 1000, error.message, false);
+        this.logger.debug('delivery.paced', { ...context, inMs: error.waitMs, ...(error.forService ? { reason: WAITING_FOR_SERVICE } : {}) });
         return;
       }
       if (error instanceof NotYet) {
@@ -294,13 +309,14 @@ export class DeliveryEngine {
   }
 
   /**
-   * The service took a message where it had been down: what waits out back-off there is due
-   * now (one statement), and goes as pacing allows. Only after a sign of an outage, so an
-   * ordinary send costs no extra statement.
+   * The service took a message where it had been down: what waits there (for the destination's
+   * probe, or out of back-off) is due now (one statement), and goes as pacing allows. Only after a
+   * sign of an outage (this row failed before, this instance saw the service down, or the request
+   * was the destination's probe), so an ordinary send costs no extra statement.
    */
-  private async wakeWhatWaitedForTheService(delivery: Delivery): Promise<void> {
+  private async wakeWhatWaitedForTheService(delivery: Delivery, probeAnswered: boolean): Promise<void> {
     const scope = delivery.recipient ?? '';
-    if (delivery.attempts <= 1 && !this.sawDown.has(scope)) return;
+    if (delivery.attempts <= 1 && !this.sawDown.has(scope) && !probeAnswered) return;
     this.sawDown.delete(scope);
     // The delivery in hand is already settled as sent: a failure here must never reach its failure path
     // (which could give a sent message up as undeliverable). The rows simply wait out their back-off.
@@ -312,15 +328,16 @@ export class DeliveryEngine {
     }
   }
 
-  /** The slot is taken last, just before the request leaves, so the ledger's time is when it went. */
-  private async takeSlot(to: SendDestination, pacedUntil: Map<string, number>): Promise<void> {
+  /** The slot is taken last, just before the request leaves, so the ledger's time is when it went. True: the request is the destination's probe. */
+  private async takeSlot(to: SendDestination, pacedUntil: Map<string, { until: number; forService: boolean }>): Promise<boolean> {
     const key = `${to.tenant} ${conversationKeyOf(to.conversation)}`;
     const known = pacedUntil.get(key);
-    if (known !== undefined && known > Date.now()) throw new Paced(known - Date.now());
+    if (known !== undefined && known.until > Date.now()) throw new Paced(known.until - Date.now(), known.forService);
     const reservation = await this.pacer.reserve(to);
-    if (reservation.granted) return;
-    pacedUntil.set(key, Date.now() + reservation.waitMs);
-    throw new Paced(reservation.waitMs);
+    if (reservation.granted) return reservation.probe === true;
+    const forService = reservation.waitingForService === true;
+    pacedUntil.set(key, { until: Date.now() + reservation.waitMs, forService });
+    throw new Paced(reservation.waitMs, forService);
   }
 
   /** Exponential with "equal jitter": half fixed, half random, so retries from many rows spread out. */
@@ -329,17 +346,42 @@ export class DeliveryEngine {
     return ceiling / 2 + (this.random() * ceiling) / 2;
   }
 
-  private guardedCall(delivery: Delivery, pacedUntil: Map<string, number>, answered: { yes: boolean }): GuardedCall {
+  private guardedCall(delivery: Delivery, pacedUntil: Map<string, { until: number; forService: boolean }>, calls: CallsMade): GuardedCall {
     return async (send, to) => {
       if (!(await this.outbox.stillHeld(delivery, this.policy.leaseSeconds))) throw new ClaimLost();
-      if (to) await this.takeSlot(to, pacedUntil);
+      const probe = to !== undefined && (await this.takeSlot(to, pacedUntil));
+      let result: Awaited<ReturnType<typeof send>>;
       try {
-        const result = await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
-        answered.yes = true;
-        return result;
+        result = await withDeadline(send(), this.policy.sendTimeoutSeconds * 1000);
       } catch (error) {
-        throw error instanceof DeadlineExceeded ? new DeliveryFailure(undefined, undefined) : this.toFailure(error);
+        const failure = error instanceof DeadlineExceeded ? new DeliveryFailure(undefined, undefined) : this.toFailure(error);
+        if (to) await this.noteHealth(delivery, to, probe, failure);
+        throw failure;
       }
+      calls.answered = true;
+      if (probe) {
+        calls.probeAnswered = true;
+        await this.noteHealth(delivery, to, probe, undefined);
+      }
+      return result;
     };
+  }
+
+  /**
+   * What a call showed of its destination's health, for the send budget every instance shares: a
+   * failure as of a service that is down (no answer, 5xx) marks it down, so that until it takes a
+   * request again one request at a time goes there (a probe) and the rest wait for it; any other
+   * answer to a probe (taken, or refused for its own reasons: 413, 429, 403) shows it is back.
+   * Nothing else hangs on it: a failure to record it is logged, and the rows back off on their own.
+   */
+  private async noteHealth(delivery: Delivery, to: SendDestination, probe: boolean, failure: DeliveryFailure | undefined): Promise<void> {
+    const down = failure !== undefined && SERVICE_DOWN_CODE.test(classifyFailure(failure).code);
+    if (!down && !probe) return;
+    try {
+      if (down) await this.pacer.serviceDown?.(to);
+      else await this.pacer.serviceBack?.(to);
+    } catch (error) {
+      this.logger.warn('delivery.health_not_recorded', { deliveryId: delivery.id, kind: delivery.kind, down, ...describeErrorForLog(error) });
+    }
   }
 }

@@ -53,12 +53,39 @@ export function conversationKeyOf(conversationId: string): string {
   return conversationId.split(';')[0] ?? conversationId;
 }
 
-/** Either the request may go now (its slot is taken), or the earliest moment a slot frees. */
-export type Reservation = { granted: true } | { granted: false; waitMs: number };
+/**
+ * How often a destination found down (5xx, no answer) is tried while it stays down: one request
+ * at a time, whatever the backlog, spaced by this fraction of how long it has been down, within
+ * the bounds. Every message owed there waits for that one (the "half-open" state of a circuit
+ * breaker, https://learn.microsoft.com/azure/architecture/patterns/circuit-breaker), and the
+ * first it takes makes them all due. So the service is not sent the whole backlog's retries
+ * (each row backing off on its own: up to the full budget, 60 in 30 s to a channel, all of it
+ * refused and all of it still counting in Teams' windows when it is back), yet it is found back
+ * within a second of a short outage, and within about 2% of a long one.
+ */
+export interface ProbePolicy {
+  minSeconds: number;
+  maxSeconds: number;
+  /** Of the time since the destination was found down. */
+  fractionOfOutage: number;
+}
+
+export const PROBE_WHILE_DOWN: ProbePolicy = { minSeconds: 1, maxSeconds: 60, fractionOfOutage: 1 / 60 };
+
+/**
+ * Either the request may go now (its slot is taken; `probe`: the destination was down, and
+ * this request is the one that finds out whether it is back), or the earliest moment a slot
+ * frees (`waitingForService`: the destination is down and another request is its probe).
+ */
+export type Reservation = { granted: true; probe?: true } | { granted: false; waitMs: number; waitingForService?: true };
 
 /** Takes a slot for one request, shared by every instance of the bot. */
 export interface SendPacer {
   reserve(destination: SendDestination): Promise<Reservation>;
+  /** The destination failed as a service that is down does (5xx, no answer): until it takes a request again, it is probed, not sent to. */
+  serviceDown?(destination: SendDestination): Promise<void>;
+  /** The destination took a request it was probed with: its budget is its limits again. */
+  serviceBack?(destination: SendDestination): Promise<void>;
 }
 
 /** Paces nothing: for tests of other things. */

@@ -42,6 +42,12 @@ export interface UnreadableDelivery {
 const SERVICE_DOWN_PATTERN = '^(CONNECTOR_UNREACHABLE|HTTP_5[0-9][0-9])$';
 export const SERVICE_DOWN_CODE = new RegExp(SERVICE_DOWN_PATTERN);
 
+/**
+ * A row that waits, counting no attempt, because its destination is down and another request is
+ * its probe (services/outbox/send-pacing.ts ProbePolicy): woken when a send there is taken.
+ */
+export const WAITING_FOR_SERVICE = 'WAITING_FOR_SERVICE';
+
 /** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
 export const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 /** Teams refused a person's chat for good (blocked, removed, gone): tried again only when they next talk to the bot. */
@@ -242,16 +248,17 @@ export class Outbox {
   /**
    * A send to `recipient`'s chat (null: the messages to no person, the ops channel's) was
    * accepted after it had been down: what still waits out back-off because that service was
-   * down is due now, so a backlog drains as fast as pacing allows rather than as the back-off
-   * happened to fall (with the channel out a minute, back-offs had reached 30-60 s). 429s are
-   * not touched (Teams said when), nor refusals; pacing still spaces what falls due.
+   * down, or waits for the probe that just got through, is due now, so a backlog drains as fast
+   * as pacing allows rather than as the back-off or the probe interval happened to fall (with the
+   * channel out a minute, back-offs had reached 30-60 s). 429s are not touched (Teams said when),
+   * nor refusals; pacing still spaces what falls due.
    */
   async wakeBackedOff(recipient: string | null): Promise<number> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE outbox SET due_at = now()
        WHERE status = 'pending' AND recipient IS NOT DISTINCT FROM $1::text AND due_at > now() AND (lease_until IS NULL OR lease_until < now())
-         AND last_error ~ $2 RETURNING id`,
-      [recipient, SERVICE_DOWN_PATTERN],
+         AND (last_error ~ $2 OR last_error = $3) RETURNING id`,
+      [recipient, SERVICE_DOWN_PATTERN, WAITING_FOR_SERVICE],
     );
     return rows.length;
   }

@@ -1,4 +1,12 @@
-import { conversationKeyOf, type PacingLimits, type Reservation, type SendDestination, type SendPacer } from '../outbox/send-pacing';
+import {
+  conversationKeyOf,
+  PROBE_WHILE_DOWN,
+  type PacingLimits,
+  type ProbePolicy,
+  type Reservation,
+  type SendDestination,
+  type SendPacer,
+} from '../outbox/send-pacing';
 import type { SpentRecord } from '../outbox/spent-tally';
 import type { SqlDatabase } from './database';
 
@@ -15,6 +23,11 @@ const SEND_BUDGET_LOCK = 7_272_012;
  * is now or past, the slot is written at the database's clock and granted; otherwise nothing is
  * written and the caller is told how long to wait. The database's clock is the one clock every
  * instance shares.
+ *
+ * A conversation found down carries a mark in the ledger (scope `down:conversation:<id>`, dated
+ * when it was found down) until a request to it is taken again: meanwhile its next request may
+ * go no sooner than the probe interval (ProbePolicy) after its last one, so one request at a time
+ * finds out whether it is back, shared by every instance.
  */
 export class SqlSendBudget implements SendPacer {
   private readonly longestWindowSeconds: number;
@@ -22,6 +35,7 @@ export class SqlSendBudget implements SendPacer {
   constructor(
     private readonly db: SqlDatabase,
     private readonly limits: PacingLimits,
+    private readonly probe: ProbePolicy = PROBE_WHILE_DOWN,
   ) {
     this.longestWindowSeconds = Math.max(...[...limits.conversation, ...limits.tenant].map((window) => window.seconds)) + limits.marginMs / 1000;
   }
@@ -38,7 +52,7 @@ export class SqlSendBudget implements SendPacer {
       // clock_timestamp(), not now(): now() is when the transaction began, before the lock was granted.
       // One statement under the lock, pruning included: every round trip made while holding it is one
       // every other sender in the tenant waits through, on an instance whose event loop may be busy.
-      const [row] = await tx.query<{ wait_ms: number | string | null; granted: boolean }>(
+      const [row] = await tx.query<{ wait_ms: number | string | null; granted: boolean; down: boolean; for_service: boolean | null }>(
         `WITH clock AS (SELECT clock_timestamp() AS now),
          frees AS (
            SELECT max(last.sent_at + make_interval(secs => w.seconds)) AS at
@@ -47,25 +61,64 @@ export class SqlSendBudget implements SendPacer {
              SELECT sent_at FROM send_budget
              WHERE scope = w.scope AND sent_at > clock.now - make_interval(secs => w.seconds)
              ORDER BY sent_at DESC OFFSET w.sends - 1 LIMIT 1) AS last),
+         down AS (SELECT min(sent_at) AS since FROM send_budget WHERE scope = $6),
+         probe AS (
+           SELECT down.since IS NOT NULL AS down,
+             CASE WHEN down.since IS NOT NULL THEN
+               (SELECT max(sent_at) FROM send_budget WHERE scope = ($4::text[])[1])
+                 + make_interval(secs => least($8::float8, greatest($7::float8, extract(epoch FROM clock.now - down.since)::float8 * $9::float8)))
+             END AS at
+           FROM clock, down),
+         next AS (
+           SELECT greatest(frees.at, probe.at) AS at, probe.down, probe.at IS NOT NULL AND (frees.at IS NULL OR probe.at > frees.at) AS for_service
+           FROM frees, probe),
          taken AS (
            INSERT INTO send_budget (scope, sent_at)
-           SELECT scope, clock.now FROM clock, frees, unnest($4::text[]) AS scope
-           WHERE frees.at IS NULL OR frees.at <= clock.now
+           SELECT scope, clock.now FROM clock, next, unnest($4::text[]) AS scope
+           WHERE next.at IS NULL OR next.at <= clock.now
            RETURNING id),
          forgotten AS (
            DELETE FROM send_budget USING clock
            WHERE scope = ANY($4::text[]) AND sent_at < clock.now - make_interval(secs => $5) AND EXISTS (SELECT 1 FROM taken))
-         SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
+         SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM next.at - clock.now) * 1000 AS wait_ms, next.down, next.for_service
+         FROM clock, next`,
         [
           windows.map((window) => window.scope),
           windows.map((window) => window.seconds + margin),
           windows.map((window) => window.sends),
           [conversation, tenant],
           this.longestWindowSeconds,
+          downMarkOf(conversation),
+          this.probe.minSeconds,
+          this.probe.maxSeconds,
+          this.probe.fractionOfOutage,
         ],
       );
-      return row?.granted ? { granted: true } : { granted: false, waitMs: Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1))) };
+      if (row?.granted) return row.down ? { granted: true, probe: true } : { granted: true };
+      const waitMs = Math.max(1, Math.ceil(Number(row?.wait_ms ?? 1)));
+      return row?.for_service ? { granted: false, waitMs, waitingForService: true } : { granted: false, waitMs };
     });
+  }
+
+  /**
+   * Marks the conversation down, dated now, unless it is already (the outage's age sets the probe
+   * interval). One statement, idempotent; marks left a day (a conversation never sent to again)
+   * are dropped with it.
+   */
+  async serviceDown(destination: SendDestination): Promise<void> {
+    const mark = downMarkOf(scopesOf(destination)[0]);
+    await this.db.query(
+      `WITH forgotten AS (DELETE FROM send_budget WHERE scope LIKE 'down:%' AND scope <> $1 AND sent_at < clock_timestamp() - interval '1 day')
+       INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() WHERE NOT EXISTS (SELECT 1 FROM send_budget WHERE scope = $1)`,
+      [mark],
+    );
+  }
+
+  /** The conversation took a request again: the mark goes (idempotent; a second instance finding it gone is fine), and so do marks left a day. */
+  async serviceBack(destination: SendDestination): Promise<void> {
+    await this.db.query(`DELETE FROM send_budget WHERE scope = $1 OR (scope LIKE 'down:%' AND sent_at < clock_timestamp() - interval '1 day')`, [
+      downMarkOf(scopesOf(destination)[0]),
+    ]);
   }
 
   /**
@@ -101,6 +154,11 @@ export class SqlSendBudget implements SendPacer {
       [scopes, ages, [...new Set(scopes)], this.longestWindowSeconds],
     );
   }
+}
+
+/** The ledger's mark of a conversation found down (dated when it was). */
+function downMarkOf(conversationScope: string): string {
+  return `down:${conversationScope}`;
 }
 
 /** The ledger's scopes a request to `destination` counts against: its conversation (a channel for its threads), then its tenant. */

@@ -129,6 +129,7 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
   send_budget: {
     // A personal chat's Teams conversation id is an opaque id, no address or name, and the row is gone within the hour (the longest
     // Teams window); mail pacing names the sender's mailbox by their Entra object id (mailbox:<id>), kept a day (Exchange's daily limit).
+    // A conversation or mailbox found down is marked (down:conversation:<id>) until it answers again; a mark a day old is dropped at the next one made or cleared.
     scope: mentions,
   },
   affected_user_messages: {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type PacingLimits } from '../../services/outbox/send-pacing';
+import { type PacingLimits, type ProbePolicy, type Reservation } from '../../services/outbox/send-pacing';
 import type { SqlDatabase } from '../../services/store/database';
 import { SqlSendBudget } from '../../services/store/send-budget';
 import { leastTimeMs, RollingLimits } from '../support/teams-rate-limits';
@@ -133,6 +133,71 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
     const to = { conversation: CHANNEL, tenant: 't1' };
     const answers = await Promise.all(Array.from({ length: 12 }, () => budget.reserve(to)));
     assert.equal(answers.filter((answer) => answer.granted).length, 3);
+  });
+
+  describe('a conversation found down (5xx, no answer): one probe at a time', () => {
+    // A probe interval of a tenth of the outage's age, within 2 s and 10 s.
+    const PROBING: ProbePolicy = { minSeconds: 2, maxSeconds: 10, fractionOfOutage: 0.1 };
+    const channel = { conversation: CHANNEL, tenant: 't1' };
+    const budget = () => new SqlSendBudget(db(), LIMITS, PROBING);
+    const waitOf = (reservation: Reservation) => (reservation.granted ? 0 : reservation.waitMs);
+    const about = (reservation: Reservation, expectedMs: number) =>
+      assert.ok(
+        waitOf(reservation) <= expectedMs + 1 && waitOf(reservation) >= expectedMs - 250,
+        `wait ${waitOf(reservation)} ms, expected about ${expectedMs}`,
+      );
+
+    it('holds its next request until the probe interval after its last, as waiting for the service; other conversations go', async () => {
+      await sentBefore(db(), `conversation:${CHANNEL}`, [0.5]);
+      await budget().serviceDown(channel);
+      const held = await budget().reserve(channel);
+      assert.deepEqual({ ...held, waitMs: undefined }, { granted: false, waitMs: undefined, waitingForService: true });
+      about(held, 1500);
+      assert.deepEqual(await budget().reserve({ conversation: 'a:chat', tenant: 't1' }), { granted: true });
+    });
+
+    it('grants the request after the interval as its probe, and the next only an interval later', async () => {
+      await sentBefore(db(), `conversation:${CHANNEL}`, [3]);
+      await budget().serviceDown(channel);
+      assert.deepEqual(
+        await budget().reserve({ ...channel, conversation: `${CHANNEL};messageid=7` }),
+        { granted: true, probe: true },
+        'a thread is its channel',
+      );
+      const next = await budget().reserve(channel);
+      assert.equal(next.granted, false);
+      about(next, 2000);
+    });
+
+    it('spaces probes by a share of how long it has been down, up to the ceiling', async () => {
+      await sentBefore(db(), `conversation:${CHANNEL}`, [1]);
+      await sentBefore(db(), `down:conversation:${CHANNEL}`, [50]);
+      about(await budget().reserve(channel), 4000);
+      await db().query(`UPDATE send_budget SET sent_at = sent_at - interval '450 seconds' WHERE scope LIKE 'down:%'`);
+      about(await budget().reserve(channel), 9000);
+    });
+
+    it('keeps the date it was first found down; once it takes a request, its limits alone again; both idempotent', async () => {
+      await budget().serviceDown(channel);
+      await db().query(`UPDATE send_budget SET sent_at = sent_at - interval '30 seconds' WHERE scope LIKE 'down:%'`);
+      await budget().serviceDown(channel);
+      const marks = () =>
+        db().query<{ ago: number }>(`SELECT round(extract(epoch FROM clock_timestamp() - sent_at))::int AS ago FROM send_budget WHERE scope LIKE 'down:%'`);
+      assert.deepEqual(await marks(), [{ ago: 30 }]);
+      await budget().serviceBack(channel);
+      await budget().serviceBack(channel);
+      assert.deepEqual(await marks(), []);
+      assert.deepEqual(await budget().reserve(channel), { granted: true });
+    });
+
+    it('forgets a mark left a day (a conversation never sent to again)', async () => {
+      await sentBefore(db(), 'down:conversation:a:gone', [2 * 24 * 3600]);
+      await budget().serviceDown(channel);
+      assert.deepEqual(
+        (await db().query<{ scope: string }>(`SELECT scope FROM send_budget WHERE scope LIKE 'down:%'`)).map((row) => row.scope),
+        [`down:conversation:${CHANNEL}`],
+      );
+    });
   });
 });
 

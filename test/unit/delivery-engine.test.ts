@@ -16,7 +16,7 @@ import { owed, owedContent, readOwedContent } from '../../services/outbox/owed-m
 import type { SqlDatabase } from '../../services/store/database';
 import { Outbox, type Delivery } from '../../services/store/outbox';
 import { SqlSendBudget } from '../../services/store/send-budget';
-import type { PacingLimits, SendDestination } from '../../services/outbox/send-pacing';
+import type { PacingLimits, ProbePolicy, SendDestination } from '../../services/outbox/send-pacing';
 import { pgliteDatabase } from '../support/databases';
 import { RollingLimits } from '../support/teams-rate-limits';
 
@@ -369,7 +369,8 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
       recordingLogger(logged),
       { ...policy, batchSize: 1 },
       () => 0.5,
-      new SqlSendBudget(db, limits),
+      // No probe interval: each row retries on its own back-off, as where nothing holds them (the next tests are about the probing).
+      new SqlSendBudget(db, limits, { minSeconds: 0, maxSeconds: 0, fractionOfOutage: 0 }),
     );
     // Six messages to one chat, one to another.
     for (let job = 1; job <= 6; job++) await outbox.enqueue(owed.screeningResults(`job${job}`, 1, 'u1'));
@@ -424,5 +425,136 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
     ]);
     assert.equal(sends.filter((send) => send.status === 429).length, 0, 'no 429');
     assert.ok(Date.now() - started < 5000, `drained in ${Date.now() - started} ms, paced, not backed off`);
+  });
+
+  describe('while a destination is down (two instances, one send budget)', () => {
+    // Wide windows, so that only the probing limits what goes; a fixed probe interval of a minute, so that no
+    // probe falls due while the test runs: the test moves the ledger's clock instead (no timings asserted).
+    const limits: PacingLimits = { conversation: [{ seconds: 1, sends: 50 }], tenant: [{ seconds: 1, sends: 100 }], marginMs: 0 };
+    const probing: ProbePolicy = { minSeconds: 60, maxSeconds: 60, fractionOfOutage: 0 };
+    const chat = (recipient: string | null): SendDestination => ({ conversation: `a:${recipient}`, tenant: 'tenant' });
+
+    /** A fake Bot Connector for two chats: u1's answers 503 while `down`, u2's always answers. Records every request. */
+    function connector() {
+      const state = { down: true, requests: [] as Array<{ to: string; status: number; key: string }> };
+      const handler: DeliveryHandler<Delivery> = {
+        deliver: async (delivery, call) => {
+          const to = chat(delivery.recipient);
+          await call(async () => {
+            const status = state.down && delivery.recipient === 'u1' ? 503 : 200;
+            state.requests.push({ to: delivery.recipient ?? '', status, key: delivery.kind === 'screening.results' ? delivery.payload.jobId : '' });
+            if (status !== 200) throw new DeliveryFailure(status, undefined);
+          }, to);
+          return undefined;
+        },
+      };
+      return { state, handler };
+    }
+    const instances = (handler: DeliveryHandler<Delivery>, overrides: Partial<DeliveryPolicy> = {}) =>
+      [0, 1].map(
+        () =>
+          new DeliveryEngine(
+            new Outbox(db),
+            everyKind(handler),
+            (error) => (error instanceof DeliveryFailure ? error : new DeliveryFailure(undefined, undefined)),
+            recordingLogger(logged),
+            { ...policy, batchSize: 10, ...overrides },
+            () => 0.5,
+            new SqlSendBudget(db, limits, probing),
+          ),
+      );
+    /** Both instances poll until neither finds anything due. */
+    const pollBoth = async (engines: DeliveryEngine[]) => {
+      for (let round = 0; round < 20; round++) {
+        const found = await Promise.all(engines.map((engine) => engine.deliverDue()));
+        if (!found.some(Boolean)) return;
+      }
+    };
+    /** The time a probe interval takes, passed: the ledger and the back-offs a minute older. */
+    const aMinuteLater = async () => {
+      await db.query(`UPDATE send_budget SET sent_at = sent_at - interval '61 seconds'`);
+      await db.query(`UPDATE outbox SET due_at = due_at - interval '61 seconds' WHERE status = 'pending'`);
+    };
+    const rows = async () =>
+      (
+        await db.query<{ job: string; status: string; attempts: number; last_error: string | null }>(
+          `SELECT payload->>'jobId' AS job, status, attempts, last_error FROM outbox ORDER BY id`,
+        )
+      ).map((row) => `${row.job} ${row.status} attempts=${row.attempts} ${row.last_error ?? ''}`.trim());
+
+    beforeEach(() => db.query('DELETE FROM send_budget'));
+
+    it('tries one request at a time there, whatever the backlog; the rest wait for it, counting no attempt; the first taken makes them all go, each once', async () => {
+      const { state, handler } = connector();
+      const engines = instances(handler);
+      for (let job = 1; job <= 6; job++) await outbox.enqueue(owed.screeningResults(`job${job}`, 1, 'u1'));
+      await outbox.enqueue(owed.screeningResults('elsewhere', 1, 'u2'));
+
+      // Down: one request finds it out; the other five wait for the next probe, not each for its own back-off.
+      await pollBoth(engines);
+      assert.deepEqual(
+        state.requests.map((request) => `${request.key} ${request.status}`),
+        ['job1 503', 'elsewhere 200'],
+      );
+      assert.deepEqual(await rows(), [
+        'job1 pending attempts=1 HTTP_503',
+        'job2 pending attempts=0 WAITING_FOR_SERVICE',
+        'job3 pending attempts=0 WAITING_FOR_SERVICE',
+        'job4 pending attempts=0 WAITING_FOR_SERVICE',
+        'job5 pending attempts=0 WAITING_FOR_SERVICE',
+        'job6 pending attempts=0 WAITING_FOR_SERVICE',
+        'elsewhere delivered attempts=1',
+      ]);
+
+      // Still down a probe interval later: one more request, by either instance, from the row due longest (job1:
+      // its own back-off ran out before the probe interval; no row is tried sooner than its own back-off allows).
+      await aMinuteLater();
+      await pollBoth(engines);
+      assert.deepEqual(
+        state.requests.slice(2).map((request) => `${request.key} ${request.status}`),
+        ['job1 503'],
+      );
+
+      // It answers again. The probe interval passes and job1's back-off runs out, and only that: what waits for the
+      // probe is due a probe interval from now. The probe is taken, and at once everything owed there goes (not a
+      // probe interval or a back-off later), each once.
+      state.down = false;
+      await db.query(`UPDATE send_budget SET sent_at = sent_at - interval '61 seconds'`);
+      await db.query(`UPDATE outbox SET due_at = now() WHERE payload->>'jobId' = 'job1'`);
+      assert.deepEqual(
+        (await db.query<{ job: string }>(`SELECT payload->>'jobId' AS job FROM outbox WHERE status = 'pending' AND due_at <= now()`)).map((row) => row.job),
+        ['job1'],
+      );
+      await pollBoth(engines);
+      const afterwards = state.requests.slice(3).map((request) => `${request.key} ${request.status}`);
+      assert.equal(afterwards[0], 'job1 200', 'the probe');
+      // The rest, by both instances in whatever order they took them.
+      assert.deepEqual(afterwards.slice(1).sort(), ['job2 200', 'job3 200', 'job4 200', 'job5 200', 'job6 200']);
+      assert.deepEqual(await rows(), [
+        'job1 delivered attempts=3',
+        'job2 delivered attempts=1',
+        'job3 delivered attempts=1',
+        'job4 delivered attempts=1',
+        'job5 delivered attempts=1',
+        'job6 delivered attempts=1',
+        'elsewhere delivered attempts=1',
+      ]);
+      assert.equal((await db.query(`SELECT 1 FROM send_budget WHERE scope LIKE 'down:%'`)).length, 0, 'no longer marked down');
+    });
+
+    it('still gives a message up after its attempts, when it is the only one there', async () => {
+      const { state, handler } = connector();
+      const engines = instances(handler);
+      await outbox.enqueue(owed.screeningResults('alone', 1, 'u1'));
+      for (let round = 0; round < 3; round++) {
+        await pollBoth(engines);
+        await aMinuteLater();
+      }
+      assert.deepEqual(
+        state.requests.map((request) => request.status),
+        [503, 503, 503],
+      );
+      assert.deepEqual(await rows(), ['alone failed attempts=3 HTTP_503']);
+    });
   });
 });
