@@ -51,8 +51,10 @@ export class ChatScreeningProgress implements ScreeningProgress {
     if (!progressActivityId) return;
     const reference = await this.references.get(ConversationReferences.forUser(job.ownerId));
     if (!reference) return;
+    let probe = false;
     for (;;) {
       const reservation = await this.pacer.reserve(destinationOf(reference));
+      probe = reservation.granted && reservation.probe === true;
       if (reservation.granted) break;
       if (reservation.waitMs > LONGEST_WAIT_MS) return;
       await new Promise((resolve) => setTimeout(resolve, reservation.waitMs));
@@ -61,5 +63,8 @@ export class ChatScreeningProgress implements ScreeningProgress {
     }
     const text = `Checking ${job.total.toLocaleString('en-GB')} accounts against the transfer policy… ${checked.toLocaleString('en-GB')} of ${job.total.toLocaleString('en-GB')} checked so far.`;
     await this.messenger.update(reference, progressActivityId, MessageFactory.text(text));
+    // The chat had been found down and this update was its probe: taken, so what waits for the chat may go. (Had it
+    // failed, the probe's lease lapses and the next probe goes then.)
+    if (probe) await this.pacer.serviceBack?.(destinationOf(reference));
   }
 }

@@ -68,9 +68,15 @@ export interface ProbePolicy {
   maxSeconds: number;
   /** Of the time since the destination was found down. */
   fractionOfOutage: number;
+  /**
+   * How long a probe granted holds the destination before another may go, should it never say how
+   * it went (its instance died, or its sender does not report): longer than a send may take (the
+   * delivery engine's 30 s send timeout), so two probes are never in flight at once.
+   */
+  leaseSeconds: number;
 }
 
-export const PROBE_WHILE_DOWN: ProbePolicy = { minSeconds: 1, maxSeconds: 60, fractionOfOutage: 1 / 60 };
+export const PROBE_WHILE_DOWN: ProbePolicy = { minSeconds: 1, maxSeconds: 60, fractionOfOutage: 1 / 60, leaseSeconds: 35 };
 
 /**
  * Either the request may go now (its slot is taken; `probe`: the destination was down, and

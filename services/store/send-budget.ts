@@ -25,9 +25,12 @@ const SEND_BUDGET_LOCK = 7_272_012;
  * instance shares.
  *
  * A conversation found down carries a mark in the ledger (scope `down:conversation:<id>`, dated
- * when it was found down) until a request to it is taken again: meanwhile its next request may
- * go no sooner than the probe interval (ProbePolicy) after its last one, so one request at a time
- * finds out whether it is back, shared by every instance.
+ * when it was found down) until a request to it is taken again, and beside it the moment its next
+ * probe may go (scope `down-probe:conversation:<id>`, dated then). A probe granted holds that
+ * moment a lease ahead (ProbePolicy.leaseSeconds: its answer, or its timeout, comes first), so one
+ * request at a time finds out whether the conversation is back, shared by every instance; its
+ * failure sets the next probe the probe interval on. Only probes move it: a turn's replies and
+ * other sends to the conversation, which go whatever the ledger says, do not push it back.
  */
 export class SqlSendBudget implements SendPacer {
   private readonly longestWindowSeconds: number;
@@ -64,11 +67,8 @@ export class SqlSendBudget implements SendPacer {
          down AS (SELECT min(sent_at) AS since FROM send_budget WHERE scope = $6),
          probe AS (
            SELECT down.since IS NOT NULL AS down,
-             CASE WHEN down.since IS NOT NULL THEN
-               (SELECT max(sent_at) FROM send_budget WHERE scope = ($4::text[])[1])
-                 + make_interval(secs => least($8::float8, greatest($7::float8, extract(epoch FROM clock.now - down.since)::float8 * $9::float8)))
-             END AS at
-           FROM clock, down),
+             CASE WHEN down.since IS NOT NULL THEN coalesce((SELECT max(sent_at) FROM send_budget WHERE scope = $7), down.since) END AS at
+           FROM down),
          next AS (
            SELECT greatest(frees.at, probe.at) AS at, probe.down, probe.at IS NOT NULL AND (frees.at IS NULL OR probe.at > frees.at) AS for_service
            FROM frees, probe),
@@ -79,7 +79,11 @@ export class SqlSendBudget implements SendPacer {
            RETURNING id),
          forgotten AS (
            DELETE FROM send_budget USING clock
-           WHERE scope = ANY($4::text[]) AND sent_at < clock.now - make_interval(secs => $5) AND EXISTS (SELECT 1 FROM taken))
+           WHERE scope = ANY($4::text[]) AND sent_at < clock.now - make_interval(secs => $5) AND EXISTS (SELECT 1 FROM taken)),
+         unleased AS (DELETE FROM send_budget USING next WHERE scope = $7 AND next.down AND EXISTS (SELECT 1 FROM taken)),
+         leased AS (
+           INSERT INTO send_budget (scope, sent_at)
+           SELECT $7, clock.now + make_interval(secs => $8) FROM clock, next WHERE next.down AND EXISTS (SELECT 1 FROM taken))
          SELECT (SELECT count(*) FROM taken) > 0 AS granted, extract(epoch FROM next.at - clock.now) * 1000 AS wait_ms, next.down, next.for_service
          FROM clock, next`,
         [
@@ -89,9 +93,8 @@ export class SqlSendBudget implements SendPacer {
           [conversation, tenant],
           this.longestWindowSeconds,
           downMarkOf(conversation),
-          this.probe.minSeconds,
-          this.probe.maxSeconds,
-          this.probe.fractionOfOutage,
+          probeMarkOf(conversation),
+          this.probe.leaseSeconds,
         ],
       );
       if (row?.granted) return row.down ? { granted: true, probe: true } : { granted: true };
@@ -101,23 +104,31 @@ export class SqlSendBudget implements SendPacer {
   }
 
   /**
-   * Marks the conversation down, dated now, unless it is already (the outage's age sets the probe
-   * interval). One statement, idempotent; marks left a day (a conversation never sent to again)
-   * are dropped with it.
+   * Marks the conversation down, dated now, unless it is already, and sets its next probe the
+   * probe interval from now (a share of the outage's age, within bounds). One statement,
+   * idempotent; marks left a day (a conversation never sent to again) are dropped with it.
    */
   async serviceDown(destination: SendDestination): Promise<void> {
-    const mark = downMarkOf(scopesOf(destination)[0]);
+    const conversation = scopesOf(destination)[0];
     await this.db.query(
-      `WITH forgotten AS (DELETE FROM send_budget WHERE scope LIKE 'down:%' AND scope <> $1 AND sent_at < clock_timestamp() - interval '1 day')
-       INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() WHERE NOT EXISTS (SELECT 1 FROM send_budget WHERE scope = $1)`,
-      [mark],
+      `WITH clock AS (SELECT clock_timestamp() AS now),
+       forgotten AS (DELETE FROM send_budget USING clock WHERE scope LIKE 'down%' AND scope NOT IN ($1, $2) AND sent_at < clock.now - interval '1 day'),
+       marked AS (INSERT INTO send_budget (scope, sent_at) SELECT $1, clock.now FROM clock WHERE NOT EXISTS (SELECT 1 FROM send_budget WHERE scope = $1)),
+       since AS (SELECT coalesce((SELECT min(sent_at) FROM send_budget WHERE scope = $1), clock.now) AS at FROM clock),
+       unleased AS (DELETE FROM send_budget WHERE scope = $2)
+       INSERT INTO send_budget (scope, sent_at)
+       SELECT $2, clock.now + make_interval(secs => least($4::float8, greatest($3::float8, extract(epoch FROM clock.now - since.at)::float8 * $5::float8)))
+       FROM clock, since`,
+      [downMarkOf(conversation), probeMarkOf(conversation), this.probe.minSeconds, this.probe.maxSeconds, this.probe.fractionOfOutage],
     );
   }
 
-  /** The conversation took a request again: the mark goes (idempotent; a second instance finding it gone is fine), and so do marks left a day. */
+  /** The conversation took a request again: the mark and its probe go (idempotent; a second instance finding them gone is fine), and so do marks left a day. */
   async serviceBack(destination: SendDestination): Promise<void> {
-    await this.db.query(`DELETE FROM send_budget WHERE scope = $1 OR (scope LIKE 'down:%' AND sent_at < clock_timestamp() - interval '1 day')`, [
-      downMarkOf(scopesOf(destination)[0]),
+    const conversation = scopesOf(destination)[0];
+    await this.db.query(`DELETE FROM send_budget WHERE scope IN ($1, $2) OR (scope LIKE 'down%' AND sent_at < clock_timestamp() - interval '1 day')`, [
+      downMarkOf(conversation),
+      probeMarkOf(conversation),
     ]);
   }
 
@@ -159,6 +170,11 @@ export class SqlSendBudget implements SendPacer {
 /** The ledger's mark of a conversation found down (dated when it was). */
 function downMarkOf(conversationScope: string): string {
   return `down:${conversationScope}`;
+}
+
+/** When the conversation's next probe may go (a probe in flight holds it a lease ahead). */
+function probeMarkOf(conversationScope: string): string {
+  return `down-probe:${conversationScope}`;
 }
 
 /** The ledger's scopes a request to `destination` counts against: its conversation (a channel for its threads), then its tenant. */

@@ -370,7 +370,7 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
       { ...policy, batchSize: 1 },
       () => 0.5,
       // No probe interval: each row retries on its own back-off, as where nothing holds them (the next tests are about the probing).
-      new SqlSendBudget(db, limits, { minSeconds: 0, maxSeconds: 0, fractionOfOutage: 0 }),
+      new SqlSendBudget(db, limits, { minSeconds: 0, maxSeconds: 0, fractionOfOutage: 0, leaseSeconds: 0 }),
     );
     // Six messages to one chat, one to another.
     for (let job = 1; job <= 6; job++) await outbox.enqueue(owed.screeningResults(`job${job}`, 1, 'u1'));
@@ -431,7 +431,7 @@ describe('the delivery engine (against the outbox on PGlite)', function () {
     // Wide windows, so that only the probing limits what goes; a fixed probe interval of a minute, so that no
     // probe falls due while the test runs: the test moves the ledger's clock instead (no timings asserted).
     const limits: PacingLimits = { conversation: [{ seconds: 1, sends: 50 }], tenant: [{ seconds: 1, sends: 100 }], marginMs: 0 };
-    const probing: ProbePolicy = { minSeconds: 60, maxSeconds: 60, fractionOfOutage: 0 };
+    const probing: ProbePolicy = { minSeconds: 60, maxSeconds: 60, fractionOfOutage: 0, leaseSeconds: 60 };
     const chat = (recipient: string | null): SendDestination => ({ conversation: `a:${recipient}`, tenant: 'tenant' });
 
     /** A fake Bot Connector for two chats: u1's answers 503 while `down`, u2's always answers. Records every request. */

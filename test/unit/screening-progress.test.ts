@@ -49,6 +49,24 @@ describe('screening progress (coalesced and paced)', () => {
     assert.deepEqual(reserved[0], { conversation: 'a:priya-chat', tenant: 't1' });
   });
 
+  it('says the chat is back when its update was the probe of a chat found down, and only then', async () => {
+    const messenger = new HeldMessenger();
+    const answers: Reservation[] = [{ granted: true, probe: true }, { granted: true }];
+    const back: SendDestination[] = [];
+    const pacer: SendPacer = { reserve: async () => answers.shift() ?? { granted: true }, serviceBack: async (to) => void back.push(to) };
+    const progress = new ChatScreeningProgress(jobs, references, messenger, pacer);
+    const first = progress.report(job, 100);
+    await tick();
+    messenger.letOneGo();
+    await first;
+    assert.deepEqual(back, [{ conversation: 'a:priya-chat', tenant: 't1' }], 'the probe was taken');
+    const second = progress.report(job, 200);
+    await tick();
+    messenger.letOneGo();
+    await second;
+    assert.equal(back.length, 1, 'an ordinary update says nothing of the chat’s health');
+  });
+
   it('waits for a slot, and shows the latest count when it comes', async () => {
     const messenger = new HeldMessenger();
     const answers: Reservation[] = [{ granted: false, waitMs: 60 }, { granted: true }];
