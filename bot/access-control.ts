@@ -69,8 +69,8 @@ export class AccessControl {
   private readonly confirmedOps = new Map<string, { actor: Actor; until: number; staleUntil: number }>();
   private readonly notOps = new Map<string, number>();
   private readonly requesters = new Map<string, { context: Promise<RequesterContext>; until: number }>();
-  /** Directory look-ups in flight, one per person: the ops check and the requester check share one. */
-  private readonly lookingUp = new Map<string, Promise<PersonFacts>>();
+  /** Directory look-ups in flight, one per person, and when each began: the ops check and the requester check share one. */
+  private readonly lookingUp = new Map<string, { facts: Promise<PersonFacts>; began: number }>();
   /** Words only (knownOpsMember): the directory's last answer about NAS Operations per person, of any age. */
   private readonly opsLastSaid = new Map<string, boolean>();
 
@@ -151,8 +151,10 @@ export class AccessControl {
    * What it says about NAS Operations is kept for the ops checks whoever asked.
    */
   private personFacts(userId: string): Promise<PersonFacts> {
+    // Joined only while young: Graph's client has no deadline of its own, and a look-up hung on one request must not
+    // hold every later check of the person, nor stretch how long an answer stands (REQUESTER_TTL_MS counts from its start).
     const inFlight = this.lookingUp.get(userId);
-    if (inFlight) return inFlight;
+    if (inFlight && this.now() - inFlight.began < INTERACTIVE_DIRECTORY_MS) return inFlight.facts;
     const lookUp = Promise.all([
       this.directory.memberGroups(userId, [this.groups.requesterGroupId, this.groups.opsGroupId]),
       this.directory.getAdministrator(userId),
@@ -160,9 +162,9 @@ export class AccessControl {
       this.learnOps(userId, groups.has(this.groups.opsGroupId) && administrator ? { id: administrator.id, name: administrator.displayName } : null);
       return { groups, administrator };
     });
-    this.lookingUp.set(userId, lookUp);
+    this.lookingUp.set(userId, { facts: lookUp, began: this.now() });
     const done = () => {
-      if (this.lookingUp.get(userId) === lookUp) this.lookingUp.delete(userId);
+      if (this.lookingUp.get(userId)?.facts === lookUp) this.lookingUp.delete(userId);
     };
     lookUp.then(done, done);
     return lookUp;

@@ -8,9 +8,10 @@ const OPS = 'group-ops';
 
 /** A directory whose group members can change, counting the calls it answers; `down` makes every call fail. */
 function directory() {
-  const state = { members: new Set<string>(), down: false, calls: 0 };
+  const state = { members: new Set<string>(), down: false, hang: false, calls: 0 };
   const answer = async <T>(value: () => T): Promise<T> => {
     state.calls++;
+    if (state.hang) return new Promise<T>(() => undefined);
     if (state.down) throw Object.assign(new Error('Graph 503'), { code: 'DIRECTORY_UNAVAILABLE' });
     return value();
   };
@@ -102,6 +103,18 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     assert.equal(await access.isOpsMember('tom'), true);
     await assert.rejects(access.requester('tom'), { code: 'NOT_AN_ADMINISTRATOR' }, 'in NAS Operations, not a requester');
     assert.equal(state.calls, 4, 'one group check and one directory entry for the warm-up and the ops check; the refusal is asked again');
+  });
+
+  it('joins a look-up in flight only while it is young: one hung on Graph does not hold the next check', async () => {
+    const { state, clock, access } = setUp();
+    state.members.add(`tom@${OPS}`);
+    state.hang = true;
+    access.warmRequester('tom');
+    assert.equal(state.calls, 2);
+    clock.now += 5000;
+    state.hang = false;
+    assert.equal(await access.isOpsMember('tom'), true, 'a fresh look-up answered, not the hung one');
+    assert.equal(state.calls, 4);
   });
 
   it('answers "which help" from what the directory last said, never waiting: unknown at first (a look-up starts), then the answer', async () => {
