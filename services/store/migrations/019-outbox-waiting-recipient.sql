@@ -7,6 +7,3 @@
 DROP INDEX IF EXISTS outbox_recipient;
 CREATE INDEX outbox_recipient ON outbox (recipient) WHERE status IN ('pending', 'undeliverable');
 
--- Every ten minutes each instance gives rows that failed for a retryable reason another round
--- (Outbox.rearmFailed): without an index on failed rows that too read the whole outbox.
-CREATE INDEX outbox_failed ON outbox (due_at) WHERE status = 'failed';
