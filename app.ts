@@ -299,10 +299,10 @@ export function composeBot(parts: BotParts): ComposedBot {
     logger,
   });
   const availability = {
-    userChatKnown: async (userId: string) => {
+    userChatKnown: (userId: string, woken: number) => {
       // A new chat (Teams' install activity comes before the first message): the requester look-up starts now, off the turn.
       access.warmRequester(userId);
-      if ((await outbox.nudgeRecipient(userId)) > 0) deliveries.wake();
+      if (woken > 0) deliveries.wake();
     },
     opsChannelKnown: async () => {
       await outbox.nudgeOpsChannel();

@@ -1,11 +1,11 @@
 import { TurnContext, type ConversationReference, type Middleware } from 'botbuilder';
 import type { Logger } from '../../core/log';
-import { describeErrorForLog } from '../../core/errors';
 import { ConversationReferences } from '../state/conversation-references';
 
 /** What becomes possible when a chat becomes known: owed messages waiting for it can go. */
 export interface ChatAvailability {
-  userChatKnown(userId: string): Promise<void>;
+  /** A person's chat is new, changed or back; `woken` rows owed there fell due as it was stored. In memory only: never throws. */
+  userChatKnown(userId: string, woken: number): void;
   opsChannelKnown(): Promise<void>;
 }
 
@@ -36,11 +36,12 @@ export class ReferenceCapture implements Middleware {
     delete reference.activityId;
     if (isPersonal(context)) {
       const userId = activity.from?.aadObjectId;
-      // The reference itself is written before the turn goes on (the turn may owe this chat a message). What waited for
-      // the chat is woken off the reply path: rows waiting for a chat also come due again on their own (NO_CONVERSATION's
-      // wait), so a wake lost to a crash only delays them.
-      if (userId && (await this.references.save(ConversationReferences.forUser(userId), reference)))
-        this.availability.userChatKnown(userId).catch((error: unknown) => this.logger.warn('chat_known.wake_failed', describeErrorForLog(error)));
+      // One statement on a new chat's first turn, and none on later ones: the reference is written before the turn goes
+      // on (the turn may owe this chat a message), and what waited for the chat is woken in that same statement, so no
+      // crash can store the chat as back and leave an outcome Teams refused given up.
+      if (!userId) return;
+      const { changed, woken } = await this.references.saveUserChat(userId, reference);
+      if (changed) this.availability.userChatKnown(userId, woken);
       return;
     }
     const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id;

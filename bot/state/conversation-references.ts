@@ -11,6 +11,7 @@ export interface Unreachable {
 /** The stored references (services/store/conversation-references.ts), wired in by the composition root. */
 export interface ReferenceRecords {
   save(key: string, referenceJson: string): Promise<boolean>;
+  saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }>;
   markUnreachable(key: string, status: number): Promise<boolean>;
   reach<R>(key: string): Promise<{ reference: R; unreachable: Unreachable | null } | null>;
   unreachable(key: string): Promise<Unreachable | null>;
@@ -58,6 +59,21 @@ export class ConversationReferences {
     const changed = await this.records.save(key, json);
     this.remember(key, json);
     return changed;
+  }
+
+  /**
+   * save for a person's own chat: when the reference is new, changed or was marked refused, what
+   * waited for the chat (owed messages, an outcome Teams refused) is woken in the same statement.
+   * `woken`: how many rows fell due, so the caller knows whether to wake the delivery worker.
+   */
+  async saveUserChat(userId: string, reference: Partial<ConversationReference>): Promise<{ changed: boolean; woken: number }> {
+    const key = ConversationReferences.forUser(userId);
+    const json = JSON.stringify(reference);
+    const known = this.known.get(key);
+    if (known?.json === json && this.now() - known.at < KNOWN_FOR_MS) return { changed: false, woken: 0 };
+    const saved = await this.records.saveChat(key, json, userId);
+    this.remember(key, json);
+    return saved;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { CHAT_REFUSED, wakeRecipientSql } from './outbox';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 /** Since when, and why, Teams has refused a chat. */
@@ -6,6 +7,12 @@ export interface Unreachable {
   /** What Teams answered: 403 (bot removed or blocked) or 404 (conversation gone). */
   status: number;
 }
+
+/** Stores reference $2 under key $1, RETURNING a row only when it was new, different, or the chat was marked refused (the mark is cleared). */
+const SAVE_SQL = `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
+         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL
+       RETURNING true AS changed`;
 
 /**
  * The conversation_references table: where the bot may speak without being spoken to, by key,
@@ -20,14 +27,23 @@ export class ConversationReferenceRecords {
    * marked unreachable (an activity in it shows it is back, so the mark is cleared).
    */
   async save(key: string, referenceJson: string): Promise<boolean> {
-    const [row] = await this.db.query<{ changed: boolean }>(
-      `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
-       ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
-         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL
-       RETURNING true AS changed`,
-      [key, referenceJson],
-    );
+    const [row] = await this.db.query<{ changed: boolean }>(SAVE_SQL, [key, referenceJson]);
     return row?.changed === true;
+  }
+
+  /**
+   * save for a person's chat, and in the same statement, when the reference was new, changed or
+   * marked refused, what waited for the chat is woken (the outbox's own wake, wakeRecipientSql):
+   * the chat can never be stored as back while a refused outcome stays given up. `woken`: how many.
+   */
+  async saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
+    const [row] = await this.db.query<{ changed: number; woken: number }>(
+      `WITH saved AS (${SAVE_SQL}),
+       woken AS (${wakeRecipientSql('$3', '$4', 'EXISTS (SELECT 1 FROM saved)')})
+       SELECT (SELECT count(*) FROM saved)::int AS changed, (SELECT count(*) FROM woken)::int AS woken`,
+      [key, referenceJson, recipient, CHAT_REFUSED],
+    );
+    return { changed: (row?.changed ?? 0) > 0, woken: row?.woken ?? 0 };
   }
 
   /** Marks the chat refused; true only for the call that marked it (compare-and-set on the mark). */

@@ -51,7 +51,23 @@ export const WAITING_FOR_SERVICE = 'WAITING_FOR_SERVICE';
 /** Given up for good: trying again cannot help, so such rows are not re-armed after a rest. */
 export const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 /** Teams refused a person's chat for good (blocked, removed, gone): tried again only when they next talk to the bot. */
-const CHAT_REFUSED = ['HTTP_403', 'HTTP_404'];
+export const CHAT_REFUSED = ['HTTP_403', 'HTTP_404'];
+
+/**
+ * The statement that wakes what waited for a person's chat (nudgeRecipient), RETURNING id, with
+ * the recipient and CHAT_REFUSED as the parameters named: written once, and also run inside the
+ * statement that stores the chat's reference (ConversationReferenceRecords.saveChat), so the chat
+ * is never known without what waited for it woken.
+ */
+export function wakeRecipientSql(recipient: string, refused: string, also = 'TRUE'): string {
+  return `UPDATE outbox SET due_at = now(), status = 'pending',
+         attempts = CASE WHEN status = 'undeliverable' THEN 0 ELSE attempts END,
+         last_error = CASE WHEN status = 'undeliverable' THEN NULL ELSE last_error END
+       WHERE recipient = ${recipient} AND ${also}
+         AND ((status = 'pending' AND due_at > now() AND last_error = 'NO_CONVERSATION')
+           OR (kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY(${refused}::text[])))
+       RETURNING id`;
+}
 
 interface DeliveryRow {
   id: string | number;
@@ -270,17 +286,7 @@ export class Outbox {
    * completion) points at that card, and NAS Operations were told to reach them another way.
    */
   async nudgeRecipient(recipient: string): Promise<number> {
-    // One statement: it runs when a new chat's first turn stores its reference, on the reply path (bench/turns.ts).
-    const rows = await this.db.query<{ id: string }>(
-      `UPDATE outbox SET due_at = now(), status = 'pending',
-         attempts = CASE WHEN status = 'undeliverable' THEN 0 ELSE attempts END,
-         last_error = CASE WHEN status = 'undeliverable' THEN NULL ELSE last_error END
-       WHERE recipient = $1
-         AND ((status = 'pending' AND due_at > now() AND last_error = 'NO_CONVERSATION')
-           OR (kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY($2::text[])))
-       RETURNING id`,
-      [recipient, CHAT_REFUSED],
-    );
+    const rows = await this.db.query<{ id: string }>(wakeRecipientSql('$1', '$2'), [recipient, CHAT_REFUSED]);
     return rows.length;
   }
 

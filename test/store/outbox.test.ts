@@ -7,6 +7,8 @@ import { migrate } from '../../services/store/migrate';
 import { DeliveryRecords, WAITING_FOR_OUTCOME } from '../../services/outbox/delivery-records';
 import { Outbox, dedupeKeys, enqueue, enqueueAll, owed } from '../../services/store/outbox';
 import { ScreeningJobs } from '../../services/store/screening-jobs';
+import { ConversationReferenceRecords } from '../../services/store/conversation-references';
+import { countingDatabase } from '../support/counting-database';
 import { describeOnEachDatabase, freshPostgresSchema, requirePostgres } from '../support/databases';
 
 /** Writes a request straight into its table (001-initial.sql columns only): owed messages name one. */
@@ -183,6 +185,25 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(await outbox.nudgeRecipient('u3'), 1);
     const [again] = await outbox.claimDue(10, 30);
     assert.equal(again?.attempts, 1, 'waiting for a chat is nobody’s failure: no attempt counted');
+  });
+
+  it('stores a chat and wakes what waited for it in one statement, so a chat is never known while its refused outcome stays given up', async () => {
+    const counting = countingDatabase(db());
+    const records = new ConversationReferenceRecords(counting.db);
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-14');
+    await outbox.enqueue(owed.outcome(request, 'u7'));
+    const [outcome] = await outbox.claimDue(10, 30);
+    await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
+    await records.save('user:u7', '{"conversation":{"id":"a:old"}}');
+    await records.markUnreachable('user:u7', 403);
+    const before = counting.statements.length;
+    assert.deepEqual(await records.saveChat('user:u7', '{"conversation":{"id":"a:old"}}', 'u7'), { changed: true, woken: 1 }, 'the chat is back');
+    assert.equal(counting.statements.length - before, 1, 'one round trip');
+    assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'pending', 'the outcome is owed again');
+    assert.equal(await records.unreachable('user:u7'), null);
+    assert.deepEqual(await records.saveChat('user:u7', '{"conversation":{"id":"a:old"}}', 'u7'), { changed: false, woken: 0 }, 'unchanged: nothing to wake');
+    assert.deepEqual(await records.saveChat('user:u8', '{"conversation":{"id":"a:new"}}', 'u8'), { changed: true, woken: 0 }, 'new, nothing waiting');
   });
 
   it('reads each row back as its kind, payload and all', async () => {
