@@ -1,4 +1,5 @@
 import { startApp } from './app';
+import { prepareFirstTurnCards } from './bot/first-turn-cards';
 import { loadConfig } from './config';
 import { startupFailureMessage } from './core/errors';
 import { createLogger } from './core/log';
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     closers.push(() => sandboxed.close());
     config = sandboxed.config;
   }
+  // Before the server listens: the first turns of a burst must not wait behind a template's parse.
+  prepareFirstTurnCards();
   const app = await startApp(config, logger);
   let stopping = false;
   const stop = async () => {

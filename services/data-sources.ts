@@ -5,6 +5,7 @@ import { createGraphCredential, type GraphAuthSettings } from './directory/graph
 import { GraphDirectory, type Directory, type DirectoryAttributePaths } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
+import { CachedOrganisations } from './reference/cached-organisations';
 import { OdsFhirClient } from './reference/ods-fhir-client';
 import { OrdClient, type OrganisationLookup } from './reference/ord-client';
 import type { OdsPacer } from './reference/ods-http';
@@ -74,8 +75,10 @@ export async function openDataSources(
     ? new PrimaryRoles(fhirUrl, config.ods.apiKey, path.dirname(config.policyFile), { ...PRIMARY_ROLES_READ, ...pacing })
     : undefined;
   await primaryRoles?.refresh();
-  const organisations: OrganisationLookup =
-    fhirUrl && primaryRoles ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: primaryRoles, ...pacing }) : new OrdClient(ordUrl as string);
+  // Answers are kept a few minutes (CachedOrganisations): the instances' requesters and screenings read the same few organisations.
+  const organisations: OrganisationLookup = new CachedOrganisations(
+    fhirUrl && primaryRoles ? new OdsFhirClient(fhirUrl, config.ods.apiKey, { primaryRoleIds: primaryRoles, ...pacing }) : new OrdClient(ordUrl as string),
+  );
   // The database dates a DSPT export whose name is gone, and remembers the copy in use across restarts.
   const ledger = options.registerLedger ? { ledger: options.registerLedger } : {};
   const dspt = dsptRegisterSource(config.registers.dsptCsv, ledger);

@@ -51,12 +51,17 @@ export function requesterCommands(requests: TransferRequests, access: AccessCont
       scope: 'personal',
       interruptsDialog: true,
       async run({ context, dialogs: loadDialogs, userId }) {
+        // The directory look-up goes alongside the read of the form's state, not after it: on a chat's first turn both wait
+        // on someone else (Graph, the database). Its answer is used only once the state says no form is open; its failure
+        // then ends the turn (fails closed) as before, and is dropped when a form is open.
+        const lookingUp = access.requester(userId);
+        lookingUp.catch(() => undefined);
         const dialogs = await loadDialogs();
         if (dialogs.activeDialog) {
           await context.sendActivity('You already have a transfer in progress. Carry on with it, or type **cancel** to stop it first.');
           return;
         }
-        const requester = await access.requester(userId);
+        const requester = await lookingUp;
         await dialogs.beginDialog(TRANSFER_DIALOG, { requester, draftId: randomUUID() } satisfies TransferDialogOptions);
       },
     },

@@ -51,12 +51,15 @@ export class SqlStorage {
 
   private async replaceIfCurrent(key: string, document: Record<string, unknown>, eTag: string): Promise<number> {
     const expected = Number(eTag);
-    const [updated] = Number.isInteger(expected)
-      ? await this.db.query<{ etag: number }>(
-          'UPDATE bot_state SET document = $2, etag = etag + 1, updated_at = now() WHERE key = $1 AND etag = $3 RETURNING etag',
-          [key, JSON.stringify(document), expected],
-        )
-      : [];
+    // Stored rows start at eTag 1, so an eTag below it ("not stored yet": DialogStateStore's 0) matches no row: the
+    // write is the create alone, one round trip on a new chat's first turn instead of an UPDATE that finds nothing first.
+    const [updated] =
+      Number.isInteger(expected) && expected >= 1
+        ? await this.db.query<{ etag: number }>(
+            'UPDATE bot_state SET document = $2, etag = etag + 1, updated_at = now() WHERE key = $1 AND etag = $3 RETURNING etag',
+            [key, JSON.stringify(document), expected],
+          )
+        : [];
     if (updated) return updated.etag;
     // A stale eTag for a key that no longer exists is a plain create, as in MemoryStorage.
     const [inserted] = await this.db.query<{ etag: number }>(

@@ -77,6 +77,19 @@ describe('data sources: freshness for the ops command "sources", and registers t
     assert.doesNotMatch(text, new RegExp(os.tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'a file name, not its folder');
   });
 
+  it('ODS is asked once for what a requester or a screening read again within minutes (issue 23)', async () => {
+    const odsRequests = () => sources.sources().find((source) => source.name === 'ODS')?.requests ?? -1;
+    const list = [{ position: 1, email: 'amara.mensah@nhsmail.example', siteOds: 'ZZ9102' }];
+    const first = await new ScreeningService(sources).screen('ZZ9001', list);
+    const asked = odsRequests();
+    assert.ok(asked > 0);
+    // The requester's own organisation (the form's first question names it), and the same list screened again.
+    assert.ok(await sources.organisations.getOrganisation('zz9102'));
+    const again = await new ScreeningService(sources).screen('ZZ9001', list);
+    assert.equal(odsRequests(), asked, 'nothing read twice');
+    assert.deepEqual(again.accounts, first.accounts);
+  });
+
   it('a new file that cannot be used keeps the previous copy, is told to listeners and shown as the last error; a good one replaces it', async () => {
     writeFileSync(dsptFile, 'Code;Status\nnot;the export\n');
     await sources.dspt.refresh();
