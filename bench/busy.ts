@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { ConversationReferences } from '../bot/state/conversation-references';
 import { DEMO, loadConfig } from '../config';
@@ -40,11 +43,16 @@ const SCREENED = 500;
 const RECHECK_REQUESTS = 20;
 const RECHECK_EACH = 50;
 const GRAPH_LATENCY_MS = 50;
-/** Idle: this many turns one at a time; busy: at least this many, over as many rounds of the work as that takes. */
+/** Busy: at least this many turns one at a time, over as many rounds of the work as that takes. */
 const SEQUENTIAL_TURNS = 80;
 const CONVERSATIONS = 10;
-/** Idle: each chat's turns at once; busy: turns go on until the work is done, at least CONVERSATIONS x this in all. */
+/** Busy: turns in the chats at once go on until the work is done, at least CONVERSATIONS x this in all. */
 const CONCURRENT_TURNS_EACH = 5;
+/**
+ * Idle: turns go on this long, one at a time and then in the chats at once. Timed, as the busy turns are, rather than
+ * counted: chats that start together answer in step for their first turns, and a few turns each would be mostly those.
+ */
+const IDLE_MS = 3000;
 const MAX_WINDOWS = 10;
 /** A person reads the answer before typing again: each chat waits this long between turns, idle and busy alike. */
 const THINK_MS = 20;
@@ -62,11 +70,13 @@ export interface TimedOperation {
   /** A statement's SQL; for a transaction, its statements, each once, in order. */
   sql: string;
   /** The statements run (a transaction's, in order; a statement's own). */
-  statements: Array<{ sql: string; ms: number; paramChars: number }>;
+  statements: Array<{ sql: string; ms: number; paramChars: number; at: number }>;
   calledAt: number;
   /** When a transaction's work began (after BEGIN, with the connection held); unknown for a statement on its own. */
   startedAt?: number;
   endedAt: number;
+  /** When a transaction's work resolved (its COMMIT came after). */
+  workEndedAt?: number;
   /** PGlite: when it had the database to itself, from taking PGlite's lock to giving it back (watchPgliteLock). */
   held?: { from: number; to: number };
 }
@@ -117,7 +127,7 @@ export function timedDatabase(db: SqlDatabase): { db: SqlDatabase; operations: T
       try {
         return await tx.query(sql, params);
       } finally {
-        into.push({ sql: squash(sql), ms: performance.now() - started, paramChars: paramChars(params) });
+        into.push({ sql: squash(sql), ms: performance.now() - started, paramChars: paramChars(params), at: started });
       }
     },
   });
@@ -140,9 +150,13 @@ export function timedDatabase(db: SqlDatabase): { db: SqlDatabase; operations: T
         const operation: TimedOperation = { kind: 'transaction', sql: '', statements: [], calledAt: performance.now(), endedAt: 0 };
         try {
           return await runningCall.run(operation, () =>
-            db.transaction((tx) => {
+            db.transaction(async (tx) => {
               operation.startedAt = performance.now();
-              return work(timedExecutor(tx, operation.statements));
+              try {
+                return await work(timedExecutor(tx, operation.statements));
+              } finally {
+                operation.workEndedAt = performance.now();
+              }
             }),
           );
         } finally {
@@ -218,6 +232,7 @@ async function statusTurns(
   until: { turnsEach: number } | { busy: () => boolean },
 ): Promise<Turns> {
   const turns: Turns = { times: [], refused: [], resent: 0 };
+  // Timed, or counted: `turnsEach` is for warming up.
   await Promise.all(
     chats.map(async (chat) => {
       const status = personalMessage(chat.person, chat.conversationId, 'status');
@@ -252,6 +267,8 @@ interface Window {
   holds: Hold[];
   /** The event loop's longest stall during the window, ms. */
   stallMs: number;
+  /** Garbage collection during the window: its pauses, ms. */
+  gcMs: number[];
 }
 
 /**
@@ -270,6 +287,9 @@ async function whileBusy(
   let timedTurns = 0;
   while (timedTurns < minimum && windows.length < MAX_WINDOWS) {
     const loop = monitorEventLoopDelay({ resolution: 10 });
+    const gcMs: number[] = [];
+    const gc = new PerformanceObserver((list) => gcMs.push(...list.getEntries().map((entry) => entry.duration)));
+    gc.observe({ entryTypes: ['gc'] });
     const firstOperation = timed.operations.length;
     loop.enable();
     const started = performance.now();
@@ -290,9 +310,10 @@ async function whileBusy(
     const turns = await statusTurns(client, endpoint, chats, { busy: () => !over });
     await watching;
     loop.disable();
+    gc.disconnect();
     // What ran while the work did: every call that ended after it began and began before it was over.
     const during = holds(timed.operations.slice(firstOperation), timed.engine).filter((hold) => hold.start <= endedAt);
-    windows.push({ turns, workMs: endedAt - started, holds: during, stallMs: loop.max / 1e6 });
+    windows.push({ turns, workMs: endedAt - started, holds: during, stallMs: loop.max / 1e6, gcMs });
     timedTurns += turns.times.length;
     // The workers settle (the last card updates, the leases given back) before the next round.
     await pause(300);
@@ -358,11 +379,20 @@ function reportBusy(work: Work, idle: { one: Turns; many: Turns }, one: Window[]
   const transactions = windows.flatMap((window) => window.holds).filter((hold) => hold.operation.kind === 'transaction');
   const longestTransaction = transactions.sort((a, b) => b.ms - a.ms)[0];
   process.stdout.write(`    longest transaction: ${describeHold(longestTransaction)}\n`);
+  if (VERBOSE && longestTransaction?.operation.workEndedAt !== undefined)
+    process.stdout.write(
+      `      work done at +${(longestTransaction.operation.workEndedAt - longestTransaction.start).toFixed(1)} ms, call answered at +${(longestTransaction.operation.endedAt - longestTransaction.start).toFixed(1)} ms\n`,
+    );
+  if (VERBOSE && longestTransaction)
+    for (const statement of longestTransaction.operation.statements)
+      process.stdout.write(
+        `      at +${(statement.at - longestTransaction.start).toFixed(1).padStart(6)} ms  ${statement.ms.toFixed(1).padStart(6)} ms  ${statement.sql.slice(0, 110)}\n`,
+      );
   const all = windows.flatMap((window) => window.holds);
   const over = (limit: number) => all.filter((hold) => hold.ms >= limit).length;
   if (VERBOSE) for (const hold of [...all].sort((a, b) => b.ms - a.ms).slice(0, 12)) process.stdout.write(`      ${describeHold(hold)}\n`);
   process.stdout.write(
-    `    calls on the database: ${all.length}, of which ${over(10)} held it 10 ms or more, ${over(50)} 50 ms or more; event loop's longest stall ${Math.max(...windows.map((window) => window.stallMs)).toFixed(0)} ms\n`,
+    `    calls on the database: ${all.length}, of which ${over(10)} held it 10 ms or more, ${over(50)} 50 ms or more; event loop's longest stall ${Math.max(...windows.map((window) => window.stallMs)).toFixed(0)} ms; garbage collection's longest pause ${Math.max(0, ...windows.flatMap((window) => window.gcMs)).toFixed(0)} ms\n`,
   );
 }
 
@@ -451,9 +481,13 @@ async function onEngine(
     await composed.settle();
     const idle = async () => {
       await statusTurns(client, bot.endpoint, [priya!], { turnsEach: 10 }); // warm-up
+      const forIdleWhile = () => {
+        const started = performance.now();
+        return { busy: () => performance.now() - started < IDLE_MS };
+      };
       return {
-        one: await statusTurns(client, bot.endpoint, [priya!], { turnsEach: SEQUENTIAL_TURNS }),
-        many: await statusTurns(client, bot.endpoint, chats.slice(0, CONVERSATIONS), { turnsEach: CONCURRENT_TURNS_EACH }),
+        one: await statusTurns(client, bot.endpoint, [priya!], forIdleWhile()),
+        many: await statusTurns(client, bot.endpoint, chats.slice(0, CONVERSATIONS), forIdleWhile()),
       };
     };
 
@@ -577,11 +611,15 @@ async function main(): Promise<void> {
   const context = { config: sandboxed.config, dataSources, connector, client, requesters, colleague };
   try {
     if (ONLY !== 'postgres') {
-      const pglite = await openPglite();
+      // In a data folder, as the bot keeps it (PGLITE_DATA_DIR, .data/pglite by default): an in-memory PGlite grows its
+      // files in memory, at a cost of its own that the bot does not pay.
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'nas-busy-pglite-'));
+      const pglite = await openPglite(dataDir);
       try {
-        await onEngine('PGlite (embedded)', pglite, context);
+        await onEngine('PGlite (embedded, in a data folder)', pglite, context);
       } finally {
         await pglite.close();
+        await rm(dataDir, { recursive: true, force: true });
       }
     }
     if (ONLY === 'pglite') return;
