@@ -49,10 +49,11 @@ const CONVERSATIONS = 10;
 /** Busy: turns in the chats at once go on until the work is done, at least CONVERSATIONS x this in all. */
 const CONCURRENT_TURNS_EACH = 5;
 /**
- * Idle: turns go on this long, one at a time and then in the chats at once. Timed, as the busy turns are, rather than
- * counted: chats that start together answer in step for their first turns, and a few turns each would be mostly those.
+ * Idle: turns go on this long, one at a time and then in the chats at once, three times (pooled). Timed, as the busy
+ * turns are, rather than counted: chats that start together answer in step for their first turns, and a few turns each
+ * would be mostly those.
  */
-const IDLE_MS = 3000;
+const IDLE_MS = 4000;
 const MAX_WINDOWS = 10;
 /** A person reads the answer before typing again: each chat waits this long between turns, idle and busy alike. */
 const THINK_MS = 20;
@@ -360,6 +361,12 @@ function reportTurns(label: string, turns: Turns, idle?: Turns): void {
   if (turns.resent > 0) process.stdout.write(`    (${turns.resent} sent again after a closed socket)\n`);
 }
 
+const pool = (runs: readonly Turns[]): Turns => ({
+  times: runs.flatMap((run) => run.times),
+  refused: runs.flatMap((run) => run.refused),
+  resent: runs.reduce((sum, run) => sum + run.resent, 0),
+});
+
 const merged = (windows: readonly Window[]): Turns => ({
   times: windows.flatMap((window) => window.turns.times),
   refused: windows.flatMap((window) => window.turns.refused),
@@ -555,29 +562,35 @@ async function onEngine(
     };
 
     const engineName = raw.engine;
-    const idleBeforeScreening = await idle();
-    process.stdout.write('  idle\n');
-    reportTurns('  one at a time', idleBeforeScreening.one);
-    reportTurns(`  ${CONVERSATIONS} chats at once`, idleBeforeScreening.many);
+    // Idle three times, before, between and after the two kinds of work, pooled: one idle moment on a shared machine can
+    // be anything, and each ratio is over all three.
+    const idles = [await idle()];
     const screeningOne = await whileBusy(screening, client, bot.endpoint, [priya!], SEQUENTIAL_TURNS, { operations: timed.operations, engine: engineName });
     const screeningMany = await whileBusy(screening, client, bot.endpoint, chats.slice(0, CONVERSATIONS), CONVERSATIONS * CONCURRENT_TURNS_EACH, {
       operations: timed.operations,
       engine: engineName,
     });
-    reportBusy(screening, idleBeforeScreening, screeningOne, screeningMany);
-
     await composed.settle();
-    const idleBeforeRecheck = await idle();
-    process.stdout.write('\n  idle again\n');
-    reportTurns('  one at a time', idleBeforeRecheck.one);
-    reportTurns(`  ${CONVERSATIONS} chats at once`, idleBeforeRecheck.many);
-    if (!workingDay) process.stdout.write(`  (today, ${today}, is not a working day: the round is owed as a claim owes it, the same work)\n`);
+    idles.push(await idle());
     const recheckOne = await whileBusy(recheck, client, bot.endpoint, [priya!], SEQUENTIAL_TURNS, { operations: timed.operations, engine: engineName });
     const recheckMany = await whileBusy(recheck, client, bot.endpoint, chats.slice(0, CONVERSATIONS), CONVERSATIONS * CONCURRENT_TURNS_EACH, {
       operations: timed.operations,
       engine: engineName,
     });
-    reportBusy(recheck, idleBeforeRecheck, recheckOne, recheckMany);
+    await composed.settle();
+    idles.push(await idle());
+
+    const pooled = { one: pool(idles.map((slot) => slot.one)), many: pool(idles.map((slot) => slot.many)) };
+    const slots = (pick: (slot: { one: Turns; many: Turns }) => Turns) =>
+      `(p95 before, between, after: ${idles.map((slot) => percentile(pick(slot).times, 95).toFixed(0)).join(', ')} ms)`;
+    process.stdout.write('  idle, before, between and after the work\n');
+    reportTurns('  one at a time', pooled.one);
+    process.stdout.write(`      ${slots((slot) => slot.one)}\n`);
+    reportTurns(`  ${CONVERSATIONS} chats at once`, pooled.many);
+    process.stdout.write(`      ${slots((slot) => slot.many)}\n`);
+    reportBusy(screening, pooled, screeningOne, screeningMany);
+    if (!workingDay) process.stdout.write(`\n  (today, ${today}, is not a working day: the round is owed as a claim owes it, the same work)`);
+    reportBusy(recheck, pooled, recheckOne, recheckMany);
     const [changed] = await raw.query<{ count: number }>(`SELECT count(*)::int AS count FROM request_accounts WHERE change_summary IS NOT NULL`);
     process.stdout.write(`    (accounts changed since submission after the rounds: ${changed?.count ?? 0})\n`);
   } finally {
