@@ -29,34 +29,41 @@ const REQUESTS = 20;
 const ACCOUNTS_EACH = 50;
 const LATENCY_MS = 50;
 const ROOT = path.join(__dirname, '..');
-const SITES = ['ZZ9101', 'ZZ9102', 'ZZ9103', 'ZZ9104', 'ZZ9108', 'ZZ9109', 'ZZ9110'];
+/** The sites of the synthetic accounts, in turn (demo ODS and register data). */
+export const SITES = ['ZZ9101', 'ZZ9102', 'ZZ9103', 'ZZ9104', 'ZZ9108', 'ZZ9109', 'ZZ9110'];
 const TOM = { id: 'bench-ops', name: 'Bench Reviewer' };
 
-function directory(count: number): SandboxDirectory {
-  return {
-    groups: [],
-    users: Array.from({ length: count }, (_, index) => ({
-      id: `6e6d7300-0000-4000-9100-${String(index).padStart(12, '0')}`,
-      userPrincipalName: `recheck.${index}@nhsmail.example`,
-      displayName: `Recheck ${index}`,
-      givenName: 'Recheck',
-      surname: `Number${index}`,
-      accountEnabled: true,
-      mobilePhone: `07400 ${String(100000 + index).padStart(6, '0')}`,
-      jobTitle: 'Pharmacist',
-      otherMails: [],
-      proxyAddresses: [`SMTP:recheck.${index}@nhsmail.example`],
-      // A few changed since submission: marked as leavers.
-      onPremisesExtensionAttributes: {
-        extensionAttribute1: 'ZZ9001',
-        extensionAttribute2: SITES[index % SITES.length],
-        ...(index % 50 === 7 ? { extensionAttribute3: 'Leaver' } : {}),
-      },
-    })),
-  };
+/**
+ * `count` directory users `<prefix>.<n>@nhsmail.example` of ZZ9001, pharmacists with UK mobiles at the SITES in turn,
+ * every 50th (from the 8th) marked as a leaver. Lent to bench/busy.ts.
+ */
+export function syntheticUsers(count: number, prefix = 'recheck', idBlock = 9100): SandboxDirectory['users'] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: `6e6d7300-0000-4000-${idBlock}-${String(index).padStart(12, '0')}`,
+    userPrincipalName: `${prefix}.${index}@nhsmail.example`,
+    displayName: `Recheck ${index}`,
+    givenName: 'Recheck',
+    surname: `Number${index}`,
+    accountEnabled: true,
+    mobilePhone: `07400 ${String(100000 + index).padStart(6, '0')}`,
+    jobTitle: 'Pharmacist',
+    otherMails: [],
+    proxyAddresses: [`SMTP:${prefix}.${index}@nhsmail.example`],
+    // A few changed since submission: marked as leavers.
+    onPremisesExtensionAttributes: {
+      extensionAttribute1: 'ZZ9001',
+      extensionAttribute2: SITES[index % SITES.length],
+      ...(index % 50 === 7 ? { extensionAttribute3: 'Leaver' } : {}),
+    },
+  }));
 }
 
-function submitted(index: number): ScreenedAccount {
+function directory(count: number): SandboxDirectory {
+  return { groups: [], users: syntheticUsers(count) };
+}
+
+/** Account `index` of syntheticUsers as submitted: eligible, found in the directory. */
+export function submitted(index: number): ScreenedAccount {
   return {
     position: (index % ACCOUNTS_EACH) + 1,
     email: `recheck.${index}@nhsmail.example`,
@@ -158,7 +165,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+// Run as a script (npm run bench); imported (bench/busy.ts), it only lends its directory and accounts.
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

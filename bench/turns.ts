@@ -77,13 +77,7 @@ export async function concurrentHelpTurns(
       // Each conversation is its own person, as in Teams (one personal chat per person): one person in many chats
       // would make each chat's reference replace the last one's on every turn.
       const person = { id: `29:bench-${index}`, name: `Bench Person ${index}`, aadObjectId: randomUUID() };
-      const help = {
-        type: 'message',
-        text: 'help',
-        from: person,
-        conversation: { id: `a:bench-${randomUUID()}`, conversationType: 'personal', tenantId: DEMO.tenantId },
-        channelData: { tenant: { id: DEMO.tenantId } },
-      };
+      const help = personalMessage(person, `a:bench-${randomUUID()}`, 'help');
       for (let turn = 0; turn < turnsEach; turn++) {
         // A keep-alive socket the server closed as the client reused it fails before the turn reached the bot; "help" is
         // safe to send again. Counted and printed, never hidden.
@@ -103,6 +97,17 @@ export async function concurrentHelpTurns(
 }
 
 type Run = Awaited<ReturnType<typeof concurrentHelpTurns>>;
+
+/** Teams' envelope around `text` typed by `person` in their personal chat `conversationId` (TeamsClient.post fills in the rest). */
+export function personalMessage(person: { id: string; name: string; aadObjectId: string }, conversationId: string, text: string): Record<string, unknown> {
+  return {
+    type: 'message',
+    text,
+    from: person,
+    conversation: { id: conversationId, conversationType: 'personal', tenantId: DEMO.tenantId },
+    channelData: { tenant: { id: DEMO.tenantId } },
+  };
+}
 
 /** The bare bot: botbuilder's CloudAdapter and an ActivityHandler that replies, nothing else. */
 export async function startBareBot(): Promise<{ endpoint: string; close(): Promise<void> }> {
@@ -139,7 +144,7 @@ export async function bareBotTurnCost(): Promise<number[]> {
 }
 
 /** Our bot on `db`, on its own adapter and server, with its workers running. */
-async function startOurBot(config: ReturnType<typeof loadConfig>, db: SqlDatabase, dataSources: Awaited<ReturnType<typeof openDataSources>>) {
+export async function startOurBot(config: ReturnType<typeof loadConfig>, db: SqlDatabase, dataSources: Awaited<ReturnType<typeof openDataSources>>) {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
   adapter.onTurnError = createTurnErrorHandler(silentLogger);
   const composed = composeBot({ config, db, dataSources, messenger: new ConnectorMessenger(adapter, ''), logger: silentLogger });

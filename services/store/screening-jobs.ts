@@ -1,7 +1,17 @@
+import { setImmediate as turnsFirst } from 'node:timers/promises';
+import { AppError } from '../../core/errors';
 import type { AccountEntry } from '../account-list';
-import type { ScreeningResult } from '../eligibility/types';
+import type { ScreenedAccount, ScreeningResult } from '../eligibility/types';
 import type { SqlDatabase } from './database';
 import { dedupeKeys, enqueue } from './outbox';
+
+/**
+ * Accounts per chunk of a stored result (migration 020): some 65,000 characters of JSON, a few
+ * milliseconds of the embedded database's one connection to write or read, where a 500-account
+ * result in one value held it for 50 to 260 ms to write and 20 to 95 ms to read while turns
+ * waited (bench/busy.ts, issue 23).
+ */
+export const RESULT_CHUNK_ACCOUNTS = 50;
 
 export type ScreeningJobStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -44,6 +54,9 @@ interface JobRow {
   progress_activity_id: string | null;
   attempts: number;
   run: number;
+  /** Set when done (migration 020): the result's policy version and how many chunks hold its accounts. */
+  result_policy_version: string | null;
+  result_chunks: number | null;
 }
 
 /**
@@ -65,7 +78,32 @@ export class ScreeningJobs {
 
   async get(id: string): Promise<ScreeningJob | null> {
     const [row] = await this.db.query<JobRow>('SELECT * FROM screening_jobs WHERE id = $1', [id]);
-    return row ? toJob(row) : null;
+    if (!row) return null;
+    if (row.result_chunks === null) return toJob(row, row.result);
+    const accounts = await this.storedAccounts(row);
+    return accounts ? toJob(row, { policyVersion: row.result_policy_version ?? '', accounts }) : null;
+  }
+
+  /**
+   * A done job's accounts, chunk by chunk, one statement each: turns waiting for the database go
+   * between them. Null when the job was deleted meanwhile (retention). A chunk missing from a job
+   * that is still there fails: part of a list is never shown as the whole of it.
+   */
+  private async storedAccounts(row: JobRow): Promise<ScreenedAccount[] | null> {
+    const accounts: ScreenedAccount[] = [];
+    for (let chunk = 0; chunk < (row.result_chunks ?? 0); chunk++) {
+      const [stored] = await this.db.query<{ accounts: ScreenedAccount[] }>(
+        'SELECT accounts FROM screening_job_results WHERE job_id = $1 AND run = $2 AND attempt = $3 AND chunk = $4',
+        [row.id, row.run, row.attempts, chunk],
+      );
+      if (!stored) {
+        const [still] = await this.db.query('SELECT 1 FROM screening_jobs WHERE id = $1', [row.id]);
+        if (!still) return null;
+        throw new AppError('REQUEST_FAILED', `The results of this screening are incomplete (part ${chunk + 1} of ${row.result_chunks} is missing).`);
+      }
+      accounts.push(...stored.accounts);
+    }
+    return accounts;
   }
 
   async recordProgressMessage(id: string, activityId: string): Promise<void> {
@@ -83,7 +121,7 @@ export class ScreeningJobs {
        RETURNING *`,
       [leaseSeconds],
     );
-    return row ? toJob(row) : null;
+    return row ? toJob(row, row.result) : null;
   }
 
   /**
@@ -100,15 +138,42 @@ export class ScreeningJobs {
     return rows.length > 0;
   }
 
-  /** Done: the result is stored and its message owed to the requester, in one transaction. */
+  /**
+   * Done. The accounts are written in chunks of RESULT_CHUNK_ACCOUNTS, each by the claim that holds
+   * the job (a runner whose lease lapsed writes nothing, and stops), each its own short statement
+   * with turns let in between; then, in one transaction, the job is marked done with the number of
+   * chunks, only if every one of them is there, and its results message is owed. Until then the job
+   * is running and has no result: a list half written is never read as screened.
+   */
   async complete(job: ScreeningJob, result: ScreeningResult): Promise<void> {
+    const chunks: ScreenedAccount[][] = [];
+    for (let start = 0; start < result.accounts.length; start += RESULT_CHUNK_ACCOUNTS)
+      chunks.push(result.accounts.slice(start, start + RESULT_CHUNK_ACCOUNTS));
+    for (const [chunk, accounts] of chunks.entries()) {
+      const written = await this.db.query(
+        `INSERT INTO screening_job_results (job_id, run, attempt, chunk, accounts)
+         SELECT id, run, attempts, $4, $5 FROM screening_jobs WHERE id = $1 AND attempts = $2 AND run = $3 AND status = 'running'
+         ON CONFLICT (job_id, run, attempt, chunk) DO UPDATE SET accounts = EXCLUDED.accounts
+         RETURNING chunk`,
+        [job.id, job.attempts, job.run, chunk, JSON.stringify(accounts)],
+      );
+      if (written.length === 0) return;
+      // A turn that arrived meanwhile reaches the database before the next chunk does.
+      await turnsFirst();
+    }
     await this.db.transaction(async (tx) => {
       const [updated] = await tx.query<{ id: string }>(
-        `UPDATE screening_jobs SET status = 'done', result = $2, checked = total, lease_until = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND attempts = $3 AND status = 'running' RETURNING id`,
-        [job.id, JSON.stringify(result), job.attempts],
+        `UPDATE screening_jobs j SET status = 'done', result = NULL, result_policy_version = $4, result_chunks = $5,
+           checked = total, lease_until = NULL, finished_at = now(), updated_at = now()
+         WHERE id = $1 AND attempts = $2 AND run = $3 AND status = 'running'
+           AND (SELECT count(*) FROM screening_job_results r WHERE r.job_id = j.id AND r.run = j.run AND r.attempt = j.attempts) = $5
+         RETURNING id`,
+        [job.id, job.attempts, job.run, result.policyVersion, chunks.length],
       );
-      if (updated) await enqueue(tx, resultsMessage(job));
+      if (!updated) return;
+      // Chunks of earlier claims (a runner that lapsed, or failed, part-way) are no part of the result.
+      await tx.query('DELETE FROM screening_job_results WHERE job_id = $1 AND NOT (run = $2 AND attempt = $3)', [job.id, job.run, job.attempts]);
+      await enqueue(tx, resultsMessage(job));
     });
   }
 
@@ -116,18 +181,23 @@ export class ScreeningJobs {
   async fail(job: ScreeningJob, errorCode: string, maxAttempts: number, retryInSeconds: number): Promise<'retrying' | 'failed' | 'not_held'> {
     return this.db.transaction(async (tx) => {
       const held = `id = $1 AND attempts = $2 AND status = 'running'`;
+      // A running job has no result yet: chunks an attempt wrote before it failed are only data to let go of.
+      const dropChunks = () => tx.query('DELETE FROM screening_job_results WHERE job_id = $1', [job.id]);
       if (job.attempts < maxAttempts) {
         const rows = await tx.query(
           `UPDATE screening_jobs SET error_code = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE ${held} RETURNING id`,
           [job.id, job.attempts, errorCode, retryInSeconds],
         );
-        return rows.length > 0 ? 'retrying' : 'not_held';
+        if (rows.length === 0) return 'not_held';
+        await dropChunks();
+        return 'retrying';
       }
       const rows = await tx.query(
         `UPDATE screening_jobs SET status = 'failed', error_code = $3, lease_until = NULL, finished_at = now(), updated_at = now() WHERE ${held} RETURNING id`,
         [job.id, job.attempts, errorCode],
       );
       if (rows.length === 0) return 'not_held';
+      await dropChunks();
       await enqueue(tx, resultsMessage(job));
       return 'failed';
     });
@@ -151,7 +221,7 @@ function resultsMessage(job: ScreeningJob) {
   };
 }
 
-function toJob(row: JobRow): ScreeningJob {
+function toJob(row: JobRow, result: ScreeningResult | null): ScreeningJob {
   return {
     id: row.id,
     ownerId: row.owner_id,
@@ -161,7 +231,7 @@ function toJob(row: JobRow): ScreeningJob {
     total: row.total,
     checked: row.checked,
     status: row.status,
-    result: row.result,
+    result,
     errorCode: row.error_code,
     progressActivityId: row.progress_activity_id,
     attempts: row.attempts,

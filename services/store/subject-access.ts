@@ -113,6 +113,12 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
     result: mentions,
     error_code: notPersonal('an error code from core/errors.ts'),
     progress_activity_id: notPersonal('the Teams activity id of the progress message'),
+    result_policy_version: notPersonal('the policy version the list was screened under'),
+  },
+  // A screening job's result, in chunks of accounts (migration 020): what was found about each account screened.
+  screening_job_results: {
+    job_id: notPersonal('the random id of the screening job'),
+    accounts: mentions,
   },
   conversation_references: {
     key: mentions,
