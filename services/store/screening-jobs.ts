@@ -6,7 +6,7 @@ import type { SqlDatabase } from './database';
 import { dedupeKeys, enqueue } from './outbox';
 
 /**
- * Accounts per chunk of a stored result (migration 020): some 65,000 characters of JSON, a few
+ * Accounts per chunk of a stored result (migration 022): some 65,000 characters of JSON, a few
  * milliseconds of the embedded database's one connection to write or read, where a 500-account
  * result in one value held it for 50 to 260 ms to write and 20 to 95 ms to read while turns
  * waited (bench/busy.ts, issue 23).
@@ -54,7 +54,7 @@ interface JobRow {
   progress_activity_id: string | null;
   attempts: number;
   run: number;
-  /** Set when done (migration 020): the result's policy version and how many chunks hold its accounts. */
+  /** Set when done (migration 022): the result's policy version and how many chunks hold its accounts. */
   result_policy_version: string | null;
   result_chunks: number | null;
 }

@@ -115,7 +115,7 @@ export const SUBJECT_ACCESS_COVERAGE: Readonly<Record<string, Readonly<Record<st
     progress_activity_id: notPersonal('the Teams activity id of the progress message'),
     result_policy_version: notPersonal('the policy version the list was screened under'),
   },
-  // A screening job's result, in chunks of accounts (migration 020): what was found about each account screened.
+  // A screening job's result, in chunks of accounts (migration 022): what was found about each account screened.
   screening_job_results: {
     job_id: notPersonal('the random id of the screening job'),
     accounts: mentions,

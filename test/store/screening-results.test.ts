@@ -165,7 +165,7 @@ describeOnEachDatabase('screening results, stored in chunks', (db) => {
     assert.deepEqual(await chunkRows(db(), 'draft-e:1'), []);
   });
 
-  it('still reads a job done before migration 020, its result whole in the job row', async () => {
+  it('still reads a job done before migration 022, its result whole in the job row', async () => {
     const jobs = new ScreeningJobs(db());
     await jobs.create(job('draft-f:1'));
     const screened = result('review');

@@ -279,7 +279,7 @@ describe('subject access search', function () {
       const entries = jobRow!.entries as Array<Record<string, unknown>>;
       assert.equal(entries.length, 3);
       assert.deepEqual(entries.filter((entry) => entry.withheld === 'another account holder').length, 2);
-      // What screening found, in the job's result chunks (migration 020): the chunk that holds her, the others withheld whole.
+      // What screening found, in the job's result chunks (migration 022): the chunk that holds her, the others withheld whole.
       assert.equal(report.tables.screening_job_results?.length, 1);
       const results = report.tables.screening_job_results![0]!.accounts as Array<Record<string, unknown>>;
       assert.deepEqual(
