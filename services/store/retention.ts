@@ -144,6 +144,7 @@ async function purgeBatch(tx: SqlExecutor, cutoff: Date, olderThanDays: number):
 export async function purgeStaleWork(db: SqlDatabase, olderThanDays: number, now: Date = new Date()): Promise<{ screeningJobs: number; dialogStates: number }> {
   if (!Number.isInteger(olderThanDays) || olderThanDays < 1) throw new RangeError('olderThanDays must be an integer of at least 1.');
   const cutoff = new Date(now.getTime() - olderThanDays * DAY_MS);
+  // A job's result goes with it: its chunks (screening_job_results, the accounts screened) are deleted by ON DELETE CASCADE (migration 022).
   const jobs = await db.query('DELETE FROM screening_jobs WHERE updated_at < $1 RETURNING id', [cutoff]);
   const states = await db.query('DELETE FROM bot_state WHERE updated_at < $1 RETURNING key', [cutoff]);
   return { screeningJobs: jobs.length, dialogStates: states.length };

@@ -199,11 +199,16 @@ describeOnEachDatabase('retention purge', (db) => {
     await jobs.create({ id: 'in-use:1', ownerId: PRIYA.id, organisationOds: 'ZZ9001', organisationName: 'Northmoor', entries });
     const storage = new SqlStorage(db());
     await storage.write({ 'msteams/conversations/a:old/': { listText: 'rowan.pike@nhsmail.example' }, 'msteams/conversations/a:new/': { step: 2 } });
+    // What screening found about the abandoned list, in its result chunks (migration 022), goes with it.
+    await db().query(
+      `INSERT INTO screening_job_results (job_id, run, attempt, chunk, accounts) VALUES ('abandoned:1', 1, 1, 0, '[{"email": "rowan.pike@nhsmail.example"}]')`,
+    );
     await db().query(`UPDATE screening_jobs SET updated_at = now() - interval '31 days' WHERE id = 'abandoned:1'`);
     await db().query(`UPDATE bot_state SET updated_at = now() - interval '31 days' WHERE key = 'msteams/conversations/a:old/'`);
 
     assert.deepEqual(await purgeStaleWork(db(), 30), { screeningJobs: 1, dialogStates: 1 });
     assert.equal(await jobs.get('abandoned:1'), null);
+    assert.deepEqual(await db().query(`SELECT job_id FROM screening_job_results`), [], 'its result chunks too');
     assert.ok(await jobs.get('in-use:1'), 'touched within the period: kept');
     assert.deepEqual(Object.keys(await storage.read(['msteams/conversations/a:old/', 'msteams/conversations/a:new/'])), ['msteams/conversations/a:new/']);
     assert.deepEqual(
