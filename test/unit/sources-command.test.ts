@@ -1,3 +1,4 @@
+import { londonParts } from '../../core/london-time';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,21 +16,8 @@ const DEV = path.join(__dirname, '..', '..', 'dev');
 
 /** "08_02_2022 15_17_38": the moment in a DSPT organisation search download's name, UK time. */
 function exportStamp(instant: Date): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Europe/London',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(instant)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.day}_${parts.month}_${parts.year} ${parts.hour}_${parts.minute}_${parts.second}`;
+  const { day, month, year, hour, minute, second } = londonParts(instant);
+  return `${day}_${month}_${year} ${hour}_${minute}_${second}`;
 }
 const KEY = 'do-not-show-this-key';
 
