@@ -384,7 +384,7 @@ function mailSignInFor(config: AppConfig, conversationReferences: ConversationRe
 
 /** The composition root: it only builds and wires; every part receives its collaborators. */
 export async function startApp(config: AppConfig, logger: Logger): Promise<RunningApp> {
-  const db = await openDatabase(config.database, logger);
+  const db = await openDatabase(config.database, logger, { serving: true });
   // ODS calls are paced across instances on the shared ledger (the API asks under 5,000 requests in 5 minutes);
   // the database dates a DSPT export whose name is gone and remembers the register copy in use.
   const dataSources = await openDataSources(config, {
@@ -431,6 +431,11 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     logger,
     routes: workspace ? (server) => workspace.register(server) : undefined,
   });
+  // Node loads its fetch (undici, which Graph's and ODS's clients use) at the first call: 30-40 ms compiling on the event
+  // loop, which the first look-ups of a burst of first turns waited behind (issue 23). One request to our own /healthz loads it now.
+  await fetch(`${server.url}/healthz`)
+    .then((response) => response.arrayBuffer())
+    .catch(() => undefined);
   composed.startWorkers();
   logger.info('bot.started', {
     port: server.port,

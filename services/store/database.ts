@@ -69,14 +69,26 @@ export interface PostgresOptions {
   queryTimeoutMs?: number;
   /** Default POSTGRES_TIMEOUTS.connectMs. */
   connectTimeoutMs?: number;
+  /**
+   * The serving pool: every connection opened at start-up and kept open while idle (pg-pool's
+   * `min`), so a burst of turns never waits for PostgreSQL handshakes. Short-lived pools (the
+   * migrator, the CLI, tests) open connections as they need them and close them when idle.
+   */
+  keepPoolOpen?: boolean;
 }
+
+/** Connections per instance: what PostgreSQL gives each bot process. */
+export const POSTGRES_POOL_SIZE = 10;
 
 export async function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<SqlDatabase> {
   const availability = new Availability(hostOf(connectionString), options.logger ?? silentLogger);
   const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_TIMEOUTS.queryMs;
   const pool = new pg.Pool({
     connectionString,
-    max: 10,
+    max: POSTGRES_POOL_SIZE,
+    // Issue 23: in the load run's burst of first turns a fresh pool opened its connections inside the turns (a
+    // handshake each, on the event loop the turns share); kept open, they are opened once, before the server listens.
+    ...(options.keepPoolOpen ? { min: POSTGRES_POOL_SIZE } : {}),
     connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_TIMEOUTS.connectMs,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     keepAlive: true,
@@ -85,7 +97,8 @@ export async function openPostgres(connectionString: string, options: PostgresOp
   // Node would end the process. The pool has already dropped the connection.
   pool.on('error', (error) => availability.failed(error));
   // Fail at start-up, with a clear cause, rather than on the first turn; name the server, never the password.
-  await pool.query('SELECT 1').catch(async (error: unknown) => {
+  const opened = options.keepPoolOpen ? POSTGRES_POOL_SIZE : 1;
+  await Promise.all(Array.from({ length: opened }, () => pool.query('SELECT 1'))).catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw new AppError('DATABASE_UNAVAILABLE', `Check DATABASE_URL: PostgreSQL at ${describeServer(connectionString)} could not be reached.`, { cause: error });
   });

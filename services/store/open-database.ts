@@ -9,9 +9,10 @@ export type DatabaseSettings = { kind: 'postgres'; url: string } | { kind: 'pgli
  * Opens the configured database and brings its schema up to date. On PostgreSQL the
  * migrations run on a connection of their own without the per-statement bound turns have
  * (a migration may rewrite a large table); the bot then works through a pool that bounds every
- * statement and reports outages to `logger`.
+ * statement and reports outages to `logger`. `serving`: the bot's own pool, opened whole and
+ * kept open (openPostgres' keepPoolOpen); the CLI's commands open connections as they need them.
  */
-export async function openDatabase(settings: DatabaseSettings, logger: Logger = silentLogger): Promise<SqlDatabase> {
+export async function openDatabase(settings: DatabaseSettings, logger: Logger = silentLogger, options: { serving?: boolean } = {}): Promise<SqlDatabase> {
   if (settings.kind !== 'postgres') {
     const db = await openPglite(settings.dataDir);
     await migrate(db);
@@ -23,7 +24,7 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger = 
   } finally {
     await migrator.close();
   }
-  return openPostgres(settings.url, { logger });
+  return openPostgres(settings.url, { logger, keepPoolOpen: options.serving === true });
 }
 
 /** For /readyz: the database answers and every migration this build knows is applied. */

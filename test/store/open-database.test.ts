@@ -3,7 +3,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { AppError } from '../../core/errors';
 import { createLogger, type Logger } from '../../core/log';
-import { isConnectionFailure, openPostgres, type SqlDatabase } from '../../services/store/database';
+import { isConnectionFailure, openPostgres, POSTGRES_POOL_SIZE, type SqlDatabase } from '../../services/store/database';
 import { openDatabase } from '../../services/store/open-database';
 import { POSTGRES_URL, freshPostgresSchema, requirePostgres } from '../support/databases';
 
@@ -151,6 +151,38 @@ describe('PostgreSQL going away under an open database [postgres]', function () 
     assert.equal(unavailable[0]!.errorCode, '57P01');
     assert.equal(events().filter((event) => event.event === 'database.available').length, 1);
     assert.doesNotMatch(lines.join('\n'), /postgres@|"user"|"database"|\/test|search_path|\bat .+:\d+:\d+/, 'neither user, database nor stack');
+  });
+
+  it('opens the serving pool whole before the first turn; other pools open connections as they need them', async () => {
+    const connections = async (applicationName: string) => {
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      try {
+        const [row] = (
+          await admin.query<{ count: number }>('SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1', [applicationName])
+        ).rows;
+        return row!.count;
+      } finally {
+        await admin.end();
+      }
+    };
+    const named = (applicationName: string) => {
+      const url = new URL(schema!.url);
+      url.searchParams.set('application_name', applicationName);
+      return url.toString();
+    };
+    const serving = `nas_serving_${process.pid}_${Date.now()}`;
+    db = await openPostgres(named(serving), { logger, keepPoolOpen: true });
+    assert.equal(await connections(serving), POSTGRES_POOL_SIZE, 'every connection opened at start-up');
+    // A burst of twice as many statements finds them open, and opens none beyond them. (That they stay open when idle
+    // is pg-pool's `min`, which keeps an idle connection past its 10 s idle timeout; not waited for here.)
+    await Promise.all(Array.from({ length: POSTGRES_POOL_SIZE * 2 }, () => db!.query('SELECT pg_sleep(0.01)')));
+    assert.equal(await connections(serving), POSTGRES_POOL_SIZE, 'no more than the pool');
+    await db.close();
+
+    const onDemand = `nas_on_demand_${process.pid}_${Date.now()}`;
+    db = await openPostgres(named(onDemand), { logger });
+    assert.equal(await connections(onDemand), 1, 'the start-up check opens one');
   });
 
   it('fails a transaction whose connection is ended between two statements as "briefly unavailable", and the next transaction works', async () => {
