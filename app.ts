@@ -433,7 +433,7 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
   });
   // Node loads its fetch (undici, which Graph's and ODS's clients use) at the first call: 30-40 ms compiling on the event
   // loop, which the first look-ups of a burst of first turns waited behind (issue 23). One request to our own /healthz loads it now.
-  await fetch(`${server.url}/healthz`)
+  await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(2000) })
     .then((response) => response.arrayBuffer())
     .catch(() => undefined);
   composed.startWorkers();
