@@ -29,8 +29,10 @@ export async function startSandboxesElsewhere(config: AppConfig): Promise<Sandbo
   };
 }
 
-// The child: start the sandboxes from the demo data, say where they are, and serve until killed.
+// The child: start the sandboxes from the demo data, say where they are, and serve until killed, or until the bench
+// that started it is gone (its IPC channel closes), however the bench ended.
 if (require.main === module && process.send) {
+  process.once('disconnect', () => process.exit(0));
   startMissingSandboxes(loadConfig({ LOG_LEVEL: 'silent', PORT: '0' }), silentLogger).then(
     ({ config }) => process.send!({ graph: config.graph.baseUrl, fhir: config.ods.fhirBaseUrl }),
     (error: unknown) => {

@@ -65,6 +65,8 @@ export async function concurrentHelpTurns(
   endpoint: string,
   conversations: number,
   turnsEach = TURNS_EACH,
+  /** The chats to speak in (personalMessage envelopes), to measure chats the bot already knows; by default new ones. */
+  chats?: Array<Record<string, unknown>>,
 ): Promise<{ times: number[]; later: number[]; perSecond: number; cpuMsPerTurn: number; socketRetries: string[]; refused: number[] }> {
   const times: number[] = [];
   /** Every turn but each chat's first (which stores the new chat's reference and asks the directory who is writing). */
@@ -78,7 +80,7 @@ export async function concurrentHelpTurns(
       // Each conversation is its own person, as in Teams (one personal chat per person): one person in many chats
       // would make each chat's reference replace the last one's on every turn.
       const person = { id: `29:bench-${index}`, name: `Bench Person ${index}`, aadObjectId: randomUUID() };
-      const help = personalMessage(person, `a:bench-${randomUUID()}`, 'help');
+      const help = chats?.[index] ?? personalMessage(person, `a:bench-${randomUUID()}`, 'help');
       for (let turn = 0; turn < turnsEach; turn++) {
         // A keep-alive socket the server closed as the client reused it fails before the turn reached the bot; "help" is
         // safe to send again. Counted and printed, never hidden.
@@ -262,6 +264,33 @@ async function turnCostOn(
           .slice(0, 4)
           .map(([kind, count]) => `${count} x ${kind}`)
           .join(' | ')}\n`,
+      );
+      // Where the CPU goes: the same chats again, once each bot knows them. The rounds above are all new chats (as the issue's
+      // run: 10 turns each), whose first turn stores the chat and asks the directory who is writing; the bare bot does neither.
+      const known = Array.from({ length: conversations }, (_, index) =>
+        personalMessage({ id: `29:bench-known-${index}`, name: `Bench Person ${index}`, aadObjectId: randomUUID() }, `a:bench-known-${randomUUID()}`, 'help'),
+      );
+      await concurrentHelpTurns(client, bareEndpoint, conversations, 1, known);
+      await concurrentHelpTurns(client, ours.endpoint, conversations, 1, known);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the new chats' directory look-ups, off the turn, are done
+      const knownRatios: number[] = [];
+      const knownThroughput: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const oursFirst = round % 2 === 1;
+        const bareFirst = oursFirst ? undefined : await concurrentHelpTurns(client, bareEndpoint, conversations, TURNS_EACH, known);
+        const mine = await concurrentHelpTurns(client, ours.endpoint, conversations, TURNS_EACH, known);
+        const bare = bareFirst ?? (await concurrentHelpTurns(client, bareEndpoint, conversations, TURNS_EACH, known));
+        knownRatios.push(mine.cpuMsPerTurn / bare.cpuMsPerTurn);
+        knownThroughput.push(bare.perSecond / mine.perSecond);
+      }
+      const middle = (values: number[]) => percentile(values, 50);
+      ratioLine(
+        `${conversations} at once, chats already known: CPU a turn ours / bare`,
+        middle(knownRatios),
+        `(throughput bare / ours ${middle(knownThroughput).toFixed(2)}; rounds: ${[...knownRatios]
+          .sort((a, b) => a - b)
+          .map((value) => value.toFixed(2))
+          .join(', ')})`,
       );
       // Where the tail is: a chat's first turn does what later ones need not (its reference stored, the directory asked).
       ratioOfPairs(
