@@ -3,6 +3,7 @@ import type { Activity, CloudAdapter, TurnContext } from 'botbuilder';
 import { AuthenticationError } from 'botframework-connector';
 import restify from 'restify';
 import { AppError, describeErrorForLog, findAppError, type ErrorCode } from '../core/errors';
+import { asInteractive } from '../core/interactive';
 import { withCorrelationId, type Logger } from '../core/log';
 import { processActivityDirectly } from './platform/botbuilder-internals';
 
@@ -76,6 +77,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return next();
   });
   server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, mapFiles: false }));
+  // Every request is someone waiting (a turn, an invoke, the workspace, a probe): the embedded database serves their
+  // statements before queued background work (core/interactive, services/store/database.ts). After the body is read: the
+  // request's stream events run in the socket's context, not in one set before them.
+  server.use((_req, _res, next) => asInteractive(() => next()));
   // restify's own errors (413, 404, 405, malformed JSON) carry a class name and a fixed message; log them, answer as restify does.
   server.on('restifyError', (req: restify.Request, res: restify.Response, error: { statusCode?: number; name?: string }, callback: () => void) => {
     logger.warn('http.refused', { method: req.method, path: req.path(), status: error.statusCode, errorClass: error.name });

@@ -1,3 +1,4 @@
+import { inBackground } from '../core/interactive';
 import { describeErrorForLog, findAppError } from '../core/errors';
 import type { Logger } from '../core/log';
 
@@ -61,12 +62,15 @@ export class PollingWorker {
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-      });
-    }, delayMs);
+    // A turn that wakes the worker does not make its ticks a turn's (core/interactive): they stay background work.
+    this.timer = inBackground(() =>
+      setTimeout(() => {
+        this.timer = undefined;
+        this.running = this.runOnce().finally(() => {
+          this.running = undefined;
+        });
+      }, delayMs),
+    );
     this.timer.unref();
   }
 

@@ -3,6 +3,7 @@ import type { TurnContext } from 'botbuilder';
 import { createAdapter } from '../../bot/adapter';
 import { MAX_BODY_BYTES, startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../bot/http-server';
 import { loadConfig } from '../../config';
+import { isInteractive } from '../../core/interactive';
 import { createLogger } from '../../core/log';
 
 /** The HTTP edge without authentication (no app id, as a local run): health, readiness, limits, errors and shutdown. */
@@ -39,6 +40,25 @@ describe('bot HTTP server', () => {
 
   beforeEach(() => {
     logLines = [];
+  });
+
+  it('runs a turn and any other request as someone waiting (core/interactive), so the embedded database serves them first', async () => {
+    const seen: boolean[] = [];
+    const server = await start({
+      handleTurn: async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        seen.push(isInteractive());
+      },
+      routes: (restifyServer) =>
+        restifyServer.get('/probe', async (_req, res) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          res.send(200, { interactive: isInteractive() });
+        }),
+    });
+    assert.equal((await postActivity(server, activity())).status, 200);
+    assert.deepEqual(seen, [true], 'the turn');
+    assert.deepEqual(await (await fetch(`${server.url}/probe`)).json(), { interactive: true }, 'a workspace request');
+    assert.equal(isInteractive(), false, 'nothing outside a request');
   });
   afterEach(async () => {
     await Promise.all(servers.map((server) => server.close()));
