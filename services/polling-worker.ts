@@ -1,5 +1,5 @@
-import { inBackground } from '../core/interactive';
 import { describeErrorForLog, findAppError } from '../core/errors';
+import { inBackground } from '../core/interactive';
 import type { Logger } from '../core/log';
 
 /** While the database is away, ticks are tried again after 1 s, 2 s, 4 s … and never more than this apart. */
