@@ -112,6 +112,8 @@ export interface PostgresOptions {
   queryTimeoutMs?: number;
   /** Default POSTGRES_TIMEOUTS.connectMs. */
   connectTimeoutMs?: number;
+  /** How long a connection above the pool's minimum may stay idle before it is closed: pg-pool's default (10 s) unless set. */
+  idleTimeoutMs?: number;
   /**
    * The serving pool: every connection opened at start-up and kept open while idle (pg-pool's
    * `min`), so a burst of turns never waits for PostgreSQL handshakes. Short-lived pools (the
@@ -135,16 +137,31 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_TIMEOUTS.connectMs,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     keepAlive: true,
+    // An idle connection kept open (keepPoolOpen) must not be dropped silently on the way: NAT on Azure's outbound path
+    // forgets a flow idle for about 4 minutes, and Linux's first keepalive probe comes after 2 hours.
+    keepAliveInitialDelayMillis: 30_000,
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMillis: options.idleTimeoutMs }),
   });
   // An idle connection the server ends (a restart, a failover: 57P01) is emitted here; unheard,
   // Node would end the process. The pool has already dropped the connection.
   pool.on('error', (error) => availability.failed(error));
   // Fail at start-up, with a clear cause, rather than on the first turn; name the server, never the password.
-  const opened = options.keepPoolOpen ? POSTGRES_POOL_SIZE : 1;
-  await Promise.all(Array.from({ length: opened }, () => pool.query('SELECT 1'))).catch(async (error: unknown) => {
+  await pool.query('SELECT 1').catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw new AppError('DATABASE_UNAVAILABLE', `Check DATABASE_URL: PostgreSQL at ${describeServer(connectionString)} could not be reached.`, { cause: error });
   });
+  // The rest of the serving pool, opened now rather than inside the first burst of turns. Only the first connection is
+  // required: a server short of connections (another instance, a slot swap) leaves the rest to be opened on demand.
+  if (options.keepPoolOpen) {
+    const opened = await Promise.allSettled(Array.from({ length: POSTGRES_POOL_SIZE }, () => pool.query('SELECT 1')));
+    const refused = opened.filter((outcome) => outcome.status === 'rejected').length;
+    if (refused > 0)
+      (options.logger ?? silentLogger).warn('database.pool_short', {
+        host: hostOf(connectionString),
+        opened: POSTGRES_POOL_SIZE - refused,
+        wanted: POSTGRES_POOL_SIZE,
+      });
+  }
 
   /** Every statement goes through here, so a lost server becomes one typed error in one place. */
   const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<Row[]> => {

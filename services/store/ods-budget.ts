@@ -1,6 +1,7 @@
 import type { OdsPacer, OdsReservation } from '../reference/ods-http';
 import { hostOf } from '../reference/source-status';
 import type { SqlDatabase } from './database';
+import { asInteractive, inBackground, isInteractive } from '../../core/interactive';
 
 /*
  * Pacing of the bot's calls to the ODS FHIR R4 API across every instance. The API's
@@ -40,7 +41,7 @@ const MOST_AT_ONCE = 100;
  */
 export class SqlOdsBudget implements OdsPacer {
   private readonly scope: string;
-  private readonly waiting: Array<{ resolve: (reservation: OdsReservation) => void; reject: (error: unknown) => void }> = [];
+  private readonly waiting: Array<{ resolve: (reservation: OdsReservation) => void; reject: (error: unknown) => void; interactive: boolean }> = [];
   private draining = false;
 
   constructor(
@@ -54,7 +55,7 @@ export class SqlOdsBudget implements OdsPacer {
 
   reserve(): Promise<OdsReservation> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+      this.waiting.push({ resolve, reject, interactive: isInteractive() });
       if (this.draining) return;
       this.draining = true;
       // After this tick, so that the callers of this moment go in one statement.
@@ -67,7 +68,9 @@ export class SqlOdsBudget implements OdsPacer {
     while (this.waiting.length > 0) {
       const callers = this.waiting.splice(0, MOST_AT_ONCE);
       try {
-        const { granted, waitMs } = await this.take(callers.length);
+        // The drain runs in the lane of whoever started it; each statement goes in the lane of those it serves (core/interactive).
+        const take = () => this.take(callers.length);
+        const { granted, waitMs } = await (callers.some((caller) => caller.interactive) ? asInteractive(take) : inBackground(take));
         callers.forEach((caller, index) => caller.resolve(index < granted ? { granted: true } : { granted: false, waitMs }));
       } catch (error) {
         for (const caller of callers) caller.reject(error);

@@ -153,7 +153,7 @@ describe('PostgreSQL going away under an open database [postgres]', function () 
     assert.doesNotMatch(lines.join('\n'), /postgres@|"user"|"database"|\/test|search_path|\bat .+:\d+:\d+/, 'neither user, database nor stack');
   });
 
-  it('opens the serving pool whole before the first turn; other pools open connections as they need them', async () => {
+  it('opens the serving pool whole before the first turn and keeps it open past the idle timeout; other pools close idle connections', async () => {
     const connections = async (applicationName: string) => {
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();
@@ -171,18 +171,20 @@ describe('PostgreSQL going away under an open database [postgres]', function () 
       url.searchParams.set('application_name', applicationName);
       return url.toString();
     };
+    const idle = () => new Promise((resolve) => setTimeout(resolve, 600));
     const serving = `nas_serving_${process.pid}_${Date.now()}`;
-    db = await openPostgres(named(serving), { logger, keepPoolOpen: true });
+    db = await openPostgres(named(serving), { logger, keepPoolOpen: true, idleTimeoutMs: 200 });
     assert.equal(await connections(serving), POSTGRES_POOL_SIZE, 'every connection opened at start-up');
-    // A burst of twice as many statements finds them open, and opens none beyond them. (That they stay open when idle
-    // is pg-pool's `min`, which keeps an idle connection past its 10 s idle timeout; not waited for here.)
-    await Promise.all(Array.from({ length: POSTGRES_POOL_SIZE * 2 }, () => db!.query('SELECT pg_sleep(0.01)')));
-    assert.equal(await connections(serving), POSTGRES_POOL_SIZE, 'no more than the pool');
+    await idle();
+    assert.equal(await connections(serving), POSTGRES_POOL_SIZE, 'kept open while idle, past the idle timeout');
     await db.close();
 
     const onDemand = `nas_on_demand_${process.pid}_${Date.now()}`;
-    db = await openPostgres(named(onDemand), { logger });
+    db = await openPostgres(named(onDemand), { logger, idleTimeoutMs: 200 });
     assert.equal(await connections(onDemand), 1, 'the start-up check opens one');
+    await Promise.all([1, 2, 3].map(() => db!.query('SELECT pg_sleep(0.05)')));
+    await idle();
+    assert.equal(await connections(onDemand), 0, 'closed when idle');
   });
 
   it('fails a transaction whose connection is ended between two statements as "briefly unavailable", and the next transaction works', async () => {

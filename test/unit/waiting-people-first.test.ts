@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { asInteractive, inBackground } from '../../core/interactive';
+import { asInteractive, inBackground, isInteractive } from '../../core/interactive';
+import { silentLogger } from '../../core/log';
+import { PollingWorker } from '../../services/polling-worker';
 import { MAX_PASSED_OVER, WaitingPeopleFirst } from '../../services/store/database';
+import { freshPglite } from '../support/databases';
 
 /** A unit that records when it ran and holds the gate until released. */
 function recorder() {
@@ -44,5 +47,48 @@ describe('the embedded database serves people waiting in Teams before queued bac
     await assert.rejects(failed, /a statement failed/);
     await Promise.all([first, started, turn]);
     assert.deepEqual(ran, ['background 1', 'turn', 'started by a turn']);
+  });
+
+  it("is what the embedded database does: a turn's statement queued after background ones is answered first", async function () {
+    this.timeout(20_000);
+    const db = await freshPglite();
+    try {
+      const answered: string[] = [];
+      const holding = db.transaction(async (tx) => tx.query('SELECT pg_sleep(0.05)'));
+      const queued = [
+        db.query('SELECT 1').then(() => answered.push('background a')),
+        db.query('SELECT 1').then(() => answered.push('background b')),
+        asInteractive(() => db.query('SELECT 1')).then(() => answered.push('turn')),
+      ];
+      await Promise.all([holding, ...queued]);
+      assert.deepEqual(answered, ['turn', 'background a', 'background b']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("keeps a worker's ticks background when a turn wakes it", async () => {
+    const ticks: boolean[] = [];
+    let ticked: () => void = () => undefined;
+    const worker = new PollingWorker(
+      'lane-probe',
+      async () => {
+        ticks.push(isInteractive());
+        ticked();
+        return false;
+      },
+      60_000,
+      silentLogger,
+    );
+    const tick = () => new Promise<void>((resolve) => (ticked = resolve));
+    const first = tick();
+    worker.start();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the first tick has finished: the wake schedules the next one
+    const woken = tick();
+    asInteractive(() => worker.wake());
+    await woken;
+    await worker.stop();
+    assert.deepEqual(ticks, [false, false]);
   });
 });
