@@ -565,19 +565,17 @@ async function onEngine(
     // Idle three times, before, between and after the two kinds of work, pooled: one idle moment on a shared machine can
     // be anything, and each ratio is over all three.
     const idles = [await idle()];
-    const screeningOne = await whileBusy(screening, client, bot.endpoint, [priya!], SEQUENTIAL_TURNS, { operations: timed.operations, engine: engineName });
-    const screeningMany = await whileBusy(screening, client, bot.endpoint, chats.slice(0, CONVERSATIONS), CONVERSATIONS * CONCURRENT_TURNS_EACH, {
-      operations: timed.operations,
-      engine: engineName,
-    });
-    await composed.settle();
+    // The same turns one at a time and from many chats at once, while `work` runs each time; then the work settles.
+    const busyBoth = async (work: Parameters<typeof whileBusy>[0]) => {
+      const during = { operations: timed.operations, engine: engineName };
+      const one = await whileBusy(work, client, bot.endpoint, [priya!], SEQUENTIAL_TURNS, during);
+      const many = await whileBusy(work, client, bot.endpoint, chats.slice(0, CONVERSATIONS), CONVERSATIONS * CONCURRENT_TURNS_EACH, during);
+      await composed.settle();
+      return { one, many };
+    };
+    const screeningTurns = await busyBoth(screening);
     idles.push(await idle());
-    const recheckOne = await whileBusy(recheck, client, bot.endpoint, [priya!], SEQUENTIAL_TURNS, { operations: timed.operations, engine: engineName });
-    const recheckMany = await whileBusy(recheck, client, bot.endpoint, chats.slice(0, CONVERSATIONS), CONVERSATIONS * CONCURRENT_TURNS_EACH, {
-      operations: timed.operations,
-      engine: engineName,
-    });
-    await composed.settle();
+    const recheckTurns = await busyBoth(recheck);
     idles.push(await idle());
 
     const pooled = { one: pool(idles.map((slot) => slot.one)), many: pool(idles.map((slot) => slot.many)) };
@@ -588,9 +586,9 @@ async function onEngine(
     process.stdout.write(`      ${slots((slot) => slot.one)}\n`);
     reportTurns(`  ${CONVERSATIONS} chats at once`, pooled.many);
     process.stdout.write(`      ${slots((slot) => slot.many)}\n`);
-    reportBusy(screening, pooled, screeningOne, screeningMany);
+    reportBusy(screening, pooled, screeningTurns.one, screeningTurns.many);
     if (!workingDay) process.stdout.write(`\n  (today, ${today}, is not a working day: the round is owed as a claim owes it, the same work)`);
-    reportBusy(recheck, pooled, recheckOne, recheckMany);
+    reportBusy(recheck, pooled, recheckTurns.one, recheckTurns.many);
     const [changed] = await raw.query<{ count: number }>(`SELECT count(*)::int AS count FROM request_accounts WHERE change_summary IS NOT NULL`);
     process.stdout.write(`    (accounts changed since submission after the rounds: ${changed?.count ?? 0})\n`);
   } finally {
