@@ -1,6 +1,7 @@
 import type { OdsPacer, OdsReservation } from '../reference/ods-http';
 import { hostOf } from '../reference/source-status';
 import type { SqlDatabase } from './database';
+import { nthMostRecentSql } from './send-budget';
 import { asInteractive, inBackground, isInteractive } from '../../core/interactive';
 
 /*
@@ -86,20 +87,18 @@ export class SqlOdsBudget implements OdsPacer {
       const [row] = await tx.query<{ wait_ms: number | string | null; granted: number | string }>(
         `WITH clock AS (SELECT clock_timestamp() AS now),
          used AS (
-           SELECT count(*)::int AS n FROM send_budget, clock WHERE scope = $1 AND sent_at > clock.now - make_interval(secs => $2)),
+           SELECT coalesce(sum(requests), 0)::int AS n FROM send_budget, clock WHERE scope = $1 AND sent_at > clock.now - make_interval(secs => $2)),
          room AS (SELECT GREATEST(0, LEAST($4::int, $3::int - used.n)) AS n FROM used),
          frees AS (
-           SELECT (SELECT sent_at FROM send_budget, clock
-                   WHERE scope = $1 AND sent_at > clock.now - make_interval(secs => $2)
-                   ORDER BY sent_at DESC OFFSET $3 - 1 LIMIT 1) + make_interval(secs => $2) AS at),
+           SELECT (${nthMostRecentSql('$1', '$2', '$3::int', 'clock.now')}) + make_interval(secs => $2) AS at FROM clock),
          taken AS (
-           INSERT INTO send_budget (scope, sent_at)
-           SELECT $1, clock.now FROM clock, room, generate_series(1, room.n)
-           RETURNING id),
+           INSERT INTO send_budget (scope, sent_at, requests)
+           SELECT $1, clock.now, room.n FROM clock, room WHERE room.n > 0
+           RETURNING requests),
          forgotten AS (
            DELETE FROM send_budget USING clock
            WHERE scope = $1 AND sent_at < clock.now - make_interval(secs => $2) AND EXISTS (SELECT 1 FROM taken))
-         SELECT (SELECT count(*) FROM taken) AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
+         SELECT (SELECT coalesce(sum(requests), 0) FROM taken) AS granted, extract(epoch FROM frees.at - clock.now) * 1000 AS wait_ms FROM clock, frees`,
         [this.scope, this.window.seconds, this.window.requests, wanted],
       );
       // A window that was not full before this statement names no oldest row: a caller left over waits a moment and asks again.

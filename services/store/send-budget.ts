@@ -33,14 +33,19 @@ const SEND_BUDGET_LOCK = 7_272_012;
  * other sends to the conversation, which go whatever the ledger says, do not push it back.
  */
 export class SqlSendBudget implements SendPacer {
-  private readonly longestWindowSeconds: number;
+  /**
+   * How long a scope's rows can still count: its own longest window, margin included. A tenant's rows (Teams: one
+   * second) are not kept for a conversation's hour; a flood of turns would otherwise keep an hour of them.
+   */
+  private readonly keptSeconds: { conversation: number; tenant: number };
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly limits: PacingLimits,
     private readonly probe: ProbePolicy = PROBE_WHILE_DOWN,
   ) {
-    this.longestWindowSeconds = Math.max(...[...limits.conversation, ...limits.tenant].map((window) => window.seconds)) + limits.marginMs / 1000;
+    const longest = (windows: readonly { seconds: number }[]) => Math.max(0, ...windows.map((window) => window.seconds)) + limits.marginMs / 1000;
+    this.keptSeconds = { conversation: longest(limits.conversation), tenant: longest(limits.tenant) };
   }
 
   async reserve(destination: SendDestination): Promise<Reservation> {
@@ -60,10 +65,7 @@ export class SqlSendBudget implements SendPacer {
          frees AS (
            SELECT max(last.sent_at + make_interval(secs => w.seconds)) AS at
            FROM clock, unnest($1::text[], $2::float8[], $3::int[]) AS w (scope, seconds, sends)
-           CROSS JOIN LATERAL (
-             SELECT sent_at FROM send_budget
-             WHERE scope = w.scope AND sent_at > clock.now - make_interval(secs => w.seconds)
-             ORDER BY sent_at DESC OFFSET w.sends - 1 LIMIT 1) AS last),
+           CROSS JOIN LATERAL (${nthMostRecentSql('w.scope', 'w.seconds', 'w.sends', 'clock.now')}) AS last),
          down AS (SELECT min(sent_at) AS since FROM send_budget WHERE scope = $6),
          probe AS (
            SELECT down.since IS NOT NULL AS down,
@@ -78,8 +80,8 @@ export class SqlSendBudget implements SendPacer {
            WHERE next.at IS NULL OR next.at <= clock.now
            RETURNING id),
          forgotten AS (
-           DELETE FROM send_budget USING clock
-           WHERE scope = ANY($4::text[]) AND sent_at < clock.now - make_interval(secs => $5) AND EXISTS (SELECT 1 FROM taken)),
+           DELETE FROM send_budget USING clock, unnest($4::text[], $5::float8[]) AS kept (scope, seconds)
+           WHERE send_budget.scope = kept.scope AND sent_at < clock.now - make_interval(secs => kept.seconds) AND EXISTS (SELECT 1 FROM taken)),
          unleased AS (DELETE FROM send_budget USING next WHERE scope = $7 AND next.down AND EXISTS (SELECT 1 FROM taken)),
          leased AS (
            INSERT INTO send_budget (scope, sent_at)
@@ -91,7 +93,7 @@ export class SqlSendBudget implements SendPacer {
           windows.map((window) => window.seconds + margin),
           windows.map((window) => window.sends),
           [conversation, tenant],
-          this.longestWindowSeconds,
+          [this.keptSeconds.conversation, this.keptSeconds.tenant],
           downMarkOf(conversation),
           probeMarkOf(conversation),
           this.probe.leaseSeconds,
@@ -143,28 +145,53 @@ export class SqlSendBudget implements SendPacer {
   }
 
   /**
-   * Many records in one statement (an instance's replies since its last flush, services/outbox/spent-tally.ts),
-   * each dated by the database's clock less its age, so a reply counts from when it went, not from when it was written.
+   * An instance's replies since its last flush (services/outbox/spent-tally.ts) in one statement, one row per scope
+   * holding how many went. The row is dated by the database's clock less the age of the newest of them: the older ones
+   * then count as later than they went, which keeps them in a window longer (pacing waits a little more, never less),
+   * by at most the tally's flush interval.
    */
   async spentAll(records: readonly SpentRecord[]): Promise<void> {
-    const scopes: string[] = [];
-    const ages: number[] = [];
+    const byScope = new Map<string, { requests: number; ageMs: number; kept: number }>();
     for (const { destination, requests, ageMs } of records) {
-      for (const scope of scopesOf(destination)) {
-        for (let request = 0; request < requests; request++) {
-          scopes.push(scope);
-          ages.push(ageMs / 1000);
-        }
+      if (requests < 1) continue;
+      const [conversation, tenant] = scopesOf(destination);
+      for (const [scope, kept] of [
+        [conversation, this.keptSeconds.conversation],
+        [tenant, this.keptSeconds.tenant],
+      ] as const) {
+        const counted = byScope.get(scope);
+        if (counted) {
+          counted.requests += requests;
+          counted.ageMs = Math.min(counted.ageMs, ageMs);
+        } else byScope.set(scope, { requests, ageMs, kept });
       }
     }
-    if (scopes.length === 0) return;
-    // Rows past every window are dropped here too: a chat only the turns speak in would otherwise keep its rows.
+    if (byScope.size === 0) return;
+    const scopes = [...byScope.keys()];
+    const counted = [...byScope.values()];
+    // Rows past their scope's windows are dropped here too: a chat only the turns speak in would otherwise keep its rows.
     await this.db.query(
-      `WITH forgotten AS (DELETE FROM send_budget WHERE scope = ANY($3::text[]) AND sent_at < clock_timestamp() - make_interval(secs => $4))
-       INSERT INTO send_budget (scope, sent_at) SELECT scope, clock_timestamp() - make_interval(secs => age) FROM unnest($1::text[], $2::float8[]) AS spent (scope, age)`,
-      [scopes, ages, [...new Set(scopes)], this.longestWindowSeconds],
+      `WITH forgotten AS (
+         DELETE FROM send_budget USING unnest($1::text[], $4::float8[]) AS kept (scope, seconds)
+         WHERE send_budget.scope = kept.scope AND sent_at < clock_timestamp() - make_interval(secs => kept.seconds))
+       INSERT INTO send_budget (scope, sent_at, requests)
+       SELECT scope, clock_timestamp() - make_interval(secs => age), requests FROM unnest($1::text[], $2::float8[], $3::int[]) AS spent (scope, age, requests)`,
+      [scopes, counted.map(({ ageMs }) => ageMs / 1000), counted.map(({ requests }) => requests), counted.map(({ kept }) => kept)],
     );
   }
+}
+
+/**
+ * A query for when the `sends`-th most recent request to `scope` in the `seconds` before `now` went, no row when
+ * fewer went: the moment `seconds` after which a window of `sends` has room again. A row stands for `requests`
+ * requests (a flush of a turn's replies is one row per scope), so it is the row where their running count, newest
+ * first, reaches `sends`. The arguments are SQL expressions. Shared with the ODS budget (services/store/ods-budget.ts).
+ */
+export function nthMostRecentSql(scope: string, seconds: string, sends: string, now: string): string {
+  return `SELECT counted.sent_at FROM (
+             SELECT sent_at, sum(requests) OVER (ORDER BY sent_at DESC ROWS UNBOUNDED PRECEDING) AS upto FROM send_budget
+             WHERE scope = ${scope} AND sent_at > ${now} - make_interval(secs => ${seconds})) AS counted
+           WHERE counted.upto >= ${sends} ORDER BY counted.sent_at DESC LIMIT 1`;
 }
 
 /** The ledger's mark of a conversation found down (dated when it was). */

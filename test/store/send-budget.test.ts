@@ -15,18 +15,19 @@ const LIMITS: PacingLimits = {
   marginMs: 0,
 };
 
-/** Requests already sent to `scope`, `secondsAgo` each (by the database's clock). */
-async function sentBefore(db: SqlDatabase, scope: string, secondsAgo: number[]): Promise<void> {
-  await db.query(`INSERT INTO send_budget (scope, sent_at) SELECT $1, clock_timestamp() - make_interval(secs => ago) FROM unnest($2::float8[]) AS ago`, [
-    scope,
-    secondsAgo,
-  ]);
+/** Rows of requests already sent to `scope`, `secondsAgo` each (by the database's clock), each standing for `requests` (a flush of replies). */
+async function sentBefore(db: SqlDatabase, scope: string, secondsAgo: number[], requests = 1): Promise<void> {
+  await db.query(
+    `INSERT INTO send_budget (scope, sent_at, requests) SELECT $1, clock_timestamp() - make_interval(secs => ago), $3 FROM unnest($2::float8[]) AS ago`,
+    [scope, secondsAgo, requests],
+  );
 }
 
 interface Case {
   name: string;
   limits?: PacingLimits;
-  before: Array<[scope: string, secondsAgo: number[]]>;
+  /** Rows already written: each `secondsAgo`, standing for `requests` requests (1 unless given). */
+  before: Array<[scope: string, secondsAgo: number[], requests?: number]>;
   to?: { conversation: string; tenant: string };
   /** undefined: granted now; else the wait, in ms, until a slot frees. */
   waitMs?: number;
@@ -49,6 +50,17 @@ const cases: Case[] = [
   { name: 'another conversation has its own budget', before: [[`conversation:${CHANNEL}`, [0.2, 0.6]]], to: { conversation: 'a:chat', tenant: 't1' } },
   { name: 'the tenant’s budget is shared by every conversation in it', before: [[`tenant:t1`, [0.1, 0.2, 0.3, 0.4, 0.9]]], waitMs: 100 },
   { name: 'another tenant has its own', before: [[`tenant:t2`, [0.1, 0.2, 0.3, 0.4, 0.9]]] },
+  { name: 'a row standing for two replies fills the one-second window of two', before: [[`conversation:${CHANNEL}`, [0.6], 2]], waitMs: 400 },
+  { name: 'a row of three counts three times in the ten-second window', before: [[`conversation:${CHANNEL}`, [3], 3]], waitMs: 7000 },
+  {
+    name: 'rows count by their requests, newest first: the third most recent of 2, 6, 6 and 8 s ago went 6 s ago',
+    before: [
+      [`conversation:${CHANNEL}`, [2, 8]],
+      [`conversation:${CHANNEL}`, [6], 2],
+    ],
+    waitMs: 4000,
+  },
+  { name: 'a flush of five replies fills the tenant’s second', before: [[`tenant:t1`, [0.9], 5]], waitMs: 100 },
   {
     name: 'the margin widens every window',
     limits: { ...LIMITS, marginMs: 300 },
@@ -60,7 +72,7 @@ const cases: Case[] = [
 describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
   for (const example of cases) {
     it(example.name, async () => {
-      for (const [scope, ago] of example.before) await sentBefore(db(), scope, ago);
+      for (const [scope, ago, requests] of example.before) await sentBefore(db(), scope, ago, requests);
       const reservation = await new SqlSendBudget(db(), example.limits ?? LIMITS).reserve(example.to ?? { conversation: CHANNEL, tenant: 't1' });
       if (example.waitMs === undefined) {
         assert.deepEqual(reservation, { granted: true });
@@ -81,7 +93,7 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
       answers.map((answer) => answer.granted),
       [true, true, false],
     );
-    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, sum(requests)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
     assert.deepEqual(rows, [
       { scope: `conversation:${CHANNEL}`, count: 2 },
       { scope: 'tenant:t1', count: 2 },
@@ -91,15 +103,48 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
   it('forgets what is older than the longest window', async () => {
     await sentBefore(db(), `conversation:${CHANNEL}`, [11, 30, 0.5]);
     await new SqlSendBudget(db(), LIMITS).reserve({ conversation: CHANNEL, tenant: 't1' });
-    const [row] = await db().query<{ count: number }>(`SELECT count(*)::int AS count FROM send_budget WHERE scope = $1`, [`conversation:${CHANNEL}`]);
+    const [row] = await db().query<{ count: number }>(`SELECT sum(requests)::int AS count FROM send_budget WHERE scope = $1`, [`conversation:${CHANNEL}`]);
     assert.equal(row?.count, 2);
+  });
+
+  it('forgets each scope’s rows after its own longest window: a tenant’s after a second, a conversation’s after ten', async () => {
+    await sentBefore(db(), `conversation:${CHANNEL}`, [3]);
+    await sentBefore(db(), 'tenant:t1', [3, 0.5]);
+    await new SqlSendBudget(db(), LIMITS).reserve({ conversation: CHANNEL, tenant: 't1' });
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    assert.deepEqual(rows, [
+      { scope: `conversation:${CHANNEL}`, count: 2 },
+      { scope: 'tenant:t1', count: 2 },
+    ]);
+  });
+
+  it('writes a flush of replies as one row per scope, holding how many went, dated by the newest of them', async () => {
+    await new SqlSendBudget(db(), LIMITS).spentAll([
+      { destination: { conversation: 'a:chat-1', tenant: 't1' }, requests: 2, ageMs: 800 },
+      { destination: { conversation: 'a:chat-1', tenant: 't1' }, requests: 1, ageMs: 100 },
+      { destination: { conversation: 'a:chat-2', tenant: 't1' }, requests: 1, ageMs: 0 },
+    ]);
+    const rows = await db().query<{ scope: string; rows: number; requests: number; age: number }>(
+      `SELECT scope, count(*)::int AS rows, sum(requests)::int AS requests, extract(epoch FROM clock_timestamp() - max(sent_at))::float8 AS age
+       FROM send_budget GROUP BY scope ORDER BY scope`,
+    );
+    assert.deepEqual(
+      rows.map(({ scope, rows, requests }) => ({ scope, rows, requests })),
+      [
+        { scope: 'conversation:a:chat-1', rows: 1, requests: 3 },
+        { scope: 'conversation:a:chat-2', rows: 1, requests: 1 },
+        { scope: 'tenant:t1', rows: 1, requests: 4 },
+      ],
+    );
+    const chat1 = rows[0]!.age;
+    assert.ok(chat1 >= 0.1 && chat1 < 0.6, `chat 1's row dated by its newest reply (0.1 s before it was written): ${chat1} s ago`);
   });
 
   it('counts requests that already went (a turn’s replies) against the conversation and the tenant, so what is paced waits for them', async () => {
     const budget = new SqlSendBudget(db(), LIMITS);
     await sentBefore(db(), `conversation:${CHANNEL}`, [30]);
     await budget.spent({ conversation: `${CHANNEL};messageid=9`, tenant: 't1' }, 2);
-    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, sum(requests)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
     assert.deepEqual(
       rows,
       [
@@ -121,7 +166,7 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
     const reservation = await budget.reserve({ conversation: CHANNEL, tenant: 't1' });
     assert.equal(reservation.granted, false);
     assert.ok(!reservation.granted && reservation.waitMs <= 201, `wait ${reservation.granted ? 0 : reservation.waitMs} ms, expected at most 200`);
-    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, sum(requests)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
     assert.deepEqual(rows, [
       { scope: `conversation:${CHANNEL}`, count: 2 },
       { scope: 'tenant:t1', count: 2 },
