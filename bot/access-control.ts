@@ -57,6 +57,16 @@ const NOT_OPS_TTL_MS = 60_000;
 export const WELCOME_DIRECTORY_MS = 500;
 /** Cached people at most, per cache: forgetting one only costs a look-up. */
 const CACHE_LIMIT = 1000;
+/**
+ * Warm-ups (a new chat's requester looked up before anyone needs it) in flight at once, per
+ * instance; the rest queue. A look-up is two Graph calls and ODS, about as much of the bot's CPU
+ * as a whole turn: fifty chats beginning at once started fifty at once, and their answers, all
+ * arriving together, held the next turns of every chat (bench/turns.ts: the 95th percentile at 50
+ * chats went from 1.3 to 2.1 times the bare bot's). Queued, they go between turns instead, and
+ * Graph, which throttles an app that opens too many requests at once, sees a few at a time. Only
+ * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
+ */
+const WARM_UPS_AT_ONCE = 4;
 
 /** What one directory look-up says about a person: which of the two groups they are in, and their entry. */
 interface PersonFacts {
@@ -73,6 +83,11 @@ export class AccessControl {
   private readonly lookingUp = new Map<string, { facts: Promise<PersonFacts>; began: number }>();
   /** Words only (knownOpsMember): the directory's last answer about NAS Operations per person, of any age. */
   private readonly opsLastSaid = new Map<string, boolean>();
+  /** Each person's last look-up that answered, and when it began: what a queued warm-up finds if someone asked meanwhile. */
+  private readonly lastAnswered = new Map<string, { facts: PersonFacts; began: number }>();
+  /** Warm-ups running (at most WARM_UPS_AT_ONCE), and those waiting for one of them to finish, by person. */
+  private warmUpsRunning = 0;
+  private readonly warmUpsWaiting = new Map<string, () => void>();
 
   constructor(
     private readonly directory: Directory,
@@ -116,7 +131,33 @@ export class AccessControl {
    * turn that needs the answer asks again, and fails closed as ever.
    */
   warmRequester(userId: string | undefined): void {
-    if (userId) this.cachedRequester(userId).catch(() => undefined);
+    if (!userId || this.confirmedRequester(userId) || this.warmUpsWaiting.has(userId)) return;
+    const asked = this.now();
+    const warm = () => {
+      // Bounded: Graph's client has no deadline of its own, and a hung look-up must not keep its place for good.
+      const lookUp = this.confirmedRequester(userId) ? Promise.resolve() : withDeadline(this.cachedRequester(userId, asked), MESSAGE_DIRECTORY_MS);
+      lookUp.catch(() => undefined).finally(() => this.nextWarmUp());
+    };
+    if (this.warmUpsRunning < WARM_UPS_AT_ONCE) {
+      this.warmUpsRunning++;
+      warm();
+    } else if (this.warmUpsWaiting.size < CACHE_LIMIT) this.warmUpsWaiting.set(userId, warm);
+  }
+
+  /** A warm-up finished: the longest waiting takes its place. */
+  private nextWarmUp(): void {
+    const [next] = this.warmUpsWaiting;
+    if (!next) {
+      this.warmUpsRunning--;
+      return;
+    }
+    this.warmUpsWaiting.delete(next[0]);
+    next[1]();
+  }
+
+  /** A requester look-up confirmed within REQUESTER_TTL_MS, or in flight. */
+  private confirmedRequester(userId: string): boolean {
+    return (this.requesters.get(userId)?.until ?? 0) > this.now();
   }
 
   /**
@@ -155,14 +196,17 @@ export class AccessControl {
     // hold every later check of the person, nor stretch how long an answer stands (REQUESTER_TTL_MS counts from its start).
     const inFlight = this.lookingUp.get(userId);
     if (inFlight && this.now() - inFlight.began < INTERACTIVE_DIRECTORY_MS) return inFlight.facts;
+    const began = this.now();
     const lookUp = Promise.all([
       this.directory.memberGroups(userId, [this.groups.requesterGroupId, this.groups.opsGroupId]),
       this.directory.getAdministrator(userId),
     ]).then(([groups, administrator]) => {
       this.learnOps(userId, groups.has(this.groups.opsGroupId) && administrator ? { id: administrator.id, name: administrator.displayName } : null);
+      if (this.lastAnswered.size >= CACHE_LIMIT) this.lastAnswered.clear();
+      this.lastAnswered.set(userId, { facts: { groups, administrator }, began });
       return { groups, administrator };
     });
-    this.lookingUp.set(userId, { facts: lookUp, began: this.now() });
+    this.lookingUp.set(userId, { facts: lookUp, began });
     const done = () => {
       if (this.lookingUp.get(userId)?.facts === lookUp) this.lookingUp.delete(userId);
     };
@@ -187,12 +231,16 @@ export class AccessControl {
   }
 
   /** The look-up in flight or confirmed within REQUESTER_TTL_MS, else a new one; concurrent turns share it. */
-  private cachedRequester(userId: string): Promise<RequesterContext> {
+  private cachedRequester(userId: string, answeredSince?: number): Promise<RequesterContext> {
     const cached = this.requesters.get(userId);
     if (cached && cached.until > this.now()) return cached.context;
-    const context = this.lookUpRequester(userId);
+    // A queued warm-up (answeredSince: when it was asked) takes an answer begun since then, such as the install welcome's
+    // ops check, and counts REQUESTER_TTL_MS from when that began.
+    const answered = this.lastAnswered.get(userId);
+    const reused = answeredSince !== undefined && answered && answered.began >= answeredSince ? answered : undefined;
+    const context = this.lookUpRequester(userId, reused?.facts);
     if (this.requesters.size >= CACHE_LIMIT) this.requesters.clear();
-    this.requesters.set(userId, { context, until: this.now() + REQUESTER_TTL_MS });
+    this.requesters.set(userId, { context, until: (reused?.began ?? this.now()) + REQUESTER_TTL_MS });
     // Only a confirmed requester is kept, and only until REQUESTER_TTL_MS after the look-up began (not after
     // it answered: a slow directory must not stretch how long a removal goes unseen). A refusal or a
     // failure is forgotten, and asked again.
@@ -200,8 +248,8 @@ export class AccessControl {
     return context;
   }
 
-  private async lookUpRequester(userId: string): Promise<RequesterContext> {
-    const { groups, administrator } = await this.personFacts(userId);
+  private async lookUpRequester(userId: string, facts?: PersonFacts): Promise<RequesterContext> {
+    const { groups, administrator } = facts ?? (await this.personFacts(userId));
     if (!groups.has(this.groups.requesterGroupId) || !administrator) throw new AppError('NOT_AN_ADMINISTRATOR');
     if (!administrator.organisationOds) throw new AppError('NO_ADMINISTERED_ORGANISATION');
     const organisation = await this.organisations.getOrganisation(administrator.organisationOds);

@@ -8,11 +8,32 @@ export interface Unreachable {
   status: number;
 }
 
-/** Stores reference $2 under key $1, RETURNING a row only when it was new, different, or the chat was marked refused (the mark is cleared). */
+/** Stores reference $2 under key $1 when it is new, different, or the chat was marked refused (the mark is cleared); no RETURNING. */
 const SAVE_SQL = `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
        ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
-         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL
-       RETURNING true AS changed`;
+         WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL`;
+
+/**
+ * saveChat as a routine: (key, reference, recipient, refused errors) -> (changed, woken). A new
+ * chat's first turn runs it, so under load it runs as often as chats begin: as one statement the
+ * insert and the outbox's wake were planned afresh on every call (most of its cost on PGlite,
+ * whose CPU is the bot's), where PL/pgSQL keeps each statement's plan for the session
+ * (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING).
+ * Its statements are the ones above and the outbox's own (wakeRecipientSql): written once, in
+ * TypeScript; migrate() replaces the routine at every start, so it is always this build's.
+ */
+export const SAVE_USER_CHAT_ROUTINE = `CREATE OR REPLACE FUNCTION save_user_chat(text, jsonb, text, text[], OUT changed boolean, OUT woken integer)
+LANGUAGE plpgsql AS $routine$
+BEGIN
+  ${SAVE_SQL};
+  changed := FOUND;
+  woken := 0;
+  IF changed THEN
+    ${wakeRecipientSql('$3', '$4')};
+    GET DIAGNOSTICS woken = ROW_COUNT;
+  END IF;
+END
+$routine$`;
 
 /**
  * The conversation_references table: where the bot may speak without being spoken to, by key,
@@ -27,23 +48,23 @@ export class ConversationReferenceRecords {
    * marked unreachable (an activity in it shows it is back, so the mark is cleared).
    */
   async save(key: string, referenceJson: string): Promise<boolean> {
-    const [row] = await this.db.query<{ changed: boolean }>(SAVE_SQL, [key, referenceJson]);
+    const [row] = await this.db.query<{ changed: boolean }>(`${SAVE_SQL} RETURNING true AS changed`, [key, referenceJson]);
     return row?.changed === true;
   }
 
   /**
-   * save for a person's chat, and in the same statement, when the reference was new, changed or
+   * save for a person's chat, and in the same statement (SAVE_USER_CHAT_ROUTINE), when the reference was new, changed or
    * marked refused, what waited for the chat is woken (the outbox's own wake, wakeRecipientSql):
    * the chat can never be stored as back while a refused outcome stays given up. `woken`: how many.
    */
   async saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
-    const [row] = await this.db.query<{ changed: number; woken: number }>(
-      `WITH saved AS (${SAVE_SQL}),
-       woken AS (${wakeRecipientSql('$3', '$4', 'EXISTS (SELECT 1 FROM saved)')})
-       SELECT (SELECT count(*) FROM saved)::int AS changed, (SELECT count(*) FROM woken)::int AS woken`,
-      [key, referenceJson, recipient, CHAT_REFUSED],
-    );
-    return { changed: (row?.changed ?? 0) > 0, woken: row?.woken ?? 0 };
+    const [row] = await this.db.query<{ changed: boolean; woken: number }>('SELECT changed, woken FROM save_user_chat($1, $2, $3, $4)', [
+      key,
+      referenceJson,
+      recipient,
+      CHAT_REFUSED,
+    ]);
+    return { changed: row?.changed === true, woken: row?.woken ?? 0 };
   }
 
   /** Marks the chat refused; true only for the call that marked it (compare-and-set on the mark). */

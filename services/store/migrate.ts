@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SAVE_USER_CHAT_ROUTINE } from './conversation-references';
 import type { SqlDatabase } from './database';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
@@ -26,9 +27,15 @@ export async function migrate(db: SqlDatabase): Promise<string[]> {
       await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
       newlyApplied.push(file);
     }
+    // Routines whose statements are written in TypeScript (one owner for each rule), replaced at every start so the
+    // database always runs this build's; under the same lock, so instances starting together take turns.
+    for (const routine of ROUTINES) await tx.query(routine);
     return newlyApplied;
   });
 }
+
+/** PL/pgSQL routines the store calls, defined from the statements they run (see each). */
+const ROUTINES = [SAVE_USER_CHAT_ROUTINE];
 
 /** Migrations this build has that the database has not applied yet. */
 export async function pendingMigrations(db: SqlDatabase): Promise<string[]> {

@@ -54,19 +54,18 @@ export const PERMANENT_FAILURES = ['HTTP_400', 'HTTP_413', 'PAYLOAD_INVALID'];
 export const CHAT_REFUSED = ['HTTP_403', 'HTTP_404'];
 
 /**
- * The statement that wakes what waited for a person's chat (nudgeRecipient), RETURNING id, with
- * the recipient and CHAT_REFUSED as the parameters named: written once, and also run inside the
- * statement that stores the chat's reference (ConversationReferenceRecords.saveChat), so the chat
- * is never known without what waited for it woken.
+ * The statement that wakes what waited for a person's chat (nudgeRecipient), with the recipient
+ * and CHAT_REFUSED as the parameters named: written once, and also run by the routine that stores
+ * the chat's reference (ConversationReferenceRecords.saveChat), so the chat is never known
+ * without what waited for it woken. No RETURNING: callers add what they need of it.
  */
-export function wakeRecipientSql(recipient: string, refused: string, also = 'TRUE'): string {
+export function wakeRecipientSql(recipient: string, refused: string): string {
   return `UPDATE outbox SET due_at = now(), status = 'pending',
          attempts = CASE WHEN status = 'undeliverable' THEN 0 ELSE attempts END,
          last_error = CASE WHEN status = 'undeliverable' THEN NULL ELSE last_error END
-       WHERE recipient = ${recipient} AND ${also}
+       WHERE recipient = ${recipient}
          AND ((status = 'pending' AND due_at > now() AND last_error = 'NO_CONVERSATION')
-           OR (kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY(${refused}::text[])))
-       RETURNING id`;
+           OR (kind = 'outcome' AND status = 'undeliverable' AND last_error = ANY(${refused}::text[])))`;
 }
 
 interface DeliveryRow {
@@ -286,7 +285,7 @@ export class Outbox {
    * completion) points at that card, and NAS Operations were told to reach them another way.
    */
   async nudgeRecipient(recipient: string): Promise<number> {
-    const rows = await this.db.query<{ id: string }>(wakeRecipientSql('$1', '$2'), [recipient, CHAT_REFUSED]);
+    const rows = await this.db.query<{ id: string }>(`${wakeRecipientSql('$1', '$2')} RETURNING id`, [recipient, CHAT_REFUSED]);
     return rows.length;
   }
 

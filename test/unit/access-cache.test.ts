@@ -6,20 +6,36 @@ import type { OrganisationLookup } from '../../services/reference/ord-client';
 const REQUESTERS = 'group-requesters';
 const OPS = 'group-ops';
 
-/** A directory whose group members can change, counting the calls it answers; `down` makes every call fail. */
+/**
+ * A directory whose group members can change, counting the calls it answers; `down` makes every
+ * call fail; calls about the people in `held` wait until `release()`.
+ */
 function directory() {
-  const state = { members: new Set<string>(), down: false, hang: false, calls: 0 };
-  const answer = async <T>(value: () => T): Promise<T> => {
+  let release = () => undefined as void;
+  let released = new Promise<void>((resolve) => (release = resolve));
+  const state = {
+    members: new Set<string>(),
+    down: false,
+    hang: false,
+    calls: 0,
+    held: new Set<string>(),
+    release: () => {
+      release();
+      released = new Promise<void>((resolve) => (release = resolve));
+    },
+  };
+  const answer = async <T>(value: () => T, userId?: string): Promise<T> => {
     state.calls++;
     if (state.hang) return new Promise<T>(() => undefined);
+    if (userId !== undefined && state.held.has(userId)) await released;
     if (state.down) throw Object.assign(new Error('Graph 503'), { code: 'DIRECTORY_UNAVAILABLE' });
     return value();
   };
   const port: Directory = {
     lookupAccounts: async () => new Map(),
     getAdministrator: (userId) =>
-      answer(() => ({ id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' })),
-    memberGroups: (userId, groupIds) => answer(() => new Set(groupIds.filter((group) => state.members.has(`${userId}@${group}`)))),
+      answer(() => ({ id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' }), userId),
+    memberGroups: (userId, groupIds) => answer(() => new Set(groupIds.filter((group) => state.members.has(`${userId}@${group}`))), userId),
   };
   return { state, port };
 }
@@ -134,5 +150,43 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     state.members.delete(`tom@${OPS}`);
     await assert.rejects(access.opsMember('tom'), { code: 'NOT_OPS' }, 'acting still asks the directory, and fails closed');
     assert.equal(access.knownOpsMember('tom'), false, 'the new answer is what the words follow next');
+  });
+
+  it('warms a few people at a time (a burst of new chats does not open a look-up each at once); a turn that needs the answer never waits behind them', async () => {
+    const { state, access } = setUp();
+    const people = Array.from({ length: 10 }, (_, index) => `person-${index}`);
+    for (const person of people) {
+      state.members.add(`${person}@${REQUESTERS}`);
+      state.held.add(person);
+    }
+    for (const person of people) access.warmRequester(person);
+    assert.equal(state.calls, 4 * 2, 'four warm-ups at once, two Graph calls each');
+    state.held.delete('person-9');
+    assert.equal((await access.requester('person-9')).id, 'person-9', 'a turn asks at once, whatever is queued');
+    assert.equal(state.calls, 5 * 2);
+    state.held.clear();
+    state.release();
+    for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(state.calls, 10 * 2, 'the queued ones went as places freed: each person asked once (person-9 by their turn, not again)');
+    const calls = state.calls;
+    for (const person of people) assert.equal((await access.requester(person)).id, person);
+    assert.equal(state.calls, calls, 'every warmed requester serves their next turn without the directory');
+  });
+
+  it('a queued warm-up takes the answer someone else asked for meanwhile (the install welcome’s ops check): one look-up for both', async () => {
+    const { state, access } = setUp();
+    for (const person of ['a', 'b', 'c', 'd']) {
+      state.held.add(person);
+      access.warmRequester(person);
+    }
+    state.members.add(`tom@${OPS}`).add(`tom@${REQUESTERS}`);
+    access.warmRequester('tom');
+    assert.equal(state.calls, 8, 'tom waits for a place');
+    assert.equal(await access.isOpsMember('tom'), true);
+    assert.equal(state.calls, 10, 'the ops check asked at once');
+    state.release();
+    for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await access.requester('tom')).id, 'tom');
+    assert.equal(state.calls, 10, 'the warm-up and the requester’s turn used the ops check’s answer');
   });
 });
