@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { DEMO } from '../config';
+import { WELCOME_DIRECTORY_MS } from '../bot/access-control';
 import { loadSandboxDirectory, startSandboxGraph, type SandboxGraph } from '../dev/sandbox/graph-server';
 import { startSandboxOds } from '../dev/sandbox/ods-server';
 import { loadSandboxOds } from '../dev/sandbox/ord-server';
@@ -852,6 +853,11 @@ async function main(): Promise<void> {
     process.stdout.write(`\nLatency\n`);
     line('baseline: bare botbuilder bot turn ("help", one at a time)', latency(bare));
     line(`FIRST TURN: ${WITHOUT_INSTALL ? '"new transfer"' : 'adding the bot, its welcome'} (target p95 < 1 s)`, latency(timings.firstTurns));
+    if (!WITHOUT_INSTALL) {
+      // The welcome waits for the directory at most WELCOME_DIRECTORY_MS; one sent without its answer says "In NAS Operations? …".
+      const unplaced = submitted.filter(({ chatId }) => arrivals.count(chatId, 'In NAS Operations? Type') > 0).length;
+      line('  welcomes sent before the directory answered', `${unplaced} of ${submitted.length} (waited ${WELCOME_DIRECTORY_MS} ms for it)`);
+    }
     line(`turn: POST /api/messages, ${REQUESTERS} requesters at once`, latency(timings.turns));
     for (const [step, times] of timings.byStep) line(`  turn "${step}"`, latency(times));
     line('invoke: Action.Execute on the ops card', latency(timings.invokes));
