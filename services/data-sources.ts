@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AppError } from '../core/errors';
 import { createGraphClient } from './directory/graph-client';
-import { createGraphCredential, type GraphAuthSettings } from './directory/graph-credential';
+import { createGraphCredential, GRAPH_APP_ONLY_SCOPE, type GraphAuthSettings } from './directory/graph-credential';
 import { GraphDirectory, type Directory, type DirectoryAttributePaths } from './directory/graph-directory';
 import { loadPolicy, type Policy } from './eligibility/policy';
 import type { DsptEntry, NasSite } from './eligibility/types';
@@ -85,7 +85,11 @@ export async function openDataSources(
   const nasSites = nasSitesRegisterSource(config.registers.nasSitesCsv, ledger);
   await Promise.all([dspt.refresh(), nasSites.refresh()]);
   const stopWatching = [dspt.watch(REGISTER_CHECK_MS), nasSites.watch(REGISTER_CHECK_MS)];
-  const directory = new GraphDirectory(createGraphClient(graphUrl, createGraphCredential(config.graph.auth)), config.directoryAttributes);
+  const credential = createGraphCredential(config.graph.auth);
+  // The app's token asked for now, not by the first turn that needs Graph: that turn, and every other one meanwhile, shares
+  // this request (SharedAppToken). A failure is only dropped: the first Graph call asks again, and fails as it would have.
+  credential?.getToken(GRAPH_APP_ONLY_SCOPE).catch(() => undefined);
+  const directory = new GraphDirectory(createGraphClient(graphUrl, credential), config.directoryAttributes);
   return {
     directory,
     organisations,

@@ -11,8 +11,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { isSameOriginRedirect, MAX_SAME_ORIGIN_REDIRECTS } from '../../core/redirects';
-
-export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+import { GRAPH_APP_ONLY_SCOPE } from './graph-credential';
 
 /**
  * The service root without the API version: Microsoft's documentation writes the Graph
@@ -36,7 +35,7 @@ export function graphServiceRoot(baseUrl: string): string {
 export function createGraphClient(baseUrl: string, credential?: TokenCredential, options: { retry?: boolean } = {}): Client {
   const root = graphServiceRoot(baseUrl);
   const chain: Middleware[] = [];
-  if (credential) chain.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })));
+  if (credential) chain.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_APP_ONLY_SCOPE] })));
   // Redirects are handled here, not by fetch (which would follow them anywhere with every header
   // but Authorization): only to Graph's own origin. A redirect elsewhere comes back as the 3xx it
   // is, so the directory is "unavailable", never read from another host.

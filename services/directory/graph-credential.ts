@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { AppError } from '../../core/errors';
+import { SharedAppToken } from './shared-token';
 
 /** How the bot authenticates to Microsoft Graph, app-only (config.ts reads it from the GRAPH_* settings). */
 export type GraphAuthSettings =
@@ -18,11 +19,16 @@ export const GRAPH_APP_ONLY_SCOPE = 'https://graph.microsoft.com/.default';
  * mounted into the container), or a managed identity (user-assigned when a client id is given,
  * else the system-assigned one). Undefined settings mean no credential: a loopback sandbox.
  *
- * Credentials fetch tokens lazily, at the first Graph call; what can be checked now (the
- * certificate file is there and readable) is checked now, so a wrong path fails start-up.
+ * Credentials fetch tokens lazily, at the first Graph call, one request at a time for the whole
+ * process (SharedAppToken); what can be checked now (the certificate file is there and
+ * readable) is checked now, so a wrong path fails start-up.
  */
-export function createGraphCredential(settings: GraphAuthSettings | undefined): TokenCredential | undefined {
+export function createGraphCredential(settings: GraphAuthSettings | undefined): SharedAppToken | undefined {
   if (!settings) return undefined;
+  return new SharedAppToken(sourceOf(settings));
+}
+
+function sourceOf(settings: GraphAuthSettings): TokenCredential {
   switch (settings.kind) {
     case 'client-secret':
       return new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret);

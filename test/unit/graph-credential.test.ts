@@ -6,6 +6,9 @@ import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCre
 import { loadConfig } from '../../config';
 import { createGraphCredential } from '../../services/directory/graph-credential';
 
+/** The @azure/identity credential behind the shared token. */
+const sourceOf = (settings: Parameters<typeof createGraphCredential>[0]) => createGraphCredential(settings)?.source;
+
 describe('Graph app-only credential', () => {
   const app = {
     GRAPH_BASE_URL: 'https://graph.microsoft.com',
@@ -18,13 +21,13 @@ describe('Graph app-only credential', () => {
   });
 
   it('uses a client secret', () => {
-    assert.ok(createGraphCredential(loadConfig({ ...app, GRAPH_CLIENT_SECRET: 'shh' }).graph.auth) instanceof ClientSecretCredential);
+    assert.ok(sourceOf(loadConfig({ ...app, GRAPH_CLIENT_SECRET: 'shh' }).graph.auth) instanceof ClientSecretCredential);
   });
 
   it('uses a certificate file, and refuses a path with no file at start-up', () => {
     const pem = path.join(mkdtempSync(path.join(os.tmpdir(), 'nas-cert-')), 'graph.pem');
     writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
-    assert.ok(createGraphCredential(loadConfig({ ...app, GRAPH_CLIENT_CERTIFICATE_PATH: pem }).graph.auth) instanceof ClientCertificateCredential);
+    assert.ok(sourceOf(loadConfig({ ...app, GRAPH_CLIENT_CERTIFICATE_PATH: pem }).graph.auth) instanceof ClientCertificateCredential);
     assert.throws(
       () => createGraphCredential(loadConfig({ ...app, GRAPH_CLIENT_CERTIFICATE_PATH: `${pem}.missing` }).graph.auth),
       (error: { code?: string; userMessage?: string }) => error.code === 'CONFIG_INVALID' && /GRAPH_CLIENT_CERTIFICATE_PATH/.test(error.userMessage ?? ''),
@@ -32,9 +35,9 @@ describe('Graph app-only credential', () => {
   });
 
   it('uses a managed identity, user-assigned when a client id is given', () => {
-    assert.ok(createGraphCredential({ kind: 'managed-identity', clientId: app.GRAPH_CLIENT_ID }) instanceof ManagedIdentityCredential);
+    assert.ok(sourceOf({ kind: 'managed-identity', clientId: app.GRAPH_CLIENT_ID }) instanceof ManagedIdentityCredential);
     assert.ok(
-      createGraphCredential(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential,
+      sourceOf(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential,
     );
   });
 });
