@@ -36,8 +36,6 @@ describe('Graph app-only credential', () => {
 
   it('uses a managed identity, user-assigned when a client id is given', () => {
     assert.ok(sourceOf({ kind: 'managed-identity', clientId: app.GRAPH_CLIENT_ID }) instanceof ManagedIdentityCredential);
-    assert.ok(
-      sourceOf(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential,
-    );
+    assert.ok(sourceOf(loadConfig({ GRAPH_BASE_URL: app.GRAPH_BASE_URL, GRAPH_AUTH: 'managed-identity' }).graph.auth) instanceof ManagedIdentityCredential);
   });
 });
