@@ -12,9 +12,10 @@ const STILL_USABLE_MS = 30_000;
  * the first burst of turns (a Monday morning, 100 requesters adding the bot at once) sent one
  * token request each to Entra ID, which throttles token requests, and every one of those turns
  * waited for its own. Here callers share the request in flight and the token it gave until
- * Entra ID's refresh time (`refreshAfterTimestamp`), or REFRESH_BEFORE_EXPIRY_MS before expiry.
- * A refresh that fails while the token is still good serves the token; a failure is never kept
- * (the next call asks again), and a failure with no usable token goes to the caller as it came.
+ * Entra ID's refresh time (`refreshAfterTimestamp`), or REFRESH_BEFORE_EXPIRY_MS before expiry;
+ * then one request renews it while callers go on with the old one, which stays in use if the
+ * renewal fails. A failure is never kept (the next call asks again), and a failure with no usable
+ * token goes to the caller as it came.
  */
 export class SharedAppToken implements TokenCredential {
   private readonly tokens = new Map<string, AccessToken>();
@@ -32,12 +33,13 @@ export class SharedAppToken implements TokenCredential {
     const scope = ([] as string[]).concat(scopes).join(' ');
     const token = this.tokens.get(scope);
     if (token && this.now() < refreshAt(token)) return token;
-    try {
-      return await this.ask(scope, scopes);
-    } catch (error) {
-      if (token && this.now() < token.expiresOnTimestamp - STILL_USABLE_MS) return token;
-      throw error;
+    // Due for refresh but still good: the callers go on with it while one request renews it (its failure only dropped:
+    // the next call asks again). Only a missing or nearly expired token makes callers wait for Entra ID.
+    if (token && this.now() < token.expiresOnTimestamp - STILL_USABLE_MS) {
+      this.ask(scope, scopes).catch(() => undefined);
+      return token;
     }
+    return this.ask(scope, scopes);
   }
 
   /** The request in flight for `scope`, or a new one. No caller's abort signal is passed: the request is everyone's. */

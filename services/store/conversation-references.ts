@@ -20,7 +20,8 @@ const SAVE_SQL = `INSERT INTO conversation_references (key, reference) VALUES ($
  * whose CPU is the bot's), where PL/pgSQL keeps each statement's plan for the session
  * (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING).
  * Its statements are the ones above and the outbox's own (wakeRecipientSql): written once, in
- * TypeScript; migrate() replaces the routine at every start, so it is always this build's.
+ * TypeScript; migrate() replaces the routine at every start, so it is always this build's
+ * (CREATE OR REPLACE cannot change its parameters or results: such a change drops it first).
  */
 export const SAVE_USER_CHAT_ROUTINE = `CREATE OR REPLACE FUNCTION save_user_chat(text, jsonb, text, text[], OUT changed boolean, OUT woken integer)
 LANGUAGE plpgsql AS $routine$

@@ -45,7 +45,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
     { name: 'REFRESH_BEFORE_EXPIRY_MS before expiry when Entra ID gives no refresh time', keptMs: HOUR - REFRESH_BEFORE_EXPIRY_MS },
   ];
   for (const { name, refreshAfterMs, keptMs } of refreshCases) {
-    it(`keeps the token until ${name}, then asks again`, async () => {
+    it(`keeps the token until ${name}, then renews it while callers go on with it`, async () => {
       const clock = { now: 1_000_000 };
       const { state, source } = entraId(clock, refreshAfterMs);
       const shared = new SharedAppToken(source, () => clock.now);
@@ -54,6 +54,9 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
       assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1');
       assert.equal(state.asked, 1);
       clock.now += 1;
+      assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'still good: not waited for');
+      assert.equal(state.asked, 2, 'but renewed');
+      await new Promise((resolve) => setImmediate(resolve));
       assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-2');
       assert.equal(state.asked, 2);
     });
@@ -82,6 +85,8 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
     state.failing = true;
     clock.now += HOUR - REFRESH_BEFORE_EXPIRY_MS;
     assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'Entra ID unwell: the token has minutes left');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'and after the renewal failed');
     clock.now += REFRESH_BEFORE_EXPIRY_MS - 10_000;
     await assert.rejects(shared.getToken(GRAPH_APP_ONLY_SCOPE), /AADSTS50196/, 'ten seconds left: the failure, as it came');
   });
