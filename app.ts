@@ -32,6 +32,7 @@ import { SqlStorage } from './services/store/bot-state';
 import { createTurnErrorHandler } from './bot/turn-error-handler';
 import { createWorkspace } from './bot/workspace/create-workspace';
 import { renderOpsRequestCard } from './cards/ops-request';
+import { warmCardTemplates } from './cards/warm-up';
 import { openDataSources, type DataSources } from './services/data-sources';
 import { ChaseScheduler, type ChasePolicy } from './services/chasing';
 import { PollingWorker } from './services/polling-worker';
@@ -417,6 +418,8 @@ export async function startApp(config: AppConfig, logger: Logger): Promise<Runni
     audit: new WorkspaceAudit(composed.audit),
     logger,
   });
+  // Before the first turn: a fresh instance's first card of each kind paid the template parser's start-up (cards/warm-up.ts).
+  warmCardTemplates();
   const server = await startHttpServer({
     host: config.host,
     port: config.port,

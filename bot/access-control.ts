@@ -67,6 +67,8 @@ const CACHE_LIMIT = 1000;
  * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
  */
 const WARM_UPS_AT_ONCE = 4;
+/** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */
+const WARM_UPS_OPEN_AT_MOST = 2 * WARM_UPS_AT_ONCE;
 
 /** What one directory look-up says about a person: which of the two groups they are in, and their entry. */
 interface PersonFacts {
@@ -85,14 +87,20 @@ export class AccessControl {
   private readonly opsLastSaid = new Map<string, boolean>();
   /** Each person's last look-up that answered, and when it began: what a queued warm-up finds if someone asked meanwhile. */
   private readonly lastAnswered = new Map<string, { facts: PersonFacts; began: number }>();
-  /** Warm-ups running (at most WARM_UPS_AT_ONCE), and those waiting for one of them to finish, by person. */
+  /** Warm-ups holding a place (at most WARM_UPS_AT_ONCE), those not yet ended (WARM_UPS_OPEN_AT_MOST), and those waiting, by person, with when each was asked. */
   private warmUpsRunning = 0;
-  private readonly warmUpsWaiting = new Map<string, () => void>();
+  private warmUpsOpen = 0;
+  private readonly warmUpsWaiting = new Map<string, number>();
 
   constructor(
     private readonly directory: Directory,
     private readonly organisations: OrganisationLookup,
-    private readonly groups: AccessGroups & { opsChannelId?: string; opsMembershipMaxAgeMinutes?: number },
+    private readonly groups: AccessGroups & {
+      opsChannelId?: string;
+      opsMembershipMaxAgeMinutes?: number;
+      /** How long a warm-up holds its place (MESSAGE_DIRECTORY_MS unless set: tests shorten it). */
+      warmUpDeadlineMs?: number;
+    },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -132,27 +140,41 @@ export class AccessControl {
    */
   warmRequester(userId: string | undefined): void {
     if (!userId || this.confirmedRequester(userId) || this.warmUpsWaiting.has(userId)) return;
-    const asked = this.now();
-    const warm = () => {
-      // Bounded: Graph's client has no deadline of its own, and a hung look-up must not keep its place for good.
-      const lookUp = this.confirmedRequester(userId) ? Promise.resolve() : withDeadline(this.cachedRequester(userId, asked), MESSAGE_DIRECTORY_MS);
-      lookUp.catch(() => undefined).finally(() => this.nextWarmUp());
-    };
-    if (this.warmUpsRunning < WARM_UPS_AT_ONCE) {
-      this.warmUpsRunning++;
-      warm();
-    } else if (this.warmUpsWaiting.size < CACHE_LIMIT) this.warmUpsWaiting.set(userId, warm);
+    if (this.warmUpsWaiting.size < CACHE_LIMIT) this.warmUpsWaiting.set(userId, this.now());
+    this.startWarmUps();
   }
 
-  /** A warm-up finished: the longest waiting takes its place. */
-  private nextWarmUp(): void {
-    const [next] = this.warmUpsWaiting;
-    if (!next) {
-      this.warmUpsRunning--;
-      return;
+  /** Starts the longest-waiting warm-ups while there is a place and Graph has few enough of ours open. */
+  private startWarmUps(): void {
+    while (this.warmUpsRunning < WARM_UPS_AT_ONCE && this.warmUpsOpen < WARM_UPS_OPEN_AT_MOST) {
+      const [next] = this.warmUpsWaiting;
+      if (!next) return;
+      const [userId, asked] = next;
+      this.warmUpsWaiting.delete(userId);
+      if (this.confirmedRequester(userId)) continue;
+      const lookUp = this.cachedRequester(userId, asked);
+      this.warmUpsRunning++;
+      this.warmUpsOpen++;
+      let holdsPlace = true;
+      const freePlace = () => {
+        if (!holdsPlace) return;
+        holdsPlace = false;
+        this.warmUpsRunning--;
+        this.startWarmUps();
+      };
+      // Graph's client has no deadline of its own: a hung look-up gives up its place after warmUpDeadlineMs, but counts
+      // as open until it ends, so a slow or throttling Graph never has more than WARM_UPS_OPEN_AT_MOST of them at once.
+      withDeadline(lookUp, this.groups.warmUpDeadlineMs ?? MESSAGE_DIRECTORY_MS)
+        .catch(() => undefined)
+        .finally(freePlace);
+      lookUp
+        .catch(() => undefined)
+        .finally(() => {
+          this.warmUpsOpen--;
+          freePlace();
+          this.startWarmUps();
+        });
     }
-    this.warmUpsWaiting.delete(next[0]);
-    next[1]();
   }
 
   /** A requester look-up confirmed within REQUESTER_TTL_MS, or in flight. */
@@ -237,7 +259,8 @@ export class AccessControl {
     // A queued warm-up (answeredSince: when it was asked) takes an answer begun since then, such as the install welcome's
     // ops check, and counts REQUESTER_TTL_MS from when that began.
     const answered = this.lastAnswered.get(userId);
-    const reused = answeredSince !== undefined && answered && answered.began >= answeredSince ? answered : undefined;
+    const reused =
+      answeredSince !== undefined && answered && answered.began >= answeredSince && answered.began + REQUESTER_TTL_MS > this.now() ? answered : undefined;
     const context = this.lookUpRequester(userId, reused?.facts);
     if (this.requesters.size >= CACHE_LIMIT) this.requesters.clear();
     this.requesters.set(userId, { context, until: (reused?.began ?? this.now()) + REQUESTER_TTL_MS });

@@ -19,9 +19,9 @@ export const GRAPH_APP_ONLY_SCOPE = 'https://graph.microsoft.com/.default';
  * mounted into the container), or a managed identity (user-assigned when a client id is given,
  * else the system-assigned one). Undefined settings mean no credential: a loopback sandbox.
  *
- * Credentials fetch tokens lazily, at the first Graph call, one request at a time for the whole
- * process (SharedAppToken); what can be checked now (the certificate file is there and
- * readable) is checked now, so a wrong path fails start-up.
+ * The credential is wrapped in SharedAppToken: one token per scope for the process, shared by
+ * every Graph call (services/data-sources.ts asks for it at start-up). What can be checked now
+ * (the certificate file is there and readable) is checked now, so a wrong path fails start-up.
  */
 export function createGraphCredential(settings: GraphAuthSettings | undefined): SharedAppToken | undefined {
   if (!settings) return undefined;

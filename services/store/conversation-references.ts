@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CHAT_REFUSED, wakeRecipientSql } from './outbox';
 import type { SqlDatabase, SqlExecutor } from './database';
 
@@ -20,10 +21,9 @@ const SAVE_SQL = `INSERT INTO conversation_references (key, reference) VALUES ($
  * whose CPU is the bot's), where PL/pgSQL keeps each statement's plan for the session
  * (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING).
  * Its statements are the ones above and the outbox's own (wakeRecipientSql): written once, in
- * TypeScript; migrate() replaces the routine at every start, so it is always this build's
- * (CREATE OR REPLACE cannot change its parameters or results: such a change drops it first).
+ * TypeScript; migrate() creates it at every start.
  */
-export const SAVE_USER_CHAT_ROUTINE = `CREATE OR REPLACE FUNCTION save_user_chat(text, jsonb, text, text[], OUT changed boolean, OUT woken integer)
+const saveUserChatRoutine = (name: string) => `CREATE OR REPLACE FUNCTION ${name}(text, jsonb, text, text[], OUT changed boolean, OUT woken integer)
 LANGUAGE plpgsql AS $routine$
 BEGIN
   ${SAVE_SQL};
@@ -35,6 +35,13 @@ BEGIN
   END IF;
 END
 $routine$`;
+/**
+ * The routine's name ends with a hash of its definition: builds running side by side (a rolling
+ * deploy, an older command line against the same database) each create and call their own, and
+ * none replaces another's under it. A definition no build uses any more stays, unused.
+ */
+const SAVE_USER_CHAT = `save_user_chat_${createHash('sha256').update(saveUserChatRoutine('save_user_chat')).digest('hex').slice(0, 12)}`;
+export const SAVE_USER_CHAT_ROUTINE = saveUserChatRoutine(SAVE_USER_CHAT);
 
 /**
  * The conversation_references table: where the bot may speak without being spoken to, by key,
@@ -59,12 +66,10 @@ export class ConversationReferenceRecords {
    * the chat can never be stored as back while a refused outcome stays given up. `woken`: how many.
    */
   async saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
-    const [row] = await this.db.query<{ changed: boolean; woken: number }>('SELECT changed, woken FROM save_user_chat($1, $2, $3, $4)', [
-      key,
-      referenceJson,
-      recipient,
-      CHAT_REFUSED,
-    ]);
+    const [row] = await this.db.query<{ changed: boolean; woken: number }>(
+      `SELECT changed, woken FROM ${SAVE_USER_CHAT}($1::text, $2::jsonb, $3::text, $4::text[])`,
+      [key, referenceJson, recipient, CHAT_REFUSED],
+    );
     return { changed: row?.changed === true, woken: row?.woken ?? 0 };
   }
 

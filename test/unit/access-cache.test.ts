@@ -42,10 +42,10 @@ function directory() {
 
 const organisations = { getOrganisation: async () => ({ name: 'NORTHMOOR COMMUNITY CARE PARTNERSHIP' }) } as unknown as OrganisationLookup;
 
-function setUp() {
+function setUp(options: { warmUpDeadlineMs?: number } = {}) {
   const { state, port } = directory();
   const clock = { now: 1_000_000 };
-  const access = new AccessControl(port, organisations, { requesterGroupId: REQUESTERS, opsGroupId: OPS }, () => clock.now);
+  const access = new AccessControl(port, organisations, { requesterGroupId: REQUESTERS, opsGroupId: OPS, ...options }, () => clock.now);
   return { state, clock, access };
 }
 
@@ -173,8 +173,8 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     assert.equal(state.calls, calls, 'every warmed requester serves their next turn without the directory');
   });
 
-  it('a queued warm-up takes the answer someone else asked for meanwhile (the install welcome’s ops check): one look-up for both', async () => {
-    const { state, access } = setUp();
+  it('a queued warm-up takes the answer someone else asked for meanwhile (the install welcome’s ops check), kept REQUESTER_TTL_MS from when that began', async () => {
+    const { state, clock, access } = setUp();
     for (const person of ['a', 'b', 'c', 'd']) {
       state.held.add(person);
       access.warmRequester(person);
@@ -184,9 +184,24 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     assert.equal(state.calls, 8, 'tom waits for a place');
     assert.equal(await access.isOpsMember('tom'), true);
     assert.equal(state.calls, 10, 'the ops check asked at once');
+    clock.now += 30_000;
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await access.requester('tom')).id, 'tom');
     assert.equal(state.calls, 10, 'the warm-up and the requester’s turn used the ops check’s answer');
+    clock.now += REQUESTER_TTL_MS - 30_000;
+    assert.equal((await access.requester('tom')).id, 'tom');
+    assert.equal(state.calls, 12, 'asked again REQUESTER_TTL_MS after the ops check began, not after the warm-up');
+  });
+
+  it('a hung look-up gives up its place after the deadline, but Graph never has more than twice the places of them open', async () => {
+    const { state, access } = setUp({ warmUpDeadlineMs: 20 });
+    state.hang = true;
+    for (let index = 0; index < 12; index++) access.warmRequester(`person-${index}`);
+    assert.equal(state.calls, 4 * 2);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(state.calls, 8 * 2, 'the first four passed their deadline: four more went');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(state.calls, 8 * 2, 'eight still open: the rest wait for one of them to end');
   });
 });

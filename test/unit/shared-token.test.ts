@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { GRAPH_APP_ONLY_SCOPE } from '../../services/directory/graph-credential';
-import { REFRESH_BEFORE_EXPIRY_MS, SharedAppToken } from '../../services/directory/shared-token';
+import { REFRESH_BEFORE_EXPIRY_MS, RENEW_AGAIN_AFTER_MS, SharedAppToken } from '../../services/directory/shared-token';
 
 const HOUR = 3_600_000;
 
@@ -11,12 +11,13 @@ const HOUR = 3_600_000;
  * gets, answers each with the next token, and fails while `failing`. Tokens live an hour from `clock`.
  */
 function entraId(clock: { now: number }, refreshAfterMs?: number) {
-  const state = { asked: 0, failing: false, options: [] as Array<GetTokenOptions | undefined> };
+  const state = { asked: 0, failing: false, hanging: false, options: [] as Array<GetTokenOptions | undefined> };
   const source: TokenCredential = {
     getToken: async (_scopes, options) => {
       state.asked++;
       state.options.push(options);
       await new Promise((resolve) => setImmediate(resolve));
+      if (state.hanging) await new Promise(() => undefined);
       if (state.failing)
         throw Object.assign(new Error('AADSTS50196: the server terminated an operation because it encountered a loop'), { name: 'AuthenticationError' });
       return {
@@ -89,6 +90,36 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
     assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'and after the renewal failed');
     clock.now += REFRESH_BEFORE_EXPIRY_MS - 10_000;
     await assert.rejects(shared.getToken(GRAPH_APP_ONLY_SCOPE), /AADSTS50196/, 'ten seconds left: the failure, as it came');
+  });
+
+  it('after a renewal fails while the token is good, waits RENEW_AGAIN_AFTER_MS before the next, not one per Graph call', async () => {
+    const clock = { now: 1_000_000 };
+    const { state, source } = entraId(clock);
+    const shared = new SharedAppToken(source, () => clock.now);
+    await shared.getToken(GRAPH_APP_ONLY_SCOPE);
+    state.failing = true;
+    clock.now += HOUR - REFRESH_BEFORE_EXPIRY_MS;
+    for (let call = 0; call < 5; call++) {
+      assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(state.asked, 2, 'one renewal, failed; the next four calls asked nobody');
+    clock.now += RENEW_AGAIN_AFTER_MS;
+    state.failing = false;
+    await shared.getToken(GRAPH_APP_ONLY_SCOPE);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-3');
+  });
+
+  it('waits for a hung token request only so long: the callers get the failure, and the next call asks again', async () => {
+    const clock = { now: 1_000_000 };
+    const { state, source } = entraId(clock);
+    const shared = new SharedAppToken(source, () => clock.now, 20);
+    state.hanging = true;
+    await assert.rejects(Promise.all([shared.getToken(GRAPH_APP_ONLY_SCOPE), shared.getToken(GRAPH_APP_ONLY_SCOPE)]), { name: 'DeadlineExceeded' });
+    assert.equal(state.asked, 1);
+    state.hanging = false;
+    assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-2');
   });
 
   it('passes a call with its own claims (a Conditional Access challenge) straight to Entra ID, every time', async () => {
