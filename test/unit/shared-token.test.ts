@@ -30,11 +30,26 @@ function entraId(clock: { now: number }, refreshAfterMs?: number) {
   return { state, source };
 }
 
+/** A shared token over a fake Entra ID, on a clock the test moves; `requestMs`: how long a token request is waited for. */
+function setUp(options: { refreshAfterMs?: number; requestMs?: number } = {}) {
+  const clock = { now: 1_000_000 };
+  const { state, source } = entraId(clock, options.refreshAfterMs);
+  const shared = new SharedAppToken(source, () => clock.now, options.requestMs);
+  return { clock, state, shared };
+}
+
+/** setUp, with a first token taken, then Entra ID failing and the clock at that token's refresh time. */
+async function dueForRenewalWhileFailing() {
+  const context = setUp();
+  await context.shared.getToken(GRAPH_APP_ONLY_SCOPE);
+  context.state.failing = true;
+  context.clock.now += HOUR - REFRESH_BEFORE_EXPIRY_MS;
+  return context;
+}
+
 describe('one app-only Graph token for the process, shared (SharedAppToken)', () => {
   it('asks Entra ID once for a burst of callers, and all of them get that token', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now);
+    const { state, shared } = setUp();
     const tokens = await Promise.all(Array.from({ length: 50 }, () => shared.getToken([GRAPH_APP_ONLY_SCOPE])));
     assert.equal(state.asked, 1);
     assert.deepEqual(new Set(tokens.map((token) => token?.token)), new Set(['token-1']));
@@ -47,9 +62,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   ];
   for (const { name, refreshAfterMs, keptMs } of refreshCases) {
     it(`keeps the token until ${name}, then renews it while callers go on with it`, async () => {
-      const clock = { now: 1_000_000 };
-      const { state, source } = entraId(clock, refreshAfterMs);
-      const shared = new SharedAppToken(source, () => clock.now);
+      const { clock, state, shared } = setUp({ refreshAfterMs });
       await shared.getToken(GRAPH_APP_ONLY_SCOPE);
       clock.now += keptMs - 1;
       assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1');
@@ -64,9 +77,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   }
 
   it('keeps no failure: the callers in the burst get it, and the next call asks again', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now);
+    const { state, shared } = setUp();
     state.failing = true;
     const outcomes = await Promise.allSettled([shared.getToken(GRAPH_APP_ONLY_SCOPE), shared.getToken(GRAPH_APP_ONLY_SCOPE)]);
     assert.deepEqual(
@@ -79,12 +90,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   });
 
   it('serves a still-good token when its refresh fails, and not one about to expire', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now);
-    await shared.getToken(GRAPH_APP_ONLY_SCOPE);
-    state.failing = true;
-    clock.now += HOUR - REFRESH_BEFORE_EXPIRY_MS;
+    const { clock, shared } = await dueForRenewalWhileFailing();
     assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'Entra ID unwell: the token has minutes left');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1', 'and after the renewal failed');
@@ -93,12 +99,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   });
 
   it('after a renewal fails while the token is good, waits RENEW_AGAIN_AFTER_MS before the next, not one per Graph call', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now);
-    await shared.getToken(GRAPH_APP_ONLY_SCOPE);
-    state.failing = true;
-    clock.now += HOUR - REFRESH_BEFORE_EXPIRY_MS;
+    const { clock, state, shared } = await dueForRenewalWhileFailing();
     for (let call = 0; call < 5; call++) {
       assert.equal((await shared.getToken(GRAPH_APP_ONLY_SCOPE))?.token, 'token-1');
       await new Promise((resolve) => setImmediate(resolve));
@@ -112,9 +113,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   });
 
   it('waits for a hung token request only so long: the callers get the failure, and the next call asks again', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now, 20);
+    const { state, shared } = setUp({ requestMs: 20 });
     state.hanging = true;
     await assert.rejects(Promise.all([shared.getToken(GRAPH_APP_ONLY_SCOPE), shared.getToken(GRAPH_APP_ONLY_SCOPE)]), { name: 'DeadlineExceeded' });
     assert.equal(state.asked, 1);
@@ -123,9 +122,7 @@ describe('one app-only Graph token for the process, shared (SharedAppToken)', ()
   });
 
   it('passes a call with its own claims (a Conditional Access challenge) straight to Entra ID, every time', async () => {
-    const clock = { now: 1_000_000 };
-    const { state, source } = entraId(clock);
-    const shared = new SharedAppToken(source, () => clock.now);
+    const { state, shared } = setUp();
     await shared.getToken(GRAPH_APP_ONLY_SCOPE);
     await shared.getToken(GRAPH_APP_ONLY_SCOPE, { claims: '{"access_token":{"nbf":{"essential":true}}}' });
     await shared.getToken(GRAPH_APP_ONLY_SCOPE, { claims: '{"access_token":{"nbf":{"essential":true}}}' });
