@@ -27,8 +27,9 @@ export async function migrate(db: SqlDatabase): Promise<string[]> {
       await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
       newlyApplied.push(file);
     }
-    // Routines whose statements are written in TypeScript (one owner for each rule), replaced at every start so the
-    // database always runs this build's; under the same lock, so instances starting together take turns.
+    // Routines whose statements are written in TypeScript (one owner for each rule), created at every start under a name
+    // that ends with a hash of their definition, so each build calls its own; under the same lock, so instances starting
+    // together take turns.
     for (const routine of ROUTINES) await tx.query(routine);
     return newlyApplied;
   });
