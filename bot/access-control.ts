@@ -156,23 +156,21 @@ export class AccessControl {
       this.warmUpsRunning++;
       this.warmUpsOpen++;
       let holdsPlace = true;
-      const freePlace = () => {
-        if (!holdsPlace) return;
+      const moveOn = () => {
+        if (holdsPlace) this.warmUpsRunning--;
         holdsPlace = false;
-        this.warmUpsRunning--;
         this.startWarmUps();
       };
       // Graph's client has no deadline of its own: a hung look-up gives up its place after warmUpDeadlineMs, but counts
       // as open until it ends, so a slow or throttling Graph never has more than WARM_UPS_OPEN_AT_MOST of them at once.
       withDeadline(lookUp, this.groups.warmUpDeadlineMs ?? MESSAGE_DIRECTORY_MS)
         .catch(() => undefined)
-        .finally(freePlace);
+        .finally(moveOn);
       lookUp
         .catch(() => undefined)
         .finally(() => {
           this.warmUpsOpen--;
-          freePlace();
-          this.startWarmUps();
+          moveOn();
         });
     }
   }

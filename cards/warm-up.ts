@@ -21,7 +21,7 @@ export const CARD_TEMPLATES: Readonly<Record<string, object>> = {
 /**
  * Expands every card template once, with no data, before the bot takes traffic. Templates are
  * expanded by adaptive-expressions, whose ANTLR parser fills its caches at its first parses: the
- * first welcome card of a process took 112 ms of CPU and the next 0.3 ms, and in a burst of 50
+ * first welcome card of a process took 112 ms and the next 0.3 ms, and in a burst of 50
  * installs on a fresh instance every one of them waited behind it (issue 23: the load run's first
  * turns). Each template is parsed once here and kept (expandCard's cache). Missing data only
  * leaves fields empty; a template that cannot be expanded at all is found by its own tests, not here.
