@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { Administrator, Directory } from '../services/directory/graph-directory';
+import type { Directory, PersonFacts } from '../services/directory/graph-directory';
 import type { RequestViewer } from '../services/request-access';
 import { DeadlineExceeded, withDeadline } from '../core/deadline';
 import { AppError, findAppError } from '../core/errors';
@@ -36,7 +36,7 @@ export const INTERACTIVE_DIRECTORY_MS = 3000;
  */
 export const MESSAGE_DIRECTORY_MS = 10_000;
 /**
- * How long a requester's organisation and roles, once looked up (two Graph calls and ODS), serve
+ * How long a requester's organisation and roles, once looked up (one Graph batch and ODS), serve
  * their next turns. Removal from the requester group, or a new organisation, takes effect within
  * this time, as an ops member's removal does within OPS_MEMBERSHIP_TTL_MS. Only confirmed answers
  * are kept: a refusal or a directory that could not answer is asked again next turn.
@@ -59,8 +59,8 @@ export const WELCOME_DIRECTORY_MS = 500;
 const CACHE_LIMIT = 1000;
 /**
  * Warm-ups (a new chat's requester looked up before anyone needs it) in flight at once, per
- * instance; the rest queue. A look-up is two Graph calls and ODS, about as much of the bot's CPU
- * as a whole turn: fifty chats beginning at once started fifty at once, and their answers, all
+ * instance; the rest queue. A look-up is a Graph batch (the entry and checkMemberGroups) and ODS,
+ * about half as much of the bot's CPU as a whole turn: fifty chats beginning at once started fifty at once, and their answers, all
  * arriving together, held the next turns of every chat (bench/turns.ts: the 95th percentile at 50
  * chats went from 1.3 to 2.1 times the bare bot's). Queued, they go between turns instead, and
  * Graph, which throttles an app that opens too many requests at once, sees a few at a time. Only
@@ -69,12 +69,6 @@ const CACHE_LIMIT = 1000;
 const WARM_UPS_AT_ONCE = 4;
 /** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */
 const WARM_UPS_OPEN_AT_MOST = 2 * WARM_UPS_AT_ONCE;
-
-/** What one directory look-up says about a person: which of the two groups they are in, and their entry. */
-interface PersonFacts {
-  groups: Set<string>;
-  administrator: Administrator | null;
-}
 
 /** Who may do what, decided from directory group membership, never from the client. */
 export class AccessControl {
@@ -206,8 +200,8 @@ export class AccessControl {
   }
 
   /**
-   * Both groups and the person's directory entry in one look-up (two Graph calls: checkMemberGroups
-   * takes up to 20 group ids), shared by whoever asks while it is in flight: a new chat's first turn
+   * Both groups and the person's directory entry in one look-up (one Graph batch: the entry and
+   * checkMemberGroups, which takes up to 20 group ids), shared by whoever asks while it is in flight: a new chat's first turn
    * warms the requester look-up and its "help" asks about NAS Operations, and the two cost one look-up.
    * What it says about NAS Operations is kept for the ops checks whoever asked.
    */
@@ -217,10 +211,7 @@ export class AccessControl {
     const inFlight = this.lookingUp.get(userId);
     if (inFlight && this.now() - inFlight.began < INTERACTIVE_DIRECTORY_MS) return inFlight.facts;
     const began = this.now();
-    const lookUp = Promise.all([
-      this.directory.memberGroups(userId, [this.groups.requesterGroupId, this.groups.opsGroupId]),
-      this.directory.getAdministrator(userId),
-    ]).then(([groups, administrator]) => {
+    const lookUp = this.directory.lookUpPerson(userId, [this.groups.requesterGroupId, this.groups.opsGroupId]).then(({ groups, administrator }) => {
       this.learnOps(userId, groups.has(this.groups.opsGroupId) && administrator ? { id: administrator.id, name: administrator.displayName } : null);
       if (this.lastAnswered.size >= CACHE_LIMIT) this.lastAnswered.clear();
       this.lastAnswered.set(userId, { facts: { groups, administrator }, began });

@@ -24,7 +24,7 @@ const DEFAULT_USER_FIELDS = [
 const MAX_BATCH = 20;
 
 export interface SandboxGraph extends RunningSandbox {
-  /** The next `count` user look-ups inside a batch answer 429 with this Retry-After. */
+  /** The next `count` requests inside a batch answer 429 with this Retry-After. */
   throttleNext(count: number, retryAfterSeconds?: number): void;
   /** Every answer comes this much later (0: at once): a slow Graph. */
   respondAfter(ms: number): void;
@@ -119,6 +119,22 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     return { status: 200, body: projected };
   };
 
+  /** The directory's reads, at their path below /v1.0 (as a batch names them): a user by id or address, and checkMemberGroups. */
+  const directoryRead = (method: string, path: string, query: URLSearchParams, body: unknown): SandboxResponse | undefined => {
+    const userMatch = /^\/users\/([^/]+)$/.exec(path);
+    if (method === 'GET' && userMatch) return getUser(decodeURIComponent(userMatch[1] as string), query.get('$select'));
+    const memberMatch = /^\/users\/([^/]+)\/checkMemberGroups$/.exec(path);
+    if (method === 'POST' && memberMatch) {
+      const user = findUser(decodeURIComponent(memberMatch[1] as string));
+      if (!user) return notFound(memberMatch[1] as string);
+      const groupIds = z.object({ groupIds: z.array(z.string()) }).safeParse(body);
+      if (!groupIds.success) return { status: 400, body: { error: { code: 'Request_BadRequest', message: 'groupIds is required.' } } };
+      const value = groupIds.data.groupIds.filter((id) => directory.groups.some((group) => group.id === id && group.members.includes(user.id)));
+      return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)', value } };
+    }
+    return undefined;
+  };
+
   const route = (request: RecordedRequest): SandboxResponse | undefined => {
     // Test-only: the directory changes under a running request (an account disabled, marked a
     // leaver, moved to NAS). The sandbox listens on loopback only and is never started in production.
@@ -131,17 +147,8 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       mergeUser(user, changes.data);
       return { status: 204 };
     }
-    const userMatch = /^\/v1\.0\/users\/([^/]+)$/.exec(request.path);
-    if (request.method === 'GET' && userMatch) return getUser(userMatch[1] as string, request.query.get('$select'));
-    const memberMatch = /^\/v1\.0\/users\/([^/]+)\/checkMemberGroups$/.exec(request.path);
-    if (request.method === 'POST' && memberMatch) {
-      const user = findUser(memberMatch[1] as string);
-      if (!user) return notFound(memberMatch[1] as string);
-      const groupIds = z.object({ groupIds: z.array(z.string()) }).safeParse(request.body);
-      if (!groupIds.success) return { status: 400, body: { error: { code: 'Request_BadRequest', message: 'groupIds is required.' } } };
-      const value = groupIds.data.groupIds.filter((id) => directory.groups.some((group) => group.id === id && group.members.includes(user.id)));
-      return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)', value } };
-    }
+    const read = directoryRead(request.method, request.path.replace(/^\/v1\.0(?=\/)/, ''), request.query, request.body);
+    if (read && request.path.startsWith('/v1.0/')) return read;
     if (request.method === 'POST' && request.path === '/v1.0/$batch') return batch(request.body);
     if (request.method === 'POST' && request.path === '/v1.0/me/sendMail') return sendMail(request);
     // Test-only, for a bot in another process: what was sent, and faults to answer with.
@@ -190,15 +197,27 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
     return { status: 202 };
   };
 
+  /**
+   * Graph's JSON batch (https://learn.microsoft.com/graph/json-batching): up to 20 requests, each
+   * answered on its own with its id; a request with a body must name its Content-Type. Only the
+   * directory's reads are served inside one; anything else is answered 404.
+   */
   const batch = (body: unknown): SandboxResponse => {
-    const parsed = z.object({ requests: z.array(z.object({ id: z.string(), method: z.string(), url: z.string() })) }).safeParse(body);
+    const parsed = z
+      .object({
+        requests: z.array(
+          z.object({ id: z.string(), method: z.string(), url: z.string(), body: z.unknown().optional(), headers: z.record(z.string(), z.string()).optional() }),
+        ),
+      })
+      .safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: { code: 'BadRequest', message: 'Invalid batch payload.' } } };
     if (parsed.data.requests.length > MAX_BATCH) {
       return { status: 400, body: { error: { code: 'BadRequest', message: `The number of batch requests exceeds the maximum of ${MAX_BATCH}.` } } };
     }
     const responses = parsed.data.requests.map((inner) => {
-      const url = new URL(inner.url, 'http://graph');
-      const match = /^\/users\/([^/]+)$/.exec(decodeURIComponent(url.pathname));
+      if (inner.body !== undefined && !Object.keys(inner.headers ?? {}).some((name) => name.toLowerCase() === 'content-type')) {
+        return { id: inner.id, status: 400, body: { error: { code: 'BadRequest', message: 'Content-Type header is required when a body is present.' } } };
+      }
       if (throttleRemaining > 0) {
         throttleRemaining--;
         return {
@@ -208,7 +227,8 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
           body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } },
         };
       }
-      const result = inner.method === 'GET' && match ? getUser(match[1] as string, url.searchParams.get('$select')) : notFound(url.pathname);
+      const url = new URL(inner.url, 'http://graph');
+      const result = directoryRead(inner.method, url.pathname, url.searchParams, inner.body) ?? notFound(url.pathname);
       return { id: inner.id, status: result.status, headers: { 'Content-Type': 'application/json' }, body: result.body };
     });
     return { status: 200, body: { responses } };

@@ -19,11 +19,26 @@ export interface Administrator {
   organisationOds?: string;
 }
 
+/** What the directory says about one person: which of the groups asked about they are in, and their entry (null: no such user). */
+export interface PersonFacts {
+  groups: Set<string>;
+  administrator: Administrator | null;
+}
+
 /** What the bot needs from the directory; the Graph implementation is below. */
 export interface Directory {
   lookupAccounts(emails: readonly string[]): Promise<Map<string, DirectoryAccount | null>>;
-  getAdministrator(userId: string): Promise<Administrator | null>;
-  memberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>>;
+  /** The person's entry and their membership of `groupIds` (at most 20, checkMemberGroups' limit), answered together. */
+  lookUpPerson(userId: string, groupIds: readonly string[]): Promise<PersonFacts>;
+}
+
+/** One request inside a JSON batch; a body needs its Content-Type (https://learn.microsoft.com/graph/json-batching). */
+interface BatchItem {
+  id: string;
+  method: 'GET' | 'POST';
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Graph allows at most 20 requests in one JSON batch. */
@@ -133,20 +148,36 @@ export class GraphDirectory implements Directory {
     return results;
   }
 
-  async getAdministrator(userId: string): Promise<Administrator | null> {
+  /**
+   * The person's entry (their administered organisation) and checkMemberGroups, as one JSON batch:
+   * one HTTP request where two cost the bot twice the CPU (the SDK's middleware, fetch, parsing)
+   * on every new chat's first turn. Each answers on its own: "no such user" (Graph's 404
+   * Request_ResourceNotFound) is no entry and no groups; any other failure, a throttle that never
+   * ends, or an answer missing or in part, is DIRECTORY_UNAVAILABLE, and access fails closed.
+   */
+  async lookUpPerson(userId: string, groupIds: readonly string[]): Promise<PersonFacts> {
+    const user = `/users/${encodeURIComponent(userId)}`;
     const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
-    let body: unknown;
-    try {
-      body = await this.client
-        .api(`/users/${encodeURIComponent(userId)}`)
-        .select(select)
-        .get();
-    } catch (error) {
-      if (statusOf(error) === 404) return null;
-      throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
-    }
+    const answers = await this.batch([
+      { id: 'entry', method: 'GET', url: `${user}?$select=${select.join(',')}` },
+      { id: 'groups', method: 'POST', url: `${user}/checkMemberGroups`, body: { groupIds }, headers: { 'Content-Type': 'application/json' } },
+    ]);
+    const entry = answers.get('entry')!;
+    const memberOf = answers.get('groups')!;
+    const asked = new Set(groupIds);
+    return {
+      groups: notFound(memberOf) ? new Set() : new Set(parseBody(okBody(memberOf), memberGroupsSchema).value.filter((id) => asked.has(id))),
+      administrator: notFound(entry) ? null : this.toAdministrator(okBody(entry), userId),
+    };
+  }
+
+  /** The person's entry as Graph answered it: refused when it is about anyone else (looked up by object id, or in tests by address). */
+  private toAdministrator(body: unknown, userId: string): Administrator {
     const user = graphUserSchema.safeParse(body);
     if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    const asked = userId.toLowerCase();
+    if (user.data.id.toLowerCase() !== asked && user.data.userPrincipalName.toLowerCase() !== asked)
+      throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     return {
       id: user.data.id,
       displayName: user.data.displayName ?? user.data.userPrincipalName,
@@ -155,63 +186,57 @@ export class GraphDirectory implements Directory {
     };
   }
 
-  async memberGroups(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
-    try {
-      const body: unknown = await this.client.api(`/users/${encodeURIComponent(userId)}/checkMemberGroups`).post({ groupIds });
-      return new Set(memberGroupsSchema.parse(body).value);
-    } catch (error) {
-      if (statusOf(error) === 404) return new Set();
-      throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
-    }
+  private async lookupBatch(emails: string[]): Promise<Map<string, DirectoryAccount | null>> {
+    const items = emails.map((email, index) => ({
+      id: String(index + 1),
+      method: 'GET' as const,
+      url: `/users/${encodeURIComponent(email)}?$select=${this.accountFields.join(',')}`,
+    }));
+    const answers = await this.batch(items);
+    const found = new Map<string, DirectoryAccount | null>();
+    emails.forEach((email, index) => {
+      const answer = answers.get(String(index + 1))!;
+      found.set(email, notFound(answer) ? null : this.toAccount(okBody(answer), email));
+    });
+    return found;
   }
 
-  private async lookupBatch(emails: string[]): Promise<Map<string, DirectoryAccount | null>> {
-    const found = new Map<string, DirectoryAccount | null>();
-    let pending = emails.map((email, index) => ({ id: String(index + 1), email }));
+  /**
+   * A JSON batch (at most GRAPH_BATCH_LIMIT items), every item answered: those Graph throttled
+   * (429, 503) are sent again after the longest Retry-After, MAX_THROTTLE_ROUNDS at most. An
+   * item answered twice or not at all is an answer in part: DIRECTORY_UNAVAILABLE.
+   */
+  private async batch(items: readonly BatchItem[]): Promise<Map<string, BatchAnswer>> {
+    const answered = new Map<string, BatchAnswer>();
+    let pending = items;
     for (let round = 0; pending.length > 0; round++) {
       if (round === MAX_THROTTLE_ROUNDS) throw new AppError('DIRECTORY_UNAVAILABLE', 'The directory kept throttling the look-ups.');
-      const byId = new Map(pending.map((item) => [item.id, item.email]));
-      const requests = pending.map(({ id, email }) => ({
-        id,
-        method: 'GET',
-        url: `/users/${encodeURIComponent(email)}?$select=${this.accountFields.join(',')}`,
-      }));
       let body: unknown;
       try {
-        body = await this.client.api('/$batch').post({ requests });
+        body = await this.client.api('/$batch').post({ requests: pending });
       } catch (error) {
         throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
       }
       const parsed = batchResponseSchema.safeParse(body);
       if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
-      const throttled: typeof pending = [];
-      let waitSeconds = 0;
       // One answer per request: two answers for one id (found and not found) cannot both be true.
       const ids = parsed.data.responses.map((response) => response.id);
       if (new Set(ids).size !== ids.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
-      for (const response of parsed.data.responses) {
-        const email = byId.get(response.id);
-        if (email === undefined) continue;
+      const byId = new Map(parsed.data.responses.map((response) => [response.id, response]));
+      const throttled: BatchItem[] = [];
+      let waitSeconds = 0;
+      for (const item of pending) {
+        const response = byId.get(item.id);
+        if (!response) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
         if (response.status === 429 || response.status === 503) {
-          throttled.push({ id: response.id, email });
+          throttled.push(item);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(headerValue(response.headers, 'retry-after')) ?? 1);
-        } else if (response.status === 404) {
-          // Only Graph's "no such user" is "not found"; another 404 (a wrong path, a gateway) is not an answer about the account.
-          if (!notFoundSchema.safeParse(response.body).success) throw new AppError('DIRECTORY_UNAVAILABLE');
-          found.set(email, null);
-        } else if (response.status >= 200 && response.status < 300) {
-          found.set(email, this.toAccount(response.body, email));
-        } else {
-          throw new AppError('DIRECTORY_UNAVAILABLE');
-        }
+        } else answered.set(item.id, response);
       }
-      const answered = new Set(parsed.data.responses.map((response) => response.id));
-      const missing = pending.filter((item) => !answered.has(item.id));
-      if (missing.length > 0) throw new AppError('DIRECTORY_UNAVAILABLE');
       pending = throttled;
       if (pending.length > 0) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);
     }
-    return found;
+    return answered;
   }
 
   /** The account `email` as Graph answered it: refused when the answer is in part, or about someone else. */
@@ -270,7 +295,26 @@ function headerValue(headers: Record<string, string> | undefined, name: string):
   return Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown })?.statusCode;
-  return typeof status === 'number' ? status : undefined;
+type BatchAnswer = z.infer<typeof batchResponseSchema>['responses'][number];
+
+/**
+ * Graph's "no such user": a 404 with Request_ResourceNotFound. Another 404 (a wrong path, a
+ * gateway) is not an answer about the person, so it is DIRECTORY_UNAVAILABLE, as any other failure.
+ */
+function notFound(answer: BatchAnswer): boolean {
+  if (answer.status !== 404) return false;
+  if (!notFoundSchema.safeParse(answer.body).success) throw new AppError('DIRECTORY_UNAVAILABLE');
+  return true;
+}
+
+/** A 2xx answer's body; any other status is DIRECTORY_UNAVAILABLE. */
+function okBody(answer: BatchAnswer): unknown {
+  if (answer.status < 200 || answer.status >= 300) throw new AppError('DIRECTORY_UNAVAILABLE');
+  return answer.body;
+}
+
+function parseBody<T extends z.ZodTypeAny>(body: unknown, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+  return parsed.data;
 }

@@ -9,30 +9,36 @@ export interface Unreachable {
   status: number;
 }
 
-/** Stores reference $2 under key $1 when it is new, different, or the chat was marked refused (the mark is cleared); no RETURNING. */
-const SAVE_SQL = `INSERT INTO conversation_references (key, reference) VALUES ($1, $2)
+/** Stores `reference` under `key` when it is new, different, or the chat was marked refused (the mark is cleared); no RETURNING. */
+const saveSql = (key: string, reference: string) => `INSERT INTO conversation_references (key, reference) VALUES (${key}, ${reference})
        ON CONFLICT (key) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now(), unreachable_since = NULL, unreachable_status = NULL
          WHERE conversation_references.reference IS DISTINCT FROM EXCLUDED.reference OR conversation_references.unreachable_since IS NOT NULL`;
 
 /**
- * saveChat as a routine: (key, reference, recipient, refused errors) -> (changed, woken). A new
- * chat's first turn runs it, so under load it runs as often as chats begin: as one statement the
- * insert and the outbox's wake were planned afresh on every call (most of its cost on PGlite,
- * whose CPU is the bot's), where PL/pgSQL keeps each statement's plan for the session
- * (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING).
- * Its statements are the ones above and the outbox's own (wakeRecipientSql): written once, in
- * TypeScript; migrate() creates it at every start.
+ * saveChat for many chats as a routine: (keys, references as one JSON array, recipients, refused
+ * errors) -> a row (n, changed, woken) for each, n counting from 1. Each chat is its own save and
+ * wake, in order, as a statement each; together they are one transaction. A routine because new
+ * chats' first turns run it as often as chats begin: PL/pgSQL keeps each statement's plan for the
+ * session (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING),
+ * where a statement sent on its own was planned afresh on every call (most of its cost on PGlite,
+ * whose CPU is the bot's). Its statements are the ones above and the outbox's own
+ * (wakeRecipientSql): written once, in TypeScript; migrate() creates it at every start.
  */
-const saveUserChatRoutine = (name: string) => `CREATE OR REPLACE FUNCTION ${name}(text, jsonb, text, text[], OUT changed boolean, OUT woken integer)
+const saveUserChatsRoutine = (name: string) => `CREATE OR REPLACE FUNCTION ${name}(keys text[], refs jsonb, recipients text[], refused text[])
+RETURNS TABLE (n integer, changed boolean, woken integer)
 LANGUAGE plpgsql AS $routine$
 BEGIN
-  ${SAVE_SQL};
-  changed := FOUND;
-  woken := 0;
-  IF changed THEN
-    ${wakeRecipientSql('$3', '$4')};
-    GET DIAGNOSTICS woken = ROW_COUNT;
-  END IF;
+  FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+    n := i;
+    ${saveSql('keys[i]', 'refs -> (i - 1)')};
+    changed := FOUND;
+    woken := 0;
+    IF changed THEN
+      ${wakeRecipientSql('recipients[i]', 'refused')};
+      GET DIAGNOSTICS woken = ROW_COUNT;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
 END
 $routine$`;
 /**
@@ -40,8 +46,18 @@ $routine$`;
  * deploy, an older command line against the same database) each create and call their own, and
  * none replaces another's under it. A definition no build uses any more stays, unused.
  */
-const SAVE_USER_CHAT = `save_user_chat_${createHash('sha256').update(saveUserChatRoutine('save_user_chat')).digest('hex').slice(0, 12)}`;
-export const SAVE_USER_CHAT_ROUTINE = saveUserChatRoutine(SAVE_USER_CHAT);
+const SAVE_USER_CHATS = `save_user_chats_${createHash('sha256').update(saveUserChatsRoutine('save_user_chats')).digest('hex').slice(0, 12)}`;
+export const SAVE_USER_CHATS_ROUTINE = saveUserChatsRoutine(SAVE_USER_CHATS);
+/** Chats saved in one statement at most: a burst of new chats is written in a few round trips, none of them long. */
+const CHAT_SAVES_AT_ONCE = 100;
+
+interface ChatSave {
+  key: string;
+  referenceJson: string;
+  recipient: string;
+  resolve(saved: { changed: boolean; woken: number }): void;
+  reject(error: unknown): void;
+}
 
 /**
  * The conversation_references table: where the bot may speak without being spoken to, by key,
@@ -49,6 +65,10 @@ export const SAVE_USER_CHAT_ROUTINE = saveUserChatRoutine(SAVE_USER_CHAT);
  * Bot Framework's JSON, stored as given.
  */
 export class ConversationReferenceRecords {
+  /** Chat saves waiting for the statement in flight to end (saveChat). */
+  private readonly chatSaves: ChatSave[] = [];
+  private writingChats = false;
+
   constructor(private readonly db: SqlDatabase) {}
 
   /**
@@ -56,21 +76,49 @@ export class ConversationReferenceRecords {
    * marked unreachable (an activity in it shows it is back, so the mark is cleared).
    */
   async save(key: string, referenceJson: string): Promise<boolean> {
-    const [row] = await this.db.query<{ changed: boolean }>(`${SAVE_SQL} RETURNING true AS changed`, [key, referenceJson]);
+    const [row] = await this.db.query<{ changed: boolean }>(`${saveSql('$1', '$2')} RETURNING true AS changed`, [key, referenceJson]);
     return row?.changed === true;
   }
 
   /**
-   * save for a person's chat, and in the same statement (SAVE_USER_CHAT_ROUTINE), when the reference was new, changed or
+   * save for a person's chat, and in the same statement (SAVE_USER_CHATS_ROUTINE), when the reference was new, changed or
    * marked refused, what waited for the chat is woken (the outbox's own wake, wakeRecipientSql):
    * the chat can never be stored as back while a refused outcome stays given up. `woken`: how many.
+   *
+   * Saves asked for while one is being written go together in the next statement (group commit):
+   * a first save is written at once, and fifty chats beginning together cost a few round trips,
+   * not fifty (on PGlite, each its own share of the one connection and of the bot's CPU).
    */
-  async saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
-    const [row] = await this.db.query<{ changed: boolean; woken: number }>(
-      `SELECT changed, woken FROM ${SAVE_USER_CHAT}($1::text, $2::jsonb, $3::text, $4::text[])`,
-      [key, referenceJson, recipient, CHAT_REFUSED],
-    );
-    return { changed: row?.changed === true, woken: row?.woken ?? 0 };
+  saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
+    return new Promise((resolve, reject) => {
+      this.chatSaves.push({ key, referenceJson, recipient, resolve, reject });
+      if (!this.writingChats) void this.writeChatSaves();
+    });
+  }
+
+  private async writeChatSaves(): Promise<void> {
+    this.writingChats = true;
+    try {
+      while (this.chatSaves.length > 0) {
+        const saves = this.chatSaves.splice(0, CHAT_SAVES_AT_ONCE);
+        try {
+          const rows = await this.db.query<{ n: number; changed: boolean; woken: number }>(
+            `SELECT n, changed, woken FROM ${SAVE_USER_CHATS}($1::text[], $2::jsonb, $3::text[], $4::text[])`,
+            [saves.map((save) => save.key), `[${saves.map((save) => save.referenceJson).join(',')}]`, saves.map((save) => save.recipient), CHAT_REFUSED],
+          );
+          const byPlace = new Map(rows.map((row) => [Number(row.n), row]));
+          saves.forEach((save, index) => {
+            const row = byPlace.get(index + 1);
+            if (row) save.resolve({ changed: row.changed === true, woken: Number(row.woken) });
+            else save.reject(new Error('the chat save answered no row for this chat'));
+          });
+        } catch (error) {
+          for (const save of saves) save.reject(error);
+        }
+      }
+    } finally {
+      this.writingChats = false;
+    }
   }
 
   /** Marks the chat refused; true only for the call that marked it (compare-and-set on the mark). */

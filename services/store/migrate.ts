@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SAVE_USER_CHAT_ROUTINE } from './conversation-references';
+import { SAVE_USER_CHATS_ROUTINE } from './conversation-references';
 import type { SqlDatabase } from './database';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
@@ -36,7 +36,7 @@ export async function migrate(db: SqlDatabase): Promise<string[]> {
 }
 
 /** PL/pgSQL routines the store calls, defined from the statements they run (see each). */
-const ROUTINES = [SAVE_USER_CHAT_ROUTINE];
+const ROUTINES = [SAVE_USER_CHATS_ROUTINE];
 
 /** Migrations this build has that the database has not applied yet. */
 export async function pendingMigrations(db: SqlDatabase): Promise<string[]> {

@@ -206,6 +206,47 @@ describeOnEachDatabase('outbox', (db) => {
     assert.deepEqual(await records.saveChat('user:u8', '{"conversation":{"id":"a:new"}}', 'u8'), { changed: true, woken: 0 }, 'new, nothing waiting');
   });
 
+  it('saves chats asked for while one is being written in one statement together, each told its own answer (group commit)', async () => {
+    const counting = countingDatabase(db());
+    const records = new ConversationReferenceRecords(counting.db);
+    const outbox = new Outbox(db());
+    const request = await aRequest(db(), 'NTR-15');
+    await outbox.enqueue(owed.outcome(request, 'g2'));
+    const [outcome] = await outbox.claimDue(10, 30);
+    await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
+    await records.save('user:g2', '{"conversation":{"id":"a:g2"}}');
+    await records.markUnreachable('user:g2', 403);
+    const before = counting.statements.length;
+    const saved = await Promise.all([
+      records.saveChat('user:g1', '{"conversation":{"id":"a:g1"},"user":{"name":"Siân \\"Jo\\" O’Neill"}}', 'g1'),
+      records.saveChat('user:g2', '{"conversation":{"id":"a:g2"}}', 'g2'),
+      records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
+      records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
+    ]);
+    assert.deepEqual(saved, [
+      { changed: true, woken: 0 },
+      { changed: true, woken: 1 },
+      { changed: true, woken: 0 },
+      { changed: false, woken: 0 },
+    ]);
+    assert.equal(counting.statements.length - before, 2, 'the first at once, the three asked meanwhile in one statement');
+    assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'pending', 'what waited for g2 is owed again');
+    assert.deepEqual(await records.get('user:g1'), { conversation: { id: 'a:g1' }, user: { name: 'Siân "Jo" O’Neill' } }, 'stored as given');
+  });
+
+  it('a chat save that fails fails every save written with it, and the next save is written', async () => {
+    let failing = true;
+    const records = new ConversationReferenceRecords({
+      ...db(),
+      engine: db().engine,
+      query: (sql, params) => (failing ? Promise.reject(new Error('connection lost')) : db().query(sql, params)),
+    });
+    const both = [records.saveChat('user:f1', '{"conversation":{"id":"a:f1"}}', 'f1'), records.saveChat('user:f2', '{"conversation":{"id":"a:f2"}}', 'f2')];
+    for (const save of both) await assert.rejects(save, /connection lost/);
+    failing = false;
+    assert.deepEqual(await records.saveChat('user:f1', '{"conversation":{"id":"a:f1"}}', 'f1'), { changed: true, woken: 0 });
+  });
+
   it('reads each row back as its kind, payload and all', async () => {
     const outbox = new Outbox(db());
     const request = await aRequest(db(), 'NTR-13');

@@ -7,7 +7,7 @@ const REQUESTERS = 'group-requesters';
 const OPS = 'group-ops';
 
 /**
- * A directory whose group members can change, counting the calls it answers; `down` makes every
+ * A directory whose group members can change, counting the look-ups it answers (one Graph batch each); `down` makes every
  * call fail; calls about the people in `held` wait until `release()`.
  */
 function directory() {
@@ -33,9 +33,14 @@ function directory() {
   };
   const port: Directory = {
     lookupAccounts: async () => new Map(),
-    getAdministrator: (userId) =>
-      answer(() => ({ id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' }), userId),
-    memberGroups: (userId, groupIds) => answer(() => new Set(groupIds.filter((group) => state.members.has(`${userId}@${group}`))), userId),
+    lookUpPerson: (userId, groupIds) =>
+      answer(
+        () => ({
+          groups: new Set(groupIds.filter((group) => state.members.has(`${userId}@${group}`))),
+          administrator: { id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' },
+        }),
+        userId,
+      ),
   };
   return { state, port };
 }
@@ -89,7 +94,7 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     state.members.add(`priya@${REQUESTERS}`);
     access.warmRequester('priya');
     await access.requester('priya');
-    assert.equal(state.calls, 2, 'one group check and one administrator read, shared');
+    assert.equal(state.calls, 1, 'one look-up (the groups and the entry), shared');
   });
 
   it('warming never throws, whatever the directory says', async () => {
@@ -118,7 +123,7 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     access.warmRequester('tom');
     assert.equal(await access.isOpsMember('tom'), true);
     await assert.rejects(access.requester('tom'), { code: 'NOT_AN_ADMINISTRATOR' }, 'in NAS Operations, not a requester');
-    assert.equal(state.calls, 4, 'one group check and one directory entry for the warm-up and the ops check; the refusal is asked again');
+    assert.equal(state.calls, 2, 'one look-up for the warm-up and the ops check; the refusal is asked again');
   });
 
   it('joins a look-up in flight only while it is young: one hung on Graph does not hold the next check', async () => {
@@ -126,18 +131,18 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     state.members.add(`tom@${OPS}`);
     state.hang = true;
     access.warmRequester('tom');
-    assert.equal(state.calls, 2);
+    assert.equal(state.calls, 1);
     clock.now += 5000;
     state.hang = false;
     assert.equal(await access.isOpsMember('tom'), true, 'a fresh look-up answered, not the hung one');
-    assert.equal(state.calls, 4);
+    assert.equal(state.calls, 2);
   });
 
   it('answers "which help" from what the directory last said, never waiting: unknown at first (a look-up starts), then the answer', async () => {
     const { state, clock, access } = setUp();
     state.members.add(`tom@${OPS}`);
     assert.equal(access.knownOpsMember('tom'), undefined, 'nobody has asked yet');
-    assert.equal(state.calls, 2, 'but the question starts a look-up off the turn');
+    assert.equal(state.calls, 1, 'but the question starts a look-up off the turn');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(access.knownOpsMember('tom'), true);
     assert.equal(access.knownOpsMember('priya'), undefined);
@@ -160,14 +165,14 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
       state.held.add(person);
     }
     for (const person of people) access.warmRequester(person);
-    assert.equal(state.calls, 4 * 2, 'four warm-ups at once, two Graph calls each');
+    assert.equal(state.calls, 4, 'four warm-ups at once');
     state.held.delete('person-9');
     assert.equal((await access.requester('person-9')).id, 'person-9', 'a turn asks at once, whatever is queued');
-    assert.equal(state.calls, 5 * 2);
+    assert.equal(state.calls, 5);
     state.held.clear();
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(state.calls, 10 * 2, 'the queued ones went as places freed: each person asked once (person-9 by their turn, not again)');
+    assert.equal(state.calls, 10, 'the queued ones went as places freed: each person asked once (person-9 by their turn, not again)');
     const calls = state.calls;
     for (const person of people) assert.equal((await access.requester(person)).id, person);
     assert.equal(state.calls, calls, 'every warmed requester serves their next turn without the directory');
@@ -181,27 +186,27 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     }
     state.members.add(`tom@${OPS}`).add(`tom@${REQUESTERS}`);
     access.warmRequester('tom');
-    assert.equal(state.calls, 8, 'tom waits for a place');
+    assert.equal(state.calls, 4, 'tom waits for a place');
     assert.equal(await access.isOpsMember('tom'), true);
-    assert.equal(state.calls, 10, 'the ops check asked at once');
+    assert.equal(state.calls, 5, 'the ops check asked at once');
     clock.now += 30_000;
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await access.requester('tom')).id, 'tom');
-    assert.equal(state.calls, 10, 'the warm-up and the requester’s turn used the ops check’s answer');
+    assert.equal(state.calls, 5, 'the warm-up and the requester’s turn used the ops check’s answer');
     clock.now += REQUESTER_TTL_MS - 30_000;
     assert.equal((await access.requester('tom')).id, 'tom');
-    assert.equal(state.calls, 12, 'asked again REQUESTER_TTL_MS after the ops check began, not after the warm-up');
+    assert.equal(state.calls, 6, 'asked again REQUESTER_TTL_MS after the ops check began, not after the warm-up');
   });
 
   it('a hung look-up gives up its place after the deadline, but Graph never has more than twice the places of them open', async () => {
     const { state, access } = setUp({ warmUpDeadlineMs: 20 });
     state.hang = true;
     for (let index = 0; index < 12; index++) access.warmRequester(`person-${index}`);
-    assert.equal(state.calls, 4 * 2);
+    assert.equal(state.calls, 4);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.equal(state.calls, 8 * 2, 'the first four passed their deadline: four more went');
+    assert.equal(state.calls, 8, 'the first four passed their deadline: four more went');
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.equal(state.calls, 8 * 2, 'eight still open: the rest wait for one of them to end');
+    assert.equal(state.calls, 8, 'eight still open: the rest wait for one of them to end');
   });
 });

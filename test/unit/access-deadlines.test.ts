@@ -12,8 +12,11 @@ function slowDirectory(delayMs: number): Directory {
   const after = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), delayMs));
   return {
     lookupAccounts: () => after(new Map()),
-    getAdministrator: (userId) => after({ id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' }),
-    memberGroups: (_userId, groupIds) => after(new Set(groupIds)),
+    lookUpPerson: (userId, groupIds) =>
+      after({
+        groups: new Set(groupIds),
+        administrator: { id: userId, displayName: 'Priya Okafor', userPrincipalName: 'priya@nhsmail.example', organisationOds: 'ZZ9001' },
+      }),
   };
 }
 

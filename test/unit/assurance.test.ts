@@ -53,8 +53,7 @@ describe('assurance documents: the data inventory matches the code', function ()
     const directory = new GraphDirectory(createGraphClient(graph.url), loadConfig({}).directoryAttributes);
     graph.requests.length = 0;
     await directory.lookupAccounts(['amara.mensah@nhsmail.example']);
-    await directory.getAdministrator('priya.okafor@nhsmail.example');
-    await directory.memberGroups('priya.okafor@nhsmail.example', ['a-group-id']);
+    await directory.lookUpPerson('priya.okafor@nhsmail.example', ['a-group-id']);
     // The one delegated call: a message to an affected user from the requester's own mailbox.
     await new GraphMailSender(graph.url).send(sandboxUserToken('priya.okafor@nhsmail.example'), {
       to: 'amara.mensah@nhsmail.example',

@@ -111,7 +111,8 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     );
     assert.deepEqual(
       [...found.values()].map((account) => account?.givenName),
-      ['Dev', 'Amara', 'Ben', 'Chloe'],
+      ['Amara', 'Ben', 'Chloe', 'Dev'],
+      'every account found, in the order asked',
     );
   });
 
@@ -121,12 +122,44 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     graph.throttleNext(0);
   });
 
-  it('checks group membership with checkMemberGroups and reads the administered organisation', async () => {
-    const groups = await directory.memberGroups(PRIYA, [DEMO.requesterGroupId, DEMO.opsGroupId]);
-    assert.deepEqual([...groups], [DEMO.requesterGroupId]);
-    const administrator = await directory.getAdministrator(PRIYA);
-    assert.deepEqual(administrator, { id: PRIYA, displayName: 'Priya Okafor', userPrincipalName: 'priya.okafor@nhsmail.example', organisationOds: 'ZZ9001' });
-    assert.equal(await directory.getAdministrator('no-such-user'), null);
+  it('looks a person up in one JSON batch: their entry (administered organisation) and checkMemberGroups', async () => {
+    const person = await directory.lookUpPerson(PRIYA, [DEMO.requesterGroupId, DEMO.opsGroupId]);
+    assert.deepEqual([...person.groups], [DEMO.requesterGroupId]);
+    assert.deepEqual(person.administrator, {
+      id: PRIYA,
+      displayName: 'Priya Okafor',
+      userPrincipalName: 'priya.okafor@nhsmail.example',
+      organisationOds: 'ZZ9001',
+    });
+    assert.deepEqual(
+      graph.requests.map((request) => `${request.method} ${request.path}`),
+      ['POST /v1.0/$batch'],
+      'one HTTP request',
+    );
+    const inner = (graph.requests[0]!.body as { requests: Array<{ method: string; url: string; body?: unknown; headers?: Record<string, string> }> }).requests;
+    assert.deepEqual(
+      inner.map((request) => `${request.method} ${request.url}`),
+      [`GET /users/${PRIYA}?$select=id,displayName,userPrincipalName,onPremisesExtensionAttributes`, `POST /users/${PRIYA}/checkMemberGroups`],
+    );
+    assert.deepEqual(inner[1]!.body, { groupIds: [DEMO.requesterGroupId, DEMO.opsGroupId] });
+    assert.equal(inner[1]!.headers?.['Content-Type'], 'application/json', 'a request with a body in a batch names its Content-Type');
+  });
+
+  it('someone the directory does not know is no entry and no groups', async () => {
+    assert.deepEqual(await directory.lookUpPerson('no-such-user', [DEMO.requesterGroupId]), { groups: new Set(), administrator: null });
+  });
+
+  it('sends again the part of a person look-up Graph throttled, after its Retry-After', async () => {
+    graph.throttleNext(1, 2);
+    const person = await directory.lookUpPerson(PRIYA, [DEMO.requesterGroupId]);
+    assert.deepEqual(waits, [2000]);
+    assert.deepEqual(
+      graph.requests.map((request) => (request.body as { requests: Array<{ id: string }> }).requests.map((inner) => inner.id)),
+      [['entry', 'groups'], ['entry']],
+      'the throttled entry alone, the second time',
+    );
+    assert.equal(person.administrator?.organisationOds, 'ZZ9001');
+    assert.deepEqual([...person.groups], [DEMO.requesterGroupId]);
   });
 
   it('reports an unreachable directory as DIRECTORY_UNAVAILABLE', async () => {

@@ -125,3 +125,55 @@ describe('Graph answers in part are never read as "no problem" (issue 20)', () =
     assert.equal((await directory.lookupAccounts([EMAIL])).get(EMAIL)?.markedAsLeaver, false);
   });
 });
+
+/*
+ * The person look-up (who is writing or clicking): their entry and checkMemberGroups in one
+ * $batch. An answer in part, about someone else, or with a 404 that is not "no such user" fails
+ * the look-up, so access fails closed (DIRECTORY_UNAVAILABLE), never "not in the group".
+ */
+describe('a person look-up answered in part is "could not check", never "not a member"', () => {
+  const PERSON = 'priya-id';
+  const entry = { id: 'entry', status: 200, body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor' } };
+  const groups = { id: 'groups', status: 200, body: { value: ['group-a'] } };
+  const notFound = (id: string) => ({ id, status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist.' } } });
+  let graph: RunningSandbox;
+  let responses: unknown[];
+
+  before(async () => {
+    graph = await startSandbox((request) => (request.path === '/v1.0/$batch' ? { status: 200, body: { responses } } : undefined));
+  });
+  after(() => graph.close());
+
+  const lookUp = () => new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async () => undefined).lookUpPerson(PERSON, ['group-a', 'group-b']);
+
+  it('reads a whole answer, in either order (the control)', async () => {
+    responses = [groups, entry];
+    const person = await lookUp();
+    assert.deepEqual([...person.groups], ['group-a']);
+    assert.equal(person.administrator?.displayName, 'Priya Okafor');
+  });
+
+  it('Graph’s own "no such user" is no entry and no groups', async () => {
+    responses = [notFound('entry'), notFound('groups')];
+    assert.deepEqual(await lookUp(), { groups: new Set(), administrator: null });
+  });
+
+  const partial: Array<{ name: string; responses: unknown[] }> = [
+    { name: 'the group check not answered', responses: [entry] },
+    { name: 'the entry not answered', responses: [groups] },
+    { name: 'the group check refused (403)', responses: [entry, { id: 'groups', status: 403, body: { error: { code: 'Authorization_RequestDenied' } } }] },
+    { name: 'the group check answered without its list', responses: [entry, { id: 'groups', status: 200, body: {} }] },
+    {
+      name: 'an entry about someone else',
+      responses: [{ ...entry, body: { ...entry.body, id: 'someone-else', userPrincipalName: 'someone.else@nhsmail.example' } }, groups],
+    },
+    { name: 'a 404 that is not Graph’s "no such user"', responses: [entry, { id: 'groups', status: 404, body: { error: { code: 'UnknownError' } } }] },
+    { name: 'the group check answered twice', responses: [entry, groups, notFound('groups')] },
+  ];
+  for (const { name, responses: given } of partial) {
+    it(`could not check: ${name}`, async () => {
+      responses = given;
+      await assert.rejects(lookUp(), { code: 'DIRECTORY_UNAVAILABLE' });
+    });
+  }
+});

@@ -117,19 +117,28 @@ describe('no credential follows a redirect to another origin (issue 20 §2)', fu
 
   // (The SDK attaches the token only to https hosts, so over loopback http no token is sent at all:
   // what these show is that nothing, token or not, reaches another origin.)
-  it('Graph: a redirect on its own origin is followed', async () => {
+  it('Graph: a redirect on its own origin is followed, the batch sent again whole', async () => {
     answer = (requestPath) =>
-      requestPath === '/v1.0/users/old-id'
-        ? { status: 302, headers: { location: `${redirecting.url}/v1.0/users/new-id` } }
-        : requestPath === '/v1.0/users/new-id'
-          ? { status: 200, body: { id: 'new-id', userPrincipalName: 'a@nhsmail.example', displayName: 'A' } }
+      requestPath === '/v1.0/$batch'
+        ? { status: 307, headers: { location: `${redirecting.url}/v1.0/moved/$batch` } }
+        : requestPath === '/v1.0/moved/$batch'
+          ? {
+              status: 200,
+              body: {
+                responses: [
+                  { id: 'entry', status: 200, body: { id: 'new-id', userPrincipalName: 'a@nhsmail.example', displayName: 'A' } },
+                  { id: 'groups', status: 200, body: { value: [] } },
+                ],
+              },
+            }
           : undefined;
     const directory = new GraphDirectory(createGraphClient(redirecting.url, credential), ATTRIBUTES, async () => undefined);
-    assert.equal((await directory.getAdministrator('old-id'))?.id, 'new-id');
+    assert.equal((await directory.lookUpPerson('new-id', ['a-group'])).administrator?.id, 'new-id');
     assert.deepEqual(
       redirecting.requests.map((request) => request.path),
-      ['/v1.0/users/old-id', '/v1.0/users/new-id'],
+      ['/v1.0/$batch', '/v1.0/moved/$batch'],
     );
+    assert.deepEqual(redirecting.requests[0]!.body, redirecting.requests[1]!.body, 'the same requests, to the new place');
   });
 
   // The mail sender sets the requester's delegated token itself, so it is sent over http too: this one would see a leak.
