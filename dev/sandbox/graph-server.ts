@@ -147,8 +147,8 @@ export async function startSandboxGraph(directory: SandboxDirectory, port = 0): 
       mergeUser(user, changes.data);
       return { status: 204 };
     }
-    const read = directoryRead(request.method, request.path.replace(/^\/v1\.0(?=\/)/, ''), request.query, request.body);
-    if (read && request.path.startsWith('/v1.0/')) return read;
+    const read = request.path.startsWith('/v1.0/') ? directoryRead(request.method, request.path.slice('/v1.0'.length), request.query, request.body) : undefined;
+    if (read) return read;
     if (request.method === 'POST' && request.path === '/v1.0/$batch') return batch(request.body);
     if (request.method === 'POST' && request.path === '/v1.0/me/sendMail') return sendMail(request);
     // Test-only, for a bot in another process: what was sent, and faults to answer with.

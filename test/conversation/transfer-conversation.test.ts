@@ -311,11 +311,20 @@ describe('requester conversation (TestAdapter, turn by turn)', () => {
   });
 
   it('keeps the answers when the directory is down, and screens when the requester asks to retry', async () => {
-    harness.graph.throttleNext(10_000, 0);
     const adapter = harness.adapterFor('priya', 'outage');
-    await toScreening(adapter).startTest();
-    says('I could not check the 4 accounts')(await screened());
-    harness.graph.throttleNext(0);
+    // Down once the form is open (Graph throttles every request, the requester's own look-up too).
+    await toAccounts(adapter).startTest();
+    harness.graph.throttleNext(10_000, 0);
+    try {
+      await adapter
+        .send(submit({ step: 'accounts', accounts: LIST }))
+        .assertReply(isTyping)
+        .assertReply(says('Checking 4 accounts'))
+        .startTest();
+      says('I could not check the 4 accounts')(await screened());
+    } finally {
+      harness.graph.throttleNext(0);
+    }
     await adapter.send('retry').assertReply(says('Checking the 4 accounts again')).startTest();
     showsCard('Screening results', '4 accounts checked')(await screened());
     await adapter.send('cancel').assertReply(says('Cancelled.')).startTest();
