@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Further routes on the same server (the NAS Operations workspace), registered after the bot's own. */
   routes?: (server: restify.Server) => void;
+  /** How long an idle keep-alive connection is kept open (Node's own default, 5 s, unless set): the turn bench keeps every bot's connections for its whole run. */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -110,6 +112,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   options.routes?.(server);
+  if (options.keepAliveTimeoutMs !== undefined) server.server.keepAliveTimeout = options.keepAliveTimeoutMs;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

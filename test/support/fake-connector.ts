@@ -44,7 +44,7 @@ export interface FakeConnector {
 
 const ROUTE = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?\/?$/;
 
-export async function startFakeConnector(): Promise<FakeConnector> {
+export async function startFakeConnector(options: { keepAliveTimeoutMs?: number } = {}): Promise<FakeConnector> {
   const calls: ConnectorCall[] = [];
   const faults: Fault[] = [];
   const waiters: Array<{ predicate: (call: ConnectorCall) => boolean; resolve: (call: ConnectorCall) => void }> = [];
@@ -97,6 +97,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       answer(res, 200, {}, { id: answeredId });
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
