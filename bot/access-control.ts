@@ -59,10 +59,11 @@ export const WELCOME_DIRECTORY_MS = 500;
 const CACHE_LIMIT = 1000;
 /**
  * Warm-ups (a new chat's requester looked up before anyone needs it) in flight at once, per
- * instance; the rest queue. A look-up is a Graph batch (the entry and checkMemberGroups) and ODS,
- * about half as much of the bot's CPU as a whole turn: fifty chats beginning at once started fifty at once, and their answers, all
- * arriving together, held the next turns of every chat (bench/turns.ts: the 95th percentile at 50
- * chats went from 1.3 to 2.1 times the bare bot's). Queued, they go between turns instead, and
+ * instance; the rest queue. A look-up is a Graph batch (the entry and checkMemberGroups) and ODS:
+ * 0.3-0.4 ms of the bot's CPU against a sandbox Graph (0.5-0.7 ms as two calls), about a quarter
+ * of a turn's. Unqueued, fifty chats beginning at once started fifty look-ups at once, and their
+ * answers, all arriving together, held the next turns of every chat (bench/turns.ts, when a
+ * look-up was two calls: the 95th percentile at 50 chats went from 1.3 to 2.1 times the bare bot's). Queued, they go between turns instead, and
  * Graph, which throttles an app that opens too many requests at once, sees a few at a time. Only
  * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
  */
@@ -167,6 +168,11 @@ export class AccessControl {
           moveOn();
         });
     }
+  }
+
+  /** Warm-ups queued or not yet ended: for the turn bench, which counts them in the run that started them. */
+  warmUpsBusy(): boolean {
+    return this.warmUpsWaiting.size > 0 || this.warmUpsOpen > 0;
   }
 
   /** A requester look-up confirmed within REQUESTER_TTL_MS, or in flight. */

@@ -110,7 +110,7 @@ const NEVER_NULL: ReadonlySet<string> = new Set(['id', 'userPrincipalName', 'acc
 const USER_NOT_FOUND_CODE = 'Request_ResourceNotFound';
 const notFoundSchema = z.object({ error: z.object({ code: z.literal(USER_NOT_FOUND_CODE) }) });
 
-const ANSWERED_IN_PART = 'The directory answered in part, so the accounts were not checked.';
+const ANSWERED_IN_PART = 'The directory answered in part, so its answer was not used.';
 
 export class GraphDirectory implements Directory {
   private readonly accountFields: string[];
@@ -164,10 +164,15 @@ export class GraphDirectory implements Directory {
     ]);
     const entry = answers.get('entry')!;
     const memberOf = answers.get('groups')!;
+    const unknown = notFound(entry);
+    // "No such user" from one part and an answer from the other (a replica behind, a user just made or removed) is no
+    // answer about the person: read as "no groups" it would demote an ops member for a minute instead of "cannot confirm".
+    if (notFound(memberOf) !== unknown) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+    if (unknown) return { groups: new Set(), administrator: null };
     const asked = new Set(groupIds);
     return {
-      groups: notFound(memberOf) ? new Set() : new Set(parseBody(okBody(memberOf), memberGroupsSchema).value.filter((id) => asked.has(id))),
-      administrator: notFound(entry) ? null : this.toAdministrator(okBody(entry), userId),
+      groups: new Set(parseBody(okBody(memberOf), memberGroupsSchema).value.filter((id) => asked.has(id))),
+      administrator: this.toAdministrator(okBody(entry), userId),
     };
   }
 
@@ -177,6 +182,10 @@ export class GraphDirectory implements Directory {
     if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
     const asked = userId.toLowerCase();
     if (user.data.id.toLowerCase() !== asked && user.data.userPrincipalName.toLowerCase() !== asked)
+      throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+    // The organisation attribute inside a complex property (onPremisesExtensionAttributes.…) is always answered, null when
+    // unset: missing, it is an answer in part, not "administers no organisation" (see present()).
+    if (this.attributes.organisation.includes('.') && !present(body, this.attributes.organisation))
       throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     return {
       id: user.data.id,
@@ -222,6 +231,8 @@ export class GraphDirectory implements Directory {
       // One answer per request: two answers for one id (found and not found) cannot both be true.
       const ids = parsed.data.responses.map((response) => response.id);
       if (new Set(ids).size !== ids.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+      // An answer for a request not asked is an answer about something else: the batch is not read.
+      if (ids.length !== pending.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
       const byId = new Map(parsed.data.responses.map((response) => [response.id, response]));
       const throttled: BatchItem[] = [];
       let waitSeconds = 0;
@@ -231,7 +242,9 @@ export class GraphDirectory implements Directory {
         if (response.status === 429 || response.status === 503) {
           throttled.push(item);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(headerValue(response.headers, 'retry-after')) ?? 1);
-        } else answered.set(item.id, response);
+        } else if ((response.status >= 200 && response.status < 300) || response.status === 404) answered.set(item.id, response);
+        // Any other failure fails the look-up now, not after the other requests' Retry-After.
+        else throw new AppError('DIRECTORY_UNAVAILABLE');
       }
       pending = throttled;
       if (pending.length > 0) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);

@@ -28,6 +28,10 @@ const saveUserChatsRoutine = (name: string) => `CREATE OR REPLACE FUNCTION ${nam
 RETURNS TABLE (n integer, changed boolean, woken integer)
 LANGUAGE plpgsql AS $routine$
 BEGIN
+  -- One reference for each chat, or none is saved (a reference that was not one JSON value would shift the rest).
+  IF jsonb_array_length(refs) <> coalesce(array_length(keys, 1), 0) THEN
+    RAISE EXCEPTION 'save_user_chats: % references for % chats', jsonb_array_length(refs), coalesce(array_length(keys, 1), 0);
+  END IF;
   FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
     n := i;
     ${saveSql('keys[i]', 'refs -> (i - 1)')};
@@ -105,24 +109,31 @@ export class ConversationReferenceRecords {
     try {
       while (this.chatSaves.length > 0) {
         const saves = this.chatSaves.splice(0, CHAT_SAVES_AT_ONCE);
-        try {
-          const rows = await this.db.query<{ n: number; changed: boolean; woken: number }>(
-            `SELECT n, changed, woken FROM ${SAVE_USER_CHATS}($1::text[], $2::jsonb, $3::text[], $4::text[])`,
-            [saves.map((save) => save.key), `[${saves.map((save) => save.referenceJson).join(',')}]`, saves.map((save) => save.recipient), CHAT_REFUSED],
-          );
-          const byPlace = new Map(rows.map((row) => [Number(row.n), row]));
-          saves.forEach((save, index) => {
-            const row = byPlace.get(index + 1);
-            if (row) save.resolve({ changed: row.changed === true, woken: Number(row.woken) });
-            else save.reject(new Error('the chat save answered no row for this chat'));
-          });
-        } catch (error) {
-          for (const save of saves) save.reject(error);
-        }
+        await this.writeTogether(saves).catch(async (error: unknown) => {
+          if (saves.length === 1) return saves[0]!.reject(error);
+          // One chat's reference the database refuses (or a deadlock) fails the statement: each chat is written again on
+          // its own, so only that chat's turn fails, as when each was saved alone.
+          for (const save of saves) await this.writeTogether([save]).catch((alone: unknown) => save.reject(alone));
+        });
       }
     } finally {
       this.writingChats = false;
     }
+  }
+
+  /** One statement for `saves`, in key order (instances saving the same chats lock their rows in one order, never a deadlock). */
+  private async writeTogether(saves: ChatSave[]): Promise<void> {
+    const ordered = [...saves].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const rows = await this.db.query<{ n: number; changed: boolean; woken: number }>(
+      `SELECT n, changed, woken FROM ${SAVE_USER_CHATS}($1::text[], $2::jsonb, $3::text[], $4::text[])`,
+      [ordered.map((save) => save.key), `[${ordered.map((save) => save.referenceJson).join(',')}]`, ordered.map((save) => save.recipient), CHAT_REFUSED],
+    );
+    const byPlace = new Map(rows.map((row) => [Number(row.n), row]));
+    ordered.forEach((save, index) => {
+      const row = byPlace.get(index + 1);
+      if (row) save.resolve({ changed: row.changed === true, woken: Number(row.woken) });
+      else save.reject(new Error('the chat save answered no row for this chat'));
+    });
   }
 
   /** Marks the chat refused; true only for the call that marked it (compare-and-set on the mark). */

@@ -187,16 +187,22 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(again?.attempts, 1, 'waiting for a chat is nobody’s failure: no attempt counted');
   });
 
-  it('stores a chat and wakes what waited for it in one statement, so a chat is never known while its refused outcome stays given up', async () => {
+  /** `userId`'s chat stored as `reference` and marked refused (403), with an outcome Teams refused there given up: what a save of the chat wakes. */
+  async function chatRefusedWithOutcomeGivenUp(requestReference: string, userId: string, reference: string) {
     const counting = countingDatabase(db());
     const records = new ConversationReferenceRecords(counting.db);
     const outbox = new Outbox(db());
-    const request = await aRequest(db(), 'NTR-14');
-    await outbox.enqueue(owed.outcome(request, 'u7'));
+    const request = await aRequest(db(), requestReference);
+    await outbox.enqueue(owed.outcome(request, userId));
     const [outcome] = await outbox.claimDue(10, 30);
     await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
-    await records.save('user:u7', '{"conversation":{"id":"a:old"}}');
-    await records.markUnreachable('user:u7', 403);
+    await records.save(`user:${userId}`, reference);
+    await records.markUnreachable(`user:${userId}`, 403);
+    return { counting, records, outbox, request };
+  }
+
+  it('stores a chat and wakes what waited for it in one statement, so a chat is never known while its refused outcome stays given up', async () => {
+    const { counting, records, outbox, request } = await chatRefusedWithOutcomeGivenUp('NTR-14', 'u7', '{"conversation":{"id":"a:old"}}');
     const before = counting.statements.length;
     assert.deepEqual(await records.saveChat('user:u7', '{"conversation":{"id":"a:old"}}', 'u7'), { changed: true, woken: 1 }, 'the chat is back');
     assert.equal(counting.statements.length - before, 1, 'one round trip');
@@ -207,15 +213,7 @@ describeOnEachDatabase('outbox', (db) => {
   });
 
   it('saves chats asked for while one is being written in one statement together, each told its own answer (group commit)', async () => {
-    const counting = countingDatabase(db());
-    const records = new ConversationReferenceRecords(counting.db);
-    const outbox = new Outbox(db());
-    const request = await aRequest(db(), 'NTR-15');
-    await outbox.enqueue(owed.outcome(request, 'g2'));
-    const [outcome] = await outbox.claimDue(10, 30);
-    await outbox.giveUp(outcome!, 'undeliverable', 'HTTP_403');
-    await records.save('user:g2', '{"conversation":{"id":"a:g2"}}');
-    await records.markUnreachable('user:g2', 403);
+    const { counting, records, outbox, request } = await chatRefusedWithOutcomeGivenUp('NTR-15', 'g2', '{"conversation":{"id":"a:g2"}}');
     const before = counting.statements.length;
     const saved = await Promise.all([
       records.saveChat('user:g1', '{"conversation":{"id":"a:g1"},"user":{"name":"Siân \\"Jo\\" O’Neill"}}', 'g1'),
@@ -232,6 +230,56 @@ describeOnEachDatabase('outbox', (db) => {
     assert.equal(counting.statements.length - before, 2, 'the first at once, the three asked meanwhile in one statement');
     assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'pending', 'what waited for g2 is owed again');
     assert.deepEqual(await records.get('user:g1'), { conversation: { id: 'a:g1' }, user: { name: 'Siân "Jo" O’Neill' } }, 'stored as given');
+  });
+
+  it('writes 30 chats asked for at once in three statements: the first alone, then at most 25 a statement', async () => {
+    const counting = countingDatabase(db());
+    const records = new ConversationReferenceRecords(counting.db);
+    const before = counting.statements.length;
+    const saved = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => records.saveChat(`user:m${index}`, `{"conversation":{"id":"a:m${index}"}}`, `m${index}`)),
+    );
+    assert.ok(saved.every((save) => save.changed));
+    assert.equal(counting.statements.length - before, 3);
+    assert.deepEqual(await records.get('user:m29'), { conversation: { id: 'a:m29' } });
+  });
+
+  it('a chat whose reference the database refuses fails alone: the chats written with it are saved', async () => {
+    const records = new ConversationReferenceRecords(db());
+    const first = records.saveChat('user:b0', '{"conversation":{"id":"a:b0"}}', 'b0');
+    const together = await Promise.allSettled([
+      records.saveChat('user:b1', '{"conversation":{"id":"a:b1"}}', 'b1'),
+      // A NUL character: PostgreSQL's jsonb refuses it.
+      records.saveChat('user:b2', '{"conversation":{"id":"a:b2"},"user":{"name":"x\\u0000y"}}', 'b2'),
+      // Not one JSON value: it would shift every reference after it onto the wrong chat.
+      records.saveChat('user:b3', '{"conversation":{"id":"a:b3"}},{"conversation":{"id":"a:someone-else"}}', 'b3'),
+      records.saveChat('user:b4', '{"conversation":{"id":"a:b4"}}', 'b4'),
+    ]);
+    assert.deepEqual(await first, { changed: true, woken: 0 });
+    assert.deepEqual(
+      together.map((result) => result.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(await records.get('user:b4'), { conversation: { id: 'a:b4' } }, 'b4 stored as its own, not shifted');
+    assert.equal(await records.get('user:b3'), null);
+  });
+
+  it('a chat saved twice in one statement keeps the order it was asked in: the later reference stands', async () => {
+    const records = new ConversationReferenceRecords(db());
+    const first = records.saveChat('user:d0', '{"conversation":{"id":"a:d0"}}', 'd0');
+    const [older, newer] = await Promise.all([
+      records.saveChat('user:d1', '{"conversation":{"id":"a:old"}}', 'd1'),
+      records.saveChat('user:d1', '{"conversation":{"id":"a:new"}}', 'd1'),
+    ]);
+    await first;
+    assert.deepEqual(
+      [older, newer],
+      [
+        { changed: true, woken: 0 },
+        { changed: true, woken: 0 },
+      ],
+    );
+    assert.deepEqual(await records.get('user:d1'), { conversation: { id: 'a:new' } });
   });
 
   it('a chat save that fails fails every save written with it, and the next save is written', async () => {

@@ -166,6 +166,7 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     }
     for (const person of people) access.warmRequester(person);
     assert.equal(state.calls, 4, 'four warm-ups at once');
+    assert.equal(access.warmUpsBusy(), true);
     state.held.delete('person-9');
     assert.equal((await access.requester('person-9')).id, 'person-9', 'a turn asks at once, whatever is queued');
     assert.equal(state.calls, 5);
@@ -173,6 +174,7 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(state.calls, 10, 'the queued ones went as places freed: each person asked once (person-9 by their turn, not again)');
+    assert.equal(access.warmUpsBusy(), false, 'none queued or open');
     const calls = state.calls;
     for (const person of people) assert.equal((await access.requester(person)).id, person);
     assert.equal(state.calls, calls, 'every warmed requester serves their next turn without the directory');

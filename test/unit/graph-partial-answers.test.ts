@@ -133,7 +133,12 @@ describe('Graph answers in part are never read as "no problem" (issue 20)', () =
  */
 describe('a person look-up answered in part is "could not check", never "not a member"', () => {
   const PERSON = 'priya-id';
-  const entry = { id: 'entry', status: 200, body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor' } };
+  const extensionAttributes = Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`extensionAttribute${index + 1}`, index === 0 ? 'ZZ9001' : null]));
+  const entry = {
+    id: 'entry',
+    status: 200,
+    body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor', onPremisesExtensionAttributes: extensionAttributes },
+  };
   const groups = { id: 'groups', status: 200, body: { value: ['group-a'] } };
   const notFound = (id: string) => ({ id, status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist.' } } });
   let graph: RunningSandbox;
@@ -151,6 +156,7 @@ describe('a person look-up answered in part is "could not check", never "not a m
     const person = await lookUp();
     assert.deepEqual([...person.groups], ['group-a']);
     assert.equal(person.administrator?.displayName, 'Priya Okafor');
+    assert.equal(person.administrator?.organisationOds, 'ZZ9001');
   });
 
   it('Graph’s own "no such user" is no entry and no groups', async () => {
@@ -169,6 +175,13 @@ describe('a person look-up answered in part is "could not check", never "not a m
     },
     { name: 'a 404 that is not Graph’s "no such user"', responses: [entry, { id: 'groups', status: 404, body: { error: { code: 'UnknownError' } } }] },
     { name: 'the group check answered twice', responses: [entry, groups, notFound('groups')] },
+    { name: 'an answer for a request not asked', responses: [entry, groups, { ...groups, id: 'other' }] },
+    { name: '"no such user" from the group check only (was read as no groups: an ops member demoted)', responses: [entry, notFound('groups')] },
+    { name: '"no such user" from the entry only', responses: [notFound('entry'), groups] },
+    {
+      name: 'the entry without its extension attributes (was read as administering no organisation)',
+      responses: [{ ...entry, body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor' } }, groups],
+    },
   ];
   for (const { name, responses: given } of partial) {
     it(`could not check: ${name}`, async () => {
@@ -176,4 +189,15 @@ describe('a person look-up answered in part is "could not check", never "not a m
       await assert.rejects(lookUp(), { code: 'DIRECTORY_UNAVAILABLE' });
     });
   }
+
+  it('a part that failed fails the look-up at once, without waiting out the other part’s Retry-After', async () => {
+    const waits: number[] = [];
+    responses = [
+      { id: 'entry', status: 429, headers: { 'Retry-After': '20' } },
+      { id: 'groups', status: 500, body: { error: { code: 'generalException' } } },
+    ];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async (ms) => void waits.push(ms));
+    await assert.rejects(directory.lookUpPerson(PERSON, ['group-a']), { code: 'DIRECTORY_UNAVAILABLE' });
+    assert.deepEqual(waits, []);
+  });
 });

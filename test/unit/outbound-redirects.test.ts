@@ -126,7 +126,16 @@ describe('no credential follows a redirect to another origin (issue 20 §2)', fu
               status: 200,
               body: {
                 responses: [
-                  { id: 'entry', status: 200, body: { id: 'new-id', userPrincipalName: 'a@nhsmail.example', displayName: 'A' } },
+                  {
+                    id: 'entry',
+                    status: 200,
+                    body: {
+                      id: 'new-id',
+                      userPrincipalName: 'a@nhsmail.example',
+                      displayName: 'A',
+                      onPremisesExtensionAttributes: { extensionAttribute1: null },
+                    },
+                  },
                   { id: 'groups', status: 200, body: { value: [] } },
                 ],
               },
