@@ -17,7 +17,7 @@ const saveSql = (key: string, reference: string) => `INSERT INTO conversation_re
 /**
  * saveChat for many chats as a routine: (keys, references as one JSON array, recipients, refused
  * errors) -> a row (n, changed, woken) for each, n counting from 1. Each chat is its own save and
- * wake, in order, as a statement each; together they are one transaction. A routine because new
+ * wake, one after another in the order given; together they are one transaction. A routine because new
  * chats' first turns run it as often as chats begin: PL/pgSQL keeps each statement's plan for the
  * session (https://www.postgresql.org/docs/current/plpgsql-implementation.html#PLPGSQL-PLAN-CACHING),
  * where a statement sent on its own was planned afresh on every call (most of its cost on PGlite,
