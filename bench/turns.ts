@@ -225,7 +225,7 @@ async function turnCostOn(
       await concurrentHelpTurns(client, ours.endpoint, conversations, 2, undefined, warmUpsDone);
       // ROUNDS pairs: a tail on a shared 2-core machine moves by 2-3x from one run to the next (another process, a
       // collection), so one pair can say anything. Each ratio is a pair's; the printed one is their median. The order
-      // alternates, bare first then ours first: whichever runs second inherits the first's garbage to collect.
+      // alternates, bare first then ours first, as many pairs each way: whatever one run leaves behind falls on the next.
       const rounds: Array<{ bare: Run; mine: Run; during: string[] }> = [];
       for (let round = 0; round < ROUNDS; round++) {
         const oursFirst = round % 2 === 1;

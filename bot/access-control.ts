@@ -63,9 +63,10 @@ const CACHE_LIMIT = 1000;
  * 0.3-0.4 ms of the bot's CPU against a sandbox Graph (0.5-0.7 ms as two calls), about a quarter
  * of a turn's. Unqueued, fifty chats beginning at once started fifty look-ups at once, and their
  * answers, all arriving together, held the next turns of every chat (bench/turns.ts, when a
- * look-up was two calls: the 95th percentile at 50 chats went from 1.3 to 2.1 times the bare bot's). Queued, they go between turns instead, and
- * Graph, which throttles an app that opens too many requests at once, sees a few at a time. Only
- * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
+ * look-up was two calls: the 95th percentile at 50 chats went from 1.3 to 2.1 times the bare
+ * bot's). Queued, they go between turns instead, and Graph, which throttles an app that opens too
+ * many requests at once, sees a few at a time. Only warm-ups wait: a turn that needs the answer
+ * asks at once (and a queued warm-up then finds it).
  */
 const WARM_UPS_AT_ONCE = 4;
 /** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */
@@ -207,8 +208,9 @@ export class AccessControl {
 
   /**
    * Both groups and the person's directory entry in one look-up (one Graph batch: the entry and
-   * checkMemberGroups, which takes up to 20 group ids), shared by whoever asks while it is in flight: a new chat's first turn
-   * warms the requester look-up and its "help" asks about NAS Operations, and the two cost one look-up.
+   * checkMemberGroups, which takes up to 20 group ids), shared by whoever asks while it is in
+   * flight: a new chat's first turn warms the requester look-up and its "help" asks about NAS
+   * Operations, and the two cost one look-up.
    * What it says about NAS Operations is kept for the ops checks whoever asked.
    */
   private personFacts(userId: string): Promise<PersonFacts> {
