@@ -93,19 +93,23 @@ export class ConversationReferenceRecords {
    * marked refused, what waited for the chat is woken (the outbox's own wake, wakeRecipientSql):
    * the chat can never be stored as back while a refused outcome stays given up. `woken`: how many.
    *
-   * Saves asked for while one is being written go together in the next statement (group commit):
-   * a first save is written at once, and fifty chats beginning together cost a few round trips,
-   * not fifty (on PGlite, each its own share of the one connection and of the bot's CPU).
+   * Saves asked for in the same moment, or while one is being written, go together in one statement
+   * (group commit): fifty chats beginning together cost a few round trips, not fifty (on PGlite,
+   * each its own share of the one connection and of the bot's CPU). A first save waits only for
+   * the end of the event loop's turn (setImmediate), where the other requests Teams sent in the
+   * same moment have reached it: written at once instead, each went alone (600 statements for 600
+   * chats beginning 200 at a time in the turn bench; 24 this way, a third of the database's time).
    */
   saveChat(key: string, referenceJson: string, recipient: string): Promise<{ changed: boolean; woken: number }> {
     return new Promise((resolve, reject) => {
       this.chatSaves.push({ key, referenceJson, recipient, resolve, reject });
-      if (!this.writingChats) void this.writeChatSaves();
+      if (this.writingChats) return;
+      this.writingChats = true;
+      setImmediate(() => void this.writeChatSaves());
     });
   }
 
   private async writeChatSaves(): Promise<void> {
-    this.writingChats = true;
     try {
       while (this.chatSaves.length > 0) {
         const saves = this.chatSaves.splice(0, CHAT_SAVES_AT_ONCE);

@@ -12,6 +12,8 @@ import type { SqlDatabase } from './database';
 
 /** Namespace of the advisory locks taken here (the two-key form, apart from the migrations' key). */
 const SEND_BUDGET_LOCK = 7_272_012;
+/** How often an instance's flush also drops every conversation's rows past their windows (SqlSendBudget.spentAll). */
+export const CONVERSATIONS_PRUNED_EVERY_MS = 60_000;
 
 /**
  * The send budget in PostgreSQL: every request that left for Teams is a row in each scope it
@@ -38,11 +40,14 @@ export class SqlSendBudget implements SendPacer {
    * second) are not kept for a conversation's hour; a flood of turns would otherwise keep an hour of them.
    */
   private readonly keptSeconds: { conversation: number; tenant: number };
+  /** When this instance's flush last dropped conversations' old rows (this process's clock: only how often, never what). */
+  private conversationsPrunedAt = -Infinity;
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly limits: PacingLimits,
     private readonly probe: ProbePolicy = PROBE_WHILE_DOWN,
+    private readonly now: () => number = Date.now,
   ) {
     const longest = (windows: readonly { seconds: number }[]) => Math.max(0, ...windows.map((window) => window.seconds)) + limits.marginMs / 1000;
     this.keptSeconds = { conversation: longest(limits.conversation), tenant: longest(limits.tenant) };
@@ -149,34 +154,53 @@ export class SqlSendBudget implements SendPacer {
    * holding how many went. The row is dated by the database's clock less the age of the newest of them: the older ones
    * then count as later than they went, which keeps them in a window longer (pacing waits a little more, never less),
    * by at most the tally's flush interval.
+   *
+   * What a flush reads stays the same however large the ledger grows (it runs ten times a second on every instance
+   * under load): its tenants' rows past their window go each time, read through the index (a tenant's window is a
+   * second, so it holds few); conversations' rows, kept an hour, go at most once every CONVERSATIONS_PRUNED_EVERY_MS,
+   * all of them at once (a chat only the turns speak in keeps none past its hour; a mailbox's conversation rows, in
+   * Exchange's ledger, count for a minute). Pruning each flush's conversations
+   * as well read the whole ledger every time: the cut-off is the database's clock, which no index can be searched by
+   * when written in the condition, and a join over hundreds of chats was planned as a scan (40 ms at 30,000 rows).
    */
   async spentAll(records: readonly SpentRecord[]): Promise<void> {
-    const byScope = new Map<string, { requests: number; ageMs: number; kept: number }>();
+    const byScope = new Map<string, { requests: number; ageMs: number }>();
     for (const { destination, requests, ageMs } of records) {
       if (requests < 1) continue;
-      const [conversation, tenant] = scopesOf(destination);
-      for (const [scope, kept] of [
-        [conversation, this.keptSeconds.conversation],
-        [tenant, this.keptSeconds.tenant],
-      ] as const) {
+      for (const scope of scopesOf(destination)) {
         const counted = byScope.get(scope);
         if (counted) {
           counted.requests += requests;
           counted.ageMs = Math.min(counted.ageMs, ageMs);
-        } else byScope.set(scope, { requests, ageMs, kept });
+        } else byScope.set(scope, { requests, ageMs });
       }
     }
     if (byScope.size === 0) return;
     const scopes = [...byScope.keys()];
     const counted = [...byScope.values()];
-    // Rows past their scope's windows are dropped here too: a chat only the turns speak in would otherwise keep its rows.
+    const pruneConversations = this.now() - this.conversationsPrunedAt >= CONVERSATIONS_PRUNED_EVERY_MS;
+    if (pruneConversations) this.conversationsPrunedAt = this.now();
     await this.db.query(
-      `WITH forgotten AS (
-         DELETE FROM send_budget USING unnest($1::text[], $4::float8[]) AS kept (scope, seconds)
-         WHERE send_budget.scope = kept.scope AND sent_at < clock_timestamp() - make_interval(secs => kept.seconds))
+      `WITH clock AS (SELECT clock_timestamp() AS now),
+       forgotten AS (
+         DELETE FROM send_budget USING clock, unnest($4::text[]) AS kept (scope)
+         WHERE send_budget.scope = kept.scope AND sent_at < clock.now - make_interval(secs => $5))${
+           pruneConversations
+             ? `,
+       forgotten_chats AS (
+         DELETE FROM send_budget USING clock WHERE scope LIKE 'conversation:%' AND sent_at < clock.now - make_interval(secs => $6))`
+             : ''
+         }
        INSERT INTO send_budget (scope, sent_at, requests)
-       SELECT scope, clock_timestamp() - make_interval(secs => age), requests FROM unnest($1::text[], $2::float8[], $3::int[]) AS spent (scope, age, requests)`,
-      [scopes, counted.map(({ ageMs }) => ageMs / 1000), counted.map(({ requests }) => requests), counted.map(({ kept }) => kept)],
+       SELECT scope, clock.now - make_interval(secs => age), requests FROM clock, unnest($1::text[], $2::float8[], $3::int[]) AS spent (scope, age, requests)`,
+      [
+        scopes,
+        counted.map(({ ageMs }) => ageMs / 1000),
+        counted.map(({ requests }) => requests),
+        scopes.filter((scope) => scope.startsWith(TENANT_SCOPE)),
+        this.keptSeconds.tenant,
+        ...(pruneConversations ? [this.keptSeconds.conversation] : []),
+      ],
     );
   }
 }
@@ -204,7 +228,9 @@ function probeMarkOf(conversationScope: string): string {
   return `down-probe:${conversationScope}`;
 }
 
+const TENANT_SCOPE = 'tenant:';
+
 /** The ledger's scopes a request to `destination` counts against: its conversation (a channel for its threads), then its tenant. */
 function scopesOf(destination: SendDestination): [conversation: string, tenant: string] {
-  return [`conversation:${conversationKeyOf(destination.conversation)}`, `tenant:${destination.tenant}`];
+  return [`conversation:${conversationKeyOf(destination.conversation)}`, `${TENANT_SCOPE}${destination.tenant}`];
 }

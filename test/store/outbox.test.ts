@@ -215,8 +215,10 @@ describeOnEachDatabase('outbox', (db) => {
   it('saves chats asked for while one is being written in one statement together, each told its own answer (group commit)', async () => {
     const { counting, records, outbox, request } = await chatRefusedWithOutcomeGivenUp('NTR-15', 'g2', '{"conversation":{"id":"a:g2"}}');
     const before = counting.statements.length;
+    const first = records.saveChat('user:g1', '{"conversation":{"id":"a:g1"},"user":{"name":"Siân \\"Jo\\" O’Neill"}}', 'g1');
+    await new Promise((resolve) => setImmediate(resolve)); // its statement has gone
     const saved = await Promise.all([
-      records.saveChat('user:g1', '{"conversation":{"id":"a:g1"},"user":{"name":"Siân \\"Jo\\" O’Neill"}}', 'g1'),
+      first,
       records.saveChat('user:g2', '{"conversation":{"id":"a:g2"}}', 'g2'),
       records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
       records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
@@ -227,12 +229,12 @@ describeOnEachDatabase('outbox', (db) => {
       { changed: true, woken: 0 },
       { changed: false, woken: 0 },
     ]);
-    assert.equal(counting.statements.length - before, 2, 'the first at once, the three asked meanwhile in one statement');
+    assert.equal(counting.statements.length - before, 2, 'the first, then the three asked while it was written in one statement');
     assert.equal((await outbox.statusOf(dedupeKeys.outcome(request)))?.status, 'pending', 'what waited for g2 is owed again');
     assert.deepEqual(await records.get('user:g1'), { conversation: { id: 'a:g1' }, user: { name: 'Siân "Jo" O’Neill' } }, 'stored as given');
   });
 
-  it('writes 30 chats asked for at once in three statements: the first alone, then at most 25 a statement', async () => {
+  it('writes 30 chats asked for in the same moment in two statements: at most 25 a statement', async () => {
     const counting = countingDatabase(db());
     const records = new ConversationReferenceRecords(counting.db);
     const before = counting.statements.length;
@@ -240,7 +242,7 @@ describeOnEachDatabase('outbox', (db) => {
       Array.from({ length: 30 }, (_, index) => records.saveChat(`user:m${index}`, `{"conversation":{"id":"a:m${index}"}}`, `m${index}`)),
     );
     assert.ok(saved.every((save) => save.changed));
-    assert.equal(counting.statements.length - before, 3);
+    assert.equal(counting.statements.length - before, 2);
     assert.deepEqual(await records.get('user:m29'), { conversation: { id: 'a:m29' } });
   });
 

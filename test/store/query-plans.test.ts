@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SqlDatabase, SqlExecutor } from '../../services/store/database';
 import { Outbox } from '../../services/store/outbox';
+import { CONVERSATIONS_PRUNED_EVERY_MS, SqlSendBudget } from '../../services/store/send-budget';
+import { TEAMS_DOCUMENTED_LIMITS } from '../../services/outbox/send-pacing';
 import { describeOnEachDatabase } from '../support/databases';
 
 /** The statements `work` runs, with their parameters, as a database wrapper sees them. */
@@ -45,5 +47,37 @@ describeOnEachDatabase('statements that run on every new chat, or on a timer, ar
     assert.ok(rearm, 'the re-arm ran one statement');
     const plan = await planWithoutScans(db(), rearm.sql, rearm.params);
     assert.doesNotMatch(plan, /Seq Scan on outbox/, plan);
+  });
+
+  it('the tally’s flush of a turn’s replies (SqlSendBudget.spentAll, ten times a second under load) reads the ledger by scope, and reads it whole once a minute at most', async () => {
+    let clock = 1_000_000;
+    const replies = Array.from({ length: 3 }, (_, index) => ({ destination: { conversation: `a:chat-${index}`, tenant: 't1' }, requests: 1, ageMs: 0 }));
+    const flushes = await statementsOf(db(), async (counted) => {
+      const budget = new SqlSendBudget(counted, TEAMS_DOCUMENTED_LIMITS, undefined, () => clock);
+      await budget.spentAll(replies);
+      clock += CONVERSATIONS_PRUNED_EVERY_MS - 1;
+      await budget.spentAll(replies);
+      clock += 1;
+      await budget.spentAll(replies);
+    });
+    assert.equal(flushes.length, 3, 'one statement a flush');
+    // Between prunes, every search of the ledger is by scope: the rows of the chats and tenant flushed, not the whole ledger.
+    const plan = await planWithoutScans(db(), flushes[1]!.sql, flushes[1]!.params);
+    assert.doesNotMatch(plan, /Seq Scan on send_budget/, plan);
+    const searches = plan.split('\n').filter((line) => line.includes('Index Cond:'));
+    assert.ok(searches.length > 0, plan);
+    for (const search of searches) assert.match(search, /scope = /, plan);
+    // The first flush and the one a minute later also drop every conversation's rows past their hour (the whole ledger, once a minute).
+    const prunesChats = flushes.map((flush) => flush.sql.includes("scope LIKE 'conversation:%'"));
+    assert.deepEqual(prunesChats, [true, false, true]);
+    const counts = await db().query<{ scope: string; count: number }>(
+      'SELECT scope, sum(requests)::int AS count FROM send_budget GROUP BY scope ORDER BY scope',
+    );
+    assert.deepEqual(counts, [
+      { scope: 'conversation:a:chat-0', count: 3 },
+      { scope: 'conversation:a:chat-1', count: 3 },
+      { scope: 'conversation:a:chat-2', count: 3 },
+      { scope: 'tenant:t1', count: 9 },
+    ]);
   });
 });
