@@ -24,12 +24,17 @@ export class TransferTimescaleHistory {
    * in the directory, for requests whose every approved account was confirmed in the window.
    * A request completed on NAS Operations' word alone (an override) has no directory
    * confirmation for that account and is left out rather than measured on a claim.
+   * Only requests with an account seen moved in the window are read (its last one was), through the
+   * index of when accounts were seen moved (migration 024), not every completed request kept.
    */
   async transfers(now: Date = new Date()): Promise<TimescaleSample[]> {
     const rows = await this.db.query<{ created_at: Date; confirmed_at: Date }>(
       `SELECT r.created_at, max(a.transfer_confirmed_at) AS confirmed_at
        FROM transfer_requests r JOIN request_accounts a ON a.request_id = r.id AND a.decision = 'approved'
        WHERE r.completed_at IS NOT NULL
+         AND r.id IN (
+           SELECT request_id FROM request_accounts
+           WHERE transfer_confirmed_at > $1::timestamptz - make_interval(days => $2) AND transfer_confirmed_at <= $1::timestamptz)
        GROUP BY r.id, r.created_at
        HAVING bool_and(a.transfer_confirmed_at IS NOT NULL)
           AND max(a.transfer_confirmed_at) > $1::timestamptz - make_interval(days => $2) AND max(a.transfer_confirmed_at) <= $1::timestamptz`,

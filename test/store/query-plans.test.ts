@@ -3,6 +3,7 @@ import type { SqlDatabase, SqlExecutor } from '../../services/store/database';
 import { Outbox } from '../../services/store/outbox';
 import { CONVERSATIONS_PRUNED_EVERY_MS, SqlSendBudget } from '../../services/store/send-budget';
 import { TEAMS_DOCUMENTED_LIMITS } from '../../services/outbox/send-pacing';
+import { TransferTimescaleHistory } from '../../services/store/transfer-timescales';
 import { describeOnEachDatabase } from '../support/databases';
 
 /** The statements `work` runs, with their parameters, as a database wrapper sees them. */
@@ -79,5 +80,13 @@ describeOnEachDatabase('statements that run on every new chat, or on a timer, ar
       { scope: 'conversation:a:chat-2', count: 3 },
       { scope: 'tenant:t1', count: 9 },
     ]);
+  });
+
+  it('how long transfers took (TransferTimescaleHistory.transfers, whenever a requester is offered the drafts) reads the accounts seen moved in the window, not every completed request', async () => {
+    const [read] = await statementsOf(db(), (counted) => new TransferTimescaleHistory(counted).transfers(new Date('2026-12-06T12:00:00Z')));
+    assert.ok(read, 'one statement');
+    const plan = await planWithoutScans(db(), read.sql, read.params);
+    assert.doesNotMatch(plan, /Seq Scan on (request_accounts|transfer_requests)/, plan);
+    assert.match(plan, /Index Cond: \(\(transfer_confirmed_at > /, plan);
   });
 });
