@@ -46,7 +46,8 @@ import { RegisterContents } from './services/store/register-contents';
 import { Outbox, owed } from './services/store/outbox';
 import { describeRegisterEvent, type RegisterEvent } from './services/reference/registers';
 import { SqlOdsBudget } from './services/store/ods-budget';
-import { SqlSendBudget } from './services/store/send-budget';
+import { conversationKeptSeconds, SqlSendBudget } from './services/store/send-budget';
+import { EXCHANGE_ONLINE_SENDING_LIMITS } from './services/duties/mail-pacing';
 import { SpentTally } from './services/outbox/spent-tally';
 import { RequestRepository } from './services/store/requests';
 import { TransferRequests } from './services/requests/transfer-requests';
@@ -182,7 +183,11 @@ export function composeBot(parts: BotParts): ComposedBot {
   });
 
   // One send budget for everything the bot sends on its own, shared by every instance through the database.
-  const sendBudget = new SqlSendBudget(db, config.teamsPacing);
+  // The turns' replies are recorded in the ledger the mail budget shares (services/duties/mail-pacing.ts): its tidying
+  // keeps every conversation's rows as long as either ledger counts them.
+  const sendBudget = new SqlSendBudget(db, config.teamsPacing, undefined, {
+    conversationRowsCountForSeconds: Math.max(conversationKeptSeconds(config.teamsPacing), conversationKeptSeconds(EXCHANGE_ONLINE_SENDING_LIMITS)),
+  });
   // A turn's replies are counted in memory and reach the ledger in one statement per short interval, off the reply path.
   const turnSends = new SpentTally(sendBudget, (requests) => logger.warn('send_budget.record_failed', { requests }));
   const outboxWorker = new OutboxWorker(

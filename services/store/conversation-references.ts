@@ -73,8 +73,9 @@ interface ChatSave {
  * Bot Framework's JSON, stored as given.
  */
 export class ConversationReferenceRecords {
-  /** Chat saves waiting for the statement in flight to end (saveChat). */
+  /** Chat saves waiting to be written: for the end of the event loop's turn, or for the statement in flight (saveChat). */
   private readonly chatSaves: ChatSave[] = [];
+  /** A write of chatSaves is due (at the end of this turn of the event loop) or in flight: a save asked for now joins it. */
   private writingChats = false;
 
   constructor(private readonly db: SqlDatabase) {}

@@ -15,6 +15,28 @@ const SEND_BUDGET_LOCK = 7_272_012;
 /** How often an instance's flush also drops every conversation's rows past their windows (SqlSendBudget.spentAll). */
 export const CONVERSATIONS_PRUNED_EVERY_MS = 60_000;
 
+/** What a ledger that records sends already made (spentAll) keeps tidy in the table it shares with others. */
+export interface LedgerUpkeep {
+  /**
+   * Past this age no ledger sharing the table counts a conversation's row (Teams' chats and channels, and Exchange's
+   * mailboxes, whose scopes are conversations too): the longest conversation window of them all, margin included
+   * (conversationKeptSeconds of each). Given, spentAll drops every conversation's older rows once every
+   * CONVERSATIONS_PRUNED_EVERY_MS; not given, conversations' rows are dropped only as their own sends are reserved.
+   */
+  conversationRowsCountForSeconds?: number;
+  /** This process's clock, for how often only. */
+  now?: () => number;
+}
+
+/** How long a conversation's rows count in a ledger with these limits: its longest conversation window, margin included. */
+export function conversationKeptSeconds(limits: PacingLimits): number {
+  return longestWindowSeconds(limits.conversation, limits);
+}
+
+function longestWindowSeconds(windows: readonly { seconds: number }[], limits: PacingLimits): number {
+  return Math.max(0, ...windows.map((window) => window.seconds)) + limits.marginMs / 1000;
+}
+
 /**
  * The send budget in PostgreSQL: every request that left for Teams is a row in each scope it
  * counts against (its conversation, its tenant), so every instance sees the same ledger.
@@ -47,10 +69,13 @@ export class SqlSendBudget implements SendPacer {
     private readonly db: SqlDatabase,
     private readonly limits: PacingLimits,
     private readonly probe: ProbePolicy = PROBE_WHILE_DOWN,
-    private readonly now: () => number = Date.now,
+    private readonly options: LedgerUpkeep = {},
   ) {
-    const longest = (windows: readonly { seconds: number }[]) => Math.max(0, ...windows.map((window) => window.seconds)) + limits.marginMs / 1000;
-    this.keptSeconds = { conversation: longest(limits.conversation), tenant: longest(limits.tenant) };
+    this.keptSeconds = { conversation: conversationKeptSeconds(limits), tenant: longestWindowSeconds(limits.tenant, limits) };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   async reserve(destination: SendDestination): Promise<Reservation> {
@@ -157,11 +182,11 @@ export class SqlSendBudget implements SendPacer {
    *
    * What a flush reads stays the same however large the ledger grows (it runs ten times a second on every instance
    * under load): its tenants' rows past their window go each time, read through the index (a tenant's window is a
-   * second, so it holds few); conversations' rows, kept an hour, go at most once every CONVERSATIONS_PRUNED_EVERY_MS,
-   * all of them at once (a chat only the turns speak in keeps none past its hour; a mailbox's conversation rows, in
-   * Exchange's ledger, count for a minute). Pruning each flush's conversations
-   * as well read the whole ledger every time: the cut-off is the database's clock, which no index can be searched by
-   * when written in the condition, and a join over hundreds of chats was planned as a scan (40 ms at 30,000 rows).
+   * second, so it holds few). Pruning each flush's conversations too read the whole ledger every time: the cut-off is
+   * the database's clock, which no index can be searched by when written in the condition, and a join over hundreds
+   * of chats was planned as a scan (40 ms at 30,000 rows). Conversations' rows instead go at most once every
+   * CONVERSATIONS_PRUNED_EVERY_MS, all of them at once, when the composition root says past what age no ledger
+   * sharing the table counts one (LedgerUpkeep): a chat only the turns speak in then keeps none long past its hour.
    */
   async spentAll(records: readonly SpentRecord[]): Promise<void> {
     const byScope = new Map<string, { requests: number; ageMs: number }>();
@@ -178,7 +203,8 @@ export class SqlSendBudget implements SendPacer {
     if (byScope.size === 0) return;
     const scopes = [...byScope.keys()];
     const counted = [...byScope.values()];
-    const pruneConversations = this.now() - this.conversationsPrunedAt >= CONVERSATIONS_PRUNED_EVERY_MS;
+    const conversationsCountFor = this.options.conversationRowsCountForSeconds;
+    const pruneConversations = conversationsCountFor !== undefined && this.now() - this.conversationsPrunedAt >= CONVERSATIONS_PRUNED_EVERY_MS;
     if (pruneConversations) this.conversationsPrunedAt = this.now();
     await this.db.query(
       `WITH clock AS (SELECT clock_timestamp() AS now),
@@ -199,7 +225,7 @@ export class SqlSendBudget implements SendPacer {
         counted.map(({ requests }) => requests),
         scopes.filter((scope) => scope.startsWith(TENANT_SCOPE)),
         this.keptSeconds.tenant,
-        ...(pruneConversations ? [this.keptSeconds.conversation] : []),
+        ...(pruneConversations ? [Math.max(conversationsCountFor, this.keptSeconds.conversation)] : []),
       ],
     );
   }

@@ -213,16 +213,34 @@ describeOnEachDatabase('outbox', (db) => {
   });
 
   it('saves chats asked for while one is being written in one statement together, each told its own answer (group commit)', async () => {
-    const { counting, records, outbox, request } = await chatRefusedWithOutcomeGivenUp('NTR-15', 'g2', '{"conversation":{"id":"a:g2"}}');
+    const { counting, outbox, request } = await chatRefusedWithOutcomeGivenUp('NTR-15', 'g2', '{"conversation":{"id":"a:g2"}}');
+    // The first statement is held open until the others have been asked for: on PGlite it would otherwise end within the moment.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writing = () => {};
+    const firstWriting = new Promise<void>((resolve) => (writing = resolve));
+    let statements = 0;
+    const records = new ConversationReferenceRecords({
+      ...counting.db,
+      engine: counting.db.engine,
+      query: async (sql, params) => {
+        if (statements++ === 0) {
+          writing();
+          await held;
+        }
+        return counting.db.query(sql, params);
+      },
+    });
     const before = counting.statements.length;
     const first = records.saveChat('user:g1', '{"conversation":{"id":"a:g1"},"user":{"name":"Siân \\"Jo\\" O’Neill"}}', 'g1');
-    await new Promise((resolve) => setImmediate(resolve)); // its statement has gone
-    const saved = await Promise.all([
-      first,
+    await firstWriting;
+    const meanwhile = [
       records.saveChat('user:g2', '{"conversation":{"id":"a:g2"}}', 'g2'),
       records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
       records.saveChat('user:g3', '{"conversation":{"id":"a:g3"}}', 'g3'),
-    ]);
+    ];
+    release();
+    const saved = await Promise.all([first, ...meanwhile]);
     assert.deepEqual(saved, [
       { changed: true, woken: 0 },
       { changed: true, woken: 1 },

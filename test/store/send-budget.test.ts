@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { type PacingLimits, type ProbePolicy, type Reservation } from '../../services/outbox/send-pacing';
 import type { SqlDatabase } from '../../services/store/database';
-import { SqlSendBudget } from '../../services/store/send-budget';
+import { conversationKeptSeconds, SqlSendBudget } from '../../services/store/send-budget';
 import { leastTimeMs, RollingLimits } from '../support/teams-rate-limits';
 import { describeOnEachDatabase } from '../support/databases';
 import { TEAMS_DOCUMENTED_LIMITS } from '../../services/outbox/send-pacing';
+import { EXCHANGE_ONLINE_SENDING_LIMITS } from '../../services/duties/mail-pacing';
 
 const LIMITS: PacingLimits = {
   conversation: [
@@ -141,7 +142,7 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
   });
 
   it('counts requests that already went (a turn’s replies) against the conversation and the tenant, so what is paced waits for them', async () => {
-    const budget = new SqlSendBudget(db(), LIMITS);
+    const budget = new SqlSendBudget(db(), LIMITS, undefined, { conversationRowsCountForSeconds: conversationKeptSeconds(LIMITS) });
     await sentBefore(db(), `conversation:${CHANNEL}`, [30]);
     await budget.spent({ conversation: `${CHANNEL};messageid=9`, tenant: 't1' }, 2);
     const rows = await db().query<{ scope: string; count: number }>('SELECT scope, sum(requests)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
@@ -157,6 +158,40 @@ describeOnEachDatabase('send budget (the pacing ledger)', (db) => {
     assert.equal(reservation.granted, false, 'two in the last second: the conversation’s 1 s window is full');
     await budget.spent({ conversation: 'a:chat', tenant: 't1' }, 0);
     assert.equal((await db().query('SELECT 1 FROM send_budget WHERE scope = $1', ['conversation:a:chat'])).length, 0, 'nothing went, nothing counted');
+  });
+
+  it('tidies conversations’ rows once a minute only past the age no ledger sharing the table counts them, and nothing else', async () => {
+    // Teams' windows configured shorter than Exchange's minute: a mailbox's rows still count for 60.25 s.
+    const teams: PacingLimits = { ...LIMITS, conversation: [{ seconds: 30, sends: 60 }] };
+    const sharedFor = Math.max(conversationKeptSeconds(teams), conversationKeptSeconds(EXCHANGE_ONLINE_SENDING_LIMITS));
+    const rowsBefore: Array<[string, number[]]> = [
+      ['conversation:a:chat-old', [4000]],
+      ['conversation:a:chat-recent', [50]],
+      ['conversation:mailbox:u1', [40, 4000]],
+      ['down:conversation:a:gone', [4000]],
+      ['down-probe:conversation:a:gone', [4000]],
+      ['ods:directory.spineservices.nhs.uk', [4000]],
+      ['tenant:mailbox:u1', [40_000]],
+      ['tenant:t2', [4000]],
+    ];
+    for (const [scope, ago] of rowsBefore) await sentBefore(db(), scope, ago);
+    const reply = [{ destination: { conversation: 'a:chat-new', tenant: 't1' }, requests: 1, ageMs: 0 }];
+    await new SqlSendBudget(db(), teams).spentAll(reply);
+    const untidied = await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM send_budget WHERE scope = 'conversation:a:chat-old'`);
+    assert.equal(untidied[0]?.n, 1, 'a ledger not told what the others count keeps every conversation’s rows');
+    await new SqlSendBudget(db(), teams, undefined, { conversationRowsCountForSeconds: sharedFor }).spentAll(reply);
+    const rows = await db().query<{ scope: string; count: number }>('SELECT scope, count(*)::int AS count FROM send_budget GROUP BY scope ORDER BY scope');
+    assert.deepEqual(rows, [
+      { scope: 'conversation:a:chat-new', count: 2 },
+      { scope: 'conversation:a:chat-recent', count: 1 },
+      { scope: 'conversation:mailbox:u1', count: 1 },
+      { scope: 'down-probe:conversation:a:gone', count: 1 },
+      { scope: 'down:conversation:a:gone', count: 1 },
+      { scope: 'ods:directory.spineservices.nhs.uk', count: 1 },
+      { scope: 'tenant:mailbox:u1', count: 1 },
+      { scope: 'tenant:t1', count: 2 },
+      { scope: 'tenant:t2', count: 1 },
+    ]);
   });
 
   it('dates tallied replies by when they went, so a reply written late still leaves its window on time', async () => {
