@@ -178,19 +178,17 @@ export class GraphDirectory implements Directory {
 
   /** The person's entry as Graph answered it: refused when it is about anyone else (looked up by object id, or in tests by address). */
   private toAdministrator(body: unknown, userId: string): Administrator {
-    const user = graphUserSchema.safeParse(body);
-    if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    const user = parseBody(body, graphUserSchema);
     const asked = userId.toLowerCase();
-    if (user.data.id.toLowerCase() !== asked && user.data.userPrincipalName.toLowerCase() !== asked)
-      throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+    if (user.id.toLowerCase() !== asked && user.userPrincipalName.toLowerCase() !== asked) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     // The organisation attribute inside a complex property (onPremisesExtensionAttributes.…) is always answered, null when
     // unset: missing, it is an answer in part, not "administers no organisation" (see present()).
     if (this.attributes.organisation.includes('.') && !present(body, this.attributes.organisation))
       throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     return {
-      id: user.data.id,
-      displayName: user.data.displayName ?? user.data.userPrincipalName,
-      userPrincipalName: user.data.userPrincipalName,
+      id: user.id,
+      displayName: user.displayName ?? user.userPrincipalName,
+      userPrincipalName: user.userPrincipalName,
       organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
     };
   }
@@ -226,14 +224,13 @@ export class GraphDirectory implements Directory {
       } catch (error) {
         throw new AppError('DIRECTORY_UNAVAILABLE', undefined, { cause: error });
       }
-      const parsed = batchResponseSchema.safeParse(body);
-      if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+      const parsed = parseBody(body, batchResponseSchema);
       // One answer per request: two answers for one id (found and not found) cannot both be true.
-      const ids = parsed.data.responses.map((response) => response.id);
+      const ids = parsed.responses.map((response) => response.id);
       if (new Set(ids).size !== ids.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
       // An answer for a request not asked is an answer about something else: the batch is not read.
       if (ids.length !== pending.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
-      const byId = new Map(parsed.data.responses.map((response) => [response.id, response]));
+      const byId = new Map(parsed.responses.map((response) => [response.id, response]));
       const throttled: BatchItem[] = [];
       let waitSeconds = 0;
       for (const item of pending) {
@@ -254,24 +251,23 @@ export class GraphDirectory implements Directory {
 
   /** The account `email` as Graph answered it: refused when the answer is in part, or about someone else. */
   private toAccount(body: unknown, email: string): DirectoryAccount {
-    const user = graphUserSchema.safeParse(body);
-    if (!user.success) throw new AppError('DIRECTORY_UNAVAILABLE');
+    const user = parseBody(body, graphUserSchema);
     // Looked up by user principal name: an answer about anyone else would screen their facts under this address.
-    if (user.data.userPrincipalName.toLowerCase() !== email.toLowerCase()) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+    if (user.userPrincipalName.toLowerCase() !== email.toLowerCase()) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     if (!this.answeredWhole(body)) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
     const leaverFlag = readString(body, this.attributes.leaver);
     return {
-      id: user.data.id,
-      userPrincipalName: user.data.userPrincipalName,
-      displayName: user.data.displayName ?? undefined,
-      givenName: user.data.givenName ?? undefined,
-      surname: user.data.surname ?? undefined,
-      accountEnabled: user.data.accountEnabled === true,
-      mobilePhone: user.data.mobilePhone ?? undefined,
-      jobTitle: user.data.jobTitle?.trim() || undefined,
-      department: user.data.department?.trim() || undefined,
-      otherMails: user.data.otherMails!,
-      proxyAddresses: user.data.proxyAddresses!,
+      id: user.id,
+      userPrincipalName: user.userPrincipalName,
+      displayName: user.displayName ?? undefined,
+      givenName: user.givenName ?? undefined,
+      surname: user.surname ?? undefined,
+      accountEnabled: user.accountEnabled === true,
+      mobilePhone: user.mobilePhone ?? undefined,
+      jobTitle: user.jobTitle?.trim() || undefined,
+      department: user.department?.trim() || undefined,
+      otherMails: user.otherMails!,
+      proxyAddresses: user.proxyAddresses!,
       organisationOds: readString(body, this.attributes.organisation)?.toUpperCase(),
       siteOds: readString(body, this.attributes.site)?.toUpperCase(),
       markedAsLeaver: leaverFlag !== undefined && leaverFlag.toLowerCase() === this.attributes.leaverValue.toLowerCase(),
@@ -326,6 +322,7 @@ function okBody(answer: BatchAnswer): unknown {
   return answer.body;
 }
 
+/** A body as `schema` reads it; one it cannot read is DIRECTORY_UNAVAILABLE, never a guess. */
 function parseBody<T extends z.ZodTypeAny>(body: unknown, schema: T): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new AppError('DIRECTORY_UNAVAILABLE');
