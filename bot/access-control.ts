@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { Directory, PersonFacts } from '../services/directory/graph-directory';
+import { PEOPLE_PER_BATCH, type Directory, type PersonFacts } from '../services/directory/graph-directory';
 import type { RequestViewer } from '../services/request-access';
 import { DeadlineExceeded, withDeadline } from '../core/deadline';
 import { AppError, findAppError } from '../core/errors';
@@ -59,16 +59,17 @@ export const WELCOME_DIRECTORY_MS = 500;
 const CACHE_LIMIT = 1000;
 /**
  * Warm-ups (a new chat's requester looked up before anyone needs it) in flight at once, per
- * instance; the rest queue. A look-up is a Graph batch (the entry and checkMemberGroups) and ODS:
- * 0.3-0.4 ms of the bot's CPU against a sandbox Graph (0.5-0.7 ms as two calls), about a quarter
- * of a turn's. Unqueued, fifty chats beginning at once started fifty look-ups at once, and their
- * answers, all arriving together, held the next turns of every chat (bench/turns.ts, when a
- * look-up was two calls: the 95th percentile at 50 chats went from 1.3 to 2.1 times the bare
- * bot's). Queued, they go between turns instead, and Graph, which throttles an app that opens too
- * many requests at once, sees a few at a time. Only warm-ups wait: a turn that needs the answer
- * asks at once (and a queued warm-up then finds it).
+ * instance; the rest queue. Unqueued, fifty chats beginning at once started fifty look-ups at
+ * once, and their answers, all arriving together, held the next turns of every chat
+ * (bench/turns.ts, when a look-up was two calls: the 95th percentile at 50 chats went from 1.3 to
+ * 2.1 times the bare bot's). Queued, they go between turns instead, and Graph, which throttles an
+ * app that opens too many requests at once, sees one request at a time. The warm-ups started
+ * together share one Graph batch (GraphDirectory.lookUpPerson), so a place each for one batch's
+ * people: with four places, 200 new chats on PostgreSQL cost 4.86-4.93 ms of the bot's CPU a
+ * turn; with ten, 4.47 (scratch profile, 10 turns each, the bare bot about 4.0-4.2). Only
+ * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
  */
-const WARM_UPS_AT_ONCE = 4;
+export const WARM_UPS_AT_ONCE = PEOPLE_PER_BATCH;
 /** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */
 const WARM_UPS_OPEN_AT_MOST = 2 * WARM_UPS_AT_ONCE;
 

@@ -43,6 +43,8 @@ interface BatchItem {
 
 /** Graph allows at most 20 requests in one JSON batch. */
 export const GRAPH_BATCH_LIMIT = 20;
+/** People in one person look-up batch: two requests each (the entry and checkMemberGroups). */
+export const PEOPLE_PER_BATCH = GRAPH_BATCH_LIMIT / 2;
 /** Batches sent at once: enough to hide latency, few enough not to invite throttling. */
 export const BATCHES_IN_FLIGHT = 4;
 const MAX_THROTTLE_ROUNDS = 5;
@@ -112,10 +114,21 @@ const notFoundSchema = z.object({ error: z.object({ code: z.literal(USER_NOT_FOU
 
 const ANSWERED_IN_PART = 'The directory answered in part, so its answer was not used.';
 
+/** A person look-up waiting for its batch. */
+interface PersonAsked {
+  userId: string;
+  groupIds: readonly string[];
+  resolve: (facts: PersonFacts) => void;
+  reject: (error: unknown) => void;
+}
+
 export class GraphDirectory implements Directory {
   private readonly accountFields: string[];
   /** The property paths every user answer must carry (see NEVER_NULL). */
   private readonly requiredPaths: string[];
+  /** Person look-ups asked since the last batch went (see lookUpPerson). */
+  private readonly peopleAsked: PersonAsked[] = [];
+  private peopleAskedQueued = false;
 
   constructor(
     private readonly client: Client,
@@ -149,21 +162,84 @@ export class GraphDirectory implements Directory {
   }
 
   /**
-   * The person's entry (their administered organisation) and checkMemberGroups, as one JSON batch:
+   * The person's entry (their administered organisation) and checkMemberGroups, in a JSON batch:
    * one HTTP request where two cost the bot twice the CPU (the SDK's middleware, fetch, parsing)
-   * on every new chat's first turn. Each answers on its own: "no such user" (Graph's 404
-   * Request_ResourceNotFound) is no entry and no groups; any other failure, a throttle that never
-   * ends, or an answer missing or in part, is DIRECTORY_UNAVAILABLE, and access fails closed.
+   * on every new chat's first turn. Look-ups asked in the same moment (new chats arriving
+   * together, the warm-ups started together) share batches, PEOPLE_PER_BATCH to a batch: in a
+   * profile of 200 new chats at once, a look-up's own HTTP request (fetch and its streams, and
+   * their garbage) was most of what a new chat cost the bot beyond a known one. Each person's
+   * answer stands on its own: "no such user" (Graph's 404 Request_ResourceNotFound) is no entry
+   * and no groups; any other failure, a throttle that never ends, or an answer missing or in
+   * part, is DIRECTORY_UNAVAILABLE for that person, and access fails closed. A batch Graph did
+   * not answer as a whole fails everyone in it.
    */
-  async lookUpPerson(userId: string, groupIds: readonly string[]): Promise<PersonFacts> {
-    const user = `/users/${encodeURIComponent(userId)}`;
+  lookUpPerson(userId: string, groupIds: readonly string[]): Promise<PersonFacts> {
+    return new Promise<PersonFacts>((resolve, reject) => {
+      this.peopleAsked.push({ userId, groupIds, resolve, reject });
+      if (this.peopleAsked.length >= PEOPLE_PER_BATCH) this.sendPeopleAsked();
+      else if (!this.peopleAskedQueued) {
+        this.peopleAskedQueued = true;
+        // The end of the event loop's turn: the requests that reached the bot in the same moment have asked by then.
+        setImmediate(() => {
+          this.peopleAskedQueued = false;
+          this.sendPeopleAsked();
+        });
+      }
+    });
+  }
+
+  private sendPeopleAsked(): void {
+    while (this.peopleAsked.length > 0) void this.lookUpPeople(this.peopleAsked.splice(0, PEOPLE_PER_BATCH));
+  }
+
+  /** One batch for `people`: each settles as soon as both its parts have answered, or one has failed. */
+  private async lookUpPeople(people: PersonAsked[]): Promise<void> {
     const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
-    const answers = await this.batch([
-      { id: 'entry', method: 'GET', url: `${user}?$select=${select.join(',')}` },
-      { id: 'groups', method: 'POST', url: `${user}/checkMemberGroups`, body: { groupIds }, headers: { 'Content-Type': 'application/json' } },
-    ]);
-    const entry = answers.get('entry')!;
-    const memberOf = answers.get('groups')!;
+    const items: BatchItem[] = people.flatMap(({ userId, groupIds }, index) => {
+      const user = `/users/${encodeURIComponent(userId)}`;
+      return [
+        { id: `entry-${index + 1}`, method: 'GET' as const, url: `${user}?$select=${select.join(',')}` },
+        {
+          id: `groups-${index + 1}`,
+          method: 'POST' as const,
+          url: `${user}/checkMemberGroups`,
+          body: { groupIds },
+          headers: { 'Content-Type': 'application/json' },
+        },
+      ];
+    });
+    const answers = people.map(() => new Map<string, BatchAnswer>());
+    const settled = people.map(() => false);
+    const personOf = (id: string) => Number(id.slice(id.indexOf('-') + 1)) - 1;
+    const fail = (index: number, error: unknown) => {
+      settled[index] = true;
+      people[index]!.reject(error);
+    };
+    try {
+      await this.batchEach(
+        items,
+        (id, answer) => {
+          const index = personOf(id);
+          if (settled[index]) return;
+          if (answer instanceof AppError) return fail(index, answer);
+          const parts = answers[index]!.set(id.slice(0, id.indexOf('-')), answer);
+          if (parts.size < 2) return;
+          settled[index] = true;
+          try {
+            people[index]!.resolve(this.toPersonFacts(parts.get('entry')!, parts.get('groups')!, people[index]!));
+          } catch (error) {
+            people[index]!.reject(error);
+          }
+        },
+        (id) => !settled[personOf(id)],
+      );
+    } catch (error) {
+      people.forEach((_, index) => settled[index] || fail(index, error));
+    }
+  }
+
+  /** A person's two answers read together. */
+  private toPersonFacts(entry: BatchAnswer, memberOf: BatchAnswer, { userId, groupIds }: PersonAsked): PersonFacts {
     const unknown = notFound(entry);
     // "No such user" from one part and an answer from the other (a replica behind, a user just made or removed) is no
     // answer about the person: read as "no groups" it would demote an ops member for a minute instead of "cannot confirm".
@@ -208,16 +284,42 @@ export class GraphDirectory implements Directory {
     return found;
   }
 
-  /**
-   * A JSON batch (at most GRAPH_BATCH_LIMIT items), every item answered: those Graph throttled
-   * (429, 503) are sent again after the longest Retry-After, MAX_THROTTLE_ROUNDS at most. An
-   * item answered twice or not at all is an answer in part: DIRECTORY_UNAVAILABLE.
-   */
+  /** A JSON batch (at most GRAPH_BATCH_LIMIT items), every item answered; the first item that failed fails it at once. */
   private async batch(items: readonly BatchItem[]): Promise<Map<string, BatchAnswer>> {
     const answered = new Map<string, BatchAnswer>();
+    let failure: AppError | undefined;
+    await this.batchEach(
+      items,
+      (id, answer) => {
+        if (answer instanceof AppError) failure ??= answer;
+        else answered.set(id, answer);
+      },
+      // Any failure fails the look-up now, not after the other requests' Retry-After.
+      () => failure === undefined,
+    );
+    if (failure) throw failure;
+    return answered;
+  }
+
+  /**
+   * A JSON batch (at most GRAPH_BATCH_LIMIT items), each item's answer given to `settle` as it
+   * comes: a 2xx or a 404 as answered; any other status as DIRECTORY_UNAVAILABLE. Those Graph
+   * throttled (429, 503) are sent again after the longest Retry-After, while `wanted`, for
+   * MAX_THROTTLE_ROUNDS rounds at most, then fail. Throws DIRECTORY_UNAVAILABLE when the batch
+   * was not answered as a whole: no answer, one it cannot read, or an item answered twice, not
+   * at all, or not asked.
+   */
+  private async batchEach(
+    items: readonly BatchItem[],
+    settle: (id: string, answer: BatchAnswer | AppError) => void,
+    wanted: (id: string) => boolean,
+  ): Promise<void> {
     let pending = items;
     for (let round = 0; pending.length > 0; round++) {
-      if (round === MAX_THROTTLE_ROUNDS) throw new AppError('DIRECTORY_UNAVAILABLE', 'The directory kept throttling the look-ups.');
+      if (round === MAX_THROTTLE_ROUNDS) {
+        for (const item of pending) settle(item.id, new AppError('DIRECTORY_UNAVAILABLE', 'The directory kept throttling the look-ups.'));
+        return;
+      }
       let body: unknown;
       try {
         body = await this.client.api('/$batch').post({ requests: pending });
@@ -231,22 +333,20 @@ export class GraphDirectory implements Directory {
       // An answer for a request not asked is an answer about something else: the batch is not read.
       if (ids.length !== pending.length) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
       const byId = new Map(parsed.responses.map((response) => [response.id, response]));
+      if (pending.some((item) => !byId.has(item.id))) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
       const throttled: BatchItem[] = [];
       let waitSeconds = 0;
       for (const item of pending) {
-        const response = byId.get(item.id);
-        if (!response) throw new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART);
+        const response = byId.get(item.id)!;
         if (response.status === 429 || response.status === 503) {
           throttled.push(item);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(headerValue(response.headers, 'retry-after')) ?? 1);
-        } else if ((response.status >= 200 && response.status < 300) || response.status === 404) answered.set(item.id, response);
-        // Any other failure fails the look-up now, not after the other requests' Retry-After.
-        else throw new AppError('DIRECTORY_UNAVAILABLE');
+        } else if ((response.status >= 200 && response.status < 300) || response.status === 404) settle(item.id, response);
+        else settle(item.id, new AppError('DIRECTORY_UNAVAILABLE'));
       }
-      pending = throttled;
+      pending = throttled.filter((item) => wanted(item.id));
       if (pending.length > 0) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);
     }
-    return answered;
   }
 
   /** The account `email` as Graph answered it: refused when the answer is in part, or about someone else. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AccessControl, REQUESTER_TTL_MS } from '../../bot/access-control';
+import { AccessControl, REQUESTER_TTL_MS, WARM_UPS_AT_ONCE } from '../../bot/access-control';
 import type { Directory } from '../../services/directory/graph-directory';
 import type { OrganisationLookup } from '../../services/reference/ord-client';
 
@@ -159,21 +159,22 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
 
   it('warms a few people at a time (a burst of new chats does not open a look-up each at once); a turn that needs the answer never waits behind them', async () => {
     const { state, access } = setUp();
-    const people = Array.from({ length: 10 }, (_, index) => `person-${index}`);
+    const people = Array.from({ length: WARM_UPS_AT_ONCE + 6 }, (_, index) => `person-${index}`);
     for (const person of people) {
       state.members.add(`${person}@${REQUESTERS}`);
       state.held.add(person);
     }
     for (const person of people) access.warmRequester(person);
-    assert.equal(state.calls, 4, 'four warm-ups at once');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE, 'a batch of warm-ups at once');
     assert.equal(access.warmUpsBusy(), true);
-    state.held.delete('person-9');
-    assert.equal((await access.requester('person-9')).id, 'person-9', 'a turn asks at once, whatever is queued');
-    assert.equal(state.calls, 5);
+    const last = people[people.length - 1]!;
+    state.held.delete(last);
+    assert.equal((await access.requester(last)).id, last, 'a turn asks at once, whatever is queued');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE + 1);
     state.held.clear();
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(state.calls, 10, 'the queued ones went as places freed: each person asked once (person-9 by their turn, not again)');
+    assert.equal(state.calls, people.length, 'the queued ones went as places freed: each person asked once (the last by their turn, not again)');
     assert.equal(access.warmUpsBusy(), false, 'none queued or open');
     const calls = state.calls;
     for (const person of people) assert.equal((await access.requester(person)).id, person);
@@ -182,33 +183,33 @@ describe('the requester look-up and "not in NAS Operations" are kept for a short
 
   it('a queued warm-up takes the answer someone else asked for meanwhile (the install welcome’s ops check), kept REQUESTER_TTL_MS from when that began', async () => {
     const { state, clock, access } = setUp();
-    for (const person of ['a', 'b', 'c', 'd']) {
-      state.held.add(person);
-      access.warmRequester(person);
+    for (let index = 0; index < WARM_UPS_AT_ONCE; index++) {
+      state.held.add(`person-${index}`);
+      access.warmRequester(`person-${index}`);
     }
     state.members.add(`tom@${OPS}`).add(`tom@${REQUESTERS}`);
     access.warmRequester('tom');
-    assert.equal(state.calls, 4, 'tom waits for a place');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE, 'tom waits for a place');
     assert.equal(await access.isOpsMember('tom'), true);
-    assert.equal(state.calls, 5, 'the ops check asked at once');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE + 1, 'the ops check asked at once');
     clock.now += 30_000;
     state.release();
     for (let tick = 0; tick < 50; tick++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await access.requester('tom')).id, 'tom');
-    assert.equal(state.calls, 5, 'the warm-up and the requester’s turn used the ops check’s answer');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE + 1, 'the warm-up and the requester’s turn used the ops check’s answer');
     clock.now += REQUESTER_TTL_MS - 30_000;
     assert.equal((await access.requester('tom')).id, 'tom');
-    assert.equal(state.calls, 6, 'asked again REQUESTER_TTL_MS after the ops check began, not after the warm-up');
+    assert.equal(state.calls, WARM_UPS_AT_ONCE + 2, 'asked again REQUESTER_TTL_MS after the ops check began, not after the warm-up');
   });
 
   it('a hung look-up gives up its place after the deadline, but Graph never has more than twice the places of them open', async () => {
     const { state, access } = setUp({ warmUpDeadlineMs: 20 });
     state.hang = true;
-    for (let index = 0; index < 12; index++) access.warmRequester(`person-${index}`);
-    assert.equal(state.calls, 4);
+    for (let index = 0; index < 3 * WARM_UPS_AT_ONCE; index++) access.warmRequester(`person-${index}`);
+    assert.equal(state.calls, WARM_UPS_AT_ONCE);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.equal(state.calls, 8, 'the first four passed their deadline: four more went');
+    assert.equal(state.calls, 2 * WARM_UPS_AT_ONCE, 'the first batch passed its deadline: another went');
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.equal(state.calls, 8, 'eight still open: the rest wait for one of them to end');
+    assert.equal(state.calls, 2 * WARM_UPS_AT_ONCE, 'twice the places still open: the rest wait for one of them to end');
   });
 });

@@ -145,6 +145,35 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     assert.equal(inner[1]!.headers?.['Content-Type'], 'application/json', 'a request with a body in a batch names its Content-Type');
   });
 
+  it('looks up the people asked for in the same moment together: ten to a batch, each given their own answer', async () => {
+    const asked = [PRIYA, 'no-such-user', ...Array.from({ length: 10 }, (_, index) => `stranger-${index}`)];
+    const people = await Promise.all(asked.map((userId) => directory.lookUpPerson(userId, [DEMO.requesterGroupId, DEMO.opsGroupId])));
+    assert.deepEqual(
+      graph.requests.map((request) => (request.body as { requests: unknown[] }).requests.length),
+      [20, 4],
+      'two HTTP requests for twelve people: the first batch full',
+    );
+    const first = (graph.requests[0]!.body as { requests: Array<{ id: string; url: string }> }).requests;
+    assert.deepEqual(
+      first.slice(0, 4).map((request) => `${request.id} ${request.url.split('?')[0]}`),
+      [
+        `entry-1 /users/${PRIYA}`,
+        `groups-1 /users/${PRIYA}/checkMemberGroups`,
+        'entry-2 /users/no-such-user',
+        'groups-2 /users/no-such-user/checkMemberGroups',
+      ],
+    );
+    assert.equal(people[0]!.administrator?.organisationOds, 'ZZ9001');
+    assert.deepEqual([...people[0]!.groups], [DEMO.requesterGroupId]);
+    for (const person of people.slice(1)) assert.deepEqual(person, { groups: new Set(), administrator: null });
+  });
+
+  it('a look-up asked later goes in a batch of its own', async () => {
+    await directory.lookUpPerson(PRIYA, [DEMO.requesterGroupId]);
+    await directory.lookUpPerson(PRIYA, [DEMO.requesterGroupId]);
+    assert.equal(graph.requests.length, 2);
+  });
+
   it('someone the directory does not know is no entry and no groups', async () => {
     assert.deepEqual(await directory.lookUpPerson('no-such-user', [DEMO.requesterGroupId]), { groups: new Set(), administrator: null });
   });
@@ -155,7 +184,7 @@ describe('Graph directory over HTTP (sandbox Graph server)', () => {
     assert.deepEqual(waits, [2000]);
     assert.deepEqual(
       graph.requests.map((request) => (request.body as { requests: Array<{ id: string }> }).requests.map((inner) => inner.id)),
-      [['entry', 'groups'], ['entry']],
+      [['entry-1', 'groups-1'], ['entry-1']],
       'the throttled entry alone, the second time',
     );
     assert.equal(person.administrator?.organisationOds, 'ZZ9001');

@@ -135,11 +135,11 @@ describe('a person look-up answered in part is "could not check", never "not a m
   const PERSON = 'priya-id';
   const extensionAttributes = Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`extensionAttribute${index + 1}`, index === 0 ? 'ZZ9001' : null]));
   const entry = {
-    id: 'entry',
+    id: 'entry-1',
     status: 200,
     body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor', onPremisesExtensionAttributes: extensionAttributes },
   };
-  const groups = { id: 'groups', status: 200, body: { value: ['group-a'] } };
+  const groups = { id: 'groups-1', status: 200, body: { value: ['group-a'] } };
   const notFound = (id: string) => ({ id, status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist.' } } });
   let graph: RunningSandbox;
   let responses: unknown[];
@@ -160,24 +160,24 @@ describe('a person look-up answered in part is "could not check", never "not a m
   });
 
   it('Graph’s own "no such user" is no entry and no groups', async () => {
-    responses = [notFound('entry'), notFound('groups')];
+    responses = [notFound('entry-1'), notFound('groups-1')];
     assert.deepEqual(await lookUp(), { groups: new Set(), administrator: null });
   });
 
   const partial: Array<{ name: string; responses: unknown[] }> = [
     { name: 'the group check not answered', responses: [entry] },
     { name: 'the entry not answered', responses: [groups] },
-    { name: 'the group check refused (403)', responses: [entry, { id: 'groups', status: 403, body: { error: { code: 'Authorization_RequestDenied' } } }] },
-    { name: 'the group check answered without its list', responses: [entry, { id: 'groups', status: 200, body: {} }] },
+    { name: 'the group check refused (403)', responses: [entry, { id: 'groups-1', status: 403, body: { error: { code: 'Authorization_RequestDenied' } } }] },
+    { name: 'the group check answered without its list', responses: [entry, { id: 'groups-1', status: 200, body: {} }] },
     {
       name: 'an entry about someone else',
       responses: [{ ...entry, body: { ...entry.body, id: 'someone-else', userPrincipalName: 'someone.else@nhsmail.example' } }, groups],
     },
-    { name: 'a 404 that is not Graph’s "no such user"', responses: [entry, { id: 'groups', status: 404, body: { error: { code: 'UnknownError' } } }] },
-    { name: 'the group check answered twice', responses: [entry, groups, notFound('groups')] },
+    { name: 'a 404 that is not Graph’s "no such user"', responses: [entry, { id: 'groups-1', status: 404, body: { error: { code: 'UnknownError' } } }] },
+    { name: 'the group check answered twice', responses: [entry, groups, notFound('groups-1')] },
     { name: 'an answer for a request not asked', responses: [entry, groups, { ...groups, id: 'other' }] },
-    { name: '"no such user" from the group check only (was read as no groups: an ops member demoted)', responses: [entry, notFound('groups')] },
-    { name: '"no such user" from the entry only', responses: [notFound('entry'), groups] },
+    { name: '"no such user" from the group check only (was read as no groups: an ops member demoted)', responses: [entry, notFound('groups-1')] },
+    { name: '"no such user" from the entry only', responses: [notFound('entry-1'), groups] },
     {
       name: 'the entry without its extension attributes (was read as administering no organisation)',
       responses: [{ ...entry, body: { id: PERSON, userPrincipalName: 'priya.okafor@nhsmail.example', displayName: 'Priya Okafor' } }, groups],
@@ -193,11 +193,98 @@ describe('a person look-up answered in part is "could not check", never "not a m
   it('a part that failed fails the look-up at once, without waiting out the other part’s Retry-After', async () => {
     const waits: number[] = [];
     responses = [
-      { id: 'entry', status: 429, headers: { 'Retry-After': '20' } },
-      { id: 'groups', status: 500, body: { error: { code: 'generalException' } } },
+      { id: 'entry-1', status: 429, headers: { 'Retry-After': '20' } },
+      { id: 'groups-1', status: 500, body: { error: { code: 'generalException' } } },
     ];
     const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async (ms) => void waits.push(ms));
     await assert.rejects(directory.lookUpPerson(PERSON, ['group-a']), { code: 'DIRECTORY_UNAVAILABLE' });
     assert.deepEqual(waits, []);
   });
+});
+
+/*
+ * Look-ups asked together share a batch (services/directory/graph-directory.ts lookUpPerson),
+ * but each person's answer is their own: a part that failed, or answered about someone else,
+ * fails that person alone, at once; a batch not answered as a whole fails everyone in it.
+ */
+describe('people looked up in one batch are answered each on their own', () => {
+  const entry = (n: number, id: string) => ({
+    id: `entry-${n}`,
+    status: 200,
+    body: { id, userPrincipalName: `${id}@nhsmail.example`, displayName: id, onPremisesExtensionAttributes: { extensionAttribute1: 'ZZ9001' } },
+  });
+  const groups = (n: number) => ({ id: `groups-${n}`, status: 200, body: { value: ['group-a'] } });
+  let graph: RunningSandbox;
+  let rounds: unknown[][];
+  before(async () => {
+    graph = await startSandbox((request) => (request.path === '/v1.0/$batch' ? { status: 200, body: { responses: rounds.shift() } } : undefined));
+  });
+  after(() => graph.close());
+  beforeEach(() => {
+    graph.requests.length = 0;
+  });
+
+  const outcomes = (lookUps: Array<Promise<unknown>>) =>
+    Promise.all(
+      lookUps.map((lookUp) =>
+        lookUp.then(
+          (facts) => (facts as { administrator: { id: string } }).administrator.id,
+          (error: { code?: string }) => error.code,
+        ),
+      ),
+    );
+
+  it('a part that failed, or an entry about someone else, fails that person alone', async () => {
+    rounds = [[entry(1, 'amy'), groups(1), entry(2, 'ben'), { id: 'groups-2', status: 500 }, entry(3, 'someone-else'), groups(3), groups(4), entry(4, 'dan')]];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async () => undefined);
+    assert.deepEqual(await outcomes(['amy', 'ben', 'cat', 'dan'].map((id) => directory.lookUpPerson(id, ['group-a']))), [
+      'amy',
+      'DIRECTORY_UNAVAILABLE',
+      'DIRECTORY_UNAVAILABLE',
+      'dan',
+    ]);
+    assert.equal(graph.requests.length, 1);
+  });
+
+  it('a throttled part is sent again alone, after its Retry-After; a person whose other part failed is not kept waiting for it', async () => {
+    let released!: () => void;
+    const waited = new Promise<void>((resolve) => (released = resolve));
+    rounds = [
+      [
+        { id: 'entry-1', status: 429, headers: { 'Retry-After': '3' } },
+        groups(1),
+        { id: 'entry-2', status: 429, headers: { 'Retry-After': '3' } },
+        { id: 'groups-2', status: 403, body: { error: { code: 'Authorization_RequestDenied' } } },
+      ],
+      [entry(1, 'amy')],
+    ];
+    const waits: number[] = [];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async (ms) => {
+      waits.push(ms);
+      await waited;
+    });
+    const amy = directory.lookUpPerson('amy', ['group-a']);
+    const ben = directory.lookUpPerson('ben', ['group-a']);
+    await assert.rejects(ben, { code: 'DIRECTORY_UNAVAILABLE' }, 'refused while amy waits out her Retry-After');
+    assert.deepEqual(waits, [3000]);
+    released();
+    assert.equal((await amy).administrator?.id, 'amy');
+    assert.deepEqual(
+      graph.requests.map((request) => (request.body as { requests: Array<{ id: string }> }).requests.map((inner) => inner.id)),
+      [['entry-1', 'groups-1', 'entry-2', 'groups-2'], ['entry-1']],
+    );
+  });
+
+  const whole: Array<{ name: string; responses: unknown[] }> = [
+    { name: 'an item answered twice', responses: [entry(1, 'amy'), groups(1), entry(2, 'ben'), groups(2), groups(2)] },
+    { name: 'an item not answered', responses: [entry(1, 'amy'), groups(1), entry(2, 'ben')] },
+    { name: 'an answer for a request not asked', responses: [entry(1, 'amy'), groups(1), entry(2, 'ben'), { ...groups(3) }] },
+  ];
+  for (const { name, responses } of whole) {
+    it(`a batch not answered as a whole fails everyone in it: ${name}`, async () => {
+      rounds = [responses];
+      const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async () => undefined);
+      assert.deepEqual(await outcomes(['amy', 'ben'].map((id) => directory.lookUpPerson(id, ['group-a']))), ['DIRECTORY_UNAVAILABLE', 'DIRECTORY_UNAVAILABLE']);
+    });
+  }
 });

@@ -127,7 +127,7 @@ describe('no credential follows a redirect to another origin (issue 20 §2)', fu
               body: {
                 responses: [
                   {
-                    id: 'entry',
+                    id: 'entry-1',
                     status: 200,
                     body: {
                       id: 'new-id',
@@ -136,7 +136,7 @@ describe('no credential follows a redirect to another origin (issue 20 §2)', fu
                       onPremisesExtensionAttributes: { extensionAttribute1: null },
                     },
                   },
-                  { id: 'groups', status: 200, body: { value: [] } },
+                  { id: 'groups-1', status: 200, body: { value: [] } },
                 ],
               },
             }
