@@ -21,8 +21,10 @@ export interface MobileClassification {
 export function classifyMobile(raw: string | undefined): MobileClassification {
   if (!raw || raw.trim() === '') return { check: 'none' };
   const number = parsePhoneNumberFromString(raw, 'GB');
-  if (!number || !number.isValid()) return { check: 'not-uk-mobile' };
-  const type = number.getType();
+  // With the full metadata every region has its type patterns, and isValid() is getType() !== undefined
+  // (libphonenumber-js source/isValid.js): asking both ran every pattern test twice, half the rules' time.
+  const type = number?.getType();
+  if (!number || type === undefined) return { check: 'not-uk-mobile' };
   const country = number.country;
   if (type === 'MOBILE' && country === 'GB') return { check: 'uk-mobile' };
   if (type === 'MOBILE' && country && country in CROWN_DEPENDENCIES) return { check: 'crown-dependency-mobile', country };

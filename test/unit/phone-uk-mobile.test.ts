@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { classifyMobile, isValidUkMobile } from '../../services/eligibility/uk-mobile';
 import type { MobileCheck } from '../../services/eligibility/types';
 
@@ -45,4 +46,24 @@ describe('UK mobile numbers by the numbering plan', () => {
       assert.equal(isValidUkMobile(testCase.number), testCase.check === 'uk-mobile');
     });
   }
+});
+
+/*
+ * classifyMobile asks the number's type alone, reading "no type" as "not a valid number": with the
+ * full metadata, isValid() is getType() !== undefined (libphonenumber-js source/isValid.js). A
+ * canary for that: should a release change it, this fails before a verdict does.
+ */
+describe('the numbering plan library: a number is valid exactly when it has a type', () => {
+  const numbers = [
+    ...CASES.map((testCase) => testCase.number).filter((number): number is string => Boolean(number?.trim())),
+    // Every 2-digit start after 0 across the UK plan, and other regions' numbers, valid and not.
+    ...Array.from({ length: 100 }, (_, index) => `0${String(index).padStart(2, '0')}12 345678`),
+    ...['+1 202 555 0143', '+353 87 123 4567', '+49 151 23456789', '+61 4 1234 5678', '+91 98765 43210', '+44 800 123 4567', '+44 9090 123456'],
+  ];
+  it(`holds for ${numbers.length} numbers`, () => {
+    for (const raw of numbers) {
+      const number = parsePhoneNumberFromString(raw, 'GB');
+      if (number) assert.equal(number.isValid(), number.getType() !== undefined, raw);
+    }
+  });
 });
