@@ -63,11 +63,14 @@ const CACHE_LIMIT = 1000;
  * once, and their answers, all arriving together, held the next turns of every chat
  * (bench/turns.ts, when a look-up was two calls: the 95th percentile at 50 chats went from 1.3 to
  * 2.1 times the bare bot's). Queued, they go between turns instead, and Graph, which throttles an
- * app that opens too many requests at once, sees one request at a time. The warm-ups started
- * together share one Graph batch (GraphDirectory.lookUpPerson), so a place each for one batch's
- * people: with four places, 200 new chats on PostgreSQL cost 4.86-4.93 ms of the bot's CPU a
- * turn; with ten, 4.47 (scratch profile, 10 turns each, the bare bot about 4.0-4.2). Only
- * warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up then finds it).
+ * app that opens too many requests at once, sees at most this many people's look-ups (two requests
+ * each) from the warm-ups, WARM_UPS_OPEN_AT_MOST while some are past their deadline. Look-ups
+ * started in the same moment share a Graph batch (GraphDirectory.lookUpPerson): a burst's first
+ * places go as one batch, and later ones in batches as small as the places freed together. So a
+ * place each for one batch's people: with four places, 200 new chats on PostgreSQL cost 4.86-4.93
+ * ms of the bot's CPU a turn; with ten, 4.47 (scratch profile, 10 turns each, the bare bot about
+ * 4.0-4.2). Only warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up
+ * then finds it).
  */
 export const WARM_UPS_AT_ONCE = PEOPLE_PER_BATCH;
 /** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */

@@ -117,6 +117,8 @@ const ANSWERED_IN_PART = 'The directory answered in part, so its answer was not 
 /** A person look-up waiting for its batch. */
 interface PersonAsked {
   userId: string;
+  /** `/users/{id}`, encoded. */
+  userPath: string;
   groupIds: readonly string[];
   resolve: (facts: PersonFacts) => void;
   reject: (error: unknown) => void;
@@ -175,7 +177,8 @@ export class GraphDirectory implements Directory {
    */
   lookUpPerson(userId: string, groupIds: readonly string[]): Promise<PersonFacts> {
     return new Promise<PersonFacts>((resolve, reject) => {
-      this.peopleAsked.push({ userId, groupIds, resolve, reject });
+      // Encoded here, so an id that cannot be (a lone surrogate) fails its own look-up, not the batch it would join.
+      this.peopleAsked.push({ userId, userPath: `/users/${encodeURIComponent(userId)}`, groupIds, resolve, reject });
       if (this.peopleAsked.length >= PEOPLE_PER_BATCH) this.sendPeopleAsked();
       else if (!this.peopleAskedQueued) {
         this.peopleAskedQueued = true;
@@ -192,22 +195,12 @@ export class GraphDirectory implements Directory {
     while (this.peopleAsked.length > 0) void this.lookUpPeople(this.peopleAsked.splice(0, PEOPLE_PER_BATCH));
   }
 
-  /** One batch for `people`: each settles as soon as both its parts have answered, or one has failed. */
+  /**
+   * One batch for `people`: each settles as soon as both its parts have answered, or one has
+   * failed. A person whose part Graph throttled waits, with the others throttled in the batch,
+   * for the longest Retry-After among them; a turn waiting for the answer has its own deadline.
+   */
   private async lookUpPeople(people: PersonAsked[]): Promise<void> {
-    const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
-    const items: BatchItem[] = people.flatMap(({ userId, groupIds }, index) => {
-      const user = `/users/${encodeURIComponent(userId)}`;
-      return [
-        { id: `entry-${index + 1}`, method: 'GET' as const, url: `${user}?$select=${select.join(',')}` },
-        {
-          id: `groups-${index + 1}`,
-          method: 'POST' as const,
-          url: `${user}/checkMemberGroups`,
-          body: { groupIds },
-          headers: { 'Content-Type': 'application/json' },
-        },
-      ];
-    });
     const answers = people.map(() => new Map<string, BatchAnswer>());
     const settled = people.map(() => false);
     const personOf = (id: string) => Number(id.slice(id.indexOf('-') + 1)) - 1;
@@ -216,6 +209,17 @@ export class GraphDirectory implements Directory {
       people[index]!.reject(error);
     };
     try {
+      const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
+      const items: BatchItem[] = people.flatMap(({ userPath, groupIds }, index) => [
+        { id: `entry-${index + 1}`, method: 'GET' as const, url: `${userPath}?$select=${select.join(',')}` },
+        {
+          id: `groups-${index + 1}`,
+          method: 'POST' as const,
+          url: `${userPath}/checkMemberGroups`,
+          body: { groupIds },
+          headers: { 'Content-Type': 'application/json' },
+        },
+      ]);
       await this.batchEach(
         items,
         (id, answer) => {
@@ -233,6 +237,8 @@ export class GraphDirectory implements Directory {
         },
         (id) => !settled[personOf(id)],
       );
+      // Every item is settled by now; should one not be, its person is refused rather than left waiting.
+      people.forEach((_, index) => settled[index] || fail(index, new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART)));
     } catch (error) {
       people.forEach((_, index) => settled[index] || fail(index, error));
     }
@@ -345,7 +351,8 @@ export class GraphDirectory implements Directory {
         else settle(item.id, new AppError('DIRECTORY_UNAVAILABLE'));
       }
       pending = throttled.filter((item) => wanted(item.id));
-      if (pending.length > 0) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);
+      // No wait before the round that only gives up.
+      if (pending.length > 0 && round + 1 < MAX_THROTTLE_ROUNDS) await this.sleep(Math.min(waitSeconds, MAX_RETRY_AFTER_SECONDS) * 1000);
     }
   }
 

@@ -275,6 +275,39 @@ describe('people looked up in one batch are answered each on their own', () => {
     );
   });
 
+  it('a part Graph keeps throttling fails its person once the rounds run out, never leaving them waiting', async () => {
+    const throttled = [{ id: 'entry-1', status: 429, headers: { 'Retry-After': '1' } }, groups(1)];
+    rounds = [throttled, [throttled[0]], [throttled[0]], [throttled[0]], [throttled[0]], [throttled[0]]];
+    const waits: number[] = [];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async (ms) => void waits.push(ms));
+    await assert.rejects(directory.lookUpPerson('amy', ['group-a']), { code: 'DIRECTORY_UNAVAILABLE' });
+    assert.equal(graph.requests.length, 5, 'five rounds, then no more');
+    assert.deepEqual(waits, [1000, 1000, 1000, 1000]);
+  });
+
+  it('an id that cannot be sent fails its own look-up; the others asked in the same moment are answered', async () => {
+    rounds = [[entry(1, 'amy'), groups(1)]];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async () => undefined);
+    const lone = directory.lookUpPerson('\uD800', ['group-a']);
+    const amy = directory.lookUpPerson('amy', ['group-a']);
+    await assert.rejects(lone, URIError);
+    assert.equal((await amy).administrator?.id, 'amy');
+  });
+
+  it('an account look-up with one part refused fails at once, without waiting out another part’s Retry-After', async () => {
+    rounds = [
+      [
+        { id: '1', status: 429, headers: { 'Retry-After': '20' } },
+        { id: '2', status: 500, body: { error: { code: 'generalException' } } },
+      ],
+    ];
+    const waits: number[] = [];
+    const directory = new GraphDirectory(createGraphClient(graph.url), ATTRIBUTES, async (ms) => void waits.push(ms));
+    await assert.rejects(directory.lookupAccounts(['a@nhsmail.example', 'b@nhsmail.example']), { code: 'DIRECTORY_UNAVAILABLE' });
+    assert.deepEqual(waits, []);
+    assert.equal(graph.requests.length, 1);
+  });
+
   const whole: Array<{ name: string; responses: unknown[] }> = [
     { name: 'an item answered twice', responses: [entry(1, 'amy'), groups(1), entry(2, 'ben'), groups(2), groups(2)] },
     { name: 'an item not answered', responses: [entry(1, 'amy'), groups(1), entry(2, 'ben')] },
