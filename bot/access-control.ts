@@ -68,9 +68,9 @@ const CACHE_LIMIT = 1000;
  * started in the same moment share a Graph batch (GraphDirectory.lookUpPerson): a burst's first
  * places go as one batch, and later ones in batches as small as the places freed together. So a
  * place each for one batch's people: with four places, 200 new chats on PostgreSQL cost 4.86-4.93
- * ms of the bot's CPU a turn; with ten, 4.47 (scratch profile, 10 turns each, the bare bot about
- * 4.0-4.2). Only warm-ups wait: a turn that needs the answer asks at once (and a queued warm-up
- * then finds it).
+ * ms of the bot's CPU a turn; with ten, 4.47 (scratch profile on Node 20, 10 turns each, the bare
+ * bot about 4.0-4.2). Only warm-ups wait: a turn that needs the answer asks at once (and a queued
+ * warm-up then finds it).
  */
 export const WARM_UPS_AT_ONCE = PEOPLE_PER_BATCH;
 /** Warm-ups not yet ended, those past their deadline included: what Graph may see of them at once, however slow it is. */

@@ -22,7 +22,8 @@ export function classifyMobile(raw: string | undefined): MobileClassification {
   if (!raw || raw.trim() === '') return { check: 'none' };
   const number = parsePhoneNumberFromString(raw, 'GB');
   // With the full metadata every region has its type patterns, and isValid() is getType() !== undefined
-  // (libphonenumber-js source/isValid.js): asking both ran every pattern test twice, half the rules' time.
+  // (libphonenumber-js source/isValid.js): asking both ran the type pattern tests twice (500 numbers, warm, in a
+  // scratch loop: 21-23 ms asking both, 14-19 ms asking the type alone).
   const type = number?.getType();
   if (!number || type === undefined) return { check: 'not-uk-mobile' };
   const country = number.country;
