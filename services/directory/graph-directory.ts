@@ -169,7 +169,7 @@ export class GraphDirectory implements Directory {
    * on every new chat's first turn. Look-ups asked in the same moment (new chats arriving
    * together, the warm-ups started together) share batches, PEOPLE_PER_BATCH to a batch: in a
    * profile of 200 new chats at once, a look-up's own HTTP request (fetch and its streams, and
-   * their garbage) was most of what a new chat cost the bot beyond a known one. Each person's
+   * their garbage) was about half of what a new chat cost the bot beyond a known one. Each person's
    * answer stands on its own: "no such user" (Graph's 404 Request_ResourceNotFound) is no entry
    * and no groups; any other failure, a throttle that never ends, or an answer missing or in
    * part, is DIRECTORY_UNAVAILABLE for that person, and access fails closed. A batch Graph did
