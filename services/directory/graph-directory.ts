@@ -201,46 +201,54 @@ export class GraphDirectory implements Directory {
    * for the longest Retry-After among them; a turn waiting for the answer has its own deadline.
    */
   private async lookUpPeople(people: PersonAsked[]): Promise<void> {
-    const answers = people.map(() => new Map<string, BatchAnswer>());
-    const settled = people.map(() => false);
-    const personOf = (id: string) => Number(id.slice(id.indexOf('-') + 1)) - 1;
-    const fail = (index: number, error: unknown) => {
-      settled[index] = true;
-      people[index]!.reject(error);
-    };
-    try {
-      const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
-      const items: BatchItem[] = people.flatMap(({ userPath, groupIds }, index) => [
-        { id: `entry-${index + 1}`, method: 'GET' as const, url: `${userPath}?$select=${select.join(',')}` },
+    const select = [...new Set(['id', 'displayName', 'userPrincipalName', this.attributes.organisation.split('.')[0] as string])];
+    // Whose request each item of the batch is, and which of their two.
+    const partOf = new Map<string, { person: PersonAsked; part: 'entry' | 'groups' }>();
+    const items: BatchItem[] = people.flatMap((person, index) => {
+      const [entry, groups] = [`entry-${index + 1}`, `groups-${index + 1}`];
+      partOf.set(entry, { person, part: 'entry' }).set(groups, { person, part: 'groups' });
+      return [
+        { id: entry, method: 'GET' as const, url: `${person.userPath}?$select=${select.join(',')}` },
         {
-          id: `groups-${index + 1}`,
+          id: groups,
           method: 'POST' as const,
-          url: `${userPath}/checkMemberGroups`,
-          body: { groupIds },
+          url: `${person.userPath}/checkMemberGroups`,
+          body: { groupIds: person.groupIds },
           headers: { 'Content-Type': 'application/json' },
         },
-      ]);
+      ];
+    });
+    const answered = new Map<PersonAsked, { entry?: BatchAnswer; groups?: BatchAnswer }>();
+    const settled = new Set<PersonAsked>();
+    const settle = (person: PersonAsked, facts: () => PersonFacts) => {
+      settled.add(person);
+      try {
+        person.resolve(facts());
+      } catch (error) {
+        person.reject(error);
+      }
+    };
+    const fail = (person: PersonAsked, error: unknown) =>
+      settle(person, () => {
+        throw error;
+      });
+    try {
       await this.batchEach(
         items,
         (id, answer) => {
-          const index = personOf(id);
-          if (settled[index]) return;
-          if (answer instanceof AppError) return fail(index, answer);
-          const parts = answers[index]!.set(id.slice(0, id.indexOf('-')), answer);
-          if (parts.size < 2) return;
-          settled[index] = true;
-          try {
-            people[index]!.resolve(this.toPersonFacts(parts.get('entry')!, parts.get('groups')!, people[index]!));
-          } catch (error) {
-            people[index]!.reject(error);
-          }
+          const { person, part } = partOf.get(id)!;
+          if (settled.has(person)) return;
+          if (answer instanceof AppError) return fail(person, answer);
+          const parts = { ...answered.get(person), [part]: answer };
+          answered.set(person, parts);
+          if (parts.entry && parts.groups) settle(person, () => this.toPersonFacts(parts.entry!, parts.groups!, person));
         },
-        (id) => !settled[personOf(id)],
+        (id) => !settled.has(partOf.get(id)!.person),
       );
       // Every item is settled by now; should one not be, its person is refused rather than left waiting.
-      people.forEach((_, index) => settled[index] || fail(index, new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART)));
+      for (const person of people) if (!settled.has(person)) fail(person, new AppError('DIRECTORY_UNAVAILABLE', ANSWERED_IN_PART));
     } catch (error) {
-      people.forEach((_, index) => settled[index] || fail(index, error));
+      for (const person of people) if (!settled.has(person)) fail(person, error);
     }
   }
 
